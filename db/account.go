@@ -1,0 +1,315 @@
+package db
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"regexp"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/lib/pq"
+)
+
+// Account is someone who signs in with a phone number and password: a resident, or an
+// outside volunteer. The password hash never leaves this package.
+type Account struct {
+	ID        int64     `db:"id"`
+	Phone     string    `db:"phone"`
+	Name      string    `db:"name"`
+	CreatedAt time.Time `db:"created_at"`
+}
+
+// Session is a fresh sign-in: the bearer token is returned once and stored only as a hash.
+type Session struct {
+	Token     string
+	ExpiresAt time.Time
+	Account   *Account
+}
+
+const accountColumns = `id, phone, name, created_at`
+
+// AccountsByID returns the accounts with the given ids.
+func (s *Store) AccountsByID(ctx context.Context, ids []int64) (map[int64]*Account, error) {
+	var as []*Account
+	if err := s.selectRows(ctx, &as, `SELECT `+accountColumns+` FROM accounts WHERE id = ANY($1)`, pq.Array(ids)); err != nil {
+		return nil, err
+	}
+	m := make(map[int64]*Account, len(as))
+	for _, a := range as {
+		m[a.ID] = a
+	}
+	return m, nil
+}
+
+// AccountByPhone returns the account registered with phone, or NOT_FOUND.
+func (s *Store) AccountByPhone(ctx context.Context, phone string) (*Account, error) {
+	phone, err := NormalizePhone("phone", phone)
+	if err != nil {
+		return nil, err
+	}
+	var a Account
+	err = s.get(ctx, &a, `SELECT `+accountColumns+` FROM accounts WHERE phone = $1`, phone)
+	return &a, notFound(err, "没有用这个手机号注册的账号")
+}
+
+var phonePattern = regexp.MustCompile(`^1[3-9][0-9]{9}$`)
+
+// NormalizePhone accepts a mainland mobile number as people type it (spaces, dashes, +86)
+// and returns its 11 digits, or INVALID_INPUT for field.
+func NormalizePhone(field, phone string) (string, error) {
+	p := strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' {
+			return -1
+		}
+		return r
+	}, strings.TrimSpace(phone))
+	p = strings.TrimPrefix(strings.TrimPrefix(p, "+86"), "0086")
+	if !phonePattern.MatchString(p) {
+		return "", Invalid(field, "手机号格式不正确，请填写 11 位中国大陆手机号，例如 13812345678")
+	}
+	return p, nil
+}
+
+// MaskPhone shows a phone number as 138****1234.
+func MaskPhone(phone string) string {
+	if len(phone) != 11 {
+		return "***"
+	}
+	return phone[:3] + "****" + phone[7:]
+}
+
+func checkPasswordRules(password string) error {
+	n := utf8.RuneCountInString(password)
+	if n < 8 || len(password) > 72 {
+		return Invalid("password", "密码需要 8 到 72 个字符")
+	}
+	digits := true
+	for _, r := range password {
+		if !unicode.IsDigit(r) {
+			digits = false
+		}
+	}
+	if digits {
+		return Invalid("password", "密码不能全是数字，请加入字母或符号")
+	}
+	return nil
+}
+
+// cleanName trims a person's name and checks its length.
+func cleanName(field, name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if n := utf8.RuneCountInString(name); n < 1 || n > 50 {
+		return "", Invalid(field, "姓名需要 1 到 50 个字")
+	}
+	return name, nil
+}
+
+// Registration is what a resident fills in to sign up.
+type Registration struct {
+	Phone, Password, Name string
+	BirthDate             time.Time
+	HouseholdID           int64
+	IsOwner               bool
+}
+
+// Register creates an account and an unverified resident in the named household and signs
+// the new account in. Errors: INVALID_INPUT, NOT_FOUND (householdId), CONFLICT (phone taken).
+func (s *Store) Register(ctx context.Context, r Registration) (*Session, error) {
+	phone, err := NormalizePhone("phone", r.Phone)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPasswordRules(r.Password); err != nil {
+		return nil, err
+	}
+	name, err := cleanName("name", r.Name)
+	if err != nil {
+		return nil, err
+	}
+	today := s.Now()
+	if r.BirthDate.After(today) || r.BirthDate.Year() < 1900 {
+		return nil, Invalid("birthDate", "出生日期不正确")
+	}
+	household, err := s.Place(ctx, r.HouseholdID)
+	if err != nil {
+		return nil, &Error{Code: ENOTFOUND, Field: "householdId", Message: "找不到所选的户，请从地点列表中重新选择"}
+	}
+	if household.Level != LevelHousehold {
+		return nil, Invalid("householdId", "请选择具体的户（房号），而不是%s", household.Level.Name())
+	}
+	// Hash before the transaction: it is deliberately slow and needs no locks.
+	hash, err := HashPassword(r.Password, s.Password)
+	if err != nil {
+		return nil, err
+	}
+
+	tx, err := s.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	a := &Account{Phone: phone, Name: name, CreatedAt: tx.now}
+	err = tx.get(&a.ID, `INSERT INTO accounts (phone, name, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+		phone, name, hash, tx.now)
+	if sqlState(err) == uniqueViolation {
+		return nil, &Error{Code: ECONFLICT, Field: "phone", Message: "这个手机号已经注册过了，请直接登录"}
+	} else if err != nil {
+		return nil, err
+	}
+	var residentID int64
+	if err := tx.get(&residentID, `INSERT INTO residents (household_id, name, phone, birth_date, is_owner, account_id, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		household.ID, name, phone, r.BirthDate, r.IsOwner, a.ID, tx.now); err != nil {
+		return nil, err
+	}
+	if err := tx.audit(auditEvent{Action: AuditAccountRegistered, ActorID: &a.ID, PlaceID: &household.ID,
+		AccountID: &a.ID, ResidentID: &residentID}); err != nil {
+		return nil, err
+	}
+	sess, err := tx.newSession(a)
+	if err != nil {
+		return nil, err
+	}
+	return sess, tx.Commit()
+}
+
+// newSession stores a new token for a and returns it.
+func (tx *Tx) newSession(a *Account) (*Session, error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, err
+	}
+	token := base64.RawURLEncoding.EncodeToString(raw)
+	sess := &Session{Token: token, ExpiresAt: tx.now.Add(tx.store.TokenTTL), Account: a}
+	_, err := tx.exec(`INSERT INTO sessions (token_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
+		tokenHash(token), a.ID, tx.now, sess.ExpiresAt)
+	return sess, err
+}
+
+func tokenHash(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// dummyHash keeps a sign-in for an unknown phone number as slow as one for a known number,
+// so response times do not tell which numbers are registered.
+var dummyHash, _ = HashPassword("linli-no-such-account", DefaultPasswordParams)
+
+// Login checks phone and password and returns a new session. Every attempt counts against the
+// phone number's window before the password is checked, so parallel guesses cannot slip past
+// the limit. Errors: INVALID_INPUT, UNAUTHENTICATED (wrong phone or password), RATE_LIMITED.
+func (s *Store) Login(ctx context.Context, phone, password string) (*Session, error) {
+	phone, err := NormalizePhone("phone", phone)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now().UTC()
+	var attempt struct {
+		Attempts int       `db:"attempts"`
+		FirstAt  time.Time `db:"first_at"`
+	}
+	if err := s.get(ctx, &attempt, `INSERT INTO login_throttle AS t (phone, attempts, first_at) VALUES ($1, 1, $2)
+		ON CONFLICT (phone) DO UPDATE SET
+			attempts = CASE WHEN t.first_at <= $3 THEN 1 ELSE t.attempts + 1 END,
+			first_at = CASE WHEN t.first_at <= $3 THEN $2 ELSE t.first_at END
+		RETURNING attempts, first_at`, phone, now, now.Add(-s.LoginWindow)); err != nil {
+		return nil, err
+	}
+
+	var row struct {
+		Account
+		PasswordHash string        `db:"password_hash"`
+		HouseholdID  sql.NullInt64 `db:"household_id"`
+	}
+	err = s.get(ctx, &row, `SELECT a.id, a.phone, a.name, a.created_at, a.password_hash, r.household_id
+		FROM accounts a LEFT JOIN residents r ON r.account_id = a.id WHERE a.phone = $1`, phone)
+	found := err == nil
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	var accountID, placeID *int64
+	if found {
+		accountID = &row.ID
+		if row.HouseholdID.Valid {
+			placeID = &row.HouseholdID.Int64
+		}
+	}
+	if attempt.Attempts > s.LoginMaxFailures {
+		retry := int(attempt.FirstAt.Add(s.LoginWindow).Sub(now).Seconds()) + 1
+		if err := s.auditNow(ctx, auditEvent{Action: AuditLoginThrottled, AccountID: accountID, PlaceID: placeID, Phone: &phone}); err != nil {
+			return nil, err
+		}
+		return nil, &Error{Code: ERATELIMITED, RetryAfter: retry,
+			Message: "这个手机号登录失败次数过多，请" + waitText(retry) + "后再试"}
+	}
+	hash := dummyHash
+	if found {
+		hash = row.PasswordHash
+	}
+	if !CheckPassword(hash, password) || !found {
+		if err := s.auditNow(ctx, auditEvent{Action: AuditLoginFailed, AccountID: accountID, PlaceID: placeID, Phone: &phone}); err != nil {
+			return nil, err
+		}
+		return nil, &Error{Code: EUNAUTHENTICATED, Message: "手机号或密码不正确"}
+	}
+
+	tx, err := s.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	if _, err := tx.exec(`DELETE FROM login_throttle WHERE phone = $1`, phone); err != nil {
+		return nil, err
+	}
+	a := row.Account
+	sess, err := tx.newSession(&a)
+	if err != nil {
+		return nil, err
+	}
+	return sess, tx.Commit()
+}
+
+func waitText(seconds int) string {
+	if seconds < 60 {
+		return "稍等片刻"
+	}
+	return formatInt((seconds+59)/60) + " 分钟"
+}
+
+// Logout revokes token at once. It reports whether the token was live.
+func (s *Store) Logout(ctx context.Context, token string) (bool, error) {
+	st, err := s.prepared(ctx, `UPDATE sessions SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2`)
+	if err != nil {
+		return false, err
+	}
+	res, err := st.ExecContext(ctx, tokenHash(token), s.Now().UTC())
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// ViewerByToken returns who holds token, with their active role grants. Errors:
+// UNAUTHENTICATED for a token that is unknown, expired or revoked.
+func (s *Store) ViewerByToken(ctx context.Context, token string) (*Viewer, error) {
+	var a Account
+	err := s.get(ctx, &a, `SELECT a.id, a.phone, a.name, a.created_at FROM sessions s JOIN accounts a ON a.id = s.account_id
+		WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2`, tokenHash(token), s.Now().UTC())
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, &Error{Code: EUNAUTHENTICATED, Message: "登录已失效，请重新登录"}
+	} else if err != nil {
+		return nil, err
+	}
+	grants, err := s.ActiveGrantsByAccount(ctx, []int64{a.ID})
+	if err != nil {
+		return nil, err
+	}
+	return &Viewer{Account: &a, Grants: grants[a.ID]}, nil
+}

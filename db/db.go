@@ -1,0 +1,165 @@
+// Package db holds linli's domain types and the PostgreSQL store behind them: every
+// exported Store method owns its transaction and returns *Error for what a client can fix.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// Store is the database behind the service.
+type Store struct {
+	DB *sqlx.DB
+	// Now is the clock; tests move it to expire tokens and claims.
+	Now func() time.Time
+	// Password hashing costs for new hashes.
+	Password PasswordParams
+	// TokenTTL is how long a sign-in token lasts.
+	TokenTTL time.Duration
+	// LoginMaxFailures failed sign-ins for one phone number within LoginWindow lock it
+	// until the window ends.
+	LoginMaxFailures int
+	LoginWindow      time.Duration
+
+	stmts sync.Map // query text -> *sqlx.Stmt
+}
+
+// NewStore returns a Store over an open database with the default settings.
+func NewStore(d *sqlx.DB) *Store {
+	return &Store{
+		DB:               d,
+		Now:              time.Now,
+		Password:         DefaultPasswordParams,
+		TokenTTL:         30 * 24 * time.Hour,
+		LoginMaxFailures: 5,
+		LoginWindow:      15 * time.Minute,
+	}
+}
+
+// Open connects to PostgreSQL at dsn and checks that it answers.
+func Open(ctx context.Context, dsn string, maxConns int) (*sqlx.DB, error) {
+	d, err := sqlx.Open("postgres", dsn)
+	if err != nil {
+		return nil, err
+	}
+	d.SetMaxOpenConns(maxConns)
+	d.SetMaxIdleConns(maxConns)
+	d.SetConnMaxIdleTime(5 * time.Minute)
+	if err := d.PingContext(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// prepared returns the statement for q, prepared once for the Store. database/sql then
+// prepares it once per connection and reuses it: lib/pq would otherwise parse and plan a
+// parameterised query on every call, in two round trips.
+func (s *Store) prepared(ctx context.Context, q string) (*sqlx.Stmt, error) {
+	if st, ok := s.stmts.Load(q); ok {
+		return st.(*sqlx.Stmt), nil
+	}
+	st, err := s.DB.PreparexContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := s.stmts.LoadOrStore(q, st); loaded {
+		st.Close()
+		return prev.(*sqlx.Stmt), nil
+	}
+	return st, nil
+}
+
+// get runs a prepared single-row query outside a transaction.
+func (s *Store) get(ctx context.Context, dest any, q string, args ...any) error {
+	st, err := s.prepared(ctx, q)
+	if err != nil {
+		return err
+	}
+	return st.GetContext(ctx, dest, args...)
+}
+
+// selectRows runs a prepared query outside a transaction.
+func (s *Store) selectRows(ctx context.Context, dest any, q string, args ...any) error {
+	st, err := s.prepared(ctx, q)
+	if err != nil {
+		return err
+	}
+	return st.SelectContext(ctx, dest, args...)
+}
+
+// Tx is a transaction that carries the time it began, so every row it writes agrees on now.
+type Tx struct {
+	*sqlx.Tx
+	store *Store
+	ctx   context.Context
+	now   time.Time
+}
+
+// Begin starts a transaction.
+func (s *Store) Begin(ctx context.Context) (*Tx, error) {
+	tx, err := s.DB.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &Tx{Tx: tx, store: s, ctx: ctx, now: s.Now().UTC()}, nil
+}
+
+// Now is the time the transaction began, by the Store's clock.
+func (tx *Tx) Now() time.Time { return tx.now }
+
+func (tx *Tx) stmt(q string) (*sqlx.Stmt, error) {
+	st, err := tx.store.prepared(tx.ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return tx.StmtxContext(tx.ctx, st), nil
+}
+
+// get runs a prepared single-row query in the transaction.
+func (tx *Tx) get(dest any, q string, args ...any) error {
+	st, err := tx.stmt(q)
+	if err != nil {
+		return err
+	}
+	return st.GetContext(tx.ctx, dest, args...)
+}
+
+// exec runs a prepared statement in the transaction.
+func (tx *Tx) exec(q string, args ...any) (sql.Result, error) {
+	st, err := tx.stmt(q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(tx.ctx, args...)
+}
+
+// sqlState returns the SQLSTATE of a PostgreSQL error, or "".
+func sqlState(err error) string {
+	var pe *pq.Error
+	if errors.As(err, &pe) {
+		return string(pe.Code)
+	}
+	return ""
+}
+
+// SQLSTATE codes the store tells apart.
+const (
+	uniqueViolation     = "23505"
+	foreignKeyViolation = "23503"
+	checkViolation      = "23514"
+)
+
+// notFound turns sql.ErrNoRows into a NOT_FOUND error with msg.
+func notFound(err error, msg string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return &Error{Code: ENOTFOUND, Message: msg}
+	}
+	return err
+}

@@ -1,0 +1,192 @@
+package db
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lib/pq"
+)
+
+// Resident is a person living in a household.
+type Resident struct {
+	ID          int64          `db:"id"`
+	HouseholdID int64          `db:"household_id"`
+	Name        string         `db:"name"`
+	Phone       *string        `db:"phone"`
+	BirthDate   time.Time      `db:"birth_date"`
+	IsOwner     bool           `db:"is_owner"`
+	Tags        pq.StringArray `db:"tags"`
+	AccountID   *int64         `db:"account_id"`
+	VerifiedAt  *time.Time     `db:"verified_at"`
+	VerifiedBy  *int64         `db:"verified_by"`
+	CreatedAt   time.Time      `db:"created_at"`
+}
+
+// Age is r's age in whole years on the day of now, in China's time zone.
+func (r *Resident) Age(now time.Time) int {
+	now = now.In(china)
+	b := r.BirthDate
+	y := now.Year() - b.Year()
+	if now.Month() < b.Month() || now.Month() == b.Month() && now.Day() < b.Day() {
+		y--
+	}
+	return y
+}
+
+// Who may do what with residents, in one place so every door agrees.
+var (
+	// rolesSeeingResidents may list and open the residents of the places they serve.
+	rolesSeeingResidents = []Role{RoleStaff, RoleGridWorker, RoleBuildingLeader, RoleAdmin}
+	// rolesSeeingPhones see full phone numbers of the residents of their community.
+	rolesSeeingPhones = []Role{RoleStaff}
+	// rolesSeeingTags see protected tags (独居老人, 低保 …).
+	rolesSeeingTags = []Role{RoleStaff, RoleGridWorker}
+	// rolesVerifying confirm that a registered resident lives where they say.
+	rolesVerifying = []Role{RoleStaff, RoleGridWorker}
+)
+
+// CanSeeResident reports whether v may see r, who lives in household.
+func (v *Viewer) CanSeeResident(r *Resident, household *Place) bool {
+	return r.AccountID != nil && v.Is(*r.AccountID) || v.Holds(household, rolesSeeingResidents...)
+}
+
+// CanSeePhone reports whether v sees r's full phone number: r themself and community staff.
+func (v *Viewer) CanSeePhone(r *Resident, household *Place) bool {
+	return r.AccountID != nil && v.Is(*r.AccountID) || v.Holds(household, rolesSeeingPhones...)
+}
+
+// CanSeeTags reports whether v sees r's protected tags.
+func (v *Viewer) CanSeeTags(household *Place) bool {
+	return v.Holds(household, rolesSeeingTags...)
+}
+
+const residentColumns = `r.id, r.household_id, r.name, r.phone, r.birth_date, r.is_owner, r.tags, r.account_id, r.verified_at, r.verified_by, r.created_at`
+
+// ResidentsByID returns the residents with the given ids.
+func (s *Store) ResidentsByID(ctx context.Context, ids []int64) (map[int64]*Resident, error) {
+	return s.residentsBy(ctx, `SELECT `+residentColumns+` FROM residents r WHERE r.id = ANY($1)`, ids, func(r *Resident) int64 { return r.ID })
+}
+
+// ResidentsByAccount returns the resident records of the given accounts, by account id.
+func (s *Store) ResidentsByAccount(ctx context.Context, accountIDs []int64) (map[int64]*Resident, error) {
+	return s.residentsBy(ctx, `SELECT `+residentColumns+` FROM residents r WHERE r.account_id = ANY($1)`, accountIDs, func(r *Resident) int64 { return *r.AccountID })
+}
+
+func (s *Store) residentsBy(ctx context.Context, q string, ids []int64, key func(*Resident) int64) (map[int64]*Resident, error) {
+	var rs []*Resident
+	if err := s.selectRows(ctx, &rs, q, pq.Array(ids)); err != nil {
+		return nil, err
+	}
+	m := make(map[int64]*Resident, len(rs))
+	for _, r := range rs {
+		m[key(r)] = r
+	}
+	return m, nil
+}
+
+// ResidentFilter narrows a list of residents; nil fields do not filter.
+type ResidentFilter struct {
+	Verified     *bool
+	IsOwner      *bool
+	NameContains *string
+}
+
+func (f ResidentFilter) from(place int64) (string, []any) {
+	var b strings.Builder
+	args := []any{pq.Array([]int64{place})}
+	b.WriteString(`FROM residents r JOIN places h ON h.id = r.household_id WHERE h.path @> $1`)
+	if f.Verified != nil {
+		if *f.Verified {
+			b.WriteString(` AND r.verified_at IS NOT NULL`)
+		} else {
+			b.WriteString(` AND r.verified_at IS NULL`)
+		}
+	}
+	if f.IsOwner != nil {
+		args = append(args, *f.IsOwner)
+		b.WriteString(` AND r.is_owner = $` + strconv.Itoa(len(args)))
+	}
+	if f.NameContains != nil && strings.TrimSpace(*f.NameContains) != "" {
+		args = append(args, "%"+likeEscaper.Replace(strings.TrimSpace(*f.NameContains))+"%")
+		b.WriteString(` AND r.name LIKE $` + strconv.Itoa(len(args)))
+	}
+	return b.String(), args
+}
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// checkSeesResidents returns the place if v may list its residents, FORBIDDEN otherwise.
+func (s *Store) checkSeesResidents(ctx context.Context, v *Viewer, placeID int64) error {
+	if v == nil {
+		return needSignIn
+	}
+	p, err := s.Place(ctx, placeID)
+	if err != nil {
+		return err
+	}
+	if !v.Holds(p, rolesSeeingResidents...) {
+		return forbidden("只有%s的社区工作者、网格员、楼栋长或管理员可以查看这里的居民", p.Name)
+	}
+	return nil
+}
+
+// Residents returns a page of the residents living in place or anywhere under it.
+// Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN.
+func (s *Store) Residents(ctx context.Context, v *Viewer, place int64, f ResidentFilter, p Page) (Paged[*Resident], error) {
+	if err := s.checkSeesResidents(ctx, v, place); err != nil {
+		return Paged[*Resident]{}, err
+	}
+	from, args := f.from(place)
+	return listQuery[*Resident](ctx, s, `SELECT `+residentColumns+` `+from, args, "r.id", false, p)
+}
+
+// CountResidents counts what Residents lists.
+func (s *Store) CountResidents(ctx context.Context, v *Viewer, place int64, f ResidentFilter) (int, error) {
+	if err := s.checkSeesResidents(ctx, v, place); err != nil {
+		return 0, err
+	}
+	from, args := f.from(place)
+	return s.count(ctx, from, args...)
+}
+
+// VerifyResident confirms that a registered resident lives in the household they named.
+// Verifying again changes nothing. Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN.
+func (s *Store) VerifyResident(ctx context.Context, v *Viewer, residentID int64) (*Resident, error) {
+	if v == nil {
+		return nil, needSignIn
+	}
+	tx, err := s.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	var r Resident
+	err = tx.get(&r, `SELECT `+residentColumns+` FROM residents r WHERE r.id = $1 FOR UPDATE`, residentID)
+	if err != nil {
+		return nil, notFound(err, "找不到这位居民")
+	}
+	household, err := s.Place(ctx, r.HouseholdID)
+	if err != nil {
+		return nil, err
+	}
+	if !v.Holds(household, rolesVerifying...) {
+		if !v.CanSeeResident(&r, household) {
+			return nil, &Error{Code: ENOTFOUND, Message: "找不到这位居民"}
+		}
+		return nil, forbidden("只有这户所在社区的社区工作者或网格员可以核实居民身份")
+	}
+	if r.VerifiedAt != nil {
+		return &r, nil
+	}
+	if err := tx.get(&r, `UPDATE residents r SET verified_at = $2, verified_by = $3 WHERE r.id = $1 RETURNING `+residentColumns,
+		residentID, tx.now, v.Account.ID); err != nil {
+		return nil, err
+	}
+	if err := tx.audit(auditEvent{Action: AuditResidentVerified, ActorID: &v.Account.ID, PlaceID: &household.ID,
+		ResidentID: &r.ID, AccountID: r.AccountID}); err != nil {
+		return nil, err
+	}
+	return &r, tx.Commit()
+}
