@@ -1,0 +1,198 @@
+package graph_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"linli/db"
+	"linli/db/dbtest"
+	"linli/graph"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+// clock is a settable clock, so tests can expire tokens without waiting.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// env is one test's service: a fresh database with the demo data, served over real HTTP.
+type env struct {
+	t     *testing.T
+	db    *sqlx.DB
+	store *db.Store
+	clock *clock
+	srv   *httptest.Server
+	opts  graph.Options
+}
+
+// testPassword keeps argon2id cheap in tests; production costs are checked in db.
+var testPassword = db.PasswordParams{Time: 1, Memory: 64, Threads: 1}
+
+func newEnv(t *testing.T, configure ...func(*graph.Options)) *env {
+	t.Helper()
+	d, _ := dbtest.New(t)
+	e := &env{t: t, db: d, clock: &clock{now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}}
+	e.store = db.NewStore(d)
+	e.store.Now = e.clock.Now
+	e.store.Password = testPassword
+	if _, err := e.store.LoadDemo(t.Context()); err != nil {
+		t.Fatalf("loading demo data: %v", err)
+	}
+	e.opts = graph.DefaultOptions()
+	e.opts.Logger = discardLogger()
+	for _, c := range configure {
+		c(&e.opts)
+	}
+	e.srv = httptest.NewServer(graph.NewHandler(e.store, e.opts))
+	t.Cleanup(e.srv.Close)
+	return e
+}
+
+// gqlError is one error of a GraphQL response.
+type gqlError struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+// response is a GraphQL response as a client sees it.
+type response struct {
+	Status int
+	Data   json.RawMessage `json:"data"`
+	Errors []gqlError      `json:"errors"`
+}
+
+// Code is the code of the first error, or "" when there is none.
+func (r *response) Code() string {
+	if len(r.Errors) == 0 {
+		return ""
+	}
+	c, _ := r.Errors[0].Extensions["code"].(string)
+	return c
+}
+
+// Field is extensions.field of the first error.
+func (r *response) Field() string {
+	if len(r.Errors) == 0 {
+		return ""
+	}
+	f, _ := r.Errors[0].Extensions["field"].(string)
+	return f
+}
+
+// Decode reads data into dst, failing the test on any error in the response.
+func (r *response) Decode(t *testing.T, dst any) {
+	t.Helper()
+	if len(r.Errors) > 0 {
+		t.Fatalf("unexpected errors: %+v", r.Errors)
+	}
+	if err := json.Unmarshal(r.Data, dst); err != nil {
+		t.Fatalf("decoding %s: %v", r.Data, err)
+	}
+}
+
+// wantCode checks that the response failed with code.
+func (r *response) wantCode(t *testing.T, code string) {
+	t.Helper()
+	if got := r.Code(); got != code {
+		t.Fatalf("error code: got %q, want %q (errors: %+v)", got, code, r.Errors)
+	}
+}
+
+// do posts a GraphQL request as the holder of token ("" for nobody).
+func (e *env) do(token, query string, vars map[string]any) *response {
+	e.t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/query", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return e.send(req)
+}
+
+func (e *env) send(req *http.Request) *response {
+	e.t.Helper()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatalf("request: %v", err)
+	}
+	defer res.Body.Close()
+	var r response
+	if err := json.NewDecoder(res.Body).Decode(&r); err != nil {
+		e.t.Fatalf("decoding response (status %d): %v", res.StatusCode, err)
+	}
+	r.Status = res.StatusCode
+	return &r
+}
+
+// login signs in a demo account by phone and returns its token.
+func (e *env) login(phone string) string {
+	e.t.Helper()
+	var out struct {
+		Login struct{ Token string }
+	}
+	e.do("", `mutation($p: String!, $w: String!) { login(phone: $p, password: $w) { token } }`,
+		map[string]any{"p": phone, "w": db.DemoPassword}).Decode(e.t, &out)
+	return out.Login.Token
+}
+
+// placeID returns the global ID of the place with that name.
+func (e *env) placeID(name string) string {
+	e.t.Helper()
+	var id int64
+	if err := e.db.Get(&id, `SELECT id FROM places WHERE name = $1 ORDER BY id LIMIT 1`, name); err != nil {
+		e.t.Fatalf("place %q: %v", name, err)
+	}
+	return graph.GlobalID("Place", id)
+}
+
+// accountID returns the global ID of the account with that phone.
+func (e *env) accountID(phone string) string {
+	e.t.Helper()
+	var id int64
+	if err := e.db.Get(&id, `SELECT id FROM accounts WHERE phone = $1`, phone); err != nil {
+		e.t.Fatalf("account %q: %v", phone, err)
+	}
+	return graph.GlobalID("Account", id)
+}
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// Demo sign-ins (db.DemoAccounts).
+const (
+	phoneResident       = "13800000001"
+	phoneVolunteer      = "13800000002"
+	phonePartyMember    = "13800000003"
+	phoneGridWorker     = "13800000004"
+	phoneBuildingLeader = "13800000005"
+	phoneStaff          = "13800000006"
+	phoneCouncil        = "13800000007"
+	phoneSupervisor     = "13800000008"
+	phoneAnalyst        = "13800000009"
+	phoneAdmin          = "13800000010"
+	phoneStaffGuangming = "13800000011"
+)

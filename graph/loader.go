@@ -1,0 +1,128 @@
+package graph
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"linli/db"
+)
+
+// loader batches the lookups that the resolvers of one request make at about the same time
+// into one query, and remembers what it found for the rest of the request. gqlgen resolves
+// the items of a list concurrently, so N items asking for their household become one
+// `WHERE id = ANY($1)` instead of N queries.
+//
+// A batch goes out once no new key has arrived for `idle` (or after `max`, or at 500 keys):
+// waiting for quiet rather than a fixed window keeps a slow scheduler from splitting a batch.
+type loader[V any] struct {
+	fetch func(context.Context, []int64) (map[int64]V, error)
+	ctx   context.Context
+	idle  time.Duration
+	max   time.Duration
+
+	mu    sync.Mutex
+	cache map[int64]*batch[V]
+	open  *batch[V]
+}
+
+type batch[V any] struct {
+	keys   []int64
+	done   chan struct{}
+	result map[int64]V
+	err    error
+	timer  *time.Timer
+	start  time.Time
+	sent   bool
+}
+
+const maxBatch = 500
+
+func newLoader[V any](ctx context.Context, wait time.Duration, fetch func(context.Context, []int64) (map[int64]V, error)) *loader[V] {
+	return &loader[V]{fetch: fetch, ctx: ctx, idle: wait, max: 20 * wait, cache: map[int64]*batch[V]{}}
+}
+
+// load returns the value for key; ok is false when there is none.
+func (l *loader[V]) load(key int64) (v V, ok bool, err error) {
+	l.mu.Lock()
+	b := l.cache[key]
+	if b == nil {
+		b = l.open
+		if b == nil {
+			b = &batch[V]{done: make(chan struct{}), start: time.Now()}
+			l.open = b
+			b.timer = time.AfterFunc(l.idle, func() { l.dispatch(b) })
+		} else if time.Since(b.start) < l.max {
+			b.timer.Reset(l.idle)
+		}
+		b.keys = append(b.keys, key)
+		l.cache[key] = b
+		if len(b.keys) >= maxBatch {
+			b.timer.Stop()
+			go l.dispatch(b)
+		}
+	}
+	l.mu.Unlock()
+
+	select {
+	case <-b.done:
+	case <-l.ctx.Done():
+		return v, false, l.ctx.Err()
+	}
+	if b.err != nil {
+		return v, false, b.err
+	}
+	v, ok = b.result[key]
+	return v, ok, nil
+}
+
+func (l *loader[V]) dispatch(b *batch[V]) {
+	l.mu.Lock()
+	if b.sent {
+		l.mu.Unlock()
+		return
+	}
+	b.sent = true
+	if l.open == b {
+		l.open = nil
+	}
+	keys := b.keys
+	l.mu.Unlock()
+
+	b.result, b.err = l.fetch(l.ctx, keys)
+	close(b.done)
+}
+
+// prime stores values already at hand, such as the rows of a list, so that asking for
+// them again costs nothing.
+func (l *loader[V]) prime(key int64, v V) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.cache[key] != nil {
+		return
+	}
+	b := &batch[V]{done: make(chan struct{}), result: map[int64]V{key: v}, sent: true}
+	close(b.done)
+	l.cache[key] = b
+}
+
+// loaders are one request's loaders.
+type loaders struct {
+	place             *loader[*db.Place]
+	account           *loader[*db.Account]
+	resident          *loader[*db.Resident]
+	residentByAccount *loader[*db.Resident]
+	grant             *loader[*db.RoleGrant]
+	grantsByAccount   *loader[[]*db.RoleGrant]
+}
+
+func newLoaders(ctx context.Context, s *db.Store, wait time.Duration) *loaders {
+	return &loaders{
+		place:             newLoader(ctx, wait, s.PlacesByID),
+		account:           newLoader(ctx, wait, s.AccountsByID),
+		resident:          newLoader(ctx, wait, s.ResidentsByID),
+		residentByAccount: newLoader(ctx, wait, s.ResidentsByAccount),
+		grant:             newLoader(ctx, wait, s.GrantsByID),
+		grantsByAccount:   newLoader(ctx, wait, s.ActiveGrantsByAccount),
+	}
+}

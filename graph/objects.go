@@ -1,0 +1,147 @@
+package graph
+
+import (
+	"context"
+
+	"linli/db"
+)
+
+// Loading one object of each kind through the request's loaders, with the visibility rules
+// applied in one place: whatever path a client takes to an object, it gets the same answer.
+
+func placeByID(ctx context.Context, id int64) (*db.Place, error) {
+	p, ok, err := load(ctx).place.load(id)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, hidden("地点")
+	}
+	return p, nil
+}
+
+func accountByID(ctx context.Context, id int64) (*db.Account, error) {
+	a, ok, err := load(ctx).account.load(id)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, hidden("账号")
+	}
+	return a, nil
+}
+
+// residentByID returns the resident if the viewer may see them, nil if not.
+func residentByID(ctx context.Context, id int64) (*db.Resident, error) {
+	r, ok, err := load(ctx).resident.load(id)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return visibleResident(ctx, r)
+}
+
+func visibleResident(ctx context.Context, r *db.Resident) (*db.Resident, error) {
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	household, err := placeByID(ctx, r.HouseholdID)
+	if err != nil {
+		return nil, err
+	}
+	if !v.CanSeeResident(r, household) {
+		return nil, nil
+	}
+	return r, nil
+}
+
+// visibleAccount reports whether the viewer may open an account by its ID: their own, or any
+// account for admins and community staff (who look people up to grant roles and verify them).
+func visibleAccount(v *db.Viewer, a *db.Account) bool {
+	return v.Is(a.ID) || v.HoldsAnywhere(db.RoleAdmin, db.RoleStaff)
+}
+
+// visibleGrant reports whether the viewer may see a role grant: the holder, or an admin of
+// its place.
+func visibleGrant(ctx context.Context, v *db.Viewer, g *db.RoleGrant) (bool, error) {
+	if v.Is(g.AccountID) {
+		return true, nil
+	}
+	p, err := placeByID(ctx, g.PlaceID)
+	if err != nil {
+		return false, err
+	}
+	return v.Holds(p, db.RoleAdmin, db.RoleStaff), nil
+}
+
+// accountPhone returns the account's phone number, masked unless the viewer is its holder or
+// staff of the community where its holder lives.
+func accountPhone(ctx context.Context, a *db.Account) (string, error) {
+	v, err := viewer(ctx)
+	if err != nil {
+		return "", err
+	}
+	if v.Is(a.ID) {
+		return a.Phone, nil
+	}
+	r, ok, err := load(ctx).residentByAccount.load(a.ID)
+	if err != nil {
+		return "", err
+	}
+	if ok {
+		household, err := placeByID(ctx, r.HouseholdID)
+		if err != nil {
+			return "", err
+		}
+		if v.CanSeePhone(r, household) {
+			return a.Phone, nil
+		}
+	}
+	return db.MaskPhone(a.Phone), nil
+}
+
+// node loads what a global ID points at, or nil when it does not exist or is hidden.
+func node(ctx context.Context, id string) (any, error) {
+	typ, key, ok := parseGlobalID(id)
+	if !ok {
+		return nil, db.Invalid("id", "ID 格式不正确，请使用接口返回的 ID")
+	}
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	l := load(ctx)
+	switch typ {
+	case "Place":
+		p, ok, err := l.place.load(key)
+		if err != nil || !ok {
+			return nil, err
+		}
+		return p, nil
+	case "Resident":
+		r, err := residentByID(ctx, key)
+		if err != nil || r == nil {
+			return nil, err
+		}
+		return r, nil
+	case "Account":
+		a, ok, err := l.account.load(key)
+		if err != nil || !ok || !visibleAccount(v, a) {
+			return nil, err
+		}
+		return a, nil
+	case "RoleGrant":
+		g, ok, err := l.grant.load(key)
+		if err != nil || !ok {
+			return nil, err
+		}
+		if seen, err := visibleGrant(ctx, v, g); err != nil || !seen {
+			return nil, err
+		}
+		return g, nil
+	case "AuditEvent":
+		// Audit events are read through auditEvents(placeId:), which checks the place.
+		return nil, nil
+	}
+	return nil, nil
+}

@@ -1,0 +1,152 @@
+package graph
+
+import (
+	"context"
+	"encoding/base64"
+	"strconv"
+	"strings"
+	"sync"
+
+	"linli/db"
+	"linli/graph/model"
+)
+
+// request is what one HTTP request carries through the resolvers. The viewer is looked up on
+// first use, so a query refused by the depth or complexity limits runs no SQL at all.
+type request struct {
+	id        string
+	token     string
+	operation string
+	store     *db.Store
+	loaders   *loaders
+
+	once   sync.Once
+	viewer *db.Viewer
+	err    error
+}
+
+type requestKey struct{}
+
+func withRequest(ctx context.Context, r *request) context.Context {
+	return context.WithValue(ctx, requestKey{}, r)
+}
+
+func requestFrom(ctx context.Context) *request {
+	r, _ := ctx.Value(requestKey{}).(*request)
+	return r
+}
+
+// viewer returns who is asking: nil when nobody signed in, UNAUTHENTICATED for a token that
+// is unknown, expired or revoked.
+func viewer(ctx context.Context) (*db.Viewer, error) {
+	r := requestFrom(ctx)
+	if r == nil || r.token == "" {
+		return nil, nil
+	}
+	r.once.Do(func() {
+		r.viewer, r.err = r.store.ViewerByToken(ctx, r.token)
+	})
+	return r.viewer, r.err
+}
+
+// signedIn returns the viewer, or UNAUTHENTICATED when nobody signed in.
+func signedIn(ctx context.Context) (*db.Viewer, error) {
+	v, err := viewer(ctx)
+	if err == nil && v == nil {
+		err = &db.Error{Code: db.EUNAUTHENTICATED, Message: "请先登录"}
+	}
+	return v, err
+}
+
+func load(ctx context.Context) *loaders { return requestFrom(ctx).loaders }
+
+// Global IDs are "Type:id" in unpadded base64url: opaque to clients, and they say what they
+// point at, so node(id:) knows where to look.
+func globalID(typ string, id int64) string {
+	return encodeID(typ + ":" + strconv.FormatInt(id, 10))
+}
+
+func encodeID(s string) string { return b64.EncodeToString([]byte(s)) }
+
+// parseGlobalID splits a global ID into its type and key.
+func parseGlobalID(id string) (string, int64, bool) {
+	raw, err := b64.DecodeString(strings.TrimSpace(id))
+	if err != nil {
+		return "", 0, false
+	}
+	typ, num, ok := strings.Cut(string(raw), ":")
+	n, err := strconv.ParseInt(num, 10, 64)
+	if !ok || err != nil || n <= 0 {
+		return "", 0, false
+	}
+	return typ, n, true
+}
+
+// idOf decodes an ID argument that must point at a typ, or returns INVALID_INPUT for field.
+func idOf(field, typ, id string) (int64, error) {
+	t, n, ok := parseGlobalID(id)
+	if !ok {
+		return 0, db.Invalid(field, "ID 格式不正确，请使用接口返回的 ID")
+	}
+	if t != typ {
+		return 0, db.Invalid(field, "这个 ID 指向的是%s，这里需要%s", typeNames[t], typeNames[typ])
+	}
+	return n, nil
+}
+
+var typeNames = map[string]string{
+	"Place": "地点", "Resident": "居民", "Account": "账号", "RoleGrant": "角色授予", "AuditEvent": "操作记录",
+}
+
+// Page sizes: a list gives defaultPage items unless asked, and never more than maxPage.
+const (
+	defaultPage = 20
+	maxPage     = 100
+)
+
+// pageOf validates Relay paging arguments.
+func pageOf(first *int, after *string, last *int, before *string) (db.Page, error) {
+	var p db.Page
+	if first != nil && last != nil {
+		return p, db.Invalid("first", "first 和 last 不能同时使用")
+	}
+	for _, c := range []struct {
+		name string
+		n    *int
+	}{{"first", first}, {"last", last}} {
+		if c.n != nil && (*c.n < 0 || *c.n > maxPage) {
+			return p, db.Invalid(c.name, "%s 需要在 0 到 %d 之间（每页最多 %d 条），收到 %d", c.name, maxPage, maxPage, *c.n)
+		}
+	}
+	switch {
+	case last != nil:
+		p.Last = *last
+	case first != nil:
+		p.First = *first
+	default:
+		p.First = defaultPage
+	}
+	for _, c := range []struct {
+		name string
+		s    *string
+		dst  *int64
+	}{{"after", after, &p.After}, {"before", before, &p.Before}} {
+		if c.s == nil {
+			continue
+		}
+		id, ok := model.ParseCursor(*c.s)
+		if !ok {
+			return p, db.Invalid(c.name, "翻页游标 %s 无效，请使用接口返回的 cursor", c.name)
+		}
+		*c.dst = id
+	}
+	return p, nil
+}
+
+// hidden is what a client sees for something that does not exist or that it may not see:
+// the same answer for both, so IDs cannot be probed.
+func hidden(what string) error {
+	return &db.Error{Code: db.ENOTFOUND, Message: "找不到这个" + what}
+}
+
+var b64 = base64.RawURLEncoding

@@ -1,0 +1,54 @@
+// Package graph serves linli's GraphQL API: gqlgen's generated executor, the resolvers, and
+// the HTTP handler with its protections.
+package graph
+
+import (
+	"context"
+
+	"linli/db"
+	"linli/graph/model"
+)
+
+// Resolver holds what the resolvers need; one per server.
+type Resolver struct {
+	Store *db.Store
+}
+
+// children lists the places under parent (the subdistricts when parent is 0).
+func (r *Resolver) children(ctx context.Context, parent int64, first *int, after *string, last *int, before *string) (*model.PlaceConnection, error) {
+	page, err := pageOf(first, after, last, before)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.Store.Children(ctx, parent, page)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range res.Items {
+		load(ctx).place.prime(p.ID, p)
+	}
+	return model.NewPlaceConnection(res, func(ctx context.Context) (int, error) {
+		return r.Store.CountChildren(ctx, parent)
+	}), nil
+}
+
+// signedInAs answers a sign-in, and lets the rest of the request see the new account.
+func signedInAs(ctx context.Context, s *db.Session) *model.LoginPayload {
+	if req := requestFrom(ctx); req != nil && req.token == "" {
+		req.token = s.Token
+	}
+	return &model.LoginPayload{Token: s.Token, ExpiresAt: s.ExpiresAt, Account: s.Account}
+}
+
+// seesPhone reports whether the viewer sees r's full phone number.
+func seesPhone(ctx context.Context, r *db.Resident) (bool, error) {
+	v, err := viewer(ctx)
+	if err != nil {
+		return false, err
+	}
+	household, err := placeByID(ctx, r.HouseholdID)
+	if err != nil {
+		return false, err
+	}
+	return v.CanSeePhone(r, household), nil
+}
