@@ -1,0 +1,260 @@
+// Command linli serves the linli GraphQL API. With no configuration it starts a private
+// PostgreSQL from the installed binaries, migrates it, loads demo data and serves the
+// playground; see README.md for the settings.
+package main
+
+//go:generate go tool gqlgen generate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/lib/pq"
+
+	"linli/db"
+	"linli/db/pgcluster"
+	"linli/graph"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "linli:", err)
+		os.Exit(1)
+	}
+}
+
+// settings are read from the environment; README.md lists them all.
+type settings struct {
+	port        string
+	databaseURL string
+	dataDir     string
+	demo        bool
+	logLevel    slog.Level
+	dbMaxConns  int
+	store       func(*db.Store)
+	api         graph.Options
+}
+
+func readSettings(getenv func(string) string) (settings, error) {
+	s := settings{
+		port:        or(getenv("PORT"), "8080"),
+		databaseURL: getenv("DATABASE_URL"),
+		dataDir:     or(getenv("LINLI_DATA_DIR"), ".linli"),
+		api:         graph.DefaultOptions(),
+	}
+	var errs []error
+	num := func(name string, def int) int {
+		v := getenv(name)
+		if v == "" {
+			return def
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			errs = append(errs, fmt.Errorf("%s=%q: want a positive whole number", name, v))
+			return def
+		}
+		return n
+	}
+	dur := func(name string, def time.Duration) time.Duration {
+		v := getenv(name)
+		if v == "" {
+			return def
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("%s=%q: want a duration such as 15s, 10m or 720h", name, v))
+			return def
+		}
+		return d
+	}
+	switch v := strings.ToLower(getenv("LINLI_DEMO")); v {
+	case "", "on", "true", "1":
+		s.demo = true
+	case "off", "false", "0":
+	default:
+		errs = append(errs, fmt.Errorf("LINLI_DEMO=%q: want on or off", v))
+	}
+	if err := s.logLevel.UnmarshalText([]byte(or(getenv("LINLI_LOG_LEVEL"), "info"))); err != nil {
+		errs = append(errs, fmt.Errorf("LINLI_LOG_LEVEL: want debug, info, warn or error"))
+	}
+	if _, err := strconv.ParseUint(s.port, 10, 16); err != nil {
+		errs = append(errs, fmt.Errorf("PORT=%q: want a port number", s.port))
+	}
+	s.dbMaxConns = num("LINLI_DB_MAX_CONNS", 20)
+	tokenTTL := dur("LINLI_TOKEN_TTL", 30*24*time.Hour)
+	loginMax := num("LINLI_LOGIN_MAX_FAILURES", 5)
+	loginWindow := dur("LINLI_LOGIN_WINDOW", 15*time.Minute)
+	s.store = func(st *db.Store) {
+		st.TokenTTL, st.LoginMaxFailures, st.LoginWindow = tokenTTL, loginMax, loginWindow
+	}
+	s.api.RequestTimeout = dur("LINLI_REQUEST_TIMEOUT", s.api.RequestTimeout)
+	s.api.MaxBodyBytes = int64(num("LINLI_MAX_BODY_BYTES", int(s.api.MaxBodyBytes)))
+	s.api.MaxDepth = num("LINLI_MAX_DEPTH", s.api.MaxDepth)
+	s.api.MaxComplexity = num("LINLI_MAX_COMPLEXITY", s.api.MaxComplexity)
+	s.api.MaxAliases = num("LINLI_MAX_ALIASES", s.api.MaxAliases)
+	for _, o := range strings.Split(getenv("LINLI_CORS_ORIGINS"), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			s.api.AllowedOrigins = append(s.api.AllowedOrigins, o)
+		}
+	}
+	return s, errors.Join(errs...)
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// run is the whole program, with everything it needs from the OS passed in, so tests can run it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := readSettings(getenv)
+	if err != nil {
+		return fmt.Errorf("bad settings: %w", err)
+	}
+	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
+	cfg.api.Logger = logger
+
+	dsn := cfg.databaseURL
+	if dsn == "" {
+		bin, err := pgcluster.FindBinDir(getenv)
+		if err != nil {
+			return err
+		}
+		dir, err := filepath.Abs(cfg.dataDir)
+		if err != nil {
+			return err
+		}
+		cluster, err := pgcluster.Start(ctx, pgcluster.Options{DataDir: dir, BinDir: bin, Logger: logger})
+		if err != nil {
+			return err
+		}
+		// Stopped last, after the HTTP server has drained and the pool has closed.
+		defer func() {
+			stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := cluster.Stop(stopCtx); err != nil {
+				logger.Error("stopping PostgreSQL", "error", err.Error())
+			}
+		}()
+		if err := createDatabase(ctx, cluster.DSN("postgres"), "linli"); err != nil {
+			return err
+		}
+		dsn = cluster.DSN("linli")
+		ctx = contextUntil(ctx, cluster.Done())
+		logger.Info("private PostgreSQL started", "data_dir", dir, "pid", cluster.Pid())
+	}
+
+	d, err := db.Open(ctx, dsn, cfg.dbMaxConns)
+	if err != nil {
+		return fmt.Errorf("connecting to PostgreSQL: %w", err)
+	}
+	defer d.Close()
+	applied, err := db.Migrate(ctx, d)
+	if err != nil {
+		return err
+	}
+	logger.Info("migrated", "applied", applied)
+	store := db.NewStore(d)
+	cfg.store(store)
+	if cfg.demo {
+		loaded, err := store.LoadDemo(ctx)
+		if err != nil {
+			return fmt.Errorf("loading demo data: %w", err)
+		}
+		if loaded {
+			logger.Info("demo data loaded")
+		}
+	}
+
+	ln, err := net.Listen("tcp", ":"+cfg.port)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           graph.NewHandler(store, cfg.api),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	printBanner(stdout, ln.Addr().(*net.TCPAddr).Port, cfg.demo)
+
+	select {
+	case err := <-serveErr:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: finishing requests in flight")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		return err
+	}
+	if cause := context.Cause(ctx); errors.Is(cause, errDatabaseStopped) {
+		return cause
+	}
+	return nil
+}
+
+var errDatabaseStopped = errors.New("the private PostgreSQL stopped unexpectedly; see postgres.log in the data folder")
+
+// contextUntil returns a context that also ends when done closes, so the service stops when
+// the database it started dies.
+func contextUntil(ctx context.Context, done <-chan struct{}) context.Context {
+	ctx, cancel := context.WithCancelCause(ctx)
+	go func() {
+		select {
+		case <-done:
+			cancel(errDatabaseStopped)
+		case <-ctx.Done():
+		}
+	}()
+	return ctx
+}
+
+// createDatabase creates the named database on the server at adminDSN unless it exists.
+func createDatabase(ctx context.Context, adminDSN, name string) error {
+	d, err := db.Open(ctx, adminDSN, 1)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	var exists bool
+	if err := d.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name); err != nil {
+		return err
+	}
+	if exists {
+		return nil
+	}
+	_, err = d.ExecContext(ctx, `CREATE DATABASE `+pq.QuoteIdentifier(name)+` ENCODING 'UTF8'`)
+	return err
+}
+
+func printBanner(w io.Writer, port int, demo bool) {
+	fmt.Fprintf(w, "linli 邻里 is running.\n  playground: http://localhost:%d/\n  GraphQL:    http://localhost:%d/query\n", port, port)
+	if !demo {
+		return
+	}
+	fmt.Fprintf(w, "\nDemo sign-ins (password %s for all):\n", db.DemoPassword)
+	for _, a := range db.DemoAccounts {
+		fmt.Fprintf(w, "  %-16s %-10s %s  %s @ %s\n", a.Role, a.RoleName, a.Phone, a.Name, a.Place)
+	}
+	fmt.Fprintf(w, "\nSign in from the playground:  mutation { login(phone: %q, password: %q) { token } }\n", db.DemoAccounts[1].Phone, db.DemoPassword)
+	fmt.Fprintln(w, `then add the header {"Authorization": "Bearer <token>"} and ask: { me { name roles { role place { name } } } }`)
+}

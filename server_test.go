@@ -1,0 +1,303 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"linli/db"
+	"linli/db/dbtest"
+)
+
+// The tests run the real program: as a child process (this test binary, re-executed with
+// LINLI_TEST_SERVICE=1) where signals and crashes matter, and through run() where they do not.
+func TestMain(m *testing.M) {
+	if os.Getenv("LINLI_TEST_SERVICE") == "1" {
+		main()
+		os.Exit(0)
+	}
+	dbtest.Main(m)
+}
+
+// service is the program running as a child process.
+type service struct {
+	t    *testing.T
+	cmd  *exec.Cmd
+	url  string
+	done chan error
+	out  *bytes.Buffer
+}
+
+func startService(t *testing.T, dataDir string, env ...string) *service {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "LINLI_TEST_SERVICE=1", "PORT=0", "LINLI_DATA_DIR="+dataDir, "LINLI_LOG_LEVEL=warn")
+	cmd.Env = append(cmd.Env, env...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := &service{t: t, cmd: cmd, done: make(chan error, 1), out: &logs}
+	urlFound := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		re := regexp.MustCompile(`playground: (http://localhost:\d+)/`)
+		for sc.Scan() {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				urlFound <- m[1]
+			}
+		}
+		io.Copy(io.Discard, stdout)
+	}()
+	go func() { s.done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			<-s.done
+		}
+	})
+	select {
+	case s.url = <-urlFound:
+	case err := <-s.done:
+		t.Fatalf("service exited before serving: %v\n%s", err, logs.String())
+	case <-time.After(90 * time.Second):
+		t.Fatalf("service not serving after 90 s\n%s", logs.String())
+	}
+	return s
+}
+
+// gql posts a query and decodes data into dst.
+func (s *service) gql(token, query string, dst any) {
+	s.t.Helper()
+	body, _ := json.Marshal(map[string]string{"query": query})
+	req, _ := http.NewRequest(http.MethodPost, s.url+"/query", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out struct {
+		Data   json.RawMessage
+		Errors []any
+	}
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || len(out.Errors) > 0 {
+		s.t.Fatalf("%s: %v %v", query, err, out.Errors)
+	}
+	if err := json.Unmarshal(out.Data, dst); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+func (s *service) get(path string) (int, string) {
+	s.t.Helper()
+	res, err := http.Get(s.url + path)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// stop sends sig and waits for the service to exit.
+func (s *service) stop(sig os.Signal) error {
+	s.t.Helper()
+	s.cmd.Process.Signal(sig)
+	select {
+	case err := <-s.done:
+		return err
+	case <-time.After(60 * time.Second):
+		s.t.Fatalf("service still running 60 s after %v", sig)
+		return nil
+	}
+}
+
+func (s *service) login(phone string) string {
+	var out struct{ Login struct{ Token string } }
+	s.gql("", fmt.Sprintf(`mutation { login(phone: %q, password: %q) { token } }`, phone, db.DemoPassword), &out)
+	return out.Login.Token
+}
+
+// postmasterPid reads the pid of the private PostgreSQL from its lock file.
+func postmasterPid(t *testing.T, dataDir string) int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dataDir, "pgdata", "postmaster.pid"))
+	if err != nil {
+		t.Fatalf("no running PostgreSQL in %s: %v", dataDir, err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pid
+}
+
+// waitGone waits, a bounded time, for process pid to end.
+func waitGone(t *testing.T, pid int, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		if err := syscall.Kill(pid, 0); err == syscall.ESRCH {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("PostgreSQL (pid %d) still running %v after the service stopped", pid, within)
+}
+
+// shortTempDir is a data folder with a short path (socket paths are limited to 107 bytes)
+// that the postgres user can reach when the tests run as root.
+func shortTempDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "linli-srv-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(dir, 0o755)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return filepath.Join(dir, "data")
+}
+
+func TestServiceLifecycle(t *testing.T) {
+	t.Parallel()
+	dir := shortTempDir(t)
+
+	// First start: a private cluster, migrated, with demo data.
+	s := startService(t, dir)
+	if code, _ := s.get("/healthz"); code != http.StatusOK {
+		t.Fatalf("/healthz: got %d", code)
+	}
+	if code, _ := s.get("/readyz"); code != http.StatusOK {
+		t.Fatalf("/readyz: got %d", code)
+	}
+	if code, page := s.get("/"); code != http.StatusOK || !strings.Contains(page, "/query") {
+		t.Fatalf("playground: got %d", code)
+	}
+	token := s.login("13800000002")
+	var me struct{ Me struct{ Name string } }
+	s.gql(token, `{ me { name } }`, &me)
+	if me.Me.Name == "" {
+		t.Fatal("me: no name for the demo volunteer")
+	}
+	pid := postmasterPid(t, dir)
+
+	// SIGTERM: in-flight work finishes, the service exits cleanly and stops its PostgreSQL.
+	if err := s.stop(syscall.SIGTERM); err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, s.out)
+	}
+	waitGone(t, pid, 5*time.Second)
+
+	// Second start: same cluster, same data (the token from the first run still works).
+	s = startService(t, dir)
+	s.gql(token, `{ me { name } }`, &me)
+	if me.Me.Name == "" {
+		t.Fatal("data did not survive a restart")
+	}
+	pid = postmasterPid(t, dir)
+
+	// SIGKILL: the service cannot clean up, and PostgreSQL must still go.
+	s.stop(syscall.SIGKILL)
+	waitGone(t, pid, 20*time.Second)
+
+	// And it starts again after the crash.
+	s = startService(t, dir)
+	s.gql(token, `{ me { name } }`, &me)
+	s.stop(syscall.SIGINT)
+}
+
+func TestRunSettings(t *testing.T) {
+	t.Parallel()
+	getenv := func(env map[string]string) func(string) string {
+		return func(k string) string { return env[k] }
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+
+	t.Run("NoPostgres", func(t *testing.T) {
+		err := run(ctx, nil, getenv(map[string]string{"LINLI_PG_BIN": t.TempDir(), "LINLI_DATA_DIR": t.TempDir()}), io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "DATABASE_URL") {
+			t.Fatalf("got %v, want one sentence naming what to install or set", err)
+		}
+	})
+	t.Run("BadSetting", func(t *testing.T) {
+		err := run(ctx, nil, getenv(map[string]string{"LINLI_MAX_DEPTH": "deep", "PORT": "http"}), io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "LINLI_MAX_DEPTH") || !strings.Contains(err.Error(), "PORT") {
+			t.Fatalf("got %v, want both bad settings named", err)
+		}
+	})
+	t.Run("NewerDatabase", func(t *testing.T) {
+		d, dsn := dbtest.New(t)
+		if _, err := d.Exec(`INSERT INTO schema_migrations (version, name) VALUES (999, '0999_future.sql')`); err != nil {
+			t.Fatal(err)
+		}
+		err := run(ctx, nil, getenv(map[string]string{"DATABASE_URL": dsn, "PORT": "0"}), io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "newer") {
+			t.Fatalf("got %v, want a refusal naming a newer version", err)
+		}
+	})
+	t.Run("DatabaseURL", func(t *testing.T) {
+		_, dsn := dbtest.New(t)
+		dataDir := filepath.Join(t.TempDir(), "unused")
+		ctx, stop := context.WithCancel(ctx)
+		out := &syncBuffer{}
+		done := make(chan error, 1)
+		go func() {
+			done <- run(ctx, nil, getenv(map[string]string{"DATABASE_URL": dsn, "PORT": "0", "LINLI_DATA_DIR": dataDir}), out, io.Discard)
+		}()
+		deadline := time.Now().Add(30 * time.Second)
+		for !strings.Contains(out.String(), "playground") && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		stop()
+		if err := <-done; err != nil {
+			t.Fatalf("run: %v", err)
+		}
+		if !strings.Contains(out.String(), "13800000002") {
+			t.Fatalf("banner lists no demo sign-ins:\n%s", out.String())
+		}
+		if _, err := os.Stat(dataDir); !os.IsNotExist(err) {
+			t.Fatal("with DATABASE_URL set, a private cluster was still created")
+		}
+	})
+}
+
+// syncBuffer is a bytes.Buffer safe to read while run writes to it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
