@@ -150,7 +150,9 @@ func TestVerifyResident(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("resident_verified events: got %d, want 1", n)
 	}
-	var me struct{ Me struct{ Resident struct{ Verified bool } } }
+	var me struct {
+		Me struct{ Resident struct{ Verified bool } }
+	}
 	e.do(reg.Register.Token, meQuery, nil).Decode(t, &me)
 	if !me.Me.Resident.Verified {
 		t.Fatal("the resident does not see themself verified")

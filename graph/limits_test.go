@@ -46,7 +46,9 @@ func TestQueryLimits(t *testing.T) {
 		})
 	}
 	// Within the limits it runs.
-	var ok struct{ Subdistricts struct{ Nodes []struct{ Name string } } }
+	var ok struct {
+		Subdistricts struct{ Nodes []struct{ Name string } }
+	}
 	e.do(token, deepQuery(2, 5), nil).Decode(t, &ok)
 }
 

@@ -209,7 +209,11 @@ func TestResidentsByRole(t *testing.T) {
 	}
 
 	// A building leader sees the building's residents with masked phones and no tags.
-	var building struct{ Me struct{ Roles []struct{ Place struct{ ID string } } } }
+	var building struct {
+		Me struct {
+			Roles []struct{ Place struct{ ID string } }
+		}
+	}
 	leader := e.login(phoneBuildingLeader)
 	e.do(leader, `{ me { roles { place { id } } } }`, nil).Decode(t, &building)
 	e.do(leader, residentsQuery, map[string]any{"p": building.Me.Roles[0].Place.ID}).Decode(t, &p)
@@ -231,7 +235,11 @@ func TestResidentsByRole(t *testing.T) {
 
 	// A grid worker sees tags in their grid, but masked phones.
 	grid := e.login(phoneGridWorker)
-	var gw struct{ Me struct{ Roles []struct{ Place struct{ ID string } } } }
+	var gw struct {
+		Me struct {
+			Roles []struct{ Place struct{ ID string } }
+		}
+	}
 	e.do(grid, `{ me { roles { place { id } } } }`, nil).Decode(t, &gw)
 	e.do(grid, residentsQuery, map[string]any{"p": gw.Me.Roles[0].Place.ID}).Decode(t, &p)
 	for _, r := range p.Residents.Nodes {
@@ -265,7 +273,9 @@ func TestPhoneMasking(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	const q = `query($id: ID!) { node(id: $id) { ... on Resident { name phone phoneMasked tags } } }`
-	var me struct{ Me struct{ Resident struct{ ID string } } }
+	var me struct {
+		Me struct{ Resident struct{ ID string } }
+	}
 	resident := e.login(phoneResident)
 	e.do(resident, `{ me { resident { id } } }`, nil).Decode(t, &me)
 	id := me.Me.Resident.ID
