@@ -12,8 +12,6 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/lib/pq"
 )
 
 // Account is someone who signs in with a phone number and password: a resident, or an
@@ -36,15 +34,7 @@ const accountColumns = `id, phone, name, created_at`
 
 // AccountsByID returns the accounts with the given ids.
 func (s *Store) AccountsByID(ctx context.Context, ids []int64) (map[int64]*Account, error) {
-	var as []*Account
-	if err := s.selectRows(ctx, &as, `SELECT `+accountColumns+` FROM accounts WHERE id = ANY($1)`, pq.Array(ids)); err != nil {
-		return nil, err
-	}
-	m := make(map[int64]*Account, len(as))
-	for _, a := range as {
-		m[a.ID] = a
-	}
-	return m, nil
+	return selectByKey(ctx, s, `SELECT `+accountColumns+` FROM accounts WHERE id = ANY($1)`, ids, func(a *Account) int64 { return a.ID })
 }
 
 // AccountByPhone returns the account registered with phone, or NOT_FOUND.

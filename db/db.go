@@ -94,6 +94,21 @@ func (s *Store) selectRows(ctx context.Context, dest any, q string, args ...any)
 	return st.SelectContext(ctx, dest, args...)
 }
 
+// selectByKey runs a prepared query that takes an array of keys as $1, and returns the rows
+// by key. Keys with no row are absent: the database does not return rows in key order, and
+// callers look up what they asked for.
+func selectByKey[T any](ctx context.Context, s *Store, q string, keys []int64, key func(T) int64) (map[int64]T, error) {
+	var rows []T
+	if err := s.selectRows(ctx, &rows, q, pq.Array(keys)); err != nil {
+		return nil, err
+	}
+	m := make(map[int64]T, len(rows))
+	for _, r := range rows {
+		m[key(r)] = r
+	}
+	return m, nil
+}
+
 // Tx is a transaction that carries the time it began, so every row it writes agrees on now.
 type Tx struct {
 	*sqlx.Tx

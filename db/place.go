@@ -32,15 +32,7 @@ const placeColumns = `id, level, parent_id, name, path, unit, room, floor_area_d
 
 // PlacesByID returns the places with the given ids; ids with no place are absent.
 func (s *Store) PlacesByID(ctx context.Context, ids []int64) (map[int64]*Place, error) {
-	var ps []*Place
-	if err := s.selectRows(ctx, &ps, `SELECT `+placeColumns+` FROM places WHERE id = ANY($1)`, pq.Array(ids)); err != nil {
-		return nil, err
-	}
-	m := make(map[int64]*Place, len(ps))
-	for _, p := range ps {
-		m[p.ID] = p
-	}
-	return m, nil
+	return selectByKey(ctx, s, `SELECT `+placeColumns+` FROM places WHERE id = ANY($1)`, ids, func(p *Place) int64 { return p.ID })
 }
 
 // Place returns one place, or NOT_FOUND naming what was looked for (field, if not empty,

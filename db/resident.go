@@ -66,24 +66,12 @@ const residentColumns = `r.id, r.household_id, r.name, r.phone, r.birth_date, r.
 
 // ResidentsByID returns the residents with the given ids.
 func (s *Store) ResidentsByID(ctx context.Context, ids []int64) (map[int64]*Resident, error) {
-	return s.residentsBy(ctx, `SELECT `+residentColumns+` FROM residents r WHERE r.id = ANY($1)`, ids, func(r *Resident) int64 { return r.ID })
+	return selectByKey(ctx, s, `SELECT `+residentColumns+` FROM residents r WHERE r.id = ANY($1)`, ids, func(r *Resident) int64 { return r.ID })
 }
 
 // ResidentsByAccount returns the resident records of the given accounts, by account id.
 func (s *Store) ResidentsByAccount(ctx context.Context, accountIDs []int64) (map[int64]*Resident, error) {
-	return s.residentsBy(ctx, `SELECT `+residentColumns+` FROM residents r WHERE r.account_id = ANY($1)`, accountIDs, func(r *Resident) int64 { return *r.AccountID })
-}
-
-func (s *Store) residentsBy(ctx context.Context, q string, ids []int64, key func(*Resident) int64) (map[int64]*Resident, error) {
-	var rs []*Resident
-	if err := s.selectRows(ctx, &rs, q, pq.Array(ids)); err != nil {
-		return nil, err
-	}
-	m := make(map[int64]*Resident, len(rs))
-	for _, r := range rs {
-		m[key(r)] = r
-	}
-	return m, nil
+	return selectByKey(ctx, s, `SELECT `+residentColumns+` FROM residents r WHERE r.account_id = ANY($1)`, accountIDs, func(r *Resident) int64 { return *r.AccountID })
 }
 
 // ResidentFilter narrows a list of residents; nil fields do not filter.

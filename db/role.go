@@ -26,15 +26,7 @@ const grantColumns = `id, account_id, role, place_id, granted_by, granted_at, re
 
 // GrantsByID returns the grants with the given ids, revoked or not.
 func (s *Store) GrantsByID(ctx context.Context, ids []int64) (map[int64]*RoleGrant, error) {
-	var gs []*RoleGrant
-	if err := s.selectRows(ctx, &gs, `SELECT `+grantColumns+` FROM role_grants WHERE id = ANY($1)`, pq.Array(ids)); err != nil {
-		return nil, err
-	}
-	m := make(map[int64]*RoleGrant, len(gs))
-	for _, g := range gs {
-		m[g.ID] = g
-	}
-	return m, nil
+	return selectByKey(ctx, s, `SELECT `+grantColumns+` FROM role_grants WHERE id = ANY($1)`, ids, func(g *RoleGrant) int64 { return g.ID })
 }
 
 // ActiveGrantsByAccount returns the unrevoked grants of each account, oldest first.

@@ -10,25 +10,20 @@ import (
 // applied in one place: whatever path a client takes to an object, it gets the same answer.
 
 func placeByID(ctx context.Context, id int64) (*db.Place, error) {
-	p, ok, err := load(ctx).place.load(id)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, hidden("地点")
-	}
-	return p, nil
+	return mustLoad(load(ctx).place, id, "地点")
 }
 
 func accountByID(ctx context.Context, id int64) (*db.Account, error) {
-	a, ok, err := load(ctx).account.load(id)
-	if err != nil {
-		return nil, err
+	return mustLoad(load(ctx).account, id, "账号")
+}
+
+// mustLoad loads what a row points at, which must exist: NOT_FOUND names what is missing.
+func mustLoad[V any](l *loader[V], id int64, what string) (V, error) {
+	v, ok, err := l.load(id)
+	if err == nil && !ok {
+		err = hidden(what)
 	}
-	if !ok {
-		return nil, hidden("账号")
-	}
-	return a, nil
+	return v, err
 }
 
 // residentByID returns the resident if the viewer may see them, nil if not.
