@@ -20,6 +20,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lib/pq"
 
@@ -253,7 +254,9 @@ func printBanner(w io.Writer, port int, demo bool) {
 	}
 	fmt.Fprintf(w, "\nDemo sign-ins (password %s for all):\n", db.DemoPassword)
 	for _, a := range db.DemoAccounts {
-		fmt.Fprintf(w, "  %-16s %-10s %s  %s @ %s\n", a.Role, a.RoleName, a.Phone, a.Name, a.Place)
+		// Chinese characters take two columns in a terminal: pad by width, not by rune.
+		pad := strings.Repeat(" ", max(0, 12-2*utf8.RuneCountInString(a.RoleName)))
+		fmt.Fprintf(w, "  %-16s %s%s %s  %s @ %s\n", a.Role, a.RoleName, pad, a.Phone, a.Name, a.Place)
 	}
 	fmt.Fprintf(w, "\nSign in from the playground:  mutation { login(phone: %q, password: %q) { token } }\n", db.DemoAccounts[1].Phone, db.DemoPassword)
 	fmt.Fprintln(w, `then add the header {"Authorization": "Bearer <token>"} and ask: { me { name roles { role place { name } } } }`)

@@ -103,6 +103,16 @@ func TestRegister(t *testing.T) {
 		})
 	}
 
+	t.Run("NoSuchHousehold", func(t *testing.T) {
+		vars := registration(e, "13700000125")
+		vars["in"].(map[string]any)["householdId"] = graph.GlobalID("Place", 987654)
+		r := e.do("", registerMutation, vars)
+		r.wantCode(t, db.ENOTFOUND)
+		if r.Field() != "householdId" {
+			t.Fatalf("field: got %q, want householdId", r.Field())
+		}
+	})
+
 	t.Run("NotAHousehold", func(t *testing.T) {
 		vars := registration(e, "13700000124")
 		vars["in"].(map[string]any)["householdId"] = e.placeID("和平社区")

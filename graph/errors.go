@@ -52,7 +52,8 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 				return gerr
 			}
 		}
-		if errors.Is(err, context.DeadlineExceeded) {
+		// The driver reports a cancelled statement in its own words; the context says why.
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			logger.WarnContext(ctx, "request timed out", "request_id", reqID, "path", gerr.Path.String())
 			return &gqlerror.Error{Path: gerr.Path, Message: "请求处理超时，请缩小查询范围后重试（请求编号 " + reqID + "）",
 				Extensions: map[string]any{"code": db.EINTERNAL, "requestId": reqID}}

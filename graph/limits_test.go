@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"linli/db"
 	"linli/db/dbtest"
@@ -156,5 +157,47 @@ func TestInternalErrorsHidden(t *testing.T) {
 	msg := r.Errors[0].Message
 	if strings.Contains(msg, "tags") || strings.Contains(strings.ToLower(msg), "column") || r.Errors[0].Extensions["requestId"] == "" {
 		t.Fatalf("internal error: got %+v, want a plain message with a request id", r.Errors[0])
+	}
+}
+
+// A request past its time limit is answered, and the SQL behind it does not go on running.
+func TestRequestTimeout(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(o *graph.Options) { o.RequestTimeout = 300 * time.Millisecond })
+	token := e.login(phoneStaff)
+
+	// Hold a lock the residents query needs, so it waits until cancelled.
+	tx, err := e.db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`LOCK TABLE residents IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	r := e.do(token, residentsQuery, map[string]any{"p": e.placeID("和平社区")})
+	r.wantCode(t, db.EINTERNAL)
+	if !strings.Contains(r.Errors[0].Message, "超时") {
+		t.Fatalf("message: got %q, want it to say the request timed out", r.Errors[0].Message)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("answered after %v, want about the 300 ms limit", d)
+	}
+	// Nothing is left waiting on the lock.
+	var waiting int
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if err := tx.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+			AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if waiting != 0 {
+		t.Fatalf("%d statements still waiting after the request ended, want 0", waiting)
 	}
 }
