@@ -70,8 +70,8 @@ func (s *Store) AuditEvents(ctx context.Context, v *Viewer, placeID int64, p Pag
 	if err := s.checkSeesAudit(ctx, v, placeID); err != nil {
 		return Paged[*AuditEvent]{}, err
 	}
-	return listQuery[*AuditEvent](ctx, s, `SELECT `+auditColumns+` FROM audit_events e JOIN places p ON p.id = e.place_id WHERE p.path @> $1`,
-		[]any{pq.Array([]int64{placeID})}, "e.id", true, p)
+	return listQuery(ctx, s, `SELECT `+auditColumns+` FROM audit_events e JOIN places p ON p.id = e.place_id WHERE p.path @> $1`,
+		[]any{pq.Array([]int64{placeID})}, byIDDesc.qualified("e"), func(e *AuditEvent) Key { return idKey(e.ID) }, p)
 }
 
 // CountAuditEvents counts what AuditEvents lists.

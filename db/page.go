@@ -6,55 +6,131 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
-// Page asks for one page of a list kept in id order (keyset pagination: stable while rows
-// are added, and as fast on page 1,000 as on page 1). Exactly one of First and Last is set.
+// Page asks for one page of a list (keyset pagination: stable while rows are added, and as
+// fast on page 1,000 as on page 1). Exactly one of First and Last is set.
 type Page struct {
 	First, Last int
-	// After and Before are the ids at the cursors; 0 means none.
-	After, Before int64
+	// After and Before are the keys at the cursors; nil means none.
+	After, Before Key
 }
 
-// Paged is one page of a list.
+// Key is the position of an item in its list: the values of the list order's columns, as
+// text. Clients get it back as an opaque cursor.
+type Key []string
+
+// Paged is one page of a list, with each item's key.
 type Paged[T any] struct {
 	Items       []T
+	Keys        []Key
 	HasNext     bool
 	HasPrevious bool
 }
 
-// listQuery runs a page of `SELECT … WHERE <filter>` ordered by key (ascending, or descending
-// when desc). from holds everything up to and including the WHERE conditions; args are its
-// parameters. key is a column name from the caller's own code, never from input.
-func listQuery[T any](ctx context.Context, s *Store, from string, args []any, key string, desc bool, p Page) (Paged[T], error) {
+// order is how a list is sorted: its key columns, each an int or a time, ascending unless
+// desc. The last column must be unique.
+type order struct {
+	cols  []string
+	kinds []string // "bigint" or "timestamptz"
+	desc  bool
+}
+
+var (
+	byID     = order{cols: []string{"id"}, kinds: []string{"bigint"}}
+	byIDDesc = order{cols: []string{"id"}, kinds: []string{"bigint"}, desc: true}
+)
+
+func (o order) qualified(alias string) order {
+	c := slices.Clone(o.cols)
+	for i := range c {
+		c[i] = alias + "." + c[i]
+	}
+	o.cols = c
+	return o
+}
+
+// idKey is the key of an item in a list ordered by id alone.
+func idKey(id int64) Key { return Key{strconv.FormatInt(id, 10)} }
+
+// timeKey is the key of an item in a list ordered by a time, then id.
+func timeKey(t time.Time, id int64) Key {
+	return Key{t.UTC().Format(time.RFC3339Nano), strconv.FormatInt(id, 10)}
+}
+
+// check returns the key's values typed for SQL, or INVALID_INPUT for field.
+func (o order) check(k Key, field string) ([]any, error) {
+	if len(k) != len(o.cols) {
+		return nil, Invalid(field, "翻页游标 %s 不属于这个列表，请使用本列表返回的 cursor", field)
+	}
+	vals := make([]any, len(k))
+	for i, s := range k {
+		switch o.kinds[i] {
+		case "bigint":
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				return nil, Invalid(field, "翻页游标 %s 无效，请使用接口返回的 cursor", field)
+			}
+			vals[i] = n
+		case "timestamptz":
+			t, err := time.Parse(time.RFC3339Nano, s)
+			if err != nil {
+				return nil, Invalid(field, "翻页游标 %s 无效，请使用接口返回的 cursor", field)
+			}
+			vals[i] = t
+		}
+	}
+	return vals, nil
+}
+
+// listQuery runs a page of `SELECT … WHERE <filter>` in order o. from holds everything up to
+// and including the WHERE conditions; args are its parameters. o's columns come from the
+// caller's own code, never from input.
+func listQuery[T any](ctx context.Context, s *Store, from string, args []any, o order, key func(T) Key, p Page) (Paged[T], error) {
 	var b strings.Builder
 	b.WriteString(from)
 	args = slices.Clone(args)
-	param := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
+	tuple := func(vals []any) string {
+		ps := make([]string, len(vals))
+		for i, v := range vals {
+			args = append(args, v)
+			ps[i] = "$" + strconv.Itoa(len(args)) + "::" + o.kinds[i]
+		}
+		return "(" + strings.Join(ps, ", ") + ")"
 	}
+	cols := "(" + strings.Join(o.cols, ", ") + ")"
 	// Items "after" the cursor come later in the list's order.
 	later, earlier := ">", "<"
-	if desc {
+	if o.desc {
 		later, earlier = "<", ">"
 	}
-	if p.After != 0 {
-		fmt.Fprintf(&b, " AND %s %s %s", key, later, param(p.After))
-	}
-	if p.Before != 0 {
-		fmt.Fprintf(&b, " AND %s %s %s", key, earlier, param(p.Before))
+	for _, c := range []struct {
+		k     Key
+		field string
+		op    string
+	}{{p.After, "after", later}, {p.Before, "before", earlier}} {
+		if c.k == nil {
+			continue
+		}
+		vals, err := o.check(c.k, c.field)
+		if err != nil {
+			return Paged[T]{}, err
+		}
+		fmt.Fprintf(&b, " AND %s %s %s", cols, c.op, tuple(vals))
 	}
 	backward := p.Last > 0
-	dir := "ASC"
-	if desc != backward {
-		dir = "DESC"
+	dir := " ASC"
+	if o.desc != backward {
+		dir = " DESC"
 	}
 	n := p.First
 	if backward {
 		n = p.Last
 	}
-	fmt.Fprintf(&b, " ORDER BY %s %s LIMIT %s", key, dir, param(n+1))
+	b.WriteString(" ORDER BY " + strings.Join(o.cols, dir+", ") + dir)
+	args = append(args, n+1)
+	b.WriteString(" LIMIT $" + strconv.Itoa(len(args)))
 
 	var items []T
 	if err := s.selectRows(ctx, &items, b.String(), args...); err != nil {
@@ -67,9 +143,13 @@ func listQuery[T any](ctx context.Context, s *Store, from string, args []any, ke
 	out := Paged[T]{Items: items}
 	if backward {
 		slices.Reverse(out.Items)
-		out.HasPrevious, out.HasNext = more, p.Before != 0
+		out.HasPrevious, out.HasNext = more, p.Before != nil
 	} else {
-		out.HasNext, out.HasPrevious = more, p.After != 0
+		out.HasNext, out.HasPrevious = more, p.After != nil
+	}
+	out.Keys = make([]Key, len(out.Items))
+	for i, it := range out.Items {
+		out.Keys[i] = key(it)
 	}
 	return out, nil
 }

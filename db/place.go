@@ -52,10 +52,12 @@ func (s *Store) Place(ctx context.Context, id int64) (*Place, error) {
 // parent is 0.
 func (s *Store) Children(ctx context.Context, parent int64, p Page) (Paged[*Place], error) {
 	if parent == 0 {
-		return listQuery[*Place](ctx, s, `SELECT `+placeColumns+` FROM places WHERE parent_id IS NULL`, nil, "id", false, p)
+		return listQuery(ctx, s, `SELECT `+placeColumns+` FROM places WHERE parent_id IS NULL`, nil, byID, placeKey, p)
 	}
-	return listQuery[*Place](ctx, s, `SELECT `+placeColumns+` FROM places WHERE parent_id = $1`, []any{parent}, "id", false, p)
+	return listQuery(ctx, s, `SELECT `+placeColumns+` FROM places WHERE parent_id = $1`, []any{parent}, byID, placeKey, p)
 }
+
+func placeKey(p *Place) Key { return idKey(p.ID) }
 
 // CountChildren counts the places directly under parent (the subdistricts when parent is 0).
 func (s *Store) CountChildren(ctx context.Context, parent int64) (int, error) {

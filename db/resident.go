@@ -127,7 +127,7 @@ func (s *Store) Residents(ctx context.Context, v *Viewer, place int64, f Residen
 		return Paged[*Resident]{}, err
 	}
 	from, args := f.from(place)
-	return listQuery[*Resident](ctx, s, `SELECT `+residentColumns+` `+from, args, "r.id", false, p)
+	return listQuery(ctx, s, `SELECT `+residentColumns+` `+from, args, byID.qualified("r"), func(r *Resident) Key { return idKey(r.ID) }, p)
 }
 
 // CountResidents counts what Residents lists.

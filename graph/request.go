@@ -129,16 +129,16 @@ func pageOf(first *int, after *string, last *int, before *string) (db.Page, erro
 	for _, c := range []struct {
 		name string
 		s    *string
-		dst  *int64
+		dst  *db.Key
 	}{{"after", after, &p.After}, {"before", before, &p.Before}} {
 		if c.s == nil {
 			continue
 		}
-		id, ok := model.ParseCursor(*c.s)
+		k, ok := model.ParseCursor(*c.s)
 		if !ok {
 			return p, db.Invalid(c.name, "翻页游标 %s 无效，请使用接口返回的 cursor", c.name)
 		}
-		*c.dst = id
+		*c.dst = k
 	}
 	return p, nil
 }

@@ -5,6 +5,7 @@ package model
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"io"
 	"strconv"
 	"time"
@@ -37,101 +38,91 @@ func UnmarshalDate(v any) (time.Time, error) {
 	return t, nil
 }
 
-// Cursor is the opaque cursor of the list item with key id.
-func Cursor(id int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("c:" + strconv.FormatInt(id, 10)))
+// Cursor is the opaque cursor of a list item with key k.
+func Cursor(k db.Key) string {
+	b, _ := json.Marshal(k)
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // ParseCursor returns the key inside a cursor made by Cursor.
-func ParseCursor(c string) (int64, bool) {
+func ParseCursor(c string) (db.Key, bool) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil || len(b) < 3 || string(b[:2]) != "c:" {
-		return 0, false
+	if err != nil {
+		return nil, false
 	}
-	id, err := strconv.ParseInt(string(b[2:]), 10, 64)
-	return id, err == nil && id > 0
-}
-
-func pageInfo[T any](p db.Paged[T], key func(T) int64) *PageInfo {
-	pi := &PageInfo{HasNextPage: p.HasNext, HasPreviousPage: p.HasPrevious}
-	if n := len(p.Items); n > 0 {
-		start, end := Cursor(key(p.Items[0])), Cursor(key(p.Items[n-1]))
-		pi.StartCursor, pi.EndCursor = &start, &end
+	var k db.Key
+	if json.Unmarshal(b, &k) != nil || len(k) == 0 {
+		return nil, false
 	}
-	return pi
+	return k, true
 }
 
 // Counter counts a list's items for totalCount, run only when the field is asked for.
 type Counter func(context.Context) (int, error)
 
-// PlaceConnection is a page of places.
-type PlaceConnection struct {
-	Nodes    []*db.Place
+// Conn is what every connection type holds: a page of items, their keys, and a counter.
+type Conn[T any] struct {
+	Nodes    []T
 	PageInfo *PageInfo
-	Count    Counter
+	keys     []db.Key
+	count    Counter
 }
+
+func newConn[T any](p db.Paged[T], count Counter) Conn[T] {
+	pi := &PageInfo{HasNextPage: p.HasNext, HasPreviousPage: p.HasPrevious}
+	if n := len(p.Items); n > 0 {
+		start, end := Cursor(p.Keys[0]), Cursor(p.Keys[n-1])
+		pi.StartCursor, pi.EndCursor = &start, &end
+	}
+	return Conn[T]{Nodes: p.Items, PageInfo: pi, keys: p.Keys, count: count}
+}
+
+// TotalCount counts all items of the list, not only this page.
+func (c *Conn[T]) TotalCount(ctx context.Context) (int, error) { return c.count(ctx) }
+
+func edges[T, E any](c Conn[T], edge func(cursor string, node T) E) []E {
+	es := make([]E, len(c.Nodes))
+	for i, n := range c.Nodes {
+		es[i] = edge(Cursor(c.keys[i]), n)
+	}
+	return es
+}
+
+// PlaceConnection is a page of places.
+type PlaceConnection struct{ Conn[*db.Place] }
 
 // NewPlaceConnection wraps a page of places.
 func NewPlaceConnection(p db.Paged[*db.Place], count Counter) *PlaceConnection {
-	return &PlaceConnection{Nodes: p.Items, PageInfo: pageInfo(p, func(x *db.Place) int64 { return x.ID }), Count: count}
+	return &PlaceConnection{newConn(p, count)}
 }
 
 // Edges are the page's items with their cursors.
 func (c *PlaceConnection) Edges() []*PlaceEdge {
-	es := make([]*PlaceEdge, len(c.Nodes))
-	for i, n := range c.Nodes {
-		es[i] = &PlaceEdge{Cursor: Cursor(n.ID), Node: n}
-	}
-	return es
+	return edges(c.Conn, func(cur string, n *db.Place) *PlaceEdge { return &PlaceEdge{Cursor: cur, Node: n} })
 }
-
-// TotalCount counts all items of the list, not only this page.
-func (c *PlaceConnection) TotalCount(ctx context.Context) (int, error) { return c.Count(ctx) }
 
 // ResidentConnection is a page of residents.
-type ResidentConnection struct {
-	Nodes    []*db.Resident
-	PageInfo *PageInfo
-	Count    Counter
-}
+type ResidentConnection struct{ Conn[*db.Resident] }
 
 // NewResidentConnection wraps a page of residents.
 func NewResidentConnection(p db.Paged[*db.Resident], count Counter) *ResidentConnection {
-	return &ResidentConnection{Nodes: p.Items, PageInfo: pageInfo(p, func(x *db.Resident) int64 { return x.ID }), Count: count}
+	return &ResidentConnection{newConn(p, count)}
 }
 
 // Edges are the page's items with their cursors.
 func (c *ResidentConnection) Edges() []*ResidentEdge {
-	es := make([]*ResidentEdge, len(c.Nodes))
-	for i, n := range c.Nodes {
-		es[i] = &ResidentEdge{Cursor: Cursor(n.ID), Node: n}
-	}
-	return es
+	return edges(c.Conn, func(cur string, n *db.Resident) *ResidentEdge { return &ResidentEdge{Cursor: cur, Node: n} })
 }
-
-// TotalCount counts all items of the list, not only this page.
-func (c *ResidentConnection) TotalCount(ctx context.Context) (int, error) { return c.Count(ctx) }
 
 // AuditEventConnection is a page of audit events.
-type AuditEventConnection struct {
-	Nodes    []*db.AuditEvent
-	PageInfo *PageInfo
-	Count    Counter
-}
+type AuditEventConnection struct{ Conn[*db.AuditEvent] }
 
 // NewAuditEventConnection wraps a page of audit events.
 func NewAuditEventConnection(p db.Paged[*db.AuditEvent], count Counter) *AuditEventConnection {
-	return &AuditEventConnection{Nodes: p.Items, PageInfo: pageInfo(p, func(x *db.AuditEvent) int64 { return x.ID }), Count: count}
+	return &AuditEventConnection{newConn(p, count)}
 }
 
 // Edges are the page's items with their cursors.
 func (c *AuditEventConnection) Edges() []*AuditEventEdge {
-	es := make([]*AuditEventEdge, len(c.Nodes))
-	for i, n := range c.Nodes {
-		es[i] = &AuditEventEdge{Cursor: Cursor(n.ID), Node: n}
-	}
-	return es
+	return edges(c.Conn, func(cur string, n *db.AuditEvent) *AuditEventEdge { return &AuditEventEdge{Cursor: cur, Node: n} })
 }
-
-// TotalCount counts all items of the list, not only this page.
-func (c *AuditEventConnection) TotalCount(ctx context.Context) (int, error) { return c.Count(ctx) }
