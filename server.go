@@ -46,6 +46,7 @@ type settings struct {
 	demo        bool
 	logLevel    slog.Level
 	dbMaxConns  int
+	lapseEvery  time.Duration
 	store       func(*db.Store)
 	api         graph.Options
 }
@@ -96,6 +97,7 @@ func readSettings(getenv func(string) string) (settings, error) {
 		errs = append(errs, fmt.Errorf("PORT=%q: want a port number", s.port))
 	}
 	s.dbMaxConns = num("LINLI_DB_MAX_CONNS", 20)
+	s.lapseEvery = dur("LINLI_LAPSE_INTERVAL", time.Minute)
 	tokenTTL := dur("LINLI_TOKEN_TTL", 30*24*time.Hour)
 	loginMax := num("LINLI_LOGIN_MAX_FAILURES", 5)
 	loginWindow := dur("LINLI_LOGIN_WINDOW", 15*time.Minute)
@@ -182,6 +184,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			logger.Info("demo data loaded")
 		}
 	}
+
+	// Overdue claims lapse on their own. Every process runs the sweep; the database hands
+	// each overdue claim to exactly one of them.
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	defer stopSweep()
+	go graph.RunLapses(sweepCtx, store, cfg.lapseEvery, func(msg string, args ...any) { logger.Info(msg, args...) })
 
 	ln, err := net.Listen("tcp", ":"+cfg.port)
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/lib/pq"
 )
 
 // Account is someone who signs in with a phone number and password: a resident, or an
@@ -289,17 +291,32 @@ func (s *Store) Logout(ctx context.Context, token string) (bool, error) {
 // ViewerByToken returns who holds token, with their active role grants. Errors:
 // UNAUTHENTICATED for a token that is unknown, expired or revoked.
 func (s *Store) ViewerByToken(ctx context.Context, token string) (*Viewer, error) {
-	var a Account
-	err := s.get(ctx, &a, `SELECT a.id, a.phone, a.name, a.created_at FROM sessions s JOIN accounts a ON a.id = s.account_id
+	var row struct {
+		Account
+		ResidentID    sql.NullInt64 `db:"resident_id"`
+		HouseholdID   sql.NullInt64 `db:"household_id"`
+		HouseholdPath pq.Int64Array `db:"household_path"`
+		Verified      bool          `db:"verified"`
+	}
+	err := s.get(ctx, &row, `SELECT a.id, a.phone, a.name, a.created_at,
+			r.id AS resident_id, r.household_id, h.path AS household_path, r.verified_at IS NOT NULL AS verified
+		FROM sessions s JOIN accounts a ON a.id = s.account_id
+		LEFT JOIN residents r ON r.account_id = a.id LEFT JOIN places h ON h.id = r.household_id
 		WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2`, tokenHash(token), s.Now().UTC())
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, &Error{Code: EUNAUTHENTICATED, Message: "登录已失效，请重新登录"}
 	} else if err != nil {
 		return nil, err
 	}
+	a := row.Account
 	grants, err := s.ActiveGrantsByAccount(ctx, []int64{a.ID})
 	if err != nil {
 		return nil, err
 	}
-	return &Viewer{Account: &a, Grants: grants[a.ID]}, nil
+	v := &Viewer{Account: &a, Grants: grants[a.ID]}
+	if row.ResidentID.Valid {
+		v.Resident = &ViewerResident{ID: row.ResidentID.Int64, HouseholdID: row.HouseholdID.Int64,
+			HouseholdPath: row.HouseholdPath, Verified: row.Verified}
+	}
+	return v, nil
 }

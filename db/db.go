@@ -146,6 +146,15 @@ func (tx *Tx) get(dest any, q string, args ...any) error {
 	return st.GetContext(tx.ctx, dest, args...)
 }
 
+// selectRows runs a prepared query in the transaction.
+func (tx *Tx) selectRows(dest any, q string, args ...any) error {
+	st, err := tx.stmt(q)
+	if err != nil {
+		return err
+	}
+	return st.SelectContext(tx.ctx, dest, args...)
+}
+
 // exec runs a prepared statement in the transaction.
 func (tx *Tx) exec(q string, args ...any) (sql.Result, error) {
 	st, err := tx.stmt(q)

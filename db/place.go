@@ -35,6 +35,30 @@ func (s *Store) PlacesByID(ctx context.Context, ids []int64) (map[int64]*Place, 
 	return selectByKey(ctx, s, `SELECT `+placeColumns+` FROM places WHERE id = ANY($1)`, ids, func(p *Place) int64 { return p.ID })
 }
 
+// places loads places inside tx. A transaction that holds locks reads through its own
+// connection: borrowing a second one from the pool could wait forever when every
+// connection is held by a transaction waiting on the same lock.
+func (tx *Tx) places(ids ...int64) (map[int64]*Place, error) {
+	var ps []*Place
+	if err := tx.selectRows(&ps, `SELECT `+placeColumns+` FROM places WHERE id = ANY($1)`, pq.Array(ids)); err != nil {
+		return nil, err
+	}
+	m := make(map[int64]*Place, len(ps))
+	for _, p := range ps {
+		m[p.ID] = p
+	}
+	return m, nil
+}
+
+// place loads one place inside tx.
+func (tx *Tx) place(id int64) (*Place, error) {
+	m, err := tx.places(id)
+	if err == nil && m[id] == nil {
+		err = &Error{Code: ENOTFOUND, Message: "找不到这个地点"}
+	}
+	return m[id], err
+}
+
 // Place returns one place, or NOT_FOUND naming what was looked for (field, if not empty,
 // says which input it came from).
 func (s *Store) Place(ctx context.Context, id int64) (*Place, error) {

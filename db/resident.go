@@ -155,7 +155,7 @@ func (s *Store) VerifyResident(ctx context.Context, v *Viewer, residentID int64)
 	if err != nil {
 		return nil, notFound(err, "找不到这位居民")
 	}
-	household, err := s.Place(ctx, r.HouseholdID)
+	household, err := tx.place(r.HouseholdID)
 	if err != nil {
 		return nil, err
 	}

@@ -20,6 +20,8 @@ type RoleGrant struct {
 	RevokedBy    *int64     `db:"revoked_by"`
 	RevokedAt    *time.Time `db:"revoked_at"`
 	RevokeReason *string    `db:"revoke_reason"`
+	// PlacePath is the path of the grant's place; filled for a viewer's own grants.
+	PlacePath pq.Int64Array `db:"place_path"`
 }
 
 const grantColumns = `id, account_id, role, place_id, granted_by, granted_at, revoked_by, revoked_at, revoke_reason`
@@ -32,8 +34,10 @@ func (s *Store) GrantsByID(ctx context.Context, ids []int64) (map[int64]*RoleGra
 // ActiveGrantsByAccount returns the unrevoked grants of each account, oldest first.
 func (s *Store) ActiveGrantsByAccount(ctx context.Context, accountIDs []int64) (map[int64][]*RoleGrant, error) {
 	var gs []*RoleGrant
-	if err := s.selectRows(ctx, &gs, `SELECT `+grantColumns+` FROM role_grants
-		WHERE account_id = ANY($1) AND revoked_at IS NULL ORDER BY id`, pq.Array(accountIDs)); err != nil {
+	if err := s.selectRows(ctx, &gs, `SELECT g.id, g.account_id, g.role, g.place_id, g.granted_by, g.granted_at,
+			g.revoked_by, g.revoked_at, g.revoke_reason, p.path AS place_path
+		FROM role_grants g JOIN places p ON p.id = g.place_id
+		WHERE g.account_id = ANY($1) AND g.revoked_at IS NULL ORDER BY g.id`, pq.Array(accountIDs)); err != nil {
 		return nil, err
 	}
 	m := make(map[int64][]*RoleGrant, len(accountIDs))
@@ -117,7 +121,7 @@ func (s *Store) RevokeRole(ctx context.Context, v *Viewer, grantID int64, reason
 	if err := tx.get(&g, `SELECT `+grantColumns+` FROM role_grants WHERE id = $1 FOR UPDATE`, grantID); err != nil {
 		return nil, notFound(err, "找不到这条角色授予")
 	}
-	p, err := s.Place(ctx, g.PlaceID)
+	p, err := tx.place(g.PlaceID)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,20 @@ import (
 type Viewer struct {
 	Account *Account
 	Grants  []*RoleGrant
+	// Resident is the viewer's own resident record, if they live here.
+	Resident *ViewerResident
+}
+
+// ViewerResident is where a signed-in resident lives.
+type ViewerResident struct {
+	ID, HouseholdID int64
+	HouseholdPath   []int64
+	Verified        bool
+}
+
+// IsResident reports whether v is the resident with that id.
+func (v *Viewer) IsResident(residentID int64) bool {
+	return v != nil && v.Resident != nil && v.Resident.ID == residentID
 }
 
 // Holds reports whether v holds one of roles in a place that covers p (p itself or one of
@@ -24,6 +38,36 @@ func (v *Viewer) Holds(p *Place, roles ...Role) bool {
 		}
 	}
 	return false
+}
+
+// Serves reports whether v holds one of roles in a place on the same line of the tree as p:
+// at p or above it (a community volunteer serves its grids), or below it (a grid volunteer
+// sees what is posted for the whole community).
+func (v *Viewer) Serves(p *Place, roles ...Role) bool {
+	if v == nil || p == nil {
+		return false
+	}
+	for _, g := range v.Grants {
+		if slices.Contains(roles, g.Role) && (p.Within(g.PlaceID) || slices.Contains(g.PlacePath, p.ID)) {
+			return true
+		}
+	}
+	return false
+}
+
+// placesHolding returns the places where v holds one of roles, and the ancestors of those
+// places, for filtering lists in SQL the way Holds and Serves decide one item.
+func (v *Viewer) placesHolding(roles ...Role) (places, ancestors []int64) {
+	if v == nil {
+		return nil, nil
+	}
+	for _, g := range v.Grants {
+		if slices.Contains(roles, g.Role) {
+			places = append(places, g.PlaceID)
+			ancestors = append(ancestors, g.PlacePath...)
+		}
+	}
+	return places, ancestors
 }
 
 // HoldsAnywhere reports whether v holds one of roles in any place.

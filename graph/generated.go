@@ -32,11 +32,16 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Account() AccountResolver
 	AuditEvent() AuditEventResolver
+	LedgerEntry() LedgerEntryResolver
 	Mutation() MutationResolver
 	Place() PlaceResolver
 	Query() QueryResolver
 	Resident() ResidentResolver
 	RoleGrant() RoleGrantResolver
+	VolunteerRecord() VolunteerRecordResolver
+	Wish() WishResolver
+	WishClaim() WishClaimResolver
+	WishEvent() WishEventResolver
 }
 
 type DirectiveRoot struct {
@@ -76,6 +81,28 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	LedgerEntry struct {
+		At     func(childComplexity int) int
+		Hours  func(childComplexity int) int
+		ID     func(childComplexity int) int
+		Kind   func(childComplexity int) int
+		Note   func(childComplexity int) int
+		Points func(childComplexity int) int
+		Wish   func(childComplexity int) int
+	}
+
+	LedgerEntryConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	LedgerEntryEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	LoginPayload struct {
 		Account   func(childComplexity int) int
 		ExpiresAt func(childComplexity int) int
@@ -83,11 +110,20 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		CancelWish     func(childComplexity int, wishID string, reason *string) int
+		ClaimWish      func(childComplexity int, wishID string) int
+		ConfirmWish    func(childComplexity int, wishID string, rating int, comment *string) int
+		DisputeWish    func(childComplexity int, wishID string, reason string) int
+		FulfilWish     func(childComplexity int, input model.FulfilWishInput) int
 		GrantRole      func(childComplexity int, input model.GrantRoleInput) int
 		Login          func(childComplexity int, phone string, password string) int
 		Logout         func(childComplexity int) int
 		Register       func(childComplexity int, input model.RegisterInput) int
+		ReleaseWish    func(childComplexity int, wishID string, reason *string) int
+		ReviewWish     func(childComplexity int, wishID string, decision model.ReviewDecision, reason *string) int
 		RevokeRole     func(childComplexity int, grantID string, reason *string) int
+		SettleWish     func(childComplexity int, wishID string, outcome model.SettleOutcome, note string) int
+		SubmitWish     func(childComplexity int, input model.SubmitWishInput) int
 		VerifyResident func(childComplexity int, residentID string) int
 	}
 
@@ -123,13 +159,19 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Account      func(childComplexity int, phone string) int
-		AuditEvents  func(childComplexity int, placeID string, first *int, after *string) int
-		Me           func(childComplexity int) int
-		Node         func(childComplexity int, id string) int
-		Nodes        func(childComplexity int, ids []string) int
-		Residents    func(childComplexity int, placeID string, filter *model.ResidentFilter, first *int, after *string, last *int, before *string) int
-		Subdistricts func(childComplexity int, first *int, after *string, last *int, before *string) int
+		Account         func(childComplexity int, phone string) int
+		AuditEvents     func(childComplexity int, placeID string, first *int, after *string) int
+		Me              func(childComplexity int) int
+		MyClaims        func(childComplexity int, active *bool, first *int, after *string) int
+		MyWishes        func(childComplexity int, state []db.WishState, first *int, after *string) int
+		Node            func(childComplexity int, id string) int
+		Nodes           func(childComplexity int, ids []string) int
+		Residents       func(childComplexity int, placeID string, filter *model.ResidentFilter, first *int, after *string, last *int, before *string) int
+		Subdistricts    func(childComplexity int, first *int, after *string, last *int, before *string) int
+		VolunteerRecord func(childComplexity int, accountID *string) int
+		WishFeed        func(childComplexity int, first *int, after *string) int
+		WishQueue       func(childComplexity int, kind model.WishQueueKind, placeID *string, withinHours *int, first *int, after *string) int
+		Wishes          func(childComplexity int, filter *model.WishFilter, orderBy *model.WishOrder, first *int, after *string) int
 	}
 
 	Resident struct {
@@ -169,6 +211,77 @@ type ComplexityRoot struct {
 		RevokedBy    func(childComplexity int) int
 		Role         func(childComplexity int) int
 	}
+
+	VolunteerRecord struct {
+		Account         func(childComplexity int) int
+		Entries         func(childComplexity int, first *int, after *string) int
+		TotalHours      func(childComplexity int) int
+		TotalPoints     func(childComplexity int) int
+		WishesCompleted func(childComplexity int) int
+	}
+
+	Wish struct {
+		Address             func(childComplexity int) int
+		Beneficiary         func(childComplexity int) int
+		BeneficiaryName     func(childComplexity int) int
+		BeneficiaryPhone    func(childComplexity int) int
+		CanClaim            func(childComplexity int) int
+		Category            func(childComplexity int) int
+		Claim               func(childComplexity int) int
+		ClosingReason       func(childComplexity int) int
+		Community           func(childComplexity int) int
+		CreatedAt           func(childComplexity int) int
+		Deadline            func(childComplexity int) int
+		Description         func(childComplexity int) int
+		Fulfilment          func(childComplexity int) int
+		ID                  func(childComplexity int) int
+		Place               func(childComplexity int) int
+		Rating              func(childComplexity int) int
+		RatingComment       func(childComplexity int) int
+		State               func(childComplexity int) int
+		SubmittedOnBehalfBy func(childComplexity int) int
+		Timeline            func(childComplexity int) int
+		Title               func(childComplexity int) int
+		UpdatedAt           func(childComplexity int) int
+		ValueFen            func(childComplexity int) int
+	}
+
+	WishClaim struct {
+		Active    func(childComplexity int) int
+		ClaimedAt func(childComplexity int) int
+		Claimer   func(childComplexity int) int
+		DueAt     func(childComplexity int) int
+		EndedAt   func(childComplexity int) int
+	}
+
+	WishConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	WishEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	WishEvent struct {
+		Action    func(childComplexity int) int
+		Actor     func(childComplexity int) int
+		ActorName func(childComplexity int) int
+		At        func(childComplexity int) int
+		FromState func(childComplexity int) int
+		Reason    func(childComplexity int) int
+		ToState   func(childComplexity int) int
+	}
+
+	WishFulfilment struct {
+		At        func(childComplexity int) int
+		Hours     func(childComplexity int) int
+		Note      func(childComplexity int) int
+		PhotoUrls func(childComplexity int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
@@ -192,6 +305,13 @@ type AuditEventResolver interface {
 	RoleGrant(ctx context.Context, obj *db.AuditEvent) (*db.RoleGrant, error)
 	Phone(ctx context.Context, obj *db.AuditEvent) (*string, error)
 }
+type LedgerEntryResolver interface {
+	ID(ctx context.Context, obj *db.LedgerEntry) (string, error)
+
+	Hours(ctx context.Context, obj *db.LedgerEntry) (float64, error)
+
+	Wish(ctx context.Context, obj *db.LedgerEntry) (*db.Wish, error)
+}
 type MutationResolver interface {
 	Register(ctx context.Context, input model.RegisterInput) (*model.LoginPayload, error)
 	Login(ctx context.Context, phone string, password string) (*model.LoginPayload, error)
@@ -199,6 +319,15 @@ type MutationResolver interface {
 	VerifyResident(ctx context.Context, residentID string) (*db.Resident, error)
 	GrantRole(ctx context.Context, input model.GrantRoleInput) (*db.RoleGrant, error)
 	RevokeRole(ctx context.Context, grantID string, reason *string) (*db.RoleGrant, error)
+	SubmitWish(ctx context.Context, input model.SubmitWishInput) (*db.Wish, error)
+	CancelWish(ctx context.Context, wishID string, reason *string) (*db.Wish, error)
+	ReviewWish(ctx context.Context, wishID string, decision model.ReviewDecision, reason *string) (*db.Wish, error)
+	ClaimWish(ctx context.Context, wishID string) (*db.Wish, error)
+	ReleaseWish(ctx context.Context, wishID string, reason *string) (*db.Wish, error)
+	FulfilWish(ctx context.Context, input model.FulfilWishInput) (*db.Wish, error)
+	ConfirmWish(ctx context.Context, wishID string, rating int, comment *string) (*db.Wish, error)
+	DisputeWish(ctx context.Context, wishID string, reason string) (*db.Wish, error)
+	SettleWish(ctx context.Context, wishID string, outcome model.SettleOutcome, note string) (*db.Wish, error)
 }
 type PlaceResolver interface {
 	ID(ctx context.Context, obj *db.Place) (string, error)
@@ -217,6 +346,12 @@ type QueryResolver interface {
 	Subdistricts(ctx context.Context, first *int, after *string, last *int, before *string) (*model.PlaceConnection, error)
 	Residents(ctx context.Context, placeID string, filter *model.ResidentFilter, first *int, after *string, last *int, before *string) (*model.ResidentConnection, error)
 	AuditEvents(ctx context.Context, placeID string, first *int, after *string) (*model.AuditEventConnection, error)
+	Wishes(ctx context.Context, filter *model.WishFilter, orderBy *model.WishOrder, first *int, after *string) (*model.WishConnection, error)
+	WishFeed(ctx context.Context, first *int, after *string) (*model.WishConnection, error)
+	MyWishes(ctx context.Context, state []db.WishState, first *int, after *string) (*model.WishConnection, error)
+	MyClaims(ctx context.Context, active *bool, first *int, after *string) (*model.WishConnection, error)
+	WishQueue(ctx context.Context, kind model.WishQueueKind, placeID *string, withinHours *int, first *int, after *string) (*model.WishConnection, error)
+	VolunteerRecord(ctx context.Context, accountID *string) (*model.VolunteerRecord, error)
 }
 type ResidentResolver interface {
 	ID(ctx context.Context, obj *db.Resident) (string, error)
@@ -238,6 +373,35 @@ type RoleGrantResolver interface {
 	GrantedBy(ctx context.Context, obj *db.RoleGrant) (*db.Account, error)
 
 	RevokedBy(ctx context.Context, obj *db.RoleGrant) (*db.Account, error)
+}
+type VolunteerRecordResolver interface {
+	Account(ctx context.Context, obj *model.VolunteerRecord) (*db.Account, error)
+
+	Entries(ctx context.Context, obj *model.VolunteerRecord, first *int, after *string) (*model.LedgerEntryConnection, error)
+}
+type WishResolver interface {
+	ID(ctx context.Context, obj *db.Wish) (string, error)
+
+	Place(ctx context.Context, obj *db.Wish) (*db.Place, error)
+	Community(ctx context.Context, obj *db.Wish) (*db.Place, error)
+	BeneficiaryName(ctx context.Context, obj *db.Wish) (string, error)
+	BeneficiaryPhone(ctx context.Context, obj *db.Wish) (*string, error)
+	Address(ctx context.Context, obj *db.Wish) (string, error)
+	Beneficiary(ctx context.Context, obj *db.Wish) (*db.Resident, error)
+	SubmittedOnBehalfBy(ctx context.Context, obj *db.Wish) (*db.Account, error)
+	Claim(ctx context.Context, obj *db.Wish) (*db.Claim, error)
+	Fulfilment(ctx context.Context, obj *db.Wish) (*model.WishFulfilment, error)
+
+	CanClaim(ctx context.Context, obj *db.Wish) (bool, error)
+
+	Timeline(ctx context.Context, obj *db.Wish) ([]*db.WishEvent, error)
+}
+type WishClaimResolver interface {
+	Claimer(ctx context.Context, obj *db.Claim) (*db.Account, error)
+}
+type WishEventResolver interface {
+	Actor(ctx context.Context, obj *db.WishEvent) (*db.Account, error)
+	ActorName(ctx context.Context, obj *db.WishEvent) (string, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -388,6 +552,87 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuditEventEdge.Node(childComplexity), true
 
+	case "LedgerEntry.at":
+		if e.ComplexityRoot.LedgerEntry.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntry.At(childComplexity), true
+	case "LedgerEntry.hours":
+		if e.ComplexityRoot.LedgerEntry.Hours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntry.Hours(childComplexity), true
+	case "LedgerEntry.id":
+		if e.ComplexityRoot.LedgerEntry.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntry.ID(childComplexity), true
+	case "LedgerEntry.kind":
+		if e.ComplexityRoot.LedgerEntry.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntry.Kind(childComplexity), true
+	case "LedgerEntry.note":
+		if e.ComplexityRoot.LedgerEntry.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntry.Note(childComplexity), true
+	case "LedgerEntry.points":
+		if e.ComplexityRoot.LedgerEntry.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntry.Points(childComplexity), true
+	case "LedgerEntry.wish":
+		if e.ComplexityRoot.LedgerEntry.Wish == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntry.Wish(childComplexity), true
+
+	case "LedgerEntryConnection.edges":
+		if e.ComplexityRoot.LedgerEntryConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntryConnection.Edges(childComplexity), true
+	case "LedgerEntryConnection.nodes":
+		if e.ComplexityRoot.LedgerEntryConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntryConnection.Nodes(childComplexity), true
+	case "LedgerEntryConnection.pageInfo":
+		if e.ComplexityRoot.LedgerEntryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntryConnection.PageInfo(childComplexity), true
+	case "LedgerEntryConnection.totalCount":
+		if e.ComplexityRoot.LedgerEntryConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntryConnection.TotalCount(childComplexity), true
+
+	case "LedgerEntryEdge.cursor":
+		if e.ComplexityRoot.LedgerEntryEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntryEdge.Cursor(childComplexity), true
+	case "LedgerEntryEdge.node":
+		if e.ComplexityRoot.LedgerEntryEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntryEdge.Node(childComplexity), true
+
 	case "LoginPayload.account":
 		if e.ComplexityRoot.LoginPayload.Account == nil {
 			break
@@ -407,6 +652,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LoginPayload.Token(childComplexity), true
 
+	case "Mutation.cancelWish":
+		if e.ComplexityRoot.Mutation.CancelWish == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelWish_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelWish(childComplexity, args["wishId"].(string), args["reason"].(*string)), true
+	case "Mutation.claimWish":
+		if e.ComplexityRoot.Mutation.ClaimWish == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_claimWish_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ClaimWish(childComplexity, args["wishId"].(string)), true
+	case "Mutation.confirmWish":
+		if e.ComplexityRoot.Mutation.ConfirmWish == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_confirmWish_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfirmWish(childComplexity, args["wishId"].(string), args["rating"].(int), args["comment"].(*string)), true
+	case "Mutation.disputeWish":
+		if e.ComplexityRoot.Mutation.DisputeWish == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_disputeWish_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DisputeWish(childComplexity, args["wishId"].(string), args["reason"].(string)), true
+	case "Mutation.fulfilWish":
+		if e.ComplexityRoot.Mutation.FulfilWish == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_fulfilWish_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.FulfilWish(childComplexity, args["input"].(model.FulfilWishInput)), true
 	case "Mutation.grantRole":
 		if e.ComplexityRoot.Mutation.GrantRole == nil {
 			break
@@ -446,6 +746,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Register(childComplexity, args["input"].(model.RegisterInput)), true
+	case "Mutation.releaseWish":
+		if e.ComplexityRoot.Mutation.ReleaseWish == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_releaseWish_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReleaseWish(childComplexity, args["wishId"].(string), args["reason"].(*string)), true
+	case "Mutation.reviewWish":
+		if e.ComplexityRoot.Mutation.ReviewWish == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reviewWish_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReviewWish(childComplexity, args["wishId"].(string), args["decision"].(model.ReviewDecision), args["reason"].(*string)), true
 	case "Mutation.revokeRole":
 		if e.ComplexityRoot.Mutation.RevokeRole == nil {
 			break
@@ -457,6 +779,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeRole(childComplexity, args["grantId"].(string), args["reason"].(*string)), true
+	case "Mutation.settleWish":
+		if e.ComplexityRoot.Mutation.SettleWish == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_settleWish_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SettleWish(childComplexity, args["wishId"].(string), args["outcome"].(model.SettleOutcome), args["note"].(string)), true
+	case "Mutation.submitWish":
+		if e.ComplexityRoot.Mutation.SubmitWish == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitWish_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitWish(childComplexity, args["input"].(model.SubmitWishInput)), true
 	case "Mutation.verifyResident":
 		if e.ComplexityRoot.Mutation.VerifyResident == nil {
 			break
@@ -621,6 +965,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.myClaims":
+		if e.ComplexityRoot.Query.MyClaims == nil {
+			break
+		}
+
+		args, err := ec.field_Query_myClaims_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MyClaims(childComplexity, args["active"].(*bool), args["first"].(*int), args["after"].(*string)), true
+	case "Query.myWishes":
+		if e.ComplexityRoot.Query.MyWishes == nil {
+			break
+		}
+
+		args, err := ec.field_Query_myWishes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MyWishes(childComplexity, args["state"].([]db.WishState), args["first"].(*int), args["after"].(*string)), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -665,6 +1031,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Subdistricts(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+	case "Query.volunteerRecord":
+		if e.ComplexityRoot.Query.VolunteerRecord == nil {
+			break
+		}
+
+		args, err := ec.field_Query_volunteerRecord_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.VolunteerRecord(childComplexity, args["accountId"].(*string)), true
+	case "Query.wishFeed":
+		if e.ComplexityRoot.Query.WishFeed == nil {
+			break
+		}
+
+		args, err := ec.field_Query_wishFeed_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.WishFeed(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Query.wishQueue":
+		if e.ComplexityRoot.Query.WishQueue == nil {
+			break
+		}
+
+		args, err := ec.field_Query_wishQueue_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.WishQueue(childComplexity, args["kind"].(model.WishQueueKind), args["placeId"].(*string), args["withinHours"].(*int), args["first"].(*int), args["after"].(*string)), true
+	case "Query.wishes":
+		if e.ComplexityRoot.Query.Wishes == nil {
+			break
+		}
+
+		args, err := ec.field_Query_wishes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Wishes(childComplexity, args["filter"].(*model.WishFilter), args["orderBy"].(*model.WishOrder), args["first"].(*int), args["after"].(*string)), true
 
 	case "Resident.age":
 		if e.ComplexityRoot.Resident.Age == nil {
@@ -826,6 +1236,318 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RoleGrant.Role(childComplexity), true
 
+	case "VolunteerRecord.account":
+		if e.ComplexityRoot.VolunteerRecord.Account == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VolunteerRecord.Account(childComplexity), true
+	case "VolunteerRecord.entries":
+		if e.ComplexityRoot.VolunteerRecord.Entries == nil {
+			break
+		}
+
+		args, err := ec.field_VolunteerRecord_entries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.VolunteerRecord.Entries(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "VolunteerRecord.totalHours":
+		if e.ComplexityRoot.VolunteerRecord.TotalHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VolunteerRecord.TotalHours(childComplexity), true
+	case "VolunteerRecord.totalPoints":
+		if e.ComplexityRoot.VolunteerRecord.TotalPoints == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VolunteerRecord.TotalPoints(childComplexity), true
+	case "VolunteerRecord.wishesCompleted":
+		if e.ComplexityRoot.VolunteerRecord.WishesCompleted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VolunteerRecord.WishesCompleted(childComplexity), true
+
+	case "Wish.address":
+		if e.ComplexityRoot.Wish.Address == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wish.Address(childComplexity), true
+	case "Wish.beneficiary":
+		if e.ComplexityRoot.Wish.Beneficiary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wish.Beneficiary(childComplexity), true
+	case "Wish.beneficiaryName":
+		if e.ComplexityRoot.Wish.BeneficiaryName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wish.BeneficiaryName(childComplexity), true
+	case "Wish.beneficiaryPhone":
+		if e.ComplexityRoot.Wish.BeneficiaryPhone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wish.BeneficiaryPhone(childComplexity), true
+	case "Wish.canClaim":
+		if e.ComplexityRoot.Wish.CanClaim == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wish.CanClaim(childComplexity), true
+	case "Wish.category":
+		if e.ComplexityRoot.Wish.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wish.Category(childComplexity), true
+	case "Wish.claim":
+		if e.ComplexityRoot.Wish.Claim == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wish.Claim(childComplexity), true
+	case "Wish.closingReason":
+		if e.ComplexityRoot.Wish.ClosingReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wish.ClosingReason(childComplexity), true
+	case "Wish.community":
+		if e.ComplexityRoot.Wish.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wish.Community(childComplexity), true
+	case "Wish.createdAt":
+		if e.ComplexityRoot.Wish.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wish.CreatedAt(childComplexity), true
+	case "Wish.deadline":
+		if e.ComplexityRoot.Wish.Deadline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wish.Deadline(childComplexity), true
+	case "Wish.description":
+		if e.ComplexityRoot.Wish.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wish.Description(childComplexity), true
+	case "Wish.fulfilment":
+		if e.ComplexityRoot.Wish.Fulfilment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wish.Fulfilment(childComplexity), true
+	case "Wish.id":
+		if e.ComplexityRoot.Wish.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wish.ID(childComplexity), true
+	case "Wish.place":
+		if e.ComplexityRoot.Wish.Place == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wish.Place(childComplexity), true
+	case "Wish.rating":
+		if e.ComplexityRoot.Wish.Rating == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wish.Rating(childComplexity), true
+	case "Wish.ratingComment":
+		if e.ComplexityRoot.Wish.RatingComment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wish.RatingComment(childComplexity), true
+	case "Wish.state":
+		if e.ComplexityRoot.Wish.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wish.State(childComplexity), true
+	case "Wish.submittedOnBehalfBy":
+		if e.ComplexityRoot.Wish.SubmittedOnBehalfBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wish.SubmittedOnBehalfBy(childComplexity), true
+	case "Wish.timeline":
+		if e.ComplexityRoot.Wish.Timeline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wish.Timeline(childComplexity), true
+	case "Wish.title":
+		if e.ComplexityRoot.Wish.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wish.Title(childComplexity), true
+	case "Wish.updatedAt":
+		if e.ComplexityRoot.Wish.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wish.UpdatedAt(childComplexity), true
+	case "Wish.valueFen":
+		if e.ComplexityRoot.Wish.ValueFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wish.ValueFen(childComplexity), true
+
+	case "WishClaim.active":
+		if e.ComplexityRoot.WishClaim.Active == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishClaim.Active(childComplexity), true
+	case "WishClaim.claimedAt":
+		if e.ComplexityRoot.WishClaim.ClaimedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishClaim.ClaimedAt(childComplexity), true
+	case "WishClaim.claimer":
+		if e.ComplexityRoot.WishClaim.Claimer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishClaim.Claimer(childComplexity), true
+	case "WishClaim.dueAt":
+		if e.ComplexityRoot.WishClaim.DueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishClaim.DueAt(childComplexity), true
+	case "WishClaim.endedAt":
+		if e.ComplexityRoot.WishClaim.EndedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishClaim.EndedAt(childComplexity), true
+
+	case "WishConnection.edges":
+		if e.ComplexityRoot.WishConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishConnection.Edges(childComplexity), true
+	case "WishConnection.nodes":
+		if e.ComplexityRoot.WishConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishConnection.Nodes(childComplexity), true
+	case "WishConnection.pageInfo":
+		if e.ComplexityRoot.WishConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishConnection.PageInfo(childComplexity), true
+	case "WishConnection.totalCount":
+		if e.ComplexityRoot.WishConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishConnection.TotalCount(childComplexity), true
+
+	case "WishEdge.cursor":
+		if e.ComplexityRoot.WishEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishEdge.Cursor(childComplexity), true
+	case "WishEdge.node":
+		if e.ComplexityRoot.WishEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishEdge.Node(childComplexity), true
+
+	case "WishEvent.action":
+		if e.ComplexityRoot.WishEvent.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishEvent.Action(childComplexity), true
+	case "WishEvent.actor":
+		if e.ComplexityRoot.WishEvent.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishEvent.Actor(childComplexity), true
+	case "WishEvent.actorName":
+		if e.ComplexityRoot.WishEvent.ActorName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishEvent.ActorName(childComplexity), true
+	case "WishEvent.at":
+		if e.ComplexityRoot.WishEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishEvent.At(childComplexity), true
+	case "WishEvent.fromState":
+		if e.ComplexityRoot.WishEvent.FromState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishEvent.FromState(childComplexity), true
+	case "WishEvent.reason":
+		if e.ComplexityRoot.WishEvent.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishEvent.Reason(childComplexity), true
+	case "WishEvent.toState":
+		if e.ComplexityRoot.WishEvent.ToState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishEvent.ToState(childComplexity), true
+
+	case "WishFulfilment.at":
+		if e.ComplexityRoot.WishFulfilment.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishFulfilment.At(childComplexity), true
+	case "WishFulfilment.hours":
+		if e.ComplexityRoot.WishFulfilment.Hours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishFulfilment.Hours(childComplexity), true
+	case "WishFulfilment.note":
+		if e.ComplexityRoot.WishFulfilment.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishFulfilment.Note(childComplexity), true
+	case "WishFulfilment.photoUrls":
+		if e.ComplexityRoot.WishFulfilment.PhotoUrls == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishFulfilment.PhotoUrls(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -835,9 +1557,12 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("FulfilWishInput", ec.unmarshalInputFulfilWishInput),
 			graphql.NewInputUnmarshaler("GrantRoleInput", ec.unmarshalInputGrantRoleInput),
 			graphql.NewInputUnmarshaler("RegisterInput", ec.unmarshalInputRegisterInput),
 			graphql.NewInputUnmarshaler("ResidentFilter", ec.unmarshalInputResidentFilter),
+			graphql.NewInputUnmarshaler("SubmitWishInput", ec.unmarshalInputSubmitWishInput),
+			graphql.NewInputUnmarshaler("WishFilter", ec.unmarshalInputWishFilter),
 		)
 	}
 	first := true
@@ -1284,6 +2009,373 @@ type AuditEventEdge {
   cursor: String!
   node: AuditEvent!
 }
+
+# ---------------------------------------------------------------- micro-wishes (微心愿)
+# 群众点单、社区派单、党员接单：居民提出心愿（点单），社区审核发布（派单），志愿者或党员认领并完成（接单）。
+
+extend type Query {
+  """
+  心愿列表：当前用户能看到的心愿（本人的、本人代办的、本人认领过的；
+  志愿者、党员和居民能看到其所在地点已发布的心愿；社区工作者、网格员能看到所管地点的全部心愿）。
+  默认按提交时间从新到旧。
+  """
+  wishes(filter: WishFilter, orderBy: WishOrder = NEWEST, first: Int, after: String): WishConnection!
+
+  """
+  志愿者的心愿广场：当前用户可以认领的已发布心愿，最紧急（截止时间最早）的在前。
+  需要志愿者或党员角色；不含本人和本户的心愿。
+  """
+  wishFeed(first: Int, after: String): WishConnection!
+
+  """我提出的心愿（我是受益人，或我代办提交的），最新的在前。"""
+  myWishes(state: [WishState!], first: Int, after: String): WishConnection!
+
+  """我认领过的心愿（含已放弃、已超时的认领），最新认领的在前。"""
+  myClaims(active: Boolean, first: Int, after: String): WishConnection!
+
+  """
+  待办队列（社区工作者、网格员）：` + "`" + `REVIEW` + "`" + ` 等待审核的心愿（最早提交的在前）；
+  ` + "`" + `LAPSING` + "`" + ` 将在 ` + "`" + `withinHours` + "`" + ` 小时内超时的认领（最先超时的在前）；
+  ` + "`" + `DISPUTED` + "`" + ` 有争议待处理的心愿。范围是当前用户所管的地点，或 ` + "`" + `placeId` + "`" + ` 指定的地点。
+  """
+  wishQueue(kind: WishQueueKind!, placeId: ID, withinHours: Int = 24, first: Int, after: String): WishConnection!
+
+  """某志愿者的服务记录（服务时长和积分）。本人、以及其服务地点的社区工作者可以查看。不传 accountId 则为本人。"""
+  volunteerRecord(accountId: ID): VolunteerRecord!
+}
+
+extend type Mutation {
+  """
+  提交心愿（点单）。受益人本人提交；网格员或社区工作者可为所管地点的居民代办（填 ` + "`" + `beneficiaryId` + "`" + `）。
+  提交后等待社区审核。可带 ` + "`" + `idempotencyKey` + "`" + `：网络不稳时重试同一个请求，只会产生一个心愿。
+  """
+  submitWish(input: SubmitWishInput!): Wish!
+
+  """撤回心愿。受益人或代办人可在被认领之前撤回。"""
+  cancelWish(wishId: ID!, reason: String): Wish!
+
+  """审核心愿（派单）：发布，或驳回（必须说明原因，原因会展示给受益人）。社区工作者或该地点的网格员操作。"""
+  reviewWish(wishId: ID!, decision: ReviewDecision!, reason: String): Wish!
+
+  """
+  认领心愿（接单）。志愿者或党员在其服务地点认领已发布的心愿。一个心愿同一时间只有一个认领人；
+  已被别人认领时返回 ` + "`" + `CONFLICT` + "`" + `。重复认领自己已认领的心愿会原样返回，可放心重试。
+  认领后需在 ` + "`" + `claim.dueAt` + "`" + ` 之前完成，否则认领自动超时，心愿重新发布。
+  """
+  claimWish(wishId: ID!): Wish!
+
+  """放弃认领，心愿重新发布，可说明原因。"""
+  releaseWish(wishId: ID!, reason: String): Wish!
+
+  """报告完成：做了什么、用了多少小时、可附照片链接。认领人操作。"""
+  fulfilWish(input: FulfilWishInput!): Wish!
+
+  """
+  确认完成并评价（1–5 分）。受益人本人，或其网格员代为确认。确认后为认领人记入服务时长和积分。
+  """
+  confirmWish(wishId: ID!, rating: Int!, comment: String): Wish!
+
+  """
+  对完成情况有异议（代替确认；确认后 7 天内也可提出）。心愿进入"有争议"，由社区工作者用 ` + "`" + `settleWish` + "`" + ` 处理。
+  """
+  disputeWish(wishId: ID!, reason: String!): Wish!
+
+  """
+  处理争议（社区工作者）：` + "`" + `RETURN_TO_CLAIMER` + "`" + ` 退回认领人继续完成；` + "`" + `CREDIT` + "`" + ` 认定已完成并记入时长积分；
+  ` + "`" + `NO_CREDIT` + "`" + ` 认定未完成并结束。已记入但不应记入的时长积分会被冲回。
+  """
+  settleWish(wishId: ID!, outcome: SettleOutcome!, note: String!): Wish!
+}
+
+"""心愿类别。"""
+enum WishCategory {
+  """物品（轮椅、学习用品等）"""
+  GOODS
+  """维修（水龙头、电路等）"""
+  REPAIR
+  """陪伴、聊天"""
+  COMPANIONSHIP
+  """陪同就医"""
+  ESCORT
+  """辅导功课"""
+  TUTORING
+  """代办手续、填表"""
+  PAPERWORK
+  """其他"""
+  OTHER
+}
+
+"""心愿状态。"""
+enum WishState {
+  """已提交，等待社区审核"""
+  SUBMITTED
+  """已发布，等待认领"""
+  PUBLISHED
+  """被驳回（见原因）"""
+  REJECTED
+  """已撤回"""
+  CANCELLED
+  """已被认领，正在办理"""
+  CLAIMED
+  """认领人已报告完成，等待受益人确认"""
+  FULFILLED
+  """受益人已确认，已完结"""
+  CONFIRMED
+  """有争议，等待社区处理"""
+  DISPUTED
+  """争议处理后结束，未记入时长积分"""
+  CLOSED
+}
+
+"""审核结果。"""
+enum ReviewDecision {
+  """发布"""
+  PUBLISH
+  """驳回（需说明原因）"""
+  REJECT
+}
+
+"""争议处理结果。"""
+enum SettleOutcome {
+  """退回认领人继续完成"""
+  RETURN_TO_CLAIMER
+  """认定已完成，记入时长和积分"""
+  CREDIT
+  """认定未完成，结束且不记入"""
+  NO_CREDIT
+}
+
+"""待办队列种类。"""
+enum WishQueueKind {
+  """等待审核"""
+  REVIEW
+  """认领即将超时"""
+  LAPSING
+  """有争议待处理"""
+  DISPUTED
+}
+
+"""心愿排序。"""
+enum WishOrder {
+  """提交时间从新到旧"""
+  NEWEST
+  """截止时间从早到晚（最紧急在前）"""
+  DEADLINE
+}
+
+"""心愿的操作种类（时间线）。"""
+enum WishAction {
+  SUBMIT
+  PUBLISH
+  REJECT
+  CANCEL
+  CLAIM
+  RELEASE
+  """认领超时，系统自动收回"""
+  LAPSE
+  FULFIL
+  CONFIRM
+  DISPUTE
+  SETTLE
+}
+
+"""心愿：某位居民（受益人）的一件具体的小需要。"""
+type Wish implements Node {
+  id: ID!
+  category: WishCategory!
+  """标题，例如"想要一台轮椅"。"""
+  title: String!
+  """详细说明。"""
+  description: String!
+  """估计价值，单位：分（例如 20000 表示 200 元）；未填为 null。"""
+  valueFen: Int
+  """希望完成的截止时间。"""
+  deadline: Time!
+  state: WishState!
+  """可见范围：网格或社区。"""
+  place: Place!
+  """所属社区。"""
+  community: Place!
+  """
+  受益人姓名：本人、代办人、当前认领人和社区工作者看到全名，其他人看到"王*"这样的称呼。
+  """
+  beneficiaryName: String!
+  """
+  受益人电话：当前认领人（认领有效期间）、本人和该地点的社区工作者看到完整号码，其他人看到打码号码；未登记为 null。
+  """
+  beneficiaryPhone: String
+  """
+  地址：当前认领人（认领有效期间）、本人和社区工作者看到具体到户（"3号楼 2单元302"），其他人只看到楼栋。
+  """
+  address: String!
+  """受益人的居民档案；只有能查看该居民的人（本人、社区工作者、网格员等）可见，否则为 null。"""
+  beneficiary: Resident
+  """代办提交人；受益人自己提交时为 null。"""
+  submittedOnBehalfBy: Account
+  """当前（或最后一次）认领；从未被认领为 null。"""
+  claim: WishClaim
+  """完成报告；尚未完成为 null。"""
+  fulfilment: WishFulfilment
+  """受益人的评价；尚未确认为 null。"""
+  rating: Int
+  """评价留言。"""
+  ratingComment: String
+  """驳回或撤回的原因。"""
+  closingReason: String
+  """当前用户现在能否认领（前端用来决定是否显示"认领"按钮）。"""
+  canClaim: Boolean!
+  createdAt: Time!
+  updatedAt: Time!
+  """时间线：每次状态变化，谁、何时、从什么状态到什么状态、原因。最早的在前。"""
+  timeline: [WishEvent!]!
+}
+
+"""一次认领。"""
+type WishClaim {
+  """认领人（电话按打码规则显示）。"""
+  claimer: Account!
+  claimedAt: Time!
+  """需在此时间前完成，否则自动超时。"""
+  dueAt: Time!
+  """认领是否仍然有效。"""
+  active: Boolean!
+  """结束时间：完成、放弃或超时；仍有效为 null。"""
+  endedAt: Time
+}
+
+"""完成报告。"""
+type WishFulfilment {
+  """做了什么。"""
+  note: String!
+  """服务时长，小时。"""
+  hours: Float!
+  """照片链接。"""
+  photoUrls: [String!]!
+  at: Time!
+}
+
+"""心愿时间线上的一条记录。"""
+type WishEvent {
+  at: Time!
+  action: WishAction!
+  """操作人（电话打码）；系统自动操作（如认领超时）为 null。"""
+  actor: Account
+  """操作人姓名，按隐私规则显示（例如受益人对无关人员显示为"王*"）；系统操作为"系统"。"""
+  actorName: String!
+  fromState: WishState
+  toState: WishState!
+  reason: String
+}
+
+"""心愿列表。"""
+type WishConnection {
+  edges: [WishEdge!]!
+  nodes: [Wish!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type WishEdge {
+  cursor: String!
+  node: Wish!
+}
+
+"""心愿筛选条件，各条件同时成立。"""
+input WishFilter {
+  state: [WishState!]
+  category: [WishCategory!]
+  """只看这个地点及其下属地点的心愿。"""
+  placeId: ID
+  """只看这位居民的心愿。"""
+  beneficiaryId: ID
+  """只看这个账号认领过的心愿。"""
+  claimerId: ID
+  createdAfter: Time
+  createdBefore: Time
+  deadlineAfter: Time
+  deadlineBefore: Time
+  """在标题和说明中查找文字，例如"轮椅"。多个词用空格分开，须全部出现。"""
+  text: String
+}
+
+"""提交心愿。"""
+input SubmitWishInput {
+  """受益人（居民 ID）。代办时必填；本人提交时不填。"""
+  beneficiaryId: ID
+  category: WishCategory!
+  """标题，1–40 个字。"""
+  title: String!
+  """详细说明，1–1000 个字。"""
+  description: String!
+  """估计价值，单位：分；不超过社区设定的上限（默认 500 元，即 50000 分）。"""
+  valueFen: Int
+  """截止时间，须在将来、90 天以内。"""
+  deadline: Time!
+  """可见范围：受益人所在的网格或社区（地点 ID）。不填为所在社区。"""
+  placeId: ID
+  """幂等键（1–64 个字符）：同一个人用同一个键重复提交，只产生一个心愿，返回第一次的结果。"""
+  idempotencyKey: String
+}
+
+"""报告完成。"""
+input FulfilWishInput {
+  wishId: ID!
+  """做了什么，1–1000 个字。"""
+  note: String!
+  """服务时长，小时，0.25–24，例如 1.5。"""
+  hours: Float!
+  """照片链接（http/https），最多 9 个。"""
+  photoUrls: [String!]
+}
+
+"""志愿者的服务记录。总数始终等于流水之和。"""
+type VolunteerRecord {
+  account: Account!
+  """服务时长合计，小时。"""
+  totalHours: Float!
+  """积分合计。"""
+  totalPoints: Int!
+  """确认完成的心愿数（扣除被冲回的）。"""
+  wishesCompleted: Int!
+  """流水（只增不改；冲回也是一条新流水），最新的在前。"""
+  entries(first: Int, after: String): LedgerEntryConnection!
+}
+
+"""服务时长与积分流水的一条。"""
+type LedgerEntry implements Node {
+  id: ID!
+  at: Time!
+  """CREDIT 记入，REVERSAL 冲回。"""
+  kind: LedgerKind!
+  """服务时长，小时（冲回为负数）。"""
+  hours: Float!
+  """积分（冲回为负数）。"""
+  points: Int!
+  """相关心愿。"""
+  wish: Wish
+  """说明。"""
+  note: String
+}
+
+"""流水种类。"""
+enum LedgerKind {
+  """确认完成时记入"""
+  CREDIT
+  """争议处理后冲回"""
+  REVERSAL
+}
+
+type LedgerEntryConnection {
+  edges: [LedgerEntryEdge!]!
+  nodes: [LedgerEntry!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type LedgerEntryEdge {
+  cursor: String!
+  node: LedgerEntry!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -1356,6 +2448,50 @@ func (ec *executionContext) childFields_AuditEventEdge(ctx context.Context, fiel
 		return ec.fieldContext_AuditEventEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuditEventEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_LedgerEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_LedgerEntry_id(ctx, field)
+	case "at":
+		return ec.fieldContext_LedgerEntry_at(ctx, field)
+	case "kind":
+		return ec.fieldContext_LedgerEntry_kind(ctx, field)
+	case "hours":
+		return ec.fieldContext_LedgerEntry_hours(ctx, field)
+	case "points":
+		return ec.fieldContext_LedgerEntry_points(ctx, field)
+	case "wish":
+		return ec.fieldContext_LedgerEntry_wish(ctx, field)
+	case "note":
+		return ec.fieldContext_LedgerEntry_note(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LedgerEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_LedgerEntryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_LedgerEntryConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_LedgerEntryConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_LedgerEntryConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_LedgerEntryConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LedgerEntryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_LedgerEntryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_LedgerEntryEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_LedgerEntryEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LedgerEntryEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_LoginPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1508,6 +2644,148 @@ func (ec *executionContext) childFields_RoleGrant(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type RoleGrant", field.Name)
 }
 
+func (ec *executionContext) childFields_VolunteerRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "account":
+		return ec.fieldContext_VolunteerRecord_account(ctx, field)
+	case "totalHours":
+		return ec.fieldContext_VolunteerRecord_totalHours(ctx, field)
+	case "totalPoints":
+		return ec.fieldContext_VolunteerRecord_totalPoints(ctx, field)
+	case "wishesCompleted":
+		return ec.fieldContext_VolunteerRecord_wishesCompleted(ctx, field)
+	case "entries":
+		return ec.fieldContext_VolunteerRecord_entries(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VolunteerRecord", field.Name)
+}
+
+func (ec *executionContext) childFields_Wish(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Wish_id(ctx, field)
+	case "category":
+		return ec.fieldContext_Wish_category(ctx, field)
+	case "title":
+		return ec.fieldContext_Wish_title(ctx, field)
+	case "description":
+		return ec.fieldContext_Wish_description(ctx, field)
+	case "valueFen":
+		return ec.fieldContext_Wish_valueFen(ctx, field)
+	case "deadline":
+		return ec.fieldContext_Wish_deadline(ctx, field)
+	case "state":
+		return ec.fieldContext_Wish_state(ctx, field)
+	case "place":
+		return ec.fieldContext_Wish_place(ctx, field)
+	case "community":
+		return ec.fieldContext_Wish_community(ctx, field)
+	case "beneficiaryName":
+		return ec.fieldContext_Wish_beneficiaryName(ctx, field)
+	case "beneficiaryPhone":
+		return ec.fieldContext_Wish_beneficiaryPhone(ctx, field)
+	case "address":
+		return ec.fieldContext_Wish_address(ctx, field)
+	case "beneficiary":
+		return ec.fieldContext_Wish_beneficiary(ctx, field)
+	case "submittedOnBehalfBy":
+		return ec.fieldContext_Wish_submittedOnBehalfBy(ctx, field)
+	case "claim":
+		return ec.fieldContext_Wish_claim(ctx, field)
+	case "fulfilment":
+		return ec.fieldContext_Wish_fulfilment(ctx, field)
+	case "rating":
+		return ec.fieldContext_Wish_rating(ctx, field)
+	case "ratingComment":
+		return ec.fieldContext_Wish_ratingComment(ctx, field)
+	case "closingReason":
+		return ec.fieldContext_Wish_closingReason(ctx, field)
+	case "canClaim":
+		return ec.fieldContext_Wish_canClaim(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Wish_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Wish_updatedAt(ctx, field)
+	case "timeline":
+		return ec.fieldContext_Wish_timeline(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Wish", field.Name)
+}
+
+func (ec *executionContext) childFields_WishClaim(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "claimer":
+		return ec.fieldContext_WishClaim_claimer(ctx, field)
+	case "claimedAt":
+		return ec.fieldContext_WishClaim_claimedAt(ctx, field)
+	case "dueAt":
+		return ec.fieldContext_WishClaim_dueAt(ctx, field)
+	case "active":
+		return ec.fieldContext_WishClaim_active(ctx, field)
+	case "endedAt":
+		return ec.fieldContext_WishClaim_endedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WishClaim", field.Name)
+}
+
+func (ec *executionContext) childFields_WishConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_WishConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_WishConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_WishConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_WishConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WishConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_WishEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_WishEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_WishEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WishEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_WishEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "at":
+		return ec.fieldContext_WishEvent_at(ctx, field)
+	case "action":
+		return ec.fieldContext_WishEvent_action(ctx, field)
+	case "actor":
+		return ec.fieldContext_WishEvent_actor(ctx, field)
+	case "actorName":
+		return ec.fieldContext_WishEvent_actorName(ctx, field)
+	case "fromState":
+		return ec.fieldContext_WishEvent_fromState(ctx, field)
+	case "toState":
+		return ec.fieldContext_WishEvent_toState(ctx, field)
+	case "reason":
+		return ec.fieldContext_WishEvent_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WishEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_WishFulfilment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "note":
+		return ec.fieldContext_WishFulfilment_note(ctx, field)
+	case "hours":
+		return ec.fieldContext_WishFulfilment_hours(ctx, field)
+	case "photoUrls":
+		return ec.fieldContext_WishFulfilment_photoUrls(ctx, field)
+	case "at":
+		return ec.fieldContext_WishFulfilment_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WishFulfilment", field.Name)
+}
+
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "name":
@@ -1624,6 +2902,108 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_Mutation_cancelWish_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "wishId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["wishId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_claimWish_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "wishId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["wishId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_confirmWish_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "wishId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["wishId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "rating",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["rating"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "comment",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["comment"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_disputeWish_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "wishId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["wishId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_fulfilWish_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.FulfilWishInput, error) {
+			return ec.unmarshalNFulfilWishInput2linliᚋgraphᚋmodelᚐFulfilWishInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_grantRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1674,6 +3054,58 @@ func (ec *executionContext) field_Mutation_register_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_releaseWish_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "wishId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["wishId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reviewWish_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "wishId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["wishId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "decision",
+		func(ctx context.Context, v any) (model.ReviewDecision, error) {
+			return ec.unmarshalNReviewDecision2linliᚋgraphᚋmodelᚐReviewDecision(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["decision"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_revokeRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1693,6 +3125,50 @@ func (ec *executionContext) field_Mutation_revokeRole_args(ctx context.Context, 
 		return nil, err
 	}
 	args["reason"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_settleWish_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "wishId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["wishId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "outcome",
+		func(ctx context.Context, v any) (model.SettleOutcome, error) {
+			return ec.unmarshalNSettleOutcome2linliᚋgraphᚋmodelᚐSettleOutcome(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["outcome"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "note",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["note"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_submitWish_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SubmitWishInput, error) {
+			return ec.unmarshalNSubmitWishInput2linliᚋgraphᚋmodelᚐSubmitWishInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -1787,6 +3263,66 @@ func (ec *executionContext) field_Query_auditEvents_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["placeId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_myClaims_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "active",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["active"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_myWishes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "state",
+		func(ctx context.Context, v any) ([]db.WishState, error) {
+			return ec.unmarshalOWishState2ᚕlinliᚋdbᚐWishStateᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["state"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
 		func(ctx context.Context, v any) (*int, error) {
 			return ec.unmarshalOInt2ᚖint(ctx, v)
@@ -1923,6 +3459,148 @@ func (ec *executionContext) field_Query_subdistricts_args(ctx context.Context, r
 		return nil, err
 	}
 	args["before"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_volunteerRecord_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "accountId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["accountId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_wishFeed_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_wishQueue_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "kind",
+		func(ctx context.Context, v any) (model.WishQueueKind, error) {
+			return ec.unmarshalNWishQueueKind2linliᚋgraphᚋmodelᚐWishQueueKind(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kind"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "placeId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["placeId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "withinHours",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["withinHours"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_wishes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.WishFilter, error) {
+			return ec.unmarshalOWishFilter2ᚖlinliᚋgraphᚋmodelᚐWishFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*model.WishOrder, error) {
+			return ec.unmarshalOWishOrder2ᚖlinliᚋgraphᚋmodelᚐWishOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_VolunteerRecord_entries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -2582,6 +4260,350 @@ func (ec *executionContext) fieldContext_AuditEventEdge_node(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _LedgerEntry_id(ctx context.Context, field graphql.CollectedField, obj *db.LedgerEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntry_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LedgerEntry().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntry_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LedgerEntry", field, true, true, "ID")
+}
+
+func (ec *executionContext) _LedgerEntry_at(ctx context.Context, field graphql.CollectedField, obj *db.LedgerEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntry_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntry_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LedgerEntry", field, false, false, "Time")
+}
+
+func (ec *executionContext) _LedgerEntry_kind(ctx context.Context, field graphql.CollectedField, obj *db.LedgerEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntry_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.LedgerKind) graphql.Marshaler {
+			return ec.marshalNLedgerKind2linliᚋdbᚐLedgerKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntry_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LedgerEntry", field, false, false, "LedgerKind")
+}
+
+func (ec *executionContext) _LedgerEntry_hours(ctx context.Context, field graphql.CollectedField, obj *db.LedgerEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntry_hours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LedgerEntry().Hours(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntry_hours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LedgerEntry", field, true, true, "Float")
+}
+
+func (ec *executionContext) _LedgerEntry_points(ctx context.Context, field graphql.CollectedField, obj *db.LedgerEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntry_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Points, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntry_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LedgerEntry", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LedgerEntry_wish(ctx context.Context, field graphql.CollectedField, obj *db.LedgerEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntry_wish(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LedgerEntry().Wish(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Wish) graphql.Marshaler {
+			return ec.marshalOWish2ᚖlinliᚋdbᚐWish(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntry_wish(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LedgerEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Wish(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LedgerEntry_note(ctx context.Context, field graphql.CollectedField, obj *db.LedgerEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntry_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntry_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LedgerEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _LedgerEntryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.LedgerEntryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntryConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.LedgerEntryEdge) graphql.Marshaler {
+			return ec.marshalNLedgerEntryEdge2ᚕᚖlinliᚋgraphᚋmodelᚐLedgerEntryEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntryConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LedgerEntryConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LedgerEntryEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LedgerEntryConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.LedgerEntryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntryConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.LedgerEntry) graphql.Marshaler {
+			return ec.marshalNLedgerEntry2ᚕᚖlinliᚋdbᚐLedgerEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntryConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LedgerEntryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LedgerEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LedgerEntryConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.LedgerEntryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntryConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖlinliᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntryConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LedgerEntryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LedgerEntryConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.LedgerEntryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntryConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntryConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LedgerEntryConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _LedgerEntryEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.LedgerEntryEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntryEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntryEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LedgerEntryEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _LedgerEntryEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.LedgerEntryEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntryEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.LedgerEntry) graphql.Marshaler {
+			return ec.marshalNLedgerEntry2ᚖlinliᚋdbᚐLedgerEntry(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntryEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LedgerEntryEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LedgerEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _LoginPayload_token(ctx context.Context, field graphql.CollectedField, obj *model.LoginPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2897,6 +4919,402 @@ func (ec *executionContext) fieldContext_Mutation_revokeRole(ctx context.Context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_revokeRole_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_submitWish(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_submitWish(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SubmitWish(ctx, fc.Args["input"].(model.SubmitWishInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Wish) graphql.Marshaler {
+			return ec.marshalNWish2ᚖlinliᚋdbᚐWish(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_submitWish(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Wish(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_submitWish_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelWish(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelWish(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelWish(ctx, fc.Args["wishId"].(string), fc.Args["reason"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Wish) graphql.Marshaler {
+			return ec.marshalNWish2ᚖlinliᚋdbᚐWish(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelWish(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Wish(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelWish_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reviewWish(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reviewWish(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReviewWish(ctx, fc.Args["wishId"].(string), fc.Args["decision"].(model.ReviewDecision), fc.Args["reason"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Wish) graphql.Marshaler {
+			return ec.marshalNWish2ᚖlinliᚋdbᚐWish(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reviewWish(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Wish(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reviewWish_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_claimWish(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_claimWish(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ClaimWish(ctx, fc.Args["wishId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Wish) graphql.Marshaler {
+			return ec.marshalNWish2ᚖlinliᚋdbᚐWish(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_claimWish(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Wish(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_claimWish_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_releaseWish(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_releaseWish(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReleaseWish(ctx, fc.Args["wishId"].(string), fc.Args["reason"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Wish) graphql.Marshaler {
+			return ec.marshalNWish2ᚖlinliᚋdbᚐWish(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_releaseWish(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Wish(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_releaseWish_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_fulfilWish(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_fulfilWish(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().FulfilWish(ctx, fc.Args["input"].(model.FulfilWishInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Wish) graphql.Marshaler {
+			return ec.marshalNWish2ᚖlinliᚋdbᚐWish(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_fulfilWish(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Wish(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_fulfilWish_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_confirmWish(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_confirmWish(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ConfirmWish(ctx, fc.Args["wishId"].(string), fc.Args["rating"].(int), fc.Args["comment"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Wish) graphql.Marshaler {
+			return ec.marshalNWish2ᚖlinliᚋdbᚐWish(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_confirmWish(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Wish(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_confirmWish_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_disputeWish(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_disputeWish(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DisputeWish(ctx, fc.Args["wishId"].(string), fc.Args["reason"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Wish) graphql.Marshaler {
+			return ec.marshalNWish2ᚖlinliᚋdbᚐWish(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_disputeWish(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Wish(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_disputeWish_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_settleWish(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_settleWish(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SettleWish(ctx, fc.Args["wishId"].(string), fc.Args["outcome"].(model.SettleOutcome), fc.Args["note"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Wish) graphql.Marshaler {
+			return ec.marshalNWish2ᚖlinliᚋdbᚐWish(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_settleWish(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Wish(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_settleWish_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -3711,6 +6129,270 @@ func (ec *executionContext) fieldContext_Query_auditEvents(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_wishes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_wishes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Wishes(ctx, fc.Args["filter"].(*model.WishFilter), fc.Args["orderBy"].(*model.WishOrder), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WishConnection) graphql.Marshaler {
+			return ec.marshalNWishConnection2ᚖlinliᚋgraphᚋmodelᚐWishConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_wishes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WishConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_wishes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_wishFeed(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_wishFeed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().WishFeed(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WishConnection) graphql.Marshaler {
+			return ec.marshalNWishConnection2ᚖlinliᚋgraphᚋmodelᚐWishConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_wishFeed(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WishConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_wishFeed_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_myWishes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_myWishes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MyWishes(ctx, fc.Args["state"].([]db.WishState), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WishConnection) graphql.Marshaler {
+			return ec.marshalNWishConnection2ᚖlinliᚋgraphᚋmodelᚐWishConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_myWishes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WishConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_myWishes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_myClaims(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_myClaims(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MyClaims(ctx, fc.Args["active"].(*bool), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WishConnection) graphql.Marshaler {
+			return ec.marshalNWishConnection2ᚖlinliᚋgraphᚋmodelᚐWishConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_myClaims(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WishConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_myClaims_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_wishQueue(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_wishQueue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().WishQueue(ctx, fc.Args["kind"].(model.WishQueueKind), fc.Args["placeId"].(*string), fc.Args["withinHours"].(*int), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WishConnection) graphql.Marshaler {
+			return ec.marshalNWishConnection2ᚖlinliᚋgraphᚋmodelᚐWishConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_wishQueue(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WishConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_wishQueue_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_volunteerRecord(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_volunteerRecord(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().VolunteerRecord(ctx, fc.Args["accountId"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.VolunteerRecord) graphql.Marshaler {
+			return ec.marshalNVolunteerRecord2ᚖlinliᚋgraphᚋmodelᚐVolunteerRecord(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_volunteerRecord(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VolunteerRecord(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_volunteerRecord_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4464,6 +7146,1303 @@ func (ec *executionContext) _RoleGrant_revokeReason(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_RoleGrant_revokeReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RoleGrant", field, false, false, "String")
+}
+
+func (ec *executionContext) _VolunteerRecord_account(ctx context.Context, field graphql.CollectedField, obj *model.VolunteerRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VolunteerRecord_account(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.VolunteerRecord().Account(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
+			return ec.marshalNAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VolunteerRecord_account(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VolunteerRecord",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VolunteerRecord_totalHours(ctx context.Context, field graphql.CollectedField, obj *model.VolunteerRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VolunteerRecord_totalHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalHours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VolunteerRecord_totalHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VolunteerRecord", field, false, false, "Float")
+}
+
+func (ec *executionContext) _VolunteerRecord_totalPoints(ctx context.Context, field graphql.CollectedField, obj *model.VolunteerRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VolunteerRecord_totalPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalPoints, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VolunteerRecord_totalPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VolunteerRecord", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VolunteerRecord_wishesCompleted(ctx context.Context, field graphql.CollectedField, obj *model.VolunteerRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VolunteerRecord_wishesCompleted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WishesCompleted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VolunteerRecord_wishesCompleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VolunteerRecord", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VolunteerRecord_entries(ctx context.Context, field graphql.CollectedField, obj *model.VolunteerRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VolunteerRecord_entries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.VolunteerRecord().Entries(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LedgerEntryConnection) graphql.Marshaler {
+			return ec.marshalNLedgerEntryConnection2ᚖlinliᚋgraphᚋmodelᚐLedgerEntryConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VolunteerRecord_entries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VolunteerRecord",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LedgerEntryConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_VolunteerRecord_entries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Wish_id(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Wish_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Wish().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Wish_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Wish", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Wish_category(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Wish_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.WishCategory) graphql.Marshaler {
+			return ec.marshalNWishCategory2linliᚋdbᚐWishCategory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Wish_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Wish", field, false, false, "WishCategory")
+}
+
+func (ec *executionContext) _Wish_title(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Wish_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Wish_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Wish", field, false, false, "String")
+}
+
+func (ec *executionContext) _Wish_description(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Wish_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Wish_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Wish", field, false, false, "String")
+}
+
+func (ec *executionContext) _Wish_valueFen(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Wish_valueFen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ValueFen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Wish_valueFen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Wish", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Wish_deadline(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Wish_deadline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Deadline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Wish_deadline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Wish", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Wish_state(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Wish_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.WishState) graphql.Marshaler {
+			return ec.marshalNWishState2linliᚋdbᚐWishState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Wish_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Wish", field, false, false, "WishState")
+}
+
+func (ec *executionContext) _Wish_place(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Wish_place(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Wish().Place(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Wish_place(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Wish",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Wish_community(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Wish_community(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Wish().Community(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Wish_community(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Wish",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Wish_beneficiaryName(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Wish_beneficiaryName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Wish().BeneficiaryName(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Wish_beneficiaryName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Wish", field, true, true, "String")
+}
+
+func (ec *executionContext) _Wish_beneficiaryPhone(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Wish_beneficiaryPhone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Wish().BeneficiaryPhone(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Wish_beneficiaryPhone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Wish", field, true, true, "String")
+}
+
+func (ec *executionContext) _Wish_address(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Wish_address(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Wish().Address(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Wish_address(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Wish", field, true, true, "String")
+}
+
+func (ec *executionContext) _Wish_beneficiary(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Wish_beneficiary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Wish().Beneficiary(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Resident) graphql.Marshaler {
+			return ec.marshalOResident2ᚖlinliᚋdbᚐResident(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Wish_beneficiary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Wish",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resident(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Wish_submittedOnBehalfBy(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Wish_submittedOnBehalfBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Wish().SubmittedOnBehalfBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
+			return ec.marshalOAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Wish_submittedOnBehalfBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Wish",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Wish_claim(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Wish_claim(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Wish().Claim(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Claim) graphql.Marshaler {
+			return ec.marshalOWishClaim2ᚖlinliᚋdbᚐClaim(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Wish_claim(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Wish",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WishClaim(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Wish_fulfilment(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Wish_fulfilment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Wish().Fulfilment(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WishFulfilment) graphql.Marshaler {
+			return ec.marshalOWishFulfilment2ᚖlinliᚋgraphᚋmodelᚐWishFulfilment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Wish_fulfilment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Wish",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WishFulfilment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Wish_rating(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Wish_rating(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rating, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Wish_rating(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Wish", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Wish_ratingComment(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Wish_ratingComment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RatingComment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Wish_ratingComment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Wish", field, false, false, "String")
+}
+
+func (ec *executionContext) _Wish_closingReason(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Wish_closingReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClosingReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Wish_closingReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Wish", field, false, false, "String")
+}
+
+func (ec *executionContext) _Wish_canClaim(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Wish_canClaim(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Wish().CanClaim(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Wish_canClaim(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Wish", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Wish_createdAt(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Wish_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Wish_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Wish", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Wish_updatedAt(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Wish_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Wish_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Wish", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Wish_timeline(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Wish_timeline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Wish().Timeline(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.WishEvent) graphql.Marshaler {
+			return ec.marshalNWishEvent2ᚕᚖlinliᚋdbᚐWishEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Wish_timeline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Wish",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WishEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WishClaim_claimer(ctx context.Context, field graphql.CollectedField, obj *db.Claim) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishClaim_claimer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WishClaim().Claimer(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
+			return ec.marshalNAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WishClaim_claimer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WishClaim",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WishClaim_claimedAt(ctx context.Context, field graphql.CollectedField, obj *db.Claim) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishClaim_claimedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClaimedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WishClaim_claimedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WishClaim", field, false, false, "Time")
+}
+
+func (ec *executionContext) _WishClaim_dueAt(ctx context.Context, field graphql.CollectedField, obj *db.Claim) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishClaim_dueAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DueAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WishClaim_dueAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WishClaim", field, false, false, "Time")
+}
+
+func (ec *executionContext) _WishClaim_active(ctx context.Context, field graphql.CollectedField, obj *db.Claim) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishClaim_active(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Active(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WishClaim_active(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WishClaim", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _WishClaim_endedAt(ctx context.Context, field graphql.CollectedField, obj *db.Claim) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishClaim_endedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WishClaim_endedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WishClaim", field, false, false, "Time")
+}
+
+func (ec *executionContext) _WishConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.WishConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.WishEdge) graphql.Marshaler {
+			return ec.marshalNWishEdge2ᚕᚖlinliᚋgraphᚋmodelᚐWishEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WishConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WishConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WishEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WishConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.WishConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Wish) graphql.Marshaler {
+			return ec.marshalNWish2ᚕᚖlinliᚋdbᚐWishᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WishConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WishConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Wish(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WishConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.WishConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖlinliᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WishConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WishConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WishConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.WishConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WishConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WishConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _WishEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.WishEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WishEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WishEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _WishEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.WishEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Wish) graphql.Marshaler {
+			return ec.marshalNWish2ᚖlinliᚋdbᚐWish(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WishEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WishEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Wish(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WishEvent_at(ctx context.Context, field graphql.CollectedField, obj *db.WishEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WishEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WishEvent", field, false, false, "Time")
+}
+
+func (ec *executionContext) _WishEvent_action(ctx context.Context, field graphql.CollectedField, obj *db.WishEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishEvent_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.WishAction) graphql.Marshaler {
+			return ec.marshalNWishAction2linliᚋdbᚐWishAction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WishEvent_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WishEvent", field, false, false, "WishAction")
+}
+
+func (ec *executionContext) _WishEvent_actor(ctx context.Context, field graphql.CollectedField, obj *db.WishEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishEvent_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WishEvent().Actor(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
+			return ec.marshalOAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WishEvent_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WishEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WishEvent_actorName(ctx context.Context, field graphql.CollectedField, obj *db.WishEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishEvent_actorName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WishEvent().ActorName(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WishEvent_actorName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WishEvent", field, true, true, "String")
+}
+
+func (ec *executionContext) _WishEvent_fromState(ctx context.Context, field graphql.CollectedField, obj *db.WishEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishEvent_fromState(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromState, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.WishState) graphql.Marshaler {
+			return ec.marshalOWishState2ᚖlinliᚋdbᚐWishState(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WishEvent_fromState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WishEvent", field, false, false, "WishState")
+}
+
+func (ec *executionContext) _WishEvent_toState(ctx context.Context, field graphql.CollectedField, obj *db.WishEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishEvent_toState(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToState, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.WishState) graphql.Marshaler {
+			return ec.marshalNWishState2linliᚋdbᚐWishState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WishEvent_toState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WishEvent", field, false, false, "WishState")
+}
+
+func (ec *executionContext) _WishEvent_reason(ctx context.Context, field graphql.CollectedField, obj *db.WishEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishEvent_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WishEvent_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WishEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _WishFulfilment_note(ctx context.Context, field graphql.CollectedField, obj *model.WishFulfilment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishFulfilment_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WishFulfilment_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WishFulfilment", field, false, false, "String")
+}
+
+func (ec *executionContext) _WishFulfilment_hours(ctx context.Context, field graphql.CollectedField, obj *model.WishFulfilment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishFulfilment_hours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WishFulfilment_hours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WishFulfilment", field, false, false, "Float")
+}
+
+func (ec *executionContext) _WishFulfilment_photoUrls(ctx context.Context, field graphql.CollectedField, obj *model.WishFulfilment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishFulfilment_photoUrls(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PhotoUrls, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WishFulfilment_photoUrls(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WishFulfilment", field, false, false, "String")
+}
+
+func (ec *executionContext) _WishFulfilment_at(ctx context.Context, field graphql.CollectedField, obj *model.WishFulfilment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishFulfilment_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WishFulfilment_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WishFulfilment", field, false, false, "Time")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -5539,6 +9518,69 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputFulfilWishInput(ctx context.Context, obj any) (model.FulfilWishInput, error) {
+	var it model.FulfilWishInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"wishId", "note", "hours", "photoUrls"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "wishId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("wishId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WishID = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		case "hours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hours"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Hours = data
+		case "photoUrls":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("photoUrls"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PhotoUrls = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalFulfilWishInput unmarshals raw into the FulfilWishInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalFulfilWishInput(ctx context.Context, raw any) (model.FulfilWishInput, error) {
+	var out model.FulfilWishInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "FulfilWishInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputGrantRoleInput(ctx context.Context, obj any) (model.GrantRoleInput, error) {
 	var it model.GrantRoleInput
 	if obj == nil {
@@ -5732,6 +9774,202 @@ func UnmarshalResidentFilter(ctx context.Context, raw any) (model.ResidentFilter
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSubmitWishInput(ctx context.Context, obj any) (model.SubmitWishInput, error) {
+	var it model.SubmitWishInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"beneficiaryId", "category", "title", "description", "valueFen", "deadline", "placeId", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "beneficiaryId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("beneficiaryId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BeneficiaryID = data
+		case "category":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("category"))
+			data, err := ec.unmarshalNWishCategory2linliᚋdbᚐWishCategory(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Category = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "valueFen":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("valueFen"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValueFen = data
+		case "deadline":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deadline"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Deadline = data
+		case "placeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("placeId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PlaceID = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSubmitWishInput unmarshals raw into the SubmitWishInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSubmitWishInput(ctx context.Context, raw any) (model.SubmitWishInput, error) {
+	var out model.SubmitWishInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SubmitWishInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputWishFilter(ctx context.Context, obj any) (model.WishFilter, error) {
+	var it model.WishFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"state", "category", "placeId", "beneficiaryId", "claimerId", "createdAfter", "createdBefore", "deadlineAfter", "deadlineBefore", "text"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "state":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("state"))
+			data, err := ec.unmarshalOWishState2ᚕlinliᚋdbᚐWishStateᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.State = data
+		case "category":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("category"))
+			data, err := ec.unmarshalOWishCategory2ᚕlinliᚋdbᚐWishCategoryᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Category = data
+		case "placeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("placeId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PlaceID = data
+		case "beneficiaryId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("beneficiaryId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BeneficiaryID = data
+		case "claimerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("claimerId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClaimerID = data
+		case "createdAfter":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAfter"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAfter = data
+		case "createdBefore":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdBefore"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedBefore = data
+		case "deadlineAfter":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deadlineAfter"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeadlineAfter = data
+		case "deadlineBefore":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deadlineBefore"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeadlineBefore = data
+		case "text":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("text"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Text = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWishFilter unmarshals raw into the WishFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWishFilter(ctx context.Context, raw any) (model.WishFilter, error) {
+	var out model.WishFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WishFilter", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -5740,6 +9978,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
+	case db.Wish:
+		return ec._Wish(ctx, sel, &obj)
+	case *db.Wish:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Wish(ctx, sel, obj)
 	case db.RoleGrant:
 		return ec._RoleGrant(ctx, sel, &obj)
 	case *db.RoleGrant:
@@ -5761,6 +10006,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Place(ctx, sel, obj)
+	case db.LedgerEntry:
+		return ec._LedgerEntry(ctx, sel, &obj)
+	case *db.LedgerEntry:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._LedgerEntry(ctx, sel, obj)
 	case db.AuditEvent:
 		return ec._AuditEvent(ctx, sel, &obj)
 	case *db.AuditEvent:
@@ -6017,6 +10269,159 @@ func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var ledgerEntryImplementors = []string{"LedgerEntry", "Node"}
+
+func (ec *executionContext) _LedgerEntry(ctx context.Context, sel ast.SelectionSet, obj *db.LedgerEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ledgerEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LedgerEntry")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LedgerEntry_id(ctx, field, obj)
+				})
+		case "at":
+			out.Values[i] = ec._LedgerEntry_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._LedgerEntry_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "hours":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LedgerEntry_hours(ctx, field, obj)
+				})
+		case "points":
+			out.Values[i] = ec._LedgerEntry_points(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "wish":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LedgerEntry_wish(ctx, field, obj)
+				})
+		case "note":
+			out.Values[i] = ec._LedgerEntry_note(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ledgerEntryConnectionImplementors = []string{"LedgerEntryConnection"}
+
+func (ec *executionContext) _LedgerEntryConnection(ctx context.Context, sel ast.SelectionSet, obj *model.LedgerEntryConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ledgerEntryConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LedgerEntryConnection")
+		case "edges":
+			out.Values[i] = ec._LedgerEntryConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._LedgerEntryConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._LedgerEntryConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LedgerEntryConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ledgerEntryEdgeImplementors = []string{"LedgerEntryEdge"}
+
+func (ec *executionContext) _LedgerEntryEdge(ctx context.Context, sel ast.SelectionSet, obj *model.LedgerEntryEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ledgerEntryEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LedgerEntryEdge")
+		case "cursor":
+			out.Values[i] = ec._LedgerEntryEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._LedgerEntryEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var loginPayloadImplementors = []string{"LoginPayload"}
 
 func (ec *executionContext) _LoginPayload(ctx context.Context, sel ast.SelectionSet, obj *model.LoginPayload) graphql.Marshaler {
@@ -6117,6 +10522,69 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "revokeRole":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_revokeRole(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "submitWish":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_submitWish(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelWish":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelWish(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reviewWish":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reviewWish(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "claimWish":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_claimWish(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "releaseWish":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_releaseWish(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fulfilWish":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_fulfilWish(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confirmWish":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_confirmWish(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "disputeWish":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_disputeWish(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "settleWish":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_settleWish(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -6412,6 +10880,42 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_auditEvents(ctx, field)
 				})
+		case "wishes":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_wishes(ctx, field)
+				})
+		case "wishFeed":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_wishFeed(ctx, field)
+				})
+		case "myWishes":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_myWishes(ctx, field)
+				})
+		case "myClaims":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_myClaims(ctx, field)
+				})
+		case "wishQueue":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_wishQueue(ctx, field)
+				})
+		case "volunteerRecord":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_volunteerRecord(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -6680,6 +11184,470 @@ func (ec *executionContext) _RoleGrant(ctx context.Context, sel ast.SelectionSet
 			out.Values[i] = ec._RoleGrant_revokeReason(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var volunteerRecordImplementors = []string{"VolunteerRecord"}
+
+func (ec *executionContext) _VolunteerRecord(ctx context.Context, sel ast.SelectionSet, obj *model.VolunteerRecord) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, volunteerRecordImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VolunteerRecord")
+		case "account":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._VolunteerRecord_account(ctx, field, obj)
+				})
+		case "totalHours":
+			out.Values[i] = ec._VolunteerRecord_totalHours(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalPoints":
+			out.Values[i] = ec._VolunteerRecord_totalPoints(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "wishesCompleted":
+			out.Values[i] = ec._VolunteerRecord_wishesCompleted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "entries":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._VolunteerRecord_entries(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var wishImplementors = []string{"Wish", "Node"}
+
+func (ec *executionContext) _Wish(ctx context.Context, sel ast.SelectionSet, obj *db.Wish) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, wishImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Wish")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Wish_id(ctx, field, obj)
+				})
+		case "category":
+			out.Values[i] = ec._Wish_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._Wish_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._Wish_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "valueFen":
+			out.Values[i] = ec._Wish_valueFen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "deadline":
+			out.Values[i] = ec._Wish_deadline(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "state":
+			out.Values[i] = ec._Wish_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "place":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Wish_place(ctx, field, obj)
+				})
+		case "community":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Wish_community(ctx, field, obj)
+				})
+		case "beneficiaryName":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Wish_beneficiaryName(ctx, field, obj)
+				})
+		case "beneficiaryPhone":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Wish_beneficiaryPhone(ctx, field, obj)
+				})
+		case "address":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Wish_address(ctx, field, obj)
+				})
+		case "beneficiary":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Wish_beneficiary(ctx, field, obj)
+				})
+		case "submittedOnBehalfBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Wish_submittedOnBehalfBy(ctx, field, obj)
+				})
+		case "claim":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Wish_claim(ctx, field, obj)
+				})
+		case "fulfilment":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Wish_fulfilment(ctx, field, obj)
+				})
+		case "rating":
+			out.Values[i] = ec._Wish_rating(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ratingComment":
+			out.Values[i] = ec._Wish_ratingComment(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "closingReason":
+			out.Values[i] = ec._Wish_closingReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "canClaim":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Wish_canClaim(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._Wish_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Wish_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "timeline":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Wish_timeline(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var wishClaimImplementors = []string{"WishClaim"}
+
+func (ec *executionContext) _WishClaim(ctx context.Context, sel ast.SelectionSet, obj *db.Claim) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, wishClaimImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WishClaim")
+		case "claimer":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WishClaim_claimer(ctx, field, obj)
+				})
+		case "claimedAt":
+			out.Values[i] = ec._WishClaim_claimedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dueAt":
+			out.Values[i] = ec._WishClaim_dueAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "active":
+			out.Values[i] = ec._WishClaim_active(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "endedAt":
+			out.Values[i] = ec._WishClaim_endedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var wishConnectionImplementors = []string{"WishConnection"}
+
+func (ec *executionContext) _WishConnection(ctx context.Context, sel ast.SelectionSet, obj *model.WishConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, wishConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WishConnection")
+		case "edges":
+			out.Values[i] = ec._WishConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._WishConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._WishConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WishConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var wishEdgeImplementors = []string{"WishEdge"}
+
+func (ec *executionContext) _WishEdge(ctx context.Context, sel ast.SelectionSet, obj *model.WishEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, wishEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WishEdge")
+		case "cursor":
+			out.Values[i] = ec._WishEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._WishEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var wishEventImplementors = []string{"WishEvent"}
+
+func (ec *executionContext) _WishEvent(ctx context.Context, sel ast.SelectionSet, obj *db.WishEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, wishEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WishEvent")
+		case "at":
+			out.Values[i] = ec._WishEvent_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "action":
+			out.Values[i] = ec._WishEvent_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actor":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WishEvent_actor(ctx, field, obj)
+				})
+		case "actorName":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WishEvent_actorName(ctx, field, obj)
+				})
+		case "fromState":
+			out.Values[i] = ec._WishEvent_fromState(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "toState":
+			out.Values[i] = ec._WishEvent_toState(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reason":
+			out.Values[i] = ec._WishEvent_reason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var wishFulfilmentImplementors = []string{"WishFulfilment"}
+
+func (ec *executionContext) _WishFulfilment(ctx context.Context, sel ast.SelectionSet, obj *model.WishFulfilment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, wishFulfilmentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WishFulfilment")
+		case "note":
+			out.Values[i] = ec._WishFulfilment_note(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hours":
+			out.Values[i] = ec._WishFulfilment_hours(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "photoUrls":
+			out.Values[i] = ec._WishFulfilment_photoUrls(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._WishFulfilment_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -7162,6 +12130,25 @@ func (ec *executionContext) marshalNDate2timeᚐTime(ctx context.Context, sel as
 	return res
 }
 
+func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.SelectionSet, v float64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalFloatContext(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
+	}
+	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) unmarshalNFulfilWishInput2linliᚋgraphᚋmodelᚐFulfilWishInput(ctx context.Context, v any) (model.FulfilWishInput, error) {
+	res, err := ec.unmarshalInputFulfilWishInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNGrantRoleInput2linliᚋgraphᚋmodelᚐGrantRoleInput(ctx context.Context, v any) (model.GrantRoleInput, error) {
 	res, err := ec.unmarshalInputGrantRoleInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -7222,6 +12209,72 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNLedgerEntry2ᚕᚖlinliᚋdbᚐLedgerEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.LedgerEntry) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLedgerEntry2ᚖlinliᚋdbᚐLedgerEntry(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNLedgerEntry2ᚖlinliᚋdbᚐLedgerEntry(ctx context.Context, sel ast.SelectionSet, v *db.LedgerEntry) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LedgerEntry!")
+		return graphql.Null
+	}
+	return ec._LedgerEntry(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNLedgerEntryConnection2ᚖlinliᚋgraphᚋmodelᚐLedgerEntryConnection(ctx context.Context, sel ast.SelectionSet, v *model.LedgerEntryConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LedgerEntryConnection!")
+		return graphql.Null
+	}
+	return ec._LedgerEntryConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNLedgerEntryEdge2ᚕᚖlinliᚋgraphᚋmodelᚐLedgerEntryEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LedgerEntryEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLedgerEntryEdge2ᚖlinliᚋgraphᚋmodelᚐLedgerEntryEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNLedgerEntryEdge2ᚖlinliᚋgraphᚋmodelᚐLedgerEntryEdge(ctx context.Context, sel ast.SelectionSet, v *model.LedgerEntryEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LedgerEntryEdge!")
+		return graphql.Null
+	}
+	return ec._LedgerEntryEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNLedgerKind2linliᚋdbᚐLedgerKind(ctx context.Context, v any) (db.LedgerKind, error) {
+	var res db.LedgerKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLedgerKind2linliᚋdbᚐLedgerKind(ctx context.Context, sel ast.SelectionSet, v db.LedgerKind) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNLoginPayload2ᚖlinliᚋgraphᚋmodelᚐLoginPayload(ctx context.Context, sel ast.SelectionSet, v *model.LoginPayload) graphql.Marshaler {
@@ -7387,6 +12440,16 @@ func (ec *executionContext) marshalNResidentTag2linliᚋdbᚐResidentTag(ctx con
 	return v
 }
 
+func (ec *executionContext) unmarshalNReviewDecision2linliᚋgraphᚋmodelᚐReviewDecision(ctx context.Context, v any) (model.ReviewDecision, error) {
+	var res model.ReviewDecision
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReviewDecision2linliᚋgraphᚋmodelᚐReviewDecision(ctx context.Context, sel ast.SelectionSet, v model.ReviewDecision) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNRole2linliᚋdbᚐRole(ctx context.Context, v any) (db.Role, error) {
 	var res db.Role
 	err := res.UnmarshalGQL(v)
@@ -7421,6 +12484,16 @@ func (ec *executionContext) marshalNRoleGrant2ᚖlinliᚋdbᚐRoleGrant(ctx cont
 	return ec._RoleGrant(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNSettleOutcome2linliᚋgraphᚋmodelᚐSettleOutcome(ctx context.Context, v any) (model.SettleOutcome, error) {
+	var res model.SettleOutcome
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSettleOutcome2linliᚋgraphᚋmodelᚐSettleOutcome(ctx context.Context, sel ast.SelectionSet, v model.SettleOutcome) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -7435,6 +12508,40 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 	return res
 }
 
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNSubmitWishInput2linliᚋgraphᚋmodelᚐSubmitWishInput(ctx context.Context, v any) (model.SubmitWishInput, error) {
+	res, err := ec.unmarshalInputSubmitWishInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := graphql.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -7447,6 +12554,134 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNVolunteerRecord2ᚖlinliᚋgraphᚋmodelᚐVolunteerRecord(ctx context.Context, sel ast.SelectionSet, v *model.VolunteerRecord) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "VolunteerRecord!")
+		return graphql.Null
+	}
+	return ec._VolunteerRecord(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNWish2ᚕᚖlinliᚋdbᚐWishᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Wish) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWish2ᚖlinliᚋdbᚐWish(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNWish2ᚖlinliᚋdbᚐWish(ctx context.Context, sel ast.SelectionSet, v *db.Wish) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Wish!")
+		return graphql.Null
+	}
+	return ec._Wish(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNWishAction2linliᚋdbᚐWishAction(ctx context.Context, v any) (db.WishAction, error) {
+	var res db.WishAction
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWishAction2linliᚋdbᚐWishAction(ctx context.Context, sel ast.SelectionSet, v db.WishAction) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNWishCategory2linliᚋdbᚐWishCategory(ctx context.Context, v any) (db.WishCategory, error) {
+	var res db.WishCategory
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWishCategory2linliᚋdbᚐWishCategory(ctx context.Context, sel ast.SelectionSet, v db.WishCategory) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNWishConnection2ᚖlinliᚋgraphᚋmodelᚐWishConnection(ctx context.Context, sel ast.SelectionSet, v *model.WishConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WishConnection!")
+		return graphql.Null
+	}
+	return ec._WishConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNWishEdge2ᚕᚖlinliᚋgraphᚋmodelᚐWishEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.WishEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWishEdge2ᚖlinliᚋgraphᚋmodelᚐWishEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNWishEdge2ᚖlinliᚋgraphᚋmodelᚐWishEdge(ctx context.Context, sel ast.SelectionSet, v *model.WishEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WishEdge!")
+		return graphql.Null
+	}
+	return ec._WishEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNWishEvent2ᚕᚖlinliᚋdbᚐWishEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.WishEvent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWishEvent2ᚖlinliᚋdbᚐWishEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNWishEvent2ᚖlinliᚋdbᚐWishEvent(ctx context.Context, sel ast.SelectionSet, v *db.WishEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WishEvent!")
+		return graphql.Null
+	}
+	return ec._WishEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNWishQueueKind2linliᚋgraphᚋmodelᚐWishQueueKind(ctx context.Context, v any) (model.WishQueueKind, error) {
+	var res model.WishQueueKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWishQueueKind2linliᚋgraphᚋmodelᚐWishQueueKind(ctx context.Context, sel ast.SelectionSet, v model.WishQueueKind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNWishState2linliᚋdbᚐWishState(ctx context.Context, v any) (db.WishState, error) {
+	var res db.WishState
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWishState2linliᚋdbᚐWishState(ctx context.Context, sel ast.SelectionSet, v db.WishState) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -7645,6 +12880,24 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
+func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalID(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalID(*v)
+	return res
+}
+
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
 	if v == nil {
 		return nil, nil
@@ -7735,6 +12988,41 @@ func (ec *executionContext) marshalORoleGrant2ᚖlinliᚋdbᚐRoleGrant(ctx cont
 	return ec._RoleGrant(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {
 		return nil, nil
@@ -7769,6 +13057,139 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	_ = ctx
 	res := graphql.MarshalTime(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOWish2ᚖlinliᚋdbᚐWish(ctx context.Context, sel ast.SelectionSet, v *db.Wish) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Wish(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOWishCategory2ᚕlinliᚋdbᚐWishCategoryᚄ(ctx context.Context, v any) ([]db.WishCategory, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]db.WishCategory, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNWishCategory2linliᚋdbᚐWishCategory(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOWishCategory2ᚕlinliᚋdbᚐWishCategoryᚄ(ctx context.Context, sel ast.SelectionSet, v []db.WishCategory) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWishCategory2linliᚋdbᚐWishCategory(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOWishClaim2ᚖlinliᚋdbᚐClaim(ctx context.Context, sel ast.SelectionSet, v *db.Claim) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._WishClaim(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOWishFilter2ᚖlinliᚋgraphᚋmodelᚐWishFilter(ctx context.Context, v any) (*model.WishFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputWishFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOWishFulfilment2ᚖlinliᚋgraphᚋmodelᚐWishFulfilment(ctx context.Context, sel ast.SelectionSet, v *model.WishFulfilment) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._WishFulfilment(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOWishOrder2ᚖlinliᚋgraphᚋmodelᚐWishOrder(ctx context.Context, v any) (*model.WishOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.WishOrder)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOWishOrder2ᚖlinliᚋgraphᚋmodelᚐWishOrder(ctx context.Context, sel ast.SelectionSet, v *model.WishOrder) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOWishState2ᚕlinliᚋdbᚐWishStateᚄ(ctx context.Context, v any) ([]db.WishState, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]db.WishState, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNWishState2linliᚋdbᚐWishState(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOWishState2ᚕlinliᚋdbᚐWishStateᚄ(ctx context.Context, sel ast.SelectionSet, v []db.WishState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWishState2linliᚋdbᚐWishState(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOWishState2ᚖlinliᚋdbᚐWishState(ctx context.Context, v any) (*db.WishState, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(db.WishState)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOWishState2ᚖlinliᚋdbᚐWishState(ctx context.Context, sel ast.SelectionSet, v *db.WishState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

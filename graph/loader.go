@@ -114,6 +114,9 @@ type loaders struct {
 	residentByAccount *loader[*db.Resident]
 	grant             *loader[*db.RoleGrant]
 	grantsByAccount   *loader[[]*db.RoleGrant]
+	wish              *loader[*db.Wish]
+	claim             *loader[*db.Claim]
+	wishEvents        *loader[[]*db.WishEvent]
 }
 
 func newLoaders(ctx context.Context, s *db.Store, wait time.Duration) *loaders {
@@ -124,5 +127,8 @@ func newLoaders(ctx context.Context, s *db.Store, wait time.Duration) *loaders {
 		residentByAccount: newLoader(ctx, wait, s.ResidentsByAccount),
 		grant:             newLoader(ctx, wait, s.GrantsByID),
 		grantsByAccount:   newLoader(ctx, wait, s.ActiveGrantsByAccount),
+		wish:              newLoader(ctx, wait, s.WishesByID),
+		claim:             newLoader(ctx, wait, s.ClaimsByID),
+		wishEvents:        newLoader(ctx, wait, s.WishEventsByWish),
 	}
 }

@@ -134,8 +134,17 @@ func node(ctx context.Context, id string) (any, error) {
 			return nil, err
 		}
 		return g, nil
-	case "AuditEvent":
-		// Audit events are read through auditEvents(placeId:), which checks the place.
+	case "Wish":
+		w, ok, err := l.wish.load(key)
+		if err != nil || !ok {
+			return nil, err
+		}
+		if w, err := visibleWish(ctx, w); err != nil || w == nil {
+			return nil, err
+		}
+		return w, nil
+	case "AuditEvent", "LedgerEntry":
+		// Read through auditEvents(placeId:) and volunteerRecord, which check who asks.
 		return nil, nil
 	}
 	return nil, nil

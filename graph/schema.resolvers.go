@@ -9,6 +9,7 @@ import (
 	"context"
 	"linli/db"
 	"linli/graph/model"
+	"time"
 )
 
 // ID is the resolver for the id field.
@@ -109,6 +110,25 @@ func (r *auditEventResolver) Phone(ctx context.Context, obj *db.AuditEvent) (*st
 	return &m, nil
 }
 
+// ID is the resolver for the id field.
+func (r *ledgerEntryResolver) ID(ctx context.Context, obj *db.LedgerEntry) (string, error) {
+	return globalID("LedgerEntry", obj.ID), nil
+}
+
+// Hours is the resolver for the hours field.
+func (r *ledgerEntryResolver) Hours(ctx context.Context, obj *db.LedgerEntry) (float64, error) {
+	return float64(obj.Minutes) / 60, nil
+}
+
+// Wish is the resolver for the wish field.
+func (r *ledgerEntryResolver) Wish(ctx context.Context, obj *db.LedgerEntry) (*db.Wish, error) {
+	w, ok, err := load(ctx).wish.load(obj.WishID)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return visibleWish(ctx, w)
+}
+
 // Register is the resolver for the register field.
 func (r *mutationResolver) Register(ctx context.Context, input model.RegisterInput) (*model.LoginPayload, error) {
 	household, err := idOf("householdId", "Place", input.HouseholdID)
@@ -184,6 +204,89 @@ func (r *mutationResolver) RevokeRole(ctx context.Context, grantID string, reaso
 		return nil, err
 	}
 	return r.Store.RevokeRole(ctx, v, id, reason)
+}
+
+// SubmitWish is the resolver for the submitWish field.
+func (r *mutationResolver) SubmitWish(ctx context.Context, input model.SubmitWishInput) (*db.Wish, error) {
+	in := db.SubmitWish{Category: input.Category, Title: input.Title, Description: input.Description,
+		ValueFen: input.ValueFen, Deadline: input.Deadline, IdempotencyKey: input.IdempotencyKey}
+	var err error
+	if input.BeneficiaryID != nil {
+		if in.BeneficiaryID, err = idOf("beneficiaryId", "Resident", *input.BeneficiaryID); err != nil {
+			return nil, err
+		}
+	}
+	if input.PlaceID != nil {
+		if in.PlaceID, err = idOf("placeId", "Place", *input.PlaceID); err != nil {
+			return nil, err
+		}
+	}
+	v, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Store.SubmitWish(ctx, v, in)
+}
+
+// CancelWish is the resolver for the cancelWish field.
+func (r *mutationResolver) CancelWish(ctx context.Context, wishID string, reason *string) (*db.Wish, error) {
+	return r.writeWish(ctx, wishID, func(v *db.Viewer, id int64) (*db.Wish, error) {
+		return r.Store.CancelWish(ctx, v, id, reason)
+	})
+}
+
+// ReviewWish is the resolver for the reviewWish field.
+func (r *mutationResolver) ReviewWish(ctx context.Context, wishID string, decision model.ReviewDecision, reason *string) (*db.Wish, error) {
+	return r.writeWish(ctx, wishID, func(v *db.Viewer, id int64) (*db.Wish, error) {
+		return r.Store.ReviewWish(ctx, v, id, decision == model.ReviewDecisionPublish, reason)
+	})
+}
+
+// ClaimWish is the resolver for the claimWish field.
+func (r *mutationResolver) ClaimWish(ctx context.Context, wishID string) (*db.Wish, error) {
+	return r.writeWish(ctx, wishID, func(v *db.Viewer, id int64) (*db.Wish, error) {
+		return r.Store.ClaimWish(ctx, v, id)
+	})
+}
+
+// ReleaseWish is the resolver for the releaseWish field.
+func (r *mutationResolver) ReleaseWish(ctx context.Context, wishID string, reason *string) (*db.Wish, error) {
+	return r.writeWish(ctx, wishID, func(v *db.Viewer, id int64) (*db.Wish, error) {
+		return r.Store.ReleaseWish(ctx, v, id, reason)
+	})
+}
+
+// FulfilWish is the resolver for the fulfilWish field.
+func (r *mutationResolver) FulfilWish(ctx context.Context, input model.FulfilWishInput) (*db.Wish, error) {
+	return r.writeWish(ctx, input.WishID, func(v *db.Viewer, id int64) (*db.Wish, error) {
+		return r.Store.FulfilWish(ctx, v, id, db.Fulfilment{Note: input.Note, Hours: input.Hours, PhotoURLs: input.PhotoUrls})
+	})
+}
+
+// ConfirmWish is the resolver for the confirmWish field.
+func (r *mutationResolver) ConfirmWish(ctx context.Context, wishID string, rating int, comment *string) (*db.Wish, error) {
+	return r.writeWish(ctx, wishID, func(v *db.Viewer, id int64) (*db.Wish, error) {
+		return r.Store.ConfirmWish(ctx, v, id, rating, comment)
+	})
+}
+
+// DisputeWish is the resolver for the disputeWish field.
+func (r *mutationResolver) DisputeWish(ctx context.Context, wishID string, reason string) (*db.Wish, error) {
+	return r.writeWish(ctx, wishID, func(v *db.Viewer, id int64) (*db.Wish, error) {
+		return r.Store.DisputeWish(ctx, v, id, reason)
+	})
+}
+
+// SettleWish is the resolver for the settleWish field.
+func (r *mutationResolver) SettleWish(ctx context.Context, wishID string, outcome model.SettleOutcome, note string) (*db.Wish, error) {
+	settlement := map[model.SettleOutcome]db.Settlement{
+		model.SettleOutcomeReturnToClaimer: db.SettleReturn,
+		model.SettleOutcomeCredit:          db.SettleCredit,
+		model.SettleOutcomeNoCredit:        db.SettleNoCredit,
+	}[outcome]
+	return r.writeWish(ctx, wishID, func(v *db.Viewer, id int64) (*db.Wish, error) {
+		return r.Store.SettleWish(ctx, v, id, settlement, note)
+	})
 }
 
 // ID is the resolver for the id field.
@@ -330,6 +433,85 @@ func (r *queryResolver) AuditEvents(ctx context.Context, placeID string, first *
 	}), nil
 }
 
+// Wishes is the resolver for the wishes field.
+func (r *queryResolver) Wishes(ctx context.Context, filter *model.WishFilter, orderBy *model.WishOrder, first *int, after *string) (*model.WishConnection, error) {
+	f, err := wishFilter(filter)
+	if err != nil {
+		return nil, err
+	}
+	order := db.WishNewest
+	if orderBy != nil && *orderBy == model.WishOrderDeadline {
+		order = db.WishDeadline
+	}
+	return wishList(ctx, func(v *db.Viewer, p db.Page) (db.Paged[*db.Wish], func(context.Context) (int, error), error) {
+		return r.Store.Wishes(ctx, v, f, order, p)
+	}, first, after)
+}
+
+// WishFeed is the resolver for the wishFeed field.
+func (r *queryResolver) WishFeed(ctx context.Context, first *int, after *string) (*model.WishConnection, error) {
+	return wishList(ctx, func(v *db.Viewer, p db.Page) (db.Paged[*db.Wish], func(context.Context) (int, error), error) {
+		return r.Store.WishFeed(ctx, v, p)
+	}, first, after)
+}
+
+// MyWishes is the resolver for the myWishes field.
+func (r *queryResolver) MyWishes(ctx context.Context, state []db.WishState, first *int, after *string) (*model.WishConnection, error) {
+	return wishList(ctx, func(v *db.Viewer, p db.Page) (db.Paged[*db.Wish], func(context.Context) (int, error), error) {
+		return r.Store.MyWishes(ctx, v, state, p)
+	}, first, after)
+}
+
+// MyClaims is the resolver for the myClaims field.
+func (r *queryResolver) MyClaims(ctx context.Context, active *bool, first *int, after *string) (*model.WishConnection, error) {
+	return wishList(ctx, func(v *db.Viewer, p db.Page) (db.Paged[*db.Wish], func(context.Context) (int, error), error) {
+		return r.Store.MyClaims(ctx, v, active, p)
+	}, first, after)
+}
+
+// WishQueue is the resolver for the wishQueue field.
+func (r *queryResolver) WishQueue(ctx context.Context, kind model.WishQueueKind, placeID *string, withinHours *int, first *int, after *string) (*model.WishConnection, error) {
+	var place int64
+	if placeID != nil {
+		var err error
+		if place, err = idOf("placeId", "Place", *placeID); err != nil {
+			return nil, err
+		}
+	}
+	hours := 24
+	if withinHours != nil {
+		hours = *withinHours
+	}
+	if hours < 1 || hours > 24*30 {
+		return nil, db.Invalid("withinHours", "withinHours 需要在 1 到 720 之间")
+	}
+	queue := map[model.WishQueueKind]db.QueueKind{
+		model.WishQueueKindReview: db.QueueReview, model.WishQueueKindLapsing: db.QueueLapsing, model.WishQueueKindDisputed: db.QueueDisputed,
+	}[kind]
+	return wishList(ctx, func(v *db.Viewer, p db.Page) (db.Paged[*db.Wish], func(context.Context) (int, error), error) {
+		return r.Store.WishQueue(ctx, v, queue, place, time.Duration(hours)*time.Hour, p)
+	}, first, after)
+}
+
+// VolunteerRecord is the resolver for the volunteerRecord field.
+func (r *queryResolver) VolunteerRecord(ctx context.Context, accountID *string) (*model.VolunteerRecord, error) {
+	v, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	account := v.Account.ID
+	if accountID != nil {
+		if account, err = idOf("accountId", "Account", *accountID); err != nil {
+			return nil, err
+		}
+	}
+	t, err := r.Store.VolunteerTotals(ctx, v, account)
+	if err != nil {
+		return nil, err
+	}
+	return &model.VolunteerRecord{AccountID: account, TotalHours: float64(t.Minutes) / 60, TotalPoints: t.Points, WishesCompleted: t.Wishes}, nil
+}
+
 // ID is the resolver for the id field.
 func (r *residentResolver) ID(ctx context.Context, obj *db.Resident) (string, error) {
 	return globalID("Resident", obj.ID), nil
@@ -423,11 +605,200 @@ func (r *roleGrantResolver) RevokedBy(ctx context.Context, obj *db.RoleGrant) (*
 	return accountByID(ctx, *obj.RevokedBy)
 }
 
+// Account is the resolver for the account field.
+func (r *volunteerRecordResolver) Account(ctx context.Context, obj *model.VolunteerRecord) (*db.Account, error) {
+	return accountByID(ctx, obj.AccountID)
+}
+
+// Entries is the resolver for the entries field.
+func (r *volunteerRecordResolver) Entries(ctx context.Context, obj *model.VolunteerRecord, first *int, after *string) (*model.LedgerEntryConnection, error) {
+	page, err := pageOf(first, after, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	v, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, count, err := r.Store.Ledger(ctx, v, obj.AccountID, page)
+	if err != nil {
+		return nil, err
+	}
+	return model.NewLedgerEntryConnection(res, count), nil
+}
+
+// ID is the resolver for the id field.
+func (r *wishResolver) ID(ctx context.Context, obj *db.Wish) (string, error) {
+	return globalID("Wish", obj.ID), nil
+}
+
+// Place is the resolver for the place field.
+func (r *wishResolver) Place(ctx context.Context, obj *db.Wish) (*db.Place, error) {
+	return placeByID(ctx, obj.PlaceID)
+}
+
+// Community is the resolver for the community field.
+func (r *wishResolver) Community(ctx context.Context, obj *db.Wish) (*db.Place, error) {
+	return placeByID(ctx, obj.CommunityID)
+}
+
+// BeneficiaryName is the resolver for the beneficiaryName field.
+func (r *wishResolver) BeneficiaryName(ctx context.Context, obj *db.Wish) (string, error) {
+	wv, err := viewWish(ctx, obj)
+	if err != nil {
+		return "", err
+	}
+	if wv.access.Private {
+		return wv.beneficiary.Name, nil
+	}
+	return db.MaskName(wv.beneficiary.Name), nil
+}
+
+// BeneficiaryPhone is the resolver for the beneficiaryPhone field.
+func (r *wishResolver) BeneficiaryPhone(ctx context.Context, obj *db.Wish) (*string, error) {
+	wv, err := viewWish(ctx, obj)
+	if err != nil || wv.beneficiary.Phone == nil {
+		return nil, err
+	}
+	if wv.access.Private {
+		return wv.beneficiary.Phone, nil
+	}
+	m := db.MaskPhone(*wv.beneficiary.Phone)
+	return &m, nil
+}
+
+// Address is the resolver for the address field.
+func (r *wishResolver) Address(ctx context.Context, obj *db.Wish) (string, error) {
+	wv, err := viewWish(ctx, obj)
+	if err != nil {
+		return "", err
+	}
+	building, err := placeByID(ctx, *wv.household.ParentID)
+	if err != nil {
+		return "", err
+	}
+	if wv.access.Private {
+		return building.Name + " " + wv.household.Name, nil
+	}
+	return building.Name, nil
+}
+
+// Beneficiary is the resolver for the beneficiary field.
+func (r *wishResolver) Beneficiary(ctx context.Context, obj *db.Wish) (*db.Resident, error) {
+	b, err := mustLoad(load(ctx).resident, obj.BeneficiaryID, "居民")
+	if err != nil {
+		return nil, err
+	}
+	return visibleResident(ctx, b)
+}
+
+// SubmittedOnBehalfBy is the resolver for the submittedOnBehalfBy field.
+func (r *wishResolver) SubmittedOnBehalfBy(ctx context.Context, obj *db.Wish) (*db.Account, error) {
+	b, err := mustLoad(load(ctx).resident, obj.BeneficiaryID, "居民")
+	if err != nil {
+		return nil, err
+	}
+	if b.AccountID != nil && *b.AccountID == obj.SubmittedBy {
+		return nil, nil
+	}
+	return accountByID(ctx, obj.SubmittedBy)
+}
+
+// Claim is the resolver for the claim field.
+func (r *wishResolver) Claim(ctx context.Context, obj *db.Wish) (*db.Claim, error) {
+	if obj.ClaimID == nil {
+		return nil, nil
+	}
+	return mustLoad(load(ctx).claim, *obj.ClaimID, "认领")
+}
+
+// Fulfilment is the resolver for the fulfilment field.
+func (r *wishResolver) Fulfilment(ctx context.Context, obj *db.Wish) (*model.WishFulfilment, error) {
+	if obj.FulfilNote == nil || obj.FulfilMinutes == nil || obj.FulfilledAt == nil {
+		return nil, nil
+	}
+	photos := []string(obj.FulfilPhotos)
+	if photos == nil {
+		photos = []string{}
+	}
+	return &model.WishFulfilment{Note: *obj.FulfilNote, Hours: float64(*obj.FulfilMinutes) / 60, PhotoUrls: photos, At: *obj.FulfilledAt}, nil
+}
+
+// CanClaim is the resolver for the canClaim field.
+func (r *wishResolver) CanClaim(ctx context.Context, obj *db.Wish) (bool, error) {
+	if obj.State != db.WishPublished || !obj.Deadline.After(r.Store.Now()) {
+		return false, nil
+	}
+	v, err := viewer(ctx)
+	if err != nil || v == nil {
+		return false, err
+	}
+	wv, err := viewWish(ctx, obj)
+	if err != nil {
+		return false, err
+	}
+	place, err := placeByID(ctx, obj.PlaceID)
+	if err != nil {
+		return false, err
+	}
+	own := v.IsResident(obj.BeneficiaryID) || v.Resident != nil && v.Resident.HouseholdID == wv.household.ID
+	return !own && v.Serves(place, db.RoleVolunteer, db.RolePartyMember), nil
+}
+
+// Timeline is the resolver for the timeline field.
+func (r *wishResolver) Timeline(ctx context.Context, obj *db.Wish) ([]*db.WishEvent, error) {
+	es, _, err := load(ctx).wishEvents.load(obj.ID)
+	if es == nil {
+		es = []*db.WishEvent{}
+	}
+	return es, err
+}
+
+// Claimer is the resolver for the claimer field.
+func (r *wishClaimResolver) Claimer(ctx context.Context, obj *db.Claim) (*db.Account, error) {
+	return accountByID(ctx, obj.ClaimerID)
+}
+
+// Actor is the resolver for the actor field.
+func (r *wishEventResolver) Actor(ctx context.Context, obj *db.WishEvent) (*db.Account, error) {
+	if obj.ActorID == nil {
+		return nil, nil
+	}
+	return accountByID(ctx, *obj.ActorID)
+}
+
+// ActorName is the resolver for the actorName field.
+func (r *wishEventResolver) ActorName(ctx context.Context, obj *db.WishEvent) (string, error) {
+	if obj.ActorID == nil {
+		return "系统", nil
+	}
+	a, err := accountByID(ctx, *obj.ActorID)
+	if err != nil {
+		return "", err
+	}
+	// The beneficiary's own steps show as they would on the wish: masked to strangers.
+	w, err := mustLoad(load(ctx).wish, obj.WishID, "心愿")
+	if err != nil {
+		return "", err
+	}
+	wv, err := viewWish(ctx, w)
+	if err != nil {
+		return "", err
+	}
+	if !wv.access.Private && wv.beneficiary.AccountID != nil && *wv.beneficiary.AccountID == a.ID {
+		return db.MaskName(a.Name), nil
+	}
+	return a.Name, nil
+}
+
 // Account returns AccountResolver implementation.
 func (r *Resolver) Account() AccountResolver { return &accountResolver{r} }
 
 // AuditEvent returns AuditEventResolver implementation.
 func (r *Resolver) AuditEvent() AuditEventResolver { return &auditEventResolver{r} }
+
+// LedgerEntry returns LedgerEntryResolver implementation.
+func (r *Resolver) LedgerEntry() LedgerEntryResolver { return &ledgerEntryResolver{r} }
 
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
@@ -444,12 +815,29 @@ func (r *Resolver) Resident() ResidentResolver { return &residentResolver{r} }
 // RoleGrant returns RoleGrantResolver implementation.
 func (r *Resolver) RoleGrant() RoleGrantResolver { return &roleGrantResolver{r} }
 
+// VolunteerRecord returns VolunteerRecordResolver implementation.
+func (r *Resolver) VolunteerRecord() VolunteerRecordResolver { return &volunteerRecordResolver{r} }
+
+// Wish returns WishResolver implementation.
+func (r *Resolver) Wish() WishResolver { return &wishResolver{r} }
+
+// WishClaim returns WishClaimResolver implementation.
+func (r *Resolver) WishClaim() WishClaimResolver { return &wishClaimResolver{r} }
+
+// WishEvent returns WishEventResolver implementation.
+func (r *Resolver) WishEvent() WishEventResolver { return &wishEventResolver{r} }
+
 type (
-	accountResolver    struct{ *Resolver }
-	auditEventResolver struct{ *Resolver }
-	mutationResolver   struct{ *Resolver }
-	placeResolver      struct{ *Resolver }
-	queryResolver      struct{ *Resolver }
-	residentResolver   struct{ *Resolver }
-	roleGrantResolver  struct{ *Resolver }
+	accountResolver         struct{ *Resolver }
+	auditEventResolver      struct{ *Resolver }
+	ledgerEntryResolver     struct{ *Resolver }
+	mutationResolver        struct{ *Resolver }
+	placeResolver           struct{ *Resolver }
+	queryResolver           struct{ *Resolver }
+	residentResolver        struct{ *Resolver }
+	roleGrantResolver       struct{ *Resolver }
+	volunteerRecordResolver struct{ *Resolver }
+	wishResolver            struct{ *Resolver }
+	wishClaimResolver       struct{ *Resolver }
+	wishEventResolver       struct{ *Resolver }
 )

@@ -126,3 +126,37 @@ func NewAuditEventConnection(p db.Paged[*db.AuditEvent], count Counter) *AuditEv
 func (c *AuditEventConnection) Edges() []*AuditEventEdge {
 	return edges(c.Conn, func(cur string, n *db.AuditEvent) *AuditEventEdge { return &AuditEventEdge{Cursor: cur, Node: n} })
 }
+
+// WishConnection is a page of wishes.
+type WishConnection struct{ Conn[*db.Wish] }
+
+// NewWishConnection wraps a page of wishes.
+func NewWishConnection(p db.Paged[*db.Wish], count Counter) *WishConnection {
+	return &WishConnection{newConn(p, count)}
+}
+
+// Edges are the page's items with their cursors.
+func (c *WishConnection) Edges() []*WishEdge {
+	return edges(c.Conn, func(cur string, n *db.Wish) *WishEdge { return &WishEdge{Cursor: cur, Node: n} })
+}
+
+// LedgerEntryConnection is a page of ledger entries.
+type LedgerEntryConnection struct{ Conn[*db.LedgerEntry] }
+
+// NewLedgerEntryConnection wraps a page of ledger entries.
+func NewLedgerEntryConnection(p db.Paged[*db.LedgerEntry], count Counter) *LedgerEntryConnection {
+	return &LedgerEntryConnection{newConn(p, count)}
+}
+
+// Edges are the page's items with their cursors.
+func (c *LedgerEntryConnection) Edges() []*LedgerEntryEdge {
+	return edges(c.Conn, func(cur string, n *db.LedgerEntry) *LedgerEntryEdge { return &LedgerEntryEdge{Cursor: cur, Node: n} })
+}
+
+// VolunteerRecord is a volunteer's totals; its entries are loaded when asked for.
+type VolunteerRecord struct {
+	AccountID       int64
+	TotalHours      float64
+	TotalPoints     int
+	WishesCompleted int
+}

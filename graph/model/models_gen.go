@@ -3,13 +3,28 @@
 package model
 
 import (
+	"bytes"
+	"fmt"
+	"io"
 	"linli/db"
+	"strconv"
 	"time"
 )
 
 type AuditEventEdge struct {
 	Cursor string         `json:"cursor"`
 	Node   *db.AuditEvent `json:"node"`
+}
+
+// 报告完成。
+type FulfilWishInput struct {
+	WishID string `json:"wishId"`
+	// 做了什么，1–1000 个字。
+	Note string `json:"note"`
+	// 服务时长，小时，0.25–24，例如 1.5。
+	Hours float64 `json:"hours"`
+	// 照片链接（http/https），最多 9 个。
+	PhotoUrls []string `json:"photoUrls,omitempty"`
 }
 
 // 授予角色。
@@ -19,6 +34,11 @@ type GrantRoleInput struct {
 	Role      db.Role `json:"role"`
 	// 授予所在地点的 ID。社区工作者、议事会、监委会成员授在社区（或街道）；网格员授在网格；楼栋长授在楼栋。
 	PlaceID string `json:"placeId"`
+}
+
+type LedgerEntryEdge struct {
+	Cursor string          `json:"cursor"`
+	Node   *db.LedgerEntry `json:"node"`
 }
 
 // 登录结果。
@@ -83,4 +103,295 @@ type ResidentFilter struct {
 	IsOwner *bool `json:"isOwner,omitempty"`
 	// 按姓名包含的文字查找，例如"秀英"。
 	NameContains *string `json:"nameContains,omitempty"`
+}
+
+// 提交心愿。
+type SubmitWishInput struct {
+	// 受益人（居民 ID）。代办时必填；本人提交时不填。
+	BeneficiaryID *string         `json:"beneficiaryId,omitempty"`
+	Category      db.WishCategory `json:"category"`
+	// 标题，1–40 个字。
+	Title string `json:"title"`
+	// 详细说明，1–1000 个字。
+	Description string `json:"description"`
+	// 估计价值，单位：分；不超过社区设定的上限（默认 500 元，即 50000 分）。
+	ValueFen *int `json:"valueFen,omitempty"`
+	// 截止时间，须在将来、90 天以内。
+	Deadline time.Time `json:"deadline"`
+	// 可见范围：受益人所在的网格或社区（地点 ID）。不填为所在社区。
+	PlaceID *string `json:"placeId,omitempty"`
+	// 幂等键（1–64 个字符）：同一个人用同一个键重复提交，只产生一个心愿，返回第一次的结果。
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+}
+
+type WishEdge struct {
+	Cursor string   `json:"cursor"`
+	Node   *db.Wish `json:"node"`
+}
+
+// 心愿筛选条件，各条件同时成立。
+type WishFilter struct {
+	State    []db.WishState    `json:"state,omitempty"`
+	Category []db.WishCategory `json:"category,omitempty"`
+	// 只看这个地点及其下属地点的心愿。
+	PlaceID *string `json:"placeId,omitempty"`
+	// 只看这位居民的心愿。
+	BeneficiaryID *string `json:"beneficiaryId,omitempty"`
+	// 只看这个账号认领过的心愿。
+	ClaimerID      *string    `json:"claimerId,omitempty"`
+	CreatedAfter   *time.Time `json:"createdAfter,omitempty"`
+	CreatedBefore  *time.Time `json:"createdBefore,omitempty"`
+	DeadlineAfter  *time.Time `json:"deadlineAfter,omitempty"`
+	DeadlineBefore *time.Time `json:"deadlineBefore,omitempty"`
+	// 在标题和说明中查找文字，例如"轮椅"。多个词用空格分开，须全部出现。
+	Text *string `json:"text,omitempty"`
+}
+
+// 完成报告。
+type WishFulfilment struct {
+	// 做了什么。
+	Note string `json:"note"`
+	// 服务时长，小时。
+	Hours float64 `json:"hours"`
+	// 照片链接。
+	PhotoUrls []string  `json:"photoUrls"`
+	At        time.Time `json:"at"`
+}
+
+// 审核结果。
+type ReviewDecision string
+
+const (
+	// 发布
+	ReviewDecisionPublish ReviewDecision = "PUBLISH"
+	// 驳回（需说明原因）
+	ReviewDecisionReject ReviewDecision = "REJECT"
+)
+
+var AllReviewDecision = []ReviewDecision{
+	ReviewDecisionPublish,
+	ReviewDecisionReject,
+}
+
+func (e ReviewDecision) IsValid() bool {
+	switch e {
+	case ReviewDecisionPublish, ReviewDecisionReject:
+		return true
+	}
+	return false
+}
+
+func (e ReviewDecision) String() string {
+	return string(e)
+}
+
+func (e *ReviewDecision) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ReviewDecision(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ReviewDecision", str)
+	}
+	return nil
+}
+
+func (e ReviewDecision) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ReviewDecision) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ReviewDecision) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// 争议处理结果。
+type SettleOutcome string
+
+const (
+	// 退回认领人继续完成
+	SettleOutcomeReturnToClaimer SettleOutcome = "RETURN_TO_CLAIMER"
+	// 认定已完成，记入时长和积分
+	SettleOutcomeCredit SettleOutcome = "CREDIT"
+	// 认定未完成，结束且不记入
+	SettleOutcomeNoCredit SettleOutcome = "NO_CREDIT"
+)
+
+var AllSettleOutcome = []SettleOutcome{
+	SettleOutcomeReturnToClaimer,
+	SettleOutcomeCredit,
+	SettleOutcomeNoCredit,
+}
+
+func (e SettleOutcome) IsValid() bool {
+	switch e {
+	case SettleOutcomeReturnToClaimer, SettleOutcomeCredit, SettleOutcomeNoCredit:
+		return true
+	}
+	return false
+}
+
+func (e SettleOutcome) String() string {
+	return string(e)
+}
+
+func (e *SettleOutcome) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SettleOutcome(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SettleOutcome", str)
+	}
+	return nil
+}
+
+func (e SettleOutcome) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SettleOutcome) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SettleOutcome) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// 心愿排序。
+type WishOrder string
+
+const (
+	// 提交时间从新到旧
+	WishOrderNewest WishOrder = "NEWEST"
+	// 截止时间从早到晚（最紧急在前）
+	WishOrderDeadline WishOrder = "DEADLINE"
+)
+
+var AllWishOrder = []WishOrder{
+	WishOrderNewest,
+	WishOrderDeadline,
+}
+
+func (e WishOrder) IsValid() bool {
+	switch e {
+	case WishOrderNewest, WishOrderDeadline:
+		return true
+	}
+	return false
+}
+
+func (e WishOrder) String() string {
+	return string(e)
+}
+
+func (e *WishOrder) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = WishOrder(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid WishOrder", str)
+	}
+	return nil
+}
+
+func (e WishOrder) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *WishOrder) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e WishOrder) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// 待办队列种类。
+type WishQueueKind string
+
+const (
+	// 等待审核
+	WishQueueKindReview WishQueueKind = "REVIEW"
+	// 认领即将超时
+	WishQueueKindLapsing WishQueueKind = "LAPSING"
+	// 有争议待处理
+	WishQueueKindDisputed WishQueueKind = "DISPUTED"
+)
+
+var AllWishQueueKind = []WishQueueKind{
+	WishQueueKindReview,
+	WishQueueKindLapsing,
+	WishQueueKindDisputed,
+}
+
+func (e WishQueueKind) IsValid() bool {
+	switch e {
+	case WishQueueKindReview, WishQueueKindLapsing, WishQueueKindDisputed:
+		return true
+	}
+	return false
+}
+
+func (e WishQueueKind) String() string {
+	return string(e)
+}
+
+func (e *WishQueueKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = WishQueueKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid WishQueueKind", str)
+	}
+	return nil
+}
+
+func (e WishQueueKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *WishQueueKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e WishQueueKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

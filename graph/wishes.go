@@ -1,0 +1,149 @@
+package graph
+
+import (
+	"context"
+	"time"
+
+	"linli/db"
+	"linli/graph/model"
+)
+
+// wishView is what the resolvers of one wish need to apply the privacy rules.
+type wishView struct {
+	access      db.WishAccess
+	beneficiary *db.Resident
+	household   *db.Place
+	claim       *db.Claim
+}
+
+// viewWish works out what the viewer may see of w, through the request's loaders.
+func viewWish(ctx context.Context, w *db.Wish) (*wishView, error) {
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	l := load(ctx)
+	b, err := mustLoad(l.resident, w.BeneficiaryID, "居民")
+	if err != nil {
+		return nil, err
+	}
+	place, err := placeByID(ctx, w.PlaceID)
+	if err != nil {
+		return nil, err
+	}
+	household, err := placeByID(ctx, b.HouseholdID)
+	if err != nil {
+		return nil, err
+	}
+	wv := &wishView{beneficiary: b, household: household}
+	if w.ClaimID != nil {
+		if wv.claim, err = mustLoad(l.claim, *w.ClaimID, "认领"); err != nil {
+			return nil, err
+		}
+	}
+	wv.access = v.Access(w, place, household, wv.claim)
+	return wv, nil
+}
+
+// visibleWish returns w if the viewer may see it, nil if not.
+func visibleWish(ctx context.Context, w *db.Wish) (*db.Wish, error) {
+	wv, err := viewWish(ctx, w)
+	if err != nil || !wv.access.See {
+		return nil, err
+	}
+	return w, nil
+}
+
+// primeWishes stores a page of wishes in the loader, so node lookups and mutations later in
+// the request reuse them.
+func primeWishes(ctx context.Context, ws []*db.Wish) {
+	for _, w := range ws {
+		load(ctx).wish.prime(w.ID, w)
+	}
+}
+
+// wishList answers a wish list query.
+func wishList(ctx context.Context, list func(*db.Viewer, db.Page) (db.Paged[*db.Wish], func(context.Context) (int, error), error), first *int, after *string) (*model.WishConnection, error) {
+	page, err := pageOf(first, after, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	v, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, count, err := list(v, page)
+	if err != nil {
+		return nil, err
+	}
+	primeWishes(ctx, res.Items)
+	return model.NewWishConnection(res, count), nil
+}
+
+// wishFilter turns the GraphQL filter into the store's.
+func wishFilter(f *model.WishFilter) (db.WishFilter, error) {
+	var out db.WishFilter
+	if f == nil {
+		return out, nil
+	}
+	out.States, out.Categories = f.State, f.Category
+	var err error
+	if f.PlaceID != nil {
+		if out.PlaceID, err = idOf("placeId", "Place", *f.PlaceID); err != nil {
+			return out, err
+		}
+	}
+	if f.BeneficiaryID != nil {
+		if out.BeneficiaryID, err = idOf("beneficiaryId", "Resident", *f.BeneficiaryID); err != nil {
+			return out, err
+		}
+	}
+	if f.ClaimerID != nil {
+		if out.ClaimerID, err = idOf("claimerId", "Account", *f.ClaimerID); err != nil {
+			return out, err
+		}
+	}
+	out.CreatedAfter, out.CreatedBefore = f.CreatedAfter, f.CreatedBefore
+	out.DeadlineAfter, out.DeadlineBefore = f.DeadlineAfter, f.DeadlineBefore
+	if f.Text != nil {
+		out.Text = *f.Text
+	}
+	return out, nil
+}
+
+// writeWish runs a wish mutation on the wish with global ID id.
+func (r *Resolver) writeWish(ctx context.Context, id string, f func(*db.Viewer, int64) (*db.Wish, error)) (*db.Wish, error) {
+	wid, err := idOf("wishId", "Wish", id)
+	if err != nil {
+		return nil, err
+	}
+	v, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	w, err := f(v, wid)
+	if err != nil {
+		return nil, err
+	}
+	// The claim may have changed under the same id in this request: forget it.
+	return w, nil
+}
+
+// RunLapses lapses overdue claims every interval until ctx ends; see db.LapseOverdueClaims.
+func RunLapses(ctx context.Context, s *db.Store, every time.Duration, logf func(msg string, args ...any)) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		n, err := s.LapseOverdueClaims(ctx)
+		if err != nil && ctx.Err() == nil {
+			logf("lapsing overdue claims failed", "error", err.Error())
+		} else if n > 0 {
+			logf("overdue claims lapsed", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
