@@ -21,10 +21,10 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 
 	"linli/db"
 	"linli/graph/model"
+	"linli/graph/playground"
 )
 
 // Options hold the API's protections; every one stays on, with a setting.
@@ -61,7 +61,9 @@ func NewHandler(store *db.Store, cfg Options) http.Handler {
 	gql := newGraphQL(store, cfg)
 	mux := http.NewServeMux()
 	mux.Handle("/query", cfg.guard(gql))
-	mux.Handle("GET /{$}", playground.Handler("linli 邻里", "/query"))
+	pg := playground.Handler("linli 邻里", "/query")
+	mux.Handle("GET /{$}", pg)
+	mux.Handle("GET "+playground.Prefix, pg)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "ok\n")
 	})

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -75,7 +76,9 @@ func (w *walker) walk(set ast.SelectionSet, level int) int {
 				w.aliases++
 			}
 			d = level
-			if len(s.SelectionSet) > 0 {
+			// Introspection nests type wrappers deeply (GraphiQL's schema query is 15
+			// levels) but is bounded by the schema itself: it does not count.
+			if len(s.SelectionSet) > 0 && !strings.HasPrefix(s.Name, "__") {
 				d = w.walk(s.SelectionSet, level+1)
 			}
 		case *ast.InlineFragment:

@@ -201,3 +201,17 @@ func TestRequestTimeout(t *testing.T) {
 		t.Fatalf("%d statements still waiting after the request ended, want 0", waiting)
 	}
 }
+
+// Schema tools (the playground, code generators) can load the schema despite the depth limit.
+func TestIntrospectionAllowed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	const typeRef = `kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }`
+	var out struct {
+		Schema struct{ Types []struct{ Name string } } `json:"__schema"`
+	}
+	e.do("", `{ __schema { types { name fields { name type { `+typeRef+` } } } } }`, nil).Decode(t, &out)
+	if len(out.Schema.Types) < 10 {
+		t.Fatalf("got %d types, want the whole schema", len(out.Schema.Types))
+	}
+}
