@@ -27,7 +27,8 @@ type Store struct {
 	LoginMaxFailures int
 	LoginWindow      time.Duration
 
-	stmts sync.Map // query text -> *sqlx.Stmt
+	stmts     sync.Map // query text -> *sqlx.Stmt
+	preparing sync.Map // query text -> struct{}: being prepared for the pool
 }
 
 // NewStore returns a Store over an open database with the default settings.
@@ -130,11 +131,23 @@ func (s *Store) Begin(ctx context.Context) (*Tx, error) {
 func (tx *Tx) Now() time.Time { return tx.now }
 
 func (tx *Tx) stmt(q string) (*sqlx.Stmt, error) {
-	st, err := tx.store.prepared(tx.ctx, q)
-	if err != nil {
-		return nil, err
+	if st, ok := tx.store.stmts.Load(q); ok {
+		return tx.StmtxContext(tx.ctx, st.(*sqlx.Stmt)), nil
 	}
-	return tx.StmtxContext(tx.ctx, st), nil
+	// Not prepared for the pool yet. Preparing it there needs a free connection, and when
+	// every connection is held by a transaction like this one, waiting on the same row
+	// lock, none would come: prepare it for this transaction alone, and for the pool in
+	// the background.
+	if _, busy := tx.store.preparing.LoadOrStore(q, struct{}{}); !busy {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if _, err := tx.store.prepared(ctx, q); err != nil {
+				tx.store.preparing.Delete(q) // try again next time
+			}
+		}()
+	}
+	return tx.PreparexContext(tx.ctx, q)
 }
 
 // get runs a prepared single-row query in the transaction.

@@ -873,7 +873,7 @@ func (q *wishQuery) visibleTo(v *Viewer) {
 	}
 	me := q.arg(v.Account.ID)
 	q.and(`(w.submitted_by = ` + me + ` OR w.beneficiary_id = ` + q.arg(residentID) +
-		` OR wp.path && ` + q.arg(pq.Array(manage)) +
+		` OR wp.path && ` + q.arg(pq.Array(manage)) + ` OR bh.path && ` + q.arg(pq.Array(manage)) +
 		` OR EXISTS (SELECT 1 FROM wish_claims mc WHERE mc.wish_id = w.id AND mc.claimer_id = ` + me + `)` +
 		` OR (w.state NOT IN ('submitted', 'rejected', 'cancelled') AND (wp.path && ` + q.arg(pq.Array(serve)) +
 		` OR w.place_id = ANY(` + q.arg(pq.Array(serveUp)) + `))))`)
@@ -889,8 +889,7 @@ func (q *wishQuery) filter(f WishFilter) error {
 	if f.PlaceID != 0 {
 		// In a place: shown there or below it, or for someone who lives there.
 		place := q.arg(pq.Array([]int64{f.PlaceID}))
-		q.and(`(wp.path && ` + place + ` OR w.beneficiary_id IN (SELECT r.id FROM residents r
-			JOIN places h ON h.id = r.household_id WHERE h.path @> ` + place + `))`)
+		q.and(`(wp.path && ` + place + ` OR bh.path && ` + place + `)`)
 	}
 	if f.BeneficiaryID != 0 {
 		q.and(`w.beneficiary_id = ` + q.arg(f.BeneficiaryID))
@@ -921,7 +920,10 @@ func (q *wishQuery) filter(f WishFilter) error {
 	return nil
 }
 
-const wishFrom = ` FROM wishes w JOIN places wp ON wp.id = w.place_id WHERE true`
+// wishFrom joins each wish with its place (wp) and the beneficiary's household (bh): who
+// may see a wish depends on both.
+const wishFrom = ` FROM wishes w JOIN places wp ON wp.id = w.place_id
+	JOIN residents br ON br.id = w.beneficiary_id JOIN places bh ON bh.id = br.household_id WHERE true`
 
 // WishOrder is how a wish list is sorted.
 type WishOrder string
@@ -1075,11 +1077,13 @@ func (s *Store) WishQueue(ctx context.Context, v *Viewer, kind QueueKind, place 
 		scope = []int64{place}
 	}
 	var q wishQuery
-	q.b.WriteString(` FROM wishes w JOIN residents br ON br.id = w.beneficiary_id JOIN places bh ON bh.id = br.household_id`)
 	if kind == QueueLapsing {
-		q.b.WriteString(` JOIN wish_claims c ON c.id = w.claim_id`)
+		q.b.WriteString(` FROM wishes w JOIN wish_claims c ON c.id = w.claim_id JOIN places wp ON wp.id = w.place_id
+			JOIN residents br ON br.id = w.beneficiary_id JOIN places bh ON bh.id = br.household_id WHERE true`)
+	} else {
+		q.b.WriteString(wishFrom)
 	}
-	q.b.WriteString(` WHERE bh.path && ` + q.arg(pq.Array(scope)))
+	q.and(`bh.path && ` + q.arg(pq.Array(scope)))
 	switch kind {
 	case QueueReview:
 		q.and(`w.state = 'submitted'`)

@@ -190,7 +190,8 @@ func (cfg Options) guard(next http.Handler) http.Handler {
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), cfg.RequestTimeout)
 		defer cancel()
-		req.loaders = newLoaders(ctx, req.store, cfg.LoaderWait)
+		req.wait = cfg.LoaderWait
+		req.loaders.Store(newLoaders(ctx, req.store, cfg.LoaderWait))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

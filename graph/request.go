@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"linli/db"
 	"linli/graph/model"
@@ -18,7 +20,8 @@ type request struct {
 	token     string
 	operation string
 	store     *db.Store
-	loaders   *loaders
+	loaders   atomic.Pointer[loaders]
+	wait      time.Duration
 
 	once   sync.Once
 	viewer *db.Viewer
@@ -58,7 +61,15 @@ func signedIn(ctx context.Context) (*db.Viewer, error) {
 	return v, err
 }
 
-func load(ctx context.Context) *loaders { return requestFrom(ctx).loaders }
+func load(ctx context.Context) *loaders { return requestFrom(ctx).loaders.Load() }
+
+// forgetLoaded drops what the request's loaders remember: a mutation has just changed it.
+// Mutations run one after another, each with its results, so nothing reads the old
+// loaders after this.
+func forgetLoaded(ctx context.Context) {
+	r := requestFrom(ctx)
+	r.loaders.Store(newLoaders(ctx, r.store, r.wait))
+}
 
 // Global IDs are "Type:id" in unpadded base64url: opaque to clients, and they say what they
 // point at, so node(id:) knows where to look.

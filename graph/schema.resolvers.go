@@ -173,6 +173,7 @@ func (r *mutationResolver) VerifyResident(ctx context.Context, residentID string
 	if err != nil {
 		return nil, err
 	}
+	defer forgetLoaded(ctx)
 	return r.Store.VerifyResident(ctx, v, id)
 }
 
@@ -190,6 +191,7 @@ func (r *mutationResolver) GrantRole(ctx context.Context, input model.GrantRoleI
 	if err != nil {
 		return nil, err
 	}
+	defer forgetLoaded(ctx)
 	return r.Store.GrantRole(ctx, v, account, input.Role, place)
 }
 
@@ -203,6 +205,7 @@ func (r *mutationResolver) RevokeRole(ctx context.Context, grantID string, reaso
 	if err != nil {
 		return nil, err
 	}
+	defer forgetLoaded(ctx)
 	return r.Store.RevokeRole(ctx, v, id, reason)
 }
 

@@ -125,7 +125,8 @@ func (r *Resolver) writeWish(ctx context.Context, id string, f func(*db.Viewer, 
 	if err != nil {
 		return nil, err
 	}
-	// The claim may have changed under the same id in this request: forget it.
+	// Claims, timeline and the wish itself may be remembered from earlier in this request.
+	forgetLoaded(ctx)
 	return w, nil
 }
 
