@@ -677,6 +677,9 @@ func (s *Store) FulfilWish(ctx context.Context, v *Viewer, id int64, f Fulfilmen
 		return nil, Invalid("hours", "服务时长需要在 0.25 到 24 小时之间")
 	}
 	minutes := int(math.Round(f.Hours * 60))
+	if f.PhotoURLs == nil {
+		f.PhotoURLs = []string{} // the column holds an empty list, never NULL
+	}
 	if len(f.PhotoURLs) > 9 {
 		return nil, Invalid("photoUrls", "最多附 9 张照片")
 	}

@@ -2222,7 +2222,10 @@ type Wish implements Node {
   ratingComment: String
   """驳回或撤回的原因。"""
   closingReason: String
-  """当前用户现在能否认领（前端用来决定是否显示"认领"按钮）。"""
+  """
+  当前用户现在能否认领（前端用来决定是否显示"认领"按钮）：已发布、未过截止时间、在其服务地点、不是本人或本户的心愿。
+  不计入"同时进行中的认领数上限"；达到上限时认领会返回 ` + "`" + `CONFLICT` + "`" + ` 并说明原因。
+  """
   canClaim: Boolean!
   createdAt: Time!
   updatedAt: Time!
