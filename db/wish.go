@@ -457,7 +457,10 @@ func wrongState(w *Wish, doing string) error {
 	return Errorf(EINVALIDSTATE, "心愿当前状态为「%s」，不能%s", w.State.Name(), doing)
 }
 
-// writeWish runs one transition of wish id in its own transaction.
+// writeWish runs one transition of wish id in its own transaction. It locks the viewer's
+// account before the wish: one person's transitions then run one at a time (so a claimer's
+// cap holds however many claims they press at once), and since every transition takes the
+// locks in that order, two cannot deadlock.
 func (s *Store) writeWish(ctx context.Context, v *Viewer, id int64, f func(*Tx, *lockedWish) error) (*Wish, error) {
 	if v == nil {
 		return nil, needSignIn
@@ -467,6 +470,9 @@ func (s *Store) writeWish(ctx context.Context, v *Viewer, id int64, f func(*Tx, 
 		return nil, err
 	}
 	defer tx.Rollback()
+	if _, err := tx.exec(`SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE`, v.Account.ID); err != nil {
+		return nil, err
+	}
 	lw, err := tx.lockWish(v, id)
 	if err != nil {
 		return nil, err
@@ -526,67 +532,49 @@ func (s *Store) ReviewWish(ctx context.Context, v *Viewer, id int64, publish boo
 // wins and the rest get CONFLICT; claiming again a wish one already holds returns it
 // unchanged. Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, CONFLICT, INVALID_STATE.
 func (s *Store) ClaimWish(ctx context.Context, v *Viewer, id int64) (*Wish, error) {
-	if v == nil {
-		return nil, needSignIn
-	}
-	tx, err := s.Begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	// One claimer's claims are made one at a time, so the cap holds however many they press
-	// at once; the account is always locked before the wish, so claims cannot deadlock.
-	if _, err := tx.exec(`SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE`, v.Account.ID); err != nil {
-		return nil, err
-	}
-	lw, err := tx.lockWish(v, id)
-	if err != nil {
-		return nil, err
-	}
-	switch {
-	case lw.State == WishClaimed && lw.claim.Active() && v.Is(lw.claim.ClaimerID):
-		return lw.Wish, nil // a retry by the holder: nothing changes
-	case lw.State == WishClaimed:
-		return nil, Errorf(ECONFLICT, "这个心愿刚刚被其他志愿者认领了。请在心愿广场选择其他心愿；如果认领人放弃或超时未完成，它会重新出现在广场上")
-	case lw.State != WishPublished:
-		return nil, wrongState(lw.Wish, "认领")
-	}
-	if !v.Serves(lw.place, rolesServing...) {
-		return nil, forbidden("只有在%s服务的志愿者或党员可以认领这个心愿", lw.place.Name)
-	}
-	if v.IsResident(lw.BeneficiaryID) || v.Resident != nil && v.Resident.HouseholdID == lw.household.ID {
-		return nil, forbidden("不能认领自己或本户的心愿")
-	}
-	if !lw.Deadline.After(tx.now) {
-		return nil, Errorf(EINVALIDSTATE, "这个心愿已过截止时间，不能再认领")
-	}
-	settings, err := tx.settings(lw.CommunityID)
-	if err != nil {
-		return nil, err
-	}
-	var active int
-	if err := tx.get(&active, `SELECT count(*) FROM wish_claims WHERE claimer_id = $1 AND ended_at IS NULL`, v.Account.ID); err != nil {
-		return nil, err
-	}
-	if active >= settings.ClaimLimit {
-		return nil, Errorf(ECONFLICT, "你已有 %d 个正在办理的心愿（上限 %d 个）。请先完成或放弃其中一个，再认领新的", active, settings.ClaimLimit)
-	}
-	due := tx.now.Add(time.Duration(settings.ClaimHours) * time.Hour)
-	if lw.Deadline.Before(due) {
-		due = lw.Deadline
-	}
-	var claimID int64
-	err = tx.get(&claimID, `INSERT INTO wish_claims (wish_id, claimer_id, claimed_at, due_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-		lw.ID, v.Account.ID, tx.now, due)
-	if sqlState(err) == uniqueViolation {
-		return nil, Errorf(ECONFLICT, "这个心愿刚刚被其他志愿者认领了")
-	} else if err != nil {
-		return nil, err
-	}
-	if err := tx.transition(lw, WishClaimed, "claim", &v.Account.ID, nil, `, claim_id = $4`, claimID); err != nil {
-		return nil, err
-	}
-	return lw.Wish, tx.Commit()
+	return s.writeWish(ctx, v, id, func(tx *Tx, lw *lockedWish) error {
+		switch {
+		case lw.State == WishClaimed && lw.claim.Active() && v.Is(lw.claim.ClaimerID):
+			return nil // a retry by the holder: nothing changes
+		case lw.State == WishClaimed:
+			return Errorf(ECONFLICT, "这个心愿刚刚被其他志愿者认领了。请在心愿广场选择其他心愿；如果认领人放弃或超时未完成，它会重新出现在广场上")
+		case lw.State != WishPublished:
+			return wrongState(lw.Wish, "认领")
+		}
+		if !v.Serves(lw.place, rolesServing...) {
+			return forbidden("只有在%s服务的志愿者或党员可以认领这个心愿", lw.place.Name)
+		}
+		if v.IsResident(lw.BeneficiaryID) || v.Resident != nil && v.Resident.HouseholdID == lw.household.ID {
+			return forbidden("不能认领自己或本户的心愿")
+		}
+		if !lw.Deadline.After(tx.now) {
+			return Errorf(EINVALIDSTATE, "这个心愿已过截止时间，不能再认领")
+		}
+		settings, err := tx.settings(lw.CommunityID)
+		if err != nil {
+			return err
+		}
+		var active int
+		if err := tx.get(&active, `SELECT count(*) FROM wish_claims WHERE claimer_id = $1 AND ended_at IS NULL`, v.Account.ID); err != nil {
+			return err
+		}
+		if active >= settings.ClaimLimit {
+			return Errorf(ECONFLICT, "你已有 %d 个正在办理的心愿（上限 %d 个）。请先完成或放弃其中一个，再认领新的", active, settings.ClaimLimit)
+		}
+		due := tx.now.Add(time.Duration(settings.ClaimHours) * time.Hour)
+		if lw.Deadline.Before(due) {
+			due = lw.Deadline
+		}
+		var claimID int64
+		err = tx.get(&claimID, `INSERT INTO wish_claims (wish_id, claimer_id, claimed_at, due_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+			lw.ID, v.Account.ID, tx.now, due)
+		if sqlState(err) == uniqueViolation {
+			return Errorf(ECONFLICT, "这个心愿刚刚被其他志愿者认领了")
+		} else if err != nil {
+			return err
+		}
+		return tx.transition(lw, WishClaimed, "claim", &v.Account.ID, nil, `, claim_id = $4`, claimID)
+	})
 }
 
 // endClaim ends the wish's current claim for reason.

@@ -17,6 +17,14 @@ func accountByID(ctx context.Context, id int64) (*db.Account, error) {
 	return mustLoad(load(ctx).account, id, "账号")
 }
 
+// ifSet loads what an optional reference points at, or nil when it is not set.
+func ifSet[T any](ctx context.Context, id *int64, load func(context.Context, int64) (*T, error)) (*T, error) {
+	if id == nil {
+		return nil, nil
+	}
+	return load(ctx, *id)
+}
+
 // mustLoad loads what a row points at, which must exist: NOT_FOUND names what is missing.
 func mustLoad[V any](l *loader[V], id int64, what string) (V, error) {
 	v, ok, err := l.load(id)

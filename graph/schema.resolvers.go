@@ -59,34 +59,22 @@ func (r *auditEventResolver) ID(ctx context.Context, obj *db.AuditEvent) (string
 
 // Actor is the resolver for the actor field.
 func (r *auditEventResolver) Actor(ctx context.Context, obj *db.AuditEvent) (*db.Account, error) {
-	if obj.ActorID == nil {
-		return nil, nil
-	}
-	return accountByID(ctx, *obj.ActorID)
+	return ifSet(ctx, obj.ActorID, accountByID)
 }
 
 // Place is the resolver for the place field.
 func (r *auditEventResolver) Place(ctx context.Context, obj *db.AuditEvent) (*db.Place, error) {
-	if obj.PlaceID == nil {
-		return nil, nil
-	}
-	return placeByID(ctx, *obj.PlaceID)
+	return ifSet(ctx, obj.PlaceID, placeByID)
 }
 
 // Account is the resolver for the account field.
 func (r *auditEventResolver) Account(ctx context.Context, obj *db.AuditEvent) (*db.Account, error) {
-	if obj.AccountID == nil {
-		return nil, nil
-	}
-	return accountByID(ctx, *obj.AccountID)
+	return ifSet(ctx, obj.AccountID, accountByID)
 }
 
 // Resident is the resolver for the resident field.
 func (r *auditEventResolver) Resident(ctx context.Context, obj *db.AuditEvent) (*db.Resident, error) {
-	if obj.ResidentID == nil {
-		return nil, nil
-	}
-	return residentByID(ctx, *obj.ResidentID)
+	return ifSet(ctx, obj.ResidentID, residentByID)
 }
 
 // RoleGrant is the resolver for the roleGrant field.
@@ -299,10 +287,7 @@ func (r *placeResolver) ID(ctx context.Context, obj *db.Place) (string, error) {
 
 // Parent is the resolver for the parent field.
 func (r *placeResolver) Parent(ctx context.Context, obj *db.Place) (*db.Place, error) {
-	if obj.ParentID == nil {
-		return nil, nil
-	}
-	return placeByID(ctx, *obj.ParentID)
+	return ifSet(ctx, obj.ParentID, placeByID)
 }
 
 // Ancestors is the resolver for the ancestors field.
@@ -594,18 +579,12 @@ func (r *roleGrantResolver) Place(ctx context.Context, obj *db.RoleGrant) (*db.P
 
 // GrantedBy is the resolver for the grantedBy field.
 func (r *roleGrantResolver) GrantedBy(ctx context.Context, obj *db.RoleGrant) (*db.Account, error) {
-	if obj.GrantedBy == nil {
-		return nil, nil
-	}
-	return accountByID(ctx, *obj.GrantedBy)
+	return ifSet(ctx, obj.GrantedBy, accountByID)
 }
 
 // RevokedBy is the resolver for the revokedBy field.
 func (r *roleGrantResolver) RevokedBy(ctx context.Context, obj *db.RoleGrant) (*db.Account, error) {
-	if obj.RevokedBy == nil {
-		return nil, nil
-	}
-	return accountByID(ctx, *obj.RevokedBy)
+	return ifSet(ctx, obj.RevokedBy, accountByID)
 }
 
 // Account is the resolver for the account field.
@@ -764,10 +743,7 @@ func (r *wishClaimResolver) Claimer(ctx context.Context, obj *db.Claim) (*db.Acc
 
 // Actor is the resolver for the actor field.
 func (r *wishEventResolver) Actor(ctx context.Context, obj *db.WishEvent) (*db.Account, error) {
-	if obj.ActorID == nil {
-		return nil, nil
-	}
-	return accountByID(ctx, *obj.ActorID)
+	return ifSet(ctx, obj.ActorID, accountByID)
 }
 
 // ActorName is the resolver for the actorName field.
