@@ -3,11 +3,13 @@ package db
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lib/pq"
 )
@@ -287,6 +289,9 @@ type demoWorld struct {
 	phones     map[string]bool // every phone number handed out
 	accounts   []demoAccountRow
 	households []*demoPlace
+	// The wish board, when DemoWishes: the volunteers who serve it, by key, and the wishes.
+	volunteers map[string]*demoVolunteer
+	wishes     []*demoWish
 }
 
 type demoAccountRow struct {
@@ -315,6 +320,12 @@ func newDemoWorld(now time.Time) (*demoWorld, error) {
 	}
 	if err := w.addRegistrants(); err != nil {
 		return nil, err
+	}
+	if DemoWishes {
+		// Last, so that everything above comes out the same with or without the wishes.
+		if err := w.planWishes(now); err != nil {
+			return nil, err
+		}
 	}
 	return w, nil
 }
@@ -809,6 +820,12 @@ func (w *demoWorld) insert(ctx context.Context, tx *Tx, passwordHash string) err
 			return err
 		}
 	}
+	for _, key := range slices.Sorted(maps.Keys(w.volunteers)) {
+		v := w.volunteers[key]
+		if err := grant(v.person.phone, RoleVolunteer, v.community.name); err != nil {
+			return err
+		}
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO role_grants (account_id, role, place_id, granted_at)
 		SELECT a, r, p, $4 FROM unnest($1::bigint[], $2::role[], $3::bigint[]) AS u (a, r, p)`,
 		pq.Array(grantAccounts), pq.Array(grantRoles), pq.Array(grantPlaces), now); err != nil {
@@ -822,7 +839,7 @@ func (w *demoWorld) insert(ctx context.Context, tx *Tx, passwordHash string) err
 		FROM residents r WHERE r.verified_at IS NULL AND r.account_id IS NOT NULL ORDER BY r.id`, now); err != nil {
 		return fmt.Errorf("audit events: %w", err)
 	}
-	return nil
+	return w.insertWishes(ctx, tx, accountIDs)
 }
 
 // insertPlaces inserts the places a level at a time, each level knowing its parents' ids.
@@ -870,6 +887,832 @@ func (w *demoWorld) insertPlaces(ctx context.Context, tx *Tx, now time.Time) err
 		for _, r := range rows {
 			byKey[key{r.Parent, r.Name}].id = r.ID
 		}
+	}
+	return nil
+}
+
+// DemoWishes says whether LoadDemo fills the micro-wish board (微心愿): some forty wishes in
+// every state, with their claims, timelines and ledger, and the volunteers who serve them.
+// Tests whose figures count on an empty board switch it off.
+var DemoWishes = true
+
+// demoVolunteer is a resident the demo registers as a volunteer of their community.
+type demoVolunteer struct {
+	person    *demoPerson
+	community *demoPlace
+}
+
+// demoVolunteerSpecs are the residents who volunteer besides the demo accounts: where they
+// live and their age; keys name them in demoWishSpecs.
+var demoVolunteerSpecs = []struct {
+	key, home      string
+	minAge, maxAge int
+}{
+	{"h1", "和平花园小区 / 第二网格", 52, 64}, // a retired neighbour
+	{"h2", "和平花园小区 / 第一网格", 28, 45},
+	{"h3", "老街网格", 19, 30}, // a student
+	{"g1", "光明社区 / 第一网格", 40, 62},
+	{"g2", "光明社区 / 第二网格", 22, 40},
+}
+
+// demoWho is whom a wish is for.
+type demoWho int
+
+const (
+	whoElderly      demoWho = iota // 65 or over
+	whoElderlyAlone                // 65 or over, living alone
+	whoGrandparent                 // 58 or over, living with a child under 15
+	whoChild                       // 7 to 15
+	whoDisabled                    // tagged disabled, or 75 or over
+	whoCouple                      // 60 or over, living with a spouse of about that age
+	whoLeftBehind                  // a left-behind child (留守儿童)
+)
+
+// demoWishSpec is one wish of the demo board and its story so far. Times are relative to
+// now: created days ago, deadline days ahead (negative: past); steps in between fall at
+// seeded random times unless given.
+type demoWishSpec struct {
+	home  string // label of the place the beneficiary lives in
+	who   demoWho
+	ages  [2]int // narrower ages, if any
+	self  bool   // submitted by the beneficiary, who has an account; else by the grid worker or staff for them (代办)
+	grid  bool   // shown in the beneficiary's grid only, else community-wide
+	state WishState
+
+	category           WishCategory
+	title, description string
+	valueFen           int // 0: none
+
+	created, deadline float64 // days
+	thursday          bool    // deadline: noon of the coming Thursday, China time
+
+	// fromPublished: a cancelled wish was published first. confirmed: a closed wish was
+	// confirmed (and credited) before the dispute.
+	fromPublished, confirmed bool
+	// An earlier claim that ended: "lapsed" or "released" (priorReason), by priorClaimer.
+	prior, priorClaimer, priorReason string
+	// claimer: a demo phone or a demoVolunteerSpecs key. claimedAgo, fulfilledAgo: hours.
+	claimer                  string
+	claimedAgo, fulfilledAgo float64
+	note                     string // fulfilment
+	minutes                  int    // fulfilment; 0: by category
+	rating                   int
+	comment                  string
+	// reason: of the rejection, cancellation or dispute; settleNote: of the settlement.
+	reason, settleNote string
+}
+
+const (
+	demoVolunteerPhone = "13800000002"
+	demoPartyPhone     = "13800000003"
+	demoGridPhone      = "13800000004"
+)
+
+// demoStaffPhones are the staff of each community, who review, enter wishes for residents
+// and settle disputes.
+var demoStaffPhones = map[string]string{"和平社区": "13800000006", "光明社区": "13800000011"}
+
+// demoWishSpecs is the board. The published wishes of 和平社区 are all open to the demo
+// volunteer and party member; two are due within a day, as are two claims, so the feed's
+// order and the staff's lapsing queue show something. The demo volunteer holds no claim
+// (he can claim three), the party member two.
+var demoWishSpecs = []demoWishSpec{
+	// Waiting for review.
+	{home: "和平花园小区 / 第一网格", who: whoElderlyAlone, grid: true, state: WishSubmitted, category: "paperwork",
+		title: "帮忙在手机上办理医保认证", created: 0.3, deadline: 12,
+		description: "老人独居，不会用智能手机，每年的医保待遇资格认证一直是邻居帮忙。今年邻居搬走了，想请志愿者上门帮忙用手机完成认证，顺便教一教怎么操作。"},
+	{home: "老街网格", who: whoCouple, self: true, state: WishSubmitted, category: "repair",
+		title: "卫生间的灯不亮了", created: 0.8, deadline: 7,
+		description: "卫生间顶灯不亮，换了灯泡也不行，可能是开关坏了。家里只有我和老伴，爬不了梯子，想请懂电的志愿者帮忙看看。"},
+	{home: "光明社区 / 第二网格", who: whoElderlyAlone, state: WishSubmitted, category: "companionship",
+		title: "独居老人想有人陪着聊聊天", created: 0.5, deadline: 20,
+		description: "老人八十多岁了，子女都在外地，平时一个人在家，话越来越少。希望每周有志愿者上门陪老人聊聊天、读读报，一次一个小时左右就好。"},
+	{home: "光明社区 / 第一网格", who: whoGrandparent, state: WishSubmitted, category: "goods", valueFen: 12000,
+		title: "孙子缺学习用品", created: 1.2, deadline: 15,
+		description: "孙子上小学四年级，书包背带断了，文具也不全，想要一个书包和一套文具（铅笔、橡皮、尺子、练习本）。"},
+
+	// On the board.
+	{home: "和平花园小区 / 第一网格", who: whoElderlyAlone, grid: true, state: WishPublished, category: "escort",
+		title: "周四需要人陪同去医院复查", created: 2.2, thursday: true,
+		description: "老人上个月做了白内障手术，周四上午要去市第一人民医院眼科复查。一个人看不清路，也不会在机器上挂号取号，想请一位志愿者陪同往返，大约半天。"},
+	{home: "和平花园小区 / 第二网格", who: whoElderly, state: WishPublished, category: "repair",
+		title: "厨房水龙头漏水", created: 3.5, deadline: 5,
+		description: "厨房水龙头关不严，一直滴水，晚上滴答声吵得睡不着，水费也多了。新龙头已经买好了，需要有人帮忙换上。"},
+	{home: "老街网格", who: whoDisabled, state: WishPublished, category: "goods", valueFen: 18000,
+		title: "想要一个带座椅的助行器", created: 6, deadline: 14,
+		description: "老人去年摔了一跤，腿脚不灵便，下楼买菜、晒太阳都很吃力。想要一个带座椅的四轮助行器，走累了可以坐下歇一歇。"},
+	{home: "和平社区", who: whoChild, ages: [2]int{8, 9}, state: WishPublished, category: "tutoring",
+		title: "三年级孩子想找人辅导数学", created: 4, deadline: 18,
+		description: "孩子上三年级，家里大人辅导不了，作业里的应用题常常不会做。希望有志愿者每周两个晚上（七点到八点）在社区活动室辅导一下数学。"},
+	{home: "和平花园小区 / 第一网格", who: whoElderlyAlone, grid: true, state: WishPublished, category: "goods", valueFen: 15000,
+		title: "明天降温，想要一床厚棉被", created: 0.2, deadline: 0.75,
+		description: "天气预报说明天开始降温，老人家里的被子太薄，旧棉被已经结块了。想要一床厚一点的棉被，今天能送到最好。"},
+	{home: "和平花园小区 / 第二网格", who: whoCouple, self: true, state: WishPublished, category: "escort",
+		title: "明早需要人陪同去抽血", created: 0.4, deadline: 0.67,
+		description: "明天早上要空腹抽血查血糖，七点半之前要到社区卫生服务中心。老伴腿脚不好不能陪，想请一位志愿者陪我去，抽完血就回来。"},
+	{home: "老街网格", who: whoElderly, state: WishPublished, category: "companionship",
+		title: "想请人陪老人下下象棋", created: 9, deadline: 10, prior: "lapsed", priorClaimer: "h3",
+		description: "老人退休前是厂里的象棋冠军，现在老伙伴们走的走、搬的搬，一个人在家闷得慌。想请会下象棋的志愿者每周来陪老人下两盘。"},
+	{home: "和平花园小区 / 第二网格", who: whoElderly, state: WishPublished, category: "paperwork",
+		title: "帮忙申请高龄津贴", created: 5, deadline: 9,
+		description: "老人今年满八十岁，可以申请高龄津贴，但要在手机上填表、上传身份证和户口本的照片。想请志愿者上门帮忙把材料拍好、把表填完。"},
+	{home: "光明社区 / 第一网格", who: whoCouple, self: true, state: WishPublished, category: "goods", valueFen: 45000,
+		title: "想要一台轮椅", created: 3, deadline: 14,
+		description: "老伴中风后行动不便，出门看病只能靠邻居背。想要一台轻便、能折叠的轮椅，方便推老伴下楼晒晒太阳、去医院复查。"},
+	{home: "光明社区 / 第二网格", who: whoElderly, state: WishPublished, category: "repair",
+		title: "卧室窗户关不严漏风", created: 2, deadline: 6,
+		description: "卧室窗户的合页松了，关不严，冬天冷风直往里灌。想请志愿者帮忙紧一紧合页、贴上密封条。"},
+
+	// Rejected and cancelled.
+	{home: "和平花园小区 / 第二网格", who: whoElderly, self: true, state: WishRejected, category: "goods", valueFen: 50000,
+		title: "想换一台新电视机", created: 12, deadline: 30,
+		description: "家里的电视用了十几年，画面发暗，想换一台五十五寸的智能电视。",
+		reason:      "微心愿帮的是生活中急需的小事，换新电视不在范围内。如果电视只是出了故障，可以再提交一个维修心愿，我们请志愿者上门看看。"},
+	{home: "老街网格", who: whoElderly, self: true, state: WishRejected, category: "repair",
+		title: "楼顶漏雨，屋里墙皮都泡了", created: 16, deadline: 20,
+		description: "下雨时顶楼天花板渗水，墙皮一块块往下掉，想请人把楼顶的防水修一修。",
+		reason:      "屋面防水属于楼栋公共部位维修，要动用维修资金，已转为议题提交居民议事会讨论，不作为微心愿发布。社区这两天会先派人上门查看。"},
+	{home: "光明社区 / 第一网格", who: whoCouple, self: true, state: WishRejected, category: "other",
+		title: "想借社区活动室办寿宴", created: 20, deadline: 25,
+		description: "下个月老伴八十大寿，家里地方小，想借社区活动室摆几桌，请亲戚邻居热闹一下。",
+		reason:      "社区活动室不能出借用于私人宴请，这是活动室的管理规定。可以问问附近的老年食堂，有小包间可以预订。"},
+	{home: "和平花园小区 / 第一网格", who: whoElderlyAlone, state: WishCancelled, category: "goods", valueFen: 8000,
+		title: "想要一条电热毯", created: 8, deadline: 10,
+		description: "老人怕冷，晚上脚总是冰凉，想要一条单人电热毯。",
+		reason:      "老人的女儿周末回来，已经买好送来了。"},
+	{home: "和平花园小区 / 第二网格", who: whoElderly, self: true, state: WishCancelled, category: "escort", fromPublished: true,
+		title: "周末需要人陪同去银行", created: 6, deadline: 4,
+		description: "存折到期了，要去银行柜台办理，路有点远，想请人陪着去一趟。",
+		reason:      "儿子周末回来，他陪我去。谢谢大家。"},
+	{home: "光明社区 / 第二网格", who: whoElderly, self: true, state: WishCancelled, category: "tutoring",
+		title: "想学用手机和孙子视频", created: 10, deadline: 12,
+		description: "孙子在外地上大学，想学会用手机跟他视频通话。"},
+
+	// Claimed: the party member holds two; one claim is due within a day here and one in 光明社区.
+	{home: "和平花园小区 / 第一网格", who: whoElderlyAlone, grid: true, state: WishClaimed, category: "repair",
+		title: "暖气片不热，想请人帮忙放放气", created: 2, deadline: 6, claimer: demoPartyPhone, claimedAgo: 22,
+		description: "供暖以后卧室的暖气片上半截是凉的，听说要放气，老人自己不会弄，也怕弄得一地水。"},
+	{home: "老街网格", who: whoElderly, state: WishClaimed, category: "paperwork",
+		title: "帮忙预约老年证换证", created: 3, deadline: 10, claimer: demoPartyPhone, claimedAgo: 30,
+		description: "老人的老年优待证快到期了，换证要在网上预约，老人没有智能手机，想请志愿者帮忙预约并陪着去办。"},
+	{home: "和平花园小区 / 第二网格", who: whoElderly, self: true, state: WishClaimed, category: "goods", valueFen: 16000,
+		title: "想要一个电子血压计", created: 4, deadline: 8, claimer: "h1", claimedAgo: 56,
+		description: "医生让我每天早晚量血压，家里的水银血压计我一个人用不好，想要一个电子血压计。"},
+	{home: "和平花园小区 / 第一网格", who: whoElderly, state: WishClaimed, category: "companionship",
+		title: "想有人陪着去公园晒晒太阳", created: 6, deadline: 9, claimer: "h2", claimedAgo: 8,
+		prior: "released", priorClaimer: "h3", priorReason: "这周学校临时安排了考试，抽不出时间，抱歉，请其他志愿者帮忙。",
+		description: "老人腿脚不好，一个人下不了楼，天气好的时候想出去晒晒太阳、活动活动。想请人扶着下楼，在小区花园里走一走，每次一个多小时就好。"},
+	{home: "光明社区 / 第一网格", who: whoElderly, state: WishClaimed, category: "escort",
+		title: "需要人陪同去医院开药", created: 3, deadline: 0.83, claimer: "g1", claimedAgo: 30,
+		description: "老人每个月要去区医院开一次降压药，这个月的药明天就吃完了，子女都在外地，想请志愿者陪同去一趟。"},
+	{home: "光明社区", who: whoLeftBehind, ages: [2]int{6, 7}, state: WishClaimed, category: "tutoring",
+		title: "留守孩子想找人辅导拼音", created: 5, deadline: 12, claimer: "g2", claimedAgo: 45,
+		description: "孩子刚上一年级，父母在外地打工，跟着爷爷奶奶生活。拼音总是读不准、拼不对，爷爷奶奶普通话不好，也教不了。希望有志愿者周末辅导一下。"},
+
+	// Done, waiting for the beneficiary to confirm.
+	{home: "和平花园小区 / 第二网格", who: whoElderly, state: WishFulfilled, category: "repair",
+		title: "阳台晾衣架摇不动了", created: 5, deadline: 7, claimer: demoPartyPhone, fulfilledAgo: 26,
+		description: "阳台的手摇晾衣架摇到一半就卡住了，衣服晾不上去，老人够不着。",
+		note:        "晾衣架的钢丝绳脱槽卡住了，重新装好并上了点油，摇起来很顺。提醒老人一次别挂太多湿衣服。"},
+	{home: "老街网格", who: whoElderly, self: true, state: WishFulfilled, category: "goods", valueFen: 5000,
+		title: "想要一副老花镜", created: 4, deadline: 10, claimer: "h2", fulfilledAgo: 6,
+		description: "原来的老花镜摔坏了，看报纸、看药盒上的字都费劲，想要一副三百度的老花镜。",
+		note:        "买了一副三百度的老花镜送到家里，老人试戴看报纸很清楚。"},
+	{home: "光明社区 / 第一网格", who: whoElderlyAlone, state: WishFulfilled, category: "companionship",
+		title: "想请人来读读报纸", created: 6, deadline: 12, claimer: "g2", fulfilledAgo: 30,
+		description: "老人眼睛不好，看不了报纸，又想知道外面的新鲜事，想请人上门读读报、说说话。",
+		note:        "上门陪老人两个小时，读了这几天的报纸，还聊了聊社区最近的新鲜事。老人说下周还想有人来。"},
+
+	// Confirmed and credited.
+	{home: "和平花园小区 / 第一网格", who: whoElderlyAlone, grid: true, state: WishConfirmed, category: "paperwork",
+		title: "帮忙在手机上做养老金资格认证", created: 26, deadline: -10, claimer: demoVolunteerPhone,
+		description: "老人每年要做一次养老金领取资格认证，今年要求在手机上刷脸，老人不会操作。",
+		note:        "上门帮老人在手机上完成了刷脸认证，截图留存，又教了两遍怎么操作。", rating: 5,
+		comment: "老人说小伙子很耐心，一步一步教，明年想试试自己弄。"},
+	{home: "老街网格", who: whoElderly, self: true, state: WishConfirmed, category: "repair",
+		title: "卫生间下水道堵了", created: 19, deadline: -12, claimer: demoVolunteerPhone,
+		description: "卫生间地漏堵了，洗澡的水下不去，用了疏通剂也没用。",
+		note:        "拆开地漏清出一大团头发，疏通后放水测试正常，换了一个防臭地漏芯。", rating: 4,
+		comment: "疏通好了，就是比约好的时间来晚了一点，还是很感谢。"},
+	{home: "和平花园小区 / 第二网格", who: whoElderly, state: WishConfirmed, category: "escort",
+		title: "陪同老人去医院做检查", created: 22, deadline: -14, claimer: demoPartyPhone, minutes: 210,
+		description: "老人要去市中心医院做胃镜，需要家属陪同签字，子女都在外地。",
+		note:        "陪同老人做完胃镜检查，帮忙取号、缴费、取报告，送回家。报告已拍照发给老人的女儿。", rating: 5,
+		comment: "女儿打电话来说特别感谢，多亏了刘洋。"},
+	{home: "和平花园小区 / 第一网格", who: whoChild, state: WishConfirmed, category: "goods", valueFen: 9000,
+		title: "孩子写作业想要一盏护眼台灯", created: 15, deadline: -2, claimer: demoPartyPhone,
+		description: "孩子晚上在饭桌上写作业，灯光昏暗，想要一盏护眼台灯。",
+		note:        "送去一盏护眼台灯，帮忙摆好、调好高度。", rating: 5, comment: "孩子很喜欢，说写作业不累眼睛了。"},
+	{home: "和平社区", who: whoChild, ages: [2]int{13, 14}, state: WishConfirmed, category: "tutoring",
+		title: "初二孩子物理跟不上", created: 24, deadline: -9, claimer: "h3", minutes: 120,
+		description: "孩子上初二，刚开始学物理，力学部分听不懂，家长也辅导不了。",
+		note:        "在社区活动室讲了两次课，讲了力和运动的基础，孩子把错题都订正了。", rating: 5,
+		comment: "讲得很清楚，孩子说比课上好懂。"},
+	{home: "光明社区 / 第一网格", who: whoElderly, self: true, state: WishConfirmed, category: "repair",
+		title: "防盗门锁坏了打不开", created: 11, deadline: 2, claimer: "g1",
+		description: "防盗门的锁芯转不动了，钥匙插进去拧不开，现在只能从里面反锁。",
+		note:        "锁芯老化卡死，换了一个新的 C 级锁芯，配了三把钥匙。", rating: 5, comment: "当天就修好了，太及时了。"},
+	{home: "光明社区 / 第二网格", who: whoElderlyAlone, state: WishConfirmed, category: "goods", valueFen: 22000,
+		title: "想要一台小电暖器", created: 17, deadline: -5, claimer: "g2",
+		description: "老人住一楼，屋里阴冷，暖气不太热，想要一台小电暖器放在卧室。",
+		note:        "送去一台小型油汀电暖器，教老人怎么调档位，提醒不要在上面搭衣服。", rating: 4,
+		comment: "暖和多了，就是电费有点担心。"},
+	{home: "和平花园小区 / 第二网格", who: whoCouple, state: WishConfirmed, category: "other",
+		title: "帮忙把旧衣柜搬下楼", created: 13, deadline: -1, claimer: "h1", minutes: 90,
+		description: "家里换了新衣柜，旧的太重，老两口搬不动，想请人帮忙拆开搬到楼下的大件垃圾点。",
+		note:        "和家人一起把旧衣柜拆开，分三趟搬到楼下大件垃圾点。", rating: 5, comment: "帮了大忙。"},
+
+	// Disputed, waiting for staff.
+	{home: "和平花园小区 / 第一网格", who: whoElderly, state: WishDisputed, category: "repair",
+		title: "马桶水箱一直漏水", created: 7, deadline: 5, claimer: "h2",
+		description: "马桶水箱一直往下流水，晚上能听到哗哗的声音。",
+		note:        "换了水箱的进水阀和密封圈，试了几次不漏了。",
+		reason:      "老人反映换了配件第二天又开始漏水，晚上还是能听到水声，问题没有解决。"},
+	{home: "光明社区 / 第一网格", who: whoElderly, self: true, state: WishDisputed, category: "goods", valueFen: 6000,
+		title: "想要一个保温饭盒", created: 9, deadline: 3, claimer: "g2",
+		description: "每天中午去老年食堂打饭带回家，走到家饭就凉了，想要一个保温饭盒。",
+		note:        "送去一个三层的保温饭盒。",
+		reason:      "送来的饭盒盖子扣不紧，一拎就洒，没法用。"},
+
+	// Closed: one credited, disputed and reversed; one never credited.
+	{home: "和平花园小区 / 第二网格", who: whoElderly, self: true, state: WishClosed, category: "escort", confirmed: true,
+		title: "陪同去区医院取检查报告", created: 21, deadline: -13, claimer: "h3", minutes: 150,
+		description: "上周在区医院做的检查，报告要本人或家属去窗口取，想请人陪我去一趟。",
+		note:        "陪同老人去区医院取了检查报告。", rating: 5, comment: "谢谢。",
+		reason:     "我想起来了，那天志愿者临时有事没来，报告是我自己打车去取的，当时点错了确认。",
+		settleNote: "经电话核实，当天志愿者临时有事未能陪同，报告由老人自行取回。按未完成处理，撤销已记入的服务时长和积分。"},
+	{home: "光明社区 / 第二网格", who: whoElderly, state: WishClosed, category: "repair",
+		title: "暖气阀门拧不动", created: 14, deadline: -4, claimer: "g1",
+		description: "卧室暖气的阀门锈死了，拧不动，屋里太热，想关小一点。",
+		note:        "阀门锈死，喷了除锈剂也拧不动，没敢硬拧。",
+		reason:      "阀门还是拧不动，志愿者说办好了，其实没有修好。",
+		settleNote:  "暖气阀门属于供热公司的维修范围，志愿者无法处理，已联系供热公司上门。本心愿结束，不计服务时长。"},
+}
+
+// demoWish is a wish of the demo as planned, before it is written.
+type demoWish struct {
+	spec                       *demoWishSpec
+	beneficiary                *demoPerson
+	household, place           *demoPlace
+	community                  *demoPlace
+	submitter                  string // phones, as accounts are known by until inserted
+	deadline, created, updated time.Time
+	events                     []demoEvent
+	claims                     []demoClaim // oldest first; the last is the wish's claim
+	minutes                    int
+	fulfilled, confirmed       time.Time // zero: not
+	credit, reversal           time.Time // ledger entries, zero: none
+	id                         int64     // once inserted
+}
+
+type demoEvent struct {
+	at       time.Time
+	action   WishAction
+	actor    string // phone; "" for the system
+	from, to WishState
+	reason   string
+}
+
+type demoClaim struct {
+	claimer        string
+	at, due, ended time.Time // ended zero: active
+	endReason      string
+}
+
+// demoMinutes are the lengths of service the demo's volunteers report, by category.
+var demoMinutes = map[WishCategory][]int{
+	"goods": {30, 45, 60}, "repair": {45, 60, 90, 120}, "companionship": {60, 90, 120},
+	"escort": {150, 180, 240}, "tutoring": {60, 90, 120}, "paperwork": {30, 45, 60}, "other": {60, 90},
+}
+
+// planWishes registers the volunteers and lays out the wish board as of now.
+func (w *demoWorld) planWishes(now time.Time) error {
+	now = now.Truncate(time.Second)
+	// Households with an account holder in them give neither volunteers nor beneficiaries:
+	// the demo accounts' and volunteers' own households stay out of the board, so that every
+	// published wish is one they may claim.
+	taken := map[*demoPlace]bool{}
+	for _, h := range w.households {
+		for _, p := range h.people {
+			if p.account {
+				taken[h] = true
+			}
+		}
+	}
+	w.volunteers = map[string]*demoVolunteer{}
+	for _, vs := range demoVolunteerSpecs {
+		home, err := w.find(vs.home)
+		if err != nil {
+			return err
+		}
+		var people []*demoPerson
+		var households []*demoPlace
+		for _, h := range w.households {
+			if taken[h] || !h.within(home) {
+				continue
+			}
+			for _, p := range h.people {
+				if p.age >= vs.minAge && p.age <= vs.maxAge && p.phone != "" && p.verified && len(p.tags) == 0 {
+					people, households = append(people, p), append(households, h)
+				}
+			}
+		}
+		if len(people) == 0 {
+			return fmt.Errorf("no one in %s to volunteer (%d to %d years old)", vs.home, vs.minAge, vs.maxAge)
+		}
+		i := w.rng.IntN(len(people))
+		p := people[i]
+		p.account, taken[households[i]] = true, true
+		w.accounts = append(w.accounts, demoAccountRow{phone: p.phone, name: p.name()})
+		w.volunteers[vs.key] = &demoVolunteer{person: p, community: households[i].up(LevelCommunity)}
+	}
+	used := map[*demoPlace]bool{} // households with a wish already
+	for i := range demoWishSpecs {
+		dw, err := w.planWish(&demoWishSpecs[i], now, taken, used)
+		if err != nil {
+			return fmt.Errorf("wish %s: %w", demoWishSpecs[i].title, err)
+		}
+		w.wishes = append(w.wishes, dw)
+	}
+	return nil
+}
+
+// up returns the place of the level that p lies in, or nil.
+func (p *demoPlace) up(level PlaceLevel) *demoPlace {
+	for ; p != nil; p = p.parent {
+		if p.level == level {
+			return p
+		}
+	}
+	return nil
+}
+
+// fits reports whether p, of household h, is someone the wish could be for.
+func fits(s *demoWishSpec, p *demoPerson, h *demoPlace) bool {
+	if s.ages != [2]int{} && (p.age < s.ages[0] || p.age > s.ages[1]) {
+		return false
+	}
+	switch s.who {
+	case whoElderly:
+		return p.age >= 65
+	case whoElderlyAlone:
+		return p.age >= 65 && len(h.people) == 1
+	case whoGrandparent:
+		return p.age >= 58 && slices.ContainsFunc(h.people, func(c *demoPerson) bool { return c.age < 15 })
+	case whoChild:
+		return p.age >= 7 && p.age <= 15
+	case whoDisabled:
+		return slices.Contains(p.tags, TagDisabled) || p.age >= 75
+	case whoCouple:
+		return p.age >= 60 && len(h.people) == 2 && h.people[0].age >= 58 && h.people[1].age >= 58
+	case whoLeftBehind:
+		return slices.Contains(p.tags, TagLeftBehindChild)
+	}
+	return false
+}
+
+// beneficiary picks whom the wish is for: someone who fits, outside the households of the
+// demo accounts and the volunteers (taken), preferably in one with no wish yet.
+func (w *demoWorld) beneficiary(s *demoWishSpec, taken, used map[*demoPlace]bool) (*demoPerson, *demoPlace, error) {
+	home, err := w.find(s.home)
+	if err != nil {
+		return nil, nil, err
+	}
+	type candidate struct {
+		p *demoPerson
+		h *demoPlace
+	}
+	var fresh, all []candidate
+	for _, h := range w.households {
+		if taken[h] || !h.within(home) {
+			continue
+		}
+		for _, p := range h.people {
+			if fits(s, p, h) && p.verified && (!s.self || p.phone != "") {
+				all = append(all, candidate{p, h})
+				if !used[h] {
+					fresh = append(fresh, candidate{p, h})
+				}
+			}
+		}
+	}
+	if len(fresh) > 0 {
+		all = fresh
+	}
+	if len(all) == 0 {
+		return nil, nil, fmt.Errorf("nobody in %s fits", s.home)
+	}
+	c := all[w.rng.IntN(len(all))]
+	used[c.h] = true
+	return c.p, c.h, nil
+}
+
+// phoneOf is the phone of a demo account or of a volunteer by key.
+func (w *demoWorld) phoneOf(who string) (string, error) {
+	if v := w.volunteers[who]; v != nil {
+		return v.person.phone, nil
+	}
+	if slices.ContainsFunc(DemoAccounts, func(a DemoAccount) bool { return a.Phone == who }) {
+		return who, nil
+	}
+	return "", fmt.Errorf("no volunteer %q", who)
+}
+
+// planWish works out whom the wish is for, who did what and when.
+func (w *demoWorld) planWish(s *demoWishSpec, now time.Time, taken, used map[*demoPlace]bool) (*demoWish, error) {
+	if s.description == "" || s.title == "" {
+		return nil, fmt.Errorf("no title or description")
+	}
+	p, h, err := w.beneficiary(s, taken, used)
+	if err != nil {
+		return nil, err
+	}
+	dw := &demoWish{spec: s, beneficiary: p, household: h, community: h.up(LevelCommunity), place: h.up(LevelCommunity)}
+	if s.grid {
+		dw.place = h.up(LevelGrid)
+	}
+	gridWorker, err := w.find(demoAccount(demoGridPhone).Place)
+	if err != nil {
+		return nil, err
+	}
+	staff := demoStaffPhones[dw.community.name]
+	// Submitted by the beneficiary, or entered for them by their grid worker or staff (代办),
+	// who then confirm for them too. The grid worker reviews the wishes of the grid.
+	reviewer := staff
+	if h.within(gridWorker) {
+		reviewer = demoGridPhone
+	}
+	dw.submitter = reviewer
+	if s.self {
+		// Their household stays open to other wishes: only the demo accounts' and the
+		// volunteers' households are kept off the board.
+		if !p.account {
+			p.account = true
+			w.accounts = append(w.accounts, demoAccountRow{phone: p.phone, name: p.name()})
+		}
+		dw.submitter = p.phone
+	}
+	forBeneficiary := dw.submitter
+
+	day := 24 * time.Hour
+	dw.deadline = now.Add(time.Duration(s.deadline * float64(day))).Truncate(time.Hour)
+	if s.thursday {
+		today := now.In(china)
+		days := (int(time.Thursday) - int(today.Weekday()) + 7) % 7
+		if days == 0 {
+			days = 7
+		}
+		dw.deadline = time.Date(today.Year(), today.Month(), today.Day()+days, 12, 0, 0, 0, china).UTC()
+	}
+	// Random steps of lo to hi hours, to the minute.
+	hours := func(lo, hi int) time.Duration { return time.Duration(w.between(lo*60, hi*60)) * time.Minute }
+	// People act in the day: a step that falls at night waits for the morning, unless that
+	// would take it past limit (the next step fixed in time, or now).
+	daytime := func(t, limit time.Time) time.Time {
+		// Drawn whether used or not, so that the demo's people are the same at any hour.
+		after := time.Duration(w.between(0, 90)) * time.Minute
+		c := t.In(china)
+		var morning time.Time
+		switch {
+		case c.Hour() < 8:
+			morning = time.Date(c.Year(), c.Month(), c.Day(), 8, 0, 0, 0, china)
+		case c.Hour() >= 21:
+			morning = time.Date(c.Year(), c.Month(), c.Day()+1, 8, 0, 0, 0, china)
+		default:
+			return t
+		}
+		if m := morning.Add(after); m.Before(limit) {
+			return m.UTC()
+		}
+		return t
+	}
+	// The claim and fulfilment the spec fixes in time, and what must come before them.
+	var claimed, fulfilled time.Time
+	switch {
+	case s.claimedAgo > 0:
+		claimed = now.Add(-time.Duration(s.claimedAgo * float64(time.Hour)))
+	case s.fulfilledAgo > 0:
+		fulfilled = now.Add(-time.Duration(s.fulfilledAgo * float64(time.Hour))).Truncate(time.Minute)
+		claimed = fulfilled.Add(-hours(5, 40))
+	}
+	anchor := now
+	if !claimed.IsZero() {
+		anchor = claimed
+	}
+	dw.created = now.Add(-time.Duration(s.created * float64(day))).Truncate(time.Minute)
+	if s.created >= 2 {
+		dw.created = dw.created.Add(-hours(0, 8))
+	}
+	dw.created = daytime(dw.created, anchor.Add(-3*time.Hour))
+
+	t, state := dw.created, WishState("")
+	event := func(action WishAction, actor string, to WishState, reason string) {
+		dw.events = append(dw.events, demoEvent{at: t, action: action, actor: actor, from: state, to: to, reason: reason})
+		state = to
+	}
+	event("submit", dw.submitter, WishSubmitted, "")
+	switch s.state {
+	case WishSubmitted:
+		return dw, dw.check(now)
+	case WishCancelled:
+		if !s.fromPublished {
+			t = daytime(t.Add(hours(2, 30)), now)
+			event("cancel", dw.submitter, WishCancelled, s.reason)
+			return dw, dw.check(now)
+		}
+	}
+	// Reviewed within hours, sooner for a wish that is urgent.
+	t = daytime(t.Add(min(hours(1, 8), anchor.Sub(t)/4).Truncate(time.Minute)), anchor.Add(-2*time.Hour))
+	if s.state == WishRejected {
+		event("reject", reviewer, WishRejected, s.reason)
+		return dw, dw.check(now)
+	}
+	event("publish", reviewer, WishPublished, "")
+	if s.state == WishCancelled {
+		t = daytime(t.Add(hours(6, 40)), now)
+		event("cancel", dw.submitter, WishCancelled, s.reason)
+		return dw, dw.check(now)
+	}
+	due := func(at time.Time) time.Time {
+		if d := at.Add(72 * time.Hour); d.Before(dw.deadline) {
+			return d
+		}
+		return dw.deadline
+	}
+	if s.prior != "" {
+		claimer, err := w.phoneOf(s.priorClaimer)
+		if err != nil {
+			return nil, err
+		}
+		t = daytime(t.Add(hours(2, 20)), anchor.Add(-2*time.Hour))
+		c := demoClaim{claimer: claimer, at: t, due: due(t), endReason: s.prior}
+		event("claim", claimer, WishClaimed, "")
+		if s.prior == "lapsed" {
+			// The sweep runs every few minutes.
+			t = c.due.Add(time.Duration(w.between(1, 5)) * time.Minute)
+			event("lapse", "", WishPublished, lapseReason)
+		} else {
+			t = daytime(t.Add(hours(10, 30)), c.due.Add(-time.Hour))
+			event("release", claimer, WishPublished, s.priorReason)
+		}
+		c.ended = t
+		dw.claims = append(dw.claims, c)
+	}
+	if s.state == WishPublished {
+		return dw, dw.check(now)
+	}
+
+	claimer, err := w.phoneOf(s.claimer)
+	if err != nil {
+		return nil, err
+	}
+	if claimed.IsZero() {
+		claimed = daytime(t.Add(hours(3, 36)), dw.deadline.Add(-24*time.Hour))
+	}
+	t = claimed
+	c := demoClaim{claimer: claimer, at: t, due: due(t)}
+	event("claim", claimer, WishClaimed, "")
+	if s.state == WishClaimed {
+		dw.claims = append(dw.claims, c)
+		return dw, dw.check(now)
+	}
+	if fulfilled.IsZero() {
+		// Done with at least two hours to spare.
+		fulfilled = daytime(t.Add(hours(4, max(5, min(40, int(c.due.Sub(t).Hours())-2)))), c.due.Add(-2*time.Hour))
+	}
+	t = fulfilled
+	c.ended, c.endReason = t, "fulfilled"
+	dw.claims = append(dw.claims, c)
+	dw.fulfilled, dw.minutes = t, s.minutes
+	if dw.minutes == 0 {
+		ms := demoMinutes[s.category]
+		dw.minutes = ms[w.rng.IntN(len(ms))]
+	}
+	event("fulfil", claimer, WishFulfilled, "")
+	if s.state == WishFulfilled {
+		return dw, dw.check(now)
+	}
+	if s.state == WishConfirmed || s.confirmed {
+		t = daytime(t.Add(hours(2, 30)), now)
+		event("confirm", forBeneficiary, WishConfirmed, "")
+		dw.confirmed, dw.credit = t, t
+		if s.state == WishConfirmed {
+			return dw, dw.check(now)
+		}
+	}
+	t = daytime(t.Add(hours(3, 40)), now)
+	event("dispute", forBeneficiary, WishDisputed, s.reason)
+	if s.state == WishDisputed {
+		return dw, dw.check(now)
+	}
+	t = daytime(t.Add(hours(4, 30)), now)
+	event("settle", staff, WishClosed, s.settleNote)
+	if !dw.credit.IsZero() {
+		dw.reversal = t
+	}
+	return dw, dw.check(now)
+}
+
+// lapseReason is what LapseOverdueClaims records.
+const lapseReason = "认领超过完成期限，系统自动收回，心愿重新发布"
+
+// check makes sure the story holds together as the service itself would have told it.
+func (dw *demoWish) check(now time.Time) error {
+	s := dw.spec
+	last := dw.events[len(dw.events)-1]
+	if last.to != s.state {
+		return fmt.Errorf("ends %s, want %s", last.to, s.state)
+	}
+	for i, e := range dw.events {
+		if i > 0 && !e.at.After(dw.events[i-1].at) {
+			return fmt.Errorf("%s at %v is not after %s at %v", e.action, e.at, dw.events[i-1].action, dw.events[i-1].at)
+		}
+	}
+	if !last.at.Before(now) {
+		return fmt.Errorf("%s at %v, not before now %v", last.action, last.at, now)
+	}
+	if !dw.deadline.After(dw.created) || dw.deadline.After(dw.created.Add(90*24*time.Hour)) {
+		return fmt.Errorf("deadline %v: not within 90 days after it was submitted", dw.deadline)
+	}
+	if s.state == WishPublished && !dw.deadline.After(now) {
+		return fmt.Errorf("published with its deadline %v past", dw.deadline)
+	}
+	if (s.valueFen != 0) != (s.category == "goods") || s.valueFen > 50000 {
+		return fmt.Errorf("value %d fen for %s", s.valueFen, s.category)
+	}
+	if utf8.RuneCountInString(s.title) > 40 || utf8.RuneCountInString(s.description) > 1000 {
+		return fmt.Errorf("title or description too long")
+	}
+	for _, c := range dw.claims {
+		if !c.at.Before(dw.deadline) || !c.due.After(c.at) {
+			return fmt.Errorf("claim at %v due %v with the deadline %v", c.at, c.due, dw.deadline)
+		}
+		if c.ended.IsZero() && !c.due.After(now) || !c.ended.IsZero() && c.endReason != "lapsed" && !c.ended.Before(c.due) {
+			return fmt.Errorf("claim at %v due %v ended %v (%s): overdue", c.at, c.due, c.ended, c.endReason)
+		}
+	}
+	dw.updated = last.at
+	return nil
+}
+
+// insertWishes writes the wish board: the wishes, then their claims, timelines and ledger in
+// one statement.
+func (w *demoWorld) insertWishes(ctx context.Context, tx *Tx, accountIDs map[string]int64) error {
+	if len(w.wishes) == 0 {
+		return nil
+	}
+	at := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	account := func(phone string) int64 { return accountIDs[phone] } // 0 for the system
+	var (
+		households, submitters, places, communities, values, minutes, ratings []int64
+		names, births, categories, titles, descriptions, deadlines, states    []string
+		closing, notes, fulfilled, comments, confirmed, created, updated      []string
+	)
+	byTitle := map[string]*demoWish{}
+	for _, dw := range w.wishes {
+		s := dw.spec
+		if byTitle[s.title] != nil {
+			return fmt.Errorf("two demo wishes called %s", s.title)
+		}
+		byTitle[s.title] = dw
+		households, names, births = append(households, dw.household.id), append(names, dw.beneficiary.name()), append(births, dw.beneficiary.birth.Format(time.DateOnly))
+		submitters, places, communities = append(submitters, account(dw.submitter)), append(places, dw.place.id), append(communities, dw.community.id)
+		categories, titles, descriptions = append(categories, string(s.category)), append(titles, s.title), append(descriptions, s.description)
+		value := int64(-1)
+		if s.valueFen > 0 {
+			value = int64(s.valueFen)
+		}
+		values, deadlines, states = append(values, value), append(deadlines, at(dw.deadline)), append(states, string(s.state))
+		reason := ""
+		switch s.state {
+		case WishRejected, WishCancelled:
+			reason = s.reason
+		case WishClosed:
+			reason = s.settleNote
+		}
+		closing = append(closing, reason)
+		note, rating, comment := "", int64(0), ""
+		if !dw.fulfilled.IsZero() {
+			note = s.note
+		}
+		if !dw.confirmed.IsZero() {
+			rating, comment = int64(s.rating), s.comment
+		}
+		notes, minutes, fulfilled = append(notes, note), append(minutes, int64(dw.minutes)), append(fulfilled, at(dw.fulfilled))
+		ratings, comments, confirmed = append(ratings, rating), append(comments, comment), append(confirmed, at(dw.confirmed))
+		created, updated = append(created, at(dw.created)), append(updated, at(dw.updated))
+	}
+	// The beneficiary is found by household, name and birth date, which the demo never
+	// repeats within a household.
+	var rows []struct {
+		ID    int64  `db:"id"`
+		Title string `db:"title"`
+	}
+	if err := tx.SelectContext(ctx, &rows, `INSERT INTO wishes (beneficiary_id, submitted_by, place_id, community_id, category,
+			title, description, value_fen, deadline, state, closing_reason, fulfil_note, fulfil_minutes, fulfilled_at, rating,
+			rating_comment, confirmed_at, created_at, updated_at)
+		SELECT r.id, u.sb, u.pl, u.co, u.cat::wish_category, u.ti, u.de, NULLIF(u.va, -1), u.dl, u.st::wish_state, NULLIF(u.cr, ''),
+			NULLIF(u.fn, ''), NULLIF(u.fm, 0), NULLIF(u.fa, '')::timestamptz, NULLIF(u.ra, 0), NULLIF(u.rc, ''),
+			NULLIF(u.ca, '')::timestamptz, u.cre, u.upd
+		FROM unnest($1::bigint[], $2::text[], $3::date[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[], $8::text[],
+				$9::text[], $10::integer[], $11::timestamptz[], $12::text[], $13::text[], $14::text[], $15::integer[], $16::text[],
+				$17::smallint[], $18::text[], $19::text[], $20::timestamptz[], $21::timestamptz[])
+			WITH ORDINALITY AS u (h, n, b, sb, pl, co, cat, ti, de, va, dl, st, cr, fn, fm, fa, ra, rc, ca, cre, upd, ord)
+		JOIN residents r ON r.household_id = u.h AND r.name = u.n AND r.birth_date = u.b
+		ORDER BY u.cre, u.ord
+		RETURNING id, title`,
+		pq.Array(households), pq.Array(names), pq.Array(births), pq.Array(submitters), pq.Array(places), pq.Array(communities),
+		pq.Array(categories), pq.Array(titles), pq.Array(descriptions), pq.Array(values), pq.Array(deadlines), pq.Array(states),
+		pq.Array(closing), pq.Array(notes), pq.Array(minutes), pq.Array(fulfilled), pq.Array(ratings), pq.Array(comments),
+		pq.Array(confirmed), pq.Array(created), pq.Array(updated)); err != nil {
+		return fmt.Errorf("wishes: %w", err)
+	}
+	if len(rows) != len(w.wishes) {
+		return fmt.Errorf("wishes: %d inserted, want %d", len(rows), len(w.wishes))
+	}
+	for _, r := range rows {
+		byTitle[r.Title].id = r.ID
+	}
+
+	// Claims, then each wish's current claim, its timeline, and the ledger. A claim is known
+	// by its wish and when it was made; the ledger's claims are the wishes' current ones.
+	var (
+		cWishes, cClaimers                  []int64
+		cAt, cDue, cEnded, cEnds            []string
+		eWishes, eActors                    []int64
+		eAt, eActions, eFrom, eTo, eReasons []string
+		lWishes, lMinutes, lPoints          []int64
+		lAt                                 []string
+		rWishes                             []int64
+		rAt                                 []string
+	)
+	for _, dw := range w.wishes {
+		for _, c := range dw.claims {
+			cWishes, cClaimers = append(cWishes, dw.id), append(cClaimers, account(c.claimer))
+			cAt, cDue, cEnded, cEnds = append(cAt, at(c.at)), append(cDue, at(c.due)), append(cEnded, at(c.ended)), append(cEnds, c.endReason)
+		}
+		for _, e := range dw.events {
+			eWishes, eActors = append(eWishes, dw.id), append(eActors, account(e.actor))
+			eAt, eActions, eFrom, eTo, eReasons = append(eAt, at(e.at)), append(eActions, string(e.action)), append(eFrom, string(e.from)),
+				append(eTo, string(e.to)), append(eReasons, e.reason)
+		}
+		if !dw.credit.IsZero() {
+			lWishes, lAt = append(lWishes, dw.id), append(lAt, at(dw.credit))
+			// The default 10 points an hour: the demo sets no community_settings.
+			lMinutes, lPoints = append(lMinutes, int64(dw.minutes)), append(lPoints, int64(dw.minutes*10/60))
+		}
+		if !dw.reversal.IsZero() {
+			rWishes, rAt = append(rWishes, dw.id), append(rAt, at(dw.reversal))
+		}
+	}
+	// Rows go in in time order, so that ids follow time as they do in service: lists
+	// order by id.
+	if _, err := tx.ExecContext(ctx, `WITH c AS (
+			INSERT INTO wish_claims (wish_id, claimer_id, claimed_at, due_at, ended_at, end_reason)
+			SELECT w, cl, ca, du, NULLIF(en, '')::timestamptz, NULLIF(er, '')::claim_end
+			FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::text[])
+				WITH ORDINALITY AS u (w, cl, ca, du, en, er, ord)
+			ORDER BY ca, ord
+			RETURNING id, wish_id, claimer_id, claimed_at
+		), current AS (
+			SELECT DISTINCT ON (wish_id) id, wish_id, claimer_id FROM c ORDER BY wish_id, claimed_at DESC
+		), set_claim AS (
+			UPDATE wishes w SET claim_id = current.id FROM current WHERE w.id = current.wish_id
+		), events AS (
+			INSERT INTO wish_events (wish_id, at, action, actor_id, from_state, to_state, reason)
+			SELECT w, at, a::wish_action, NULLIF(ac, 0), NULLIF(f, '')::wish_state, t::wish_state, NULLIF(r, '')
+			FROM unnest($7::bigint[], $8::timestamptz[], $9::text[], $10::bigint[], $11::text[], $12::text[], $13::text[])
+				WITH ORDINALITY AS u (w, at, a, ac, f, t, r, ord)
+			ORDER BY at, ord
+		), credits AS (
+			SELECT current.claimer_id AS account, u.w, current.id AS claim, u.at, u.m, u.p
+			FROM unnest($14::bigint[], $15::timestamptz[], $16::integer[], $17::integer[]) AS u (w, at, m, p)
+				JOIN current ON current.wish_id = u.w
+		), entries AS (
+			-- Ids are drawn in time order, before the insert, so that a reversal can name
+			-- the credit it undoes.
+			SELECT nextval(pg_get_serial_sequence('volunteer_ledger', 'id')) AS id, x.*
+			FROM (SELECT * FROM (
+					SELECT account, w, claim, at, 'credit'::ledger_kind AS kind, m, p, '确认完成' AS note FROM credits
+					UNION ALL
+					SELECT c.account, c.w, c.claim, r.at, 'reversal', -c.m, -c.p, '争议处理：认定未完成'
+					FROM unnest($18::bigint[], $19::timestamptz[]) AS r (w, at) JOIN credits c ON c.w = r.w
+				) y ORDER BY at) x
+		)
+		INSERT INTO volunteer_ledger (id, account_id, wish_id, claim_id, at, kind, minutes, points, reverses_id, note)
+		OVERRIDING SYSTEM VALUE
+		SELECT e.id, e.account, e.w, e.claim, e.at, e.kind, e.m, e.p,
+			CASE WHEN e.kind = 'reversal' THEN (SELECT c.id FROM entries c WHERE c.claim = e.claim AND c.kind = 'credit') END, e.note
+		FROM entries e ORDER BY e.id`,
+		pq.Array(cWishes), pq.Array(cClaimers), pq.Array(cAt), pq.Array(cDue), pq.Array(cEnded), pq.Array(cEnds),
+		pq.Array(eWishes), pq.Array(eAt), pq.Array(eActions), pq.Array(eActors), pq.Array(eFrom), pq.Array(eTo), pq.Array(eReasons),
+		pq.Array(lWishes), pq.Array(lAt), pq.Array(lMinutes), pq.Array(lPoints), pq.Array(rWishes), pq.Array(rAt)); err != nil {
+		return fmt.Errorf("wish claims, events and ledger: %w", err)
 	}
 	return nil
 }

@@ -19,6 +19,9 @@ import (
 // demoNow is the clock of the demo tests: the demo's ages follow it.
 var demoNow = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 
+// The demo's wish board is off in test binaries, where wish tests start from an empty
+// board; these tests are about the demo, board included.
+
 // cheapPassword keeps argon2id fast where the test is not about the hash.
 var cheapPassword = db.PasswordParams{Time: 1, Memory: 64, Threads: 1}
 
@@ -406,7 +409,8 @@ func counts(t *testing.T, d *sqlx.DB) string {
 	var s string
 	if err := d.Get(&s, `SELECT concat_ws(' ', (SELECT count(*) FROM places), (SELECT count(*) FROM accounts),
 		(SELECT count(*) FROM residents), (SELECT count(*) FROM role_grants), (SELECT count(*) FROM audit_events),
-		(SELECT count(*) FROM sessions))`); err != nil {
+		(SELECT count(*) FROM sessions), (SELECT count(*) FROM wishes), (SELECT count(*) FROM wish_claims),
+		(SELECT count(*) FROM wish_events), (SELECT count(*) FROM volunteer_ledger))`); err != nil {
 		t.Fatal(err)
 	}
 	return s
@@ -422,7 +426,7 @@ func TestLoadDemo_Again(t *testing.T) {
 		t.Fatalf("second LoadDemo: got %v, %v; want false, nil", loaded, err)
 	}
 	if after := counts(t, d); after != before {
-		t.Errorf("rows (places accounts residents grants events sessions): got %s, want %s", after, before)
+		t.Errorf("rows (places accounts residents grants events sessions wishes claims wish_events ledger): got %s, want %s", after, before)
 	}
 }
 
@@ -485,6 +489,11 @@ func TestLoadDemo_Deterministic(t *testing.T) {
 		`SELECT concat_ws(' ', name, phone, birth_date, is_owner, tags, account_id, verified_at IS NOT NULL) FROM residents ORDER BY id`,
 		`SELECT concat_ws(' ', phone, name) FROM accounts ORDER BY id`,
 		`SELECT concat_ws(' ', account_id, role, place_id) FROM role_grants ORDER BY id`,
+		`SELECT concat_ws(' ', beneficiary_id, submitted_by, place_id, category, title, value_fen, deadline, state, claim_id,
+			fulfil_minutes, fulfilled_at, rating, confirmed_at, created_at, updated_at) FROM wishes ORDER BY id`,
+		`SELECT concat_ws(' ', wish_id, claimer_id, claimed_at, due_at, ended_at, end_reason) FROM wish_claims ORDER BY id`,
+		`SELECT concat_ws(' ', wish_id, at, action, actor_id, from_state, to_state, reason) FROM wish_events ORDER BY id`,
+		`SELECT concat_ws(' ', account_id, wish_id, claim_id, at, kind, minutes, points, reverses_id) FROM volunteer_ledger ORDER BY id`,
 	} {
 		a, b := queryStrings(t, d1, q), queryStrings(t, d2, q)
 		if !slices.Equal(a, b) {
@@ -507,5 +516,423 @@ func TestLoadDemo_Statements(t *testing.T) {
 		t.Errorf("statements: got %d, want at most 20", n)
 	} else {
 		t.Logf("LoadDemo ran %d statements", n)
+	}
+}
+
+// The wish board: wishes in every state, each with a timeline that tells how it got there,
+// claims and a ledger that agree with it.
+func TestLoadDemo_Wishes(t *testing.T) {
+	t.Parallel()
+	s, d := newDemoStore(t, cheapPassword)
+	loadDemo(t, s)
+	checkWishBoard(t, d, demoNow)
+}
+
+// The board is told relative to the clock: it holds together whenever the demo loads, at
+// any hour of any day of the week.
+func TestLoadDemo_WishesAnyClock(t *testing.T) {
+	t.Parallel()
+	var clocks []time.Time
+	for h := range 24 {
+		clocks = append(clocks, demoNow.Add(time.Duration(h)*time.Hour+17*time.Minute))
+	}
+	for day := 1; day < 7; day++ {
+		clocks = append(clocks, demoNow.AddDate(0, 0, day).Add(time.Duration(day*5)*time.Hour+time.Duration(day*7)*time.Minute))
+	}
+	for _, now := range clocks {
+		t.Run(now.Format("Mon1504"), func(t *testing.T) {
+			t.Parallel()
+			s, d := newDemoStore(t, cheapPassword)
+			s.Now = func() time.Time { return now }
+			loadDemo(t, s)
+			checkWishBoard(t, d, now)
+		})
+	}
+}
+
+// checkWishBoard checks the demo's wishes, loaded as of now.
+func checkWishBoard(t *testing.T, d *sqlx.DB, now time.Time) {
+	t.Helper()
+	t.Run("States", func(t *testing.T) {
+		var rows []struct {
+			State string `db:"state"`
+			N     int    `db:"n"`
+		}
+		if err := d.Select(&rows, `SELECT s.state::text AS state, count(w.id) AS n
+			FROM unnest(enum_range(NULL::wish_state)) AS s (state) LEFT JOIN wishes w ON w.state = s.state
+			GROUP BY s.state ORDER BY s.state`); err != nil {
+			t.Fatal(err)
+		}
+		total := 0
+		var got []string
+		for _, r := range rows {
+			total += r.N
+			got = append(got, fmt.Sprintf("%s %d", r.State, r.N))
+			if r.N == 0 {
+				t.Errorf("no wish is %s", r.State)
+			}
+		}
+		t.Logf("wishes by state: %s", strings.Join(got, ", "))
+		if total < 30 || total > 60 {
+			t.Errorf("wishes: got %d, want about 40", total)
+		}
+		for _, community := range []string{"和平社区", "光明社区"} {
+			if n := queryInt(t, d, `SELECT count(*) FROM wishes w JOIN places c ON c.id = w.community_id WHERE c.name = $1`, community); n < 10 {
+				t.Errorf("wishes in %s: got %d, want many", community, n)
+			}
+		}
+		if n := queryInt(t, d, `SELECT count(DISTINCT category) FROM wishes`); n != 7 {
+			t.Errorf("categories used: got %d, want all 7", n)
+		}
+	})
+
+	t.Run("Fields", func(t *testing.T) {
+		// What each state carries, as the transitions of the service leave it.
+		for _, c := range []struct{ what, cond string }{
+			{"created in the last month, before now", `created_at BETWEEN $1::timestamptz - interval '31 days' AND $1 AND updated_at BETWEEN created_at AND $1`},
+			{"deadline after submission, within 90 days", `deadline > created_at AND deadline <= created_at + interval '90 days'`},
+			{"published with the deadline ahead", `state <> 'published' OR deadline > $1`},
+			{"a value only for goods, within the cap", `(value_fen IS NOT NULL) = (category = 'goods') AND coalesce(value_fen, 0) <= 50000`},
+			{"a closing reason when rejected or closed", `state NOT IN ('rejected', 'closed') OR closing_reason IS NOT NULL`},
+			{"a claim once past published", `state IN ('submitted', 'published', 'rejected', 'cancelled') OR claim_id IS NOT NULL`},
+			{"no claim before review", `state NOT IN ('submitted', 'rejected') OR claim_id IS NULL`},
+			{"a fulfilment once fulfilled", `(state IN ('fulfilled', 'confirmed', 'disputed', 'closed')) =
+				(fulfil_note IS NOT NULL AND fulfil_minutes > 0 AND fulfilled_at IS NOT NULL)`},
+			{"a rating when confirmed", `state <> 'confirmed' OR rating BETWEEN 1 AND 5 AND confirmed_at > fulfilled_at`},
+			{"no rating unless confirmed once", `(rating IS NULL) = (confirmed_at IS NULL) AND (rating IS NULL OR state IN ('confirmed', 'closed'))`},
+		} {
+			if n := queryInt(t, d, `SELECT count(*) FROM wishes WHERE $1::timestamptz IS NOT NULL AND NOT (`+c.cond+`)`, now); n != 0 {
+				t.Errorf("%s: %d wishes are not", c.what, n)
+			}
+		}
+		if n := queryInt(t, d, `SELECT count(*) FROM wishes WHERE rating >= 4`); n*10 < queryInt(t, d, `SELECT count(*) FROM wishes WHERE rating IS NOT NULL`)*7 {
+			t.Errorf("ratings of 4 or 5: got %d, want most", n)
+		}
+	})
+
+	t.Run("Beneficiaries", func(t *testing.T) {
+		// Never a demo account holder or one of their households: every published wish is
+		// one the demo volunteer and party member may claim.
+		if n := queryInt(t, d, `SELECT count(*) FROM wishes w JOIN residents b ON b.id = w.beneficiary_id
+			JOIN residents r ON r.household_id = b.household_id JOIN accounts a ON a.id = r.account_id
+			WHERE a.phone LIKE '1380000%'`); n != 0 {
+			t.Errorf("wishes for a demo account holder's household: got %d, want 0", n)
+		}
+		// Shown where the beneficiary lives; entered by them or by staff or a grid worker there.
+		if n := queryInt(t, d, `SELECT count(*) FROM wishes w JOIN residents b ON b.id = w.beneficiary_id
+			JOIN places h ON h.id = b.household_id JOIN places p ON p.id = w.place_id
+			WHERE NOT (w.place_id = ANY(h.path) AND w.community_id = ANY(h.path) AND p.level IN ('community', 'grid'))
+				OR b.verified_at IS NULL
+				OR w.submitted_by IS DISTINCT FROM b.account_id AND NOT EXISTS (SELECT 1 FROM role_grants g
+					WHERE g.account_id = w.submitted_by AND g.role IN ('staff', 'grid_worker') AND g.place_id = ANY(h.path))`); n != 0 {
+			t.Errorf("wishes shown or entered where they may not be: got %d, want 0", n)
+		}
+		if n := queryInt(t, d, `SELECT count(*) FROM wishes w JOIN accounts a ON a.id = w.submitted_by WHERE a.phone = '13800000004'`); n < 3 {
+			t.Errorf("wishes entered by the grid worker (代办): got %d, want several", n)
+		}
+		if n := queryInt(t, d, `SELECT count(*) FROM wishes w JOIN residents b ON b.id = w.beneficiary_id
+			WHERE b.birth_date <= $1::date - interval '60 years' OR b.birth_date > $1::date - interval '16 years'`,
+			now.Format(time.DateOnly)); n*10 < queryInt(t, d, `SELECT count(*) FROM wishes`)*8 {
+			t.Errorf("wishes for the elderly or children: got %d, want most", n)
+		}
+	})
+
+	t.Run("IDsFollowTime", func(t *testing.T) {
+		// As in service, where lists order by id: newest wishes, a volunteer's claims and record.
+		for _, c := range []struct{ table, at string }{
+			{"wishes", "created_at"}, {"wish_claims", "claimed_at"}, {"wish_events", "at"}, {"volunteer_ledger", "at"},
+		} {
+			if n := queryInt(t, d, `SELECT count(*) FROM (SELECT `+c.at+` < lag(`+c.at+`) OVER (ORDER BY id) AS back FROM `+c.table+`) x WHERE back`); n != 0 {
+				t.Errorf("%s: %d rows earlier than the one before them by id, want 0", c.table, n)
+			}
+		}
+	})
+
+	t.Run("Claims", func(t *testing.T) {
+		for _, c := range []struct{ what, q string }{
+			{"claimed wishes without exactly one active claim, the wish's own", `SELECT count(*) FROM wishes w WHERE w.state = 'claimed'
+				AND (SELECT count(*) FROM wish_claims c WHERE c.wish_id = w.id AND c.ended_at IS NULL) <> 1
+				OR w.state = 'claimed' AND NOT EXISTS (SELECT 1 FROM wish_claims c WHERE c.id = w.claim_id AND c.ended_at IS NULL)`},
+			{"active claims of wishes not claimed", `SELECT count(*) FROM wish_claims c JOIN wishes w ON w.id = c.wish_id
+				WHERE c.ended_at IS NULL AND w.state <> 'claimed'`},
+			{"claims due other than at the deadline or 72 hours after, whichever is first", `SELECT count(*) FROM wish_claims c
+				JOIN wishes w ON w.id = c.wish_id WHERE c.due_at < c.claimed_at OR c.due_at <> least(w.deadline, c.claimed_at + interval '72 hours')`},
+			{"active claims overdue", `SELECT count(*) FROM wish_claims WHERE ended_at IS NULL AND due_at <= $1`},
+			{"wishes whose claim is not their latest", `SELECT count(*) FROM wishes w WHERE w.claim_id <> (SELECT max(c.id) FROM wish_claims c WHERE c.wish_id = w.id)`},
+			{"claims ended against their story", `SELECT count(*) FROM wish_claims c JOIN wishes w ON w.id = c.wish_id WHERE c.ended_at IS NOT NULL AND NOT (
+				c.end_reason = 'fulfilled' AND c.id = w.claim_id AND c.ended_at = w.fulfilled_at AND c.ended_at < c.due_at
+				OR c.end_reason = 'released' AND c.ended_at < c.due_at OR c.end_reason = 'lapsed' AND c.ended_at >= c.due_at)`},
+			{"wishes fulfilled without a fulfilled claim", `SELECT count(*) FROM wishes w LEFT JOIN wish_claims c ON c.id = w.claim_id
+				WHERE w.state IN ('fulfilled', 'confirmed', 'disputed', 'closed') AND c.end_reason IS DISTINCT FROM 'fulfilled'`},
+			{"claims by someone who does not serve there", `SELECT count(*) FROM wish_claims c JOIN wishes w ON w.id = c.wish_id
+				JOIN places p ON p.id = w.place_id WHERE NOT EXISTS (SELECT 1 FROM role_grants g WHERE g.account_id = c.claimer_id
+					AND g.role IN ('volunteer', 'party_member') AND g.place_id = ANY(p.path))`},
+			{"claims of one's own household's wish", `SELECT count(*) FROM wish_claims c JOIN wishes w ON w.id = c.wish_id
+				JOIN residents b ON b.id = w.beneficiary_id JOIN residents r ON r.account_id = c.claimer_id WHERE r.household_id = b.household_id`},
+			{"claimers over the cap of 3", `SELECT count(*) FROM (SELECT claimer_id FROM wish_claims WHERE ended_at IS NULL
+				GROUP BY claimer_id HAVING count(*) > 3) x`},
+		} {
+			var args []any
+			if strings.Contains(c.q, "$1") {
+				args = append(args, now)
+			}
+			if n := queryInt(t, d, c.q, args...); n != 0 {
+				t.Errorf("%s: got %d, want 0", c.what, n)
+			}
+		}
+		active := func(phone string) int {
+			return queryInt(t, d, `SELECT count(*) FROM wish_claims c JOIN accounts a ON a.id = c.claimer_id
+				WHERE a.phone = $1 AND c.ended_at IS NULL`, phone)
+		}
+		if n := active("13800000002"); n != 0 {
+			t.Errorf("active claims of the demo volunteer: got %d, want 0, so that he may claim 3", n)
+		}
+		if n := active("13800000003"); n < 1 || n > 2 {
+			t.Errorf("active claims of the demo party member: got %d, want 1 or 2", n)
+		}
+		if n := queryInt(t, d, `SELECT count(*) FROM wish_claims WHERE end_reason IN ('released', 'lapsed')`); n == 0 {
+			t.Error("no claim was ever released or lapsed")
+		}
+		// Other volunteers serve too: accounts of residents, outside the demo accounts' range.
+		if n := queryInt(t, d, `SELECT count(DISTINCT c.claimer_id) FROM wish_claims c JOIN accounts a ON a.id = c.claimer_id
+			JOIN residents r ON r.account_id = a.id WHERE a.phone NOT LIKE '1380000%' AND a.name = r.name`); n < 3 {
+			t.Errorf("volunteers besides the demo accounts: got %d, want a few", n)
+		}
+	})
+
+	t.Run("Ledger", func(t *testing.T) {
+		for _, c := range []struct{ what, q string }{
+			{"credits not for the current claim of a confirmed or closed wish, by its claimer, of its minutes", `SELECT count(*)
+				FROM volunteer_ledger l LEFT JOIN wishes w ON w.id = l.wish_id AND w.claim_id = l.claim_id AND w.state IN ('confirmed', 'closed')
+				LEFT JOIN wish_claims c ON c.id = l.claim_id AND c.claimer_id = l.account_id
+				WHERE l.kind = 'credit' AND (w.id IS NULL OR c.id IS NULL OR l.minutes <> w.fulfil_minutes
+					OR l.points <> l.minutes * 10 / 60 OR l.at <> w.confirmed_at)`},
+			{"reversals not undoing a credit of the same claim exactly", `SELECT count(*) FROM volunteer_ledger r
+				LEFT JOIN volunteer_ledger l ON l.id = r.reverses_id AND l.kind = 'credit' AND l.claim_id = r.claim_id
+					AND l.account_id = r.account_id AND r.minutes = -l.minutes AND r.points = -l.points AND r.at > l.at
+				WHERE r.kind = 'reversal' AND l.id IS NULL`},
+			{"confirmed wishes without a credit", `SELECT count(*) FROM wishes w WHERE w.state = 'confirmed'
+				AND NOT EXISTS (SELECT 1 FROM volunteer_ledger l WHERE l.claim_id = w.claim_id AND l.kind = 'credit')`},
+			{"closed wishes with a credit standing", `SELECT count(*) FROM wishes w WHERE w.state = 'closed' AND (SELECT coalesce(sum(minutes), 0)
+				FROM volunteer_ledger l WHERE l.claim_id = w.claim_id) <> 0`},
+		} {
+			if n := queryInt(t, d, c.q); n != 0 {
+				t.Errorf("%s: got %d, want 0", c.what, n)
+			}
+		}
+		// Every volunteer's totals add up exactly from the confirmed records: credits minus
+		// reversals are the hours of the confirmed wishes they fulfilled.
+		var rows []struct {
+			Phone   string `db:"phone"`
+			Minutes int    `db:"minutes"`
+			Points  int    `db:"points"`
+			Want    int    `db:"want"`
+			Credits int    `db:"credits"`
+		}
+		if err := d.Select(&rows, `SELECT a.phone,
+				coalesce(sum(l.minutes) FILTER (WHERE l.kind = 'credit'), 0) + coalesce(sum(l.minutes) FILTER (WHERE l.kind = 'reversal'), 0) AS minutes,
+				coalesce(sum(l.points) FILTER (WHERE l.kind = 'credit'), 0) + coalesce(sum(l.points) FILTER (WHERE l.kind = 'reversal'), 0) AS points,
+				count(l.id) FILTER (WHERE l.kind = 'credit') AS credits,
+				(SELECT coalesce(sum(w.fulfil_minutes), 0) FROM wishes w JOIN wish_claims c ON c.id = w.claim_id
+					WHERE c.claimer_id = a.id AND w.state = 'confirmed') AS want
+			FROM accounts a LEFT JOIN volunteer_ledger l ON l.account_id = a.id
+			WHERE EXISTS (SELECT 1 FROM wish_claims c WHERE c.claimer_id = a.id)
+			GROUP BY a.id ORDER BY a.phone`); err != nil {
+			t.Fatal(err)
+		}
+		credits := 0
+		for _, r := range rows {
+			credits += r.Credits
+			if r.Minutes != r.Want {
+				t.Errorf("%s: ledger %d minutes, confirmed wishes %d", r.Phone, r.Minutes, r.Want)
+			}
+			totals := queryInt(t, d, `SELECT coalesce(sum(l.minutes * 10 / 60), 0) FROM volunteer_ledger l JOIN accounts a ON a.id = l.account_id
+				WHERE a.phone = $1 AND l.kind = 'credit' AND NOT EXISTS (SELECT 1 FROM volunteer_ledger r WHERE r.reverses_id = l.id)`, r.Phone)
+			if r.Points != totals {
+				t.Errorf("%s: ledger %d points, credits standing %d", r.Phone, r.Points, totals)
+			}
+		}
+		if credits < 5 || queryInt(t, d, `SELECT count(*) FROM volunteer_ledger WHERE kind = 'reversal'`) == 0 {
+			t.Errorf("ledger: got %d credits and no reversal, want several credits and a reversal", credits)
+		}
+		if n := queryInt(t, d, `SELECT count(*) FROM volunteer_ledger l JOIN accounts a ON a.id = l.account_id WHERE a.phone = '13800000002'`); n == 0 {
+			t.Error("the demo volunteer has no record of service")
+		}
+	})
+
+	t.Run("Timelines", func(t *testing.T) {
+		var events []struct {
+			Wish        int64      `db:"wish_id"`
+			Title       string     `db:"title"`
+			State       string     `db:"state"`
+			Created     time.Time  `db:"created_at"`
+			Updated     time.Time  `db:"updated_at"`
+			SubmittedBy int64      `db:"submitted_by"`
+			At          time.Time  `db:"at"`
+			Action      string     `db:"action"`
+			Actor       *int64     `db:"actor_id"`
+			From        *string    `db:"from_state"`
+			To          string     `db:"to_state"`
+			Reason      *string    `db:"reason"`
+			Claimer     *int64     `db:"claimer"`
+			ClaimedAt   *time.Time `db:"claimed_at"`
+			Reviews     bool       `db:"reviews"`
+			Settles     bool       `db:"settles"`
+			ForThem     bool       `db:"for_them"`
+		}
+		// Each event with what its actor must be: the claimer of the claim made, ended or
+		// fulfilled then, staff or a grid worker of the beneficiary for a review, and the
+		// beneficiary or their staff or grid worker to confirm or dispute.
+		if err := d.Select(&events, `SELECT e.wish_id, w.title, w.state, w.created_at, w.updated_at, w.submitted_by, e.at,
+				e.action, e.actor_id, e.from_state, e.to_state, e.reason,
+				c.claimer_id AS claimer, c.claimed_at,
+				EXISTS (SELECT 1 FROM role_grants g WHERE g.account_id = e.actor_id AND g.role IN ('staff', 'grid_worker') AND g.place_id = ANY(h.path)) AS reviews,
+				EXISTS (SELECT 1 FROM role_grants g WHERE g.account_id = e.actor_id AND g.role = 'staff' AND g.place_id = ANY(h.path)) AS settles,
+				coalesce(e.actor_id = b.account_id, false) AS for_them
+			FROM wish_events e JOIN wishes w ON w.id = e.wish_id JOIN residents b ON b.id = w.beneficiary_id JOIN places h ON h.id = b.household_id
+			LEFT JOIN LATERAL (SELECT * FROM wish_claims c WHERE c.wish_id = e.wish_id AND c.claimed_at <= e.at ORDER BY c.claimed_at DESC LIMIT 1) c ON true
+			ORDER BY e.wish_id, e.id`); err != nil {
+			t.Fatal(err)
+		}
+		wishes := 0
+		for i, e := range events {
+			first := i == 0 || events[i-1].Wish != e.Wish
+			last := i == len(events)-1 || events[i+1].Wish != e.Wish
+			fail := func(format string, args ...any) {
+				t.Helper()
+				t.Errorf("%s, %s %v→%s: %s", e.Title, e.Action, str(e.From), e.To, fmt.Sprintf(format, args...))
+			}
+			if first {
+				wishes++
+				if e.Action != "submit" || e.From != nil || e.To != "submitted" || !e.At.Equal(e.Created) || e.Actor == nil || *e.Actor != e.SubmittedBy {
+					fail("want a timeline that starts with the submission, by the submitter, when created")
+				}
+			} else {
+				prev := events[i-1]
+				if e.From == nil || *e.From != prev.To || !e.At.After(prev.At) {
+					fail("does not follow %s to %s at %v", prev.Action, prev.To, prev.At)
+				}
+			}
+			if last && (e.To != e.State || !e.At.Equal(e.Updated)) {
+				fail("the timeline ends in %s at %v, the wish is %s since %v", e.To, e.At, e.State, e.Updated)
+			}
+			claimer := e.Actor != nil && e.Claimer != nil && *e.Actor == *e.Claimer
+			var ok bool
+			switch e.Action {
+			case "submit":
+				ok = first
+			case "publish":
+				ok = e.Reviews && e.From != nil && *e.From == "submitted"
+			case "reject":
+				ok = e.Reviews && e.Reason != nil
+			case "cancel":
+				ok = e.Actor != nil && *e.Actor == e.SubmittedBy
+			case "claim":
+				ok = claimer && e.ClaimedAt.Equal(e.At)
+			case "release", "fulfil":
+				ok = claimer
+			case "lapse":
+				ok = e.Actor == nil && e.Reason != nil
+			case "confirm":
+				ok = e.ForThem || e.Reviews
+			case "dispute":
+				ok = (e.ForThem || e.Reviews) && e.Reason != nil
+			case "settle":
+				ok = e.Settles && e.Reason != nil
+			}
+			if !ok {
+				fail("by the wrong person or without a reason")
+			}
+		}
+		if n := queryInt(t, d, `SELECT count(*) FROM wishes`); wishes != n {
+			t.Errorf("wishes with a timeline: got %d, want all %d", wishes, n)
+		}
+	})
+
+	t.Run("Claimable", func(t *testing.T) {
+		// Published in 和平社区, open, and not for the volunteer's household.
+		n := queryInt(t, d, `SELECT count(*) FROM wishes w JOIN places p ON p.id = w.place_id
+			JOIN places c ON c.id = ANY(p.path) AND c.name = '和平社区'
+			JOIN residents b ON b.id = w.beneficiary_id
+			WHERE w.state = 'published' AND w.deadline > $1
+				AND b.household_id NOT IN (SELECT r.household_id FROM residents r JOIN accounts a ON a.id = r.account_id WHERE a.phone = '13800000002')`, now)
+		if n < 5 {
+			t.Errorf("published wishes the demo volunteer may claim: got %d, want at least 5", n)
+		}
+		if n := queryInt(t, d, `SELECT count(*) FROM wishes WHERE state = 'published' AND deadline <= $1::timestamptz + interval '24 hours'`, now); n < 2 {
+			t.Errorf("published wishes due within 24 hours: got %d, want a couple", n)
+		}
+	})
+}
+
+func str(p *string) string {
+	if p == nil {
+		return "<nil>"
+	}
+	return *p
+}
+
+// The board as the demo accounts see it through the store: the volunteer's feed has wishes
+// he may claim, most urgent first, and he can claim one; staff have claims lapsing soon, a
+// dispute to settle and wishes to review.
+func TestLoadDemo_WishBoard(t *testing.T) {
+	t.Parallel()
+	s, _ := newDemoStore(t, cheapPassword)
+	loadDemo(t, s)
+	ctx := t.Context()
+	viewer := func(phone string) *db.Viewer {
+		t.Helper()
+		session, err := s.Login(ctx, phone, db.DemoPassword)
+		if err != nil {
+			t.Fatalf("login %s: %v", phone, err)
+		}
+		v, err := s.ViewerByToken(ctx, session.Token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+
+	volunteer := viewer("13800000002")
+	feed, _, err := s.WishFeed(ctx, volunteer, db.Page{First: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(feed.Items) < 5 {
+		t.Fatalf("the demo volunteer's feed: got %d wishes, want at least 5", len(feed.Items))
+	}
+	if !feed.Items[0].Deadline.Before(demoNow.Add(24 * time.Hour)) {
+		t.Errorf("first in the feed: %s due %v, want one due within a day", feed.Items[0].Title, feed.Items[0].Deadline)
+	}
+	for _, phone := range []string{"13800000002", "13800000003"} {
+		w, err := s.ClaimWish(ctx, viewer(phone), feed.Items[0].ID)
+		if phone == "13800000002" && (err != nil || w.State != db.WishClaimed) {
+			t.Fatalf("claim %s as the demo volunteer: %v", feed.Items[0].Title, err)
+		}
+		if phone == "13800000003" && db.ErrorCode(err) != db.ECONFLICT {
+			t.Errorf("claim %s again as the party member: got %v, want CONFLICT", feed.Items[0].Title, err)
+		}
+	}
+	party, _, err := s.WishFeed(ctx, viewer("13800000003"), db.Page{First: 50})
+	if err != nil || len(party.Items) < 4 {
+		t.Errorf("the demo party member's feed: got %d wishes (%v), want several", len(party.Items), err)
+	}
+
+	staff := viewer("13800000006")
+	for _, q := range []struct {
+		kind   db.QueueKind
+		within time.Duration
+	}{{db.QueueLapsing, 24 * time.Hour}, {db.QueueDisputed, 0}, {db.QueueReview, 0}} {
+		page, _, err := s.WishQueue(ctx, staff, q.kind, 0, q.within, db.Page{First: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Items) == 0 {
+			t.Errorf("staff's %s queue is empty", q.kind)
+		}
+	}
+	record, err := s.VolunteerTotals(ctx, volunteer, volunteer.Account.ID)
+	if err != nil || record.Wishes == 0 || record.Minutes == 0 {
+		t.Errorf("the demo volunteer's record: got %+v (%v), want some service", record, err)
 	}
 }
