@@ -19,9 +19,6 @@ import (
 // demoNow is the clock of the demo tests: the demo's ages follow it.
 var demoNow = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 
-// The demo's wish board is off in test binaries, where wish tests start from an empty
-// board; these tests are about the demo, board included.
-
 // cheapPassword keeps argon2id fast where the test is not about the hash.
 var cheapPassword = db.PasswordParams{Time: 1, Memory: 64, Threads: 1}
 
