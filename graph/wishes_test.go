@@ -1645,3 +1645,51 @@ func mustAtoi(t *testing.T, s string) int64 {
 	}
 	return n
 }
+
+// 200 different volunteers press "claim" on one wish at the same moment: exactly one claim,
+// and 199 CONFLICTs.
+func TestClaimRace200Volunteers(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	resident, staff := e.login(phoneResident), e.login(phoneStaff)
+	const n = 200
+
+	// The volunteers are made in the database directly: how they came to be is not the point.
+	hash, err := db.HashPassword("mima-2026", testPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.Exec(`WITH a AS (
+			INSERT INTO accounts (phone, name, password_hash, created_at)
+			SELECT '136' || lpad(i::text, 8, '0'), '志愿者' || i, $1, now() FROM generate_series(1, $2) i RETURNING id)
+		INSERT INTO role_grants (account_id, role, place_id, granted_at)
+		SELECT a.id, 'volunteer', p.id, now() FROM a, places p WHERE p.name = '和平社区'`, hash, n); err != nil {
+		t.Fatal(err)
+	}
+	tokens := make([]string, n)
+	for i := range n {
+		var out struct{ Login struct{ Token string } }
+		e.do("", `mutation($p: String!) { login(phone: $p, password: "mima-2026") { token } }`,
+			map[string]any{"p": fmt.Sprintf("136%08d", i+1)}).Decode(t, &out)
+		tokens[i] = out.Login.Token
+	}
+
+	w := e.published(resident, staff, "想要一副老花镜")
+	who, ids := make([]int, n), make([]string, n)
+	for i := range n {
+		who[i], ids[i] = i, w.ID
+	}
+	codes := map[string]int{}
+	for _, r := range e.claimAll(tokens, who, ids) {
+		if r.err != nil {
+			t.Fatalf("claim: %v", r.err)
+		}
+		codes[r.code]++
+	}
+	if codes[""] != 1 || codes[db.ECONFLICT] != n-1 {
+		t.Fatalf("got %v (\"\" = success), want 1 success and %d CONFLICT", codes, n-1)
+	}
+	if got := e.count(`SELECT count(*) FROM wish_claims WHERE wish_id = $1`, e.wishRowID("想要一副老花镜")); got != 1 {
+		t.Fatalf("claim rows: got %d, want 1", got)
+	}
+}
