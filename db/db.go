@@ -110,6 +110,20 @@ func selectByKey[T any](ctx context.Context, s *Store, q string, keys []int64, k
 	return m, nil
 }
 
+// selectGrouped runs a prepared query that takes an array of keys as $1, and groups the
+// rows by key, keeping their order: the many side of a one-to-many batch.
+func selectGrouped[T any](ctx context.Context, s *Store, q string, keys []int64, key func(T) int64) (map[int64][]T, error) {
+	var rows []T
+	if err := s.selectRows(ctx, &rows, q, pq.Array(keys)); err != nil {
+		return nil, err
+	}
+	m := make(map[int64][]T, len(keys))
+	for _, r := range rows {
+		m[key(r)] = append(m[key(r)], r)
+	}
+	return m, nil
+}
+
 // Tx is a transaction that carries the time it began, so every row it writes agrees on now.
 type Tx struct {
 	*sqlx.Tx

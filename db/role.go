@@ -33,18 +33,10 @@ func (s *Store) GrantsByID(ctx context.Context, ids []int64) (map[int64]*RoleGra
 
 // ActiveGrantsByAccount returns the unrevoked grants of each account, oldest first.
 func (s *Store) ActiveGrantsByAccount(ctx context.Context, accountIDs []int64) (map[int64][]*RoleGrant, error) {
-	var gs []*RoleGrant
-	if err := s.selectRows(ctx, &gs, `SELECT g.id, g.account_id, g.role, g.place_id, g.granted_by, g.granted_at,
+	return selectGrouped(ctx, s, `SELECT g.id, g.account_id, g.role, g.place_id, g.granted_by, g.granted_at,
 			g.revoked_by, g.revoked_at, g.revoke_reason, p.path AS place_path
 		FROM role_grants g JOIN places p ON p.id = g.place_id
-		WHERE g.account_id = ANY($1) AND g.revoked_at IS NULL ORDER BY g.id`, pq.Array(accountIDs)); err != nil {
-		return nil, err
-	}
-	m := make(map[int64][]*RoleGrant, len(accountIDs))
-	for _, g := range gs {
-		m[g.AccountID] = append(m[g.AccountID], g)
-	}
-	return m, nil
+		WHERE g.account_id = ANY($1) AND g.revoked_at IS NULL ORDER BY g.id`, accountIDs, func(g *RoleGrant) int64 { return g.AccountID })
 }
 
 // GrantRole gives account the role in place. Errors: UNAUTHENTICATED; FORBIDDEN unless v is

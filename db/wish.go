@@ -137,12 +137,14 @@ type LedgerEntry struct {
 	Note       *string    `db:"note"`
 }
 
-// CommunitySettings are a community's rules for wishes.
+// CommunitySettings are a community's rules for wishes and topics.
 type CommunitySettings struct {
 	WishValueCapFen int `db:"wish_value_cap_fen"`
 	ClaimLimit      int `db:"claim_limit"`
 	ClaimHours      int `db:"claim_hours"`
 	PointsPerHour   int `db:"points_per_hour"`
+	// CosignThreshold co-signers make a topic ready for the agenda.
+	CosignThreshold int `db:"cosign_threshold"`
 }
 
 // Who may do what with wishes, in one place.
@@ -177,25 +179,18 @@ func (s *Store) ClaimsByID(ctx context.Context, ids []int64) (map[int64]*Claim, 
 
 // WishEventsByWish returns each wish's timeline, oldest first.
 func (s *Store) WishEventsByWish(ctx context.Context, wishIDs []int64) (map[int64][]*WishEvent, error) {
-	var es []*WishEvent
-	if err := s.selectRows(ctx, &es, `SELECT id, wish_id, at, action, actor_id, from_state, to_state, reason
-		FROM wish_events WHERE wish_id = ANY($1) ORDER BY id`, pq.Array(wishIDs)); err != nil {
-		return nil, err
-	}
-	m := make(map[int64][]*WishEvent, len(wishIDs))
-	for _, e := range es {
-		m[e.WishID] = append(m[e.WishID], e)
-	}
-	return m, nil
+	return selectGrouped(ctx, s, `SELECT id, wish_id, at, action, actor_id, from_state, to_state, reason
+		FROM wish_events WHERE wish_id = ANY($1) ORDER BY id`, wishIDs, func(e *WishEvent) int64 { return e.WishID })
 }
 
-// settings returns a community's wish settings, or the defaults.
+// settings returns a community's settings, or the defaults.
 func (tx *Tx) settings(community int64) (CommunitySettings, error) {
 	var cs CommunitySettings
-	err := tx.get(&cs, `SELECT wish_value_cap_fen, claim_limit, claim_hours, points_per_hour
+	err := tx.get(&cs, `SELECT wish_value_cap_fen, claim_limit, claim_hours, points_per_hour, cosign_threshold
 		FROM community_settings WHERE community_id = $1`, community)
 	if errors.Is(err, sql.ErrNoRows) {
-		return CommunitySettings{WishValueCapFen: 50000, ClaimLimit: 3, ClaimHours: 72, PointsPerHour: 10}, nil
+		return CommunitySettings{WishValueCapFen: 50000, ClaimLimit: 3, ClaimHours: 72, PointsPerHour: 10,
+			CosignThreshold: DefaultCosignThreshold}, nil
 	}
 	return cs, err
 }

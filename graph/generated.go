@@ -38,6 +38,9 @@ type ResolverRoot interface {
 	Query() QueryResolver
 	Resident() ResidentResolver
 	RoleGrant() RoleGrantResolver
+	Topic() TopicResolver
+	TopicComment() TopicCommentResolver
+	TopicEvent() TopicEventResolver
 	VolunteerRecord() VolunteerRecordResolver
 	Wish() WishResolver
 	WishClaim() WishClaimResolver
@@ -110,14 +113,19 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AcceptTopic    func(childComplexity int, topicID string, note *string) int
 		CancelWish     func(childComplexity int, wishID string, reason *string) int
 		ClaimWish      func(childComplexity int, wishID string) int
+		CommentOnTopic func(childComplexity int, input model.CommentOnTopicInput) int
 		ConfirmWish    func(childComplexity int, wishID string, rating int, comment *string) int
+		CosignTopic    func(childComplexity int, topicID string) int
+		DeclineTopic   func(childComplexity int, topicID string, reason string) int
 		DisputeWish    func(childComplexity int, wishID string, reason string) int
 		FulfilWish     func(childComplexity int, input model.FulfilWishInput) int
 		GrantRole      func(childComplexity int, input model.GrantRoleInput) int
 		Login          func(childComplexity int, phone string, password string) int
 		Logout         func(childComplexity int) int
+		RaiseTopic     func(childComplexity int, input model.RaiseTopicInput) int
 		Register       func(childComplexity int, input model.RegisterInput) int
 		ReleaseWish    func(childComplexity int, wishID string, reason *string) int
 		ReviewWish     func(childComplexity int, wishID string, decision model.ReviewDecision, reason *string) int
@@ -125,6 +133,7 @@ type ComplexityRoot struct {
 		SettleWish     func(childComplexity int, wishID string, outcome model.SettleOutcome, note string) int
 		SubmitWish     func(childComplexity int, input model.SubmitWishInput) int
 		VerifyResident func(childComplexity int, residentID string) int
+		WithdrawTopic  func(childComplexity int, topicID string, reason *string) int
 	}
 
 	PageInfo struct {
@@ -168,6 +177,7 @@ type ComplexityRoot struct {
 		Nodes           func(childComplexity int, ids []string) int
 		Residents       func(childComplexity int, placeID string, filter *model.ResidentFilter, first *int, after *string, last *int, before *string) int
 		Subdistricts    func(childComplexity int, first *int, after *string, last *int, before *string) int
+		Topics          func(childComplexity int, placeID *string, state []db.TopicState, first *int, after *string) int
 		VolunteerRecord func(childComplexity int, accountID *string) int
 		WishFeed        func(childComplexity int, first *int, after *string) int
 		WishQueue       func(childComplexity int, kind model.WishQueueKind, placeID *string, withinHours *int, first *int, after *string) int
@@ -210,6 +220,69 @@ type ComplexityRoot struct {
 		RevokedAt    func(childComplexity int) int
 		RevokedBy    func(childComplexity int) int
 		Role         func(childComplexity int) int
+	}
+
+	Topic struct {
+		CanCosign       func(childComplexity int) int
+		ClosingReason   func(childComplexity int) int
+		Comments        func(childComplexity int, first *int, after *string) int
+		Community       func(childComplexity int) int
+		CosignCount     func(childComplexity int) int
+		CosignThreshold func(childComplexity int) int
+		CosignedByMe    func(childComplexity int) int
+		CreatedAt       func(childComplexity int) int
+		Description     func(childComplexity int) int
+		ID              func(childComplexity int) int
+		LinkedWishes    func(childComplexity int) int
+		Place           func(childComplexity int) int
+		RaisedBy        func(childComplexity int) int
+		State           func(childComplexity int) int
+		Timeline        func(childComplexity int) int
+		Title           func(childComplexity int) int
+		UpdatedAt       func(childComplexity int) int
+	}
+
+	TopicComment struct {
+		Author    func(childComplexity int) int
+		Body      func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Replies   func(childComplexity int) int
+		Stance    func(childComplexity int) int
+	}
+
+	TopicCommentConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	TopicCommentEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	TopicConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	TopicEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	TopicEvent struct {
+		Action    func(childComplexity int) int
+		Actor     func(childComplexity int) int
+		ActorName func(childComplexity int) int
+		At        func(childComplexity int) int
+		FromState func(childComplexity int) int
+		Reason    func(childComplexity int) int
+		ToState   func(childComplexity int) int
 	}
 
 	VolunteerRecord struct {
@@ -328,6 +401,12 @@ type MutationResolver interface {
 	ConfirmWish(ctx context.Context, wishID string, rating int, comment *string) (*db.Wish, error)
 	DisputeWish(ctx context.Context, wishID string, reason string) (*db.Wish, error)
 	SettleWish(ctx context.Context, wishID string, outcome model.SettleOutcome, note string) (*db.Wish, error)
+	RaiseTopic(ctx context.Context, input model.RaiseTopicInput) (*db.Topic, error)
+	CosignTopic(ctx context.Context, topicID string) (*db.Topic, error)
+	AcceptTopic(ctx context.Context, topicID string, note *string) (*db.Topic, error)
+	DeclineTopic(ctx context.Context, topicID string, reason string) (*db.Topic, error)
+	WithdrawTopic(ctx context.Context, topicID string, reason *string) (*db.Topic, error)
+	CommentOnTopic(ctx context.Context, input model.CommentOnTopicInput) (*db.TopicComment, error)
 }
 type PlaceResolver interface {
 	ID(ctx context.Context, obj *db.Place) (string, error)
@@ -352,6 +431,7 @@ type QueryResolver interface {
 	MyClaims(ctx context.Context, active *bool, first *int, after *string) (*model.WishConnection, error)
 	WishQueue(ctx context.Context, kind model.WishQueueKind, placeID *string, withinHours *int, first *int, after *string) (*model.WishConnection, error)
 	VolunteerRecord(ctx context.Context, accountID *string) (*model.VolunteerRecord, error)
+	Topics(ctx context.Context, placeID *string, state []db.TopicState, first *int, after *string) (*model.TopicConnection, error)
 }
 type ResidentResolver interface {
 	ID(ctx context.Context, obj *db.Resident) (string, error)
@@ -373,6 +453,31 @@ type RoleGrantResolver interface {
 	GrantedBy(ctx context.Context, obj *db.RoleGrant) (*db.Account, error)
 
 	RevokedBy(ctx context.Context, obj *db.RoleGrant) (*db.Account, error)
+}
+type TopicResolver interface {
+	ID(ctx context.Context, obj *db.Topic) (string, error)
+
+	Place(ctx context.Context, obj *db.Topic) (*db.Place, error)
+	Community(ctx context.Context, obj *db.Topic) (*db.Place, error)
+	RaisedBy(ctx context.Context, obj *db.Topic) (*db.Account, error)
+	CosignCount(ctx context.Context, obj *db.Topic) (int, error)
+	CosignThreshold(ctx context.Context, obj *db.Topic) (int, error)
+	CosignedByMe(ctx context.Context, obj *db.Topic) (bool, error)
+	CanCosign(ctx context.Context, obj *db.Topic) (bool, error)
+	LinkedWishes(ctx context.Context, obj *db.Topic) ([]*db.Wish, error)
+	Comments(ctx context.Context, obj *db.Topic, first *int, after *string) (*model.TopicCommentConnection, error)
+
+	Timeline(ctx context.Context, obj *db.Topic) ([]*db.TopicEvent, error)
+}
+type TopicCommentResolver interface {
+	ID(ctx context.Context, obj *db.TopicComment) (string, error)
+	Author(ctx context.Context, obj *db.TopicComment) (*db.Account, error)
+
+	Replies(ctx context.Context, obj *db.TopicComment) ([]*db.TopicComment, error)
+}
+type TopicEventResolver interface {
+	Actor(ctx context.Context, obj *db.TopicEvent) (*db.Account, error)
+	ActorName(ctx context.Context, obj *db.TopicEvent) (string, error)
 }
 type VolunteerRecordResolver interface {
 	Account(ctx context.Context, obj *model.VolunteerRecord) (*db.Account, error)
@@ -652,6 +757,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LoginPayload.Token(childComplexity), true
 
+	case "Mutation.acceptTopic":
+		if e.ComplexityRoot.Mutation.AcceptTopic == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acceptTopic_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcceptTopic(childComplexity, args["topicId"].(string), args["note"].(*string)), true
 	case "Mutation.cancelWish":
 		if e.ComplexityRoot.Mutation.CancelWish == nil {
 			break
@@ -674,6 +790,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ClaimWish(childComplexity, args["wishId"].(string)), true
+	case "Mutation.commentOnTopic":
+		if e.ComplexityRoot.Mutation.CommentOnTopic == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_commentOnTopic_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CommentOnTopic(childComplexity, args["input"].(model.CommentOnTopicInput)), true
 	case "Mutation.confirmWish":
 		if e.ComplexityRoot.Mutation.ConfirmWish == nil {
 			break
@@ -685,6 +812,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ConfirmWish(childComplexity, args["wishId"].(string), args["rating"].(int), args["comment"].(*string)), true
+	case "Mutation.cosignTopic":
+		if e.ComplexityRoot.Mutation.CosignTopic == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cosignTopic_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CosignTopic(childComplexity, args["topicId"].(string)), true
+	case "Mutation.declineTopic":
+		if e.ComplexityRoot.Mutation.DeclineTopic == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_declineTopic_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeclineTopic(childComplexity, args["topicId"].(string), args["reason"].(string)), true
 	case "Mutation.disputeWish":
 		if e.ComplexityRoot.Mutation.DisputeWish == nil {
 			break
@@ -735,6 +884,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Logout(childComplexity), true
+	case "Mutation.raiseTopic":
+		if e.ComplexityRoot.Mutation.RaiseTopic == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_raiseTopic_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RaiseTopic(childComplexity, args["input"].(model.RaiseTopicInput)), true
 	case "Mutation.register":
 		if e.ComplexityRoot.Mutation.Register == nil {
 			break
@@ -812,6 +972,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.VerifyResident(childComplexity, args["residentId"].(string)), true
+	case "Mutation.withdrawTopic":
+		if e.ComplexityRoot.Mutation.WithdrawTopic == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_withdrawTopic_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.WithdrawTopic(childComplexity, args["topicId"].(string), args["reason"].(*string)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -1031,6 +1202,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Subdistricts(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+	case "Query.topics":
+		if e.ComplexityRoot.Query.Topics == nil {
+			break
+		}
+
+		args, err := ec.field_Query_topics_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Topics(childComplexity, args["placeId"].(*string), args["state"].([]db.TopicState), args["first"].(*int), args["after"].(*string)), true
 	case "Query.volunteerRecord":
 		if e.ComplexityRoot.Query.VolunteerRecord == nil {
 			break
@@ -1235,6 +1417,270 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RoleGrant.Role(childComplexity), true
+
+	case "Topic.canCosign":
+		if e.ComplexityRoot.Topic.CanCosign == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Topic.CanCosign(childComplexity), true
+	case "Topic.closingReason":
+		if e.ComplexityRoot.Topic.ClosingReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Topic.ClosingReason(childComplexity), true
+	case "Topic.comments":
+		if e.ComplexityRoot.Topic.Comments == nil {
+			break
+		}
+
+		args, err := ec.field_Topic_comments_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Topic.Comments(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Topic.community":
+		if e.ComplexityRoot.Topic.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Topic.Community(childComplexity), true
+	case "Topic.cosignCount":
+		if e.ComplexityRoot.Topic.CosignCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Topic.CosignCount(childComplexity), true
+	case "Topic.cosignThreshold":
+		if e.ComplexityRoot.Topic.CosignThreshold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Topic.CosignThreshold(childComplexity), true
+	case "Topic.cosignedByMe":
+		if e.ComplexityRoot.Topic.CosignedByMe == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Topic.CosignedByMe(childComplexity), true
+	case "Topic.createdAt":
+		if e.ComplexityRoot.Topic.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Topic.CreatedAt(childComplexity), true
+	case "Topic.description":
+		if e.ComplexityRoot.Topic.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Topic.Description(childComplexity), true
+	case "Topic.id":
+		if e.ComplexityRoot.Topic.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Topic.ID(childComplexity), true
+	case "Topic.linkedWishes":
+		if e.ComplexityRoot.Topic.LinkedWishes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Topic.LinkedWishes(childComplexity), true
+	case "Topic.place":
+		if e.ComplexityRoot.Topic.Place == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Topic.Place(childComplexity), true
+	case "Topic.raisedBy":
+		if e.ComplexityRoot.Topic.RaisedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Topic.RaisedBy(childComplexity), true
+	case "Topic.state":
+		if e.ComplexityRoot.Topic.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Topic.State(childComplexity), true
+	case "Topic.timeline":
+		if e.ComplexityRoot.Topic.Timeline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Topic.Timeline(childComplexity), true
+	case "Topic.title":
+		if e.ComplexityRoot.Topic.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Topic.Title(childComplexity), true
+	case "Topic.updatedAt":
+		if e.ComplexityRoot.Topic.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Topic.UpdatedAt(childComplexity), true
+
+	case "TopicComment.author":
+		if e.ComplexityRoot.TopicComment.Author == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopicComment.Author(childComplexity), true
+	case "TopicComment.body":
+		if e.ComplexityRoot.TopicComment.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopicComment.Body(childComplexity), true
+	case "TopicComment.createdAt":
+		if e.ComplexityRoot.TopicComment.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopicComment.CreatedAt(childComplexity), true
+	case "TopicComment.id":
+		if e.ComplexityRoot.TopicComment.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopicComment.ID(childComplexity), true
+	case "TopicComment.replies":
+		if e.ComplexityRoot.TopicComment.Replies == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopicComment.Replies(childComplexity), true
+	case "TopicComment.stance":
+		if e.ComplexityRoot.TopicComment.Stance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopicComment.Stance(childComplexity), true
+
+	case "TopicCommentConnection.edges":
+		if e.ComplexityRoot.TopicCommentConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopicCommentConnection.Edges(childComplexity), true
+	case "TopicCommentConnection.nodes":
+		if e.ComplexityRoot.TopicCommentConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopicCommentConnection.Nodes(childComplexity), true
+	case "TopicCommentConnection.pageInfo":
+		if e.ComplexityRoot.TopicCommentConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopicCommentConnection.PageInfo(childComplexity), true
+	case "TopicCommentConnection.totalCount":
+		if e.ComplexityRoot.TopicCommentConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopicCommentConnection.TotalCount(childComplexity), true
+
+	case "TopicCommentEdge.cursor":
+		if e.ComplexityRoot.TopicCommentEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopicCommentEdge.Cursor(childComplexity), true
+	case "TopicCommentEdge.node":
+		if e.ComplexityRoot.TopicCommentEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopicCommentEdge.Node(childComplexity), true
+
+	case "TopicConnection.edges":
+		if e.ComplexityRoot.TopicConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopicConnection.Edges(childComplexity), true
+	case "TopicConnection.nodes":
+		if e.ComplexityRoot.TopicConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopicConnection.Nodes(childComplexity), true
+	case "TopicConnection.pageInfo":
+		if e.ComplexityRoot.TopicConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopicConnection.PageInfo(childComplexity), true
+	case "TopicConnection.totalCount":
+		if e.ComplexityRoot.TopicConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopicConnection.TotalCount(childComplexity), true
+
+	case "TopicEdge.cursor":
+		if e.ComplexityRoot.TopicEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopicEdge.Cursor(childComplexity), true
+	case "TopicEdge.node":
+		if e.ComplexityRoot.TopicEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopicEdge.Node(childComplexity), true
+
+	case "TopicEvent.action":
+		if e.ComplexityRoot.TopicEvent.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopicEvent.Action(childComplexity), true
+	case "TopicEvent.actor":
+		if e.ComplexityRoot.TopicEvent.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopicEvent.Actor(childComplexity), true
+	case "TopicEvent.actorName":
+		if e.ComplexityRoot.TopicEvent.ActorName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopicEvent.ActorName(childComplexity), true
+	case "TopicEvent.at":
+		if e.ComplexityRoot.TopicEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopicEvent.At(childComplexity), true
+	case "TopicEvent.fromState":
+		if e.ComplexityRoot.TopicEvent.FromState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopicEvent.FromState(childComplexity), true
+	case "TopicEvent.reason":
+		if e.ComplexityRoot.TopicEvent.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopicEvent.Reason(childComplexity), true
+	case "TopicEvent.toState":
+		if e.ComplexityRoot.TopicEvent.ToState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopicEvent.ToState(childComplexity), true
 
 	case "VolunteerRecord.account":
 		if e.ComplexityRoot.VolunteerRecord.Account == nil {
@@ -1557,8 +2003,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("CommentOnTopicInput", ec.unmarshalInputCommentOnTopicInput),
 			graphql.NewInputUnmarshaler("FulfilWishInput", ec.unmarshalInputFulfilWishInput),
 			graphql.NewInputUnmarshaler("GrantRoleInput", ec.unmarshalInputGrantRoleInput),
+			graphql.NewInputUnmarshaler("RaiseTopicInput", ec.unmarshalInputRaiseTopicInput),
 			graphql.NewInputUnmarshaler("RegisterInput", ec.unmarshalInputRegisterInput),
 			graphql.NewInputUnmarshaler("ResidentFilter", ec.unmarshalInputResidentFilter),
 			graphql.NewInputUnmarshaler("SubmitWishInput", ec.unmarshalInputSubmitWishInput),
@@ -2379,6 +2827,213 @@ type LedgerEntryEdge {
   cursor: String!
   node: LedgerEntry!
 }
+
+# ---------------------------------------------------------------- deliberation (议事协商): topics (议题)
+# 民事民议：居民（或社区工作者）提出议题，其他居民附议，附议人数达到社区设定的门槛后议题"附议已满"；
+# 社区工作者受理（进入"四议两公开"程序）或说明原因不予受理；大家在议题下发表意见。
+
+extend type Query {
+  """
+  议题列表，最新提出的在前。能看到某社区议题的人：住在该社区的已核实居民，以及在该社区、其上级或下属地点
+  担任任一角色的人。` + "`" + `placeId` + "`" + ` 只看该地点及其下属地点（例如某小区）的议题；不填为能看到的全部议题。
+  ` + "`" + `state` + "`" + ` 只看这些状态的议题。
+  """
+  topics(placeId: ID, state: [TopicState!], first: Int, after: String): TopicConnection!
+}
+
+extend type Mutation {
+  """
+  提出议题（提议）。议题针对一个社区或小区（` + "`" + `placeId` + "`" + `）；住在那里的已核实居民或该地点的社区工作者可以提出。
+  可关联最多 10 个本社区中自己能看到的心愿（` + "`" + `wishIds` + "`" + `），说明议题从哪些心愿而来。
+  """
+  raiseTopic(input: RaiseTopicInput!): Topic!
+
+  """
+  附议。住在议题所针对地点的已核实居民可以附议，每人一次（再次附议返回 ` + "`" + `CONFLICT` + "`" + `）；提出人不能附议自己的议题。
+  只有"征集附议"和"附议已满"的议题可以附议。附议人数达到社区门槛（` + "`" + `cosignThreshold` + "`" + `）时议题自动变为"附议已满"。
+  """
+  cosignTopic(topicId: ID!): Topic!
+
+  """受理议题，进入议事程序。议题所在社区的社区工作者操作，可附说明；"征集附议"或"附议已满"的议题可以受理。"""
+  acceptTopic(topicId: ID!, note: String): Topic!
+
+  """不予受理，必须说明原因（1–500 个字，向所有人展示）。议题所在社区的社区工作者操作。"""
+  declineTopic(topicId: ID!, reason: String!): Topic!
+
+  """撤回议题。提出人可在受理之前撤回，可说明原因。"""
+  withdrawTopic(topicId: ID!, reason: String): Topic!
+
+  """
+  发表评论，或回复某条评论（` + "`" + `replyTo` + "`" + `，只能回复顶层评论，不能回复回复）。
+  住在议题所针对地点的已核实居民、社区工作者和议事会成员可以评论；未受理和已撤回的议题不能评论。
+  """
+  commentOnTopic(input: CommentOnTopicInput!): TopicComment!
+}
+
+"""议题状态，按"四议两公开"的顺序。"""
+enum TopicState {
+  """已提出，征集附议中"""
+  PROPOSED
+  """附议人数已达门槛，等待社区受理"""
+  READY
+  """社区已受理，等待协商"""
+  ACCEPTED
+  """协商中（商议、审议）"""
+  UNDER_DISCUSSION
+  """已表决（决议）"""
+  VOTED
+  """决议公示中"""
+  RESOLUTION_PUBLISHED
+  """决议实施中"""
+  BEING_CARRIED_OUT
+  """实施结果已公开"""
+  RESULT_PUBLISHED
+  """居民已评议，结束"""
+  RATED
+  """不予受理（见原因）"""
+  DECLINED
+  """提出人已撤回"""
+  WITHDRAWN
+}
+
+"""议题的操作种类（时间线）。"""
+enum TopicAction {
+  """提出议题"""
+  RAISE
+  """附议人数达到门槛，系统自动变为“附议已满”"""
+  COSIGN_READY
+  """受理"""
+  ACCEPT
+  """不予受理"""
+  DECLINE
+  """撤回"""
+  WITHDRAW
+}
+
+"""评论的立场。"""
+enum TopicStance {
+  """赞成"""
+  FOR
+  """反对"""
+  AGAINST
+  """中立"""
+  NEUTRAL
+}
+
+"""议题：一件大家共同关心、需要商量决定的事，例如电梯维修、停车规则、微实事资金怎么用。"""
+type Topic implements Node {
+  id: ID!
+  """标题，1–60 个字。"""
+  title: String!
+  """详细说明，1–5000 个字。"""
+  description: String!
+  state: TopicState!
+  """议题针对的社区或小区。"""
+  place: Place!
+  """所属社区。"""
+  community: Place!
+  """提出人（电话按打码规则显示）。"""
+  raisedBy: Account!
+  """已附议人数。"""
+  cosignCount: Int!
+  """本社区议题需要的附议人数（默认 5 人）。"""
+  cosignThreshold: Int!
+  """当前用户是否已附议。"""
+  cosignedByMe: Boolean!
+  """
+  当前用户现在能否附议（前端用来决定是否显示"附议"按钮）：住在议题所针对地点的已核实居民、不是提出人、
+  尚未附议、议题在"征集附议"或"附议已满"状态。
+  """
+  canCosign: Boolean!
+  """议题来源的心愿（只列出当前用户能看到的）。"""
+  linkedWishes: [Wish!]!
+  """评论（顶层评论，最早的在前；每条的回复在 ` + "`" + `replies` + "`" + ` 里）。"""
+  comments(first: Int, after: String): TopicCommentConnection!
+  """不予受理或撤回的原因。"""
+  closingReason: String
+  """时间线：每次状态变化，谁、何时、从什么状态到什么状态、原因。最早的在前。"""
+  timeline: [TopicEvent!]!
+  createdAt: Time!
+  updatedAt: Time!
+}
+
+"""议题下的一条评论。"""
+type TopicComment {
+  id: ID!
+  """评论人（电话按打码规则显示）。"""
+  author: Account!
+  """内容，1–2000 个字。"""
+  body: String!
+  """立场；未表明为 null。"""
+  stance: TopicStance
+  createdAt: Time!
+  """对这条评论的回复，最早的在前（只有顶层评论有回复；回复的 ` + "`" + `replies` + "`" + ` 总是空的）。"""
+  replies: [TopicComment!]!
+}
+
+"""议题时间线上的一条记录。"""
+type TopicEvent {
+  at: Time!
+  action: TopicAction!
+  """操作人（电话打码）；系统自动操作（如附议人数达到门槛）为 null。"""
+  actor: Account
+  """操作人姓名；系统操作为"系统"。"""
+  actorName: String!
+  fromState: TopicState
+  toState: TopicState!
+  """原因或说明。"""
+  reason: String
+}
+
+"""议题列表。"""
+type TopicConnection {
+  edges: [TopicEdge!]!
+  nodes: [Topic!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type TopicEdge {
+  cursor: String!
+  node: Topic!
+}
+
+"""评论列表。"""
+type TopicCommentConnection {
+  edges: [TopicCommentEdge!]!
+  nodes: [TopicComment!]!
+  pageInfo: PageInfo!
+  """顶层评论总数（不含回复）。"""
+  totalCount: Int!
+}
+
+type TopicCommentEdge {
+  cursor: String!
+  node: TopicComment!
+}
+
+"""提出议题。"""
+input RaiseTopicInput {
+  """议题针对的社区或小区（地点 ID）。"""
+  placeId: ID!
+  """标题，1–60 个字。"""
+  title: String!
+  """详细说明，1–5000 个字。"""
+  description: String!
+  """议题来源的心愿（心愿 ID），最多 10 个，须是本社区中自己能看到的心愿。"""
+  wishIds: [ID!]
+}
+
+"""发表评论。"""
+input CommentOnTopicInput {
+  topicId: ID!
+  """内容，1–2000 个字。"""
+  body: String!
+  """立场：赞成、反对或中立；可不填。"""
+  stance: TopicStance
+  """回复哪条评论（评论 ID）；只能回复顶层评论。不填为发表顶层评论。"""
+  replyTo: ID
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -2647,6 +3302,132 @@ func (ec *executionContext) childFields_RoleGrant(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type RoleGrant", field.Name)
 }
 
+func (ec *executionContext) childFields_Topic(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Topic_id(ctx, field)
+	case "title":
+		return ec.fieldContext_Topic_title(ctx, field)
+	case "description":
+		return ec.fieldContext_Topic_description(ctx, field)
+	case "state":
+		return ec.fieldContext_Topic_state(ctx, field)
+	case "place":
+		return ec.fieldContext_Topic_place(ctx, field)
+	case "community":
+		return ec.fieldContext_Topic_community(ctx, field)
+	case "raisedBy":
+		return ec.fieldContext_Topic_raisedBy(ctx, field)
+	case "cosignCount":
+		return ec.fieldContext_Topic_cosignCount(ctx, field)
+	case "cosignThreshold":
+		return ec.fieldContext_Topic_cosignThreshold(ctx, field)
+	case "cosignedByMe":
+		return ec.fieldContext_Topic_cosignedByMe(ctx, field)
+	case "canCosign":
+		return ec.fieldContext_Topic_canCosign(ctx, field)
+	case "linkedWishes":
+		return ec.fieldContext_Topic_linkedWishes(ctx, field)
+	case "comments":
+		return ec.fieldContext_Topic_comments(ctx, field)
+	case "closingReason":
+		return ec.fieldContext_Topic_closingReason(ctx, field)
+	case "timeline":
+		return ec.fieldContext_Topic_timeline(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Topic_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Topic_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Topic", field.Name)
+}
+
+func (ec *executionContext) childFields_TopicComment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_TopicComment_id(ctx, field)
+	case "author":
+		return ec.fieldContext_TopicComment_author(ctx, field)
+	case "body":
+		return ec.fieldContext_TopicComment_body(ctx, field)
+	case "stance":
+		return ec.fieldContext_TopicComment_stance(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_TopicComment_createdAt(ctx, field)
+	case "replies":
+		return ec.fieldContext_TopicComment_replies(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TopicComment", field.Name)
+}
+
+func (ec *executionContext) childFields_TopicCommentConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_TopicCommentConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_TopicCommentConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_TopicCommentConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_TopicCommentConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TopicCommentConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_TopicCommentEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_TopicCommentEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_TopicCommentEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TopicCommentEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_TopicConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_TopicConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_TopicConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_TopicConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_TopicConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TopicConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_TopicEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_TopicEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_TopicEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TopicEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_TopicEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "at":
+		return ec.fieldContext_TopicEvent_at(ctx, field)
+	case "action":
+		return ec.fieldContext_TopicEvent_action(ctx, field)
+	case "actor":
+		return ec.fieldContext_TopicEvent_actor(ctx, field)
+	case "actorName":
+		return ec.fieldContext_TopicEvent_actorName(ctx, field)
+	case "fromState":
+		return ec.fieldContext_TopicEvent_fromState(ctx, field)
+	case "toState":
+		return ec.fieldContext_TopicEvent_toState(ctx, field)
+	case "reason":
+		return ec.fieldContext_TopicEvent_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TopicEvent", field.Name)
+}
+
 func (ec *executionContext) childFields_VolunteerRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "account":
@@ -2905,6 +3686,28 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_Mutation_acceptTopic_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "topicId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["topicId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "note",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["note"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_cancelWish_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2941,6 +3744,20 @@ func (ec *executionContext) field_Mutation_claimWish_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_commentOnTopic_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CommentOnTopicInput, error) {
+			return ec.unmarshalNCommentOnTopicInput2linliᚋgraphᚋmodelᚐCommentOnTopicInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_confirmWish_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2968,6 +3785,42 @@ func (ec *executionContext) field_Mutation_confirmWish_args(ctx context.Context,
 		return nil, err
 	}
 	args["comment"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_cosignTopic_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "topicId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["topicId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_declineTopic_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "topicId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["topicId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
 	return args, nil
 }
 
@@ -3040,6 +3893,20 @@ func (ec *executionContext) field_Mutation_login_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["password"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_raiseTopic_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RaiseTopicInput, error) {
+			return ec.unmarshalNRaiseTopicInput2linliᚋgraphᚋmodelᚐRaiseTopicInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -3186,6 +4053,28 @@ func (ec *executionContext) field_Mutation_verifyResident_args(ctx context.Conte
 		return nil, err
 	}
 	args["residentId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_withdrawTopic_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "topicId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["topicId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
 	return args, nil
 }
 
@@ -3465,6 +4354,44 @@ func (ec *executionContext) field_Query_subdistricts_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_topics_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "placeId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["placeId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "state",
+		func(ctx context.Context, v any) ([]db.TopicState, error) {
+			return ec.unmarshalOTopicState2ᚕlinliᚋdbᚐTopicStateᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["state"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_volunteerRecord_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3582,6 +4509,28 @@ func (ec *executionContext) field_Query_wishes_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["after"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Topic_comments_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -5324,6 +6273,270 @@ func (ec *executionContext) fieldContext_Mutation_settleWish(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_raiseTopic(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_raiseTopic(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RaiseTopic(ctx, fc.Args["input"].(model.RaiseTopicInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Topic) graphql.Marshaler {
+			return ec.marshalNTopic2ᚖlinliᚋdbᚐTopic(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_raiseTopic(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Topic(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_raiseTopic_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cosignTopic(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cosignTopic(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CosignTopic(ctx, fc.Args["topicId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Topic) graphql.Marshaler {
+			return ec.marshalNTopic2ᚖlinliᚋdbᚐTopic(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cosignTopic(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Topic(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cosignTopic_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_acceptTopic(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_acceptTopic(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AcceptTopic(ctx, fc.Args["topicId"].(string), fc.Args["note"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Topic) graphql.Marshaler {
+			return ec.marshalNTopic2ᚖlinliᚋdbᚐTopic(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_acceptTopic(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Topic(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_acceptTopic_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_declineTopic(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_declineTopic(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeclineTopic(ctx, fc.Args["topicId"].(string), fc.Args["reason"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Topic) graphql.Marshaler {
+			return ec.marshalNTopic2ᚖlinliᚋdbᚐTopic(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_declineTopic(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Topic(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_declineTopic_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_withdrawTopic(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_withdrawTopic(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().WithdrawTopic(ctx, fc.Args["topicId"].(string), fc.Args["reason"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Topic) graphql.Marshaler {
+			return ec.marshalNTopic2ᚖlinliᚋdbᚐTopic(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_withdrawTopic(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Topic(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_withdrawTopic_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_commentOnTopic(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_commentOnTopic(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CommentOnTopic(ctx, fc.Args["input"].(model.CommentOnTopicInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.TopicComment) graphql.Marshaler {
+			return ec.marshalNTopicComment2ᚖlinliᚋdbᚐTopicComment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_commentOnTopic(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TopicComment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_commentOnTopic_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6396,6 +7609,50 @@ func (ec *executionContext) fieldContext_Query_volunteerRecord(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_topics(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_topics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Topics(ctx, fc.Args["placeId"].(*string), fc.Args["state"].([]db.TopicState), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TopicConnection) graphql.Marshaler {
+			return ec.marshalNTopicConnection2ᚖlinliᚋgraphᚋmodelᚐTopicConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_topics(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TopicConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_topics_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7149,6 +8406,1137 @@ func (ec *executionContext) _RoleGrant_revokeReason(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_RoleGrant_revokeReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RoleGrant", field, false, false, "String")
+}
+
+func (ec *executionContext) _Topic_id(ctx context.Context, field graphql.CollectedField, obj *db.Topic) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Topic_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Topic().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Topic_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Topic", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Topic_title(ctx context.Context, field graphql.CollectedField, obj *db.Topic) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Topic_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Topic_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Topic", field, false, false, "String")
+}
+
+func (ec *executionContext) _Topic_description(ctx context.Context, field graphql.CollectedField, obj *db.Topic) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Topic_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Topic_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Topic", field, false, false, "String")
+}
+
+func (ec *executionContext) _Topic_state(ctx context.Context, field graphql.CollectedField, obj *db.Topic) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Topic_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.TopicState) graphql.Marshaler {
+			return ec.marshalNTopicState2linliᚋdbᚐTopicState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Topic_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Topic", field, false, false, "TopicState")
+}
+
+func (ec *executionContext) _Topic_place(ctx context.Context, field graphql.CollectedField, obj *db.Topic) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Topic_place(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Topic().Place(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Topic_place(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Topic",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Topic_community(ctx context.Context, field graphql.CollectedField, obj *db.Topic) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Topic_community(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Topic().Community(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Topic_community(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Topic",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Topic_raisedBy(ctx context.Context, field graphql.CollectedField, obj *db.Topic) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Topic_raisedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Topic().RaisedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
+			return ec.marshalNAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Topic_raisedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Topic",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Topic_cosignCount(ctx context.Context, field graphql.CollectedField, obj *db.Topic) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Topic_cosignCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Topic().CosignCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Topic_cosignCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Topic", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Topic_cosignThreshold(ctx context.Context, field graphql.CollectedField, obj *db.Topic) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Topic_cosignThreshold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Topic().CosignThreshold(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Topic_cosignThreshold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Topic", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Topic_cosignedByMe(ctx context.Context, field graphql.CollectedField, obj *db.Topic) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Topic_cosignedByMe(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Topic().CosignedByMe(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Topic_cosignedByMe(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Topic", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Topic_canCosign(ctx context.Context, field graphql.CollectedField, obj *db.Topic) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Topic_canCosign(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Topic().CanCosign(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Topic_canCosign(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Topic", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Topic_linkedWishes(ctx context.Context, field graphql.CollectedField, obj *db.Topic) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Topic_linkedWishes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Topic().LinkedWishes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Wish) graphql.Marshaler {
+			return ec.marshalNWish2ᚕᚖlinliᚋdbᚐWishᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Topic_linkedWishes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Topic",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Wish(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Topic_comments(ctx context.Context, field graphql.CollectedField, obj *db.Topic) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Topic_comments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Topic().Comments(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TopicCommentConnection) graphql.Marshaler {
+			return ec.marshalNTopicCommentConnection2ᚖlinliᚋgraphᚋmodelᚐTopicCommentConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Topic_comments(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Topic",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TopicCommentConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Topic_comments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Topic_closingReason(ctx context.Context, field graphql.CollectedField, obj *db.Topic) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Topic_closingReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClosingReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Topic_closingReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Topic", field, false, false, "String")
+}
+
+func (ec *executionContext) _Topic_timeline(ctx context.Context, field graphql.CollectedField, obj *db.Topic) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Topic_timeline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Topic().Timeline(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.TopicEvent) graphql.Marshaler {
+			return ec.marshalNTopicEvent2ᚕᚖlinliᚋdbᚐTopicEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Topic_timeline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Topic",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TopicEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Topic_createdAt(ctx context.Context, field graphql.CollectedField, obj *db.Topic) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Topic_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Topic_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Topic", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Topic_updatedAt(ctx context.Context, field graphql.CollectedField, obj *db.Topic) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Topic_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Topic_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Topic", field, false, false, "Time")
+}
+
+func (ec *executionContext) _TopicComment_id(ctx context.Context, field graphql.CollectedField, obj *db.TopicComment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopicComment_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TopicComment().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopicComment_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopicComment", field, true, true, "ID")
+}
+
+func (ec *executionContext) _TopicComment_author(ctx context.Context, field graphql.CollectedField, obj *db.TopicComment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopicComment_author(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TopicComment().Author(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
+			return ec.marshalNAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopicComment_author(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TopicComment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TopicComment_body(ctx context.Context, field graphql.CollectedField, obj *db.TopicComment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopicComment_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopicComment_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopicComment", field, false, false, "String")
+}
+
+func (ec *executionContext) _TopicComment_stance(ctx context.Context, field graphql.CollectedField, obj *db.TopicComment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopicComment_stance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.TopicStance) graphql.Marshaler {
+			return ec.marshalOTopicStance2ᚖlinliᚋdbᚐTopicStance(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TopicComment_stance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopicComment", field, false, false, "TopicStance")
+}
+
+func (ec *executionContext) _TopicComment_createdAt(ctx context.Context, field graphql.CollectedField, obj *db.TopicComment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopicComment_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopicComment_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopicComment", field, false, false, "Time")
+}
+
+func (ec *executionContext) _TopicComment_replies(ctx context.Context, field graphql.CollectedField, obj *db.TopicComment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopicComment_replies(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TopicComment().Replies(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.TopicComment) graphql.Marshaler {
+			return ec.marshalNTopicComment2ᚕᚖlinliᚋdbᚐTopicCommentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopicComment_replies(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TopicComment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TopicComment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TopicCommentConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.TopicCommentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopicCommentConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TopicCommentEdge) graphql.Marshaler {
+			return ec.marshalNTopicCommentEdge2ᚕᚖlinliᚋgraphᚋmodelᚐTopicCommentEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopicCommentConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TopicCommentConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TopicCommentEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TopicCommentConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.TopicCommentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopicCommentConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.TopicComment) graphql.Marshaler {
+			return ec.marshalNTopicComment2ᚕᚖlinliᚋdbᚐTopicCommentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopicCommentConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TopicCommentConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TopicComment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TopicCommentConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.TopicCommentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopicCommentConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖlinliᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopicCommentConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TopicCommentConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TopicCommentConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.TopicCommentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopicCommentConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopicCommentConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopicCommentConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _TopicCommentEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.TopicCommentEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopicCommentEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopicCommentEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopicCommentEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _TopicCommentEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.TopicCommentEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopicCommentEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.TopicComment) graphql.Marshaler {
+			return ec.marshalNTopicComment2ᚖlinliᚋdbᚐTopicComment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopicCommentEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TopicCommentEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TopicComment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TopicConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.TopicConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopicConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TopicEdge) graphql.Marshaler {
+			return ec.marshalNTopicEdge2ᚕᚖlinliᚋgraphᚋmodelᚐTopicEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopicConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TopicConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TopicEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TopicConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.TopicConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopicConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Topic) graphql.Marshaler {
+			return ec.marshalNTopic2ᚕᚖlinliᚋdbᚐTopicᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopicConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TopicConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Topic(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TopicConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.TopicConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopicConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖlinliᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopicConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TopicConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TopicConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.TopicConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopicConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopicConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopicConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _TopicEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.TopicEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopicEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopicEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopicEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _TopicEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.TopicEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopicEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Topic) graphql.Marshaler {
+			return ec.marshalNTopic2ᚖlinliᚋdbᚐTopic(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopicEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TopicEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Topic(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TopicEvent_at(ctx context.Context, field graphql.CollectedField, obj *db.TopicEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopicEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopicEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopicEvent", field, false, false, "Time")
+}
+
+func (ec *executionContext) _TopicEvent_action(ctx context.Context, field graphql.CollectedField, obj *db.TopicEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopicEvent_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.TopicAction) graphql.Marshaler {
+			return ec.marshalNTopicAction2linliᚋdbᚐTopicAction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopicEvent_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopicEvent", field, false, false, "TopicAction")
+}
+
+func (ec *executionContext) _TopicEvent_actor(ctx context.Context, field graphql.CollectedField, obj *db.TopicEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopicEvent_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TopicEvent().Actor(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
+			return ec.marshalOAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TopicEvent_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TopicEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TopicEvent_actorName(ctx context.Context, field graphql.CollectedField, obj *db.TopicEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopicEvent_actorName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TopicEvent().ActorName(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopicEvent_actorName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopicEvent", field, true, true, "String")
+}
+
+func (ec *executionContext) _TopicEvent_fromState(ctx context.Context, field graphql.CollectedField, obj *db.TopicEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopicEvent_fromState(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromState, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.TopicState) graphql.Marshaler {
+			return ec.marshalOTopicState2ᚖlinliᚋdbᚐTopicState(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TopicEvent_fromState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopicEvent", field, false, false, "TopicState")
+}
+
+func (ec *executionContext) _TopicEvent_toState(ctx context.Context, field graphql.CollectedField, obj *db.TopicEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopicEvent_toState(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToState, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.TopicState) graphql.Marshaler {
+			return ec.marshalNTopicState2linliᚋdbᚐTopicState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopicEvent_toState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopicEvent", field, false, false, "TopicState")
+}
+
+func (ec *executionContext) _TopicEvent_reason(ctx context.Context, field graphql.CollectedField, obj *db.TopicEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopicEvent_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TopicEvent_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopicEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _VolunteerRecord_account(ctx context.Context, field graphql.CollectedField, obj *model.VolunteerRecord) (ret graphql.Marshaler) {
@@ -9521,6 +11909,69 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputCommentOnTopicInput(ctx context.Context, obj any) (model.CommentOnTopicInput, error) {
+	var it model.CommentOnTopicInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"topicId", "body", "stance", "replyTo"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "topicId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("topicId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TopicID = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		case "stance":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stance"))
+			data, err := ec.unmarshalOTopicStance2ᚖlinliᚋdbᚐTopicStance(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Stance = data
+		case "replyTo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("replyTo"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReplyTo = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCommentOnTopicInput unmarshals raw into the CommentOnTopicInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCommentOnTopicInput(ctx context.Context, raw any) (model.CommentOnTopicInput, error) {
+	var out model.CommentOnTopicInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CommentOnTopicInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputFulfilWishInput(ctx context.Context, obj any) (model.FulfilWishInput, error) {
 	var it model.FulfilWishInput
 	if obj == nil {
@@ -9637,6 +12088,69 @@ func (ec *executionContext) unmarshalInputGrantRoleInput(ctx context.Context, ob
 func UnmarshalGrantRoleInput(ctx context.Context, raw any) (model.GrantRoleInput, error) {
 	var out model.GrantRoleInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "GrantRoleInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRaiseTopicInput(ctx context.Context, obj any) (model.RaiseTopicInput, error) {
+	var it model.RaiseTopicInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"placeId", "title", "description", "wishIds"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "placeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("placeId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PlaceID = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "wishIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("wishIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WishIds = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRaiseTopicInput unmarshals raw into the RaiseTopicInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRaiseTopicInput(ctx context.Context, raw any) (model.RaiseTopicInput, error) {
+	var out model.RaiseTopicInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RaiseTopicInput", raw, &out)
 	return out, err
 }
 
@@ -9988,6 +12502,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Wish(ctx, sel, obj)
+	case db.Topic:
+		return ec._Topic(ctx, sel, &obj)
+	case *db.Topic:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Topic(ctx, sel, obj)
 	case db.RoleGrant:
 		return ec._RoleGrant(ctx, sel, &obj)
 	case *db.RoleGrant:
@@ -10592,6 +13113,48 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "raiseTopic":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_raiseTopic(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cosignTopic":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cosignTopic(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "acceptTopic":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_acceptTopic(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "declineTopic":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_declineTopic(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "withdrawTopic":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_withdrawTopic(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "commentOnTopic":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_commentOnTopic(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -10919,6 +13482,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_volunteerRecord(ctx, field)
 				})
+		case "topics":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_topics(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -11185,6 +13754,430 @@ func (ec *executionContext) _RoleGrant(ctx context.Context, sel ast.SelectionSet
 				})
 		case "revokeReason":
 			out.Values[i] = ec._RoleGrant_revokeReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var topicImplementors = []string{"Topic", "Node"}
+
+func (ec *executionContext) _Topic(ctx context.Context, sel ast.SelectionSet, obj *db.Topic) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, topicImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Topic")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Topic_id(ctx, field, obj)
+				})
+		case "title":
+			out.Values[i] = ec._Topic_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._Topic_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "state":
+			out.Values[i] = ec._Topic_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "place":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Topic_place(ctx, field, obj)
+				})
+		case "community":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Topic_community(ctx, field, obj)
+				})
+		case "raisedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Topic_raisedBy(ctx, field, obj)
+				})
+		case "cosignCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Topic_cosignCount(ctx, field, obj)
+				})
+		case "cosignThreshold":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Topic_cosignThreshold(ctx, field, obj)
+				})
+		case "cosignedByMe":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Topic_cosignedByMe(ctx, field, obj)
+				})
+		case "canCosign":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Topic_canCosign(ctx, field, obj)
+				})
+		case "linkedWishes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Topic_linkedWishes(ctx, field, obj)
+				})
+		case "comments":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Topic_comments(ctx, field, obj)
+				})
+		case "closingReason":
+			out.Values[i] = ec._Topic_closingReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "timeline":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Topic_timeline(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._Topic_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Topic_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var topicCommentImplementors = []string{"TopicComment"}
+
+func (ec *executionContext) _TopicComment(ctx context.Context, sel ast.SelectionSet, obj *db.TopicComment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, topicCommentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TopicComment")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TopicComment_id(ctx, field, obj)
+				})
+		case "author":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TopicComment_author(ctx, field, obj)
+				})
+		case "body":
+			out.Values[i] = ec._TopicComment_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "stance":
+			out.Values[i] = ec._TopicComment_stance(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._TopicComment_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "replies":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TopicComment_replies(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var topicCommentConnectionImplementors = []string{"TopicCommentConnection"}
+
+func (ec *executionContext) _TopicCommentConnection(ctx context.Context, sel ast.SelectionSet, obj *model.TopicCommentConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, topicCommentConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TopicCommentConnection")
+		case "edges":
+			out.Values[i] = ec._TopicCommentConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._TopicCommentConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._TopicCommentConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TopicCommentConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var topicCommentEdgeImplementors = []string{"TopicCommentEdge"}
+
+func (ec *executionContext) _TopicCommentEdge(ctx context.Context, sel ast.SelectionSet, obj *model.TopicCommentEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, topicCommentEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TopicCommentEdge")
+		case "cursor":
+			out.Values[i] = ec._TopicCommentEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._TopicCommentEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var topicConnectionImplementors = []string{"TopicConnection"}
+
+func (ec *executionContext) _TopicConnection(ctx context.Context, sel ast.SelectionSet, obj *model.TopicConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, topicConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TopicConnection")
+		case "edges":
+			out.Values[i] = ec._TopicConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._TopicConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._TopicConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TopicConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var topicEdgeImplementors = []string{"TopicEdge"}
+
+func (ec *executionContext) _TopicEdge(ctx context.Context, sel ast.SelectionSet, obj *model.TopicEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, topicEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TopicEdge")
+		case "cursor":
+			out.Values[i] = ec._TopicEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._TopicEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var topicEventImplementors = []string{"TopicEvent"}
+
+func (ec *executionContext) _TopicEvent(ctx context.Context, sel ast.SelectionSet, obj *db.TopicEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, topicEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TopicEvent")
+		case "at":
+			out.Values[i] = ec._TopicEvent_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "action":
+			out.Values[i] = ec._TopicEvent_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actor":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TopicEvent_actor(ctx, field, obj)
+				})
+		case "actorName":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TopicEvent_actorName(ctx, field, obj)
+				})
+		case "fromState":
+			out.Values[i] = ec._TopicEvent_fromState(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "toState":
+			out.Values[i] = ec._TopicEvent_toState(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reason":
+			out.Values[i] = ec._TopicEvent_reason(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -12119,6 +15112,11 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) unmarshalNCommentOnTopicInput2linliᚋgraphᚋmodelᚐCommentOnTopicInput(ctx context.Context, v any) (model.CommentOnTopicInput, error) {
+	res, err := ec.unmarshalInputCommentOnTopicInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNDate2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := model.UnmarshalDate(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -12372,6 +15370,11 @@ func (ec *executionContext) marshalNPlaceLevel2linliᚋdbᚐPlaceLevel(ctx conte
 	return v
 }
 
+func (ec *executionContext) unmarshalNRaiseTopicInput2linliᚋgraphᚋmodelᚐRaiseTopicInput(ctx context.Context, v any) (model.RaiseTopicInput, error) {
+	res, err := ec.unmarshalInputRaiseTopicInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNRegisterInput2linliᚋgraphᚋmodelᚐRegisterInput(ctx context.Context, v any) (model.RegisterInput, error) {
 	res, err := ec.unmarshalInputRegisterInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -12557,6 +15560,162 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNTopic2ᚕᚖlinliᚋdbᚐTopicᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Topic) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTopic2ᚖlinliᚋdbᚐTopic(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTopic2ᚖlinliᚋdbᚐTopic(ctx context.Context, sel ast.SelectionSet, v *db.Topic) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Topic!")
+		return graphql.Null
+	}
+	return ec._Topic(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNTopicAction2linliᚋdbᚐTopicAction(ctx context.Context, v any) (db.TopicAction, error) {
+	var res db.TopicAction
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTopicAction2linliᚋdbᚐTopicAction(ctx context.Context, sel ast.SelectionSet, v db.TopicAction) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNTopicComment2ᚕᚖlinliᚋdbᚐTopicCommentᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.TopicComment) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTopicComment2ᚖlinliᚋdbᚐTopicComment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTopicComment2ᚖlinliᚋdbᚐTopicComment(ctx context.Context, sel ast.SelectionSet, v *db.TopicComment) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TopicComment!")
+		return graphql.Null
+	}
+	return ec._TopicComment(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTopicCommentConnection2ᚖlinliᚋgraphᚋmodelᚐTopicCommentConnection(ctx context.Context, sel ast.SelectionSet, v *model.TopicCommentConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TopicCommentConnection!")
+		return graphql.Null
+	}
+	return ec._TopicCommentConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTopicCommentEdge2ᚕᚖlinliᚋgraphᚋmodelᚐTopicCommentEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TopicCommentEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTopicCommentEdge2ᚖlinliᚋgraphᚋmodelᚐTopicCommentEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTopicCommentEdge2ᚖlinliᚋgraphᚋmodelᚐTopicCommentEdge(ctx context.Context, sel ast.SelectionSet, v *model.TopicCommentEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TopicCommentEdge!")
+		return graphql.Null
+	}
+	return ec._TopicCommentEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTopicConnection2ᚖlinliᚋgraphᚋmodelᚐTopicConnection(ctx context.Context, sel ast.SelectionSet, v *model.TopicConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TopicConnection!")
+		return graphql.Null
+	}
+	return ec._TopicConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTopicEdge2ᚕᚖlinliᚋgraphᚋmodelᚐTopicEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TopicEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTopicEdge2ᚖlinliᚋgraphᚋmodelᚐTopicEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTopicEdge2ᚖlinliᚋgraphᚋmodelᚐTopicEdge(ctx context.Context, sel ast.SelectionSet, v *model.TopicEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TopicEdge!")
+		return graphql.Null
+	}
+	return ec._TopicEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTopicEvent2ᚕᚖlinliᚋdbᚐTopicEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.TopicEvent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTopicEvent2ᚖlinliᚋdbᚐTopicEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTopicEvent2ᚖlinliᚋdbᚐTopicEvent(ctx context.Context, sel ast.SelectionSet, v *db.TopicEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TopicEvent!")
+		return graphql.Null
+	}
+	return ec._TopicEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNTopicState2linliᚋdbᚐTopicState(ctx context.Context, v any) (db.TopicState, error) {
+	var res db.TopicState
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTopicState2linliᚋdbᚐTopicState(ctx context.Context, sel ast.SelectionSet, v db.TopicState) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNVolunteerRecord2ᚖlinliᚋgraphᚋmodelᚐVolunteerRecord(ctx context.Context, sel ast.SelectionSet, v *model.VolunteerRecord) graphql.Marshaler {
@@ -12883,6 +16042,41 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
+func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {
 		return nil, nil
@@ -13060,6 +16254,74 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	_ = ctx
 	res := graphql.MarshalTime(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOTopicStance2ᚖlinliᚋdbᚐTopicStance(ctx context.Context, v any) (*db.TopicStance, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(db.TopicStance)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTopicStance2ᚖlinliᚋdbᚐTopicStance(ctx context.Context, sel ast.SelectionSet, v *db.TopicStance) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOTopicState2ᚕlinliᚋdbᚐTopicStateᚄ(ctx context.Context, v any) ([]db.TopicState, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]db.TopicState, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTopicState2linliᚋdbᚐTopicState(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOTopicState2ᚕlinliᚋdbᚐTopicStateᚄ(ctx context.Context, sel ast.SelectionSet, v []db.TopicState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTopicState2linliᚋdbᚐTopicState(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOTopicState2ᚖlinliᚋdbᚐTopicState(ctx context.Context, v any) (*db.TopicState, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(db.TopicState)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTopicState2ᚖlinliᚋdbᚐTopicState(ctx context.Context, sel ast.SelectionSet, v *db.TopicState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOWish2ᚖlinliᚋdbᚐWish(ctx context.Context, sel ast.SelectionSet, v *db.Wish) graphql.Marshaler {

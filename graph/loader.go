@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -117,6 +118,22 @@ type loaders struct {
 	wish              *loader[*db.Wish]
 	claim             *loader[*db.Claim]
 	wishEvents        *loader[[]*db.WishEvent]
+	topic             *loader[*db.Topic]
+	cosignCount       *loader[int]
+	cosignThreshold   *loader[int]
+	cosignedByMe      *loader[bool]
+	topicWishes       *loader[[]int64]
+	topicEvents       *loader[[]*db.TopicEvent]
+	commentCount      *loader[int]
+	replies           *loader[[]*db.TopicComment]
+
+	// commentPages holds one loader per page asked for (first, after): the topics of a
+	// list asking for the same page of comments share one statement.
+	store        *db.Store
+	ctx          context.Context
+	wait         time.Duration
+	mu           sync.Mutex
+	commentPages map[string]*loader[db.Paged[*db.TopicComment]]
 }
 
 func newLoaders(ctx context.Context, s *db.Store, wait time.Duration) *loaders {
@@ -130,5 +147,38 @@ func newLoaders(ctx context.Context, s *db.Store, wait time.Duration) *loaders {
 		wish:              newLoader(ctx, wait, s.WishesByID),
 		claim:             newLoader(ctx, wait, s.ClaimsByID),
 		wishEvents:        newLoader(ctx, wait, s.WishEventsByWish),
+		topic:             newLoader(ctx, wait, s.TopicsByID),
+		cosignCount:       newLoader(ctx, wait, s.CosignCounts),
+		cosignThreshold:   newLoader(ctx, wait, s.CosignThresholds),
+		cosignedByMe: newLoader(ctx, wait, func(ctx context.Context, ids []int64) (map[int64]bool, error) {
+			v, err := viewer(ctx)
+			if err != nil || v == nil {
+				return map[int64]bool{}, err
+			}
+			return s.CosignedBy(ctx, v.Account.ID, ids)
+		}),
+		topicWishes:  newLoader(ctx, wait, s.TopicWishIDs),
+		topicEvents:  newLoader(ctx, wait, s.TopicEventsByTopic),
+		commentCount: newLoader(ctx, wait, s.CommentCounts),
+		replies:      newLoader(ctx, wait, s.RepliesByComment),
+		store:        s,
+		ctx:          ctx,
+		wait:         wait,
+		commentPages: map[string]*loader[db.Paged[*db.TopicComment]]{},
 	}
+}
+
+// topicComments returns the loader of page p of topics' comments.
+func (l *loaders) topicComments(p db.Page) *loader[db.Paged[*db.TopicComment]] {
+	key := fmt.Sprint(p.First, p.After)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if cl := l.commentPages[key]; cl != nil {
+		return cl
+	}
+	cl := newLoader(l.ctx, l.wait, func(ctx context.Context, ids []int64) (map[int64]db.Paged[*db.TopicComment], error) {
+		return l.store.TopicComments(ctx, ids, p)
+	})
+	l.commentPages[key] = cl
+	return cl
 }

@@ -151,6 +151,15 @@ func node(ctx context.Context, id string) (any, error) {
 			return nil, err
 		}
 		return w, nil
+	case "Topic":
+		t, ok, err := l.topic.load(key)
+		if err != nil || !ok {
+			return nil, err
+		}
+		if t, err := visibleTopic(ctx, t); err != nil || t == nil {
+			return nil, err
+		}
+		return t, nil
 	case "AuditEvent", "LedgerEntry":
 		// Read through auditEvents(placeId:) and volunteerRecord, which check who asks.
 		return nil, nil

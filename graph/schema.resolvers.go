@@ -280,6 +280,81 @@ func (r *mutationResolver) SettleWish(ctx context.Context, wishID string, outcom
 	})
 }
 
+// RaiseTopic is the resolver for the raiseTopic field.
+func (r *mutationResolver) RaiseTopic(ctx context.Context, input model.RaiseTopicInput) (*db.Topic, error) {
+	v, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	in := db.RaiseTopic{Title: input.Title, Description: input.Description}
+	if in.PlaceID, err = idOf("placeId", "Place", input.PlaceID); err != nil {
+		return nil, err
+	}
+	if len(input.WishIds) > 10 {
+		return nil, db.Invalid("wishIds", "最多关联 10 个心愿")
+	}
+	for _, id := range input.WishIds {
+		wid, err := idOf("wishIds", "Wish", id)
+		if err != nil {
+			return nil, err
+		}
+		in.WishIDs = append(in.WishIDs, wid)
+	}
+	return r.Store.RaiseTopic(ctx, v, in)
+}
+
+// CosignTopic is the resolver for the cosignTopic field.
+func (r *mutationResolver) CosignTopic(ctx context.Context, topicID string) (*db.Topic, error) {
+	return r.writeTopic(ctx, topicID, func(v *db.Viewer, id int64) (*db.Topic, error) {
+		return r.Store.CosignTopic(ctx, v, id)
+	})
+}
+
+// AcceptTopic is the resolver for the acceptTopic field.
+func (r *mutationResolver) AcceptTopic(ctx context.Context, topicID string, note *string) (*db.Topic, error) {
+	return r.writeTopic(ctx, topicID, func(v *db.Viewer, id int64) (*db.Topic, error) {
+		return r.Store.AcceptTopic(ctx, v, id, note)
+	})
+}
+
+// DeclineTopic is the resolver for the declineTopic field.
+func (r *mutationResolver) DeclineTopic(ctx context.Context, topicID string, reason string) (*db.Topic, error) {
+	return r.writeTopic(ctx, topicID, func(v *db.Viewer, id int64) (*db.Topic, error) {
+		return r.Store.DeclineTopic(ctx, v, id, reason)
+	})
+}
+
+// WithdrawTopic is the resolver for the withdrawTopic field.
+func (r *mutationResolver) WithdrawTopic(ctx context.Context, topicID string, reason *string) (*db.Topic, error) {
+	return r.writeTopic(ctx, topicID, func(v *db.Viewer, id int64) (*db.Topic, error) {
+		return r.Store.WithdrawTopic(ctx, v, id, reason)
+	})
+}
+
+// CommentOnTopic is the resolver for the commentOnTopic field.
+func (r *mutationResolver) CommentOnTopic(ctx context.Context, input model.CommentOnTopicInput) (*db.TopicComment, error) {
+	in := db.CommentOnTopic{Body: input.Body, Stance: input.Stance}
+	var err error
+	if in.TopicID, err = idOf("topicId", "Topic", input.TopicID); err != nil {
+		return nil, err
+	}
+	if input.ReplyTo != nil {
+		if in.ReplyTo, err = idOf("replyTo", "TopicComment", *input.ReplyTo); err != nil {
+			return nil, err
+		}
+	}
+	v, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := r.Store.CommentOnTopic(ctx, v, in)
+	if err != nil {
+		return nil, err
+	}
+	forgetLoaded(ctx)
+	return c, nil
+}
+
 // ID is the resolver for the id field.
 func (r *placeResolver) ID(ctx context.Context, obj *db.Place) (string, error) {
 	return globalID("Place", obj.ID), nil
@@ -500,6 +575,11 @@ func (r *queryResolver) VolunteerRecord(ctx context.Context, accountID *string) 
 	return &model.VolunteerRecord{AccountID: account, TotalHours: float64(t.Minutes) / 60, TotalPoints: t.Points, WishesCompleted: t.Wishes}, nil
 }
 
+// Topics is the resolver for the topics field.
+func (r *queryResolver) Topics(ctx context.Context, placeID *string, state []db.TopicState, first *int, after *string) (*model.TopicConnection, error) {
+	return r.topicList(ctx, placeID, state, first, after)
+}
+
 // ID is the resolver for the id field.
 func (r *residentResolver) ID(ctx context.Context, obj *db.Resident) (string, error) {
 	return globalID("Resident", obj.ID), nil
@@ -585,6 +665,110 @@ func (r *roleGrantResolver) GrantedBy(ctx context.Context, obj *db.RoleGrant) (*
 // RevokedBy is the resolver for the revokedBy field.
 func (r *roleGrantResolver) RevokedBy(ctx context.Context, obj *db.RoleGrant) (*db.Account, error) {
 	return ifSet(ctx, obj.RevokedBy, accountByID)
+}
+
+// ID is the resolver for the id field.
+func (r *topicResolver) ID(ctx context.Context, obj *db.Topic) (string, error) {
+	return globalID("Topic", obj.ID), nil
+}
+
+// Place is the resolver for the place field.
+func (r *topicResolver) Place(ctx context.Context, obj *db.Topic) (*db.Place, error) {
+	return placeByID(ctx, obj.PlaceID)
+}
+
+// Community is the resolver for the community field.
+func (r *topicResolver) Community(ctx context.Context, obj *db.Topic) (*db.Place, error) {
+	return placeByID(ctx, obj.CommunityID)
+}
+
+// RaisedBy is the resolver for the raisedBy field.
+func (r *topicResolver) RaisedBy(ctx context.Context, obj *db.Topic) (*db.Account, error) {
+	return accountByID(ctx, obj.RaisedBy)
+}
+
+// CosignCount is the resolver for the cosignCount field.
+func (r *topicResolver) CosignCount(ctx context.Context, obj *db.Topic) (int, error) {
+	n, _, err := load(ctx).cosignCount.load(obj.ID)
+	return n, err
+}
+
+// CosignThreshold is the resolver for the cosignThreshold field.
+func (r *topicResolver) CosignThreshold(ctx context.Context, obj *db.Topic) (int, error) {
+	n, ok, err := load(ctx).cosignThreshold.load(obj.CommunityID)
+	if !ok {
+		n = db.DefaultCosignThreshold
+	}
+	return n, err
+}
+
+// CosignedByMe is the resolver for the cosignedByMe field.
+func (r *topicResolver) CosignedByMe(ctx context.Context, obj *db.Topic) (bool, error) {
+	cosigned, _, err := load(ctx).cosignedByMe.load(obj.ID)
+	return cosigned, err
+}
+
+// CanCosign is the resolver for the canCosign field.
+func (r *topicResolver) CanCosign(ctx context.Context, obj *db.Topic) (bool, error) {
+	return canCosign(ctx, obj)
+}
+
+// LinkedWishes is the resolver for the linkedWishes field.
+func (r *topicResolver) LinkedWishes(ctx context.Context, obj *db.Topic) ([]*db.Wish, error) {
+	return linkedWishes(ctx, obj)
+}
+
+// Comments is the resolver for the comments field.
+func (r *topicResolver) Comments(ctx context.Context, obj *db.Topic, first *int, after *string) (*model.TopicCommentConnection, error) {
+	return topicComments(ctx, obj, first, after)
+}
+
+// Timeline is the resolver for the timeline field.
+func (r *topicResolver) Timeline(ctx context.Context, obj *db.Topic) ([]*db.TopicEvent, error) {
+	es, _, err := load(ctx).topicEvents.load(obj.ID)
+	if es == nil {
+		es = []*db.TopicEvent{}
+	}
+	return es, err
+}
+
+// ID is the resolver for the id field.
+func (r *topicCommentResolver) ID(ctx context.Context, obj *db.TopicComment) (string, error) {
+	return globalID("TopicComment", obj.ID), nil
+}
+
+// Author is the resolver for the author field.
+func (r *topicCommentResolver) Author(ctx context.Context, obj *db.TopicComment) (*db.Account, error) {
+	return accountByID(ctx, obj.AuthorID)
+}
+
+// Replies is the resolver for the replies field.
+func (r *topicCommentResolver) Replies(ctx context.Context, obj *db.TopicComment) ([]*db.TopicComment, error) {
+	if obj.ReplyTo != nil {
+		return []*db.TopicComment{}, nil
+	}
+	cs, _, err := load(ctx).replies.load(obj.ID)
+	if cs == nil {
+		cs = []*db.TopicComment{}
+	}
+	return cs, err
+}
+
+// Actor is the resolver for the actor field.
+func (r *topicEventResolver) Actor(ctx context.Context, obj *db.TopicEvent) (*db.Account, error) {
+	return ifSet(ctx, obj.ActorID, accountByID)
+}
+
+// ActorName is the resolver for the actorName field.
+func (r *topicEventResolver) ActorName(ctx context.Context, obj *db.TopicEvent) (string, error) {
+	if obj.ActorID == nil {
+		return "系统", nil
+	}
+	a, err := accountByID(ctx, *obj.ActorID)
+	if err != nil {
+		return "", err
+	}
+	return a.Name, nil
 }
 
 // Account is the resolver for the account field.
@@ -794,6 +978,15 @@ func (r *Resolver) Resident() ResidentResolver { return &residentResolver{r} }
 // RoleGrant returns RoleGrantResolver implementation.
 func (r *Resolver) RoleGrant() RoleGrantResolver { return &roleGrantResolver{r} }
 
+// Topic returns TopicResolver implementation.
+func (r *Resolver) Topic() TopicResolver { return &topicResolver{r} }
+
+// TopicComment returns TopicCommentResolver implementation.
+func (r *Resolver) TopicComment() TopicCommentResolver { return &topicCommentResolver{r} }
+
+// TopicEvent returns TopicEventResolver implementation.
+func (r *Resolver) TopicEvent() TopicEventResolver { return &topicEventResolver{r} }
+
 // VolunteerRecord returns VolunteerRecordResolver implementation.
 func (r *Resolver) VolunteerRecord() VolunteerRecordResolver { return &volunteerRecordResolver{r} }
 
@@ -815,6 +1008,9 @@ type (
 	queryResolver           struct{ *Resolver }
 	residentResolver        struct{ *Resolver }
 	roleGrantResolver       struct{ *Resolver }
+	topicResolver           struct{ *Resolver }
+	topicCommentResolver    struct{ *Resolver }
+	topicEventResolver      struct{ *Resolver }
 	volunteerRecordResolver struct{ *Resolver }
 	wishResolver            struct{ *Resolver }
 	wishClaimResolver       struct{ *Resolver }

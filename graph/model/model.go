@@ -160,3 +160,31 @@ type VolunteerRecord struct {
 	TotalPoints     int
 	WishesCompleted int
 }
+
+// TopicConnection is a page of topics.
+type TopicConnection struct{ Conn[*db.Topic] }
+
+// NewTopicConnection wraps a page of topics.
+func NewTopicConnection(p db.Paged[*db.Topic], count Counter) *TopicConnection {
+	return &TopicConnection{newConn(p, count)}
+}
+
+// Edges are the page's items with their cursors.
+func (c *TopicConnection) Edges() []*TopicEdge {
+	return edges(c.Conn, func(cur string, n *db.Topic) *TopicEdge { return &TopicEdge{Cursor: cur, Node: n} })
+}
+
+// TopicCommentConnection is a page of a topic's top-level comments.
+type TopicCommentConnection struct{ Conn[*db.TopicComment] }
+
+// NewTopicCommentConnection wraps a page of comments.
+func NewTopicCommentConnection(p db.Paged[*db.TopicComment], count Counter) *TopicCommentConnection {
+	return &TopicCommentConnection{newConn(p, count)}
+}
+
+// Edges are the page's items with their cursors.
+func (c *TopicCommentConnection) Edges() []*TopicCommentEdge {
+	return edges(c.Conn, func(cur string, n *db.TopicComment) *TopicCommentEdge {
+		return &TopicCommentEdge{Cursor: cur, Node: n}
+	})
+}

@@ -16,6 +16,17 @@ type AuditEventEdge struct {
 	Node   *db.AuditEvent `json:"node"`
 }
 
+// 发表评论。
+type CommentOnTopicInput struct {
+	TopicID string `json:"topicId"`
+	// 内容，1–2000 个字。
+	Body string `json:"body"`
+	// 立场：赞成、反对或中立；可不填。
+	Stance *db.TopicStance `json:"stance,omitempty"`
+	// 回复哪条评论（评论 ID）；只能回复顶层评论。不填为发表顶层评论。
+	ReplyTo *string `json:"replyTo,omitempty"`
+}
+
 // 报告完成。
 type FulfilWishInput struct {
 	WishID string `json:"wishId"`
@@ -74,6 +85,18 @@ type PlaceEdge struct {
 type Query struct {
 }
 
+// 提出议题。
+type RaiseTopicInput struct {
+	// 议题针对的社区或小区（地点 ID）。
+	PlaceID string `json:"placeId"`
+	// 标题，1–60 个字。
+	Title string `json:"title"`
+	// 详细说明，1–5000 个字。
+	Description string `json:"description"`
+	// 议题来源的心愿（心愿 ID），最多 10 个，须是本社区中自己能看到的心愿。
+	WishIds []string `json:"wishIds,omitempty"`
+}
+
 // 注册信息。
 type RegisterInput struct {
 	// 中国大陆手机号，11 位，例如 13812345678。
@@ -122,6 +145,16 @@ type SubmitWishInput struct {
 	PlaceID *string `json:"placeId,omitempty"`
 	// 幂等键（1–64 个字符）：同一个人用同一个键重复提交，只产生一个心愿，返回第一次的结果。
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+}
+
+type TopicCommentEdge struct {
+	Cursor string           `json:"cursor"`
+	Node   *db.TopicComment `json:"node"`
+}
+
+type TopicEdge struct {
+	Cursor string    `json:"cursor"`
+	Node   *db.Topic `json:"node"`
 }
 
 type WishEdge struct {

@@ -1,0 +1,126 @@
+package graph
+
+import (
+	"context"
+
+	"linli/db"
+	"linli/graph/model"
+)
+
+// visibleTopic returns t if the viewer may see it, nil if not.
+func visibleTopic(ctx context.Context, t *db.Topic) (*db.Topic, error) {
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	community, err := placeByID(ctx, t.CommunityID)
+	if err != nil || !v.SeesTopics(community) {
+		return nil, err
+	}
+	return t, nil
+}
+
+// writeTopic runs a topic mutation on the topic with global ID id.
+func (r *Resolver) writeTopic(ctx context.Context, id string, f func(*db.Viewer, int64) (*db.Topic, error)) (*db.Topic, error) {
+	tid, err := idOf("topicId", "Topic", id)
+	if err != nil {
+		return nil, err
+	}
+	v, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t, err := f(v, tid)
+	if err != nil {
+		return nil, err
+	}
+	// Counts, timeline and the topic itself may be remembered from earlier in this request.
+	forgetLoaded(ctx)
+	return t, nil
+}
+
+// topicList answers the topics query.
+func (r *Resolver) topicList(ctx context.Context, placeID *string, states []db.TopicState, first *int, after *string) (*model.TopicConnection, error) {
+	page, err := pageOf(first, after, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	var place int64
+	if placeID != nil {
+		if place, err = idOf("placeId", "Place", *placeID); err != nil {
+			return nil, err
+		}
+	}
+	v, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, count, err := r.Store.Topics(ctx, v, place, states, page)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range res.Items {
+		load(ctx).topic.prime(t.ID, t)
+	}
+	return model.NewTopicConnection(res, count), nil
+}
+
+// topicComments answers a topic's comments: one page for every topic of the request that
+// asks for the same page, in one statement.
+func topicComments(ctx context.Context, t *db.Topic, first *int, after *string) (*model.TopicCommentConnection, error) {
+	page, err := pageOf(first, after, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	l := load(ctx)
+	res, _, err := l.topicComments(page).load(t.ID)
+	if err != nil {
+		return nil, err
+	}
+	return model.NewTopicCommentConnection(res, func(ctx context.Context) (int, error) {
+		n, _, err := load(ctx).commentCount.load(t.ID)
+		return n, err
+	}), nil
+}
+
+// linkedWishes returns the wishes t grew from that the viewer may see.
+func linkedWishes(ctx context.Context, t *db.Topic) ([]*db.Wish, error) {
+	l := load(ctx)
+	ids, _, err := l.topicWishes.load(t.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := []*db.Wish{}
+	for _, id := range ids {
+		w, ok, err := l.wish.load(id)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		if w, err = visibleWish(ctx, w); err != nil {
+			return nil, err
+		} else if w != nil {
+			out = append(out, w)
+		}
+	}
+	return out, nil
+}
+
+// canCosign reports whether the viewer may co-sign t now.
+func canCosign(ctx context.Context, t *db.Topic) (bool, error) {
+	v, err := viewer(ctx)
+	if err != nil || v == nil {
+		return false, err
+	}
+	place, err := placeByID(ctx, t.PlaceID)
+	if err != nil {
+		return false, err
+	}
+	cosigned, _, err := load(ctx).cosignedByMe.load(t.ID)
+	if err != nil {
+		return false, err
+	}
+	return v.CanCosign(t, place, cosigned), nil
+}
