@@ -33,6 +33,10 @@ type ResolverRoot interface {
 	Account() AccountResolver
 	AuditEvent() AuditEventResolver
 	LedgerEntry() LedgerEntryResolver
+	Meeting() MeetingResolver
+	MeetingAttendance() MeetingAttendanceResolver
+	MeetingAttendanceCounts() MeetingAttendanceCountsResolver
+	MeetingEvent() MeetingEventResolver
 	Mutation() MutationResolver
 	Place() PlaceResolver
 	Query() QueryResolver
@@ -112,28 +116,98 @@ type ComplexityRoot struct {
 		Token     func(childComplexity int) int
 	}
 
+	Meeting struct {
+		Agenda       func(childComplexity int) int
+		AmIEntitled  func(childComplexity int) int
+		AmIPresent   func(childComplexity int) int
+		Attendance   func(childComplexity int) int
+		Basis        func(childComplexity int) int
+		CancelReason func(childComplexity int) int
+		Code         func(childComplexity int) int
+		Community    func(childComplexity int) int
+		CreatedAt    func(childComplexity int) int
+		EndsAt       func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Kind         func(childComplexity int) int
+		Location     func(childComplexity int) int
+		Minutes      func(childComplexity int) int
+		Organiser    func(childComplexity int) int
+		Place        func(childComplexity int) int
+		StartsAt     func(childComplexity int) int
+		State        func(childComplexity int) int
+		Timeline     func(childComplexity int) int
+		Title        func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+	}
+
+	MeetingAttendance struct {
+		CheckedInAt func(childComplexity int) int
+		CheckedInBy func(childComplexity int) int
+		Meeting     func(childComplexity int) int
+		Resident    func(childComplexity int) int
+	}
+
+	MeetingAttendanceCounts struct {
+		EntitledArea    func(childComplexity int) int
+		EntitledAreaDm2 func(childComplexity int) int
+		EntitledHeads   func(childComplexity int) int
+		PresentArea     func(childComplexity int) int
+		PresentAreaDm2  func(childComplexity int) int
+		PresentHeads    func(childComplexity int) int
+		QuorumHint      func(childComplexity int) int
+	}
+
+	MeetingConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	MeetingEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	MeetingEvent struct {
+		Action    func(childComplexity int) int
+		Actor     func(childComplexity int) int
+		ActorName func(childComplexity int) int
+		At        func(childComplexity int) int
+		FromState func(childComplexity int) int
+		Reason    func(childComplexity int) int
+		ToState   func(childComplexity int) int
+	}
+
 	Mutation struct {
-		AcceptTopic    func(childComplexity int, topicID string, note *string) int
-		CancelWish     func(childComplexity int, wishID string, reason *string) int
-		ClaimWish      func(childComplexity int, wishID string) int
-		CommentOnTopic func(childComplexity int, input model.CommentOnTopicInput) int
-		ConfirmWish    func(childComplexity int, wishID string, rating int, comment *string) int
-		CosignTopic    func(childComplexity int, topicID string) int
-		DeclineTopic   func(childComplexity int, topicID string, reason string) int
-		DisputeWish    func(childComplexity int, wishID string, reason string) int
-		FulfilWish     func(childComplexity int, input model.FulfilWishInput) int
-		GrantRole      func(childComplexity int, input model.GrantRoleInput) int
-		Login          func(childComplexity int, phone string, password string) int
-		Logout         func(childComplexity int) int
-		RaiseTopic     func(childComplexity int, input model.RaiseTopicInput) int
-		Register       func(childComplexity int, input model.RegisterInput) int
-		ReleaseWish    func(childComplexity int, wishID string, reason *string) int
-		ReviewWish     func(childComplexity int, wishID string, decision model.ReviewDecision, reason *string) int
-		RevokeRole     func(childComplexity int, grantID string, reason *string) int
-		SettleWish     func(childComplexity int, wishID string, outcome model.SettleOutcome, note string) int
-		SubmitWish     func(childComplexity int, input model.SubmitWishInput) int
-		VerifyResident func(childComplexity int, residentID string) int
-		WithdrawTopic  func(childComplexity int, topicID string, reason *string) int
+		AcceptTopic     func(childComplexity int, topicID string, note *string) int
+		CancelMeeting   func(childComplexity int, meetingID string, reason string) int
+		CancelWish      func(childComplexity int, wishID string, reason *string) int
+		CheckIn         func(childComplexity int, meetingID string, residentID string) int
+		CheckInWithCode func(childComplexity int, meetingID string, code string) int
+		ClaimWish       func(childComplexity int, wishID string) int
+		CloseMeeting    func(childComplexity int, meetingID string) int
+		CommentOnTopic  func(childComplexity int, input model.CommentOnTopicInput) int
+		ConfirmWish     func(childComplexity int, wishID string, rating int, comment *string) int
+		CosignTopic     func(childComplexity int, topicID string) int
+		DeclineTopic    func(childComplexity int, topicID string, reason string) int
+		DisputeWish     func(childComplexity int, wishID string, reason string) int
+		FulfilWish      func(childComplexity int, input model.FulfilWishInput) int
+		GrantRole       func(childComplexity int, input model.GrantRoleInput) int
+		Login           func(childComplexity int, phone string, password string) int
+		Logout          func(childComplexity int) int
+		RaiseTopic      func(childComplexity int, input model.RaiseTopicInput) int
+		RecordMinutes   func(childComplexity int, meetingID string, minutes string) int
+		Register        func(childComplexity int, input model.RegisterInput) int
+		ReleaseWish     func(childComplexity int, wishID string, reason *string) int
+		ReviewWish      func(childComplexity int, wishID string, decision model.ReviewDecision, reason *string) int
+		RevokeRole      func(childComplexity int, grantID string, reason *string) int
+		ScheduleMeeting func(childComplexity int, input model.ScheduleMeetingInput) int
+		SettleWish      func(childComplexity int, wishID string, outcome model.SettleOutcome, note string) int
+		StartMeeting    func(childComplexity int, meetingID string) int
+		SubmitWish      func(childComplexity int, input model.SubmitWishInput) int
+		VerifyResident  func(childComplexity int, residentID string) int
+		WithdrawTopic   func(childComplexity int, topicID string, reason *string) int
 	}
 
 	PageInfo struct {
@@ -171,6 +245,7 @@ type ComplexityRoot struct {
 		Account         func(childComplexity int, phone string) int
 		AuditEvents     func(childComplexity int, placeID string, first *int, after *string) int
 		Me              func(childComplexity int) int
+		Meetings        func(childComplexity int, placeID *string, state []db.MeetingState, first *int, after *string) int
 		MyClaims        func(childComplexity int, active *bool, first *int, after *string) int
 		MyWishes        func(childComplexity int, state []db.WishState, first *int, after *string) int
 		Node            func(childComplexity int, id string) int
@@ -385,6 +460,40 @@ type LedgerEntryResolver interface {
 
 	Wish(ctx context.Context, obj *db.LedgerEntry) (*db.Wish, error)
 }
+type MeetingResolver interface {
+	ID(ctx context.Context, obj *db.Meeting) (string, error)
+
+	Place(ctx context.Context, obj *db.Meeting) (*db.Place, error)
+	Community(ctx context.Context, obj *db.Meeting) (*db.Place, error)
+
+	Organiser(ctx context.Context, obj *db.Meeting) (*db.Account, error)
+
+	Agenda(ctx context.Context, obj *db.Meeting) ([]*db.Topic, error)
+
+	Code(ctx context.Context, obj *db.Meeting) (*string, error)
+	Attendance(ctx context.Context, obj *db.Meeting) (*db.MeetingCounts, error)
+	AmIEntitled(ctx context.Context, obj *db.Meeting) (bool, error)
+	AmIPresent(ctx context.Context, obj *db.Meeting) (bool, error)
+
+	Timeline(ctx context.Context, obj *db.Meeting) ([]*db.MeetingEvent, error)
+}
+type MeetingAttendanceResolver interface {
+	Meeting(ctx context.Context, obj *db.Attendance) (*db.Meeting, error)
+	Resident(ctx context.Context, obj *db.Attendance) (*db.Resident, error)
+
+	CheckedInBy(ctx context.Context, obj *db.Attendance) (*db.Account, error)
+}
+type MeetingAttendanceCountsResolver interface {
+	EntitledArea(ctx context.Context, obj *db.MeetingCounts) (float64, error)
+	PresentArea(ctx context.Context, obj *db.MeetingCounts) (float64, error)
+	EntitledAreaDm2(ctx context.Context, obj *db.MeetingCounts) (int, error)
+	PresentAreaDm2(ctx context.Context, obj *db.MeetingCounts) (int, error)
+	QuorumHint(ctx context.Context, obj *db.MeetingCounts) (string, error)
+}
+type MeetingEventResolver interface {
+	Actor(ctx context.Context, obj *db.MeetingEvent) (*db.Account, error)
+	ActorName(ctx context.Context, obj *db.MeetingEvent) (string, error)
+}
 type MutationResolver interface {
 	Register(ctx context.Context, input model.RegisterInput) (*model.LoginPayload, error)
 	Login(ctx context.Context, phone string, password string) (*model.LoginPayload, error)
@@ -407,6 +516,13 @@ type MutationResolver interface {
 	DeclineTopic(ctx context.Context, topicID string, reason string) (*db.Topic, error)
 	WithdrawTopic(ctx context.Context, topicID string, reason *string) (*db.Topic, error)
 	CommentOnTopic(ctx context.Context, input model.CommentOnTopicInput) (*db.TopicComment, error)
+	ScheduleMeeting(ctx context.Context, input model.ScheduleMeetingInput) (*db.Meeting, error)
+	CancelMeeting(ctx context.Context, meetingID string, reason string) (*db.Meeting, error)
+	StartMeeting(ctx context.Context, meetingID string) (*db.Meeting, error)
+	CloseMeeting(ctx context.Context, meetingID string) (*db.Meeting, error)
+	RecordMinutes(ctx context.Context, meetingID string, minutes string) (*db.Meeting, error)
+	CheckIn(ctx context.Context, meetingID string, residentID string) (*db.Attendance, error)
+	CheckInWithCode(ctx context.Context, meetingID string, code string) (*db.Attendance, error)
 }
 type PlaceResolver interface {
 	ID(ctx context.Context, obj *db.Place) (string, error)
@@ -432,6 +548,7 @@ type QueryResolver interface {
 	WishQueue(ctx context.Context, kind model.WishQueueKind, placeID *string, withinHours *int, first *int, after *string) (*model.WishConnection, error)
 	VolunteerRecord(ctx context.Context, accountID *string) (*model.VolunteerRecord, error)
 	Topics(ctx context.Context, placeID *string, state []db.TopicState, first *int, after *string) (*model.TopicConnection, error)
+	Meetings(ctx context.Context, placeID *string, state []db.MeetingState, first *int, after *string) (*model.MeetingConnection, error)
 }
 type ResidentResolver interface {
 	ID(ctx context.Context, obj *db.Resident) (string, error)
@@ -757,6 +874,282 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LoginPayload.Token(childComplexity), true
 
+	case "Meeting.agenda":
+		if e.ComplexityRoot.Meeting.Agenda == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.Agenda(childComplexity), true
+	case "Meeting.amIEntitled":
+		if e.ComplexityRoot.Meeting.AmIEntitled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.AmIEntitled(childComplexity), true
+	case "Meeting.amIPresent":
+		if e.ComplexityRoot.Meeting.AmIPresent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.AmIPresent(childComplexity), true
+	case "Meeting.attendance":
+		if e.ComplexityRoot.Meeting.Attendance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.Attendance(childComplexity), true
+	case "Meeting.basis":
+		if e.ComplexityRoot.Meeting.Basis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.Basis(childComplexity), true
+	case "Meeting.cancelReason":
+		if e.ComplexityRoot.Meeting.CancelReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.CancelReason(childComplexity), true
+	case "Meeting.code":
+		if e.ComplexityRoot.Meeting.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.Code(childComplexity), true
+	case "Meeting.community":
+		if e.ComplexityRoot.Meeting.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.Community(childComplexity), true
+	case "Meeting.createdAt":
+		if e.ComplexityRoot.Meeting.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.CreatedAt(childComplexity), true
+	case "Meeting.endsAt":
+		if e.ComplexityRoot.Meeting.EndsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.EndsAt(childComplexity), true
+	case "Meeting.id":
+		if e.ComplexityRoot.Meeting.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.ID(childComplexity), true
+	case "Meeting.kind":
+		if e.ComplexityRoot.Meeting.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.Kind(childComplexity), true
+	case "Meeting.location":
+		if e.ComplexityRoot.Meeting.Location == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.Location(childComplexity), true
+	case "Meeting.minutes":
+		if e.ComplexityRoot.Meeting.Minutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.Minutes(childComplexity), true
+	case "Meeting.organiser":
+		if e.ComplexityRoot.Meeting.Organiser == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.Organiser(childComplexity), true
+	case "Meeting.place":
+		if e.ComplexityRoot.Meeting.Place == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.Place(childComplexity), true
+	case "Meeting.startsAt":
+		if e.ComplexityRoot.Meeting.StartsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.StartsAt(childComplexity), true
+	case "Meeting.state":
+		if e.ComplexityRoot.Meeting.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.State(childComplexity), true
+	case "Meeting.timeline":
+		if e.ComplexityRoot.Meeting.Timeline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.Timeline(childComplexity), true
+	case "Meeting.title":
+		if e.ComplexityRoot.Meeting.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.Title(childComplexity), true
+	case "Meeting.updatedAt":
+		if e.ComplexityRoot.Meeting.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.UpdatedAt(childComplexity), true
+
+	case "MeetingAttendance.checkedInAt":
+		if e.ComplexityRoot.MeetingAttendance.CheckedInAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingAttendance.CheckedInAt(childComplexity), true
+	case "MeetingAttendance.checkedInBy":
+		if e.ComplexityRoot.MeetingAttendance.CheckedInBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingAttendance.CheckedInBy(childComplexity), true
+	case "MeetingAttendance.meeting":
+		if e.ComplexityRoot.MeetingAttendance.Meeting == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingAttendance.Meeting(childComplexity), true
+	case "MeetingAttendance.resident":
+		if e.ComplexityRoot.MeetingAttendance.Resident == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingAttendance.Resident(childComplexity), true
+
+	case "MeetingAttendanceCounts.entitledArea":
+		if e.ComplexityRoot.MeetingAttendanceCounts.EntitledArea == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingAttendanceCounts.EntitledArea(childComplexity), true
+	case "MeetingAttendanceCounts.entitledAreaDm2":
+		if e.ComplexityRoot.MeetingAttendanceCounts.EntitledAreaDm2 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingAttendanceCounts.EntitledAreaDm2(childComplexity), true
+	case "MeetingAttendanceCounts.entitledHeads":
+		if e.ComplexityRoot.MeetingAttendanceCounts.EntitledHeads == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingAttendanceCounts.EntitledHeads(childComplexity), true
+	case "MeetingAttendanceCounts.presentArea":
+		if e.ComplexityRoot.MeetingAttendanceCounts.PresentArea == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingAttendanceCounts.PresentArea(childComplexity), true
+	case "MeetingAttendanceCounts.presentAreaDm2":
+		if e.ComplexityRoot.MeetingAttendanceCounts.PresentAreaDm2 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingAttendanceCounts.PresentAreaDm2(childComplexity), true
+	case "MeetingAttendanceCounts.presentHeads":
+		if e.ComplexityRoot.MeetingAttendanceCounts.PresentHeads == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingAttendanceCounts.PresentHeads(childComplexity), true
+	case "MeetingAttendanceCounts.quorumHint":
+		if e.ComplexityRoot.MeetingAttendanceCounts.QuorumHint == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingAttendanceCounts.QuorumHint(childComplexity), true
+
+	case "MeetingConnection.edges":
+		if e.ComplexityRoot.MeetingConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingConnection.Edges(childComplexity), true
+	case "MeetingConnection.nodes":
+		if e.ComplexityRoot.MeetingConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingConnection.Nodes(childComplexity), true
+	case "MeetingConnection.pageInfo":
+		if e.ComplexityRoot.MeetingConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingConnection.PageInfo(childComplexity), true
+	case "MeetingConnection.totalCount":
+		if e.ComplexityRoot.MeetingConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingConnection.TotalCount(childComplexity), true
+
+	case "MeetingEdge.cursor":
+		if e.ComplexityRoot.MeetingEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingEdge.Cursor(childComplexity), true
+	case "MeetingEdge.node":
+		if e.ComplexityRoot.MeetingEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingEdge.Node(childComplexity), true
+
+	case "MeetingEvent.action":
+		if e.ComplexityRoot.MeetingEvent.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingEvent.Action(childComplexity), true
+	case "MeetingEvent.actor":
+		if e.ComplexityRoot.MeetingEvent.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingEvent.Actor(childComplexity), true
+	case "MeetingEvent.actorName":
+		if e.ComplexityRoot.MeetingEvent.ActorName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingEvent.ActorName(childComplexity), true
+	case "MeetingEvent.at":
+		if e.ComplexityRoot.MeetingEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingEvent.At(childComplexity), true
+	case "MeetingEvent.fromState":
+		if e.ComplexityRoot.MeetingEvent.FromState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingEvent.FromState(childComplexity), true
+	case "MeetingEvent.reason":
+		if e.ComplexityRoot.MeetingEvent.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingEvent.Reason(childComplexity), true
+	case "MeetingEvent.toState":
+		if e.ComplexityRoot.MeetingEvent.ToState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingEvent.ToState(childComplexity), true
+
 	case "Mutation.acceptTopic":
 		if e.ComplexityRoot.Mutation.AcceptTopic == nil {
 			break
@@ -768,6 +1161,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AcceptTopic(childComplexity, args["topicId"].(string), args["note"].(*string)), true
+	case "Mutation.cancelMeeting":
+		if e.ComplexityRoot.Mutation.CancelMeeting == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelMeeting_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelMeeting(childComplexity, args["meetingId"].(string), args["reason"].(string)), true
 	case "Mutation.cancelWish":
 		if e.ComplexityRoot.Mutation.CancelWish == nil {
 			break
@@ -779,6 +1183,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CancelWish(childComplexity, args["wishId"].(string), args["reason"].(*string)), true
+	case "Mutation.checkIn":
+		if e.ComplexityRoot.Mutation.CheckIn == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_checkIn_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CheckIn(childComplexity, args["meetingId"].(string), args["residentId"].(string)), true
+	case "Mutation.checkInWithCode":
+		if e.ComplexityRoot.Mutation.CheckInWithCode == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_checkInWithCode_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CheckInWithCode(childComplexity, args["meetingId"].(string), args["code"].(string)), true
 	case "Mutation.claimWish":
 		if e.ComplexityRoot.Mutation.ClaimWish == nil {
 			break
@@ -790,6 +1216,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ClaimWish(childComplexity, args["wishId"].(string)), true
+	case "Mutation.closeMeeting":
+		if e.ComplexityRoot.Mutation.CloseMeeting == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_closeMeeting_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CloseMeeting(childComplexity, args["meetingId"].(string)), true
 	case "Mutation.commentOnTopic":
 		if e.ComplexityRoot.Mutation.CommentOnTopic == nil {
 			break
@@ -895,6 +1332,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RaiseTopic(childComplexity, args["input"].(model.RaiseTopicInput)), true
+	case "Mutation.recordMinutes":
+		if e.ComplexityRoot.Mutation.RecordMinutes == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordMinutes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordMinutes(childComplexity, args["meetingId"].(string), args["minutes"].(string)), true
 	case "Mutation.register":
 		if e.ComplexityRoot.Mutation.Register == nil {
 			break
@@ -939,6 +1387,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeRole(childComplexity, args["grantId"].(string), args["reason"].(*string)), true
+	case "Mutation.scheduleMeeting":
+		if e.ComplexityRoot.Mutation.ScheduleMeeting == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_scheduleMeeting_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ScheduleMeeting(childComplexity, args["input"].(model.ScheduleMeetingInput)), true
 	case "Mutation.settleWish":
 		if e.ComplexityRoot.Mutation.SettleWish == nil {
 			break
@@ -950,6 +1409,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SettleWish(childComplexity, args["wishId"].(string), args["outcome"].(model.SettleOutcome), args["note"].(string)), true
+	case "Mutation.startMeeting":
+		if e.ComplexityRoot.Mutation.StartMeeting == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_startMeeting_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StartMeeting(childComplexity, args["meetingId"].(string)), true
 	case "Mutation.submitWish":
 		if e.ComplexityRoot.Mutation.SubmitWish == nil {
 			break
@@ -1136,6 +1606,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.meetings":
+		if e.ComplexityRoot.Query.Meetings == nil {
+			break
+		}
+
+		args, err := ec.field_Query_meetings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Meetings(childComplexity, args["placeId"].(*string), args["state"].([]db.MeetingState), args["first"].(*int), args["after"].(*string)), true
 	case "Query.myClaims":
 		if e.ComplexityRoot.Query.MyClaims == nil {
 			break
@@ -2009,6 +2490,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RaiseTopicInput", ec.unmarshalInputRaiseTopicInput),
 			graphql.NewInputUnmarshaler("RegisterInput", ec.unmarshalInputRegisterInput),
 			graphql.NewInputUnmarshaler("ResidentFilter", ec.unmarshalInputResidentFilter),
+			graphql.NewInputUnmarshaler("ScheduleMeetingInput", ec.unmarshalInputScheduleMeetingInput),
 			graphql.NewInputUnmarshaler("SubmitWishInput", ec.unmarshalInputSubmitWishInput),
 			graphql.NewInputUnmarshaler("WishFilter", ec.unmarshalInputWishFilter),
 		)
@@ -3034,6 +3516,243 @@ input CommentOnTopicInput {
   """回复哪条评论（评论 ID）；只能回复顶层评论。不填为发表顶层评论。"""
   replyTo: ID
 }
+
+# ---------------------------------------------------------------- deliberation (议事协商): meetings (会议)
+# 社区工作者或议事会成员召集会议，议程是本社区已受理的议题；会议开始时一次性确定应到名单（之后搬入、搬出不影响），
+# 并生成 6 位签到码；参会人凭签到码自助签到，或由工作人员代为签到；实到人数、面积实时统计；会议结束后记录纪要。
+
+extend type Query {
+  """
+  会议列表，最新召集的在前。能看到某社区会议的人与能看到其议题的人相同：住在该社区的已核实居民，以及在该社区、
+  其上级或下属地点担任任一角色的人。` + "`" + `placeId` + "`" + ` 只看该地点及其下属地点（例如某小区的业主大会）；` + "`" + `state` + "`" + ` 只看这些状态。
+  """
+  meetings(placeId: ID, state: [MeetingState!], first: Int, after: String): MeetingConnection!
+}
+
+extend type Mutation {
+  """
+  召集会议。社区的社区工作者或议事会成员操作。业主大会在小区召开（` + "`" + `placeId` + "`" + ` 为小区），其他会议在社区召开。
+  ` + "`" + `topicIds` + "`" + ` 为议程，须是本社区"已受理"的议题，最多 20 个；` + "`" + `basis` + "`" + ` 不填时按会议类型取默认的应到人员范围。
+  出错时 ` + "`" + `INVALID_INPUT` + "`" + ` 的 ` + "`" + `field` + "`" + ` 指出字段：` + "`" + `placeId` + "`" + `、` + "`" + `endsAt` + "`" + `、` + "`" + `location` + "`" + `、` + "`" + `topicIds` + "`" + `、` + "`" + `basis` + "`" + `、` + "`" + `title` + "`" + `。
+  """
+  scheduleMeeting(input: ScheduleMeetingInput!): Meeting!
+
+  """取消会议，必须说明原因（1–500 个字，向所有人展示）。只有"未开始"的会议可以取消；召集人或社区工作者操作。"""
+  cancelMeeting(meetingId: ID!, reason: String!): Meeting!
+
+  """
+  开始会议：按应到人员范围一次性确定应到名单（此后居民搬入、搬出、新核实都不改变名单），并生成签到码。
+  只有"未开始"的会议可以开始；召集人或社区工作者操作。
+  """
+  startMeeting(meetingId: ID!): Meeting!
+
+  """结束会议，签到码随即失效。只有"进行中"的会议可以结束；召集人或社区工作者操作。"""
+  closeMeeting(meetingId: ID!): Meeting!
+
+  """记录（或更新）会议纪要，1–20000 个字。会议结束后由召集人或社区工作者记录。"""
+  recordMinutes(meetingId: ID!, minutes: String!): Meeting!
+
+  """
+  代为签到：召集人或社区工作者为应到名单中的居民签到（例如不用手机的老人）。会议须"进行中"；
+  不在应到名单中返回 ` + "`" + `INVALID_INPUT` + "`" + `（` + "`" + `residentId` + "`" + `）；已签到的再次签到原样返回已有记录。
+  """
+  checkIn(meetingId: ID!, residentId: ID!): MeetingAttendance!
+
+  """
+  凭签到码自助签到：应到名单中的本人输入会场公布的 6 位签到码（不区分大小写）。会议不在"进行中"返回 ` + "`" + `INVALID_STATE` + "`" + `；
+  不在应到名单中返回 ` + "`" + `FORBIDDEN` + "`" + `；签到码不对返回 ` + "`" + `INVALID_INPUT` + "`" + `（` + "`" + `code` + "`" + `）；已签到的原样返回已有记录。
+  """
+  checkInWithCode(meetingId: ID!, code: String!): MeetingAttendance!
+}
+
+"""会议类型。"""
+enum MeetingKind {
+  """居民会议（城市居民委员会组织法第 9 条）：默认年满 18 周岁的居民参加，也可每户派一名代表"""
+  RESIDENTS_ASSEMBLY
+  """居民代表会议：每户一名代表参加（简化：暂未记录居民代表的推选，按每户一名代表确定）"""
+  REPRESENTATIVES_MEETING
+  """议事会：本社区议事会成员参加"""
+  COUNCIL_MEETING
+  """业主大会（民法典第 278 条）：在小区召开，本小区业主参加，按人数和专有部分面积双重计算"""
+  OWNERS_ASSEMBLY
+  """广场夜谈、屋场会等非正式协商，不作有约束力的表决"""
+  OPEN_FORUM
+  """网上议事厅：在线进行，开始、结束时间为开放时段，没有地点"""
+  ONLINE
+}
+
+"""会议状态。"""
+enum MeetingState {
+  """已召集，未开始"""
+  SCHEDULED
+  """进行中，可以签到"""
+  RUNNING
+  """已结束"""
+  CLOSED
+  """已取消（见原因）"""
+  CANCELLED
+}
+
+"""应到人员范围：会议开始时据此确定应到名单。"""
+enum EntitlementBasis {
+  """会议地点内年满 18 周岁（按开始当天北京时间计算）的已核实居民"""
+  ADULT_RESIDENTS
+  """每户一名年满 18 周岁的已核实居民：该户 ID 最小的成年业主；没有成年业主时为最年长的成年人"""
+  HOUSEHOLD_REPRESENTATIVES
+  """本社区议事会成员（须有已核实的居民登记）"""
+  COUNCIL_MEMBERS
+  """
+  本小区已核实的业主，每人按人数计一次；一户有多名业主时，该户专有部分面积只计入其中 ID 最小的一人，面积不重复计算
+  """
+  OWNERS
+}
+
+"""会议的操作种类（时间线）。"""
+enum MeetingAction {
+  """召集"""
+  SCHEDULE
+  """开始（确定应到名单）"""
+  START
+  """结束"""
+  CLOSE
+  """取消"""
+  CANCEL
+  """记录纪要"""
+  RECORD_MINUTES
+}
+
+"""会议：居民会议、居民代表会议、议事会、业主大会、广场夜谈或网上议事厅。"""
+type Meeting implements Node {
+  id: ID!
+  """会议类型。"""
+  kind: MeetingKind!
+  """标题，1–60 个字。"""
+  title: String!
+  """召开地点：社区；业主大会为小区。"""
+  place: Place!
+  """所属社区。"""
+  community: Place!
+  """开始时间（网上议事厅为开放时间）。"""
+  startsAt: Time!
+  """结束时间，晚于开始时间。"""
+  endsAt: Time!
+  """会场；网上议事厅为 null。"""
+  location: String
+  """召集人（电话按打码规则显示）。"""
+  organiser: Account!
+  """会议状态。"""
+  state: MeetingState!
+  """议程：按顺序列出的议题。"""
+  agenda: [Topic!]!
+  """应到人员范围。"""
+  basis: EntitlementBasis!
+  """签到码，6 位，只在会议进行中有效；只有本社区的社区工作者、议事会成员和召集人能看到，其他人为 null。"""
+  code: String
+  """出席统计（实时）。"""
+  attendance: MeetingAttendanceCounts!
+  """当前用户是否在应到名单中（会议开始后才有名单）。"""
+  amIEntitled: Boolean!
+  """当前用户是否已签到。"""
+  amIPresent: Boolean!
+  """会议纪要。"""
+  minutes: String
+  """取消原因。"""
+  cancelReason: String
+  """时间线：召集、开始、结束、取消、记录纪要，谁、何时、原因。最早的在前。"""
+  timeline: [MeetingEvent!]!
+  """召集时间。"""
+  createdAt: Time!
+  """最后变化时间。"""
+  updatedAt: Time!
+}
+
+"""出席统计：按人数和按专有部分面积两种口径。会议开始前应到名单尚未确定，各项为 0。"""
+type MeetingAttendanceCounts {
+  """应到人数。"""
+  entitledHeads: Int!
+  """实到人数。"""
+  presentHeads: Int!
+  """应到面积（平方米，由精确到 0.01 平方米的整数换算；只有业主大会计面积，其余为 0）。"""
+  entitledArea: Float!
+  """实到面积（平方米）。"""
+  presentArea: Float!
+  """应到面积的精确值，单位 0.01 平方米。"""
+  entitledAreaDm2: Int!
+  """实到面积的精确值，单位 0.01 平方米。"""
+  presentAreaDm2: Int!
+  """出席情况提示（中文），例如居民会议须过半数应到人员出席；仅供参考，表决规则以表决时为准。"""
+  quorumHint: String!
+}
+
+"""一人在一次会议上的签到记录。"""
+type MeetingAttendance {
+  """签到的会议。"""
+  meeting: Meeting!
+  """签到的居民；当前用户无权查看该居民时为 null。"""
+  resident: Resident
+  """签到时间（重复签到不改变）。"""
+  checkedInAt: Time!
+  """操作签到的账号：本人（凭签到码）或代为签到的工作人员（电话打码）。"""
+  checkedInBy: Account!
+}
+
+"""会议时间线上的一条记录。"""
+type MeetingEvent {
+  """发生时间。"""
+  at: Time!
+  """操作种类。"""
+  action: MeetingAction!
+  """操作人（电话打码）。"""
+  actor: Account
+  """操作人姓名；系统操作为"系统"。"""
+  actorName: String!
+  """操作前的状态；召集时为 null。"""
+  fromState: MeetingState
+  """操作后的状态。"""
+  toState: MeetingState!
+  """原因或说明（例如开始时确定的应到人数、取消原因）。"""
+  reason: String
+}
+
+"""会议列表。"""
+type MeetingConnection {
+  """本页的会议及其游标。"""
+  edges: [MeetingEdge!]!
+  """本页的会议。"""
+  nodes: [Meeting!]!
+  """翻页信息。"""
+  pageInfo: PageInfo!
+  """符合条件的会议总数。"""
+  totalCount: Int!
+}
+
+"""会议列表中的一项。"""
+type MeetingEdge {
+  """这一项的游标。"""
+  cursor: String!
+  """会议。"""
+  node: Meeting!
+}
+
+"""召集会议。"""
+input ScheduleMeetingInput {
+  """会议类型。"""
+  kind: MeetingKind!
+  """召开地点（地点 ID）：社区；业主大会为小区。"""
+  placeId: ID!
+  """标题，1–60 个字。"""
+  title: String!
+  """开始时间。"""
+  startsAt: Time!
+  """结束时间，须晚于开始时间、晚于现在，最长 31 天。"""
+  endsAt: Time!
+  """会场，1–200 个字；网上议事厅不填。"""
+  location: String
+  """议程（议题 ID），须是本社区已受理的议题，最多 20 个，按顺序。"""
+  topicIds: [ID!]
+  """应到人员范围；不填按会议类型默认。居民会议可选每户一名代表。"""
+  basis: EntitlementBasis
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -3162,6 +3881,132 @@ func (ec *executionContext) childFields_LoginPayload(ctx context.Context, field 
 		return ec.fieldContext_LoginPayload_account(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LoginPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Meeting(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Meeting_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_Meeting_kind(ctx, field)
+	case "title":
+		return ec.fieldContext_Meeting_title(ctx, field)
+	case "place":
+		return ec.fieldContext_Meeting_place(ctx, field)
+	case "community":
+		return ec.fieldContext_Meeting_community(ctx, field)
+	case "startsAt":
+		return ec.fieldContext_Meeting_startsAt(ctx, field)
+	case "endsAt":
+		return ec.fieldContext_Meeting_endsAt(ctx, field)
+	case "location":
+		return ec.fieldContext_Meeting_location(ctx, field)
+	case "organiser":
+		return ec.fieldContext_Meeting_organiser(ctx, field)
+	case "state":
+		return ec.fieldContext_Meeting_state(ctx, field)
+	case "agenda":
+		return ec.fieldContext_Meeting_agenda(ctx, field)
+	case "basis":
+		return ec.fieldContext_Meeting_basis(ctx, field)
+	case "code":
+		return ec.fieldContext_Meeting_code(ctx, field)
+	case "attendance":
+		return ec.fieldContext_Meeting_attendance(ctx, field)
+	case "amIEntitled":
+		return ec.fieldContext_Meeting_amIEntitled(ctx, field)
+	case "amIPresent":
+		return ec.fieldContext_Meeting_amIPresent(ctx, field)
+	case "minutes":
+		return ec.fieldContext_Meeting_minutes(ctx, field)
+	case "cancelReason":
+		return ec.fieldContext_Meeting_cancelReason(ctx, field)
+	case "timeline":
+		return ec.fieldContext_Meeting_timeline(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Meeting_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Meeting_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Meeting", field.Name)
+}
+
+func (ec *executionContext) childFields_MeetingAttendance(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "meeting":
+		return ec.fieldContext_MeetingAttendance_meeting(ctx, field)
+	case "resident":
+		return ec.fieldContext_MeetingAttendance_resident(ctx, field)
+	case "checkedInAt":
+		return ec.fieldContext_MeetingAttendance_checkedInAt(ctx, field)
+	case "checkedInBy":
+		return ec.fieldContext_MeetingAttendance_checkedInBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MeetingAttendance", field.Name)
+}
+
+func (ec *executionContext) childFields_MeetingAttendanceCounts(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "entitledHeads":
+		return ec.fieldContext_MeetingAttendanceCounts_entitledHeads(ctx, field)
+	case "presentHeads":
+		return ec.fieldContext_MeetingAttendanceCounts_presentHeads(ctx, field)
+	case "entitledArea":
+		return ec.fieldContext_MeetingAttendanceCounts_entitledArea(ctx, field)
+	case "presentArea":
+		return ec.fieldContext_MeetingAttendanceCounts_presentArea(ctx, field)
+	case "entitledAreaDm2":
+		return ec.fieldContext_MeetingAttendanceCounts_entitledAreaDm2(ctx, field)
+	case "presentAreaDm2":
+		return ec.fieldContext_MeetingAttendanceCounts_presentAreaDm2(ctx, field)
+	case "quorumHint":
+		return ec.fieldContext_MeetingAttendanceCounts_quorumHint(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MeetingAttendanceCounts", field.Name)
+}
+
+func (ec *executionContext) childFields_MeetingConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_MeetingConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_MeetingConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_MeetingConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_MeetingConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MeetingConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_MeetingEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_MeetingEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_MeetingEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MeetingEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_MeetingEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "at":
+		return ec.fieldContext_MeetingEvent_at(ctx, field)
+	case "action":
+		return ec.fieldContext_MeetingEvent_action(ctx, field)
+	case "actor":
+		return ec.fieldContext_MeetingEvent_actor(ctx, field)
+	case "actorName":
+		return ec.fieldContext_MeetingEvent_actorName(ctx, field)
+	case "fromState":
+		return ec.fieldContext_MeetingEvent_fromState(ctx, field)
+	case "toState":
+		return ec.fieldContext_MeetingEvent_toState(ctx, field)
+	case "reason":
+		return ec.fieldContext_MeetingEvent_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MeetingEvent", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3708,6 +4553,28 @@ func (ec *executionContext) field_Mutation_acceptTopic_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_cancelMeeting_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "meetingId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["meetingId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_cancelWish_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3730,6 +4597,50 @@ func (ec *executionContext) field_Mutation_cancelWish_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_checkInWithCode_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "meetingId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["meetingId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_checkIn_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "meetingId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["meetingId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "residentId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["residentId"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_claimWish_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3741,6 +4652,20 @@ func (ec *executionContext) field_Mutation_claimWish_args(ctx context.Context, r
 		return nil, err
 	}
 	args["wishId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_closeMeeting_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "meetingId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["meetingId"] = arg0
 	return args, nil
 }
 
@@ -3910,6 +4835,28 @@ func (ec *executionContext) field_Mutation_raiseTopic_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_recordMinutes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "meetingId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["meetingId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "minutes",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["minutes"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_register_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3998,6 +4945,20 @@ func (ec *executionContext) field_Mutation_revokeRole_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_scheduleMeeting_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ScheduleMeetingInput, error) {
+			return ec.unmarshalNScheduleMeetingInput2linliᚋgraphᚋmodelᚐScheduleMeetingInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_settleWish_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4025,6 +4986,20 @@ func (ec *executionContext) field_Mutation_settleWish_args(ctx context.Context, 
 		return nil, err
 	}
 	args["note"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_startMeeting_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "meetingId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["meetingId"] = arg0
 	return args, nil
 }
 
@@ -4171,6 +5146,44 @@ func (ec *executionContext) field_Query_auditEvents_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_meetings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "placeId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["placeId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "state",
+		func(ctx context.Context, v any) ([]db.MeetingState, error) {
+			return ec.unmarshalOMeetingState2ᚕlinliᚋdbᚐMeetingStateᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["state"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
 	return args, nil
 }
 
@@ -5634,6 +6647,1167 @@ func (ec *executionContext) fieldContext_LoginPayload_account(_ context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Meeting_id(ctx context.Context, field graphql.CollectedField, obj *db.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Meeting_kind(ctx context.Context, field graphql.CollectedField, obj *db.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.MeetingKind) graphql.Marshaler {
+			return ec.marshalNMeetingKind2linliᚋdbᚐMeetingKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, false, false, "MeetingKind")
+}
+
+func (ec *executionContext) _Meeting_title(ctx context.Context, field graphql.CollectedField, obj *db.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, false, false, "String")
+}
+
+func (ec *executionContext) _Meeting_place(ctx context.Context, field graphql.CollectedField, obj *db.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_place(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().Place(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_place(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Meeting",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Meeting_community(ctx context.Context, field graphql.CollectedField, obj *db.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_community(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().Community(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_community(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Meeting",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Meeting_startsAt(ctx context.Context, field graphql.CollectedField, obj *db.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_startsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_startsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Meeting_endsAt(ctx context.Context, field graphql.CollectedField, obj *db.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_endsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_endsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Meeting_location(ctx context.Context, field graphql.CollectedField, obj *db.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_location(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Location, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_location(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, false, false, "String")
+}
+
+func (ec *executionContext) _Meeting_organiser(ctx context.Context, field graphql.CollectedField, obj *db.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_organiser(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().Organiser(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
+			return ec.marshalNAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_organiser(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Meeting",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Meeting_state(ctx context.Context, field graphql.CollectedField, obj *db.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.MeetingState) graphql.Marshaler {
+			return ec.marshalNMeetingState2linliᚋdbᚐMeetingState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, false, false, "MeetingState")
+}
+
+func (ec *executionContext) _Meeting_agenda(ctx context.Context, field graphql.CollectedField, obj *db.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_agenda(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().Agenda(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Topic) graphql.Marshaler {
+			return ec.marshalNTopic2ᚕᚖlinliᚋdbᚐTopicᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_agenda(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Meeting",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Topic(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Meeting_basis(ctx context.Context, field graphql.CollectedField, obj *db.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_basis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Basis, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.EntitlementBasis) graphql.Marshaler {
+			return ec.marshalNEntitlementBasis2linliᚋdbᚐEntitlementBasis(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_basis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, false, false, "EntitlementBasis")
+}
+
+func (ec *executionContext) _Meeting_code(ctx context.Context, field graphql.CollectedField, obj *db.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().Code(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, true, true, "String")
+}
+
+func (ec *executionContext) _Meeting_attendance(ctx context.Context, field graphql.CollectedField, obj *db.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_attendance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().Attendance(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.MeetingCounts) graphql.Marshaler {
+			return ec.marshalNMeetingAttendanceCounts2ᚖlinliᚋdbᚐMeetingCounts(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_attendance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Meeting",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MeetingAttendanceCounts(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Meeting_amIEntitled(ctx context.Context, field graphql.CollectedField, obj *db.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_amIEntitled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().AmIEntitled(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_amIEntitled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Meeting_amIPresent(ctx context.Context, field graphql.CollectedField, obj *db.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_amIPresent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().AmIPresent(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_amIPresent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Meeting_minutes(ctx context.Context, field graphql.CollectedField, obj *db.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_minutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Minutes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_minutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, false, false, "String")
+}
+
+func (ec *executionContext) _Meeting_cancelReason(ctx context.Context, field graphql.CollectedField, obj *db.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_cancelReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CancelReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_cancelReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, false, false, "String")
+}
+
+func (ec *executionContext) _Meeting_timeline(ctx context.Context, field graphql.CollectedField, obj *db.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_timeline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().Timeline(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.MeetingEvent) graphql.Marshaler {
+			return ec.marshalNMeetingEvent2ᚕᚖlinliᚋdbᚐMeetingEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_timeline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Meeting",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MeetingEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Meeting_createdAt(ctx context.Context, field graphql.CollectedField, obj *db.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Meeting_updatedAt(ctx context.Context, field graphql.CollectedField, obj *db.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MeetingAttendance_meeting(ctx context.Context, field graphql.CollectedField, obj *db.Attendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingAttendance_meeting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MeetingAttendance().Meeting(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Meeting) graphql.Marshaler {
+			return ec.marshalNMeeting2ᚖlinliᚋdbᚐMeeting(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingAttendance_meeting(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MeetingAttendance",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Meeting(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MeetingAttendance_resident(ctx context.Context, field graphql.CollectedField, obj *db.Attendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingAttendance_resident(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MeetingAttendance().Resident(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Resident) graphql.Marshaler {
+			return ec.marshalOResident2ᚖlinliᚋdbᚐResident(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingAttendance_resident(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MeetingAttendance",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resident(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MeetingAttendance_checkedInAt(ctx context.Context, field graphql.CollectedField, obj *db.Attendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingAttendance_checkedInAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CheckedInAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingAttendance_checkedInAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeetingAttendance", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MeetingAttendance_checkedInBy(ctx context.Context, field graphql.CollectedField, obj *db.Attendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingAttendance_checkedInBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MeetingAttendance().CheckedInBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
+			return ec.marshalNAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingAttendance_checkedInBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MeetingAttendance",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MeetingAttendanceCounts_entitledHeads(ctx context.Context, field graphql.CollectedField, obj *db.MeetingCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingAttendanceCounts_entitledHeads(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntitledHeads, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingAttendanceCounts_entitledHeads(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeetingAttendanceCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MeetingAttendanceCounts_presentHeads(ctx context.Context, field graphql.CollectedField, obj *db.MeetingCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingAttendanceCounts_presentHeads(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PresentHeads, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingAttendanceCounts_presentHeads(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeetingAttendanceCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MeetingAttendanceCounts_entitledArea(ctx context.Context, field graphql.CollectedField, obj *db.MeetingCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingAttendanceCounts_entitledArea(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MeetingAttendanceCounts().EntitledArea(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingAttendanceCounts_entitledArea(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeetingAttendanceCounts", field, true, true, "Float")
+}
+
+func (ec *executionContext) _MeetingAttendanceCounts_presentArea(ctx context.Context, field graphql.CollectedField, obj *db.MeetingCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingAttendanceCounts_presentArea(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MeetingAttendanceCounts().PresentArea(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingAttendanceCounts_presentArea(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeetingAttendanceCounts", field, true, true, "Float")
+}
+
+func (ec *executionContext) _MeetingAttendanceCounts_entitledAreaDm2(ctx context.Context, field graphql.CollectedField, obj *db.MeetingCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingAttendanceCounts_entitledAreaDm2(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MeetingAttendanceCounts().EntitledAreaDm2(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingAttendanceCounts_entitledAreaDm2(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeetingAttendanceCounts", field, true, true, "Int")
+}
+
+func (ec *executionContext) _MeetingAttendanceCounts_presentAreaDm2(ctx context.Context, field graphql.CollectedField, obj *db.MeetingCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingAttendanceCounts_presentAreaDm2(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MeetingAttendanceCounts().PresentAreaDm2(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingAttendanceCounts_presentAreaDm2(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeetingAttendanceCounts", field, true, true, "Int")
+}
+
+func (ec *executionContext) _MeetingAttendanceCounts_quorumHint(ctx context.Context, field graphql.CollectedField, obj *db.MeetingCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingAttendanceCounts_quorumHint(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MeetingAttendanceCounts().QuorumHint(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingAttendanceCounts_quorumHint(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeetingAttendanceCounts", field, true, true, "String")
+}
+
+func (ec *executionContext) _MeetingConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.MeetingConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.MeetingEdge) graphql.Marshaler {
+			return ec.marshalNMeetingEdge2ᚕᚖlinliᚋgraphᚋmodelᚐMeetingEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MeetingConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MeetingEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MeetingConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.MeetingConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Meeting) graphql.Marshaler {
+			return ec.marshalNMeeting2ᚕᚖlinliᚋdbᚐMeetingᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MeetingConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Meeting(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MeetingConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.MeetingConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖlinliᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MeetingConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MeetingConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.MeetingConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeetingConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _MeetingEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.MeetingEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeetingEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _MeetingEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.MeetingEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Meeting) graphql.Marshaler {
+			return ec.marshalNMeeting2ᚖlinliᚋdbᚐMeeting(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MeetingEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Meeting(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MeetingEvent_at(ctx context.Context, field graphql.CollectedField, obj *db.MeetingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeetingEvent", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MeetingEvent_action(ctx context.Context, field graphql.CollectedField, obj *db.MeetingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingEvent_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.MeetingAction) graphql.Marshaler {
+			return ec.marshalNMeetingAction2linliᚋdbᚐMeetingAction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingEvent_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeetingEvent", field, false, false, "MeetingAction")
+}
+
+func (ec *executionContext) _MeetingEvent_actor(ctx context.Context, field graphql.CollectedField, obj *db.MeetingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingEvent_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MeetingEvent().Actor(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
+			return ec.marshalOAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingEvent_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MeetingEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MeetingEvent_actorName(ctx context.Context, field graphql.CollectedField, obj *db.MeetingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingEvent_actorName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MeetingEvent().ActorName(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingEvent_actorName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeetingEvent", field, true, true, "String")
+}
+
+func (ec *executionContext) _MeetingEvent_fromState(ctx context.Context, field graphql.CollectedField, obj *db.MeetingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingEvent_fromState(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromState, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.MeetingState) graphql.Marshaler {
+			return ec.marshalOMeetingState2ᚖlinliᚋdbᚐMeetingState(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingEvent_fromState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeetingEvent", field, false, false, "MeetingState")
+}
+
+func (ec *executionContext) _MeetingEvent_toState(ctx context.Context, field graphql.CollectedField, obj *db.MeetingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingEvent_toState(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToState, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.MeetingState) graphql.Marshaler {
+			return ec.marshalNMeetingState2linliᚋdbᚐMeetingState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingEvent_toState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeetingEvent", field, false, false, "MeetingState")
+}
+
+func (ec *executionContext) _MeetingEvent_reason(ctx context.Context, field graphql.CollectedField, obj *db.MeetingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingEvent_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingEvent_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeetingEvent", field, false, false, "String")
+}
+
 func (ec *executionContext) _Mutation_register(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6531,6 +8705,314 @@ func (ec *executionContext) fieldContext_Mutation_commentOnTopic(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_commentOnTopic_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_scheduleMeeting(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_scheduleMeeting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ScheduleMeeting(ctx, fc.Args["input"].(model.ScheduleMeetingInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Meeting) graphql.Marshaler {
+			return ec.marshalNMeeting2ᚖlinliᚋdbᚐMeeting(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_scheduleMeeting(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Meeting(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_scheduleMeeting_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelMeeting(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelMeeting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelMeeting(ctx, fc.Args["meetingId"].(string), fc.Args["reason"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Meeting) graphql.Marshaler {
+			return ec.marshalNMeeting2ᚖlinliᚋdbᚐMeeting(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelMeeting(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Meeting(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelMeeting_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_startMeeting(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_startMeeting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().StartMeeting(ctx, fc.Args["meetingId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Meeting) graphql.Marshaler {
+			return ec.marshalNMeeting2ᚖlinliᚋdbᚐMeeting(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_startMeeting(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Meeting(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_startMeeting_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_closeMeeting(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_closeMeeting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CloseMeeting(ctx, fc.Args["meetingId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Meeting) graphql.Marshaler {
+			return ec.marshalNMeeting2ᚖlinliᚋdbᚐMeeting(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_closeMeeting(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Meeting(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_closeMeeting_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_recordMinutes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordMinutes(ctx, fc.Args["meetingId"].(string), fc.Args["minutes"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Meeting) graphql.Marshaler {
+			return ec.marshalNMeeting2ᚖlinliᚋdbᚐMeeting(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordMinutes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Meeting(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordMinutes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_checkIn(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_checkIn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CheckIn(ctx, fc.Args["meetingId"].(string), fc.Args["residentId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Attendance) graphql.Marshaler {
+			return ec.marshalNMeetingAttendance2ᚖlinliᚋdbᚐAttendance(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_checkIn(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MeetingAttendance(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_checkIn_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_checkInWithCode(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_checkInWithCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CheckInWithCode(ctx, fc.Args["meetingId"].(string), fc.Args["code"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Attendance) graphql.Marshaler {
+			return ec.marshalNMeetingAttendance2ᚖlinliᚋdbᚐAttendance(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_checkInWithCode(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MeetingAttendance(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_checkInWithCode_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -7647,6 +10129,50 @@ func (ec *executionContext) fieldContext_Query_topics(ctx context.Context, field
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_topics_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_meetings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_meetings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Meetings(ctx, fc.Args["placeId"].(*string), fc.Args["state"].([]db.MeetingState), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MeetingConnection) graphql.Marshaler {
+			return ec.marshalNMeetingConnection2ᚖlinliᚋgraphᚋmodelᚐMeetingConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_meetings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MeetingConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_meetings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -12291,6 +14817,97 @@ func UnmarshalResidentFilter(ctx context.Context, raw any) (model.ResidentFilter
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputScheduleMeetingInput(ctx context.Context, obj any) (model.ScheduleMeetingInput, error) {
+	var it model.ScheduleMeetingInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"kind", "placeId", "title", "startsAt", "endsAt", "location", "topicIds", "basis"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNMeetingKind2linliᚋdbᚐMeetingKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "placeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("placeId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PlaceID = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "startsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsAt"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartsAt = data
+		case "endsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsAt"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndsAt = data
+		case "location":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("location"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Location = data
+		case "topicIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("topicIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TopicIds = data
+		case "basis":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basis"))
+			data, err := ec.unmarshalOEntitlementBasis2ᚖlinliᚋdbᚐEntitlementBasis(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Basis = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalScheduleMeetingInput unmarshals raw into the ScheduleMeetingInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalScheduleMeetingInput(ctx context.Context, raw any) (model.ScheduleMeetingInput, error) {
+	var out model.ScheduleMeetingInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ScheduleMeetingInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSubmitWishInput(ctx context.Context, obj any) (model.SubmitWishInput, error) {
 	var it model.SubmitWishInput
 	if obj == nil {
@@ -12530,6 +15147,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Place(ctx, sel, obj)
+	case db.Meeting:
+		return ec._Meeting(ctx, sel, &obj)
+	case *db.Meeting:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Meeting(ctx, sel, obj)
 	case db.LedgerEntry:
 		return ec._LedgerEntry(ctx, sel, &obj)
 	case *db.LedgerEntry:
@@ -12989,6 +15613,420 @@ func (ec *executionContext) _LoginPayload(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var meetingImplementors = []string{"Meeting", "Node"}
+
+func (ec *executionContext) _Meeting(ctx context.Context, sel ast.SelectionSet, obj *db.Meeting) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, meetingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Meeting")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Meeting_id(ctx, field, obj)
+				})
+		case "kind":
+			out.Values[i] = ec._Meeting_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._Meeting_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "place":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Meeting_place(ctx, field, obj)
+				})
+		case "community":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Meeting_community(ctx, field, obj)
+				})
+		case "startsAt":
+			out.Values[i] = ec._Meeting_startsAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "endsAt":
+			out.Values[i] = ec._Meeting_endsAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "location":
+			out.Values[i] = ec._Meeting_location(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "organiser":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Meeting_organiser(ctx, field, obj)
+				})
+		case "state":
+			out.Values[i] = ec._Meeting_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "agenda":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Meeting_agenda(ctx, field, obj)
+				})
+		case "basis":
+			out.Values[i] = ec._Meeting_basis(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "code":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Meeting_code(ctx, field, obj)
+				})
+		case "attendance":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Meeting_attendance(ctx, field, obj)
+				})
+		case "amIEntitled":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Meeting_amIEntitled(ctx, field, obj)
+				})
+		case "amIPresent":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Meeting_amIPresent(ctx, field, obj)
+				})
+		case "minutes":
+			out.Values[i] = ec._Meeting_minutes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cancelReason":
+			out.Values[i] = ec._Meeting_cancelReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "timeline":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Meeting_timeline(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._Meeting_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Meeting_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var meetingAttendanceImplementors = []string{"MeetingAttendance"}
+
+func (ec *executionContext) _MeetingAttendance(ctx context.Context, sel ast.SelectionSet, obj *db.Attendance) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, meetingAttendanceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MeetingAttendance")
+		case "meeting":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MeetingAttendance_meeting(ctx, field, obj)
+				})
+		case "resident":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MeetingAttendance_resident(ctx, field, obj)
+				})
+		case "checkedInAt":
+			out.Values[i] = ec._MeetingAttendance_checkedInAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "checkedInBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MeetingAttendance_checkedInBy(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var meetingAttendanceCountsImplementors = []string{"MeetingAttendanceCounts"}
+
+func (ec *executionContext) _MeetingAttendanceCounts(ctx context.Context, sel ast.SelectionSet, obj *db.MeetingCounts) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, meetingAttendanceCountsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MeetingAttendanceCounts")
+		case "entitledHeads":
+			out.Values[i] = ec._MeetingAttendanceCounts_entitledHeads(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "presentHeads":
+			out.Values[i] = ec._MeetingAttendanceCounts_presentHeads(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "entitledArea":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MeetingAttendanceCounts_entitledArea(ctx, field, obj)
+				})
+		case "presentArea":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MeetingAttendanceCounts_presentArea(ctx, field, obj)
+				})
+		case "entitledAreaDm2":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MeetingAttendanceCounts_entitledAreaDm2(ctx, field, obj)
+				})
+		case "presentAreaDm2":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MeetingAttendanceCounts_presentAreaDm2(ctx, field, obj)
+				})
+		case "quorumHint":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MeetingAttendanceCounts_quorumHint(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var meetingConnectionImplementors = []string{"MeetingConnection"}
+
+func (ec *executionContext) _MeetingConnection(ctx context.Context, sel ast.SelectionSet, obj *model.MeetingConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, meetingConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MeetingConnection")
+		case "edges":
+			out.Values[i] = ec._MeetingConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._MeetingConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._MeetingConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MeetingConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var meetingEdgeImplementors = []string{"MeetingEdge"}
+
+func (ec *executionContext) _MeetingEdge(ctx context.Context, sel ast.SelectionSet, obj *model.MeetingEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, meetingEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MeetingEdge")
+		case "cursor":
+			out.Values[i] = ec._MeetingEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._MeetingEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var meetingEventImplementors = []string{"MeetingEvent"}
+
+func (ec *executionContext) _MeetingEvent(ctx context.Context, sel ast.SelectionSet, obj *db.MeetingEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, meetingEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MeetingEvent")
+		case "at":
+			out.Values[i] = ec._MeetingEvent_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "action":
+			out.Values[i] = ec._MeetingEvent_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actor":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MeetingEvent_actor(ctx, field, obj)
+				})
+		case "actorName":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MeetingEvent_actorName(ctx, field, obj)
+				})
+		case "fromState":
+			out.Values[i] = ec._MeetingEvent_fromState(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "toState":
+			out.Values[i] = ec._MeetingEvent_toState(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reason":
+			out.Values[i] = ec._MeetingEvent_reason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -13151,6 +16189,55 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "commentOnTopic":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_commentOnTopic(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scheduleMeeting":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_scheduleMeeting(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelMeeting":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelMeeting(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startMeeting":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_startMeeting(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "closeMeeting":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_closeMeeting(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordMinutes":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordMinutes(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "checkIn":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_checkIn(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "checkInWithCode":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_checkInWithCode(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -13487,6 +16574,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_topics(ctx, field)
+				})
+		case "meetings":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_meetings(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -15131,6 +18224,16 @@ func (ec *executionContext) marshalNDate2timeᚐTime(ctx context.Context, sel as
 	return res
 }
 
+func (ec *executionContext) unmarshalNEntitlementBasis2linliᚋdbᚐEntitlementBasis(ctx context.Context, v any) (db.EntitlementBasis, error) {
+	var res db.EntitlementBasis
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEntitlementBasis2linliᚋdbᚐEntitlementBasis(ctx context.Context, sel ast.SelectionSet, v db.EntitlementBasis) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
 	res, err := graphql.UnmarshalFloatContext(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -15284,6 +18387,132 @@ func (ec *executionContext) marshalNLoginPayload2ᚖlinliᚋgraphᚋmodelᚐLogi
 		return graphql.Null
 	}
 	return ec._LoginPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMeeting2ᚕᚖlinliᚋdbᚐMeetingᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Meeting) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMeeting2ᚖlinliᚋdbᚐMeeting(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMeeting2ᚖlinliᚋdbᚐMeeting(ctx context.Context, sel ast.SelectionSet, v *db.Meeting) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Meeting!")
+		return graphql.Null
+	}
+	return ec._Meeting(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNMeetingAction2linliᚋdbᚐMeetingAction(ctx context.Context, v any) (db.MeetingAction, error) {
+	var res db.MeetingAction
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMeetingAction2linliᚋdbᚐMeetingAction(ctx context.Context, sel ast.SelectionSet, v db.MeetingAction) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNMeetingAttendance2ᚖlinliᚋdbᚐAttendance(ctx context.Context, sel ast.SelectionSet, v *db.Attendance) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MeetingAttendance!")
+		return graphql.Null
+	}
+	return ec._MeetingAttendance(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMeetingAttendanceCounts2ᚖlinliᚋdbᚐMeetingCounts(ctx context.Context, sel ast.SelectionSet, v *db.MeetingCounts) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MeetingAttendanceCounts!")
+		return graphql.Null
+	}
+	return ec._MeetingAttendanceCounts(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMeetingConnection2ᚖlinliᚋgraphᚋmodelᚐMeetingConnection(ctx context.Context, sel ast.SelectionSet, v *model.MeetingConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MeetingConnection!")
+		return graphql.Null
+	}
+	return ec._MeetingConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMeetingEdge2ᚕᚖlinliᚋgraphᚋmodelᚐMeetingEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MeetingEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMeetingEdge2ᚖlinliᚋgraphᚋmodelᚐMeetingEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMeetingEdge2ᚖlinliᚋgraphᚋmodelᚐMeetingEdge(ctx context.Context, sel ast.SelectionSet, v *model.MeetingEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MeetingEdge!")
+		return graphql.Null
+	}
+	return ec._MeetingEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMeetingEvent2ᚕᚖlinliᚋdbᚐMeetingEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.MeetingEvent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMeetingEvent2ᚖlinliᚋdbᚐMeetingEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMeetingEvent2ᚖlinliᚋdbᚐMeetingEvent(ctx context.Context, sel ast.SelectionSet, v *db.MeetingEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MeetingEvent!")
+		return graphql.Null
+	}
+	return ec._MeetingEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNMeetingKind2linliᚋdbᚐMeetingKind(ctx context.Context, v any) (db.MeetingKind, error) {
+	var res db.MeetingKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMeetingKind2linliᚋdbᚐMeetingKind(ctx context.Context, sel ast.SelectionSet, v db.MeetingKind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNMeetingState2linliᚋdbᚐMeetingState(ctx context.Context, v any) (db.MeetingState, error) {
+	var res db.MeetingState
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMeetingState2linliᚋdbᚐMeetingState(ctx context.Context, sel ast.SelectionSet, v db.MeetingState) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNNode2ᚕlinliᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v []model.Node) graphql.Marshaler {
@@ -15488,6 +18717,11 @@ func (ec *executionContext) marshalNRoleGrant2ᚖlinliᚋdbᚐRoleGrant(ctx cont
 		return graphql.Null
 	}
 	return ec._RoleGrant(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNScheduleMeetingInput2linliᚋgraphᚋmodelᚐScheduleMeetingInput(ctx context.Context, v any) (model.ScheduleMeetingInput, error) {
+	res, err := ec.unmarshalInputScheduleMeetingInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNSettleOutcome2linliᚋgraphᚋmodelᚐSettleOutcome(ctx context.Context, v any) (model.SettleOutcome, error) {
@@ -16025,6 +19259,22 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) unmarshalOEntitlementBasis2ᚖlinliᚋdbᚐEntitlementBasis(ctx context.Context, v any) (*db.EntitlementBasis, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(db.EntitlementBasis)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOEntitlementBasis2ᚖlinliᚋdbᚐEntitlementBasis(ctx context.Context, sel ast.SelectionSet, v *db.EntitlementBasis) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
 	if v == nil {
 		return nil, nil
@@ -16111,6 +19361,58 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	_ = ctx
 	res := graphql.MarshalInt(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOMeetingState2ᚕlinliᚋdbᚐMeetingStateᚄ(ctx context.Context, v any) ([]db.MeetingState, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]db.MeetingState, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNMeetingState2linliᚋdbᚐMeetingState(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOMeetingState2ᚕlinliᚋdbᚐMeetingStateᚄ(ctx context.Context, sel ast.SelectionSet, v []db.MeetingState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMeetingState2linliᚋdbᚐMeetingState(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOMeetingState2ᚖlinliᚋdbᚐMeetingState(ctx context.Context, v any) (*db.MeetingState, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(db.MeetingState)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOMeetingState2ᚖlinliᚋdbᚐMeetingState(ctx context.Context, sel ast.SelectionSet, v *db.MeetingState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalONode2linliᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v model.Node) graphql.Marshaler {

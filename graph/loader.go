@@ -126,6 +126,11 @@ type loaders struct {
 	topicEvents       *loader[[]*db.TopicEvent]
 	commentCount      *loader[int]
 	replies           *loader[[]*db.TopicComment]
+	meeting           *loader[*db.Meeting]
+	meetingTopics     *loader[[]int64]
+	meetingEvents     *loader[[]*db.MeetingEvent]
+	meetingCounts     *loader[*db.MeetingCounts]
+	myPresence        *loader[db.MeetingPresence]
 
 	// commentPages holds one loader per page asked for (first, after): the topics of a
 	// list asking for the same page of comments share one statement.
@@ -157,10 +162,21 @@ func newLoaders(ctx context.Context, s *db.Store, wait time.Duration) *loaders {
 			}
 			return s.CosignedBy(ctx, v.Account.ID, ids)
 		}),
-		topicWishes:  newLoader(ctx, wait, s.TopicWishIDs),
-		topicEvents:  newLoader(ctx, wait, s.TopicEventsByTopic),
-		commentCount: newLoader(ctx, wait, s.CommentCounts),
-		replies:      newLoader(ctx, wait, s.RepliesByComment),
+		topicWishes:   newLoader(ctx, wait, s.TopicWishIDs),
+		topicEvents:   newLoader(ctx, wait, s.TopicEventsByTopic),
+		commentCount:  newLoader(ctx, wait, s.CommentCounts),
+		replies:       newLoader(ctx, wait, s.RepliesByComment),
+		meeting:       newLoader(ctx, wait, s.MeetingsByID),
+		meetingTopics: newLoader(ctx, wait, s.MeetingTopicIDs),
+		meetingEvents: newLoader(ctx, wait, s.MeetingEventsByMeeting),
+		meetingCounts: newLoader(ctx, wait, s.MeetingCountsByMeeting),
+		myPresence: newLoader(ctx, wait, func(ctx context.Context, ids []int64) (map[int64]db.MeetingPresence, error) {
+			v, err := viewer(ctx)
+			if err != nil || v == nil || v.Resident == nil {
+				return map[int64]db.MeetingPresence{}, err
+			}
+			return s.PresenceOf(ctx, v.Resident.ID, ids)
+		}),
 		store:        s,
 		ctx:          ctx,
 		wait:         wait,

@@ -160,6 +160,15 @@ func node(ctx context.Context, id string) (any, error) {
 			return nil, err
 		}
 		return t, nil
+	case "Meeting":
+		m, ok, err := l.meeting.load(key)
+		if err != nil || !ok {
+			return nil, err
+		}
+		if m, err := visibleMeeting(ctx, m); err != nil || m == nil {
+			return nil, err
+		}
+		return m, nil
 	case "AuditEvent", "LedgerEntry":
 		// Read through auditEvents(placeId:) and volunteerRecord, which check who asks.
 		return nil, nil

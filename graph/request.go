@@ -63,6 +63,26 @@ func signedIn(ctx context.Context) (*db.Viewer, error) {
 
 func load(ctx context.Context) *loaders { return requestFrom(ctx).loaders.Load() }
 
+// mutate runs a mutation on the object of type typ whose global ID the argument field holds.
+// Afterwards the request's loaders start afresh: what they remember may have just changed.
+func mutate[T any](ctx context.Context, field, typ, id string, f func(*db.Viewer, int64) (T, error)) (T, error) {
+	var zero T
+	key, err := idOf(field, typ, id)
+	if err != nil {
+		return zero, err
+	}
+	v, err := signedIn(ctx)
+	if err != nil {
+		return zero, err
+	}
+	out, err := f(v, key)
+	if err != nil {
+		return zero, err
+	}
+	forgetLoaded(ctx)
+	return out, nil
+}
+
 // forgetLoaded drops what the request's loaders remember: a mutation has just changed it.
 // Mutations run one after another, each with its results, so nothing reads the old
 // loaders after this.
@@ -108,6 +128,7 @@ func idOf(field, typ, id string) (int64, error) {
 var typeNames = map[string]string{
 	"Place": "地点", "Resident": "居民", "Account": "账号", "RoleGrant": "角色授予", "AuditEvent": "操作记录",
 	"Wish": "心愿", "LedgerEntry": "服务记录", "Topic": "议题", "TopicComment": "议题评论",
+	"Meeting": "会议",
 }
 
 // Page sizes: a list gives defaultPage items unless asked, and never more than maxPage.

@@ -117,6 +117,119 @@ func (r *ledgerEntryResolver) Wish(ctx context.Context, obj *db.LedgerEntry) (*d
 	return visibleWish(ctx, w)
 }
 
+// ID is the resolver for the id field.
+func (r *meetingResolver) ID(ctx context.Context, obj *db.Meeting) (string, error) {
+	return globalID("Meeting", obj.ID), nil
+}
+
+// Place is the resolver for the place field.
+func (r *meetingResolver) Place(ctx context.Context, obj *db.Meeting) (*db.Place, error) {
+	return placeByID(ctx, obj.PlaceID)
+}
+
+// Community is the resolver for the community field.
+func (r *meetingResolver) Community(ctx context.Context, obj *db.Meeting) (*db.Place, error) {
+	return placeByID(ctx, obj.CommunityID)
+}
+
+// Organiser is the resolver for the organiser field.
+func (r *meetingResolver) Organiser(ctx context.Context, obj *db.Meeting) (*db.Account, error) {
+	return accountByID(ctx, obj.OrganiserID)
+}
+
+// Agenda is the resolver for the agenda field.
+func (r *meetingResolver) Agenda(ctx context.Context, obj *db.Meeting) ([]*db.Topic, error) {
+	return meetingAgenda(ctx, obj)
+}
+
+// Code is the resolver for the code field.
+func (r *meetingResolver) Code(ctx context.Context, obj *db.Meeting) (*string, error) {
+	return checkinCode(ctx, obj)
+}
+
+// Attendance is the resolver for the attendance field.
+func (r *meetingResolver) Attendance(ctx context.Context, obj *db.Meeting) (*db.MeetingCounts, error) {
+	return meetingCounts(ctx, obj)
+}
+
+// AmIEntitled is the resolver for the amIEntitled field.
+func (r *meetingResolver) AmIEntitled(ctx context.Context, obj *db.Meeting) (bool, error) {
+	p, err := myPresence(ctx, obj)
+	return p.Entitled, err
+}
+
+// AmIPresent is the resolver for the amIPresent field.
+func (r *meetingResolver) AmIPresent(ctx context.Context, obj *db.Meeting) (bool, error) {
+	p, err := myPresence(ctx, obj)
+	return p.Present, err
+}
+
+// Timeline is the resolver for the timeline field.
+func (r *meetingResolver) Timeline(ctx context.Context, obj *db.Meeting) ([]*db.MeetingEvent, error) {
+	es, _, err := load(ctx).meetingEvents.load(obj.ID)
+	if es == nil {
+		es = []*db.MeetingEvent{}
+	}
+	return es, err
+}
+
+// Meeting is the resolver for the meeting field.
+func (r *meetingAttendanceResolver) Meeting(ctx context.Context, obj *db.Attendance) (*db.Meeting, error) {
+	return mustLoad(load(ctx).meeting, obj.MeetingID, "会议")
+}
+
+// Resident is the resolver for the resident field.
+func (r *meetingAttendanceResolver) Resident(ctx context.Context, obj *db.Attendance) (*db.Resident, error) {
+	return residentByID(ctx, obj.ResidentID)
+}
+
+// CheckedInBy is the resolver for the checkedInBy field.
+func (r *meetingAttendanceResolver) CheckedInBy(ctx context.Context, obj *db.Attendance) (*db.Account, error) {
+	return accountByID(ctx, obj.CheckedInBy)
+}
+
+// EntitledArea is the resolver for the entitledArea field.
+func (r *meetingAttendanceCountsResolver) EntitledArea(ctx context.Context, obj *db.MeetingCounts) (float64, error) {
+	return float64(obj.EntitledAreaDm2) / 100, nil
+}
+
+// PresentArea is the resolver for the presentArea field.
+func (r *meetingAttendanceCountsResolver) PresentArea(ctx context.Context, obj *db.MeetingCounts) (float64, error) {
+	return float64(obj.PresentAreaDm2) / 100, nil
+}
+
+// EntitledAreaDm2 is the resolver for the entitledAreaDm2 field.
+func (r *meetingAttendanceCountsResolver) EntitledAreaDm2(ctx context.Context, obj *db.MeetingCounts) (int, error) {
+	return int(obj.EntitledAreaDm2), nil
+}
+
+// PresentAreaDm2 is the resolver for the presentAreaDm2 field.
+func (r *meetingAttendanceCountsResolver) PresentAreaDm2(ctx context.Context, obj *db.MeetingCounts) (int, error) {
+	return int(obj.PresentAreaDm2), nil
+}
+
+// QuorumHint is the resolver for the quorumHint field.
+func (r *meetingAttendanceCountsResolver) QuorumHint(ctx context.Context, obj *db.MeetingCounts) (string, error) {
+	return quorumHint(obj), nil
+}
+
+// Actor is the resolver for the actor field.
+func (r *meetingEventResolver) Actor(ctx context.Context, obj *db.MeetingEvent) (*db.Account, error) {
+	return ifSet(ctx, obj.ActorID, accountByID)
+}
+
+// ActorName is the resolver for the actorName field.
+func (r *meetingEventResolver) ActorName(ctx context.Context, obj *db.MeetingEvent) (string, error) {
+	if obj.ActorID == nil {
+		return "系统", nil
+	}
+	a, err := accountByID(ctx, *obj.ActorID)
+	if err != nil {
+		return "", err
+	}
+	return a.Name, nil
+}
+
 // Register is the resolver for the register field.
 func (r *mutationResolver) Register(ctx context.Context, input model.RegisterInput) (*model.LoginPayload, error) {
 	household, err := idOf("householdId", "Place", input.HouseholdID)
@@ -355,6 +468,76 @@ func (r *mutationResolver) CommentOnTopic(ctx context.Context, input model.Comme
 	return c, nil
 }
 
+// ScheduleMeeting is the resolver for the scheduleMeeting field.
+func (r *mutationResolver) ScheduleMeeting(ctx context.Context, input model.ScheduleMeetingInput) (*db.Meeting, error) {
+	v, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	in := db.ScheduleMeeting{Kind: input.Kind, Title: input.Title, StartsAt: input.StartsAt, EndsAt: input.EndsAt,
+		Location: input.Location, Basis: input.Basis}
+	if in.PlaceID, err = idOf("placeId", "Place", input.PlaceID); err != nil {
+		return nil, err
+	}
+	if len(input.TopicIds) > 20 {
+		return nil, db.Invalid("topicIds", "一次会议最多 20 个议题")
+	}
+	for _, id := range input.TopicIds {
+		tid, err := idOf("topicIds", "Topic", id)
+		if err != nil {
+			return nil, err
+		}
+		in.TopicIDs = append(in.TopicIDs, tid)
+	}
+	return r.Store.ScheduleMeeting(ctx, v, in)
+}
+
+// CancelMeeting is the resolver for the cancelMeeting field.
+func (r *mutationResolver) CancelMeeting(ctx context.Context, meetingID string, reason string) (*db.Meeting, error) {
+	return r.writeMeeting(ctx, meetingID, func(v *db.Viewer, id int64) (*db.Meeting, error) {
+		return r.Store.CancelMeeting(ctx, v, id, reason)
+	})
+}
+
+// StartMeeting is the resolver for the startMeeting field.
+func (r *mutationResolver) StartMeeting(ctx context.Context, meetingID string) (*db.Meeting, error) {
+	return r.writeMeeting(ctx, meetingID, func(v *db.Viewer, id int64) (*db.Meeting, error) {
+		return r.Store.StartMeeting(ctx, v, id)
+	})
+}
+
+// CloseMeeting is the resolver for the closeMeeting field.
+func (r *mutationResolver) CloseMeeting(ctx context.Context, meetingID string) (*db.Meeting, error) {
+	return r.writeMeeting(ctx, meetingID, func(v *db.Viewer, id int64) (*db.Meeting, error) {
+		return r.Store.CloseMeeting(ctx, v, id)
+	})
+}
+
+// RecordMinutes is the resolver for the recordMinutes field.
+func (r *mutationResolver) RecordMinutes(ctx context.Context, meetingID string, minutes string) (*db.Meeting, error) {
+	return r.writeMeeting(ctx, meetingID, func(v *db.Viewer, id int64) (*db.Meeting, error) {
+		return r.Store.RecordMinutes(ctx, v, id, minutes)
+	})
+}
+
+// CheckIn is the resolver for the checkIn field.
+func (r *mutationResolver) CheckIn(ctx context.Context, meetingID string, residentID string) (*db.Attendance, error) {
+	rid, err := idOf("residentId", "Resident", residentID)
+	if err != nil {
+		return nil, err
+	}
+	return r.checkIn(ctx, meetingID, func(v *db.Viewer, id int64) (*db.Attendance, error) {
+		return r.Store.CheckIn(ctx, v, id, rid)
+	})
+}
+
+// CheckInWithCode is the resolver for the checkInWithCode field.
+func (r *mutationResolver) CheckInWithCode(ctx context.Context, meetingID string, code string) (*db.Attendance, error) {
+	return r.checkIn(ctx, meetingID, func(v *db.Viewer, id int64) (*db.Attendance, error) {
+		return r.Store.CheckInWithCode(ctx, v, id, code)
+	})
+}
+
 // ID is the resolver for the id field.
 func (r *placeResolver) ID(ctx context.Context, obj *db.Place) (string, error) {
 	return globalID("Place", obj.ID), nil
@@ -578,6 +761,11 @@ func (r *queryResolver) VolunteerRecord(ctx context.Context, accountID *string) 
 // Topics is the resolver for the topics field.
 func (r *queryResolver) Topics(ctx context.Context, placeID *string, state []db.TopicState, first *int, after *string) (*model.TopicConnection, error) {
 	return r.topicList(ctx, placeID, state, first, after)
+}
+
+// Meetings is the resolver for the meetings field.
+func (r *queryResolver) Meetings(ctx context.Context, placeID *string, state []db.MeetingState, first *int, after *string) (*model.MeetingConnection, error) {
+	return r.meetingList(ctx, placeID, state, first, after)
 }
 
 // ID is the resolver for the id field.
@@ -963,6 +1151,22 @@ func (r *Resolver) AuditEvent() AuditEventResolver { return &auditEventResolver{
 // LedgerEntry returns LedgerEntryResolver implementation.
 func (r *Resolver) LedgerEntry() LedgerEntryResolver { return &ledgerEntryResolver{r} }
 
+// Meeting returns MeetingResolver implementation.
+func (r *Resolver) Meeting() MeetingResolver { return &meetingResolver{r} }
+
+// MeetingAttendance returns MeetingAttendanceResolver implementation.
+func (r *Resolver) MeetingAttendance() MeetingAttendanceResolver {
+	return &meetingAttendanceResolver{r}
+}
+
+// MeetingAttendanceCounts returns MeetingAttendanceCountsResolver implementation.
+func (r *Resolver) MeetingAttendanceCounts() MeetingAttendanceCountsResolver {
+	return &meetingAttendanceCountsResolver{r}
+}
+
+// MeetingEvent returns MeetingEventResolver implementation.
+func (r *Resolver) MeetingEvent() MeetingEventResolver { return &meetingEventResolver{r} }
+
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
@@ -1000,19 +1204,23 @@ func (r *Resolver) WishClaim() WishClaimResolver { return &wishClaimResolver{r} 
 func (r *Resolver) WishEvent() WishEventResolver { return &wishEventResolver{r} }
 
 type (
-	accountResolver         struct{ *Resolver }
-	auditEventResolver      struct{ *Resolver }
-	ledgerEntryResolver     struct{ *Resolver }
-	mutationResolver        struct{ *Resolver }
-	placeResolver           struct{ *Resolver }
-	queryResolver           struct{ *Resolver }
-	residentResolver        struct{ *Resolver }
-	roleGrantResolver       struct{ *Resolver }
-	topicResolver           struct{ *Resolver }
-	topicCommentResolver    struct{ *Resolver }
-	topicEventResolver      struct{ *Resolver }
-	volunteerRecordResolver struct{ *Resolver }
-	wishResolver            struct{ *Resolver }
-	wishClaimResolver       struct{ *Resolver }
-	wishEventResolver       struct{ *Resolver }
+	accountResolver                 struct{ *Resolver }
+	auditEventResolver              struct{ *Resolver }
+	ledgerEntryResolver             struct{ *Resolver }
+	meetingResolver                 struct{ *Resolver }
+	meetingAttendanceResolver       struct{ *Resolver }
+	meetingAttendanceCountsResolver struct{ *Resolver }
+	meetingEventResolver            struct{ *Resolver }
+	mutationResolver                struct{ *Resolver }
+	placeResolver                   struct{ *Resolver }
+	queryResolver                   struct{ *Resolver }
+	residentResolver                struct{ *Resolver }
+	roleGrantResolver               struct{ *Resolver }
+	topicResolver                   struct{ *Resolver }
+	topicCommentResolver            struct{ *Resolver }
+	topicEventResolver              struct{ *Resolver }
+	volunteerRecordResolver         struct{ *Resolver }
+	wishResolver                    struct{ *Resolver }
+	wishClaimResolver               struct{ *Resolver }
+	wishEventResolver               struct{ *Resolver }
 )

@@ -22,21 +22,7 @@ func visibleTopic(ctx context.Context, t *db.Topic) (*db.Topic, error) {
 
 // writeTopic runs a topic mutation on the topic with global ID id.
 func (r *Resolver) writeTopic(ctx context.Context, id string, f func(*db.Viewer, int64) (*db.Topic, error)) (*db.Topic, error) {
-	tid, err := idOf("topicId", "Topic", id)
-	if err != nil {
-		return nil, err
-	}
-	v, err := signedIn(ctx)
-	if err != nil {
-		return nil, err
-	}
-	t, err := f(v, tid)
-	if err != nil {
-		return nil, err
-	}
-	// Counts, timeline and the topic itself may be remembered from earlier in this request.
-	forgetLoaded(ctx)
-	return t, nil
+	return mutate(ctx, "topicId", "Topic", id, f)
 }
 
 // topicList answers the topics query.

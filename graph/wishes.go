@@ -113,21 +113,7 @@ func wishFilter(f *model.WishFilter) (db.WishFilter, error) {
 
 // writeWish runs a wish mutation on the wish with global ID id.
 func (r *Resolver) writeWish(ctx context.Context, id string, f func(*db.Viewer, int64) (*db.Wish, error)) (*db.Wish, error) {
-	wid, err := idOf("wishId", "Wish", id)
-	if err != nil {
-		return nil, err
-	}
-	v, err := signedIn(ctx)
-	if err != nil {
-		return nil, err
-	}
-	w, err := f(v, wid)
-	if err != nil {
-		return nil, err
-	}
-	// Claims, timeline and the wish itself may be remembered from earlier in this request.
-	forgetLoaded(ctx)
-	return w, nil
+	return mutate(ctx, "wishId", "Wish", id, f)
 }
 
 // RunLapses lapses overdue claims every interval until ctx ends; see db.LapseOverdueClaims.

@@ -188,3 +188,16 @@ func (c *TopicCommentConnection) Edges() []*TopicCommentEdge {
 		return &TopicCommentEdge{Cursor: cur, Node: n}
 	})
 }
+
+// MeetingConnection is a page of meetings.
+type MeetingConnection struct{ Conn[*db.Meeting] }
+
+// NewMeetingConnection wraps a page of meetings.
+func NewMeetingConnection(p db.Paged[*db.Meeting], count Counter) *MeetingConnection {
+	return &MeetingConnection{newConn(p, count)}
+}
+
+// Edges are the page's items with their cursors.
+func (c *MeetingConnection) Edges() []*MeetingEdge {
+	return edges(c.Conn, func(cur string, n *db.Meeting) *MeetingEdge { return &MeetingEdge{Cursor: cur, Node: n} })
+}

@@ -62,6 +62,14 @@ type LoginPayload struct {
 	Account *db.Account `json:"account"`
 }
 
+// 会议列表中的一项。
+type MeetingEdge struct {
+	// 这一项的游标。
+	Cursor string `json:"cursor"`
+	// 会议。
+	Node *db.Meeting `json:"node"`
+}
+
 type Mutation struct {
 }
 
@@ -126,6 +134,26 @@ type ResidentFilter struct {
 	IsOwner *bool `json:"isOwner,omitempty"`
 	// 按姓名包含的文字查找，例如"秀英"。
 	NameContains *string `json:"nameContains,omitempty"`
+}
+
+// 召集会议。
+type ScheduleMeetingInput struct {
+	// 会议类型。
+	Kind db.MeetingKind `json:"kind"`
+	// 召开地点（地点 ID）：社区；业主大会为小区。
+	PlaceID string `json:"placeId"`
+	// 标题，1–60 个字。
+	Title string `json:"title"`
+	// 开始时间。
+	StartsAt time.Time `json:"startsAt"`
+	// 结束时间，须晚于开始时间、晚于现在，最长 31 天。
+	EndsAt time.Time `json:"endsAt"`
+	// 会场，1–200 个字；网上议事厅不填。
+	Location *string `json:"location,omitempty"`
+	// 议程（议题 ID），须是本社区已受理的议题，最多 20 个，按顺序。
+	TopicIds []string `json:"topicIds,omitempty"`
+	// 应到人员范围；不填按会议类型默认。居民会议可选每户一名代表。
+	Basis *db.EntitlementBasis `json:"basis,omitempty"`
 }
 
 // 提交心愿。
