@@ -7,6 +7,9 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -43,6 +46,7 @@ type settings struct {
 	port        string
 	databaseURL string
 	dataDir     string
+	ballotKey   string
 	demo        bool
 	logLevel    slog.Level
 	dbMaxConns  int
@@ -56,6 +60,7 @@ func readSettings(getenv func(string) string) (settings, error) {
 		port:        or(getenv("PORT"), "8080"),
 		databaseURL: getenv("DATABASE_URL"),
 		dataDir:     or(getenv("LINLI_DATA_DIR"), ".linli"),
+		ballotKey:   getenv("LINLI_BALLOT_KEY"),
 		api:         graph.DefaultOptions(),
 	}
 	var errs []error
@@ -175,6 +180,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	logger.Info("migrated", "applied", applied)
 	store := db.NewStore(d)
 	cfg.store(store)
+	if cfg.databaseURL != "" && cfg.ballotKey == "" {
+		// No private cluster, so no data folder yet: make the key file only if a
+		// changeable secret ballot needs it.
+		dir := cfg.dataDir
+		store.LoadBallotKey = func() ([]byte, error) { return loadBallotKey("", dir) }
+	} else if store.BallotKey, err = loadBallotKey(cfg.ballotKey, cfg.dataDir); err != nil {
+		return fmt.Errorf("ballot key: %w", err)
+	}
 	if cfg.demo {
 		loaded, err := store.LoadDemo(ctx)
 		if err != nil {
@@ -268,4 +281,50 @@ func printBanner(w io.Writer, port int, demo bool) {
 	}
 	fmt.Fprintf(w, "\nSign in from the playground:  mutation { login(phone: %q, password: %q) { token } }\n", db.DemoAccounts[1].Phone, db.DemoPassword)
 	fmt.Fprintln(w, `then add the header {"Authorization": "Bearer <token>"} and ask: { me { name roles { role place { name } } } }`)
+}
+
+// loadBallotKey returns the server secret behind changeable secret ballots: LINLI_BALLOT_KEY
+// (hex or base64, at least 32 bytes), or else the file ballot.key in the data directory,
+// created with 32 random bytes (mode 0600) the first time. It is kept out of the database
+// so that the tables alone never tell whose ballot is whose.
+func loadBallotKey(env, dir string) ([]byte, error) {
+	if env = strings.TrimSpace(env); env != "" {
+		key, err := hex.DecodeString(env)
+		if err != nil {
+			if key, err = base64.StdEncoding.DecodeString(env); err != nil {
+				return nil, errors.New("LINLI_BALLOT_KEY: want hex or base64")
+			}
+		}
+		if len(key) < 32 {
+			return nil, errors.New("LINLI_BALLOT_KEY: want at least 32 bytes")
+		}
+		return key, nil
+	}
+	path := filepath.Join(dir, "ballot.key")
+	if key, err := os.ReadFile(path); err == nil {
+		if len(key) < 32 {
+			return nil, fmt.Errorf("%s: want at least 32 bytes", path)
+		}
+		return key, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return loadBallotKey("", dir) // another process made it first
+	} else if err != nil {
+		return nil, err
+	}
+	if _, err := f.Write(key); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return key, f.Close()
 }

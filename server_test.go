@@ -301,3 +301,24 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+func TestLoadBallotKey(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	key, err := loadBallotKey("", dir)
+	if err != nil || len(key) != 32 {
+		t.Fatalf("generated key: %d bytes, %v", len(key), err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "ballot.key")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("ballot.key: %v, %v; want mode 0600", fi, err)
+	}
+	if again, err := loadBallotKey("", dir); err != nil || !bytes.Equal(again, key) {
+		t.Fatalf("second start: got another key (%v)", err)
+	}
+	hexKey := strings.Repeat("ab", 32)
+	if k, err := loadBallotKey(hexKey, dir); err != nil || len(k) != 32 || k[0] != 0xab {
+		t.Fatalf("hex key: %x, %v", k, err)
+	}
+	if _, err := loadBallotKey("abcd", dir); err == nil {
+		t.Fatal("short key accepted")
+	}
+}

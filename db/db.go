@@ -26,6 +26,16 @@ type Store struct {
 	// until the window ends.
 	LoginMaxFailures int
 	LoginWindow      time.Duration
+	// BallotKey is the server secret behind the replace keys of changeable secret ballots
+	// (HMAC-SHA256). It lives outside the database: whoever reads the tables alone cannot
+	// tell whose ballot is whose. At least 32 bytes.
+	BallotKey []byte
+	// LoadBallotKey, when BallotKey is empty, supplies it on first use (once).
+	LoadBallotKey func() ([]byte, error)
+
+	ballotKeyOnce sync.Once
+	ballotKey     []byte
+	ballotKeyErr  error
 
 	stmts     sync.Map // query text -> *sqlx.Stmt
 	preparing sync.Map // query text -> struct{}: being prepared for the pool

@@ -46,6 +46,7 @@ type ResolverRoot interface {
 	TopicComment() TopicCommentResolver
 	TopicEvent() TopicEventResolver
 	VolunteerRecord() VolunteerRecordResolver
+	Vote() VoteResolver
 	Wish() WishResolver
 	WishClaim() WishClaimResolver
 	WishEvent() WishEventResolver
@@ -183,10 +184,12 @@ type ComplexityRoot struct {
 		AcceptTopic     func(childComplexity int, topicID string, note *string) int
 		CancelMeeting   func(childComplexity int, meetingID string, reason string) int
 		CancelWish      func(childComplexity int, wishID string, reason *string) int
+		CastBallot      func(childComplexity int, voteID string, option string) int
 		CheckIn         func(childComplexity int, meetingID string, residentID string) int
 		CheckInWithCode func(childComplexity int, meetingID string, code string) int
 		ClaimWish       func(childComplexity int, wishID string) int
 		CloseMeeting    func(childComplexity int, meetingID string) int
+		CloseVote       func(childComplexity int, voteID string) int
 		CommentOnTopic  func(childComplexity int, input model.CommentOnTopicInput) int
 		ConfirmWish     func(childComplexity int, wishID string, rating int, comment *string) int
 		CosignTopic     func(childComplexity int, topicID string) int
@@ -196,6 +199,7 @@ type ComplexityRoot struct {
 		GrantRole       func(childComplexity int, input model.GrantRoleInput) int
 		Login           func(childComplexity int, phone string, password string) int
 		Logout          func(childComplexity int) int
+		OpenVote        func(childComplexity int, input model.OpenVoteInput) int
 		RaiseTopic      func(childComplexity int, input model.RaiseTopicInput) int
 		RecordMinutes   func(childComplexity int, meetingID string, minutes string) int
 		Register        func(childComplexity int, input model.RegisterInput) int
@@ -208,6 +212,12 @@ type ComplexityRoot struct {
 		SubmitWish      func(childComplexity int, input model.SubmitWishInput) int
 		VerifyResident  func(childComplexity int, residentID string) int
 		WithdrawTopic   func(childComplexity int, topicID string, reason *string) int
+	}
+
+	OptionTally struct {
+		AreaDm2 func(childComplexity int) int
+		Heads   func(childComplexity int) int
+		Option  func(childComplexity int) int
 	}
 
 	PageInfo struct {
@@ -254,6 +264,7 @@ type ComplexityRoot struct {
 		Subdistricts    func(childComplexity int, first *int, after *string, last *int, before *string) int
 		Topics          func(childComplexity int, placeID *string, state []db.TopicState, first *int, after *string) int
 		VolunteerRecord func(childComplexity int, accountID *string) int
+		Vote            func(childComplexity int, id string) int
 		WishFeed        func(childComplexity int, first *int, after *string) int
 		WishQueue       func(childComplexity int, kind model.WishQueueKind, placeID *string, withinHours *int, first *int, after *string) int
 		Wishes          func(childComplexity int, filter *model.WishFilter, orderBy *model.WishOrder, first *int, after *string) int
@@ -295,6 +306,11 @@ type ComplexityRoot struct {
 		RevokedAt    func(childComplexity int) int
 		RevokedBy    func(childComplexity int) int
 		Role         func(childComplexity int) int
+	}
+
+	RollCallEntry struct {
+		Name   func(childComplexity int) int
+		Option func(childComplexity int) int
 	}
 
 	Topic struct {
@@ -366,6 +382,41 @@ type ComplexityRoot struct {
 		TotalHours      func(childComplexity int) int
 		TotalPoints     func(childComplexity int) int
 		WishesCompleted func(childComplexity int) int
+	}
+
+	Vote struct {
+		Changeable func(childComplexity int) int
+		ClosesAt   func(childComplexity int) int
+		HasVoted   func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Meeting    func(childComplexity int) int
+		MyChoice   func(childComplexity int) int
+		OpensAt    func(childComplexity int) int
+		Options    func(childComplexity int) int
+		Result     func(childComplexity int) int
+		RollCall   func(childComplexity int) int
+		Rule       func(childComplexity int) int
+		Secret     func(childComplexity int) int
+		State      func(childComplexity int) int
+		Tallies    func(childComplexity int) int
+		Title      func(childComplexity int) int
+		Topic      func(childComplexity int) int
+		Turnout    func(childComplexity int) int
+	}
+
+	VoteResult struct {
+		Passed       func(childComplexity int) int
+		PresentDm2   func(childComplexity int) int
+		PresentHeads func(childComplexity int) int
+		QuorumMet    func(childComplexity int) int
+		Top          func(childComplexity int) int
+	}
+
+	VoteTurnout struct {
+		EntitledAreaDm2    func(childComplexity int) int
+		EntitledHeads      func(childComplexity int) int
+		ParticipatingDm2   func(childComplexity int) int
+		ParticipatingHeads func(childComplexity int) int
 	}
 
 	Wish struct {
@@ -523,6 +574,9 @@ type MutationResolver interface {
 	RecordMinutes(ctx context.Context, meetingID string, minutes string) (*db.Meeting, error)
 	CheckIn(ctx context.Context, meetingID string, residentID string) (*db.Attendance, error)
 	CheckInWithCode(ctx context.Context, meetingID string, code string) (*db.Attendance, error)
+	OpenVote(ctx context.Context, input model.OpenVoteInput) (*db.Vote, error)
+	CastBallot(ctx context.Context, voteID string, option string) (*db.Vote, error)
+	CloseVote(ctx context.Context, voteID string) (*db.Vote, error)
 }
 type PlaceResolver interface {
 	ID(ctx context.Context, obj *db.Place) (string, error)
@@ -549,6 +603,7 @@ type QueryResolver interface {
 	VolunteerRecord(ctx context.Context, accountID *string) (*model.VolunteerRecord, error)
 	Topics(ctx context.Context, placeID *string, state []db.TopicState, first *int, after *string) (*model.TopicConnection, error)
 	Meetings(ctx context.Context, placeID *string, state []db.MeetingState, first *int, after *string) (*model.MeetingConnection, error)
+	Vote(ctx context.Context, id string) (*db.Vote, error)
 }
 type ResidentResolver interface {
 	ID(ctx context.Context, obj *db.Resident) (string, error)
@@ -600,6 +655,13 @@ type VolunteerRecordResolver interface {
 	Account(ctx context.Context, obj *model.VolunteerRecord) (*db.Account, error)
 
 	Entries(ctx context.Context, obj *model.VolunteerRecord, first *int, after *string) (*model.LedgerEntryConnection, error)
+}
+type VoteResolver interface {
+	ID(ctx context.Context, obj *db.Vote) (string, error)
+	Meeting(ctx context.Context, obj *db.Vote) (*db.Meeting, error)
+	Topic(ctx context.Context, obj *db.Vote) (*db.Topic, error)
+
+	Turnout(ctx context.Context, obj *db.Vote) (*db.VoteCount, error)
 }
 type WishResolver interface {
 	ID(ctx context.Context, obj *db.Wish) (string, error)
@@ -1183,6 +1245,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CancelWish(childComplexity, args["wishId"].(string), args["reason"].(*string)), true
+	case "Mutation.castBallot":
+		if e.ComplexityRoot.Mutation.CastBallot == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_castBallot_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CastBallot(childComplexity, args["voteId"].(string), args["option"].(string)), true
 	case "Mutation.checkIn":
 		if e.ComplexityRoot.Mutation.CheckIn == nil {
 			break
@@ -1227,6 +1300,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CloseMeeting(childComplexity, args["meetingId"].(string)), true
+	case "Mutation.closeVote":
+		if e.ComplexityRoot.Mutation.CloseVote == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_closeVote_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CloseVote(childComplexity, args["voteId"].(string)), true
 	case "Mutation.commentOnTopic":
 		if e.ComplexityRoot.Mutation.CommentOnTopic == nil {
 			break
@@ -1321,6 +1405,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Logout(childComplexity), true
+	case "Mutation.openVote":
+		if e.ComplexityRoot.Mutation.OpenVote == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_openVote_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.OpenVote(childComplexity, args["input"].(model.OpenVoteInput)), true
 	case "Mutation.raiseTopic":
 		if e.ComplexityRoot.Mutation.RaiseTopic == nil {
 			break
@@ -1453,6 +1548,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.WithdrawTopic(childComplexity, args["topicId"].(string), args["reason"].(*string)), true
+
+	case "OptionTally.areaDm2":
+		if e.ComplexityRoot.OptionTally.AreaDm2 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OptionTally.AreaDm2(childComplexity), true
+	case "OptionTally.heads":
+		if e.ComplexityRoot.OptionTally.Heads == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OptionTally.Heads(childComplexity), true
+	case "OptionTally.option":
+		if e.ComplexityRoot.OptionTally.Option == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OptionTally.Option(childComplexity), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -1705,6 +1819,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.VolunteerRecord(childComplexity, args["accountId"].(*string)), true
+	case "Query.vote":
+		if e.ComplexityRoot.Query.Vote == nil {
+			break
+		}
+
+		args, err := ec.field_Query_vote_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Vote(childComplexity, args["id"].(string)), true
 	case "Query.wishFeed":
 		if e.ComplexityRoot.Query.WishFeed == nil {
 			break
@@ -1898,6 +2023,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RoleGrant.Role(childComplexity), true
+
+	case "RollCallEntry.name":
+		if e.ComplexityRoot.RollCallEntry.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RollCallEntry.Name(childComplexity), true
+	case "RollCallEntry.option":
+		if e.ComplexityRoot.RollCallEntry.Option == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RollCallEntry.Option(childComplexity), true
 
 	case "Topic.canCosign":
 		if e.ComplexityRoot.Topic.CanCosign == nil {
@@ -2199,6 +2337,165 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.VolunteerRecord.WishesCompleted(childComplexity), true
 
+	case "Vote.changeable":
+		if e.ComplexityRoot.Vote.Changeable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.Changeable(childComplexity), true
+	case "Vote.closesAt":
+		if e.ComplexityRoot.Vote.ClosesAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.ClosesAt(childComplexity), true
+	case "Vote.hasVoted":
+		if e.ComplexityRoot.Vote.HasVoted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.HasVoted(childComplexity), true
+	case "Vote.id":
+		if e.ComplexityRoot.Vote.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.ID(childComplexity), true
+	case "Vote.meeting":
+		if e.ComplexityRoot.Vote.Meeting == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.Meeting(childComplexity), true
+	case "Vote.myChoice":
+		if e.ComplexityRoot.Vote.MyChoice == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.MyChoice(childComplexity), true
+	case "Vote.opensAt":
+		if e.ComplexityRoot.Vote.OpensAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.OpensAt(childComplexity), true
+	case "Vote.options":
+		if e.ComplexityRoot.Vote.Options == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.Options(childComplexity), true
+	case "Vote.result":
+		if e.ComplexityRoot.Vote.Result == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.Result(childComplexity), true
+	case "Vote.rollCall":
+		if e.ComplexityRoot.Vote.RollCall == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.RollCall(childComplexity), true
+	case "Vote.rule":
+		if e.ComplexityRoot.Vote.Rule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.Rule(childComplexity), true
+	case "Vote.secret":
+		if e.ComplexityRoot.Vote.Secret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.Secret(childComplexity), true
+	case "Vote.state":
+		if e.ComplexityRoot.Vote.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.State(childComplexity), true
+	case "Vote.tallies":
+		if e.ComplexityRoot.Vote.Tallies == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.Tallies(childComplexity), true
+	case "Vote.title":
+		if e.ComplexityRoot.Vote.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.Title(childComplexity), true
+	case "Vote.topic":
+		if e.ComplexityRoot.Vote.Topic == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.Topic(childComplexity), true
+	case "Vote.turnout":
+		if e.ComplexityRoot.Vote.Turnout == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.Turnout(childComplexity), true
+
+	case "VoteResult.passed":
+		if e.ComplexityRoot.VoteResult.Passed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteResult.Passed(childComplexity), true
+	case "VoteResult.presentAreaDm2":
+		if e.ComplexityRoot.VoteResult.PresentDm2 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteResult.PresentDm2(childComplexity), true
+	case "VoteResult.presentHeads":
+		if e.ComplexityRoot.VoteResult.PresentHeads == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteResult.PresentHeads(childComplexity), true
+	case "VoteResult.quorumMet":
+		if e.ComplexityRoot.VoteResult.QuorumMet == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteResult.QuorumMet(childComplexity), true
+	case "VoteResult.top":
+		if e.ComplexityRoot.VoteResult.Top == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteResult.Top(childComplexity), true
+
+	case "VoteTurnout.entitledAreaDm2":
+		if e.ComplexityRoot.VoteTurnout.EntitledAreaDm2 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteTurnout.EntitledAreaDm2(childComplexity), true
+	case "VoteTurnout.entitledHeads":
+		if e.ComplexityRoot.VoteTurnout.EntitledHeads == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteTurnout.EntitledHeads(childComplexity), true
+	case "VoteTurnout.participatingAreaDm2":
+		if e.ComplexityRoot.VoteTurnout.ParticipatingDm2 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteTurnout.ParticipatingDm2(childComplexity), true
+	case "VoteTurnout.participatingHeads":
+		if e.ComplexityRoot.VoteTurnout.ParticipatingHeads == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteTurnout.ParticipatingHeads(childComplexity), true
+
 	case "Wish.address":
 		if e.ComplexityRoot.Wish.Address == nil {
 			break
@@ -2487,6 +2784,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CommentOnTopicInput", ec.unmarshalInputCommentOnTopicInput),
 			graphql.NewInputUnmarshaler("FulfilWishInput", ec.unmarshalInputFulfilWishInput),
 			graphql.NewInputUnmarshaler("GrantRoleInput", ec.unmarshalInputGrantRoleInput),
+			graphql.NewInputUnmarshaler("OpenVoteInput", ec.unmarshalInputOpenVoteInput),
 			graphql.NewInputUnmarshaler("RaiseTopicInput", ec.unmarshalInputRaiseTopicInput),
 			graphql.NewInputUnmarshaler("RegisterInput", ec.unmarshalInputRegisterInput),
 			graphql.NewInputUnmarshaler("ResidentFilter", ec.unmarshalInputResidentFilter),
@@ -3753,6 +4051,128 @@ input ScheduleMeetingInput {
   """应到人员范围；不填按会议类型默认。居民会议可选每户一名代表。"""
   basis: EntitlementBasis
 }
+
+# ---------------------------------------------------------------- deliberation (议事协商): votes (表决)
+# 在进行中的会议上，社区工作者就议程中的议题发起表决；应到名单即会议开始时确定的名单。无记名表决只记录谁投了票，
+# 不记录谁投了什么：任何人（包括工作人员、管理员和能读数据库的人）都无法得知某人的选择。
+
+extend type Query {
+  """一次表决。看不到所在会议的人得到 null。"""
+  vote(id: ID!): Vote
+}
+
+extend type Mutation {
+  """
+  发起表决：会议"进行中"，由本社区的社区工作者发起，议题须在本次会议议程中。` + "`" + `options` + "`" + ` 不填时为 同意/反对/弃权，
+  按 ` + "`" + `rule` + "`" + ` 判定是否通过；填写时为 2–10 个选项的选择（例如在几个方案中选一个），只统计票数、不判定通过。
+  业主规则（OWNERS_ORDINARY、OWNERS_MAJOR）只用于业主大会，业主大会也只用它们；不支持 CUSTOM。
+  ` + "`" + `secret` + "`" + `、` + "`" + `changeable` + "`" + ` 与 ` + "`" + `rule` + "`" + ` 发起后不能修改。
+  """
+  openVote(input: OpenVoteInput!): Vote!
+
+  """
+  投票：应到名单中的本人，在表决结束前。不在名单中返回 ` + "`" + `FORBIDDEN` + "`" + `；已结束或已过截止时间返回 ` + "`" + `INVALID_STATE` + "`" + `；
+  已投过且不可改票返回 ` + "`" + `CONFLICT` + "`" + `；可改票时新的一票替换旧的一票，只计一次。
+  """
+  castBallot(voteId: ID!, option: String!): Vote!
+
+  """结束表决并一次性计算、保存结果。本社区的社区工作者操作；已结束返回 ` + "`" + `INVALID_STATE` + "`" + `。"""
+  closeVote(voteId: ID!): Vote!
+}
+
+input OpenVoteInput {
+  meetingId: ID!
+  topicId: ID!
+  title: String!
+  options: [String!]
+  closesAt: Time!
+  secret: Boolean!
+  changeable: Boolean!
+  rule: VoteRulePreset!
+}
+
+"""表决规则（见 db/rule.go）。"""
+enum VoteRulePreset {
+  """居民会议：过半数应到出席，出席过半数同意"""
+  RESIDENTS_ASSEMBLY
+  """居民代表会议：2/3 应到出席，出席过半数同意"""
+  REPRESENTATIVES_MEETING
+  """业主大会一般事项：人数、面积各 2/3 参与，参与人数、面积各过半数同意"""
+  OWNERS_ORDINARY
+  """业主大会重大事项：人数、面积各 2/3 参与，参与人数、面积各 3/4 同意"""
+  OWNERS_MAJOR
+  """议事会：过半数出席，出席过半数同意"""
+  COUNCIL_MAJORITY
+  """自定义（本接口暂不支持）"""
+  CUSTOM
+}
+
+"""表决状态。"""
+enum VoteState {
+  """进行中"""
+  OPEN
+  """已结束"""
+  CLOSED
+}
+
+"""一次表决。"""
+type Vote implements Node {
+  id: ID!
+  meeting: Meeting
+  topic: Topic
+  title: String!
+  options: [String!]!
+  """无记名投票（true）或记名投票（false）。"""
+  secret: Boolean!
+  """是否允许改票（以最后一次为准）。"""
+  changeable: Boolean!
+  rule: VoteRulePreset!
+  state: VoteState!
+  opensAt: Time!
+  closesAt: Time!
+  """参与情况：谁投了票是公开的，投了什么不公开（无记名时）。"""
+  turnout: VoteTurnout!
+  """各选项票数。无记名表决在结束前为 null；记名表决实时可见。结束后为保存的结果。"""
+  tallies: [OptionTally!]
+  """结束后的结果；进行中为 null。"""
+  result: VoteResult
+  """我是否已投票。"""
+  hasVoted: Boolean!
+  """我投的选项：只在记名表决中有值；无记名表决永远为 null，任何人都查不到。"""
+  myChoice: String
+  """记名表决的投票明细（姓名与选项）；无记名表决为 null。"""
+  rollCall: [RollCallEntry!]
+}
+
+type VoteTurnout {
+  entitledHeads: Int!
+  participatingHeads: Int!
+  """面积单位 0.01 平方米。"""
+  entitledAreaDm2: Int!
+  participatingAreaDm2: Int!
+}
+
+type OptionTally {
+  option: String!
+  heads: Int!
+  areaDm2: Int!
+}
+
+type VoteResult {
+  quorumMet: Boolean!
+  """是否通过；在多个选项中选择时为 null。"""
+  passed: Boolean
+  """在多个选项中选择时得票（人数）最多的选项；并列或非选择表决为 null。"""
+  top: String
+  """计入出席的人数与面积（0.01 平方米）：居民会议等规则为签到或投票的人，业主规则为投票的人。"""
+  presentHeads: Int!
+  presentAreaDm2: Int!
+}
+
+type RollCallEntry {
+  name: String!
+  option: String!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -4009,6 +4429,18 @@ func (ec *executionContext) childFields_MeetingEvent(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type MeetingEvent", field.Name)
 }
 
+func (ec *executionContext) childFields_OptionTally(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "option":
+		return ec.fieldContext_OptionTally_option(ctx, field)
+	case "heads":
+		return ec.fieldContext_OptionTally_heads(ctx, field)
+	case "areaDm2":
+		return ec.fieldContext_OptionTally_areaDm2(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OptionTally", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -4145,6 +4577,16 @@ func (ec *executionContext) childFields_RoleGrant(ctx context.Context, field gra
 		return ec.fieldContext_RoleGrant_revokeReason(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RoleGrant", field.Name)
+}
+
+func (ec *executionContext) childFields_RollCallEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_RollCallEntry_name(ctx, field)
+	case "option":
+		return ec.fieldContext_RollCallEntry_option(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RollCallEntry", field.Name)
 }
 
 func (ec *executionContext) childFields_Topic(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4287,6 +4729,76 @@ func (ec *executionContext) childFields_VolunteerRecord(ctx context.Context, fie
 		return ec.fieldContext_VolunteerRecord_entries(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type VolunteerRecord", field.Name)
+}
+
+func (ec *executionContext) childFields_Vote(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Vote_id(ctx, field)
+	case "meeting":
+		return ec.fieldContext_Vote_meeting(ctx, field)
+	case "topic":
+		return ec.fieldContext_Vote_topic(ctx, field)
+	case "title":
+		return ec.fieldContext_Vote_title(ctx, field)
+	case "options":
+		return ec.fieldContext_Vote_options(ctx, field)
+	case "secret":
+		return ec.fieldContext_Vote_secret(ctx, field)
+	case "changeable":
+		return ec.fieldContext_Vote_changeable(ctx, field)
+	case "rule":
+		return ec.fieldContext_Vote_rule(ctx, field)
+	case "state":
+		return ec.fieldContext_Vote_state(ctx, field)
+	case "opensAt":
+		return ec.fieldContext_Vote_opensAt(ctx, field)
+	case "closesAt":
+		return ec.fieldContext_Vote_closesAt(ctx, field)
+	case "turnout":
+		return ec.fieldContext_Vote_turnout(ctx, field)
+	case "tallies":
+		return ec.fieldContext_Vote_tallies(ctx, field)
+	case "result":
+		return ec.fieldContext_Vote_result(ctx, field)
+	case "hasVoted":
+		return ec.fieldContext_Vote_hasVoted(ctx, field)
+	case "myChoice":
+		return ec.fieldContext_Vote_myChoice(ctx, field)
+	case "rollCall":
+		return ec.fieldContext_Vote_rollCall(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Vote", field.Name)
+}
+
+func (ec *executionContext) childFields_VoteResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "quorumMet":
+		return ec.fieldContext_VoteResult_quorumMet(ctx, field)
+	case "passed":
+		return ec.fieldContext_VoteResult_passed(ctx, field)
+	case "top":
+		return ec.fieldContext_VoteResult_top(ctx, field)
+	case "presentHeads":
+		return ec.fieldContext_VoteResult_presentHeads(ctx, field)
+	case "presentAreaDm2":
+		return ec.fieldContext_VoteResult_presentAreaDm2(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VoteResult", field.Name)
+}
+
+func (ec *executionContext) childFields_VoteTurnout(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "entitledHeads":
+		return ec.fieldContext_VoteTurnout_entitledHeads(ctx, field)
+	case "participatingHeads":
+		return ec.fieldContext_VoteTurnout_participatingHeads(ctx, field)
+	case "entitledAreaDm2":
+		return ec.fieldContext_VoteTurnout_entitledAreaDm2(ctx, field)
+	case "participatingAreaDm2":
+		return ec.fieldContext_VoteTurnout_participatingAreaDm2(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VoteTurnout", field.Name)
 }
 
 func (ec *executionContext) childFields_Wish(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4597,6 +5109,28 @@ func (ec *executionContext) field_Mutation_cancelWish_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_castBallot_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "voteId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["voteId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "option",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["option"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_checkInWithCode_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4666,6 +5200,20 @@ func (ec *executionContext) field_Mutation_closeMeeting_args(ctx context.Context
 		return nil, err
 	}
 	args["meetingId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_closeVote_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "voteId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["voteId"] = arg0
 	return args, nil
 }
 
@@ -4818,6 +5366,20 @@ func (ec *executionContext) field_Mutation_login_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["password"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_openVote_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.OpenVoteInput, error) {
+			return ec.unmarshalNOpenVoteInput2linliᚋgraphᚋmodelᚐOpenVoteInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -5416,6 +5978,20 @@ func (ec *executionContext) field_Query_volunteerRecord_args(ctx context.Context
 		return nil, err
 	}
 	args["accountId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_vote_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -9019,6 +9595,207 @@ func (ec *executionContext) fieldContext_Mutation_checkInWithCode(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_openVote(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_openVote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().OpenVote(ctx, fc.Args["input"].(model.OpenVoteInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Vote) graphql.Marshaler {
+			return ec.marshalNVote2ᚖlinliᚋdbᚐVote(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_openVote(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Vote(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_openVote_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_castBallot(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_castBallot(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CastBallot(ctx, fc.Args["voteId"].(string), fc.Args["option"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Vote) graphql.Marshaler {
+			return ec.marshalNVote2ᚖlinliᚋdbᚐVote(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_castBallot(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Vote(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_castBallot_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_closeVote(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_closeVote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CloseVote(ctx, fc.Args["voteId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Vote) graphql.Marshaler {
+			return ec.marshalNVote2ᚖlinliᚋdbᚐVote(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_closeVote(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Vote(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_closeVote_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OptionTally_option(ctx context.Context, field graphql.CollectedField, obj *db.OptionTally) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OptionTally_option(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Option, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OptionTally_option(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OptionTally", field, false, false, "String")
+}
+
+func (ec *executionContext) _OptionTally_heads(ctx context.Context, field graphql.CollectedField, obj *db.OptionTally) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OptionTally_heads(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Heads, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OptionTally_heads(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OptionTally", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OptionTally_areaDm2(ctx context.Context, field graphql.CollectedField, obj *db.OptionTally) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OptionTally_areaDm2(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AreaDm2, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OptionTally_areaDm2(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OptionTally", field, false, false, "Int")
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10179,6 +10956,50 @@ func (ec *executionContext) fieldContext_Query_meetings(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_vote(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_vote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Vote(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Vote) graphql.Marshaler {
+			return ec.marshalOVote2ᚖlinliᚋdbᚐVote(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_vote(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Vote(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_vote_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10932,6 +11753,52 @@ func (ec *executionContext) _RoleGrant_revokeReason(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_RoleGrant_revokeReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RoleGrant", field, false, false, "String")
+}
+
+func (ec *executionContext) _RollCallEntry_name(ctx context.Context, field graphql.CollectedField, obj *db.RollCallEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RollCallEntry_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RollCallEntry_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RollCallEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _RollCallEntry_option(ctx context.Context, field graphql.CollectedField, obj *db.RollCallEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RollCallEntry_option(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Option, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RollCallEntry_option(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RollCallEntry", field, false, false, "String")
 }
 
 func (ec *executionContext) _Topic_id(ctx context.Context, field graphql.CollectedField, obj *db.Topic) (ret graphql.Marshaler) {
@@ -12208,6 +13075,658 @@ func (ec *executionContext) fieldContext_VolunteerRecord_entries(ctx context.Con
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Vote_id(ctx context.Context, field graphql.CollectedField, obj *db.Vote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vote_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Vote().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Vote_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Vote", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Vote_meeting(ctx context.Context, field graphql.CollectedField, obj *db.Vote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vote_meeting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Vote().Meeting(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Meeting) graphql.Marshaler {
+			return ec.marshalOMeeting2ᚖlinliᚋdbᚐMeeting(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Vote_meeting(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Vote",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Meeting(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Vote_topic(ctx context.Context, field graphql.CollectedField, obj *db.Vote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vote_topic(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Vote().Topic(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Topic) graphql.Marshaler {
+			return ec.marshalOTopic2ᚖlinliᚋdbᚐTopic(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Vote_topic(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Vote",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Topic(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Vote_title(ctx context.Context, field graphql.CollectedField, obj *db.Vote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vote_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Vote_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Vote", field, false, false, "String")
+}
+
+func (ec *executionContext) _Vote_options(ctx context.Context, field graphql.CollectedField, obj *db.Vote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vote_options(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Options, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Vote_options(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Vote", field, false, false, "String")
+}
+
+func (ec *executionContext) _Vote_secret(ctx context.Context, field graphql.CollectedField, obj *db.Vote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vote_secret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Secret, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Vote_secret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Vote", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Vote_changeable(ctx context.Context, field graphql.CollectedField, obj *db.Vote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vote_changeable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changeable, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Vote_changeable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Vote", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Vote_rule(ctx context.Context, field graphql.CollectedField, obj *db.Vote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vote_rule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rule, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.VoteRulePreset) graphql.Marshaler {
+			return ec.marshalNVoteRulePreset2linliᚋdbᚐVoteRulePreset(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Vote_rule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Vote", field, false, false, "VoteRulePreset")
+}
+
+func (ec *executionContext) _Vote_state(ctx context.Context, field graphql.CollectedField, obj *db.Vote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vote_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.VoteState) graphql.Marshaler {
+			return ec.marshalNVoteState2linliᚋdbᚐVoteState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Vote_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Vote", field, false, false, "VoteState")
+}
+
+func (ec *executionContext) _Vote_opensAt(ctx context.Context, field graphql.CollectedField, obj *db.Vote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vote_opensAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OpensAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Vote_opensAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Vote", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Vote_closesAt(ctx context.Context, field graphql.CollectedField, obj *db.Vote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vote_closesAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClosesAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Vote_closesAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Vote", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Vote_turnout(ctx context.Context, field graphql.CollectedField, obj *db.Vote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vote_turnout(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Vote().Turnout(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.VoteCount) graphql.Marshaler {
+			return ec.marshalNVoteTurnout2ᚖlinliᚋdbᚐVoteCount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Vote_turnout(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Vote",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VoteTurnout(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Vote_tallies(ctx context.Context, field graphql.CollectedField, obj *db.Vote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vote_tallies(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tallies, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.OptionTally) graphql.Marshaler {
+			return ec.marshalOOptionTally2ᚕᚖlinliᚋdbᚐOptionTallyᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Vote_tallies(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Vote",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OptionTally(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Vote_result(ctx context.Context, field graphql.CollectedField, obj *db.Vote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vote_result(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Result, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.VoteResult) graphql.Marshaler {
+			return ec.marshalOVoteResult2ᚖlinliᚋdbᚐVoteResult(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Vote_result(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Vote",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VoteResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Vote_hasVoted(ctx context.Context, field graphql.CollectedField, obj *db.Vote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vote_hasVoted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HasVoted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Vote_hasVoted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Vote", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Vote_myChoice(ctx context.Context, field graphql.CollectedField, obj *db.Vote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vote_myChoice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MyChoice, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Vote_myChoice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Vote", field, false, false, "String")
+}
+
+func (ec *executionContext) _Vote_rollCall(ctx context.Context, field graphql.CollectedField, obj *db.Vote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vote_rollCall(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RollCall, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.RollCallEntry) graphql.Marshaler {
+			return ec.marshalORollCallEntry2ᚕᚖlinliᚋdbᚐRollCallEntryᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Vote_rollCall(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Vote",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RollCallEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VoteResult_quorumMet(ctx context.Context, field graphql.CollectedField, obj *db.VoteResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VoteResult_quorumMet(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QuorumMet, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VoteResult_quorumMet(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VoteResult", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _VoteResult_passed(ctx context.Context, field graphql.CollectedField, obj *db.VoteResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VoteResult_passed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Passed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VoteResult_passed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VoteResult", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _VoteResult_top(ctx context.Context, field graphql.CollectedField, obj *db.VoteResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VoteResult_top(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Top, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VoteResult_top(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VoteResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _VoteResult_presentHeads(ctx context.Context, field graphql.CollectedField, obj *db.VoteResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VoteResult_presentHeads(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PresentHeads, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VoteResult_presentHeads(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VoteResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VoteResult_presentAreaDm2(ctx context.Context, field graphql.CollectedField, obj *db.VoteResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VoteResult_presentAreaDm2(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PresentDm2, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VoteResult_presentAreaDm2(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VoteResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VoteTurnout_entitledHeads(ctx context.Context, field graphql.CollectedField, obj *db.VoteCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VoteTurnout_entitledHeads(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntitledHeads, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VoteTurnout_entitledHeads(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VoteTurnout", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VoteTurnout_participatingHeads(ctx context.Context, field graphql.CollectedField, obj *db.VoteCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VoteTurnout_participatingHeads(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ParticipatingHeads, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VoteTurnout_participatingHeads(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VoteTurnout", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VoteTurnout_entitledAreaDm2(ctx context.Context, field graphql.CollectedField, obj *db.VoteCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VoteTurnout_entitledAreaDm2(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntitledAreaDm2, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VoteTurnout_entitledAreaDm2(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VoteTurnout", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VoteTurnout_participatingAreaDm2(ctx context.Context, field graphql.CollectedField, obj *db.VoteCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VoteTurnout_participatingAreaDm2(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ParticipatingDm2, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VoteTurnout_participatingAreaDm2(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VoteTurnout", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Wish_id(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
@@ -14617,6 +16136,97 @@ func UnmarshalGrantRoleInput(ctx context.Context, raw any) (model.GrantRoleInput
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputOpenVoteInput(ctx context.Context, obj any) (model.OpenVoteInput, error) {
+	var it model.OpenVoteInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"meetingId", "topicId", "title", "options", "closesAt", "secret", "changeable", "rule"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "meetingId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("meetingId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MeetingID = data
+		case "topicId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("topicId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TopicID = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "options":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("options"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Options = data
+		case "closesAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("closesAt"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClosesAt = data
+		case "secret":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("secret"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Secret = data
+		case "changeable":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("changeable"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Changeable = data
+		case "rule":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rule"))
+			data, err := ec.unmarshalNVoteRulePreset2linliᚋdbᚐVoteRulePreset(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Rule = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalOpenVoteInput unmarshals raw into the OpenVoteInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalOpenVoteInput(ctx context.Context, raw any) (model.OpenVoteInput, error) {
+	var out model.OpenVoteInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "OpenVoteInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRaiseTopicInput(ctx context.Context, obj any) (model.RaiseTopicInput, error) {
 	var it model.RaiseTopicInput
 	if obj == nil {
@@ -15119,6 +16729,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Wish(ctx, sel, obj)
+	case db.Vote:
+		return ec._Vote(ctx, sel, &obj)
+	case *db.Vote:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Vote(ctx, sel, obj)
 	case db.Topic:
 		return ec._Topic(ctx, sel, &obj)
 	case *db.Topic:
@@ -16242,6 +17859,70 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "openVote":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_openVote(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "castBallot":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_castBallot(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "closeVote":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_closeVote(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var optionTallyImplementors = []string{"OptionTally"}
+
+func (ec *executionContext) _OptionTally(ctx context.Context, sel ast.SelectionSet, obj *db.OptionTally) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, optionTallyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OptionTally")
+		case "option":
+			out.Values[i] = ec._OptionTally_option(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "heads":
+			out.Values[i] = ec._OptionTally_heads(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "areaDm2":
+			out.Values[i] = ec._OptionTally_areaDm2(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -16581,6 +18262,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_meetings(ctx, field)
 				})
+		case "vote":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_vote(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -16849,6 +18536,44 @@ func (ec *executionContext) _RoleGrant(ctx context.Context, sel ast.SelectionSet
 			out.Values[i] = ec._RoleGrant_revokeReason(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var rollCallEntryImplementors = []string{"RollCallEntry"}
+
+func (ec *executionContext) _RollCallEntry(ctx context.Context, sel ast.SelectionSet, obj *db.RollCallEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rollCallEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RollCallEntry")
+		case "name":
+			out.Values[i] = ec._RollCallEntry_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "option":
+			out.Values[i] = ec._RollCallEntry_option(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -17329,6 +19054,224 @@ func (ec *executionContext) _VolunteerRecord(ctx context.Context, sel ast.Select
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._VolunteerRecord_entries(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var voteImplementors = []string{"Vote", "Node"}
+
+func (ec *executionContext) _Vote(ctx context.Context, sel ast.SelectionSet, obj *db.Vote) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, voteImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Vote")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Vote_id(ctx, field, obj)
+				})
+		case "meeting":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Vote_meeting(ctx, field, obj)
+				})
+		case "topic":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Vote_topic(ctx, field, obj)
+				})
+		case "title":
+			out.Values[i] = ec._Vote_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "options":
+			out.Values[i] = ec._Vote_options(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "secret":
+			out.Values[i] = ec._Vote_secret(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "changeable":
+			out.Values[i] = ec._Vote_changeable(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "rule":
+			out.Values[i] = ec._Vote_rule(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "state":
+			out.Values[i] = ec._Vote_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "opensAt":
+			out.Values[i] = ec._Vote_opensAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "closesAt":
+			out.Values[i] = ec._Vote_closesAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "turnout":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Vote_turnout(ctx, field, obj)
+				})
+		case "tallies":
+			out.Values[i] = ec._Vote_tallies(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "result":
+			out.Values[i] = ec._Vote_result(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "hasVoted":
+			out.Values[i] = ec._Vote_hasVoted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "myChoice":
+			out.Values[i] = ec._Vote_myChoice(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "rollCall":
+			out.Values[i] = ec._Vote_rollCall(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var voteResultImplementors = []string{"VoteResult"}
+
+func (ec *executionContext) _VoteResult(ctx context.Context, sel ast.SelectionSet, obj *db.VoteResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, voteResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VoteResult")
+		case "quorumMet":
+			out.Values[i] = ec._VoteResult_quorumMet(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "passed":
+			out.Values[i] = ec._VoteResult_passed(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "top":
+			out.Values[i] = ec._VoteResult_top(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "presentHeads":
+			out.Values[i] = ec._VoteResult_presentHeads(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "presentAreaDm2":
+			out.Values[i] = ec._VoteResult_presentAreaDm2(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var voteTurnoutImplementors = []string{"VoteTurnout"}
+
+func (ec *executionContext) _VoteTurnout(ctx context.Context, sel ast.SelectionSet, obj *db.VoteCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, voteTurnoutImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VoteTurnout")
+		case "entitledHeads":
+			out.Values[i] = ec._VoteTurnout_entitledHeads(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "participatingHeads":
+			out.Values[i] = ec._VoteTurnout_participatingHeads(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "entitledAreaDm2":
+			out.Values[i] = ec._VoteTurnout_entitledAreaDm2(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "participatingAreaDm2":
+			out.Values[i] = ec._VoteTurnout_participatingAreaDm2(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -18525,6 +20468,19 @@ func (ec *executionContext) marshalNNode2ᚕlinliᚋgraphᚋmodelᚐNode(ctx con
 	return ret
 }
 
+func (ec *executionContext) unmarshalNOpenVoteInput2linliᚋgraphᚋmodelᚐOpenVoteInput(ctx context.Context, v any) (model.OpenVoteInput, error) {
+	res, err := ec.unmarshalInputOpenVoteInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOptionTally2ᚖlinliᚋdbᚐOptionTally(ctx context.Context, sel ast.SelectionSet, v *db.OptionTally) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OptionTally!")
+		return graphql.Null
+	}
+	return ec._OptionTally(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNPageInfo2ᚖlinliᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PageInfo!")
@@ -18717,6 +20673,14 @@ func (ec *executionContext) marshalNRoleGrant2ᚖlinliᚋdbᚐRoleGrant(ctx cont
 		return graphql.Null
 	}
 	return ec._RoleGrant(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRollCallEntry2ᚖlinliᚋdbᚐRollCallEntry(ctx context.Context, sel ast.SelectionSet, v *db.RollCallEntry) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RollCallEntry!")
+		return graphql.Null
+	}
+	return ec._RollCallEntry(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNScheduleMeetingInput2linliᚋgraphᚋmodelᚐScheduleMeetingInput(ctx context.Context, v any) (model.ScheduleMeetingInput, error) {
@@ -18958,6 +20922,42 @@ func (ec *executionContext) marshalNVolunteerRecord2ᚖlinliᚋgraphᚋmodelᚐV
 		return graphql.Null
 	}
 	return ec._VolunteerRecord(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNVote2ᚖlinliᚋdbᚐVote(ctx context.Context, sel ast.SelectionSet, v *db.Vote) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Vote!")
+		return graphql.Null
+	}
+	return ec._Vote(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNVoteRulePreset2linliᚋdbᚐVoteRulePreset(ctx context.Context, v any) (db.VoteRulePreset, error) {
+	var res db.VoteRulePreset
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNVoteRulePreset2linliᚋdbᚐVoteRulePreset(ctx context.Context, sel ast.SelectionSet, v db.VoteRulePreset) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNVoteState2linliᚋdbᚐVoteState(ctx context.Context, v any) (db.VoteState, error) {
+	var res db.VoteState
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNVoteState2linliᚋdbᚐVoteState(ctx context.Context, sel ast.SelectionSet, v db.VoteState) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNVoteTurnout2ᚖlinliᚋdbᚐVoteCount(ctx context.Context, sel ast.SelectionSet, v *db.VoteCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "VoteTurnout!")
+		return graphql.Null
+	}
+	return ec._VoteTurnout(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNWish2ᚕᚖlinliᚋdbᚐWishᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Wish) graphql.Marshaler {
@@ -19363,6 +21363,13 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	return res
 }
 
+func (ec *executionContext) marshalOMeeting2ᚖlinliᚋdbᚐMeeting(ctx context.Context, sel ast.SelectionSet, v *db.Meeting) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Meeting(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOMeetingState2ᚕlinliᚋdbᚐMeetingStateᚄ(ctx context.Context, v any) ([]db.MeetingState, error) {
 	if v == nil {
 		return nil, nil
@@ -19420,6 +21427,25 @@ func (ec *executionContext) marshalONode2linliᚋgraphᚋmodelᚐNode(ctx contex
 		return graphql.Null
 	}
 	return ec._Node(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOOptionTally2ᚕᚖlinliᚋdbᚐOptionTallyᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.OptionTally) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOptionTally2ᚖlinliᚋdbᚐOptionTally(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOPlace2ᚖlinliᚋdbᚐPlace(ctx context.Context, sel ast.SelectionSet, v *db.Place) graphql.Marshaler {
@@ -19485,6 +21511,25 @@ func (ec *executionContext) marshalORoleGrant2ᚖlinliᚋdbᚐRoleGrant(ctx cont
 		return graphql.Null
 	}
 	return ec._RoleGrant(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalORollCallEntry2ᚕᚖlinliᚋdbᚐRollCallEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.RollCallEntry) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRollCallEntry2ᚖlinliᚋdbᚐRollCallEntry(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
@@ -19558,6 +21603,13 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	return res
 }
 
+func (ec *executionContext) marshalOTopic2ᚖlinliᚋdbᚐTopic(ctx context.Context, sel ast.SelectionSet, v *db.Topic) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Topic(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOTopicStance2ᚖlinliᚋdbᚐTopicStance(ctx context.Context, v any) (*db.TopicStance, error) {
 	if v == nil {
 		return nil, nil
@@ -19624,6 +21676,20 @@ func (ec *executionContext) marshalOTopicState2ᚖlinliᚋdbᚐTopicState(ctx co
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOVote2ᚖlinliᚋdbᚐVote(ctx context.Context, sel ast.SelectionSet, v *db.Vote) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Vote(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOVoteResult2ᚖlinliᚋdbᚐVoteResult(ctx context.Context, sel ast.SelectionSet, v *db.VoteResult) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._VoteResult(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOWish2ᚖlinliᚋdbᚐWish(ctx context.Context, sel ast.SelectionSet, v *db.Wish) graphql.Marshaler {

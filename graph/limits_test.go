@@ -119,7 +119,7 @@ func TestTransport(t *testing.T) {
 
 // A nested list costs a fixed number of statements, however long the page.
 func TestStatementCount(t *testing.T) {
-	e := newEnv(t)
+	e := newEnv(t, batchGenerously)
 	token := e.login(phoneStaff)
 	const q = `query($p: ID!, $n: Int) {
 		residents(placeId: $p, first: $n) { nodes { name phone tags household { name floorArea parent { name parent { name } } } } }

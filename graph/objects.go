@@ -169,6 +169,16 @@ func node(ctx context.Context, id string) (any, error) {
 			return nil, err
 		}
 		return m, nil
+	case "Vote":
+		v, err := signedIn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		vt, err := requestFrom(ctx).store.VoteByID(ctx, v, key)
+		if db.ErrorCode(err) == db.ENOTFOUND {
+			return nil, nil
+		}
+		return vt, err
 	case "AuditEvent", "LedgerEntry":
 		// Read through auditEvents(placeId:) and volunteerRecord, which check who asks.
 		return nil, nil

@@ -128,7 +128,7 @@ func idOf(field, typ, id string) (int64, error) {
 var typeNames = map[string]string{
 	"Place": "地点", "Resident": "居民", "Account": "账号", "RoleGrant": "角色授予", "AuditEvent": "操作记录",
 	"Wish": "心愿", "LedgerEntry": "服务记录", "Topic": "议题", "TopicComment": "议题评论",
-	"Meeting": "会议",
+	"Meeting": "会议", "Vote": "表决",
 }
 
 // Page sizes: a list gives defaultPage items unless asked, and never more than maxPage.

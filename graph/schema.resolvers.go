@@ -538,6 +538,25 @@ func (r *mutationResolver) CheckInWithCode(ctx context.Context, meetingID string
 	})
 }
 
+// OpenVote is the resolver for the openVote field.
+func (r *mutationResolver) OpenVote(ctx context.Context, input model.OpenVoteInput) (*db.Vote, error) {
+	return r.openVote(ctx, input)
+}
+
+// CastBallot is the resolver for the castBallot field.
+func (r *mutationResolver) CastBallot(ctx context.Context, voteID string, option string) (*db.Vote, error) {
+	return r.writeVote(ctx, voteID, func(v *db.Viewer, id int64) (*db.Vote, error) {
+		return r.Store.CastBallot(ctx, v, id, option)
+	})
+}
+
+// CloseVote is the resolver for the closeVote field.
+func (r *mutationResolver) CloseVote(ctx context.Context, voteID string) (*db.Vote, error) {
+	return r.writeVote(ctx, voteID, func(v *db.Viewer, id int64) (*db.Vote, error) {
+		return r.Store.CloseVote(ctx, v, id)
+	})
+}
+
 // ID is the resolver for the id field.
 func (r *placeResolver) ID(ctx context.Context, obj *db.Place) (string, error) {
 	return globalID("Place", obj.ID), nil
@@ -768,6 +787,11 @@ func (r *queryResolver) Meetings(ctx context.Context, placeID *string, state []d
 	return r.meetingList(ctx, placeID, state, first, after)
 }
 
+// Vote is the resolver for the vote field.
+func (r *queryResolver) Vote(ctx context.Context, id string) (*db.Vote, error) {
+	return r.voteByID(ctx, id)
+}
+
 // ID is the resolver for the id field.
 func (r *residentResolver) ID(ctx context.Context, obj *db.Resident) (string, error) {
 	return globalID("Resident", obj.ID), nil
@@ -979,6 +1003,26 @@ func (r *volunteerRecordResolver) Entries(ctx context.Context, obj *model.Volunt
 		return nil, err
 	}
 	return model.NewLedgerEntryConnection(res, count), nil
+}
+
+// ID is the resolver for the id field.
+func (r *voteResolver) ID(ctx context.Context, obj *db.Vote) (string, error) {
+	return globalID("Vote", obj.ID), nil
+}
+
+// Meeting is the resolver for the meeting field.
+func (r *voteResolver) Meeting(ctx context.Context, obj *db.Vote) (*db.Meeting, error) {
+	return voteMeeting(ctx, obj)
+}
+
+// Topic is the resolver for the topic field.
+func (r *voteResolver) Topic(ctx context.Context, obj *db.Vote) (*db.Topic, error) {
+	return voteTopic(ctx, obj)
+}
+
+// Turnout is the resolver for the turnout field.
+func (r *voteResolver) Turnout(ctx context.Context, obj *db.Vote) (*db.VoteCount, error) {
+	return &obj.Turnout, nil
 }
 
 // ID is the resolver for the id field.
@@ -1194,6 +1238,9 @@ func (r *Resolver) TopicEvent() TopicEventResolver { return &topicEventResolver{
 // VolunteerRecord returns VolunteerRecordResolver implementation.
 func (r *Resolver) VolunteerRecord() VolunteerRecordResolver { return &volunteerRecordResolver{r} }
 
+// Vote returns VoteResolver implementation.
+func (r *Resolver) Vote() VoteResolver { return &voteResolver{r} }
+
 // Wish returns WishResolver implementation.
 func (r *Resolver) Wish() WishResolver { return &wishResolver{r} }
 
@@ -1220,6 +1267,7 @@ type (
 	topicCommentResolver            struct{ *Resolver }
 	topicEventResolver              struct{ *Resolver }
 	volunteerRecordResolver         struct{ *Resolver }
+	voteResolver                    struct{ *Resolver }
 	wishResolver                    struct{ *Resolver }
 	wishClaimResolver               struct{ *Resolver }
 	wishEventResolver               struct{ *Resolver }

@@ -523,7 +523,7 @@ func TestTopicList(t *testing.T) {
 
 // A list of topics costs a fixed number of statements, however long the page.
 func TestTopicStatementCount(t *testing.T) {
-	e := newEnv(t)
+	e := newEnv(t, batchGenerously)
 	resident, staff, council := e.login(phoneResident), e.login(phoneStaff), e.login(phoneCouncil)
 	leader := e.login(phoneBuildingLeader)
 	wish := e.submit(resident, e.wishInput("想修好单元门"))

@@ -1258,7 +1258,7 @@ func TestWishListsAndSearch(t *testing.T) {
 
 // A page of the feed costs a fixed number of statements, however long.
 func TestFeedStatementCount(t *testing.T) {
-	e := newEnv(t)
+	e := newEnv(t, batchGenerously)
 	staff, volunteer := e.login(phoneStaff), e.login(phoneVolunteer)
 	beneficiaries := e.gridResidents(staff, 20, phoneVolunteer)
 	for i := range 60 {

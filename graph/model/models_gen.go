@@ -73,6 +73,17 @@ type MeetingEdge struct {
 type Mutation struct {
 }
 
+type OpenVoteInput struct {
+	MeetingID  string            `json:"meetingId"`
+	TopicID    string            `json:"topicId"`
+	Title      string            `json:"title"`
+	Options    []string          `json:"options,omitempty"`
+	ClosesAt   time.Time         `json:"closesAt"`
+	Secret     bool              `json:"secret"`
+	Changeable bool              `json:"changeable"`
+	Rule       db.VoteRulePreset `json:"rule"`
+}
+
 // 翻页信息 (Relay)。
 type PageInfo struct {
 	// 向后（`first`/`after`）是否还有下一页。
