@@ -678,23 +678,6 @@ func (s *Store) Meetings(ctx context.Context, v *Viewer, place int64, states []M
 	if v == nil {
 		return Paged[*Meeting]{}, nil, needSignIn
 	}
-	places, ancestors := v.placesHolding(roles...)
-	if v.Resident != nil && v.Resident.Verified {
-		ancestors = append(ancestors, v.Resident.HouseholdPath...)
-	}
-	var b strings.Builder
-	b.WriteString(` FROM meetings m JOIN places c ON c.id = m.community_id JOIN places mp ON mp.id = m.place_id
-		WHERE (c.path && $1 OR m.community_id = ANY($2))`)
-	args := []any{pq.Array(places), pq.Array(ancestors)}
-	if place != 0 {
-		args = append(args, pq.Array([]int64{place}))
-		b.WriteString(` AND mp.path && $3`)
-	}
-	if len(states) > 0 {
-		args = append(args, pq.Array(states))
-		b.WriteString(` AND m.state = ANY($` + formatInt(len(args)) + `::meeting_state[])`)
-	}
-	from := b.String()
-	res, err := listQuery(ctx, s, `SELECT `+meetingColumns+from, args, byIDDesc.qualified("m"), func(m *Meeting) Key { return idKey(m.ID) }, p)
-	return res, func(ctx context.Context) (int, error) { return s.count(ctx, from, args...) }, err
+	return communityList(ctx, s, v, meetingColumns, "meetings m", "m", place, pq.Array(states), "meeting_state", p,
+		func(m *Meeting) Key { return idKey(m.ID) })
 }

@@ -3,10 +3,10 @@ package db
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"io"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/lib/pq"
@@ -601,23 +601,24 @@ func (s *Store) Topics(ctx context.Context, v *Viewer, place int64, states []Top
 	if v == nil {
 		return Paged[*Topic]{}, nil, needSignIn
 	}
+	return communityList(ctx, s, v, topicColumns, "topics t", "t", place, pq.Array(states), "topic_state", p,
+		func(t *Topic) Key { return idKey(t.ID) })
+}
+
+// communityList lists rows that belong to a community (topics, meetings), newest first, as
+// far as v may see them: people holding a role in, above or below the community, and its
+// verified residents. place (0: any) narrows to a place and what lies under it; states (an
+// empty array: any) to some states. table is "name alias"; columns use the alias.
+func communityList[T any](ctx context.Context, s *Store, v *Viewer, columns, table, alias string, place int64, states driver.Valuer, stateType string, p Page, key func(T) Key) (Paged[T], func(context.Context) (int, error), error) {
 	places, ancestors := v.placesHolding(roles...)
 	if v.Resident != nil && v.Resident.Verified {
 		ancestors = append(ancestors, v.Resident.HouseholdPath...)
 	}
-	var b strings.Builder
-	b.WriteString(` FROM topics t JOIN places c ON c.id = t.community_id JOIN places tp ON tp.id = t.place_id
-		WHERE (c.path && $1 OR t.community_id = ANY($2))`)
-	args := []any{pq.Array(places), pq.Array(ancestors)}
-	if place != 0 {
-		args = append(args, pq.Array([]int64{place}))
-		b.WriteString(` AND tp.path && $3`)
-	}
-	if len(states) > 0 {
-		args = append(args, pq.Array(states))
-		b.WriteString(` AND t.state = ANY($` + formatInt(len(args)) + `::topic_state[])`)
-	}
-	from := b.String()
-	res, err := listQuery(ctx, s, `SELECT `+topicColumns+from, args, byIDDesc.qualified("t"), func(t *Topic) Key { return idKey(t.ID) }, p)
+	from := ` FROM ` + table + ` JOIN places c ON c.id = ` + alias + `.community_id JOIN places xp ON xp.id = ` + alias + `.place_id
+		WHERE (c.path && $1 OR ` + alias + `.community_id = ANY($2))
+		AND ($3::bigint = 0 OR xp.path @> ARRAY[$3::bigint])
+		AND (coalesce(cardinality($4::` + stateType + `[]), 0) = 0 OR ` + alias + `.state = ANY($4::` + stateType + `[]))`
+	args := []any{pq.Array(places), pq.Array(ancestors), place, states}
+	res, err := listQuery(ctx, s, `SELECT `+columns+from, args, byIDDesc.qualified(alias), key, p)
 	return res, func(ctx context.Context) (int, error) { return s.count(ctx, from, args...) }, err
 }
