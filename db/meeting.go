@@ -398,9 +398,7 @@ func deref(s *string) string {
 
 // meetingEvent records a transition of m to its (already updated) state.
 func (tx *Tx) meetingEvent(m *Meeting, action MeetingAction, actor *int64, from *MeetingState, reason *string) error {
-	_, err := tx.exec(`INSERT INTO meeting_events (meeting_id, at, action, actor_id, from_state, to_state, reason)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, m.ID, tx.now, action, actor, from, m.State, reason)
-	return err
+	return tx.record(meetingTables, m.ID, action, actor, from, m.State, reason)
 }
 
 // lockedMeeting is a meeting locked for a change, with its place and community.
@@ -438,29 +436,17 @@ func (s *Store) writeMeeting(ctx context.Context, v *Viewer, id int64, share boo
 	if v == nil {
 		return nil, needSignIn
 	}
-	tx, err := s.Begin(ctx)
+	lm, err := inLockedTx(ctx, s, func(tx *Tx) (*lockedMeeting, error) { return tx.lockMeeting(v, id, share) }, f)
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
-	lm, err := tx.lockMeeting(v, id, share)
-	if err != nil {
-		return nil, err
-	}
-	if err := f(tx, lm); err != nil {
-		return nil, err
-	}
-	return lm.Meeting, tx.Commit()
+	return lm.Meeting, nil
 }
 
 // transitionMeeting moves the locked meeting to state and records it.
 func (tx *Tx) transitionMeeting(lm *lockedMeeting, to MeetingState, action MeetingAction, actor *int64, reason *string, set string, args ...any) error {
 	from := lm.State
-	q := `UPDATE meetings m SET state = $2, updated_at = $3` + set + ` WHERE m.id = $1 RETURNING ` + meetingColumns
-	if err := tx.get(lm.Meeting, q, append([]any{lm.ID, to, tx.now}, args...)...); err != nil {
-		return err
-	}
-	return tx.meetingEvent(lm.Meeting, action, actor, &from, reason)
+	return tx.move(meetingTables, lm.Meeting, lm.ID, &from, to, action, actor, reason, set, args...)
 }
 
 func wrongMeetingState(m *Meeting, doing string) error {

@@ -381,9 +381,7 @@ func (s *Store) checkTopicWishes(ctx context.Context, v *Viewer, communityID int
 
 // topicEvent records a transition of t to its (already updated) state.
 func (tx *Tx) topicEvent(t *Topic, action TopicAction, actor *int64, from *TopicState, reason *string) error {
-	_, err := tx.exec(`INSERT INTO topic_events (topic_id, at, action, actor_id, from_state, to_state, reason)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, t.ID, tx.now, action, actor, from, t.State, reason)
-	return err
+	return tx.record(topicTables, t.ID, action, actor, from, t.State, reason)
 }
 
 // lockedTopic is a topic locked for a change, with its place and community.
@@ -415,29 +413,17 @@ func (s *Store) writeTopic(ctx context.Context, v *Viewer, id int64, f func(*Tx,
 	if v == nil {
 		return nil, needSignIn
 	}
-	tx, err := s.Begin(ctx)
+	lt, err := inLockedTx(ctx, s, func(tx *Tx) (*lockedTopic, error) { return tx.lockTopic(v, id) }, f)
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
-	lt, err := tx.lockTopic(v, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := f(tx, lt); err != nil {
-		return nil, err
-	}
-	return lt.Topic, tx.Commit()
+	return lt.Topic, nil
 }
 
 // transition moves the locked topic to state and records it.
 func (tx *Tx) transitionTopic(lt *lockedTopic, to TopicState, action TopicAction, actor *int64, reason *string, set string, args ...any) error {
 	from := lt.State
-	q := `UPDATE topics t SET state = $2, updated_at = $3` + set + ` WHERE t.id = $1 RETURNING ` + topicColumns
-	if err := tx.get(lt.Topic, q, append([]any{lt.ID, to, tx.now}, args...)...); err != nil {
-		return err
-	}
-	return tx.topicEvent(lt.Topic, action, actor, &from, reason)
+	return tx.move(topicTables, lt.Topic, lt.ID, &from, to, action, actor, reason, set, args...)
 }
 
 func wrongTopicState(t *Topic, doing string) error {

@@ -393,9 +393,7 @@ func (r *Resident) householdPath(ctx context.Context, s *Store) []int64 {
 
 // wishEvent records a transition of w to its (already updated) state.
 func (tx *Tx) wishEvent(w *Wish, action WishAction, actor *int64, from *WishState, reason *string) error {
-	_, err := tx.exec(`INSERT INTO wish_events (wish_id, at, action, actor_id, from_state, to_state, reason)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, w.ID, tx.now, action, actor, from, w.State, reason)
-	return err
+	return tx.record(wishTables, w.ID, action, actor, from, w.State, reason)
 }
 
 // lockedWish is a wish locked for a transition, with what deciding on it needs.
@@ -441,11 +439,7 @@ func (tx *Tx) lockWish(v *Viewer, id int64) (*lockedWish, error) {
 // records it.
 func (tx *Tx) transition(lw *lockedWish, to WishState, action WishAction, actor *int64, reason *string, set string, args ...any) error {
 	from := lw.State
-	q := `UPDATE wishes w SET state = $2, updated_at = $3` + set + ` WHERE w.id = $1 RETURNING ` + wishColumns
-	if err := tx.get(lw.Wish, q, append([]any{lw.ID, to, tx.now}, args...)...); err != nil {
-		return err
-	}
-	return tx.wishEvent(lw.Wish, action, actor, &from, reason)
+	return tx.move(wishTables, lw.Wish, lw.ID, &from, to, action, actor, reason, set, args...)
 }
 
 func wrongState(w *Wish, doing string) error {
@@ -460,22 +454,16 @@ func (s *Store) writeWish(ctx context.Context, v *Viewer, id int64, f func(*Tx, 
 	if v == nil {
 		return nil, needSignIn
 	}
-	tx, err := s.Begin(ctx)
+	lw, err := inLockedTx(ctx, s, func(tx *Tx) (*lockedWish, error) {
+		if _, err := tx.exec(`SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE`, v.Account.ID); err != nil {
+			return nil, err
+		}
+		return tx.lockWish(v, id)
+	}, f)
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
-	if _, err := tx.exec(`SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE`, v.Account.ID); err != nil {
-		return nil, err
-	}
-	lw, err := tx.lockWish(v, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := f(tx, lw); err != nil {
-		return nil, err
-	}
-	return lw.Wish, tx.Commit()
+	return lw.Wish, nil
 }
 
 // CancelWish withdraws a wish that nobody has claimed yet. Errors: UNAUTHENTICATED,
