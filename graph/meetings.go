@@ -33,28 +33,8 @@ func (r *Resolver) checkIn(ctx context.Context, id string, f func(*db.Viewer, in
 
 // meetingList answers the meetings query.
 func (r *Resolver) meetingList(ctx context.Context, placeID *string, states []db.MeetingState, first *int, after *string) (*model.MeetingConnection, error) {
-	page, err := pageOf(first, after, nil, nil)
-	if err != nil {
-		return nil, err
-	}
-	var place int64
-	if placeID != nil {
-		if place, err = idOf("placeId", "Place", *placeID); err != nil {
-			return nil, err
-		}
-	}
-	v, err := signedIn(ctx)
-	if err != nil {
-		return nil, err
-	}
-	res, count, err := r.Store.Meetings(ctx, v, place, states, page)
-	if err != nil {
-		return nil, err
-	}
-	for _, m := range res.Items {
-		load(ctx).meeting.prime(m.ID, m)
-	}
-	return model.NewMeetingConnection(res, count), nil
+	return communityPage(ctx, placeID, states, first, after, r.Store.Meetings,
+		func(m *db.Meeting) { load(ctx).meeting.prime(m.ID, m) }, model.NewMeetingConnection)
 }
 
 // meetingAgenda returns the meeting's topics, in order.

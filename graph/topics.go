@@ -27,28 +27,38 @@ func (r *Resolver) writeTopic(ctx context.Context, id string, f func(*db.Viewer,
 
 // topicList answers the topics query.
 func (r *Resolver) topicList(ctx context.Context, placeID *string, states []db.TopicState, first *int, after *string) (*model.TopicConnection, error) {
+	return communityPage(ctx, placeID, states, first, after, r.Store.Topics,
+		func(t *db.Topic) { load(ctx).topic.prime(t.ID, t) }, model.NewTopicConnection)
+}
+
+// communityPage answers a list of things that belong to a community (topics, meetings):
+// it reads the paging and place arguments, lists, and remembers the rows for the request.
+func communityPage[T any, S any, C any](ctx context.Context, placeID *string, states []S, first *int, after *string,
+	list func(context.Context, *db.Viewer, int64, []S, db.Page) (db.Paged[T], func(context.Context) (int, error), error),
+	prime func(T), wrap func(db.Paged[T], model.Counter) C) (C, error) {
+	var zero C
 	page, err := pageOf(first, after, nil, nil)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
 	var place int64
 	if placeID != nil {
 		if place, err = idOf("placeId", "Place", *placeID); err != nil {
-			return nil, err
+			return zero, err
 		}
 	}
 	v, err := signedIn(ctx)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
-	res, count, err := r.Store.Topics(ctx, v, place, states, page)
+	res, count, err := list(ctx, v, place, states, page)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
-	for _, t := range res.Items {
-		load(ctx).topic.prime(t.ID, t)
+	for _, x := range res.Items {
+		prime(x)
 	}
-	return model.NewTopicConnection(res, count), nil
+	return wrap(res, count), nil
 }
 
 // topicComments answers a topic's comments: one page for every topic of the request that
