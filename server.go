@@ -50,7 +50,7 @@ type settings struct {
 	demo        bool
 	logLevel    slog.Level
 	dbMaxConns  int
-	lapseEvery  time.Duration
+	sweepEvery  time.Duration
 	store       func(*db.Store)
 	api         graph.Options
 }
@@ -102,7 +102,7 @@ func readSettings(getenv func(string) string) (settings, error) {
 		errs = append(errs, fmt.Errorf("PORT=%q: want a port number", s.port))
 	}
 	s.dbMaxConns = num("LINLI_DB_MAX_CONNS", 20)
-	s.lapseEvery = dur("LINLI_LAPSE_INTERVAL", time.Minute)
+	s.sweepEvery = dur("LINLI_SWEEP_INTERVAL", time.Minute)
 	tokenTTL := dur("LINLI_TOKEN_TTL", 30*24*time.Hour)
 	loginMax := num("LINLI_LOGIN_MAX_FAILURES", 5)
 	loginWindow := dur("LINLI_LOGIN_WINDOW", 15*time.Minute)
@@ -202,7 +202,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// each overdue claim to exactly one of them.
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	defer stopSweep()
-	go graph.RunLapses(sweepCtx, store, cfg.lapseEvery, func(msg string, args ...any) { logger.Info(msg, args...) })
+	go graph.RunSweeps(sweepCtx, store, cfg.sweepEvery, func(msg string, args ...any) { logger.Info(msg, args...) })
 
 	ln, err := net.Listen("tcp", ":"+cfg.port)
 	if err != nil {

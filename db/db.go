@@ -224,3 +224,12 @@ func notFound(err error, msg string) error {
 	}
 	return err
 }
+
+// notFoundAs turns sql.ErrNoRows from a conditional UPDATE into an error with code and msg:
+// the row was there (it was locked before) but not in a state the update applies to.
+func notFoundAs(err error, code, msg string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return &Error{Code: code, Message: msg}
+	}
+	return err
+}

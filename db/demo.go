@@ -839,7 +839,13 @@ func (w *demoWorld) insert(ctx context.Context, tx *Tx, passwordHash string) err
 		FROM residents r WHERE r.verified_at IS NULL AND r.account_id IS NOT NULL ORDER BY r.id`, now); err != nil {
 		return fmt.Errorf("audit events: %w", err)
 	}
-	return w.insertWishes(ctx, tx, accountIDs)
+	if err := w.insertWishes(ctx, tx, accountIDs); err != nil {
+		return err
+	}
+	if !DemoDeliberation {
+		return nil
+	}
+	return w.insertDeliberation(ctx, tx, accountIDs)
 }
 
 // insertPlaces inserts the places a level at a time, each level knowing its parents' ids.

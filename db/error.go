@@ -56,3 +56,15 @@ func ErrorCode(err error) string {
 	}
 	return EINTERNAL
 }
+
+// withField names field in a NOT_FOUND or INVALID_INPUT error that names none; other errors
+// pass through.
+func withField(err error, field string) error {
+	var e *Error
+	if errors.As(err, &e) && e.Field == "" && (e.Code == ENOTFOUND || e.Code == EINVALID) {
+		named := *e
+		named.Field = field
+		return &named
+	}
+	return err
+}

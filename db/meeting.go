@@ -498,23 +498,23 @@ func newCheckinCode(n int) string {
 	return string(b)
 }
 
-// entitledSQL fixes the entitled list of a meeting in one statement per basis: $1 is the
-// meeting, $2 its place (community, or compound for owners), and for residents $3 the last
-// birth date of an adult on the day it starts; for council members $2 is the community.
-var entitledSQL = map[EntitlementBasis]string{
-	BasisAdultResidents: `INSERT INTO meeting_entitled (meeting_id, resident_id, household_id)
-		SELECT $1, r.id, r.household_id FROM residents r JOIN places h ON h.id = r.household_id
+// rollSelect draws a roll in one statement per basis, as rows of (resident_id, household_id,
+// area_dm2): $2 is the place (community, or compound for owners), and for residents $3 the
+// last birth date of an adult on the day; for council members $2 is the community. $1 is left
+// to the statement that inserts the roll (a meeting's, or a standalone vote's).
+var rollSelect = map[EntitlementBasis]string{
+	BasisAdultResidents: `SELECT r.id AS resident_id, r.household_id, 0::bigint AS area_dm2
+		FROM residents r JOIN places h ON h.id = r.household_id
 		WHERE h.path @> ARRAY[$2::bigint] AND r.verified_at IS NOT NULL AND r.birth_date <= $3`,
-	BasisHouseholdRepresentatives: `INSERT INTO meeting_entitled (meeting_id, resident_id, household_id)
-		SELECT DISTINCT ON (r.household_id) $1, r.id, r.household_id FROM residents r JOIN places h ON h.id = r.household_id
+	BasisHouseholdRepresentatives: `SELECT DISTINCT ON (r.household_id) r.id AS resident_id, r.household_id, 0::bigint AS area_dm2
+		FROM residents r JOIN places h ON h.id = r.household_id
 		WHERE h.path @> ARRAY[$2::bigint] AND r.verified_at IS NOT NULL AND r.birth_date <= $3
 		ORDER BY r.household_id, r.is_owner DESC, CASE WHEN r.is_owner THEN r.id END, r.birth_date, r.id`,
-	BasisCouncilMembers: `INSERT INTO meeting_entitled (meeting_id, resident_id, household_id)
-		SELECT DISTINCT $1::bigint, r.id, r.household_id FROM role_grants g JOIN residents r ON r.account_id = g.account_id
+	BasisCouncilMembers: `SELECT DISTINCT r.id AS resident_id, r.household_id, 0::bigint AS area_dm2
+		FROM role_grants g JOIN residents r ON r.account_id = g.account_id
 		WHERE g.role = 'council_member' AND g.revoked_at IS NULL AND g.place_id = $2 AND r.verified_at IS NOT NULL`,
-	BasisOwners: `INSERT INTO meeting_entitled (meeting_id, resident_id, household_id, area_dm2)
-		SELECT $1, r.id, r.household_id,
-			CASE WHEN r.id = min(r.id) OVER (PARTITION BY r.household_id) THEN h.floor_area_dm2 ELSE 0 END
+	BasisOwners: `SELECT r.id AS resident_id, r.household_id,
+			CASE WHEN r.id = min(r.id) OVER (PARTITION BY r.household_id) THEN h.floor_area_dm2 ELSE 0 END AS area_dm2
 		FROM residents r JOIN places h ON h.id = r.household_id
 		WHERE h.path @> ARRAY[$2::bigint] AND r.verified_at IS NOT NULL AND r.is_owner`,
 }
@@ -542,17 +542,38 @@ func (s *Store) StartMeeting(ctx context.Context, v *Viewer, id int64) (*Meeting
 		case BasisCouncilMembers:
 			args[1] = lm.CommunityID
 		}
-		res, err := tx.exec(entitledSQL[lm.Basis], args...)
+		res, err := tx.exec(`INSERT INTO meeting_entitled (meeting_id, resident_id, household_id, area_dm2)
+			SELECT $1, r.resident_id, r.household_id, r.area_dm2 FROM (`+rollSelect[lm.Basis]+`) r`, args...)
 		if err != nil {
 			return err
 		}
 		n, _ := res.RowsAffected()
 		why := "按「" + lm.Basis.Name() + "」确定应到 " + formatInt(int(n)) + " 人"
-		return tx.transitionMeeting(lm, MeetingRunning, MeetingStart, &v.Account.ID, &why, `, checkin_code = $4`, newCheckinCode(6))
+		if err := tx.transitionMeeting(lm, MeetingRunning, MeetingStart, &v.Account.ID, &why, `, checkin_code = $4`, newCheckinCode(6)); err != nil {
+			return err
+		}
+		// The accepted topics on the agenda are now being discussed (商议).
+		var agenda []int64
+		if err := tx.selectRows(&agenda, `SELECT t.id FROM meeting_topics mt JOIN topics t ON t.id = mt.topic_id
+			WHERE mt.meeting_id = $1 AND t.state = 'accepted' ORDER BY t.id`, lm.ID); err != nil {
+			return err
+		}
+		discuss := "在「" + lm.Title + "」上协商"
+		for _, id := range agenda {
+			lt, err := tx.lockTopic(nil, id)
+			if err != nil {
+				return err
+			}
+			if err := tx.transitionTopic(lt, TopicUnderDiscussion, TopicDiscuss, &v.Account.ID, &discuss, ""); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
-// CloseMeeting ends a running meeting; its check-in code stops working. Errors:
+// CloseMeeting ends a running meeting; its check-in code stops working and its open votes
+// close with their results. Errors:
 // UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, INVALID_STATE.
 func (s *Store) CloseMeeting(ctx context.Context, v *Viewer, id int64) (*Meeting, error) {
 	return s.writeMeeting(ctx, v, id, false, func(tx *Tx, lm *lockedMeeting) error {
@@ -562,7 +583,24 @@ func (s *Store) CloseMeeting(ctx context.Context, v *Viewer, id int64) (*Meeting
 		if lm.State != MeetingRunning {
 			return wrongMeetingState(lm.Meeting, "结束")
 		}
-		return tx.transitionMeeting(lm, MeetingClosed, MeetingClose, &v.Account.ID, nil, `, checkin_code = NULL`)
+		if err := tx.transitionMeeting(lm, MeetingClosed, MeetingClose, &v.Account.ID, nil, `, checkin_code = NULL`); err != nil {
+			return err
+		}
+		// Votes still open close with the meeting, each with its result.
+		var open []int64
+		if err := tx.selectRows(&open, `SELECT id FROM votes WHERE meeting_id = $1 AND state = 'open' ORDER BY id`, lm.ID); err != nil {
+			return err
+		}
+		for _, id := range open {
+			lv, err := tx.lockVote(nil, id, false)
+			if err != nil {
+				return err
+			}
+			if err := tx.closeVote(lv, &v.Account.ID); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
@@ -664,6 +702,6 @@ func (s *Store) Meetings(ctx context.Context, v *Viewer, place int64, states []M
 	if v == nil {
 		return Paged[*Meeting]{}, nil, needSignIn
 	}
-	return communityList(ctx, s, v, meetingColumns, "meetings m", "m", place, pq.Array(states), "meeting_state", p,
+	return communityList(ctx, s, v, meetingColumns, "meetings m", "m", "m.place_id", place, pq.Array(states), "meeting_state", p,
 		func(m *Meeting) Key { return idKey(m.ID) })
 }

@@ -90,3 +90,11 @@ func (s *Store) CountChildren(ctx context.Context, parent int64) (int, error) {
 	}
 	return s.count(ctx, `FROM places WHERE parent_id = $1`, parent)
 }
+
+// communityOf returns the community of a community or compound place (its parent), inside tx.
+func (tx *Tx) communityOf(p *Place) (*Place, error) {
+	if p.Level == LevelCommunity || p.ParentID == nil {
+		return p, nil
+	}
+	return tx.place(*p.ParentID)
+}

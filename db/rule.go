@@ -377,3 +377,32 @@ func checkTally(t Tally, of func(Count) int64, what string, consistent bool) err
 	}
 	return nil
 }
+
+// Description says the rule in one Chinese sentence, e.g. "出席人数须超过应到的1/2；同意人数须
+// 超过出席者的1/2".
+func (r VoteRule) Description() string {
+	who := "出席"
+	if r.QuorumBasis == QuorumVoted {
+		who = "参与表决"
+	}
+	measures := "人数"
+	if r.ByArea {
+		measures = "人数和面积"
+	}
+	of := func(t Threshold, base string) string {
+		word := "不少于"
+		if t.Strict {
+			word = "超过"
+		}
+		return fmt.Sprintf("%s%s的%d/%d", word, base, t.Num, t.Den)
+	}
+	quorum := "不设到会比例"
+	if r.Quorum.Num > 0 || r.Quorum.Strict {
+		quorum = who + measures + "须" + of(r.Quorum, "应到")
+	}
+	base := who + "者"
+	if r.Abstentions == AbstainExcluded {
+		base = "同意与反对之和（弃权不计）"
+	}
+	return quorum + "；同意" + measures + "须" + of(r.Pass, base)
+}

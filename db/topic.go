@@ -45,6 +45,16 @@ const (
 	TopicAccept      TopicAction = "accept"
 	TopicDecline     TopicAction = "decline"
 	TopicWithdraw    TopicAction = "withdraw"
+	// The path after acceptance: on an agenda or put to a vote; voted; a passed motion's
+	// resolution published; an upheld objection reopening it; carried out; result published;
+	// rated by residents.
+	TopicDiscuss           TopicAction = "discuss"
+	TopicVote              TopicAction = "vote"
+	TopicPublishResolution TopicAction = "publish_resolution"
+	TopicReopen            TopicAction = "reopen"
+	TopicCarryOut          TopicAction = "carry_out"
+	TopicPublishResult     TopicAction = "publish_result"
+	TopicRate              TopicAction = "rate"
 )
 
 // DefaultCosignThreshold is how many co-signers a topic needs in a community without settings.
@@ -53,7 +63,8 @@ const DefaultCosignThreshold = 5
 var (
 	topicStates = []TopicState{TopicProposed, TopicReady, TopicAccepted, TopicUnderDiscussion, TopicVoted,
 		TopicResolutionPublished, TopicBeingCarriedOut, TopicResultPublished, TopicRated, TopicDeclined, TopicWithdrawn}
-	topicActions    = []TopicAction{TopicRaise, TopicCosignReady, TopicAccept, TopicDecline, TopicWithdraw}
+	topicActions    = []TopicAction{TopicRaise, TopicCosignReady, TopicAccept, TopicDecline, TopicWithdraw, TopicDiscuss,
+		TopicVote, TopicPublishResolution, TopicReopen, TopicCarryOut, TopicPublishResult, TopicRate}
 	topicStances    = []TopicStance{"for", "against", "neutral"}
 	topicStateNames = map[TopicState]string{
 		TopicProposed: "征集附议", TopicReady: "附议已满", TopicAccepted: "已受理", TopicUnderDiscussion: "协商中",
@@ -390,7 +401,8 @@ type lockedTopic struct {
 	place, community *Place
 }
 
-// lockTopic locks topic id in tx. A topic v may not see is NOT_FOUND, so ids cannot be probed.
+// lockTopic locks topic id in tx. A topic v may not see is NOT_FOUND, so ids cannot be probed;
+// a nil v is the system, moving a topic along after a vote or a resolution.
 func (tx *Tx) lockTopic(v *Viewer, id int64) (*lockedTopic, error) {
 	var t Topic
 	if err := tx.get(&t, `SELECT `+topicColumns+` FROM topics t WHERE t.id = $1 FOR UPDATE`, id); err != nil {
@@ -401,7 +413,7 @@ func (tx *Tx) lockTopic(v *Viewer, id int64) (*lockedTopic, error) {
 		return nil, err
 	}
 	lt := &lockedTopic{Topic: &t, place: ps[t.PlaceID], community: ps[t.CommunityID]}
-	if !v.SeesTopics(lt.community) {
+	if v != nil && !v.SeesTopics(lt.community) {
 		return nil, &Error{Code: ENOTFOUND, Message: "找不到这个议题"}
 	}
 	return lt, nil
@@ -587,20 +599,21 @@ func (s *Store) Topics(ctx context.Context, v *Viewer, place int64, states []Top
 	if v == nil {
 		return Paged[*Topic]{}, nil, needSignIn
 	}
-	return communityList(ctx, s, v, topicColumns, "topics t", "t", place, pq.Array(states), "topic_state", p,
+	return communityList(ctx, s, v, topicColumns, "topics t", "t", "t.place_id", place, pq.Array(states), "topic_state", p,
 		func(t *Topic) Key { return idKey(t.ID) })
 }
 
 // communityList lists rows that belong to a community (topics, meetings), newest first, as
 // far as v may see them: people holding a role in, above or below the community, and its
-// verified residents. place (0: any) narrows to a place and what lies under it; states (an
-// empty array: any) to some states. table is "name alias"; columns use the alias.
-func communityList[T any](ctx context.Context, s *Store, v *Viewer, columns, table, alias string, place int64, states driver.Valuer, stateType string, p Page, key func(T) Key) (Paged[T], func(context.Context) (int, error), error) {
+// verified residents. place (0: any) narrows to a place and what lies under it (placeColumn
+// names the row's place); states (an empty array: any) to some states. table is "name alias"
+// (or a join); columns use the alias.
+func communityList[T any](ctx context.Context, s *Store, v *Viewer, columns, table, alias, placeColumn string, place int64, states driver.Valuer, stateType string, p Page, key func(T) Key) (Paged[T], func(context.Context) (int, error), error) {
 	places, ancestors := v.placesHolding(roles...)
 	if v.Resident != nil && v.Resident.Verified {
 		ancestors = append(ancestors, v.Resident.HouseholdPath...)
 	}
-	from := ` FROM ` + table + ` JOIN places c ON c.id = ` + alias + `.community_id JOIN places xp ON xp.id = ` + alias + `.place_id
+	from := ` FROM ` + table + ` JOIN places c ON c.id = ` + alias + `.community_id JOIN places xp ON xp.id = ` + placeColumn + `
 		WHERE (c.path && $1 OR ` + alias + `.community_id = ANY($2))
 		AND ($3::bigint = 0 OR xp.path @> ARRAY[$3::bigint])
 		AND (coalesce(cardinality($4::` + stateType + `[]), 0) = 0 OR ` + alias + `.state = ANY($4::` + stateType + `[]))`

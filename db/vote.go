@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/lib/pq"
 )
 
 // VoteState is where a vote is: open → closed.
@@ -36,47 +38,78 @@ var DefaultVoteOptions = []string{"同意", "反对", "弃权"}
 var ownersPresets = []VoteRulePreset{PresetOwnersOrdinary, PresetOwnersMajor}
 
 type voteRow struct {
-	ID                 int64          `db:"id"`
-	MeetingID          int64          `db:"meeting_id"`
-	TopicID            int64          `db:"topic_id"`
-	Title              string         `db:"title"`
-	Rule               VoteRulePreset `db:"rule"`
-	Secret             bool           `db:"secret"`
-	Changeable         bool           `db:"changeable"`
-	Motion             bool           `db:"motion"`
-	OpensAt            time.Time      `db:"opens_at"`
-	ClosesAt           time.Time      `db:"closes_at"`
-	State              VoteState      `db:"state"`
-	EntitledHeads      *int64         `db:"entitled_heads"`
-	EntitledArea       *int64         `db:"entitled_area"`
-	PresentHeads       *int64         `db:"present_heads"`
-	PresentArea        *int64         `db:"present_area"`
-	ParticipatingHeads *int64         `db:"participating_heads"`
-	ParticipatingArea  *int64         `db:"participating_area"`
-	QuorumMet          *bool          `db:"quorum_met"`
-	Passed             *bool          `db:"passed"`
-	TopPosition        *int           `db:"top_position"`
+	ID          int64            `db:"id"`
+	MeetingID   *int64           `db:"meeting_id"`
+	TopicID     int64            `db:"topic_id"`
+	PlaceID     int64            `db:"place_id"`
+	CommunityID int64            `db:"community_id"`
+	Basis       EntitlementBasis `db:"basis"`
+	Title       string           `db:"title"`
+	Secret      bool             `db:"secret"`
+	Changeable  bool             `db:"changeable"`
+	Motion      bool             `db:"motion"`
+	OpensAt     time.Time        `db:"opens_at"`
+	ClosesAt    time.Time        `db:"closes_at"`
+	State       VoteState        `db:"state"`
+	ruleColumns
+	ClosedAt           *time.Time `db:"closed_at"`
+	ClosedBy           *int64     `db:"closed_by"`
+	EntitledHeads      *int64     `db:"entitled_heads"`
+	EntitledArea       *int64     `db:"entitled_area"`
+	PresentHeads       *int64     `db:"present_heads"`
+	PresentArea        *int64     `db:"present_area"`
+	ParticipatingHeads *int64     `db:"participating_heads"`
+	ParticipatingArea  *int64     `db:"participating_area"`
+	QuorumMet          *bool      `db:"quorum_met"`
+	Passed             *bool      `db:"passed"`
+	TopPosition        *int       `db:"top_position"`
 }
 
-const voteColumns = `v.id, v.meeting_id, v.topic_id, v.title, v.rule, v.secret, v.changeable, v.motion, v.opens_at,
-	v.closes_at, v.state, v.entitled_heads, v.entitled_area, v.present_heads, v.present_area, v.participating_heads,
-	v.participating_area, v.quorum_met, v.passed, v.top_position`
+// ruleColumns are a vote's rule as stored: every vote keeps its whole rule, presets too.
+type ruleColumns struct {
+	Rule         VoteRulePreset `db:"rule"`
+	QuorumNum    int64          `db:"quorum_num"`
+	QuorumDen    int64          `db:"quorum_den"`
+	QuorumStrict bool           `db:"quorum_strict"`
+	PassNum      int64          `db:"pass_num"`
+	PassDen      int64          `db:"pass_den"`
+	PassStrict   bool           `db:"pass_strict"`
+	ByArea       bool           `db:"by_area"`
+	QuorumBasis  QuorumBasis    `db:"quorum_basis"`
+	Abstentions  AbstentionRule `db:"abstentions"`
+}
+
+func (c ruleColumns) rule() VoteRule {
+	return VoteRule{Preset: c.Rule, Quorum: Threshold{c.QuorumNum, c.QuorumDen, c.QuorumStrict},
+		Pass: Threshold{c.PassNum, c.PassDen, c.PassStrict}, ByArea: c.ByArea, QuorumBasis: c.QuorumBasis, Abstentions: c.Abstentions}
+}
+
+const voteColumns = `v.id, v.meeting_id, v.topic_id, v.place_id, v.community_id, v.basis, v.title, v.secret, v.changeable,
+	v.motion, v.opens_at, v.closes_at, v.state, v.rule, v.quorum_num, v.quorum_den, v.quorum_strict, v.pass_num, v.pass_den,
+	v.pass_strict, v.by_area, v.quorum_basis, v.abstentions, v.closed_at, v.closed_by, v.entitled_heads, v.entitled_area, v.present_heads,
+	v.present_area, v.participating_heads, v.participating_area, v.quorum_met, v.passed, v.top_position`
 
 // Vote is a vote (表决) as the viewer may see it: tallies of a secret vote are hidden until
 // it closes, and nobody ever sees how a person voted in a secret vote.
 type Vote struct {
-	ID         int64
-	MeetingID  int64
-	TopicID    int64
-	Title      string
-	Options    []string
-	Secret     bool
-	Changeable bool
-	Rule       VoteRulePreset
-	State      VoteState
-	OpensAt    time.Time
-	ClosesAt   time.Time
-	Turnout    VoteCount
+	ID          int64
+	MeetingID   *int64
+	TopicID     int64
+	PlaceID     int64
+	CommunityID int64
+	Basis       EntitlementBasis
+	Title       string
+	Options     []string
+	Secret      bool
+	Changeable  bool
+	Rule        VoteRule
+	State       VoteState
+	OpensAt     time.Time
+	ClosesAt    time.Time
+	ClosedAt    *time.Time
+	Turnout     VoteCount
+	// Turnout per building, for the buildings with someone on the roll.
+	ByBuilding []*BuildingTurnout
 	// Tallies per option, in order; nil while a secret vote is open.
 	Tallies []*OptionTally
 	// Result once closed.
@@ -94,6 +127,13 @@ type VoteCount struct {
 	EntitledAreaDm2, ParticipatingDm2 int
 }
 
+// BuildingTurnout is participation in one building; BuildingID is nil for households not in
+// a building.
+type BuildingTurnout struct {
+	BuildingID *int64 `db:"building_id"`
+	VoteCount
+}
+
 // OptionTally is the ballots for one option.
 type OptionTally struct {
 	Option  string
@@ -109,6 +149,8 @@ type VoteResult struct {
 	Top          *string
 	PresentHeads int
 	PresentDm2   int
+	// ClosedBy is nil when the vote closed on its own at its closing time.
+	ClosedBy *int64
 }
 
 // RollCallEntry is one voter's choice in a roll-call vote.
@@ -117,28 +159,40 @@ type RollCallEntry struct {
 	Option string
 }
 
-// OpenVote is what openVote takes.
+// OpenVote is what openVote takes: in a running meeting (MeetingID), or standalone online
+// in a community or compound (PlaceID).
 type OpenVote struct {
-	MeetingID  int64
+	MeetingID  *int64
+	PlaceID    *int64
 	TopicID    int64
 	Title      string
 	Options    []string
+	OpensAt    *time.Time
 	ClosesAt   time.Time
 	Secret     bool
 	Changeable bool
 	Rule       VoteRulePreset
+	// Custom is the rule when Rule is PresetCustom (its Preset is ignored).
+	Custom *VoteRule
+	// Basis of a standalone vote's roll; nil for the rule's usual one.
+	Basis *EntitlementBasis
 }
 
-// lockedVote is a vote locked in a transaction with its meeting and community.
+// ruleBases is the roll a standalone vote under each preset draws by default.
+var ruleBases = map[VoteRulePreset]EntitlementBasis{
+	PresetResidentsAssembly: BasisAdultResidents, PresetRepresentativesMeeting: BasisHouseholdRepresentatives,
+	PresetOwnersOrdinary: BasisOwners, PresetOwnersMajor: BasisOwners, PresetCouncilMajority: BasisCouncilMembers,
+}
+
+// lockedVote is a vote locked in a transaction, with its community.
 type lockedVote struct {
 	voteRow
-	meeting   *Meeting
 	community *Place
 }
 
 // lockVote locks vote id: FOR SHARE to cast (casts run side by side), FOR UPDATE to close (a
-// close waits for casts in flight, and casts after it see it closed). A vote in a meeting v
-// may not see is NOT_FOUND.
+// close waits for casts in flight, and casts after it see it closed). A vote v may not see is
+// NOT_FOUND; a nil v is the system (the closing sweep).
 func (tx *Tx) lockVote(v *Viewer, id int64, share bool) (*lockedVote, error) {
 	lock := ` FOR UPDATE`
 	if share {
@@ -148,23 +202,70 @@ func (tx *Tx) lockVote(v *Viewer, id int64, share bool) (*lockedVote, error) {
 	if err := tx.get(&lv.voteRow, `SELECT `+voteColumns+` FROM votes v WHERE v.id = $1`+lock, id); err != nil {
 		return nil, notFound(err, "找不到这次表决")
 	}
-	var m Meeting
-	if err := tx.get(&m, `SELECT `+meetingColumns+` FROM meetings m WHERE m.id = $1`, lv.MeetingID); err != nil {
-		return nil, err
-	}
-	c, err := tx.place(m.CommunityID)
+	c, err := tx.place(lv.CommunityID)
 	if err != nil {
 		return nil, err
 	}
-	if !v.SeesMeetings(c) {
+	if v != nil && !v.SeesMeetings(c) {
 		return nil, &Error{Code: ENOTFOUND, Message: "找不到这次表决"}
 	}
-	lv.meeting, lv.community = &m, c
+	lv.community = c
 	return &lv, nil
 }
 
-// OpenVoteIn opens a vote on a topic of a running meeting's agenda, by staff of its
-// community. Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, INVALID_STATE, INVALID_INPUT.
+// voteOptions checks the options of a new vote: nil is a motion (同意/反对/弃权).
+func voteOptions(in []string) (options []string, motion bool, err error) {
+	if in == nil {
+		return DefaultVoteOptions, true, nil
+	}
+	if len(in) < 2 || len(in) > 10 {
+		return nil, false, Invalid("options", "选项需要 2 到 10 个")
+	}
+	options = make([]string, len(in))
+	for i, o := range in {
+		if options[i], err = text("options", "选项", o, 1, 40); err != nil {
+			return nil, false, err
+		}
+		if slices.Index(options[:i], options[i]) >= 0 {
+			return nil, false, Invalid("options", "选项不能重复")
+		}
+	}
+	return options, false, nil
+}
+
+// voteRule returns the rule a new vote is decided under.
+func voteRule(in OpenVote) (VoteRule, error) {
+	if !slices.Contains(voteRulePresets, in.Rule) {
+		return VoteRule{}, Invalid("rule", "请选择表决规则")
+	}
+	if in.Rule != PresetCustom {
+		if in.Custom != nil {
+			return VoteRule{}, Invalid("customRule", "只有自定义规则（CUSTOM）才填写 customRule")
+		}
+		return Preset(in.Rule), nil
+	}
+	if in.Custom == nil {
+		return VoteRule{}, Invalid("customRule", "自定义规则须写明到会比例、通过比例、是否按面积、到会口径和弃权计算方式")
+	}
+	r := *in.Custom
+	r.Preset = PresetCustom
+	if err := r.Validate(); err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			e.Field = strings.Replace(e.Field, "rule.", "customRule.", 1)
+		}
+		return VoteRule{}, err
+	}
+	return r, nil
+}
+
+// buildingOf is the building (or NULL) of household $h in a roll statement.
+const buildingOf = `(SELECT b.id FROM places h JOIN places b ON b.id = ANY (h.path) AND b.level = 'building' WHERE h.id = r.household_id)`
+
+// OpenVoteIn opens a vote on a topic, by staff of its community: in a running meeting, on a
+// topic of its agenda, with the meeting's roll; or standalone online (网上表决) in a
+// community or compound, with a roll drawn now by the rule's basis. Errors: UNAUTHENTICATED,
+// NOT_FOUND, FORBIDDEN, INVALID_STATE, INVALID_INPUT.
 func (s *Store) OpenVoteIn(ctx context.Context, v *Viewer, in OpenVote) (*Vote, error) {
 	if v == nil {
 		return nil, needSignIn
@@ -173,67 +274,144 @@ func (s *Store) OpenVoteIn(ctx context.Context, v *Viewer, in OpenVote) (*Vote, 
 	if err != nil {
 		return nil, err
 	}
-	motion := in.Options == nil
-	options := DefaultVoteOptions
-	if !motion {
-		if len(in.Options) < 2 || len(in.Options) > 10 {
-			return nil, Invalid("options", "选项需要 2 到 10 个")
-		}
-		options = make([]string, len(in.Options))
-		for i, o := range in.Options {
-			if options[i], err = text("options", "选项", o, 1, 40); err != nil {
-				return nil, err
-			}
-			if slices.Index(options[:i], options[i]) >= 0 {
-				return nil, Invalid("options", "选项不能重复")
-			}
-		}
+	options, motion, err := voteOptions(in.Options)
+	if err != nil {
+		return nil, err
 	}
-	if !slices.Contains(voteRulePresets, in.Rule) || in.Rule == PresetCustom {
-		return nil, Invalid("rule", "请选择法定的表决规则")
+	rule, err := voteRule(in)
+	if err != nil {
+		return nil, err
+	}
+	if (in.MeetingID == nil) == (in.PlaceID == nil) {
+		return nil, Invalid("meetingId", "会上表决填写 meetingId，网上表决填写 placeId，二者填且只填一个")
 	}
 	tx, err := s.Begin(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
-	lm, err := tx.lockMeeting(v, in.MeetingID, true)
-	if err != nil {
-		return nil, err
+	opens := tx.now
+	if in.OpensAt != nil {
+		if in.MeetingID != nil {
+			return nil, Invalid("opensAt", "会上表决发起即开始，不填 opensAt")
+		}
+		if in.OpensAt.Before(tx.now.Add(-time.Minute)) {
+			return nil, Invalid("opensAt", "开始时间不能早于现在")
+		}
+		opens = in.OpensAt.UTC()
 	}
-	if !v.Holds(lm.community, RoleStaff) {
-		return nil, forbidden("只有%s的社区工作者可以发起表决", lm.community.Name)
+	if !in.ClosesAt.After(opens) || !in.ClosesAt.After(tx.now) {
+		return nil, Invalid("closesAt", "截止时间必须晚于开始时间和现在")
 	}
-	if lm.State != MeetingRunning {
-		return nil, wrongMeetingState(lm.Meeting, "发起表决（会议进行中才能表决）")
-	}
-	if (lm.Kind == MeetingOwnersAssembly) != slices.Contains(ownersPresets, in.Rule) {
-		return nil, Invalid("rule", "业主大会使用业主表决规则，其他会议不能使用")
-	}
-	if !in.ClosesAt.After(tx.now) {
-		return nil, Invalid("closesAt", "截止时间必须晚于现在")
-	}
-	if in.ClosesAt.Sub(tx.now) > maxMeetingLength {
+	if in.ClosesAt.Sub(opens) > maxMeetingLength {
 		return nil, Invalid("closesAt", "表决最长 31 天")
 	}
-	var onAgenda bool
-	if err := tx.get(&onAgenda, `SELECT EXISTS (SELECT 1 FROM meeting_topics WHERE meeting_id = $1 AND topic_id = $2)`,
-		lm.ID, in.TopicID); err != nil {
-		return nil, err
+	var place, community *Place
+	var basis EntitlementBasis
+	var roll string
+	var rollArgs []any
+	if in.MeetingID != nil {
+		lm, err := tx.lockMeeting(v, *in.MeetingID, true)
+		if err != nil {
+			return nil, err
+		}
+		place, community, basis = lm.place, lm.community, lm.Basis
+		if !v.Holds(community, RoleStaff) {
+			return nil, forbidden("只有%s的社区工作者可以发起表决", community.Name)
+		}
+		if lm.State != MeetingRunning {
+			return nil, wrongMeetingState(lm.Meeting, "发起表决（会议进行中才能表决）")
+		}
+		if lm.Kind == MeetingOpenForum {
+			return nil, Invalid("meetingId", "广场夜谈只听取意见，不作有约束力的表决；请在居民会议、议事会等会议上或网上表决")
+		}
+		if in.Rule != PresetCustom && (lm.Kind == MeetingOwnersAssembly) != slices.Contains(ownersPresets, in.Rule) {
+			return nil, Invalid("rule", "业主大会使用业主表决规则，其他会议不能使用")
+		}
+		var onAgenda bool
+		if err := tx.get(&onAgenda, `SELECT EXISTS (SELECT 1 FROM meeting_topics WHERE meeting_id = $1 AND topic_id = $2)`,
+			lm.ID, in.TopicID); err != nil {
+			return nil, err
+		}
+		if !onAgenda {
+			return nil, Invalid("topicId", "只能就本次会议议程中的议题表决")
+		}
+		roll, rollArgs = `SELECT resident_id, household_id, area_dm2 FROM meeting_entitled WHERE meeting_id = $2`, []any{lm.ID}
+	} else {
+		if place, err = tx.place(*in.PlaceID); err != nil {
+			return nil, withField(err, "placeId")
+		}
+		if place.Level != LevelCommunity && place.Level != LevelCompound {
+			return nil, Invalid("placeId", "网上表决在社区或小区范围内进行")
+		}
+		if community, err = tx.communityOf(place); err != nil {
+			return nil, err
+		}
+		if !v.Holds(community, RoleStaff) {
+			return nil, forbidden("只有%s的社区工作者可以发起表决", community.Name)
+		}
+		basis = ruleBases[in.Rule]
+		if in.Basis != nil {
+			basis = *in.Basis
+		} else if in.Rule == PresetCustom {
+			return nil, Invalid("basis", "自定义规则须写明谁有权投票（basis）")
+		}
+		if basis == BasisOwners && place.Level != LevelCompound {
+			return nil, Invalid("placeId", "业主表决在小区范围内进行，请选择小区")
+		}
+		if in.Rule != PresetCustom && slices.Contains(ownersPresets, in.Rule) != (basis == BasisOwners) {
+			return nil, Invalid("basis", "业主表决规则只用于业主投票")
+		}
+		if !slices.Contains(bases, basis) {
+			return nil, Invalid("basis", "投票人范围无效")
+		}
+		roll, rollArgs = rollSelect[basis], []any{place.ID}
+		switch basis {
+		case BasisAdultResidents, BasisHouseholdRepresentatives:
+			rollArgs = append(rollArgs, adultBorn(tx.now))
+		case BasisCouncilMembers:
+			rollArgs[0] = community.ID
+		}
 	}
-	if !onAgenda {
-		return nil, Invalid("topicId", "只能就本次会议议程中的议题表决")
+	lt, err := tx.lockTopic(v, in.TopicID)
+	if err != nil {
+		return nil, withField(err, "topicId")
+	}
+	if lt.CommunityID != community.ID {
+		return nil, Invalid("topicId", "议题不属于%s", community.Name)
+	}
+	switch lt.State {
+	case TopicAccepted:
+		why := "发起表决「" + title + "」"
+		if err := tx.transitionTopic(lt, TopicUnderDiscussion, TopicDiscuss, &v.Account.ID, &why, ""); err != nil {
+			return nil, err
+		}
+	case TopicUnderDiscussion, TopicVoted:
+	default:
+		return nil, wrongTopicState(lt.Topic, "表决（已受理、协商中或已表决未通过的议题才能表决）")
 	}
 	var id int64
-	if err := tx.get(&id, `INSERT INTO votes (meeting_id, topic_id, title, rule, secret, changeable, motion, opened_by, opens_at, closes_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-		lm.ID, in.TopicID, title, in.Rule, in.Secret, in.Changeable, motion, v.Account.ID, tx.now, in.ClosesAt.UTC()); err != nil {
+	if err := tx.get(&id, `INSERT INTO votes (meeting_id, topic_id, place_id, community_id, basis, title, secret, changeable,
+			motion, opened_by, opens_at, closes_at, rule, quorum_num, quorum_den, quorum_strict, pass_num, pass_den, pass_strict,
+			by_area, quorum_basis, abstentions)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) RETURNING id`,
+		in.MeetingID, in.TopicID, place.ID, community.ID, basis, title, in.Secret, in.Changeable, motion, v.Account.ID,
+		opens, in.ClosesAt.UTC(), rule.Preset, rule.Quorum.Num, rule.Quorum.Den, rule.Quorum.Strict, rule.Pass.Num,
+		rule.Pass.Den, rule.Pass.Strict, rule.ByArea, rule.QuorumBasis, rule.Abstentions); err != nil {
 		return nil, err
 	}
 	for i, o := range options {
 		if _, err := tx.exec(`INSERT INTO vote_options (vote_id, position, label) VALUES ($1, $2, $3)`, id, i, o); err != nil {
 			return nil, err
 		}
+	}
+	res, err := tx.exec(`INSERT INTO vote_entitled (vote_id, resident_id, household_id, building_id, area_dm2)
+		SELECT $1, r.resident_id, r.household_id, `+buildingOf+`, r.area_dm2 FROM (`+roll+`) r`, append([]any{id}, rollArgs...)...)
+	if err != nil {
+		return nil, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil, Errorf(EINVALIDSTATE, "按「%s」没有一个有权投票的人，不能发起表决", basis.Name())
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, err
@@ -288,16 +466,20 @@ func (s *Store) CastBallot(ctx context.Context, v *Viewer, voteID int64, option 
 	if lv.State != VoteOpen || !tx.now.Before(lv.ClosesAt) {
 		return nil, Errorf(EINVALIDSTATE, "表决已经结束，不能再投票")
 	}
+	if tx.now.Before(lv.OpensAt) {
+		return nil, Errorf(EINVALIDSTATE, "表决还没有开始，%s开始投票", lv.OpensAt.In(china).Format("1月2日15:04"))
+	}
+	notOnRoll := forbidden("你不在本次表决的投票人名单中（名单在发起表决时确定），不能投票")
 	if v.Resident == nil {
-		return nil, forbidden("你不在本次会议的应到名单中，不能投票")
+		return nil, notOnRoll
 	}
 	var area []int64
-	if err := tx.selectRows(&area, `SELECT area_dm2 FROM meeting_entitled WHERE meeting_id = $1 AND resident_id = $2`,
-		lv.MeetingID, v.Resident.ID); err != nil {
+	if err := tx.selectRows(&area, `SELECT area_dm2 FROM vote_entitled WHERE vote_id = $1 AND resident_id = $2`,
+		lv.ID, v.Resident.ID); err != nil {
 		return nil, err
 	}
 	if len(area) == 0 {
-		return nil, forbidden("你不在本次会议的应到名单中，不能投票")
+		return nil, notOnRoll
 	}
 	var pos []int
 	if err := tx.selectRows(&pos, `SELECT position FROM vote_options WHERE vote_id = $1 AND label = $2`,
@@ -367,29 +549,65 @@ func (tx *Tx) tallies(lv *lockedVote) ([]positionCount, error) {
 	return rows, err
 }
 
-// CloseVote closes an open vote, by staff of the community, and stores its result: computed
-// once, here, under the vote's exclusive lock, so every ballot committed before is in it and
-// none can come after. Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, INVALID_STATE.
+// CloseVote closes an open vote, by staff of the community, and stores its result. Errors:
+// UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, INVALID_STATE.
 func (s *Store) CloseVote(ctx context.Context, v *Viewer, voteID int64) (*Vote, error) {
 	if v == nil {
 		return nil, needSignIn
 	}
-	tx, err := s.Begin(ctx)
+	_, err := inLockedTx(ctx, s, func(tx *Tx) (*lockedVote, error) { return tx.lockVote(v, voteID, false) },
+		func(tx *Tx, lv *lockedVote) error {
+			if !v.Holds(lv.community, RoleStaff) {
+				return forbidden("只有%s的社区工作者可以结束表决", lv.community.Name)
+			}
+			if lv.State != VoteOpen {
+				return Errorf(EINVALIDSTATE, "表决已经结束")
+			}
+			return tx.closeVote(lv, &v.Account.ID)
+		})
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
-	lv, err := tx.lockVote(v, voteID, false)
-	if err != nil {
-		return nil, err
+	return s.VoteByID(ctx, v, voteID)
+}
+
+// CloseDueVotes closes the open votes whose closing time has come, each in its own
+// transaction; votes being closed elsewhere are skipped (SKIP LOCKED), so sweepers in several
+// processes close each vote once. It returns how many it closed, at most 1,000 per call.
+func (s *Store) CloseDueVotes(ctx context.Context) (int, error) {
+	n := 0
+	for ; n < 1000; n++ {
+		tx, err := s.Begin(ctx)
+		if err != nil {
+			return n, err
+		}
+		var ids []int64
+		if err := tx.selectRows(&ids, `SELECT id FROM votes WHERE state = 'open' AND closes_at <= $1
+			ORDER BY closes_at LIMIT 1 FOR UPDATE SKIP LOCKED`, tx.now); err != nil || len(ids) == 0 {
+			tx.Rollback()
+			return n, err
+		}
+		lv, err := tx.lockVote(nil, ids[0], false)
+		if err == nil {
+			err = tx.closeVote(lv, nil)
+		}
+		if err == nil {
+			err = tx.Commit()
+		}
+		tx.Rollback()
+		if err != nil {
+			return n, err
+		}
 	}
-	if !v.Holds(lv.community, RoleStaff) {
-		return nil, forbidden("只有%s的社区工作者可以结束表决", lv.community.Name)
-	}
-	if lv.State != VoteOpen {
-		return nil, Errorf(EINVALIDSTATE, "表决已经结束")
-	}
-	rule := Preset(lv.Rule)
+	return n, nil
+}
+
+// closeVote closes the locked, open vote and stores its result: computed once, here, under
+// the vote's exclusive lock, so every ballot committed before is in it and none can come
+// after. by is nil when the vote closes on its own. The topic moves on: to voted, and with a
+// passed motion to a published resolution.
+func (tx *Tx) closeVote(lv *lockedVote, by *int64) error {
+	rule := lv.rule()
 	var c struct {
 		EntitledHeads int64 `db:"entitled_heads"`
 		EntitledArea  int64 `db:"entitled_area"`
@@ -398,24 +616,25 @@ func (s *Store) CloseVote(ctx context.Context, v *Viewer, voteID int64) (*Vote, 
 		PresentHeads  int64 `db:"present_heads"`
 		PresentArea   int64 `db:"present_area"`
 	}
-	// Present, for the meeting presets, is who checked in — and anyone who voted, who was
-	// evidently there; for the owners' presets (QuorumVoted) it is who voted.
+	// Present is who checked in at the vote's meeting — and anyone who voted, who was
+	// evidently there; with no meeting, and for rules counting who voted (QuorumVoted), it is
+	// who voted.
 	if err := tx.get(&c, `SELECT count(*) AS entitled_heads, coalesce(sum(e.area_dm2), 0)::bigint AS entitled_area,
 			count(p.resident_id) AS part_heads, coalesce(sum(e.area_dm2) FILTER (WHERE p.resident_id IS NOT NULL), 0)::bigint AS part_area,
 			count(*) FILTER (WHERE p.resident_id IS NOT NULL OR a.resident_id IS NOT NULL) AS present_heads,
 			coalesce(sum(e.area_dm2) FILTER (WHERE p.resident_id IS NOT NULL OR a.resident_id IS NOT NULL), 0)::bigint AS present_area
-		FROM meeting_entitled e
-		LEFT JOIN vote_participation p ON p.vote_id = $2 AND p.resident_id = e.resident_id
-		LEFT JOIN meeting_attendance a ON a.meeting_id = e.meeting_id AND a.resident_id = e.resident_id
-		WHERE e.meeting_id = $1`, lv.MeetingID, lv.ID); err != nil {
-		return nil, err
+		FROM vote_entitled e
+		LEFT JOIN vote_participation p ON p.vote_id = e.vote_id AND p.resident_id = e.resident_id
+		LEFT JOIN meeting_attendance a ON a.meeting_id = $2 AND a.resident_id = e.resident_id
+		WHERE e.vote_id = $1`, lv.ID, lv.MeetingID); err != nil {
+		return err
 	}
 	if rule.QuorumBasis == QuorumVoted {
 		c.PresentHeads, c.PresentArea = c.PartHeads, c.PartArea
 	}
 	counts, err := tx.tallies(lv)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	t := Tally{Entitled: Count{c.EntitledHeads, c.EntitledArea}, Present: Count{c.PresentHeads, c.PresentArea}}
 	var passed *bool
@@ -442,7 +661,7 @@ func (s *Store) CloseVote(ctx context.Context, v *Viewer, voteID int64) (*Vote, 
 	}
 	d, err := rule.Decide(t)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if lv.Motion {
 		passed = &d.Passed
@@ -450,14 +669,14 @@ func (s *Store) CloseVote(ctx context.Context, v *Viewer, voteID int64) (*Vote, 
 	if _, err := tx.exec(`UPDATE votes SET state = 'closed', closed_at = $2, closed_by = $3, entitled_heads = $4, entitled_area = $5,
 			present_heads = $6, present_area = $7, participating_heads = $8, participating_area = $9, quorum_met = $10,
 			passed = $11, top_position = $12 WHERE id = $1`,
-		lv.ID, tx.now, v.Account.ID, c.EntitledHeads, c.EntitledArea, c.PresentHeads, c.PresentArea, c.PartHeads, c.PartArea,
+		lv.ID, tx.now, by, c.EntitledHeads, c.EntitledArea, c.PresentHeads, c.PresentArea, c.PartHeads, c.PartArea,
 		d.QuorumMet, passed, top); err != nil {
-		return nil, err
+		return err
 	}
 	for _, pc := range counts {
 		if _, err := tx.exec(`INSERT INTO vote_results (vote_id, position, heads, area_dm2) VALUES ($1, $2, $3, $4)`,
 			lv.ID, pc.Position, pc.Heads, pc.Area); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if lv.Secret {
@@ -466,17 +685,44 @@ func (s *Store) CloseVote(ctx context.Context, v *Viewer, voteID int64) (*Vote, 
 		if _, err := tx.exec(`WITH d AS (DELETE FROM ballots WHERE vote_id = $1 RETURNING vote_id, changeable, position, area_dm2, replace_key)
 			INSERT INTO ballots (vote_id, changeable, position, area_dm2, replace_key)
 			SELECT vote_id, changeable, position, area_dm2, replace_key FROM d ORDER BY random()`, lv.ID); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, err
+	outcome := "未通过"
+	switch {
+	case !lv.Motion && top != nil:
+		var label string
+		if err := tx.get(&label, `SELECT label FROM vote_options WHERE vote_id = $1 AND position = $2`, lv.ID, *top); err != nil {
+			return err
+		}
+		outcome = "结束，得票最多的是「" + label + "」"
+	case !lv.Motion:
+		outcome = "没有得票最多的唯一选项"
+	case d.Passed:
+		outcome = "通过"
+	case !d.QuorumMet && rule.QuorumBasis == QuorumVoted:
+		outcome = "未通过（参与表决的人数或面积未达到规定比例）"
+	case !d.QuorumMet:
+		outcome = "未通过（到会人数未达到规定比例）"
 	}
-	return s.VoteByID(ctx, v, voteID)
+	return tx.afterVote(lv, by, d.Passed && lv.Motion, "表决「"+lv.Title+"」"+outcome)
 }
 
-// VoteByID returns the vote as v may see it, NOT_FOUND if v may not see its meeting.
+// VoteByID returns the vote as v may see it, NOT_FOUND if v may not see its community.
 func (s *Store) VoteByID(ctx context.Context, v *Viewer, id int64) (*Vote, error) {
+	vs, err := s.Votes(ctx, v, []int64{id})
+	if err != nil {
+		return nil, err
+	}
+	if len(vs) == 0 {
+		return nil, &Error{Code: ENOTFOUND, Message: "找不到这次表决"}
+	}
+	return vs[0], nil
+}
+
+// Votes returns the votes with the given ids that v may see, in the order of ids, in a fixed
+// number of statements however many there are.
+func (s *Store) Votes(ctx context.Context, v *Viewer, ids []int64) ([]*Vote, error) {
 	if v == nil {
 		return nil, needSignIn
 	}
@@ -485,76 +731,184 @@ func (s *Store) VoteByID(ctx context.Context, v *Viewer, id int64) (*Vote, error
 		return nil, err
 	}
 	defer tx.Rollback()
-	var row voteRow
-	if err := tx.get(&row, `SELECT `+voteColumns+` FROM votes v WHERE v.id = $1`, id); err != nil {
-		return nil, notFound(err, "找不到这次表决")
-	}
-	lv := &lockedVote{voteRow: row}
-	var cid int64
-	if err := tx.get(&cid, `SELECT community_id FROM meetings WHERE id = $1`, row.MeetingID); err != nil {
+	var rows []voteRow
+	if err := tx.selectRows(&rows, `SELECT `+voteColumns+` FROM votes v WHERE v.id = ANY($1)`, pq.Array(ids)); err != nil {
 		return nil, err
 	}
-	c, err := tx.place(cid)
+	communityIDs := make([]int64, len(rows))
+	for i, r := range rows {
+		communityIDs[i] = r.CommunityID
+	}
+	communities, err := tx.places(communityIDs...)
 	if err != nil {
 		return nil, err
 	}
-	if !v.SeesMeetings(c) {
-		return nil, &Error{Code: ENOTFOUND, Message: "找不到这次表决"}
-	}
-	out := &Vote{ID: row.ID, MeetingID: row.MeetingID, TopicID: row.TopicID, Title: row.Title, Secret: row.Secret,
-		Changeable: row.Changeable, Rule: row.Rule, State: row.State, OpensAt: row.OpensAt, ClosesAt: row.ClosesAt}
-	if err := tx.selectRows(&out.Options, `SELECT label FROM vote_options WHERE vote_id = $1 ORDER BY position`, id); err != nil {
-		return nil, err
-	}
-	if err := tx.get(&out.Turnout, `SELECT count(*) AS entitledheads, coalesce(sum(e.area_dm2), 0)::bigint AS entitledareadm2,
-			count(p.resident_id) AS participatingheads,
-			coalesce(sum(e.area_dm2) FILTER (WHERE p.resident_id IS NOT NULL), 0)::bigint AS participatingdm2
-		FROM meeting_entitled e LEFT JOIN vote_participation p ON p.vote_id = $2 AND p.resident_id = e.resident_id
-		WHERE e.meeting_id = $1`, row.MeetingID, id); err != nil {
-		return nil, err
-	}
-	var counts []positionCount
-	switch {
-	case row.State == VoteClosed:
-		err = tx.selectRows(&counts, `SELECT position, heads, area_dm2 AS area FROM vote_results WHERE vote_id = $1 ORDER BY position`, id)
-	case !row.Secret:
-		counts, err = tx.tallies(lv)
-	}
-	if err != nil {
-		return nil, err
-	}
-	for _, pc := range counts {
-		out.Tallies = append(out.Tallies, &OptionTally{Option: out.Options[pc.Position], Heads: int(pc.Heads), AreaDm2: int(pc.Area)})
-	}
-	if row.State == VoteClosed {
-		out.Result = &VoteResult{QuorumMet: *row.QuorumMet, Passed: row.Passed, PresentHeads: int(*row.PresentHeads), PresentDm2: int(*row.PresentArea)}
-		if row.TopPosition != nil {
-			out.Result.Top = &out.Options[*row.TopPosition]
+	byID := make(map[int64]*Vote, len(rows))
+	var visible, secret, open []int64
+	for _, r := range rows {
+		if !v.SeesMeetings(communities[r.CommunityID]) {
+			continue
 		}
-	}
-	if v.Resident != nil {
-		if err := tx.get(&out.HasVoted, `SELECT EXISTS (SELECT 1 FROM vote_participation WHERE vote_id = $1 AND resident_id = $2)`,
-			id, v.Resident.ID); err != nil {
-			return nil, err
-		}
-	}
-	if !row.Secret {
-		var rc []struct {
-			ResidentID int64  `db:"resident_id"`
-			Name       string `db:"name"`
-			Option     string `db:"label"`
-		}
-		if err := tx.selectRows(&rc, `SELECT b.resident_id, r.name, o.label FROM open_ballots b JOIN residents r ON r.id = b.resident_id
-			JOIN vote_options o ON o.vote_id = b.vote_id AND o.position = b.position WHERE b.vote_id = $1 ORDER BY r.id`, id); err != nil {
-			return nil, err
-		}
-		out.RollCall = []*RollCallEntry{}
-		for _, e := range rc {
-			out.RollCall = append(out.RollCall, &RollCallEntry{Name: e.Name, Option: e.Option})
-			if v.IsResident(e.ResidentID) {
-				out.MyChoice = &e.Option
+		out := &Vote{ID: r.ID, MeetingID: r.MeetingID, TopicID: r.TopicID, PlaceID: r.PlaceID, CommunityID: r.CommunityID,
+			Basis: r.Basis, Title: r.Title, Secret: r.Secret, Changeable: r.Changeable, Rule: r.rule(), State: r.State,
+			OpensAt: r.OpensAt, ClosesAt: r.ClosesAt, ClosedAt: r.ClosedAt}
+		byID[r.ID] = out
+		visible = append(visible, r.ID)
+		if r.Secret {
+			secret = append(secret, r.ID)
+		} else {
+			out.RollCall = []*RollCallEntry{}
+			if r.State == VoteOpen {
+				open = append(open, r.ID)
 			}
 		}
 	}
-	return out, nil
+	if len(visible) == 0 {
+		return nil, nil
+	}
+	var options []struct {
+		VoteID int64  `db:"vote_id"`
+		Label  string `db:"label"`
+	}
+	if err := tx.selectRows(&options, `SELECT vote_id, label FROM vote_options WHERE vote_id = ANY($1) ORDER BY vote_id, position`,
+		pq.Array(visible)); err != nil {
+		return nil, err
+	}
+	for _, o := range options {
+		byID[o.VoteID].Options = append(byID[o.VoteID].Options, o.Label)
+	}
+	var turnout []struct {
+		VoteID int64 `db:"vote_id"`
+		BuildingTurnout
+	}
+	if err := tx.selectRows(&turnout, `SELECT e.vote_id, e.building_id, count(*) AS entitledheads,
+			coalesce(sum(e.area_dm2), 0)::bigint AS entitledareadm2, count(p.resident_id) AS participatingheads,
+			coalesce(sum(e.area_dm2) FILTER (WHERE p.resident_id IS NOT NULL), 0)::bigint AS participatingdm2
+		FROM vote_entitled e LEFT JOIN vote_participation p ON p.vote_id = e.vote_id AND p.resident_id = e.resident_id
+		WHERE e.vote_id = ANY($1) GROUP BY e.vote_id, e.building_id ORDER BY e.vote_id, e.building_id`, pq.Array(visible)); err != nil {
+		return nil, err
+	}
+	for _, t := range turnout {
+		out := byID[t.VoteID]
+		b := t.BuildingTurnout
+		out.ByBuilding = append(out.ByBuilding, &b)
+		out.Turnout.EntitledHeads += b.EntitledHeads
+		out.Turnout.EntitledAreaDm2 += b.EntitledAreaDm2
+		out.Turnout.ParticipatingHeads += b.ParticipatingHeads
+		out.Turnout.ParticipatingDm2 += b.ParticipatingDm2
+	}
+	// Tallies: the stored result once closed; live for open roll-call votes; none for open
+	// secret votes.
+	var counts []struct {
+		VoteID int64 `db:"vote_id"`
+		positionCount
+	}
+	if err := tx.selectRows(&counts, `SELECT vote_id, position, heads, area_dm2 AS area FROM vote_results WHERE vote_id = ANY($1)
+		UNION ALL
+		SELECT o.vote_id, o.position, count(b.position), coalesce(sum(b.area_dm2), 0)::bigint
+		FROM vote_options o LEFT JOIN open_ballots b ON b.vote_id = o.vote_id AND b.position = o.position
+		WHERE o.vote_id = ANY($2) GROUP BY o.vote_id, o.position
+		ORDER BY 1, 2`, pq.Array(visible), pq.Array(open)); err != nil {
+		return nil, err
+	}
+	for _, c := range counts {
+		out := byID[c.VoteID]
+		out.Tallies = append(out.Tallies, &OptionTally{Option: out.Options[c.Position], Heads: int(c.Heads), AreaDm2: int(c.Area)})
+	}
+	for _, r := range rows {
+		out := byID[r.ID]
+		if out == nil || r.State != VoteClosed {
+			continue
+		}
+		out.Result = &VoteResult{QuorumMet: *r.QuorumMet, Passed: r.Passed, PresentHeads: int(*r.PresentHeads),
+			PresentDm2: int(*r.PresentArea), ClosedBy: r.ClosedBy}
+		if r.TopPosition != nil {
+			out.Result.Top = &out.Options[*r.TopPosition]
+		}
+	}
+	if v.Resident != nil {
+		var voted []int64
+		if err := tx.selectRows(&voted, `SELECT vote_id FROM vote_participation WHERE resident_id = $1 AND vote_id = ANY($2)`,
+			v.Resident.ID, pq.Array(visible)); err != nil {
+			return nil, err
+		}
+		for _, id := range voted {
+			byID[id].HasVoted = true
+		}
+	}
+	var rc []struct {
+		VoteID     int64  `db:"vote_id"`
+		ResidentID int64  `db:"resident_id"`
+		Name       string `db:"name"`
+		Option     string `db:"label"`
+	}
+	if err := tx.selectRows(&rc, `SELECT b.vote_id, b.resident_id, r.name, o.label FROM open_ballots b
+		JOIN residents r ON r.id = b.resident_id JOIN vote_options o ON o.vote_id = b.vote_id AND o.position = b.position
+		WHERE b.vote_id = ANY($1) ORDER BY b.vote_id, r.id`, pq.Array(visible)); err != nil {
+		return nil, err
+	}
+	for _, e := range rc {
+		out := byID[e.VoteID]
+		out.RollCall = append(out.RollCall, &RollCallEntry{Name: e.Name, Option: e.Option})
+		if v.IsResident(e.ResidentID) {
+			out.MyChoice = &e.Option
+		}
+	}
+	list := make([]*Vote, 0, len(visible))
+	for _, id := range ids {
+		if out := byID[id]; out != nil {
+			list = append(list, out)
+		}
+	}
+	return list, nil
+}
+
+// VoteIDsByMeeting returns the votes of each meeting, oldest first.
+func (s *Store) VoteIDsByMeeting(ctx context.Context, meetingIDs []int64) (map[int64][]int64, error) {
+	return s.voteIDsBy(ctx, "meeting_id", meetingIDs)
+}
+
+// VoteIDsByTopic returns the votes on each topic, oldest first.
+func (s *Store) VoteIDsByTopic(ctx context.Context, topicIDs []int64) (map[int64][]int64, error) {
+	return s.voteIDsBy(ctx, "topic_id", topicIDs)
+}
+
+// voteIDsBy groups vote ids by column, one of this package's names, never input.
+func (s *Store) voteIDsBy(ctx context.Context, column string, keys []int64) (map[int64][]int64, error) {
+	var rows []struct {
+		Key int64 `db:"key"`
+		ID  int64 `db:"id"`
+	}
+	if err := s.selectRows(ctx, &rows, `SELECT `+column+` AS key, id FROM votes WHERE `+column+` = ANY($1) ORDER BY id`,
+		pq.Array(keys)); err != nil {
+		return nil, err
+	}
+	m := make(map[int64][]int64, len(keys))
+	for _, r := range rows {
+		m[r.Key] = append(m[r.Key], r.ID)
+	}
+	return m, nil
+}
+
+// VoteList lists the votes v may see, newest first: in place (0: any) or a place under it,
+// in one of states (none: any).
+func (s *Store) VoteList(ctx context.Context, v *Viewer, place int64, states []VoteState, p Page) (Paged[*Vote], func(context.Context) (int, error), error) {
+	if v == nil {
+		return Paged[*Vote]{}, nil, needSignIn
+	}
+	ids, count, err := communityList(ctx, s, v, "v.id", "votes v", "v", "v.place_id", place, pq.Array(states), "vote_state", p,
+		func(id int64) Key { return idKey(id) })
+	if err != nil {
+		return Paged[*Vote]{}, nil, err
+	}
+	votes, err := s.Votes(ctx, v, ids.Items)
+	if err != nil {
+		return Paged[*Vote]{}, nil, err
+	}
+	out := Paged[*Vote]{HasNext: ids.HasNext, HasPrevious: ids.HasPrevious}
+	for _, vt := range votes {
+		out.Items = append(out.Items, vt)
+		out.Keys = append(out.Keys, idKey(vt.ID))
+	}
+	return out, count, nil
 }

@@ -145,6 +145,8 @@ type CommunitySettings struct {
 	PointsPerHour   int `db:"points_per_hour"`
 	// CosignThreshold co-signers make a topic ready for the agenda.
 	CosignThreshold int `db:"cosign_threshold"`
+	// NoticeDays is how long a resolution is published for objections.
+	NoticeDays int `db:"notice_days"`
 }
 
 // Who may do what with wishes, in one place.
@@ -186,11 +188,11 @@ func (s *Store) WishEventsByWish(ctx context.Context, wishIDs []int64) (map[int6
 // settings returns a community's settings, or the defaults.
 func (tx *Tx) settings(community int64) (CommunitySettings, error) {
 	var cs CommunitySettings
-	err := tx.get(&cs, `SELECT wish_value_cap_fen, claim_limit, claim_hours, points_per_hour, cosign_threshold
+	err := tx.get(&cs, `SELECT wish_value_cap_fen, claim_limit, claim_hours, points_per_hour, cosign_threshold, notice_days
 		FROM community_settings WHERE community_id = $1`, community)
 	if errors.Is(err, sql.ErrNoRows) {
 		return CommunitySettings{WishValueCapFen: 50000, ClaimLimit: 3, ClaimHours: 72, PointsPerHour: 10,
-			CosignThreshold: DefaultCosignThreshold}, nil
+			CosignThreshold: DefaultCosignThreshold, NoticeDays: DefaultNoticeDays}, nil
 	}
 	return cs, err
 }

@@ -22,6 +22,7 @@ import (
 func TestMain(m *testing.M) {
 	// The wish tests count the wishes they make themselves: start from an empty board.
 	db.DemoWishes = false
+	db.DemoDeliberation = false
 	dbtest.Main(m)
 }
 

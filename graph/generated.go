@@ -32,21 +32,30 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Account() AccountResolver
 	AuditEvent() AuditEventResolver
+	BuildingTurnout() BuildingTurnoutResolver
 	LedgerEntry() LedgerEntryResolver
 	Meeting() MeetingResolver
 	MeetingAttendance() MeetingAttendanceResolver
 	MeetingAttendanceCounts() MeetingAttendanceCountsResolver
 	MeetingEvent() MeetingEventResolver
 	Mutation() MutationResolver
+	Objection() ObjectionResolver
 	Place() PlaceResolver
 	Query() QueryResolver
+	RatingSummary() RatingSummaryResolver
 	Resident() ResidentResolver
+	Resolution() ResolutionResolver
+	ResolutionTask() ResolutionTaskResolver
 	RoleGrant() RoleGrantResolver
+	SupervisionNote() SupervisionNoteResolver
+	TaskReport() TaskReportResolver
 	Topic() TopicResolver
 	TopicComment() TopicCommentResolver
 	TopicEvent() TopicEventResolver
 	VolunteerRecord() VolunteerRecordResolver
 	Vote() VoteResolver
+	VoteResult() VoteResultResolver
+	VoteRule() VoteRuleResolver
 	Wish() WishResolver
 	WishClaim() WishClaimResolver
 	WishEvent() WishEventResolver
@@ -87,6 +96,14 @@ type ComplexityRoot struct {
 	AuditEventEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	BuildingTurnout struct {
+		Building           func(childComplexity int) int
+		EntitledAreaDm2    func(childComplexity int) int
+		EntitledHeads      func(childComplexity int) int
+		ParticipatingDm2   func(childComplexity int) int
+		ParticipatingHeads func(childComplexity int) int
 	}
 
 	LedgerEntry struct {
@@ -139,6 +156,7 @@ type ComplexityRoot struct {
 		Timeline     func(childComplexity int) int
 		Title        func(childComplexity int) int
 		UpdatedAt    func(childComplexity int) int
+		Votes        func(childComplexity int) int
 	}
 
 	MeetingAttendance struct {
@@ -181,37 +199,56 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AcceptTopic     func(childComplexity int, topicID string, note *string) int
-		CancelMeeting   func(childComplexity int, meetingID string, reason string) int
-		CancelWish      func(childComplexity int, wishID string, reason *string) int
-		CastBallot      func(childComplexity int, voteID string, option string) int
-		CheckIn         func(childComplexity int, meetingID string, residentID string) int
-		CheckInWithCode func(childComplexity int, meetingID string, code string) int
-		ClaimWish       func(childComplexity int, wishID string) int
-		CloseMeeting    func(childComplexity int, meetingID string) int
-		CloseVote       func(childComplexity int, voteID string) int
-		CommentOnTopic  func(childComplexity int, input model.CommentOnTopicInput) int
-		ConfirmWish     func(childComplexity int, wishID string, rating int, comment *string) int
-		CosignTopic     func(childComplexity int, topicID string) int
-		DeclineTopic    func(childComplexity int, topicID string, reason string) int
-		DisputeWish     func(childComplexity int, wishID string, reason string) int
-		FulfilWish      func(childComplexity int, input model.FulfilWishInput) int
-		GrantRole       func(childComplexity int, input model.GrantRoleInput) int
-		Login           func(childComplexity int, phone string, password string) int
-		Logout          func(childComplexity int) int
-		OpenVote        func(childComplexity int, input model.OpenVoteInput) int
-		RaiseTopic      func(childComplexity int, input model.RaiseTopicInput) int
-		RecordMinutes   func(childComplexity int, meetingID string, minutes string) int
-		Register        func(childComplexity int, input model.RegisterInput) int
-		ReleaseWish     func(childComplexity int, wishID string, reason *string) int
-		ReviewWish      func(childComplexity int, wishID string, decision model.ReviewDecision, reason *string) int
-		RevokeRole      func(childComplexity int, grantID string, reason *string) int
-		ScheduleMeeting func(childComplexity int, input model.ScheduleMeetingInput) int
-		SettleWish      func(childComplexity int, wishID string, outcome model.SettleOutcome, note string) int
-		StartMeeting    func(childComplexity int, meetingID string) int
-		SubmitWish      func(childComplexity int, input model.SubmitWishInput) int
-		VerifyResident  func(childComplexity int, residentID string) int
-		WithdrawTopic   func(childComplexity int, topicID string, reason *string) int
+		AcceptTopic        func(childComplexity int, topicID string, note *string) int
+		AddTask            func(childComplexity int, input model.AddTaskInput) int
+		AnswerConcern      func(childComplexity int, noteID string, answer string) int
+		AnswerObjection    func(childComplexity int, objectionID string, answer string, upheld bool) int
+		CancelMeeting      func(childComplexity int, meetingID string, reason string) int
+		CancelWish         func(childComplexity int, wishID string, reason *string) int
+		CastBallot         func(childComplexity int, voteID string, option string) int
+		CheckIn            func(childComplexity int, meetingID string, residentID string) int
+		CheckInWithCode    func(childComplexity int, meetingID string, code string) int
+		ClaimWish          func(childComplexity int, wishID string) int
+		CloseMeeting       func(childComplexity int, meetingID string) int
+		CloseVote          func(childComplexity int, voteID string) int
+		CommentOnTopic     func(childComplexity int, input model.CommentOnTopicInput) int
+		ConfirmWish        func(childComplexity int, wishID string, rating int, comment *string) int
+		CosignTopic        func(childComplexity int, topicID string) int
+		DeclineTopic       func(childComplexity int, topicID string, reason string) int
+		DisputeWish        func(childComplexity int, wishID string, reason string) int
+		FulfilWish         func(childComplexity int, input model.FulfilWishInput) int
+		GrantRole          func(childComplexity int, input model.GrantRoleInput) int
+		Login              func(childComplexity int, phone string, password string) int
+		Logout             func(childComplexity int) int
+		ObjectToResolution func(childComplexity int, resolutionID string, reason string) int
+		OpenVote           func(childComplexity int, input model.OpenVoteInput) int
+		PublishResult      func(childComplexity int, resolutionID string, result string) int
+		RaiseTopic         func(childComplexity int, input model.RaiseTopicInput) int
+		RateResult         func(childComplexity int, resolutionID string, score int, comment *string) int
+		RecordMinutes      func(childComplexity int, meetingID string, minutes string) int
+		Register           func(childComplexity int, input model.RegisterInput) int
+		ReleaseWish        func(childComplexity int, wishID string, reason *string) int
+		ReportProgress     func(childComplexity int, taskID string, body string, done bool) int
+		ReviewWish         func(childComplexity int, wishID string, decision model.ReviewDecision, reason *string) int
+		RevokeRole         func(childComplexity int, grantID string, reason *string) int
+		ScheduleMeeting    func(childComplexity int, input model.ScheduleMeetingInput) int
+		SettleWish         func(childComplexity int, wishID string, outcome model.SettleOutcome, note string) int
+		StartMeeting       func(childComplexity int, meetingID string) int
+		SubmitWish         func(childComplexity int, input model.SubmitWishInput) int
+		SuperviseTask      func(childComplexity int, taskID string, body string, concern bool) int
+		VerifyResident     func(childComplexity int, residentID string) int
+		WithdrawTopic      func(childComplexity int, topicID string, reason *string) int
+	}
+
+	Objection struct {
+		Answer     func(childComplexity int) int
+		AnsweredAt func(childComplexity int) int
+		AnsweredBy func(childComplexity int) int
+		Author     func(childComplexity int) int
+		CreatedAt  func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Reason     func(childComplexity int) int
+		Upheld     func(childComplexity int) int
 	}
 
 	OptionTally struct {
@@ -261,13 +298,28 @@ type ComplexityRoot struct {
 		Node            func(childComplexity int, id string) int
 		Nodes           func(childComplexity int, ids []string) int
 		Residents       func(childComplexity int, placeID string, filter *model.ResidentFilter, first *int, after *string, last *int, before *string) int
+		Resolution      func(childComplexity int, id string) int
+		Resolutions     func(childComplexity int, placeID *string, state []db.ResolutionState, first *int, after *string) int
 		Subdistricts    func(childComplexity int, first *int, after *string, last *int, before *string) int
 		Topics          func(childComplexity int, placeID *string, state []db.TopicState, first *int, after *string) int
 		VolunteerRecord func(childComplexity int, accountID *string) int
 		Vote            func(childComplexity int, id string) int
+		Votes           func(childComplexity int, placeID *string, state []db.VoteState, first *int, after *string) int
 		WishFeed        func(childComplexity int, first *int, after *string) int
 		WishQueue       func(childComplexity int, kind model.WishQueueKind, placeID *string, withinHours *int, first *int, after *string) int
 		Wishes          func(childComplexity int, filter *model.WishFilter, orderBy *model.WishOrder, first *int, after *string) int
+	}
+
+	RatingSummary struct {
+		Average      func(childComplexity int) int
+		Count        func(childComplexity int) int
+		Distribution func(childComplexity int) int
+	}
+
+	Ratio struct {
+		Comparison func(childComplexity int) int
+		Den        func(childComplexity int) int
+		Num        func(childComplexity int) int
 	}
 
 	Resident struct {
@@ -296,6 +348,51 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	Resolution struct {
+		CarriedOutFrom    func(childComplexity int) int
+		Community         func(childComplexity int) int
+		ID                func(childComplexity int) int
+		MyRating          func(childComplexity int) int
+		NoticeEndsAt      func(childComplexity int) int
+		Objections        func(childComplexity int) int
+		PublishedAt       func(childComplexity int) int
+		Rating            func(childComplexity int) int
+		Result            func(childComplexity int) int
+		ResultPublishedAt func(childComplexity int) int
+		RevokedReason     func(childComplexity int) int
+		State             func(childComplexity int) int
+		Tasks             func(childComplexity int) int
+		Title             func(childComplexity int) int
+		Topic             func(childComplexity int) int
+		UpdatedAt         func(childComplexity int) int
+		Vote              func(childComplexity int) int
+	}
+
+	ResolutionConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ResolutionEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ResolutionTask struct {
+		Assignee    func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		DoneAt      func(childComplexity int) int
+		DueAt       func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Late        func(childComplexity int) int
+		Reports     func(childComplexity int) int
+		State       func(childComplexity int) int
+		Supervision func(childComplexity int) int
+		Title       func(childComplexity int) int
+	}
+
 	RoleGrant struct {
 		Account      func(childComplexity int) int
 		GrantedAt    func(childComplexity int) int
@@ -313,6 +410,24 @@ type ComplexityRoot struct {
 		Option func(childComplexity int) int
 	}
 
+	SupervisionNote struct {
+		Answer     func(childComplexity int) int
+		AnsweredAt func(childComplexity int) int
+		AnsweredBy func(childComplexity int) int
+		Author     func(childComplexity int) int
+		Body       func(childComplexity int) int
+		Concern    func(childComplexity int) int
+		CreatedAt  func(childComplexity int) int
+		ID         func(childComplexity int) int
+	}
+
+	TaskReport struct {
+		Author    func(childComplexity int) int
+		Body      func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		Done      func(childComplexity int) int
+	}
+
 	Topic struct {
 		CanCosign       func(childComplexity int) int
 		ClosingReason   func(childComplexity int) int
@@ -327,10 +442,12 @@ type ComplexityRoot struct {
 		LinkedWishes    func(childComplexity int) int
 		Place           func(childComplexity int) int
 		RaisedBy        func(childComplexity int) int
+		Resolution      func(childComplexity int) int
 		State           func(childComplexity int) int
 		Timeline        func(childComplexity int) int
 		Title           func(childComplexity int) int
 		UpdatedAt       func(childComplexity int) int
+		Votes           func(childComplexity int) int
 	}
 
 	TopicComment struct {
@@ -385,31 +502,61 @@ type ComplexityRoot struct {
 	}
 
 	Vote struct {
-		Changeable func(childComplexity int) int
-		ClosesAt   func(childComplexity int) int
-		HasVoted   func(childComplexity int) int
-		ID         func(childComplexity int) int
-		Meeting    func(childComplexity int) int
-		MyChoice   func(childComplexity int) int
-		OpensAt    func(childComplexity int) int
-		Options    func(childComplexity int) int
-		Result     func(childComplexity int) int
-		RollCall   func(childComplexity int) int
-		Rule       func(childComplexity int) int
-		Secret     func(childComplexity int) int
-		State      func(childComplexity int) int
-		Tallies    func(childComplexity int) int
-		Title      func(childComplexity int) int
-		Topic      func(childComplexity int) int
-		Turnout    func(childComplexity int) int
+		Basis             func(childComplexity int) int
+		Changeable        func(childComplexity int) int
+		ClosedAt          func(childComplexity int) int
+		ClosesAt          func(childComplexity int) int
+		Community         func(childComplexity int) int
+		HasVoted          func(childComplexity int) int
+		ID                func(childComplexity int) int
+		Meeting           func(childComplexity int) int
+		MyChoice          func(childComplexity int) int
+		OpensAt           func(childComplexity int) int
+		Options           func(childComplexity int) int
+		Place             func(childComplexity int) int
+		Resolution        func(childComplexity int) int
+		Result            func(childComplexity int) int
+		RollCall          func(childComplexity int) int
+		Rule              func(childComplexity int) int
+		RuleDetail        func(childComplexity int) int
+		Secret            func(childComplexity int) int
+		State             func(childComplexity int) int
+		Tallies           func(childComplexity int) int
+		Title             func(childComplexity int) int
+		Topic             func(childComplexity int) int
+		Turnout           func(childComplexity int) int
+		TurnoutByBuilding func(childComplexity int) int
+	}
+
+	VoteConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	VoteEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	VoteResult struct {
-		Passed       func(childComplexity int) int
-		PresentDm2   func(childComplexity int) int
-		PresentHeads func(childComplexity int) int
-		QuorumMet    func(childComplexity int) int
-		Top          func(childComplexity int) int
+		ClosedAutomatically func(childComplexity int) int
+		Passed              func(childComplexity int) int
+		PresentDm2          func(childComplexity int) int
+		PresentHeads        func(childComplexity int) int
+		QuorumMet           func(childComplexity int) int
+		Top                 func(childComplexity int) int
+	}
+
+	VoteRule struct {
+		Abstentions func(childComplexity int) int
+		ByArea      func(childComplexity int) int
+		Description func(childComplexity int) int
+		Pass        func(childComplexity int) int
+		Preset      func(childComplexity int) int
+		Quorum      func(childComplexity int) int
+		QuorumBasis func(childComplexity int) int
 	}
 
 	VoteTurnout struct {
@@ -504,6 +651,9 @@ type AuditEventResolver interface {
 	RoleGrant(ctx context.Context, obj *db.AuditEvent) (*db.RoleGrant, error)
 	Phone(ctx context.Context, obj *db.AuditEvent) (*string, error)
 }
+type BuildingTurnoutResolver interface {
+	Building(ctx context.Context, obj *db.BuildingTurnout) (*db.Place, error)
+}
 type LedgerEntryResolver interface {
 	ID(ctx context.Context, obj *db.LedgerEntry) (string, error)
 
@@ -527,6 +677,7 @@ type MeetingResolver interface {
 	AmIPresent(ctx context.Context, obj *db.Meeting) (bool, error)
 
 	Timeline(ctx context.Context, obj *db.Meeting) ([]*db.MeetingEvent, error)
+	Votes(ctx context.Context, obj *db.Meeting) ([]*db.Vote, error)
 }
 type MeetingAttendanceResolver interface {
 	Meeting(ctx context.Context, obj *db.Attendance) (*db.Meeting, error)
@@ -577,6 +728,20 @@ type MutationResolver interface {
 	OpenVote(ctx context.Context, input model.OpenVoteInput) (*db.Vote, error)
 	CastBallot(ctx context.Context, voteID string, option string) (*db.Vote, error)
 	CloseVote(ctx context.Context, voteID string) (*db.Vote, error)
+	ObjectToResolution(ctx context.Context, resolutionID string, reason string) (*db.Objection, error)
+	AnswerObjection(ctx context.Context, objectionID string, answer string, upheld bool) (*db.Objection, error)
+	AddTask(ctx context.Context, input model.AddTaskInput) (*db.Task, error)
+	ReportProgress(ctx context.Context, taskID string, body string, done bool) (*db.Task, error)
+	SuperviseTask(ctx context.Context, taskID string, body string, concern bool) (*db.SupervisionNote, error)
+	AnswerConcern(ctx context.Context, noteID string, answer string) (*db.SupervisionNote, error)
+	PublishResult(ctx context.Context, resolutionID string, result string) (*db.Resolution, error)
+	RateResult(ctx context.Context, resolutionID string, score int, comment *string) (*db.Resolution, error)
+}
+type ObjectionResolver interface {
+	ID(ctx context.Context, obj *db.Objection) (string, error)
+	Author(ctx context.Context, obj *db.Objection) (*db.Account, error)
+
+	AnsweredBy(ctx context.Context, obj *db.Objection) (*db.Account, error)
 }
 type PlaceResolver interface {
 	ID(ctx context.Context, obj *db.Place) (string, error)
@@ -604,6 +769,12 @@ type QueryResolver interface {
 	Topics(ctx context.Context, placeID *string, state []db.TopicState, first *int, after *string) (*model.TopicConnection, error)
 	Meetings(ctx context.Context, placeID *string, state []db.MeetingState, first *int, after *string) (*model.MeetingConnection, error)
 	Vote(ctx context.Context, id string) (*db.Vote, error)
+	Votes(ctx context.Context, placeID *string, state []db.VoteState, first *int, after *string) (*model.VoteConnection, error)
+	Resolution(ctx context.Context, id string) (*db.Resolution, error)
+	Resolutions(ctx context.Context, placeID *string, state []db.ResolutionState, first *int, after *string) (*model.ResolutionConnection, error)
+}
+type RatingSummaryResolver interface {
+	Average(ctx context.Context, obj *db.RatingSummary) (*float64, error)
 }
 type ResidentResolver interface {
 	ID(ctx context.Context, obj *db.Resident) (string, error)
@@ -617,6 +788,29 @@ type ResidentResolver interface {
 	Tags(ctx context.Context, obj *db.Resident) ([]db.ResidentTag, error)
 	Verified(ctx context.Context, obj *db.Resident) (bool, error)
 }
+type ResolutionResolver interface {
+	ID(ctx context.Context, obj *db.Resolution) (string, error)
+
+	Topic(ctx context.Context, obj *db.Resolution) (*db.Topic, error)
+	Vote(ctx context.Context, obj *db.Resolution) (*db.Vote, error)
+	Community(ctx context.Context, obj *db.Resolution) (*db.Place, error)
+
+	Objections(ctx context.Context, obj *db.Resolution) ([]*db.Objection, error)
+
+	Tasks(ctx context.Context, obj *db.Resolution) ([]*db.Task, error)
+
+	Rating(ctx context.Context, obj *db.Resolution) (*db.RatingSummary, error)
+	MyRating(ctx context.Context, obj *db.Resolution) (*int, error)
+}
+type ResolutionTaskResolver interface {
+	ID(ctx context.Context, obj *db.Task) (string, error)
+
+	Assignee(ctx context.Context, obj *db.Task) (*db.Account, error)
+
+	Late(ctx context.Context, obj *db.Task) (bool, error)
+	Reports(ctx context.Context, obj *db.Task) ([]*db.TaskReport, error)
+	Supervision(ctx context.Context, obj *db.Task) ([]*db.SupervisionNote, error)
+}
 type RoleGrantResolver interface {
 	ID(ctx context.Context, obj *db.RoleGrant) (string, error)
 	Account(ctx context.Context, obj *db.RoleGrant) (*db.Account, error)
@@ -625,6 +819,15 @@ type RoleGrantResolver interface {
 	GrantedBy(ctx context.Context, obj *db.RoleGrant) (*db.Account, error)
 
 	RevokedBy(ctx context.Context, obj *db.RoleGrant) (*db.Account, error)
+}
+type SupervisionNoteResolver interface {
+	ID(ctx context.Context, obj *db.SupervisionNote) (string, error)
+	Author(ctx context.Context, obj *db.SupervisionNote) (*db.Account, error)
+
+	AnsweredBy(ctx context.Context, obj *db.SupervisionNote) (*db.Account, error)
+}
+type TaskReportResolver interface {
+	Author(ctx context.Context, obj *db.TaskReport) (*db.Account, error)
 }
 type TopicResolver interface {
 	ID(ctx context.Context, obj *db.Topic) (string, error)
@@ -640,6 +843,8 @@ type TopicResolver interface {
 	Comments(ctx context.Context, obj *db.Topic, first *int, after *string) (*model.TopicCommentConnection, error)
 
 	Timeline(ctx context.Context, obj *db.Topic) ([]*db.TopicEvent, error)
+	Votes(ctx context.Context, obj *db.Topic) ([]*db.Vote, error)
+	Resolution(ctx context.Context, obj *db.Topic) (*db.Resolution, error)
 }
 type TopicCommentResolver interface {
 	ID(ctx context.Context, obj *db.TopicComment) (string, error)
@@ -660,8 +865,25 @@ type VoteResolver interface {
 	ID(ctx context.Context, obj *db.Vote) (string, error)
 	Meeting(ctx context.Context, obj *db.Vote) (*db.Meeting, error)
 	Topic(ctx context.Context, obj *db.Vote) (*db.Topic, error)
+	Place(ctx context.Context, obj *db.Vote) (*db.Place, error)
+	Community(ctx context.Context, obj *db.Vote) (*db.Place, error)
+
+	Rule(ctx context.Context, obj *db.Vote) (db.VoteRulePreset, error)
+	RuleDetail(ctx context.Context, obj *db.Vote) (*db.VoteRule, error)
 
 	Turnout(ctx context.Context, obj *db.Vote) (*db.VoteCount, error)
+	TurnoutByBuilding(ctx context.Context, obj *db.Vote) ([]*db.BuildingTurnout, error)
+
+	Resolution(ctx context.Context, obj *db.Vote) (*db.Resolution, error)
+}
+type VoteResultResolver interface {
+	ClosedAutomatically(ctx context.Context, obj *db.VoteResult) (bool, error)
+}
+type VoteRuleResolver interface {
+	Quorum(ctx context.Context, obj *db.VoteRule) (*model.Ratio, error)
+	Pass(ctx context.Context, obj *db.VoteRule) (*model.Ratio, error)
+
+	Description(ctx context.Context, obj *db.VoteRule) (string, error)
 }
 type WishResolver interface {
 	ID(ctx context.Context, obj *db.Wish) (string, error)
@@ -835,6 +1057,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditEventEdge.Node(childComplexity), true
+
+	case "BuildingTurnout.building":
+		if e.ComplexityRoot.BuildingTurnout.Building == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BuildingTurnout.Building(childComplexity), true
+	case "BuildingTurnout.entitledAreaDm2":
+		if e.ComplexityRoot.BuildingTurnout.EntitledAreaDm2 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BuildingTurnout.EntitledAreaDm2(childComplexity), true
+	case "BuildingTurnout.entitledHeads":
+		if e.ComplexityRoot.BuildingTurnout.EntitledHeads == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BuildingTurnout.EntitledHeads(childComplexity), true
+	case "BuildingTurnout.participatingAreaDm2":
+		if e.ComplexityRoot.BuildingTurnout.ParticipatingDm2 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BuildingTurnout.ParticipatingDm2(childComplexity), true
+	case "BuildingTurnout.participatingHeads":
+		if e.ComplexityRoot.BuildingTurnout.ParticipatingHeads == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BuildingTurnout.ParticipatingHeads(childComplexity), true
 
 	case "LedgerEntry.at":
 		if e.ComplexityRoot.LedgerEntry.At == nil {
@@ -1062,6 +1315,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Meeting.UpdatedAt(childComplexity), true
+	case "Meeting.votes":
+		if e.ComplexityRoot.Meeting.Votes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.Votes(childComplexity), true
 
 	case "MeetingAttendance.checkedInAt":
 		if e.ComplexityRoot.MeetingAttendance.CheckedInAt == nil {
@@ -1223,6 +1482,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AcceptTopic(childComplexity, args["topicId"].(string), args["note"].(*string)), true
+	case "Mutation.addTask":
+		if e.ComplexityRoot.Mutation.AddTask == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addTask_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddTask(childComplexity, args["input"].(model.AddTaskInput)), true
+	case "Mutation.answerConcern":
+		if e.ComplexityRoot.Mutation.AnswerConcern == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_answerConcern_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AnswerConcern(childComplexity, args["noteId"].(string), args["answer"].(string)), true
+	case "Mutation.answerObjection":
+		if e.ComplexityRoot.Mutation.AnswerObjection == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_answerObjection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AnswerObjection(childComplexity, args["objectionId"].(string), args["answer"].(string), args["upheld"].(bool)), true
 	case "Mutation.cancelMeeting":
 		if e.ComplexityRoot.Mutation.CancelMeeting == nil {
 			break
@@ -1405,6 +1697,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Logout(childComplexity), true
+	case "Mutation.objectToResolution":
+		if e.ComplexityRoot.Mutation.ObjectToResolution == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_objectToResolution_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ObjectToResolution(childComplexity, args["resolutionId"].(string), args["reason"].(string)), true
 	case "Mutation.openVote":
 		if e.ComplexityRoot.Mutation.OpenVote == nil {
 			break
@@ -1416,6 +1719,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.OpenVote(childComplexity, args["input"].(model.OpenVoteInput)), true
+	case "Mutation.publishResult":
+		if e.ComplexityRoot.Mutation.PublishResult == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_publishResult_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PublishResult(childComplexity, args["resolutionId"].(string), args["result"].(string)), true
 	case "Mutation.raiseTopic":
 		if e.ComplexityRoot.Mutation.RaiseTopic == nil {
 			break
@@ -1427,6 +1741,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RaiseTopic(childComplexity, args["input"].(model.RaiseTopicInput)), true
+	case "Mutation.rateResult":
+		if e.ComplexityRoot.Mutation.RateResult == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rateResult_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RateResult(childComplexity, args["resolutionId"].(string), args["score"].(int), args["comment"].(*string)), true
 	case "Mutation.recordMinutes":
 		if e.ComplexityRoot.Mutation.RecordMinutes == nil {
 			break
@@ -1460,6 +1785,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReleaseWish(childComplexity, args["wishId"].(string), args["reason"].(*string)), true
+	case "Mutation.reportProgress":
+		if e.ComplexityRoot.Mutation.ReportProgress == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reportProgress_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReportProgress(childComplexity, args["taskId"].(string), args["body"].(string), args["done"].(bool)), true
 	case "Mutation.reviewWish":
 		if e.ComplexityRoot.Mutation.ReviewWish == nil {
 			break
@@ -1526,6 +1862,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SubmitWish(childComplexity, args["input"].(model.SubmitWishInput)), true
+	case "Mutation.superviseTask":
+		if e.ComplexityRoot.Mutation.SuperviseTask == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_superviseTask_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SuperviseTask(childComplexity, args["taskId"].(string), args["body"].(string), args["concern"].(bool)), true
 	case "Mutation.verifyResident":
 		if e.ComplexityRoot.Mutation.VerifyResident == nil {
 			break
@@ -1548,6 +1895,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.WithdrawTopic(childComplexity, args["topicId"].(string), args["reason"].(*string)), true
+
+	case "Objection.answer":
+		if e.ComplexityRoot.Objection.Answer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Objection.Answer(childComplexity), true
+	case "Objection.answeredAt":
+		if e.ComplexityRoot.Objection.AnsweredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Objection.AnsweredAt(childComplexity), true
+	case "Objection.answeredBy":
+		if e.ComplexityRoot.Objection.AnsweredBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Objection.AnsweredBy(childComplexity), true
+	case "Objection.author":
+		if e.ComplexityRoot.Objection.Author == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Objection.Author(childComplexity), true
+	case "Objection.createdAt":
+		if e.ComplexityRoot.Objection.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Objection.CreatedAt(childComplexity), true
+	case "Objection.id":
+		if e.ComplexityRoot.Objection.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Objection.ID(childComplexity), true
+	case "Objection.reason":
+		if e.ComplexityRoot.Objection.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Objection.Reason(childComplexity), true
+	case "Objection.upheld":
+		if e.ComplexityRoot.Objection.Upheld == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Objection.Upheld(childComplexity), true
 
 	case "OptionTally.areaDm2":
 		if e.ComplexityRoot.OptionTally.AreaDm2 == nil {
@@ -1786,6 +2182,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Residents(childComplexity, args["placeId"].(string), args["filter"].(*model.ResidentFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+	case "Query.resolution":
+		if e.ComplexityRoot.Query.Resolution == nil {
+			break
+		}
+
+		args, err := ec.field_Query_resolution_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Resolution(childComplexity, args["id"].(string)), true
+	case "Query.resolutions":
+		if e.ComplexityRoot.Query.Resolutions == nil {
+			break
+		}
+
+		args, err := ec.field_Query_resolutions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Resolutions(childComplexity, args["placeId"].(*string), args["state"].([]db.ResolutionState), args["first"].(*int), args["after"].(*string)), true
 	case "Query.subdistricts":
 		if e.ComplexityRoot.Query.Subdistricts == nil {
 			break
@@ -1830,6 +2248,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Vote(childComplexity, args["id"].(string)), true
+	case "Query.votes":
+		if e.ComplexityRoot.Query.Votes == nil {
+			break
+		}
+
+		args, err := ec.field_Query_votes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Votes(childComplexity, args["placeId"].(*string), args["state"].([]db.VoteState), args["first"].(*int), args["after"].(*string)), true
 	case "Query.wishFeed":
 		if e.ComplexityRoot.Query.WishFeed == nil {
 			break
@@ -1863,6 +2292,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Wishes(childComplexity, args["filter"].(*model.WishFilter), args["orderBy"].(*model.WishOrder), args["first"].(*int), args["after"].(*string)), true
+
+	case "RatingSummary.average":
+		if e.ComplexityRoot.RatingSummary.Average == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RatingSummary.Average(childComplexity), true
+	case "RatingSummary.count":
+		if e.ComplexityRoot.RatingSummary.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RatingSummary.Count(childComplexity), true
+	case "RatingSummary.distribution":
+		if e.ComplexityRoot.RatingSummary.Distribution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RatingSummary.Distribution(childComplexity), true
+
+	case "Ratio.comparison":
+		if e.ComplexityRoot.Ratio.Comparison == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ratio.Comparison(childComplexity), true
+	case "Ratio.den":
+		if e.ComplexityRoot.Ratio.Den == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ratio.Den(childComplexity), true
+	case "Ratio.num":
+		if e.ComplexityRoot.Ratio.Num == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ratio.Num(childComplexity), true
 
 	case "Resident.age":
 		if e.ComplexityRoot.Resident.Age == nil {
@@ -1969,6 +2436,208 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ResidentEdge.Node(childComplexity), true
 
+	case "Resolution.carriedOutFrom":
+		if e.ComplexityRoot.Resolution.CarriedOutFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resolution.CarriedOutFrom(childComplexity), true
+	case "Resolution.community":
+		if e.ComplexityRoot.Resolution.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resolution.Community(childComplexity), true
+	case "Resolution.id":
+		if e.ComplexityRoot.Resolution.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resolution.ID(childComplexity), true
+	case "Resolution.myRating":
+		if e.ComplexityRoot.Resolution.MyRating == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resolution.MyRating(childComplexity), true
+	case "Resolution.noticeEndsAt":
+		if e.ComplexityRoot.Resolution.NoticeEndsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resolution.NoticeEndsAt(childComplexity), true
+	case "Resolution.objections":
+		if e.ComplexityRoot.Resolution.Objections == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resolution.Objections(childComplexity), true
+	case "Resolution.publishedAt":
+		if e.ComplexityRoot.Resolution.PublishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resolution.PublishedAt(childComplexity), true
+	case "Resolution.rating":
+		if e.ComplexityRoot.Resolution.Rating == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resolution.Rating(childComplexity), true
+	case "Resolution.result":
+		if e.ComplexityRoot.Resolution.Result == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resolution.Result(childComplexity), true
+	case "Resolution.resultPublishedAt":
+		if e.ComplexityRoot.Resolution.ResultPublishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resolution.ResultPublishedAt(childComplexity), true
+	case "Resolution.revokedReason":
+		if e.ComplexityRoot.Resolution.RevokedReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resolution.RevokedReason(childComplexity), true
+	case "Resolution.state":
+		if e.ComplexityRoot.Resolution.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resolution.State(childComplexity), true
+	case "Resolution.tasks":
+		if e.ComplexityRoot.Resolution.Tasks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resolution.Tasks(childComplexity), true
+	case "Resolution.title":
+		if e.ComplexityRoot.Resolution.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resolution.Title(childComplexity), true
+	case "Resolution.topic":
+		if e.ComplexityRoot.Resolution.Topic == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resolution.Topic(childComplexity), true
+	case "Resolution.updatedAt":
+		if e.ComplexityRoot.Resolution.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resolution.UpdatedAt(childComplexity), true
+	case "Resolution.vote":
+		if e.ComplexityRoot.Resolution.Vote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resolution.Vote(childComplexity), true
+
+	case "ResolutionConnection.edges":
+		if e.ComplexityRoot.ResolutionConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionConnection.Edges(childComplexity), true
+	case "ResolutionConnection.nodes":
+		if e.ComplexityRoot.ResolutionConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionConnection.Nodes(childComplexity), true
+	case "ResolutionConnection.pageInfo":
+		if e.ComplexityRoot.ResolutionConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionConnection.PageInfo(childComplexity), true
+	case "ResolutionConnection.totalCount":
+		if e.ComplexityRoot.ResolutionConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionConnection.TotalCount(childComplexity), true
+
+	case "ResolutionEdge.cursor":
+		if e.ComplexityRoot.ResolutionEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionEdge.Cursor(childComplexity), true
+	case "ResolutionEdge.node":
+		if e.ComplexityRoot.ResolutionEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionEdge.Node(childComplexity), true
+
+	case "ResolutionTask.assignee":
+		if e.ComplexityRoot.ResolutionTask.Assignee == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionTask.Assignee(childComplexity), true
+	case "ResolutionTask.createdAt":
+		if e.ComplexityRoot.ResolutionTask.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionTask.CreatedAt(childComplexity), true
+	case "ResolutionTask.doneAt":
+		if e.ComplexityRoot.ResolutionTask.DoneAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionTask.DoneAt(childComplexity), true
+	case "ResolutionTask.dueAt":
+		if e.ComplexityRoot.ResolutionTask.DueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionTask.DueAt(childComplexity), true
+	case "ResolutionTask.id":
+		if e.ComplexityRoot.ResolutionTask.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionTask.ID(childComplexity), true
+	case "ResolutionTask.late":
+		if e.ComplexityRoot.ResolutionTask.Late == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionTask.Late(childComplexity), true
+	case "ResolutionTask.reports":
+		if e.ComplexityRoot.ResolutionTask.Reports == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionTask.Reports(childComplexity), true
+	case "ResolutionTask.state":
+		if e.ComplexityRoot.ResolutionTask.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionTask.State(childComplexity), true
+	case "ResolutionTask.supervision":
+		if e.ComplexityRoot.ResolutionTask.Supervision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionTask.Supervision(childComplexity), true
+	case "ResolutionTask.title":
+		if e.ComplexityRoot.ResolutionTask.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionTask.Title(childComplexity), true
+
 	case "RoleGrant.account":
 		if e.ComplexityRoot.RoleGrant.Account == nil {
 			break
@@ -2036,6 +2705,80 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RollCallEntry.Option(childComplexity), true
+
+	case "SupervisionNote.answer":
+		if e.ComplexityRoot.SupervisionNote.Answer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupervisionNote.Answer(childComplexity), true
+	case "SupervisionNote.answeredAt":
+		if e.ComplexityRoot.SupervisionNote.AnsweredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupervisionNote.AnsweredAt(childComplexity), true
+	case "SupervisionNote.answeredBy":
+		if e.ComplexityRoot.SupervisionNote.AnsweredBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupervisionNote.AnsweredBy(childComplexity), true
+	case "SupervisionNote.author":
+		if e.ComplexityRoot.SupervisionNote.Author == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupervisionNote.Author(childComplexity), true
+	case "SupervisionNote.body":
+		if e.ComplexityRoot.SupervisionNote.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupervisionNote.Body(childComplexity), true
+	case "SupervisionNote.concern":
+		if e.ComplexityRoot.SupervisionNote.Concern == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupervisionNote.Concern(childComplexity), true
+	case "SupervisionNote.createdAt":
+		if e.ComplexityRoot.SupervisionNote.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupervisionNote.CreatedAt(childComplexity), true
+	case "SupervisionNote.id":
+		if e.ComplexityRoot.SupervisionNote.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupervisionNote.ID(childComplexity), true
+
+	case "TaskReport.author":
+		if e.ComplexityRoot.TaskReport.Author == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskReport.Author(childComplexity), true
+	case "TaskReport.body":
+		if e.ComplexityRoot.TaskReport.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskReport.Body(childComplexity), true
+	case "TaskReport.createdAt":
+		if e.ComplexityRoot.TaskReport.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskReport.CreatedAt(childComplexity), true
+	case "TaskReport.done":
+		if e.ComplexityRoot.TaskReport.Done == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskReport.Done(childComplexity), true
 
 	case "Topic.canCosign":
 		if e.ComplexityRoot.Topic.CanCosign == nil {
@@ -2120,6 +2863,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Topic.RaisedBy(childComplexity), true
+	case "Topic.resolution":
+		if e.ComplexityRoot.Topic.Resolution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Topic.Resolution(childComplexity), true
 	case "Topic.state":
 		if e.ComplexityRoot.Topic.State == nil {
 			break
@@ -2144,6 +2893,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Topic.UpdatedAt(childComplexity), true
+	case "Topic.votes":
+		if e.ComplexityRoot.Topic.Votes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Topic.Votes(childComplexity), true
 
 	case "TopicComment.author":
 		if e.ComplexityRoot.TopicComment.Author == nil {
@@ -2337,18 +3092,36 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.VolunteerRecord.WishesCompleted(childComplexity), true
 
+	case "Vote.basis":
+		if e.ComplexityRoot.Vote.Basis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.Basis(childComplexity), true
 	case "Vote.changeable":
 		if e.ComplexityRoot.Vote.Changeable == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Vote.Changeable(childComplexity), true
+	case "Vote.closedAt":
+		if e.ComplexityRoot.Vote.ClosedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.ClosedAt(childComplexity), true
 	case "Vote.closesAt":
 		if e.ComplexityRoot.Vote.ClosesAt == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Vote.ClosesAt(childComplexity), true
+	case "Vote.community":
+		if e.ComplexityRoot.Vote.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.Community(childComplexity), true
 	case "Vote.hasVoted":
 		if e.ComplexityRoot.Vote.HasVoted == nil {
 			break
@@ -2385,6 +3158,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Vote.Options(childComplexity), true
+	case "Vote.place":
+		if e.ComplexityRoot.Vote.Place == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.Place(childComplexity), true
+	case "Vote.resolution":
+		if e.ComplexityRoot.Vote.Resolution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.Resolution(childComplexity), true
 	case "Vote.result":
 		if e.ComplexityRoot.Vote.Result == nil {
 			break
@@ -2403,6 +3188,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Vote.Rule(childComplexity), true
+	case "Vote.ruleDetail":
+		if e.ComplexityRoot.Vote.RuleDetail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.RuleDetail(childComplexity), true
 	case "Vote.secret":
 		if e.ComplexityRoot.Vote.Secret == nil {
 			break
@@ -2439,7 +3230,57 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Vote.Turnout(childComplexity), true
+	case "Vote.turnoutByBuilding":
+		if e.ComplexityRoot.Vote.TurnoutByBuilding == nil {
+			break
+		}
 
+		return e.ComplexityRoot.Vote.TurnoutByBuilding(childComplexity), true
+
+	case "VoteConnection.edges":
+		if e.ComplexityRoot.VoteConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteConnection.Edges(childComplexity), true
+	case "VoteConnection.nodes":
+		if e.ComplexityRoot.VoteConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteConnection.Nodes(childComplexity), true
+	case "VoteConnection.pageInfo":
+		if e.ComplexityRoot.VoteConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteConnection.PageInfo(childComplexity), true
+	case "VoteConnection.totalCount":
+		if e.ComplexityRoot.VoteConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteConnection.TotalCount(childComplexity), true
+
+	case "VoteEdge.cursor":
+		if e.ComplexityRoot.VoteEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteEdge.Cursor(childComplexity), true
+	case "VoteEdge.node":
+		if e.ComplexityRoot.VoteEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteEdge.Node(childComplexity), true
+
+	case "VoteResult.closedAutomatically":
+		if e.ComplexityRoot.VoteResult.ClosedAutomatically == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteResult.ClosedAutomatically(childComplexity), true
 	case "VoteResult.passed":
 		if e.ComplexityRoot.VoteResult.Passed == nil {
 			break
@@ -2470,6 +3311,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.VoteResult.Top(childComplexity), true
+
+	case "VoteRule.abstentions":
+		if e.ComplexityRoot.VoteRule.Abstentions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteRule.Abstentions(childComplexity), true
+	case "VoteRule.byArea":
+		if e.ComplexityRoot.VoteRule.ByArea == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteRule.ByArea(childComplexity), true
+	case "VoteRule.description":
+		if e.ComplexityRoot.VoteRule.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteRule.Description(childComplexity), true
+	case "VoteRule.pass":
+		if e.ComplexityRoot.VoteRule.Pass == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteRule.Pass(childComplexity), true
+	case "VoteRule.preset":
+		if e.ComplexityRoot.VoteRule.Preset == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteRule.Preset(childComplexity), true
+	case "VoteRule.quorum":
+		if e.ComplexityRoot.VoteRule.Quorum == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteRule.Quorum(childComplexity), true
+	case "VoteRule.quorumBasis":
+		if e.ComplexityRoot.VoteRule.QuorumBasis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteRule.QuorumBasis(childComplexity), true
 
 	case "VoteTurnout.entitledAreaDm2":
 		if e.ComplexityRoot.VoteTurnout.EntitledAreaDm2 == nil {
@@ -2781,15 +3665,18 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AddTaskInput", ec.unmarshalInputAddTaskInput),
 			graphql.NewInputUnmarshaler("CommentOnTopicInput", ec.unmarshalInputCommentOnTopicInput),
 			graphql.NewInputUnmarshaler("FulfilWishInput", ec.unmarshalInputFulfilWishInput),
 			graphql.NewInputUnmarshaler("GrantRoleInput", ec.unmarshalInputGrantRoleInput),
 			graphql.NewInputUnmarshaler("OpenVoteInput", ec.unmarshalInputOpenVoteInput),
 			graphql.NewInputUnmarshaler("RaiseTopicInput", ec.unmarshalInputRaiseTopicInput),
+			graphql.NewInputUnmarshaler("RatioInput", ec.unmarshalInputRatioInput),
 			graphql.NewInputUnmarshaler("RegisterInput", ec.unmarshalInputRegisterInput),
 			graphql.NewInputUnmarshaler("ResidentFilter", ec.unmarshalInputResidentFilter),
 			graphql.NewInputUnmarshaler("ScheduleMeetingInput", ec.unmarshalInputScheduleMeetingInput),
 			graphql.NewInputUnmarshaler("SubmitWishInput", ec.unmarshalInputSubmitWishInput),
+			graphql.NewInputUnmarshaler("VoteRuleInput", ec.unmarshalInputVoteRuleInput),
 			graphql.NewInputUnmarshaler("WishFilter", ec.unmarshalInputWishFilter),
 		)
 	}
@@ -3688,6 +4575,20 @@ enum TopicAction {
   DECLINE
   """撤回"""
   WITHDRAW
+  """开始协商：列入开始的会议议程，或发起表决"""
+  DISCUSS
+  """表决结束（原因里写明通过与否）"""
+  VOTE
+  """表决通过，决议公示"""
+  PUBLISH_RESOLUTION
+  """议事会认定异议成立、撤销决议，议题回到协商"""
+  REOPEN
+  """公示期满，开始实施"""
+  CARRY_OUT
+  """公开实施结果"""
+  PUBLISH_RESULT
+  """居民开始评议实施结果"""
+  RATE
 }
 
 """评论的立场。"""
@@ -3733,6 +4634,10 @@ type Topic implements Node {
   closingReason: String
   """时间线：每次状态变化，谁、何时、从什么状态到什么状态、原因。最早的在前。"""
   timeline: [TopicEvent!]!
+  """就本议题发起的表决，最早的在前（只列出当前用户能看到的）。"""
+  votes: [Vote!]!
+  """本议题现行的决议（表决通过后产生；被撤销的不算）；没有为 null。"""
+  resolution: Resolution
   createdAt: Time!
   updatedAt: Time!
 }
@@ -3958,6 +4863,8 @@ type Meeting implements Node {
   cancelReason: String
   """时间线：召集、开始、结束、取消、记录纪要，谁、何时、原因。最早的在前。"""
   timeline: [MeetingEvent!]!
+  """会上发起的表决，最早的在前。会议结束时仍在进行的表决随之结束并计算结果。"""
+  votes: [Vote!]!
   """召集时间。"""
   createdAt: Time!
   """最后变化时间。"""
@@ -4053,45 +4960,90 @@ input ScheduleMeetingInput {
 }
 
 # ---------------------------------------------------------------- deliberation (议事协商): votes (表决)
-# 在进行中的会议上，社区工作者就议程中的议题发起表决；应到名单即会议开始时确定的名单。无记名表决只记录谁投了票，
-# 不记录谁投了什么：任何人（包括工作人员、管理员和能读数据库的人）都无法得知某人的选择。
+# 社区工作者就议题发起表决：在进行中的会议上（投票人名单即会议开始时确定的应到名单），或不开会、直接网上表决
+# （投票人名单在发起时按规则确定）。无记名表决只记录谁投了票，不记录谁投了什么：任何人（包括工作人员、管理员和
+# 能读数据库的人）都无法得知某人的选择。表决到截止时间自动结束，结果只计算一次并保存。
 
 extend type Query {
-  """一次表决。看不到所在会议的人得到 null。"""
+  """一次表决。看不到所在社区的人得到 null。"""
   vote(id: ID!): Vote
+  """
+  表决列表，最新的在前：` + "`" + `placeId` + "`" + ` 下（社区或小区）的表决，按状态筛选。只列出当前用户能看到的社区的表决
+  （本社区的已核实居民和在本社区有角色的人）。
+  """
+  votes(placeId: ID, state: [VoteState!], first: Int, after: String): VoteConnection!
 }
 
 extend type Mutation {
   """
-  发起表决：会议"进行中"，由本社区的社区工作者发起，议题须在本次会议议程中。` + "`" + `options` + "`" + ` 不填时为 同意/反对/弃权，
-  按 ` + "`" + `rule` + "`" + ` 判定是否通过；填写时为 2–10 个选项的选择（例如在几个方案中选一个），只统计票数、不判定通过。
-  业主规则（OWNERS_ORDINARY、OWNERS_MAJOR）只用于业主大会，业主大会也只用它们；不支持 CUSTOM。
-  ` + "`" + `secret` + "`" + `、` + "`" + `changeable` + "`" + ` 与 ` + "`" + `rule` + "`" + ` 发起后不能修改。
+  发起表决，由本社区的社区工作者操作。两种方式，` + "`" + `meetingId` + "`" + ` 与 ` + "`" + `placeId` + "`" + ` 填且只填一个：
+  - 会上表决：会议"进行中"，议题须在本次会议议程中，投票人为会议的应到名单；广场夜谈不作表决。
+    业主规则（OWNERS_ORDINARY、OWNERS_MAJOR）只用于业主大会，业主大会也只用它们（或 CUSTOM）。
+  - 网上表决：` + "`" + `placeId` + "`" + ` 为社区或小区，可设 ` + "`" + `opensAt` + "`" + `（默认立即开始）。投票人名单在发起时确定：默认按规则——
+    居民会议规则为年满 18 周岁的已核实居民，居民代表会议规则为每户一名代表，业主规则为小区业主（含面积），
+    议事会规则为议事会成员；CUSTOM 须填 ` + "`" + `basis` + "`" + `。
+  议题须是本社区"已受理""协商中"或"已表决"（上次未通过）的议题；已受理的议题随之进入"协商中"。
+  ` + "`" + `options` + "`" + ` 不填时为 同意/反对/弃权，按规则判定是否通过，通过即产生决议并公示；填写时为 2–10 个选项的选择，
+  只统计票数、不判定通过。` + "`" + `secret` + "`" + `、` + "`" + `changeable` + "`" + ` 与规则发起后不能修改。
   """
   openVote(input: OpenVoteInput!): Vote!
 
   """
-  投票：应到名单中的本人，在表决结束前。不在名单中返回 ` + "`" + `FORBIDDEN` + "`" + `；已结束或已过截止时间返回 ` + "`" + `INVALID_STATE` + "`" + `；
-  已投过且不可改票返回 ` + "`" + `CONFLICT` + "`" + `；可改票时新的一票替换旧的一票，只计一次。
+  投票：投票人名单中的本人，在开始后、结束前。不在名单中返回 ` + "`" + `FORBIDDEN` + "`" + `；未开始、已结束或已过截止时间返回
+  ` + "`" + `INVALID_STATE` + "`" + `；已投过且不可改票返回 ` + "`" + `CONFLICT` + "`" + `；可改票时新的一票替换旧的一票，只计一次。
   """
   castBallot(voteId: ID!, option: String!): Vote!
 
-  """结束表决并一次性计算、保存结果。本社区的社区工作者操作；已结束返回 ` + "`" + `INVALID_STATE` + "`" + `。"""
+  """
+  提前结束表决并一次性计算、保存结果。本社区的社区工作者操作；已结束返回 ` + "`" + `INVALID_STATE` + "`" + `。
+  到截止时间未结束的表决会自动结束，结果与手动结束相同。
+  """
   closeVote(voteId: ID!): Vote!
 }
 
 input OpenVoteInput {
-  meetingId: ID!
+  """会上表决：进行中的会议。"""
+  meetingId: ID
+  """网上表决：社区或小区。"""
+  placeId: ID
   topicId: ID!
+  """表决事项，1–100 个字；通过后即为决议的标题。"""
   title: String!
+  """不填为 同意/反对/弃权；填写为 2–10 个选项，每个 1–40 个字，不能重复。"""
   options: [String!]
+  """网上表决的开始时间，默认立即开始；会上表决不填。"""
+  opensAt: Time
+  """截止时间，晚于开始时间和现在，最长 31 天。"""
   closesAt: Time!
   secret: Boolean!
   changeable: Boolean!
   rule: VoteRulePreset!
+  """` + "`" + `rule` + "`" + ` 为 CUSTOM 时必填：写明到会比例、通过比例、是否按面积、到会口径和弃权计算方式。"""
+  customRule: VoteRuleInput
+  """网上表决的投票人范围；不填按规则默认（见 openVote）。"""
+  basis: EntitlementBasis
 }
 
-"""表决规则（见 db/rule.go）。"""
+"""自定义表决规则（例如议事会章程规定的规则）。比例是精确分数，"超过"与"不少于"须写明。"""
+input VoteRuleInput {
+  """到会（参与）比例，相对应到。"不少于 0/1"表示不设到会要求。"""
+  quorum: RatioInput!
+  """通过比例：同意票相对参与者（或同意+反对，见 abstentions）。"""
+  pass: RatioInput!
+  """是否同时按面积计算（人数和面积都须达到）。"""
+  byArea: Boolean!
+  quorumBasis: QuorumBasis!
+  abstentions: AbstentionRule!
+}
+
+"""一个精确比例 num/den 和比较方式。"""
+input RatioInput {
+  num: Int!
+  den: Int!
+  comparison: Comparison!
+}
+
+"""表决规则预设（见 db/rule.go）。"""
 enum VoteRulePreset {
   """居民会议：过半数应到出席，出席过半数同意"""
   RESIDENTS_ASSEMBLY
@@ -4103,13 +5055,37 @@ enum VoteRulePreset {
   OWNERS_MAJOR
   """议事会：过半数出席，出席过半数同意"""
   COUNCIL_MAJORITY
-  """自定义（本接口暂不支持）"""
+  """自定义：须填写 customRule"""
   CUSTOM
+}
+
+"""比较方式。"""
+enum Comparison {
+  """超过（严格大于），如"过半数""""
+  MORE_THAN
+  """不少于（大于或等于），如"2/3 以上""""
+  AT_LEAST
+}
+
+"""到会口径：谁算参与。"""
+enum QuorumBasis {
+  """出席：会上签到或投了票的人（网上表决即投了票的人）"""
+  PRESENT
+  """参与表决：投了票的人（业主规则）"""
+  VOTED
+}
+
+"""弃权怎么算。"""
+enum AbstentionRule {
+  """算作参与、但不算同意：通过比例以全部参与者为分母（法定规则都如此）"""
+  AS_PRESENT_NOT_APPROVING
+  """不计入：通过比例为 同意 /（同意 + 反对）"""
+  EXCLUDED
 }
 
 """表决状态。"""
 enum VoteState {
-  """进行中"""
+  """进行中（或尚未到开始时间）"""
   OPEN
   """已结束"""
   CLOSED
@@ -4118,24 +5094,39 @@ enum VoteState {
 """一次表决。"""
 type Vote implements Node {
   id: ID!
+  """会上表决所在的会议；网上表决为 null。"""
   meeting: Meeting
   topic: Topic
+  """表决范围：社区或小区。"""
+  place: Place!
+  community: Place!
+  """投票人范围。"""
+  basis: EntitlementBasis!
   title: String!
   options: [String!]!
   """无记名投票（true）或记名投票（false）。"""
   secret: Boolean!
   """是否允许改票（以最后一次为准）。"""
   changeable: Boolean!
+  """规则预设。"""
   rule: VoteRulePreset!
+  """完整的规则：到会比例、通过比例、口径，以及一句中文说明。"""
+  ruleDetail: VoteRule!
   state: VoteState!
   opensAt: Time!
   closesAt: Time!
+  """结束时间；进行中为 null。"""
+  closedAt: Time
   """参与情况：谁投了票是公开的，投了什么不公开（无记名时）。"""
   turnout: VoteTurnout!
+  """按楼栋的参与情况（投票人所在楼栋），楼栋按 ID 排序；不在楼栋里的住户归入 building 为 null 的一行。"""
+  turnoutByBuilding: [BuildingTurnout!]!
   """各选项票数。无记名表决在结束前为 null；记名表决实时可见。结束后为保存的结果。"""
   tallies: [OptionTally!]
   """结束后的结果；进行中为 null。"""
   result: VoteResult
+  """表决通过产生的决议；没有为 null。"""
+  resolution: Resolution
   """我是否已投票。"""
   hasVoted: Boolean!
   """我投的选项：只在记名表决中有值；无记名表决永远为 null，任何人都查不到。"""
@@ -4144,10 +5135,39 @@ type Vote implements Node {
   rollCall: [RollCallEntry!]
 }
 
+"""表决规则。"""
+type VoteRule {
+  preset: VoteRulePreset!
+  quorum: Ratio!
+  pass: Ratio!
+  byArea: Boolean!
+  quorumBasis: QuorumBasis!
+  abstentions: AbstentionRule!
+  """中文说明，例如"过半数应到出席；出席过半数同意""""
+  description: String!
+}
+
+"""精确比例。"""
+type Ratio {
+  num: Int!
+  den: Int!
+  comparison: Comparison!
+}
+
 type VoteTurnout {
   entitledHeads: Int!
   participatingHeads: Int!
   """面积单位 0.01 平方米。"""
+  entitledAreaDm2: Int!
+  participatingAreaDm2: Int!
+}
+
+"""一栋楼的参与情况。"""
+type BuildingTurnout {
+  """楼栋；不在楼栋里的住户为 null。"""
+  building: Place
+  entitledHeads: Int!
+  participatingHeads: Int!
   entitledAreaDm2: Int!
   participatingAreaDm2: Int!
 }
@@ -4164,14 +5184,219 @@ type VoteResult {
   passed: Boolean
   """在多个选项中选择时得票（人数）最多的选项；并列或非选择表决为 null。"""
   top: String
-  """计入出席的人数与面积（0.01 平方米）：居民会议等规则为签到或投票的人，业主规则为投票的人。"""
+  """计入出席的人数与面积（0.01 平方米）：会上表决为签到或投票的人，网上表决和业主规则为投票的人。"""
   presentHeads: Int!
   presentAreaDm2: Int!
+  """是否到截止时间自动结束（否则为社区工作者提前结束，或随会议结束）。"""
+  closedAutomatically: Boolean!
 }
 
 type RollCallEntry {
   name: String!
   option: String!
+}
+
+"""表决列表。"""
+type VoteConnection {
+  edges: [VoteEdge!]!
+  nodes: [Vote!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type VoteEdge {
+  cursor: String!
+  node: Vote!
+}
+
+# ---------------------------------------------------------------- deliberation (议事协商): resolutions (决议)
+# 表决通过即产生决议并公示（公示期默认 7 天，按社区设置）。公示期内，议题所涉地点的已核实居民可提出异议，
+# 议事会成员逐条答复；认定异议成立则撤销决议、议题回到协商。公示期满且异议都已答复后，社区工作者安排任务
+# （负责人、期限），负责人报告进展；监委会成员可对任务提出意见或关切，关切须答复。任务全部完成、关切都已答复后
+# 公开实施结果，居民评议（1–5 分）。每一步都记在议题的时间线上。
+
+extend type Query {
+  """一项决议。看不到所在社区的人得到 null。"""
+  resolution(id: ID!): Resolution
+  """决议列表，最新的在前：` + "`" + `placeId` + "`" + ` 下（社区或小区）议题的决议，按状态筛选。"""
+  resolutions(placeId: ID, state: [ResolutionState!], first: Int, after: String): ResolutionConnection!
+}
+
+extend type Mutation {
+  """
+  对公示中的决议提出异议（理由 1–1000 字）：住在议题所涉地点的已核实居民，每人一次（再次返回 ` + "`" + `CONFLICT` + "`" + `）；
+  公示期已过返回 ` + "`" + `INVALID_STATE` + "`" + `。
+  """
+  objectToResolution(resolutionId: ID!, reason: String!): Objection!
+
+  """
+  议事会成员答复异议（1–2000 字）。` + "`" + `upheld` + "`" + ` 为 true 表示异议成立：决议撤销，议题回到"协商中"，可重新表决。
+  已答复返回 ` + "`" + `CONFLICT` + "`" + `；决议不在公示中返回 ` + "`" + `INVALID_STATE` + "`" + `。
+  """
+  answerObjection(objectionId: ID!, answer: String!, upheld: Boolean!): Objection!
+
+  """
+  安排实施任务，本社区的社区工作者操作。第一个任务使决议进入"实施中"，须公示期已满、异议都已答复，
+  否则返回 ` + "`" + `INVALID_STATE` + "`" + `。负责人须在本社区担任职务（社区工作者、网格员、楼栋长、志愿者、党员或议事会成员）。
+  """
+  addTask(input: AddTaskInput!): ResolutionTask!
+
+  """报告任务进展（1–2000 字），任务负责人或社区工作者操作；` + "`" + `done` + "`" + ` 为 true 表示任务完成。"""
+  reportProgress(taskId: ID!, body: String!, done: Boolean! = false): ResolutionTask!
+
+  """
+  监委会成员对实施中的任务提出意见（1–2000 字）。` + "`" + `concern` + "`" + ` 为 true 表示关切：须社区工作者答复后才能公开实施结果。
+  """
+  superviseTask(taskId: ID!, body: String!, concern: Boolean! = false): SupervisionNote!
+
+  """社区工作者答复监委会的关切（1–2000 字）。不是关切或已答复返回 ` + "`" + `CONFLICT` + "`" + `。"""
+  answerConcern(noteId: ID!, answer: String!): SupervisionNote!
+
+  """公开实施结果（1–5000 字），社区工作者操作；须任务全部完成、关切都已答复。"""
+  publishResult(resolutionId: ID!, result: String!): Resolution!
+
+  """
+  评议实施结果：1–5 分，可附评价（最多 500 字）。住在议题所涉地点的已核实居民，每人一次（再次返回 ` + "`" + `CONFLICT` + "`" + `）。
+  """
+  rateResult(resolutionId: ID!, score: Int!, comment: String): Resolution!
+}
+
+input AddTaskInput {
+  resolutionId: ID!
+  """任务，1–100 个字。"""
+  title: String!
+  """负责人的账号 ID。"""
+  assigneeId: ID!
+  """完成期限，晚于现在。"""
+  dueAt: Time!
+}
+
+"""决议状态。"""
+enum ResolutionState {
+  """公示中：可提出异议"""
+  IN_NOTICE
+  """实施中"""
+  BEING_CARRIED_OUT
+  """实施结果已公开：居民可评议"""
+  RESULT_PUBLISHED
+  """已撤销（异议成立）"""
+  REVOKED
+}
+
+"""决议：表决通过的事项。"""
+type Resolution implements Node {
+  id: ID!
+  """决议内容（即表决事项）。"""
+  title: String!
+  state: ResolutionState!
+  topic: Topic!
+  """通过它的表决。"""
+  vote: Vote!
+  community: Place!
+  """公示开始时间。"""
+  publishedAt: Time!
+  """公示期结束时间；之前可以提出异议。"""
+  noticeEndsAt: Time!
+  """异议及答复，最早的在前。"""
+  objections: [Objection!]!
+  """开始实施的时间。"""
+  carriedOutFrom: Time
+  """实施任务，最早的在前。"""
+  tasks: [ResolutionTask!]!
+  """公开的实施结果。"""
+  result: String
+  resultPublishedAt: Time
+  """居民评议。"""
+  rating: RatingSummary!
+  """我的评分；未评为 null。"""
+  myRating: Int
+  """撤销原因（议事会对异议的答复）。"""
+  revokedReason: String
+  updatedAt: Time!
+}
+
+"""一条异议。"""
+type Objection {
+  id: ID!
+  """提出人（电话按打码规则显示）。"""
+  author: Account!
+  reason: String!
+  createdAt: Time!
+  """议事会的答复；未答复为 null。"""
+  answer: String
+  answeredBy: Account
+  answeredAt: Time
+  """异议是否成立；未答复为 null。"""
+  upheld: Boolean
+}
+
+"""任务状态。"""
+enum TaskState {
+  OPEN
+  DONE
+}
+
+"""实施任务。"""
+type ResolutionTask {
+  id: ID!
+  title: String!
+  """负责人。"""
+  assignee: Account!
+  dueAt: Time!
+  state: TaskState!
+  doneAt: Time
+  """是否逾期：完成时间晚于期限，或未完成且已过期限。"""
+  late: Boolean!
+  """进展报告，最早的在前。"""
+  reports: [TaskReport!]!
+  """监委会的意见和关切，最早的在前。"""
+  supervision: [SupervisionNote!]!
+  createdAt: Time!
+}
+
+"""一次进展报告。"""
+type TaskReport {
+  author: Account!
+  body: String!
+  """这次报告是否宣告任务完成。"""
+  done: Boolean!
+  createdAt: Time!
+}
+
+"""监委会的一条意见或关切。"""
+type SupervisionNote {
+  id: ID!
+  author: Account!
+  body: String!
+  """是否为关切（须答复）；否则为一般意见。"""
+  concern: Boolean!
+  createdAt: Time!
+  answer: String
+  answeredBy: Account
+  answeredAt: Time
+}
+
+"""居民评议汇总。"""
+type RatingSummary {
+  """评议人数。"""
+  count: Int!
+  """平均分（保留两位小数）；无人评议为 null。"""
+  average: Float
+  """1–5 分各有多少人，依次为 1 分、2 分……5 分。"""
+  distribution: [Int!]!
+}
+
+"""决议列表。"""
+type ResolutionConnection {
+  edges: [ResolutionEdge!]!
+  nodes: [Resolution!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type ResolutionEdge {
+  cursor: String!
+  node: Resolution!
 }
 `, BuiltIn: false},
 }
@@ -4245,6 +5470,22 @@ func (ec *executionContext) childFields_AuditEventEdge(ctx context.Context, fiel
 		return ec.fieldContext_AuditEventEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuditEventEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_BuildingTurnout(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "building":
+		return ec.fieldContext_BuildingTurnout_building(ctx, field)
+	case "entitledHeads":
+		return ec.fieldContext_BuildingTurnout_entitledHeads(ctx, field)
+	case "participatingHeads":
+		return ec.fieldContext_BuildingTurnout_participatingHeads(ctx, field)
+	case "entitledAreaDm2":
+		return ec.fieldContext_BuildingTurnout_entitledAreaDm2(ctx, field)
+	case "participatingAreaDm2":
+		return ec.fieldContext_BuildingTurnout_participatingAreaDm2(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BuildingTurnout", field.Name)
 }
 
 func (ec *executionContext) childFields_LedgerEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4343,6 +5584,8 @@ func (ec *executionContext) childFields_Meeting(ctx context.Context, field graph
 		return ec.fieldContext_Meeting_cancelReason(ctx, field)
 	case "timeline":
 		return ec.fieldContext_Meeting_timeline(ctx, field)
+	case "votes":
+		return ec.fieldContext_Meeting_votes(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Meeting_createdAt(ctx, field)
 	case "updatedAt":
@@ -4429,6 +5672,28 @@ func (ec *executionContext) childFields_MeetingEvent(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type MeetingEvent", field.Name)
 }
 
+func (ec *executionContext) childFields_Objection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Objection_id(ctx, field)
+	case "author":
+		return ec.fieldContext_Objection_author(ctx, field)
+	case "reason":
+		return ec.fieldContext_Objection_reason(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Objection_createdAt(ctx, field)
+	case "answer":
+		return ec.fieldContext_Objection_answer(ctx, field)
+	case "answeredBy":
+		return ec.fieldContext_Objection_answeredBy(ctx, field)
+	case "answeredAt":
+		return ec.fieldContext_Objection_answeredAt(ctx, field)
+	case "upheld":
+		return ec.fieldContext_Objection_upheld(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Objection", field.Name)
+}
+
 func (ec *executionContext) childFields_OptionTally(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "option":
@@ -4503,6 +5768,30 @@ func (ec *executionContext) childFields_PlaceEdge(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type PlaceEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_RatingSummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "count":
+		return ec.fieldContext_RatingSummary_count(ctx, field)
+	case "average":
+		return ec.fieldContext_RatingSummary_average(ctx, field)
+	case "distribution":
+		return ec.fieldContext_RatingSummary_distribution(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RatingSummary", field.Name)
+}
+
+func (ec *executionContext) childFields_Ratio(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "num":
+		return ec.fieldContext_Ratio_num(ctx, field)
+	case "den":
+		return ec.fieldContext_Ratio_den(ctx, field)
+	case "comparison":
+		return ec.fieldContext_Ratio_comparison(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Ratio", field.Name)
+}
+
 func (ec *executionContext) childFields_Resident(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4555,6 +5844,96 @@ func (ec *executionContext) childFields_ResidentEdge(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type ResidentEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_Resolution(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Resolution_id(ctx, field)
+	case "title":
+		return ec.fieldContext_Resolution_title(ctx, field)
+	case "state":
+		return ec.fieldContext_Resolution_state(ctx, field)
+	case "topic":
+		return ec.fieldContext_Resolution_topic(ctx, field)
+	case "vote":
+		return ec.fieldContext_Resolution_vote(ctx, field)
+	case "community":
+		return ec.fieldContext_Resolution_community(ctx, field)
+	case "publishedAt":
+		return ec.fieldContext_Resolution_publishedAt(ctx, field)
+	case "noticeEndsAt":
+		return ec.fieldContext_Resolution_noticeEndsAt(ctx, field)
+	case "objections":
+		return ec.fieldContext_Resolution_objections(ctx, field)
+	case "carriedOutFrom":
+		return ec.fieldContext_Resolution_carriedOutFrom(ctx, field)
+	case "tasks":
+		return ec.fieldContext_Resolution_tasks(ctx, field)
+	case "result":
+		return ec.fieldContext_Resolution_result(ctx, field)
+	case "resultPublishedAt":
+		return ec.fieldContext_Resolution_resultPublishedAt(ctx, field)
+	case "rating":
+		return ec.fieldContext_Resolution_rating(ctx, field)
+	case "myRating":
+		return ec.fieldContext_Resolution_myRating(ctx, field)
+	case "revokedReason":
+		return ec.fieldContext_Resolution_revokedReason(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Resolution_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Resolution", field.Name)
+}
+
+func (ec *executionContext) childFields_ResolutionConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ResolutionConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_ResolutionConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ResolutionConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ResolutionConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ResolutionConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ResolutionEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ResolutionEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ResolutionEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ResolutionEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ResolutionTask(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ResolutionTask_id(ctx, field)
+	case "title":
+		return ec.fieldContext_ResolutionTask_title(ctx, field)
+	case "assignee":
+		return ec.fieldContext_ResolutionTask_assignee(ctx, field)
+	case "dueAt":
+		return ec.fieldContext_ResolutionTask_dueAt(ctx, field)
+	case "state":
+		return ec.fieldContext_ResolutionTask_state(ctx, field)
+	case "doneAt":
+		return ec.fieldContext_ResolutionTask_doneAt(ctx, field)
+	case "late":
+		return ec.fieldContext_ResolutionTask_late(ctx, field)
+	case "reports":
+		return ec.fieldContext_ResolutionTask_reports(ctx, field)
+	case "supervision":
+		return ec.fieldContext_ResolutionTask_supervision(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ResolutionTask_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ResolutionTask", field.Name)
+}
+
 func (ec *executionContext) childFields_RoleGrant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4589,6 +5968,42 @@ func (ec *executionContext) childFields_RollCallEntry(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type RollCallEntry", field.Name)
 }
 
+func (ec *executionContext) childFields_SupervisionNote(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_SupervisionNote_id(ctx, field)
+	case "author":
+		return ec.fieldContext_SupervisionNote_author(ctx, field)
+	case "body":
+		return ec.fieldContext_SupervisionNote_body(ctx, field)
+	case "concern":
+		return ec.fieldContext_SupervisionNote_concern(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_SupervisionNote_createdAt(ctx, field)
+	case "answer":
+		return ec.fieldContext_SupervisionNote_answer(ctx, field)
+	case "answeredBy":
+		return ec.fieldContext_SupervisionNote_answeredBy(ctx, field)
+	case "answeredAt":
+		return ec.fieldContext_SupervisionNote_answeredAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SupervisionNote", field.Name)
+}
+
+func (ec *executionContext) childFields_TaskReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "author":
+		return ec.fieldContext_TaskReport_author(ctx, field)
+	case "body":
+		return ec.fieldContext_TaskReport_body(ctx, field)
+	case "done":
+		return ec.fieldContext_TaskReport_done(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_TaskReport_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TaskReport", field.Name)
+}
+
 func (ec *executionContext) childFields_Topic(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4621,6 +6036,10 @@ func (ec *executionContext) childFields_Topic(ctx context.Context, field graphql
 		return ec.fieldContext_Topic_closingReason(ctx, field)
 	case "timeline":
 		return ec.fieldContext_Topic_timeline(ctx, field)
+	case "votes":
+		return ec.fieldContext_Topic_votes(ctx, field)
+	case "resolution":
+		return ec.fieldContext_Topic_resolution(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Topic_createdAt(ctx, field)
 	case "updatedAt":
@@ -4739,6 +6158,12 @@ func (ec *executionContext) childFields_Vote(ctx context.Context, field graphql.
 		return ec.fieldContext_Vote_meeting(ctx, field)
 	case "topic":
 		return ec.fieldContext_Vote_topic(ctx, field)
+	case "place":
+		return ec.fieldContext_Vote_place(ctx, field)
+	case "community":
+		return ec.fieldContext_Vote_community(ctx, field)
+	case "basis":
+		return ec.fieldContext_Vote_basis(ctx, field)
 	case "title":
 		return ec.fieldContext_Vote_title(ctx, field)
 	case "options":
@@ -4749,18 +6174,26 @@ func (ec *executionContext) childFields_Vote(ctx context.Context, field graphql.
 		return ec.fieldContext_Vote_changeable(ctx, field)
 	case "rule":
 		return ec.fieldContext_Vote_rule(ctx, field)
+	case "ruleDetail":
+		return ec.fieldContext_Vote_ruleDetail(ctx, field)
 	case "state":
 		return ec.fieldContext_Vote_state(ctx, field)
 	case "opensAt":
 		return ec.fieldContext_Vote_opensAt(ctx, field)
 	case "closesAt":
 		return ec.fieldContext_Vote_closesAt(ctx, field)
+	case "closedAt":
+		return ec.fieldContext_Vote_closedAt(ctx, field)
 	case "turnout":
 		return ec.fieldContext_Vote_turnout(ctx, field)
+	case "turnoutByBuilding":
+		return ec.fieldContext_Vote_turnoutByBuilding(ctx, field)
 	case "tallies":
 		return ec.fieldContext_Vote_tallies(ctx, field)
 	case "result":
 		return ec.fieldContext_Vote_result(ctx, field)
+	case "resolution":
+		return ec.fieldContext_Vote_resolution(ctx, field)
 	case "hasVoted":
 		return ec.fieldContext_Vote_hasVoted(ctx, field)
 	case "myChoice":
@@ -4769,6 +6202,30 @@ func (ec *executionContext) childFields_Vote(ctx context.Context, field graphql.
 		return ec.fieldContext_Vote_rollCall(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Vote", field.Name)
+}
+
+func (ec *executionContext) childFields_VoteConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_VoteConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_VoteConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_VoteConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_VoteConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VoteConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_VoteEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_VoteEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_VoteEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VoteEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_VoteResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4783,8 +6240,30 @@ func (ec *executionContext) childFields_VoteResult(ctx context.Context, field gr
 		return ec.fieldContext_VoteResult_presentHeads(ctx, field)
 	case "presentAreaDm2":
 		return ec.fieldContext_VoteResult_presentAreaDm2(ctx, field)
+	case "closedAutomatically":
+		return ec.fieldContext_VoteResult_closedAutomatically(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type VoteResult", field.Name)
+}
+
+func (ec *executionContext) childFields_VoteRule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "preset":
+		return ec.fieldContext_VoteRule_preset(ctx, field)
+	case "quorum":
+		return ec.fieldContext_VoteRule_quorum(ctx, field)
+	case "pass":
+		return ec.fieldContext_VoteRule_pass(ctx, field)
+	case "byArea":
+		return ec.fieldContext_VoteRule_byArea(ctx, field)
+	case "quorumBasis":
+		return ec.fieldContext_VoteRule_quorumBasis(ctx, field)
+	case "abstentions":
+		return ec.fieldContext_VoteRule_abstentions(ctx, field)
+	case "description":
+		return ec.fieldContext_VoteRule_description(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VoteRule", field.Name)
 }
 
 func (ec *executionContext) childFields_VoteTurnout(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5062,6 +6541,72 @@ func (ec *executionContext) field_Mutation_acceptTopic_args(ctx context.Context,
 		return nil, err
 	}
 	args["note"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_addTask_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AddTaskInput, error) {
+			return ec.unmarshalNAddTaskInput2linliᚋgraphᚋmodelᚐAddTaskInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_answerConcern_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "noteId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["noteId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "answer",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["answer"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_answerObjection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "objectionId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["objectionId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "answer",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["answer"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "upheld",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["upheld"] = arg2
 	return args, nil
 }
 
@@ -5369,6 +6914,28 @@ func (ec *executionContext) field_Mutation_login_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_objectToResolution_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "resolutionId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["resolutionId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_openVote_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5383,6 +6950,28 @@ func (ec *executionContext) field_Mutation_openVote_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_publishResult_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "resolutionId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["resolutionId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "result",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["result"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_raiseTopic_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5394,6 +6983,36 @@ func (ec *executionContext) field_Mutation_raiseTopic_args(ctx context.Context, 
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_rateResult_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "resolutionId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["resolutionId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "score",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["score"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "comment",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["comment"] = arg2
 	return args, nil
 }
 
@@ -5452,6 +7071,36 @@ func (ec *executionContext) field_Mutation_releaseWish_args(ctx context.Context,
 		return nil, err
 	}
 	args["reason"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reportProgress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "taskId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["taskId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "body",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["body"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "done",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["done"] = arg2
 	return args, nil
 }
 
@@ -5576,6 +7225,36 @@ func (ec *executionContext) field_Mutation_submitWish_args(ctx context.Context, 
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_superviseTask_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "taskId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["taskId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "body",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["body"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "concern",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["concern"] = arg2
 	return args, nil
 }
 
@@ -5891,6 +7570,58 @@ func (ec *executionContext) field_Query_residents_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_resolution_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_resolutions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "placeId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["placeId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "state",
+		func(ctx context.Context, v any) ([]db.ResolutionState, error) {
+			return ec.unmarshalOResolutionState2ᚕlinliᚋdbᚐResolutionStateᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["state"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_subdistricts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5992,6 +7723,44 @@ func (ec *executionContext) field_Query_vote_args(ctx context.Context, rawArgs m
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_votes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "placeId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["placeId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "state",
+		func(ctx context.Context, v any) ([]db.VoteState, error) {
+			return ec.unmarshalOVoteState2ᚕlinliᚋdbᚐVoteStateᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["state"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
 	return args, nil
 }
 
@@ -6799,6 +8568,130 @@ func (ec *executionContext) fieldContext_AuditEventEdge_node(_ context.Context, 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _BuildingTurnout_building(ctx context.Context, field graphql.CollectedField, obj *db.BuildingTurnout) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BuildingTurnout_building(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.BuildingTurnout().Building(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalOPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BuildingTurnout_building(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BuildingTurnout",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BuildingTurnout_entitledHeads(ctx context.Context, field graphql.CollectedField, obj *db.BuildingTurnout) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BuildingTurnout_entitledHeads(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntitledHeads, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BuildingTurnout_entitledHeads(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BuildingTurnout", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BuildingTurnout_participatingHeads(ctx context.Context, field graphql.CollectedField, obj *db.BuildingTurnout) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BuildingTurnout_participatingHeads(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ParticipatingHeads, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BuildingTurnout_participatingHeads(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BuildingTurnout", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BuildingTurnout_entitledAreaDm2(ctx context.Context, field graphql.CollectedField, obj *db.BuildingTurnout) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BuildingTurnout_entitledAreaDm2(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntitledAreaDm2, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BuildingTurnout_entitledAreaDm2(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BuildingTurnout", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BuildingTurnout_participatingAreaDm2(ctx context.Context, field graphql.CollectedField, obj *db.BuildingTurnout) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BuildingTurnout_participatingAreaDm2(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ParticipatingDm2, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BuildingTurnout_participatingAreaDm2(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BuildingTurnout", field, false, false, "Int")
 }
 
 func (ec *executionContext) _LedgerEntry_id(ctx context.Context, field graphql.CollectedField, obj *db.LedgerEntry) (ret graphql.Marshaler) {
@@ -7709,6 +9602,38 @@ func (ec *executionContext) fieldContext_Meeting_timeline(_ context.Context, fie
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_MeetingEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Meeting_votes(ctx context.Context, field graphql.CollectedField, obj *db.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_votes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().Votes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Vote) graphql.Marshaler {
+			return ec.marshalNVote2ᚕᚖlinliᚋdbᚐVoteᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_votes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Meeting",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Vote(ctx, field)
 		},
 	}
 	return fc, nil
@@ -9727,6 +11652,560 @@ func (ec *executionContext) fieldContext_Mutation_closeVote(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_objectToResolution(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_objectToResolution(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ObjectToResolution(ctx, fc.Args["resolutionId"].(string), fc.Args["reason"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Objection) graphql.Marshaler {
+			return ec.marshalNObjection2ᚖlinliᚋdbᚐObjection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_objectToResolution(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Objection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_objectToResolution_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_answerObjection(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_answerObjection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AnswerObjection(ctx, fc.Args["objectionId"].(string), fc.Args["answer"].(string), fc.Args["upheld"].(bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Objection) graphql.Marshaler {
+			return ec.marshalNObjection2ᚖlinliᚋdbᚐObjection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_answerObjection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Objection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_answerObjection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addTask(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addTask(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddTask(ctx, fc.Args["input"].(model.AddTaskInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Task) graphql.Marshaler {
+			return ec.marshalNResolutionTask2ᚖlinliᚋdbᚐTask(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addTask(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResolutionTask(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addTask_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reportProgress(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reportProgress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReportProgress(ctx, fc.Args["taskId"].(string), fc.Args["body"].(string), fc.Args["done"].(bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Task) graphql.Marshaler {
+			return ec.marshalNResolutionTask2ᚖlinliᚋdbᚐTask(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reportProgress(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResolutionTask(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reportProgress_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_superviseTask(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_superviseTask(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SuperviseTask(ctx, fc.Args["taskId"].(string), fc.Args["body"].(string), fc.Args["concern"].(bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.SupervisionNote) graphql.Marshaler {
+			return ec.marshalNSupervisionNote2ᚖlinliᚋdbᚐSupervisionNote(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_superviseTask(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SupervisionNote(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_superviseTask_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_answerConcern(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_answerConcern(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AnswerConcern(ctx, fc.Args["noteId"].(string), fc.Args["answer"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.SupervisionNote) graphql.Marshaler {
+			return ec.marshalNSupervisionNote2ᚖlinliᚋdbᚐSupervisionNote(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_answerConcern(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SupervisionNote(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_answerConcern_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_publishResult(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_publishResult(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PublishResult(ctx, fc.Args["resolutionId"].(string), fc.Args["result"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Resolution) graphql.Marshaler {
+			return ec.marshalNResolution2ᚖlinliᚋdbᚐResolution(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_publishResult(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resolution(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_publishResult_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rateResult(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rateResult(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RateResult(ctx, fc.Args["resolutionId"].(string), fc.Args["score"].(int), fc.Args["comment"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Resolution) graphql.Marshaler {
+			return ec.marshalNResolution2ᚖlinliᚋdbᚐResolution(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rateResult(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resolution(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rateResult_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Objection_id(ctx context.Context, field graphql.CollectedField, obj *db.Objection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Objection_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Objection().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Objection_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Objection", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Objection_author(ctx context.Context, field graphql.CollectedField, obj *db.Objection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Objection_author(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Objection().Author(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
+			return ec.marshalNAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Objection_author(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Objection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Objection_reason(ctx context.Context, field graphql.CollectedField, obj *db.Objection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Objection_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Objection_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Objection", field, false, false, "String")
+}
+
+func (ec *executionContext) _Objection_createdAt(ctx context.Context, field graphql.CollectedField, obj *db.Objection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Objection_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Objection_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Objection", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Objection_answer(ctx context.Context, field graphql.CollectedField, obj *db.Objection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Objection_answer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Answer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Objection_answer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Objection", field, false, false, "String")
+}
+
+func (ec *executionContext) _Objection_answeredBy(ctx context.Context, field graphql.CollectedField, obj *db.Objection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Objection_answeredBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Objection().AnsweredBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
+			return ec.marshalOAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Objection_answeredBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Objection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Objection_answeredAt(ctx context.Context, field graphql.CollectedField, obj *db.Objection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Objection_answeredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AnsweredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Objection_answeredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Objection", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Objection_upheld(ctx context.Context, field graphql.CollectedField, obj *db.Objection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Objection_upheld(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Upheld, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Objection_upheld(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Objection", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _OptionTally_option(ctx context.Context, field graphql.CollectedField, obj *db.OptionTally) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11000,6 +13479,138 @@ func (ec *executionContext) fieldContext_Query_vote(ctx context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_votes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_votes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Votes(ctx, fc.Args["placeId"].(*string), fc.Args["state"].([]db.VoteState), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.VoteConnection) graphql.Marshaler {
+			return ec.marshalNVoteConnection2ᚖlinliᚋgraphᚋmodelᚐVoteConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_votes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VoteConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_votes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_resolution(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_resolution(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Resolution(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Resolution) graphql.Marshaler {
+			return ec.marshalOResolution2ᚖlinliᚋdbᚐResolution(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_resolution(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resolution(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_resolution_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_resolutions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_resolutions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Resolutions(ctx, fc.Args["placeId"].(*string), fc.Args["state"].([]db.ResolutionState), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResolutionConnection) graphql.Marshaler {
+			return ec.marshalNResolutionConnection2ᚖlinliᚋgraphᚋmodelᚐResolutionConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_resolutions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResolutionConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_resolutions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11074,6 +13685,144 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RatingSummary_count(ctx context.Context, field graphql.CollectedField, obj *db.RatingSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RatingSummary_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RatingSummary_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RatingSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RatingSummary_average(ctx context.Context, field graphql.CollectedField, obj *db.RatingSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RatingSummary_average(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RatingSummary().Average(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RatingSummary_average(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RatingSummary", field, true, true, "Float")
+}
+
+func (ec *executionContext) _RatingSummary_distribution(ctx context.Context, field graphql.CollectedField, obj *db.RatingSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RatingSummary_distribution(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Distribution, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []int) graphql.Marshaler {
+			return ec.marshalNInt2ᚕintᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RatingSummary_distribution(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RatingSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Ratio_num(ctx context.Context, field graphql.CollectedField, obj *model.Ratio) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ratio_num(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Num, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ratio_num(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ratio", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Ratio_den(ctx context.Context, field graphql.CollectedField, obj *model.Ratio) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ratio_den(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Den, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ratio_den(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ratio", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Ratio_comparison(ctx context.Context, field graphql.CollectedField, obj *model.Ratio) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ratio_comparison(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Comparison, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.Comparison) graphql.Marshaler {
+			return ec.marshalNComparison2linliᚋdbᚐComparison(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ratio_comparison(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ratio", field, false, false, "Comparison")
 }
 
 func (ec *executionContext) _Resident_id(ctx context.Context, field graphql.CollectedField, obj *db.Resident) (ret graphql.Marshaler) {
@@ -11512,6 +14261,882 @@ func (ec *executionContext) fieldContext_ResidentEdge_node(_ context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Resolution_id(ctx context.Context, field graphql.CollectedField, obj *db.Resolution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resolution_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Resolution().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resolution_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resolution", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Resolution_title(ctx context.Context, field graphql.CollectedField, obj *db.Resolution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resolution_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resolution_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resolution", field, false, false, "String")
+}
+
+func (ec *executionContext) _Resolution_state(ctx context.Context, field graphql.CollectedField, obj *db.Resolution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resolution_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.ResolutionState) graphql.Marshaler {
+			return ec.marshalNResolutionState2linliᚋdbᚐResolutionState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resolution_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resolution", field, false, false, "ResolutionState")
+}
+
+func (ec *executionContext) _Resolution_topic(ctx context.Context, field graphql.CollectedField, obj *db.Resolution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resolution_topic(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Resolution().Topic(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Topic) graphql.Marshaler {
+			return ec.marshalNTopic2ᚖlinliᚋdbᚐTopic(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resolution_topic(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Resolution",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Topic(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Resolution_vote(ctx context.Context, field graphql.CollectedField, obj *db.Resolution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resolution_vote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Resolution().Vote(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Vote) graphql.Marshaler {
+			return ec.marshalNVote2ᚖlinliᚋdbᚐVote(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resolution_vote(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Resolution",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Vote(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Resolution_community(ctx context.Context, field graphql.CollectedField, obj *db.Resolution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resolution_community(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Resolution().Community(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resolution_community(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Resolution",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Resolution_publishedAt(ctx context.Context, field graphql.CollectedField, obj *db.Resolution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resolution_publishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resolution_publishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resolution", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Resolution_noticeEndsAt(ctx context.Context, field graphql.CollectedField, obj *db.Resolution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resolution_noticeEndsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NoticeEndsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resolution_noticeEndsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resolution", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Resolution_objections(ctx context.Context, field graphql.CollectedField, obj *db.Resolution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resolution_objections(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Resolution().Objections(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Objection) graphql.Marshaler {
+			return ec.marshalNObjection2ᚕᚖlinliᚋdbᚐObjectionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resolution_objections(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Resolution",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Objection(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Resolution_carriedOutFrom(ctx context.Context, field graphql.CollectedField, obj *db.Resolution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resolution_carriedOutFrom(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CarriedOutFrom, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resolution_carriedOutFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resolution", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Resolution_tasks(ctx context.Context, field graphql.CollectedField, obj *db.Resolution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resolution_tasks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Resolution().Tasks(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Task) graphql.Marshaler {
+			return ec.marshalNResolutionTask2ᚕᚖlinliᚋdbᚐTaskᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resolution_tasks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Resolution",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResolutionTask(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Resolution_result(ctx context.Context, field graphql.CollectedField, obj *db.Resolution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resolution_result(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Result, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resolution_result(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resolution", field, false, false, "String")
+}
+
+func (ec *executionContext) _Resolution_resultPublishedAt(ctx context.Context, field graphql.CollectedField, obj *db.Resolution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resolution_resultPublishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResultPublishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resolution_resultPublishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resolution", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Resolution_rating(ctx context.Context, field graphql.CollectedField, obj *db.Resolution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resolution_rating(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Resolution().Rating(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.RatingSummary) graphql.Marshaler {
+			return ec.marshalNRatingSummary2ᚖlinliᚋdbᚐRatingSummary(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resolution_rating(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Resolution",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RatingSummary(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Resolution_myRating(ctx context.Context, field graphql.CollectedField, obj *db.Resolution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resolution_myRating(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Resolution().MyRating(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resolution_myRating(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resolution", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Resolution_revokedReason(ctx context.Context, field graphql.CollectedField, obj *db.Resolution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resolution_revokedReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RevokedReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resolution_revokedReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resolution", field, false, false, "String")
+}
+
+func (ec *executionContext) _Resolution_updatedAt(ctx context.Context, field graphql.CollectedField, obj *db.Resolution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resolution_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resolution_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resolution", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ResolutionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ResolutionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResolutionConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ResolutionEdge) graphql.Marshaler {
+			return ec.marshalNResolutionEdge2ᚕᚖlinliᚋgraphᚋmodelᚐResolutionEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResolutionConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResolutionConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResolutionEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResolutionConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.ResolutionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResolutionConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Resolution) graphql.Marshaler {
+			return ec.marshalNResolution2ᚕᚖlinliᚋdbᚐResolutionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResolutionConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResolutionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resolution(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResolutionConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ResolutionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResolutionConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖlinliᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResolutionConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResolutionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResolutionConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ResolutionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResolutionConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResolutionConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResolutionConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _ResolutionEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ResolutionEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResolutionEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResolutionEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResolutionEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ResolutionEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ResolutionEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResolutionEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Resolution) graphql.Marshaler {
+			return ec.marshalNResolution2ᚖlinliᚋdbᚐResolution(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResolutionEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResolutionEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resolution(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResolutionTask_id(ctx context.Context, field graphql.CollectedField, obj *db.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResolutionTask_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ResolutionTask().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResolutionTask_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResolutionTask", field, true, true, "ID")
+}
+
+func (ec *executionContext) _ResolutionTask_title(ctx context.Context, field graphql.CollectedField, obj *db.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResolutionTask_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResolutionTask_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResolutionTask", field, false, false, "String")
+}
+
+func (ec *executionContext) _ResolutionTask_assignee(ctx context.Context, field graphql.CollectedField, obj *db.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResolutionTask_assignee(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ResolutionTask().Assignee(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
+			return ec.marshalNAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResolutionTask_assignee(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResolutionTask",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResolutionTask_dueAt(ctx context.Context, field graphql.CollectedField, obj *db.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResolutionTask_dueAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DueAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResolutionTask_dueAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResolutionTask", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ResolutionTask_state(ctx context.Context, field graphql.CollectedField, obj *db.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResolutionTask_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.TaskState) graphql.Marshaler {
+			return ec.marshalNTaskState2linliᚋdbᚐTaskState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResolutionTask_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResolutionTask", field, false, false, "TaskState")
+}
+
+func (ec *executionContext) _ResolutionTask_doneAt(ctx context.Context, field graphql.CollectedField, obj *db.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResolutionTask_doneAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DoneAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ResolutionTask_doneAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResolutionTask", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ResolutionTask_late(ctx context.Context, field graphql.CollectedField, obj *db.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResolutionTask_late(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ResolutionTask().Late(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResolutionTask_late(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResolutionTask", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _ResolutionTask_reports(ctx context.Context, field graphql.CollectedField, obj *db.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResolutionTask_reports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ResolutionTask().Reports(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.TaskReport) graphql.Marshaler {
+			return ec.marshalNTaskReport2ᚕᚖlinliᚋdbᚐTaskReportᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResolutionTask_reports(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResolutionTask",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TaskReport(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResolutionTask_supervision(ctx context.Context, field graphql.CollectedField, obj *db.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResolutionTask_supervision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ResolutionTask().Supervision(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.SupervisionNote) graphql.Marshaler {
+			return ec.marshalNSupervisionNote2ᚕᚖlinliᚋdbᚐSupervisionNoteᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResolutionTask_supervision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResolutionTask",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SupervisionNote(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResolutionTask_createdAt(ctx context.Context, field graphql.CollectedField, obj *db.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResolutionTask_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResolutionTask_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResolutionTask", field, false, false, "Time")
+}
+
 func (ec *executionContext) _RoleGrant_id(ctx context.Context, field graphql.CollectedField, obj *db.RoleGrant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11799,6 +15424,309 @@ func (ec *executionContext) _RollCallEntry_option(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_RollCallEntry_option(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RollCallEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _SupervisionNote_id(ctx context.Context, field graphql.CollectedField, obj *db.SupervisionNote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupervisionNote_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SupervisionNote().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SupervisionNote_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SupervisionNote", field, true, true, "ID")
+}
+
+func (ec *executionContext) _SupervisionNote_author(ctx context.Context, field graphql.CollectedField, obj *db.SupervisionNote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupervisionNote_author(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SupervisionNote().Author(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
+			return ec.marshalNAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SupervisionNote_author(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SupervisionNote",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SupervisionNote_body(ctx context.Context, field graphql.CollectedField, obj *db.SupervisionNote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupervisionNote_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SupervisionNote_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SupervisionNote", field, false, false, "String")
+}
+
+func (ec *executionContext) _SupervisionNote_concern(ctx context.Context, field graphql.CollectedField, obj *db.SupervisionNote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupervisionNote_concern(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Concern, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SupervisionNote_concern(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SupervisionNote", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SupervisionNote_createdAt(ctx context.Context, field graphql.CollectedField, obj *db.SupervisionNote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupervisionNote_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SupervisionNote_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SupervisionNote", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SupervisionNote_answer(ctx context.Context, field graphql.CollectedField, obj *db.SupervisionNote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupervisionNote_answer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Answer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SupervisionNote_answer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SupervisionNote", field, false, false, "String")
+}
+
+func (ec *executionContext) _SupervisionNote_answeredBy(ctx context.Context, field graphql.CollectedField, obj *db.SupervisionNote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupervisionNote_answeredBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SupervisionNote().AnsweredBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
+			return ec.marshalOAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SupervisionNote_answeredBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SupervisionNote",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SupervisionNote_answeredAt(ctx context.Context, field graphql.CollectedField, obj *db.SupervisionNote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupervisionNote_answeredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AnsweredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SupervisionNote_answeredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SupervisionNote", field, false, false, "Time")
+}
+
+func (ec *executionContext) _TaskReport_author(ctx context.Context, field graphql.CollectedField, obj *db.TaskReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskReport_author(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TaskReport().Author(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
+			return ec.marshalNAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskReport_author(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TaskReport",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TaskReport_body(ctx context.Context, field graphql.CollectedField, obj *db.TaskReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskReport_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskReport_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskReport", field, false, false, "String")
+}
+
+func (ec *executionContext) _TaskReport_done(ctx context.Context, field graphql.CollectedField, obj *db.TaskReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskReport_done(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Done, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskReport_done(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskReport", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _TaskReport_createdAt(ctx context.Context, field graphql.CollectedField, obj *db.TaskReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskReport_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskReport_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskReport", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Topic_id(ctx context.Context, field graphql.CollectedField, obj *db.Topic) (ret graphql.Marshaler) {
@@ -12207,6 +16135,70 @@ func (ec *executionContext) fieldContext_Topic_timeline(_ context.Context, field
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_TopicEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Topic_votes(ctx context.Context, field graphql.CollectedField, obj *db.Topic) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Topic_votes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Topic().Votes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Vote) graphql.Marshaler {
+			return ec.marshalNVote2ᚕᚖlinliᚋdbᚐVoteᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Topic_votes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Topic",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Vote(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Topic_resolution(ctx context.Context, field graphql.CollectedField, obj *db.Topic) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Topic_resolution(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Topic().Resolution(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Resolution) graphql.Marshaler {
+			return ec.marshalOResolution2ᚖlinliᚋdbᚐResolution(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Topic_resolution(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Topic",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resolution(ctx, field)
 		},
 	}
 	return fc, nil
@@ -13164,6 +17156,93 @@ func (ec *executionContext) fieldContext_Vote_topic(_ context.Context, field gra
 	return fc, nil
 }
 
+func (ec *executionContext) _Vote_place(ctx context.Context, field graphql.CollectedField, obj *db.Vote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vote_place(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Vote().Place(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Vote_place(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Vote",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Vote_community(ctx context.Context, field graphql.CollectedField, obj *db.Vote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vote_community(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Vote().Community(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Vote_community(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Vote",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Vote_basis(ctx context.Context, field graphql.CollectedField, obj *db.Vote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vote_basis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Basis, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.EntitlementBasis) graphql.Marshaler {
+			return ec.marshalNEntitlementBasis2linliᚋdbᚐEntitlementBasis(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Vote_basis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Vote", field, false, false, "EntitlementBasis")
+}
+
 func (ec *executionContext) _Vote_title(ctx context.Context, field graphql.CollectedField, obj *db.Vote) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13265,7 +17344,7 @@ func (ec *executionContext) _Vote_rule(ctx context.Context, field graphql.Collec
 			return ec.fieldContext_Vote_rule(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Rule, nil
+			return ec.Resolvers.Vote().Rule(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v db.VoteRulePreset) graphql.Marshaler {
@@ -13276,7 +17355,39 @@ func (ec *executionContext) _Vote_rule(ctx context.Context, field graphql.Collec
 	)
 }
 func (ec *executionContext) fieldContext_Vote_rule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Vote", field, false, false, "VoteRulePreset")
+	return graphql.NewScalarFieldContext("Vote", field, true, true, "VoteRulePreset")
+}
+
+func (ec *executionContext) _Vote_ruleDetail(ctx context.Context, field graphql.CollectedField, obj *db.Vote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vote_ruleDetail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Vote().RuleDetail(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.VoteRule) graphql.Marshaler {
+			return ec.marshalNVoteRule2ᚖlinliᚋdbᚐVoteRule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Vote_ruleDetail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Vote",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VoteRule(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Vote_state(ctx context.Context, field graphql.CollectedField, obj *db.Vote) (ret graphql.Marshaler) {
@@ -13348,6 +17459,29 @@ func (ec *executionContext) fieldContext_Vote_closesAt(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Vote", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Vote_closedAt(ctx context.Context, field graphql.CollectedField, obj *db.Vote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vote_closedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClosedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Vote_closedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Vote", field, false, false, "Time")
+}
+
 func (ec *executionContext) _Vote_turnout(ctx context.Context, field graphql.CollectedField, obj *db.Vote) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13375,6 +17509,38 @@ func (ec *executionContext) fieldContext_Vote_turnout(_ context.Context, field g
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_VoteTurnout(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Vote_turnoutByBuilding(ctx context.Context, field graphql.CollectedField, obj *db.Vote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vote_turnoutByBuilding(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Vote().TurnoutByBuilding(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.BuildingTurnout) graphql.Marshaler {
+			return ec.marshalNBuildingTurnout2ᚕᚖlinliᚋdbᚐBuildingTurnoutᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Vote_turnoutByBuilding(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Vote",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BuildingTurnout(ctx, field)
 		},
 	}
 	return fc, nil
@@ -13439,6 +17605,38 @@ func (ec *executionContext) fieldContext_Vote_result(_ context.Context, field gr
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_VoteResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Vote_resolution(ctx context.Context, field graphql.CollectedField, obj *db.Vote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vote_resolution(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Vote().Resolution(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Resolution) graphql.Marshaler {
+			return ec.marshalOResolution2ᚖlinliᚋdbᚐResolution(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Vote_resolution(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Vote",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resolution(ctx, field)
 		},
 	}
 	return fc, nil
@@ -13517,6 +17715,180 @@ func (ec *executionContext) fieldContext_Vote_rollCall(_ context.Context, field 
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_RollCallEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VoteConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.VoteConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VoteConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.VoteEdge) graphql.Marshaler {
+			return ec.marshalNVoteEdge2ᚕᚖlinliᚋgraphᚋmodelᚐVoteEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VoteConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VoteConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VoteEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VoteConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.VoteConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VoteConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Vote) graphql.Marshaler {
+			return ec.marshalNVote2ᚕᚖlinliᚋdbᚐVoteᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VoteConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VoteConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Vote(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VoteConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.VoteConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VoteConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖlinliᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VoteConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VoteConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VoteConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.VoteConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VoteConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VoteConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VoteConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _VoteEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.VoteEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VoteEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VoteEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VoteEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _VoteEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.VoteEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VoteEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Vote) graphql.Marshaler {
+			return ec.marshalNVote2ᚖlinliᚋdbᚐVote(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VoteEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VoteEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Vote(ctx, field)
 		},
 	}
 	return fc, nil
@@ -13635,6 +18007,208 @@ func (ec *executionContext) _VoteResult_presentAreaDm2(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_VoteResult_presentAreaDm2(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("VoteResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VoteResult_closedAutomatically(ctx context.Context, field graphql.CollectedField, obj *db.VoteResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VoteResult_closedAutomatically(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.VoteResult().ClosedAutomatically(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VoteResult_closedAutomatically(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VoteResult", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _VoteRule_preset(ctx context.Context, field graphql.CollectedField, obj *db.VoteRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VoteRule_preset(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Preset, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.VoteRulePreset) graphql.Marshaler {
+			return ec.marshalNVoteRulePreset2linliᚋdbᚐVoteRulePreset(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VoteRule_preset(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VoteRule", field, false, false, "VoteRulePreset")
+}
+
+func (ec *executionContext) _VoteRule_quorum(ctx context.Context, field graphql.CollectedField, obj *db.VoteRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VoteRule_quorum(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.VoteRule().Quorum(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Ratio) graphql.Marshaler {
+			return ec.marshalNRatio2ᚖlinliᚋgraphᚋmodelᚐRatio(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VoteRule_quorum(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VoteRule",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ratio(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VoteRule_pass(ctx context.Context, field graphql.CollectedField, obj *db.VoteRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VoteRule_pass(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.VoteRule().Pass(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Ratio) graphql.Marshaler {
+			return ec.marshalNRatio2ᚖlinliᚋgraphᚋmodelᚐRatio(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VoteRule_pass(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VoteRule",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ratio(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VoteRule_byArea(ctx context.Context, field graphql.CollectedField, obj *db.VoteRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VoteRule_byArea(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByArea, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VoteRule_byArea(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VoteRule", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _VoteRule_quorumBasis(ctx context.Context, field graphql.CollectedField, obj *db.VoteRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VoteRule_quorumBasis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QuorumBasis, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.QuorumBasis) graphql.Marshaler {
+			return ec.marshalNQuorumBasis2linliᚋdbᚐQuorumBasis(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VoteRule_quorumBasis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VoteRule", field, false, false, "QuorumBasis")
+}
+
+func (ec *executionContext) _VoteRule_abstentions(ctx context.Context, field graphql.CollectedField, obj *db.VoteRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VoteRule_abstentions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Abstentions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.AbstentionRule) graphql.Marshaler {
+			return ec.marshalNAbstentionRule2linliᚋdbᚐAbstentionRule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VoteRule_abstentions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VoteRule", field, false, false, "AbstentionRule")
+}
+
+func (ec *executionContext) _VoteRule_description(ctx context.Context, field graphql.CollectedField, obj *db.VoteRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VoteRule_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.VoteRule().Description(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VoteRule_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VoteRule", field, true, true, "String")
 }
 
 func (ec *executionContext) _VoteTurnout_entitledHeads(ctx context.Context, field graphql.CollectedField, obj *db.VoteCount) (ret graphql.Marshaler) {
@@ -15954,6 +20528,69 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputAddTaskInput(ctx context.Context, obj any) (model.AddTaskInput, error) {
+	var it model.AddTaskInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"resolutionId", "title", "assigneeId", "dueAt"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "resolutionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolutionId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolutionID = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "assigneeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assigneeId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssigneeID = data
+		case "dueAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dueAt"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DueAt = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAddTaskInput unmarshals raw into the AddTaskInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAddTaskInput(ctx context.Context, raw any) (model.AddTaskInput, error) {
+	var out model.AddTaskInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AddTaskInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCommentOnTopicInput(ctx context.Context, obj any) (model.CommentOnTopicInput, error) {
 	var it model.CommentOnTopicInput
 	if obj == nil {
@@ -16147,7 +20784,7 @@ func (ec *executionContext) unmarshalInputOpenVoteInput(ctx context.Context, obj
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"meetingId", "topicId", "title", "options", "closesAt", "secret", "changeable", "rule"}
+	fieldsInOrder := [...]string{"meetingId", "placeId", "topicId", "title", "options", "opensAt", "closesAt", "secret", "changeable", "rule", "customRule", "basis"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -16156,11 +20793,18 @@ func (ec *executionContext) unmarshalInputOpenVoteInput(ctx context.Context, obj
 		switch k {
 		case "meetingId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("meetingId"))
-			data, err := ec.unmarshalNID2string(ctx, v)
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.MeetingID = data
+		case "placeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("placeId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PlaceID = data
 		case "topicId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("topicId"))
 			data, err := ec.unmarshalNID2string(ctx, v)
@@ -16182,6 +20826,13 @@ func (ec *executionContext) unmarshalInputOpenVoteInput(ctx context.Context, obj
 				return it, err
 			}
 			it.Options = data
+		case "opensAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("opensAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OpensAt = data
 		case "closesAt":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("closesAt"))
 			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
@@ -16210,6 +20861,20 @@ func (ec *executionContext) unmarshalInputOpenVoteInput(ctx context.Context, obj
 				return it, err
 			}
 			it.Rule = data
+		case "customRule":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customRule"))
+			data, err := ec.unmarshalOVoteRuleInput2ᚖlinliᚋgraphᚋmodelᚐVoteRuleInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomRule = data
+		case "basis":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basis"))
+			data, err := ec.unmarshalOEntitlementBasis2ᚖlinliᚋdbᚐEntitlementBasis(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Basis = data
 		}
 	}
 	return it, nil
@@ -16287,6 +20952,62 @@ func (ec *executionContext) unmarshalInputRaiseTopicInput(ctx context.Context, o
 func UnmarshalRaiseTopicInput(ctx context.Context, raw any) (model.RaiseTopicInput, error) {
 	var out model.RaiseTopicInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RaiseTopicInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRatioInput(ctx context.Context, obj any) (model.RatioInput, error) {
+	var it model.RatioInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"num", "den", "comparison"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "num":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("num"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Num = data
+		case "den":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("den"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Den = data
+		case "comparison":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("comparison"))
+			data, err := ec.unmarshalNComparison2linliᚋdbᚐComparison(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Comparison = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRatioInput unmarshals raw into the RatioInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRatioInput(ctx context.Context, raw any) (model.RatioInput, error) {
+	var out model.RatioInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RatioInput", raw, &out)
 	return out, err
 }
 
@@ -16609,6 +21330,76 @@ func UnmarshalSubmitWishInput(ctx context.Context, raw any) (model.SubmitWishInp
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputVoteRuleInput(ctx context.Context, obj any) (model.VoteRuleInput, error) {
+	var it model.VoteRuleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"quorum", "pass", "byArea", "quorumBasis", "abstentions"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "quorum":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quorum"))
+			data, err := ec.unmarshalNRatioInput2ᚖlinliᚋgraphᚋmodelᚐRatioInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Quorum = data
+		case "pass":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pass"))
+			data, err := ec.unmarshalNRatioInput2ᚖlinliᚋgraphᚋmodelᚐRatioInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Pass = data
+		case "byArea":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("byArea"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ByArea = data
+		case "quorumBasis":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quorumBasis"))
+			data, err := ec.unmarshalNQuorumBasis2linliᚋdbᚐQuorumBasis(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuorumBasis = data
+		case "abstentions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("abstentions"))
+			data, err := ec.unmarshalNAbstentionRule2linliᚋdbᚐAbstentionRule(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Abstentions = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalVoteRuleInput unmarshals raw into the VoteRuleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalVoteRuleInput(ctx context.Context, raw any) (model.VoteRuleInput, error) {
+	var out model.VoteRuleInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "VoteRuleInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputWishFilter(ctx context.Context, obj any) (model.WishFilter, error) {
 	var it model.WishFilter
 	if obj == nil {
@@ -16750,6 +21541,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._RoleGrant(ctx, sel, obj)
+	case db.Resolution:
+		return ec._Resolution(ctx, sel, &obj)
+	case *db.Resolution:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Resolution(ctx, sel, obj)
 	case db.Resident:
 		return ec._Resident(ctx, sel, &obj)
 	case *db.Resident:
@@ -17016,6 +21814,60 @@ func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.Selecti
 			out.Values[i] = ec._AuditEventEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var buildingTurnoutImplementors = []string{"BuildingTurnout"}
+
+func (ec *executionContext) _BuildingTurnout(ctx context.Context, sel ast.SelectionSet, obj *db.BuildingTurnout) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, buildingTurnoutImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BuildingTurnout")
+		case "building":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._BuildingTurnout_building(ctx, field, obj)
+				})
+		case "entitledHeads":
+			out.Values[i] = ec._BuildingTurnout_entitledHeads(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "participatingHeads":
+			out.Values[i] = ec._BuildingTurnout_participatingHeads(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "entitledAreaDm2":
+			out.Values[i] = ec._BuildingTurnout_entitledAreaDm2(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "participatingAreaDm2":
+			out.Values[i] = ec._BuildingTurnout_participatingAreaDm2(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -17345,6 +22197,12 @@ func (ec *executionContext) _Meeting(ctx context.Context, sel ast.SelectionSet, 
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Meeting_timeline(ctx, field, obj)
+				})
+		case "votes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Meeting_votes(ctx, field, obj)
 				})
 		case "createdAt":
 			out.Values[i] = ec._Meeting_createdAt(ctx, field, obj)
@@ -17880,6 +22738,133 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "objectToResolution":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_objectToResolution(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "answerObjection":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_answerObjection(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addTask":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addTask(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reportProgress":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reportProgress(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "superviseTask":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_superviseTask(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "answerConcern":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_answerConcern(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "publishResult":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_publishResult(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rateResult":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rateResult(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var objectionImplementors = []string{"Objection"}
+
+func (ec *executionContext) _Objection(ctx context.Context, sel ast.SelectionSet, obj *db.Objection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, objectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Objection")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Objection_id(ctx, field, obj)
+				})
+		case "author":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Objection_author(ctx, field, obj)
+				})
+		case "reason":
+			out.Values[i] = ec._Objection_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Objection_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "answer":
+			out.Values[i] = ec._Objection_answer(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "answeredBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Objection_answeredBy(ctx, field, obj)
+				})
+		case "answeredAt":
+			out.Values[i] = ec._Objection_answeredAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "upheld":
+			out.Values[i] = ec._Objection_upheld(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -18268,6 +23253,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_vote(ctx, field)
 				})
+		case "votes":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_votes(ctx, field)
+				})
+		case "resolution":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_resolution(ctx, field)
+				})
+		case "resolutions":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_resolutions(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -18281,6 +23284,93 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ratingSummaryImplementors = []string{"RatingSummary"}
+
+func (ec *executionContext) _RatingSummary(ctx context.Context, sel ast.SelectionSet, obj *db.RatingSummary) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ratingSummaryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RatingSummary")
+		case "count":
+			out.Values[i] = ec._RatingSummary_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "average":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RatingSummary_average(ctx, field, obj)
+				})
+		case "distribution":
+			out.Values[i] = ec._RatingSummary_distribution(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ratioImplementors = []string{"Ratio"}
+
+func (ec *executionContext) _Ratio(ctx context.Context, sel ast.SelectionSet, obj *model.Ratio) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ratioImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Ratio")
+		case "num":
+			out.Values[i] = ec._Ratio_num(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "den":
+			out.Values[i] = ec._Ratio_den(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "comparison":
+			out.Values[i] = ec._Ratio_comparison(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -18476,6 +23566,297 @@ func (ec *executionContext) _ResidentEdge(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var resolutionImplementors = []string{"Resolution", "Node"}
+
+func (ec *executionContext) _Resolution(ctx context.Context, sel ast.SelectionSet, obj *db.Resolution) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, resolutionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Resolution")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Resolution_id(ctx, field, obj)
+				})
+		case "title":
+			out.Values[i] = ec._Resolution_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "state":
+			out.Values[i] = ec._Resolution_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "topic":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Resolution_topic(ctx, field, obj)
+				})
+		case "vote":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Resolution_vote(ctx, field, obj)
+				})
+		case "community":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Resolution_community(ctx, field, obj)
+				})
+		case "publishedAt":
+			out.Values[i] = ec._Resolution_publishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "noticeEndsAt":
+			out.Values[i] = ec._Resolution_noticeEndsAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "objections":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Resolution_objections(ctx, field, obj)
+				})
+		case "carriedOutFrom":
+			out.Values[i] = ec._Resolution_carriedOutFrom(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tasks":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Resolution_tasks(ctx, field, obj)
+				})
+		case "result":
+			out.Values[i] = ec._Resolution_result(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "resultPublishedAt":
+			out.Values[i] = ec._Resolution_resultPublishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "rating":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Resolution_rating(ctx, field, obj)
+				})
+		case "myRating":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Resolution_myRating(ctx, field, obj)
+				})
+		case "revokedReason":
+			out.Values[i] = ec._Resolution_revokedReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Resolution_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var resolutionConnectionImplementors = []string{"ResolutionConnection"}
+
+func (ec *executionContext) _ResolutionConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ResolutionConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, resolutionConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ResolutionConnection")
+		case "edges":
+			out.Values[i] = ec._ResolutionConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._ResolutionConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ResolutionConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ResolutionConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var resolutionEdgeImplementors = []string{"ResolutionEdge"}
+
+func (ec *executionContext) _ResolutionEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ResolutionEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, resolutionEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ResolutionEdge")
+		case "cursor":
+			out.Values[i] = ec._ResolutionEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ResolutionEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var resolutionTaskImplementors = []string{"ResolutionTask"}
+
+func (ec *executionContext) _ResolutionTask(ctx context.Context, sel ast.SelectionSet, obj *db.Task) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, resolutionTaskImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ResolutionTask")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ResolutionTask_id(ctx, field, obj)
+				})
+		case "title":
+			out.Values[i] = ec._ResolutionTask_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "assignee":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ResolutionTask_assignee(ctx, field, obj)
+				})
+		case "dueAt":
+			out.Values[i] = ec._ResolutionTask_dueAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "state":
+			out.Values[i] = ec._ResolutionTask_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "doneAt":
+			out.Values[i] = ec._ResolutionTask_doneAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "late":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ResolutionTask_late(ctx, field, obj)
+				})
+		case "reports":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ResolutionTask_reports(ctx, field, obj)
+				})
+		case "supervision":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ResolutionTask_supervision(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._ResolutionTask_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var roleGrantImplementors = []string{"RoleGrant", "Node"}
 
 func (ec *executionContext) _RoleGrant(ctx context.Context, sel ast.SelectionSet, obj *db.RoleGrant) graphql.Marshaler {
@@ -18592,6 +23973,126 @@ func (ec *executionContext) _RollCallEntry(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var supervisionNoteImplementors = []string{"SupervisionNote"}
+
+func (ec *executionContext) _SupervisionNote(ctx context.Context, sel ast.SelectionSet, obj *db.SupervisionNote) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, supervisionNoteImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SupervisionNote")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SupervisionNote_id(ctx, field, obj)
+				})
+		case "author":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SupervisionNote_author(ctx, field, obj)
+				})
+		case "body":
+			out.Values[i] = ec._SupervisionNote_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "concern":
+			out.Values[i] = ec._SupervisionNote_concern(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._SupervisionNote_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "answer":
+			out.Values[i] = ec._SupervisionNote_answer(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "answeredBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SupervisionNote_answeredBy(ctx, field, obj)
+				})
+		case "answeredAt":
+			out.Values[i] = ec._SupervisionNote_answeredAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var taskReportImplementors = []string{"TaskReport"}
+
+func (ec *executionContext) _TaskReport(ctx context.Context, sel ast.SelectionSet, obj *db.TaskReport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, taskReportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TaskReport")
+		case "author":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TaskReport_author(ctx, field, obj)
+				})
+		case "body":
+			out.Values[i] = ec._TaskReport_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "done":
+			out.Values[i] = ec._TaskReport_done(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._TaskReport_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var topicImplementors = []string{"Topic", "Node"}
 
 func (ec *executionContext) _Topic(ctx context.Context, sel ast.SelectionSet, obj *db.Topic) graphql.Marshaler {
@@ -18688,6 +24189,18 @@ func (ec *executionContext) _Topic(ctx context.Context, sel ast.SelectionSet, ob
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Topic_timeline(ctx, field, obj)
+				})
+		case "votes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Topic_votes(ctx, field, obj)
+				})
+		case "resolution":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Topic_resolution(ctx, field, obj)
 				})
 		case "createdAt":
 			out.Values[i] = ec._Topic_createdAt(ctx, field, obj)
@@ -19100,6 +24613,23 @@ func (ec *executionContext) _Vote(ctx context.Context, sel ast.SelectionSet, obj
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Vote_topic(ctx, field, obj)
 				})
+		case "place":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Vote_place(ctx, field, obj)
+				})
+		case "community":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Vote_community(ctx, field, obj)
+				})
+		case "basis":
+			out.Values[i] = ec._Vote_basis(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "title":
 			out.Values[i] = ec._Vote_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -19121,10 +24651,17 @@ func (ec *executionContext) _Vote(ctx context.Context, sel ast.SelectionSet, obj
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "rule":
-			out.Values[i] = ec._Vote_rule(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Vote_rule(ctx, field, obj)
+				})
+		case "ruleDetail":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Vote_ruleDetail(ctx, field, obj)
+				})
 		case "state":
 			out.Values[i] = ec._Vote_state(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -19140,11 +24677,22 @@ func (ec *executionContext) _Vote(ctx context.Context, sel ast.SelectionSet, obj
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "closedAt":
+			out.Values[i] = ec._Vote_closedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "turnout":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Vote_turnout(ctx, field, obj)
+				})
+		case "turnoutByBuilding":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Vote_turnoutByBuilding(ctx, field, obj)
 				})
 		case "tallies":
 			out.Values[i] = ec._Vote_tallies(ctx, field, obj)
@@ -19156,6 +24704,12 @@ func (ec *executionContext) _Vote(ctx context.Context, sel ast.SelectionSet, obj
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "resolution":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Vote_resolution(ctx, field, obj)
+				})
 		case "hasVoted":
 			out.Values[i] = ec._Vote_hasVoted(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -19188,6 +24742,93 @@ func (ec *executionContext) _Vote(ctx context.Context, sel ast.SelectionSet, obj
 	return out
 }
 
+var voteConnectionImplementors = []string{"VoteConnection"}
+
+func (ec *executionContext) _VoteConnection(ctx context.Context, sel ast.SelectionSet, obj *model.VoteConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, voteConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VoteConnection")
+		case "edges":
+			out.Values[i] = ec._VoteConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._VoteConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._VoteConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._VoteConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var voteEdgeImplementors = []string{"VoteEdge"}
+
+func (ec *executionContext) _VoteEdge(ctx context.Context, sel ast.SelectionSet, obj *model.VoteEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, voteEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VoteEdge")
+		case "cursor":
+			out.Values[i] = ec._VoteEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._VoteEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var voteResultImplementors = []string{"VoteResult"}
 
 func (ec *executionContext) _VoteResult(ctx context.Context, sel ast.SelectionSet, obj *db.VoteResult) graphql.Marshaler {
@@ -19202,28 +24843,100 @@ func (ec *executionContext) _VoteResult(ctx context.Context, sel ast.SelectionSe
 		case "quorumMet":
 			out.Values[i] = ec._VoteResult_quorumMet(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "passed":
 			out.Values[i] = ec._VoteResult_passed(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "top":
 			out.Values[i] = ec._VoteResult_top(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "presentHeads":
 			out.Values[i] = ec._VoteResult_presentHeads(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "presentAreaDm2":
 			out.Values[i] = ec._VoteResult_presentAreaDm2(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "closedAutomatically":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._VoteResult_closedAutomatically(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var voteRuleImplementors = []string{"VoteRule"}
+
+func (ec *executionContext) _VoteRule(ctx context.Context, sel ast.SelectionSet, obj *db.VoteRule) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, voteRuleImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VoteRule")
+		case "preset":
+			out.Values[i] = ec._VoteRule_preset(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "quorum":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._VoteRule_quorum(ctx, field, obj)
+				})
+		case "pass":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._VoteRule_pass(ctx, field, obj)
+				})
+		case "byArea":
+			out.Values[i] = ec._VoteRule_byArea(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "quorumBasis":
+			out.Values[i] = ec._VoteRule_quorumBasis(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "abstentions":
+			out.Values[i] = ec._VoteRule_abstentions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._VoteRule_description(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -20060,12 +25773,27 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) unmarshalNAbstentionRule2linliᚋdbᚐAbstentionRule(ctx context.Context, v any) (db.AbstentionRule, error) {
+	var res db.AbstentionRule
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAbstentionRule2linliᚋdbᚐAbstentionRule(ctx context.Context, sel ast.SelectionSet, v db.AbstentionRule) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNAccount2ᚖlinliᚋdbᚐAccount(ctx context.Context, sel ast.SelectionSet, v *db.Account) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Account!")
 		return graphql.Null
 	}
 	return ec._Account(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAddTaskInput2linliᚋgraphᚋmodelᚐAddTaskInput(ctx context.Context, v any) (model.AddTaskInput, error) {
+	res, err := ec.unmarshalInputAddTaskInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNAuditAction2linliᚋdbᚐAuditAction(ctx context.Context, v any) (db.AuditAction, error) {
@@ -20148,9 +25876,43 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalNBuildingTurnout2ᚕᚖlinliᚋdbᚐBuildingTurnoutᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.BuildingTurnout) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNBuildingTurnout2ᚖlinliᚋdbᚐBuildingTurnout(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNBuildingTurnout2ᚖlinliᚋdbᚐBuildingTurnout(ctx context.Context, sel ast.SelectionSet, v *db.BuildingTurnout) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "BuildingTurnout!")
+		return graphql.Null
+	}
+	return ec._BuildingTurnout(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCommentOnTopicInput2linliᚋgraphᚋmodelᚐCommentOnTopicInput(ctx context.Context, v any) (model.CommentOnTopicInput, error) {
 	res, err := ec.unmarshalInputCommentOnTopicInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNComparison2linliᚋdbᚐComparison(ctx context.Context, v any) (db.Comparison, error) {
+	var res db.Comparison
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNComparison2linliᚋdbᚐComparison(ctx context.Context, sel ast.SelectionSet, v db.Comparison) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNDate2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
@@ -20256,6 +26018,35 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]int, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInt2int(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNInt2ᚕintᚄ(ctx context.Context, sel ast.SelectionSet, v []int) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNInt2int(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNLedgerEntry2ᚕᚖlinliᚋdbᚐLedgerEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.LedgerEntry) graphql.Marshaler {
@@ -20468,6 +26259,30 @@ func (ec *executionContext) marshalNNode2ᚕlinliᚋgraphᚋmodelᚐNode(ctx con
 	return ret
 }
 
+func (ec *executionContext) marshalNObjection2ᚕᚖlinliᚋdbᚐObjectionᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Objection) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNObjection2ᚖlinliᚋdbᚐObjection(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNObjection2ᚖlinliᚋdbᚐObjection(ctx context.Context, sel ast.SelectionSet, v *db.Objection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Objection!")
+		return graphql.Null
+	}
+	return ec._Objection(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNOpenVoteInput2linliᚋgraphᚋmodelᚐOpenVoteInput(ctx context.Context, v any) (model.OpenVoteInput, error) {
 	res, err := ec.unmarshalInputOpenVoteInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -20555,9 +26370,40 @@ func (ec *executionContext) marshalNPlaceLevel2linliᚋdbᚐPlaceLevel(ctx conte
 	return v
 }
 
+func (ec *executionContext) unmarshalNQuorumBasis2linliᚋdbᚐQuorumBasis(ctx context.Context, v any) (db.QuorumBasis, error) {
+	var res db.QuorumBasis
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNQuorumBasis2linliᚋdbᚐQuorumBasis(ctx context.Context, sel ast.SelectionSet, v db.QuorumBasis) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNRaiseTopicInput2linliᚋgraphᚋmodelᚐRaiseTopicInput(ctx context.Context, v any) (model.RaiseTopicInput, error) {
 	res, err := ec.unmarshalInputRaiseTopicInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRatingSummary2ᚖlinliᚋdbᚐRatingSummary(ctx context.Context, sel ast.SelectionSet, v *db.RatingSummary) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RatingSummary!")
+		return graphql.Null
+	}
+	return ec._RatingSummary(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRatio2ᚖlinliᚋgraphᚋmodelᚐRatio(ctx context.Context, sel ast.SelectionSet, v *model.Ratio) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Ratio!")
+		return graphql.Null
+	}
+	return ec._Ratio(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRatioInput2ᚖlinliᚋgraphᚋmodelᚐRatioInput(ctx context.Context, v any) (*model.RatioInput, error) {
+	res, err := ec.unmarshalInputRatioInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNRegisterInput2linliᚋgraphᚋmodelᚐRegisterInput(ctx context.Context, v any) (model.RegisterInput, error) {
@@ -20629,6 +26475,96 @@ func (ec *executionContext) unmarshalNResidentTag2linliᚋdbᚐResidentTag(ctx c
 
 func (ec *executionContext) marshalNResidentTag2linliᚋdbᚐResidentTag(ctx context.Context, sel ast.SelectionSet, v db.ResidentTag) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNResolution2ᚕᚖlinliᚋdbᚐResolutionᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Resolution) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNResolution2ᚖlinliᚋdbᚐResolution(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNResolution2ᚖlinliᚋdbᚐResolution(ctx context.Context, sel ast.SelectionSet, v *db.Resolution) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Resolution!")
+		return graphql.Null
+	}
+	return ec._Resolution(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNResolutionConnection2ᚖlinliᚋgraphᚋmodelᚐResolutionConnection(ctx context.Context, sel ast.SelectionSet, v *model.ResolutionConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ResolutionConnection!")
+		return graphql.Null
+	}
+	return ec._ResolutionConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNResolutionEdge2ᚕᚖlinliᚋgraphᚋmodelᚐResolutionEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ResolutionEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNResolutionEdge2ᚖlinliᚋgraphᚋmodelᚐResolutionEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNResolutionEdge2ᚖlinliᚋgraphᚋmodelᚐResolutionEdge(ctx context.Context, sel ast.SelectionSet, v *model.ResolutionEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ResolutionEdge!")
+		return graphql.Null
+	}
+	return ec._ResolutionEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNResolutionState2linliᚋdbᚐResolutionState(ctx context.Context, v any) (db.ResolutionState, error) {
+	var res db.ResolutionState
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNResolutionState2linliᚋdbᚐResolutionState(ctx context.Context, sel ast.SelectionSet, v db.ResolutionState) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNResolutionTask2ᚕᚖlinliᚋdbᚐTaskᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Task) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNResolutionTask2ᚖlinliᚋdbᚐTask(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNResolutionTask2ᚖlinliᚋdbᚐTask(ctx context.Context, sel ast.SelectionSet, v *db.Task) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ResolutionTask!")
+		return graphql.Null
+	}
+	return ec._ResolutionTask(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNReviewDecision2linliᚋgraphᚋmodelᚐReviewDecision(ctx context.Context, v any) (model.ReviewDecision, error) {
@@ -20744,6 +26680,64 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 func (ec *executionContext) unmarshalNSubmitWishInput2linliᚋgraphᚋmodelᚐSubmitWishInput(ctx context.Context, v any) (model.SubmitWishInput, error) {
 	res, err := ec.unmarshalInputSubmitWishInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSupervisionNote2ᚕᚖlinliᚋdbᚐSupervisionNoteᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.SupervisionNote) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSupervisionNote2ᚖlinliᚋdbᚐSupervisionNote(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSupervisionNote2ᚖlinliᚋdbᚐSupervisionNote(ctx context.Context, sel ast.SelectionSet, v *db.SupervisionNote) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SupervisionNote!")
+		return graphql.Null
+	}
+	return ec._SupervisionNote(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTaskReport2ᚕᚖlinliᚋdbᚐTaskReportᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.TaskReport) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTaskReport2ᚖlinliᚋdbᚐTaskReport(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTaskReport2ᚖlinliᚋdbᚐTaskReport(ctx context.Context, sel ast.SelectionSet, v *db.TaskReport) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TaskReport!")
+		return graphql.Null
+	}
+	return ec._TaskReport(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNTaskState2linliᚋdbᚐTaskState(ctx context.Context, v any) (db.TaskState, error) {
+	var res db.TaskState
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTaskState2linliᚋdbᚐTaskState(ctx context.Context, sel ast.SelectionSet, v db.TaskState) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
@@ -20924,12 +26918,68 @@ func (ec *executionContext) marshalNVolunteerRecord2ᚖlinliᚋgraphᚋmodelᚐV
 	return ec._VolunteerRecord(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNVote2ᚕᚖlinliᚋdbᚐVoteᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Vote) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNVote2ᚖlinliᚋdbᚐVote(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNVote2ᚖlinliᚋdbᚐVote(ctx context.Context, sel ast.SelectionSet, v *db.Vote) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Vote!")
 		return graphql.Null
 	}
 	return ec._Vote(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNVoteConnection2ᚖlinliᚋgraphᚋmodelᚐVoteConnection(ctx context.Context, sel ast.SelectionSet, v *model.VoteConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "VoteConnection!")
+		return graphql.Null
+	}
+	return ec._VoteConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNVoteEdge2ᚕᚖlinliᚋgraphᚋmodelᚐVoteEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.VoteEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNVoteEdge2ᚖlinliᚋgraphᚋmodelᚐVoteEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNVoteEdge2ᚖlinliᚋgraphᚋmodelᚐVoteEdge(ctx context.Context, sel ast.SelectionSet, v *model.VoteEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "VoteEdge!")
+		return graphql.Null
+	}
+	return ec._VoteEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNVoteRule2ᚖlinliᚋdbᚐVoteRule(ctx context.Context, sel ast.SelectionSet, v *db.VoteRule) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "VoteRule!")
+		return graphql.Null
+	}
+	return ec._VoteRule(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNVoteRulePreset2linliᚋdbᚐVoteRulePreset(ctx context.Context, v any) (db.VoteRulePreset, error) {
@@ -21506,6 +27556,49 @@ func (ec *executionContext) marshalOResidentTag2ᚕlinliᚋdbᚐResidentTagᚄ(c
 	return ret
 }
 
+func (ec *executionContext) marshalOResolution2ᚖlinliᚋdbᚐResolution(ctx context.Context, sel ast.SelectionSet, v *db.Resolution) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Resolution(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOResolutionState2ᚕlinliᚋdbᚐResolutionStateᚄ(ctx context.Context, v any) ([]db.ResolutionState, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]db.ResolutionState, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNResolutionState2linliᚋdbᚐResolutionState(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOResolutionState2ᚕlinliᚋdbᚐResolutionStateᚄ(ctx context.Context, sel ast.SelectionSet, v []db.ResolutionState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNResolutionState2linliᚋdbᚐResolutionState(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalORoleGrant2ᚖlinliᚋdbᚐRoleGrant(ctx context.Context, sel ast.SelectionSet, v *db.RoleGrant) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -21690,6 +27783,50 @@ func (ec *executionContext) marshalOVoteResult2ᚖlinliᚋdbᚐVoteResult(ctx co
 		return graphql.Null
 	}
 	return ec._VoteResult(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOVoteRuleInput2ᚖlinliᚋgraphᚋmodelᚐVoteRuleInput(ctx context.Context, v any) (*model.VoteRuleInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputVoteRuleInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOVoteState2ᚕlinliᚋdbᚐVoteStateᚄ(ctx context.Context, v any) ([]db.VoteState, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]db.VoteState, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNVoteState2linliᚋdbᚐVoteState(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOVoteState2ᚕlinliᚋdbᚐVoteStateᚄ(ctx context.Context, sel ast.SelectionSet, v []db.VoteState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNVoteState2linliᚋdbᚐVoteState(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOWish2ᚖlinliᚋdbᚐWish(ctx context.Context, sel ast.SelectionSet, v *db.Wish) graphql.Marshaler {

@@ -131,6 +131,18 @@ type loaders struct {
 	meetingEvents     *loader[[]*db.MeetingEvent]
 	meetingCounts     *loader[*db.MeetingCounts]
 	myPresence        *loader[db.MeetingPresence]
+	vote              *loader[*db.Vote]
+	votesByMeeting    *loader[[]int64]
+	votesByTopic      *loader[[]int64]
+	resolution        *loader[*db.Resolution]
+	resolutionsTopic  *loader[[]*db.Resolution]
+	resolutionByVote  *loader[*db.Resolution]
+	objections        *loader[[]*db.Objection]
+	tasks             *loader[[]*db.Task]
+	reports           *loader[[]*db.TaskReport]
+	supervision       *loader[[]*db.SupervisionNote]
+	ratings           *loader[*db.RatingSummary]
+	myRating          *loader[int]
 
 	// commentPages holds one loader per page asked for (first, after): the topics of a
 	// list asking for the same page of comments share one statement.
@@ -176,6 +188,35 @@ func newLoaders(ctx context.Context, s *db.Store, wait time.Duration) *loaders {
 				return map[int64]db.MeetingPresence{}, err
 			}
 			return s.PresenceOf(ctx, v.Resident.ID, ids)
+		}),
+		vote: newLoader(ctx, wait, func(ctx context.Context, ids []int64) (map[int64]*db.Vote, error) {
+			v, err := viewer(ctx)
+			if err != nil || v == nil {
+				return map[int64]*db.Vote{}, err
+			}
+			vs, err := s.Votes(ctx, v, ids)
+			m := make(map[int64]*db.Vote, len(vs))
+			for _, vt := range vs {
+				m[vt.ID] = vt
+			}
+			return m, err
+		}),
+		votesByMeeting:   newLoader(ctx, wait, s.VoteIDsByMeeting),
+		votesByTopic:     newLoader(ctx, wait, s.VoteIDsByTopic),
+		resolution:       newLoader(ctx, wait, s.ResolutionsByID),
+		resolutionsTopic: newLoader(ctx, wait, s.ResolutionsByTopic),
+		resolutionByVote: newLoader(ctx, wait, s.ResolutionsByVote),
+		objections:       newLoader(ctx, wait, s.ObjectionsByResolution),
+		tasks:            newLoader(ctx, wait, s.TasksByResolution),
+		reports:          newLoader(ctx, wait, s.ReportsByTask),
+		supervision:      newLoader(ctx, wait, s.SupervisionByTask),
+		ratings:          newLoader(ctx, wait, s.RatingsByResolution),
+		myRating: newLoader(ctx, wait, func(ctx context.Context, ids []int64) (map[int64]int, error) {
+			v, err := viewer(ctx)
+			if err != nil || v == nil || v.Resident == nil {
+				return map[int64]int{}, err
+			}
+			return s.MyRatings(ctx, v.Resident.ID, ids)
 		}),
 		store:        s,
 		ctx:          ctx,

@@ -102,7 +102,7 @@ func quorumHint(c *db.MeetingCounts) string {
 		area := fmt.Sprintf("应到面积 %s 平方米，实到 %s 平方米", m2(c.EntitledAreaDm2), m2(c.PresentAreaDm2))
 		ok := 3*c.PresentHeads >= 2*c.EntitledHeads && 3*c.PresentAreaDm2 >= 2*c.EntitledAreaDm2
 		return heads + "；" + area + "；" + yesNo(ok, "人数和面积均已达到 2/3（民法典第 278 条）", "人数和面积都须达到 2/3 才能表决（民法典第 278 条）")
-	case db.MeetingOpenForum, db.MeetingOnline:
+	case db.MeetingOpenForum:
 		return heads + "；非正式协商，不作有约束力的表决"
 	default:
 		ok := 2*c.PresentHeads > c.EntitledHeads

@@ -179,6 +179,12 @@ func node(ctx context.Context, id string) (any, error) {
 			return nil, nil
 		}
 		return vt, err
+	case "Resolution":
+		r, err := resolutionByID(ctx, key)
+		if err != nil || r == nil {
+			return nil, err
+		}
+		return r, nil
 	case "AuditEvent", "LedgerEntry":
 		// Read through auditEvents(placeId:) and volunteerRecord, which check who asks.
 		return nil, nil

@@ -98,6 +98,11 @@ func (r *auditEventResolver) Phone(ctx context.Context, obj *db.AuditEvent) (*st
 	return &m, nil
 }
 
+// Building is the resolver for the building field.
+func (r *buildingTurnoutResolver) Building(ctx context.Context, obj *db.BuildingTurnout) (*db.Place, error) {
+	return ifSet(ctx, obj.BuildingID, placeByID)
+}
+
 // ID is the resolver for the id field.
 func (r *ledgerEntryResolver) ID(ctx context.Context, obj *db.LedgerEntry) (string, error) {
 	return globalID("LedgerEntry", obj.ID), nil
@@ -171,6 +176,11 @@ func (r *meetingResolver) Timeline(ctx context.Context, obj *db.Meeting) ([]*db.
 		es = []*db.MeetingEvent{}
 	}
 	return es, err
+}
+
+// Votes is the resolver for the votes field.
+func (r *meetingResolver) Votes(ctx context.Context, obj *db.Meeting) ([]*db.Vote, error) {
+	return meetingVotes(ctx, obj)
 }
 
 // Meeting is the resolver for the meeting field.
@@ -557,6 +567,81 @@ func (r *mutationResolver) CloseVote(ctx context.Context, voteID string) (*db.Vo
 	})
 }
 
+// ObjectToResolution is the resolver for the objectToResolution field.
+func (r *mutationResolver) ObjectToResolution(ctx context.Context, resolutionID string, reason string) (*db.Objection, error) {
+	return mutate(ctx, "resolutionId", "Resolution", resolutionID, func(v *db.Viewer, id int64) (*db.Objection, error) {
+		return r.Store.ObjectToResolution(ctx, v, id, reason)
+	})
+}
+
+// AnswerObjection is the resolver for the answerObjection field.
+func (r *mutationResolver) AnswerObjection(ctx context.Context, objectionID string, answer string, upheld bool) (*db.Objection, error) {
+	return mutate(ctx, "objectionId", "Objection", objectionID, func(v *db.Viewer, id int64) (*db.Objection, error) {
+		return r.Store.AnswerObjection(ctx, v, id, answer, upheld)
+	})
+}
+
+// AddTask is the resolver for the addTask field.
+func (r *mutationResolver) AddTask(ctx context.Context, input model.AddTaskInput) (*db.Task, error) {
+	assignee, err := idOf("assigneeId", "Account", input.AssigneeID)
+	if err != nil {
+		return nil, err
+	}
+	return mutate(ctx, "resolutionId", "Resolution", input.ResolutionID, func(v *db.Viewer, id int64) (*db.Task, error) {
+		return r.Store.AddTask(ctx, v, id, input.Title, assignee, input.DueAt)
+	})
+}
+
+// ReportProgress is the resolver for the reportProgress field.
+func (r *mutationResolver) ReportProgress(ctx context.Context, taskID string, body string, done bool) (*db.Task, error) {
+	return r.writeTask(ctx, taskID, func(v *db.Viewer, id int64) (*db.Task, error) {
+		return r.Store.ReportProgress(ctx, v, id, body, done)
+	})
+}
+
+// SuperviseTask is the resolver for the superviseTask field.
+func (r *mutationResolver) SuperviseTask(ctx context.Context, taskID string, body string, concern bool) (*db.SupervisionNote, error) {
+	return mutate(ctx, "taskId", "ResolutionTask", taskID, func(v *db.Viewer, id int64) (*db.SupervisionNote, error) {
+		return r.Store.SuperviseTask(ctx, v, id, body, concern)
+	})
+}
+
+// AnswerConcern is the resolver for the answerConcern field.
+func (r *mutationResolver) AnswerConcern(ctx context.Context, noteID string, answer string) (*db.SupervisionNote, error) {
+	return mutate(ctx, "noteId", "SupervisionNote", noteID, func(v *db.Viewer, id int64) (*db.SupervisionNote, error) {
+		return r.Store.AnswerConcern(ctx, v, id, answer)
+	})
+}
+
+// PublishResult is the resolver for the publishResult field.
+func (r *mutationResolver) PublishResult(ctx context.Context, resolutionID string, result string) (*db.Resolution, error) {
+	return r.writeResolution(ctx, resolutionID, func(v *db.Viewer, id int64) (*db.Resolution, error) {
+		return r.Store.PublishResult(ctx, v, id, result)
+	})
+}
+
+// RateResult is the resolver for the rateResult field.
+func (r *mutationResolver) RateResult(ctx context.Context, resolutionID string, score int, comment *string) (*db.Resolution, error) {
+	return r.writeResolution(ctx, resolutionID, func(v *db.Viewer, id int64) (*db.Resolution, error) {
+		return r.Store.RateResult(ctx, v, id, score, comment)
+	})
+}
+
+// ID is the resolver for the id field.
+func (r *objectionResolver) ID(ctx context.Context, obj *db.Objection) (string, error) {
+	return globalID("Objection", obj.ID), nil
+}
+
+// Author is the resolver for the author field.
+func (r *objectionResolver) Author(ctx context.Context, obj *db.Objection) (*db.Account, error) {
+	return accountByID(ctx, obj.AuthorID)
+}
+
+// AnsweredBy is the resolver for the answeredBy field.
+func (r *objectionResolver) AnsweredBy(ctx context.Context, obj *db.Objection) (*db.Account, error) {
+	return accountOrNil(ctx, obj.AnsweredBy)
+}
+
 // ID is the resolver for the id field.
 func (r *placeResolver) ID(ctx context.Context, obj *db.Place) (string, error) {
 	return globalID("Place", obj.ID), nil
@@ -792,6 +877,33 @@ func (r *queryResolver) Vote(ctx context.Context, id string) (*db.Vote, error) {
 	return r.voteByID(ctx, id)
 }
 
+// Votes is the resolver for the votes field.
+func (r *queryResolver) Votes(ctx context.Context, placeID *string, state []db.VoteState, first *int, after *string) (*model.VoteConnection, error) {
+	return r.voteList(ctx, placeID, state, first, after)
+}
+
+// Resolution is the resolver for the resolution field.
+func (r *queryResolver) Resolution(ctx context.Context, id string) (*db.Resolution, error) {
+	key, err := idOf("id", "Resolution", id)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := signedIn(ctx); err != nil {
+		return nil, err
+	}
+	return resolutionByID(ctx, key)
+}
+
+// Resolutions is the resolver for the resolutions field.
+func (r *queryResolver) Resolutions(ctx context.Context, placeID *string, state []db.ResolutionState, first *int, after *string) (*model.ResolutionConnection, error) {
+	return r.resolutionList(ctx, placeID, state, first, after)
+}
+
+// Average is the resolver for the average field.
+func (r *ratingSummaryResolver) Average(ctx context.Context, obj *db.RatingSummary) (*float64, error) {
+	return average(obj), nil
+}
+
 // ID is the resolver for the id field.
 func (r *residentResolver) ID(ctx context.Context, obj *db.Resident) (string, error) {
 	return globalID("Resident", obj.ID), nil
@@ -855,6 +967,74 @@ func (r *residentResolver) Verified(ctx context.Context, obj *db.Resident) (bool
 }
 
 // ID is the resolver for the id field.
+func (r *resolutionResolver) ID(ctx context.Context, obj *db.Resolution) (string, error) {
+	return globalID("Resolution", obj.ID), nil
+}
+
+// Topic is the resolver for the topic field.
+func (r *resolutionResolver) Topic(ctx context.Context, obj *db.Resolution) (*db.Topic, error) {
+	return mustLoad(load(ctx).topic, obj.TopicID, "议题")
+}
+
+// Vote is the resolver for the vote field.
+func (r *resolutionResolver) Vote(ctx context.Context, obj *db.Resolution) (*db.Vote, error) {
+	return mustLoad(load(ctx).vote, obj.VoteID, "表决")
+}
+
+// Community is the resolver for the community field.
+func (r *resolutionResolver) Community(ctx context.Context, obj *db.Resolution) (*db.Place, error) {
+	return placeByID(ctx, obj.CommunityID)
+}
+
+// Objections is the resolver for the objections field.
+func (r *resolutionResolver) Objections(ctx context.Context, obj *db.Resolution) ([]*db.Objection, error) {
+	return listed(load(ctx).objections, obj.ID)
+}
+
+// Tasks is the resolver for the tasks field.
+func (r *resolutionResolver) Tasks(ctx context.Context, obj *db.Resolution) ([]*db.Task, error) {
+	return listed(load(ctx).tasks, obj.ID)
+}
+
+// Rating is the resolver for the rating field.
+func (r *resolutionResolver) Rating(ctx context.Context, obj *db.Resolution) (*db.RatingSummary, error) {
+	return ratingOf(ctx, obj)
+}
+
+// MyRating is the resolver for the myRating field.
+func (r *resolutionResolver) MyRating(ctx context.Context, obj *db.Resolution) (*int, error) {
+	return myRating(ctx, obj)
+}
+
+// ID is the resolver for the id field.
+func (r *resolutionTaskResolver) ID(ctx context.Context, obj *db.Task) (string, error) {
+	return globalID("ResolutionTask", obj.ID), nil
+}
+
+// Assignee is the resolver for the assignee field.
+func (r *resolutionTaskResolver) Assignee(ctx context.Context, obj *db.Task) (*db.Account, error) {
+	return accountByID(ctx, obj.AssigneeID)
+}
+
+// Late is the resolver for the late field.
+func (r *resolutionTaskResolver) Late(ctx context.Context, obj *db.Task) (bool, error) {
+	if obj.DoneAt != nil {
+		return obj.DoneAt.After(obj.DueAt), nil
+	}
+	return r.Store.Now().After(obj.DueAt), nil
+}
+
+// Reports is the resolver for the reports field.
+func (r *resolutionTaskResolver) Reports(ctx context.Context, obj *db.Task) ([]*db.TaskReport, error) {
+	return listed(load(ctx).reports, obj.ID)
+}
+
+// Supervision is the resolver for the supervision field.
+func (r *resolutionTaskResolver) Supervision(ctx context.Context, obj *db.Task) ([]*db.SupervisionNote, error) {
+	return listed(load(ctx).supervision, obj.ID)
+}
+
+// ID is the resolver for the id field.
 func (r *roleGrantResolver) ID(ctx context.Context, obj *db.RoleGrant) (string, error) {
 	return globalID("RoleGrant", obj.ID), nil
 }
@@ -877,6 +1057,26 @@ func (r *roleGrantResolver) GrantedBy(ctx context.Context, obj *db.RoleGrant) (*
 // RevokedBy is the resolver for the revokedBy field.
 func (r *roleGrantResolver) RevokedBy(ctx context.Context, obj *db.RoleGrant) (*db.Account, error) {
 	return ifSet(ctx, obj.RevokedBy, accountByID)
+}
+
+// ID is the resolver for the id field.
+func (r *supervisionNoteResolver) ID(ctx context.Context, obj *db.SupervisionNote) (string, error) {
+	return globalID("SupervisionNote", obj.ID), nil
+}
+
+// Author is the resolver for the author field.
+func (r *supervisionNoteResolver) Author(ctx context.Context, obj *db.SupervisionNote) (*db.Account, error) {
+	return accountByID(ctx, obj.AuthorID)
+}
+
+// AnsweredBy is the resolver for the answeredBy field.
+func (r *supervisionNoteResolver) AnsweredBy(ctx context.Context, obj *db.SupervisionNote) (*db.Account, error) {
+	return accountOrNil(ctx, obj.AnsweredBy)
+}
+
+// Author is the resolver for the author field.
+func (r *taskReportResolver) Author(ctx context.Context, obj *db.TaskReport) (*db.Account, error) {
+	return accountByID(ctx, obj.AuthorID)
 }
 
 // ID is the resolver for the id field.
@@ -942,6 +1142,16 @@ func (r *topicResolver) Timeline(ctx context.Context, obj *db.Topic) ([]*db.Topi
 		es = []*db.TopicEvent{}
 	}
 	return es, err
+}
+
+// Votes is the resolver for the votes field.
+func (r *topicResolver) Votes(ctx context.Context, obj *db.Topic) ([]*db.Vote, error) {
+	return topicVotes(ctx, obj)
+}
+
+// Resolution is the resolver for the resolution field.
+func (r *topicResolver) Resolution(ctx context.Context, obj *db.Topic) (*db.Resolution, error) {
+	return topicResolution(ctx, obj)
 }
 
 // ID is the resolver for the id field.
@@ -1020,9 +1230,62 @@ func (r *voteResolver) Topic(ctx context.Context, obj *db.Vote) (*db.Topic, erro
 	return voteTopic(ctx, obj)
 }
 
+// Place is the resolver for the place field.
+func (r *voteResolver) Place(ctx context.Context, obj *db.Vote) (*db.Place, error) {
+	return placeByID(ctx, obj.PlaceID)
+}
+
+// Community is the resolver for the community field.
+func (r *voteResolver) Community(ctx context.Context, obj *db.Vote) (*db.Place, error) {
+	return placeByID(ctx, obj.CommunityID)
+}
+
+// Rule is the resolver for the rule field.
+func (r *voteResolver) Rule(ctx context.Context, obj *db.Vote) (db.VoteRulePreset, error) {
+	return obj.Rule.Preset, nil
+}
+
+// RuleDetail is the resolver for the ruleDetail field.
+func (r *voteResolver) RuleDetail(ctx context.Context, obj *db.Vote) (*db.VoteRule, error) {
+	return &obj.Rule, nil
+}
+
 // Turnout is the resolver for the turnout field.
 func (r *voteResolver) Turnout(ctx context.Context, obj *db.Vote) (*db.VoteCount, error) {
 	return &obj.Turnout, nil
+}
+
+// TurnoutByBuilding is the resolver for the turnoutByBuilding field.
+func (r *voteResolver) TurnoutByBuilding(ctx context.Context, obj *db.Vote) ([]*db.BuildingTurnout, error) {
+	if obj.ByBuilding == nil {
+		return []*db.BuildingTurnout{}, nil
+	}
+	return obj.ByBuilding, nil
+}
+
+// Resolution is the resolver for the resolution field.
+func (r *voteResolver) Resolution(ctx context.Context, obj *db.Vote) (*db.Resolution, error) {
+	return voteResolution(ctx, obj)
+}
+
+// ClosedAutomatically is the resolver for the closedAutomatically field.
+func (r *voteResultResolver) ClosedAutomatically(ctx context.Context, obj *db.VoteResult) (bool, error) {
+	return obj.ClosedBy == nil, nil
+}
+
+// Quorum is the resolver for the quorum field.
+func (r *voteRuleResolver) Quorum(ctx context.Context, obj *db.VoteRule) (*model.Ratio, error) {
+	return ratio(obj.Quorum), nil
+}
+
+// Pass is the resolver for the pass field.
+func (r *voteRuleResolver) Pass(ctx context.Context, obj *db.VoteRule) (*model.Ratio, error) {
+	return ratio(obj.Pass), nil
+}
+
+// Description is the resolver for the description field.
+func (r *voteRuleResolver) Description(ctx context.Context, obj *db.VoteRule) (string, error) {
+	return obj.Description(), nil
 }
 
 // ID is the resolver for the id field.
@@ -1192,6 +1455,9 @@ func (r *Resolver) Account() AccountResolver { return &accountResolver{r} }
 // AuditEvent returns AuditEventResolver implementation.
 func (r *Resolver) AuditEvent() AuditEventResolver { return &auditEventResolver{r} }
 
+// BuildingTurnout returns BuildingTurnoutResolver implementation.
+func (r *Resolver) BuildingTurnout() BuildingTurnoutResolver { return &buildingTurnoutResolver{r} }
+
 // LedgerEntry returns LedgerEntryResolver implementation.
 func (r *Resolver) LedgerEntry() LedgerEntryResolver { return &ledgerEntryResolver{r} }
 
@@ -1214,17 +1480,35 @@ func (r *Resolver) MeetingEvent() MeetingEventResolver { return &meetingEventRes
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
+// Objection returns ObjectionResolver implementation.
+func (r *Resolver) Objection() ObjectionResolver { return &objectionResolver{r} }
+
 // Place returns PlaceResolver implementation.
 func (r *Resolver) Place() PlaceResolver { return &placeResolver{r} }
 
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// RatingSummary returns RatingSummaryResolver implementation.
+func (r *Resolver) RatingSummary() RatingSummaryResolver { return &ratingSummaryResolver{r} }
+
 // Resident returns ResidentResolver implementation.
 func (r *Resolver) Resident() ResidentResolver { return &residentResolver{r} }
 
+// Resolution returns ResolutionResolver implementation.
+func (r *Resolver) Resolution() ResolutionResolver { return &resolutionResolver{r} }
+
+// ResolutionTask returns ResolutionTaskResolver implementation.
+func (r *Resolver) ResolutionTask() ResolutionTaskResolver { return &resolutionTaskResolver{r} }
+
 // RoleGrant returns RoleGrantResolver implementation.
 func (r *Resolver) RoleGrant() RoleGrantResolver { return &roleGrantResolver{r} }
+
+// SupervisionNote returns SupervisionNoteResolver implementation.
+func (r *Resolver) SupervisionNote() SupervisionNoteResolver { return &supervisionNoteResolver{r} }
+
+// TaskReport returns TaskReportResolver implementation.
+func (r *Resolver) TaskReport() TaskReportResolver { return &taskReportResolver{r} }
 
 // Topic returns TopicResolver implementation.
 func (r *Resolver) Topic() TopicResolver { return &topicResolver{r} }
@@ -1241,6 +1525,12 @@ func (r *Resolver) VolunteerRecord() VolunteerRecordResolver { return &volunteer
 // Vote returns VoteResolver implementation.
 func (r *Resolver) Vote() VoteResolver { return &voteResolver{r} }
 
+// VoteResult returns VoteResultResolver implementation.
+func (r *Resolver) VoteResult() VoteResultResolver { return &voteResultResolver{r} }
+
+// VoteRule returns VoteRuleResolver implementation.
+func (r *Resolver) VoteRule() VoteRuleResolver { return &voteRuleResolver{r} }
+
 // Wish returns WishResolver implementation.
 func (r *Resolver) Wish() WishResolver { return &wishResolver{r} }
 
@@ -1253,21 +1543,30 @@ func (r *Resolver) WishEvent() WishEventResolver { return &wishEventResolver{r} 
 type (
 	accountResolver                 struct{ *Resolver }
 	auditEventResolver              struct{ *Resolver }
+	buildingTurnoutResolver         struct{ *Resolver }
 	ledgerEntryResolver             struct{ *Resolver }
 	meetingResolver                 struct{ *Resolver }
 	meetingAttendanceResolver       struct{ *Resolver }
 	meetingAttendanceCountsResolver struct{ *Resolver }
 	meetingEventResolver            struct{ *Resolver }
 	mutationResolver                struct{ *Resolver }
+	objectionResolver               struct{ *Resolver }
 	placeResolver                   struct{ *Resolver }
 	queryResolver                   struct{ *Resolver }
+	ratingSummaryResolver           struct{ *Resolver }
 	residentResolver                struct{ *Resolver }
+	resolutionResolver              struct{ *Resolver }
+	resolutionTaskResolver          struct{ *Resolver }
 	roleGrantResolver               struct{ *Resolver }
+	supervisionNoteResolver         struct{ *Resolver }
+	taskReportResolver              struct{ *Resolver }
 	topicResolver                   struct{ *Resolver }
 	topicCommentResolver            struct{ *Resolver }
 	topicEventResolver              struct{ *Resolver }
 	volunteerRecordResolver         struct{ *Resolver }
 	voteResolver                    struct{ *Resolver }
+	voteResultResolver              struct{ *Resolver }
+	voteRuleResolver                struct{ *Resolver }
 	wishResolver                    struct{ *Resolver }
 	wishClaimResolver               struct{ *Resolver }
 	wishEventResolver               struct{ *Resolver }

@@ -116,16 +116,22 @@ func (r *Resolver) writeWish(ctx context.Context, id string, f func(*db.Viewer, 
 	return mutate(ctx, "wishId", "Wish", id, f)
 }
 
-// RunLapses lapses overdue claims every interval until ctx ends; see db.LapseOverdueClaims.
-func RunLapses(ctx context.Context, s *db.Store, every time.Duration, logf func(msg string, args ...any)) {
+// RunSweeps does, every interval until ctx ends, what is due on its own: it lapses overdue
+// claims (db.LapseOverdueClaims) and closes votes at their closing time (db.CloseDueVotes).
+func RunSweeps(ctx context.Context, s *db.Store, every time.Duration, logf func(msg string, args ...any)) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		n, err := s.LapseOverdueClaims(ctx)
-		if err != nil && ctx.Err() == nil {
-			logf("lapsing overdue claims failed", "error", err.Error())
-		} else if n > 0 {
-			logf("overdue claims lapsed", "count", n)
+		for _, sweep := range []struct {
+			what string
+			run  func(context.Context) (int, error)
+		}{{"overdue claims lapsed", s.LapseOverdueClaims}, {"votes closed at their closing time", s.CloseDueVotes}} {
+			n, err := sweep.run(ctx)
+			if err != nil && ctx.Err() == nil {
+				logf("sweep failed", "sweep", sweep.what, "error", err.Error())
+			} else if n > 0 {
+				logf(sweep.what, "count", n)
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -201,3 +201,29 @@ func NewMeetingConnection(p db.Paged[*db.Meeting], count Counter) *MeetingConnec
 func (c *MeetingConnection) Edges() []*MeetingEdge {
 	return edges(c.Conn, func(cur string, n *db.Meeting) *MeetingEdge { return &MeetingEdge{Cursor: cur, Node: n} })
 }
+
+// VoteConnection is a page of votes.
+type VoteConnection struct{ Conn[*db.Vote] }
+
+// NewVoteConnection wraps a page of votes.
+func NewVoteConnection(p db.Paged[*db.Vote], count Counter) *VoteConnection {
+	return &VoteConnection{newConn(p, count)}
+}
+
+// Edges are the page's items with their cursors.
+func (c *VoteConnection) Edges() []*VoteEdge {
+	return edges(c.Conn, func(cur string, n *db.Vote) *VoteEdge { return &VoteEdge{Cursor: cur, Node: n} })
+}
+
+// ResolutionConnection is a page of resolutions.
+type ResolutionConnection struct{ Conn[*db.Resolution] }
+
+// NewResolutionConnection wraps a page of resolutions.
+func NewResolutionConnection(p db.Paged[*db.Resolution], count Counter) *ResolutionConnection {
+	return &ResolutionConnection{newConn(p, count)}
+}
+
+// Edges are the page's items with their cursors.
+func (c *ResolutionConnection) Edges() []*ResolutionEdge {
+	return edges(c.Conn, func(cur string, n *db.Resolution) *ResolutionEdge { return &ResolutionEdge{Cursor: cur, Node: n} })
+}

@@ -11,6 +11,16 @@ import (
 	"time"
 )
 
+type AddTaskInput struct {
+	ResolutionID string `json:"resolutionId"`
+	// 任务，1–100 个字。
+	Title string `json:"title"`
+	// 负责人的账号 ID。
+	AssigneeID string `json:"assigneeId"`
+	// 完成期限，晚于现在。
+	DueAt time.Time `json:"dueAt"`
+}
+
 type AuditEventEdge struct {
 	Cursor string         `json:"cursor"`
 	Node   *db.AuditEvent `json:"node"`
@@ -74,14 +84,26 @@ type Mutation struct {
 }
 
 type OpenVoteInput struct {
-	MeetingID  string            `json:"meetingId"`
-	TopicID    string            `json:"topicId"`
-	Title      string            `json:"title"`
-	Options    []string          `json:"options,omitempty"`
+	// 会上表决：进行中的会议。
+	MeetingID *string `json:"meetingId,omitempty"`
+	// 网上表决：社区或小区。
+	PlaceID *string `json:"placeId,omitempty"`
+	TopicID string  `json:"topicId"`
+	// 表决事项，1–100 个字；通过后即为决议的标题。
+	Title string `json:"title"`
+	// 不填为 同意/反对/弃权；填写为 2–10 个选项，每个 1–40 个字，不能重复。
+	Options []string `json:"options,omitempty"`
+	// 网上表决的开始时间，默认立即开始；会上表决不填。
+	OpensAt *time.Time `json:"opensAt,omitempty"`
+	// 截止时间，晚于开始时间和现在，最长 31 天。
 	ClosesAt   time.Time         `json:"closesAt"`
 	Secret     bool              `json:"secret"`
 	Changeable bool              `json:"changeable"`
 	Rule       db.VoteRulePreset `json:"rule"`
+	// `rule` 为 CUSTOM 时必填：写明到会比例、通过比例、是否按面积、到会口径和弃权计算方式。
+	CustomRule *VoteRuleInput `json:"customRule,omitempty"`
+	// 网上表决的投票人范围；不填按规则默认（见 openVote）。
+	Basis *db.EntitlementBasis `json:"basis,omitempty"`
 }
 
 // 翻页信息 (Relay)。
@@ -116,6 +138,20 @@ type RaiseTopicInput struct {
 	WishIds []string `json:"wishIds,omitempty"`
 }
 
+// 精确比例。
+type Ratio struct {
+	Num        int           `json:"num"`
+	Den        int           `json:"den"`
+	Comparison db.Comparison `json:"comparison"`
+}
+
+// 一个精确比例 num/den 和比较方式。
+type RatioInput struct {
+	Num        int           `json:"num"`
+	Den        int           `json:"den"`
+	Comparison db.Comparison `json:"comparison"`
+}
+
 // 注册信息。
 type RegisterInput struct {
 	// 中国大陆手机号，11 位，例如 13812345678。
@@ -145,6 +181,11 @@ type ResidentFilter struct {
 	IsOwner *bool `json:"isOwner,omitempty"`
 	// 按姓名包含的文字查找，例如"秀英"。
 	NameContains *string `json:"nameContains,omitempty"`
+}
+
+type ResolutionEdge struct {
+	Cursor string         `json:"cursor"`
+	Node   *db.Resolution `json:"node"`
 }
 
 // 召集会议。
@@ -194,6 +235,23 @@ type TopicCommentEdge struct {
 type TopicEdge struct {
 	Cursor string    `json:"cursor"`
 	Node   *db.Topic `json:"node"`
+}
+
+type VoteEdge struct {
+	Cursor string   `json:"cursor"`
+	Node   *db.Vote `json:"node"`
+}
+
+// 自定义表决规则（例如议事会章程规定的规则）。比例是精确分数，"超过"与"不少于"须写明。
+type VoteRuleInput struct {
+	// 到会（参与）比例，相对应到。"不少于 0/1"表示不设到会要求。
+	Quorum *RatioInput `json:"quorum"`
+	// 通过比例：同意票相对参与者（或同意+反对，见 abstentions）。
+	Pass *RatioInput `json:"pass"`
+	// 是否同时按面积计算（人数和面积都须达到）。
+	ByArea      bool              `json:"byArea"`
+	QuorumBasis db.QuorumBasis    `json:"quorumBasis"`
+	Abstentions db.AbstentionRule `json:"abstentions"`
 }
 
 type WishEdge struct {
