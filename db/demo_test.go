@@ -933,3 +933,344 @@ func TestLoadDemo_WishBoard(t *testing.T) {
 		t.Errorf("the demo volunteer's record: got %+v (%v), want some service", record, err)
 	}
 }
+
+// The deliberation demo: topics in every state with timelines that lead there, a finished
+// owners' assembly whose stored result is what the rule makes of its ballots, a rated case
+// and a vote open now that 张秀英 has yet to vote in. It holds together at any hour.
+func TestLoadDemo_Deliberation(t *testing.T) {
+	t.Parallel()
+	for _, now := range []time.Time{demoNow, demoNow.Add(15*time.Hour + 17*time.Minute), demoNow.AddDate(0, 0, 3).Add(-8*time.Hour - 50*time.Minute)} {
+		t.Run(now.Format("Mon1504"), func(t *testing.T) {
+			t.Parallel()
+			s, d := newDemoStore(t, cheapPassword)
+			s.Now = func() time.Time { return now }
+			loadDemo(t, s)
+			checkDeliberation(t, d, now)
+		})
+	}
+}
+
+// checkDeliberation checks the deliberation demo, loaded as of now.
+func checkDeliberation(t *testing.T, d *sqlx.DB, now time.Time) {
+	t.Helper()
+	t.Run("States", func(t *testing.T) {
+		got := queryStrings(t, d, `SELECT DISTINCT state::text FROM topics ORDER BY 1`)
+		want := []string{"accepted", "being_carried_out", "declined", "proposed", "rated", "ready", "under_discussion", "withdrawn"}
+		if !slices.Equal(got, want) {
+			t.Errorf("topic states: got %v, want %v", got, want)
+		}
+		if n := queryInt(t, d, `SELECT count(*) FROM topics t JOIN places c ON c.id = t.community_id WHERE c.name <> '和平社区'`); n != 0 {
+			t.Errorf("topics outside 和平社区: got %d, want 0", n)
+		}
+		if n := queryInt(t, d, `SELECT count(*) FROM topics WHERE (state IN ('declined', 'withdrawn')) <> (closing_reason IS NOT NULL)`); n != 0 {
+			t.Errorf("topics whose closing reason does not fit their state: %d", n)
+		}
+		if n := queryInt(t, d, `SELECT count(*) FROM topic_comments WHERE reply_to IS NOT NULL`); n == 0 {
+			t.Error("no replies in the discussion")
+		}
+		if got := queryStrings(t, d, `SELECT DISTINCT stance::text FROM topic_comments WHERE stance IS NOT NULL ORDER BY 1`); !slices.Equal(got, []string{"against", "for", "neutral"}) {
+			t.Errorf("comment stances: got %v, want all three", got)
+		}
+	})
+
+	t.Run("Timelines", func(t *testing.T) {
+		for _, tl := range []struct{ table, events, key string }{
+			{"topics", "topic_events", "topic_id"}, {"meetings", "meeting_events", "meeting_id"},
+		} {
+			var rows []struct {
+				ID    int64     `db:"id"`
+				State string    `db:"state"`
+				Owner int64     `db:"owner"`
+				From  *string   `db:"from_state"`
+				To    string    `db:"to_state"`
+				At    time.Time `db:"at"`
+			}
+			if err := d.Select(&rows, `SELECT x.id, x.state::text AS state, e.`+tl.key+` AS owner, e.from_state::text AS from_state,
+					e.to_state::text AS to_state, e.at
+				FROM `+tl.table+` x JOIN `+tl.events+` e ON e.`+tl.key+` = x.id ORDER BY x.id, e.id`); err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) == 0 {
+				t.Fatalf("%s: no timeline", tl.events)
+			}
+			for i, r := range rows {
+				first := i == 0 || rows[i-1].ID != r.ID
+				last := i == len(rows)-1 || rows[i+1].ID != r.ID
+				switch {
+				case first && r.From != nil:
+					t.Errorf("%s %d: first step from %s, want from none", tl.table, r.ID, *r.From)
+				case !first && (r.From == nil || *r.From != rows[i-1].To):
+					t.Errorf("%s %d: step from %s after a step to %s", tl.table, r.ID, str(r.From), rows[i-1].To)
+				case !first && r.At.Before(rows[i-1].At):
+					t.Errorf("%s %d: step at %v before the one before it", tl.table, r.ID, r.At)
+				}
+				if r.At.After(now) {
+					t.Errorf("%s %d: step at %v, after now", tl.table, r.ID, r.At)
+				}
+				if last && r.To != r.State {
+					t.Errorf("%s %d: state %s, but the timeline ends at %s", tl.table, r.ID, r.State, r.To)
+				}
+			}
+		}
+	})
+
+	t.Run("OpenVote", func(t *testing.T) {
+		var v struct {
+			ID       int64     `db:"id"`
+			ClosesAt time.Time `db:"closes_at"`
+			OpensAt  time.Time `db:"opens_at"`
+			Topic    string    `db:"topic_state"`
+		}
+		if err := d.Get(&v, `SELECT v.id, v.closes_at, v.opens_at, t.state::text AS topic_state
+			FROM votes v JOIN topics t ON t.id = v.topic_id WHERE v.state = 'open'`); err != nil {
+			t.Fatalf("the one open vote: %v", err)
+		}
+		if !v.ClosesAt.After(now) || v.OpensAt.After(now) {
+			t.Errorf("open vote: opens %v, closes %v; want open now (%v)", v.OpensAt, v.ClosesAt, now)
+		}
+		if v.Topic != "under_discussion" {
+			t.Errorf("open vote's topic: got %s, want under_discussion", v.Topic)
+		}
+		roll := queryInt(t, d, `SELECT count(*) FROM vote_entitled WHERE vote_id = $1`, v.ID)
+		voted := queryInt(t, d, `SELECT count(*) FROM vote_participation WHERE vote_id = $1`, v.ID)
+		if voted == 0 || voted*4 < roll || voted*2 > roll {
+			t.Errorf("open vote: %d of %d voted, want about a third", voted, roll)
+		}
+		if n := queryInt(t, d, `SELECT count(*) FROM ballots WHERE vote_id = $1`, v.ID); n != voted {
+			t.Errorf("open vote: %d ballots for %d voters", n, voted)
+		}
+		const resident = `(SELECT r.id FROM residents r JOIN accounts a ON a.id = r.account_id WHERE a.phone = '13800000001')`
+		if n := queryInt(t, d, `SELECT count(*) FROM vote_entitled WHERE vote_id = $1 AND resident_id = `+resident, v.ID); n != 1 {
+			t.Error("张秀英 is not on the open vote's roll")
+		}
+		if n := queryInt(t, d, `SELECT count(*) FROM vote_participation WHERE vote_id = $1 AND resident_id = `+resident, v.ID); n != 0 {
+			t.Error("张秀英 has voted in the open vote already")
+		}
+		// The roll is the verified adults of 和平社区 on the day it opened.
+		if n := queryInt(t, d, `SELECT count(*) FROM residents r JOIN places h ON h.id = r.household_id
+			JOIN places c ON c.id = ANY (h.path) AND c.name = '和平社区'
+			WHERE r.verified_at IS NOT NULL AND r.birth_date <= ($2 AT TIME ZONE 'Asia/Shanghai')::date - interval '18 years'
+				AND NOT EXISTS (SELECT 1 FROM vote_entitled e WHERE e.vote_id = $1 AND e.resident_id = r.id)`, v.ID, v.OpensAt); n != 0 {
+			t.Errorf("adults of 和平社区 missing from the open vote's roll: %d", n)
+		}
+	})
+
+	t.Run("OwnersAssembly", func(t *testing.T) {
+		var v struct {
+			ID           int64  `db:"id"`
+			Meeting      int64  `db:"meeting_id"`
+			Topic        int64  `db:"topic_id"`
+			Rule         string `db:"rule"`
+			EntHeads     int64  `db:"entitled_heads"`
+			EntArea      int64  `db:"entitled_area"`
+			PresentHeads int64  `db:"present_heads"`
+			PresentArea  int64  `db:"present_area"`
+			PartHeads    int64  `db:"participating_heads"`
+			PartArea     int64  `db:"participating_area"`
+			QuorumMet    bool   `db:"quorum_met"`
+			Passed       bool   `db:"passed"`
+			RuleMatches  bool   `db:"rule_matches"`
+		}
+		if err := d.Get(&v, `SELECT v.id, v.meeting_id, v.topic_id, v.rule, v.entitled_heads, v.entitled_area, v.present_heads,
+				v.present_area, v.participating_heads, v.participating_area, v.quorum_met, v.passed,
+				(v.quorum_num, v.quorum_den, v.quorum_strict, v.pass_num, v.pass_den, v.pass_strict, v.by_area, v.quorum_basis, v.abstentions)
+					= (2, 3, false, 1, 2, true, true, 'voted', 'as_present_not_approving') AS rule_matches
+			FROM votes v JOIN meetings m ON m.id = v.meeting_id
+			WHERE m.kind = 'owners_assembly' AND m.state = 'closed' AND v.state = 'closed' AND v.secret AND NOT v.changeable`); err != nil {
+			t.Fatalf("the owners' assembly's vote: %v", err)
+		}
+		if v.Rule != "owners_ordinary" || !v.RuleMatches {
+			t.Errorf("owners' vote rule: got %s (columns match the preset: %v), want owners_ordinary", v.Rule, v.RuleMatches)
+		}
+		// Recount from the roll, who voted and the ballots.
+		var c struct {
+			EntHeads  int64 `db:"ent_heads"`
+			EntArea   int64 `db:"ent_area"`
+			PartHeads int64 `db:"part_heads"`
+			PartArea  int64 `db:"part_area"`
+		}
+		if err := d.Get(&c, `SELECT count(*) AS ent_heads, sum(e.area_dm2)::bigint AS ent_area,
+				count(p.resident_id) AS part_heads, coalesce(sum(e.area_dm2) FILTER (WHERE p.resident_id IS NOT NULL), 0)::bigint AS part_area
+			FROM vote_entitled e LEFT JOIN vote_participation p ON p.vote_id = e.vote_id AND p.resident_id = e.resident_id
+			WHERE e.vote_id = $1`, v.ID); err != nil {
+			t.Fatal(err)
+		}
+		var ballots []struct {
+			Position int   `db:"position"`
+			Heads    int64 `db:"heads"`
+			Area     int64 `db:"area"`
+		}
+		if err := d.Select(&ballots, `SELECT o.position, count(b.id) AS heads, coalesce(sum(b.area_dm2), 0)::bigint AS area
+			FROM vote_options o LEFT JOIN ballots b ON b.vote_id = o.vote_id AND b.position = o.position
+			WHERE o.vote_id = $1 GROUP BY o.position ORDER BY o.position`, v.ID); err != nil {
+			t.Fatal(err)
+		}
+		if len(ballots) != 3 {
+			t.Fatalf("owners' vote options: got %d, want 同意/反对/弃权", len(ballots))
+		}
+		stored := queryStrings(t, d, `SELECT concat_ws(' ', position, heads, area_dm2) FROM vote_results WHERE vote_id = $1 ORDER BY position`, v.ID)
+		var recount []string
+		for _, b := range ballots {
+			recount = append(recount, fmt.Sprintf("%d %d %d", b.Position, b.Heads, b.Area))
+		}
+		if !slices.Equal(stored, recount) {
+			t.Errorf("owners' vote results: stored %v, ballots give %v", stored, recount)
+		}
+		count := func(i int) db.Count { return db.Count{Heads: ballots[i].Heads, Area: ballots[i].Area} }
+		tally := db.Tally{Entitled: db.Count{Heads: c.EntHeads, Area: c.EntArea}, Present: db.Count{Heads: c.PartHeads, Area: c.PartArea},
+			Approve: count(0), Oppose: count(1), Abstain: count(2)}
+		dec, err := db.Preset(db.PresetOwnersOrdinary).Decide(tally)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := [...]int64{v.EntHeads, v.EntArea, v.PresentHeads, v.PresentArea, v.PartHeads, v.PartArea}
+		want := [...]int64{c.EntHeads, c.EntArea, c.PartHeads, c.PartArea, c.PartHeads, c.PartArea}
+		if got != want || v.QuorumMet != dec.QuorumMet || v.Passed != dec.Passed {
+			t.Errorf("owners' vote: stored %v quorum %v passed %v; recount %v quorum %v passed %v", got, v.QuorumMet, v.Passed, want, dec.QuorumMet, dec.Passed)
+		}
+		if !dec.Passed {
+			t.Errorf("owners' vote: the recount does not pass it (%+v)", tally)
+		}
+		if c.PartHeads == c.EntHeads {
+			t.Error("owners' vote: everyone voted; want some who did not")
+		}
+
+		// The roll: verified owners of 和平花园小区, each household's area credited once, copied
+		// to the vote with the building of each household.
+		if n := queryInt(t, d, `SELECT count(*) FROM (
+				(SELECT r.id, r.household_id, CASE WHEN r.id = min(r.id) OVER (PARTITION BY r.household_id) THEN h.floor_area_dm2 ELSE 0 END
+				FROM residents r JOIN places h ON h.id = r.household_id JOIN places c ON c.id = ANY (h.path) AND c.name = '和平花园小区'
+				WHERE r.verified_at IS NOT NULL AND r.is_owner)
+				EXCEPT ALL
+				(SELECT resident_id, household_id, area_dm2 FROM meeting_entitled WHERE meeting_id = $1)) x`, v.Meeting); n != 0 {
+			t.Errorf("owners missing from the meeting's roll: %d", n)
+		}
+		if n := queryInt(t, d, `SELECT count(*) FROM meeting_entitled m FULL JOIN (SELECT * FROM vote_entitled WHERE vote_id = $2) e
+				ON e.resident_id = m.resident_id AND e.household_id = m.household_id AND e.area_dm2 = m.area_dm2
+				AND e.building_id = (SELECT b.id FROM places h JOIN places b ON b.id = ANY (h.path) AND b.level = 'building' WHERE h.id = m.household_id)
+			WHERE (m.meeting_id = $1 OR m.meeting_id IS NULL) AND (m.resident_id IS NULL OR e.resident_id IS NULL)`, v.Meeting, v.ID); n != 0 {
+			t.Errorf("the vote's roll differs from the meeting's: %d rows", n)
+		}
+		if n := queryInt(t, d, `SELECT count(*) FROM meeting_attendance WHERE meeting_id = $1`, v.Meeting); n < int(c.PartHeads) {
+			t.Errorf("attendance: got %d, want at least the %d who voted", n, c.PartHeads)
+		}
+		if n := queryInt(t, d, `SELECT count(*) FROM meetings WHERE id = $1 AND minutes IS NOT NULL AND starts_at < $2::timestamptz - interval '14 days'`, v.Meeting, now); n != 1 {
+			t.Error("the owners' assembly has no minutes, or is not weeks past")
+		}
+
+		// Its resolution is being carried out: three tasks, one done, one answered concern.
+		var r struct {
+			ID    int64  `db:"id"`
+			State string `db:"state"`
+			Topic string `db:"topic_state"`
+		}
+		if err := d.Get(&r, `SELECT r.id, r.state::text AS state, t.state::text AS topic_state
+			FROM resolutions r JOIN topics t ON t.id = r.topic_id WHERE r.vote_id = $1`, v.ID); err != nil {
+			t.Fatalf("the owners' resolution: %v", err)
+		}
+		if r.State != "being_carried_out" || r.Topic != "being_carried_out" {
+			t.Errorf("owners' resolution and topic: got %s and %s, want being_carried_out", r.State, r.Topic)
+		}
+		if got := queryStrings(t, d, `SELECT state::text FROM resolution_tasks WHERE resolution_id = $1 ORDER BY 1`, r.ID); !slices.Equal(got, []string{"done", "open", "open"}) {
+			t.Errorf("owners' resolution tasks: got %v, want two open and one done", got)
+		}
+		if n := queryInt(t, d, `SELECT count(*) FROM resolution_tasks t WHERE t.resolution_id = $1 AND NOT EXISTS (
+				SELECT 1 FROM role_grants g JOIN places p ON p.id = g.place_id JOIN places c ON c.name = '和平社区'
+				WHERE g.account_id = t.assignee_id AND g.revoked_at IS NULL AND p.path @> ARRAY[c.id])`, r.ID); n != 0 {
+			t.Errorf("tasks assigned to someone without a role in 和平社区: %d", n)
+		}
+		if n := queryInt(t, d, `SELECT count(*) FROM resolution_objections WHERE resolution_id = $1 AND upheld = false`, r.ID); n != 1 {
+			t.Errorf("answered objections: got %d, want 1", n)
+		}
+		if n := queryInt(t, d, `SELECT count(*) FROM task_supervision n JOIN resolution_tasks t ON t.id = n.task_id
+			WHERE t.resolution_id = $1 AND n.concern AND n.answer IS NOT NULL`, r.ID); n != 1 {
+			t.Errorf("answered concerns: got %d, want 1", n)
+		}
+		if n := queryInt(t, d, `SELECT count(*) FROM resolution_tasks t WHERE t.resolution_id = $1 AND t.state = 'done'
+			AND (SELECT done FROM task_reports WHERE task_id = t.id ORDER BY id DESC LIMIT 1)`, r.ID); n != 1 {
+			t.Error("the done task's last report does not say done")
+		}
+	})
+
+	t.Run("Rated", func(t *testing.T) {
+		var r struct {
+			ID      int64  `db:"id"`
+			State   string `db:"state"`
+			Ratings int    `db:"ratings"`
+			Open    int    `db:"open"`
+			Passed  bool   `db:"passed"`
+		}
+		if err := d.Get(&r, `SELECT r.id, r.state::text AS state, v.passed,
+				(SELECT count(*) FROM result_ratings x WHERE x.resolution_id = r.id) AS ratings,
+				(SELECT count(*) FROM resolution_tasks x WHERE x.resolution_id = r.id AND x.state = 'open') AS open
+			FROM resolutions r JOIN topics t ON t.id = r.topic_id JOIN votes v ON v.id = r.vote_id
+			WHERE t.state = 'rated' AND v.meeting_id IS NULL AND v.rule = 'residents_assembly'`); err != nil {
+			t.Fatalf("the rated topic's resolution: %v", err)
+		}
+		if r.State != "result_published" || !r.Passed || r.Open != 0 || r.Ratings < 10 || r.Ratings > 20 {
+			t.Errorf("rated resolution: %+v; want result_published, passed, no open tasks, 10 to 20 ratings", r)
+		}
+		if n := queryInt(t, d, `SELECT round(avg(score) * 10)::int FROM result_ratings WHERE resolution_id = $1`, r.ID); n < 38 {
+			t.Errorf("average rating ×10: got %d, want mostly 4 and 5", n)
+		}
+	})
+}
+
+// A visitor to the playground can take part as 张秀英: vote in the open vote (once), co-sign
+// the proposed topic and rate the published result.
+func TestLoadDemo_DeliberationPlayground(t *testing.T) {
+	t.Parallel()
+	s, d := newDemoStore(t, cheapPassword)
+	loadDemo(t, s)
+	ctx := t.Context()
+	session, err := s.Login(ctx, "13800000001", db.DemoPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := s.ViewerByToken(ctx, session.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := int64(queryInt(t, d, `SELECT id FROM votes WHERE state = 'open'`))
+	if _, err := s.CastBallot(ctx, v, open, "同意"); err != nil {
+		t.Fatalf("张秀英 votes: %v", err)
+	}
+	if _, err := s.CastBallot(ctx, v, open, "反对"); db.ErrorCode(err) != db.ECONFLICT {
+		t.Errorf("张秀英 votes again: got %v, want CONFLICT", err)
+	}
+	proposed := int64(queryInt(t, d, `SELECT id FROM topics WHERE state = 'proposed'`))
+	if _, err := s.CosignTopic(ctx, v, proposed); err != nil {
+		t.Errorf("张秀英 co-signs the proposed topic: %v", err)
+	}
+	rated := int64(queryInt(t, d, `SELECT r.id FROM resolutions r WHERE r.state = 'result_published'`))
+	if _, err := s.RateResult(ctx, v, rated, 5, nil); err != nil {
+		t.Errorf("张秀英 rates the result: %v", err)
+	}
+}
+
+// The deliberation demo comes out the same on every empty database, ballots included.
+func TestLoadDemo_DeliberationDeterministic(t *testing.T) {
+	t.Parallel()
+	s1, d1 := newDemoStore(t, cheapPassword)
+	s2, d2 := newDemoStore(t, cheapPassword)
+	loadDemo(t, s1)
+	loadDemo(t, s2)
+	for _, q := range []string{
+		`SELECT concat_ws(' ', place_id, raised_by, title, state, closing_reason, created_at, updated_at) FROM topics ORDER BY id`,
+		`SELECT concat_ws(' ', at, action, actor_id, from_state, to_state, reason) FROM topic_events ORDER BY id`,
+		`SELECT concat_ws(' ', account_id, at) FROM topic_cosigners ORDER BY topic_id, account_id`,
+		`SELECT concat_ws(' ', resident_id, household_id, area_dm2) FROM meeting_entitled ORDER BY resident_id`,
+		`SELECT concat_ws(' ', resident_id, checked_in_at) FROM meeting_attendance ORDER BY resident_id`,
+		`SELECT concat_ws(' ', vote_id, resident_id) FROM vote_participation ORDER BY vote_id, resident_id`,
+		`SELECT concat_ws(' ', vote_id, position, heads, area_dm2) FROM vote_results ORDER BY vote_id, position`,
+		`SELECT concat_ws(' ', resident_id, score, created_at) FROM result_ratings ORDER BY resident_id`,
+	} {
+		a, b := queryStrings(t, d1, q), queryStrings(t, d2, q)
+		if !slices.Equal(a, b) {
+			t.Errorf("%s: the two databases differ", q)
+		}
+		if len(a) == 0 {
+			t.Errorf("%s: no rows", q)
+		}
+	}
+}

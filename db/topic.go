@@ -63,7 +63,7 @@ const DefaultCosignThreshold = 5
 var (
 	topicStates = []TopicState{TopicProposed, TopicReady, TopicAccepted, TopicUnderDiscussion, TopicVoted,
 		TopicResolutionPublished, TopicBeingCarriedOut, TopicResultPublished, TopicRated, TopicDeclined, TopicWithdrawn}
-	topicActions    = []TopicAction{TopicRaise, TopicCosignReady, TopicAccept, TopicDecline, TopicWithdraw, TopicDiscuss,
+	topicActions = []TopicAction{TopicRaise, TopicCosignReady, TopicAccept, TopicDecline, TopicWithdraw, TopicDiscuss,
 		TopicVote, TopicPublishResolution, TopicReopen, TopicCarryOut, TopicPublishResult, TopicRate}
 	topicStances    = []TopicStance{"for", "against", "neutral"}
 	topicStateNames = map[TopicState]string{
