@@ -697,7 +697,7 @@ func (d *demoDeliberation) ratedCase() error {
 	d.cosign(t, d.day(99, 8, 10), 17*time.Hour, d.ids(demoResidentPhone, demoVolunteerPhone, demoLeaderPhone, demoCouncilPhone, demoSupervisorPhone)...)
 	d.step(t, d.day(94, 15, 0), TopicAccept, staff, TopicAccepted, "方案和预算已请街道城建科核实，交全体居民网上表决")
 	opens := d.day(90, 9, 0)
-	title := "表决：在社区活动广场增设休闲座椅和遮阳棚"
+	title := "在社区活动广场增设休闲座椅和遮阳棚"
 	d.step(t, opens, TopicDiscuss, staff, TopicUnderDiscussion, "发起表决「"+title+"」")
 	roll := d.adults(opens)
 	v := d.vote(t, nil, d.community, BasisAdultResidents, PresetResidentsAssembly, title, staff, opens, d.day(83, 20, 0), roll)
@@ -784,7 +784,7 @@ func (d *demoDeliberation) ownersAssembly() error {
 		d.attendance = append(d.attendance, dAttendance{MeetingID: m.ID, Resident: e.r.ID,
 			At: m.StartsAt.Add(time.Duration(i*40/len(came)-15) * time.Minute), By: d.id(staff)})
 	}
-	title := "表决：使用专项维修资金修缮1至3号楼屋面防水"
+	title := "使用专项维修资金修缮1至3号楼屋面防水"
 	opens := d.day(21, 19, 50)
 	v := d.vote(t, m, d.compound, BasisOwners, PresetOwnersOrdinary, title, staff, opens, d.day(21, 21, 0), m.roll)
 	d.castMany(v, came[:len(came)*94/100], 15, 3) // 75% approve, 15% oppose, 10% abstain
@@ -861,7 +861,7 @@ func (d *demoDeliberation) openVote() error {
 	d.comment(t, demoPartyPhone, d.day(6, 19, 50), "for", "装修噪声也该写进去，周末早上八点前电钻声实在受不了。", nil)
 
 	opens := d.now.Add(-48 * time.Hour)
-	title := "表决：《和平社区夜间噪声公约》"
+	title := "通过《和平社区夜间噪声公约》"
 	d.step(t, opens, TopicDiscuss, staff, TopicUnderDiscussion, "发起表决「"+title+"」")
 	roll := d.adults(opens)
 	v := d.vote(t, nil, d.community, BasisAdultResidents, PresetResidentsAssembly, title, staff, opens, d.day(-5, 20, 0), roll)
