@@ -2,11 +2,14 @@ package graph_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
 
 	"linli/db"
+	"linli/db/dbtest"
 )
 
 // ---------------------------------------------------------------- queries and shapes
@@ -425,5 +428,41 @@ func TestVoteOnlineAndWithMeeting(t *testing.T) {
 	r := e.do(staff, qOpenVote, with(map[string]any{"meetingId": forum.ID, "topicId": forumTopic}))
 	if r.Code() != db.EINVALID || r.Field() != "meetingId" {
 		t.Fatalf("vote in an open forum: got %s on %q, want INVALID_INPUT on meetingId", r.Code(), r.Field())
+	}
+}
+
+// TestVoteListStatementCount: a page of votes with their turnout per building, tallies,
+// results, meetings, topics and resolutions costs the same statements for 2 votes as for 8.
+func TestVoteListStatementCount(t *testing.T) {
+	e := newEnv(t, batchGenerously)
+	staff := e.login(phoneStaff)
+	voters := e.compoundResidents(2, "137")
+	meeting, topic := e.runningMeeting("十二月居民会议")
+	for i := range 4 {
+		e.passedResolution(fmt.Sprintf("议题%02d", i), voters)
+		v := e.openVote(meeting, topic, map[string]any{"secret": i%2 == 0})
+		mustVote(t, e.do(voters[0], qCastBallot, map[string]any{"id": v.ID, "o": "同意"}))
+	}
+	const q = `query($n: Int) { votes(first: $n) { totalCount nodes { id title state options secret hasVoted myChoice
+		meeting { title } topic { title } place { name } ruleDetail { description }
+		turnout { entitledHeads participatingHeads } turnoutByBuilding { building { name } participatingHeads }
+		tallies { option heads } result { passed closedAutomatically } rollCall { name option }
+		resolution { title state tasks { title } rating { count } } } } }`
+	var counts []int
+	for _, n := range []int{2, 8} {
+		e.do(staff, `{ me { id } }`, nil) // warm: statements are prepared once per connection
+		count := dbtest.Statements(t, e.db)
+		var out struct {
+			Votes struct{ Nodes []json.RawMessage }
+		}
+		e.do(staff, q, map[string]any{"n": n}).Decode(t, &out)
+		counts = append(counts, count())
+		if len(out.Votes.Nodes) != n {
+			t.Fatalf("got %d votes, want %d", len(out.Votes.Nodes), n)
+		}
+	}
+	t.Logf("statements for 2 and 8 votes: %v", counts)
+	if counts[0] != counts[1] || counts[0] > 25 {
+		t.Fatalf("statements for 2 and 8 votes: got %v, want the same for both and at most 25", counts)
 	}
 }
