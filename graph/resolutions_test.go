@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -464,5 +465,69 @@ func TestVoteListStatementCount(t *testing.T) {
 	t.Logf("statements for 2 and 8 votes: %v", counts)
 	if counts[0] != counts[1] || counts[0] > 25 {
 		t.Fatalf("statements for 2 and 8 votes: got %v, want the same for both and at most 25", counts)
+	}
+}
+
+// TestVoteRuleBoundaries decides every preset at and around its boundaries through the API:
+// a vote is opened, its roll replaced (in SQL) by a handful of voters with known floor
+// areas, the ballots cast and the vote closed through GraphQL.
+func TestVoteRuleBoundaries(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	staff := e.login(phoneStaff)
+	tokens := e.newVotersFast(4)
+	var residents []int64
+	if err := e.db.Select(&residents, `SELECT r.id FROM residents r JOIN accounts a ON a.id = r.account_id
+		WHERE a.phone LIKE '136%' ORDER BY a.phone`); err != nil || len(residents) != 4 {
+		t.Fatalf("voters: %v, %v", residents, err)
+	}
+	type ballot struct {
+		voter  int
+		option string
+	}
+	for i, c := range []struct {
+		name        string
+		rule        string
+		areas       []int64 // the roll: one entry per voter, its floor area in 0.01 m²
+		ballots     []ballot
+		quorum, win bool
+	}{
+		{"居民会议：恰好半数参与，未过半数", "RESIDENTS_ASSEMBLY", []int64{0, 0, 0, 0}, []ballot{{0, "同意"}, {1, "同意"}}, false, false},
+		{"居民会议：过半数参与，同意过半数", "RESIDENTS_ASSEMBLY", []int64{0, 0, 0, 0}, []ballot{{0, "同意"}, {1, "同意"}, {2, "反对"}}, true, true},
+		{"居民会议：同意恰好半数，不通过", "RESIDENTS_ASSEMBLY", []int64{0, 0, 0, 0}, []ballot{{0, "同意"}, {1, "同意"}, {2, "反对"}, {3, "弃权"}}, true, false},
+		{"居民代表会议：恰好 2/3 参与即可", "REPRESENTATIVES_MEETING", []int64{0, 0, 0}, []ballot{{0, "同意"}, {1, "同意"}}, true, true},
+		{"居民代表会议：不足 2/3", "REPRESENTATIVES_MEETING", []int64{0, 0, 0, 0}, []ballot{{0, "同意"}, {1, "同意"}}, false, false},
+		{"议事会：恰好半数出席，不足法定人数", "COUNCIL_MAJORITY", []int64{0, 0}, []ballot{{0, "同意"}}, false, false},
+		{"业主一般事项：人数面积恰好 2/3，同意恰好半数不通过", "OWNERS_ORDINARY", []int64{10000, 10000, 10000}, []ballot{{0, "同意"}, {1, "反对"}}, true, false},
+		{"业主一般事项：人数够 2/3 但面积不够", "OWNERS_ORDINARY", []int64{10000, 10000, 40000}, []ballot{{0, "同意"}, {1, "同意"}}, false, false},
+		{"业主一般事项：人数面积均过半数同意", "OWNERS_ORDINARY", []int64{10000, 10000, 10000}, []ballot{{0, "同意"}, {1, "同意"}, {2, "反对"}}, true, true},
+		{"业主重大事项：人数面积恰好 3/4 同意即通过", "OWNERS_MAJOR", []int64{10000, 10000, 10000, 10000}, []ballot{{0, "同意"}, {1, "同意"}, {2, "同意"}, {3, "反对"}}, true, true},
+		{"业主重大事项：人数 3/4 同意但面积不足", "OWNERS_MAJOR", []int64{10000, 10000, 10000, 40000}, []ballot{{0, "同意"}, {1, "同意"}, {2, "同意"}, {3, "反对"}}, true, false},
+	} {
+		topic := e.acceptedTopic(fmt.Sprintf("规则边界%02d", i))
+		place := e.placeID("和平社区")
+		if strings.HasPrefix(c.rule, "OWNERS") {
+			place = e.placeID("和平花园小区")
+		}
+		v := mustVote(t, e.do(staff, qOpenVote, map[string]any{"in": map[string]any{"placeId": place, "topicId": topic,
+			"title": c.name, "closesAt": e.clock.Now().Add(time.Hour).Format(time.RFC3339), "secret": true,
+			"changeable": false, "rule": c.rule}}))
+		id := e.sqlInt(`SELECT max(id) FROM votes`)
+		if _, err := e.db.Exec(`DELETE FROM vote_entitled WHERE vote_id = $1`, id); err != nil {
+			t.Fatal(err)
+		}
+		for j, area := range c.areas {
+			if _, err := e.db.Exec(`INSERT INTO vote_entitled (vote_id, resident_id, household_id, area_dm2)
+				SELECT $1, id, household_id, $3 FROM residents WHERE id = $2`, id, residents[j], area); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, b := range c.ballots {
+			mustVote(t, e.do(tokens[b.voter], qCastBallot, map[string]any{"id": v.ID, "o": b.option}))
+		}
+		got := mustVote(t, e.do(staff, qCloseVote, map[string]any{"id": v.ID}))
+		if got.Result == nil || got.Result.QuorumMet != c.quorum || got.Result.Passed == nil || *got.Result.Passed != c.win {
+			t.Errorf("%s: got %+v, want quorum %v, passed %v", c.name, got.Result, c.quorum, c.win)
+		}
 	}
 }
