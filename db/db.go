@@ -134,6 +134,26 @@ func selectGrouped[T any](ctx context.Context, s *Store, q string, keys []int64,
 	return m, nil
 }
 
+// selectGroupedIDs runs a prepared query that takes an array of keys as $1 and returns rows
+// of (key, id), and groups the ids by key, keeping their order: a link table read in batch.
+func selectGroupedIDs(ctx context.Context, s *Store, q string, keys []int64) (map[int64][]int64, error) {
+	type link struct {
+		Key int64 `db:"key"`
+		ID  int64 `db:"id"`
+	}
+	links, err := selectGrouped(ctx, s, q, keys, func(l link) int64 { return l.Key })
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[int64][]int64, len(links))
+	for k, ls := range links {
+		for _, l := range ls {
+			m[k] = append(m[k], l.ID)
+		}
+	}
+	return m, nil
+}
+
 // Tx is a transaction that carries the time it began, so every row it writes agrees on now.
 type Tx struct {
 	*sqlx.Tx

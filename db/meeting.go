@@ -215,19 +215,8 @@ func (s *Store) MeetingEventsByMeeting(ctx context.Context, ids []int64) (map[in
 
 // MeetingTopicIDs returns each meeting's agenda, in order.
 func (s *Store) MeetingTopicIDs(ctx context.Context, ids []int64) (map[int64][]int64, error) {
-	var rows []struct {
-		MeetingID int64 `db:"meeting_id"`
-		TopicID   int64 `db:"topic_id"`
-	}
-	if err := s.selectRows(ctx, &rows, `SELECT meeting_id, topic_id FROM meeting_topics WHERE meeting_id = ANY($1)
-		ORDER BY meeting_id, position`, pq.Array(ids)); err != nil {
-		return nil, err
-	}
-	m := make(map[int64][]int64, len(ids))
-	for _, r := range rows {
-		m[r.MeetingID] = append(m[r.MeetingID], r.TopicID)
-	}
-	return m, nil
+	return selectGroupedIDs(ctx, s, `SELECT meeting_id AS key, topic_id AS id FROM meeting_topics WHERE meeting_id = ANY($1)
+		ORDER BY meeting_id, position`, ids)
 }
 
 // MeetingCountsByMeeting returns the live attendance figures of each meeting that has an
@@ -337,10 +326,8 @@ func (s *Store) ScheduleMeeting(ctx context.Context, v *Viewer, in ScheduleMeeti
 		return nil, Invalid("endsAt", "结束时间已经过去")
 	}
 	place, err := tx.place(in.PlaceID)
-	if ErrorCode(err) == ENOTFOUND {
-		return nil, &Error{Code: ENOTFOUND, Field: "placeId", Message: "找不到这个地点"}
-	} else if err != nil {
-		return nil, err
+	if err != nil {
+		return nil, withField(err, "placeId")
 	}
 	communityID := place.ID
 	switch {

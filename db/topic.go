@@ -205,19 +205,7 @@ func (s *Store) CosignedBy(ctx context.Context, account int64, topicIDs []int64)
 
 // TopicWishIDs returns the ids of the wishes each topic grew from.
 func (s *Store) TopicWishIDs(ctx context.Context, topicIDs []int64) (map[int64][]int64, error) {
-	var rows []struct {
-		TopicID int64 `db:"topic_id"`
-		WishID  int64 `db:"wish_id"`
-	}
-	if err := s.selectRows(ctx, &rows, `SELECT topic_id, wish_id FROM topic_wishes WHERE topic_id = ANY($1) ORDER BY wish_id`,
-		pq.Array(topicIDs)); err != nil {
-		return nil, err
-	}
-	m := make(map[int64][]int64, len(topicIDs))
-	for _, r := range rows {
-		m[r.TopicID] = append(m[r.TopicID], r.WishID)
-	}
-	return m, nil
+	return selectGroupedIDs(ctx, s, `SELECT topic_id AS key, wish_id AS id FROM topic_wishes WHERE topic_id = ANY($1) ORDER BY wish_id`, topicIDs)
 }
 
 // TopicEventsByTopic returns each topic's timeline, oldest first.
@@ -305,10 +293,8 @@ func (s *Store) RaiseTopic(ctx context.Context, v *Viewer, in RaiseTopic) (*Topi
 		return nil, Invalid("wishIds", "最多关联 10 个心愿")
 	}
 	place, err := s.Place(ctx, in.PlaceID)
-	if ErrorCode(err) == ENOTFOUND {
-		return nil, &Error{Code: ENOTFOUND, Field: "placeId", Message: "找不到这个地点"}
-	} else if err != nil {
-		return nil, err
+	if err != nil {
+		return nil, withField(err, "placeId")
 	}
 	communityID := place.ID
 	switch place.Level {

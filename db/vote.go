@@ -865,29 +865,12 @@ func (s *Store) Votes(ctx context.Context, v *Viewer, ids []int64) ([]*Vote, err
 
 // VoteIDsByMeeting returns the votes of each meeting, oldest first.
 func (s *Store) VoteIDsByMeeting(ctx context.Context, meetingIDs []int64) (map[int64][]int64, error) {
-	return s.voteIDsBy(ctx, "meeting_id", meetingIDs)
+	return selectGroupedIDs(ctx, s, `SELECT meeting_id AS key, id FROM votes WHERE meeting_id = ANY($1) ORDER BY id`, meetingIDs)
 }
 
 // VoteIDsByTopic returns the votes on each topic, oldest first.
 func (s *Store) VoteIDsByTopic(ctx context.Context, topicIDs []int64) (map[int64][]int64, error) {
-	return s.voteIDsBy(ctx, "topic_id", topicIDs)
-}
-
-// voteIDsBy groups vote ids by column, one of this package's names, never input.
-func (s *Store) voteIDsBy(ctx context.Context, column string, keys []int64) (map[int64][]int64, error) {
-	var rows []struct {
-		Key int64 `db:"key"`
-		ID  int64 `db:"id"`
-	}
-	if err := s.selectRows(ctx, &rows, `SELECT `+column+` AS key, id FROM votes WHERE `+column+` = ANY($1) ORDER BY id`,
-		pq.Array(keys)); err != nil {
-		return nil, err
-	}
-	m := make(map[int64][]int64, len(keys))
-	for _, r := range rows {
-		m[r.Key] = append(m[r.Key], r.ID)
-	}
-	return m, nil
+	return selectGroupedIDs(ctx, s, `SELECT topic_id AS key, id FROM votes WHERE topic_id = ANY($1) ORDER BY id`, topicIDs)
 }
 
 // VoteList lists the votes v may see, newest first: in place (0: any) or a place under it,

@@ -167,11 +167,7 @@ func newLoaders(ctx context.Context, s *db.Store, wait time.Duration) *loaders {
 		topic:             newLoader(ctx, wait, s.TopicsByID),
 		cosignCount:       newLoader(ctx, wait, s.CosignCounts),
 		cosignThreshold:   newLoader(ctx, wait, s.CosignThresholds),
-		cosignedByMe: newLoader(ctx, wait, func(ctx context.Context, ids []int64) (map[int64]bool, error) {
-			v, err := viewer(ctx)
-			if err != nil || v == nil {
-				return map[int64]bool{}, err
-			}
+		cosignedByMe: viewerLoader(ctx, wait, false, func(ctx context.Context, v *db.Viewer, ids []int64) (map[int64]bool, error) {
 			return s.CosignedBy(ctx, v.Account.ID, ids)
 		}),
 		topicWishes:   newLoader(ctx, wait, s.TopicWishIDs),
@@ -182,18 +178,10 @@ func newLoaders(ctx context.Context, s *db.Store, wait time.Duration) *loaders {
 		meetingTopics: newLoader(ctx, wait, s.MeetingTopicIDs),
 		meetingEvents: newLoader(ctx, wait, s.MeetingEventsByMeeting),
 		meetingCounts: newLoader(ctx, wait, s.MeetingCountsByMeeting),
-		myPresence: newLoader(ctx, wait, func(ctx context.Context, ids []int64) (map[int64]db.MeetingPresence, error) {
-			v, err := viewer(ctx)
-			if err != nil || v == nil || v.Resident == nil {
-				return map[int64]db.MeetingPresence{}, err
-			}
+		myPresence: viewerLoader(ctx, wait, true, func(ctx context.Context, v *db.Viewer, ids []int64) (map[int64]db.MeetingPresence, error) {
 			return s.PresenceOf(ctx, v.Resident.ID, ids)
 		}),
-		vote: newLoader(ctx, wait, func(ctx context.Context, ids []int64) (map[int64]*db.Vote, error) {
-			v, err := viewer(ctx)
-			if err != nil || v == nil {
-				return map[int64]*db.Vote{}, err
-			}
+		vote: viewerLoader(ctx, wait, false, func(ctx context.Context, v *db.Viewer, ids []int64) (map[int64]*db.Vote, error) {
 			vs, err := s.Votes(ctx, v, ids)
 			m := make(map[int64]*db.Vote, len(vs))
 			for _, vt := range vs {
@@ -211,11 +199,7 @@ func newLoaders(ctx context.Context, s *db.Store, wait time.Duration) *loaders {
 		reports:          newLoader(ctx, wait, s.ReportsByTask),
 		supervision:      newLoader(ctx, wait, s.SupervisionByTask),
 		ratings:          newLoader(ctx, wait, s.RatingsByResolution),
-		myRating: newLoader(ctx, wait, func(ctx context.Context, ids []int64) (map[int64]int, error) {
-			v, err := viewer(ctx)
-			if err != nil || v == nil || v.Resident == nil {
-				return map[int64]int{}, err
-			}
+		myRating: viewerLoader(ctx, wait, true, func(ctx context.Context, v *db.Viewer, ids []int64) (map[int64]int, error) {
 			return s.MyRatings(ctx, v.Resident.ID, ids)
 		}),
 		store:        s,
@@ -223,6 +207,20 @@ func newLoaders(ctx context.Context, s *db.Store, wait time.Duration) *loaders {
 		wait:         wait,
 		commentPages: map[string]*loader[db.Paged[*db.TopicComment]]{},
 	}
+}
+
+// viewerLoader is a loader whose answers depend on who asks: fetch gets the viewer, and is
+// not called (nothing is found) for somebody not signed in or, when resident is set, for a
+// viewer who lives nowhere here.
+func viewerLoader[V any](ctx context.Context, wait time.Duration, resident bool,
+	fetch func(context.Context, *db.Viewer, []int64) (map[int64]V, error)) *loader[V] {
+	return newLoader(ctx, wait, func(ctx context.Context, ids []int64) (map[int64]V, error) {
+		v, err := viewer(ctx)
+		if err != nil || v == nil || (resident && v.Resident == nil) {
+			return map[int64]V{}, err
+		}
+		return fetch(ctx, v, ids)
+	})
 }
 
 // topicComments returns the loader of page p of topics' comments.

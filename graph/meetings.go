@@ -91,7 +91,8 @@ func myPresence(ctx context.Context, m *db.Meeting) (db.MeetingPresence, error) 
 }
 
 // quorumHint explains, in Chinese, how attendance stands against the usual quorum of the
-// meeting's kind. It is a hint for the chair; votes apply their own rules.
+// meeting's kind, as the rule engine counts it. It is a hint for the chair; votes apply
+// their own rules.
 func quorumHint(c *db.MeetingCounts) string {
 	if c.EntitledHeads == 0 {
 		return "会议开始时确定应到名单，目前尚无出席统计"
@@ -100,12 +101,13 @@ func quorumHint(c *db.MeetingCounts) string {
 	switch c.Kind {
 	case db.MeetingOwnersAssembly:
 		area := fmt.Sprintf("应到面积 %s 平方米，实到 %s 平方米", m2(c.EntitledAreaDm2), m2(c.PresentAreaDm2))
-		ok := 3*c.PresentHeads >= 2*c.EntitledHeads && 3*c.PresentAreaDm2 >= 2*c.EntitledAreaDm2
+		q := db.Preset(db.PresetOwnersOrdinary).Quorum
+		ok := q.Met(int64(c.PresentHeads), int64(c.EntitledHeads)) && q.Met(c.PresentAreaDm2, c.EntitledAreaDm2)
 		return heads + "；" + area + "；" + yesNo(ok, "人数和面积均已达到 2/3（民法典第 278 条）", "人数和面积都须达到 2/3 才能表决（民法典第 278 条）")
 	case db.MeetingOpenForum:
 		return heads + "；非正式协商，不作有约束力的表决"
 	default:
-		ok := 2*c.PresentHeads > c.EntitledHeads
+		ok := db.Preset(db.PresetResidentsAssembly).Quorum.Met(int64(c.PresentHeads), int64(c.EntitledHeads))
 		return heads + "；" + yesNo(ok, "已过半数", "须过半数应到人员出席")
 	}
 }

@@ -170,15 +170,11 @@ func node(ctx context.Context, id string) (any, error) {
 		}
 		return m, nil
 	case "Vote":
-		v, err := signedIn(ctx)
-		if err != nil {
+		vt, err := voteByKey(ctx, key)
+		if err != nil || vt == nil {
 			return nil, err
 		}
-		vt, err := requestFrom(ctx).store.VoteByID(ctx, v, key)
-		if db.ErrorCode(err) == db.ENOTFOUND {
-			return nil, nil
-		}
-		return vt, err
+		return vt, nil
 	case "Resolution":
 		r, err := resolutionByID(ctx, key)
 		if err != nil || r == nil {

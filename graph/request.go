@@ -125,6 +125,27 @@ func idOf(field, typ, id string) (int64, error) {
 	return n, nil
 }
 
+// optionalID decodes an optional global ID argument: nil when it is not given.
+func optionalID(field, typ string, id *string) (*int64, error) {
+	if id == nil {
+		return nil, nil
+	}
+	key, err := idOf(field, typ, *id)
+	if err != nil {
+		return nil, err
+	}
+	return &key, nil
+}
+
+// optionalKey is optionalID for the store's inputs that take 0 for "not given".
+func optionalKey(field, typ string, id *string) (int64, error) {
+	key, err := optionalID(field, typ, id)
+	if key == nil {
+		return 0, err
+	}
+	return *key, nil
+}
+
 var typeNames = map[string]string{
 	"Place": "地点", "Resident": "居民", "Account": "账号", "RoleGrant": "角色授予", "AuditEvent": "操作记录",
 	"Wish": "心愿", "LedgerEntry": "服务记录", "Topic": "议题", "TopicComment": "议题评论",

@@ -68,11 +68,6 @@ func (r *Resolver) writeTask(ctx context.Context, id string, f func(*db.Viewer, 
 	return mutate(ctx, "taskId", "ResolutionTask", id, f)
 }
 
-// accountOrNil loads an optional account reference.
-func accountOrNil(ctx context.Context, id *int64) (*db.Account, error) {
-	return ifSet(ctx, id, accountByID)
-}
-
 // ratingOf returns the rating summary of r, zero when nobody has rated it.
 func ratingOf(ctx context.Context, r *db.Resolution) (*db.RatingSummary, error) {
 	s, ok, err := load(ctx).ratings.load(r.ID)

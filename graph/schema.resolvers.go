@@ -325,15 +325,11 @@ func (r *mutationResolver) SubmitWish(ctx context.Context, input model.SubmitWis
 	in := db.SubmitWish{Category: input.Category, Title: input.Title, Description: input.Description,
 		ValueFen: input.ValueFen, Deadline: input.Deadline, IdempotencyKey: input.IdempotencyKey}
 	var err error
-	if input.BeneficiaryID != nil {
-		if in.BeneficiaryID, err = idOf("beneficiaryId", "Resident", *input.BeneficiaryID); err != nil {
-			return nil, err
-		}
+	if in.BeneficiaryID, err = optionalKey("beneficiaryId", "Resident", input.BeneficiaryID); err != nil {
+		return nil, err
 	}
-	if input.PlaceID != nil {
-		if in.PlaceID, err = idOf("placeId", "Place", *input.PlaceID); err != nil {
-			return nil, err
-		}
+	if in.PlaceID, err = optionalKey("placeId", "Place", input.PlaceID); err != nil {
+		return nil, err
 	}
 	v, err := signedIn(ctx)
 	if err != nil {
@@ -461,10 +457,8 @@ func (r *mutationResolver) CommentOnTopic(ctx context.Context, input model.Comme
 	if in.TopicID, err = idOf("topicId", "Topic", input.TopicID); err != nil {
 		return nil, err
 	}
-	if input.ReplyTo != nil {
-		if in.ReplyTo, err = idOf("replyTo", "TopicComment", *input.ReplyTo); err != nil {
-			return nil, err
-		}
+	if in.ReplyTo, err = optionalKey("replyTo", "TopicComment", input.ReplyTo); err != nil {
+		return nil, err
 	}
 	v, err := signedIn(ctx)
 	if err != nil {
@@ -639,7 +633,7 @@ func (r *objectionResolver) Author(ctx context.Context, obj *db.Objection) (*db.
 
 // AnsweredBy is the resolver for the answeredBy field.
 func (r *objectionResolver) AnsweredBy(ctx context.Context, obj *db.Objection) (*db.Account, error) {
-	return accountOrNil(ctx, obj.AnsweredBy)
+	return ifSet(ctx, obj.AnsweredBy, accountByID)
 }
 
 // ID is the resolver for the id field.
@@ -821,12 +815,9 @@ func (r *queryResolver) MyClaims(ctx context.Context, active *bool, first *int, 
 
 // WishQueue is the resolver for the wishQueue field.
 func (r *queryResolver) WishQueue(ctx context.Context, kind model.WishQueueKind, placeID *string, withinHours *int, first *int, after *string) (*model.WishConnection, error) {
-	var place int64
-	if placeID != nil {
-		var err error
-		if place, err = idOf("placeId", "Place", *placeID); err != nil {
-			return nil, err
-		}
+	place, err := optionalKey("placeId", "Place", placeID)
+	if err != nil {
+		return nil, err
 	}
 	hours := 24
 	if withinHours != nil {
@@ -1071,7 +1062,7 @@ func (r *supervisionNoteResolver) Author(ctx context.Context, obj *db.Supervisio
 
 // AnsweredBy is the resolver for the answeredBy field.
 func (r *supervisionNoteResolver) AnsweredBy(ctx context.Context, obj *db.SupervisionNote) (*db.Account, error) {
-	return accountOrNil(ctx, obj.AnsweredBy)
+	return ifSet(ctx, obj.AnsweredBy, accountByID)
 }
 
 // Author is the resolver for the author field.

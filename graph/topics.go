@@ -41,11 +41,9 @@ func communityPage[T any, S any, C any](ctx context.Context, placeID *string, st
 	if err != nil {
 		return zero, err
 	}
-	var place int64
-	if placeID != nil {
-		if place, err = idOf("placeId", "Place", *placeID); err != nil {
-			return zero, err
-		}
+	place, err := optionalKey("placeId", "Place", placeID)
+	if err != nil {
+		return zero, err
 	}
 	v, err := signedIn(ctx)
 	if err != nil {

@@ -48,18 +48,6 @@ func ratio(t db.Threshold) *model.Ratio {
 	return &model.Ratio{Num: int(t.Num), Den: int(t.Den), Comparison: t.Comparison()}
 }
 
-// optionalID decodes an optional global ID argument: nil when it is not given.
-func optionalID(field, typ string, id *string) (*int64, error) {
-	if id == nil {
-		return nil, nil
-	}
-	key, err := idOf(field, typ, *id)
-	if err != nil {
-		return nil, err
-	}
-	return &key, nil
-}
-
 // writeVote runs a vote mutation on the vote with global ID id.
 func (r *Resolver) writeVote(ctx context.Context, id string, f func(*db.Viewer, int64) (*db.Vote, error)) (*db.Vote, error) {
 	return mutate(ctx, "voteId", "Vote", id, f)
@@ -71,12 +59,18 @@ func (r *Resolver) voteByID(ctx context.Context, id string) (*db.Vote, error) {
 	if err != nil {
 		return nil, err
 	}
+	return voteByKey(ctx, key)
+}
+
+// voteByKey reads vote key as the viewer may see it (nil if they may not), at once rather
+// than after the loader's batching wait, and leaves it with the loader for the rest of the
+// request.
+func voteByKey(ctx context.Context, key int64) (*db.Vote, error) {
 	v, err := signedIn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	// One vote asked for by ID is read at once rather than waiting for a batch to form.
-	vt, err := r.Store.VoteByID(ctx, v, key)
+	vt, err := requestFrom(ctx).store.VoteByID(ctx, v, key)
 	if db.ErrorCode(err) == db.ENOTFOUND {
 		return nil, nil
 	} else if err != nil {

@@ -88,20 +88,14 @@ func wishFilter(f *model.WishFilter) (db.WishFilter, error) {
 	}
 	out.States, out.Categories = f.State, f.Category
 	var err error
-	if f.PlaceID != nil {
-		if out.PlaceID, err = idOf("placeId", "Place", *f.PlaceID); err != nil {
-			return out, err
-		}
+	if out.PlaceID, err = optionalKey("placeId", "Place", f.PlaceID); err != nil {
+		return out, err
 	}
-	if f.BeneficiaryID != nil {
-		if out.BeneficiaryID, err = idOf("beneficiaryId", "Resident", *f.BeneficiaryID); err != nil {
-			return out, err
-		}
+	if out.BeneficiaryID, err = optionalKey("beneficiaryId", "Resident", f.BeneficiaryID); err != nil {
+		return out, err
 	}
-	if f.ClaimerID != nil {
-		if out.ClaimerID, err = idOf("claimerId", "Account", *f.ClaimerID); err != nil {
-			return out, err
-		}
+	if out.ClaimerID, err = optionalKey("claimerId", "Account", f.ClaimerID); err != nil {
+		return out, err
 	}
 	out.CreatedAfter, out.CreatedBefore = f.CreatedAfter, f.CreatedBefore
 	out.DeadlineAfter, out.DeadlineBefore = f.DeadlineAfter, f.DeadlineBefore
