@@ -45,6 +45,7 @@ func main() {
 type settings struct {
 	port        string
 	databaseURL string
+	readURL     string
 	dataDir     string
 	ballotKey   string
 	demo        bool
@@ -59,6 +60,7 @@ func readSettings(getenv func(string) string) (settings, error) {
 	s := settings{
 		port:        or(getenv("PORT"), "8080"),
 		databaseURL: getenv("DATABASE_URL"),
+		readURL:     getenv("DATABASE_READ_URL"),
 		dataDir:     or(getenv("LINLI_DATA_DIR"), ".linli"),
 		ballotKey:   getenv("LINLI_BALLOT_KEY"),
 		api:         graph.DefaultOptions(),
@@ -106,8 +108,14 @@ func readSettings(getenv func(string) string) (settings, error) {
 	tokenTTL := dur("LINLI_TOKEN_TTL", 30*24*time.Hour)
 	loginMax := num("LINLI_LOGIN_MAX_FAILURES", 5)
 	loginWindow := dur("LINLI_LOGIN_WINDOW", 15*time.Minute)
+	stats := db.StatsSettings{
+		Timeout:   dur("LINLI_STATS_TIMEOUT", db.DefaultStatsSettings.Timeout),
+		MinGroup:  num("LINLI_STATS_MIN_GROUP", db.DefaultStatsSettings.MinGroup),
+		MaxGroups: num("LINLI_STATS_MAX_GROUPS", db.DefaultStatsSettings.MaxGroups),
+	}
 	s.store = func(st *db.Store) {
 		st.TokenTTL, st.LoginMaxFailures, st.LoginWindow = tokenTTL, loginMax, loginWindow
+		st.Stats = stats
 	}
 	s.api.RequestTimeout = dur("LINLI_REQUEST_TIMEOUT", s.api.RequestTimeout)
 	s.api.MaxBodyBytes = int64(num("LINLI_MAX_BODY_BYTES", int(s.api.MaxBodyBytes)))
@@ -180,6 +188,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	logger.Info("migrated", "applied", applied)
 	store := db.NewStore(d)
 	cfg.store(store)
+	if cfg.readURL != "" {
+		// Figures for analysts read from the replica; it is migrated through the primary.
+		read, err := db.Open(ctx, cfg.readURL, cfg.dbMaxConns)
+		if err != nil {
+			return fmt.Errorf("connecting to the read replica (DATABASE_READ_URL): %w", err)
+		}
+		defer read.Close()
+		store.Read = read
+		logger.Info("statistics read from the replica")
+	}
 	if cfg.databaseURL != "" && cfg.ballotKey == "" {
 		// No private cluster, so no data folder yet: make the key file only if a
 		// changeable secret ballot needs it.

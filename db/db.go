@@ -16,6 +16,11 @@ import (
 // Store is the database behind the service.
 type Store struct {
 	DB *sqlx.DB
+	// Read, when set, serves statistics: a read replica, so analysts' queries never slow
+	// the primary. Everything else uses DB.
+	Read *sqlx.DB
+	// Stats protect the figures and the database behind them.
+	Stats StatsSettings
 	// Now is the clock; tests move it to expire tokens and claims.
 	Now func() time.Time
 	// Password hashing costs for new hashes.
@@ -50,6 +55,7 @@ func NewStore(d *sqlx.DB) *Store {
 		TokenTTL:         30 * 24 * time.Hour,
 		LoginMaxFailures: 5,
 		LoginWindow:      15 * time.Minute,
+		Stats:            DefaultStatsSettings,
 	}
 }
 

@@ -62,6 +62,7 @@ type ResolverRoot interface {
 }
 
 type DirectiveRoot struct {
+	Personal func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
 }
 
 type ComplexityRoot struct {
@@ -104,6 +105,20 @@ type ComplexityRoot struct {
 		EntitledHeads      func(childComplexity int) int
 		ParticipatingDm2   func(childComplexity int) int
 		ParticipatingHeads func(childComplexity int) int
+	}
+
+	DurationFigures struct {
+		Count       func(childComplexity int) int
+		MedianHours func(childComplexity int) int
+		P90Hours    func(childComplexity int) int
+	}
+
+	LeaderboardEntry struct {
+		Hours          func(childComplexity int) int
+		Points         func(childComplexity int) int
+		Rank           func(childComplexity int) int
+		Volunteer      func(childComplexity int) int
+		WishesCredited func(childComplexity int) int
 	}
 
 	LedgerEntry struct {
@@ -198,6 +213,16 @@ type ComplexityRoot struct {
 		ToState   func(childComplexity int) int
 	}
 
+	MeetingFigures struct {
+		AttendanceRate func(childComplexity int) int
+		Cancelled      func(childComplexity int) int
+		Entitled       func(childComplexity int) int
+		Held           func(childComplexity int) int
+		Present        func(childComplexity int) int
+		Scheduled      func(childComplexity int) int
+		Suppressed     func(childComplexity int) int
+	}
+
 	Mutation struct {
 		AcceptTopic        func(childComplexity int, topicID string, note *string) int
 		AddTask            func(childComplexity int, input model.AddTaskInput) int
@@ -264,6 +289,22 @@ type ComplexityRoot struct {
 		StartCursor     func(childComplexity int) int
 	}
 
+	ParticipationStats struct {
+		Groups       func(childComplexity int) int
+		MinGroupSize func(childComplexity int) int
+	}
+
+	ParticipationStatsGroup struct {
+		Meetings    func(childComplexity int) int
+		PeriodEnd   func(childComplexity int) int
+		PeriodStart func(childComplexity int) int
+		Place       func(childComplexity int) int
+		Resolutions func(childComplexity int) int
+		Topics      func(childComplexity int) int
+		Total       func(childComplexity int) int
+		Votes       func(childComplexity int) int
+	}
+
 	Place struct {
 		Ancestors func(childComplexity int) int
 		Children  func(childComplexity int, first *int, after *string, last *int, before *string) int
@@ -289,25 +330,28 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Account         func(childComplexity int, phone string) int
-		AuditEvents     func(childComplexity int, placeID string, first *int, after *string) int
-		Me              func(childComplexity int) int
-		Meetings        func(childComplexity int, placeID *string, state []db.MeetingState, first *int, after *string) int
-		MyClaims        func(childComplexity int, active *bool, first *int, after *string) int
-		MyWishes        func(childComplexity int, state []db.WishState, first *int, after *string) int
-		Node            func(childComplexity int, id string) int
-		Nodes           func(childComplexity int, ids []string) int
-		Residents       func(childComplexity int, placeID string, filter *model.ResidentFilter, first *int, after *string, last *int, before *string) int
-		Resolution      func(childComplexity int, id string) int
-		Resolutions     func(childComplexity int, placeID *string, state []db.ResolutionState, first *int, after *string) int
-		Subdistricts    func(childComplexity int, first *int, after *string, last *int, before *string) int
-		Topics          func(childComplexity int, placeID *string, state []db.TopicState, first *int, after *string) int
-		VolunteerRecord func(childComplexity int, accountID *string) int
-		Vote            func(childComplexity int, id string) int
-		Votes           func(childComplexity int, placeID *string, state []db.VoteState, first *int, after *string) int
-		WishFeed        func(childComplexity int, first *int, after *string) int
-		WishQueue       func(childComplexity int, kind model.WishQueueKind, placeID *string, withinHours *int, first *int, after *string) int
-		Wishes          func(childComplexity int, filter *model.WishFilter, orderBy *model.WishOrder, first *int, after *string) int
+		Account            func(childComplexity int, phone string) int
+		AuditEvents        func(childComplexity int, placeID string, first *int, after *string) int
+		Me                 func(childComplexity int) int
+		Meetings           func(childComplexity int, placeID *string, state []db.MeetingState, first *int, after *string) int
+		MyClaims           func(childComplexity int, active *bool, first *int, after *string) int
+		MyWishes           func(childComplexity int, state []db.WishState, first *int, after *string) int
+		Node               func(childComplexity int, id string) int
+		Nodes              func(childComplexity int, ids []string) int
+		ParticipationStats func(childComplexity int, filter *model.ParticipationStatsFilter, groupBy *model.StatsGrouping) int
+		Residents          func(childComplexity int, placeID string, filter *model.ResidentFilter, first *int, after *string, last *int, before *string) int
+		Resolution         func(childComplexity int, id string) int
+		Resolutions        func(childComplexity int, placeID *string, state []db.ResolutionState, first *int, after *string) int
+		Subdistricts       func(childComplexity int, first *int, after *string, last *int, before *string) int
+		Topics             func(childComplexity int, placeID *string, state []db.TopicState, first *int, after *string) int
+		VolunteerRecord    func(childComplexity int, accountID *string) int
+		VolunteerStats     func(childComplexity int, filter *model.VolunteerStatsFilter, groupBy *model.StatsGrouping, leaderboard *int) int
+		Vote               func(childComplexity int, id string) int
+		Votes              func(childComplexity int, placeID *string, state []db.VoteState, first *int, after *string) int
+		WishFeed           func(childComplexity int, first *int, after *string) int
+		WishQueue          func(childComplexity int, kind model.WishQueueKind, placeID *string, withinHours *int, first *int, after *string) int
+		WishStats          func(childComplexity int, filter *model.WishStatsFilter, groupBy *model.WishStatsGrouping) int
+		Wishes             func(childComplexity int, filter *model.WishFilter, orderBy *model.WishOrder, first *int, after *string) int
 	}
 
 	RatingSummary struct {
@@ -380,6 +424,23 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ResolutionFigures struct {
+		AverageRating     func(childComplexity int) int
+		BeingCarriedOut   func(childComplexity int) int
+		InNotice          func(childComplexity int) int
+		Objections        func(childComplexity int) int
+		ObjectionsUpheld  func(childComplexity int) int
+		Published         func(childComplexity int) int
+		Ratings           func(childComplexity int) int
+		RatingsSuppressed func(childComplexity int) int
+		ResultPublished   func(childComplexity int) int
+		Revoked           func(childComplexity int) int
+		Tasks             func(childComplexity int) int
+		TasksDoneLate     func(childComplexity int) int
+		TasksDoneOnTime   func(childComplexity int) int
+		TasksOverdue      func(childComplexity int) int
+	}
+
 	ResolutionTask struct {
 		Assignee    func(childComplexity int) int
 		CreatedAt   func(childComplexity int) int
@@ -408,6 +469,12 @@ type ComplexityRoot struct {
 	RollCallEntry struct {
 		Name   func(childComplexity int) int
 		Option func(childComplexity int) int
+	}
+
+	SatisfactionFigures struct {
+		Average      func(childComplexity int) int
+		Count        func(childComplexity int) int
+		Distribution func(childComplexity int) int
 	}
 
 	SupervisionNote struct {
@@ -493,12 +560,42 @@ type ComplexityRoot struct {
 		ToState   func(childComplexity int) int
 	}
 
+	TopicFigures struct {
+		Accepted    func(childComplexity int) int
+		ByResidents func(childComplexity int) int
+		ByStaff     func(childComplexity int) int
+		Declined    func(childComplexity int) int
+		FromWishes  func(childComplexity int) int
+		Raised      func(childComplexity int) int
+		Suppressed  func(childComplexity int) int
+		Withdrawn   func(childComplexity int) int
+	}
+
 	VolunteerRecord struct {
 		Account         func(childComplexity int) int
 		Entries         func(childComplexity int, first *int, after *string) int
 		TotalHours      func(childComplexity int) int
 		TotalPoints     func(childComplexity int) int
 		WishesCompleted func(childComplexity int) int
+	}
+
+	VolunteerStats struct {
+		Groups           func(childComplexity int) int
+		MinGroupSize     func(childComplexity int) int
+		SuppressedGroups func(childComplexity int) int
+	}
+
+	VolunteerStatsGroup struct {
+		ActiveVolunteers func(childComplexity int) int
+		Hours            func(childComplexity int) int
+		Leaderboard      func(childComplexity int) int
+		PeriodEnd        func(childComplexity int) int
+		PeriodStart      func(childComplexity int) int
+		Place            func(childComplexity int) int
+		Points           func(childComplexity int) int
+		Suppressed       func(childComplexity int) int
+		Total            func(childComplexity int) int
+		WishesCredited   func(childComplexity int) int
 	}
 
 	Vote struct {
@@ -538,6 +635,17 @@ type ComplexityRoot struct {
 	VoteEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	VoteFigures struct {
+		Closed         func(childComplexity int) int
+		Motions        func(childComplexity int) int
+		PassRate       func(childComplexity int) int
+		Passed         func(childComplexity int) int
+		QuorumReached  func(childComplexity int) int
+		Suppressed     func(childComplexity int) int
+		TurnoutByArea  func(childComplexity int) int
+		TurnoutByHeads func(childComplexity int) int
 	}
 
 	VoteResult struct {
@@ -627,6 +735,38 @@ type ComplexityRoot struct {
 		Hours     func(childComplexity int) int
 		Note      func(childComplexity int) int
 		PhotoUrls func(childComplexity int) int
+	}
+
+	WishStateCount struct {
+		Count func(childComplexity int) int
+		State func(childComplexity int) int
+	}
+
+	WishStats struct {
+		Groups           func(childComplexity int) int
+		MinGroupSize     func(childComplexity int) int
+		SuppressedGroups func(childComplexity int) int
+	}
+
+	WishStatsGroup struct {
+		AnsweredShare  func(childComplexity int) int
+		ByState        func(childComplexity int) int
+		Category       func(childComplexity int) int
+		ClaimsLapsed   func(childComplexity int) int
+		ClaimsReleased func(childComplexity int) int
+		PeriodEnd      func(childComplexity int) int
+		PeriodStart    func(childComplexity int) int
+		Place          func(childComplexity int) int
+		Residents      func(childComplexity int) int
+		Satisfaction   func(childComplexity int) int
+		State          func(childComplexity int) int
+		Suppressed     func(childComplexity int) int
+		ToClaim        func(childComplexity int) int
+		ToConfirm      func(childComplexity int) int
+		ToFulfil       func(childComplexity int) int
+		ToReview       func(childComplexity int) int
+		Total          func(childComplexity int) int
+		Wishes         func(childComplexity int) int
 	}
 }
 
@@ -772,6 +912,9 @@ type QueryResolver interface {
 	Votes(ctx context.Context, placeID *string, state []db.VoteState, first *int, after *string) (*model.VoteConnection, error)
 	Resolution(ctx context.Context, id string) (*db.Resolution, error)
 	Resolutions(ctx context.Context, placeID *string, state []db.ResolutionState, first *int, after *string) (*model.ResolutionConnection, error)
+	WishStats(ctx context.Context, filter *model.WishStatsFilter, groupBy *model.WishStatsGrouping) (*model.WishStats, error)
+	VolunteerStats(ctx context.Context, filter *model.VolunteerStatsFilter, groupBy *model.StatsGrouping, leaderboard *int) (*model.VolunteerStats, error)
+	ParticipationStats(ctx context.Context, filter *model.ParticipationStatsFilter, groupBy *model.StatsGrouping) (*model.ParticipationStats, error)
 }
 type RatingSummaryResolver interface {
 	Average(ctx context.Context, obj *db.RatingSummary) (*float64, error)
@@ -1088,6 +1231,56 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.BuildingTurnout.ParticipatingHeads(childComplexity), true
+
+	case "DurationFigures.count":
+		if e.ComplexityRoot.DurationFigures.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DurationFigures.Count(childComplexity), true
+	case "DurationFigures.medianHours":
+		if e.ComplexityRoot.DurationFigures.MedianHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DurationFigures.MedianHours(childComplexity), true
+	case "DurationFigures.p90Hours":
+		if e.ComplexityRoot.DurationFigures.P90Hours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DurationFigures.P90Hours(childComplexity), true
+
+	case "LeaderboardEntry.hours":
+		if e.ComplexityRoot.LeaderboardEntry.Hours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeaderboardEntry.Hours(childComplexity), true
+	case "LeaderboardEntry.points":
+		if e.ComplexityRoot.LeaderboardEntry.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeaderboardEntry.Points(childComplexity), true
+	case "LeaderboardEntry.rank":
+		if e.ComplexityRoot.LeaderboardEntry.Rank == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeaderboardEntry.Rank(childComplexity), true
+	case "LeaderboardEntry.volunteer":
+		if e.ComplexityRoot.LeaderboardEntry.Volunteer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeaderboardEntry.Volunteer(childComplexity), true
+	case "LeaderboardEntry.wishesCredited":
+		if e.ComplexityRoot.LeaderboardEntry.WishesCredited == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeaderboardEntry.WishesCredited(childComplexity), true
 
 	case "LedgerEntry.at":
 		if e.ComplexityRoot.LedgerEntry.At == nil {
@@ -1470,6 +1663,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MeetingEvent.ToState(childComplexity), true
+
+	case "MeetingFigures.attendanceRate":
+		if e.ComplexityRoot.MeetingFigures.AttendanceRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingFigures.AttendanceRate(childComplexity), true
+	case "MeetingFigures.cancelled":
+		if e.ComplexityRoot.MeetingFigures.Cancelled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingFigures.Cancelled(childComplexity), true
+	case "MeetingFigures.entitled":
+		if e.ComplexityRoot.MeetingFigures.Entitled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingFigures.Entitled(childComplexity), true
+	case "MeetingFigures.held":
+		if e.ComplexityRoot.MeetingFigures.Held == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingFigures.Held(childComplexity), true
+	case "MeetingFigures.present":
+		if e.ComplexityRoot.MeetingFigures.Present == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingFigures.Present(childComplexity), true
+	case "MeetingFigures.scheduled":
+		if e.ComplexityRoot.MeetingFigures.Scheduled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingFigures.Scheduled(childComplexity), true
+	case "MeetingFigures.suppressed":
+		if e.ComplexityRoot.MeetingFigures.Suppressed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingFigures.Suppressed(childComplexity), true
 
 	case "Mutation.acceptTopic":
 		if e.ComplexityRoot.Mutation.AcceptTopic == nil {
@@ -1989,6 +2225,68 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "ParticipationStats.groups":
+		if e.ComplexityRoot.ParticipationStats.Groups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationStats.Groups(childComplexity), true
+	case "ParticipationStats.minGroupSize":
+		if e.ComplexityRoot.ParticipationStats.MinGroupSize == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationStats.MinGroupSize(childComplexity), true
+
+	case "ParticipationStatsGroup.meetings":
+		if e.ComplexityRoot.ParticipationStatsGroup.Meetings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationStatsGroup.Meetings(childComplexity), true
+	case "ParticipationStatsGroup.periodEnd":
+		if e.ComplexityRoot.ParticipationStatsGroup.PeriodEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationStatsGroup.PeriodEnd(childComplexity), true
+	case "ParticipationStatsGroup.periodStart":
+		if e.ComplexityRoot.ParticipationStatsGroup.PeriodStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationStatsGroup.PeriodStart(childComplexity), true
+	case "ParticipationStatsGroup.place":
+		if e.ComplexityRoot.ParticipationStatsGroup.Place == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationStatsGroup.Place(childComplexity), true
+	case "ParticipationStatsGroup.resolutions":
+		if e.ComplexityRoot.ParticipationStatsGroup.Resolutions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationStatsGroup.Resolutions(childComplexity), true
+	case "ParticipationStatsGroup.topics":
+		if e.ComplexityRoot.ParticipationStatsGroup.Topics == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationStatsGroup.Topics(childComplexity), true
+	case "ParticipationStatsGroup.total":
+		if e.ComplexityRoot.ParticipationStatsGroup.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationStatsGroup.Total(childComplexity), true
+	case "ParticipationStatsGroup.votes":
+		if e.ComplexityRoot.ParticipationStatsGroup.Votes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationStatsGroup.Votes(childComplexity), true
+
 	case "Place.ancestors":
 		if e.ComplexityRoot.Place.Ancestors == nil {
 			break
@@ -2171,6 +2469,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]string)), true
+	case "Query.participationStats":
+		if e.ComplexityRoot.Query.ParticipationStats == nil {
+			break
+		}
+
+		args, err := ec.field_Query_participationStats_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ParticipationStats(childComplexity, args["filter"].(*model.ParticipationStatsFilter), args["groupBy"].(*model.StatsGrouping)), true
 	case "Query.residents":
 		if e.ComplexityRoot.Query.Residents == nil {
 			break
@@ -2237,6 +2546,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.VolunteerRecord(childComplexity, args["accountId"].(*string)), true
+	case "Query.volunteerStats":
+		if e.ComplexityRoot.Query.VolunteerStats == nil {
+			break
+		}
+
+		args, err := ec.field_Query_volunteerStats_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.VolunteerStats(childComplexity, args["filter"].(*model.VolunteerStatsFilter), args["groupBy"].(*model.StatsGrouping), args["leaderboard"].(*int)), true
 	case "Query.vote":
 		if e.ComplexityRoot.Query.Vote == nil {
 			break
@@ -2281,6 +2601,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.WishQueue(childComplexity, args["kind"].(model.WishQueueKind), args["placeId"].(*string), args["withinHours"].(*int), args["first"].(*int), args["after"].(*string)), true
+	case "Query.wishStats":
+		if e.ComplexityRoot.Query.WishStats == nil {
+			break
+		}
+
+		args, err := ec.field_Query_wishStats_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.WishStats(childComplexity, args["filter"].(*model.WishStatsFilter), args["groupBy"].(*model.WishStatsGrouping)), true
 	case "Query.wishes":
 		if e.ComplexityRoot.Query.Wishes == nil {
 			break
@@ -2577,6 +2908,91 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ResolutionEdge.Node(childComplexity), true
 
+	case "ResolutionFigures.averageRating":
+		if e.ComplexityRoot.ResolutionFigures.AverageRating == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionFigures.AverageRating(childComplexity), true
+	case "ResolutionFigures.beingCarriedOut":
+		if e.ComplexityRoot.ResolutionFigures.BeingCarriedOut == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionFigures.BeingCarriedOut(childComplexity), true
+	case "ResolutionFigures.inNotice":
+		if e.ComplexityRoot.ResolutionFigures.InNotice == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionFigures.InNotice(childComplexity), true
+	case "ResolutionFigures.objections":
+		if e.ComplexityRoot.ResolutionFigures.Objections == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionFigures.Objections(childComplexity), true
+	case "ResolutionFigures.objectionsUpheld":
+		if e.ComplexityRoot.ResolutionFigures.ObjectionsUpheld == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionFigures.ObjectionsUpheld(childComplexity), true
+	case "ResolutionFigures.published":
+		if e.ComplexityRoot.ResolutionFigures.Published == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionFigures.Published(childComplexity), true
+	case "ResolutionFigures.ratings":
+		if e.ComplexityRoot.ResolutionFigures.Ratings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionFigures.Ratings(childComplexity), true
+	case "ResolutionFigures.ratingsSuppressed":
+		if e.ComplexityRoot.ResolutionFigures.RatingsSuppressed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionFigures.RatingsSuppressed(childComplexity), true
+	case "ResolutionFigures.resultPublished":
+		if e.ComplexityRoot.ResolutionFigures.ResultPublished == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionFigures.ResultPublished(childComplexity), true
+	case "ResolutionFigures.revoked":
+		if e.ComplexityRoot.ResolutionFigures.Revoked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionFigures.Revoked(childComplexity), true
+	case "ResolutionFigures.tasks":
+		if e.ComplexityRoot.ResolutionFigures.Tasks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionFigures.Tasks(childComplexity), true
+	case "ResolutionFigures.tasksDoneLate":
+		if e.ComplexityRoot.ResolutionFigures.TasksDoneLate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionFigures.TasksDoneLate(childComplexity), true
+	case "ResolutionFigures.tasksDoneOnTime":
+		if e.ComplexityRoot.ResolutionFigures.TasksDoneOnTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionFigures.TasksDoneOnTime(childComplexity), true
+	case "ResolutionFigures.tasksOverdue":
+		if e.ComplexityRoot.ResolutionFigures.TasksOverdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionFigures.TasksOverdue(childComplexity), true
+
 	case "ResolutionTask.assignee":
 		if e.ComplexityRoot.ResolutionTask.Assignee == nil {
 			break
@@ -2705,6 +3121,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RollCallEntry.Option(childComplexity), true
+
+	case "SatisfactionFigures.average":
+		if e.ComplexityRoot.SatisfactionFigures.Average == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SatisfactionFigures.Average(childComplexity), true
+	case "SatisfactionFigures.count":
+		if e.ComplexityRoot.SatisfactionFigures.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SatisfactionFigures.Count(childComplexity), true
+	case "SatisfactionFigures.distribution":
+		if e.ComplexityRoot.SatisfactionFigures.Distribution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SatisfactionFigures.Distribution(childComplexity), true
 
 	case "SupervisionNote.answer":
 		if e.ComplexityRoot.SupervisionNote.Answer == nil {
@@ -3056,6 +3491,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TopicEvent.ToState(childComplexity), true
 
+	case "TopicFigures.accepted":
+		if e.ComplexityRoot.TopicFigures.Accepted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopicFigures.Accepted(childComplexity), true
+	case "TopicFigures.byResidents":
+		if e.ComplexityRoot.TopicFigures.ByResidents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopicFigures.ByResidents(childComplexity), true
+	case "TopicFigures.byStaff":
+		if e.ComplexityRoot.TopicFigures.ByStaff == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopicFigures.ByStaff(childComplexity), true
+	case "TopicFigures.declined":
+		if e.ComplexityRoot.TopicFigures.Declined == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopicFigures.Declined(childComplexity), true
+	case "TopicFigures.fromWishes":
+		if e.ComplexityRoot.TopicFigures.FromWishes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopicFigures.FromWishes(childComplexity), true
+	case "TopicFigures.raised":
+		if e.ComplexityRoot.TopicFigures.Raised == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopicFigures.Raised(childComplexity), true
+	case "TopicFigures.suppressed":
+		if e.ComplexityRoot.TopicFigures.Suppressed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopicFigures.Suppressed(childComplexity), true
+	case "TopicFigures.withdrawn":
+		if e.ComplexityRoot.TopicFigures.Withdrawn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopicFigures.Withdrawn(childComplexity), true
+
 	case "VolunteerRecord.account":
 		if e.ComplexityRoot.VolunteerRecord.Account == nil {
 			break
@@ -3091,6 +3575,86 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.VolunteerRecord.WishesCompleted(childComplexity), true
+
+	case "VolunteerStats.groups":
+		if e.ComplexityRoot.VolunteerStats.Groups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VolunteerStats.Groups(childComplexity), true
+	case "VolunteerStats.minGroupSize":
+		if e.ComplexityRoot.VolunteerStats.MinGroupSize == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VolunteerStats.MinGroupSize(childComplexity), true
+	case "VolunteerStats.suppressedGroups":
+		if e.ComplexityRoot.VolunteerStats.SuppressedGroups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VolunteerStats.SuppressedGroups(childComplexity), true
+
+	case "VolunteerStatsGroup.activeVolunteers":
+		if e.ComplexityRoot.VolunteerStatsGroup.ActiveVolunteers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VolunteerStatsGroup.ActiveVolunteers(childComplexity), true
+	case "VolunteerStatsGroup.hours":
+		if e.ComplexityRoot.VolunteerStatsGroup.Hours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VolunteerStatsGroup.Hours(childComplexity), true
+	case "VolunteerStatsGroup.leaderboard":
+		if e.ComplexityRoot.VolunteerStatsGroup.Leaderboard == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VolunteerStatsGroup.Leaderboard(childComplexity), true
+	case "VolunteerStatsGroup.periodEnd":
+		if e.ComplexityRoot.VolunteerStatsGroup.PeriodEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VolunteerStatsGroup.PeriodEnd(childComplexity), true
+	case "VolunteerStatsGroup.periodStart":
+		if e.ComplexityRoot.VolunteerStatsGroup.PeriodStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VolunteerStatsGroup.PeriodStart(childComplexity), true
+	case "VolunteerStatsGroup.place":
+		if e.ComplexityRoot.VolunteerStatsGroup.Place == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VolunteerStatsGroup.Place(childComplexity), true
+	case "VolunteerStatsGroup.points":
+		if e.ComplexityRoot.VolunteerStatsGroup.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VolunteerStatsGroup.Points(childComplexity), true
+	case "VolunteerStatsGroup.suppressed":
+		if e.ComplexityRoot.VolunteerStatsGroup.Suppressed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VolunteerStatsGroup.Suppressed(childComplexity), true
+	case "VolunteerStatsGroup.total":
+		if e.ComplexityRoot.VolunteerStatsGroup.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VolunteerStatsGroup.Total(childComplexity), true
+	case "VolunteerStatsGroup.wishesCredited":
+		if e.ComplexityRoot.VolunteerStatsGroup.WishesCredited == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VolunteerStatsGroup.WishesCredited(childComplexity), true
 
 	case "Vote.basis":
 		if e.ComplexityRoot.Vote.Basis == nil {
@@ -3274,6 +3838,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.VoteEdge.Node(childComplexity), true
+
+	case "VoteFigures.closed":
+		if e.ComplexityRoot.VoteFigures.Closed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteFigures.Closed(childComplexity), true
+	case "VoteFigures.motions":
+		if e.ComplexityRoot.VoteFigures.Motions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteFigures.Motions(childComplexity), true
+	case "VoteFigures.passRate":
+		if e.ComplexityRoot.VoteFigures.PassRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteFigures.PassRate(childComplexity), true
+	case "VoteFigures.passed":
+		if e.ComplexityRoot.VoteFigures.Passed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteFigures.Passed(childComplexity), true
+	case "VoteFigures.quorumReached":
+		if e.ComplexityRoot.VoteFigures.QuorumReached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteFigures.QuorumReached(childComplexity), true
+	case "VoteFigures.suppressed":
+		if e.ComplexityRoot.VoteFigures.Suppressed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteFigures.Suppressed(childComplexity), true
+	case "VoteFigures.turnoutByArea":
+		if e.ComplexityRoot.VoteFigures.TurnoutByArea == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteFigures.TurnoutByArea(childComplexity), true
+	case "VoteFigures.turnoutByHeads":
+		if e.ComplexityRoot.VoteFigures.TurnoutByHeads == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteFigures.TurnoutByHeads(childComplexity), true
 
 	case "VoteResult.closedAutomatically":
 		if e.ComplexityRoot.VoteResult.ClosedAutomatically == nil {
@@ -3656,6 +4269,147 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.WishFulfilment.PhotoUrls(childComplexity), true
 
+	case "WishStateCount.count":
+		if e.ComplexityRoot.WishStateCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishStateCount.Count(childComplexity), true
+	case "WishStateCount.state":
+		if e.ComplexityRoot.WishStateCount.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishStateCount.State(childComplexity), true
+
+	case "WishStats.groups":
+		if e.ComplexityRoot.WishStats.Groups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishStats.Groups(childComplexity), true
+	case "WishStats.minGroupSize":
+		if e.ComplexityRoot.WishStats.MinGroupSize == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishStats.MinGroupSize(childComplexity), true
+	case "WishStats.suppressedGroups":
+		if e.ComplexityRoot.WishStats.SuppressedGroups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishStats.SuppressedGroups(childComplexity), true
+
+	case "WishStatsGroup.answeredShare":
+		if e.ComplexityRoot.WishStatsGroup.AnsweredShare == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishStatsGroup.AnsweredShare(childComplexity), true
+	case "WishStatsGroup.byState":
+		if e.ComplexityRoot.WishStatsGroup.ByState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishStatsGroup.ByState(childComplexity), true
+	case "WishStatsGroup.category":
+		if e.ComplexityRoot.WishStatsGroup.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishStatsGroup.Category(childComplexity), true
+	case "WishStatsGroup.claimsLapsed":
+		if e.ComplexityRoot.WishStatsGroup.ClaimsLapsed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishStatsGroup.ClaimsLapsed(childComplexity), true
+	case "WishStatsGroup.claimsReleased":
+		if e.ComplexityRoot.WishStatsGroup.ClaimsReleased == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishStatsGroup.ClaimsReleased(childComplexity), true
+	case "WishStatsGroup.periodEnd":
+		if e.ComplexityRoot.WishStatsGroup.PeriodEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishStatsGroup.PeriodEnd(childComplexity), true
+	case "WishStatsGroup.periodStart":
+		if e.ComplexityRoot.WishStatsGroup.PeriodStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishStatsGroup.PeriodStart(childComplexity), true
+	case "WishStatsGroup.place":
+		if e.ComplexityRoot.WishStatsGroup.Place == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishStatsGroup.Place(childComplexity), true
+	case "WishStatsGroup.residents":
+		if e.ComplexityRoot.WishStatsGroup.Residents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishStatsGroup.Residents(childComplexity), true
+	case "WishStatsGroup.satisfaction":
+		if e.ComplexityRoot.WishStatsGroup.Satisfaction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishStatsGroup.Satisfaction(childComplexity), true
+	case "WishStatsGroup.state":
+		if e.ComplexityRoot.WishStatsGroup.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishStatsGroup.State(childComplexity), true
+	case "WishStatsGroup.suppressed":
+		if e.ComplexityRoot.WishStatsGroup.Suppressed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishStatsGroup.Suppressed(childComplexity), true
+	case "WishStatsGroup.toClaim":
+		if e.ComplexityRoot.WishStatsGroup.ToClaim == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishStatsGroup.ToClaim(childComplexity), true
+	case "WishStatsGroup.toConfirm":
+		if e.ComplexityRoot.WishStatsGroup.ToConfirm == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishStatsGroup.ToConfirm(childComplexity), true
+	case "WishStatsGroup.toFulfil":
+		if e.ComplexityRoot.WishStatsGroup.ToFulfil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishStatsGroup.ToFulfil(childComplexity), true
+	case "WishStatsGroup.toReview":
+		if e.ComplexityRoot.WishStatsGroup.ToReview == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishStatsGroup.ToReview(childComplexity), true
+	case "WishStatsGroup.total":
+		if e.ComplexityRoot.WishStatsGroup.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishStatsGroup.Total(childComplexity), true
+	case "WishStatsGroup.wishes":
+		if e.ComplexityRoot.WishStatsGroup.Wishes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishStatsGroup.Wishes(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -3669,15 +4423,24 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CommentOnTopicInput", ec.unmarshalInputCommentOnTopicInput),
 			graphql.NewInputUnmarshaler("FulfilWishInput", ec.unmarshalInputFulfilWishInput),
 			graphql.NewInputUnmarshaler("GrantRoleInput", ec.unmarshalInputGrantRoleInput),
+			graphql.NewInputUnmarshaler("IntCondition", ec.unmarshalInputIntCondition),
 			graphql.NewInputUnmarshaler("OpenVoteInput", ec.unmarshalInputOpenVoteInput),
+			graphql.NewInputUnmarshaler("ParticipationStatsFilter", ec.unmarshalInputParticipationStatsFilter),
 			graphql.NewInputUnmarshaler("RaiseTopicInput", ec.unmarshalInputRaiseTopicInput),
 			graphql.NewInputUnmarshaler("RatioInput", ec.unmarshalInputRatioInput),
 			graphql.NewInputUnmarshaler("RegisterInput", ec.unmarshalInputRegisterInput),
 			graphql.NewInputUnmarshaler("ResidentFilter", ec.unmarshalInputResidentFilter),
 			graphql.NewInputUnmarshaler("ScheduleMeetingInput", ec.unmarshalInputScheduleMeetingInput),
+			graphql.NewInputUnmarshaler("StatsGrouping", ec.unmarshalInputStatsGrouping),
 			graphql.NewInputUnmarshaler("SubmitWishInput", ec.unmarshalInputSubmitWishInput),
+			graphql.NewInputUnmarshaler("TimeCondition", ec.unmarshalInputTimeCondition),
+			graphql.NewInputUnmarshaler("VolunteerStatsFilter", ec.unmarshalInputVolunteerStatsFilter),
 			graphql.NewInputUnmarshaler("VoteRuleInput", ec.unmarshalInputVoteRuleInput),
+			graphql.NewInputUnmarshaler("WishCategoryCondition", ec.unmarshalInputWishCategoryCondition),
 			graphql.NewInputUnmarshaler("WishFilter", ec.unmarshalInputWishFilter),
+			graphql.NewInputUnmarshaler("WishStateCondition", ec.unmarshalInputWishStateCondition),
+			graphql.NewInputUnmarshaler("WishStatsFilter", ec.unmarshalInputWishStatsFilter),
+			graphql.NewInputUnmarshaler("WishStatsGrouping", ec.unmarshalInputWishStatsGrouping),
 		)
 	}
 	first := true
@@ -3766,6 +4529,7 @@ linli 邻里 —— 社区居民参与治理的 GraphQL 接口。
   ` + "`" + `UNAUTHENTICATED` + "`" + ` 未登录或令牌失效；` + "`" + `FORBIDDEN` + "`" + ` 无权操作；` + "`" + `NOT_FOUND` + "`" + ` 对象不存在或不可见；
   ` + "`" + `INVALID_INPUT` + "`" + ` 输入有误（` + "`" + `extensions.field` + "`" + ` 指出字段）；` + "`" + `CONFLICT` + "`" + ` 与现有数据冲突；
   ` + "`" + `INVALID_STATE` + "`" + ` 当前状态不允许该操作；` + "`" + `RATE_LIMITED` + "`" + ` 操作过于频繁（` + "`" + `extensions.retryAfter` + "`" + ` 秒后再试）；
+  ` + "`" + `TIMEOUT` + "`" + ` 统计查询超过时限、已在数据库中取消（请缩小范围后重试）；
   ` + "`" + `INTERNAL` + "`" + ` 服务内部错误（` + "`" + `extensions.requestId` + "`" + ` 便于排查）。
 """
 schema {
@@ -3778,6 +4542,12 @@ scalar Time
 
 """日期，` + "`" + `YYYY-MM-DD` + "`" + `，例如 ` + "`" + `1956-03-08` + "`" + `。"""
 scalar Date
+
+"""
+个人信息：姓名、电话、住址（户）、出生日期、标签、是否业主、具体的人（账号、居民）以及表决中谁选了什么。
+只有数据分析员角色的账号查看、或按这些字段筛选时，返回 ` + "`" + `FORBIDDEN` + "`" + `（自己的账号除外）：数据分析员只读汇总数字和非个人字段。
+"""
+directive @personal on FIELD_DEFINITION | ARGUMENT_DEFINITION | INPUT_FIELD_DEFINITION
 
 """任何可以按全局 ID 取回的对象。"""
 interface Node {
@@ -3810,7 +4580,7 @@ type Query {
   按手机号查找账号（例如为其授予角色）。需要任一地点的管理员或社区工作者角色；
   找不到时为 null。手机号按打码规则显示。
   """
-  account(phone: String!): Account
+  account(phone: String! @personal): Account
 
   """
   顶层地点（街道）。地点树对所有人公开（注册时需要选择自己的户），
@@ -3884,7 +4654,7 @@ enum PlaceLevel {
 type Place implements Node {
   id: ID!
   """名称，例如"和平社区"、"3号楼"；户的名称是"单元+房号"，例如"2单元302"。"""
-  name: String!
+  name: String! @personal
   """层级。"""
   level: PlaceLevel!
   """上级地点；街道没有上级。"""
@@ -3894,11 +4664,11 @@ type Place implements Node {
   """下一级地点；户没有下一级，总是空列表。"""
   children(first: Int, after: String, last: Int, before: String): PlaceConnection!
   """单元，例如"2单元"；仅户有，没有单元的楼或非户地点为 null。"""
-  unit: String
+  unit: String @personal
   """房号，例如"302"；仅户有，其他层级为 null。"""
-  room: String
+  room: String @personal
   """专有部分面积，平方米，两位小数；仅户有，其他层级为 null。业主表决按面积计票时使用，库中以 0.01 m² 的整数精确保存。"""
-  floorArea: Float
+  floorArea: Float @personal
 }
 
 """地点列表。"""
@@ -3941,21 +4711,21 @@ enum ResidentTag {
 type Resident implements Node {
   id: ID!
   """姓名。"""
-  name: String!
+  name: String! @personal
   """手机号；按上面的规则可能已打码。没有登记手机号时为 null。"""
-  phone: String
+  phone: String @personal
   """手机号是否已打码。"""
   phoneMasked: Boolean!
   """出生日期。"""
-  birthDate: Date!
+  birthDate: Date! @personal
   """周岁年龄（按服务器当天计算）；18 岁及以上为成年人。"""
-  age: Int!
+  age: Int! @personal
   """所住的户。"""
-  household: Place!
+  household: Place! @personal
   """是否是该户的业主。"""
-  isOwner: Boolean!
+  isOwner: Boolean! @personal
   """受保护标签；无权查看时为 null（而不是空列表），以便前端区分"没有"与"看不到"。"""
-  tags: [ResidentTag!]
+  tags: [ResidentTag!] @personal
   """是否已经社区核实。"""
   verified: Boolean!
   """核实时间；未核实为 null。"""
@@ -3967,22 +4737,22 @@ input ResidentFilter {
   """只看已核实（true）或待核实（false）的居民。"""
   verified: Boolean
   """只看业主（true）或非业主（false）。"""
-  isOwner: Boolean
+  isOwner: Boolean @personal
   """按姓名包含的文字查找，例如"秀英"。"""
-  nameContains: String
+  nameContains: String @personal
 }
 
 """居民列表。"""
 type ResidentConnection {
   edges: [ResidentEdge!]!
-  nodes: [Resident!]!
+  nodes: [Resident!]! @personal
   pageInfo: PageInfo!
   totalCount: Int!
 }
 
 type ResidentEdge {
   cursor: String!
-  node: Resident!
+  node: Resident! @personal
 }
 
 """角色。角色总是在某个地点授予，并对该地点及其下所有地点有效，在别处无效。"""
@@ -4011,30 +4781,30 @@ enum Role {
 type Account implements Node {
   id: ID!
   """姓名。"""
-  name: String!
+  name: String! @personal
   """手机号；本人和本社区工作者看到完整号码，其他人看到打码号码。"""
-  phone: String!
+  phone: String! @personal
   """该账号对应的居民身份；不是本服务地区居民的账号为 null。"""
-  resident: Resident
+  resident: Resident @personal
   """当前有效的角色授予（不含已撤销的）。"""
-  roles: [RoleGrant!]!
+  roles: [RoleGrant!]! @personal
 }
 
 """一次角色授予。"""
 type RoleGrant implements Node {
   id: ID!
   """被授予者。"""
-  account: Account!
+  account: Account! @personal
   role: Role!
   """授予所在地点；角色对其下所有地点有效。"""
   place: Place!
   """授予人；系统初始化的授予为 null。"""
-  grantedBy: Account
+  grantedBy: Account @personal
   grantedAt: Time!
   """撤销时间；仍有效则为 null。"""
   revokedAt: Time
   """撤销人。"""
-  revokedBy: Account
+  revokedBy: Account @personal
   """撤销原因。"""
   revokeReason: String
 }
@@ -4098,17 +4868,17 @@ type AuditEvent implements Node {
   at: Time!
   action: AuditAction!
   """操作人；登录失败等无人登录的操作为 null。"""
-  actor: Account
+  actor: Account @personal
   """相关地点。"""
   place: Place
   """被操作的账号（注册、授权、撤销时）。"""
-  account: Account
+  account: Account @personal
   """被操作的居民（核实时）。"""
-  resident: Resident
+  resident: Resident @personal
   """相关的角色授予。"""
   roleGrant: RoleGrant
   """尝试登录的手机号（打码）。"""
-  phone: String
+  phone: String @personal
   """说明，例如撤销原因。"""
   note: String
 }
@@ -4156,7 +4926,7 @@ extend type Query {
   wishQueue(kind: WishQueueKind!, placeId: ID, withinHours: Int = 24, first: Int, after: String): WishConnection!
 
   """某志愿者的服务记录（服务时长和积分）。本人、以及其服务地点的社区工作者可以查看。不传 accountId 则为本人。"""
-  volunteerRecord(accountId: ID): VolunteerRecord!
+  volunteerRecord(accountId: ID @personal): VolunteerRecord!
 }
 
 extend type Mutation {
@@ -4314,19 +5084,19 @@ type Wish implements Node {
   """
   受益人姓名：本人、代办人、当前认领人和社区工作者看到全名，其他人看到"王*"这样的称呼。
   """
-  beneficiaryName: String!
+  beneficiaryName: String! @personal
   """
   受益人电话：当前认领人（认领有效期间）、本人和该地点的社区工作者看到完整号码，其他人看到打码号码；未登记为 null。
   """
-  beneficiaryPhone: String
+  beneficiaryPhone: String @personal
   """
   地址：当前认领人（认领有效期间）、本人和社区工作者看到具体到户（"3号楼 2单元302"），其他人只看到楼栋。
   """
-  address: String!
+  address: String! @personal
   """受益人的居民档案；只有能查看该居民的人（本人、社区工作者、网格员等）可见，否则为 null。"""
-  beneficiary: Resident
+  beneficiary: Resident @personal
   """代办提交人；受益人自己提交时为 null。"""
-  submittedOnBehalfBy: Account
+  submittedOnBehalfBy: Account @personal
   """当前（或最后一次）认领；从未被认领为 null。"""
   claim: WishClaim
   """完成报告；尚未完成为 null。"""
@@ -4351,7 +5121,7 @@ type Wish implements Node {
 """一次认领。"""
 type WishClaim {
   """认领人（电话按打码规则显示）。"""
-  claimer: Account!
+  claimer: Account! @personal
   claimedAt: Time!
   """需在此时间前完成，否则自动超时。"""
   dueAt: Time!
@@ -4377,9 +5147,9 @@ type WishEvent {
   at: Time!
   action: WishAction!
   """操作人（电话打码）；系统自动操作（如认领超时）为 null。"""
-  actor: Account
+  actor: Account @personal
   """操作人姓名，按隐私规则显示（例如受益人对无关人员显示为"王*"）；系统操作为"系统"。"""
-  actorName: String!
+  actorName: String! @personal
   fromState: WishState
   toState: WishState!
   reason: String
@@ -4405,9 +5175,9 @@ input WishFilter {
   """只看这个地点及其下属地点的心愿。"""
   placeId: ID
   """只看这位居民的心愿。"""
-  beneficiaryId: ID
+  beneficiaryId: ID @personal
   """只看这个账号认领过的心愿。"""
-  claimerId: ID
+  claimerId: ID @personal
   createdAfter: Time
   createdBefore: Time
   deadlineAfter: Time
@@ -4448,7 +5218,7 @@ input FulfilWishInput {
 
 """志愿者的服务记录。总数始终等于流水之和。"""
 type VolunteerRecord {
-  account: Account!
+  account: Account! @personal
   """服务时长合计，小时。"""
   totalHours: Float!
   """积分合计。"""
@@ -4614,7 +5384,7 @@ type Topic implements Node {
   """所属社区。"""
   community: Place!
   """提出人（电话按打码规则显示）。"""
-  raisedBy: Account!
+  raisedBy: Account! @personal
   """已附议人数。"""
   cosignCount: Int!
   """本社区议题需要的附议人数（默认 5 人）。"""
@@ -4646,7 +5416,7 @@ type Topic implements Node {
 type TopicComment {
   id: ID!
   """评论人（电话按打码规则显示）。"""
-  author: Account!
+  author: Account! @personal
   """内容，1–2000 个字。"""
   body: String!
   """立场；未表明为 null。"""
@@ -4661,9 +5431,9 @@ type TopicEvent {
   at: Time!
   action: TopicAction!
   """操作人（电话打码）；系统自动操作（如附议人数达到门槛）为 null。"""
-  actor: Account
+  actor: Account @personal
   """操作人姓名；系统操作为"系统"。"""
-  actorName: String!
+  actorName: String! @personal
   fromState: TopicState
   toState: TopicState!
   """原因或说明。"""
@@ -4842,7 +5612,7 @@ type Meeting implements Node {
   """会场；网上议事厅为 null。"""
   location: String
   """召集人（电话按打码规则显示）。"""
-  organiser: Account!
+  organiser: Account! @personal
   """会议状态。"""
   state: MeetingState!
   """议程：按顺序列出的议题。"""
@@ -4894,11 +5664,11 @@ type MeetingAttendance {
   """签到的会议。"""
   meeting: Meeting!
   """签到的居民；当前用户无权查看该居民时为 null。"""
-  resident: Resident
+  resident: Resident @personal
   """签到时间（重复签到不改变）。"""
   checkedInAt: Time!
   """操作签到的账号：本人（凭签到码）或代为签到的工作人员（电话打码）。"""
-  checkedInBy: Account!
+  checkedInBy: Account! @personal
 }
 
 """会议时间线上的一条记录。"""
@@ -4908,9 +5678,9 @@ type MeetingEvent {
   """操作种类。"""
   action: MeetingAction!
   """操作人（电话打码）。"""
-  actor: Account
+  actor: Account @personal
   """操作人姓名；系统操作为"系统"。"""
-  actorName: String!
+  actorName: String! @personal
   """操作前的状态；召集时为 null。"""
   fromState: MeetingState
   """操作后的状态。"""
@@ -5132,7 +5902,7 @@ type Vote implements Node {
   """我投的选项：只在记名表决中有值；无记名表决永远为 null，任何人都查不到。"""
   myChoice: String
   """记名表决的投票明细（姓名与选项）；无记名表决为 null。"""
-  rollCall: [RollCallEntry!]
+  rollCall: [RollCallEntry!] @personal
 }
 
 """表决规则。"""
@@ -5192,7 +5962,7 @@ type VoteResult {
 }
 
 type RollCallEntry {
-  name: String!
+  name: String! @personal
   option: String!
 }
 
@@ -5319,12 +6089,12 @@ type Resolution implements Node {
 type Objection {
   id: ID!
   """提出人（电话按打码规则显示）。"""
-  author: Account!
+  author: Account! @personal
   reason: String!
   createdAt: Time!
   """议事会的答复；未答复为 null。"""
   answer: String
-  answeredBy: Account
+  answeredBy: Account @personal
   answeredAt: Time
   """异议是否成立；未答复为 null。"""
   upheld: Boolean
@@ -5341,7 +6111,7 @@ type ResolutionTask {
   id: ID!
   title: String!
   """负责人。"""
-  assignee: Account!
+  assignee: Account! @personal
   dueAt: Time!
   state: TaskState!
   doneAt: Time
@@ -5356,7 +6126,7 @@ type ResolutionTask {
 
 """一次进展报告。"""
 type TaskReport {
-  author: Account!
+  author: Account! @personal
   body: String!
   """这次报告是否宣告任务完成。"""
   done: Boolean!
@@ -5366,13 +6136,13 @@ type TaskReport {
 """监委会的一条意见或关切。"""
 type SupervisionNote {
   id: ID!
-  author: Account!
+  author: Account! @personal
   body: String!
   """是否为关切（须答复）；否则为一般意见。"""
   concern: Boolean!
   createdAt: Time!
   answer: String
-  answeredBy: Account
+  answeredBy: Account @personal
   answeredAt: Time
 }
 
@@ -5397,6 +6167,334 @@ type ResolutionConnection {
 type ResolutionEdge {
   cursor: String!
   node: Resolution!
+}
+
+# ---------------------------------------------------------------- figures for analysts (统计)
+# 数据分析员（以及社区工作者、管理员）在自己任职的地点及其下属地点内查看汇总数字：只有汇总，没有个人信息。
+# 统计在只读事务中运行（配置了只读副本时在副本上），有自己的超时；分组太多的查询在运行前就被拒绝。
+
+extend type Query {
+  """
+  心愿统计。按地点层级、类别、状态、时间段任意组合分组（` + "`" + `groupBy` + "`" + `），用 ` + "`" + `filter` + "`" + ` 筛选（可嵌套 and/or/not）。
+  返回各组的数字，最后一行 ` + "`" + `total: true` + "`" + ` 是所有组合计。地点指受益人的住处，最细到楼栋。
+  不足 ` + "`" + `minGroupSize` + "`" + ` 位不同受益人的组被隐去：` + "`" + `suppressed: true` + "`" + `，数字都为 null。
+  """
+  wishStats(filter: WishStatsFilter, groupBy: WishStatsGrouping): WishStats!
+
+  """
+  志愿服务统计：按心愿受益人住处的地点层级和记入时间段分组的服务时长、积分和完成心愿数。
+  ` + "`" + `leaderboard` + "`" + ` 为每组积分最多的前几名（0–50，默认 0 不返回）。排行榜上的志愿者是谁，只有志愿者本人
+  和该地点的社区工作者、管理员能看到；数据分析员只看到名次和数字。
+  不足 ` + "`" + `minGroupSize` + "`" + ` 位不同志愿者的组被隐去。
+  """
+  volunteerStats(filter: VolunteerStatsFilter, groupBy: StatsGrouping, leaderboard: Int = 0): VolunteerStats!
+
+  """
+  参与统计：议题、会议、表决、决议，按街道或社区和时间段分组。每组分四部分，各自按人数判断是否隐去：
+  议题看不同提出人数，会议看不同应到人数，表决看最大的一次表决名册人数；决议是居委会和议事会的公开行为，
+  始终显示，只有居民评分在不足 ` + "`" + `minGroupSize` + "`" + ` 位评分人时隐去。
+  """
+  participationStats(filter: ParticipationStatsFilter, groupBy: StatsGrouping): ParticipationStats!
+}
+
+"""志愿服务统计的筛选条件，各项同时成立。"""
+input VolunteerStatsFilter {
+  """心愿受益人住在这些地点之一或其下属地点。"""
+  placeIds: [ID!]
+  """服务时长记入（或冲回）的时间。"""
+  at: TimeCondition
+  category: WishCategoryCondition
+}
+
+"""参与统计的筛选条件，各项同时成立。"""
+input ParticipationStatsFilter {
+  """这些街道或社区之一或其下属地点。"""
+  placeIds: [ID!]
+  """发生时间：议题提出、会议开始、表决结束、决议公示的时间。"""
+  at: TimeCondition
+}
+
+"""按地点层级和时间段分组；都不设置时只有合计一行。"""
+input StatsGrouping {
+  placeLevel: PlaceLevel
+  period: StatsPeriod
+}
+
+"""志愿服务统计的结果。"""
+type VolunteerStats {
+  """各组，最后一行是合计（` + "`" + `total: true` + "`" + `）。"""
+  groups: [VolunteerStatsGroup!]!
+  suppressedGroups: Int!
+  minGroupSize: Int!
+}
+
+"""一组志愿服务数字。隐去的组数字都为 null。服务时长和积分是流水之和（记入减冲回）。"""
+type VolunteerStatsGroup {
+  total: Boolean!
+  place: Place
+  periodStart: Time
+  periodEnd: Time
+  suppressed: Boolean!
+  """有记入的不同志愿者人数。"""
+  activeVolunteers: Int
+  """服务时长，小时。"""
+  hours: Float
+  points: Int
+  """记入的心愿数减冲回的。"""
+  wishesCredited: Int
+  """积分最多的志愿者，按积分、时长排序。合计行和隐去的组没有排行榜。"""
+  leaderboard: [LeaderboardEntry!]
+}
+
+"""排行榜的一名。"""
+type LeaderboardEntry {
+  rank: Int!
+  """志愿者。只有本人和该地点的社区工作者、管理员能看到，其他人为 null。"""
+  volunteer: Account @personal
+  hours: Float!
+  points: Int!
+  wishesCredited: Int!
+}
+
+"""参与统计的结果。"""
+type ParticipationStats {
+  """各组，最后一行是合计（` + "`" + `total: true` + "`" + `）。"""
+  groups: [ParticipationStatsGroup!]!
+  minGroupSize: Int!
+}
+
+"""一组参与数字。"""
+type ParticipationStatsGroup {
+  total: Boolean!
+  place: Place
+  periodStart: Time
+  periodEnd: Time
+  topics: TopicFigures!
+  meetings: MeetingFigures!
+  votes: VoteFigures!
+  resolutions: ResolutionFigures!
+}
+
+"""这一组里提出的议题。不足人数时隐去（数字为 null）。"""
+type TopicFigures {
+  suppressed: Boolean!
+  raised: Int
+  """曾被受理的（含之后进入讨论、表决等）。"""
+  accepted: Int
+  declined: Int
+  withdrawn: Int
+  """来源：关联了心愿的。"""
+  fromWishes: Int
+  """来源：未关联心愿、由当时在该社区任职的社区工作者提出的。"""
+  byStaff: Int
+  """来源：其余由居民提出的。"""
+  byResidents: Int
+}
+
+"""这一组里开始的会议；出席按已结束的会议计。"""
+type MeetingFigures {
+  suppressed: Boolean!
+  """排定的会议数（含已取消的）。"""
+  scheduled: Int
+  """已开完的会议数。"""
+  held: Int
+  cancelled: Int
+  """已开完的会议的应到人次。"""
+  entitled: Int
+  """实到人次。"""
+  present: Int
+  """出席率：实到 / 应到，0–1。"""
+  attendanceRate: Float
+}
+
+"""这一组里结束的表决。"""
+type VoteFigures {
+  suppressed: Boolean!
+  closed: Int
+  """其中的动议（同意/反对/弃权），有通过与否。"""
+  motions: Int
+  quorumReached: Int
+  passed: Int
+  """通过率：通过的动议 / 动议，0–1。"""
+  passRate: Float
+  """按人数的参与率：参与人次 / 名册人次，0–1。"""
+  turnoutByHeads: Float
+  """按面积的参与率（只计按面积表决的）：参与面积 / 名册面积，0–1。"""
+  turnoutByArea: Float
+}
+
+"""这一组里公示的决议。"""
+type ResolutionFigures {
+  published: Int!
+  inNotice: Int!
+  beingCarriedOut: Int!
+  resultPublished: Int!
+  revoked: Int!
+  objections: Int!
+  objectionsUpheld: Int!
+  tasks: Int!
+  """按期完成的任务。"""
+  tasksDoneOnTime: Int!
+  """逾期完成的任务。"""
+  tasksDoneLate: Int!
+  """尚未完成且已过期的任务。"""
+  tasksOverdue: Int!
+  """评分人数不足时隐去评分。"""
+  ratingsSuppressed: Boolean!
+  ratings: Int
+  """实施结果的平均评分（1–5）。"""
+  averageRating: Float
+}
+
+"""统计的时间段。按中国标准时间（UTC+8）切分；周从星期一开始。"""
+enum StatsPeriod {
+  DAY
+  WEEK
+  MONTH
+  QUARTER
+  YEAR
+}
+
+"""时间比较，设置的各项同时成立。例如 ` + "`" + `{gte: "2026-01-01T00:00:00+08:00", lt: "2026-04-01T00:00:00+08:00"}` + "`" + ` 是 2026 年第一季度。"""
+input TimeCondition {
+  eq: Time
+  gt: Time
+  gte: Time
+  lt: Time
+  lte: Time
+}
+
+"""整数比较，设置的各项同时成立。` + "`" + `in` + "`" + ` 最多 100 个值。"""
+input IntCondition {
+  eq: Int
+  in: [Int!]
+  gt: Int
+  gte: Int
+  lt: Int
+  lte: Int
+}
+
+"""心愿类别条件：` + "`" + `eq` + "`" + ` 等于，` + "`" + `in` + "`" + ` 属于其中之一，` + "`" + `notIn` + "`" + ` 不属于其中任何一个。"""
+input WishCategoryCondition {
+  eq: WishCategory
+  in: [WishCategory!]
+  notIn: [WishCategory!]
+}
+
+"""心愿状态条件：` + "`" + `eq` + "`" + ` 等于，` + "`" + `in` + "`" + ` 属于其中之一，` + "`" + `notIn` + "`" + ` 不属于其中任何一个。"""
+input WishStateCondition {
+  eq: WishState
+  in: [WishState!]
+  notIn: [WishState!]
+}
+
+"""
+心愿统计的筛选条件。设置的各项同时成立；` + "`" + `and` + "`" + ` 各项都成立，` + "`" + `or` + "`" + ` 至少一项成立，` + "`" + `not` + "`" + ` 不成立。
+整个条件最多 50 项。不能按个人信息（姓名、电话、住址、标签）筛选。
+"""
+input WishStatsFilter {
+  """受益人住在这些地点（街道、社区、小区、网格或楼栋）之一或其下属地点。须在你任职的范围内。"""
+  placeIds: [ID!]
+  """提交时间。"""
+  createdAt: TimeCondition
+  category: WishCategoryCondition
+  """当前状态。"""
+  state: WishStateCondition
+  """满意度评分（1–5；没有评分的心愿不满足任何比较）。"""
+  rating: IntCondition
+  """被认领人主动放弃的次数。"""
+  claimsReleased: IntCondition
+  """认领超时失效的次数。"""
+  claimsLapsed: IntCondition
+  """在标题和说明中查找文字，多个词用空格分开、须全部出现（1–5 个词）。"""
+  text: String
+  and: [WishStatsFilter!]
+  or: [WishStatsFilter!]
+  not: WishStatsFilter
+}
+
+"""心愿统计的分组方式，各项可任意组合；都不设置时只有合计一行。"""
+input WishStatsGrouping {
+  """按这一层级的地点分组：SUBDISTRICT、COMMUNITY、COMPOUND、GRID 或 BUILDING（按受益人住处）。"""
+  placeLevel: PlaceLevel
+  category: Boolean
+  state: Boolean
+  """按提交时间所在的时间段分组。"""
+  period: StatsPeriod
+}
+
+"""心愿统计的结果。"""
+type WishStats {
+  """各组，按分组键排序；最后一行是合计（` + "`" + `total: true` + "`" + `）。"""
+  groups: [WishStatsGroup!]!
+  """隐去的组数（不含合计行）。"""
+  suppressedGroups: Int!
+  """一组至少要有这么多位不同的受益人才显示数字（系统设置，默认 5）。"""
+  minGroupSize: Int!
+}
+
+"""一组心愿的统计数字。隐去的组（` + "`" + `suppressed: true` + "`" + `）数字都为 null。"""
+type WishStatsGroup {
+  """合计行：所有组加在一起。"""
+  total: Boolean!
+  """分组的地点（按地点分组时）。按小区分组时，不在任何小区内的心愿归入 place 为 null 的一组。"""
+  place: Place
+  category: WishCategory
+  state: WishState
+  """时间段的开始（按时间段分组时）。"""
+  periodStart: Time
+  """时间段的结束（不含）。"""
+  periodEnd: Time
+  """这一组因人数太少被隐去。"""
+  suppressed: Boolean!
+  """不同受益人数。"""
+  residents: Int
+  """心愿数。"""
+  wishes: Int
+  """各状态的心愿数（每个状态一项，含 0）。"""
+  byState: [WishStateCount!]
+  """得到回应（审核通过或驳回）的心愿占比，0–1。"""
+  answeredShare: Float
+  """从提交到审核（通过或驳回）。"""
+  toReview: DurationFigures
+  """从提交到第一次被认领。"""
+  toClaim: DurationFigures
+  """从提交到第一次报告完成。"""
+  toFulfil: DurationFigures
+  """从提交到受益人确认。"""
+  toConfirm: DurationFigures
+  """满意度。"""
+  satisfaction: SatisfactionFigures
+  """认领后主动放弃的次数。"""
+  claimsReleased: Int
+  """认领超时失效的次数。"""
+  claimsLapsed: Int
+}
+
+"""某个状态的心愿数。"""
+type WishStateCount {
+  state: WishState!
+  count: Int!
+}
+
+"""用时，单位小时；只计到达这一步的心愿。中位数和第 90 百分位在相邻两个值之间线性插值（与 PostgreSQL percentile_cont 相同）。"""
+type DurationFigures {
+  """到达这一步的心愿数。"""
+  count: Int!
+  """中位数，小时；没有心愿到达这一步时为 null。"""
+  medianHours: Float
+  """第 90 百分位，小时。"""
+  p90Hours: Float
+}
+
+"""满意度评分。"""
+type SatisfactionFigures {
+  """评了分的心愿数。"""
+  count: Int!
+  """平均分（1–5），没有评分时为 null。"""
+  average: Float
+  """评 1、2、3、4、5 分的心愿数，依次 5 项。"""
+  distribution: [Int!]!
 }
 `, BuiltIn: false},
 }
@@ -5486,6 +6584,34 @@ func (ec *executionContext) childFields_BuildingTurnout(ctx context.Context, fie
 		return ec.fieldContext_BuildingTurnout_participatingAreaDm2(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type BuildingTurnout", field.Name)
+}
+
+func (ec *executionContext) childFields_DurationFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "count":
+		return ec.fieldContext_DurationFigures_count(ctx, field)
+	case "medianHours":
+		return ec.fieldContext_DurationFigures_medianHours(ctx, field)
+	case "p90Hours":
+		return ec.fieldContext_DurationFigures_p90Hours(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DurationFigures", field.Name)
+}
+
+func (ec *executionContext) childFields_LeaderboardEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "rank":
+		return ec.fieldContext_LeaderboardEntry_rank(ctx, field)
+	case "volunteer":
+		return ec.fieldContext_LeaderboardEntry_volunteer(ctx, field)
+	case "hours":
+		return ec.fieldContext_LeaderboardEntry_hours(ctx, field)
+	case "points":
+		return ec.fieldContext_LeaderboardEntry_points(ctx, field)
+	case "wishesCredited":
+		return ec.fieldContext_LeaderboardEntry_wishesCredited(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LeaderboardEntry", field.Name)
 }
 
 func (ec *executionContext) childFields_LedgerEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5672,6 +6798,26 @@ func (ec *executionContext) childFields_MeetingEvent(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type MeetingEvent", field.Name)
 }
 
+func (ec *executionContext) childFields_MeetingFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "suppressed":
+		return ec.fieldContext_MeetingFigures_suppressed(ctx, field)
+	case "scheduled":
+		return ec.fieldContext_MeetingFigures_scheduled(ctx, field)
+	case "held":
+		return ec.fieldContext_MeetingFigures_held(ctx, field)
+	case "cancelled":
+		return ec.fieldContext_MeetingFigures_cancelled(ctx, field)
+	case "entitled":
+		return ec.fieldContext_MeetingFigures_entitled(ctx, field)
+	case "present":
+		return ec.fieldContext_MeetingFigures_present(ctx, field)
+	case "attendanceRate":
+		return ec.fieldContext_MeetingFigures_attendanceRate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MeetingFigures", field.Name)
+}
+
 func (ec *executionContext) childFields_Objection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5718,6 +6864,38 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_ParticipationStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "groups":
+		return ec.fieldContext_ParticipationStats_groups(ctx, field)
+	case "minGroupSize":
+		return ec.fieldContext_ParticipationStats_minGroupSize(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ParticipationStats", field.Name)
+}
+
+func (ec *executionContext) childFields_ParticipationStatsGroup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "total":
+		return ec.fieldContext_ParticipationStatsGroup_total(ctx, field)
+	case "place":
+		return ec.fieldContext_ParticipationStatsGroup_place(ctx, field)
+	case "periodStart":
+		return ec.fieldContext_ParticipationStatsGroup_periodStart(ctx, field)
+	case "periodEnd":
+		return ec.fieldContext_ParticipationStatsGroup_periodEnd(ctx, field)
+	case "topics":
+		return ec.fieldContext_ParticipationStatsGroup_topics(ctx, field)
+	case "meetings":
+		return ec.fieldContext_ParticipationStatsGroup_meetings(ctx, field)
+	case "votes":
+		return ec.fieldContext_ParticipationStatsGroup_votes(ctx, field)
+	case "resolutions":
+		return ec.fieldContext_ParticipationStatsGroup_resolutions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ParticipationStatsGroup", field.Name)
 }
 
 func (ec *executionContext) childFields_Place(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5908,6 +7086,40 @@ func (ec *executionContext) childFields_ResolutionEdge(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type ResolutionEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_ResolutionFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "published":
+		return ec.fieldContext_ResolutionFigures_published(ctx, field)
+	case "inNotice":
+		return ec.fieldContext_ResolutionFigures_inNotice(ctx, field)
+	case "beingCarriedOut":
+		return ec.fieldContext_ResolutionFigures_beingCarriedOut(ctx, field)
+	case "resultPublished":
+		return ec.fieldContext_ResolutionFigures_resultPublished(ctx, field)
+	case "revoked":
+		return ec.fieldContext_ResolutionFigures_revoked(ctx, field)
+	case "objections":
+		return ec.fieldContext_ResolutionFigures_objections(ctx, field)
+	case "objectionsUpheld":
+		return ec.fieldContext_ResolutionFigures_objectionsUpheld(ctx, field)
+	case "tasks":
+		return ec.fieldContext_ResolutionFigures_tasks(ctx, field)
+	case "tasksDoneOnTime":
+		return ec.fieldContext_ResolutionFigures_tasksDoneOnTime(ctx, field)
+	case "tasksDoneLate":
+		return ec.fieldContext_ResolutionFigures_tasksDoneLate(ctx, field)
+	case "tasksOverdue":
+		return ec.fieldContext_ResolutionFigures_tasksOverdue(ctx, field)
+	case "ratingsSuppressed":
+		return ec.fieldContext_ResolutionFigures_ratingsSuppressed(ctx, field)
+	case "ratings":
+		return ec.fieldContext_ResolutionFigures_ratings(ctx, field)
+	case "averageRating":
+		return ec.fieldContext_ResolutionFigures_averageRating(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ResolutionFigures", field.Name)
+}
+
 func (ec *executionContext) childFields_ResolutionTask(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5966,6 +7178,18 @@ func (ec *executionContext) childFields_RollCallEntry(ctx context.Context, field
 		return ec.fieldContext_RollCallEntry_option(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RollCallEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_SatisfactionFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "count":
+		return ec.fieldContext_SatisfactionFigures_count(ctx, field)
+	case "average":
+		return ec.fieldContext_SatisfactionFigures_average(ctx, field)
+	case "distribution":
+		return ec.fieldContext_SatisfactionFigures_distribution(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SatisfactionFigures", field.Name)
 }
 
 func (ec *executionContext) childFields_SupervisionNote(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6134,6 +7358,28 @@ func (ec *executionContext) childFields_TopicEvent(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type TopicEvent", field.Name)
 }
 
+func (ec *executionContext) childFields_TopicFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "suppressed":
+		return ec.fieldContext_TopicFigures_suppressed(ctx, field)
+	case "raised":
+		return ec.fieldContext_TopicFigures_raised(ctx, field)
+	case "accepted":
+		return ec.fieldContext_TopicFigures_accepted(ctx, field)
+	case "declined":
+		return ec.fieldContext_TopicFigures_declined(ctx, field)
+	case "withdrawn":
+		return ec.fieldContext_TopicFigures_withdrawn(ctx, field)
+	case "fromWishes":
+		return ec.fieldContext_TopicFigures_fromWishes(ctx, field)
+	case "byStaff":
+		return ec.fieldContext_TopicFigures_byStaff(ctx, field)
+	case "byResidents":
+		return ec.fieldContext_TopicFigures_byResidents(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TopicFigures", field.Name)
+}
+
 func (ec *executionContext) childFields_VolunteerRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "account":
@@ -6148,6 +7394,44 @@ func (ec *executionContext) childFields_VolunteerRecord(ctx context.Context, fie
 		return ec.fieldContext_VolunteerRecord_entries(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type VolunteerRecord", field.Name)
+}
+
+func (ec *executionContext) childFields_VolunteerStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "groups":
+		return ec.fieldContext_VolunteerStats_groups(ctx, field)
+	case "suppressedGroups":
+		return ec.fieldContext_VolunteerStats_suppressedGroups(ctx, field)
+	case "minGroupSize":
+		return ec.fieldContext_VolunteerStats_minGroupSize(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VolunteerStats", field.Name)
+}
+
+func (ec *executionContext) childFields_VolunteerStatsGroup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "total":
+		return ec.fieldContext_VolunteerStatsGroup_total(ctx, field)
+	case "place":
+		return ec.fieldContext_VolunteerStatsGroup_place(ctx, field)
+	case "periodStart":
+		return ec.fieldContext_VolunteerStatsGroup_periodStart(ctx, field)
+	case "periodEnd":
+		return ec.fieldContext_VolunteerStatsGroup_periodEnd(ctx, field)
+	case "suppressed":
+		return ec.fieldContext_VolunteerStatsGroup_suppressed(ctx, field)
+	case "activeVolunteers":
+		return ec.fieldContext_VolunteerStatsGroup_activeVolunteers(ctx, field)
+	case "hours":
+		return ec.fieldContext_VolunteerStatsGroup_hours(ctx, field)
+	case "points":
+		return ec.fieldContext_VolunteerStatsGroup_points(ctx, field)
+	case "wishesCredited":
+		return ec.fieldContext_VolunteerStatsGroup_wishesCredited(ctx, field)
+	case "leaderboard":
+		return ec.fieldContext_VolunteerStatsGroup_leaderboard(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VolunteerStatsGroup", field.Name)
 }
 
 func (ec *executionContext) childFields_Vote(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6226,6 +7510,28 @@ func (ec *executionContext) childFields_VoteEdge(ctx context.Context, field grap
 		return ec.fieldContext_VoteEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type VoteEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_VoteFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "suppressed":
+		return ec.fieldContext_VoteFigures_suppressed(ctx, field)
+	case "closed":
+		return ec.fieldContext_VoteFigures_closed(ctx, field)
+	case "motions":
+		return ec.fieldContext_VoteFigures_motions(ctx, field)
+	case "quorumReached":
+		return ec.fieldContext_VoteFigures_quorumReached(ctx, field)
+	case "passed":
+		return ec.fieldContext_VoteFigures_passed(ctx, field)
+	case "passRate":
+		return ec.fieldContext_VoteFigures_passRate(ctx, field)
+	case "turnoutByHeads":
+		return ec.fieldContext_VoteFigures_turnoutByHeads(ctx, field)
+	case "turnoutByArea":
+		return ec.fieldContext_VoteFigures_turnoutByArea(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VoteFigures", field.Name)
 }
 
 func (ec *executionContext) childFields_VoteResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6404,6 +7710,70 @@ func (ec *executionContext) childFields_WishFulfilment(ctx context.Context, fiel
 		return ec.fieldContext_WishFulfilment_at(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type WishFulfilment", field.Name)
+}
+
+func (ec *executionContext) childFields_WishStateCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "state":
+		return ec.fieldContext_WishStateCount_state(ctx, field)
+	case "count":
+		return ec.fieldContext_WishStateCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WishStateCount", field.Name)
+}
+
+func (ec *executionContext) childFields_WishStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "groups":
+		return ec.fieldContext_WishStats_groups(ctx, field)
+	case "suppressedGroups":
+		return ec.fieldContext_WishStats_suppressedGroups(ctx, field)
+	case "minGroupSize":
+		return ec.fieldContext_WishStats_minGroupSize(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WishStats", field.Name)
+}
+
+func (ec *executionContext) childFields_WishStatsGroup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "total":
+		return ec.fieldContext_WishStatsGroup_total(ctx, field)
+	case "place":
+		return ec.fieldContext_WishStatsGroup_place(ctx, field)
+	case "category":
+		return ec.fieldContext_WishStatsGroup_category(ctx, field)
+	case "state":
+		return ec.fieldContext_WishStatsGroup_state(ctx, field)
+	case "periodStart":
+		return ec.fieldContext_WishStatsGroup_periodStart(ctx, field)
+	case "periodEnd":
+		return ec.fieldContext_WishStatsGroup_periodEnd(ctx, field)
+	case "suppressed":
+		return ec.fieldContext_WishStatsGroup_suppressed(ctx, field)
+	case "residents":
+		return ec.fieldContext_WishStatsGroup_residents(ctx, field)
+	case "wishes":
+		return ec.fieldContext_WishStatsGroup_wishes(ctx, field)
+	case "byState":
+		return ec.fieldContext_WishStatsGroup_byState(ctx, field)
+	case "answeredShare":
+		return ec.fieldContext_WishStatsGroup_answeredShare(ctx, field)
+	case "toReview":
+		return ec.fieldContext_WishStatsGroup_toReview(ctx, field)
+	case "toClaim":
+		return ec.fieldContext_WishStatsGroup_toClaim(ctx, field)
+	case "toFulfil":
+		return ec.fieldContext_WishStatsGroup_toFulfil(ctx, field)
+	case "toConfirm":
+		return ec.fieldContext_WishStatsGroup_toConfirm(ctx, field)
+	case "satisfaction":
+		return ec.fieldContext_WishStatsGroup_satisfaction(ctx, field)
+	case "claimsReleased":
+		return ec.fieldContext_WishStatsGroup_claimsReleased(ctx, field)
+	case "claimsLapsed":
+		return ec.fieldContext_WishStatsGroup_claimsLapsed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WishStatsGroup", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7349,15 +8719,53 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 func (ec *executionContext) field_Query_account_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "phone",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNString2string(ctx, v)
-		})
+
+	arg0, err := ec.field_Query_account_argsPhone(ctx, rawArgs)
 	if err != nil {
 		return nil, err
 	}
 	args["phone"] = arg0
 	return args, nil
+}
+
+func (ec *executionContext) field_Query_account_argsPhone(
+	ctx context.Context,
+	rawArgs map[string]any,
+) (string, error) {
+	if _, ok := rawArgs["phone"]; !ok {
+		var zeroVal string
+		return zeroVal, nil
+	}
+
+	ctx = graphql.WithPathContext(ctx, graphql.NewPathWithField("phone"))
+	directive0 := func(ctx context.Context) (any, error) {
+		tmp, ok := rawArgs["phone"]
+		if !ok {
+			var zeroVal string
+			return zeroVal, nil
+		}
+		return ec.unmarshalNString2string(ctx, tmp)
+	}
+
+	directive1 := func(ctx context.Context) (any, error) {
+		if ec.Directives.Personal == nil {
+			var zeroVal string
+			return zeroVal, errors.New("directive personal is not implemented")
+		}
+		return ec.Directives.Personal(ctx, rawArgs, directive0)
+	}
+
+	tmp, err := directive1(ctx)
+	if err != nil {
+		var zeroVal string
+		return zeroVal, graphql.ErrorOnPath(ctx, err)
+	}
+	if data, ok := tmp.(string); ok {
+		return data, nil
+	} else {
+		var zeroVal string
+		return zeroVal, graphql.ErrorOnPath(ctx, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp))
+	}
 }
 
 func (ec *executionContext) field_Query_auditEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
@@ -7513,6 +8921,28 @@ func (ec *executionContext) field_Query_nodes_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["ids"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_participationStats_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.ParticipationStatsFilter, error) {
+			return ec.unmarshalOParticipationStatsFilter2ᚖlinliᚋgraphᚋmodelᚐParticipationStatsFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "groupBy",
+		func(ctx context.Context, v any) (*model.StatsGrouping, error) {
+			return ec.unmarshalOStatsGrouping2ᚖlinliᚋgraphᚋmodelᚐStatsGrouping(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupBy"] = arg1
 	return args, nil
 }
 
@@ -7701,14 +9131,85 @@ func (ec *executionContext) field_Query_topics_args(ctx context.Context, rawArgs
 func (ec *executionContext) field_Query_volunteerRecord_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "accountId",
-		func(ctx context.Context, v any) (*string, error) {
-			return ec.unmarshalOID2ᚖstring(ctx, v)
-		})
+
+	arg0, err := ec.field_Query_volunteerRecord_argsAccountID(ctx, rawArgs)
 	if err != nil {
 		return nil, err
 	}
 	args["accountId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_volunteerRecord_argsAccountID(
+	ctx context.Context,
+	rawArgs map[string]any,
+) (*string, error) {
+	if _, ok := rawArgs["accountId"]; !ok {
+		var zeroVal *string
+		return zeroVal, nil
+	}
+
+	ctx = graphql.WithPathContext(ctx, graphql.NewPathWithField("accountId"))
+	directive0 := func(ctx context.Context) (any, error) {
+		tmp, ok := rawArgs["accountId"]
+		if !ok {
+			var zeroVal *string
+			return zeroVal, nil
+		}
+		return ec.unmarshalOID2ᚖstring(ctx, tmp)
+	}
+
+	directive1 := func(ctx context.Context) (any, error) {
+		if ec.Directives.Personal == nil {
+			var zeroVal *string
+			return zeroVal, errors.New("directive personal is not implemented")
+		}
+		return ec.Directives.Personal(ctx, rawArgs, directive0)
+	}
+
+	tmp, err := directive1(ctx)
+	if err != nil {
+		var zeroVal *string
+		return zeroVal, graphql.ErrorOnPath(ctx, err)
+	}
+	if data, ok := tmp.(*string); ok {
+		return data, nil
+	} else if tmp == nil {
+		var zeroVal *string
+		return zeroVal, nil
+	} else {
+		var zeroVal *string
+		return zeroVal, graphql.ErrorOnPath(ctx, fmt.Errorf(`unexpected type %T from directive, should be *string`, tmp))
+	}
+}
+
+func (ec *executionContext) field_Query_volunteerStats_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.VolunteerStatsFilter, error) {
+			return ec.unmarshalOVolunteerStatsFilter2ᚖlinliᚋgraphᚋmodelᚐVolunteerStatsFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "groupBy",
+		func(ctx context.Context, v any) (*model.StatsGrouping, error) {
+			return ec.unmarshalOStatsGrouping2ᚖlinliᚋgraphᚋmodelᚐStatsGrouping(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupBy"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "leaderboard",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["leaderboard"] = arg2
 	return args, nil
 }
 
@@ -7829,6 +9330,28 @@ func (ec *executionContext) field_Query_wishQueue_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["after"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_wishStats_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.WishStatsFilter, error) {
+			return ec.unmarshalOWishStatsFilter2ᚖlinliᚋgraphᚋmodelᚐWishStatsFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "groupBy",
+		func(ctx context.Context, v any) (*model.WishStatsGrouping, error) {
+			return ec.unmarshalOWishStatsGrouping2ᚖlinliᚋgraphᚋmodelᚐWishStatsGrouping(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupBy"] = arg1
 	return args, nil
 }
 
@@ -8022,7 +9545,20 @@ func (ec *executionContext) _Account_name(ctx context.Context, field graphql.Col
 		func(ctx context.Context) (any, error) {
 			return obj.Name, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
 			return ec.marshalNString2string(ctx, selections, v)
 		},
@@ -8045,7 +9581,20 @@ func (ec *executionContext) _Account_phone(ctx context.Context, field graphql.Co
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Account().Phone(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
 			return ec.marshalNString2string(ctx, selections, v)
 		},
@@ -8068,7 +9617,20 @@ func (ec *executionContext) _Account_resident(ctx context.Context, field graphql
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Account().Resident(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Resident
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *db.Resident) graphql.Marshaler {
 			return ec.marshalOResident2ᚖlinliᚋdbᚐResident(ctx, selections, v)
 		},
@@ -8100,7 +9662,20 @@ func (ec *executionContext) _Account_roles(ctx context.Context, field graphql.Co
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Account().Roles(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal []*db.RoleGrant
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*db.RoleGrant) graphql.Marshaler {
 			return ec.marshalNRoleGrant2ᚕᚖlinliᚋdbᚐRoleGrantᚄ(ctx, selections, v)
 		},
@@ -8201,7 +9776,20 @@ func (ec *executionContext) _AuditEvent_actor(ctx context.Context, field graphql
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.AuditEvent().Actor(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
 			return ec.marshalOAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
 		},
@@ -8265,7 +9853,20 @@ func (ec *executionContext) _AuditEvent_account(ctx context.Context, field graph
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.AuditEvent().Account(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
 			return ec.marshalOAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
 		},
@@ -8297,7 +9898,20 @@ func (ec *executionContext) _AuditEvent_resident(ctx context.Context, field grap
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.AuditEvent().Resident(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Resident
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *db.Resident) graphql.Marshaler {
 			return ec.marshalOResident2ᚖlinliᚋdbᚐResident(ctx, selections, v)
 		},
@@ -8361,7 +9975,20 @@ func (ec *executionContext) _AuditEvent_phone(ctx context.Context, field graphql
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.AuditEvent().Phone(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
 			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
@@ -8692,6 +10319,212 @@ func (ec *executionContext) _BuildingTurnout_participatingAreaDm2(ctx context.Co
 }
 func (ec *executionContext) fieldContext_BuildingTurnout_participatingAreaDm2(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("BuildingTurnout", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DurationFigures_count(ctx context.Context, field graphql.CollectedField, obj *model.DurationFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DurationFigures_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DurationFigures_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DurationFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DurationFigures_medianHours(ctx context.Context, field graphql.CollectedField, obj *model.DurationFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DurationFigures_medianHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MedianHours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DurationFigures_medianHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DurationFigures", field, false, false, "Float")
+}
+
+func (ec *executionContext) _DurationFigures_p90Hours(ctx context.Context, field graphql.CollectedField, obj *model.DurationFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DurationFigures_p90Hours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.P90Hours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DurationFigures_p90Hours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DurationFigures", field, false, false, "Float")
+}
+
+func (ec *executionContext) _LeaderboardEntry_rank(ctx context.Context, field graphql.CollectedField, obj *model.LeaderboardEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LeaderboardEntry_rank(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rank, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LeaderboardEntry_rank(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LeaderboardEntry", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LeaderboardEntry_volunteer(ctx context.Context, field graphql.CollectedField, obj *model.LeaderboardEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LeaderboardEntry_volunteer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Volunteer, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
+			return ec.marshalOAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LeaderboardEntry_volunteer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LeaderboardEntry",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LeaderboardEntry_hours(ctx context.Context, field graphql.CollectedField, obj *model.LeaderboardEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LeaderboardEntry_hours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LeaderboardEntry_hours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LeaderboardEntry", field, false, false, "Float")
+}
+
+func (ec *executionContext) _LeaderboardEntry_points(ctx context.Context, field graphql.CollectedField, obj *model.LeaderboardEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LeaderboardEntry_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Points, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LeaderboardEntry_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LeaderboardEntry", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LeaderboardEntry_wishesCredited(ctx context.Context, field graphql.CollectedField, obj *model.LeaderboardEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LeaderboardEntry_wishesCredited(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WishesCredited, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LeaderboardEntry_wishesCredited(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LeaderboardEntry", field, false, false, "Int")
 }
 
 func (ec *executionContext) _LedgerEntry_id(ctx context.Context, field graphql.CollectedField, obj *db.LedgerEntry) (ret graphql.Marshaler) {
@@ -9329,7 +11162,20 @@ func (ec *executionContext) _Meeting_organiser(ctx context.Context, field graphq
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Meeting().Organiser(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
 			return ec.marshalNAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
 		},
@@ -9728,7 +11574,20 @@ func (ec *executionContext) _MeetingAttendance_resident(ctx context.Context, fie
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.MeetingAttendance().Resident(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Resident
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *db.Resident) graphql.Marshaler {
 			return ec.marshalOResident2ᚖlinliᚋdbᚐResident(ctx, selections, v)
 		},
@@ -9783,7 +11642,20 @@ func (ec *executionContext) _MeetingAttendance_checkedInBy(ctx context.Context, 
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.MeetingAttendance().CheckedInBy(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
 			return ec.marshalNAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
 		},
@@ -10196,7 +12068,20 @@ func (ec *executionContext) _MeetingEvent_actor(ctx context.Context, field graph
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.MeetingEvent().Actor(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
 			return ec.marshalOAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
 		},
@@ -10228,7 +12113,20 @@ func (ec *executionContext) _MeetingEvent_actorName(ctx context.Context, field g
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.MeetingEvent().ActorName(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
 			return ec.marshalNString2string(ctx, selections, v)
 		},
@@ -10307,6 +12205,167 @@ func (ec *executionContext) _MeetingEvent_reason(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_MeetingEvent_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("MeetingEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _MeetingFigures_suppressed(ctx context.Context, field graphql.CollectedField, obj *model.MeetingFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingFigures_suppressed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Suppressed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingFigures_suppressed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeetingFigures", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _MeetingFigures_scheduled(ctx context.Context, field graphql.CollectedField, obj *model.MeetingFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingFigures_scheduled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scheduled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingFigures_scheduled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeetingFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MeetingFigures_held(ctx context.Context, field graphql.CollectedField, obj *model.MeetingFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingFigures_held(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Held, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingFigures_held(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeetingFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MeetingFigures_cancelled(ctx context.Context, field graphql.CollectedField, obj *model.MeetingFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingFigures_cancelled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cancelled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingFigures_cancelled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeetingFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MeetingFigures_entitled(ctx context.Context, field graphql.CollectedField, obj *model.MeetingFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingFigures_entitled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entitled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingFigures_entitled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeetingFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MeetingFigures_present(ctx context.Context, field graphql.CollectedField, obj *model.MeetingFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingFigures_present(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Present, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingFigures_present(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeetingFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MeetingFigures_attendanceRate(ctx context.Context, field graphql.CollectedField, obj *model.MeetingFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingFigures_attendanceRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AttendanceRate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingFigures_attendanceRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeetingFigures", field, false, false, "Float")
 }
 
 func (ec *executionContext) _Mutation_register(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -12038,7 +14097,20 @@ func (ec *executionContext) _Objection_author(ctx context.Context, field graphql
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Objection().Author(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
 			return ec.marshalNAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
 		},
@@ -12139,7 +14211,20 @@ func (ec *executionContext) _Objection_answeredBy(ctx context.Context, field gra
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Objection().AnsweredBy(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
 			return ec.marshalOAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
 		},
@@ -12367,6 +14452,290 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
 }
 
+func (ec *executionContext) _ParticipationStats_groups(ctx context.Context, field graphql.CollectedField, obj *model.ParticipationStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationStats_groups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Groups, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ParticipationStatsGroup) graphql.Marshaler {
+			return ec.marshalNParticipationStatsGroup2ᚕᚖlinliᚋgraphᚋmodelᚐParticipationStatsGroupᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationStats_groups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ParticipationStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ParticipationStatsGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ParticipationStats_minGroupSize(ctx context.Context, field graphql.CollectedField, obj *model.ParticipationStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationStats_minGroupSize(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinGroupSize, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationStats_minGroupSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ParticipationStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ParticipationStatsGroup_total(ctx context.Context, field graphql.CollectedField, obj *model.ParticipationStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationStatsGroup_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationStatsGroup_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ParticipationStatsGroup", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ParticipationStatsGroup_place(ctx context.Context, field graphql.CollectedField, obj *model.ParticipationStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationStatsGroup_place(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Place, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalOPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationStatsGroup_place(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ParticipationStatsGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ParticipationStatsGroup_periodStart(ctx context.Context, field graphql.CollectedField, obj *model.ParticipationStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationStatsGroup_periodStart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeriodStart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationStatsGroup_periodStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ParticipationStatsGroup", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ParticipationStatsGroup_periodEnd(ctx context.Context, field graphql.CollectedField, obj *model.ParticipationStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationStatsGroup_periodEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeriodEnd, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationStatsGroup_periodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ParticipationStatsGroup", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ParticipationStatsGroup_topics(ctx context.Context, field graphql.CollectedField, obj *model.ParticipationStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationStatsGroup_topics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Topics, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TopicFigures) graphql.Marshaler {
+			return ec.marshalNTopicFigures2ᚖlinliᚋgraphᚋmodelᚐTopicFigures(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationStatsGroup_topics(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ParticipationStatsGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TopicFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ParticipationStatsGroup_meetings(ctx context.Context, field graphql.CollectedField, obj *model.ParticipationStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationStatsGroup_meetings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Meetings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MeetingFigures) graphql.Marshaler {
+			return ec.marshalNMeetingFigures2ᚖlinliᚋgraphᚋmodelᚐMeetingFigures(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationStatsGroup_meetings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ParticipationStatsGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MeetingFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ParticipationStatsGroup_votes(ctx context.Context, field graphql.CollectedField, obj *model.ParticipationStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationStatsGroup_votes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Votes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.VoteFigures) graphql.Marshaler {
+			return ec.marshalNVoteFigures2ᚖlinliᚋgraphᚋmodelᚐVoteFigures(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationStatsGroup_votes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ParticipationStatsGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VoteFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ParticipationStatsGroup_resolutions(ctx context.Context, field graphql.CollectedField, obj *model.ParticipationStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationStatsGroup_resolutions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Resolutions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResolutionFigures) graphql.Marshaler {
+			return ec.marshalNResolutionFigures2ᚖlinliᚋgraphᚋmodelᚐResolutionFigures(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationStatsGroup_resolutions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ParticipationStatsGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResolutionFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Place_id(ctx context.Context, field graphql.CollectedField, obj *db.Place) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12401,7 +14770,20 @@ func (ec *executionContext) _Place_name(ctx context.Context, field graphql.Colle
 		func(ctx context.Context) (any, error) {
 			return obj.Name, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
 			return ec.marshalNString2string(ctx, selections, v)
 		},
@@ -12555,7 +14937,20 @@ func (ec *executionContext) _Place_unit(ctx context.Context, field graphql.Colle
 		func(ctx context.Context) (any, error) {
 			return obj.Unit, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
 			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
@@ -12578,7 +14973,20 @@ func (ec *executionContext) _Place_room(ctx context.Context, field graphql.Colle
 		func(ctx context.Context) (any, error) {
 			return obj.Room, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
 			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
@@ -12601,7 +15009,20 @@ func (ec *executionContext) _Place_floorArea(ctx context.Context, field graphql.
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Place().FloorArea(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *float64
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
 			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
 		},
@@ -13611,6 +16032,138 @@ func (ec *executionContext) fieldContext_Query_resolutions(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_wishStats(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_wishStats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().WishStats(ctx, fc.Args["filter"].(*model.WishStatsFilter), fc.Args["groupBy"].(*model.WishStatsGrouping))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WishStats) graphql.Marshaler {
+			return ec.marshalNWishStats2ᚖlinliᚋgraphᚋmodelᚐWishStats(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_wishStats(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WishStats(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_wishStats_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_volunteerStats(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_volunteerStats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().VolunteerStats(ctx, fc.Args["filter"].(*model.VolunteerStatsFilter), fc.Args["groupBy"].(*model.StatsGrouping), fc.Args["leaderboard"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.VolunteerStats) graphql.Marshaler {
+			return ec.marshalNVolunteerStats2ᚖlinliᚋgraphᚋmodelᚐVolunteerStats(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_volunteerStats(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VolunteerStats(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_volunteerStats_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_participationStats(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_participationStats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ParticipationStats(ctx, fc.Args["filter"].(*model.ParticipationStatsFilter), fc.Args["groupBy"].(*model.StatsGrouping))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ParticipationStats) graphql.Marshaler {
+			return ec.marshalNParticipationStats2ᚖlinliᚋgraphᚋmodelᚐParticipationStats(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_participationStats(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ParticipationStats(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_participationStats_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13859,7 +16412,20 @@ func (ec *executionContext) _Resident_name(ctx context.Context, field graphql.Co
 		func(ctx context.Context) (any, error) {
 			return obj.Name, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
 			return ec.marshalNString2string(ctx, selections, v)
 		},
@@ -13882,7 +16448,20 @@ func (ec *executionContext) _Resident_phone(ctx context.Context, field graphql.C
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Resident().Phone(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
 			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
@@ -13928,7 +16507,20 @@ func (ec *executionContext) _Resident_birthDate(ctx context.Context, field graph
 		func(ctx context.Context) (any, error) {
 			return obj.BirthDate, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal time.Time
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
 			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
 		},
@@ -13951,7 +16543,20 @@ func (ec *executionContext) _Resident_age(ctx context.Context, field graphql.Col
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Resident().Age(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal int
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
 			return ec.marshalNInt2int(ctx, selections, v)
 		},
@@ -13974,7 +16579,20 @@ func (ec *executionContext) _Resident_household(ctx context.Context, field graph
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Resident().Household(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Place
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
 			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
 		},
@@ -14006,7 +16624,20 @@ func (ec *executionContext) _Resident_isOwner(ctx context.Context, field graphql
 		func(ctx context.Context) (any, error) {
 			return obj.IsOwner, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
 			return ec.marshalNBoolean2bool(ctx, selections, v)
 		},
@@ -14029,7 +16660,20 @@ func (ec *executionContext) _Resident_tags(ctx context.Context, field graphql.Co
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Resident().Tags(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal []db.ResidentTag
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []db.ResidentTag) graphql.Marshaler {
 			return ec.marshalOResidentTag2ᚕlinliᚋdbᚐResidentTagᚄ(ctx, selections, v)
 		},
@@ -14130,7 +16774,20 @@ func (ec *executionContext) _ResidentConnection_nodes(ctx context.Context, field
 		func(ctx context.Context) (any, error) {
 			return obj.Nodes, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal []*db.Resident
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*db.Resident) graphql.Marshaler {
 			return ec.marshalNResident2ᚕᚖlinliᚋdbᚐResidentᚄ(ctx, selections, v)
 		},
@@ -14240,7 +16897,20 @@ func (ec *executionContext) _ResidentEdge_node(ctx context.Context, field graphq
 		func(ctx context.Context) (any, error) {
 			return obj.Node, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Resident
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *db.Resident) graphql.Marshaler {
 			return ec.marshalNResident2ᚖlinliᚋdbᚐResident(ctx, selections, v)
 		},
@@ -14880,6 +17550,328 @@ func (ec *executionContext) fieldContext_ResolutionEdge_node(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _ResolutionFigures_published(ctx context.Context, field graphql.CollectedField, obj *model.ResolutionFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResolutionFigures_published(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Published, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResolutionFigures_published(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResolutionFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ResolutionFigures_inNotice(ctx context.Context, field graphql.CollectedField, obj *model.ResolutionFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResolutionFigures_inNotice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InNotice, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResolutionFigures_inNotice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResolutionFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ResolutionFigures_beingCarriedOut(ctx context.Context, field graphql.CollectedField, obj *model.ResolutionFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResolutionFigures_beingCarriedOut(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BeingCarriedOut, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResolutionFigures_beingCarriedOut(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResolutionFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ResolutionFigures_resultPublished(ctx context.Context, field graphql.CollectedField, obj *model.ResolutionFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResolutionFigures_resultPublished(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResultPublished, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResolutionFigures_resultPublished(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResolutionFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ResolutionFigures_revoked(ctx context.Context, field graphql.CollectedField, obj *model.ResolutionFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResolutionFigures_revoked(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Revoked, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResolutionFigures_revoked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResolutionFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ResolutionFigures_objections(ctx context.Context, field graphql.CollectedField, obj *model.ResolutionFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResolutionFigures_objections(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Objections, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResolutionFigures_objections(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResolutionFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ResolutionFigures_objectionsUpheld(ctx context.Context, field graphql.CollectedField, obj *model.ResolutionFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResolutionFigures_objectionsUpheld(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ObjectionsUpheld, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResolutionFigures_objectionsUpheld(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResolutionFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ResolutionFigures_tasks(ctx context.Context, field graphql.CollectedField, obj *model.ResolutionFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResolutionFigures_tasks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tasks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResolutionFigures_tasks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResolutionFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ResolutionFigures_tasksDoneOnTime(ctx context.Context, field graphql.CollectedField, obj *model.ResolutionFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResolutionFigures_tasksDoneOnTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TasksDoneOnTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResolutionFigures_tasksDoneOnTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResolutionFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ResolutionFigures_tasksDoneLate(ctx context.Context, field graphql.CollectedField, obj *model.ResolutionFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResolutionFigures_tasksDoneLate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TasksDoneLate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResolutionFigures_tasksDoneLate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResolutionFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ResolutionFigures_tasksOverdue(ctx context.Context, field graphql.CollectedField, obj *model.ResolutionFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResolutionFigures_tasksOverdue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TasksOverdue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResolutionFigures_tasksOverdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResolutionFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ResolutionFigures_ratingsSuppressed(ctx context.Context, field graphql.CollectedField, obj *model.ResolutionFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResolutionFigures_ratingsSuppressed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RatingsSuppressed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResolutionFigures_ratingsSuppressed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResolutionFigures", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ResolutionFigures_ratings(ctx context.Context, field graphql.CollectedField, obj *model.ResolutionFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResolutionFigures_ratings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ratings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ResolutionFigures_ratings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResolutionFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ResolutionFigures_averageRating(ctx context.Context, field graphql.CollectedField, obj *model.ResolutionFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResolutionFigures_averageRating(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AverageRating, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ResolutionFigures_averageRating(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResolutionFigures", field, false, false, "Float")
+}
+
 func (ec *executionContext) _ResolutionTask_id(ctx context.Context, field graphql.CollectedField, obj *db.Task) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14937,7 +17929,20 @@ func (ec *executionContext) _ResolutionTask_assignee(ctx context.Context, field 
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.ResolutionTask().Assignee(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
 			return ec.marshalNAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
 		},
@@ -15171,7 +18176,20 @@ func (ec *executionContext) _RoleGrant_account(ctx context.Context, field graphq
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.RoleGrant().Account(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
 			return ec.marshalNAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
 		},
@@ -15258,7 +18276,20 @@ func (ec *executionContext) _RoleGrant_grantedBy(ctx context.Context, field grap
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.RoleGrant().GrantedBy(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
 			return ec.marshalOAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
 		},
@@ -15336,7 +18367,20 @@ func (ec *executionContext) _RoleGrant_revokedBy(ctx context.Context, field grap
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.RoleGrant().RevokedBy(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
 			return ec.marshalOAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
 		},
@@ -15391,7 +18435,20 @@ func (ec *executionContext) _RollCallEntry_name(ctx context.Context, field graph
 		func(ctx context.Context) (any, error) {
 			return obj.Name, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
 			return ec.marshalNString2string(ctx, selections, v)
 		},
@@ -15424,6 +18481,75 @@ func (ec *executionContext) _RollCallEntry_option(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_RollCallEntry_option(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RollCallEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _SatisfactionFigures_count(ctx context.Context, field graphql.CollectedField, obj *model.SatisfactionFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SatisfactionFigures_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SatisfactionFigures_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SatisfactionFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SatisfactionFigures_average(ctx context.Context, field graphql.CollectedField, obj *model.SatisfactionFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SatisfactionFigures_average(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Average, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SatisfactionFigures_average(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SatisfactionFigures", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SatisfactionFigures_distribution(ctx context.Context, field graphql.CollectedField, obj *model.SatisfactionFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SatisfactionFigures_distribution(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Distribution, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []int) graphql.Marshaler {
+			return ec.marshalNInt2ᚕintᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SatisfactionFigures_distribution(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SatisfactionFigures", field, false, false, "Int")
 }
 
 func (ec *executionContext) _SupervisionNote_id(ctx context.Context, field graphql.CollectedField, obj *db.SupervisionNote) (ret graphql.Marshaler) {
@@ -15460,7 +18586,20 @@ func (ec *executionContext) _SupervisionNote_author(ctx context.Context, field g
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.SupervisionNote().Author(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
 			return ec.marshalNAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
 		},
@@ -15584,7 +18723,20 @@ func (ec *executionContext) _SupervisionNote_answeredBy(ctx context.Context, fie
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.SupervisionNote().AnsweredBy(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
 			return ec.marshalOAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
 		},
@@ -15639,7 +18791,20 @@ func (ec *executionContext) _TaskReport_author(ctx context.Context, field graphq
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.TaskReport().Author(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
 			return ec.marshalNAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
 		},
@@ -15896,7 +19061,20 @@ func (ec *executionContext) _Topic_raisedBy(ctx context.Context, field graphql.C
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Topic().RaisedBy(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
 			return ec.marshalNAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
 		},
@@ -16284,7 +19462,20 @@ func (ec *executionContext) _TopicComment_author(ctx context.Context, field grap
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.TopicComment().Author(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
 			return ec.marshalNAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
 		},
@@ -16811,7 +20002,20 @@ func (ec *executionContext) _TopicEvent_actor(ctx context.Context, field graphql
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.TopicEvent().Actor(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
 			return ec.marshalOAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
 		},
@@ -16843,7 +20047,20 @@ func (ec *executionContext) _TopicEvent_actorName(ctx context.Context, field gra
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.TopicEvent().ActorName(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
 			return ec.marshalNString2string(ctx, selections, v)
 		},
@@ -16924,6 +20141,190 @@ func (ec *executionContext) fieldContext_TopicEvent_reason(_ context.Context, fi
 	return graphql.NewScalarFieldContext("TopicEvent", field, false, false, "String")
 }
 
+func (ec *executionContext) _TopicFigures_suppressed(ctx context.Context, field graphql.CollectedField, obj *model.TopicFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopicFigures_suppressed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Suppressed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopicFigures_suppressed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopicFigures", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _TopicFigures_raised(ctx context.Context, field graphql.CollectedField, obj *model.TopicFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopicFigures_raised(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Raised, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TopicFigures_raised(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopicFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TopicFigures_accepted(ctx context.Context, field graphql.CollectedField, obj *model.TopicFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopicFigures_accepted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Accepted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TopicFigures_accepted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopicFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TopicFigures_declined(ctx context.Context, field graphql.CollectedField, obj *model.TopicFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopicFigures_declined(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Declined, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TopicFigures_declined(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopicFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TopicFigures_withdrawn(ctx context.Context, field graphql.CollectedField, obj *model.TopicFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopicFigures_withdrawn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Withdrawn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TopicFigures_withdrawn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopicFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TopicFigures_fromWishes(ctx context.Context, field graphql.CollectedField, obj *model.TopicFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopicFigures_fromWishes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromWishes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TopicFigures_fromWishes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopicFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TopicFigures_byStaff(ctx context.Context, field graphql.CollectedField, obj *model.TopicFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopicFigures_byStaff(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByStaff, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TopicFigures_byStaff(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopicFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TopicFigures_byResidents(ctx context.Context, field graphql.CollectedField, obj *model.TopicFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopicFigures_byResidents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByResidents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TopicFigures_byResidents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopicFigures", field, false, false, "Int")
+}
+
 func (ec *executionContext) _VolunteerRecord_account(ctx context.Context, field graphql.CollectedField, obj *model.VolunteerRecord) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16935,7 +20336,20 @@ func (ec *executionContext) _VolunteerRecord_account(ctx context.Context, field 
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.VolunteerRecord().Account(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
 			return ec.marshalNAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
 		},
@@ -17065,6 +20479,332 @@ func (ec *executionContext) fieldContext_VolunteerRecord_entries(ctx context.Con
 	if fc.Args, err = ec.field_VolunteerRecord_entries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VolunteerStats_groups(ctx context.Context, field graphql.CollectedField, obj *model.VolunteerStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VolunteerStats_groups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Groups, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.VolunteerStatsGroup) graphql.Marshaler {
+			return ec.marshalNVolunteerStatsGroup2ᚕᚖlinliᚋgraphᚋmodelᚐVolunteerStatsGroupᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VolunteerStats_groups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VolunteerStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VolunteerStatsGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VolunteerStats_suppressedGroups(ctx context.Context, field graphql.CollectedField, obj *model.VolunteerStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VolunteerStats_suppressedGroups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SuppressedGroups, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VolunteerStats_suppressedGroups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VolunteerStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VolunteerStats_minGroupSize(ctx context.Context, field graphql.CollectedField, obj *model.VolunteerStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VolunteerStats_minGroupSize(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinGroupSize, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VolunteerStats_minGroupSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VolunteerStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VolunteerStatsGroup_total(ctx context.Context, field graphql.CollectedField, obj *model.VolunteerStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VolunteerStatsGroup_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VolunteerStatsGroup_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VolunteerStatsGroup", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _VolunteerStatsGroup_place(ctx context.Context, field graphql.CollectedField, obj *model.VolunteerStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VolunteerStatsGroup_place(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Place, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalOPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VolunteerStatsGroup_place(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VolunteerStatsGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VolunteerStatsGroup_periodStart(ctx context.Context, field graphql.CollectedField, obj *model.VolunteerStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VolunteerStatsGroup_periodStart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeriodStart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VolunteerStatsGroup_periodStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VolunteerStatsGroup", field, false, false, "Time")
+}
+
+func (ec *executionContext) _VolunteerStatsGroup_periodEnd(ctx context.Context, field graphql.CollectedField, obj *model.VolunteerStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VolunteerStatsGroup_periodEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeriodEnd, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VolunteerStatsGroup_periodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VolunteerStatsGroup", field, false, false, "Time")
+}
+
+func (ec *executionContext) _VolunteerStatsGroup_suppressed(ctx context.Context, field graphql.CollectedField, obj *model.VolunteerStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VolunteerStatsGroup_suppressed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Suppressed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VolunteerStatsGroup_suppressed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VolunteerStatsGroup", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _VolunteerStatsGroup_activeVolunteers(ctx context.Context, field graphql.CollectedField, obj *model.VolunteerStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VolunteerStatsGroup_activeVolunteers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActiveVolunteers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VolunteerStatsGroup_activeVolunteers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VolunteerStatsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VolunteerStatsGroup_hours(ctx context.Context, field graphql.CollectedField, obj *model.VolunteerStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VolunteerStatsGroup_hours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VolunteerStatsGroup_hours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VolunteerStatsGroup", field, false, false, "Float")
+}
+
+func (ec *executionContext) _VolunteerStatsGroup_points(ctx context.Context, field graphql.CollectedField, obj *model.VolunteerStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VolunteerStatsGroup_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Points, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VolunteerStatsGroup_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VolunteerStatsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VolunteerStatsGroup_wishesCredited(ctx context.Context, field graphql.CollectedField, obj *model.VolunteerStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VolunteerStatsGroup_wishesCredited(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WishesCredited, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VolunteerStatsGroup_wishesCredited(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VolunteerStatsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VolunteerStatsGroup_leaderboard(ctx context.Context, field graphql.CollectedField, obj *model.VolunteerStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VolunteerStatsGroup_leaderboard(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Leaderboard, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.LeaderboardEntry) graphql.Marshaler {
+			return ec.marshalOLeaderboardEntry2ᚕᚖlinliᚋgraphᚋmodelᚐLeaderboardEntryᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VolunteerStatsGroup_leaderboard(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VolunteerStatsGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LeaderboardEntry(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -17699,7 +21439,20 @@ func (ec *executionContext) _Vote_rollCall(ctx context.Context, field graphql.Co
 		func(ctx context.Context) (any, error) {
 			return obj.RollCall, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal []*db.RollCallEntry
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*db.RollCallEntry) graphql.Marshaler {
 			return ec.marshalORollCallEntry2ᚕᚖlinliᚋdbᚐRollCallEntryᚄ(ctx, selections, v)
 		},
@@ -17892,6 +21645,190 @@ func (ec *executionContext) fieldContext_VoteEdge_node(_ context.Context, field 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _VoteFigures_suppressed(ctx context.Context, field graphql.CollectedField, obj *model.VoteFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VoteFigures_suppressed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Suppressed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VoteFigures_suppressed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VoteFigures", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _VoteFigures_closed(ctx context.Context, field graphql.CollectedField, obj *model.VoteFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VoteFigures_closed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Closed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VoteFigures_closed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VoteFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VoteFigures_motions(ctx context.Context, field graphql.CollectedField, obj *model.VoteFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VoteFigures_motions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Motions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VoteFigures_motions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VoteFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VoteFigures_quorumReached(ctx context.Context, field graphql.CollectedField, obj *model.VoteFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VoteFigures_quorumReached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QuorumReached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VoteFigures_quorumReached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VoteFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VoteFigures_passed(ctx context.Context, field graphql.CollectedField, obj *model.VoteFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VoteFigures_passed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Passed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VoteFigures_passed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VoteFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VoteFigures_passRate(ctx context.Context, field graphql.CollectedField, obj *model.VoteFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VoteFigures_passRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PassRate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VoteFigures_passRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VoteFigures", field, false, false, "Float")
+}
+
+func (ec *executionContext) _VoteFigures_turnoutByHeads(ctx context.Context, field graphql.CollectedField, obj *model.VoteFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VoteFigures_turnoutByHeads(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TurnoutByHeads, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VoteFigures_turnoutByHeads(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VoteFigures", field, false, false, "Float")
+}
+
+func (ec *executionContext) _VoteFigures_turnoutByArea(ctx context.Context, field graphql.CollectedField, obj *model.VoteFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VoteFigures_turnoutByArea(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TurnoutByArea, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VoteFigures_turnoutByArea(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VoteFigures", field, false, false, "Float")
 }
 
 func (ec *executionContext) _VoteResult_quorumMet(ctx context.Context, field graphql.CollectedField, obj *db.VoteResult) (ret graphql.Marshaler) {
@@ -18539,7 +22476,20 @@ func (ec *executionContext) _Wish_beneficiaryName(ctx context.Context, field gra
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Wish().BeneficiaryName(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
 			return ec.marshalNString2string(ctx, selections, v)
 		},
@@ -18562,7 +22512,20 @@ func (ec *executionContext) _Wish_beneficiaryPhone(ctx context.Context, field gr
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Wish().BeneficiaryPhone(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
 			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
@@ -18585,7 +22548,20 @@ func (ec *executionContext) _Wish_address(ctx context.Context, field graphql.Col
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Wish().Address(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
 			return ec.marshalNString2string(ctx, selections, v)
 		},
@@ -18608,7 +22584,20 @@ func (ec *executionContext) _Wish_beneficiary(ctx context.Context, field graphql
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Wish().Beneficiary(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Resident
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *db.Resident) graphql.Marshaler {
 			return ec.marshalOResident2ᚖlinliᚋdbᚐResident(ctx, selections, v)
 		},
@@ -18640,7 +22629,20 @@ func (ec *executionContext) _Wish_submittedOnBehalfBy(ctx context.Context, field
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Wish().SubmittedOnBehalfBy(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
 			return ec.marshalOAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
 		},
@@ -18906,7 +22908,20 @@ func (ec *executionContext) _WishClaim_claimer(ctx context.Context, field graphq
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.WishClaim().Claimer(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
 			return ec.marshalNAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
 		},
@@ -19250,7 +23265,20 @@ func (ec *executionContext) _WishEvent_actor(ctx context.Context, field graphql.
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.WishEvent().Actor(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
 			return ec.marshalOAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
 		},
@@ -19282,7 +23310,20 @@ func (ec *executionContext) _WishEvent_actorName(ctx context.Context, field grap
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.WishEvent().ActorName(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
 			return ec.marshalNString2string(ctx, selections, v)
 		},
@@ -19453,6 +23494,607 @@ func (ec *executionContext) _WishFulfilment_at(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_WishFulfilment_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WishFulfilment", field, false, false, "Time")
+}
+
+func (ec *executionContext) _WishStateCount_state(ctx context.Context, field graphql.CollectedField, obj *model.WishStateCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishStateCount_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.WishState) graphql.Marshaler {
+			return ec.marshalNWishState2linliᚋdbᚐWishState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WishStateCount_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WishStateCount", field, false, false, "WishState")
+}
+
+func (ec *executionContext) _WishStateCount_count(ctx context.Context, field graphql.CollectedField, obj *model.WishStateCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishStateCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WishStateCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WishStateCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WishStats_groups(ctx context.Context, field graphql.CollectedField, obj *model.WishStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishStats_groups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Groups, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.WishStatsGroup) graphql.Marshaler {
+			return ec.marshalNWishStatsGroup2ᚕᚖlinliᚋgraphᚋmodelᚐWishStatsGroupᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WishStats_groups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WishStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WishStatsGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WishStats_suppressedGroups(ctx context.Context, field graphql.CollectedField, obj *model.WishStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishStats_suppressedGroups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SuppressedGroups, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WishStats_suppressedGroups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WishStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WishStats_minGroupSize(ctx context.Context, field graphql.CollectedField, obj *model.WishStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishStats_minGroupSize(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinGroupSize, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WishStats_minGroupSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WishStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WishStatsGroup_total(ctx context.Context, field graphql.CollectedField, obj *model.WishStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishStatsGroup_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WishStatsGroup_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WishStatsGroup", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _WishStatsGroup_place(ctx context.Context, field graphql.CollectedField, obj *model.WishStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishStatsGroup_place(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Place, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalOPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WishStatsGroup_place(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WishStatsGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WishStatsGroup_category(ctx context.Context, field graphql.CollectedField, obj *model.WishStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishStatsGroup_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.WishCategory) graphql.Marshaler {
+			return ec.marshalOWishCategory2ᚖlinliᚋdbᚐWishCategory(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WishStatsGroup_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WishStatsGroup", field, false, false, "WishCategory")
+}
+
+func (ec *executionContext) _WishStatsGroup_state(ctx context.Context, field graphql.CollectedField, obj *model.WishStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishStatsGroup_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.WishState) graphql.Marshaler {
+			return ec.marshalOWishState2ᚖlinliᚋdbᚐWishState(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WishStatsGroup_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WishStatsGroup", field, false, false, "WishState")
+}
+
+func (ec *executionContext) _WishStatsGroup_periodStart(ctx context.Context, field graphql.CollectedField, obj *model.WishStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishStatsGroup_periodStart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeriodStart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WishStatsGroup_periodStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WishStatsGroup", field, false, false, "Time")
+}
+
+func (ec *executionContext) _WishStatsGroup_periodEnd(ctx context.Context, field graphql.CollectedField, obj *model.WishStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishStatsGroup_periodEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeriodEnd, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WishStatsGroup_periodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WishStatsGroup", field, false, false, "Time")
+}
+
+func (ec *executionContext) _WishStatsGroup_suppressed(ctx context.Context, field graphql.CollectedField, obj *model.WishStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishStatsGroup_suppressed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Suppressed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WishStatsGroup_suppressed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WishStatsGroup", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _WishStatsGroup_residents(ctx context.Context, field graphql.CollectedField, obj *model.WishStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishStatsGroup_residents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Residents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WishStatsGroup_residents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WishStatsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WishStatsGroup_wishes(ctx context.Context, field graphql.CollectedField, obj *model.WishStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishStatsGroup_wishes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Wishes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WishStatsGroup_wishes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WishStatsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WishStatsGroup_byState(ctx context.Context, field graphql.CollectedField, obj *model.WishStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishStatsGroup_byState(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByState, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.WishStateCount) graphql.Marshaler {
+			return ec.marshalOWishStateCount2ᚕᚖlinliᚋgraphᚋmodelᚐWishStateCountᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WishStatsGroup_byState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WishStatsGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WishStateCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WishStatsGroup_answeredShare(ctx context.Context, field graphql.CollectedField, obj *model.WishStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishStatsGroup_answeredShare(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AnsweredShare, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WishStatsGroup_answeredShare(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WishStatsGroup", field, false, false, "Float")
+}
+
+func (ec *executionContext) _WishStatsGroup_toReview(ctx context.Context, field graphql.CollectedField, obj *model.WishStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishStatsGroup_toReview(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToReview, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DurationFigures) graphql.Marshaler {
+			return ec.marshalODurationFigures2ᚖlinliᚋgraphᚋmodelᚐDurationFigures(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WishStatsGroup_toReview(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WishStatsGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DurationFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WishStatsGroup_toClaim(ctx context.Context, field graphql.CollectedField, obj *model.WishStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishStatsGroup_toClaim(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToClaim, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DurationFigures) graphql.Marshaler {
+			return ec.marshalODurationFigures2ᚖlinliᚋgraphᚋmodelᚐDurationFigures(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WishStatsGroup_toClaim(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WishStatsGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DurationFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WishStatsGroup_toFulfil(ctx context.Context, field graphql.CollectedField, obj *model.WishStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishStatsGroup_toFulfil(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToFulfil, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DurationFigures) graphql.Marshaler {
+			return ec.marshalODurationFigures2ᚖlinliᚋgraphᚋmodelᚐDurationFigures(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WishStatsGroup_toFulfil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WishStatsGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DurationFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WishStatsGroup_toConfirm(ctx context.Context, field graphql.CollectedField, obj *model.WishStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishStatsGroup_toConfirm(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToConfirm, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DurationFigures) graphql.Marshaler {
+			return ec.marshalODurationFigures2ᚖlinliᚋgraphᚋmodelᚐDurationFigures(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WishStatsGroup_toConfirm(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WishStatsGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DurationFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WishStatsGroup_satisfaction(ctx context.Context, field graphql.CollectedField, obj *model.WishStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishStatsGroup_satisfaction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Satisfaction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SatisfactionFigures) graphql.Marshaler {
+			return ec.marshalOSatisfactionFigures2ᚖlinliᚋgraphᚋmodelᚐSatisfactionFigures(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WishStatsGroup_satisfaction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WishStatsGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SatisfactionFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WishStatsGroup_claimsReleased(ctx context.Context, field graphql.CollectedField, obj *model.WishStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishStatsGroup_claimsReleased(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClaimsReleased, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WishStatsGroup_claimsReleased(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WishStatsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WishStatsGroup_claimsLapsed(ctx context.Context, field graphql.CollectedField, obj *model.WishStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishStatsGroup_claimsLapsed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClaimsLapsed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WishStatsGroup_claimsLapsed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WishStatsGroup", field, false, false, "Int")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -20773,6 +25415,83 @@ func UnmarshalGrantRoleInput(ctx context.Context, raw any) (model.GrantRoleInput
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputIntCondition(ctx context.Context, obj any) (db.IntCond, error) {
+	var it db.IntCond
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"eq", "in", "gt", "gte", "lt", "lte"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "eq":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eq"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Eq = data
+		case "in":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("in"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.In = data
+		case "gt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("gt"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Gt = data
+		case "gte":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("gte"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Gte = data
+		case "lt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lt"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Lt = data
+		case "lte":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lte"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Lte = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalIntCondition unmarshals raw into the IntCondition input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalIntCondition(ctx context.Context, raw any) (db.IntCond, error) {
+	var out db.IntCond
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "IntCondition", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputOpenVoteInput(ctx context.Context, obj any) (model.OpenVoteInput, error) {
 	var it model.OpenVoteInput
 	if obj == nil {
@@ -20889,6 +25608,55 @@ func (ec *executionContext) unmarshalInputOpenVoteInput(ctx context.Context, obj
 func UnmarshalOpenVoteInput(ctx context.Context, raw any) (model.OpenVoteInput, error) {
 	var out model.OpenVoteInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "OpenVoteInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputParticipationStatsFilter(ctx context.Context, obj any) (model.ParticipationStatsFilter, error) {
+	var it model.ParticipationStatsFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"placeIds", "at"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "placeIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("placeIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PlaceIds = data
+		case "at":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("at"))
+			data, err := ec.unmarshalOTimeCondition2ᚖlinliᚋdbᚐTimeCond(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.At = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalParticipationStatsFilter unmarshals raw into the ParticipationStatsFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalParticipationStatsFilter(ctx context.Context, raw any) (model.ParticipationStatsFilter, error) {
+	var out model.ParticipationStatsFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ParticipationStatsFilter", raw, &out)
 	return out, err
 }
 
@@ -21119,18 +25887,52 @@ func (ec *executionContext) unmarshalInputResidentFilter(ctx context.Context, ob
 			it.Verified = data
 		case "isOwner":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isOwner"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
+			directive0 := func(ctx context.Context) (any, error) { return ec.unmarshalOBoolean2ᚖbool(ctx, v) }
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *bool
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
 			}
-			it.IsOwner = data
+
+			tmp, err := directive1(ctx)
+			if err != nil {
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+			if data, ok := tmp.(*bool); ok {
+				it.IsOwner = data
+			} else if tmp == nil {
+				it.IsOwner = nil
+			} else {
+				err := fmt.Errorf(`unexpected type %T from directive, should be *bool`, tmp)
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
 		case "nameContains":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameContains"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
+			directive0 := func(ctx context.Context) (any, error) { return ec.unmarshalOString2ᚖstring(ctx, v) }
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
 			}
-			it.NameContains = data
+
+			tmp, err := directive1(ctx)
+			if err != nil {
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+			if data, ok := tmp.(*string); ok {
+				it.NameContains = data
+			} else if tmp == nil {
+				it.NameContains = nil
+			} else {
+				err := fmt.Errorf(`unexpected type %T from directive, should be *string`, tmp)
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
 		}
 	}
 	return it, nil
@@ -21239,6 +26041,55 @@ func UnmarshalScheduleMeetingInput(ctx context.Context, raw any) (model.Schedule
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputStatsGrouping(ctx context.Context, obj any) (model.StatsGrouping, error) {
+	var it model.StatsGrouping
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"placeLevel", "period"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "placeLevel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("placeLevel"))
+			data, err := ec.unmarshalOPlaceLevel2ᚖlinliᚋdbᚐPlaceLevel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PlaceLevel = data
+		case "period":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("period"))
+			data, err := ec.unmarshalOStatsPeriod2ᚖlinliᚋdbᚐPeriod(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Period = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalStatsGrouping unmarshals raw into the StatsGrouping input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalStatsGrouping(ctx context.Context, raw any) (model.StatsGrouping, error) {
+	var out model.StatsGrouping
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "StatsGrouping", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSubmitWishInput(ctx context.Context, obj any) (model.SubmitWishInput, error) {
 	var it model.SubmitWishInput
 	if obj == nil {
@@ -21330,6 +26181,132 @@ func UnmarshalSubmitWishInput(ctx context.Context, raw any) (model.SubmitWishInp
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputTimeCondition(ctx context.Context, obj any) (db.TimeCond, error) {
+	var it db.TimeCond
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"eq", "gt", "gte", "lt", "lte"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "eq":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eq"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Eq = data
+		case "gt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("gt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Gt = data
+		case "gte":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("gte"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Gte = data
+		case "lt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Lt = data
+		case "lte":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lte"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Lte = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalTimeCondition unmarshals raw into the TimeCondition input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalTimeCondition(ctx context.Context, raw any) (db.TimeCond, error) {
+	var out db.TimeCond
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "TimeCondition", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputVolunteerStatsFilter(ctx context.Context, obj any) (model.VolunteerStatsFilter, error) {
+	var it model.VolunteerStatsFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"placeIds", "at", "category"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "placeIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("placeIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PlaceIds = data
+		case "at":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("at"))
+			data, err := ec.unmarshalOTimeCondition2ᚖlinliᚋdbᚐTimeCond(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.At = data
+		case "category":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("category"))
+			data, err := ec.unmarshalOWishCategoryCondition2ᚖlinliᚋgraphᚋmodelᚐWishCategoryCondition(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Category = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalVolunteerStatsFilter unmarshals raw into the VolunteerStatsFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalVolunteerStatsFilter(ctx context.Context, raw any) (model.VolunteerStatsFilter, error) {
+	var out model.VolunteerStatsFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "VolunteerStatsFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputVoteRuleInput(ctx context.Context, obj any) (model.VoteRuleInput, error) {
 	var it model.VoteRuleInput
 	if obj == nil {
@@ -21400,6 +26377,62 @@ func UnmarshalVoteRuleInput(ctx context.Context, raw any) (model.VoteRuleInput, 
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputWishCategoryCondition(ctx context.Context, obj any) (model.WishCategoryCondition, error) {
+	var it model.WishCategoryCondition
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"eq", "in", "notIn"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "eq":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eq"))
+			data, err := ec.unmarshalOWishCategory2ᚖlinliᚋdbᚐWishCategory(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Eq = data
+		case "in":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("in"))
+			data, err := ec.unmarshalOWishCategory2ᚕlinliᚋdbᚐWishCategoryᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.In = data
+		case "notIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notIn"))
+			data, err := ec.unmarshalOWishCategory2ᚕlinliᚋdbᚐWishCategoryᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NotIn = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWishCategoryCondition unmarshals raw into the WishCategoryCondition input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWishCategoryCondition(ctx context.Context, raw any) (model.WishCategoryCondition, error) {
+	var out model.WishCategoryCondition
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WishCategoryCondition", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputWishFilter(ctx context.Context, obj any) (model.WishFilter, error) {
 	var it model.WishFilter
 	if obj == nil {
@@ -21441,18 +26474,52 @@ func (ec *executionContext) unmarshalInputWishFilter(ctx context.Context, obj an
 			it.PlaceID = data
 		case "beneficiaryId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("beneficiaryId"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
+			directive0 := func(ctx context.Context) (any, error) { return ec.unmarshalOID2ᚖstring(ctx, v) }
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
 			}
-			it.BeneficiaryID = data
+
+			tmp, err := directive1(ctx)
+			if err != nil {
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+			if data, ok := tmp.(*string); ok {
+				it.BeneficiaryID = data
+			} else if tmp == nil {
+				it.BeneficiaryID = nil
+			} else {
+				err := fmt.Errorf(`unexpected type %T from directive, should be *string`, tmp)
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
 		case "claimerId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("claimerId"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
+			directive0 := func(ctx context.Context) (any, error) { return ec.unmarshalOID2ᚖstring(ctx, v) }
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
 			}
-			it.ClaimerID = data
+
+			tmp, err := directive1(ctx)
+			if err != nil {
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+			if data, ok := tmp.(*string); ok {
+				it.ClaimerID = data
+			} else if tmp == nil {
+				it.ClaimerID = nil
+			} else {
+				err := fmt.Errorf(`unexpected type %T from directive, should be *string`, tmp)
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
 		case "createdAfter":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAfter"))
 			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
@@ -21502,6 +26569,237 @@ func (ec *executionContext) unmarshalInputWishFilter(ctx context.Context, obj an
 func UnmarshalWishFilter(ctx context.Context, raw any) (model.WishFilter, error) {
 	var out model.WishFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "WishFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputWishStateCondition(ctx context.Context, obj any) (model.WishStateCondition, error) {
+	var it model.WishStateCondition
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"eq", "in", "notIn"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "eq":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eq"))
+			data, err := ec.unmarshalOWishState2ᚖlinliᚋdbᚐWishState(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Eq = data
+		case "in":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("in"))
+			data, err := ec.unmarshalOWishState2ᚕlinliᚋdbᚐWishStateᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.In = data
+		case "notIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notIn"))
+			data, err := ec.unmarshalOWishState2ᚕlinliᚋdbᚐWishStateᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NotIn = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWishStateCondition unmarshals raw into the WishStateCondition input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWishStateCondition(ctx context.Context, raw any) (model.WishStateCondition, error) {
+	var out model.WishStateCondition
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WishStateCondition", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputWishStatsFilter(ctx context.Context, obj any) (model.WishStatsFilter, error) {
+	var it model.WishStatsFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"placeIds", "createdAt", "category", "state", "rating", "claimsReleased", "claimsLapsed", "text", "and", "or", "not"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "placeIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("placeIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PlaceIds = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTimeCondition2ᚖlinliᚋdbᚐTimeCond(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "category":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("category"))
+			data, err := ec.unmarshalOWishCategoryCondition2ᚖlinliᚋgraphᚋmodelᚐWishCategoryCondition(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Category = data
+		case "state":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("state"))
+			data, err := ec.unmarshalOWishStateCondition2ᚖlinliᚋgraphᚋmodelᚐWishStateCondition(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.State = data
+		case "rating":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rating"))
+			data, err := ec.unmarshalOIntCondition2ᚖlinliᚋdbᚐIntCond(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Rating = data
+		case "claimsReleased":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("claimsReleased"))
+			data, err := ec.unmarshalOIntCondition2ᚖlinliᚋdbᚐIntCond(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClaimsReleased = data
+		case "claimsLapsed":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("claimsLapsed"))
+			data, err := ec.unmarshalOIntCondition2ᚖlinliᚋdbᚐIntCond(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClaimsLapsed = data
+		case "text":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("text"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Text = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOWishStatsFilter2ᚕᚖlinliᚋgraphᚋmodelᚐWishStatsFilterᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOWishStatsFilter2ᚕᚖlinliᚋgraphᚋmodelᚐWishStatsFilterᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOWishStatsFilter2ᚖlinliᚋgraphᚋmodelᚐWishStatsFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWishStatsFilter unmarshals raw into the WishStatsFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWishStatsFilter(ctx context.Context, raw any) (model.WishStatsFilter, error) {
+	var out model.WishStatsFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WishStatsFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputWishStatsGrouping(ctx context.Context, obj any) (model.WishStatsGrouping, error) {
+	var it model.WishStatsGrouping
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"placeLevel", "category", "state", "period"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "placeLevel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("placeLevel"))
+			data, err := ec.unmarshalOPlaceLevel2ᚖlinliᚋdbᚐPlaceLevel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PlaceLevel = data
+		case "category":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("category"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Category = data
+		case "state":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("state"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.State = data
+		case "period":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("period"))
+			data, err := ec.unmarshalOStatsPeriod2ᚖlinliᚋdbᚐPeriod(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Period = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWishStatsGrouping unmarshals raw into the WishStatsGrouping input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWishStatsGrouping(ctx context.Context, raw any) (model.WishStatsGrouping, error) {
+	var out model.WishStatsGrouping
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WishStatsGrouping", raw, &out)
 	return out, err
 }
 
@@ -21868,6 +27166,102 @@ func (ec *executionContext) _BuildingTurnout(ctx context.Context, sel ast.Select
 			out.Values[i] = ec._BuildingTurnout_participatingAreaDm2(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var durationFiguresImplementors = []string{"DurationFigures"}
+
+func (ec *executionContext) _DurationFigures(ctx context.Context, sel ast.SelectionSet, obj *model.DurationFigures) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, durationFiguresImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DurationFigures")
+		case "count":
+			out.Values[i] = ec._DurationFigures_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "medianHours":
+			out.Values[i] = ec._DurationFigures_medianHours(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "p90Hours":
+			out.Values[i] = ec._DurationFigures_p90Hours(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var leaderboardEntryImplementors = []string{"LeaderboardEntry"}
+
+func (ec *executionContext) _LeaderboardEntry(ctx context.Context, sel ast.SelectionSet, obj *model.LeaderboardEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, leaderboardEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LeaderboardEntry")
+		case "rank":
+			out.Values[i] = ec._LeaderboardEntry_rank(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "volunteer":
+			out.Values[i] = ec._LeaderboardEntry_volunteer(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "hours":
+			out.Values[i] = ec._LeaderboardEntry_hours(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "points":
+			out.Values[i] = ec._LeaderboardEntry_points(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "wishesCredited":
+			out.Values[i] = ec._LeaderboardEntry_wishesCredited(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -22502,6 +27896,69 @@ func (ec *executionContext) _MeetingEvent(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var meetingFiguresImplementors = []string{"MeetingFigures"}
+
+func (ec *executionContext) _MeetingFigures(ctx context.Context, sel ast.SelectionSet, obj *model.MeetingFigures) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, meetingFiguresImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MeetingFigures")
+		case "suppressed":
+			out.Values[i] = ec._MeetingFigures_suppressed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scheduled":
+			out.Values[i] = ec._MeetingFigures_scheduled(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "held":
+			out.Values[i] = ec._MeetingFigures_held(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cancelled":
+			out.Values[i] = ec._MeetingFigures_cancelled(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "entitled":
+			out.Values[i] = ec._MeetingFigures_entitled(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "present":
+			out.Values[i] = ec._MeetingFigures_present(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "attendanceRate":
+			out.Values[i] = ec._MeetingFigures_attendanceRate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -22973,6 +28430,112 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var participationStatsImplementors = []string{"ParticipationStats"}
+
+func (ec *executionContext) _ParticipationStats(ctx context.Context, sel ast.SelectionSet, obj *model.ParticipationStats) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, participationStatsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ParticipationStats")
+		case "groups":
+			out.Values[i] = ec._ParticipationStats_groups(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "minGroupSize":
+			out.Values[i] = ec._ParticipationStats_minGroupSize(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var participationStatsGroupImplementors = []string{"ParticipationStatsGroup"}
+
+func (ec *executionContext) _ParticipationStatsGroup(ctx context.Context, sel ast.SelectionSet, obj *model.ParticipationStatsGroup) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, participationStatsGroupImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ParticipationStatsGroup")
+		case "total":
+			out.Values[i] = ec._ParticipationStatsGroup_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "place":
+			out.Values[i] = ec._ParticipationStatsGroup_place(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "periodStart":
+			out.Values[i] = ec._ParticipationStatsGroup_periodStart(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "periodEnd":
+			out.Values[i] = ec._ParticipationStatsGroup_periodEnd(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "topics":
+			out.Values[i] = ec._ParticipationStatsGroup_topics(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "meetings":
+			out.Values[i] = ec._ParticipationStatsGroup_meetings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "votes":
+			out.Values[i] = ec._ParticipationStatsGroup_votes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resolutions":
+			out.Values[i] = ec._ParticipationStatsGroup_resolutions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var placeImplementors = []string{"Place", "Node"}
 
 func (ec *executionContext) _Place(ctx context.Context, sel ast.SelectionSet, obj *db.Place) graphql.Marshaler {
@@ -23270,6 +28833,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_resolutions(ctx, field)
+				})
+		case "wishStats":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_wishStats(ctx, field)
+				})
+		case "volunteerStats":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_volunteerStats(ctx, field)
+				})
+		case "participationStats":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_participationStats(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -23774,6 +29355,104 @@ func (ec *executionContext) _ResolutionEdge(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var resolutionFiguresImplementors = []string{"ResolutionFigures"}
+
+func (ec *executionContext) _ResolutionFigures(ctx context.Context, sel ast.SelectionSet, obj *model.ResolutionFigures) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, resolutionFiguresImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ResolutionFigures")
+		case "published":
+			out.Values[i] = ec._ResolutionFigures_published(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "inNotice":
+			out.Values[i] = ec._ResolutionFigures_inNotice(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "beingCarriedOut":
+			out.Values[i] = ec._ResolutionFigures_beingCarriedOut(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resultPublished":
+			out.Values[i] = ec._ResolutionFigures_resultPublished(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revoked":
+			out.Values[i] = ec._ResolutionFigures_revoked(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "objections":
+			out.Values[i] = ec._ResolutionFigures_objections(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "objectionsUpheld":
+			out.Values[i] = ec._ResolutionFigures_objectionsUpheld(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tasks":
+			out.Values[i] = ec._ResolutionFigures_tasks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tasksDoneOnTime":
+			out.Values[i] = ec._ResolutionFigures_tasksDoneOnTime(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tasksDoneLate":
+			out.Values[i] = ec._ResolutionFigures_tasksDoneLate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tasksOverdue":
+			out.Values[i] = ec._ResolutionFigures_tasksOverdue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ratingsSuppressed":
+			out.Values[i] = ec._ResolutionFigures_ratingsSuppressed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ratings":
+			out.Values[i] = ec._ResolutionFigures_ratings(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "averageRating":
+			out.Values[i] = ec._ResolutionFigures_averageRating(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var resolutionTaskImplementors = []string{"ResolutionTask"}
 
 func (ec *executionContext) _ResolutionTask(ctx context.Context, sel ast.SelectionSet, obj *db.Task) graphql.Marshaler {
@@ -23953,6 +29632,49 @@ func (ec *executionContext) _RollCallEntry(ctx context.Context, sel ast.Selectio
 			}
 		case "option":
 			out.Values[i] = ec._RollCallEntry_option(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var satisfactionFiguresImplementors = []string{"SatisfactionFigures"}
+
+func (ec *executionContext) _SatisfactionFigures(ctx context.Context, sel ast.SelectionSet, obj *model.SatisfactionFigures) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, satisfactionFiguresImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SatisfactionFigures")
+		case "count":
+			out.Values[i] = ec._SatisfactionFigures_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "average":
+			out.Values[i] = ec._SatisfactionFigures_average(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "distribution":
+			out.Values[i] = ec._SatisfactionFigures_distribution(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -24529,6 +30251,74 @@ func (ec *executionContext) _TopicEvent(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var topicFiguresImplementors = []string{"TopicFigures"}
+
+func (ec *executionContext) _TopicFigures(ctx context.Context, sel ast.SelectionSet, obj *model.TopicFigures) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, topicFiguresImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TopicFigures")
+		case "suppressed":
+			out.Values[i] = ec._TopicFigures_suppressed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "raised":
+			out.Values[i] = ec._TopicFigures_raised(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "accepted":
+			out.Values[i] = ec._TopicFigures_accepted(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "declined":
+			out.Values[i] = ec._TopicFigures_declined(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "withdrawn":
+			out.Values[i] = ec._TopicFigures_withdrawn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "fromWishes":
+			out.Values[i] = ec._TopicFigures_fromWishes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "byStaff":
+			out.Values[i] = ec._TopicFigures_byStaff(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "byResidents":
+			out.Values[i] = ec._TopicFigures_byResidents(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var volunteerRecordImplementors = []string{"VolunteerRecord"}
 
 func (ec *executionContext) _VolunteerRecord(ctx context.Context, sel ast.SelectionSet, obj *model.VolunteerRecord) graphql.Marshaler {
@@ -24567,6 +30357,127 @@ func (ec *executionContext) _VolunteerRecord(ctx context.Context, sel ast.Select
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._VolunteerRecord_entries(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var volunteerStatsImplementors = []string{"VolunteerStats"}
+
+func (ec *executionContext) _VolunteerStats(ctx context.Context, sel ast.SelectionSet, obj *model.VolunteerStats) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, volunteerStatsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VolunteerStats")
+		case "groups":
+			out.Values[i] = ec._VolunteerStats_groups(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "suppressedGroups":
+			out.Values[i] = ec._VolunteerStats_suppressedGroups(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "minGroupSize":
+			out.Values[i] = ec._VolunteerStats_minGroupSize(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var volunteerStatsGroupImplementors = []string{"VolunteerStatsGroup"}
+
+func (ec *executionContext) _VolunteerStatsGroup(ctx context.Context, sel ast.SelectionSet, obj *model.VolunteerStatsGroup) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, volunteerStatsGroupImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VolunteerStatsGroup")
+		case "total":
+			out.Values[i] = ec._VolunteerStatsGroup_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "place":
+			out.Values[i] = ec._VolunteerStatsGroup_place(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "periodStart":
+			out.Values[i] = ec._VolunteerStatsGroup_periodStart(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "periodEnd":
+			out.Values[i] = ec._VolunteerStatsGroup_periodEnd(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "suppressed":
+			out.Values[i] = ec._VolunteerStatsGroup_suppressed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "activeVolunteers":
+			out.Values[i] = ec._VolunteerStatsGroup_activeVolunteers(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "hours":
+			out.Values[i] = ec._VolunteerStatsGroup_hours(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "points":
+			out.Values[i] = ec._VolunteerStatsGroup_points(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "wishesCredited":
+			out.Values[i] = ec._VolunteerStatsGroup_wishesCredited(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "leaderboard":
+			out.Values[i] = ec._VolunteerStatsGroup_leaderboard(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -24810,6 +30721,74 @@ func (ec *executionContext) _VoteEdge(ctx context.Context, sel ast.SelectionSet,
 		case "node":
 			out.Values[i] = ec._VoteEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var voteFiguresImplementors = []string{"VoteFigures"}
+
+func (ec *executionContext) _VoteFigures(ctx context.Context, sel ast.SelectionSet, obj *model.VoteFigures) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, voteFiguresImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VoteFigures")
+		case "suppressed":
+			out.Values[i] = ec._VoteFigures_suppressed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "closed":
+			out.Values[i] = ec._VoteFigures_closed(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "motions":
+			out.Values[i] = ec._VoteFigures_motions(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "quorumReached":
+			out.Values[i] = ec._VoteFigures_quorumReached(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "passed":
+			out.Values[i] = ec._VoteFigures_passed(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "passRate":
+			out.Values[i] = ec._VoteFigures_passRate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "turnoutByHeads":
+			out.Values[i] = ec._VoteFigures_turnoutByHeads(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "turnoutByArea":
+			out.Values[i] = ec._VoteFigures_turnoutByArea(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -25392,6 +31371,205 @@ func (ec *executionContext) _WishFulfilment(ctx context.Context, sel ast.Selecti
 		case "at":
 			out.Values[i] = ec._WishFulfilment_at(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var wishStateCountImplementors = []string{"WishStateCount"}
+
+func (ec *executionContext) _WishStateCount(ctx context.Context, sel ast.SelectionSet, obj *model.WishStateCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, wishStateCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WishStateCount")
+		case "state":
+			out.Values[i] = ec._WishStateCount_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._WishStateCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var wishStatsImplementors = []string{"WishStats"}
+
+func (ec *executionContext) _WishStats(ctx context.Context, sel ast.SelectionSet, obj *model.WishStats) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, wishStatsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WishStats")
+		case "groups":
+			out.Values[i] = ec._WishStats_groups(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "suppressedGroups":
+			out.Values[i] = ec._WishStats_suppressedGroups(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "minGroupSize":
+			out.Values[i] = ec._WishStats_minGroupSize(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var wishStatsGroupImplementors = []string{"WishStatsGroup"}
+
+func (ec *executionContext) _WishStatsGroup(ctx context.Context, sel ast.SelectionSet, obj *model.WishStatsGroup) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, wishStatsGroupImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WishStatsGroup")
+		case "total":
+			out.Values[i] = ec._WishStatsGroup_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "place":
+			out.Values[i] = ec._WishStatsGroup_place(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "category":
+			out.Values[i] = ec._WishStatsGroup_category(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "state":
+			out.Values[i] = ec._WishStatsGroup_state(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "periodStart":
+			out.Values[i] = ec._WishStatsGroup_periodStart(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "periodEnd":
+			out.Values[i] = ec._WishStatsGroup_periodEnd(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "suppressed":
+			out.Values[i] = ec._WishStatsGroup_suppressed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "residents":
+			out.Values[i] = ec._WishStatsGroup_residents(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "wishes":
+			out.Values[i] = ec._WishStatsGroup_wishes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "byState":
+			out.Values[i] = ec._WishStatsGroup_byState(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "answeredShare":
+			out.Values[i] = ec._WishStatsGroup_answeredShare(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "toReview":
+			out.Values[i] = ec._WishStatsGroup_toReview(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "toClaim":
+			out.Values[i] = ec._WishStatsGroup_toClaim(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "toFulfil":
+			out.Values[i] = ec._WishStatsGroup_toFulfil(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "toConfirm":
+			out.Values[i] = ec._WishStatsGroup_toConfirm(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "satisfaction":
+			out.Values[i] = ec._WishStatsGroup_satisfaction(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "claimsReleased":
+			out.Values[i] = ec._WishStatsGroup_claimsReleased(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "claimsLapsed":
+			out.Values[i] = ec._WishStatsGroup_claimsLapsed(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -26049,6 +32227,14 @@ func (ec *executionContext) marshalNInt2ᚕintᚄ(ctx context.Context, sel ast.S
 	return ret
 }
 
+func (ec *executionContext) marshalNLeaderboardEntry2ᚖlinliᚋgraphᚋmodelᚐLeaderboardEntry(ctx context.Context, sel ast.SelectionSet, v *model.LeaderboardEntry) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LeaderboardEntry!")
+		return graphql.Null
+	}
+	return ec._LeaderboardEntry(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNLedgerEntry2ᚕᚖlinliᚋdbᚐLedgerEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.LedgerEntry) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -26229,6 +32415,14 @@ func (ec *executionContext) marshalNMeetingEvent2ᚖlinliᚋdbᚐMeetingEvent(ct
 	return ec._MeetingEvent(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNMeetingFigures2ᚖlinliᚋgraphᚋmodelᚐMeetingFigures(ctx context.Context, sel ast.SelectionSet, v *model.MeetingFigures) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MeetingFigures!")
+		return graphql.Null
+	}
+	return ec._MeetingFigures(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNMeetingKind2linliᚋdbᚐMeetingKind(ctx context.Context, v any) (db.MeetingKind, error) {
 	var res db.MeetingKind
 	err := res.UnmarshalGQL(v)
@@ -26302,6 +32496,38 @@ func (ec *executionContext) marshalNPageInfo2ᚖlinliᚋgraphᚋmodelᚐPageInfo
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNParticipationStats2ᚖlinliᚋgraphᚋmodelᚐParticipationStats(ctx context.Context, sel ast.SelectionSet, v *model.ParticipationStats) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ParticipationStats!")
+		return graphql.Null
+	}
+	return ec._ParticipationStats(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNParticipationStatsGroup2ᚕᚖlinliᚋgraphᚋmodelᚐParticipationStatsGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ParticipationStatsGroup) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNParticipationStatsGroup2ᚖlinliᚋgraphᚋmodelᚐParticipationStatsGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNParticipationStatsGroup2ᚖlinliᚋgraphᚋmodelᚐParticipationStatsGroup(ctx context.Context, sel ast.SelectionSet, v *model.ParticipationStatsGroup) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ParticipationStatsGroup!")
+		return graphql.Null
+	}
+	return ec._ParticipationStatsGroup(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNPlace2ᚕᚖlinliᚋdbᚐPlaceᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Place) graphql.Marshaler {
@@ -26531,6 +32757,14 @@ func (ec *executionContext) marshalNResolutionEdge2ᚖlinliᚋgraphᚋmodelᚐRe
 		return graphql.Null
 	}
 	return ec._ResolutionEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNResolutionFigures2ᚖlinliᚋgraphᚋmodelᚐResolutionFigures(ctx context.Context, sel ast.SelectionSet, v *model.ResolutionFigures) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ResolutionFigures!")
+		return graphql.Null
+	}
+	return ec._ResolutionFigures(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNResolutionState2linliᚋdbᚐResolutionState(ctx context.Context, v any) (db.ResolutionState, error) {
@@ -26900,6 +33134,14 @@ func (ec *executionContext) marshalNTopicEvent2ᚖlinliᚋdbᚐTopicEvent(ctx co
 	return ec._TopicEvent(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNTopicFigures2ᚖlinliᚋgraphᚋmodelᚐTopicFigures(ctx context.Context, sel ast.SelectionSet, v *model.TopicFigures) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TopicFigures!")
+		return graphql.Null
+	}
+	return ec._TopicFigures(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNTopicState2linliᚋdbᚐTopicState(ctx context.Context, v any) (db.TopicState, error) {
 	var res db.TopicState
 	err := res.UnmarshalGQL(v)
@@ -26916,6 +33158,38 @@ func (ec *executionContext) marshalNVolunteerRecord2ᚖlinliᚋgraphᚋmodelᚐV
 		return graphql.Null
 	}
 	return ec._VolunteerRecord(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNVolunteerStats2ᚖlinliᚋgraphᚋmodelᚐVolunteerStats(ctx context.Context, sel ast.SelectionSet, v *model.VolunteerStats) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "VolunteerStats!")
+		return graphql.Null
+	}
+	return ec._VolunteerStats(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNVolunteerStatsGroup2ᚕᚖlinliᚋgraphᚋmodelᚐVolunteerStatsGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.VolunteerStatsGroup) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNVolunteerStatsGroup2ᚖlinliᚋgraphᚋmodelᚐVolunteerStatsGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNVolunteerStatsGroup2ᚖlinliᚋgraphᚋmodelᚐVolunteerStatsGroup(ctx context.Context, sel ast.SelectionSet, v *model.VolunteerStatsGroup) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "VolunteerStatsGroup!")
+		return graphql.Null
+	}
+	return ec._VolunteerStatsGroup(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNVote2ᚕᚖlinliᚋdbᚐVoteᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Vote) graphql.Marshaler {
@@ -26972,6 +33246,14 @@ func (ec *executionContext) marshalNVoteEdge2ᚖlinliᚋgraphᚋmodelᚐVoteEdge
 		return graphql.Null
 	}
 	return ec._VoteEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNVoteFigures2ᚖlinliᚋgraphᚋmodelᚐVoteFigures(ctx context.Context, sel ast.SelectionSet, v *model.VoteFigures) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "VoteFigures!")
+		return graphql.Null
+	}
+	return ec._VoteFigures(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNVoteRule2ᚖlinliᚋdbᚐVoteRule(ctx context.Context, sel ast.SelectionSet, v *db.VoteRule) graphql.Marshaler {
@@ -27128,6 +33410,51 @@ func (ec *executionContext) unmarshalNWishState2linliᚋdbᚐWishState(ctx conte
 
 func (ec *executionContext) marshalNWishState2linliᚋdbᚐWishState(ctx context.Context, sel ast.SelectionSet, v db.WishState) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNWishStateCount2ᚖlinliᚋgraphᚋmodelᚐWishStateCount(ctx context.Context, sel ast.SelectionSet, v *model.WishStateCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WishStateCount!")
+		return graphql.Null
+	}
+	return ec._WishStateCount(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNWishStats2ᚖlinliᚋgraphᚋmodelᚐWishStats(ctx context.Context, sel ast.SelectionSet, v *model.WishStats) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WishStats!")
+		return graphql.Null
+	}
+	return ec._WishStats(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNWishStatsFilter2ᚖlinliᚋgraphᚋmodelᚐWishStatsFilter(ctx context.Context, v any) (*model.WishStatsFilter, error) {
+	res, err := ec.unmarshalInputWishStatsFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWishStatsGroup2ᚕᚖlinliᚋgraphᚋmodelᚐWishStatsGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.WishStatsGroup) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWishStatsGroup2ᚖlinliᚋgraphᚋmodelᚐWishStatsGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNWishStatsGroup2ᚖlinliᚋgraphᚋmodelᚐWishStatsGroup(ctx context.Context, sel ast.SelectionSet, v *model.WishStatsGroup) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WishStatsGroup!")
+		return graphql.Null
+	}
+	return ec._WishStatsGroup(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -27309,6 +33636,13 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) marshalODurationFigures2ᚖlinliᚋgraphᚋmodelᚐDurationFigures(ctx context.Context, sel ast.SelectionSet, v *model.DurationFigures) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DurationFigures(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOEntitlementBasis2ᚖlinliᚋdbᚐEntitlementBasis(ctx context.Context, v any) (*db.EntitlementBasis, error) {
 	if v == nil {
 		return nil, nil
@@ -27395,6 +33729,41 @@ func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) unmarshalOInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]int, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInt2int(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOInt2ᚕintᚄ(ctx context.Context, sel ast.SelectionSet, v []int) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNInt2int(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
 	if v == nil {
 		return nil, nil
@@ -27411,6 +33780,33 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	_ = ctx
 	res := graphql.MarshalInt(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOIntCondition2ᚖlinliᚋdbᚐIntCond(ctx context.Context, v any) (*db.IntCond, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputIntCondition(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOLeaderboardEntry2ᚕᚖlinliᚋgraphᚋmodelᚐLeaderboardEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LeaderboardEntry) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLeaderboardEntry2ᚖlinliᚋgraphᚋmodelᚐLeaderboardEntry(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOMeeting2ᚖlinliᚋdbᚐMeeting(ctx context.Context, sel ast.SelectionSet, v *db.Meeting) graphql.Marshaler {
@@ -27498,11 +33894,35 @@ func (ec *executionContext) marshalOOptionTally2ᚕᚖlinliᚋdbᚐOptionTally�
 	return ret
 }
 
+func (ec *executionContext) unmarshalOParticipationStatsFilter2ᚖlinliᚋgraphᚋmodelᚐParticipationStatsFilter(ctx context.Context, v any) (*model.ParticipationStatsFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputParticipationStatsFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalOPlace2ᚖlinliᚋdbᚐPlace(ctx context.Context, sel ast.SelectionSet, v *db.Place) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Place(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOPlaceLevel2ᚖlinliᚋdbᚐPlaceLevel(ctx context.Context, v any) (*db.PlaceLevel, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(db.PlaceLevel)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPlaceLevel2ᚖlinliᚋdbᚐPlaceLevel(ctx context.Context, sel ast.SelectionSet, v *db.PlaceLevel) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOResident2ᚖlinliᚋdbᚐResident(ctx context.Context, sel ast.SelectionSet, v *db.Resident) graphql.Marshaler {
@@ -27625,6 +34045,37 @@ func (ec *executionContext) marshalORollCallEntry2ᚕᚖlinliᚋdbᚐRollCallEnt
 	return ret
 }
 
+func (ec *executionContext) marshalOSatisfactionFigures2ᚖlinliᚋgraphᚋmodelᚐSatisfactionFigures(ctx context.Context, sel ast.SelectionSet, v *model.SatisfactionFigures) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SatisfactionFigures(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOStatsGrouping2ᚖlinliᚋgraphᚋmodelᚐStatsGrouping(ctx context.Context, v any) (*model.StatsGrouping, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputStatsGrouping(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOStatsPeriod2ᚖlinliᚋdbᚐPeriod(ctx context.Context, v any) (*db.Period, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(db.Period)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOStatsPeriod2ᚖlinliᚋdbᚐPeriod(ctx context.Context, sel ast.SelectionSet, v *db.Period) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
 	if v == nil {
 		return nil, nil
@@ -27694,6 +34145,14 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	_ = ctx
 	res := graphql.MarshalTime(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOTimeCondition2ᚖlinliᚋdbᚐTimeCond(ctx context.Context, v any) (*db.TimeCond, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputTimeCondition(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOTopic2ᚖlinliᚋdbᚐTopic(ctx context.Context, sel ast.SelectionSet, v *db.Topic) graphql.Marshaler {
@@ -27769,6 +34228,14 @@ func (ec *executionContext) marshalOTopicState2ᚖlinliᚋdbᚐTopicState(ctx co
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalOVolunteerStatsFilter2ᚖlinliᚋgraphᚋmodelᚐVolunteerStatsFilter(ctx context.Context, v any) (*model.VolunteerStatsFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputVolunteerStatsFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOVote2ᚖlinliᚋdbᚐVote(ctx context.Context, sel ast.SelectionSet, v *db.Vote) graphql.Marshaler {
@@ -27872,6 +34339,30 @@ func (ec *executionContext) marshalOWishCategory2ᚕlinliᚋdbᚐWishCategoryᚄ
 	return ret
 }
 
+func (ec *executionContext) unmarshalOWishCategory2ᚖlinliᚋdbᚐWishCategory(ctx context.Context, v any) (*db.WishCategory, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(db.WishCategory)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOWishCategory2ᚖlinliᚋdbᚐWishCategory(ctx context.Context, sel ast.SelectionSet, v *db.WishCategory) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOWishCategoryCondition2ᚖlinliᚋgraphᚋmodelᚐWishCategoryCondition(ctx context.Context, v any) (*model.WishCategoryCondition, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputWishCategoryCondition(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalOWishClaim2ᚖlinliᚋdbᚐClaim(ctx context.Context, sel ast.SelectionSet, v *db.Claim) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -27960,6 +34451,66 @@ func (ec *executionContext) marshalOWishState2ᚖlinliᚋdbᚐWishState(ctx cont
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalOWishStateCondition2ᚖlinliᚋgraphᚋmodelᚐWishStateCondition(ctx context.Context, v any) (*model.WishStateCondition, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputWishStateCondition(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOWishStateCount2ᚕᚖlinliᚋgraphᚋmodelᚐWishStateCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.WishStateCount) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWishStateCount2ᚖlinliᚋgraphᚋmodelᚐWishStateCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOWishStatsFilter2ᚕᚖlinliᚋgraphᚋmodelᚐWishStatsFilterᚄ(ctx context.Context, v any) ([]*model.WishStatsFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.WishStatsFilter, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNWishStatsFilter2ᚖlinliᚋgraphᚋmodelᚐWishStatsFilter(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOWishStatsFilter2ᚖlinliᚋgraphᚋmodelᚐWishStatsFilter(ctx context.Context, v any) (*model.WishStatsFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputWishStatsFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOWishStatsGrouping2ᚖlinliᚋgraphᚋmodelᚐWishStatsGrouping(ctx context.Context, v any) (*model.WishStatsGrouping, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputWishStatsGrouping(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

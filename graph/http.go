@@ -82,6 +82,7 @@ func NewHandler(store *db.Store, cfg Options) http.Handler {
 
 func newGraphQL(store *db.Store, cfg Options) *handler.Server {
 	c := Config{Resolvers: &Resolver{Store: store}}
+	c.Directives.Personal = personal
 	setComplexity(&c.Complexity)
 	srv := handler.New(NewExecutableSchema(c))
 	// JSON POST, and GET for queries only: no form or multipart transports.

@@ -890,6 +890,21 @@ func (r *queryResolver) Resolutions(ctx context.Context, placeID *string, state 
 	return r.resolutionList(ctx, placeID, state, first, after)
 }
 
+// WishStats is the resolver for the wishStats field.
+func (r *queryResolver) WishStats(ctx context.Context, filter *model.WishStatsFilter, groupBy *model.WishStatsGrouping) (*model.WishStats, error) {
+	return r.wishStats(ctx, filter, groupBy)
+}
+
+// VolunteerStats is the resolver for the volunteerStats field.
+func (r *queryResolver) VolunteerStats(ctx context.Context, filter *model.VolunteerStatsFilter, groupBy *model.StatsGrouping, leaderboard *int) (*model.VolunteerStats, error) {
+	return r.volunteerStats(ctx, filter, groupBy, leaderboard)
+}
+
+// ParticipationStats is the resolver for the participationStats field.
+func (r *queryResolver) ParticipationStats(ctx context.Context, filter *model.ParticipationStatsFilter, groupBy *model.StatsGrouping) (*model.ParticipationStats, error) {
+	return r.participationStats(ctx, filter, groupBy)
+}
+
 // Average is the resolver for the average field.
 func (r *ratingSummaryResolver) Average(ctx context.Context, obj *db.RatingSummary) (*float64, error) {
 	return average(obj), nil

@@ -37,6 +37,16 @@ type CommentOnTopicInput struct {
 	ReplyTo *string `json:"replyTo,omitempty"`
 }
 
+// 用时，单位小时；只计到达这一步的心愿。中位数和第 90 百分位在相邻两个值之间线性插值（与 PostgreSQL percentile_cont 相同）。
+type DurationFigures struct {
+	// 到达这一步的心愿数。
+	Count int `json:"count"`
+	// 中位数，小时；没有心愿到达这一步时为 null。
+	MedianHours *float64 `json:"medianHours,omitempty"`
+	// 第 90 百分位，小时。
+	P90Hours *float64 `json:"p90Hours,omitempty"`
+}
+
 // 报告完成。
 type FulfilWishInput struct {
 	WishID string `json:"wishId"`
@@ -55,6 +65,16 @@ type GrantRoleInput struct {
 	Role      db.Role `json:"role"`
 	// 授予所在地点的 ID。社区工作者、议事会、监委会成员授在社区（或街道）；网格员授在网格；楼栋长授在楼栋。
 	PlaceID string `json:"placeId"`
+}
+
+// 排行榜的一名。
+type LeaderboardEntry struct {
+	Rank int `json:"rank"`
+	// 志愿者。只有本人和该地点的社区工作者、管理员能看到，其他人为 null。
+	Volunteer      *db.Account `json:"volunteer,omitempty"`
+	Hours          float64     `json:"hours"`
+	Points         int         `json:"points"`
+	WishesCredited int         `json:"wishesCredited"`
 }
 
 type LedgerEntryEdge struct {
@@ -78,6 +98,22 @@ type MeetingEdge struct {
 	Cursor string `json:"cursor"`
 	// 会议。
 	Node *db.Meeting `json:"node"`
+}
+
+// 这一组里开始的会议；出席按已结束的会议计。
+type MeetingFigures struct {
+	Suppressed bool `json:"suppressed"`
+	// 排定的会议数（含已取消的）。
+	Scheduled *int `json:"scheduled,omitempty"`
+	// 已开完的会议数。
+	Held      *int `json:"held,omitempty"`
+	Cancelled *int `json:"cancelled,omitempty"`
+	// 已开完的会议的应到人次。
+	Entitled *int `json:"entitled,omitempty"`
+	// 实到人次。
+	Present *int `json:"present,omitempty"`
+	// 出席率：实到 / 应到，0–1。
+	AttendanceRate *float64 `json:"attendanceRate,omitempty"`
 }
 
 type Mutation struct {
@@ -116,6 +152,33 @@ type PageInfo struct {
 	StartCursor *string `json:"startCursor,omitempty"`
 	// 本页最后一条的游标，本页为空时为 null。
 	EndCursor *string `json:"endCursor,omitempty"`
+}
+
+// 参与统计的结果。
+type ParticipationStats struct {
+	// 各组，最后一行是合计（`total: true`）。
+	Groups       []*ParticipationStatsGroup `json:"groups"`
+	MinGroupSize int                        `json:"minGroupSize"`
+}
+
+// 参与统计的筛选条件，各项同时成立。
+type ParticipationStatsFilter struct {
+	// 这些街道或社区之一或其下属地点。
+	PlaceIds []string `json:"placeIds,omitempty"`
+	// 发生时间：议题提出、会议开始、表决结束、决议公示的时间。
+	At *db.TimeCond `json:"at,omitempty"`
+}
+
+// 一组参与数字。
+type ParticipationStatsGroup struct {
+	Total       bool               `json:"total"`
+	Place       *db.Place          `json:"place,omitempty"`
+	PeriodStart *time.Time         `json:"periodStart,omitempty"`
+	PeriodEnd   *time.Time         `json:"periodEnd,omitempty"`
+	Topics      *TopicFigures      `json:"topics"`
+	Meetings    *MeetingFigures    `json:"meetings"`
+	Votes       *VoteFigures       `json:"votes"`
+	Resolutions *ResolutionFigures `json:"resolutions"`
 }
 
 type PlaceEdge struct {
@@ -188,6 +251,39 @@ type ResolutionEdge struct {
 	Node   *db.Resolution `json:"node"`
 }
 
+// 这一组里公示的决议。
+type ResolutionFigures struct {
+	Published        int `json:"published"`
+	InNotice         int `json:"inNotice"`
+	BeingCarriedOut  int `json:"beingCarriedOut"`
+	ResultPublished  int `json:"resultPublished"`
+	Revoked          int `json:"revoked"`
+	Objections       int `json:"objections"`
+	ObjectionsUpheld int `json:"objectionsUpheld"`
+	Tasks            int `json:"tasks"`
+	// 按期完成的任务。
+	TasksDoneOnTime int `json:"tasksDoneOnTime"`
+	// 逾期完成的任务。
+	TasksDoneLate int `json:"tasksDoneLate"`
+	// 尚未完成且已过期的任务。
+	TasksOverdue int `json:"tasksOverdue"`
+	// 评分人数不足时隐去评分。
+	RatingsSuppressed bool `json:"ratingsSuppressed"`
+	Ratings           *int `json:"ratings,omitempty"`
+	// 实施结果的平均评分（1–5）。
+	AverageRating *float64 `json:"averageRating,omitempty"`
+}
+
+// 满意度评分。
+type SatisfactionFigures struct {
+	// 评了分的心愿数。
+	Count int `json:"count"`
+	// 平均分（1–5），没有评分时为 null。
+	Average *float64 `json:"average,omitempty"`
+	// 评 1、2、3、4、5 分的心愿数，依次 5 项。
+	Distribution []int `json:"distribution"`
+}
+
 // 召集会议。
 type ScheduleMeetingInput struct {
 	// 会议类型。
@@ -206,6 +302,12 @@ type ScheduleMeetingInput struct {
 	TopicIds []string `json:"topicIds,omitempty"`
 	// 应到人员范围；不填按会议类型默认。居民会议可选每户一名代表。
 	Basis *db.EntitlementBasis `json:"basis,omitempty"`
+}
+
+// 按地点层级和时间段分组；都不设置时只有合计一行。
+type StatsGrouping struct {
+	PlaceLevel *db.PlaceLevel `json:"placeLevel,omitempty"`
+	Period     *db.Period     `json:"period,omitempty"`
 }
 
 // 提交心愿。
@@ -237,9 +339,76 @@ type TopicEdge struct {
 	Node   *db.Topic `json:"node"`
 }
 
+// 这一组里提出的议题。不足人数时隐去（数字为 null）。
+type TopicFigures struct {
+	Suppressed bool `json:"suppressed"`
+	Raised     *int `json:"raised,omitempty"`
+	// 曾被受理的（含之后进入讨论、表决等）。
+	Accepted  *int `json:"accepted,omitempty"`
+	Declined  *int `json:"declined,omitempty"`
+	Withdrawn *int `json:"withdrawn,omitempty"`
+	// 来源：关联了心愿的。
+	FromWishes *int `json:"fromWishes,omitempty"`
+	// 来源：未关联心愿、由当时在该社区任职的社区工作者提出的。
+	ByStaff *int `json:"byStaff,omitempty"`
+	// 来源：其余由居民提出的。
+	ByResidents *int `json:"byResidents,omitempty"`
+}
+
+// 志愿服务统计的结果。
+type VolunteerStats struct {
+	// 各组，最后一行是合计（`total: true`）。
+	Groups           []*VolunteerStatsGroup `json:"groups"`
+	SuppressedGroups int                    `json:"suppressedGroups"`
+	MinGroupSize     int                    `json:"minGroupSize"`
+}
+
+// 志愿服务统计的筛选条件，各项同时成立。
+type VolunteerStatsFilter struct {
+	// 心愿受益人住在这些地点之一或其下属地点。
+	PlaceIds []string `json:"placeIds,omitempty"`
+	// 服务时长记入（或冲回）的时间。
+	At       *db.TimeCond           `json:"at,omitempty"`
+	Category *WishCategoryCondition `json:"category,omitempty"`
+}
+
+// 一组志愿服务数字。隐去的组数字都为 null。服务时长和积分是流水之和（记入减冲回）。
+type VolunteerStatsGroup struct {
+	Total       bool       `json:"total"`
+	Place       *db.Place  `json:"place,omitempty"`
+	PeriodStart *time.Time `json:"periodStart,omitempty"`
+	PeriodEnd   *time.Time `json:"periodEnd,omitempty"`
+	Suppressed  bool       `json:"suppressed"`
+	// 有记入的不同志愿者人数。
+	ActiveVolunteers *int `json:"activeVolunteers,omitempty"`
+	// 服务时长，小时。
+	Hours  *float64 `json:"hours,omitempty"`
+	Points *int     `json:"points,omitempty"`
+	// 记入的心愿数减冲回的。
+	WishesCredited *int `json:"wishesCredited,omitempty"`
+	// 积分最多的志愿者，按积分、时长排序。合计行和隐去的组没有排行榜。
+	Leaderboard []*LeaderboardEntry `json:"leaderboard,omitempty"`
+}
+
 type VoteEdge struct {
 	Cursor string   `json:"cursor"`
 	Node   *db.Vote `json:"node"`
+}
+
+// 这一组里结束的表决。
+type VoteFigures struct {
+	Suppressed bool `json:"suppressed"`
+	Closed     *int `json:"closed,omitempty"`
+	// 其中的动议（同意/反对/弃权），有通过与否。
+	Motions       *int `json:"motions,omitempty"`
+	QuorumReached *int `json:"quorumReached,omitempty"`
+	Passed        *int `json:"passed,omitempty"`
+	// 通过率：通过的动议 / 动议，0–1。
+	PassRate *float64 `json:"passRate,omitempty"`
+	// 按人数的参与率：参与人次 / 名册人次，0–1。
+	TurnoutByHeads *float64 `json:"turnoutByHeads,omitempty"`
+	// 按面积的参与率（只计按面积表决的）：参与面积 / 名册面积，0–1。
+	TurnoutByArea *float64 `json:"turnoutByArea,omitempty"`
 }
 
 // 自定义表决规则（例如议事会章程规定的规则）。比例是精确分数，"超过"与"不少于"须写明。
@@ -252,6 +421,13 @@ type VoteRuleInput struct {
 	ByArea      bool              `json:"byArea"`
 	QuorumBasis db.QuorumBasis    `json:"quorumBasis"`
 	Abstentions db.AbstentionRule `json:"abstentions"`
+}
+
+// 心愿类别条件：`eq` 等于，`in` 属于其中之一，`notIn` 不属于其中任何一个。
+type WishCategoryCondition struct {
+	Eq    *db.WishCategory  `json:"eq,omitempty"`
+	In    []db.WishCategory `json:"in,omitempty"`
+	NotIn []db.WishCategory `json:"notIn,omitempty"`
 }
 
 type WishEdge struct {
@@ -286,6 +462,100 @@ type WishFulfilment struct {
 	// 照片链接。
 	PhotoUrls []string  `json:"photoUrls"`
 	At        time.Time `json:"at"`
+}
+
+// 心愿状态条件：`eq` 等于，`in` 属于其中之一，`notIn` 不属于其中任何一个。
+type WishStateCondition struct {
+	Eq    *db.WishState  `json:"eq,omitempty"`
+	In    []db.WishState `json:"in,omitempty"`
+	NotIn []db.WishState `json:"notIn,omitempty"`
+}
+
+// 某个状态的心愿数。
+type WishStateCount struct {
+	State db.WishState `json:"state"`
+	Count int          `json:"count"`
+}
+
+// 心愿统计的结果。
+type WishStats struct {
+	// 各组，按分组键排序；最后一行是合计（`total: true`）。
+	Groups []*WishStatsGroup `json:"groups"`
+	// 隐去的组数（不含合计行）。
+	SuppressedGroups int `json:"suppressedGroups"`
+	// 一组至少要有这么多位不同的受益人才显示数字（系统设置，默认 5）。
+	MinGroupSize int `json:"minGroupSize"`
+}
+
+// 心愿统计的筛选条件。设置的各项同时成立；`and` 各项都成立，`or` 至少一项成立，`not` 不成立。
+// 整个条件最多 50 项。不能按个人信息（姓名、电话、住址、标签）筛选。
+type WishStatsFilter struct {
+	// 受益人住在这些地点（街道、社区、小区、网格或楼栋）之一或其下属地点。须在你任职的范围内。
+	PlaceIds []string `json:"placeIds,omitempty"`
+	// 提交时间。
+	CreatedAt *db.TimeCond           `json:"createdAt,omitempty"`
+	Category  *WishCategoryCondition `json:"category,omitempty"`
+	// 当前状态。
+	State *WishStateCondition `json:"state,omitempty"`
+	// 满意度评分（1–5；没有评分的心愿不满足任何比较）。
+	Rating *db.IntCond `json:"rating,omitempty"`
+	// 被认领人主动放弃的次数。
+	ClaimsReleased *db.IntCond `json:"claimsReleased,omitempty"`
+	// 认领超时失效的次数。
+	ClaimsLapsed *db.IntCond `json:"claimsLapsed,omitempty"`
+	// 在标题和说明中查找文字，多个词用空格分开、须全部出现（1–5 个词）。
+	Text *string            `json:"text,omitempty"`
+	And  []*WishStatsFilter `json:"and,omitempty"`
+	Or   []*WishStatsFilter `json:"or,omitempty"`
+	Not  *WishStatsFilter   `json:"not,omitempty"`
+}
+
+// 一组心愿的统计数字。隐去的组（`suppressed: true`）数字都为 null。
+type WishStatsGroup struct {
+	// 合计行：所有组加在一起。
+	Total bool `json:"total"`
+	// 分组的地点（按地点分组时）。按小区分组时，不在任何小区内的心愿归入 place 为 null 的一组。
+	Place    *db.Place        `json:"place,omitempty"`
+	Category *db.WishCategory `json:"category,omitempty"`
+	State    *db.WishState    `json:"state,omitempty"`
+	// 时间段的开始（按时间段分组时）。
+	PeriodStart *time.Time `json:"periodStart,omitempty"`
+	// 时间段的结束（不含）。
+	PeriodEnd *time.Time `json:"periodEnd,omitempty"`
+	// 这一组因人数太少被隐去。
+	Suppressed bool `json:"suppressed"`
+	// 不同受益人数。
+	Residents *int `json:"residents,omitempty"`
+	// 心愿数。
+	Wishes *int `json:"wishes,omitempty"`
+	// 各状态的心愿数（每个状态一项，含 0）。
+	ByState []*WishStateCount `json:"byState,omitempty"`
+	// 得到回应（审核通过或驳回）的心愿占比，0–1。
+	AnsweredShare *float64 `json:"answeredShare,omitempty"`
+	// 从提交到审核（通过或驳回）。
+	ToReview *DurationFigures `json:"toReview,omitempty"`
+	// 从提交到第一次被认领。
+	ToClaim *DurationFigures `json:"toClaim,omitempty"`
+	// 从提交到第一次报告完成。
+	ToFulfil *DurationFigures `json:"toFulfil,omitempty"`
+	// 从提交到受益人确认。
+	ToConfirm *DurationFigures `json:"toConfirm,omitempty"`
+	// 满意度。
+	Satisfaction *SatisfactionFigures `json:"satisfaction,omitempty"`
+	// 认领后主动放弃的次数。
+	ClaimsReleased *int `json:"claimsReleased,omitempty"`
+	// 认领超时失效的次数。
+	ClaimsLapsed *int `json:"claimsLapsed,omitempty"`
+}
+
+// 心愿统计的分组方式，各项可任意组合；都不设置时只有合计一行。
+type WishStatsGrouping struct {
+	// 按这一层级的地点分组：SUBDISTRICT、COMMUNITY、COMPOUND、GRID 或 BUILDING（按受益人住处）。
+	PlaceLevel *db.PlaceLevel `json:"placeLevel,omitempty"`
+	Category   *bool          `json:"category,omitempty"`
+	State      *bool          `json:"state,omitempty"`
+	// 按提交时间所在的时间段分组。
+	Period *db.Period `json:"period,omitempty"`
 }
 
 // 审核结果。

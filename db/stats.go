@@ -1,0 +1,559 @@
+package db
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// Figures for analysts (统计). Every figure is an aggregate over a group of rows; a group
+// that counts fewer distinct people than StatsSettings.MinGroup is suppressed, so no figure
+// singles out a household. Statistics run read-only, on the read replica when there is one,
+// with their own statement timeout, after a budget check that refuses a runaway grouping
+// before any of it runs.
+
+// StatsSettings protect the figures and the database behind them.
+type StatsSettings struct {
+	// MinGroup is the fewest distinct people a group may count and still show its figures.
+	MinGroup int
+	// Timeout cancels the SQL of one statistics query.
+	Timeout time.Duration
+	// MaxGroups is the most groups one query may ask for (places × categories × states ×
+	// periods), checked before it runs.
+	MaxGroups int
+}
+
+// DefaultStatsSettings are the settings with none given.
+var DefaultStatsSettings = StatsSettings{MinGroup: 5, Timeout: 10 * time.Second, MaxGroups: 5000}
+
+// ETIMEOUT is a query stopped at its time limit; narrowing it may help.
+const ETIMEOUT = "TIMEOUT"
+
+// statsRoles may read figures, in the places where they hold the role and below.
+var statsRoles = []Role{RoleAnalyst, RoleStaff, RoleAdmin}
+
+// statsZone is the zone periods are cut in: China Standard Time has had no daylight saving
+// since 1991, so a fixed offset and PostgreSQL's Asia/Shanghai agree.
+var statsZone = time.FixedZone("CST", 8*3600)
+
+const statsZoneName = "Asia/Shanghai"
+
+// Period is the length of a time bucket.
+type Period string
+
+// Periods.
+const (
+	PeriodDay     Period = "day"
+	PeriodWeek    Period = "week"
+	PeriodMonth   Period = "month"
+	PeriodQuarter Period = "quarter"
+	PeriodYear    Period = "year"
+)
+
+// Periods lists them all, shortest first.
+var Periods = []Period{PeriodDay, PeriodWeek, PeriodMonth, PeriodQuarter, PeriodYear}
+
+// Start is the start of the period containing t, in China Standard Time.
+func (p Period) Start(t time.Time) time.Time {
+	t = t.In(statsZone)
+	y, m, d := t.Date()
+	switch p {
+	case PeriodDay:
+		return time.Date(y, m, d, 0, 0, 0, 0, statsZone)
+	case PeriodWeek: // weeks start on Monday, as date_trunc's ISO weeks do
+		wd := (int(t.Weekday()) + 6) % 7
+		return time.Date(y, m, d-wd, 0, 0, 0, 0, statsZone)
+	case PeriodMonth:
+		return time.Date(y, m, 1, 0, 0, 0, 0, statsZone)
+	case PeriodQuarter:
+		return time.Date(y, m-(m-1)%3, 1, 0, 0, 0, 0, statsZone)
+	default:
+		return time.Date(y, 1, 1, 0, 0, 0, 0, statsZone)
+	}
+}
+
+// Next is the start of the period after the one starting at start.
+func (p Period) Next(start time.Time) time.Time {
+	switch p {
+	case PeriodDay:
+		return start.AddDate(0, 0, 1)
+	case PeriodWeek:
+		return start.AddDate(0, 0, 7)
+	case PeriodMonth:
+		return start.AddDate(0, 1, 0)
+	case PeriodQuarter:
+		return start.AddDate(0, 3, 0)
+	default:
+		return start.AddDate(1, 0, 0)
+	}
+}
+
+// count is how many periods touch [from, to).
+func (p Period) count(from, to time.Time) int {
+	n := 0
+	for s := p.Start(from); s.Before(to) && n <= 100000; s = p.Next(s) {
+		n++
+	}
+	return max(n, 1)
+}
+
+// TimeCond compares a time: every bound set must hold.
+type TimeCond struct {
+	Eq, Gt, Gte, Lt, Lte *time.Time
+}
+
+// IntCond compares a whole number: every part set must hold.
+type IntCond struct {
+	Eq               *int
+	In               []int
+	Gt, Gte, Lt, Lte *int
+}
+
+// EnumCond matches a value of an enum: equal to Eq, one of In, none of NotIn.
+type EnumCond[T ~string] struct {
+	Eq        *T
+	In, NotIn []T
+}
+
+// maxFilterTerms caps the conditions in one filter, AND/OR/NOT included.
+const maxFilterTerms = 50
+
+// statsQuery builds the WHERE of a statistics query: conditions with every value a
+// parameter, never text.
+type statsQuery struct {
+	args  []any
+	terms int
+}
+
+func (q *statsQuery) arg(v any) string {
+	q.args = append(q.args, v)
+	return "$" + strconv.Itoa(len(q.args))
+}
+
+// term counts one condition against the cap.
+func (q *statsQuery) term(field string) error {
+	q.terms++
+	if q.terms > maxFilterTerms {
+		return Invalid(field, "筛选条件太多（上限 %d 个），请合并或拆成几次查询", maxFilterTerms)
+	}
+	return nil
+}
+
+func (q *statsQuery) time(col string, c *TimeCond, field string) ([]string, error) {
+	if c == nil {
+		return nil, nil
+	}
+	var out []string
+	for _, b := range []struct {
+		t  *time.Time
+		op string
+	}{{c.Eq, " = "}, {c.Gt, " > "}, {c.Gte, " >= "}, {c.Lt, " < "}, {c.Lte, " <= "}} {
+		if b.t != nil {
+			if err := q.term(field); err != nil {
+				return nil, err
+			}
+			out = append(out, col+b.op+q.arg(*b.t))
+		}
+	}
+	return out, nil
+}
+
+func (q *statsQuery) int(col string, c *IntCond, field string) ([]string, error) {
+	if c == nil {
+		return nil, nil
+	}
+	if len(c.In) > 100 {
+		return nil, Invalid(field, "in 最多列出 100 个值")
+	}
+	var out []string
+	for _, b := range []struct {
+		n  *int
+		op string
+	}{{c.Eq, " = "}, {c.Gt, " > "}, {c.Gte, " >= "}, {c.Lt, " < "}, {c.Lte, " <= "}} {
+		if b.n != nil {
+			if err := q.term(field); err != nil {
+				return nil, err
+			}
+			out = append(out, col+b.op+q.arg(*b.n))
+		}
+	}
+	if c.In != nil {
+		if err := q.term(field); err != nil {
+			return nil, err
+		}
+		ns := make([]int64, len(c.In))
+		for i, n := range c.In {
+			ns[i] = int64(n)
+		}
+		out = append(out, col+` = ANY(`+q.arg(pq.Array(ns))+`::bigint[])`)
+	}
+	return out, nil
+}
+
+func enumCond[T ~string](q *statsQuery, col, typ string, c *EnumCond[T], field string) ([]string, error) {
+	if c == nil {
+		return nil, nil
+	}
+	var out []string
+	if c.Eq != nil {
+		if err := q.term(field); err != nil {
+			return nil, err
+		}
+		out = append(out, col+` = `+q.arg(string(*c.Eq))+`::`+typ)
+	}
+	for _, set := range []struct {
+		vals []T
+		neg  bool
+	}{{c.In, false}, {c.NotIn, true}} {
+		if set.vals == nil {
+			continue
+		}
+		if err := q.term(field); err != nil {
+			return nil, err
+		}
+		cond := col + ` = ANY(` + q.arg(pq.Array(set.vals)) + `::` + typ + `[])`
+		if set.neg {
+			cond = `NOT ` + cond
+		}
+		out = append(out, cond)
+	}
+	return out, nil
+}
+
+// joinConds ANDs conditions (true when there are none).
+func joinConds(conds []string, op string) string {
+	switch len(conds) {
+	case 0:
+		if op == " OR " {
+			return "false"
+		}
+		return "true"
+	case 1:
+		return conds[0]
+	}
+	return "(" + strings.Join(conds, op) + ")"
+}
+
+// textCond is a substring search over a row's text, each word in turn.
+func (q *statsQuery) text(expr string, text *string, field string) ([]string, error) {
+	if text == nil {
+		return nil, nil
+	}
+	words := strings.Fields(*text)
+	if len(words) == 0 || len(words) > 5 {
+		return nil, Invalid(field, "请用 1 到 5 个词查找")
+	}
+	var out []string
+	for _, w := range words {
+		if utf8.RuneCountInString(w) > 40 {
+			return nil, Invalid(field, "查找的词太长（上限 40 个字）")
+		}
+		if err := q.term(field); err != nil {
+			return nil, err
+		}
+		out = append(out, expr+` ILIKE `+q.arg("%"+likeEscaper.Replace(w)+"%"))
+	}
+	return out, nil
+}
+
+// statsPlace is a place a figure is scoped to or grouped by.
+type statsPlace struct {
+	ID    int64         `db:"id"`
+	Level PlaceLevel    `db:"level"`
+	Path  pq.Int64Array `db:"path"`
+}
+
+// levelColumn is the column of a stats table naming the place at level.
+var levelColumn = map[PlaceLevel]string{
+	LevelSubdistrict: "subdistrict_id", LevelCommunity: "community_id", LevelCompound: "compound_id",
+	LevelGrid: "grid_id", LevelBuilding: "building_id",
+}
+
+// placeCond is "under one of places", one indexed column per level.
+func (q *statsQuery) placeCond(alias string, places []statsPlace, levels map[PlaceLevel]string) string {
+	byLevel := map[PlaceLevel][]int64{}
+	for _, p := range places {
+		byLevel[p.Level] = append(byLevel[p.Level], p.ID)
+	}
+	var conds []string
+	for _, l := range placeLevels {
+		if ids := byLevel[l]; len(ids) > 0 {
+			conds = append(conds, alias+levels[l]+` = ANY(`+q.arg(pq.Array(ids))+`::bigint[])`)
+		}
+	}
+	return joinConds(conds, " OR ")
+}
+
+// statsScope is who asks for figures and over which places.
+type statsScope struct {
+	grants []statsPlace // where the viewer may read figures
+	places map[int64]statsPlace
+}
+
+// scopeOf returns the places where v may read figures, and looks up the places named in
+// filters (ids), refusing ones that do not exist, lie outside the viewer's places, or are
+// finer than levels allow.
+func (s *Store) scopeOf(ctx context.Context, v *Viewer, ids []int64, field string, levels map[PlaceLevel]string) (*statsScope, error) {
+	if v == nil {
+		return nil, needSignIn
+	}
+	granted, _ := v.placesHolding(statsRoles...)
+	if len(granted) == 0 {
+		return nil, forbidden("只有数据分析员、社区工作者和管理员可以查看统计")
+	}
+	var rows []statsPlace
+	all := append(slices.Clone(granted), ids...)
+	if err := s.selectRows(ctx, &rows, `SELECT id, level, path FROM places WHERE id = ANY($1::bigint[])`, pq.Array(all)); err != nil {
+		return nil, err
+	}
+	sc := &statsScope{places: map[int64]statsPlace{}}
+	for _, p := range rows {
+		sc.places[p.ID] = p
+	}
+	for _, id := range granted {
+		if p, ok := sc.places[id]; ok {
+			sc.grants = append(sc.grants, p)
+		}
+	}
+	for _, id := range ids {
+		p, ok := sc.places[id]
+		switch {
+		case !ok:
+			return nil, &Error{Code: ENOTFOUND, Field: field, Message: "没有这个地点"}
+		case levels[p.Level] == "":
+			return nil, Invalid(field, "这项统计最细到%s，不能按%s筛选", finestLevel(levels).Name(), p.Level.Name())
+		case !sc.covers(p):
+			return nil, &Error{Code: EFORBIDDEN, Field: field, Message: "你没有查看这个地点统计的权限"}
+		}
+	}
+	return sc, nil
+}
+
+func (sc *statsScope) covers(p statsPlace) bool {
+	for _, g := range sc.grants {
+		if slices.Contains([]int64(p.Path), g.ID) {
+			return true
+		}
+	}
+	return false
+}
+
+func finestLevel(levels map[PlaceLevel]string) PlaceLevel {
+	finest := LevelSubdistrict
+	for _, l := range placeLevels {
+		if levels[l] != "" {
+			finest = l
+		}
+	}
+	return finest
+}
+
+// placesAt counts the places at level under the scope's grants: how many groups grouping by
+// that level can make.
+func (s *Store) placesAt(ctx context.Context, sc *statsScope, level PlaceLevel) (int, error) {
+	ids := make([]int64, len(sc.grants))
+	for i, g := range sc.grants {
+		ids[i] = g.ID
+	}
+	var n int
+	err := s.get(ctx, &n, `SELECT count(*) FROM places WHERE level = $1 AND path && $2::bigint[]`, level, pq.Array(ids))
+	return n, err
+}
+
+// budget refuses a grouping that would make more groups than allowed, saying what to narrow.
+func (s *Store) budget(groups int, dims []string) error {
+	limit := s.Stats.MaxGroups
+	if groups <= limit {
+		return nil
+	}
+	return &Error{Code: EINVALID, Field: "groupBy", Message: "这次统计最多会分成 " + strconv.Itoa(groups) + " 组，超过上限 " +
+		strconv.Itoa(limit) + " 组。请缩短时间范围、改用更长的时间段（如按月而不是按日）、按更高一级的地点分组，或减少分组维度（现在按" +
+		strings.Join(dims, "、") + "分组）"}
+}
+
+// statsRead runs one statistics query: read-only, on the replica when there is one, with
+// the statistics timeout, which PostgreSQL itself enforces so a cancelled query stops there.
+func (s *Store) statsRead(ctx context.Context, dest any, q string, args ...any) error {
+	d := s.Read
+	if d == nil {
+		d = s.DB
+	}
+	tx, err := d.BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	// Sorts for medians stay in memory, and a one-off query is not worth compiling.
+	if _, err := tx.ExecContext(ctx, `SELECT set_config('statement_timeout', $1, true),
+		set_config('work_mem', '64MB', true), set_config('jit', 'off', true)`,
+		strconv.FormatInt(s.Stats.Timeout.Milliseconds(), 10)); err != nil {
+		return err
+	}
+	if err := sqlx.SelectContext(ctx, tx, dest, q, args...); err != nil {
+		if sqlState(err) == "57014" && ctx.Err() == nil {
+			return &Error{Code: ETIMEOUT, Message: "统计查询超过了 " + s.Stats.Timeout.String() +
+				" 的时限，已在数据库中取消。请缩短时间范围、缩小地点范围或减少分组维度后重试"}
+		}
+		return err
+	}
+	return tx.Commit()
+}
+
+// suppressed reports whether a group counting people distinct people must be hidden.
+func (s *Store) suppressed(people int) bool { return people < s.Stats.MinGroup }
+
+// groupingSQL is the select list and GROUP BY of a statistics query.
+type groupingSQL struct {
+	selects, groupBy string
+	// dims are the grouping expressions; keySelects selects place_id and period alone.
+	dims       []string
+	keySelects string
+}
+
+// grouping builds the grouping by, after checking it against the budget. Rows come out
+// with place_id, period and total (and category and state when grouped by them); the row
+// over all groups comes last. first finds the earliest time there is data for, when the
+// filter leaves the range open.
+func (s *Store) grouping(ctx context.Context, q *statsQuery, sc *statsScope, by StatsGrouping, alias, timeCol string,
+	levels map[PlaceLevel]string, first func() (time.Time, error), rng *TimeCond) (groupingSQL, error) {
+	var dims, selects, names []string
+	groups := 1
+	if by.PlaceLevel != nil {
+		col := levels[*by.PlaceLevel]
+		if col == "" {
+			return groupingSQL{}, Invalid("groupBy", "这项统计最细按%s分组，不能按%s分组", finestLevel(levels).Name(), by.PlaceLevel.Name())
+		}
+		n, err := s.placesAt(ctx, sc, *by.PlaceLevel)
+		if err != nil {
+			return groupingSQL{}, err
+		}
+		groups *= max(n, 1)
+		dims = append(dims, alias+col)
+		selects = append(selects, alias+col+` AS place_id`)
+		names = append(names, by.PlaceLevel.Name())
+	} else {
+		selects = append(selects, `NULL::bigint AS place_id`)
+	}
+	if by.Category {
+		groups *= len(wishCategories)
+		dims = append(dims, alias+"category")
+		selects = append(selects, alias+"category AS category")
+		names = append(names, "类别")
+	}
+	if by.State {
+		groups *= len(wishStates)
+		dims = append(dims, alias+"state")
+		selects = append(selects, alias+"state AS state")
+		names = append(names, "状态")
+	}
+	if by.Period != nil {
+		var from, to *time.Time
+		if rng != nil {
+			from, to = rng.bounds()
+		}
+		now := s.Now()
+		lo, hi := now, now
+		if to != nil {
+			hi = *to
+		}
+		if from != nil {
+			lo = *from
+		} else {
+			t, err := first()
+			if err != nil {
+				return groupingSQL{}, err
+			}
+			lo = t
+		}
+		groups *= by.Period.count(lo, hi)
+		expr := `date_trunc(` + q.arg(string(*by.Period)) + `, ` + timeCol + `, ` + q.arg(statsZoneName) + `)`
+		dims = append(dims, expr)
+		selects = append(selects, expr+` AS period`)
+		names = append(names, periodNames[*by.Period])
+	} else {
+		selects = append(selects, `NULL::timestamptz AS period`)
+	}
+	if err := s.budget(groups, names); err != nil {
+		return groupingSQL{}, err
+	}
+	keys := strings.Join([]string{selects[0], selects[len(selects)-1]}, ", ")
+	if len(dims) == 0 {
+		return groupingSQL{selects: strings.Join(selects, ", ") + `, true AS total`, keySelects: keys}, nil
+	}
+	list := strings.Join(dims, ", ")
+	return groupingSQL{
+		selects:    strings.Join(selects, ", ") + `, GROUPING(` + list + `) <> 0 AS total`,
+		groupBy:    ` GROUP BY GROUPING SETS ((` + list + `), ()) ORDER BY total, ` + list,
+		dims:       dims,
+		keySelects: keys,
+	}, nil
+}
+
+var periodNames = map[Period]string{PeriodDay: "日", PeriodWeek: "周", PeriodMonth: "月", PeriodQuarter: "季度", PeriodYear: "年"}
+
+func (p Period) MarshalGQL(w io.Writer)    { marshalEnum(w, p) }
+func (p *Period) UnmarshalGQL(v any) error { return unmarshalEnum(p, v, Periods, "StatsPeriod") }
+
+// placesNamed returns the scope's lookups of ids.
+func (sc *statsScope) placesNamed(ids []int64) []statsPlace {
+	out := make([]statsPlace, len(ids))
+	for i, id := range ids {
+		out[i] = sc.places[id]
+	}
+	return out
+}
+
+// namesVisible reports whether v may see who is who in a group under the place with path
+// (nil: the whole scope): only staff and admins over all of it, never analysts.
+func (sc *statsScope) namesVisible(v *Viewer, path []int64) bool {
+	paths := [][]int64{path}
+	if path == nil {
+		paths = paths[:0]
+		for _, g := range sc.grants {
+			paths = append(paths, g.Path)
+		}
+	}
+	for _, p := range paths {
+		if len(p) == 0 || !v.Holds(&Place{ID: p[len(p)-1], Path: p}, RoleStaff, RoleAdmin) {
+			return false
+		}
+	}
+	return true
+}
+
+// statsGroupKey identifies a group by place and period, to match rows of two queries.
+type statsGroupKey struct {
+	place  int64
+	period int64
+}
+
+func keyOf(place *int64, period *time.Time) statsGroupKey {
+	var k statsGroupKey
+	if place != nil {
+		k.place = *place
+	}
+	if period != nil {
+		k.period = period.UnixMicro()
+	}
+	return k
+}
+
+// sortGroups orders merged groups by place, then period.
+func sortGroups(gs []*ParticipationStatsGroup) {
+	slices.SortFunc(gs, func(a, b *ParticipationStatsGroup) int {
+		ka, kb := keyOf(a.PlaceID, a.PeriodStart), keyOf(b.PlaceID, b.PeriodStart)
+		if ka.place != kb.place {
+			return cmp.Compare(ka.place, kb.place)
+		}
+		return cmp.Compare(ka.period, kb.period)
+	})
+}

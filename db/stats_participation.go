@@ -1,0 +1,257 @@
+package db
+
+import (
+	"context"
+	"time"
+)
+
+// ParticipationStatsFilter picks what participation figures count: every part set must
+// hold. At is when each thing happened: a topic raised, a meeting held, a vote closed, a
+// resolution published.
+type ParticipationStatsFilter struct {
+	PlaceIDs []int64
+	At       *TimeCond
+}
+
+// participationLevels: topics, meetings, votes and resolutions belong to a community (or a
+// compound of it), so they group by subdistrict and community.
+var participationLevels = map[PlaceLevel]string{LevelSubdistrict: "c.path[1]", LevelCommunity: "x.community_id"}
+
+// TopicFigures count topics raised in a group. Suppressed below MinGroup distinct raisers.
+type TopicFigures struct {
+	statsRow
+	Raisers   int `db:"raisers"`
+	Raised    int `db:"raised"`
+	Accepted  int `db:"accepted"`
+	Declined  int `db:"declined"`
+	Withdrawn int `db:"withdrawn"`
+	// By source: linked to wishes, raised by staff of the community, raised by residents.
+	FromWishes int `db:"from_wishes"`
+	ByStaff    int `db:"by_staff"`
+	ByResident int `db:"by_residents"`
+}
+
+// MeetingFigures count meetings starting in a group; attendance is over closed meetings.
+// Suppressed below MinGroup distinct people entitled.
+type MeetingFigures struct {
+	statsRow
+	People    int `db:"people"`
+	Scheduled int `db:"scheduled"`
+	Held      int `db:"held"`
+	Cancelled int `db:"cancelled"`
+	Entitled  int `db:"entitled"`
+	Present   int `db:"present"`
+}
+
+// VoteFigures count votes closing in a group. Suppressed when no closed vote in it had
+// MinGroup people on its roll.
+type VoteFigures struct {
+	statsRow
+	LargestRoll   int   `db:"largest_roll"`
+	Closed        int   `db:"closed"`
+	Motions       int   `db:"motions"`
+	QuorumReached int   `db:"quorum_reached"`
+	Passed        int   `db:"passed"`
+	EntitledHeads int64 `db:"entitled_heads"`
+	VotedHeads    int64 `db:"voted_heads"`
+	EntitledArea  int64 `db:"entitled_area"`
+	VotedArea     int64 `db:"voted_area"`
+}
+
+// ResolutionFigures count resolutions published in a group, their objections and tasks.
+// They are acts of the committees, shown always; only the ratings, which are residents'
+// own, are hidden below MinGroup distinct raters (RatingsSuppressed).
+type ResolutionFigures struct {
+	statsRow
+	Published         int   `db:"published"`
+	InNotice          int   `db:"in_notice"`
+	BeingCarriedOut   int   `db:"being_carried_out"`
+	ResultPublished   int   `db:"result_published"`
+	Revoked           int   `db:"revoked"`
+	Objections        int   `db:"objections"`
+	ObjectionsUpheld  int   `db:"objections_upheld"`
+	Tasks             int   `db:"tasks"`
+	TasksDoneOnTime   int   `db:"tasks_done_on_time"`
+	TasksDoneLate     int   `db:"tasks_done_late"`
+	TasksOverdue      int   `db:"tasks_overdue"`
+	Raters            int   `db:"raters"`
+	Ratings           int   `db:"ratings"`
+	RatingSum         int64 `db:"rating_sum"`
+	RatingsSuppressed bool  `db:"-"`
+}
+
+// statsRow is the key every group row carries.
+type statsRow struct {
+	PlaceID     *int64     `db:"place_id"`
+	PeriodStart *time.Time `db:"period"`
+	Total       bool       `db:"total"`
+	Suppressed  bool       `db:"-"`
+}
+
+// ParticipationStatsGroup is one group's figures, each part possibly absent (nothing of
+// that kind happened in the group).
+type ParticipationStatsGroup struct {
+	PlaceID     *int64
+	PeriodStart *time.Time
+	Total       bool
+	Topics      *TopicFigures
+	Meetings    *MeetingFigures
+	Votes       *VoteFigures
+	Resolutions *ResolutionFigures
+}
+
+const topicFigures = `count(DISTINCT x.raised_by) AS raisers, count(*) AS raised,
+	count(*) FILTER (WHERE EXISTS (SELECT 1 FROM topic_events e WHERE e.topic_id = x.id AND e.action = 'accept')) AS accepted,
+	count(*) FILTER (WHERE x.state = 'declined') AS declined, count(*) FILTER (WHERE x.state = 'withdrawn') AS withdrawn,
+	count(*) FILTER (WHERE EXISTS (SELECT 1 FROM topic_wishes tw WHERE tw.topic_id = x.id)) AS from_wishes,
+	count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM topic_wishes tw WHERE tw.topic_id = x.id) AND x.by_staff) AS by_staff,
+	count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM topic_wishes tw WHERE tw.topic_id = x.id) AND NOT x.by_staff) AS by_residents`
+
+// topicSource adds by_staff: whether the raiser was staff over the community when raising it.
+const topicSource = ` FROM (SELECT t.*, EXISTS (SELECT 1 FROM role_grants g JOIN places gp ON gp.id = g.place_id
+		WHERE g.account_id = t.raised_by AND g.role = 'staff' AND cp.path @> ARRAY[gp.id]
+			AND g.granted_at <= t.created_at AND (g.revoked_at IS NULL OR g.revoked_at > t.created_at)) AS by_staff
+	FROM topics t JOIN places cp ON cp.id = t.community_id) x JOIN places c ON c.id = x.community_id`
+
+const meetingFigures = `count(DISTINCT me.resident_id) AS people,
+	count(DISTINCT x.id) AS scheduled, count(DISTINCT x.id) FILTER (WHERE x.state = 'closed') AS held,
+	count(DISTINCT x.id) FILTER (WHERE x.state = 'cancelled') AS cancelled,
+	count(me.resident_id) FILTER (WHERE x.state = 'closed') AS entitled,
+	count(ma.resident_id) FILTER (WHERE x.state = 'closed') AS present`
+
+const meetingSource = ` FROM meetings x JOIN places c ON c.id = x.community_id
+	LEFT JOIN meeting_entitled me ON me.meeting_id = x.id
+	LEFT JOIN meeting_attendance ma ON ma.meeting_id = me.meeting_id AND ma.resident_id = me.resident_id`
+
+const voteFigures = `coalesce(max(x.entitled_heads), 0) AS largest_roll, count(*) AS closed,
+	count(*) FILTER (WHERE x.motion) AS motions, count(*) FILTER (WHERE x.quorum_met) AS quorum_reached,
+	count(*) FILTER (WHERE x.passed) AS passed,
+	coalesce(sum(x.entitled_heads), 0) AS entitled_heads, coalesce(sum(x.participating_heads), 0) AS voted_heads,
+	coalesce(sum(x.entitled_area) FILTER (WHERE x.by_area), 0) AS entitled_area,
+	coalesce(sum(x.participating_area) FILTER (WHERE x.by_area), 0) AS voted_area`
+
+const voteSource = ` FROM votes x JOIN places c ON c.id = x.community_id`
+
+// resolutionFigures count each resolution once (on the row where once is not false),
+// and every rating.
+const resolutionFigures = `count(*) FILTER (WHERE once) AS published,
+	count(*) FILTER (WHERE once AND x.state = 'in_notice') AS in_notice,
+	count(*) FILTER (WHERE once AND x.state = 'being_carried_out') AS being_carried_out,
+	count(*) FILTER (WHERE once AND x.state = 'result_published') AS result_published,
+	count(*) FILTER (WHERE once AND x.state = 'revoked') AS revoked,
+	coalesce(sum(o.objections) FILTER (WHERE once), 0) AS objections,
+	coalesce(sum(o.upheld) FILTER (WHERE once), 0) AS objections_upheld,
+	coalesce(sum(k.tasks) FILTER (WHERE once), 0) AS tasks,
+	coalesce(sum(k.on_time) FILTER (WHERE once), 0) AS tasks_done_on_time,
+	coalesce(sum(k.late) FILTER (WHERE once), 0) AS tasks_done_late,
+	coalesce(sum(k.overdue) FILTER (WHERE once), 0) AS tasks_overdue,
+	count(DISTINCT rr.resident_id) AS raters, count(rr.resident_id) AS ratings, coalesce(sum(rr.score), 0) AS rating_sum`
+
+// resolutionSource joins each resolution with its objection and task counts and its
+// ratings, one row per rating (or one row with none); once marks one row per resolution.
+// Overdue is judged at $1.
+const resolutionSource = ` FROM resolutions x JOIN places c ON c.id = x.community_id
+	CROSS JOIN LATERAL (SELECT count(*) AS objections, count(*) FILTER (WHERE ob.upheld) AS upheld
+		FROM resolution_objections ob WHERE ob.resolution_id = x.id) o
+	CROSS JOIN LATERAL (SELECT count(*) AS tasks,
+			count(*) FILTER (WHERE t.done_at <= t.due_at) AS on_time,
+			count(*) FILTER (WHERE t.done_at > t.due_at) AS late,
+			count(*) FILTER (WHERE t.state = 'open' AND t.due_at < $1) AS overdue
+		FROM resolution_tasks t WHERE t.resolution_id = x.id) k
+	LEFT JOIN LATERAL (SELECT r.resident_id, r.score, row_number() OVER (ORDER BY r.resident_id) AS n
+		FROM result_ratings r WHERE r.resolution_id = x.id) rr ON true
+	CROSS JOIN LATERAL (SELECT rr.n IS NULL OR rr.n = 1 AS once) one`
+
+// ParticipationStats computes participation figures for v.
+func (s *Store) ParticipationStats(ctx context.Context, v *Viewer, f ParticipationStatsFilter, by StatsGrouping) ([]*ParticipationStatsGroup, error) {
+	sc, err := s.scopeOf(ctx, v, f.PlaceIDs, "placeIds", participationLevels)
+	if err != nil {
+		return nil, err
+	}
+	by = StatsGrouping{PlaceLevel: by.PlaceLevel, Period: by.Period}
+	first := func() (time.Time, error) {
+		var t []time.Time
+		err := s.statsRead(ctx, &t, `SELECT coalesce(least((SELECT min(created_at) FROM topics), (SELECT min(starts_at) FROM meetings),
+			(SELECT min(closed_at) FROM votes), (SELECT min(published_at) FROM resolutions)), now())`)
+		return t[0], err
+	}
+	// section runs one part's query into dest: its source, a condition of its own, and the
+	// column that places its rows in time. The resolution query's $1 is now.
+	section := func(dest any, figures, source, cond, timeCol string, args ...any) error {
+		q := statsQuery{args: args}
+		where := []string{cond, q.placeCond("", sc.grants, participationLevels)}
+		if f.PlaceIDs != nil {
+			where = append(where, q.placeCond("", sc.placesNamed(f.PlaceIDs), participationLevels))
+		}
+		at, err := q.time(timeCol, f.At, "at")
+		if err != nil {
+			return err
+		}
+		where = append(where, at...)
+		g, err := s.grouping(ctx, &q, sc, by, "", timeCol, participationLevels, first, f.At)
+		if err != nil {
+			return err
+		}
+		return s.statsRead(ctx, dest, `SELECT `+g.selects+`, `+figures+source+` WHERE `+joinConds(where, " AND ")+g.groupBy, q.args...)
+	}
+	var (
+		topics      []*TopicFigures
+		meetings    []*MeetingFigures
+		votes       []*VoteFigures
+		resolutions []*ResolutionFigures
+	)
+	if err := section(&topics, topicFigures, topicSource, "true", "x.created_at"); err != nil {
+		return nil, err
+	}
+	if err := section(&meetings, meetingFigures, meetingSource, "true", "x.starts_at"); err != nil {
+		return nil, err
+	}
+	if err := section(&votes, voteFigures, voteSource, "x.state = 'closed'", "x.closed_at"); err != nil {
+		return nil, err
+	}
+	if err := section(&resolutions, resolutionFigures, resolutionSource, "true", "x.published_at", s.Now()); err != nil {
+		return nil, err
+	}
+
+	// Merge the four parts by group, the total row last.
+	var out []*ParticipationStatsGroup
+	groups := map[statsGroupKey]*ParticipationStatsGroup{}
+	var total *ParticipationStatsGroup
+	group := func(r *statsRow) *ParticipationStatsGroup {
+		if r.Total {
+			if total == nil {
+				total = &ParticipationStatsGroup{Total: true}
+			}
+			return total
+		}
+		k := keyOf(r.PlaceID, r.PeriodStart)
+		g := groups[k]
+		if g == nil {
+			g = &ParticipationStatsGroup{PlaceID: r.PlaceID, PeriodStart: r.PeriodStart}
+			groups[k] = g
+			out = append(out, g)
+		}
+		return g
+	}
+	for _, t := range topics {
+		t.Suppressed = s.suppressed(t.Raisers)
+		group(&t.statsRow).Topics = t
+	}
+	for _, m := range meetings {
+		m.Suppressed = s.suppressed(m.People)
+		group(&m.statsRow).Meetings = m
+	}
+	for _, v := range votes {
+		v.Suppressed = s.suppressed(v.LargestRoll)
+		group(&v.statsRow).Votes = v
+	}
+	for _, r := range resolutions {
+		r.RatingsSuppressed = s.suppressed(r.Raters)
+		group(&r.statsRow).Resolutions = r
+	}
+	sortGroups(out)
+	if total == nil {
+		total = &ParticipationStatsGroup{Total: true}
+	}
+	return append(out, total), nil
+}

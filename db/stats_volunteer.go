@@ -1,0 +1,155 @@
+package db
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lib/pq"
+)
+
+// VolunteerStatsFilter picks the ledger entries volunteer figures add up: every part set
+// must hold.
+type VolunteerStatsFilter struct {
+	// PlaceIDs: for wishes of residents under one of these places.
+	PlaceIDs []int64
+	// At is when the hours were credited (or reversed).
+	At       *TimeCond
+	Category *EnumCond[WishCategory]
+}
+
+// VolunteerStatsGroup is one group's volunteer figures.
+type VolunteerStatsGroup struct {
+	PlaceID     *int64     `db:"place_id"`
+	PeriodStart *time.Time `db:"period"`
+	Total       bool       `db:"total"`
+	// Volunteers is the distinct volunteers with entries in the group, the count
+	// suppression looks at; Active those with a credit.
+	Volunteers int  `db:"volunteers"`
+	Active     int  `db:"active"`
+	Suppressed bool `db:"-"`
+	Minutes    int  `db:"minutes"`
+	Points     int  `db:"points"`
+	// Credited is the wishes credited, less those reversed.
+	Credited int `db:"credited"`
+	// Leaderboard is the group's volunteers with the most points, when asked for.
+	Leaderboard []*LeaderboardEntry `db:"-"`
+}
+
+// LeaderboardEntry is one volunteer's place on a leaderboard. AccountID is set only for
+// viewers allowed to know who it is: the volunteer, and staff or admins over the place.
+type LeaderboardEntry struct {
+	PlaceID     *int64        `db:"place_id"`
+	PeriodStart *time.Time    `db:"period"`
+	Rank        int           `db:"rank"`
+	Account     int64         `db:"account_id"`
+	PlacePath   pq.Int64Array `db:"place_path"`
+	AccountID   *int64        `db:"-"`
+	Minutes     int           `db:"minutes"`
+	Points      int           `db:"points"`
+	Credited    int           `db:"credited"`
+}
+
+const volunteerFigures = `count(DISTINCT l.account_id) AS volunteers,
+	count(DISTINCT l.account_id) FILTER (WHERE l.kind = 'credit') AS active,
+	coalesce(sum(l.minutes), 0) AS minutes, coalesce(sum(l.points), 0) AS points,
+	count(*) FILTER (WHERE l.kind = 'credit') - count(*) FILTER (WHERE l.kind = 'reversal') AS credited`
+
+// MaxLeaderboard is the longest leaderboard per group.
+const MaxLeaderboard = 50
+
+// VolunteerStats computes volunteer figures for v, with the top `leaders` volunteers of
+// each group by points.
+func (s *Store) VolunteerStats(ctx context.Context, v *Viewer, f VolunteerStatsFilter, by StatsGrouping, leaders int) ([]*VolunteerStatsGroup, error) {
+	if leaders < 0 || leaders > MaxLeaderboard {
+		return nil, Invalid("leaderboard", "排行榜每组最多 %d 名", MaxLeaderboard)
+	}
+	sc, err := s.scopeOf(ctx, v, f.PlaceIDs, "placeIds", wishStatsLevels)
+	if err != nil {
+		return nil, err
+	}
+	var q statsQuery
+	where := []string{q.placeCond("f.", sc.grants, wishStatsLevels)}
+	if f.PlaceIDs != nil {
+		where = append(where, q.placeCond("f.", sc.placesNamed(f.PlaceIDs), wishStatsLevels))
+	}
+	at, err := q.time("l.at", f.At, "at")
+	if err != nil {
+		return nil, err
+	}
+	cat, err := enumCond(&q, "f.category", "wish_category", f.Category, "category")
+	if err != nil {
+		return nil, err
+	}
+	where = append(append(where, at...), cat...)
+	g, err := s.grouping(ctx, &q, sc, StatsGrouping{PlaceLevel: by.PlaceLevel, Period: by.Period}, "f.", "l.at", wishStatsLevels,
+		func() (time.Time, error) {
+			var first []time.Time
+			err := s.statsRead(ctx, &first, `SELECT coalesce(min(at), now()) FROM volunteer_ledger`)
+			return first[0], err
+		}, f.At)
+	if err != nil {
+		return nil, err
+	}
+	from := ` FROM volunteer_ledger l JOIN wish_stats f ON f.wish_id = l.wish_id WHERE ` + joinConds(where, " AND ")
+	var groups []*VolunteerStatsGroup
+	if err := s.statsRead(ctx, &groups, `SELECT `+g.selects+`, `+volunteerFigures+from+g.groupBy, q.args...); err != nil {
+		return nil, err
+	}
+	for _, gr := range groups {
+		gr.Suppressed = s.suppressed(gr.Volunteers)
+	}
+	if leaders == 0 {
+		return groups, nil
+	}
+	// The leaderboard ranks volunteers within each group (not the total row), ties broken
+	// by hours and then by account, so the order is stable.
+	dims := g.dims
+	partition := ""
+	if len(dims) > 0 {
+		partition = `PARTITION BY ` + strings.Join(dims, ", ")
+	}
+	var entries []*LeaderboardEntry
+	q.args = append(q.args, leaders)
+	lq := `SELECT place_id, period, account_id, minutes, points, credited, rank,
+		(SELECT p.path FROM places p WHERE p.id = ranked.place_id) AS place_path FROM (
+		SELECT ` + g.keySelects + `, l.account_id, coalesce(sum(l.minutes), 0) AS minutes, coalesce(sum(l.points), 0) AS points,
+			count(*) FILTER (WHERE l.kind = 'credit') - count(*) FILTER (WHERE l.kind = 'reversal') AS credited,
+			row_number() OVER (` + partition + ` ORDER BY sum(l.points) DESC, sum(l.minutes) DESC, l.account_id) AS rank` +
+		from + ` GROUP BY ` + strings.Join(append(dims, "l.account_id"), ", ") + `) ranked WHERE rank <= $` + strconv.Itoa(len(q.args)) +
+		` ORDER BY place_id, period, rank`
+	if err := s.statsRead(ctx, &entries, lq, q.args...); err != nil {
+		return nil, err
+	}
+	byKey := map[statsGroupKey]*VolunteerStatsGroup{}
+	for _, gr := range groups {
+		if !gr.Total {
+			byKey[keyOf(gr.PlaceID, gr.PeriodStart)] = gr
+		}
+	}
+	for _, e := range entries {
+		gr := byKey[keyOf(e.PlaceID, e.PeriodStart)]
+		if gr == nil || gr.Suppressed {
+			continue
+		}
+		if v.Is(e.Account) || sc.namesVisible(v, e.PlacePath) {
+			e.AccountID = &e.Account
+		}
+		gr.Leaderboard = append(gr.Leaderboard, e)
+	}
+	if len(dims) == 0 { // one group: the total row is the group
+		for _, gr := range groups {
+			if gr.Suppressed {
+				continue
+			}
+			for _, e := range entries {
+				if v.Is(e.Account) || sc.namesVisible(v, nil) {
+					e.AccountID = &e.Account
+				}
+				gr.Leaderboard = append(gr.Leaderboard, e)
+			}
+		}
+	}
+	return groups, nil
+}

@@ -1,0 +1,371 @@
+package graph
+
+import (
+	"context"
+	"time"
+
+	"linli/db"
+	"linli/graph/model"
+)
+
+// Figures for analysts: the GraphQL inputs become the store's filters, and each group's
+// figures become null when the group is suppressed.
+
+// placeIDs decodes a list of place IDs from a filter.
+func placeIDs(ids []string) ([]int64, error) {
+	if ids == nil {
+		return nil, nil
+	}
+	if len(ids) > 100 {
+		return nil, db.Invalid("placeIds", "最多列出 100 个地点")
+	}
+	out := make([]int64, len(ids))
+	for i, id := range ids {
+		key, err := idOf("placeIds", "Place", id)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = key
+	}
+	return out, nil
+}
+
+func enumCond[T ~string](eq *T, in, notIn []T) *db.EnumCond[T] {
+	if eq == nil && in == nil && notIn == nil {
+		return nil
+	}
+	return &db.EnumCond[T]{Eq: eq, In: in, NotIn: notIn}
+}
+
+// wishStatsFilter converts a filter and everything nested in it.
+func wishStatsFilter(f *model.WishStatsFilter) (*db.WishStatsFilter, error) {
+	if f == nil {
+		return nil, nil
+	}
+	places, err := placeIDs(f.PlaceIds)
+	if err != nil {
+		return nil, err
+	}
+	out := &db.WishStatsFilter{PlaceIDs: places, CreatedAt: f.CreatedAt, Rating: f.Rating,
+		ClaimsReleased: f.ClaimsReleased, ClaimsLapsed: f.ClaimsLapsed, Text: f.Text}
+	if c := f.Category; c != nil {
+		out.Category = enumCond(c.Eq, c.In, c.NotIn)
+	}
+	if c := f.State; c != nil {
+		out.State = enumCond(c.Eq, c.In, c.NotIn)
+	}
+	for _, set := range []struct {
+		in  []*model.WishStatsFilter
+		out *[]db.WishStatsFilter
+	}{{f.And, &out.And}, {f.Or, &out.Or}} {
+		if set.in == nil {
+			continue
+		}
+		*set.out = make([]db.WishStatsFilter, 0, len(set.in))
+		for _, sub := range set.in {
+			c, err := wishStatsFilter(sub)
+			if err != nil {
+				return nil, err
+			}
+			*set.out = append(*set.out, *c)
+		}
+	}
+	if out.Not, err = wishStatsFilter(f.Not); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// statsKey is what every kind of group shares: where and when, and whether it is hidden.
+type statsKey struct {
+	placeID     *int64
+	periodStart *time.Time
+}
+
+// groupPlaces loads the places groups are keyed by, in one statement.
+func groupPlaces(ctx context.Context, store *db.Store, keys []statsKey) (map[int64]*db.Place, error) {
+	var ids []int64
+	for _, k := range keys {
+		if k.placeID != nil {
+			ids = append(ids, *k.placeID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return store.PlacesByID(ctx, ids)
+}
+
+// period is the start and end of a group's period, in China Standard Time like the
+// periods themselves.
+func period(start *time.Time, p *db.Period) (*time.Time, *time.Time) {
+	if start == nil || p == nil {
+		return nil, nil
+	}
+	s := p.Start(*start)
+	e := p.Next(s)
+	return &s, &e
+}
+
+func durationFigures(d db.DurationFigures) *model.DurationFigures {
+	hours := func(s *float64) *float64 {
+		if s == nil {
+			return nil
+		}
+		h := *s / 3600
+		return &h
+	}
+	return &model.DurationFigures{Count: d.Count, MedianHours: hours(d.Median), P90Hours: hours(d.P90)}
+}
+
+// share is part/whole, or nil when whole is 0.
+func share(part, whole int) *float64 {
+	if whole == 0 {
+		return nil
+	}
+	s := float64(part) / float64(whole)
+	return &s
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func (r *queryResolver) wishStats(ctx context.Context, filter *model.WishStatsFilter, groupBy *model.WishStatsGrouping) (*model.WishStats, error) {
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f, err := wishStatsFilter(filter)
+	if err != nil {
+		return nil, err
+	}
+	var by db.StatsGrouping
+	if groupBy != nil {
+		by = db.StatsGrouping{PlaceLevel: groupBy.PlaceLevel, Period: groupBy.Period,
+			Category: groupBy.Category != nil && *groupBy.Category, State: groupBy.State != nil && *groupBy.State}
+	}
+	groups, err := r.Store.WishStats(ctx, v, f, by)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]statsKey, len(groups))
+	for i, g := range groups {
+		keys[i] = statsKey{g.PlaceID, g.PeriodStart}
+	}
+	places, err := groupPlaces(ctx, r.Store, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.WishStats{Groups: make([]*model.WishStatsGroup, len(groups)), MinGroupSize: r.Store.Stats.MinGroup}
+	for i, g := range groups {
+		m := &model.WishStatsGroup{Total: g.Total, Category: g.Category, State: g.State, Suppressed: g.Suppressed}
+		m.PeriodStart, m.PeriodEnd = period(g.PeriodStart, by.Period)
+		if g.PlaceID != nil {
+			m.Place = places[*g.PlaceID]
+		}
+		out.Groups[i] = m
+		if g.Suppressed {
+			if !g.Total {
+				out.SuppressedGroups++
+			}
+			continue
+		}
+		m.Residents, m.Wishes = ptr(g.Residents), ptr(g.Wishes)
+		for j, s := range db.WishStates() {
+			m.ByState = append(m.ByState, &model.WishStateCount{State: s, Count: int(g.States[j])})
+		}
+		m.AnsweredShare = share(g.Reviewed, g.Wishes)
+		m.ToReview, m.ToClaim = durationFigures(g.ToReview()), durationFigures(g.ToClaim())
+		m.ToFulfil, m.ToConfirm = durationFigures(g.ToFulfil()), durationFigures(g.ToConfirm())
+		sat := &model.SatisfactionFigures{Count: g.Ratings, Distribution: make([]int, 5)}
+		if g.Ratings > 0 {
+			sat.Average = ptr(float64(g.RatingSum) / float64(g.Ratings))
+		}
+		for j, n := range g.RatingCounts {
+			sat.Distribution[j] = int(n)
+		}
+		m.Satisfaction = sat
+		m.ClaimsReleased, m.ClaimsLapsed = ptr(g.Released), ptr(g.Lapsed)
+	}
+	return out, nil
+}
+
+func statsGrouping(g *model.StatsGrouping) db.StatsGrouping {
+	if g == nil {
+		return db.StatsGrouping{}
+	}
+	return db.StatsGrouping{PlaceLevel: g.PlaceLevel, Period: g.Period}
+}
+
+func (r *queryResolver) volunteerStats(ctx context.Context, filter *model.VolunteerStatsFilter, groupBy *model.StatsGrouping, leaderboard *int) (*model.VolunteerStats, error) {
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var f db.VolunteerStatsFilter
+	if filter != nil {
+		if f.PlaceIDs, err = placeIDs(filter.PlaceIds); err != nil {
+			return nil, err
+		}
+		f.At = filter.At
+		if c := filter.Category; c != nil {
+			f.Category = enumCond(c.Eq, c.In, c.NotIn)
+		}
+	}
+	leaders := 0
+	if leaderboard != nil {
+		leaders = *leaderboard
+	}
+	by := statsGrouping(groupBy)
+	groups, err := r.Store.VolunteerStats(ctx, v, f, by, leaders)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]statsKey, len(groups))
+	for i, g := range groups {
+		keys[i] = statsKey{g.PlaceID, g.PeriodStart}
+	}
+	places, err := groupPlaces(ctx, r.Store, keys)
+	if err != nil {
+		return nil, err
+	}
+	var accounts []int64
+	for _, g := range groups {
+		for _, e := range g.Leaderboard {
+			if e.AccountID != nil {
+				accounts = append(accounts, *e.AccountID)
+			}
+		}
+	}
+	named, err := r.Store.AccountsByID(ctx, accounts)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.VolunteerStats{MinGroupSize: r.Store.Stats.MinGroup}
+	for _, g := range groups {
+		m := &model.VolunteerStatsGroup{Total: g.Total, Suppressed: g.Suppressed}
+		m.PeriodStart, m.PeriodEnd = period(g.PeriodStart, by.Period)
+		if g.PlaceID != nil {
+			m.Place = places[*g.PlaceID]
+		}
+		out.Groups = append(out.Groups, m)
+		if g.Suppressed {
+			if !g.Total {
+				out.SuppressedGroups++
+			}
+			continue
+		}
+		m.ActiveVolunteers, m.Points, m.WishesCredited = ptr(g.Active), ptr(g.Points), ptr(g.Credited)
+		m.Hours = ptr(float64(g.Minutes) / 60)
+		if leaders > 0 && (!g.Total || by.PlaceLevel == nil && by.Period == nil) {
+			m.Leaderboard = []*model.LeaderboardEntry{}
+			for _, e := range g.Leaderboard {
+				le := &model.LeaderboardEntry{Rank: e.Rank, Hours: float64(e.Minutes) / 60, Points: e.Points, WishesCredited: e.Credited}
+				if e.AccountID != nil {
+					le.Volunteer = named[*e.AccountID]
+				}
+				m.Leaderboard = append(m.Leaderboard, le)
+			}
+		}
+	}
+	return out, nil
+}
+
+func (r *queryResolver) participationStats(ctx context.Context, filter *model.ParticipationStatsFilter, groupBy *model.StatsGrouping) (*model.ParticipationStats, error) {
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var f db.ParticipationStatsFilter
+	if filter != nil {
+		if f.PlaceIDs, err = placeIDs(filter.PlaceIds); err != nil {
+			return nil, err
+		}
+		f.At = filter.At
+	}
+	by := statsGrouping(groupBy)
+	groups, err := r.Store.ParticipationStats(ctx, v, f, by)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]statsKey, len(groups))
+	for i, g := range groups {
+		keys[i] = statsKey{g.PlaceID, g.PeriodStart}
+	}
+	places, err := groupPlaces(ctx, r.Store, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.ParticipationStats{MinGroupSize: r.Store.Stats.MinGroup}
+	for _, g := range groups {
+		m := &model.ParticipationStatsGroup{Total: g.Total,
+			Topics: topicFigures(g.Topics), Meetings: meetingFigures(g.Meetings), Votes: voteFigures(g.Votes),
+			Resolutions: resolutionFigures(g.Resolutions)}
+		m.PeriodStart, m.PeriodEnd = period(g.PeriodStart, by.Period)
+		if g.PlaceID != nil {
+			m.Place = places[*g.PlaceID]
+		}
+		out.Groups = append(out.Groups, m)
+	}
+	return out, nil
+}
+
+// A part with nothing in it has zero counts; one with too few people is suppressed.
+
+func topicFigures(t *db.TopicFigures) *model.TopicFigures {
+	if t == nil {
+		t = &db.TopicFigures{}
+	}
+	if t.Suppressed {
+		return &model.TopicFigures{Suppressed: true}
+	}
+	return &model.TopicFigures{Raised: ptr(t.Raised), Accepted: ptr(t.Accepted), Declined: ptr(t.Declined),
+		Withdrawn: ptr(t.Withdrawn), FromWishes: ptr(t.FromWishes), ByStaff: ptr(t.ByStaff), ByResidents: ptr(t.ByResident)}
+}
+
+func meetingFigures(m *db.MeetingFigures) *model.MeetingFigures {
+	if m == nil {
+		m = &db.MeetingFigures{}
+	}
+	if m.Suppressed {
+		return &model.MeetingFigures{Suppressed: true}
+	}
+	return &model.MeetingFigures{Scheduled: ptr(m.Scheduled), Held: ptr(m.Held), Cancelled: ptr(m.Cancelled),
+		Entitled: ptr(m.Entitled), Present: ptr(m.Present), AttendanceRate: share(m.Present, m.Entitled)}
+}
+
+func voteFigures(v *db.VoteFigures) *model.VoteFigures {
+	if v == nil {
+		v = &db.VoteFigures{}
+	}
+	if v.Suppressed {
+		return &model.VoteFigures{Suppressed: true}
+	}
+	return &model.VoteFigures{Closed: ptr(v.Closed), Motions: ptr(v.Motions), QuorumReached: ptr(v.QuorumReached),
+		Passed: ptr(v.Passed), PassRate: share(v.Passed, v.Motions),
+		TurnoutByHeads: share64(v.VotedHeads, v.EntitledHeads), TurnoutByArea: share64(v.VotedArea, v.EntitledArea)}
+}
+
+func resolutionFigures(r *db.ResolutionFigures) *model.ResolutionFigures {
+	if r == nil {
+		r = &db.ResolutionFigures{RatingsSuppressed: true}
+	}
+	m := &model.ResolutionFigures{Published: r.Published, InNotice: r.InNotice, BeingCarriedOut: r.BeingCarriedOut,
+		ResultPublished: r.ResultPublished, Revoked: r.Revoked, Objections: r.Objections, ObjectionsUpheld: r.ObjectionsUpheld,
+		Tasks: r.Tasks, TasksDoneOnTime: r.TasksDoneOnTime, TasksDoneLate: r.TasksDoneLate, TasksOverdue: r.TasksOverdue,
+		RatingsSuppressed: r.RatingsSuppressed}
+	if !r.RatingsSuppressed {
+		m.Ratings = ptr(r.Ratings)
+		if r.Ratings > 0 {
+			m.AverageRating = ptr(float64(r.RatingSum) / float64(r.Ratings))
+		}
+	}
+	return m
+}
+
+func share64(part, whole int64) *float64 {
+	if whole == 0 {
+		return nil
+	}
+	s := float64(part) / float64(whole)
+	return &s
+}
