@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -25,6 +26,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"linli/db"
@@ -186,6 +188,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	logger.Info("migrated", "applied", applied)
+	if len(args) > 1 && args[1] == "generate" {
+		return generate(ctx, d, args[2:], stderr, logger)
+	}
 	store := db.NewStore(d)
 	cfg.store(store)
 	if cfg.readURL != "" {
@@ -249,6 +254,34 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cause := context.Cause(ctx); errors.Is(cause, errDatabaseStopped) {
 		return cause
 	}
+	return nil
+}
+
+// generate fills an empty database with a generated city district (linli generate), for
+// trying the figures for analysts at scale; then the service can be started on it.
+func generate(ctx context.Context, d *sqlx.DB, args []string, stderr io.Writer, logger *slog.Logger) error {
+	flags := flag.NewFlagSet("linli generate", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	seed := flags.Int64("seed", 1, "the same seed always makes the same district")
+	scale := flags.Float64("scale", 1, "size relative to the benchmark district (10 subdistricts, 100 communities, 300,000 residents, 1,000,000 wishes, 5,000 votes, 500,000 ballots); e.g. 0.01 for a quick try")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	if *scale <= 0 || *scale > 1 {
+		return fmt.Errorf("-scale %v: want more than 0 and at most 1", *scale)
+	}
+	cfg := db.DistrictScale(*seed, time.Now())
+	cfg.Subdistricts = max(1, int(float64(cfg.Subdistricts)**scale))
+	cfg.Communities = max(cfg.Subdistricts, int(float64(cfg.Communities)**scale))
+	cfg.Residents = int(float64(cfg.Residents) * *scale)
+	cfg.Wishes = int(float64(cfg.Wishes) * *scale)
+	cfg.Votes = max(1, int(float64(cfg.Votes)**scale))
+	cfg.Ballots = int(float64(cfg.Ballots) * *scale)
+	started := time.Now()
+	if err := db.Generate(ctx, d, cfg, func(msg string, args ...any) { logger.Info(msg, args...) }); err != nil {
+		return err
+	}
+	logger.Info("district generated", "seed", *seed, "scale", *scale, "took", time.Since(started).Round(time.Second).String())
 	return nil
 }
 
