@@ -4,10 +4,13 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"io"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -380,36 +383,126 @@ func (s *Store) budget(groups int, dims []string) error {
 		strings.Join(dims, "、") + "分组）"}
 }
 
-// statsRead runs one statistics query: read-only, on the replica when there is one, with
-// the statistics timeout, which PostgreSQL itself enforces so a cancelled query stops there.
-func (s *Store) statsRead(ctx context.Context, dest any, q string, args ...any) error {
+// statsPart is one statement of a statistics answer.
+type statsPart struct {
+	dest any
+	sql  string
+	args []any
+}
+
+// statsRead runs the statements of one statistics answer: read-only, on the replica when
+// there is one, with the statistics timeout, which PostgreSQL itself enforces so a
+// cancelled query stops there. Several statements run side by side, one connection each,
+// on one snapshot exported by the first, so they agree with each other as if they were one.
+func (s *Store) statsRead(ctx context.Context, parts ...statsPart) error {
 	d := s.Read
 	if d == nil {
 		d = s.DB
 	}
-	tx, err := d.BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
+	parent := ctx
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	begin := func(snapshot string) (*sqlx.Tx, string, error) {
+		tx, err := d.BeginTxx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead})
+		if err != nil {
+			return nil, "", err
+		}
+		if snapshot != "" {
+			// SET TRANSACTION SNAPSHOT takes no parameters; the id is PostgreSQL's own,
+			// checked to be nothing but its hex digits and dashes.
+			if !snapshotID.MatchString(snapshot) {
+				tx.Rollback()
+				return nil, "", errors.New("unexpected snapshot id " + snapshot)
+			}
+			if _, err := tx.ExecContext(ctx, `SET TRANSACTION SNAPSHOT '`+snapshot+`'`); err != nil {
+				tx.Rollback()
+				return nil, "", err
+			}
+		}
+		// Sorts for medians stay in memory, and a one-off query is not worth compiling.
+		if _, err := tx.ExecContext(ctx, `SELECT set_config('statement_timeout', $1, true),
+			set_config('work_mem', '64MB', true), set_config('jit', 'off', true)`,
+			strconv.FormatInt(s.Stats.Timeout.Milliseconds(), 10)); err != nil {
+			tx.Rollback()
+			return nil, "", err
+		}
+		if snapshot == "" && len(parts) > 1 {
+			if err := tx.GetContext(ctx, &snapshot, `SELECT pg_export_snapshot()`); err != nil {
+				tx.Rollback()
+				return nil, "", err
+			}
+		}
+		return tx, snapshot, nil
+	}
+	first, snapshot, err := begin("")
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
-	// Sorts for medians stay in memory, and a one-off query is not worth compiling.
-	if _, err := tx.ExecContext(ctx, `SELECT set_config('statement_timeout', $1, true),
-		set_config('work_mem', '64MB', true), set_config('jit', 'off', true)`,
-		strconv.FormatInt(s.Stats.Timeout.Milliseconds(), 10)); err != nil {
-		return err
-	}
-	if err := sqlx.SelectContext(ctx, tx, dest, q, args...); err != nil {
-		if sqlState(err) == "57014" && ctx.Err() == nil {
-			return &Error{Code: ETIMEOUT, Message: "统计查询超过了 " + s.Stats.Timeout.String() +
-				" 的时限，已在数据库中取消。请缩短时间范围、缩小地点范围或减少分组维度后重试"}
+	defer first.Rollback()
+	txs := []*sqlx.Tx{first}
+	for range parts[1:] {
+		tx, _, err := begin(snapshot)
+		if err != nil {
+			return err
 		}
-		return err
+		defer tx.Rollback()
+		txs = append(txs, tx)
 	}
-	return tx.Commit()
+	// The first part to fail stops the others: the answer needs them all.
+	var (
+		wg       sync.WaitGroup
+		failOnce sync.Once
+		failed   error
+	)
+	for i, p := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := sqlx.SelectContext(ctx, txs[i], p.dest, p.sql, p.args...); err != nil {
+				failOnce.Do(func() { failed = err; cancel() })
+			}
+		}()
+	}
+	wg.Wait()
+	if sqlState(failed) == "57014" && parent.Err() == nil {
+		return &Error{Code: ETIMEOUT, Message: "统计查询超过了 " + s.Stats.Timeout.String() +
+			" 的时限，已在数据库中取消。请缩短时间范围、缩小地点范围或减少分组维度后重试"}
+	}
+	return failed
 }
 
-// suppressed reports whether a group counting people distinct people must be hidden.
-func (s *Store) suppressed(people int) bool { return people < s.Stats.MinGroup }
+var snapshotID = regexp.MustCompile(`^[0-9A-F]+-[0-9A-F]+(-[0-9]+)?$`)
+
+// earliest returns a function finding the earliest time there is data for (now if there
+// is none), with q selecting it.
+func (s *Store) earliest(ctx context.Context, q string) func() (time.Time, error) {
+	return func() (time.Time, error) {
+		var t []*time.Time
+		err := s.statsRead(ctx, statsPart{&t, q, nil})
+		if err != nil || len(t) == 0 || t[0] == nil {
+			return s.Now(), err
+		}
+		return *t[0], nil
+	}
+}
+
+// readGroups reads the groups of a statistics answer and, last, the row over all of them:
+// two statements side by side, since a total needs its own pass over the rows (medians
+// and distinct counts do not add up from the groups').
+func readGroups[T any](ctx context.Context, s *Store, g groupingSQL, figures, from string, args []any) ([]T, error) {
+	var groups, total []T
+	totalPart := statsPart{&total, `SELECT NULL::bigint AS place_id, NULL::timestamptz AS period, true AS total, ` + figures + from, args[:g.whereArgs]}
+	if len(g.dims) == 0 {
+		err := s.statsRead(ctx, totalPart)
+		return total, err
+	}
+	err := s.statsRead(ctx, statsPart{&groups, `SELECT ` + g.selects + `, false AS total, ` + figures + from + g.groupBy, args}, totalPart)
+	return append(groups, total...), err
+}
+
+// suppressed reports whether a group counting people distinct people must be hidden. A
+// group with nobody in it (meetings scheduled but not yet held) singles nobody out.
+func (s *Store) suppressed(people int) bool { return people > 0 && people < s.Stats.MinGroup }
 
 // groupingSQL is the select list and GROUP BY of a statistics query.
 type groupingSQL struct {
@@ -417,6 +510,9 @@ type groupingSQL struct {
 	// dims are the grouping expressions; keySelects selects place_id and period alone.
 	dims       []string
 	keySelects string
+	// whereArgs is how many of the query's arguments the filter uses; the grouping's own
+	// come after them.
+	whereArgs int
 }
 
 // grouping builds the grouping by, after checking it against the budget. Rows come out
@@ -426,7 +522,7 @@ type groupingSQL struct {
 func (s *Store) grouping(ctx context.Context, q *statsQuery, sc *statsScope, by StatsGrouping, alias, timeCol string,
 	levels map[PlaceLevel]string, first func() (time.Time, error), rng *TimeCond) (groupingSQL, error) {
 	var dims, selects, names []string
-	groups := 1
+	groups, whereArgs := 1, len(q.args)
 	if by.PlaceLevel != nil {
 		col := levels[*by.PlaceLevel]
 		if col == "" {
@@ -485,16 +581,13 @@ func (s *Store) grouping(ctx context.Context, q *statsQuery, sc *statsScope, by 
 	if err := s.budget(groups, names); err != nil {
 		return groupingSQL{}, err
 	}
-	keys := strings.Join([]string{selects[0], selects[len(selects)-1]}, ", ")
-	if len(dims) == 0 {
-		return groupingSQL{selects: strings.Join(selects, ", ") + `, true AS total`, keySelects: keys}, nil
-	}
 	list := strings.Join(dims, ", ")
 	return groupingSQL{
-		selects:    strings.Join(selects, ", ") + `, GROUPING(` + list + `) <> 0 AS total`,
-		groupBy:    ` GROUP BY GROUPING SETS ((` + list + `), ()) ORDER BY total, ` + list,
+		selects:    strings.Join(selects, ", "),
+		groupBy:    ` GROUP BY ` + list + ` ORDER BY ` + list,
 		dims:       dims,
-		keySelects: keys,
+		keySelects: strings.Join([]string{selects[0], selects[len(selects)-1]}, ", "),
+		whereArgs:  whereArgs,
 	}, nil
 }
 

@@ -162,6 +162,35 @@ const resolutionSource = ` FROM resolutions x JOIN places c ON c.id = x.communit
 		FROM result_ratings r WHERE r.resolution_id = x.id) rr ON true
 	CROSS JOIN LATERAL (SELECT rr.n IS NULL OR rr.n = 1 AS once) one`
 
+// participation is what every part of participation figures shares.
+type participation struct {
+	s     *Store
+	sc    *statsScope
+	f     ParticipationStatsFilter
+	by    StatsGrouping
+	first func() (time.Time, error)
+}
+
+// participationPart reads one part: its figures over source, with a condition of its own
+// and the column that places its rows in time. args come first (the resolutions' $1 is now).
+func participationPart[T any](ctx context.Context, p participation, figures, source, cond, timeCol string, args ...any) ([]T, error) {
+	q := statsQuery{args: args}
+	where := []string{cond, q.placeCond("", p.sc.grants, participationLevels)}
+	if p.f.PlaceIDs != nil {
+		where = append(where, q.placeCond("", p.sc.placesNamed(p.f.PlaceIDs), participationLevels))
+	}
+	at, err := q.time(timeCol, p.f.At, "at")
+	if err != nil {
+		return nil, err
+	}
+	where = append(where, at...)
+	g, err := p.s.grouping(ctx, &q, p.sc, p.by, "", timeCol, participationLevels, p.first, p.f.At)
+	if err != nil {
+		return nil, err
+	}
+	return readGroups[T](ctx, p.s, g, figures, source+` WHERE `+joinConds(where, " AND "), q.args)
+}
+
 // ParticipationStats computes participation figures for v.
 func (s *Store) ParticipationStats(ctx context.Context, v *Viewer, f ParticipationStatsFilter, by StatsGrouping) ([]*ParticipationStatsGroup, error) {
 	sc, err := s.scopeOf(ctx, v, f.PlaceIDs, "placeIds", participationLevels)
@@ -169,47 +198,23 @@ func (s *Store) ParticipationStats(ctx context.Context, v *Viewer, f Participati
 		return nil, err
 	}
 	by = StatsGrouping{PlaceLevel: by.PlaceLevel, Period: by.Period}
-	first := func() (time.Time, error) {
-		var t []time.Time
-		err := s.statsRead(ctx, &t, `SELECT coalesce(least((SELECT min(created_at) FROM topics), (SELECT min(starts_at) FROM meetings),
-			(SELECT min(closed_at) FROM votes), (SELECT min(published_at) FROM resolutions)), now())`)
-		return t[0], err
-	}
-	// section runs one part's query into dest: its source, a condition of its own, and the
-	// column that places its rows in time. The resolution query's $1 is now.
-	section := func(dest any, figures, source, cond, timeCol string, args ...any) error {
-		q := statsQuery{args: args}
-		where := []string{cond, q.placeCond("", sc.grants, participationLevels)}
-		if f.PlaceIDs != nil {
-			where = append(where, q.placeCond("", sc.placesNamed(f.PlaceIDs), participationLevels))
-		}
-		at, err := q.time(timeCol, f.At, "at")
-		if err != nil {
-			return err
-		}
-		where = append(where, at...)
-		g, err := s.grouping(ctx, &q, sc, by, "", timeCol, participationLevels, first, f.At)
-		if err != nil {
-			return err
-		}
-		return s.statsRead(ctx, dest, `SELECT `+g.selects+`, `+figures+source+` WHERE `+joinConds(where, " AND ")+g.groupBy, q.args...)
-	}
-	var (
-		topics      []*TopicFigures
-		meetings    []*MeetingFigures
-		votes       []*VoteFigures
-		resolutions []*ResolutionFigures
-	)
-	if err := section(&topics, topicFigures, topicSource, "true", "x.created_at"); err != nil {
+	first := s.earliest(ctx, `SELECT least((SELECT min(created_at) FROM topics), (SELECT min(starts_at) FROM meetings),
+		(SELECT min(closed_at) FROM votes), (SELECT min(published_at) FROM resolutions))`)
+	p := participation{s: s, sc: sc, f: f, by: by, first: first}
+	topics, err := participationPart[*TopicFigures](ctx, p, topicFigures, topicSource, "true", "x.created_at")
+	if err != nil {
 		return nil, err
 	}
-	if err := section(&meetings, meetingFigures, meetingSource, "true", "x.starts_at"); err != nil {
+	meetings, err := participationPart[*MeetingFigures](ctx, p, meetingFigures, meetingSource, "true", "x.starts_at")
+	if err != nil {
 		return nil, err
 	}
-	if err := section(&votes, voteFigures, voteSource, "x.state = 'closed'", "x.closed_at"); err != nil {
+	votes, err := participationPart[*VoteFigures](ctx, p, voteFigures, voteSource, "x.state = 'closed'", "x.closed_at")
+	if err != nil {
 		return nil, err
 	}
-	if err := section(&resolutions, resolutionFigures, resolutionSource, "true", "x.published_at", s.Now()); err != nil {
+	resolutions, err := participationPart[*ResolutionFigures](ctx, p, resolutionFigures, resolutionSource, "true", "x.published_at", s.Now())
+	if err != nil {
 		return nil, err
 	}
 

@@ -84,17 +84,13 @@ func (s *Store) VolunteerStats(ctx context.Context, v *Viewer, f VolunteerStatsF
 	}
 	where = append(append(where, at...), cat...)
 	g, err := s.grouping(ctx, &q, sc, StatsGrouping{PlaceLevel: by.PlaceLevel, Period: by.Period}, "f.", "l.at", wishStatsLevels,
-		func() (time.Time, error) {
-			var first []time.Time
-			err := s.statsRead(ctx, &first, `SELECT coalesce(min(at), now()) FROM volunteer_ledger`)
-			return first[0], err
-		}, f.At)
+		s.earliest(ctx, `SELECT min(at) FROM volunteer_ledger`), f.At)
 	if err != nil {
 		return nil, err
 	}
 	from := ` FROM volunteer_ledger l JOIN wish_stats f ON f.wish_id = l.wish_id WHERE ` + joinConds(where, " AND ")
-	var groups []*VolunteerStatsGroup
-	if err := s.statsRead(ctx, &groups, `SELECT `+g.selects+`, `+volunteerFigures+from+g.groupBy, q.args...); err != nil {
+	groups, err := readGroups[*VolunteerStatsGroup](ctx, s, g, volunteerFigures, from, q.args)
+	if err != nil {
 		return nil, err
 	}
 	for _, gr := range groups {
@@ -119,7 +115,7 @@ func (s *Store) VolunteerStats(ctx context.Context, v *Viewer, f VolunteerStatsF
 			row_number() OVER (` + partition + ` ORDER BY sum(l.points) DESC, sum(l.minutes) DESC, l.account_id) AS rank` +
 		from + ` GROUP BY ` + strings.Join(append(dims, "l.account_id"), ", ") + `) ranked WHERE rank <= $` + strconv.Itoa(len(q.args)) +
 		` ORDER BY place_id, period, rank`
-	if err := s.statsRead(ctx, &entries, lq, q.args...); err != nil {
+	if err := s.statsRead(ctx, statsPart{&entries, lq, q.args}); err != nil {
 		return nil, err
 	}
 	byKey := map[statsGroupKey]*VolunteerStatsGroup{}

@@ -134,17 +134,12 @@ func (s *Store) WishStats(ctx context.Context, v *Viewer, f *WishStatsFilter, by
 		}
 		where = append(where, cond)
 	}
-	g, err := s.grouping(ctx, &q, sc, by, "f.", "f.created_at", wishStatsLevels, func() (time.Time, error) {
-		var first []time.Time
-		err := s.statsRead(ctx, &first, `SELECT coalesce(min(created_at), now()) FROM wish_stats`)
-		return first[0], err
-	}, f.createdAt())
+	g, err := s.grouping(ctx, &q, sc, by, "f.", "f.created_at", wishStatsLevels, s.earliest(ctx, `SELECT min(created_at) FROM wish_stats`), f.createdAt())
 	if err != nil {
 		return nil, err
 	}
-	var groups []*WishStatsGroup
-	sqlText := `SELECT ` + g.selects + `, ` + wishFigures + ` FROM wish_stats f WHERE ` + joinConds(where, " AND ") + g.groupBy
-	if err := s.statsRead(ctx, &groups, sqlText, q.args...); err != nil {
+	groups, err := readGroups[*WishStatsGroup](ctx, s, g, wishFigures, ` FROM wish_stats f WHERE `+joinConds(where, " AND "), q.args)
+	if err != nil {
 		return nil, err
 	}
 	for _, gr := range groups {

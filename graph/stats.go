@@ -347,7 +347,7 @@ func voteFigures(v *db.VoteFigures) *model.VoteFigures {
 
 func resolutionFigures(r *db.ResolutionFigures) *model.ResolutionFigures {
 	if r == nil {
-		r = &db.ResolutionFigures{RatingsSuppressed: true}
+		r = &db.ResolutionFigures{}
 	}
 	m := &model.ResolutionFigures{Published: r.Published, InNotice: r.InNotice, BeingCarriedOut: r.BeingCarriedOut,
 		ResultPublished: r.ResultPublished, Revoked: r.Revoked, Objections: r.Objections, ObjectionsUpheld: r.ObjectionsUpheld,
