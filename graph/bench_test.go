@@ -50,11 +50,17 @@ type benchEnv struct {
 func newBenchEnv(b *testing.B) *benchEnv {
 	b.Helper()
 	d, _ := dbtest.New(b)
-	e := &benchEnv{b: b, db: d, store: db.NewStore(d)}
-	e.store.Password = testPassword
+	e := serveBench(b, d)
 	if _, err := e.store.LoadDemo(b.Context()); err != nil {
 		b.Fatalf("loading demo data: %v", err)
 	}
+	return e
+}
+
+// serveBench serves database d over real HTTP, as it is.
+func serveBench(b *testing.B, d *sqlx.DB) *benchEnv {
+	e := &benchEnv{b: b, db: d, store: db.NewStore(d)}
+	e.store.Password = testPassword
 	opts := graph.DefaultOptions()
 	opts.Logger = discardLogger()
 	e.srv = httptest.NewServer(graph.NewHandler(e.store, opts))

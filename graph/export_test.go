@@ -2,3 +2,6 @@ package graph
 
 // GlobalID is globalID, for the tests that build IDs from database rows.
 var GlobalID = globalID
+
+// ParseGlobalID is parseGlobalID, for the tests that read database ids from answers.
+var ParseGlobalID = parseGlobalID

@@ -1,0 +1,88 @@
+package graph_test
+
+import (
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"linli/db"
+	"linli/db/dbtest"
+	"linli/graph"
+)
+
+// BenchmarkWishStatsYear answers "a year of wish figures grouped by month and category",
+// for one subdistrict and for the whole district, over HTTP on the benchmark district
+// (db.DistrictScale: 1,000,000 wishes over two years). The district is generated first
+// (a few minutes), or read from LINLI_BENCH_DATABASE_URL, a database filled by
+// `linli generate`. Reports p50 and p95 per answer.
+//
+//	go test -run '^$' -bench WishStatsYear -benchtime 20x -timeout 30m ./graph/
+func BenchmarkWishStatsYear(b *testing.B) {
+	var d *sqlx.DB
+	now := time.Now()
+	if dsn := os.Getenv("LINLI_BENCH_DATABASE_URL"); dsn != "" {
+		var err error
+		if d, err = db.Open(b.Context(), dsn, 10); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { d.Close() })
+		if err := d.Get(&now, `SELECT max(created_at) FROM wishes`); err != nil {
+			b.Fatal(err)
+		}
+	} else {
+		d, _ = dbtest.New(b)
+		started := time.Now()
+		if err := db.Generate(b.Context(), d, db.DistrictScale(1, now), func(string, ...any) {}); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("generated the district in %v", time.Since(started).Round(time.Second))
+	}
+	e := serveBench(b, d)
+
+	// An analyst over every subdistrict: the whole district.
+	hash, err := db.HashPassword("linli2026", testPassword)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := d.Exec(`WITH a AS (INSERT INTO accounts (phone, name, password_hash, created_at) VALUES ('19900000099', '区统计员', $1, now())
+			ON CONFLICT (phone) DO UPDATE SET password_hash = EXCLUDED.password_hash RETURNING id)
+		INSERT INTO role_grants (account_id, role, place_id, granted_at)
+		SELECT a.id, 'analyst', p.id, now() FROM a, places p WHERE p.level = 'subdistrict' ON CONFLICT DO NOTHING`, hash); err != nil {
+		b.Fatal(err)
+	}
+	var sub int64
+	d.Get(&sub, `SELECT id FROM places WHERE level = 'subdistrict' ORDER BY id LIMIT 1`)
+	var login struct{ Login struct{ Token string } }
+	e.must("", `mutation { login(phone: "19900000099", password: "linli2026") { token } }`, nil, &login)
+	token := login.Login.Token
+	year := map[string]any{"gte": now.AddDate(-1, 0, 0).Format(time.RFC3339), "lt": now.Format(time.RFC3339)}
+	q := `query($f: WishStatsFilter) { wishStats(filter: $f, groupBy: {category: true, period: MONTH}) {
+		groups { total category periodStart suppressed wishes residents answeredShare byState { state count }
+			toReview { medianHours p90Hours } toClaim { medianHours p90Hours } toFulfil { medianHours p90Hours }
+			toConfirm { medianHours p90Hours } satisfaction { average distribution } claimsReleased claimsLapsed } } }`
+	for _, c := range []struct {
+		name   string
+		filter map[string]any
+	}{
+		{"subdistrict", map[string]any{"createdAt": year, "placeIds": []string{graph.GlobalID("Place", sub)}}},
+		{"district", map[string]any{"createdAt": year}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			took := newLatencies(10000)
+			groups := 0
+			for b.Loop() {
+				started := time.Now()
+				var out struct {
+					WishStats struct{ Groups []struct{ Wishes *int } }
+				}
+				e.must(token, q, map[string]any{"f": c.filter}, &out)
+				took.add(time.Since(started))
+				groups = len(out.WishStats.Groups)
+			}
+			took.report(b)
+			b.ReportMetric(float64(groups), "groups")
+		})
+	}
+}
