@@ -278,7 +278,7 @@ func generate(ctx context.Context, d *sqlx.DB, args []string, stderr io.Writer, 
 	cfg.Votes = max(1, int(float64(cfg.Votes)**scale))
 	cfg.Ballots = int(float64(cfg.Ballots) * *scale)
 	started := time.Now()
-	if err := db.Generate(ctx, d, cfg, func(msg string, args ...any) { logger.Info(msg, args...) }); err != nil {
+	if err := db.Generate(ctx, d, cfg, func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) }); err != nil {
 		return err
 	}
 	logger.Info("district generated", "seed", *seed, "scale", *scale, "took", time.Since(started).Round(time.Second).String())

@@ -420,9 +420,15 @@ func (s *Store) statsRead(ctx context.Context, parts ...statsPart) error {
 			}
 		}
 		// Sorts for medians stay in memory, and a one-off query is not worth compiling.
+		// Parts side by side already use the cores; workers of their own would only queue.
+		workers := "2"
+		if len(parts) > 1 {
+			workers = "0"
+		}
 		if _, err := tx.ExecContext(ctx, `SELECT set_config('statement_timeout', $1, true),
-			set_config('work_mem', '64MB', true), set_config('jit', 'off', true)`,
-			strconv.FormatInt(s.Stats.Timeout.Milliseconds(), 10)); err != nil {
+			set_config('work_mem', '64MB', true), set_config('jit', 'off', true),
+			set_config('max_parallel_workers_per_gather', $2, true)`,
+			strconv.FormatInt(s.Stats.Timeout.Milliseconds(), 10), workers); err != nil {
 			tx.Rollback()
 			return nil, "", err
 		}
@@ -486,18 +492,40 @@ func (s *Store) earliest(ctx context.Context, q string) func() (time.Time, error
 	}
 }
 
-// readGroups reads the groups of a statistics answer and, last, the row over all of them:
-// two statements side by side, since a total needs its own pass over the rows (medians
-// and distinct counts do not add up from the groups').
-func readGroups[T any](ctx context.Context, s *Store, g groupingSQL, figures, from string, args []any) ([]T, error) {
-	var groups, total []T
-	totalPart := statsPart{&total, `SELECT NULL::bigint AS place_id, NULL::timestamptz AS period, true AS total, ` + figures + from, args[:g.whereArgs]}
-	if len(g.dims) == 0 {
-		err := s.statsRead(ctx, totalPart)
-		return total, err
+// readGroups reads the groups of a statistics answer and, when withTotal, the row over
+// all of them (nil otherwise). The groups are counted in two halves side by side, and the
+// total, which needs its own pass (medians and distinct counts do not add up from the
+// groups'), beside them: on two cores an answer takes about the time of its largest part.
+func readGroups[T keyed](ctx context.Context, s *Store, g groupingSQL, figures, from string, args []any, withTotal bool) ([]T, T, error) {
+	var groups, even, odd, total []T
+	var parts []statsPart
+	if len(g.dims) > 0 {
+		q := `SELECT ` + g.selects + `, ` + figures + from
+		if g.split == "" {
+			parts = append(parts, statsPart{&groups, q + g.groupBy, args})
+		} else {
+			parts = append(parts, statsPart{&even, q + ` AND ` + g.split + ` % 2 = 0` + g.groupBy, args},
+				statsPart{&odd, q + ` AND ` + g.split + ` % 2 <> 0` + g.groupBy, args})
+		}
 	}
-	err := s.statsRead(ctx, statsPart{&groups, `SELECT ` + g.selects + `, false AS total, ` + figures + from + g.groupBy, args}, totalPart)
-	return append(groups, total...), err
+	if withTotal || len(g.dims) == 0 {
+		parts = append(parts, statsPart{&total, `SELECT NULL::bigint AS place_id, NULL::timestamptz AS period, ` + figures + from, args[:g.whereArgs]})
+	}
+	var none T
+	if err := s.statsRead(ctx, parts...); err != nil {
+		return nil, none, err
+	}
+	if g.split != "" {
+		groups = append(even, odd...)
+		slices.SortFunc(groups, func(a, b T) int { return a.groupKey().compare(b.groupKey()) })
+	}
+	if len(total) == 1 && (withTotal || len(g.dims) == 0) {
+		if len(g.dims) == 0 {
+			return nil, total[0], nil
+		}
+		return groups, total[0], nil
+	}
+	return groups, none, nil
 }
 
 // suppressed reports whether a group counting people distinct people must be hidden. A
@@ -513,15 +541,59 @@ type groupingSQL struct {
 	// whereArgs is how many of the query's arguments the filter uses; the grouping's own
 	// come after them.
 	whereArgs int
+	// split is a whole-number grouping expression (the period, else the place) whose
+	// parity divides the groups in two halves that can be counted apart.
+	split string
+}
+
+// periodSource says when a row happened, as whole-number China Standard Time days and
+// months since 2000-01-01: stored columns for wishes, expressions for the rest.
+type periodSource struct{ day, month string }
+
+// periodOf is the period source of a timestamptz expression.
+func periodOf(ts string) periodSource {
+	local := `(` + ts + ` AT TIME ZONE 'Asia/Shanghai')`
+	return periodSource{
+		day:   `(` + local + `::date - date '2000-01-01')`,
+		month: `((extract(year FROM ` + local + `)::integer - 2000) * 12 + extract(month FROM ` + local + `)::integer - 1)`,
+	}
+}
+
+// period returns the whole-number index of p that rows group by, and the start of the
+// period it names (a function of the index alone, so computed once per group). Weeks
+// start on Monday; 2000-01-03 was one.
+func (w periodSource) period(p Period) (index, start string) {
+	day := func(d string) string {
+		return `((date '2000-01-01' + ` + d + `)::timestamp AT TIME ZONE 'Asia/Shanghai')`
+	}
+	month := func(year, month string) string {
+		return `(make_date(2000 + ` + year + `, ` + month + ` + 1, 1)::timestamp AT TIME ZONE 'Asia/Shanghai')`
+	}
+	switch p {
+	case PeriodDay:
+		return w.day, day(w.day)
+	case PeriodWeek:
+		i := `((` + w.day + ` + 5) / 7)`
+		return i, day(i + ` * 7 - 5`)
+	case PeriodMonth:
+		return w.month, month(w.month+` / 12`, w.month+` % 12`)
+	case PeriodQuarter:
+		i := `(` + w.month + ` / 3)`
+		return i, month(i+` / 4`, `(`+i+` % 4) * 3`)
+	default:
+		i := `(` + w.month + ` / 12)`
+		return i, month(i, `0`)
+	}
 }
 
 // grouping builds the grouping by, after checking it against the budget. Rows come out
 // with place_id, period and total (and category and state when grouped by them); the row
 // over all groups comes last. first finds the earliest time there is data for, when the
 // filter leaves the range open.
-func (s *Store) grouping(ctx context.Context, q *statsQuery, sc *statsScope, by StatsGrouping, alias, timeCol string,
+func (s *Store) grouping(ctx context.Context, q *statsQuery, sc *statsScope, by StatsGrouping, alias string, when periodSource,
 	levels map[PlaceLevel]string, first func() (time.Time, error), rng *TimeCond) (groupingSQL, error) {
 	var dims, selects, names []string
+	var split string
 	groups, whereArgs := 1, len(q.args)
 	if by.PlaceLevel != nil {
 		col := levels[*by.PlaceLevel]
@@ -535,6 +607,7 @@ func (s *Store) grouping(ctx context.Context, q *statsQuery, sc *statsScope, by 
 		groups *= max(n, 1)
 		dims = append(dims, alias+col)
 		selects = append(selects, alias+col+` AS place_id`)
+		split = alias + col
 		names = append(names, by.PlaceLevel.Name())
 	} else {
 		selects = append(selects, `NULL::bigint AS place_id`)
@@ -571,10 +644,11 @@ func (s *Store) grouping(ctx context.Context, q *statsQuery, sc *statsScope, by 
 			lo = t
 		}
 		groups *= by.Period.count(lo, hi)
-		expr := `date_trunc(` + q.arg(string(*by.Period)) + `, ` + timeCol + `, ` + q.arg(statsZoneName) + `)`
-		dims = append(dims, expr)
-		selects = append(selects, expr+` AS period`)
+		index, start := when.period(*by.Period)
+		dims = append(dims, index)
+		selects = append(selects, start+` AS period`)
 		names = append(names, periodNames[*by.Period])
+		split = index
 	} else {
 		selects = append(selects, `NULL::timestamptz AS period`)
 	}
@@ -588,6 +662,7 @@ func (s *Store) grouping(ctx context.Context, q *statsQuery, sc *statsScope, by 
 		dims:       dims,
 		keySelects: strings.Join([]string{selects[0], selects[len(selects)-1]}, ", "),
 		whereArgs:  whereArgs,
+		split:      split,
 	}, nil
 }
 
@@ -622,6 +697,44 @@ func (sc *statsScope) namesVisible(v *Viewer, path []int64) bool {
 	}
 	return true
 }
+
+// keyed is a group of figures, which knows its key.
+type keyed interface{ groupKey() groupKey }
+
+// groupKey orders groups as ORDER BY their dimensions would: place, category, state, period.
+type groupKey struct {
+	place, category, state, period int64
+}
+
+func (a groupKey) compare(b groupKey) int {
+	return cmp.Or(cmp.Compare(a.place, b.place), cmp.Compare(a.category, b.category),
+		cmp.Compare(a.state, b.state), cmp.Compare(a.period, b.period))
+}
+
+func newGroupKey(place *int64, category *WishCategory, state *WishState, period *time.Time) groupKey {
+	k := groupKey{category: -1, state: -1}
+	if place != nil {
+		k.place = *place
+	}
+	if category != nil {
+		k.category = int64(slices.Index(wishCategories, *category))
+	}
+	if state != nil {
+		k.state = int64(slices.Index(wishStates, *state))
+	}
+	if period != nil {
+		k.period = period.UnixMicro()
+	}
+	return k
+}
+
+func (g *WishStatsGroup) groupKey() groupKey {
+	return newGroupKey(g.PlaceID, g.Category, g.State, g.PeriodStart)
+}
+func (g *VolunteerStatsGroup) groupKey() groupKey {
+	return newGroupKey(g.PlaceID, nil, nil, g.PeriodStart)
+}
+func (r *statsRow) groupKey() groupKey { return newGroupKey(r.PlaceID, nil, nil, r.PeriodStart) }
 
 // statsGroupKey identifies a group by place and period, to match rows of two queries.
 type statsGroupKey struct {

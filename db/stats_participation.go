@@ -84,7 +84,6 @@ type ResolutionFigures struct {
 type statsRow struct {
 	PlaceID     *int64     `db:"place_id"`
 	PeriodStart *time.Time `db:"period"`
-	Total       bool       `db:"total"`
 	Suppressed  bool       `db:"-"`
 }
 
@@ -93,7 +92,6 @@ type statsRow struct {
 type ParticipationStatsGroup struct {
 	PlaceID     *int64
 	PeriodStart *time.Time
-	Total       bool
 	Topics      *TopicFigures
 	Meetings    *MeetingFigures
 	Votes       *VoteFigures
@@ -164,16 +162,18 @@ const resolutionSource = ` FROM resolutions x JOIN places c ON c.id = x.communit
 
 // participation is what every part of participation figures shares.
 type participation struct {
-	s     *Store
-	sc    *statsScope
-	f     ParticipationStatsFilter
-	by    StatsGrouping
-	first func() (time.Time, error)
+	s         *Store
+	sc        *statsScope
+	f         ParticipationStatsFilter
+	by        StatsGrouping
+	first     func() (time.Time, error)
+	withTotal bool
 }
 
 // participationPart reads one part: its figures over source, with a condition of its own
 // and the column that places its rows in time. args come first (the resolutions' $1 is now).
-func participationPart[T any](ctx context.Context, p participation, figures, source, cond, timeCol string, args ...any) ([]T, error) {
+func participationPart[T keyed](ctx context.Context, p participation, figures, source, cond, timeCol string, args ...any) ([]T, T, error) {
+	var none T
 	q := statsQuery{args: args}
 	where := []string{cond, q.placeCond("", p.sc.grants, participationLevels)}
 	if p.f.PlaceIDs != nil {
@@ -181,54 +181,48 @@ func participationPart[T any](ctx context.Context, p participation, figures, sou
 	}
 	at, err := q.time(timeCol, p.f.At, "at")
 	if err != nil {
-		return nil, err
+		return nil, none, err
 	}
 	where = append(where, at...)
-	g, err := p.s.grouping(ctx, &q, p.sc, p.by, "", timeCol, participationLevels, p.first, p.f.At)
+	g, err := p.s.grouping(ctx, &q, p.sc, p.by, "", periodOf(timeCol), participationLevels, p.first, p.f.At)
 	if err != nil {
-		return nil, err
+		return nil, none, err
 	}
-	return readGroups[T](ctx, p.s, g, figures, source+` WHERE `+joinConds(where, " AND "), q.args)
+	return readGroups[T](ctx, p.s, g, figures, source+` WHERE `+joinConds(where, " AND "), q.args, p.withTotal)
 }
 
-// ParticipationStats computes participation figures for v.
-func (s *Store) ParticipationStats(ctx context.Context, v *Viewer, f ParticipationStatsFilter, by StatsGrouping) ([]*ParticipationStatsGroup, error) {
+// ParticipationStats computes participation figures for v: the groups, and with withTotal
+// (or no grouping) the figures over all of them.
+func (s *Store) ParticipationStats(ctx context.Context, v *Viewer, f ParticipationStatsFilter, by StatsGrouping, withTotal bool) ([]*ParticipationStatsGroup, *ParticipationStatsGroup, error) {
 	sc, err := s.scopeOf(ctx, v, f.PlaceIDs, "placeIds", participationLevels)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	by = StatsGrouping{PlaceLevel: by.PlaceLevel, Period: by.Period}
 	first := s.earliest(ctx, `SELECT least((SELECT min(created_at) FROM topics), (SELECT min(starts_at) FROM meetings),
 		(SELECT min(closed_at) FROM votes), (SELECT min(published_at) FROM resolutions))`)
-	p := participation{s: s, sc: sc, f: f, by: by, first: first}
-	topics, err := participationPart[*TopicFigures](ctx, p, topicFigures, topicSource, "true", "x.created_at")
+	p := participation{s: s, sc: sc, f: f, by: by, first: first, withTotal: withTotal}
+	topics, topicTotal, err := participationPart[*TopicFigures](ctx, p, topicFigures, topicSource, "true", "x.created_at")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	meetings, err := participationPart[*MeetingFigures](ctx, p, meetingFigures, meetingSource, "true", "x.starts_at")
+	meetings, meetingTotal, err := participationPart[*MeetingFigures](ctx, p, meetingFigures, meetingSource, "true", "x.starts_at")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	votes, err := participationPart[*VoteFigures](ctx, p, voteFigures, voteSource, "x.state = 'closed'", "x.closed_at")
+	votes, voteTotal, err := participationPart[*VoteFigures](ctx, p, voteFigures, voteSource, "x.state = 'closed'", "x.closed_at")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	resolutions, err := participationPart[*ResolutionFigures](ctx, p, resolutionFigures, resolutionSource, "true", "x.published_at", s.Now())
+	resolutions, resolutionTotal, err := participationPart[*ResolutionFigures](ctx, p, resolutionFigures, resolutionSource, "true", "x.published_at", s.Now())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
-	// Merge the four parts by group, the total row last.
+	// Merge the four parts by group.
 	var out []*ParticipationStatsGroup
 	groups := map[statsGroupKey]*ParticipationStatsGroup{}
-	var total *ParticipationStatsGroup
 	group := func(r *statsRow) *ParticipationStatsGroup {
-		if r.Total {
-			if total == nil {
-				total = &ParticipationStatsGroup{Total: true}
-			}
-			return total
-		}
 		k := keyOf(r.PlaceID, r.PeriodStart)
 		g := groups[k]
 		if g == nil {
@@ -239,24 +233,38 @@ func (s *Store) ParticipationStats(ctx context.Context, v *Viewer, f Participati
 		return g
 	}
 	for _, t := range topics {
-		t.Suppressed = s.suppressed(t.Raisers)
 		group(&t.statsRow).Topics = t
 	}
 	for _, m := range meetings {
-		m.Suppressed = s.suppressed(m.People)
 		group(&m.statsRow).Meetings = m
 	}
 	for _, v := range votes {
-		v.Suppressed = s.suppressed(v.LargestRoll)
 		group(&v.statsRow).Votes = v
 	}
 	for _, r := range resolutions {
-		r.RatingsSuppressed = s.suppressed(r.Raters)
 		group(&r.statsRow).Resolutions = r
 	}
 	sortGroups(out)
-	if total == nil {
-		total = &ParticipationStatsGroup{Total: true}
+	var total *ParticipationStatsGroup
+	if topicTotal != nil {
+		total = &ParticipationStatsGroup{Topics: topicTotal, Meetings: meetingTotal, Votes: voteTotal, Resolutions: resolutionTotal}
 	}
-	return append(out, total), nil
+	for _, g := range append(out, total) {
+		if g == nil {
+			continue
+		}
+		if g.Topics != nil {
+			g.Topics.Suppressed = s.suppressed(g.Topics.Raisers)
+		}
+		if g.Meetings != nil {
+			g.Meetings.Suppressed = s.suppressed(g.Meetings.People)
+		}
+		if g.Votes != nil {
+			g.Votes.Suppressed = s.suppressed(g.Votes.LargestRoll)
+		}
+		if g.Resolutions != nil {
+			g.Resolutions.RatingsSuppressed = s.suppressed(g.Resolutions.Raters)
+		}
+	}
+	return out, total, nil
 }

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,7 +24,6 @@ type VolunteerStatsFilter struct {
 type VolunteerStatsGroup struct {
 	PlaceID     *int64     `db:"place_id"`
 	PeriodStart *time.Time `db:"period"`
-	Total       bool       `db:"total"`
 	// Volunteers is the distinct volunteers with entries in the group, the count
 	// suppression looks at; Active those with a credit.
 	Volunteers int  `db:"volunteers"`
@@ -60,14 +60,15 @@ const volunteerFigures = `count(DISTINCT l.account_id) AS volunteers,
 const MaxLeaderboard = 50
 
 // VolunteerStats computes volunteer figures for v, with the top `leaders` volunteers of
-// each group by points.
-func (s *Store) VolunteerStats(ctx context.Context, v *Viewer, f VolunteerStatsFilter, by StatsGrouping, leaders int) ([]*VolunteerStatsGroup, error) {
+// each group by points: the groups, and with withTotal (or no grouping) the figures over
+// all of them.
+func (s *Store) VolunteerStats(ctx context.Context, v *Viewer, f VolunteerStatsFilter, by StatsGrouping, leaders int, withTotal bool) ([]*VolunteerStatsGroup, *VolunteerStatsGroup, error) {
 	if leaders < 0 || leaders > MaxLeaderboard {
-		return nil, Invalid("leaderboard", "排行榜每组最多 %d 名", MaxLeaderboard)
+		return nil, nil, Invalid("leaderboard", "排行榜每组最多 %d 名", MaxLeaderboard)
 	}
 	sc, err := s.scopeOf(ctx, v, f.PlaceIDs, "placeIds", wishStatsLevels)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var q statsQuery
 	where := []string{q.placeCond("f.", sc.grants, wishStatsLevels)}
@@ -76,53 +77,70 @@ func (s *Store) VolunteerStats(ctx context.Context, v *Viewer, f VolunteerStatsF
 	}
 	at, err := q.time("l.at", f.At, "at")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cat, err := enumCond(&q, "f.category", "wish_category", f.Category, "category")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	where = append(append(where, at...), cat...)
-	g, err := s.grouping(ctx, &q, sc, StatsGrouping{PlaceLevel: by.PlaceLevel, Period: by.Period}, "f.", "l.at", wishStatsLevels,
+	g, err := s.grouping(ctx, &q, sc, StatsGrouping{PlaceLevel: by.PlaceLevel, Period: by.Period}, "f.", periodOf("l.at"), wishStatsLevels,
 		s.earliest(ctx, `SELECT min(at) FROM volunteer_ledger`), f.At)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	from := ` FROM volunteer_ledger l JOIN wish_stats f ON f.wish_id = l.wish_id WHERE ` + joinConds(where, " AND ")
-	groups, err := readGroups[*VolunteerStatsGroup](ctx, s, g, volunteerFigures, from, q.args)
+	groups, total, err := readGroups[*VolunteerStatsGroup](ctx, s, g, volunteerFigures, from, q.args, withTotal)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	for _, gr := range groups {
-		gr.Suppressed = s.suppressed(gr.Volunteers)
+	for _, gr := range append(groups, total) {
+		if gr != nil {
+			gr.Suppressed = s.suppressed(gr.Volunteers)
+		}
 	}
 	if leaders == 0 {
-		return groups, nil
+		return groups, total, nil
 	}
-	// The leaderboard ranks volunteers within each group (not the total row), ties broken
-	// by hours and then by account, so the order is stable.
-	dims := g.dims
+	if len(g.dims) > 0 {
+		if err := s.leaderboard(ctx, v, sc, groups, g.keySelects, g.dims, from, q.args, leaders); err != nil {
+			return nil, nil, err
+		}
+	}
+	if total != nil {
+		err := s.leaderboard(ctx, v, sc, []*VolunteerStatsGroup{total}, `NULL::bigint AS place_id, NULL::timestamptz AS period`,
+			nil, from, q.args[:g.whereArgs], leaders)
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	return groups, total, nil
+}
+
+// leaderboard ranks the volunteers within each of groups (keyed by keys over dims), ties
+// broken by hours and then by account, so the order is stable, and gives each group its
+// top `leaders`. Who is who is shown only to those allowed to know.
+func (s *Store) leaderboard(ctx context.Context, v *Viewer, sc *statsScope, groups []*VolunteerStatsGroup, keys string, dims []string,
+	from string, args []any, leaders int) error {
 	partition := ""
 	if len(dims) > 0 {
 		partition = `PARTITION BY ` + strings.Join(dims, ", ")
 	}
-	var entries []*LeaderboardEntry
-	q.args = append(q.args, leaders)
-	lq := `SELECT place_id, period, account_id, minutes, points, credited, rank,
+	args = append(slices.Clone(args), leaders)
+	q := `SELECT place_id, period, account_id, minutes, points, credited, rank,
 		(SELECT p.path FROM places p WHERE p.id = ranked.place_id) AS place_path FROM (
-		SELECT ` + g.keySelects + `, l.account_id, coalesce(sum(l.minutes), 0) AS minutes, coalesce(sum(l.points), 0) AS points,
+		SELECT ` + keys + `, l.account_id, coalesce(sum(l.minutes), 0) AS minutes, coalesce(sum(l.points), 0) AS points,
 			count(*) FILTER (WHERE l.kind = 'credit') - count(*) FILTER (WHERE l.kind = 'reversal') AS credited,
 			row_number() OVER (` + partition + ` ORDER BY sum(l.points) DESC, sum(l.minutes) DESC, l.account_id) AS rank` +
-		from + ` GROUP BY ` + strings.Join(append(dims, "l.account_id"), ", ") + `) ranked WHERE rank <= $` + strconv.Itoa(len(q.args)) +
+		from + ` GROUP BY ` + strings.Join(append(slices.Clone(dims), "l.account_id"), ", ") + `) ranked WHERE rank <= $` + strconv.Itoa(len(args)) +
 		` ORDER BY place_id, period, rank`
-	if err := s.statsRead(ctx, statsPart{&entries, lq, q.args}); err != nil {
-		return nil, err
+	var entries []*LeaderboardEntry
+	if err := s.statsRead(ctx, statsPart{&entries, q, args}); err != nil {
+		return err
 	}
 	byKey := map[statsGroupKey]*VolunteerStatsGroup{}
 	for _, gr := range groups {
-		if !gr.Total {
-			byKey[keyOf(gr.PlaceID, gr.PeriodStart)] = gr
-		}
+		byKey[keyOf(gr.PlaceID, gr.PeriodStart)] = gr
 	}
 	for _, e := range entries {
 		gr := byKey[keyOf(e.PlaceID, e.PeriodStart)]
@@ -134,18 +152,5 @@ func (s *Store) VolunteerStats(ctx context.Context, v *Viewer, f VolunteerStatsF
 		}
 		gr.Leaderboard = append(gr.Leaderboard, e)
 	}
-	if len(dims) == 0 { // one group: the total row is the group
-		for _, gr := range groups {
-			if gr.Suppressed {
-				continue
-			}
-			for _, e := range entries {
-				if v.Is(e.Account) || sc.namesVisible(v, nil) {
-					e.AccountID = &e.Account
-				}
-				gr.Leaderboard = append(gr.Leaderboard, e)
-			}
-		}
-	}
-	return groups, nil
+	return nil
 }

@@ -52,13 +52,12 @@ type DurationFigures struct {
 }
 
 // WishStatsGroup is one group's figures. Its key fields are set for the dimensions grouped
-// by; Total marks the row over every group.
+// by.
 type WishStatsGroup struct {
 	PlaceID     *int64        `db:"place_id"`
 	Category    *WishCategory `db:"category"`
 	State       *WishState    `db:"state"`
 	PeriodStart *time.Time    `db:"period"`
-	Total       bool          `db:"total"`
 	// Residents is the distinct beneficiaries, the count suppression looks at.
 	Residents  int           `db:"residents"`
 	Suppressed bool          `db:"-"`
@@ -119,33 +118,37 @@ const wishFigures = `count(DISTINCT f.beneficiary_id) AS residents, count(*) AS 
 // down to the building, never the household.
 var wishStatsLevels = levelColumn
 
-// WishStats computes wish figures for v: the groups, then the row over all of them.
-func (s *Store) WishStats(ctx context.Context, v *Viewer, f *WishStatsFilter, by StatsGrouping) ([]*WishStatsGroup, error) {
+// WishStats computes wish figures for v: the groups, and with withTotal (or no grouping)
+// the figures over all of them.
+func (s *Store) WishStats(ctx context.Context, v *Viewer, f *WishStatsFilter, by StatsGrouping, withTotal bool) ([]*WishStatsGroup, *WishStatsGroup, error) {
 	sc, err := s.scopeOf(ctx, v, f.placeIDs(), "placeIds", wishStatsLevels)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var q statsQuery
 	where := []string{q.placeCond("f.", sc.grants, wishStatsLevels)}
 	if f != nil {
 		cond, err := q.wishFilter(f, sc)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		where = append(where, cond)
 	}
-	g, err := s.grouping(ctx, &q, sc, by, "f.", "f.created_at", wishStatsLevels, s.earliest(ctx, `SELECT min(created_at) FROM wish_stats`), f.createdAt())
+	g, err := s.grouping(ctx, &q, sc, by, "f.", periodSource{day: "f.day", month: "f.month"}, wishStatsLevels,
+		s.earliest(ctx, `SELECT min(created_at) FROM wish_stats`), f.createdAt())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	groups, err := readGroups[*WishStatsGroup](ctx, s, g, wishFigures, ` FROM wish_stats f WHERE `+joinConds(where, " AND "), q.args)
+	groups, total, err := readGroups[*WishStatsGroup](ctx, s, g, wishFigures, ` FROM wish_stats f WHERE `+joinConds(where, " AND "), q.args, withTotal)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	for _, gr := range groups {
-		gr.Suppressed = s.suppressed(gr.Residents)
+	for _, gr := range append(groups, total) {
+		if gr != nil {
+			gr.Suppressed = s.suppressed(gr.Residents)
+		}
 	}
-	return groups, nil
+	return groups, total, nil
 }
 
 // createdAt is the time range the top level of the filter asks for, for the budget.

@@ -292,6 +292,7 @@ type ComplexityRoot struct {
 	ParticipationStats struct {
 		Groups       func(childComplexity int) int
 		MinGroupSize func(childComplexity int) int
+		Total        func(childComplexity int) int
 	}
 
 	ParticipationStatsGroup struct {
@@ -301,7 +302,6 @@ type ComplexityRoot struct {
 		Place       func(childComplexity int) int
 		Resolutions func(childComplexity int) int
 		Topics      func(childComplexity int) int
-		Total       func(childComplexity int) int
 		Votes       func(childComplexity int) int
 	}
 
@@ -583,6 +583,7 @@ type ComplexityRoot struct {
 		Groups           func(childComplexity int) int
 		MinGroupSize     func(childComplexity int) int
 		SuppressedGroups func(childComplexity int) int
+		Total            func(childComplexity int) int
 	}
 
 	VolunteerStatsGroup struct {
@@ -594,7 +595,6 @@ type ComplexityRoot struct {
 		Place            func(childComplexity int) int
 		Points           func(childComplexity int) int
 		Suppressed       func(childComplexity int) int
-		Total            func(childComplexity int) int
 		WishesCredited   func(childComplexity int) int
 	}
 
@@ -746,6 +746,7 @@ type ComplexityRoot struct {
 		Groups           func(childComplexity int) int
 		MinGroupSize     func(childComplexity int) int
 		SuppressedGroups func(childComplexity int) int
+		Total            func(childComplexity int) int
 	}
 
 	WishStatsGroup struct {
@@ -765,7 +766,6 @@ type ComplexityRoot struct {
 		ToConfirm      func(childComplexity int) int
 		ToFulfil       func(childComplexity int) int
 		ToReview       func(childComplexity int) int
-		Total          func(childComplexity int) int
 		Wishes         func(childComplexity int) int
 	}
 }
@@ -2237,6 +2237,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ParticipationStats.MinGroupSize(childComplexity), true
+	case "ParticipationStats.total":
+		if e.ComplexityRoot.ParticipationStats.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationStats.Total(childComplexity), true
 
 	case "ParticipationStatsGroup.meetings":
 		if e.ComplexityRoot.ParticipationStatsGroup.Meetings == nil {
@@ -2274,12 +2280,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ParticipationStatsGroup.Topics(childComplexity), true
-	case "ParticipationStatsGroup.total":
-		if e.ComplexityRoot.ParticipationStatsGroup.Total == nil {
-			break
-		}
-
-		return e.ComplexityRoot.ParticipationStatsGroup.Total(childComplexity), true
 	case "ParticipationStatsGroup.votes":
 		if e.ComplexityRoot.ParticipationStatsGroup.Votes == nil {
 			break
@@ -3594,6 +3594,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.VolunteerStats.SuppressedGroups(childComplexity), true
+	case "VolunteerStats.total":
+		if e.ComplexityRoot.VolunteerStats.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VolunteerStats.Total(childComplexity), true
 
 	case "VolunteerStatsGroup.activeVolunteers":
 		if e.ComplexityRoot.VolunteerStatsGroup.ActiveVolunteers == nil {
@@ -3643,12 +3649,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.VolunteerStatsGroup.Suppressed(childComplexity), true
-	case "VolunteerStatsGroup.total":
-		if e.ComplexityRoot.VolunteerStatsGroup.Total == nil {
-			break
-		}
-
-		return e.ComplexityRoot.VolunteerStatsGroup.Total(childComplexity), true
 	case "VolunteerStatsGroup.wishesCredited":
 		if e.ComplexityRoot.VolunteerStatsGroup.WishesCredited == nil {
 			break
@@ -4300,6 +4300,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.WishStats.SuppressedGroups(childComplexity), true
+	case "WishStats.total":
+		if e.ComplexityRoot.WishStats.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishStats.Total(childComplexity), true
 
 	case "WishStatsGroup.answeredShare":
 		if e.ComplexityRoot.WishStatsGroup.AnsweredShare == nil {
@@ -4397,12 +4403,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.WishStatsGroup.ToReview(childComplexity), true
-	case "WishStatsGroup.total":
-		if e.ComplexityRoot.WishStatsGroup.Total == nil {
-			break
-		}
-
-		return e.ComplexityRoot.WishStatsGroup.Total(childComplexity), true
 	case "WishStatsGroup.wishes":
 		if e.ComplexityRoot.WishStatsGroup.Wishes == nil {
 			break
@@ -6176,7 +6176,7 @@ type ResolutionEdge {
 extend type Query {
   """
   心愿统计。按地点层级、类别、状态、时间段任意组合分组（` + "`" + `groupBy` + "`" + `），用 ` + "`" + `filter` + "`" + ` 筛选（可嵌套 and/or/not）。
-  返回各组的数字，最后一行 ` + "`" + `total: true` + "`" + ` 是所有组合计。地点指受益人的住处，最细到楼栋。
+  返回各组的数字（` + "`" + `groups` + "`" + `）和所有组合计（` + "`" + `total` + "`" + `，只在查询它时才计算）。地点指受益人的住处，最细到楼栋。
   不足 ` + "`" + `minGroupSize` + "`" + ` 位不同受益人的组被隐去：` + "`" + `suppressed: true` + "`" + `，数字都为 null。
   """
   wishStats(filter: WishStatsFilter, groupBy: WishStatsGrouping): WishStats!
@@ -6222,15 +6222,16 @@ input StatsGrouping {
 
 """志愿服务统计的结果。"""
 type VolunteerStats {
-  """各组，最后一行是合计（` + "`" + `total: true` + "`" + `）。"""
+  """各组，按地点、时间段排序。没有分组时为空，数字见 ` + "`" + `total` + "`" + `。"""
   groups: [VolunteerStatsGroup!]!
+  """所有组合计，排行榜为全部范围内的前几名。只在查询这个字段时才计算。"""
+  total: VolunteerStatsGroup!
   suppressedGroups: Int!
   minGroupSize: Int!
 }
 
 """一组志愿服务数字。隐去的组数字都为 null。服务时长和积分是流水之和（记入减冲回）。"""
 type VolunteerStatsGroup {
-  total: Boolean!
   place: Place
   periodStart: Time
   periodEnd: Time
@@ -6242,7 +6243,7 @@ type VolunteerStatsGroup {
   points: Int
   """记入的心愿数减冲回的。"""
   wishesCredited: Int
-  """积分最多的志愿者，按积分、时长排序。合计行和隐去的组没有排行榜。"""
+  """积分最多的志愿者，按积分、时长排序。隐去的组没有排行榜。"""
   leaderboard: [LeaderboardEntry!]
 }
 
@@ -6258,14 +6259,15 @@ type LeaderboardEntry {
 
 """参与统计的结果。"""
 type ParticipationStats {
-  """各组，最后一行是合计（` + "`" + `total: true` + "`" + `）。"""
+  """各组，按地点、时间段排序。没有分组时为空，数字见 ` + "`" + `total` + "`" + `。"""
   groups: [ParticipationStatsGroup!]!
+  """所有组合计。只在查询这个字段时才计算。"""
+  total: ParticipationStatsGroup!
   minGroupSize: Int!
 }
 
 """一组参与数字。"""
 type ParticipationStatsGroup {
-  total: Boolean!
   place: Place
   periodStart: Time
   periodEnd: Time
@@ -6425,9 +6427,11 @@ input WishStatsGrouping {
 
 """心愿统计的结果。"""
 type WishStats {
-  """各组，按分组键排序；最后一行是合计（` + "`" + `total: true` + "`" + `）。"""
+  """各组，按地点、类别、状态、时间段排序。没有分组时为空，数字见 ` + "`" + `total` + "`" + `。"""
   groups: [WishStatsGroup!]!
-  """隐去的组数（不含合计行）。"""
+  """所有组合计（中位数和去重人数在全部心愿上重新计算，不是各组相加）。只在查询这个字段时才计算。"""
+  total: WishStatsGroup!
+  """隐去的组数。"""
   suppressedGroups: Int!
   """一组至少要有这么多位不同的受益人才显示数字（系统设置，默认 5）。"""
   minGroupSize: Int!
@@ -6435,8 +6439,6 @@ type WishStats {
 
 """一组心愿的统计数字。隐去的组（` + "`" + `suppressed: true` + "`" + `）数字都为 null。"""
 type WishStatsGroup {
-  """合计行：所有组加在一起。"""
-  total: Boolean!
   """分组的地点（按地点分组时）。按小区分组时，不在任何小区内的心愿归入 place 为 null 的一组。"""
   place: Place
   category: WishCategory
@@ -6870,6 +6872,8 @@ func (ec *executionContext) childFields_ParticipationStats(ctx context.Context, 
 	switch field.Name {
 	case "groups":
 		return ec.fieldContext_ParticipationStats_groups(ctx, field)
+	case "total":
+		return ec.fieldContext_ParticipationStats_total(ctx, field)
 	case "minGroupSize":
 		return ec.fieldContext_ParticipationStats_minGroupSize(ctx, field)
 	}
@@ -6878,8 +6882,6 @@ func (ec *executionContext) childFields_ParticipationStats(ctx context.Context, 
 
 func (ec *executionContext) childFields_ParticipationStatsGroup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
-	case "total":
-		return ec.fieldContext_ParticipationStatsGroup_total(ctx, field)
 	case "place":
 		return ec.fieldContext_ParticipationStatsGroup_place(ctx, field)
 	case "periodStart":
@@ -7400,6 +7402,8 @@ func (ec *executionContext) childFields_VolunteerStats(ctx context.Context, fiel
 	switch field.Name {
 	case "groups":
 		return ec.fieldContext_VolunteerStats_groups(ctx, field)
+	case "total":
+		return ec.fieldContext_VolunteerStats_total(ctx, field)
 	case "suppressedGroups":
 		return ec.fieldContext_VolunteerStats_suppressedGroups(ctx, field)
 	case "minGroupSize":
@@ -7410,8 +7414,6 @@ func (ec *executionContext) childFields_VolunteerStats(ctx context.Context, fiel
 
 func (ec *executionContext) childFields_VolunteerStatsGroup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
-	case "total":
-		return ec.fieldContext_VolunteerStatsGroup_total(ctx, field)
 	case "place":
 		return ec.fieldContext_VolunteerStatsGroup_place(ctx, field)
 	case "periodStart":
@@ -7726,6 +7728,8 @@ func (ec *executionContext) childFields_WishStats(ctx context.Context, field gra
 	switch field.Name {
 	case "groups":
 		return ec.fieldContext_WishStats_groups(ctx, field)
+	case "total":
+		return ec.fieldContext_WishStats_total(ctx, field)
 	case "suppressedGroups":
 		return ec.fieldContext_WishStats_suppressedGroups(ctx, field)
 	case "minGroupSize":
@@ -7736,8 +7740,6 @@ func (ec *executionContext) childFields_WishStats(ctx context.Context, field gra
 
 func (ec *executionContext) childFields_WishStatsGroup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
-	case "total":
-		return ec.fieldContext_WishStatsGroup_total(ctx, field)
 	case "place":
 		return ec.fieldContext_WishStatsGroup_place(ctx, field)
 	case "category":
@@ -14484,6 +14486,38 @@ func (ec *executionContext) fieldContext_ParticipationStats_groups(_ context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _ParticipationStats_total(ctx context.Context, field graphql.CollectedField, obj *model.ParticipationStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationStats_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ParticipationStatsGroup) graphql.Marshaler {
+			return ec.marshalNParticipationStatsGroup2ᚖlinliᚋgraphᚋmodelᚐParticipationStatsGroup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationStats_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ParticipationStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ParticipationStatsGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ParticipationStats_minGroupSize(ctx context.Context, field graphql.CollectedField, obj *model.ParticipationStats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14505,29 +14539,6 @@ func (ec *executionContext) _ParticipationStats_minGroupSize(ctx context.Context
 }
 func (ec *executionContext) fieldContext_ParticipationStats_minGroupSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ParticipationStats", field, false, false, "Int")
-}
-
-func (ec *executionContext) _ParticipationStatsGroup_total(ctx context.Context, field graphql.CollectedField, obj *model.ParticipationStatsGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ParticipationStatsGroup_total(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Total, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_ParticipationStatsGroup_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ParticipationStatsGroup", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ParticipationStatsGroup_place(ctx context.Context, field graphql.CollectedField, obj *model.ParticipationStatsGroup) (ret graphql.Marshaler) {
@@ -20515,6 +20526,38 @@ func (ec *executionContext) fieldContext_VolunteerStats_groups(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _VolunteerStats_total(ctx context.Context, field graphql.CollectedField, obj *model.VolunteerStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VolunteerStats_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.VolunteerStatsGroup) graphql.Marshaler {
+			return ec.marshalNVolunteerStatsGroup2ᚖlinliᚋgraphᚋmodelᚐVolunteerStatsGroup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VolunteerStats_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VolunteerStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VolunteerStatsGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _VolunteerStats_suppressedGroups(ctx context.Context, field graphql.CollectedField, obj *model.VolunteerStats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20559,29 +20602,6 @@ func (ec *executionContext) _VolunteerStats_minGroupSize(ctx context.Context, fi
 }
 func (ec *executionContext) fieldContext_VolunteerStats_minGroupSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("VolunteerStats", field, false, false, "Int")
-}
-
-func (ec *executionContext) _VolunteerStatsGroup_total(ctx context.Context, field graphql.CollectedField, obj *model.VolunteerStatsGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_VolunteerStatsGroup_total(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Total, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_VolunteerStatsGroup_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("VolunteerStatsGroup", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _VolunteerStatsGroup_place(ctx context.Context, field graphql.CollectedField, obj *model.VolunteerStatsGroup) (ret graphql.Marshaler) {
@@ -23574,6 +23594,38 @@ func (ec *executionContext) fieldContext_WishStats_groups(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _WishStats_total(ctx context.Context, field graphql.CollectedField, obj *model.WishStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishStats_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WishStatsGroup) graphql.Marshaler {
+			return ec.marshalNWishStatsGroup2ᚖlinliᚋgraphᚋmodelᚐWishStatsGroup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WishStats_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WishStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WishStatsGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _WishStats_suppressedGroups(ctx context.Context, field graphql.CollectedField, obj *model.WishStats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23618,29 +23670,6 @@ func (ec *executionContext) _WishStats_minGroupSize(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_WishStats_minGroupSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WishStats", field, false, false, "Int")
-}
-
-func (ec *executionContext) _WishStatsGroup_total(ctx context.Context, field graphql.CollectedField, obj *model.WishStatsGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WishStatsGroup_total(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Total, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_WishStatsGroup_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WishStatsGroup", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _WishStatsGroup_place(ctx context.Context, field graphql.CollectedField, obj *model.WishStatsGroup) (ret graphql.Marshaler) {
@@ -28446,6 +28475,11 @@ func (ec *executionContext) _ParticipationStats(ctx context.Context, sel ast.Sel
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "total":
+			out.Values[i] = ec._ParticipationStats_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "minGroupSize":
 			out.Values[i] = ec._ParticipationStats_minGroupSize(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -28479,11 +28513,6 @@ func (ec *executionContext) _ParticipationStatsGroup(ctx context.Context, sel as
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ParticipationStatsGroup")
-		case "total":
-			out.Values[i] = ec._ParticipationStatsGroup_total(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
 		case "place":
 			out.Values[i] = ec._ParticipationStatsGroup_place(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -30390,6 +30419,11 @@ func (ec *executionContext) _VolunteerStats(ctx context.Context, sel ast.Selecti
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "total":
+			out.Values[i] = ec._VolunteerStats_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "suppressedGroups":
 			out.Values[i] = ec._VolunteerStats_suppressedGroups(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -30428,11 +30462,6 @@ func (ec *executionContext) _VolunteerStatsGroup(ctx context.Context, sel ast.Se
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("VolunteerStatsGroup")
-		case "total":
-			out.Values[i] = ec._VolunteerStatsGroup_total(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
 		case "place":
 			out.Values[i] = ec._VolunteerStatsGroup_place(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -31444,6 +31473,11 @@ func (ec *executionContext) _WishStats(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "total":
+			out.Values[i] = ec._WishStats_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "suppressedGroups":
 			out.Values[i] = ec._WishStats_suppressedGroups(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -31482,11 +31516,6 @@ func (ec *executionContext) _WishStatsGroup(ctx context.Context, sel ast.Selecti
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("WishStatsGroup")
-		case "total":
-			out.Values[i] = ec._WishStatsGroup_total(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
 		case "place":
 			out.Values[i] = ec._WishStatsGroup_place(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {

@@ -2,7 +2,10 @@ package graph
 
 import (
 	"context"
+	"slices"
 	"time"
+
+	"github.com/99designs/gqlgen/graphql"
 
 	"linli/db"
 	"linli/graph/model"
@@ -129,6 +132,17 @@ func share(part, whole int) *float64 {
 
 func ptr[T any](v T) *T { return &v }
 
+// selected reports whether the field being resolved selects name: figures cost a pass
+// over the rows, so a total nobody asked for is not computed.
+func selected(ctx context.Context, name string) bool {
+	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
 func (r *queryResolver) wishStats(ctx context.Context, filter *model.WishStatsFilter, groupBy *model.WishStatsGrouping) (*model.WishStats, error) {
 	v, err := viewer(ctx)
 	if err != nil {
@@ -143,7 +157,7 @@ func (r *queryResolver) wishStats(ctx context.Context, filter *model.WishStatsFi
 		by = db.StatsGrouping{PlaceLevel: groupBy.PlaceLevel, Period: groupBy.Period,
 			Category: groupBy.Category != nil && *groupBy.Category, State: groupBy.State != nil && *groupBy.State}
 	}
-	groups, err := r.Store.WishStats(ctx, v, f, by)
+	groups, total, err := r.Store.WishStats(ctx, v, f, by, selected(ctx, "total"))
 	if err != nil {
 		return nil, err
 	}
@@ -157,36 +171,43 @@ func (r *queryResolver) wishStats(ctx context.Context, filter *model.WishStatsFi
 	}
 	out := &model.WishStats{Groups: make([]*model.WishStatsGroup, len(groups)), MinGroupSize: r.Store.Stats.MinGroup}
 	for i, g := range groups {
-		m := &model.WishStatsGroup{Total: g.Total, Category: g.Category, State: g.State, Suppressed: g.Suppressed}
-		m.PeriodStart, m.PeriodEnd = period(g.PeriodStart, by.Period)
-		if g.PlaceID != nil {
-			m.Place = places[*g.PlaceID]
-		}
-		out.Groups[i] = m
+		out.Groups[i] = wishGroup(g, by, places)
 		if g.Suppressed {
-			if !g.Total {
-				out.SuppressedGroups++
-			}
-			continue
+			out.SuppressedGroups++
 		}
-		m.Residents, m.Wishes = ptr(g.Residents), ptr(g.Wishes)
-		for j, s := range db.WishStates() {
-			m.ByState = append(m.ByState, &model.WishStateCount{State: s, Count: int(g.States[j])})
-		}
-		m.AnsweredShare = share(g.Reviewed, g.Wishes)
-		m.ToReview, m.ToClaim = durationFigures(g.ToReview()), durationFigures(g.ToClaim())
-		m.ToFulfil, m.ToConfirm = durationFigures(g.ToFulfil()), durationFigures(g.ToConfirm())
-		sat := &model.SatisfactionFigures{Count: g.Ratings, Distribution: make([]int, 5)}
-		if g.Ratings > 0 {
-			sat.Average = ptr(float64(g.RatingSum) / float64(g.Ratings))
-		}
-		for j, n := range g.RatingCounts {
-			sat.Distribution[j] = int(n)
-		}
-		m.Satisfaction = sat
-		m.ClaimsReleased, m.ClaimsLapsed = ptr(g.Released), ptr(g.Lapsed)
+	}
+	if total != nil {
+		out.Total = wishGroup(total, by, places)
 	}
 	return out, nil
+}
+
+func wishGroup(g *db.WishStatsGroup, by db.StatsGrouping, places map[int64]*db.Place) *model.WishStatsGroup {
+	m := &model.WishStatsGroup{Category: g.Category, State: g.State, Suppressed: g.Suppressed}
+	m.PeriodStart, m.PeriodEnd = period(g.PeriodStart, by.Period)
+	if g.PlaceID != nil {
+		m.Place = places[*g.PlaceID]
+	}
+	if g.Suppressed {
+		return m
+	}
+	m.Residents, m.Wishes = ptr(g.Residents), ptr(g.Wishes)
+	for j, s := range db.WishStates() {
+		m.ByState = append(m.ByState, &model.WishStateCount{State: s, Count: int(g.States[j])})
+	}
+	m.AnsweredShare = share(g.Reviewed, g.Wishes)
+	m.ToReview, m.ToClaim = durationFigures(g.ToReview()), durationFigures(g.ToClaim())
+	m.ToFulfil, m.ToConfirm = durationFigures(g.ToFulfil()), durationFigures(g.ToConfirm())
+	sat := &model.SatisfactionFigures{Count: g.Ratings, Distribution: make([]int, 5)}
+	if g.Ratings > 0 {
+		sat.Average = ptr(float64(g.RatingSum) / float64(g.Ratings))
+	}
+	for j, n := range g.RatingCounts {
+		sat.Distribution[j] = int(n)
+	}
+	m.Satisfaction = sat
+	m.ClaimsReleased, m.ClaimsLapsed = ptr(g.Released), ptr(g.Lapsed)
+	return m
 }
 
 func statsGrouping(g *model.StatsGrouping) db.StatsGrouping {
@@ -216,47 +237,44 @@ func (r *queryResolver) volunteerStats(ctx context.Context, filter *model.Volunt
 		leaders = *leaderboard
 	}
 	by := statsGrouping(groupBy)
-	groups, err := r.Store.VolunteerStats(ctx, v, f, by, leaders)
+	groups, total, err := r.Store.VolunteerStats(ctx, v, f, by, leaders, selected(ctx, "total"))
 	if err != nil {
 		return nil, err
 	}
-	keys := make([]statsKey, len(groups))
-	for i, g := range groups {
-		keys[i] = statsKey{g.PlaceID, g.PeriodStart}
+	all := groups
+	if total != nil {
+		all = append(slices.Clone(groups), total)
 	}
-	places, err := groupPlaces(ctx, r.Store, keys)
-	if err != nil {
-		return nil, err
-	}
+	keys := make([]statsKey, len(all))
 	var accounts []int64
-	for _, g := range groups {
+	for i, g := range all {
+		keys[i] = statsKey{g.PlaceID, g.PeriodStart}
 		for _, e := range g.Leaderboard {
 			if e.AccountID != nil {
 				accounts = append(accounts, *e.AccountID)
 			}
 		}
 	}
+	places, err := groupPlaces(ctx, r.Store, keys)
+	if err != nil {
+		return nil, err
+	}
 	named, err := r.Store.AccountsByID(ctx, accounts)
 	if err != nil {
 		return nil, err
 	}
-	out := &model.VolunteerStats{MinGroupSize: r.Store.Stats.MinGroup}
-	for _, g := range groups {
-		m := &model.VolunteerStatsGroup{Total: g.Total, Suppressed: g.Suppressed}
+	group := func(g *db.VolunteerStatsGroup) *model.VolunteerStatsGroup {
+		m := &model.VolunteerStatsGroup{Suppressed: g.Suppressed}
 		m.PeriodStart, m.PeriodEnd = period(g.PeriodStart, by.Period)
 		if g.PlaceID != nil {
 			m.Place = places[*g.PlaceID]
 		}
-		out.Groups = append(out.Groups, m)
 		if g.Suppressed {
-			if !g.Total {
-				out.SuppressedGroups++
-			}
-			continue
+			return m
 		}
 		m.ActiveVolunteers, m.Points, m.WishesCredited = ptr(g.Active), ptr(g.Points), ptr(g.Credited)
 		m.Hours = ptr(float64(g.Minutes) / 60)
-		if leaders > 0 && (!g.Total || by.PlaceLevel == nil && by.Period == nil) {
+		if leaders > 0 {
 			m.Leaderboard = []*model.LeaderboardEntry{}
 			for _, e := range g.Leaderboard {
 				le := &model.LeaderboardEntry{Rank: e.Rank, Hours: float64(e.Minutes) / 60, Points: e.Points, WishesCredited: e.Credited}
@@ -266,6 +284,17 @@ func (r *queryResolver) volunteerStats(ctx context.Context, filter *model.Volunt
 				m.Leaderboard = append(m.Leaderboard, le)
 			}
 		}
+		return m
+	}
+	out := &model.VolunteerStats{MinGroupSize: r.Store.Stats.MinGroup, Groups: []*model.VolunteerStatsGroup{}}
+	for _, g := range groups {
+		out.Groups = append(out.Groups, group(g))
+		if g.Suppressed {
+			out.SuppressedGroups++
+		}
+	}
+	if total != nil {
+		out.Total = group(total)
 	}
 	return out, nil
 }
@@ -283,7 +312,7 @@ func (r *queryResolver) participationStats(ctx context.Context, filter *model.Pa
 		f.At = filter.At
 	}
 	by := statsGrouping(groupBy)
-	groups, err := r.Store.ParticipationStats(ctx, v, f, by)
+	groups, total, err := r.Store.ParticipationStats(ctx, v, f, by, selected(ctx, "total"))
 	if err != nil {
 		return nil, err
 	}
@@ -295,16 +324,21 @@ func (r *queryResolver) participationStats(ctx context.Context, filter *model.Pa
 	if err != nil {
 		return nil, err
 	}
-	out := &model.ParticipationStats{MinGroupSize: r.Store.Stats.MinGroup}
-	for _, g := range groups {
-		m := &model.ParticipationStatsGroup{Total: g.Total,
-			Topics: topicFigures(g.Topics), Meetings: meetingFigures(g.Meetings), Votes: voteFigures(g.Votes),
-			Resolutions: resolutionFigures(g.Resolutions)}
+	group := func(g *db.ParticipationStatsGroup) *model.ParticipationStatsGroup {
+		m := &model.ParticipationStatsGroup{Topics: topicFigures(g.Topics), Meetings: meetingFigures(g.Meetings),
+			Votes: voteFigures(g.Votes), Resolutions: resolutionFigures(g.Resolutions)}
 		m.PeriodStart, m.PeriodEnd = period(g.PeriodStart, by.Period)
 		if g.PlaceID != nil {
 			m.Place = places[*g.PlaceID]
 		}
-		out.Groups = append(out.Groups, m)
+		return m
+	}
+	out := &model.ParticipationStats{MinGroupSize: r.Store.Stats.MinGroup, Groups: []*model.ParticipationStatsGroup{}}
+	for _, g := range groups {
+		out.Groups = append(out.Groups, group(g))
+	}
+	if total != nil {
+		out.Total = group(total)
 	}
 	return out, nil
 }

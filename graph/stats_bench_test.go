@@ -16,7 +16,8 @@ import (
 // for one subdistrict and for the whole district, over HTTP on the benchmark district
 // (db.DistrictScale: 1,000,000 wishes over two years). The district is generated first
 // (a few minutes), or read from LINLI_BENCH_DATABASE_URL, a database filled by
-// `linli generate`. Reports p50 and p95 per answer.
+// `linli generate`. Reports p50 and p95 per answer, for the groups alone and with the
+// total over them (a pass of its own).
 //
 //	go test -run '^$' -bench WishStatsYear -benchtime 20x -timeout 30m ./graph/
 func BenchmarkWishStatsYear(b *testing.B) {
@@ -58,16 +59,21 @@ func BenchmarkWishStatsYear(b *testing.B) {
 	e.must("", `mutation { login(phone: "19900000099", password: "linli2026") { token } }`, nil, &login)
 	token := login.Login.Token
 	year := map[string]any{"gte": now.AddDate(-1, 0, 0).Format(time.RFC3339), "lt": now.Format(time.RFC3339)}
-	q := `query($f: WishStatsFilter) { wishStats(filter: $f, groupBy: {category: true, period: MONTH}) {
-		groups { total category periodStart suppressed wishes residents answeredShare byState { state count }
-			toReview { medianHours p90Hours } toClaim { medianHours p90Hours } toFulfil { medianHours p90Hours }
-			toConfirm { medianHours p90Hours } satisfaction { average distribution } claimsReleased claimsLapsed } } }`
+	fields := `category periodStart suppressed wishes residents answeredShare byState { state count }
+		toReview { medianHours p90Hours } toClaim { medianHours p90Hours } toFulfil { medianHours p90Hours }
+		toConfirm { medianHours p90Hours } satisfaction { average distribution } claimsReleased claimsLapsed`
+	groups := `query($f: WishStatsFilter) { wishStats(filter: $f, groupBy: {category: true, period: MONTH}) { groups { ` + fields + ` } } }`
+	withTotal := `query($f: WishStatsFilter) { wishStats(filter: $f, groupBy: {category: true, period: MONTH}) { groups { ` + fields + ` } total { ` + fields + ` } } }`
+	subdistrict := map[string]any{"createdAt": year, "placeIds": []string{graph.GlobalID("Place", sub)}}
+	district := map[string]any{"createdAt": year}
 	for _, c := range []struct {
-		name   string
-		filter map[string]any
+		name, q string
+		filter  map[string]any
 	}{
-		{"subdistrict", map[string]any{"createdAt": year, "placeIds": []string{graph.GlobalID("Place", sub)}}},
-		{"district", map[string]any{"createdAt": year}},
+		{"subdistrict", groups, subdistrict},
+		{"district", groups, district},
+		{"subdistrict+total", withTotal, subdistrict},
+		{"district+total", withTotal, district},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			took := newLatencies(10000)
@@ -77,7 +83,7 @@ func BenchmarkWishStatsYear(b *testing.B) {
 				var out struct {
 					WishStats struct{ Groups []struct{ Wishes *int } }
 				}
-				e.must(token, q, map[string]any{"f": c.filter}, &out)
+				e.must(token, c.q, map[string]any{"f": c.filter}, &out)
 				took.add(time.Since(started))
 				groups = len(out.WishStats.Groups)
 			}

@@ -165,7 +165,6 @@ func recountDurations(ws []*rawWish, at func(*rawWish) *time.Time) durationOut {
 }
 
 type wishGroupOut struct {
-	Total       bool
 	Place       *struct{ ID string }
 	Category    *string
 	State       *string
@@ -187,11 +186,13 @@ type wishGroupOut struct {
 	ClaimsReleased, ClaimsLapsed *int
 }
 
+const wishGroupFields = `place { id } category state periodStart suppressed residents wishes byState { state count } answeredShare
+	toReview { count medianHours p90Hours } toClaim { count medianHours p90Hours }
+	toFulfil { count medianHours p90Hours } toConfirm { count medianHours p90Hours }
+	satisfaction { count average distribution } claimsReleased claimsLapsed`
+
 const qWishRecount = `query($f: WishStatsFilter, $g: WishStatsGrouping) { wishStats(filter: $f, groupBy: $g) { minGroupSize suppressedGroups
-	groups { total place { id } category state periodStart suppressed residents wishes byState { state count } answeredShare
-		toReview { count medianHours p90Hours } toClaim { count medianHours p90Hours }
-		toFulfil { count medianHours p90Hours } toConfirm { count medianHours p90Hours }
-		satisfaction { count average distribution } claimsReleased claimsLapsed } } }`
+	groups { ` + wishGroupFields + ` } total { ` + wishGroupFields + ` } } }`
 
 var cst = time.FixedZone("CST", 8*3600)
 
@@ -320,6 +321,7 @@ func TestWishStatsRecount(t *testing.T) {
 				MinGroupSize     int
 				SuppressedGroups int
 				Groups           []wishGroupOut
+				Total            wishGroupOut
 			}
 		}
 		e.do(analyst, qWishRecount, map[string]any{"f": c.filter,
@@ -336,11 +338,11 @@ func TestWishStatsRecount(t *testing.T) {
 			all = append(all, w)
 		}
 		gs := out.WishStats.Groups
-		if len(gs) != len(groups)+1 {
-			t.Fatalf("%s: %d groups, want %d and the total", c.name, len(gs), len(groups))
+		if len(gs) != len(groups) {
+			t.Fatalf("%s: %d groups, want %d", c.name, len(gs), len(groups))
 		}
 		suppressed := 0
-		for _, g := range gs[:len(gs)-1] {
+		for _, g := range gs {
 			k := key{graphKey(t, g.Place.ID), strings.ToLower(*g.Category), monthOf(*g.PeriodStart)}
 			ws := groups[k]
 			if ws == nil {
@@ -354,9 +356,9 @@ func TestWishStatsRecount(t *testing.T) {
 		if suppressed != out.WishStats.SuppressedGroups {
 			t.Errorf("%s: suppressedGroups %d, counted %d", c.name, out.WishStats.SuppressedGroups, suppressed)
 		}
-		checkWishGroup(t, c.name+" total", gs[len(gs)-1], all, out.WishStats.MinGroupSize)
-		if suppressed == 0 || suppressed == len(gs)-1 {
-			t.Errorf("%s: %d of %d groups suppressed: the data should have both kinds", c.name, suppressed, len(gs)-1)
+		checkWishGroup(t, c.name+" total", out.WishStats.Total, all, out.WishStats.MinGroupSize)
+		if suppressed == 0 || suppressed == len(gs) {
+			t.Errorf("%s: %d of %d groups suppressed: the data should have both kinds", c.name, suppressed, len(gs))
 		}
 	}
 }
@@ -395,89 +397,68 @@ func TestVolunteerStatsRecount(t *testing.T) {
 		community int64
 		quarter   time.Time
 	}
-	type tally struct{ minutes, points, credited int }
-	type group struct {
-		people, active map[int64]bool
-		tally
-		per map[int64]*tally
-	}
+	type group = volunteerGroup
 	groups := map[key]*group{}
+	newGroup := func() *group {
+		return &group{people: map[int64]bool{}, active: map[int64]bool{}, per: map[int64]*volunteerTally{}}
+	}
+	overall := newGroup()
 	for _, en := range entries {
 		if en.Path[0] != sub {
 			continue
 		}
 		k := key{en.Path[1], quarter(en.At)}
-		g := groups[k]
-		if g == nil {
-			g = &group{people: map[int64]bool{}, active: map[int64]bool{}, per: map[int64]*tally{}}
-			groups[k] = g
+		if groups[k] == nil {
+			groups[k] = newGroup()
 		}
-		g.people[en.Account] = true
-		n := 1
-		if en.Kind == "credit" {
-			g.active[en.Account] = true
-		} else {
-			n = -1
+		for _, g := range []*group{groups[k], overall} {
+			g.add(en.Account, en.Kind, en.Minutes, en.Points)
 		}
-		g.minutes += en.Minutes
-		g.points += en.Points
-		g.credited += n
-		p := g.per[en.Account]
-		if p == nil {
-			p = &tally{}
-			g.per[en.Account] = p
+	}
+	type groupOut struct {
+		Place                                    *struct{ ID string }
+		PeriodStart                              *time.Time
+		Suppressed                               bool
+		ActiveVolunteers, Points, WishesCredited *int
+		Hours                                    *float64
+		Leaderboard                              []struct {
+			Rank           int
+			Volunteer      *struct{ ID string }
+			Hours          float64
+			Points         int
+			WishesCredited int
 		}
-		p.minutes += en.Minutes
-		p.points += en.Points
-		p.credited += n
 	}
 	var out struct {
 		VolunteerStats struct {
 			MinGroupSize int
-			Groups       []struct {
-				Total                                    bool
-				Place                                    *struct{ ID string }
-				PeriodStart                              *time.Time
-				Suppressed                               bool
-				ActiveVolunteers, Points, WishesCredited *int
-				Hours                                    *float64
-				Leaderboard                              []struct {
-					Rank           int
-					Volunteer      *struct{ ID string }
-					Hours          float64
-					Points         int
-					WishesCredited int
-				}
-			}
+			Groups       []groupOut
+			Total        groupOut
 		}
 	}
-	e.do(analyst, `{ volunteerStats(groupBy: {placeLevel: COMMUNITY, period: QUARTER}, leaderboard: 5) { minGroupSize groups {
-		total place { id } periodStart suppressed activeVolunteers hours points wishesCredited
-		leaderboard { rank hours points wishesCredited } } } }`, nil).Decode(t, &out)
+	fields := `place { id } periodStart suppressed activeVolunteers hours points wishesCredited leaderboard { rank hours points wishesCredited } `
+	e.do(analyst, `{ volunteerStats(groupBy: {placeLevel: COMMUNITY, period: QUARTER}, leaderboard: 5) { minGroupSize
+		groups { `+fields+` } total { `+fields+` } } }`, nil).Decode(t, &out)
 	gs := out.VolunteerStats.Groups
-	if len(gs) != len(groups)+1 {
-		t.Fatalf("%d groups, want %d and the total", len(gs), len(groups))
+	if len(gs) != len(groups) {
+		t.Fatalf("%d groups, want %d", len(gs), len(groups))
 	}
 	shown := 0
-	for _, g := range gs[:len(gs)-1] {
-		want := groups[key{graphKey(t, g.Place.ID), quarter(*g.PeriodStart)}]
-		if want == nil {
-			t.Fatalf("a group the recount does not have: %s %v", g.Place.ID, g.PeriodStart)
-		}
+	check := func(name string, g groupOut, want *group) {
 		if g.Suppressed != hidden(len(want.people), out.VolunteerStats.MinGroupSize) {
-			t.Errorf("suppressed=%v with %d volunteers", g.Suppressed, len(want.people))
-			continue
+			t.Errorf("%s: suppressed=%v with %d volunteers", name, g.Suppressed, len(want.people))
+			return
 		}
 		if g.Suppressed {
 			if g.Points != nil || g.Leaderboard != nil {
-				t.Errorf("a suppressed group shows figures")
+				t.Errorf("%s: a suppressed group shows figures", name)
 			}
-			continue
+			return
 		}
 		shown++
 		if *g.ActiveVolunteers != len(want.active) || *g.Points != want.points || *g.WishesCredited != want.credited ||
 			*g.Hours != float64(want.minutes)/60 {
-			t.Errorf("group %s %v: got %d active, %v h, %d points, %d wishes; want %d, %v, %d, %d", g.Place.ID, g.PeriodStart,
+			t.Errorf("%s: got %d active, %v h, %d points, %d wishes; want %d, %v, %d, %d", name,
 				*g.ActiveVolunteers, *g.Hours, *g.Points, *g.WishesCredited, len(want.active), float64(want.minutes)/60, want.points, want.credited)
 		}
 		// The leaderboard: most points, then most minutes, then the lower account id.
@@ -496,19 +477,62 @@ func TestVolunteerStatsRecount(t *testing.T) {
 			return ids[i] < ids[j]
 		})
 		if len(g.Leaderboard) != min(5, len(ids)) {
-			t.Fatalf("leaderboard of %d, want %d", len(g.Leaderboard), min(5, len(ids)))
+			t.Fatalf("%s: leaderboard of %d, want %d", name, len(g.Leaderboard), min(5, len(ids)))
 		}
 		for i, le := range g.Leaderboard {
 			w := want.per[ids[i]]
 			if le.Rank != i+1 || le.Points != w.points || le.Hours != float64(w.minutes)/60 || le.WishesCredited != w.credited || le.Volunteer != nil {
-				t.Errorf("leaderboard %d: got %+v, want %+v (and no name for an analyst)", i+1, le, *w)
+				t.Errorf("%s: leaderboard %d: got %+v, want %+v (and no name for an analyst)", name, i+1, le, *w)
 			}
 		}
 	}
-	if shown == 0 {
+	for _, g := range gs {
+		want := groups[key{graphKey(t, g.Place.ID), quarter(*g.PeriodStart)}]
+		if want == nil {
+			t.Fatalf("a group the recount does not have: %s %v", g.Place.ID, g.PeriodStart)
+		}
+		check(g.Place.ID+" "+g.PeriodStart.String(), g, want)
+	}
+	check("total", out.VolunteerStats.Total, overall)
+	// Who is on the leaderboard is not for an analyst to know.
+	if r := e.do(analyst, `{ volunteerStats(leaderboard: 1) { total { leaderboard { volunteer { id } } } } }`, nil); r.Code() != db.EFORBIDDEN {
+		t.Errorf("an analyst asking who leads: got %q, want FORBIDDEN", r.Code())
+	}
+	if shown < 2 {
 		t.Fatal("every group suppressed: the recount checked nothing")
 	}
 }
+
+// add counts one ledger entry of account into g.
+func (g *volunteerGroup) add(account int64, kind string, minutes, points int) {
+	g.people[account] = true
+	n := 1
+	if kind == "credit" {
+		g.active[account] = true
+	} else {
+		n = -1
+	}
+	g.minutes += minutes
+	g.points += points
+	g.credited += n
+	p := g.per[account]
+	if p == nil {
+		p = &volunteerTally{}
+		g.per[account] = p
+	}
+	p.minutes += minutes
+	p.points += points
+	p.credited += n
+}
+
+// volunteerGroup is the recount of one group of ledger entries.
+type volunteerGroup struct {
+	people, active map[int64]bool
+	volunteerTally
+	per map[int64]*volunteerTally
+}
+
+type volunteerTally struct{ minutes, points, credited int }
 
 // TestParticipationStatsRecount: topics, meetings, votes and resolutions by community and
 // quarter against the raw rows.
@@ -708,7 +732,6 @@ func TestParticipationStatsRecount(t *testing.T) {
 		ParticipationStats struct {
 			MinGroupSize int
 			Groups       []struct {
-				Total       bool
 				Place       *struct{ ID string }
 				PeriodStart *time.Time
 				Topics      struct {
@@ -736,7 +759,7 @@ func TestParticipationStatsRecount(t *testing.T) {
 			}
 		}
 	}
-	e.do(analyst, `{ participationStats(groupBy: {placeLevel: COMMUNITY, period: QUARTER}) { minGroupSize groups { total place { id } periodStart
+	e.do(analyst, `{ participationStats(groupBy: {placeLevel: COMMUNITY, period: QUARTER}) { minGroupSize groups { place { id } periodStart
 		topics { suppressed raised accepted declined withdrawn fromWishes byStaff byResidents }
 		meetings { suppressed scheduled held cancelled entitled present attendanceRate }
 		votes { suppressed closed motions quorumReached passed passRate turnoutByHeads turnoutByArea }
@@ -744,8 +767,8 @@ func TestParticipationStatsRecount(t *testing.T) {
 			tasksDoneOnTime tasksDoneLate tasksOverdue ratingsSuppressed ratings averageRating } } } }`, nil).Decode(t, &out)
 	k5 := out.ParticipationStats.MinGroupSize
 	gs := out.ParticipationStats.Groups
-	if len(gs) != len(want)+1 {
-		t.Fatalf("%d groups, want %d and the total", len(gs), len(want))
+	if len(gs) != len(want) {
+		t.Fatalf("%d groups, want %d", len(gs), len(want))
 	}
 	n := func(p *int) int {
 		if p == nil {
@@ -762,7 +785,7 @@ func TestParticipationStatsRecount(t *testing.T) {
 	}
 	sameRatio := func(a, b *float64) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
 	checked := map[string]int{}
-	for _, g := range gs[:len(gs)-1] {
+	for _, g := range gs {
 		k := key{graphKey(t, g.Place.ID), quarter(*g.PeriodStart)}
 		w, ok := want[k]
 		if !ok {

@@ -18,14 +18,14 @@ import (
 // ---------------------------------------------------------------- protections of the figures
 
 const qWishTotal = `query($f: WishStatsFilter) { wishStats(filter: $f) { minGroupSize suppressedGroups
-	groups { total suppressed residents wishes byState { state count } } } }`
+	groups { suppressed } total { suppressed residents wishes byState { state count } } } }`
 
 type wishTotal struct {
 	WishStats struct {
 		MinGroupSize     int
 		SuppressedGroups int
-		Groups           []struct {
-			Total      bool
+		Groups           []struct{ Suppressed bool }
+		Total            struct {
 			Suppressed bool
 			Residents  *int
 			Wishes     *int
@@ -37,14 +37,13 @@ type wishTotal struct {
 	}
 }
 
-// total returns the total row of a wishStats answer.
+// total returns the figures over everything of a wishStats answer.
 func (w wishTotal) total(t *testing.T) (suppressed bool, residents, wishes *int) {
 	t.Helper()
-	gs := w.WishStats.Groups
-	if len(gs) == 0 || !gs[len(gs)-1].Total {
-		t.Fatalf("no total row last: %+v", gs)
+	if len(w.WishStats.Groups) != 0 {
+		t.Fatalf("groups without a grouping: %+v", w.WishStats.Groups)
 	}
-	g := gs[len(gs)-1]
+	g := w.WishStats.Total
 	return g.Suppressed, g.Residents, g.Wishes
 }
 
@@ -73,7 +72,7 @@ func TestStatsSuppression(t *testing.T) {
 	if got.WishStats.MinGroupSize != 5 {
 		t.Fatalf("minGroupSize %d, want 5", got.WishStats.MinGroupSize)
 	}
-	if g := got.WishStats.Groups[0]; g.ByState != nil {
+	if g := got.WishStats.Total; g.ByState != nil {
 		t.Fatalf("a suppressed group shows its states: %+v", g.ByState)
 	}
 
@@ -101,7 +100,7 @@ func TestStatsAccess(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	analyst, resident, staffGuangming := e.login(phoneAnalyst), e.login(phoneResident), e.login(phoneStaffGuangming)
-	q := `query($f: WishStatsFilter, $g: WishStatsGrouping) { wishStats(filter: $f, groupBy: $g) { groups { total } } }`
+	q := `query($f: WishStatsFilter, $g: WishStatsGrouping) { wishStats(filter: $f, groupBy: $g) { groups { suppressed } } }`
 	for _, c := range []struct {
 		name, token string
 		vars        map[string]any
@@ -152,7 +151,7 @@ func TestStatsBudget(t *testing.T) {
 	e := newEnv(t)
 	analyst := e.login(phoneAnalyst)
 	from := e.clock.Now().AddDate(-2, 0, 0).Format(time.RFC3339)
-	r := e.do(analyst, `query($f: WishStatsFilter) { wishStats(filter: $f, groupBy: {placeLevel: BUILDING, category: true, state: true, period: DAY}) { groups { total } } }`,
+	r := e.do(analyst, `query($f: WishStatsFilter) { wishStats(filter: $f, groupBy: {placeLevel: BUILDING, category: true, state: true, period: DAY}) { groups { suppressed } } }`,
 		map[string]any{"f": map[string]any{"createdAt": map[string]any{"gte": from}}})
 	r.wantCode(t, db.EINVALID)
 	if r.Field() != "groupBy" || !strings.Contains(r.Errors[0].Message, "缩短时间范围") {
@@ -167,7 +166,7 @@ func TestStatsBudget(t *testing.T) {
 		t.Fatalf("%d statistics statements ran for a refused query", ran)
 	}
 	// The same by month and community fits.
-	r = e.do(analyst, `query($f: WishStatsFilter) { wishStats(filter: $f, groupBy: {placeLevel: COMMUNITY, category: true, period: MONTH}) { groups { total } } }`,
+	r = e.do(analyst, `query($f: WishStatsFilter) { wishStats(filter: $f, groupBy: {placeLevel: COMMUNITY, category: true, period: MONTH}) { groups { suppressed } total { wishes } } }`,
 		map[string]any{"f": map[string]any{"createdAt": map[string]any{"gte": from}}})
 	if len(r.Errors) > 0 {
 		t.Fatalf("a small grouping: %+v", r.Errors)
@@ -191,7 +190,7 @@ func TestStatsTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	started := time.Now()
-	r := e.do(analyst, `{ wishStats { groups { total wishes } } }`, nil)
+	r := e.do(analyst, `{ wishStats { total { wishes } } }`, nil)
 	r.wantCode(t, db.ETIMEOUT)
 	if !strings.Contains(r.Errors[0].Message, "时限") {
 		t.Fatalf("timeout message: %q", r.Errors[0].Message)
@@ -208,7 +207,7 @@ func TestStatsTimeout(t *testing.T) {
 		t.Fatalf("%d statistics queries still running after the timeout", running)
 	}
 	locker.Rollback()
-	if r := e.do(analyst, `{ wishStats { groups { total } } }`, nil); len(r.Errors) > 0 {
+	if r := e.do(analyst, `{ wishStats { total { wishes } } }`, nil); len(r.Errors) > 0 {
 		t.Fatalf("after the lock is gone: %+v", r.Errors)
 	}
 }
@@ -235,7 +234,7 @@ func TestStatsReadReplica(t *testing.T) {
 	e.db.Get(&sub, `SELECT id FROM places WHERE level = 'subdistrict' ORDER BY id LIMIT 1`)
 	for i := range 6 {
 		if _, err := replica.Exec(`INSERT INTO wish_stats (wish_id, subdistrict_id, community_id, grid_id, building_id, beneficiary_id,
-			category, state, created_at, released, lapsed) VALUES ($1, $2, 0, 0, 0, $1, 'repair', 'submitted', now(), 0, 0)`, i+1, sub); err != nil {
+			category, state, created_at, day, month, released, lapsed) VALUES ($1, $2, 0, 0, 0, $1, 'repair', 'submitted', now(), 0, 0, 0, 0)`, i+1, sub); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -371,5 +370,34 @@ func TestAnalystRefusedPersonalData(t *testing.T) {
 	e.do(analyst, `query($id: ID!) { node(id: $id) { ... on Topic { title timeline { action } } } }`, map[string]any{"id": topic}).Decode(t, &open)
 	if open.Node.Title == "" || len(open.Node.Timeline) == 0 {
 		t.Fatalf("the analyst cannot read a topic's title and timeline: %+v", open)
+	}
+}
+
+// The README's queries for analysts run as the demo analyst without an error.
+func TestReadmeAnalystQueries(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(readme)
+	start := strings.Index(text, "## For analysts")
+	end := strings.Index(text[start+1:], "\n## ")
+	if start < 0 || end < 0 {
+		t.Fatal("no section for analysts in the README")
+	}
+	section := text[start : start+1+end]
+	e := newEnv(t)
+	analyst := e.login(phoneAnalyst)
+	n := 0
+	for _, block := range strings.Split(section, "```graphql\n")[1:] {
+		query := block[:strings.Index(block, "```")]
+		if r := e.do(analyst, query, nil); len(r.Errors) > 0 {
+			t.Errorf("README query %s: %+v", query, r.Errors)
+		}
+		n++
+	}
+	if n < 3 {
+		t.Fatalf("%d example queries for analysts, want at least 3", n)
 	}
 }

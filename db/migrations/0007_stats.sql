@@ -7,7 +7,8 @@
 
 -- What a wish's figures are, from the raw rows alone. The trigger below and the bulk
 -- refresh use this one definition. Durations are whole seconds from submission to the
--- first time the wish reached each step.
+-- first time the wish reached each step. day and month number the China Standard Time day
+-- and month of submission from 2000-01-01, so grouping by period is integer arithmetic.
 CREATE VIEW wish_stats_source AS
 SELECT w.id AS wish_id,
        h.path[1] AS subdistrict_id,
@@ -19,6 +20,9 @@ SELECT w.id AS wish_id,
        w.category,
        w.state,
        w.created_at,
+       ((w.created_at AT TIME ZONE 'Asia/Shanghai')::date - date '2000-01-01') AS day,
+       ((extract(year FROM w.created_at AT TIME ZONE 'Asia/Shanghai')::integer - 2000) * 12
+           + extract(month FROM w.created_at AT TIME ZONE 'Asia/Shanghai')::integer - 1)::smallint AS month,
        floor(extract(epoch FROM e.reviewed_at - w.created_at))::integer AS review_s,
        floor(extract(epoch FROM e.claimed_at - w.created_at))::integer AS claim_s,
        floor(extract(epoch FROM e.fulfilled_at - w.created_at))::integer AS fulfil_s,
@@ -50,6 +54,8 @@ CREATE TABLE wish_stats (
     category       wish_category NOT NULL,
     state          wish_state NOT NULL,
     created_at     timestamptz NOT NULL,
+    day            integer NOT NULL,
+    month          smallint NOT NULL,
     review_s       integer,
     claim_s        integer,
     fulfil_s       integer,

@@ -156,9 +156,11 @@ type PageInfo struct {
 
 // 参与统计的结果。
 type ParticipationStats struct {
-	// 各组，最后一行是合计（`total: true`）。
-	Groups       []*ParticipationStatsGroup `json:"groups"`
-	MinGroupSize int                        `json:"minGroupSize"`
+	// 各组，按地点、时间段排序。没有分组时为空，数字见 `total`。
+	Groups []*ParticipationStatsGroup `json:"groups"`
+	// 所有组合计。只在查询这个字段时才计算。
+	Total        *ParticipationStatsGroup `json:"total"`
+	MinGroupSize int                      `json:"minGroupSize"`
 }
 
 // 参与统计的筛选条件，各项同时成立。
@@ -171,7 +173,6 @@ type ParticipationStatsFilter struct {
 
 // 一组参与数字。
 type ParticipationStatsGroup struct {
-	Total       bool               `json:"total"`
 	Place       *db.Place          `json:"place,omitempty"`
 	PeriodStart *time.Time         `json:"periodStart,omitempty"`
 	PeriodEnd   *time.Time         `json:"periodEnd,omitempty"`
@@ -357,10 +358,12 @@ type TopicFigures struct {
 
 // 志愿服务统计的结果。
 type VolunteerStats struct {
-	// 各组，最后一行是合计（`total: true`）。
-	Groups           []*VolunteerStatsGroup `json:"groups"`
-	SuppressedGroups int                    `json:"suppressedGroups"`
-	MinGroupSize     int                    `json:"minGroupSize"`
+	// 各组，按地点、时间段排序。没有分组时为空，数字见 `total`。
+	Groups []*VolunteerStatsGroup `json:"groups"`
+	// 所有组合计，排行榜为全部范围内的前几名。只在查询这个字段时才计算。
+	Total            *VolunteerStatsGroup `json:"total"`
+	SuppressedGroups int                  `json:"suppressedGroups"`
+	MinGroupSize     int                  `json:"minGroupSize"`
 }
 
 // 志愿服务统计的筛选条件，各项同时成立。
@@ -374,7 +377,6 @@ type VolunteerStatsFilter struct {
 
 // 一组志愿服务数字。隐去的组数字都为 null。服务时长和积分是流水之和（记入减冲回）。
 type VolunteerStatsGroup struct {
-	Total       bool       `json:"total"`
 	Place       *db.Place  `json:"place,omitempty"`
 	PeriodStart *time.Time `json:"periodStart,omitempty"`
 	PeriodEnd   *time.Time `json:"periodEnd,omitempty"`
@@ -386,7 +388,7 @@ type VolunteerStatsGroup struct {
 	Points *int     `json:"points,omitempty"`
 	// 记入的心愿数减冲回的。
 	WishesCredited *int `json:"wishesCredited,omitempty"`
-	// 积分最多的志愿者，按积分、时长排序。合计行和隐去的组没有排行榜。
+	// 积分最多的志愿者，按积分、时长排序。隐去的组没有排行榜。
 	Leaderboard []*LeaderboardEntry `json:"leaderboard,omitempty"`
 }
 
@@ -479,9 +481,11 @@ type WishStateCount struct {
 
 // 心愿统计的结果。
 type WishStats struct {
-	// 各组，按分组键排序；最后一行是合计（`total: true`）。
+	// 各组，按地点、类别、状态、时间段排序。没有分组时为空，数字见 `total`。
 	Groups []*WishStatsGroup `json:"groups"`
-	// 隐去的组数（不含合计行）。
+	// 所有组合计（中位数和去重人数在全部心愿上重新计算，不是各组相加）。只在查询这个字段时才计算。
+	Total *WishStatsGroup `json:"total"`
+	// 隐去的组数。
 	SuppressedGroups int `json:"suppressedGroups"`
 	// 一组至少要有这么多位不同的受益人才显示数字（系统设置，默认 5）。
 	MinGroupSize int `json:"minGroupSize"`
@@ -512,8 +516,6 @@ type WishStatsFilter struct {
 
 // 一组心愿的统计数字。隐去的组（`suppressed: true`）数字都为 null。
 type WishStatsGroup struct {
-	// 合计行：所有组加在一起。
-	Total bool `json:"total"`
 	// 分组的地点（按地点分组时）。按小区分组时，不在任何小区内的心愿归入 place 为 null 的一组。
 	Place    *db.Place        `json:"place,omitempty"`
 	Category *db.WishCategory `json:"category,omitempty"`
