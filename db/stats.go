@@ -501,11 +501,11 @@ func readGroups[T keyed](ctx context.Context, s *Store, g groupingSQL, figures, 
 	var parts []statsPart
 	if len(g.dims) > 0 {
 		q := `SELECT ` + g.selects + `, ` + figures + from
-		if g.split == "" {
+		if g.halves[0] == "" {
 			parts = append(parts, statsPart{&groups, q + g.groupBy, args})
 		} else {
-			parts = append(parts, statsPart{&even, q + ` AND ` + g.split + ` % 2 = 0` + g.groupBy, args},
-				statsPart{&odd, q + ` AND ` + g.split + ` % 2 <> 0` + g.groupBy, args})
+			parts = append(parts, statsPart{&even, q + ` AND ` + g.halves[0] + g.groupBy, args},
+				statsPart{&odd, q + ` AND ` + g.halves[1] + g.groupBy, args})
 		}
 	}
 	if withTotal || len(g.dims) == 0 {
@@ -515,7 +515,7 @@ func readGroups[T keyed](ctx context.Context, s *Store, g groupingSQL, figures, 
 	if err := s.statsRead(ctx, parts...); err != nil {
 		return nil, none, err
 	}
-	if g.split != "" {
+	if g.halves[0] != "" {
 		groups = append(even, odd...)
 		slices.SortFunc(groups, func(a, b T) int { return a.groupKey().compare(b.groupKey()) })
 	}
@@ -541,19 +541,21 @@ type groupingSQL struct {
 	// whereArgs is how many of the query's arguments the filter uses; the grouping's own
 	// come after them.
 	whereArgs int
-	// split is a whole-number grouping expression (the period, else the place) whose
-	// parity divides the groups in two halves that can be counted apart.
-	split string
+	// halves are two conditions that divide the groups between them, so the two halves
+	// can be counted apart: before and after a period boundary near the middle of the
+	// time range (each half then reads only its own rows), else by the place's parity.
+	halves [2]string
 }
 
-// periodSource says when a row happened, as whole-number China Standard Time days and
-// months since 2000-01-01: stored columns for wishes, expressions for the rest.
-type periodSource struct{ day, month string }
+// periodSource says when a row happened: the time itself, and whole-number China Standard
+// Time days and months since 2000-01-01 (stored columns for wishes, expressions for the rest).
+type periodSource struct{ ts, day, month string }
 
 // periodOf is the period source of a timestamptz expression.
 func periodOf(ts string) periodSource {
 	local := `(` + ts + ` AT TIME ZONE 'Asia/Shanghai')`
 	return periodSource{
+		ts:    ts,
 		day:   `(` + local + `::date - date '2000-01-01')`,
 		month: `((extract(year FROM ` + local + `)::integer - 2000) * 12 + extract(month FROM ` + local + `)::integer - 1)`,
 	}
@@ -593,7 +595,7 @@ func (w periodSource) period(p Period) (index, start string) {
 func (s *Store) grouping(ctx context.Context, q *statsQuery, sc *statsScope, by StatsGrouping, alias string, when periodSource,
 	levels map[PlaceLevel]string, first func() (time.Time, error), rng *TimeCond) (groupingSQL, error) {
 	var dims, selects, names []string
-	var split string
+	var halves [2]string
 	groups, whereArgs := 1, len(q.args)
 	if by.PlaceLevel != nil {
 		col := levels[*by.PlaceLevel]
@@ -607,7 +609,7 @@ func (s *Store) grouping(ctx context.Context, q *statsQuery, sc *statsScope, by 
 		groups *= max(n, 1)
 		dims = append(dims, alias+col)
 		selects = append(selects, alias+col+` AS place_id`)
-		split = alias + col
+		halves = [2]string{alias + col + ` % 2 = 0`, alias + col + ` % 2 <> 0`}
 		names = append(names, by.PlaceLevel.Name())
 	} else {
 		selects = append(selects, `NULL::bigint AS place_id`)
@@ -648,7 +650,10 @@ func (s *Store) grouping(ctx context.Context, q *statsQuery, sc *statsScope, by 
 		dims = append(dims, index)
 		selects = append(selects, start+` AS period`)
 		names = append(names, periodNames[*by.Period])
-		split = index
+		if mid := by.Period.Start(lo.Add(hi.Sub(lo) / 2)); mid.After(lo) && mid.Before(hi) {
+			at := q.arg(mid)
+			halves = [2]string{when.ts + ` < ` + at, when.ts + ` >= ` + at}
+		}
 	} else {
 		selects = append(selects, `NULL::timestamptz AS period`)
 	}
@@ -662,7 +667,7 @@ func (s *Store) grouping(ctx context.Context, q *statsQuery, sc *statsScope, by 
 		dims:       dims,
 		keySelects: strings.Join([]string{selects[0], selects[len(selects)-1]}, ", "),
 		whereArgs:  whereArgs,
-		split:      split,
+		halves:     halves,
 	}, nil
 }
 

@@ -102,8 +102,10 @@ func (s *Store) VolunteerStats(ctx context.Context, v *Viewer, f VolunteerStatsF
 	if leaders == 0 {
 		return groups, total, nil
 	}
+	// The leaderboards group as the figures do; they take the filter's arguments only (the
+	// grouping's are for halving the figures' work).
 	if len(g.dims) > 0 {
-		if err := s.leaderboard(ctx, v, sc, groups, g.keySelects, g.dims, from, q.args, leaders); err != nil {
+		if err := s.leaderboard(ctx, v, sc, groups, g.keySelects, g.dims, from, q.args[:g.whereArgs], leaders); err != nil {
 			return nil, nil, err
 		}
 	}

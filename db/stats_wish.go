@@ -134,7 +134,7 @@ func (s *Store) WishStats(ctx context.Context, v *Viewer, f *WishStatsFilter, by
 		}
 		where = append(where, cond)
 	}
-	g, err := s.grouping(ctx, &q, sc, by, "f.", periodSource{day: "f.day", month: "f.month"}, wishStatsLevels,
+	g, err := s.grouping(ctx, &q, sc, by, "f.", periodSource{ts: "f.created_at", day: "f.day", month: "f.month"}, wishStatsLevels,
 		s.earliest(ctx, `SELECT min(created_at) FROM wish_stats`), f.createdAt())
 	if err != nil {
 		return nil, nil, err

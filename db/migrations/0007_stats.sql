@@ -63,7 +63,7 @@ CREATE TABLE wish_stats (
     rating         smallint,
     released       smallint NOT NULL,
     lapsed         smallint NOT NULL
-);
+) WITH (fillfactor = 90); -- room on each page, so a wish's changing row is rewritten in place (no indexed column changes)
 -- A subdistrict's or a community's wishes over a time range; the whole district by time.
 CREATE INDEX wish_stats_subdistrict ON wish_stats (subdistrict_id, created_at);
 CREATE INDEX wish_stats_community ON wish_stats (community_id, created_at);
