@@ -548,20 +548,26 @@ func TestParticipationStatsRecount(t *testing.T) {
 	type counts map[string]int
 	want := map[key]counts{}
 	people := map[key]map[string]map[int64]bool{} // per part, the distinct people
+	// Everything counts in its group and in the total, all.
+	all := key{community: -1}
 	add := func(k key, part string, fig string, n int) {
-		if want[k] == nil {
-			want[k] = counts{}
+		for _, k := range []key{k, all} {
+			if want[k] == nil {
+				want[k] = counts{}
+			}
+			want[k][part+"."+fig] += n
 		}
-		want[k][part+"."+fig] += n
 	}
 	person := func(k key, part string, id int64) {
-		if people[k] == nil {
-			people[k] = map[string]map[int64]bool{}
+		for _, k := range []key{k, all} {
+			if people[k] == nil {
+				people[k] = map[string]map[int64]bool{}
+			}
+			if people[k][part] == nil {
+				people[k][part] = map[int64]bool{}
+			}
+			people[k][part][id] = true
 		}
-		if people[k][part] == nil {
-			people[k][part] = map[int64]bool{}
-		}
-		people[k][part][id] = true
 	}
 	var communities []int64
 	e.db.Select(&communities, `SELECT id FROM places WHERE level = 'community' AND path[1] = $1`, sub)
@@ -661,6 +667,7 @@ func TestParticipationStatsRecount(t *testing.T) {
 		}
 		k := key{v.Community, quarter(v.Closed)}
 		largest[k] = max(largest[k], v.Heads)
+		largest[all] = max(largest[all], v.Heads)
 		add(k, "votes", "closed", 1)
 		add(k, "votes", "motions", b2i(v.Motion))
 		add(k, "votes", "quorumReached", b2i(v.Quorum))
@@ -728,47 +735,50 @@ func TestParticipationStatsRecount(t *testing.T) {
 		}
 	}
 
+	type partGroup struct {
+		Place       *struct{ ID string }
+		PeriodStart *time.Time
+		Topics      struct {
+			Suppressed                                                              bool
+			Raised, Accepted, Declined, Withdrawn, FromWishes, ByStaff, ByResidents *int
+		}
+		Meetings struct {
+			Suppressed                                    bool
+			Scheduled, Held, Cancelled, Entitled, Present *int
+			AttendanceRate                                *float64
+		}
+		Votes struct {
+			Suppressed                              bool
+			Closed, Motions, QuorumReached, Passed  *int
+			PassRate, TurnoutByHeads, TurnoutByArea *float64
+		}
+		Resolutions struct {
+			Published, InNotice, BeingCarriedOut, ResultPublished, Revoked int
+			Objections, ObjectionsUpheld, Tasks                            int
+			TasksDoneOnTime, TasksDoneLate, TasksOverdue                   int
+			RatingsSuppressed                                              bool
+			Ratings                                                        *int
+			AverageRating                                                  *float64
+		}
+	}
 	var out struct {
 		ParticipationStats struct {
 			MinGroupSize int
-			Groups       []struct {
-				Place       *struct{ ID string }
-				PeriodStart *time.Time
-				Topics      struct {
-					Suppressed                                                              bool
-					Raised, Accepted, Declined, Withdrawn, FromWishes, ByStaff, ByResidents *int
-				}
-				Meetings struct {
-					Suppressed                                    bool
-					Scheduled, Held, Cancelled, Entitled, Present *int
-					AttendanceRate                                *float64
-				}
-				Votes struct {
-					Suppressed                              bool
-					Closed, Motions, QuorumReached, Passed  *int
-					PassRate, TurnoutByHeads, TurnoutByArea *float64
-				}
-				Resolutions struct {
-					Published, InNotice, BeingCarriedOut, ResultPublished, Revoked int
-					Objections, ObjectionsUpheld, Tasks                            int
-					TasksDoneOnTime, TasksDoneLate, TasksOverdue                   int
-					RatingsSuppressed                                              bool
-					Ratings                                                        *int
-					AverageRating                                                  *float64
-				}
-			}
+			Groups       []partGroup
+			Total        partGroup
 		}
 	}
-	e.do(analyst, `{ participationStats(groupBy: {placeLevel: COMMUNITY, period: QUARTER}) { minGroupSize groups { place { id } periodStart
-		topics { suppressed raised accepted declined withdrawn fromWishes byStaff byResidents }
+	fields := `topics { suppressed raised accepted declined withdrawn fromWishes byStaff byResidents }
 		meetings { suppressed scheduled held cancelled entitled present attendanceRate }
 		votes { suppressed closed motions quorumReached passed passRate turnoutByHeads turnoutByArea }
 		resolutions { published inNotice beingCarriedOut resultPublished revoked objections objectionsUpheld tasks
-			tasksDoneOnTime tasksDoneLate tasksOverdue ratingsSuppressed ratings averageRating } } } }`, nil).Decode(t, &out)
+			tasksDoneOnTime tasksDoneLate tasksOverdue ratingsSuppressed ratings averageRating }`
+	e.do(analyst, `{ participationStats(groupBy: {placeLevel: COMMUNITY, period: QUARTER}) { minGroupSize
+		groups { place { id } periodStart `+fields+` } total { `+fields+` } } }`, nil).Decode(t, &out)
 	k5 := out.ParticipationStats.MinGroupSize
 	gs := out.ParticipationStats.Groups
-	if len(gs) != len(want) {
-		t.Fatalf("%d groups, want %d", len(gs), len(want))
+	if len(gs) != len(want)-1 {
+		t.Fatalf("%d groups, want %d", len(gs), len(want)-1)
 	}
 	n := func(p *int) int {
 		if p == nil {
@@ -785,12 +795,8 @@ func TestParticipationStatsRecount(t *testing.T) {
 	}
 	sameRatio := func(a, b *float64) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
 	checked := map[string]int{}
-	for _, g := range gs {
-		k := key{graphKey(t, g.Place.ID), quarter(*g.PeriodStart)}
-		w, ok := want[k]
-		if !ok {
-			t.Fatalf("a group the recount does not have: %+v", k)
-		}
+	check := func(k key, g partGroup) {
+		w := want[k]
 		if g.Topics.Suppressed != hidden(len(people[k]["topics"]), k5) {
 			t.Errorf("%v topics suppressed=%v with %d raisers", k, g.Topics.Suppressed, len(people[k]["topics"]))
 		} else if !g.Topics.Suppressed {
@@ -840,6 +846,14 @@ func TestParticipationStatsRecount(t *testing.T) {
 			}
 		}
 	}
+	for _, g := range gs {
+		k := key{graphKey(t, g.Place.ID), quarter(*g.PeriodStart)}
+		if _, ok := want[k]; !ok {
+			t.Fatalf("a group the recount does not have: %+v", k)
+		}
+		check(k, g)
+	}
+	check(all, out.ParticipationStats.Total)
 	for _, part := range []string{"topics", "meetings", "votes", "ratings"} {
 		if checked[part] == 0 {
 			t.Errorf("no group showed %s: the recount checked none", part)
