@@ -706,7 +706,8 @@ func (sc *statsScope) namesVisible(v *Viewer, path []int64) bool {
 // keyed is a group of figures, which knows its key.
 type keyed interface{ groupKey() groupKey }
 
-// groupKey orders groups as ORDER BY their dimensions would: place, category, state, period.
+// groupKey identifies a group, to match the rows of different statements, and orders
+// groups as ORDER BY their dimensions would: place, category, state, period.
 type groupKey struct {
 	place, category, state, period int64
 }
@@ -740,31 +741,3 @@ func (g *VolunteerStatsGroup) groupKey() groupKey {
 	return newGroupKey(g.PlaceID, nil, nil, g.PeriodStart)
 }
 func (r *statsRow) groupKey() groupKey { return newGroupKey(r.PlaceID, nil, nil, r.PeriodStart) }
-
-// statsGroupKey identifies a group by place and period, to match rows of two queries.
-type statsGroupKey struct {
-	place  int64
-	period int64
-}
-
-func keyOf(place *int64, period *time.Time) statsGroupKey {
-	var k statsGroupKey
-	if place != nil {
-		k.place = *place
-	}
-	if period != nil {
-		k.period = period.UnixMicro()
-	}
-	return k
-}
-
-// sortGroups orders merged groups by place, then period.
-func sortGroups(gs []*ParticipationStatsGroup) {
-	slices.SortFunc(gs, func(a, b *ParticipationStatsGroup) int {
-		ka, kb := keyOf(a.PlaceID, a.PeriodStart), keyOf(b.PlaceID, b.PeriodStart)
-		if ka.place != kb.place {
-			return cmp.Compare(ka.place, kb.place)
-		}
-		return cmp.Compare(ka.period, kb.period)
-	})
-}

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -221,9 +222,9 @@ func (s *Store) ParticipationStats(ctx context.Context, v *Viewer, f Participati
 
 	// Merge the four parts by group.
 	var out []*ParticipationStatsGroup
-	groups := map[statsGroupKey]*ParticipationStatsGroup{}
+	groups := map[groupKey]*ParticipationStatsGroup{}
 	group := func(r *statsRow) *ParticipationStatsGroup {
-		k := keyOf(r.PlaceID, r.PeriodStart)
+		k := r.groupKey()
 		g := groups[k]
 		if g == nil {
 			g = &ParticipationStatsGroup{PlaceID: r.PlaceID, PeriodStart: r.PeriodStart}
@@ -244,7 +245,9 @@ func (s *Store) ParticipationStats(ctx context.Context, v *Viewer, f Participati
 	for _, r := range resolutions {
 		group(&r.statsRow).Resolutions = r
 	}
-	sortGroups(out)
+	slices.SortFunc(out, func(a, b *ParticipationStatsGroup) int {
+		return newGroupKey(a.PlaceID, nil, nil, a.PeriodStart).compare(newGroupKey(b.PlaceID, nil, nil, b.PeriodStart))
+	})
 	var total *ParticipationStatsGroup
 	if topicTotal != nil {
 		total = &ParticipationStatsGroup{Topics: topicTotal, Meetings: meetingTotal, Votes: voteTotal, Resolutions: resolutionTotal}

@@ -140,12 +140,12 @@ func (s *Store) leaderboard(ctx context.Context, v *Viewer, sc *statsScope, grou
 	if err := s.statsRead(ctx, statsPart{&entries, q, args}); err != nil {
 		return err
 	}
-	byKey := map[statsGroupKey]*VolunteerStatsGroup{}
+	byKey := map[groupKey]*VolunteerStatsGroup{}
 	for _, gr := range groups {
-		byKey[keyOf(gr.PlaceID, gr.PeriodStart)] = gr
+		byKey[gr.groupKey()] = gr
 	}
 	for _, e := range entries {
-		gr := byKey[keyOf(e.PlaceID, e.PeriodStart)]
+		gr := byKey[newGroupKey(e.PlaceID, nil, nil, e.PeriodStart)]
 		if gr == nil || gr.Suppressed {
 			continue
 		}
