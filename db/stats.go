@@ -492,7 +492,7 @@ func (s *Store) earliest(ctx context.Context, q string) func() (time.Time, error
 	}
 }
 
-// readGroups reads the groups of a statistics answer and, when withTotal, the row over
+// readGroups reads the groups of a statistics answer and, when withTotal, the figures over
 // all of them (nil otherwise). The groups are counted in two halves side by side, and the
 // total, which needs its own pass (medians and distinct counts do not add up from the
 // groups'), beside them: on two cores an answer takes about the time of its largest part.
@@ -589,9 +589,9 @@ func (w periodSource) period(p Period) (index, start string) {
 }
 
 // grouping builds the grouping by, after checking it against the budget. Rows come out
-// with place_id, period and total (and category and state when grouped by them); the row
-// over all groups comes last. first finds the earliest time there is data for, when the
-// filter leaves the range open.
+// with place_id and period (and category and state when grouped by them). when says when
+// a row happened; first finds the earliest time there is data for, when the filter leaves
+// the range open.
 func (s *Store) grouping(ctx context.Context, q *statsQuery, sc *statsScope, by StatsGrouping, alias string, when periodSource,
 	levels map[PlaceLevel]string, first func() (time.Time, error), rng *TimeCond) (groupingSQL, error) {
 	var dims, selects, names []string
