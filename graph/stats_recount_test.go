@@ -870,3 +870,76 @@ func b2i(b bool) int {
 	}
 	return 0
 }
+
+// TestWishStatsPeriods: every period length cuts time where a calendar in China Standard
+// Time does (weeks from Monday), with each group's end the next one's start.
+func TestWishStatsPeriods(t *testing.T) {
+	t.Parallel()
+	e, analyst := newGeneratedEnv(t)
+	raw := loadRawWishes(t, e)
+	var sub int64
+	e.db.Get(&sub, `SELECT place_id FROM role_grants g JOIN accounts a ON a.id = g.account_id WHERE a.phone = '19900000009'`)
+	date := func(t time.Time) time.Time {
+		t = t.In(cst)
+		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, cst)
+	}
+	starts := map[string]func(time.Time) time.Time{
+		"DAY":     date,
+		"WEEK":    func(t time.Time) time.Time { d := date(t); return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7)) },
+		"MONTH":   monthOf,
+		"QUARTER": quarter,
+		"YEAR":    func(t time.Time) time.Time { return time.Date(t.In(cst).Year(), 1, 1, 0, 0, 0, 0, cst) },
+	}
+	to := time.Date(2026, 11, 1, 0, 0, 0, 0, cst)
+	for _, c := range []struct {
+		period string
+		from   time.Time
+		next   func(time.Time) time.Time
+	}{
+		{"DAY", to.AddDate(0, 0, -20), func(t time.Time) time.Time { return t.AddDate(0, 0, 1) }},
+		{"WEEK", to.AddDate(0, 0, -100), func(t time.Time) time.Time { return t.AddDate(0, 0, 7) }},
+		{"MONTH", to.AddDate(-1, 0, 0), func(t time.Time) time.Time { return t.AddDate(0, 1, 0) }},
+		{"QUARTER", to.AddDate(-2, 0, 0), func(t time.Time) time.Time { return t.AddDate(0, 3, 0) }},
+		{"YEAR", to.AddDate(-3, 0, 0), func(t time.Time) time.Time { return t.AddDate(1, 0, 0) }},
+	} {
+		want := map[time.Time]int{}
+		for _, w := range raw {
+			if w.subdistrict() == sub && !w.created.Before(c.from) && w.created.Before(to) {
+				want[starts[c.period](w.created)]++
+			}
+		}
+		var out struct {
+			WishStats struct {
+				Groups []struct {
+					PeriodStart, PeriodEnd time.Time
+					Suppressed             bool
+					Wishes                 *int
+				}
+			}
+		}
+		e.do(analyst, `query($f: WishStatsFilter, $p: StatsPeriod) { wishStats(filter: $f, groupBy: {period: $p}) {
+			groups { periodStart periodEnd suppressed wishes } } }`, map[string]any{"p": c.period,
+			"f": map[string]any{"createdAt": map[string]any{"gte": c.from.Format(time.RFC3339), "lt": to.Format(time.RFC3339)}}}).Decode(t, &out)
+		gs := out.WishStats.Groups
+		if len(gs) != len(want) || len(gs) < 2 {
+			t.Fatalf("%s: %d groups, want %d", c.period, len(gs), len(want))
+		}
+		for i, g := range gs {
+			start := g.PeriodStart.In(cst)
+			n, ok := want[start]
+			if !ok {
+				t.Errorf("%s: a period starting %v the recount does not have", c.period, start)
+				continue
+			}
+			if !g.PeriodEnd.Equal(c.next(start)) {
+				t.Errorf("%s: period %v ends %v, want %v", c.period, start, g.PeriodEnd, c.next(start))
+			}
+			if i > 0 && !gs[i-1].PeriodStart.Before(g.PeriodStart) {
+				t.Errorf("%s: periods out of order at %v", c.period, start)
+			}
+			if !g.Suppressed && *g.Wishes != n {
+				t.Errorf("%s: period %v has %d wishes, want %d", c.period, start, *g.Wishes, n)
+			}
+		}
+	}
+}
