@@ -5889,7 +5889,11 @@ type Vote implements Node {
   closedAt: Time
   """参与情况：谁投了票是公开的，投了什么不公开（无记名时）。"""
   turnout: VoteTurnout!
-  """按楼栋的参与情况（投票人所在楼栋），楼栋按 ID 排序；不在楼栋里的住户归入 building 为 null 的一行。"""
+  """
+  按楼栋的参与情况（投票人所在楼栋），楼栋按 ID 排序；不在楼栋里的住户归入 building 为 null 的一行。
+  只有数据分析员角色的账号看到的是汇总：名册不足统计人数门槛（默认 5 人）的楼栋合并进 building 为 null 的一行
+  （这一行不足门槛时再并入最小的楼栋），各行相加仍等于总的参与情况。
+  """
   turnoutByBuilding: [BuildingTurnout!]!
   """各选项票数。无记名表决在结束前为 null；记名表决实时可见。结束后为保存的结果。"""
   tallies: [OptionTally!]

@@ -60,3 +60,51 @@ func analystOnly(v *db.Viewer) bool {
 	}
 	return true
 }
+
+// turnoutByBuilding is a vote's participation per building. An analyst sees buildings with
+// fewer people on the roll than the statistics threshold merged into one row without a
+// building, made up to the threshold from the smallest others if need be, so no row
+// tells whether a particular household voted; the rows still add up to the turnout.
+func (r *voteResolver) turnoutByBuilding(ctx context.Context, obj *db.Vote) ([]*db.BuildingTurnout, error) {
+	rows := obj.ByBuilding
+	if rows == nil {
+		rows = []*db.BuildingTurnout{}
+	}
+	v, err := viewer(ctx)
+	if err != nil || !analystOnly(v) {
+		return rows, err
+	}
+	return mergeSmallBuildings(rows, r.Store.Stats.MinGroup), nil
+}
+
+func mergeSmallBuildings(rows []*db.BuildingTurnout, threshold int) []*db.BuildingTurnout {
+	var kept []*db.BuildingTurnout
+	rest := &db.BuildingTurnout{}
+	add := func(b *db.BuildingTurnout) {
+		rest.EntitledHeads += b.EntitledHeads
+		rest.ParticipatingHeads += b.ParticipatingHeads
+		rest.EntitledAreaDm2 += b.EntitledAreaDm2
+		rest.ParticipatingDm2 += b.ParticipatingDm2
+	}
+	for _, b := range rows {
+		if b.BuildingID != nil && b.EntitledHeads >= threshold {
+			kept = append(kept, b)
+		} else {
+			add(b)
+		}
+	}
+	for rest.EntitledHeads > 0 && rest.EntitledHeads < threshold && len(kept) > 0 {
+		smallest := 0
+		for i, b := range kept {
+			if b.EntitledHeads < kept[smallest].EntitledHeads {
+				smallest = i
+			}
+		}
+		add(kept[smallest])
+		kept = append(kept[:smallest:smallest], kept[smallest+1:]...)
+	}
+	if rest.EntitledHeads > 0 {
+		kept = append(kept, rest)
+	}
+	return kept
+}

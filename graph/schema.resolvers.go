@@ -1263,10 +1263,7 @@ func (r *voteResolver) Turnout(ctx context.Context, obj *db.Vote) (*db.VoteCount
 
 // TurnoutByBuilding is the resolver for the turnoutByBuilding field.
 func (r *voteResolver) TurnoutByBuilding(ctx context.Context, obj *db.Vote) ([]*db.BuildingTurnout, error) {
-	if obj.ByBuilding == nil {
-		return []*db.BuildingTurnout{}, nil
-	}
-	return obj.ByBuilding, nil
+	return r.turnoutByBuilding(ctx, obj)
 }
 
 // Resolution is the resolver for the resolution field.

@@ -401,3 +401,57 @@ func TestReadmeAnalystQueries(t *testing.T) {
 		t.Fatalf("%d example queries for analysts, want at least 3", n)
 	}
 }
+
+// An analyst sees a vote's turnout by building with buildings of fewer than the threshold
+// merged, still adding up to the turnout; staff see every building.
+func TestAnalystTurnoutByBuilding(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.store.Stats.MinGroup = 16
+	v := e.onlineVote(e.acceptedTopic("加装电梯"), time.Hour, nil)
+	mustVote(t, e.do(e.login(phoneResident), qCastBallot, map[string]any{"id": v.ID, "o": "同意"}))
+	type row struct {
+		Building                                                                 *struct{ ID string }
+		EntitledHeads, ParticipatingHeads, EntitledAreaDm2, ParticipatingAreaDm2 int
+	}
+	var out struct {
+		Vote struct {
+			Turnout           row
+			TurnoutByBuilding []row
+		}
+	}
+	q := `query($id: ID!) { vote(id: $id) { turnout { entitledHeads participatingHeads entitledAreaDm2 participatingAreaDm2 }
+		turnoutByBuilding { building { id } entitledHeads participatingHeads entitledAreaDm2 participatingAreaDm2 } } }`
+	e.do(e.login(phoneStaff), q, map[string]any{"id": v.ID}).Decode(t, &out)
+	small := 0
+	for _, b := range out.Vote.TurnoutByBuilding {
+		if b.EntitledHeads < 16 {
+			small++
+		}
+	}
+	if small < 2 {
+		t.Fatalf("staff see %d buildings under 16 on the roll: the test needs some", small)
+	}
+	staffRows := len(out.Vote.TurnoutByBuilding)
+
+	e.do(e.login(phoneAnalyst), q, map[string]any{"id": v.ID}).Decode(t, &out)
+	var sum row
+	merged := 0
+	for _, b := range out.Vote.TurnoutByBuilding {
+		if b.Building == nil {
+			merged++
+		}
+		if b.EntitledHeads < 16 {
+			t.Errorf("an analyst sees a row of %d on the roll: %+v", b.EntitledHeads, b)
+		}
+		sum.EntitledHeads += b.EntitledHeads
+		sum.ParticipatingHeads += b.ParticipatingHeads
+		sum.EntitledAreaDm2 += b.EntitledAreaDm2
+		sum.ParticipatingAreaDm2 += b.ParticipatingAreaDm2
+	}
+	tot := out.Vote.Turnout
+	tot.Building = nil
+	if merged != 1 || len(out.Vote.TurnoutByBuilding) >= staffRows || sum != tot {
+		t.Fatalf("analyst rows %+v (merged %d of %d) add up to %+v, want %+v", out.Vote.TurnoutByBuilding, merged, staffRows, sum, tot)
+	}
+}
