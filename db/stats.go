@@ -268,21 +268,8 @@ func (q *statsQuery) text(expr string, text *string, field string) ([]string, er
 	return out, nil
 }
 
-// statsPlace is a place a figure is scoped to or grouped by.
-type statsPlace struct {
-	ID    int64         `db:"id"`
-	Level PlaceLevel    `db:"level"`
-	Path  pq.Int64Array `db:"path"`
-}
-
-// levelColumn is the column of a stats table naming the place at level.
-var levelColumn = map[PlaceLevel]string{
-	LevelSubdistrict: "subdistrict_id", LevelCommunity: "community_id", LevelCompound: "compound_id",
-	LevelGrid: "grid_id", LevelBuilding: "building_id",
-}
-
 // placeCond is "under one of places", one indexed column per level.
-func (q *statsQuery) placeCond(alias string, places []statsPlace, levels map[PlaceLevel]string) string {
+func (q *statsQuery) placeCond(alias string, places []*Place, levels map[PlaceLevel]string) string {
 	byLevel := map[PlaceLevel][]int64{}
 	for _, p := range places {
 		byLevel[p.Level] = append(byLevel[p.Level], p.ID)
@@ -298,8 +285,8 @@ func (q *statsQuery) placeCond(alias string, places []statsPlace, levels map[Pla
 
 // statsScope is who asks for figures and over which places.
 type statsScope struct {
-	grants []statsPlace // where the viewer may read figures
-	places map[int64]statsPlace
+	grants []*Place // where the viewer may read figures
+	places map[int64]*Place
 }
 
 // scopeOf returns the places where v may read figures, and looks up the places named in
@@ -313,15 +300,11 @@ func (s *Store) scopeOf(ctx context.Context, v *Viewer, ids []int64, field strin
 	if len(granted) == 0 {
 		return nil, forbidden("只有数据分析员、社区工作者和管理员可以查看统计")
 	}
-	var rows []statsPlace
-	all := append(slices.Clone(granted), ids...)
-	if err := s.selectRows(ctx, &rows, `SELECT id, level, path FROM places WHERE id = ANY($1::bigint[])`, pq.Array(all)); err != nil {
+	places, err := s.PlacesByID(ctx, append(slices.Clone(granted), ids...))
+	if err != nil {
 		return nil, err
 	}
-	sc := &statsScope{places: map[int64]statsPlace{}}
-	for _, p := range rows {
-		sc.places[p.ID] = p
-	}
+	sc := &statsScope{places: places}
 	for _, id := range granted {
 		if p, ok := sc.places[id]; ok {
 			sc.grants = append(sc.grants, p)
@@ -341,9 +324,9 @@ func (s *Store) scopeOf(ctx context.Context, v *Viewer, ids []int64, field strin
 	return sc, nil
 }
 
-func (sc *statsScope) covers(p statsPlace) bool {
+func (sc *statsScope) covers(p *Place) bool {
 	for _, g := range sc.grants {
-		if slices.Contains([]int64(p.Path), g.ID) {
+		if p.Within(g.ID) {
 			return true
 		}
 	}
@@ -677,26 +660,23 @@ func (p Period) MarshalGQL(w io.Writer)    { marshalEnum(w, p) }
 func (p *Period) UnmarshalGQL(v any) error { return unmarshalEnum(p, v, Periods, "StatsPeriod") }
 
 // placesNamed returns the scope's lookups of ids.
-func (sc *statsScope) placesNamed(ids []int64) []statsPlace {
-	out := make([]statsPlace, len(ids))
+func (sc *statsScope) placesNamed(ids []int64) []*Place {
+	out := make([]*Place, len(ids))
 	for i, id := range ids {
 		out[i] = sc.places[id]
 	}
 	return out
 }
 
-// namesVisible reports whether v may see who is who in a group under the place with path
-// (nil: the whole scope): only staff and admins over all of it, never analysts.
-func (sc *statsScope) namesVisible(v *Viewer, path []int64) bool {
-	paths := [][]int64{path}
-	if path == nil {
-		paths = paths[:0]
-		for _, g := range sc.grants {
-			paths = append(paths, g.Path)
-		}
+// namesVisible reports whether v may see who is who in a group under place (nil: the whole
+// scope): only staff and admins over all of it, never analysts.
+func (sc *statsScope) namesVisible(v *Viewer, place *Place) bool {
+	places := sc.grants
+	if place != nil {
+		places = []*Place{place}
 	}
-	for _, p := range paths {
-		if len(p) == 0 || !v.Holds(&Place{ID: p[len(p)-1], Path: p}, RoleStaff, RoleAdmin) {
+	for _, p := range places {
+		if !v.Holds(p, RoleStaff, RoleAdmin) {
 			return false
 		}
 	}

@@ -149,7 +149,11 @@ func (s *Store) leaderboard(ctx context.Context, v *Viewer, sc *statsScope, grou
 		if gr == nil || gr.Suppressed {
 			continue
 		}
-		if v.Is(e.Account) || sc.namesVisible(v, e.PlacePath) {
+		var place *Place // the group's, when grouped by place
+		if len(e.PlacePath) > 0 {
+			place = &Place{ID: e.PlacePath[len(e.PlacePath)-1], Path: e.PlacePath}
+		}
+		if v.Is(e.Account) || sc.namesVisible(v, place) {
 			e.AccountID = &e.Account
 		}
 		gr.Leaderboard = append(gr.Leaderboard, e)

@@ -114,9 +114,12 @@ const wishFigures = `count(DISTINCT f.beneficiary_id) AS residents, count(*) AS 
 		count(*) FILTER (WHERE f.rating = 4), count(*) FILTER (WHERE f.rating = 5)] AS rating_counts,
 	coalesce(sum(f.released), 0) AS released, coalesce(sum(f.lapsed), 0) AS lapsed`
 
-// wishStatsLevels are the levels wish figures group and filter by: the beneficiary's home
-// down to the building, never the household.
-var wishStatsLevels = levelColumn
+// wishStatsLevels are the levels wish figures group and filter by, the beneficiary's home
+// down to the building (never the household), each with its wish_stats column.
+var wishStatsLevels = map[PlaceLevel]string{
+	LevelSubdistrict: "subdistrict_id", LevelCommunity: "community_id", LevelCompound: "compound_id",
+	LevelGrid: "grid_id", LevelBuilding: "building_id",
+}
 
 // WishStats computes wish figures for v: the groups, and with withTotal (or no grouping)
 // the figures over all of them.
@@ -184,11 +187,7 @@ func (q *statsQuery) wishFilter(f *WishStatsFilter, sc *statsScope) (string, err
 		if err := q.term("placeIds"); err != nil {
 			return "", err
 		}
-		places := make([]statsPlace, len(f.PlaceIDs))
-		for i, id := range f.PlaceIDs {
-			places[i] = sc.places[id]
-		}
-		conds = append(conds, q.placeCond("f.", places, wishStatsLevels))
+		conds = append(conds, q.placeCond("f.", sc.placesNamed(f.PlaceIDs), wishStatsLevels))
 	}
 	if err := add(q.time("f.created_at", f.CreatedAt, "createdAt")); err != nil {
 		return "", err
