@@ -571,42 +571,39 @@ func (w periodSource) period(p Period) (index, start string) {
 	}
 }
 
-// grouping builds the grouping by, after checking it against the budget. Rows come out
-// with place_id and period (and category and state when grouped by them). when says when
-// a row happened; first finds the earliest time there is data for, when the filter leaves
-// the range open.
-func (s *Store) grouping(ctx context.Context, q *statsQuery, sc *statsScope, by StatsGrouping, alias string, when periodSource,
-	levels map[PlaceLevel]string, first func() (time.Time, error), rng *TimeCond) (groupingSQL, error) {
-	var dims, selects, names []string
-	var halves [2]string
-	groups, whereArgs := 1, len(q.args)
+// statsPlan is a grouping priced against the budget, with the time range its periods
+// cover.
+type statsPlan struct {
+	by     StatsGrouping
+	levels map[PlaceLevel]string
+	lo, hi time.Time
+}
+
+// plan checks a grouping and prices it against the budget (places at the level ×
+// categories × states × periods in the range) before anything heavy runs. first finds the
+// earliest time there is data for, when the filter leaves the range open.
+func (s *Store) plan(ctx context.Context, sc *statsScope, by StatsGrouping, levels map[PlaceLevel]string,
+	first func() (time.Time, error), rng *TimeCond) (statsPlan, error) {
+	p := statsPlan{by: by, levels: levels}
+	groups := 1
+	var names []string
 	if by.PlaceLevel != nil {
-		col := levels[*by.PlaceLevel]
-		if col == "" {
-			return groupingSQL{}, Invalid("groupBy", "这项统计最细按%s分组，不能按%s分组", finestLevel(levels).Name(), by.PlaceLevel.Name())
+		if levels[*by.PlaceLevel] == "" {
+			return p, Invalid("groupBy", "这项统计最细按%s分组，不能按%s分组", finestLevel(levels).Name(), by.PlaceLevel.Name())
 		}
 		n, err := s.placesAt(ctx, sc, *by.PlaceLevel)
 		if err != nil {
-			return groupingSQL{}, err
+			return p, err
 		}
 		groups *= max(n, 1)
-		dims = append(dims, alias+col)
-		selects = append(selects, alias+col+` AS place_id`)
-		halves = [2]string{alias + col + ` % 2 = 0`, alias + col + ` % 2 <> 0`}
 		names = append(names, by.PlaceLevel.Name())
-	} else {
-		selects = append(selects, `NULL::bigint AS place_id`)
 	}
 	if by.Category {
 		groups *= len(wishCategories)
-		dims = append(dims, alias+"category")
-		selects = append(selects, alias+"category AS category")
 		names = append(names, "类别")
 	}
 	if by.State {
 		groups *= len(wishStates)
-		dims = append(dims, alias+"state")
-		selects = append(selects, alias+"state AS state")
 		names = append(names, "状态")
 	}
 	if by.Period != nil {
@@ -614,34 +611,57 @@ func (s *Store) grouping(ctx context.Context, q *statsQuery, sc *statsScope, by 
 		if rng != nil {
 			from, to = rng.bounds()
 		}
-		now := s.Now()
-		lo, hi := now, now
+		p.lo, p.hi = s.Now(), s.Now()
 		if to != nil {
-			hi = *to
+			p.hi = *to
 		}
 		if from != nil {
-			lo = *from
+			p.lo = *from
 		} else {
 			t, err := first()
 			if err != nil {
-				return groupingSQL{}, err
+				return p, err
 			}
-			lo = t
+			p.lo = t
 		}
-		groups *= by.Period.count(lo, hi)
-		index, start := when.period(*by.Period)
+		groups *= by.Period.count(p.lo, p.hi)
+		names = append(names, periodNames[*by.Period])
+	}
+	return p, s.budget(groups, names)
+}
+
+// grouping builds the plan's grouping over one source (alias its table, when its time).
+// Rows come out with place_id and period (and category and state when grouped by them).
+func (p statsPlan) grouping(q *statsQuery, alias string, when periodSource) groupingSQL {
+	var dims, selects []string
+	var halves [2]string
+	whereArgs := len(q.args)
+	if p.by.PlaceLevel != nil {
+		col := alias + p.levels[*p.by.PlaceLevel]
+		dims = append(dims, col)
+		selects = append(selects, col+` AS place_id`)
+		halves = [2]string{col + ` % 2 = 0`, col + ` % 2 <> 0`}
+	} else {
+		selects = append(selects, `NULL::bigint AS place_id`)
+	}
+	if p.by.Category {
+		dims = append(dims, alias+"category")
+		selects = append(selects, alias+"category AS category")
+	}
+	if p.by.State {
+		dims = append(dims, alias+"state")
+		selects = append(selects, alias+"state AS state")
+	}
+	if p.by.Period != nil {
+		index, start := when.period(*p.by.Period)
 		dims = append(dims, index)
 		selects = append(selects, start+` AS period`)
-		names = append(names, periodNames[*by.Period])
-		if mid := by.Period.Start(lo.Add(hi.Sub(lo) / 2)); mid.After(lo) && mid.Before(hi) {
+		if mid := p.by.Period.Start(p.lo.Add(p.hi.Sub(p.lo) / 2)); mid.After(p.lo) && mid.Before(p.hi) {
 			at := q.arg(mid)
 			halves = [2]string{when.ts + ` < ` + at, when.ts + ` >= ` + at}
 		}
 	} else {
 		selects = append(selects, `NULL::timestamptz AS period`)
-	}
-	if err := s.budget(groups, names); err != nil {
-		return groupingSQL{}, err
 	}
 	list := strings.Join(dims, ", ")
 	return groupingSQL{
@@ -651,7 +671,7 @@ func (s *Store) grouping(ctx context.Context, q *statsQuery, sc *statsScope, by 
 		keySelects: strings.Join([]string{selects[0], selects[len(selects)-1]}, ", "),
 		whereArgs:  whereArgs,
 		halves:     halves,
-	}, nil
+	}
 }
 
 var periodNames = map[Period]string{PeriodDay: "日", PeriodWeek: "周", PeriodMonth: "月", PeriodQuarter: "季度", PeriodYear: "年"}

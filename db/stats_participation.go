@@ -166,8 +166,7 @@ type participation struct {
 	s         *Store
 	sc        *statsScope
 	f         ParticipationStatsFilter
-	by        StatsGrouping
-	first     func() (time.Time, error)
+	plan      statsPlan // priced once for all four parts
 	withTotal bool
 }
 
@@ -185,10 +184,7 @@ func participationPart[T keyed](ctx context.Context, p participation, figures, s
 		return nil, none, err
 	}
 	where = append(where, at...)
-	g, err := p.s.grouping(ctx, &q, p.sc, p.by, "", periodOf(timeCol), participationLevels, p.first, p.f.At)
-	if err != nil {
-		return nil, none, err
-	}
+	g := p.plan.grouping(&q, "", periodOf(timeCol))
 	return readGroups[T](ctx, p.s, g, figures, source+` WHERE `+joinConds(where, " AND "), q.args, p.withTotal)
 }
 
@@ -199,10 +195,13 @@ func (s *Store) ParticipationStats(ctx context.Context, v *Viewer, f Participati
 	if err != nil {
 		return nil, nil, err
 	}
-	by = StatsGrouping{PlaceLevel: by.PlaceLevel, Period: by.Period}
 	first := s.earliest(ctx, `SELECT least((SELECT min(created_at) FROM topics), (SELECT min(starts_at) FROM meetings),
 		(SELECT min(closed_at) FROM votes), (SELECT min(published_at) FROM resolutions))`)
-	p := participation{s: s, sc: sc, f: f, by: by, first: first, withTotal: withTotal}
+	plan, err := s.plan(ctx, sc, StatsGrouping{PlaceLevel: by.PlaceLevel, Period: by.Period}, participationLevels, first, f.At)
+	if err != nil {
+		return nil, nil, err
+	}
+	p := participation{s: s, sc: sc, f: f, plan: plan, withTotal: withTotal}
 	topics, topicTotal, err := participationPart[*TopicFigures](ctx, p, topicFigures, topicSource, "true", "x.created_at")
 	if err != nil {
 		return nil, nil, err

@@ -84,11 +84,12 @@ func (s *Store) VolunteerStats(ctx context.Context, v *Viewer, f VolunteerStatsF
 		return nil, nil, err
 	}
 	where = append(append(where, at...), cat...)
-	g, err := s.grouping(ctx, &q, sc, StatsGrouping{PlaceLevel: by.PlaceLevel, Period: by.Period}, "f.", periodOf("l.at"), wishStatsLevels,
+	plan, err := s.plan(ctx, sc, StatsGrouping{PlaceLevel: by.PlaceLevel, Period: by.Period}, wishStatsLevels,
 		s.earliest(ctx, `SELECT min(at) FROM volunteer_ledger`), f.At)
 	if err != nil {
 		return nil, nil, err
 	}
+	g := plan.grouping(&q, "f.", periodOf("l.at"))
 	from := ` FROM volunteer_ledger l JOIN wish_stats f ON f.wish_id = l.wish_id WHERE ` + joinConds(where, " AND ")
 	groups, total, err := readGroups[*VolunteerStatsGroup](ctx, s, g, volunteerFigures, from, q.args, withTotal)
 	if err != nil {

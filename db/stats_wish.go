@@ -137,11 +137,11 @@ func (s *Store) WishStats(ctx context.Context, v *Viewer, f *WishStatsFilter, by
 		}
 		where = append(where, cond)
 	}
-	g, err := s.grouping(ctx, &q, sc, by, "f.", periodSource{ts: "f.created_at", day: "f.day", month: "f.month"}, wishStatsLevels,
-		s.earliest(ctx, `SELECT min(created_at) FROM wish_stats`), f.createdAt())
+	plan, err := s.plan(ctx, sc, by, wishStatsLevels, s.earliest(ctx, `SELECT min(created_at) FROM wish_stats`), f.createdAt())
 	if err != nil {
 		return nil, nil, err
 	}
+	g := plan.grouping(&q, "f.", periodSource{ts: "f.created_at", day: "f.day", month: "f.month"})
 	groups, total, err := readGroups[*WishStatsGroup](ctx, s, g, wishFigures, ` FROM wish_stats f WHERE `+joinConds(where, " AND "), q.args, withTotal)
 	if err != nil {
 		return nil, nil, err
