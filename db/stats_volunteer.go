@@ -29,10 +29,7 @@ type VolunteerStatsGroup struct {
 	Volunteers int  `db:"volunteers"`
 	Active     int  `db:"active"`
 	Suppressed bool `db:"-"`
-	Minutes    int  `db:"minutes"`
-	Points     int  `db:"points"`
-	// Credited is the wishes credited, less those reversed.
-	Credited int `db:"credited"`
+	LedgerSums
 	// Leaderboard is the group's volunteers with the most points, when asked for.
 	Leaderboard []*LeaderboardEntry `db:"-"`
 }
@@ -46,15 +43,23 @@ type LeaderboardEntry struct {
 	Account     int64         `db:"account_id"`
 	PlacePath   pq.Int64Array `db:"place_path"`
 	AccountID   *int64        `db:"-"`
-	Minutes     int           `db:"minutes"`
-	Points      int           `db:"points"`
-	Credited    int           `db:"credited"`
+	LedgerSums
 }
 
-const volunteerFigures = `count(DISTINCT l.account_id) AS volunteers,
-	count(DISTINCT l.account_id) FILTER (WHERE l.kind = 'credit') AS active,
-	coalesce(sum(l.minutes), 0) AS minutes, coalesce(sum(l.points), 0) AS points,
+// LedgerSums add up ledger entries (ledgerSums): minutes and points net of reversals, and
+// the wishes credited less those reversed.
+type LedgerSums struct {
+	Minutes  int `db:"minutes"`
+	Points   int `db:"points"`
+	Credited int `db:"credited"`
+}
+
+// ledgerSums add up ledger entries l into LedgerSums.
+const ledgerSums = `coalesce(sum(l.minutes), 0) AS minutes, coalesce(sum(l.points), 0) AS points,
 	count(*) FILTER (WHERE l.kind = 'credit') - count(*) FILTER (WHERE l.kind = 'reversal') AS credited`
+
+const volunteerFigures = `count(DISTINCT l.account_id) AS volunteers,
+	count(DISTINCT l.account_id) FILTER (WHERE l.kind = 'credit') AS active, ` + ledgerSums
 
 // MaxLeaderboard is the longest leaderboard per group.
 const MaxLeaderboard = 50
@@ -132,8 +137,7 @@ func (s *Store) leaderboard(ctx context.Context, v *Viewer, sc *statsScope, grou
 	args = append(slices.Clone(args), leaders)
 	q := `SELECT place_id, period, account_id, minutes, points, credited, rank,
 		(SELECT p.path FROM places p WHERE p.id = ranked.place_id) AS place_path FROM (
-		SELECT ` + keys + `, l.account_id, coalesce(sum(l.minutes), 0) AS minutes, coalesce(sum(l.points), 0) AS points,
-			count(*) FILTER (WHERE l.kind = 'credit') - count(*) FILTER (WHERE l.kind = 'reversal') AS credited,
+		SELECT ` + keys + `, l.account_id, ` + ledgerSums + `,
 			row_number() OVER (` + partition + ` ORDER BY sum(l.points) DESC, sum(l.minutes) DESC, l.account_id) AS rank` +
 		from + ` GROUP BY ` + strings.Join(append(slices.Clone(dims), "l.account_id"), ", ") + `) ranked WHERE rank <= $` + strconv.Itoa(len(args)) +
 		` ORDER BY place_id, period, rank`
