@@ -552,12 +552,20 @@ var (
 		5, 5, 5, 5, 4, 4, 4, 4, 4, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3}
 )
 
-func (w *demoWorld) surname() string {
+func (w *demoWorld) surname() string { return surname(w.rng) }
+
+// surnameTotal is the sum of demoWeights.
+var surnameTotal = func() int {
 	total := 0
 	for _, n := range demoWeights {
 		total += n
 	}
-	r := w.rng.IntN(total)
+	return total
+}()
+
+// surname draws a surname, as common as it is in China; the demo and the generator share it.
+func surname(rng *rand.Rand) string {
+	r := rng.IntN(surnameTotal)
 	for i, n := range demoWeights {
 		if r < n {
 			return string(demoSurnames[i])
@@ -580,7 +588,10 @@ var demoGivenNames = [3][2][]string{
 		strings.Fields("子涵 欣怡 梓萱 诗涵 雨桐 一诺 可馨 思彤 语汐 佳怡 梦瑶 雨萱 若曦 紫涵 婉清 心怡 欣然 嘉怡 悦 雅琪")},
 }
 
-func (w *demoWorld) givenName(female bool, born int) string {
+func (w *demoWorld) givenName(female bool, born int) string { return givenName(w.rng, female, born) }
+
+// givenName draws a given name in fashion in the year born.
+func givenName(rng *rand.Rand, female bool, born int) string {
 	gen := 2
 	if born < 1965 {
 		gen = 0
@@ -592,11 +603,17 @@ func (w *demoWorld) givenName(female bool, born int) string {
 		sex = 1
 	}
 	names := demoGivenNames[gen][sex]
-	return names[w.rng.IntN(len(names))]
+	return names[rng.IntN(len(names))]
 }
 
-func (w *demoWorld) between(lo, hi int) int { return lo + w.rng.IntN(hi-lo+1) }
-func (w *demoWorld) chance(p float64) bool  { return w.rng.Float64() < p }
+func (w *demoWorld) between(lo, hi int) int { return between(w.rng, lo, hi) }
+func (w *demoWorld) chance(p float64) bool  { return chance(w.rng, p) }
+
+// between draws a whole number from lo to hi, both included.
+func between(r *rand.Rand, lo, hi int) int { return lo + r.IntN(hi-lo+1) }
+
+// chance is true with probability p.
+func chance(r *rand.Rand, p float64) bool { return r.Float64() < p }
 
 // pick is 1 with probability p, else 0.
 func (w *demoWorld) pick(p float64) int {

@@ -308,10 +308,6 @@ func (g *generator) copyAll(table string, cols []string, rows [][]any) error {
 	return g.copyRows(table, cols, len(rows), func(i int) []any { return rows[i] })
 }
 
-func between(r *rand.Rand, lo, hi int) int { return lo + r.IntN(hi-lo+1) }
-
-func chance(r *rand.Rand, p float64) bool { return r.Float64() < p }
-
 // minutes is a random duration of lo to hi minutes.
 func minutes(r *rand.Rand, lo, hi int) time.Duration {
 	return time.Duration(between(r, lo, hi)) * time.Minute
@@ -383,41 +379,11 @@ func nth(list []string, i int) string {
 	return list[i%len(list)] + chineseNumber(i/len(list)+1)
 }
 
-func (g *generator) personName(r *rand.Rand, female bool, born int, surname string) string {
-	if surname == "" {
-		surname = genSurname(r)
+func (g *generator) personName(r *rand.Rand, female bool, born int, family string) string {
+	if family == "" {
+		family = surname(r)
 	}
-	gen := 2
-	if born < 1965 {
-		gen = 0
-	} else if born < 1995 {
-		gen = 1
-	}
-	sex := 0
-	if female {
-		sex = 1
-	}
-	names := demoGivenNames[gen][sex]
-	return surname + names[r.IntN(len(names))]
-}
-
-var genSurnameTotal = func() int {
-	t := 0
-	for _, w := range demoWeights {
-		t += w
-	}
-	return t
-}()
-
-func genSurname(r *rand.Rand) string {
-	x := r.IntN(genSurnameTotal)
-	for i, w := range demoWeights {
-		if x < w {
-			return string(demoSurnames[i])
-		}
-		x -= w
-	}
-	return "王"
+	return family + givenName(r, female, born)
 }
 
 // phone is a new mobile number: the sequence maps one to one onto eight digits.
@@ -672,14 +638,14 @@ func (g *generator) people() error {
 		}
 		h.resFrom, h.people = ri, g.sizes[hi]
 		specs := householdSpecs(r, g.sizes[hi])
-		surname := genSurname(r)
+		family := surname(r)
 		poor := chance(r, 0.05)
 		owned := chance(r, 0.9) // else they rent
 		for k, s := range specs {
 			born := today.Year() - s.age
 			sn := ""
 			if s.family {
-				sn = surname
+				sn = family
 			}
 			p := &gResident{household: hi, female: s.female, tags: slices.Clone(s.tags),
 				name:  g.personName(r, s.female, born, sn),
