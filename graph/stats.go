@@ -79,35 +79,41 @@ func wishStatsFilter(f *model.WishStatsFilter) (*db.WishStatsFilter, error) {
 	return out, nil
 }
 
-// statsKey is what every kind of group shares: where and when, and whether it is hidden.
-type statsKey struct {
-	placeID     *int64
-	periodStart *time.Time
+// groupKeys say where and when each group of figures is: its place, all loaded in one
+// statement, and its period's start and end in China Standard Time, like the periods.
+type groupKeys struct {
+	places map[int64]*db.Place
+	period *db.Period
 }
 
-// groupPlaces loads the places groups are keyed by, in one statement.
-func groupPlaces(ctx context.Context, store *db.Store, keys []statsKey) (map[int64]*db.Place, error) {
+func loadGroupKeys(ctx context.Context, store *db.Store, period *db.Period, placeIDs []*int64) (groupKeys, error) {
 	var ids []int64
-	for _, k := range keys {
-		if k.placeID != nil {
-			ids = append(ids, *k.placeID)
+	for _, id := range placeIDs {
+		if id != nil {
+			ids = append(ids, *id)
 		}
 	}
+	k := groupKeys{period: period}
 	if len(ids) == 0 {
-		return nil, nil
+		return k, nil
 	}
-	return store.PlacesByID(ctx, ids)
+	var err error
+	k.places, err = store.PlacesByID(ctx, ids)
+	return k, err
 }
 
-// period is the start and end of a group's period, in China Standard Time like the
-// periods themselves.
-func period(start *time.Time, p *db.Period) (*time.Time, *time.Time) {
-	if start == nil || p == nil {
-		return nil, nil
+// of is the place and period of a group keyed by place and start.
+func (k groupKeys) of(place *int64, start *time.Time) (*db.Place, *time.Time, *time.Time) {
+	var p *db.Place
+	if place != nil {
+		p = k.places[*place]
 	}
-	s := p.Start(*start)
-	e := p.Next(s)
-	return &s, &e
+	if start == nil || k.period == nil {
+		return p, nil, nil
+	}
+	s := k.period.Start(*start)
+	e := k.period.Next(s)
+	return p, &s, &e
 }
 
 func durationFigures(d db.DurationFigures) *model.DurationFigures {
@@ -122,7 +128,7 @@ func durationFigures(d db.DurationFigures) *model.DurationFigures {
 }
 
 // share is part/whole, or nil when whole is 0.
-func share(part, whole int) *float64 {
+func share[N int | int64](part, whole N) *float64 {
 	if whole == 0 {
 		return nil
 	}
@@ -161,33 +167,30 @@ func (r *queryResolver) wishStats(ctx context.Context, filter *model.WishStatsFi
 	if err != nil {
 		return nil, err
 	}
-	keys := make([]statsKey, len(groups))
+	ids := make([]*int64, len(groups))
 	for i, g := range groups {
-		keys[i] = statsKey{g.PlaceID, g.PeriodStart}
+		ids[i] = g.PlaceID
 	}
-	places, err := groupPlaces(ctx, r.Store, keys)
+	keys, err := loadGroupKeys(ctx, r.Store, by.Period, ids)
 	if err != nil {
 		return nil, err
 	}
 	out := &model.WishStats{Groups: make([]*model.WishStatsGroup, len(groups)), MinGroupSize: r.Store.Stats.MinGroup}
 	for i, g := range groups {
-		out.Groups[i] = wishGroup(g, by, places)
+		out.Groups[i] = wishGroup(g, keys)
 		if g.Suppressed {
 			out.SuppressedGroups++
 		}
 	}
 	if total != nil {
-		out.Total = wishGroup(total, by, places)
+		out.Total = wishGroup(total, keys)
 	}
 	return out, nil
 }
 
-func wishGroup(g *db.WishStatsGroup, by db.StatsGrouping, places map[int64]*db.Place) *model.WishStatsGroup {
+func wishGroup(g *db.WishStatsGroup, keys groupKeys) *model.WishStatsGroup {
 	m := &model.WishStatsGroup{Category: g.Category, State: g.State, Suppressed: g.Suppressed}
-	m.PeriodStart, m.PeriodEnd = period(g.PeriodStart, by.Period)
-	if g.PlaceID != nil {
-		m.Place = places[*g.PlaceID]
-	}
+	m.Place, m.PeriodStart, m.PeriodEnd = keys.of(g.PlaceID, g.PeriodStart)
 	if g.Suppressed {
 		return m
 	}
@@ -245,17 +248,17 @@ func (r *queryResolver) volunteerStats(ctx context.Context, filter *model.Volunt
 	if total != nil {
 		all = append(slices.Clone(groups), total)
 	}
-	keys := make([]statsKey, len(all))
+	ids := make([]*int64, len(all))
 	var accounts []int64
 	for i, g := range all {
-		keys[i] = statsKey{g.PlaceID, g.PeriodStart}
+		ids[i] = g.PlaceID
 		for _, e := range g.Leaderboard {
 			if e.AccountID != nil {
 				accounts = append(accounts, *e.AccountID)
 			}
 		}
 	}
-	places, err := groupPlaces(ctx, r.Store, keys)
+	keys, err := loadGroupKeys(ctx, r.Store, by.Period, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -265,10 +268,7 @@ func (r *queryResolver) volunteerStats(ctx context.Context, filter *model.Volunt
 	}
 	group := func(g *db.VolunteerStatsGroup) *model.VolunteerStatsGroup {
 		m := &model.VolunteerStatsGroup{Suppressed: g.Suppressed}
-		m.PeriodStart, m.PeriodEnd = period(g.PeriodStart, by.Period)
-		if g.PlaceID != nil {
-			m.Place = places[*g.PlaceID]
-		}
+		m.Place, m.PeriodStart, m.PeriodEnd = keys.of(g.PlaceID, g.PeriodStart)
 		if g.Suppressed {
 			return m
 		}
@@ -316,21 +316,18 @@ func (r *queryResolver) participationStats(ctx context.Context, filter *model.Pa
 	if err != nil {
 		return nil, err
 	}
-	keys := make([]statsKey, len(groups))
+	ids := make([]*int64, len(groups))
 	for i, g := range groups {
-		keys[i] = statsKey{g.PlaceID, g.PeriodStart}
+		ids[i] = g.PlaceID
 	}
-	places, err := groupPlaces(ctx, r.Store, keys)
+	keys, err := loadGroupKeys(ctx, r.Store, by.Period, ids)
 	if err != nil {
 		return nil, err
 	}
 	group := func(g *db.ParticipationStatsGroup) *model.ParticipationStatsGroup {
 		m := &model.ParticipationStatsGroup{Topics: topicFigures(g.Topics), Meetings: meetingFigures(g.Meetings),
 			Votes: voteFigures(g.Votes), Resolutions: resolutionFigures(g.Resolutions)}
-		m.PeriodStart, m.PeriodEnd = period(g.PeriodStart, by.Period)
-		if g.PlaceID != nil {
-			m.Place = places[*g.PlaceID]
-		}
+		m.Place, m.PeriodStart, m.PeriodEnd = keys.of(g.PlaceID, g.PeriodStart)
 		return m
 	}
 	out := &model.ParticipationStats{MinGroupSize: r.Store.Stats.MinGroup, Groups: []*model.ParticipationStatsGroup{}}
@@ -376,7 +373,7 @@ func voteFigures(v *db.VoteFigures) *model.VoteFigures {
 	}
 	return &model.VoteFigures{Closed: ptr(v.Closed), Motions: ptr(v.Motions), QuorumReached: ptr(v.QuorumReached),
 		Passed: ptr(v.Passed), PassRate: share(v.Passed, v.Motions),
-		TurnoutByHeads: share64(v.VotedHeads, v.EntitledHeads), TurnoutByArea: share64(v.VotedArea, v.EntitledArea)}
+		TurnoutByHeads: share(v.VotedHeads, v.EntitledHeads), TurnoutByArea: share(v.VotedArea, v.EntitledArea)}
 }
 
 func resolutionFigures(r *db.ResolutionFigures) *model.ResolutionFigures {
@@ -394,12 +391,4 @@ func resolutionFigures(r *db.ResolutionFigures) *model.ResolutionFigures {
 		}
 	}
 	return m
-}
-
-func share64(part, whole int64) *float64 {
-	if whole == 0 {
-		return nil
-	}
-	s := float64(part) / float64(whole)
-	return &s
 }
