@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"linli/db"
 	"linli/db/dbtest"
@@ -44,7 +45,8 @@ func (c *clock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// env is one test's service: a fresh database with the demo data, served over real HTTP.
+// env is one test's service: a fresh database (with the demo data, from newEnv), served
+// over real HTTP.
 type env struct {
 	t     *testing.T
 	db    *sqlx.DB
@@ -60,14 +62,25 @@ var testPassword = db.PasswordParams{Time: 1, Memory: 64, Threads: 1}
 func newEnv(t *testing.T, configure ...func(*graph.Options)) *env {
 	t.Helper()
 	d, _ := dbtest.New(t)
-	e := &env{t: t, db: d, clock: &clock{now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}}
+	e := serve(t, d, configure...)
+	if _, err := e.store.LoadDemo(t.Context()); err != nil {
+		t.Fatalf("loading demo data: %v", err)
+	}
+	return e
+}
+
+// testNow is the tests' clock at the start: the demo and the generated district are made
+// as of it.
+var testNow = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+
+// serve serves database d, as it is, over real HTTP.
+func serve(t *testing.T, d *sqlx.DB, configure ...func(*graph.Options)) *env {
+	t.Helper()
+	e := &env{t: t, db: d, clock: &clock{now: testNow}}
 	e.store = db.NewStore(d)
 	e.store.Now = e.clock.Now
 	e.store.Password = testPassword
 	e.store.BallotKey = testBallotKey
-	if _, err := e.store.LoadDemo(t.Context()); err != nil {
-		t.Fatalf("loading demo data: %v", err)
-	}
 	e.opts = graph.DefaultOptions()
 	e.opts.Logger = discardLogger()
 	for _, c := range configure {
@@ -190,6 +203,21 @@ func (e *env) accountID(phone string) string {
 		e.t.Fatalf("account %q: %v", phone, err)
 	}
 	return graph.GlobalID("Account", id)
+}
+
+// holdLock takes table's exclusive lock in a transaction of its own, for a test that needs
+// a statement to wait; rolling the transaction back releases it.
+func (e *env) holdLock(table string) *sqlx.Tx {
+	e.t.Helper()
+	tx, err := e.db.Beginx()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := tx.Exec(`LOCK TABLE ` + pq.QuoteIdentifier(table) + ` IN ACCESS EXCLUSIVE MODE`); err != nil {
+		tx.Rollback()
+		e.t.Fatal(err)
+	}
+	return tx
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

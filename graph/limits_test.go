@@ -167,14 +167,8 @@ func TestRequestTimeout(t *testing.T) {
 	token := e.login(phoneStaff)
 
 	// Hold a lock the residents query needs, so it waits until cancelled.
-	tx, err := e.db.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
+	tx := e.holdLock("residents")
 	defer tx.Rollback()
-	if _, err := tx.Exec(`LOCK TABLE residents IN ACCESS EXCLUSIVE MODE`); err != nil {
-		t.Fatal(err)
-	}
 	start := time.Now()
 	r := e.do(token, residentsQuery, map[string]any{"p": e.placeID("和平社区")})
 	r.wantCode(t, db.EINTERNAL)

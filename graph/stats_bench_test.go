@@ -43,18 +43,12 @@ func BenchmarkWishStatsYear(b *testing.B) {
 	e := serveBench(b, d)
 
 	// An analyst over every subdistrict: the whole district.
-	hash, err := db.HashPassword("linli2026", testPassword)
-	if err != nil {
+	var subdistricts []int64
+	if err := d.Select(&subdistricts, `SELECT id FROM places WHERE level = 'subdistrict' ORDER BY id`); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := d.Exec(`WITH a AS (INSERT INTO accounts (phone, name, password_hash, created_at) VALUES ('19900000099', '区统计员', $1, now())
-			ON CONFLICT (phone) DO UPDATE SET password_hash = EXCLUDED.password_hash RETURNING id)
-		INSERT INTO role_grants (account_id, role, place_id, granted_at)
-		SELECT a.id, 'analyst', p.id, now() FROM a, places p WHERE p.level = 'subdistrict' ON CONFLICT DO NOTHING`, hash); err != nil {
-		b.Fatal(err)
-	}
-	var sub int64
-	d.Get(&sub, `SELECT id FROM places WHERE level = 'subdistrict' ORDER BY id LIMIT 1`)
+	addAnalyst(b, d, "19900000099", subdistricts...)
+	sub := subdistricts[0]
 	var login struct{ Login struct{ Token string } }
 	e.must("", `mutation { login(phone: "19900000099", password: "linli2026") { token } }`, nil, &login)
 	token := login.Login.Token

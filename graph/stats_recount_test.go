@@ -2,13 +2,13 @@ package graph_test
 
 import (
 	"math"
-	"net/http/httptest"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"linli/db"
@@ -22,42 +22,42 @@ import (
 
 var (
 	recountCfg = db.GenerateConfig{Seed: 7, Subdistricts: 2, Communities: 6, Residents: 4000, Wishes: 12000,
-		Votes: 40, Ballots: 4000, Years: 2, Now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
+		Votes: 40, Ballots: 4000, Years: 2, Now: testNow}
 )
 
 // newGeneratedEnv serves a fresh database filled by the generator, with an analyst over
-// the first subdistrict.
-func newGeneratedEnv(t *testing.T) (*env, string) {
+// its first subdistrict, sub; it returns the analyst's token.
+func newGeneratedEnv(t *testing.T) (e *env, analyst string, sub int64) {
 	t.Helper()
 	d, _ := dbtest.New(t)
 	if err := db.Generate(t.Context(), d, recountCfg, func(string, ...any) {}); err != nil {
 		t.Fatalf("generating: %v", err)
 	}
-	e := &env{t: t, db: d, clock: &clock{now: recountCfg.Now}}
-	e.store = db.NewStore(d)
-	e.store.Now = e.clock.Now
-	e.store.Password = testPassword
-	e.store.BallotKey = testBallotKey
-	e.opts = graph.DefaultOptions()
-	e.opts.Logger = discardLogger()
-	e.srv = httptest.NewServer(graph.NewHandler(e.store, e.opts))
-	t.Cleanup(e.srv.Close)
-	// A sign-in of our own, so the test does not depend on the generator's accounts.
-	var sub int64
+	e = serve(t, d)
 	if err := d.Get(&sub, `SELECT id FROM places WHERE level = 'subdistrict' ORDER BY id LIMIT 1`); err != nil {
 		t.Fatal(err)
 	}
-	hash, err := db.HashPassword("linli2026", testPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.Exec(`WITH a AS (INSERT INTO accounts (phone, name, password_hash, created_at) VALUES ('19900000009', '统计员', $1, $2) RETURNING id)
-		INSERT INTO role_grants (account_id, role, place_id, granted_at) SELECT id, 'analyst', $3, $2 FROM a`, hash, recountCfg.Now, sub); err != nil {
-		t.Fatal(err)
-	}
+	// A sign-in of our own, so the test does not depend on the generator's accounts.
+	addAnalyst(t, d, "19900000009", sub)
 	var out struct{ Login struct{ Token string } }
 	e.do("", `mutation { login(phone: "19900000009", password: "linli2026") { token } }`, nil).Decode(t, &out)
-	return e, out.Login.Token
+	return e, out.Login.Token, sub
+}
+
+// addAnalyst gives d an analyst account with the password linli2026 over the places, or
+// makes sure it has one.
+func addAnalyst(tb testing.TB, d *sqlx.DB, phone string, places ...int64) {
+	tb.Helper()
+	hash, err := db.HashPassword("linli2026", testPassword)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := d.Exec(`WITH a AS (INSERT INTO accounts (phone, name, password_hash, created_at) VALUES ($1, '统计员', $2, $3)
+			ON CONFLICT (phone) DO UPDATE SET password_hash = EXCLUDED.password_hash RETURNING id)
+		INSERT INTO role_grants (account_id, role, place_id, granted_at)
+		SELECT a.id, 'analyst', p, $3 FROM a, unnest($4::bigint[]) p ON CONFLICT DO NOTHING`, phone, hash, testNow, pq.Array(places)); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 // rawWish is one wish as the recount sees it, from wishes, wish_events, residents, places.
@@ -287,10 +287,8 @@ func checkWishGroup(t *testing.T, name string, g wishGroupOut, ws []*rawWish, mi
 // percentiles included.
 func TestWishStatsRecount(t *testing.T) {
 	t.Parallel()
-	e, analyst := newGeneratedEnv(t)
+	e, analyst, sub := newGeneratedEnv(t)
 	raw := loadRawWishes(t, e)
-	var sub int64
-	e.db.Get(&sub, `SELECT place_id FROM role_grants g JOIN accounts a ON a.id = g.account_id WHERE a.phone = '19900000009'`)
 	from := time.Date(2025, 12, 1, 0, 0, 0, 0, cst)
 	to := time.Date(2026, 12, 1, 0, 0, 0, 0, cst)
 
@@ -377,9 +375,7 @@ func graphKey(t *testing.T, id string) int64 {
 // community and quarter, and each group's leaderboard, against the ledger.
 func TestVolunteerStatsRecount(t *testing.T) {
 	t.Parallel()
-	e, analyst := newGeneratedEnv(t)
-	var sub int64
-	e.db.Get(&sub, `SELECT place_id FROM role_grants g JOIN accounts a ON a.id = g.account_id WHERE a.phone = '19900000009'`)
+	e, analyst, sub := newGeneratedEnv(t)
 	var entries []struct {
 		Account int64         `db:"account_id"`
 		At      time.Time     `db:"at"`
@@ -538,9 +534,7 @@ type volunteerTally struct{ minutes, points, credited int }
 // quarter against the raw rows.
 func TestParticipationStatsRecount(t *testing.T) {
 	t.Parallel()
-	e, analyst := newGeneratedEnv(t)
-	var sub int64
-	e.db.Get(&sub, `SELECT place_id FROM role_grants g JOIN accounts a ON a.id = g.account_id WHERE a.phone = '19900000009'`)
+	e, analyst, sub := newGeneratedEnv(t)
 	type key struct {
 		community int64
 		quarter   time.Time
@@ -719,7 +713,7 @@ func TestParticipationStatsRecount(t *testing.T) {
 			add(k, "resolutions", "tasks", 1)
 			add(k, "resolutions", "onTime", b2i(tk.Done != nil && !tk.Done.After(tk.Due)))
 			add(k, "resolutions", "late", b2i(tk.Done != nil && tk.Done.After(tk.Due)))
-			add(k, "resolutions", "overdue", b2i(tk.State == "open" && tk.Due.Before(recountCfg.Now)))
+			add(k, "resolutions", "overdue", b2i(tk.State == "open" && tk.Due.Before(testNow)))
 		}
 	}
 	var ratings []struct {
@@ -875,10 +869,8 @@ func b2i(b bool) int {
 // Time does (weeks from Monday), with each group's end the next one's start.
 func TestWishStatsPeriods(t *testing.T) {
 	t.Parallel()
-	e, analyst := newGeneratedEnv(t)
+	e, analyst, sub := newGeneratedEnv(t)
 	raw := loadRawWishes(t, e)
-	var sub int64
-	e.db.Get(&sub, `SELECT place_id FROM role_grants g JOIN accounts a ON a.id = g.account_id WHERE a.phone = '19900000009'`)
 	date := func(t time.Time) time.Time {
 		t = t.In(cst)
 		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, cst)

@@ -181,14 +181,8 @@ func TestStatsTimeout(t *testing.T) {
 	e.store.Stats.Timeout = 300 * time.Millisecond
 	analyst := e.login(phoneAnalyst)
 	// Hold a lock that the statistics query must wait for, so it runs past its limit.
-	locker, err := e.db.Beginx()
-	if err != nil {
-		t.Fatal(err)
-	}
+	locker := e.holdLock("wish_stats")
 	defer locker.Rollback()
-	if _, err := locker.Exec(`LOCK TABLE wish_stats IN ACCESS EXCLUSIVE MODE`); err != nil {
-		t.Fatal(err)
-	}
 	started := time.Now()
 	r := e.do(analyst, `{ wishStats { total { wishes } } }`, nil)
 	r.wantCode(t, db.ETIMEOUT)
