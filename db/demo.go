@@ -495,20 +495,24 @@ func (w *demoWorld) protectedTags(people []*demoPerson) {
 	}
 }
 
+// phoneShare is how many people of an age have a mobile number of their own.
+func phoneShare(age int) float64 {
+	switch {
+	case age >= 80:
+		return 0.35
+	case age >= 70:
+		return 0.7
+	case age >= 18:
+		return 0.95
+	case age >= 14:
+		return 0.5
+	}
+	return 0
+}
+
 // givePhone gives p a mobile number as often as people of p's age have one.
 func (w *demoWorld) givePhone(p *demoPerson) {
-	share := 0.0
-	switch {
-	case p.age >= 80:
-		share = 0.35
-	case p.age >= 70:
-		share = 0.7
-	case p.age >= 18:
-		share = 0.95
-	case p.age >= 14:
-		share = 0.5
-	}
-	if w.chance(share) {
+	if w.chance(phoneShare(p.age)) {
 		p.phone = w.phone()
 	}
 }

@@ -670,18 +670,7 @@ func (g *generator) people() error {
 					h.firstOwner = ri
 				}
 			}
-			share := 0.0
-			switch {
-			case s.age >= 80:
-				share = 0.35
-			case s.age >= 70:
-				share = 0.7
-			case s.age >= 18:
-				share = 0.95
-			case s.age >= 14:
-				share = 0.5
-			}
-			if chance(r, share) {
+			if chance(r, phoneShare(s.age)) {
 				p.phone = g.phone()
 			}
 			p.created = g.start.Add(-time.Duration(between(r, 30*24, 1800*24)) * time.Hour).Add(minutes(r, 0, 59))
