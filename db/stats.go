@@ -480,15 +480,17 @@ func (s *Store) earliest(ctx context.Context, q string) func() (time.Time, error
 // total, which needs its own pass (medians and distinct counts do not add up from the
 // groups'), beside them: on two cores an answer takes about the time of its largest part.
 func readGroups[T keyed](ctx context.Context, s *Store, g groupingSQL, figures, from string, args []any, withTotal bool) ([]T, T, error) {
-	var groups, even, odd, total []T
+	var groups, total []T
+	var halves [2][]T
 	var parts []statsPart
 	if len(g.dims) > 0 {
 		q := `SELECT ` + g.selects + `, ` + figures + from
 		if g.halves[0] == "" {
 			parts = append(parts, statsPart{&groups, q + g.groupBy, args})
 		} else {
-			parts = append(parts, statsPart{&even, q + ` AND ` + g.halves[0] + g.groupBy, args},
-				statsPart{&odd, q + ` AND ` + g.halves[1] + g.groupBy, args})
+			for i, cond := range g.halves {
+				parts = append(parts, statsPart{&halves[i], q + ` AND ` + cond + g.groupBy, args})
+			}
 		}
 	}
 	if withTotal || len(g.dims) == 0 {
@@ -499,13 +501,10 @@ func readGroups[T keyed](ctx context.Context, s *Store, g groupingSQL, figures, 
 		return nil, none, err
 	}
 	if g.halves[0] != "" {
-		groups = append(even, odd...)
+		groups = append(halves[0], halves[1]...)
 		slices.SortFunc(groups, func(a, b T) int { return a.groupKey().compare(b.groupKey()) })
 	}
-	if len(total) == 1 && (withTotal || len(g.dims) == 0) {
-		if len(g.dims) == 0 {
-			return nil, total[0], nil
-		}
+	if len(total) == 1 { // an aggregate with no GROUP BY answers one row
 		return groups, total[0], nil
 	}
 	return groups, none, nil
