@@ -83,6 +83,20 @@ func (v *Viewer) HoldsAnywhere(roles ...Role) bool {
 	return false
 }
 
+// OnlyAnalyst reports whether v holds roles and every one is analyst: an account that reads
+// aggregates and non-personal fields only.
+func (v *Viewer) OnlyAnalyst() bool {
+	if v == nil || len(v.Grants) == 0 {
+		return false
+	}
+	for _, g := range v.Grants {
+		if g.Role != RoleAnalyst {
+			return false
+		}
+	}
+	return true
+}
+
 // Is reports whether v is signed in as account id.
 func (v *Viewer) Is(accountID int64) bool {
 	return v != nil && v.Account.ID == accountID

@@ -14,7 +14,7 @@ import (
 // left to the usual rules of each field.
 func personal(ctx context.Context, obj any, next graphql.Resolver) (any, error) {
 	v, err := viewer(ctx)
-	if err != nil || !analystOnly(v) {
+	if err != nil || !v.OnlyAnalyst() {
 		return next(ctx)
 	}
 	if input, ok := obj.(map[string]any); ok {
@@ -48,19 +48,6 @@ func personal(ctx context.Context, obj any, next graphql.Resolver) (any, error) 
 		Message: "数据分析员只能查看汇总数字和非个人信息，不能查看字段 " + field}
 }
 
-// analystOnly reports whether every role v holds is analyst.
-func analystOnly(v *db.Viewer) bool {
-	if v == nil || len(v.Grants) == 0 {
-		return false
-	}
-	for _, g := range v.Grants {
-		if g.Role != db.RoleAnalyst {
-			return false
-		}
-	}
-	return true
-}
-
 // turnoutByBuilding is a vote's participation per building. An analyst sees buildings with
 // fewer people on the roll than the statistics threshold merged into one row without a
 // building, made up to the threshold from the smallest others if need be, so no row
@@ -71,7 +58,7 @@ func (r *voteResolver) turnoutByBuilding(ctx context.Context, obj *db.Vote) ([]*
 		rows = []*db.BuildingTurnout{}
 	}
 	v, err := viewer(ctx)
-	if err != nil || !analystOnly(v) {
+	if err != nil || !v.OnlyAnalyst() {
 		return rows, err
 	}
 	return mergeSmallBuildings(rows, r.Store.Stats.MinGroup), nil
