@@ -1691,7 +1691,7 @@ func (w *demoWorld) insertWishes(ctx context.Context, tx *Tx, accountIDs map[str
 		if !dw.credit.IsZero() {
 			lWishes, lAt = append(lWishes, dw.id), append(lAt, at(dw.credit))
 			// The default 10 points an hour: the demo sets no community_settings.
-			lMinutes, lPoints = append(lMinutes, int64(dw.minutes)), append(lPoints, int64(dw.minutes*10/60))
+			lMinutes, lPoints = append(lMinutes, int64(dw.minutes)), append(lPoints, int64(Points(dw.minutes, 10)))
 		}
 		if !dw.reversal.IsZero() {
 			rWishes, rAt = append(rWishes, dw.id), append(rAt, at(dw.reversal))

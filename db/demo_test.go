@@ -703,7 +703,7 @@ func checkWishBoard(t *testing.T, d *sqlx.DB, now time.Time) {
 				FROM volunteer_ledger l LEFT JOIN wishes w ON w.id = l.wish_id AND w.claim_id = l.claim_id AND w.state IN ('confirmed', 'closed')
 				LEFT JOIN wish_claims c ON c.id = l.claim_id AND c.claimer_id = l.account_id
 				WHERE l.kind = 'credit' AND (w.id IS NULL OR c.id IS NULL OR l.minutes <> w.fulfil_minutes
-					OR l.points <> l.minutes * 10 / 60 OR l.at <> w.confirmed_at)`},
+					OR l.points <> (l.minutes * 10 + 30) / 60 OR l.at <> w.confirmed_at)`},
 			{"reversals not undoing a credit of the same claim exactly", `SELECT count(*) FROM volunteer_ledger r
 				LEFT JOIN volunteer_ledger l ON l.id = r.reverses_id AND l.kind = 'credit' AND l.claim_id = r.claim_id
 					AND l.account_id = r.account_id AND r.minutes = -l.minutes AND r.points = -l.points AND r.at > l.at
@@ -743,7 +743,7 @@ func checkWishBoard(t *testing.T, d *sqlx.DB, now time.Time) {
 			if r.Minutes != r.Want {
 				t.Errorf("%s: ledger %d minutes, confirmed wishes %d", r.Phone, r.Minutes, r.Want)
 			}
-			totals := queryInt(t, d, `SELECT coalesce(sum(l.minutes * 10 / 60), 0) FROM volunteer_ledger l JOIN accounts a ON a.id = l.account_id
+			totals := queryInt(t, d, `SELECT coalesce(sum((l.minutes * 10 + 30) / 60), 0) FROM volunteer_ledger l JOIN accounts a ON a.id = l.account_id
 				WHERE a.phone = $1 AND l.kind = 'credit' AND NOT EXISTS (SELECT 1 FROM volunteer_ledger r WHERE r.reverses_id = l.id)`, r.Phone)
 			if r.Points != totals {
 				t.Errorf("%s: ledger %d points, credits standing %d", r.Phone, r.Points, totals)

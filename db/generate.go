@@ -1232,7 +1232,7 @@ func (g *generator) planWish(r *rand.Rand, w *wishPlan, id int64, created time.T
 	credit := func(at time.Time, note string) {
 		c := &w.claims[w.lastClaim]
 		w.ledger = append(w.ledger, wLedger{account: c.claimer, wish: id, claim: int64(w.lastClaim), at: at, kind: "credit",
-			minutes: w.fulfilMinutes, points: w.fulfilMinutes * 10 / 60, note: note})
+			minutes: w.fulfilMinutes, points: Points(w.fulfilMinutes, 10), note: note})
 		w.creditedOn = w.lastClaim
 	}
 	reverse := func(at time.Time, note string) {

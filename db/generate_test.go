@@ -112,7 +112,7 @@ func checkDistrict(t *testing.T, d *sqlx.DB, cfg db.GenerateConfig) {
 			WHERE l.kind = 'credit' AND w.state NOT IN ('confirmed', 'disputed')
 				AND NOT EXISTS (SELECT 1 FROM volunteer_ledger x WHERE x.reverses_id = l.id)`, 0},
 		{"credits of the wrong size", `SELECT count(*) FROM volunteer_ledger l JOIN wishes w ON w.id = l.wish_id
-			WHERE l.kind = 'credit' AND (l.minutes <> w.fulfil_minutes OR l.points <> l.minutes * 10 / 60)
+			WHERE l.kind = 'credit' AND (l.minutes <> w.fulfil_minutes OR l.points <> (l.minutes * 10 + 30) / 60)
 				AND w.claim_id = l.claim_id`, 0},
 		// Deliberation.
 		{"open votes", `SELECT count(*) FROM votes WHERE state = 'open'`, open},

@@ -705,6 +705,10 @@ func (s *Store) ConfirmWish(ctx context.Context, v *Viewer, id int64, rating int
 	})
 }
 
+// Points is what minutes of service earn at perHour points an hour, rounded to the nearest
+// whole point, halves up: 45 minutes at 10 an hour is 8 points, not 7.
+func Points(minutes, perHour int) int { return (minutes*perHour + 30) / 60 }
+
 // credit posts the hours and points of the wish's current claim, unless already posted.
 func (tx *Tx) credit(lw *lockedWish, note string) error {
 	settings, err := tx.settings(lw.CommunityID)
@@ -714,7 +718,7 @@ func (tx *Tx) credit(lw *lockedWish, note string) error {
 	minutes := *lw.FulfilMinutes
 	_, err = tx.exec(`INSERT INTO volunteer_ledger (account_id, wish_id, claim_id, at, kind, minutes, points, note)
 		VALUES ($1, $2, $3, $4, 'credit', $5, $6, $7) ON CONFLICT (claim_id) WHERE kind = 'credit' DO NOTHING`,
-		lw.claim.ClaimerID, lw.ID, lw.claim.ID, tx.now, minutes, minutes*settings.PointsPerHour/60, note)
+		lw.claim.ClaimerID, lw.ID, lw.claim.ID, tx.now, minutes, Points(minutes, settings.PointsPerHour), note)
 	return err
 }
 

@@ -4966,7 +4966,8 @@ extend type Mutation {
   disputeWish(wishId: ID!, reason: String!): Wish!
 
   """
-  处理争议（社区工作者）：` + "`" + `RETURN_TO_CLAIMER` + "`" + ` 退回认领人继续完成；` + "`" + `CREDIT` + "`" + ` 认定已完成并记入时长积分；
+  处理争议（社区工作者）：` + "`" + `RETURN_TO_CLAIMER` + "`" + ` 退回认领人继续完成（这是原有的认领继续有效，不是新认领，
+  所以不受每人同时认领上限的限制：认领人此时可能暂时超过上限）；` + "`" + `CREDIT` + "`" + ` 认定已完成并记入时长积分；
   ` + "`" + `NO_CREDIT` + "`" + ` 认定未完成并结束。已记入但不应记入的时长积分会被冲回。
   """
   settleWish(wishId: ID!, outcome: SettleOutcome!, note: String!): Wish!
@@ -5237,7 +5238,7 @@ type LedgerEntry implements Node {
   kind: LedgerKind!
   """服务时长，小时（冲回为负数）。"""
   hours: Float!
-  """积分（冲回为负数）。"""
+  """积分（冲回为负数）：服务时长 × 社区规定的每小时积分，四舍五入到整数（例如每小时 10 分时，0.75 小时得 8 分）。"""
   points: Int!
   """相关心愿。"""
   wish: Wish

@@ -1693,3 +1693,24 @@ func TestClaimRace200Volunteers(t *testing.T) {
 		t.Fatalf("claim rows: got %d, want 1", got)
 	}
 }
+
+// Points are rounded to the nearest whole point: 45 minutes at the default 10 points an hour
+// earn 8 (7.5 rounded up), 15 minutes earn 3 (2.5 up), 20 minutes earn 3 (3.33 down).
+func TestPointsRoundToNearest(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	resident, staff, volunteer := e.login(phoneResident), e.login(phoneStaff), e.login(phoneVolunteer)
+	for _, c := range []struct {
+		hours float64
+		want  int
+	}{{0.75, 8}, {0.25, 3}, {1.0 / 3, 3}} {
+		w := e.fulfilled(resident, staff, volunteer, "帮忙取药", c.hours)
+		mustWish(t, e.confirm(resident, w.ID, 5))
+		var rec struct{ VolunteerRecord volunteerRecord }
+		e.do(volunteer, qRecord, map[string]any{"n": 1}).Decode(t, &rec)
+		n := rec.VolunteerRecord.Entries.Nodes
+		if len(n) != 1 || n[0].Wish == nil || n[0].Wish.ID != w.ID || n[0].Points != c.want {
+			t.Fatalf("%v hours: got newest entry %+v, want %d points for wish %s", c.hours, n, c.want, w.ID)
+		}
+	}
+}
