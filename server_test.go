@@ -79,8 +79,8 @@ func startService(t *testing.T, dataDir string, env ...string) *service {
 	case s.url = <-urlFound:
 	case err := <-s.done:
 		t.Fatalf("service exited before serving: %v\n%s", err, logs.String())
-	case <-time.After(90 * time.Second):
-		t.Fatalf("service not serving after 90 s\n%s", logs.String())
+	case <-time.After(dbtest.TimeLeft(t)):
+		t.Fatalf("service not serving\n%s", logs.String())
 	}
 	return s
 }
@@ -129,8 +129,8 @@ func (s *service) stop(sig os.Signal) error {
 	select {
 	case err := <-s.done:
 		return err
-	case <-time.After(60 * time.Second):
-		s.t.Fatalf("service still running 60 s after %v", sig)
+	case <-time.After(dbtest.TimeLeft(s.t)):
+		s.t.Fatalf("service still running after %v", sig)
 		return nil
 	}
 }
@@ -155,17 +155,17 @@ func postmasterPid(t *testing.T, dataDir string) int {
 	return pid
 }
 
-// waitGone waits, a bounded time, for process pid to end.
-func waitGone(t *testing.T, pid int, within time.Duration) {
+// waitGone waits for process pid to end (one left running never does).
+func waitGone(t *testing.T, pid int) {
 	t.Helper()
-	deadline := time.Now().Add(within)
+	deadline := time.Now().Add(dbtest.TimeLeft(t))
 	for time.Now().Before(deadline) {
 		if err := syscall.Kill(pid, 0); err == syscall.ESRCH {
 			return
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("PostgreSQL (pid %d) still running %v after the service stopped", pid, within)
+	t.Fatalf("PostgreSQL (pid %d) still running after the service stopped", pid)
 }
 
 // shortTempDir is a data folder with a short path (socket paths are limited to 107 bytes)
@@ -208,7 +208,7 @@ func TestServiceLifecycle(t *testing.T) {
 	if err := s.stop(syscall.SIGTERM); err != nil {
 		t.Fatalf("exit after SIGTERM: %v\n%s", err, s.out)
 	}
-	waitGone(t, pid, 5*time.Second)
+	waitGone(t, pid)
 
 	// Second start: same cluster, same data (the token from the first run still works).
 	s = startService(t, dir)
@@ -220,7 +220,7 @@ func TestServiceLifecycle(t *testing.T) {
 
 	// SIGKILL: the service cannot clean up, and PostgreSQL must still go.
 	s.stop(syscall.SIGKILL)
-	waitGone(t, pid, 20*time.Second)
+	waitGone(t, pid)
 
 	// And it starts again after the crash.
 	s = startService(t, dir)
@@ -233,7 +233,7 @@ func TestRunSettings(t *testing.T) {
 	getenv := func(env map[string]string) func(string) string {
 		return func(k string) string { return env[k] }
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), dbtest.TimeLeft(t))
 	defer cancel()
 
 	t.Run("NoPostgres", func(t *testing.T) {
@@ -267,7 +267,7 @@ func TestRunSettings(t *testing.T) {
 		go func() {
 			done <- run(ctx, nil, getenv(map[string]string{"DATABASE_URL": dsn, "PORT": "0", "LINLI_DATA_DIR": dataDir}), out, io.Discard)
 		}()
-		deadline := time.Now().Add(30 * time.Second)
+		deadline := time.Now().Add(dbtest.TimeLeft(t))
 		for !strings.Contains(out.String(), "playground") && time.Now().Before(deadline) {
 			time.Sleep(50 * time.Millisecond)
 		}

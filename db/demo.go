@@ -296,7 +296,6 @@ type demoWorld struct {
 
 type demoAccountRow struct {
 	phone, name string
-	id          int64 // once inserted
 }
 
 // newDemoWorld makes the demo as of now.

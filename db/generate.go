@@ -285,9 +285,19 @@ func (g *generator) sequences() error {
 	return nil
 }
 
+// copyStmt is the COPY … FROM STDIN statement for table and cols, names quoted; the names
+// are the generator's own constants, never input.
+func copyStmt(table string, cols ...string) string {
+	quoted := make([]string, len(cols))
+	for i, c := range cols {
+		quoted[i] = pq.QuoteIdentifier(c)
+	}
+	return "COPY " + pq.QuoteIdentifier(table) + " (" + strings.Join(quoted, ", ") + ") FROM STDIN"
+}
+
 // copyRows streams n rows into table with COPY; row returns the values of row i.
 func (g *generator) copyRows(table string, cols []string, n int, row func(i int) []any) error {
-	st, err := g.tx.PrepareContext(g.ctx, pq.CopyIn(table, cols...))
+	st, err := g.tx.PrepareContext(g.ctx, copyStmt(table, cols...))
 	if err != nil {
 		return fmt.Errorf("%s: %w", table, err)
 	}
@@ -950,13 +960,12 @@ var (
 )
 
 type wClaim struct {
-	id            int64
-	claimer       int64
-	at, due       time.Time
-	ended         time.Time
-	end           string
-	wish          int64
-	creditMinutes int // credited when the wish was confirmed on this claim
+	id      int64
+	claimer int64
+	at, due time.Time
+	ended   time.Time
+	end     string
+	wish    int64
 }
 
 type wEvent struct {
@@ -1024,7 +1033,7 @@ func (g *generator) wishes() error {
 	r := rand.New(pcg)
 	seed := uint64(g.cfg.Seed)*0x9E3779B97F4A7C15 + rWish
 	var w wishPlan
-	st, err := g.tx.PrepareContext(g.ctx, pq.CopyIn("gen_wishes", "id", "beneficiary_id", "submitted_by", "place_id",
+	st, err := g.tx.PrepareContext(g.ctx, copyStmt("gen_wishes", "id", "beneficiary_id", "submitted_by", "place_id",
 		"community_id", "category", "title", "description", "value_fen", "deadline", "state", "claim_id", "closing_reason",
 		"fulfil_note", "fulfil_minutes", "fulfil_photos", "fulfilled_at", "rating", "rating_comment", "confirmed_at",
 		"created_at", "updated_at"))

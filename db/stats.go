@@ -48,8 +48,6 @@ var statsRoles = []Role{RoleAnalyst, RoleStaff, RoleAdmin}
 // since 1991, so a fixed offset and PostgreSQL's Asia/Shanghai agree.
 var statsZone = time.FixedZone("CST", 8*3600)
 
-const statsZoneName = "Asia/Shanghai"
-
 // Period is the length of a time bucket.
 type Period string
 

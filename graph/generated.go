@@ -5832,9 +5832,9 @@ enum VoteRulePreset {
 
 """比较方式。"""
 enum Comparison {
-  """超过（严格大于），如"过半数""""
+  """超过（严格大于），如“过半数”"""
   MORE_THAN
-  """不少于（大于或等于），如"2/3 以上""""
+  """不少于（大于或等于），如“2/3 以上”"""
   AT_LEAST
 }
 
@@ -5918,7 +5918,7 @@ type VoteRule {
   byArea: Boolean!
   quorumBasis: QuorumBasis!
   abstentions: AbstentionRule!
-  """中文说明，例如"过半数应到出席；出席过半数同意""""
+  """中文说明，例如“过半数应到出席；出席过半数同意”"""
   description: String!
 }
 

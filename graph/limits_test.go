@@ -125,20 +125,22 @@ func TestStatementCount(t *testing.T) {
 		residents(placeId: $p, first: $n) { nodes { name phone tags household { name floorArea parent { name parent { name } } } } }
 	}`
 	community := e.placeID("和平社区")
-	var counts []int
-	for _, n := range []int{5, 50} {
-		e.do(token, `{ me { id } }`, nil) // warm: statements are prepared once per connection
-		count := dbtest.Statements(t, e.db)
-		var out residentsPage
-		e.do(token, q, map[string]any{"p": community, "n": n}).Decode(t, &out)
-		counts = append(counts, count())
-		if len(out.Residents.Nodes) != n {
-			t.Fatalf("got %d residents, want %d", len(out.Residents.Nodes), n)
+	page := func(n int) func() {
+		return func() {
+			var out residentsPage
+			e.do(token, q, map[string]any{"p": community, "n": n}).Decode(t, &out)
+			if len(out.Residents.Nodes) != n {
+				t.Fatalf("got %d residents, want %d", len(out.Residents.Nodes), n)
+			}
 		}
 	}
 	// viewer + grants, the place check, the page, then one batch per level: household,
 	// building, grid.
 	const want = 7
+	counts := e.fewestStatements(
+		func() { e.do(token, `{ me { id } }`, nil) }, // warm: statements are prepared once per connection
+		func(c []int) bool { return c[0] == want && c[1] == want },
+		page(5), page(50))
 	if counts[0] != want || counts[1] != want {
 		t.Fatalf("statements for 5 and 50 residents: got %v, want %d for both", counts, want)
 	}
@@ -161,26 +163,24 @@ func TestInternalErrorsHidden(t *testing.T) {
 }
 
 // A request past its time limit is answered, and the SQL behind it does not go on running.
+// The lock is held throughout, so an answer at all shows the limit fired.
 func TestRequestTimeout(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(o *graph.Options) { o.RequestTimeout = 300 * time.Millisecond })
-	token := e.login(phoneStaff)
+	e := newEnv(t)
+	token := e.login(phoneStaff) // with the tests' time limit: a busy machine may take 300 ms to sign in
+	short := serve(t, e.db, func(o *graph.Options) { o.RequestTimeout = 300 * time.Millisecond })
 
 	// Hold a lock the residents query needs, so it waits until cancelled.
 	tx := e.holdLock("residents")
 	defer tx.Rollback()
-	start := time.Now()
-	r := e.do(token, residentsQuery, map[string]any{"p": e.placeID("和平社区")})
+	r := short.do(token, residentsQuery, map[string]any{"p": e.placeID("和平社区")})
 	r.wantCode(t, db.EINTERNAL)
 	if !strings.Contains(r.Errors[0].Message, "超时") {
 		t.Fatalf("message: got %q, want it to say the request timed out", r.Errors[0].Message)
 	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Fatalf("answered after %v, want about the 300 ms limit", d)
-	}
-	// Nothing is left waiting on the lock.
+	// Nothing is left waiting on the lock (PostgreSQL takes the cancel in its own time).
 	var waiting int
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(dbtest.TimeLeft(t))
 	for {
 		if err := tx.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
 			AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`).Scan(&waiting); err != nil {

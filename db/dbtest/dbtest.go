@@ -312,3 +312,18 @@ func withDBName(dsn, name string) string {
 	// package need no quoting.
 	return dsn + " dbname=" + name
 }
+
+// TimeLeft is how long tb may still wait for something that must happen (a server to
+// answer, a process to end): nine tenths of the time left before the test binary's
+// -timeout, so that a wait which never ends fails with its own message, not the binary's
+// panic. Tests wait for outcomes this long rather than for a fixed time, which a loaded
+// machine can exceed without anything being wrong.
+func TimeLeft(tb testing.TB) time.Duration {
+	if t, ok := tb.(interface{ Deadline() (time.Time, bool) }); ok {
+		if deadline, ok := t.Deadline(); ok {
+			left := time.Until(deadline)
+			return left - left/10
+		}
+	}
+	return time.Hour // go test -timeout 0, or a benchmark
+}
