@@ -171,7 +171,7 @@ func TestRequestTimeout(t *testing.T) {
 	defer tx.Rollback()
 	start := time.Now()
 	r := e.do(token, residentsQuery, map[string]any{"p": e.placeID("和平社区")})
-	r.wantCode(t, db.EINTERNAL)
+	r.wantCode(t, db.ETIMEOUT)
 	if !strings.Contains(r.Errors[0].Message, "超时") {
 		t.Fatalf("message: got %q, want it to say the request timed out", r.Errors[0].Message)
 	}
