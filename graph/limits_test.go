@@ -209,3 +209,41 @@ func TestIntrospectionAllowed(t *testing.T) {
 		t.Fatalf("got %d types, want the whole schema", len(out.Schema.Types))
 	}
 }
+
+// graphiqlIntrospection is graphql-js's getIntrospectionQuery with every option on, as
+// GraphiQL and code generators send it: the document limits must let it through.
+const graphiqlIntrospection = `query IntrospectionQuery {
+  __schema {
+    description
+    queryType { name kind }
+    mutationType { name kind }
+    subscriptionType { name kind }
+    types { ...FullType }
+    directives { name description isRepeatable locations args(includeDeprecated: true) { ...InputValue } }
+  }
+}
+fragment FullType on __Type {
+  kind name description specifiedByURL isOneOf
+  fields(includeDeprecated: true) { name description args(includeDeprecated: true) { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
+  inputFields(includeDeprecated: true) { ...InputValue }
+  interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+  possibleTypes { ...TypeRef }
+}
+fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue isDeprecated deprecationReason }
+fragment TypeRef on __Type {
+  kind name
+  ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } } }
+}`
+
+func TestGraphiQLIntrospection(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	var out struct {
+		Schema struct{ Types []struct{ Name string } } `json:"__schema"`
+	}
+	e.do("", graphiqlIntrospection, nil).Decode(t, &out)
+	if len(out.Schema.Types) < 10 {
+		t.Fatalf("got %d types, want the whole schema", len(out.Schema.Types))
+	}
+}

@@ -59,8 +59,10 @@ func UnmarshalTime(v any) (time.Time, error) {
 		return time.Time{}, db.Invalid("", "时间应为 RFC 3339 格式的字符串（含时区），"+timeExample)
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
-	if err == nil && t.Year() >= 1 {
+	if err == nil && t.After(time.Time{}) {
 		return t, nil
+	} else if err == nil {
+		return time.Time{}, db.Invalid("", "时间 %q 太早了，"+timeExample, s)
 	}
 	if _, err := time.Parse(time.DateOnly, s); err == nil {
 		return time.Time{}, db.Invalid("", "时间 %q 只有日期：请写上时刻和时区，"+timeExample, s)
