@@ -124,6 +124,10 @@ func readSettings(getenv func(string) string) (settings, error) {
 	s.api.MaxDepth = num("LINLI_MAX_DEPTH", s.api.MaxDepth)
 	s.api.MaxComplexity = num("LINLI_MAX_COMPLEXITY", s.api.MaxComplexity)
 	s.api.MaxAliases = num("LINLI_MAX_ALIASES", s.api.MaxAliases)
+	s.api.MaxTokens = num("LINLI_MAX_TOKENS", s.api.MaxTokens)
+	s.api.MaxFields = num("LINLI_MAX_FIELDS", s.api.MaxFields)
+	s.api.MaxSetFields = num("LINLI_MAX_SET_FIELDS", s.api.MaxSetFields)
+	s.api.MaxDirectives = num("LINLI_MAX_DIRECTIVES", s.api.MaxDirectives)
 	for _, o := range strings.Split(getenv("LINLI_CORS_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			s.api.AllowedOrigins = append(s.api.AllowedOrigins, o)

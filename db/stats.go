@@ -464,12 +464,14 @@ var snapshotID = regexp.MustCompile(`^[0-9A-F]+-[0-9A-F]+(-[0-9]+)?$`)
 // is none), with q selecting it.
 func (s *Store) earliest(ctx context.Context, q string) func() (time.Time, error) {
 	return func() (time.Time, error) {
-		var t []*time.Time
+		// NullTime: min() over no rows is NULL, which sqlx cannot scan into a *time.Time
+		// element (found by FuzzStatsFilter on a database without wishes).
+		var t []sql.NullTime
 		err := s.statsRead(ctx, statsPart{&t, q, nil})
-		if err != nil || len(t) == 0 || t[0] == nil {
+		if err != nil || len(t) == 0 || !t[0].Valid {
 			return s.Now(), err
 		}
-		return *t[0], nil
+		return t[0].Time, nil
 	}
 }
 

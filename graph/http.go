@@ -17,10 +17,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"linli/db"
 	"linli/graph/model"
@@ -33,6 +34,11 @@ type Options struct {
 	MaxBodyBytes int64
 	// MaxDepth, MaxComplexity and MaxAliases refuse a query before it runs.
 	MaxDepth, MaxComplexity, MaxAliases int
+	// MaxTokens, MaxFields, MaxSetFields and MaxDirectives refuse a document by its
+	// size as it is parsed, before the validator (whose cost grows faster than the
+	// document) runs: tokens in the text, fields in the operations with fragments
+	// expanded, fields in one selection set, directives written.
+	MaxTokens, MaxFields, MaxSetFields, MaxDirectives int
 	// RequestTimeout cancels a request, and the SQL behind it.
 	RequestTimeout time.Duration
 	// AllowedOrigins may call the API from a browser on another site (CORS).
@@ -49,6 +55,10 @@ func DefaultOptions() Options {
 		MaxDepth:       12,
 		MaxComplexity:  5000,
 		MaxAliases:     20,
+		MaxTokens:      10000,
+		MaxFields:      1000,
+		MaxSetFields:   100,
+		MaxDirectives:  100,
 		RequestTimeout: 15 * time.Second,
 		LoaderWait:     2 * time.Millisecond,
 		Logger:         slog.Default(),
@@ -58,9 +68,9 @@ func DefaultOptions() Options {
 // NewHandler returns the whole HTTP service: the GraphQL endpoint at /query, the playground
 // at /, /healthz (the process is up) and /readyz (the database answers).
 func NewHandler(store *db.Store, cfg Options) http.Handler {
-	gql := newGraphQL(store, cfg)
+	schema, gql := newGraphQL(store, cfg)
 	mux := http.NewServeMux()
-	mux.Handle("/query", cfg.guard(gql))
+	mux.Handle("/query", cfg.guard(schema, gql))
 	pg := playground.Handler("linli 邻里", "/query")
 	mux.Handle("GET /{$}", pg)
 	mux.Handle("GET "+playground.Prefix, pg)
@@ -80,27 +90,39 @@ func NewHandler(store *db.Store, cfg Options) http.Handler {
 	return cfg.logRequests(mux, store)
 }
 
-func newGraphQL(store *db.Store, cfg Options) *handler.Server {
+// newGraphQL returns the schema as served (without @defer and @stream) and the gqlgen
+// server that executes a request once guard has parsed, measured and validated it.
+func newGraphQL(store *db.Store, cfg Options) (*ast.Schema, *handler.Server) {
 	c := Config{Resolvers: &Resolver{Store: store}}
 	c.Directives.Personal = personal
 	setComplexity(&c.Complexity)
+	c.Schema = withoutIncremental(NewExecutableSchema(c).Schema())
 	srv := handler.New(NewExecutableSchema(c))
 	// JSON POST, and GET for queries only: no form or multipart transports.
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
+	// guard has parsed and validated the document: gqlgen takes it from the request.
+	srv.SetQueryCache(checkedDocument{})
+	srv.SetParserTokenLimit(cfg.MaxTokens)
 	srv.Use(extension.Introspection{})
-	srv.Use(shapeLimits{maxDepth: cfg.MaxDepth, maxAliases: cfg.MaxAliases})
 	srv.Use(extension.FixedComplexityLimit(cfg.MaxComplexity))
 	srv.SetErrorPresenter(presentError(cfg.Logger))
 	srv.SetRecoverFunc(recoverPanic(cfg.Logger))
-	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-		if req := requestFrom(ctx); req != nil {
-			req.operation = graphql.GetOperationContext(ctx).OperationName
-		}
-		return next(ctx)
-	})
-	return srv
+	return c.Schema, srv
 }
+
+// checkedDocument hands gqlgen the document that guard validated for this request, so it
+// is parsed and validated once, under the request's deadline.
+type checkedDocument struct{}
+
+func (checkedDocument) Get(ctx context.Context, query string) (*ast.QueryDocument, bool) {
+	if r := requestFrom(ctx); r != nil && r.doc != nil && r.query == query {
+		return r.doc, true
+	}
+	return nil, false
+}
+
+func (checkedDocument) Add(context.Context, string, *ast.QueryDocument) {}
 
 // setComplexity makes a list cost its page size times what each item costs, so a query for
 // 100 × 100 × 100 nested items is refused before it runs.
@@ -131,9 +153,13 @@ func setComplexity(c *ComplexityRoot) {
 }
 
 // guard stands in front of the GraphQL endpoint: it refuses cross-site browser requests,
-// bodies over the limit and anything but JSON POST and GET, sets the time limit, and carries
-// the bearer token to the resolvers.
-func (cfg Options) guard(next http.Handler) http.Handler {
+// bodies over the limit, anything but JSON POST and GET, and bodies of the wrong shape; it
+// parses the document and refuses it by its size, its text and its validity before anything
+// runs, all under the request's time limit; and it carries the bearer token to the resolvers.
+func (cfg Options) guard(schema *ast.Schema, next http.Handler) http.Handler {
+	limits := docLimits{tokens: cfg.MaxTokens, fields: cfg.MaxFields, setFields: cfg.MaxSetFields,
+		depth: cfg.MaxDepth, aliases: cfg.MaxAliases, directives: cfg.MaxDirectives}
+	present := presentError(cfg.Logger)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req := requestFrom(r.Context())
 		if origin := r.Header.Get("Origin"); origin != "" && slices.Contains(cfg.AllowedOrigins, origin) {
@@ -151,8 +177,12 @@ func (cfg Options) guard(next http.Handler) http.Handler {
 			writeError(w, req, http.StatusForbidden, db.EFORBIDDEN, "不接受来自其他网站的请求")
 			return
 		}
+		var p params
+		var bad *db.Error
 		switch r.Method {
 		case http.MethodGet:
+			req.bytes = len(r.URL.RawQuery)
+			p, bad = getParams(r.URL.RawQuery)
 		case http.MethodPost:
 			mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 			if mt != "application/json" {
@@ -160,10 +190,12 @@ func (cfg Options) guard(next http.Handler) http.Handler {
 				return
 			}
 			if r.ContentLength > cfg.MaxBodyBytes {
+				req.bytes = int(r.ContentLength)
 				writeError(w, req, http.StatusRequestEntityTooLarge, db.EINVALID, tooLarge(cfg.MaxBodyBytes))
 				return
 			}
 			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, cfg.MaxBodyBytes))
+			req.bytes = len(body)
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
 				writeError(w, req, http.StatusRequestEntityTooLarge, db.EINVALID, tooLarge(cfg.MaxBodyBytes))
@@ -172,16 +204,56 @@ func (cfg Options) guard(next http.Handler) http.Handler {
 				writeError(w, req, http.StatusBadRequest, db.EINVALID, "请求体读取失败")
 				return
 			}
-			if !json.Valid(body) {
-				writeError(w, req, http.StatusBadRequest, db.EINVALID, "请求体不是合法的 JSON")
-				return
-			}
+			p, bad = postParams(body)
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		default:
 			w.Header().Set("Allow", "GET, POST")
 			writeError(w, req, http.StatusMethodNotAllowed, db.EINVALID, "只支持 GET（仅查询）和 POST 请求")
 			return
 		}
+		if bad != nil {
+			writeErrors(w, http.StatusBadRequest, present(r.Context(), bad))
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), cfg.RequestTimeout)
+		defer cancel()
+
+		doc, op, gerr := limits.parseChecked(p.Query, p.OperationName)
+		if op != nil {
+			req.operation, req.kind = op.Name, string(op.Operation)
+		}
+		if gerr != nil {
+			writeErrors(w, http.StatusUnprocessableEntity, present(ctx, gerr))
+			return
+		}
+		if r.Method == http.MethodGet && op != nil && op.Operation != ast.Query {
+			// GraphQL over HTTP: GET must not change anything.
+			w.Header().Set("Allow", "POST")
+			writeError(w, req, http.StatusMethodNotAllowed, db.EINVALID, "变更操作（mutation）只能用 POST 发送")
+			return
+		}
+		if gerr := variableText(p.Variables); gerr != nil {
+			writeErrors(w, http.StatusUnprocessableEntity, present(ctx, gerr))
+			return
+		}
+		errs, err := validate(ctx, schema, doc)
+		if err != nil {
+			if r.Context().Err() != nil {
+				return // the client has gone: nobody reads an answer
+			}
+			writeErrors(w, http.StatusServiceUnavailable, present(ctx, err))
+			return
+		}
+		if len(errs) > 0 {
+			out := make([]*gqlerror.Error, len(errs))
+			for i, e := range errs {
+				out[i] = present(ctx, e)
+			}
+			writeErrors(w, http.StatusUnprocessableEntity, out...)
+			return
+		}
+		req.query, req.doc = p.Query, doc
+
 		if auth := r.Header.Get("Authorization"); auth != "" {
 			token, ok := strings.CutPrefix(auth, "Bearer ")
 			if !ok || strings.TrimSpace(token) == "" {
@@ -189,12 +261,99 @@ func (cfg Options) guard(next http.Handler) http.Handler {
 			}
 			req.token = strings.TrimSpace(token)
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), cfg.RequestTimeout)
-		defer cancel()
 		req.wait = cfg.LoaderWait
 		req.loaders.Store(newLoaders(ctx, req.store, cfg.LoaderWait))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// params are a GraphQL request as the client sent it. Variables stay raw JSON: gqlgen reads
+// them, and guard only looks into them for bad text.
+type params struct {
+	Query, OperationName string
+	Variables            json.RawMessage
+}
+
+// postParams reads a JSON POST body, refusing any other shape than one operation's
+// {"query", "operationName", "variables", "extensions"} with INVALID_INPUT. The error never
+// repeats the body: it may carry a password.
+func postParams(body []byte) (params, *db.Error) {
+	var raw struct {
+		Query         json.RawMessage `json:"query"`
+		OperationName json.RawMessage `json:"operationName"`
+		Variables     json.RawMessage `json:"variables"`
+		Extensions    json.RawMessage `json:"extensions"`
+	}
+	if err := json.Unmarshal(body, &raw); err != nil || firstByte(body) != '{' {
+		switch {
+		case !json.Valid(body):
+			return params{}, db.Invalid("", "请求体不是合法的 JSON")
+		case firstByte(body) == '[':
+			return params{}, db.Invalid("", "不支持批量请求：请求体应是一个 JSON 对象 {\"query\": …}，多个操作请分开发送")
+		}
+		return params{}, db.Invalid("", "请求体应是一个 JSON 对象，形如 {\"query\": \"…\", \"variables\": {…}}")
+	}
+	return rawParams(raw.Query, raw.OperationName, raw.Variables, raw.Extensions)
+}
+
+// getParams reads a GET request's query string the same way.
+func getParams(rawQuery string) (params, *db.Error) {
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return params{}, db.Invalid("", "URL 查询参数格式不正确")
+	}
+	query, name, vars, ext := json.RawMessage(nil), json.RawMessage(nil), json.RawMessage(nil), json.RawMessage(nil)
+	if q.Has("query") {
+		query, _ = json.Marshal(q.Get("query"))
+	}
+	if q.Has("operationName") && q.Get("operationName") != "" {
+		name, _ = json.Marshal(q.Get("operationName"))
+	}
+	for _, f := range []struct {
+		name string
+		dst  *json.RawMessage
+	}{{"variables", &vars}, {"extensions", &ext}} {
+		if v := q.Get(f.name); v != "" {
+			if !json.Valid([]byte(v)) {
+				return params{}, db.Invalid(f.name, "%s 不是合法的 JSON", f.name)
+			}
+			*f.dst = json.RawMessage(v)
+		}
+	}
+	return rawParams(query, name, vars, ext)
+}
+
+func rawParams(query, name, vars, ext json.RawMessage) (params, *db.Error) {
+	var p params
+	isNull := func(m json.RawMessage) bool { return len(m) == 0 || string(m) == "null" }
+	if isNull(query) {
+		return p, db.Invalid("query", "请求缺少 query（GraphQL 查询文本）")
+	}
+	if json.Unmarshal(query, &p.Query) != nil {
+		return p, db.Invalid("query", "query 应是字符串（GraphQL 查询文本）")
+	}
+	if !isNull(name) && json.Unmarshal(name, &p.OperationName) != nil {
+		return p, db.Invalid("operationName", "operationName 应是字符串")
+	}
+	// Both are valid JSON already: only their kind is checked.
+	if !isNull(ext) && firstByte(ext) != '{' {
+		return p, db.Invalid("extensions", "extensions 应是 JSON 对象")
+	}
+	if !isNull(vars) {
+		if firstByte(vars) != '{' {
+			return p, db.Invalid("variables", "variables 应是 JSON 对象，键为变量名")
+		}
+		p.Variables = vars
+	}
+	return p, nil
+}
+
+func firstByte(b []byte) byte {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	if len(b) == 0 {
+		return 0
+	}
+	return b[0]
 }
 
 func tooLarge(limit int64) string {
@@ -218,9 +377,14 @@ func writeError(w http.ResponseWriter, req *request, status int, code, msg strin
 	if req != nil {
 		ext["requestId"] = req.id
 	}
+	writeErrors(w, status, &gqlerror.Error{Message: msg, Extensions: ext})
+}
+
+// writeErrors answers with errors already in the client's terms.
+func writeErrors(w http.ResponseWriter, status int, errs ...*gqlerror.Error) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{"message": msg, "extensions": ext}}})
+	json.NewEncoder(w).Encode(map[string]any{"errors": errs})
 }
 
 // statusWriter remembers the status for the request log.
@@ -259,8 +423,11 @@ func (cfg Options) logRequests(next http.Handler, store *db.Store) http.Handler 
 			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
 				return
 			}
+			// Never the body, the variables or a header: they may carry a password or a
+			// token. The operation's name is a GraphQL name taken from the parsed document.
 			cfg.Logger.Info("request", "request_id", req.id, "method", r.Method, "path", r.URL.Path,
-				"operation", req.operation, "status", sw.status, "ms", time.Since(start).Milliseconds())
+				"operation", req.operation, "operation_type", req.kind, "bytes", req.bytes,
+				"status", sw.status, "ms", time.Since(start).Milliseconds())
 		}()
 		next.ServeHTTP(sw, r.WithContext(withRequest(r.Context(), req)))
 	})

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/vektah/gqlparser/v2/ast"
+
 	"linli/db"
 	"linli/graph/model"
 )
@@ -18,10 +20,16 @@ import (
 type request struct {
 	id        string
 	token     string
-	operation string
+	operation string // the operation's name, for the log
+	kind      string // query or mutation, for the log
+	bytes     int    // the body's size (a GET's query string), for the log
 	store     *db.Store
-	loaders   atomic.Pointer[loaders]
-	wait      time.Duration
+
+	// query and doc are the document guard parsed and validated, for gqlgen to run.
+	query   string
+	doc     *ast.QueryDocument
+	loaders atomic.Pointer[loaders]
+	wait    time.Duration
 
 	once   sync.Once
 	viewer *db.Viewer
@@ -120,7 +128,11 @@ func idOf(field, typ, id string) (int64, error) {
 		return 0, db.Invalid(field, "ID 格式不正确，请使用接口返回的 ID")
 	}
 	if t != typ {
-		return 0, db.Invalid(field, "这个 ID 指向的是%s，这里需要%s", typeNames[t], typeNames[typ])
+		what, ok := typeNames[t]
+		if !ok {
+			what = "别的对象"
+		}
+		return 0, db.Invalid(field, "这个 ID 指向的是%s，这里需要%s", what, typeNames[typ])
 	}
 	return n, nil
 }
@@ -149,7 +161,8 @@ func optionalKey(field, typ string, id *string) (int64, error) {
 var typeNames = map[string]string{
 	"Place": "地点", "Resident": "居民", "Account": "账号", "RoleGrant": "角色授予", "AuditEvent": "操作记录",
 	"Wish": "心愿", "LedgerEntry": "服务记录", "Topic": "议题", "TopicComment": "议题评论",
-	"Meeting": "会议", "Vote": "表决",
+	"Meeting": "会议", "Vote": "表决", "Resolution": "决议", "Objection": "异议", "ResolutionTask": "实施任务",
+	"SupervisionNote": "监督意见",
 }
 
 // Page sizes: a list gives defaultPage items unless asked, and never more than maxPage.

@@ -38,6 +38,38 @@ func UnmarshalDate(v any) (time.Time, error) {
 	return t, nil
 }
 
+// MarshalTime writes a time in RFC 3339 with its offset, as given; the zero time is null.
+func MarshalTime(t time.Time) graphql.Marshaler {
+	if t.IsZero() {
+		return graphql.Null
+	}
+	return graphql.WriterFunc(func(w io.Writer) {
+		io.WriteString(w, strconv.Quote(t.Format(time.RFC3339Nano)))
+	})
+}
+
+// timeExample is shown in every message about a malformed time.
+const timeExample = "例如 2026-12-31T18:00:00+08:00"
+
+// UnmarshalTime reads an RFC 3339 time with its offset (Z or +08:00). Anything else is
+// INVALID_INPUT: a bare date or a time without an offset would have to guess a time zone.
+func UnmarshalTime(v any) (time.Time, error) {
+	s, ok := v.(string)
+	if !ok {
+		return time.Time{}, db.Invalid("", "时间应为 RFC 3339 格式的字符串（含时区），"+timeExample)
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err == nil && t.After(time.Time{}) {
+		return t, nil
+	} else if err == nil {
+		return time.Time{}, db.Invalid("", "时间 %q 太早了，"+timeExample, s)
+	}
+	if _, err := time.Parse(time.DateOnly, s); err == nil {
+		return time.Time{}, db.Invalid("", "时间 %q 只有日期：请写上时刻和时区，"+timeExample, s)
+	}
+	return time.Time{}, db.Invalid("", "时间 %q 不是 RFC 3339 格式（含时区），"+timeExample, s)
+}
+
 // Cursor is the opaque cursor of a list item with key k.
 func Cursor(k db.Key) string {
 	b, _ := json.Marshal(k)
