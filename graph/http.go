@@ -93,6 +93,13 @@ func newGraphQL(store *db.Store, cfg Options) *handler.Server {
 	srv.Use(extension.FixedComplexityLimit(cfg.MaxComplexity))
 	srv.SetErrorPresenter(presentError(cfg.Logger))
 	srv.SetRecoverFunc(recoverPanic(cfg.Logger))
+	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		resp := next(ctx)
+		if resp != nil {
+			resp.Errors = oneErrorPerField(resp.Errors)
+		}
+		return resp
+	})
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		if req := requestFrom(ctx); req != nil {
 			req.operation = graphql.GetOperationContext(ctx).OperationName
