@@ -180,6 +180,13 @@ var demoHouseholdMix = []struct {
 // database that already holds any place is left alone. Everything is made from a fixed
 // random seed and the Store's clock, so the same clock gives the same demo.
 func (s *Store) LoadDemo(ctx context.Context) (loaded bool, err error) {
+	return s.LoadDemoParts(ctx, DemoWishes, DemoDeliberation)
+}
+
+// LoadDemoParts is LoadDemo with or without the wish board and the deliberation demo,
+// whatever DemoWishes and DemoDeliberation say: for a test that needs them while others
+// running beside it do not.
+func (s *Store) LoadDemoParts(ctx context.Context, wishes, deliberation bool) (loaded bool, err error) {
 	// A quick look first: on every start but the first there is nothing to do, and the
 	// password hash below is deliberately slow.
 	var exists bool
@@ -213,11 +220,11 @@ func (s *Store) LoadDemo(ctx context.Context) (loaded bool, err error) {
 	if exists {
 		return false, nil
 	}
-	w, err := newDemoWorld(tx.Now())
+	w, err := newDemoWorld(tx.Now(), wishes)
 	if err != nil {
 		return false, err
 	}
-	if err := w.insert(ctx, tx, hash); err != nil {
+	if err := w.insert(ctx, tx, hash, deliberation); err != nil {
 		return false, fmt.Errorf("demo: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -299,7 +306,7 @@ type demoAccountRow struct {
 }
 
 // newDemoWorld makes the demo as of now.
-func newDemoWorld(now time.Time) (*demoWorld, error) {
+func newDemoWorld(now time.Time, wishes bool) (*demoWorld, error) {
 	w := &demoWorld{
 		// A fixed seed: every empty database gets the same demo, so the README, the
 		// tests and a colleague's screen agree.
@@ -320,7 +327,7 @@ func newDemoWorld(now time.Time) (*demoWorld, error) {
 	if err := w.addRegistrants(); err != nil {
 		return nil, err
 	}
-	if DemoWishes {
+	if wishes {
 		// Last, so that everything above comes out the same with or without the wishes.
 		if err := w.planWishes(now); err != nil {
 			return nil, err
@@ -751,7 +758,7 @@ func (w *demoWorld) addRegistrants() error {
 
 // insert writes the demo in tx, a statement per table (per level for places), the rows
 // passed as arrays.
-func (w *demoWorld) insert(ctx context.Context, tx *Tx, passwordHash string) error {
+func (w *demoWorld) insert(ctx context.Context, tx *Tx, passwordHash string, deliberation bool) error {
 	now := tx.Now()
 	if err := w.insertPlaces(ctx, tx, now); err != nil {
 		return err
@@ -862,7 +869,7 @@ func (w *demoWorld) insert(ctx context.Context, tx *Tx, passwordHash string) err
 	if err := w.insertWishes(ctx, tx, accountIDs); err != nil {
 		return err
 	}
-	if !DemoDeliberation {
+	if !deliberation {
 		return nil
 	}
 	return w.insertDeliberation(ctx, tx, accountIDs)

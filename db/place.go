@@ -2,7 +2,10 @@ package db
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/lib/pq"
@@ -73,22 +76,34 @@ func (s *Store) Place(ctx context.Context, id int64) (*Place, error) {
 }
 
 // Children returns a page of the places directly under parent, or of the subdistricts when
-// parent is 0.
-func (s *Store) Children(ctx context.Context, parent int64, p Page) (Paged[*Place], error) {
-	if parent == 0 {
-		return listQuery(ctx, s, `SELECT `+placeColumns+` FROM places WHERE parent_id IS NULL`, nil, byID, placeKey, p)
-	}
-	return listQuery(ctx, s, `SELECT `+placeColumns+` FROM places WHERE parent_id = $1`, []any{parent}, byID, placeKey, p)
+// parent is 0. Households v may not see (Viewer.SeesHousehold) are left out: to anyone else
+// a building has no households.
+func (s *Store) Children(ctx context.Context, v *Viewer, parent int64, p Page) (Paged[*Place], error) {
+	from, args := childrenOf(v, parent)
+	return listQuery(ctx, s, `SELECT `+placeColumns+` `+from, args, byID, placeKey, p)
 }
 
 func placeKey(p *Place) Key { return idKey(p.ID) }
 
-// CountChildren counts the places directly under parent (the subdistricts when parent is 0).
-func (s *Store) CountChildren(ctx context.Context, parent int64) (int, error) {
+// CountChildren counts what Children lists.
+func (s *Store) CountChildren(ctx context.Context, v *Viewer, parent int64) (int, error) {
+	from, args := childrenOf(v, parent)
+	return s.count(ctx, from, args...)
+}
+
+// childrenOf is the FROM clause of Children, with the households v sees: their own, and
+// those under a place where v holds a role that sees residents.
+func childrenOf(v *Viewer, parent int64) (string, []any) {
 	if parent == 0 {
-		return s.count(ctx, `FROM places WHERE parent_id IS NULL`)
+		return `FROM places WHERE parent_id IS NULL`, nil
 	}
-	return s.count(ctx, `FROM places WHERE parent_id = $1`, parent)
+	var home int64
+	if v != nil && v.Resident != nil {
+		home = v.Resident.HouseholdID
+	}
+	seeing, _ := v.placesHolding(rolesSeeingResidents...)
+	return `FROM places WHERE parent_id = $1 AND (level <> 'household' OR id = $2 OR path && $3)`,
+		[]any{parent, home, pq.Array(seeing)}
 }
 
 // communityOf returns the community of a community or compound place (its parent), inside tx.
@@ -97,4 +112,32 @@ func (tx *Tx) communityOf(p *Place) (*Place, error) {
 		return p, nil
 	}
 	return tx.place(*p.ParentID)
+}
+
+// HouseholdAt returns the id of the household of building at unit ("2单元", or just "2";
+// empty for a building without units) and room, or nil when the building has no such flat:
+// for someone registering, who knows their own address but may not list the building's
+// households. Errors: NOT_FOUND (no such building), INVALID_INPUT.
+func (s *Store) HouseholdAt(ctx context.Context, building int64, unit, room string) (*int64, error) {
+	unit, room = strings.TrimSpace(unit), strings.TrimSpace(room)
+	if room == "" {
+		return nil, Invalid("room", "请填写房号，例如 302")
+	}
+	if unit != "" && !strings.HasSuffix(unit, "单元") {
+		unit += "单元"
+	}
+	b, err := s.Place(ctx, building)
+	if err != nil {
+		return nil, &Error{Code: ENOTFOUND, Field: "buildingId", Message: "找不到这栋楼，请从地点列表中重新选择"}
+	}
+	if b.Level != LevelBuilding {
+		return nil, Invalid("buildingId", "请选择楼栋，而不是%s", b.Level.Name())
+	}
+	var id int64
+	err = s.get(ctx, &id, `SELECT id FROM places WHERE parent_id = $1 AND level = 'household' AND coalesce(unit, '') = $2 AND room = $3`,
+		building, unit, room)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return &id, err
 }

@@ -22,6 +22,19 @@ type Resident struct {
 	VerifiedAt  *time.Time     `db:"verified_at"`
 	VerifiedBy  *int64         `db:"verified_by"`
 	CreatedAt   time.Time      `db:"created_at"`
+	// HouseholdPath is the household's path in the tree (Place.Path), read with the
+	// resident by the batch loaders so deciding what a viewer sees of them (Viewer.Sees)
+	// needs no second lookup; nil where it was not read.
+	HouseholdPath pq.Int64Array `db:"household_path"`
+}
+
+// Household is r's household as far as who holds a role over it goes (its id, level and
+// path), when HouseholdPath was read; nil otherwise.
+func (r *Resident) Household() *Place {
+	if r.HouseholdPath == nil {
+		return nil
+	}
+	return &Place{ID: r.HouseholdID, Level: LevelHousehold, Path: r.HouseholdPath}
 }
 
 // Age is r's age in whole years on the day of now, in China's time zone.
@@ -37,7 +50,8 @@ func (r *Resident) Age(now time.Time) int {
 
 // Who may do what with residents, in one place so every door agrees.
 var (
-	// rolesSeeingResidents may list and open the residents of the places they serve.
+	// rolesSeeingResidents may list and open the residents of the places they serve, and
+	// see those places' households.
 	rolesSeeingResidents = []Role{RoleStaff, RoleGridWorker, RoleBuildingLeader, RoleAdmin}
 	// rolesSeeingPhones see full phone numbers of the residents of their community.
 	rolesSeeingPhones = []Role{RoleStaff}
@@ -47,31 +61,89 @@ var (
 	rolesVerifying = []Role{RoleStaff, RoleGridWorker}
 )
 
-// CanSeeResident reports whether v may see r, who lives in household.
+// Sight is how much of one person a viewer sees. Whatever is not seen is masked: the name
+// as 张**, the phone as 138****1234; the household, the resident record and the protected
+// tags are withheld.
+type Sight struct {
+	// Name: the full name.
+	Name bool
+	// Phone: the full phone number.
+	Phone bool
+	// Household: which household they live in (a wish's full address).
+	Household bool
+	// Record: their resident record (birth date, age, owner or not, household).
+	Record bool
+	// Tags: the protected tags.
+	Tags bool
+}
+
+// Contact is why a viewer may know someone they hold no role over: a wish between them.
+type Contact struct {
+	// Served: the viewer holds the active claim on a wish of theirs, or submitted one for
+	// them (代办). Shows name, phone and household (not the resident record), as the wish
+	// itself does.
+	Served bool
+	// Helper: they hold the active claim on the viewer's wish, or are the grid worker of
+	// the beneficiary of a wish whose active claim the viewer holds (whom to ask). Shows
+	// name and phone.
+	Helper bool
+}
+
+// Sees is the one masking rule for a person, on every path that reaches them: r is their
+// resident record and household its household (both nil for an account that lives nowhere
+// here), accountID their account (nil for a resident without one), c what links the viewer
+// to them. A person sees all of themself; staff, grid workers, building leaders and admins
+// of a place above the household see who lives there and their record, community staff
+// also their phones, staff and grid workers their tags; an account that lives nowhere here
+// is named to admins and community staff, who look people up to grant roles.
+func (v *Viewer) Sees(accountID *int64, r *Resident, household *Place, c Contact) Sight {
+	var s Sight
+	switch {
+	case accountID != nil && v.Is(*accountID) || r != nil && v.IsResident(r.ID):
+		s = Sight{Name: true, Phone: true, Household: true, Record: true}
+	case r == nil:
+		s.Name = v.HoldsAnywhere(RoleAdmin, RoleStaff)
+	default:
+		s.Record = v.Holds(household, rolesSeeingResidents...)
+		s.Name, s.Household = s.Record, s.Record
+		s.Phone = v.Holds(household, rolesSeeingPhones...)
+	}
+	s.Tags = r != nil && v.Holds(household, rolesSeeingTags...)
+	if c.Served {
+		s.Name, s.Phone, s.Household = true, true, true
+	}
+	if c.Helper {
+		s.Name, s.Phone = true, true
+	}
+	return s
+}
+
+// SeesHousehold reports whether v sees a place in full: every place but a household is
+// public; a household (its name, unit, room and floor area) is seen by the people who live
+// there and by staff, grid workers, building leaders and admins of a place above it, the
+// same people who see its residents.
+func (v *Viewer) SeesHousehold(p *Place) bool {
+	return p.Level != LevelHousehold || v != nil && v.Resident != nil && v.Resident.HouseholdID == p.ID ||
+		v.Holds(p, rolesSeeingResidents...)
+}
+
+// CanSeeResident reports whether v may see r, who lives in household, with no contact.
 func (v *Viewer) CanSeeResident(r *Resident, household *Place) bool {
-	return r.AccountID != nil && v.Is(*r.AccountID) || v.Holds(household, rolesSeeingResidents...)
-}
-
-// CanSeePhone reports whether v sees r's full phone number: r themself and community staff.
-func (v *Viewer) CanSeePhone(r *Resident, household *Place) bool {
-	return r.AccountID != nil && v.Is(*r.AccountID) || v.Holds(household, rolesSeeingPhones...)
-}
-
-// CanSeeTags reports whether v sees r's protected tags.
-func (v *Viewer) CanSeeTags(household *Place) bool {
-	return v.Holds(household, rolesSeeingTags...)
+	return v.Sees(r.AccountID, r, household, Contact{}).Record
 }
 
 const residentColumns = `r.id, r.household_id, r.name, r.phone, r.birth_date, r.is_owner, r.tags, r.account_id, r.verified_at, r.verified_by, r.created_at`
 
 // ResidentsByID returns the residents with the given ids.
 func (s *Store) ResidentsByID(ctx context.Context, ids []int64) (map[int64]*Resident, error) {
-	return selectByKey(ctx, s, `SELECT `+residentColumns+` FROM residents r WHERE r.id = ANY($1)`, ids, func(r *Resident) int64 { return r.ID })
+	return selectByKey(ctx, s, `SELECT `+residentColumns+`, h.path AS household_path FROM residents r JOIN places h ON h.id = r.household_id
+		WHERE r.id = ANY($1)`, ids, func(r *Resident) int64 { return r.ID })
 }
 
 // ResidentsByAccount returns the resident records of the given accounts, by account id.
 func (s *Store) ResidentsByAccount(ctx context.Context, accountIDs []int64) (map[int64]*Resident, error) {
-	return selectByKey(ctx, s, `SELECT `+residentColumns+` FROM residents r WHERE r.account_id = ANY($1)`, accountIDs, func(r *Resident) int64 { return *r.AccountID })
+	return selectByKey(ctx, s, `SELECT `+residentColumns+`, h.path AS household_path FROM residents r JOIN places h ON h.id = r.household_id
+		WHERE r.account_id = ANY($1)`, accountIDs, func(r *Resident) int64 { return *r.AccountID })
 }
 
 // ResidentFilter narrows a list of residents; nil fields do not filter.

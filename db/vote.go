@@ -155,7 +155,9 @@ type VoteResult struct {
 
 // RollCallEntry is one voter's choice in a roll-call vote.
 type RollCallEntry struct {
-	Name   string
+	// Voter is who chose: their name, and what Viewer.Sees needs to decide whether a
+	// viewer sees it in full (id, account, household and its path).
+	Voter  *Resident
 	Option string
 }
 
@@ -837,19 +839,24 @@ func (s *Store) Votes(ctx context.Context, v *Viewer, ids []int64) ([]*Vote, err
 		}
 	}
 	var rc []struct {
-		VoteID     int64  `db:"vote_id"`
-		ResidentID int64  `db:"resident_id"`
-		Name       string `db:"name"`
-		Option     string `db:"label"`
+		VoteID        int64         `db:"vote_id"`
+		ResidentID    int64         `db:"resident_id"`
+		Name          string        `db:"name"`
+		AccountID     *int64        `db:"account_id"`
+		HouseholdID   int64         `db:"household_id"`
+		HouseholdPath pq.Int64Array `db:"household_path"`
+		Option        string        `db:"label"`
 	}
-	if err := tx.selectRows(&rc, `SELECT b.vote_id, b.resident_id, r.name, o.label FROM open_ballots b
-		JOIN residents r ON r.id = b.resident_id JOIN vote_options o ON o.vote_id = b.vote_id AND o.position = b.position
+	if err := tx.selectRows(&rc, `SELECT b.vote_id, b.resident_id, r.name, r.account_id, r.household_id, h.path AS household_path, o.label
+		FROM open_ballots b JOIN residents r ON r.id = b.resident_id JOIN places h ON h.id = r.household_id
+		JOIN vote_options o ON o.vote_id = b.vote_id AND o.position = b.position
 		WHERE b.vote_id = ANY($1) ORDER BY b.vote_id, r.id`, pq.Array(visible)); err != nil {
 		return nil, err
 	}
 	for _, e := range rc {
 		out := byID[e.VoteID]
-		out.RollCall = append(out.RollCall, &RollCallEntry{Name: e.Name, Option: e.Option})
+		voter := &Resident{ID: e.ResidentID, Name: e.Name, AccountID: e.AccountID, HouseholdID: e.HouseholdID, HouseholdPath: e.HouseholdPath}
+		out.RollCall = append(out.RollCall, &RollCallEntry{Voter: voter, Option: e.Option})
 		if v.IsResident(e.ResidentID) {
 			out.MyChoice = &e.Option
 		}

@@ -200,11 +200,9 @@ func (tx *Tx) settings(community int64) (CommunitySettings, error) {
 // WishAccess is what the viewer may see and do with one wish, decided from the wish, its
 // place, the beneficiary's household and the current claim.
 type WishAccess struct {
-	// See: the wish is visible at all.
+	// See: the wish is visible at all. What the viewer sees of its beneficiary is the one
+	// rule for every person (Viewer.Sees), with its submitter and active claimer served.
 	See bool
-	// Private: full name, phone and address of the beneficiary (the beneficiary, whoever
-	// submitted it, its active claimer, staff and grid workers of the place).
-	Private bool
 }
 
 // Access decides what v may see of w.
@@ -214,7 +212,7 @@ func (v *Viewer) Access(w *Wish, place, household *Place, claim *Claim) WishAcce
 	}
 	activeClaimer := claim.Active() && w.ClaimID != nil && *w.ClaimID == claim.ID && v.Is(claim.ClaimerID)
 	if v.Is(w.SubmittedBy) || v.IsResident(w.BeneficiaryID) || activeClaimer || v.Holds(household, rolesReviewing...) {
-		return WishAccess{See: true, Private: true}
+		return WishAccess{See: true}
 	}
 	if v.Holds(place, rolesManaging...) || claim != nil && v.Is(claim.ClaimerID) {
 		return WishAccess{See: true}

@@ -163,3 +163,30 @@ func translate(msg string, path ast.Path) string {
 	}
 	return msg + hint
 }
+
+// oneErrorPerField keeps, of errors that differ only in list indices, the first: a field
+// refused on every row of a list (a leaderboard's volunteers for an analyst) is reported
+// once, at the first row's path, instead of once per row.
+func oneErrorPerField(errs gqlerror.List) gqlerror.List {
+	if len(errs) < 2 {
+		return errs
+	}
+	seen := make(map[string]bool, len(errs))
+	out := errs[:0:0]
+	for _, e := range errs {
+		var key strings.Builder
+		for _, p := range e.Path {
+			if name, ok := p.(ast.PathName); ok {
+				key.WriteString(string(name))
+			}
+			key.WriteByte('.')
+		}
+		code, _ := e.Extensions["code"].(string)
+		key.WriteString("\x00" + code + "\x00" + e.Message)
+		if !seen[key.String()] {
+			seen[key.String()] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}

@@ -47,6 +47,7 @@ type ResolverRoot interface {
 	Resolution() ResolutionResolver
 	ResolutionTask() ResolutionTaskResolver
 	RoleGrant() RoleGrantResolver
+	RollCallEntry() RollCallEntryResolver
 	SupervisionNote() SupervisionNoteResolver
 	TaskReport() TaskReportResolver
 	Topic() TopicResolver
@@ -332,6 +333,7 @@ type ComplexityRoot struct {
 	Query struct {
 		Account            func(childComplexity int, phone string) int
 		AuditEvents        func(childComplexity int, placeID string, first *int, after *string) int
+		HouseholdAt        func(childComplexity int, buildingID string, unit *string, room string) int
 		Me                 func(childComplexity int) int
 		Meetings           func(childComplexity int, placeID *string, state []db.MeetingState, first *int, after *string) int
 		MyClaims           func(childComplexity int, active *bool, first *int, after *string) int
@@ -688,6 +690,7 @@ type ComplexityRoot struct {
 		Deadline            func(childComplexity int) int
 		Description         func(childComplexity int) int
 		Fulfilment          func(childComplexity int) int
+		GridWorker          func(childComplexity int) int
 		ID                  func(childComplexity int) int
 		Place               func(childComplexity int) int
 		Rating              func(childComplexity int) int
@@ -776,7 +779,7 @@ type ComplexityRoot struct {
 
 type AccountResolver interface {
 	ID(ctx context.Context, obj *db.Account) (string, error)
-
+	Name(ctx context.Context, obj *db.Account) (string, error)
 	Phone(ctx context.Context, obj *db.Account) (string, error)
 	Resident(ctx context.Context, obj *db.Account) (*db.Resident, error)
 	Roles(ctx context.Context, obj *db.Account) ([]*db.RoleGrant, error)
@@ -896,6 +899,7 @@ type QueryResolver interface {
 	Node(ctx context.Context, id string) (model.Node, error)
 	Nodes(ctx context.Context, ids []string) ([]model.Node, error)
 	Me(ctx context.Context) (*db.Account, error)
+	HouseholdAt(ctx context.Context, buildingID string, unit *string, room string) (*string, error)
 	Account(ctx context.Context, phone string) (*db.Account, error)
 	Subdistricts(ctx context.Context, first *int, after *string, last *int, before *string) (*model.PlaceConnection, error)
 	Residents(ctx context.Context, placeID string, filter *model.ResidentFilter, first *int, after *string, last *int, before *string) (*model.ResidentConnection, error)
@@ -962,6 +966,9 @@ type RoleGrantResolver interface {
 	GrantedBy(ctx context.Context, obj *db.RoleGrant) (*db.Account, error)
 
 	RevokedBy(ctx context.Context, obj *db.RoleGrant) (*db.Account, error)
+}
+type RollCallEntryResolver interface {
+	Name(ctx context.Context, obj *db.RollCallEntry) (string, error)
 }
 type SupervisionNoteResolver interface {
 	ID(ctx context.Context, obj *db.SupervisionNote) (string, error)
@@ -1044,6 +1051,7 @@ type WishResolver interface {
 	CanClaim(ctx context.Context, obj *db.Wish) (bool, error)
 
 	Timeline(ctx context.Context, obj *db.Wish) ([]*db.WishEvent, error)
+	GridWorker(ctx context.Context, obj *db.Wish) (*db.Account, error)
 }
 type WishClaimResolver interface {
 	Claimer(ctx context.Context, obj *db.Claim) (*db.Account, error)
@@ -2407,6 +2415,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AuditEvents(childComplexity, args["placeId"].(string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.householdAt":
+		if e.ComplexityRoot.Query.HouseholdAt == nil {
+			break
+		}
+
+		args, err := ec.field_Query_householdAt_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.HouseholdAt(childComplexity, args["buildingId"].(string), args["unit"].(*string), args["room"].(string)), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -4071,6 +4090,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Wish.Fulfilment(childComplexity), true
+	case "Wish.gridWorker":
+		if e.ComplexityRoot.Wish.GridWorker == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wish.GridWorker(childComplexity), true
 	case "Wish.id":
 		if e.ComplexityRoot.Wish.ID == nil {
 			break
@@ -4531,6 +4556,15 @@ linli 邻里 —— 社区居民参与治理的 GraphQL 接口。
   ` + "`" + `INVALID_STATE` + "`" + ` 当前状态不允许该操作；` + "`" + `RATE_LIMITED` + "`" + ` 操作过于频繁（` + "`" + `extensions.retryAfter` + "`" + ` 秒后再试）；
   ` + "`" + `TIMEOUT` + "`" + ` 统计查询超过时限、已在数据库中取消（请缩小范围后重试）；
   ` + "`" + `INTERNAL` + "`" + ` 服务内部错误（` + "`" + `extensions.requestId` + "`" + ` 便于排查）。
+  同一字段（不计列表下标）因同一原因出错只报一次：例如榜单 5 行都无权查看某字段，只返回一条 ` + "`" + `FORBIDDEN` + "`" + `，` + "`" + `path` + "`" + ` 为其中一行的。
+- 人的信息只有一条打码规则，不论从哪个对象到达（心愿的操作人、议题提出人、评论人、会议召集人、记名表决名单、异议人、任务负责人……）：
+  无权查看者看到的姓名为"张**"、手机号为"138****1234"，看不到所住的户、居民档案和受保护标签。
+  有权查看的是：本人；该户上级地点的社区工作者、网格员、楼栋长和管理员（姓名、户、居民档案），
+  其中社区工作者还看到完整手机号，社区工作者和网格员看到受保护标签；
+  认领有效期间的认领人和代办人看到受益人的姓名、电话和户；受益人看到当前认领人的姓名和电话；
+  认领人看到受益人所在网格网格员的姓名和电话；不住在本地区的账号（外来志愿者）的姓名只对管理员和社区工作者显示。
+- 户是个人信息：户（名称、单元、房号、面积、住户）只对住在这一户的人、上级地点的社区工作者、网格员、楼栋长和管理员可见
+  （以及认领有效期间该户受益人心愿的认领人）；其他人（无论是否登录）按 ID 取户得到 null，楼栋的 ` + "`" + `children` + "`" + ` 中不列出看不到的户，最多只能看到楼栋。
 """
 schema {
   query: Query
@@ -4577,14 +4611,21 @@ type Query {
   me: Account
 
   """
+  按地址找户的 ID，用于注册（` + "`" + `register` + "`" + ` 的 ` + "`" + `householdId` + "`" + `）：楼栋（地点 ID）、单元（例如"2单元"或"2"；没有单元的楼不填）、房号（例如"302"）。
+  只返回 ID，不返回户的任何信息；没有这一户时为 null。无需登录。
+  """
+  householdAt(buildingId: ID!, unit: String @personal, room: String! @personal): ID
+
+  """
   按手机号查找账号（例如为其授予角色）。需要任一地点的管理员或社区工作者角色；
   找不到时为 null。手机号按打码规则显示。
   """
   account(phone: String! @personal): Account
 
   """
-  顶层地点（街道）。地点树对所有人公开（注册时需要选择自己的户），
+  顶层地点（街道）。地点树到楼栋为止对所有人公开，
   从这里沿 ` + "`" + `children` + "`" + ` 往下浏览：街道 > 社区 > 小区（可选）> 网格 > 楼栋 > 户。
+  户只对有权查看的人列出（见文件开头的约定）；注册时用 ` + "`" + `householdAt` + "`" + ` 按楼栋、单元、房号找到自己的户。
   """
   subdistricts(first: Int, after: String, last: Int, before: String): PlaceConnection!
 
@@ -4650,6 +4691,7 @@ enum PlaceLevel {
 """
 地点：街道、社区、小区、网格、楼栋或户，用 ` + "`" + `level` + "`" + ` 区分。
 树形结构：街道 > 社区 > 小区（可选）> 网格 > 楼栋 > 户。角色授在某地点，对其下所有地点有效。
+户是个人信息：只对住在这一户的人和上级地点的社区工作者、网格员、楼栋长、管理员可见，其他人按 ID 取到 null，也不会在楼栋的 ` + "`" + `children` + "`" + ` 中看到它。
 """
 type Place implements Node {
   id: ID!
@@ -4661,7 +4703,7 @@ type Place implements Node {
   parent: Place
   """从街道到本地点的完整路径（含本地点），便于显示面包屑，例如 幸福街道 / 和平社区 / 和平花园小区 / 第一网格 / 3号楼 / 2单元302。"""
   ancestors: [Place!]!
-  """下一级地点；户没有下一级，总是空列表。"""
+  """下一级地点；户没有下一级，总是空列表。楼栋下只列出当前用户有权查看的户（对其他人为空列表，` + "`" + `totalCount` + "`" + ` 为 0）。"""
   children(first: Int, after: String, last: Int, before: String): PlaceConnection!
   """单元，例如"2单元"；仅户有，没有单元的楼或非户地点为 null。"""
   unit: String @personal
@@ -4705,7 +4747,8 @@ enum ResidentTag {
 }
 
 """
-居民：住在某户的人。个人信息受保护：
+居民：住在某户的人。个人信息受保护（与文件开头的打码规则相同）：
+居民档案只对本人和该户上级地点的社区工作者、网格员、楼栋长、管理员（以及认领有效期间的认领人、代办人）可见，否则为 null；
 手机号对本人和本社区工作者完整显示，对其他人显示为 ` + "`" + `138****1234` + "`" + `；受保护标签只对该地点的社区工作者和网格员可见。
 """
 type Resident implements Node {
@@ -4780,9 +4823,9 @@ enum Role {
 """一个账号：用手机号和密码登录的人。可能是居民，也可能是来服务的外来志愿者。"""
 type Account implements Node {
   id: ID!
-  """姓名。"""
+  """姓名；按打码规则（见文件开头），无权查看者看到"张**"。"""
   name: String! @personal
-  """手机号；本人和本社区工作者看到完整号码，其他人看到打码号码。"""
+  """手机号；按打码规则，本人、其住址的社区工作者（以及心愿认领期间的对方）看到完整号码，其他人看到"138****1234"。"""
   phone: String! @personal
   """该账号对应的居民身份；不是本服务地区居民的账号为 null。"""
   resident: Resident @personal
@@ -5083,15 +5126,16 @@ type Wish implements Node {
   """所属社区。"""
   community: Place!
   """
-  受益人姓名：本人、代办人、当前认领人和社区工作者看到全名，其他人看到"王*"这样的称呼。
+  受益人姓名：按打码规则（见文件开头）：本人、代办人、当前认领人（认领有效期间）和其住址的社区工作者、网格员、楼栋长、管理员看到全名，其他人看到"王*"这样的称呼。
   """
   beneficiaryName: String! @personal
   """
-  受益人电话：当前认领人（认领有效期间）、本人和该地点的社区工作者看到完整号码，其他人看到打码号码；未登记为 null。
+  受益人电话：当前认领人（认领有效期间）、代办人、本人和其住址的社区工作者看到完整号码，其他人看到打码号码。
+  为 null 表示受益人没有登记电话（很多老人不用手机）：认领人请联系 ` + "`" + `gridWorker` + "`" + `（受益人所在网格的网格员），认领期间能看到其完整电话。
   """
   beneficiaryPhone: String @personal
   """
-  地址：当前认领人（认领有效期间）、本人和社区工作者看到具体到户（"3号楼 2单元302"），其他人只看到楼栋。
+  地址：当前认领人（认领有效期间）、代办人、本人和其住址的社区工作者、网格员、楼栋长、管理员看到具体到户（"3号楼 2单元302"），其他人只看到楼栋。
   """
   address: String! @personal
   """受益人的居民档案；只有能查看该居民的人（本人、社区工作者、网格员等）可见，否则为 null。"""
@@ -5117,11 +5161,16 @@ type Wish implements Node {
   updatedAt: Time!
   """时间线：每次状态变化，谁、何时、从什么状态到什么状态、原因。最早的在前。"""
   timeline: [WishEvent!]!
+  """
+  受益人所在网格的网格员：联系不上受益人（例如 ` + "`" + `beneficiaryPhone` + "`" + ` 为 null）时找他/她。
+  姓名和电话按打码规则显示：当前认领人（认领有效期间）看到全名和完整电话；该网格没有网格员时为 null。
+  """
+  gridWorker: Account @personal
 }
 
 """一次认领。"""
 type WishClaim {
-  """认领人（电话按打码规则显示）。"""
+  """认领人（姓名、电话按打码规则显示）。"""
   claimer: Account! @personal
   claimedAt: Time!
   """需在此时间前完成，否则自动超时。"""
@@ -5147,9 +5196,9 @@ type WishFulfilment {
 type WishEvent {
   at: Time!
   action: WishAction!
-  """操作人（电话打码）；系统自动操作（如认领超时）为 null。"""
+  """操作人（姓名、电话按打码规则显示）；系统自动操作（如认领超时）为 null。"""
   actor: Account @personal
-  """操作人姓名，按隐私规则显示（例如受益人对无关人员显示为"王*"）；系统操作为"系统"。"""
+  """操作人姓名，按打码规则显示（与 ` + "`" + `actor { name }` + "`" + ` 相同，例如受益人对无关人员显示为"王*"）；系统操作为"系统"。"""
   actorName: String! @personal
   fromState: WishState
   toState: WishState!
@@ -5384,7 +5433,7 @@ type Topic implements Node {
   place: Place!
   """所属社区。"""
   community: Place!
-  """提出人（电话按打码规则显示）。"""
+  """提出人（姓名、电话按打码规则显示）。"""
   raisedBy: Account! @personal
   """已附议人数。"""
   cosignCount: Int!
@@ -5416,7 +5465,7 @@ type Topic implements Node {
 """议题下的一条评论。"""
 type TopicComment {
   id: ID!
-  """评论人（电话按打码规则显示）。"""
+  """评论人（姓名、电话按打码规则显示）。"""
   author: Account! @personal
   """内容，1–2000 个字。"""
   body: String!
@@ -5431,9 +5480,9 @@ type TopicComment {
 type TopicEvent {
   at: Time!
   action: TopicAction!
-  """操作人（电话打码）；系统自动操作（如附议人数达到门槛）为 null。"""
+  """操作人（姓名、电话按打码规则显示）；系统自动操作（如附议人数达到门槛）为 null。"""
   actor: Account @personal
-  """操作人姓名；系统操作为"系统"。"""
+  """操作人姓名，按打码规则显示（与 ` + "`" + `actor { name }` + "`" + ` 相同）；系统操作为"系统"。"""
   actorName: String! @personal
   fromState: TopicState
   toState: TopicState!
@@ -5612,7 +5661,7 @@ type Meeting implements Node {
   endsAt: Time!
   """会场；网上议事厅为 null。"""
   location: String
-  """召集人（电话按打码规则显示）。"""
+  """召集人（姓名、电话按打码规则显示）。"""
   organiser: Account! @personal
   """会议状态。"""
   state: MeetingState!
@@ -5668,7 +5717,7 @@ type MeetingAttendance {
   resident: Resident @personal
   """签到时间（重复签到不改变）。"""
   checkedInAt: Time!
-  """操作签到的账号：本人（凭签到码）或代为签到的工作人员（电话打码）。"""
+  """操作签到的账号：本人（凭签到码）或代为签到的工作人员（姓名、电话按打码规则显示）。"""
   checkedInBy: Account! @personal
 }
 
@@ -5678,9 +5727,9 @@ type MeetingEvent {
   at: Time!
   """操作种类。"""
   action: MeetingAction!
-  """操作人（电话打码）。"""
+  """操作人（姓名、电话按打码规则显示）。"""
   actor: Account @personal
-  """操作人姓名；系统操作为"系统"。"""
+  """操作人姓名，按打码规则显示（与 ` + "`" + `actor { name }` + "`" + ` 相同）；系统操作为"系统"。"""
   actorName: String! @personal
   """操作前的状态；召集时为 null。"""
   fromState: MeetingState
@@ -5966,7 +6015,9 @@ type VoteResult {
   closedAutomatically: Boolean!
 }
 
+"""记名表决中一位投票人的选择。"""
 type RollCallEntry {
+  """投票人姓名，按打码规则显示（无权查看者看到"张**"）。"""
   name: String! @personal
   option: String!
 }
@@ -6093,7 +6144,7 @@ type Resolution implements Node {
 """一条异议。"""
 type Objection {
   id: ID!
-  """提出人（电话按打码规则显示）。"""
+  """提出人（姓名、电话按打码规则显示）。"""
   author: Account! @personal
   reason: String!
   createdAt: Time!
@@ -7641,6 +7692,8 @@ func (ec *executionContext) childFields_Wish(ctx context.Context, field graphql.
 		return ec.fieldContext_Wish_updatedAt(ctx, field)
 	case "timeline":
 		return ec.fieldContext_Wish_timeline(ctx, field)
+	case "gridWorker":
+		return ec.fieldContext_Wish_gridWorker(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Wish", field.Name)
 }
@@ -8805,6 +8858,115 @@ func (ec *executionContext) field_Query_auditEvents_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_householdAt_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "buildingId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["buildingId"] = arg0
+
+	arg1, err := ec.field_Query_householdAt_argsUnit(ctx, rawArgs)
+	if err != nil {
+		return nil, err
+	}
+	args["unit"] = arg1
+
+	arg2, err := ec.field_Query_householdAt_argsRoom(ctx, rawArgs)
+	if err != nil {
+		return nil, err
+	}
+	args["room"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_householdAt_argsUnit(
+	ctx context.Context,
+	rawArgs map[string]any,
+) (*string, error) {
+	if _, ok := rawArgs["unit"]; !ok {
+		var zeroVal *string
+		return zeroVal, nil
+	}
+
+	ctx = graphql.WithPathContext(ctx, graphql.NewPathWithField("unit"))
+	directive0 := func(ctx context.Context) (any, error) {
+		tmp, ok := rawArgs["unit"]
+		if !ok {
+			var zeroVal *string
+			return zeroVal, nil
+		}
+		return ec.unmarshalOString2ᚖstring(ctx, tmp)
+	}
+
+	directive1 := func(ctx context.Context) (any, error) {
+		if ec.Directives.Personal == nil {
+			var zeroVal *string
+			return zeroVal, errors.New("directive personal is not implemented")
+		}
+		return ec.Directives.Personal(ctx, rawArgs, directive0)
+	}
+
+	tmp, err := directive1(ctx)
+	if err != nil {
+		var zeroVal *string
+		return zeroVal, graphql.ErrorOnPath(ctx, err)
+	}
+	if data, ok := tmp.(*string); ok {
+		return data, nil
+	} else if tmp == nil {
+		var zeroVal *string
+		return zeroVal, nil
+	} else {
+		var zeroVal *string
+		return zeroVal, graphql.ErrorOnPath(ctx, fmt.Errorf(`unexpected type %T from directive, should be *string`, tmp))
+	}
+}
+
+func (ec *executionContext) field_Query_householdAt_argsRoom(
+	ctx context.Context,
+	rawArgs map[string]any,
+) (string, error) {
+	if _, ok := rawArgs["room"]; !ok {
+		var zeroVal string
+		return zeroVal, nil
+	}
+
+	ctx = graphql.WithPathContext(ctx, graphql.NewPathWithField("room"))
+	directive0 := func(ctx context.Context) (any, error) {
+		tmp, ok := rawArgs["room"]
+		if !ok {
+			var zeroVal string
+			return zeroVal, nil
+		}
+		return ec.unmarshalNString2string(ctx, tmp)
+	}
+
+	directive1 := func(ctx context.Context) (any, error) {
+		if ec.Directives.Personal == nil {
+			var zeroVal string
+			return zeroVal, errors.New("directive personal is not implemented")
+		}
+		return ec.Directives.Personal(ctx, rawArgs, directive0)
+	}
+
+	tmp, err := directive1(ctx)
+	if err != nil {
+		var zeroVal string
+		return zeroVal, graphql.ErrorOnPath(ctx, err)
+	}
+	if data, ok := tmp.(string); ok {
+		return data, nil
+	} else {
+		var zeroVal string
+		return zeroVal, graphql.ErrorOnPath(ctx, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp))
+	}
+}
+
 func (ec *executionContext) field_Query_meetings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9550,7 +9712,7 @@ func (ec *executionContext) _Account_name(ctx context.Context, field graphql.Col
 			return ec.fieldContext_Account_name(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
+			return ec.Resolvers.Account().Name(ctx, obj)
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -9574,7 +9736,7 @@ func (ec *executionContext) _Account_name(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Account_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Account", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Account", field, true, true, "String")
 }
 
 func (ec *executionContext) _Account_phone(ctx context.Context, field graphql.CollectedField, obj *db.Account) (ret graphql.Marshaler) {
@@ -15344,6 +15506,50 @@ func (ec *executionContext) fieldContext_Query_me(_ context.Context, field graph
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_householdAt(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_householdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().HouseholdAt(ctx, fc.Args["buildingId"].(string), fc.Args["unit"].(*string), fc.Args["room"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_householdAt(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_householdAt_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_account(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18449,7 +18655,7 @@ func (ec *executionContext) _RollCallEntry_name(ctx context.Context, field graph
 			return ec.fieldContext_RollCallEntry_name(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
+			return ec.Resolvers.RollCallEntry().Name(ctx, obj)
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -18473,7 +18679,7 @@ func (ec *executionContext) _RollCallEntry_name(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_RollCallEntry_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RollCallEntry", field, false, false, "String")
+	return graphql.NewScalarFieldContext("RollCallEntry", field, true, true, "String")
 }
 
 func (ec *executionContext) _RollCallEntry_option(ctx context.Context, field graphql.CollectedField, obj *db.RollCallEntry) (ret graphql.Marshaler) {
@@ -22922,6 +23128,51 @@ func (ec *executionContext) fieldContext_Wish_timeline(_ context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Wish_gridWorker(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Wish_gridWorker(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Wish().GridWorker(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
+			return ec.marshalOAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Wish_gridWorker(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Wish",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _WishClaim_claimer(ctx context.Context, field graphql.CollectedField, obj *db.Claim) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -26953,10 +27204,11 @@ func (ec *executionContext) _Account(ctx context.Context, sel ast.SelectionSet, 
 					return ec._Account_id(ctx, field, obj)
 				})
 		case "name":
-			out.Values[i] = ec._Account_name(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Account_name(ctx, field, obj)
+				})
 		case "phone":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -28772,6 +29024,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_me(ctx, field)
 				})
+		case "householdAt":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_householdAt(ctx, field)
+				})
 		case "account":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -29660,14 +29918,15 @@ func (ec *executionContext) _RollCallEntry(ctx context.Context, sel ast.Selectio
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("RollCallEntry")
 		case "name":
-			out.Values[i] = ec._RollCallEntry_name(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RollCallEntry_name(ctx, field, obj)
+				})
 		case "option":
 			out.Values[i] = ec._RollCallEntry_option(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -31152,6 +31411,12 @@ func (ec *executionContext) _Wish(ctx context.Context, sel ast.SelectionSet, obj
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Wish_timeline(ctx, field, obj)
+				})
+		case "gridWorker":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Wish_gridWorker(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

@@ -143,6 +143,12 @@ type loaders struct {
 	supervision       *loader[[]*db.SupervisionNote]
 	ratings           *loader[*db.RatingSummary]
 	myRating          *loader[int]
+	gridWorker        *loader[int64]
+
+	// contacts: whom the viewer is linked to by a wish (db.Contacts), read once if needed.
+	contactsOnce sync.Once
+	contacts     *db.Contacts
+	contactsErr  error
 
 	// commentPages holds one loader per page asked for (first, after): the topics of a
 	// list asking for the same page of comments share one statement.
@@ -202,6 +208,7 @@ func newLoaders(ctx context.Context, s *db.Store, wait time.Duration) *loaders {
 		myRating: viewerLoader(ctx, wait, true, func(ctx context.Context, v *db.Viewer, ids []int64) (map[int64]int, error) {
 			return s.MyRatings(ctx, v.Resident.ID, ids)
 		}),
+		gridWorker:   newLoader(ctx, wait, s.GridWorkersOf),
 		store:        s,
 		ctx:          ctx,
 		wait:         wait,

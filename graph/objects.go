@@ -34,7 +34,7 @@ func mustLoad[V any](l *loader[V], id int64, what string) (V, error) {
 	return v, err
 }
 
-// residentByID returns the resident if the viewer may see them, nil if not.
+// residentByID returns the resident if the viewer may see their record, nil if not.
 func residentByID(ctx context.Context, id int64) (*db.Resident, error) {
 	r, ok, err := load(ctx).resident.load(id)
 	if err != nil || !ok {
@@ -43,19 +43,136 @@ func residentByID(ctx context.Context, id int64) (*db.Resident, error) {
 	return visibleResident(ctx, r)
 }
 
+// visibleResident returns r if the viewer may see their record (and so their household),
+// nil if not.
 func visibleResident(ctx context.Context, r *db.Resident) (*db.Resident, error) {
+	s, err := residentSight(ctx, r)
+	if err != nil || !s.Record {
+		return nil, err
+	}
+	return r, nil
+}
+
+// The one masking rule for people (db.Viewer.Sees), applied where a person is resolved for
+// the viewer: every field that reaches a resident or an account, from whatever object,
+// asks residentSight or accountSight, so a new path cannot show more than the rule allows.
+
+// residentSight is what the viewer sees of resident r.
+func residentSight(ctx context.Context, r *db.Resident) (db.Sight, error) {
+	v, err := viewer(ctx)
+	if err != nil {
+		return db.Sight{}, err
+	}
+	household := r.Household()
+	if household == nil {
+		if household, err = placeByID(ctx, r.HouseholdID); err != nil {
+			return db.Sight{}, err
+		}
+	}
+	return sightWithContacts(ctx, func(c db.Contact) db.Sight { return v.Sees(r.AccountID, r, household, c) },
+		func(cs *db.Contacts) db.Contact { return cs.Of(r.AccountID, r.ID) })
+}
+
+// accountSight is what the viewer sees of account a: as of its resident if it lives here.
+func accountSight(ctx context.Context, a *db.Account) (db.Sight, error) {
+	v, err := viewer(ctx)
+	if err != nil || v.Is(a.ID) {
+		return db.Sight{Name: true, Phone: true, Household: true, Record: true}, err
+	}
+	r, ok, err := load(ctx).residentByAccount.load(a.ID)
+	if err != nil {
+		return db.Sight{}, err
+	}
+	if ok {
+		return residentSight(ctx, r)
+	}
+	return sightWithContacts(ctx, func(c db.Contact) db.Sight { return v.Sees(&a.ID, nil, nil, c) },
+		func(cs *db.Contacts) db.Contact { return cs.Of(&a.ID, 0) })
+}
+
+// sightWithContacts decides by roles first, and reads the viewer's contacts (once per
+// request) only when roles leave something masked.
+func sightWithContacts(ctx context.Context, sees func(db.Contact) db.Sight, of func(*db.Contacts) db.Contact) (db.Sight, error) {
+	s := sees(db.Contact{})
+	if s.Name && s.Phone && s.Household { // all a contact could add
+		return s, nil
+	}
+	cs, err := contacts(ctx)
+	if err != nil {
+		return db.Sight{}, err
+	}
+	return sees(of(cs)), nil
+}
+
+// contacts returns whom the viewer is linked to by a wish, read once per request (and
+// again after a mutation, which starts the loaders afresh).
+func contacts(ctx context.Context) (*db.Contacts, error) {
+	l := load(ctx)
+	l.contactsOnce.Do(func() {
+		v, err := viewer(ctx)
+		if err != nil {
+			l.contactsErr = err
+			return
+		}
+		l.contacts, l.contactsErr = l.store.Contacts(ctx, v)
+	})
+	return l.contacts, l.contactsErr
+}
+
+// accountName is an account's name as the viewer may see it: in full, or masked as 张**.
+func accountName(ctx context.Context, a *db.Account) (string, error) {
+	s, err := accountSight(ctx, a)
+	if err != nil {
+		return "", err
+	}
+	return maskedName(s, a.Name), nil
+}
+
+// actorName is the name of whoever took a step: "系统" when nobody did, else by the rule.
+func actorName(ctx context.Context, actorID *int64) (string, error) {
+	if actorID == nil {
+		return "系统", nil
+	}
+	a, err := accountByID(ctx, *actorID)
+	if err != nil {
+		return "", err
+	}
+	return accountName(ctx, a)
+}
+
+func maskedName(s db.Sight, name string) string {
+	if s.Name {
+		return name
+	}
+	return db.MaskName(name)
+}
+
+func maskedPhone(s db.Sight, phone *string) *string {
+	if phone == nil || s.Phone {
+		return phone
+	}
+	m := db.MaskPhone(*phone)
+	return &m
+}
+
+// visiblePlace returns p unless it is a household the viewer may not see
+// (db.Viewer.SeesHousehold, or the home of someone they serve through a wish).
+func visiblePlace(ctx context.Context, p *db.Place) (*db.Place, error) {
+	if p == nil || p.Level != db.LevelHousehold {
+		return p, nil
+	}
 	v, err := viewer(ctx)
 	if err != nil {
 		return nil, err
 	}
-	household, err := placeByID(ctx, r.HouseholdID)
-	if err != nil {
+	if v.SeesHousehold(p) {
+		return p, nil
+	}
+	cs, err := contacts(ctx)
+	if err != nil || !cs.ServedHouseholds[p.ID] {
 		return nil, err
 	}
-	if !v.CanSeeResident(r, household) {
-		return nil, nil
-	}
-	return r, nil
+	return p, nil
 }
 
 // visibleAccount reports whether the viewer may open an account by its ID: their own, or any
@@ -77,30 +194,13 @@ func visibleGrant(ctx context.Context, v *db.Viewer, g *db.RoleGrant) (bool, err
 	return v.Holds(p, db.RoleAdmin, db.RoleStaff), nil
 }
 
-// accountPhone returns the account's phone number, masked unless the viewer is its holder or
-// staff of the community where its holder lives.
+// accountPhone returns the account's phone number, masked unless the viewer may see it.
 func accountPhone(ctx context.Context, a *db.Account) (string, error) {
-	v, err := viewer(ctx)
+	s, err := accountSight(ctx, a)
 	if err != nil {
 		return "", err
 	}
-	if v.Is(a.ID) {
-		return a.Phone, nil
-	}
-	r, ok, err := load(ctx).residentByAccount.load(a.ID)
-	if err != nil {
-		return "", err
-	}
-	if ok {
-		household, err := placeByID(ctx, r.HouseholdID)
-		if err != nil {
-			return "", err
-		}
-		if v.CanSeePhone(r, household) {
-			return a.Phone, nil
-		}
-	}
-	return db.MaskPhone(a.Phone), nil
+	return *maskedPhone(s, &a.Phone), nil
 }
 
 // node loads what a global ID points at, or nil when it does not exist or is hidden.
@@ -118,6 +218,9 @@ func node(ctx context.Context, id string) (any, error) {
 	case "Place":
 		p, ok, err := l.place.load(key)
 		if err != nil || !ok {
+			return nil, err
+		}
+		if p, err := visiblePlace(ctx, p); err != nil || p == nil {
 			return nil, err
 		}
 		return p, nil

@@ -12,7 +12,7 @@ func TestBrowsePlaces(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 
-	// Anyone may browse the tree: registering needs it.
+	// Anyone may browse the tree down to the buildings.
 	var out struct {
 		Subdistricts struct {
 			TotalCount int
@@ -38,7 +38,13 @@ func TestBrowsePlaces(t *testing.T) {
 		t.Fatalf("communities: got %s", got)
 	}
 
-	// A household with its floor area, and its path from the top.
+	// A household is personal: nobody signed in finds it (TestHouseholdVisibility); staff
+	// of its community see it with its floor area, and its path from the top.
+	var hidden struct{ Node *struct{ Name string } }
+	e.do("", `query($id: ID!) { node(id: $id) { ... on Place { name } } }`, map[string]any{"id": e.household()}).Decode(t, &hidden)
+	if hidden.Node != nil {
+		t.Fatalf("a household for nobody signed in: got %+v, want null", hidden.Node)
+	}
 	var hh struct {
 		Node struct {
 			Name      string
@@ -49,7 +55,7 @@ func TestBrowsePlaces(t *testing.T) {
 			Ancestors []struct{ Level string }
 		}
 	}
-	e.do("", `query($id: ID!) { node(id: $id) { ... on Place { name level room floorArea parent { level } ancestors { level } } } }`,
+	e.do(e.login(phoneAdmin), `query($id: ID!) { node(id: $id) { ... on Place { name level room floorArea parent { level } ancestors { level } } } }`,
 		map[string]any{"id": e.household()}).Decode(t, &hh)
 	n := hh.Node
 	if n.Level != "HOUSEHOLD" || n.Room == "" || n.FloorArea < 30 || n.FloorArea > 200 || n.Parent.Level != "BUILDING" {

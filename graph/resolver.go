@@ -14,13 +14,18 @@ type Resolver struct {
 	Store *db.Store
 }
 
-// children lists the places under parent (the subdistricts when parent is 0).
+// children lists the places under parent (the subdistricts when parent is 0), without the
+// households the viewer may not see.
 func (r *Resolver) children(ctx context.Context, parent int64, first *int, after *string, last *int, before *string) (*model.PlaceConnection, error) {
 	page, err := pageOf(first, after, last, before)
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.Store.Children(ctx, parent, page)
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.Store.Children(ctx, v, parent, page)
 	if err != nil {
 		return nil, err
 	}
@@ -28,7 +33,7 @@ func (r *Resolver) children(ctx context.Context, parent int64, first *int, after
 		load(ctx).place.prime(p.ID, p)
 	}
 	return model.NewPlaceConnection(res, func(ctx context.Context) (int, error) {
-		return r.Store.CountChildren(ctx, parent)
+		return r.Store.CountChildren(ctx, v, parent)
 	}), nil
 }
 
@@ -38,17 +43,4 @@ func signedInAs(ctx context.Context, s *db.Session) *model.LoginPayload {
 		req.token = s.Token
 	}
 	return &model.LoginPayload{Token: s.Token, ExpiresAt: s.ExpiresAt, Account: s.Account}
-}
-
-// seesPhone reports whether the viewer sees r's full phone number.
-func seesPhone(ctx context.Context, r *db.Resident) (bool, error) {
-	v, err := viewer(ctx)
-	if err != nil {
-		return false, err
-	}
-	household, err := placeByID(ctx, r.HouseholdID)
-	if err != nil {
-		return false, err
-	}
-	return v.CanSeePhone(r, household), nil
 }

@@ -17,6 +17,11 @@ func (r *accountResolver) ID(ctx context.Context, obj *db.Account) (string, erro
 	return globalID("Account", obj.ID), nil
 }
 
+// Name is the resolver for the name field.
+func (r *accountResolver) Name(ctx context.Context, obj *db.Account) (string, error) {
+	return accountName(ctx, obj)
+}
+
 // Phone is the resolver for the phone field.
 func (r *accountResolver) Phone(ctx context.Context, obj *db.Account) (string, error) {
 	return accountPhone(ctx, obj)
@@ -230,14 +235,7 @@ func (r *meetingEventResolver) Actor(ctx context.Context, obj *db.MeetingEvent) 
 
 // ActorName is the resolver for the actorName field.
 func (r *meetingEventResolver) ActorName(ctx context.Context, obj *db.MeetingEvent) (string, error) {
-	if obj.ActorID == nil {
-		return "系统", nil
-	}
-	a, err := accountByID(ctx, *obj.ActorID)
-	if err != nil {
-		return "", err
-	}
-	return a.Name, nil
+	return actorName(ctx, obj.ActorID)
 }
 
 // Register is the resolver for the register field.
@@ -703,6 +701,24 @@ func (r *queryResolver) Me(ctx context.Context) (*db.Account, error) {
 	return v.Account, nil
 }
 
+// HouseholdAt is the resolver for the householdAt field.
+func (r *queryResolver) HouseholdAt(ctx context.Context, buildingID string, unit *string, room string) (*string, error) {
+	building, err := idOf("buildingId", "Place", buildingID)
+	if err != nil {
+		return nil, err
+	}
+	u := ""
+	if unit != nil {
+		u = *unit
+	}
+	id, err := r.Store.HouseholdAt(ctx, building, u, room)
+	if err != nil || id == nil {
+		return nil, err
+	}
+	gid := globalID("Place", *id)
+	return &gid, nil
+}
+
 // Account is the resolver for the account field.
 func (r *queryResolver) Account(ctx context.Context, phone string) (*db.Account, error) {
 	v, err := signedIn(ctx)
@@ -920,21 +936,17 @@ func (r *residentResolver) Phone(ctx context.Context, obj *db.Resident) (*string
 	if obj.Phone == nil {
 		return nil, nil
 	}
-	full, err := seesPhone(ctx, obj)
+	s, err := residentSight(ctx, obj)
 	if err != nil {
 		return nil, err
 	}
-	if full {
-		return obj.Phone, nil
-	}
-	m := db.MaskPhone(*obj.Phone)
-	return &m, nil
+	return maskedPhone(s, obj.Phone), nil
 }
 
 // PhoneMasked is the resolver for the phoneMasked field.
 func (r *residentResolver) PhoneMasked(ctx context.Context, obj *db.Resident) (bool, error) {
-	full, err := seesPhone(ctx, obj)
-	return obj.Phone != nil && !full, err
+	s, err := residentSight(ctx, obj)
+	return obj.Phone != nil && !s.Phone, err
 }
 
 // Age is the resolver for the age field.
@@ -944,21 +956,15 @@ func (r *residentResolver) Age(ctx context.Context, obj *db.Resident) (int, erro
 
 // Household is the resolver for the household field.
 func (r *residentResolver) Household(ctx context.Context, obj *db.Resident) (*db.Place, error) {
+	// Whoever sees a resident's record sees their household (db.Sight.Record).
 	return placeByID(ctx, obj.HouseholdID)
 }
 
 // Tags is the resolver for the tags field.
 func (r *residentResolver) Tags(ctx context.Context, obj *db.Resident) ([]db.ResidentTag, error) {
-	v, err := viewer(ctx)
-	if err != nil {
+	s, err := residentSight(ctx, obj)
+	if err != nil || !s.Tags {
 		return nil, err
-	}
-	household, err := placeByID(ctx, obj.HouseholdID)
-	if err != nil {
-		return nil, err
-	}
-	if !v.CanSeeTags(household) {
-		return nil, nil
 	}
 	tags := make([]db.ResidentTag, len(obj.Tags))
 	for i, t := range obj.Tags {
@@ -1063,6 +1069,15 @@ func (r *roleGrantResolver) GrantedBy(ctx context.Context, obj *db.RoleGrant) (*
 // RevokedBy is the resolver for the revokedBy field.
 func (r *roleGrantResolver) RevokedBy(ctx context.Context, obj *db.RoleGrant) (*db.Account, error) {
 	return ifSet(ctx, obj.RevokedBy, accountByID)
+}
+
+// Name is the resolver for the name field.
+func (r *rollCallEntryResolver) Name(ctx context.Context, obj *db.RollCallEntry) (string, error) {
+	s, err := residentSight(ctx, obj.Voter)
+	if err != nil {
+		return "", err
+	}
+	return maskedName(s, obj.Voter.Name), nil
 }
 
 // ID is the resolver for the id field.
@@ -1189,14 +1204,7 @@ func (r *topicEventResolver) Actor(ctx context.Context, obj *db.TopicEvent) (*db
 
 // ActorName is the resolver for the actorName field.
 func (r *topicEventResolver) ActorName(ctx context.Context, obj *db.TopicEvent) (string, error) {
-	if obj.ActorID == nil {
-		return "系统", nil
-	}
-	a, err := accountByID(ctx, *obj.ActorID)
-	if err != nil {
-		return "", err
-	}
-	return a.Name, nil
+	return actorName(ctx, obj.ActorID)
 }
 
 // Account is the resolver for the account field.
@@ -1312,23 +1320,16 @@ func (r *wishResolver) BeneficiaryName(ctx context.Context, obj *db.Wish) (strin
 	if err != nil {
 		return "", err
 	}
-	if wv.access.Private {
-		return wv.beneficiary.Name, nil
-	}
-	return db.MaskName(wv.beneficiary.Name), nil
+	return maskedName(wv.sight, wv.beneficiary.Name), nil
 }
 
 // BeneficiaryPhone is the resolver for the beneficiaryPhone field.
 func (r *wishResolver) BeneficiaryPhone(ctx context.Context, obj *db.Wish) (*string, error) {
 	wv, err := viewWish(ctx, obj)
-	if err != nil || wv.beneficiary.Phone == nil {
+	if err != nil {
 		return nil, err
 	}
-	if wv.access.Private {
-		return wv.beneficiary.Phone, nil
-	}
-	m := db.MaskPhone(*wv.beneficiary.Phone)
-	return &m, nil
+	return maskedPhone(wv.sight, wv.beneficiary.Phone), nil
 }
 
 // Address is the resolver for the address field.
@@ -1341,7 +1342,7 @@ func (r *wishResolver) Address(ctx context.Context, obj *db.Wish) (string, error
 	if err != nil {
 		return "", err
 	}
-	if wv.access.Private {
+	if wv.sight.Household {
 		return building.Name + " " + wv.household.Name, nil
 	}
 	return building.Name, nil
@@ -1418,6 +1419,19 @@ func (r *wishResolver) Timeline(ctx context.Context, obj *db.Wish) ([]*db.WishEv
 	return es, err
 }
 
+// GridWorker is the resolver for the gridWorker field.
+func (r *wishResolver) GridWorker(ctx context.Context, obj *db.Wish) (*db.Account, error) {
+	wv, err := viewWish(ctx, obj)
+	if err != nil {
+		return nil, err
+	}
+	id, ok, err := load(ctx).gridWorker.load(wv.household.ID)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return accountByID(ctx, id)
+}
+
 // Claimer is the resolver for the claimer field.
 func (r *wishClaimResolver) Claimer(ctx context.Context, obj *db.Claim) (*db.Account, error) {
 	return accountByID(ctx, obj.ClaimerID)
@@ -1430,26 +1444,7 @@ func (r *wishEventResolver) Actor(ctx context.Context, obj *db.WishEvent) (*db.A
 
 // ActorName is the resolver for the actorName field.
 func (r *wishEventResolver) ActorName(ctx context.Context, obj *db.WishEvent) (string, error) {
-	if obj.ActorID == nil {
-		return "系统", nil
-	}
-	a, err := accountByID(ctx, *obj.ActorID)
-	if err != nil {
-		return "", err
-	}
-	// The beneficiary's own steps show as they would on the wish: masked to strangers.
-	w, err := mustLoad(load(ctx).wish, obj.WishID, "心愿")
-	if err != nil {
-		return "", err
-	}
-	wv, err := viewWish(ctx, w)
-	if err != nil {
-		return "", err
-	}
-	if !wv.access.Private && wv.beneficiary.AccountID != nil && *wv.beneficiary.AccountID == a.ID {
-		return db.MaskName(a.Name), nil
-	}
-	return a.Name, nil
+	return actorName(ctx, obj.ActorID)
 }
 
 // Account returns AccountResolver implementation.
@@ -1507,6 +1502,9 @@ func (r *Resolver) ResolutionTask() ResolutionTaskResolver { return &resolutionT
 // RoleGrant returns RoleGrantResolver implementation.
 func (r *Resolver) RoleGrant() RoleGrantResolver { return &roleGrantResolver{r} }
 
+// RollCallEntry returns RollCallEntryResolver implementation.
+func (r *Resolver) RollCallEntry() RollCallEntryResolver { return &rollCallEntryResolver{r} }
+
 // SupervisionNote returns SupervisionNoteResolver implementation.
 func (r *Resolver) SupervisionNote() SupervisionNoteResolver { return &supervisionNoteResolver{r} }
 
@@ -1561,6 +1559,7 @@ type (
 	resolutionResolver              struct{ *Resolver }
 	resolutionTaskResolver          struct{ *Resolver }
 	roleGrantResolver               struct{ *Resolver }
+	rollCallEntryResolver           struct{ *Resolver }
 	supervisionNoteResolver         struct{ *Resolver }
 	taskReportResolver              struct{ *Resolver }
 	topicResolver                   struct{ *Resolver }

@@ -11,6 +11,7 @@ import (
 // wishView is what the resolvers of one wish need to apply the privacy rules.
 type wishView struct {
 	access      db.WishAccess
+	sight       db.Sight // of the beneficiary
 	beneficiary *db.Resident
 	household   *db.Place
 	claim       *db.Claim
@@ -42,6 +43,9 @@ func viewWish(ctx context.Context, w *db.Wish) (*wishView, error) {
 		}
 	}
 	wv.access = v.Access(w, place, household, wv.claim)
+	if wv.sight, err = residentSight(ctx, b); err != nil {
+		return nil, err
+	}
 	return wv, nil
 }
 
