@@ -1,0 +1,383 @@
+package db
+
+import (
+	"cmp"
+	"slices"
+	"time"
+)
+
+// The lattice of wish figures, and which of its cells are withheld.
+//
+// Every wish figure an analyst can ask for is a cell of one fixed lattice with five
+// dimensions, each a tree: the place (subdistrict, community, compound, grid, building; grids
+// lying directly in a community hang under "the rest of the community", which is the
+// community less its compounds), the category (all, or one), the state (all, or one), the
+// period (all time; a CST year, quarter, month, day; or all time, week, day: a day has two
+// parents) and the rating (all; rated or not; one value 1–5). A filter names one node per
+// dimension, so an answer is one cell, its groups and their breakdowns by state and rating.
+//
+// A cell is withheld when it counts 1 to k−1 distinct beneficiaries (primary suppression),
+// or when a sibling set it belongs to needs it (secondary suppression): the children of one
+// parent along one dimension, every other coordinate equal, must have withheld members that
+// together count nobody or at least k people, so that the parent less its shown children
+// never isolates fewer than k; when the primary ones fall short, the shown sibling with the
+// fewest wishes (then the lowest key) is withheld as well. Every decision reads the lattice
+// alone (the cell, its siblings and their rows), never how the question was phrased, so two
+// answers always agree on what is shown.
+
+const (
+	dimPlace = iota
+	dimCategory
+	dimState
+	dimPeriod
+	dimRating
+	nDims
+)
+
+// coord is a cell's coordinate in one dimension: a kind (a level of that dimension's tree)
+// and the node at that level.
+type coord struct {
+	kind int8
+	id   int64
+}
+
+// cell is a node of the lattice: one coordinate per dimension.
+type cell [nDims]coord
+
+// Kinds of place coordinates are the indexes of wishStatsLevels' levels in placeLevels;
+// kind 2 holds a compound, or −community for the rest of a community.
+const (
+	kindAll   int8 = 0 // category, state, rating, period: everything
+	kindValue int8 = 1 // category, state: one value
+
+	kindCompound int8 = 2
+
+	kindRated       int8 = 1 // rating: rated (id 1) or not (id 0)
+	kindRatingValue int8 = 2 // rating: 1–5
+
+	kindYear    int8 = 1
+	kindQuarter int8 = 2
+	kindMonth   int8 = 3
+	kindWeek    int8 = 4
+	kindDay     int8 = 5
+)
+
+// periodKinds maps periods to their kinds.
+var periodKinds = map[Period]int8{PeriodYear: kindYear, PeriodQuarter: kindQuarter, PeriodMonth: kindMonth, PeriodWeek: kindWeek, PeriodDay: kindDay}
+
+// parentKinds are the kinds of a coordinate's parents in its dimension's tree.
+func parentKinds(d int, kind int8) []int8 {
+	switch {
+	case d == dimPeriod && kind == kindDay:
+		return []int8{kindMonth, kindWeek}
+	case d == dimPeriod && kind == kindWeek:
+		return []int8{kindAll}
+	case d == dimPeriod && kind == kindYear:
+		return []int8{kindAll}
+	case kind > 0:
+		return []int8{kind - 1}
+	}
+	return nil
+}
+
+// periodNests reports whether every period of kind inner lies within one of kind outer.
+func periodNests(inner, outer int8) bool {
+	switch {
+	case outer == kindAll || inner == outer:
+		return true
+	case inner == kindWeek || outer == kindWeek:
+		return inner == kindDay
+	}
+	return inner > outer
+}
+
+// latticeRow is one wish as the lattice sees it.
+type latticeRow struct {
+	Person     int64        `db:"beneficiary_id"`
+	Sub        int64        `db:"subdistrict_id"`
+	Community  int64        `db:"community_id"`
+	Compound   int64        `db:"compound_id"` // −community outside compounds
+	Grid       int64        `db:"grid_id"`
+	Building   int64        `db:"building_id"`
+	Category   WishCategory `db:"category"`
+	State      WishState    `db:"state"`
+	Day        int32        `db:"day"`
+	Month      int32        `db:"month"`
+	Rating     int16        `db:"rating"` // 0: not rated
+	Steps      int16        `db:"steps"`  // the steps reached, one bit each (stepBits)
+	categoryIx int8
+	stateIx    int8
+}
+
+// latticeRows selects the rows of wish_stats as latticeRow.
+const latticeRows = `SELECT beneficiary_id, subdistrict_id, community_id, coalesce(compound_id, -community_id) AS compound_id,
+	grid_id, building_id, category, state, day, month, coalesce(rating, 0) AS rating,
+	(review_s IS NOT NULL)::int + 2 * (claim_s IS NOT NULL)::int + 4 * (fulfil_s IS NOT NULL)::int
+		+ 8 * (confirm_s IS NOT NULL)::int + 16 * (released > 0)::int + 32 * (lapsed > 0)::int AS steps
+	FROM wish_stats`
+
+// Steps a wish may have reached, whose counts split a cell in two (reached or not), in the
+// order of WishStatsGroup.StepWithheld.
+const (
+	StepReview = iota
+	StepClaim
+	StepFulfil
+	StepConfirm
+	StepReleased // a claim of it was released
+	StepLapsed   // a claim of it lapsed
+	nSteps
+)
+
+// at is the row's coordinate of a kind in dimension d.
+func (r *latticeRow) at(d int, kind int8) coord {
+	switch d {
+	case dimPlace:
+		return coord{kind, [...]int64{r.Sub, r.Community, r.Compound, r.Grid, r.Building}[kind]}
+	case dimCategory:
+		if kind == kindValue {
+			return coord{kind, int64(r.categoryIx)}
+		}
+	case dimState:
+		if kind == kindValue {
+			return coord{kind, int64(r.stateIx)}
+		}
+	case dimRating:
+		switch kind {
+		case kindRated:
+			return coord{kind, int64(min(r.Rating, 1))}
+		case kindRatingValue:
+			return coord{kind, int64(r.Rating)}
+		}
+	case dimPeriod:
+		return coord{kind, periodIndex(kind, r.Day, r.Month)}
+	}
+	return coord{}
+}
+
+// periodIndex numbers the periods of a kind, as periodSource.period does in SQL: from
+// 2000-01-01 (days), its month (months), and weeks from Monday 2000-01-03.
+func periodIndex(kind int8, day, month int32) int64 {
+	switch kind {
+	case kindYear:
+		return int64(month / 12)
+	case kindQuarter:
+		return int64(month / 3)
+	case kindMonth:
+		return int64(month)
+	case kindWeek:
+		return int64((day + 5) / 7)
+	case kindDay:
+		return int64(day)
+	}
+	return 0
+}
+
+// periodCoord is the coordinate of the period of kind starting at start.
+func periodCoord(kind int8, start time.Time) coord {
+	t := start.In(statsZone)
+	y, m, d := t.Date()
+	day := int32(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Sub(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)).Hours() / 24)
+	month := int32((y-2000)*12 + int(m) - 1)
+	return coord{kind, periodIndex(kind, day, month)}
+}
+
+// people counts the distinct people of a cell up to k, knowing who they are while fewer.
+type people struct {
+	ids []int64
+	big bool // k or more
+}
+
+func (p *people) add(id int64, k int) {
+	if p.big || slices.Contains(p.ids, id) {
+		return
+	}
+	p.ids = append(p.ids, id)
+	if len(p.ids) >= k {
+		p.big, p.ids = true, nil
+	}
+}
+
+// few reports fewer than k, but someone.
+func (p *people) few() bool { return !p.big && len(p.ids) > 0 }
+
+// tally is what the lattice knows of a cell: its wishes and people, and for each step
+// the people who reached it and those who did not.
+type tally struct {
+	wishes int
+	people people
+	steps  [nSteps][2]people
+	// parents are the cell's coordinates above its own, per dimension and parent kind
+	// (parentKinds' order): every row of a cell has the same.
+	parents [nDims][2]coord
+}
+
+// lattice decides which cells are withheld, from the rows of a region of it that holds
+// every cell asked about and all their siblings.
+type lattice struct {
+	k    int
+	rows []latticeRow
+	// decided remembers sibling sets already ruled on, by shape, dimension and parent kind.
+	ruled map[siblingsKey]map[cell]map[coord]bool
+	own   map[[nDims]int8]map[cell]*tally
+}
+
+type siblingsKey struct {
+	shape  [nDims]int8
+	d      int
+	parent int8
+}
+
+func newLattice(rows []latticeRow, k int) *lattice {
+	for i := range rows {
+		r := &rows[i]
+		r.categoryIx = int8(slices.Index(wishCategories, r.Category))
+		r.stateIx = int8(slices.Index(wishStates, r.State))
+	}
+	return &lattice{k: k, rows: rows, ruled: map[siblingsKey]map[cell]map[coord]bool{}, own: map[[nDims]int8]map[cell]*tally{}}
+}
+
+func shapeOf(c cell) (s [nDims]int8) {
+	for d := range nDims {
+		s[d] = c[d].kind
+	}
+	return s
+}
+
+// tallies counts every cell of a shape in one pass over the rows.
+func (l *lattice) tallies(shape [nDims]int8) map[cell]*tally {
+	if t, ok := l.own[shape]; ok {
+		return t
+	}
+	out := map[cell]*tally{}
+	for i := range l.rows {
+		r := &l.rows[i]
+		var c cell
+		for d := range nDims {
+			c[d] = r.at(d, shape[d])
+		}
+		t := out[c]
+		if t == nil {
+			t = &tally{}
+			for d := range nDims {
+				for j, pk := range parentKinds(d, shape[d]) {
+					t.parents[d][j] = r.at(d, pk)
+				}
+			}
+			out[c] = t
+		}
+		t.wishes++
+		t.people.add(r.Person, l.k)
+		for s := range nSteps {
+			reached := 0
+			if r.Steps&(1<<s) != 0 {
+				reached = 1
+			}
+			t.steps[s][reached].add(r.Person, l.k)
+		}
+	}
+	l.own[shape] = out
+	return out
+}
+
+// siblings rules on every sibling set of cells of shape along d under parents of kind
+// parent: for each parent cell, the children withheld.
+func (l *lattice) siblings(shape [nDims]int8, d int, parent int8) map[cell]map[coord]bool {
+	key := siblingsKey{shape, d, parent}
+	if s, ok := l.ruled[key]; ok {
+		return s
+	}
+	type child struct {
+		wishes int
+		people people
+	}
+	sets := map[cell]map[coord]*child{}
+	for i := range l.rows {
+		r := &l.rows[i]
+		var p cell
+		for e := range nDims {
+			p[e] = r.at(e, shape[e])
+		}
+		c := p[d]
+		p[d] = r.at(d, parent)
+		set := sets[p]
+		if set == nil {
+			set = map[coord]*child{}
+			sets[p] = set
+		}
+		ch := set[c]
+		if ch == nil {
+			ch = &child{}
+			set[c] = ch
+		}
+		ch.wishes++
+		ch.people.add(r.Person, l.k)
+	}
+	out := map[cell]map[coord]bool{}
+	for p, set := range sets {
+		withheld := map[coord]bool{}
+		union := map[int64]bool{}
+		for c, ch := range set {
+			if ch.people.few() {
+				withheld[c] = true
+				for _, id := range ch.people.ids {
+					union[id] = true
+				}
+			}
+		}
+		if len(union) > 0 && len(union) < l.k {
+			// The smallest shown sibling joins them; it counts k or more by itself. If there
+			// is none, the parent counts fewer than k and is withheld in its own right.
+			var pick *coord
+			for c, ch := range set {
+				if withheld[c] {
+					continue
+				}
+				if pick == nil || cmp.Or(cmp.Compare(ch.wishes, set[*pick].wishes), cmp.Compare(c.id, pick.id)) < 0 {
+					pick = &c
+				}
+			}
+			if pick != nil {
+				withheld[*pick] = true
+			}
+		}
+		out[p] = withheld
+	}
+	l.ruled[key] = out
+	return out
+}
+
+// withheld reports whether cell c is withheld.
+func (l *lattice) withheld(c cell) bool {
+	shape := shapeOf(c)
+	t := l.tallies(shape)[c]
+	if t == nil {
+		return false // nobody in it: a zero singles nobody out
+	}
+	if t.people.few() {
+		return true
+	}
+	for d := range nDims {
+		for j, pk := range parentKinds(d, c[d].kind) {
+			p := c
+			p[d] = t.parents[d][j]
+			if l.siblings(shape, d, pk)[p][c[d]] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// stepsWithheld reports, for each step, whether its count in c is withheld: the wishes of
+// c that reached it and those that did not are its two halves, and a half counting fewer
+// than k people withholds both (the cell's total less one gives the other).
+func (l *lattice) stepsWithheld(c cell) (out [nSteps]bool) {
+	t := l.tallies(shapeOf(c))[c]
+	if t == nil {
+		return out
+	}
+	for s := range nSteps {
+		out[s] = t.steps[s][0].few() || t.steps[s][1].few()
+	}
+	return out
+}
