@@ -65,19 +65,23 @@ const (
 // periodKinds maps periods to their kinds.
 var periodKinds = map[Period]int8{PeriodYear: kindYear, PeriodQuarter: kindQuarter, PeriodMonth: kindMonth, PeriodWeek: kindWeek, PeriodDay: kindDay}
 
-// parentKinds are the kinds of a coordinate's parents in its dimension's tree.
-func parentKinds(d int, kind int8) []int8 {
-	switch {
-	case d == dimPeriod && kind == kindDay:
-		return []int8{kindMonth, kindWeek}
-	case d == dimPeriod && kind == kindWeek:
-		return []int8{kindAll}
-	case d == dimPeriod && kind == kindYear:
-		return []int8{kindAll}
-	case kind > 0:
-		return []int8{kind - 1}
+// ancestorKinds are the kinds of a coordinate's ancestors in its dimension's tree: not
+// only the parent, since an ancestor less its shown descendants of one level (a community
+// less its shown grids) is a difference as well.
+func ancestorKinds(d int, kind int8) []int8 {
+	if d == dimPeriod {
+		switch kind {
+		case kindDay:
+			return []int8{kindMonth, kindQuarter, kindYear, kindWeek, kindAll}
+		case kindWeek:
+			return []int8{kindAll}
+		}
 	}
-	return nil
+	var out []int8
+	for k := kind - 1; k >= 0; k-- {
+		out = append(out, k)
+	}
+	return out
 }
 
 // periodNests reports whether every period of kind inner lies within one of kind outer.
@@ -206,9 +210,9 @@ type tally struct {
 	wishes int
 	people people
 	steps  [nSteps][2]people
-	// parents are the cell's coordinates above its own, per dimension and parent kind
-	// (parentKinds' order): every row of a cell has the same.
-	parents [nDims][2]coord
+	// ancestors are the cell's coordinates above its own, per dimension and kind
+	// (ancestorKinds' order): every row of a cell has the same.
+	ancestors [nDims][5]coord
 }
 
 // lattice decides which cells are withheld, from the rows of a region of it that holds
@@ -259,8 +263,8 @@ func (l *lattice) tallies(shape [nDims]int8) map[cell]*tally {
 		if t == nil {
 			t = &tally{}
 			for d := range nDims {
-				for j, pk := range parentKinds(d, shape[d]) {
-					t.parents[d][j] = r.at(d, pk)
+				for j, ak := range ancestorKinds(d, shape[d]) {
+					t.ancestors[d][j] = r.at(d, ak)
 				}
 			}
 			out[c] = t
@@ -357,10 +361,10 @@ func (l *lattice) withheld(c cell) bool {
 		return true
 	}
 	for d := range nDims {
-		for j, pk := range parentKinds(d, c[d].kind) {
+		for j, ak := range ancestorKinds(d, c[d].kind) {
 			p := c
-			p[d] = t.parents[d][j]
-			if l.siblings(shape, d, pk)[p][c[d]] {
+			p[d] = t.ancestors[d][j]
+			if l.siblings(shape, d, ak)[p][c[d]] {
 				return true
 			}
 		}
