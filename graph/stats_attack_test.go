@@ -313,7 +313,10 @@ func TestWishStatsAttacks(t *testing.T) {
 			of       func(time.Time) time.Time
 		}{
 			{"days against their month", time.Date(2026, 3, 1, 0, 0, 0, 0, cst), time.Date(2026, 4, 1, 0, 0, 0, 0, cst), "DAY",
-				func(t time.Time) time.Time { t = t.In(cst); return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, cst) }},
+				func(t time.Time) time.Time {
+					t = t.In(cst)
+					return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, cst)
+				}},
 			{"months against their year", from, to, "MONTH", monthOf},
 		} {
 			pws := keep(cws, func(w *rawWish) bool { return !w.created.Before(p.from) && w.created.Before(p.to) })
