@@ -4,8 +4,10 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"io"
+	"net"
 	"regexp"
 	"slices"
 	"strconv"
@@ -39,6 +41,21 @@ var DefaultStatsSettings = StatsSettings{MinGroup: 5, Timeout: 10 * time.Second,
 
 // ETIMEOUT is a query stopped at its time limit; narrowing it may help.
 const ETIMEOUT = "TIMEOUT"
+
+// EUNAVAILABLE is the figures' database (the read replica, when there is one) out of
+// reach; the rest of the service may still work.
+const EUNAVAILABLE = "UNAVAILABLE"
+
+var errStatsUnavailable = &Error{Code: EUNAVAILABLE, Message: "统计所用的数据库暂时无法连接，请稍后再试（其他功能不受影响）"}
+
+// unreachable reports whether err says the database could not be reached or the
+// connection was lost, rather than anything about the query.
+func unreachable(err error) bool {
+	var op *net.OpError
+	state := sqlState(err)
+	return errors.As(err, &op) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		strings.HasPrefix(state, "08") || state == "57P01" || state == "57P02" || state == "57P03"
+}
 
 // statsRoles may read figures, in the places where they hold the role and below.
 var statsRoles = []Role{RoleAnalyst, RoleStaff, RoleAdmin}
@@ -458,6 +475,9 @@ func (s *Store) statsRead(ctx context.Context, parts ...statsPart) error {
 	}
 	first, snapshot, err := begin("")
 	if err != nil {
+		if unreachable(err) && parent.Err() == nil {
+			return errStatsUnavailable
+		}
 		return err
 	}
 	defer first.Rollback()
@@ -486,6 +506,9 @@ func (s *Store) statsRead(ctx context.Context, parts ...statsPart) error {
 		}()
 	}
 	wg.Wait()
+	if unreachable(failed) && parent.Err() == nil {
+		return errStatsUnavailable
+	}
 	if sqlState(failed) == "57014" && parent.Err() == nil {
 		return &Error{Code: ETIMEOUT, Message: "统计查询超过了 " + s.Stats.Timeout.String() +
 			" 的时限，已在数据库中取消。请缩短时间范围、缩小地点范围或减少分组维度后重试"}

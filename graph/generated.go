@@ -4530,6 +4530,7 @@ linli 邻里 —— 社区居民参与治理的 GraphQL 接口。
   ` + "`" + `INVALID_INPUT` + "`" + ` 输入有误（` + "`" + `extensions.field` + "`" + ` 指出字段）；` + "`" + `CONFLICT` + "`" + ` 与现有数据冲突；
   ` + "`" + `INVALID_STATE` + "`" + ` 当前状态不允许该操作；` + "`" + `RATE_LIMITED` + "`" + ` 操作过于频繁（` + "`" + `extensions.retryAfter` + "`" + ` 秒后再试）；
   ` + "`" + `TIMEOUT` + "`" + ` 统计查询超过时限、已在数据库中取消（请缩小范围后重试）；
+  ` + "`" + `UNAVAILABLE` + "`" + ` 统计所用的数据库（只读副本）暂时无法连接（稍后再试；其他功能不受影响）；
   ` + "`" + `INTERNAL` + "`" + ` 服务内部错误（` + "`" + `extensions.requestId` + "`" + ` 便于排查）。
 """
 schema {

@@ -1,14 +1,17 @@
 package graph_test
 
 import (
-	"os"
-
 	"fmt"
-	"github.com/vektah/gqlparser/v2"
-	"github.com/vektah/gqlparser/v2/ast"
+	"io"
+	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"linli/db"
 	"linli/db/dbtest"
@@ -249,6 +252,30 @@ func TestStatsReadReplica(t *testing.T) {
 	if n := e.count(`SELECT count(*) FROM wishes`); n != 6 {
 		t.Fatalf("primary has %d wishes, want 6", n)
 	}
+
+	// A replica out of reach: figures say so by their own code, /readyz reports it, and
+	// everything else still works.
+	down, err := sqlx.Open("postgres", "postgres://linli@127.0.0.1:1/linli?sslmode=disable&connect_timeout=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { down.Close() })
+	e.store.Read = down
+	r := e.do(analyst, qWishTotal, nil)
+	r.wantCode(t, db.EUNAVAILABLE)
+	if !strings.Contains(r.Errors[0].Message, "统计所用的数据库暂时无法连接") {
+		t.Fatalf("replica down: %q", r.Errors[0].Message)
+	}
+	res, err := http.Get(e.srv.URL + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "read replica") {
+		t.Fatalf("/readyz with the replica down: %d %q", res.StatusCode, body)
+	}
+	e.publishedFor(staff, e.gridResidents(staff, 1)[0], "副本不通时照常写入")
 }
 
 // ---------------------------------------------------------------- the analyst and personal data
