@@ -17,13 +17,16 @@ import (
 // dimension, so an answer is one cell, its groups and their breakdowns by state and rating.
 //
 // A cell is withheld when it counts 1 to k−1 distinct beneficiaries (primary suppression),
-// or when a sibling set it belongs to needs it (secondary suppression): the children of one
-// parent along one dimension, every other coordinate equal, must have withheld members that
-// together count nobody or at least k people, so that the parent less its shown children
-// never isolates fewer than k; when the primary ones fall short, the shown sibling with the
-// fewest wishes (then the lowest key) is withheld as well. Every decision reads the lattice
-// alone (the cell, its siblings and their rows), never how the question was phrased, so two
-// answers always agree on what is shown.
+// or when a sibling set it belongs to needs it (secondary suppression). A sibling set is
+// the descendants of one kind under one ancestor along one dimension, every other
+// coordinate equal (a community's compounds, and also all of its grids): its withheld
+// members must together count nobody or at least k people, so that the ancestor less its
+// shown members never isolates fewer than k; when the primary ones fall short, the shown
+// member with the fewest wishes (then the lowest key) is withheld as well. And a withheld
+// ancestor must not be the sum of its shown members: when it is withheld and its set
+// withholds none, its smallest member is withheld. Every decision reads the lattice alone
+// (the cell, its siblings, its ancestors and their rows), never how the question was
+// phrased, so two answers always agree on what is shown.
 
 const (
 	dimPlace = iota
@@ -220,9 +223,18 @@ type tally struct {
 type lattice struct {
 	k    int
 	rows []latticeRow
-	// decided remembers sibling sets already ruled on, by shape, dimension and parent kind.
-	ruled map[siblingsKey]map[cell]map[coord]bool
-	own   map[[nDims]int8]map[cell]*tally
+	// ruled remembers sibling sets already ruled on, by shape, dimension and parent kind.
+	ruled   map[siblingsKey]map[cell]*ruling
+	own     map[[nDims]int8]map[cell]*tally
+	decided map[cell]bool
+}
+
+// ruling is what a sibling set withholds by the counts of its own members, and the member
+// it gives up when its parent is withheld and it withholds none: a withheld parent must not
+// be the sum of its shown children.
+type ruling struct {
+	withheld map[coord]bool
+	smallest coord
 }
 
 type siblingsKey struct {
@@ -237,7 +249,7 @@ func newLattice(rows []latticeRow, k int) *lattice {
 		r.categoryIx = int8(slices.Index(wishCategories, r.Category))
 		r.stateIx = int8(slices.Index(wishStates, r.State))
 	}
-	return &lattice{k: k, rows: rows, ruled: map[siblingsKey]map[cell]map[coord]bool{}, own: map[[nDims]int8]map[cell]*tally{}}
+	return &lattice{k: k, rows: rows, ruled: map[siblingsKey]map[cell]*ruling{}, own: map[[nDims]int8]map[cell]*tally{}, decided: map[cell]bool{}}
 }
 
 func shapeOf(c cell) (s [nDims]int8) {
@@ -284,8 +296,8 @@ func (l *lattice) tallies(shape [nDims]int8) map[cell]*tally {
 }
 
 // siblings rules on every sibling set of cells of shape along d under parents of kind
-// parent: for each parent cell, the children withheld.
-func (l *lattice) siblings(shape [nDims]int8, d int, parent int8) map[cell]map[coord]bool {
+// parent, by parent cell.
+func (l *lattice) siblings(shape [nDims]int8, d int, parent int8) map[cell]*ruling {
 	key := siblingsKey{shape, d, parent}
 	if s, ok := l.ruled[key]; ok {
 		return s
@@ -316,7 +328,19 @@ func (l *lattice) siblings(shape [nDims]int8, d int, parent int8) map[cell]map[c
 		ch.wishes++
 		ch.people.add(r.Person, l.k)
 	}
-	out := map[cell]map[coord]bool{}
+	out := map[cell]*ruling{}
+	smallest := func(set map[coord]*child, skip map[coord]bool) *coord {
+		var pick *coord
+		for c, ch := range set {
+			if skip[c] {
+				continue
+			}
+			if pick == nil || cmp.Or(cmp.Compare(ch.wishes, set[*pick].wishes), cmp.Compare(c.id, pick.id)) < 0 {
+				pick = &c
+			}
+		}
+		return pick
+	}
 	for p, set := range sets {
 		withheld := map[coord]bool{}
 		union := map[int64]bool{}
@@ -331,27 +355,28 @@ func (l *lattice) siblings(shape [nDims]int8, d int, parent int8) map[cell]map[c
 		if len(union) > 0 && len(union) < l.k {
 			// The smallest shown sibling joins them; it counts k or more by itself. If there
 			// is none, the parent counts fewer than k and is withheld in its own right.
-			var pick *coord
-			for c, ch := range set {
-				if withheld[c] {
-					continue
-				}
-				if pick == nil || cmp.Or(cmp.Compare(ch.wishes, set[*pick].wishes), cmp.Compare(c.id, pick.id)) < 0 {
-					pick = &c
-				}
-			}
-			if pick != nil {
+			if pick := smallest(set, withheld); pick != nil {
 				withheld[*pick] = true
 			}
 		}
-		out[p] = withheld
+		out[p] = &ruling{withheld: withheld, smallest: *smallest(set, nil)}
 	}
 	l.ruled[key] = out
 	return out
 }
 
-// withheld reports whether cell c is withheld.
+// withheld reports whether cell c is withheld. It asks only about coarser cells (c's
+// ancestors), so it always ends.
 func (l *lattice) withheld(c cell) bool {
+	if w, ok := l.decided[c]; ok {
+		return w
+	}
+	w := l.decide(c)
+	l.decided[c] = w
+	return w
+}
+
+func (l *lattice) decide(c cell) bool {
 	shape := shapeOf(c)
 	t := l.tallies(shape)[c]
 	if t == nil {
@@ -364,7 +389,8 @@ func (l *lattice) withheld(c cell) bool {
 		for j, ak := range ancestorKinds(d, c[d].kind) {
 			p := c
 			p[d] = t.ancestors[d][j]
-			if l.siblings(shape, d, ak)[p][c[d]] {
+			r := l.siblings(shape, d, ak)[p]
+			if r.withheld[c[d]] || len(r.withheld) == 0 && r.smallest == c[d] && l.withheld(p) {
 				return true
 			}
 		}

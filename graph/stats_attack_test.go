@@ -347,6 +347,54 @@ func TestWishStatsAttacks(t *testing.T) {
 		}
 	}
 
+	// Mixed levels: a group withheld to protect a sibling must not be the sum of its own
+	// shown parts, or its parent less its other siblings and those parts isolates the
+	// small one. Compounds (and the rest of each community) against their grids; months
+	// against their days.
+	withheldWhole := func(what string, g wishGroupOut, ws []*rawWish, parts wishAnswer) {
+		t.Helper()
+		if !g.Suppressed || a.small(ws) {
+			return
+		}
+		a.attempts[what]++
+		for _, p := range parts.Groups {
+			if p.Suppressed {
+				return
+			}
+		}
+		t.Errorf("%s: a group of %d people withheld, with all of its %d parts shown", what, peopleOf(ws), len(parts.Groups))
+	}
+	compound := func(w *rawWish) int64 {
+		if len(w.path) == 6 {
+			return w.path[2]
+		}
+		return -w.community()
+	}
+	for _, c := range communities {
+		for _, cat := range categories {
+			f := map[string]any{"placeIds": place(c), "createdAt": month, "category": map[string]any{"eq": cat}}
+			cws := keep(inCommunityMonth[c], func(w *rawWish) bool { return w.category == strings.ToLower(cat) })
+			_, inCompound := byPlace(cws, compound)
+			for _, g := range ask(f, map[string]any{"placeLevel": "COMPOUND"}).Groups {
+				if g.Place == nil {
+					continue
+				}
+				id := graphKey(t, g.Place.ID)
+				withheldWhole("a compound from its grids", g, inCompound[id],
+					ask(map[string]any{"placeIds": place(id), "createdAt": month, "category": map[string]any{"eq": cat}}, map[string]any{"placeLevel": "GRID"}))
+			}
+			yws := keep(inCommunity[c], func(w *rawWish) bool { return w.category == strings.ToLower(cat) })
+			f["createdAt"] = year
+			for _, g := range ask(f, map[string]any{"period": "MONTH"}).Groups {
+				start := g.PeriodStart.In(cst)
+				end := start.AddDate(0, 1, 0)
+				f := map[string]any{"placeIds": place(c), "createdAt": period(start, end), "category": map[string]any{"eq": cat}}
+				withheldWhole("a month from its days", g, keep(yws, func(w *rawWish) bool { return !w.created.Before(start) && w.created.Before(end) }),
+					ask(f, map[string]any{"period": "DAY"}))
+			}
+		}
+	}
+
 	// Two periods that differ by a day, and a complement, cannot be asked at all.
 	for _, f := range []map[string]any{
 		{"createdAt": period(from, to.AddDate(0, 0, 1))},
@@ -362,7 +410,7 @@ func TestWishStatsAttacks(t *testing.T) {
 	// Every attack had something to find, or it proves nothing.
 	for _, attack := range []string{"grids against their community", "buildings against their grid", "categories asked one by one",
 		"buildings asked one by one", "a rating's count against the communities'", "days against their month", "months against their year",
-		"states of a group", "ratings of a group", "rated or not"} {
+		"states of a group", "ratings of a group", "rated or not", "a compound from its grids", "a month from its days"} {
 		if a.attempts[attack] == 0 {
 			t.Errorf("%s: no set with a small group in it among %d: the attack proves nothing", attack, a.sets[attack])
 		}
