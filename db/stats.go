@@ -21,7 +21,9 @@ import (
 
 // Figures for analysts (统计). Every figure is an aggregate over a group of rows; a group
 // that counts fewer distinct people than StatsSettings.MinGroup is suppressed, so no figure
-// singles out a household. Statistics run read-only, on the read replica when there is one,
+// singles out a household. Filters name one cell of a fixed lattice (one place, one whole
+// period, one value or all of each enum), and wish figures are also suppressed where a
+// difference of answers would isolate a small group (stats_lattice.go). Statistics run read-only, on the read replica when there is one,
 // with their own statement timeout, after a budget check that refuses a runaway grouping
 // before any of it runs.
 
@@ -143,77 +145,15 @@ type EnumCond[T ~string] struct {
 	In, NotIn []T
 }
 
-// maxFilterTerms caps the conditions in one filter, AND/OR/NOT included.
-const maxFilterTerms = 50
-
 // statsQuery builds the WHERE of a statistics query: conditions with every value a
 // parameter, never text.
 type statsQuery struct {
-	args  []any
-	terms int
+	args []any
 }
 
 func (q *statsQuery) arg(v any) string {
 	q.args = append(q.args, v)
 	return "$" + strconv.Itoa(len(q.args))
-}
-
-// term counts one condition against the cap.
-func (q *statsQuery) term(field string) error {
-	q.terms++
-	if q.terms > maxFilterTerms {
-		return Invalid(field, "筛选条件太多（上限 %d 个），请合并或拆成几次查询", maxFilterTerms)
-	}
-	return nil
-}
-
-func (q *statsQuery) time(col string, c *TimeCond, field string) ([]string, error) {
-	if c == nil {
-		return nil, nil
-	}
-	var out []string
-	for _, b := range []struct {
-		t  *time.Time
-		op string
-	}{{c.Eq, " = "}, {c.Gt, " > "}, {c.Gte, " >= "}, {c.Lt, " < "}, {c.Lte, " <= "}} {
-		if b.t != nil {
-			if err := q.term(field); err != nil {
-				return nil, err
-			}
-			out = append(out, col+b.op+q.arg(*b.t))
-		}
-	}
-	return out, nil
-}
-
-func enumCond[T ~string](q *statsQuery, col, typ string, c *EnumCond[T], field string) ([]string, error) {
-	if c == nil {
-		return nil, nil
-	}
-	var out []string
-	if c.Eq != nil {
-		if err := q.term(field); err != nil {
-			return nil, err
-		}
-		out = append(out, col+` = `+q.arg(string(*c.Eq))+`::`+typ)
-	}
-	for _, set := range []struct {
-		vals []T
-		neg  bool
-	}{{c.In, false}, {c.NotIn, true}} {
-		if set.vals == nil {
-			continue
-		}
-		if err := q.term(field); err != nil {
-			return nil, err
-		}
-		cond := col + ` = ANY(` + q.arg(pq.Array(set.vals)) + `::` + typ + `[])`
-		if set.neg {
-			cond = `NOT ` + cond
-		}
-		out = append(out, cond)
-	}
-	return out, nil
 }
 
 // joinConds ANDs conditions (true when there are none).
@@ -735,15 +675,6 @@ var periodNames = map[Period]string{PeriodDay: "日", PeriodWeek: "周", PeriodM
 
 func (p Period) MarshalGQL(w io.Writer)    { marshalEnum(w, p) }
 func (p *Period) UnmarshalGQL(v any) error { return unmarshalEnum(p, v, Periods, "StatsPeriod") }
-
-// placesNamed returns the scope's lookups of ids.
-func (sc *statsScope) placesNamed(ids []int64) []*Place {
-	out := make([]*Place, len(ids))
-	for i, id := range ids {
-		out[i] = sc.places[id]
-	}
-	return out
-}
 
 // namesVisible reports whether v may see who is who in a group under place (nil: the whole
 // scope): only staff and admins over all of it, never analysts.
