@@ -4,15 +4,16 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"io"
+	"net"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -20,7 +21,9 @@ import (
 
 // Figures for analysts (统计). Every figure is an aggregate over a group of rows; a group
 // that counts fewer distinct people than StatsSettings.MinGroup is suppressed, so no figure
-// singles out a household. Statistics run read-only, on the read replica when there is one,
+// singles out a household. Filters name one cell of a fixed lattice (one place, one whole
+// period, one value or all of each enum), and wish figures are also suppressed where a
+// difference of answers would isolate a small group (stats_lattice.go). Statistics run read-only, on the read replica when there is one,
 // with their own statement timeout, after a budget check that refuses a runaway grouping
 // before any of it runs.
 
@@ -40,6 +43,21 @@ var DefaultStatsSettings = StatsSettings{MinGroup: 5, Timeout: 10 * time.Second,
 
 // ETIMEOUT is a query stopped at its time limit; narrowing it may help.
 const ETIMEOUT = "TIMEOUT"
+
+// EUNAVAILABLE is the figures' database (the read replica, when there is one) out of
+// reach; the rest of the service may still work.
+const EUNAVAILABLE = "UNAVAILABLE"
+
+var errStatsUnavailable = &Error{Code: EUNAVAILABLE, Message: "统计所用的数据库暂时无法连接，请稍后再试（其他功能不受影响）"}
+
+// unreachable reports whether err says the database could not be reached or the
+// connection was lost, rather than anything about the query.
+func unreachable(err error) bool {
+	var op *net.OpError
+	state := sqlState(err)
+	return errors.As(err, &op) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		strings.HasPrefix(state, "08") || state == "57P01" || state == "57P02" || state == "57P03"
+}
 
 // statsRoles may read figures, in the places where they hold the role and below.
 var statsRoles = []Role{RoleAnalyst, RoleStaff, RoleAdmin}
@@ -125,109 +143,15 @@ type EnumCond[T ~string] struct {
 	In, NotIn []T
 }
 
-// maxFilterTerms caps the conditions in one filter, AND/OR/NOT included.
-const maxFilterTerms = 50
-
 // statsQuery builds the WHERE of a statistics query: conditions with every value a
 // parameter, never text.
 type statsQuery struct {
-	args  []any
-	terms int
+	args []any
 }
 
 func (q *statsQuery) arg(v any) string {
 	q.args = append(q.args, v)
 	return "$" + strconv.Itoa(len(q.args))
-}
-
-// term counts one condition against the cap.
-func (q *statsQuery) term(field string) error {
-	q.terms++
-	if q.terms > maxFilterTerms {
-		return Invalid(field, "筛选条件太多（上限 %d 个），请合并或拆成几次查询", maxFilterTerms)
-	}
-	return nil
-}
-
-func (q *statsQuery) time(col string, c *TimeCond, field string) ([]string, error) {
-	if c == nil {
-		return nil, nil
-	}
-	var out []string
-	for _, b := range []struct {
-		t  *time.Time
-		op string
-	}{{c.Eq, " = "}, {c.Gt, " > "}, {c.Gte, " >= "}, {c.Lt, " < "}, {c.Lte, " <= "}} {
-		if b.t != nil {
-			if err := q.term(field); err != nil {
-				return nil, err
-			}
-			out = append(out, col+b.op+q.arg(*b.t))
-		}
-	}
-	return out, nil
-}
-
-func (q *statsQuery) int(col string, c *IntCond, field string) ([]string, error) {
-	if c == nil {
-		return nil, nil
-	}
-	if len(c.In) > 100 {
-		return nil, Invalid(field, "in 最多列出 100 个值")
-	}
-	var out []string
-	for _, b := range []struct {
-		n  *int
-		op string
-	}{{c.Eq, " = "}, {c.Gt, " > "}, {c.Gte, " >= "}, {c.Lt, " < "}, {c.Lte, " <= "}} {
-		if b.n != nil {
-			if err := q.term(field); err != nil {
-				return nil, err
-			}
-			out = append(out, col+b.op+q.arg(*b.n))
-		}
-	}
-	if c.In != nil {
-		if err := q.term(field); err != nil {
-			return nil, err
-		}
-		ns := make([]int64, len(c.In))
-		for i, n := range c.In {
-			ns[i] = int64(n)
-		}
-		out = append(out, col+` = ANY(`+q.arg(pq.Array(ns))+`::bigint[])`)
-	}
-	return out, nil
-}
-
-func enumCond[T ~string](q *statsQuery, col, typ string, c *EnumCond[T], field string) ([]string, error) {
-	if c == nil {
-		return nil, nil
-	}
-	var out []string
-	if c.Eq != nil {
-		if err := q.term(field); err != nil {
-			return nil, err
-		}
-		out = append(out, col+` = `+q.arg(string(*c.Eq))+`::`+typ)
-	}
-	for _, set := range []struct {
-		vals []T
-		neg  bool
-	}{{c.In, false}, {c.NotIn, true}} {
-		if set.vals == nil {
-			continue
-		}
-		if err := q.term(field); err != nil {
-			return nil, err
-		}
-		cond := col + ` = ANY(` + q.arg(pq.Array(set.vals)) + `::` + typ + `[])`
-		if set.neg {
-			cond = `NOT ` + cond
-		}
-		out = append(out, cond)
-	}
-	return out, nil
 }
 
 // joinConds ANDs conditions (true when there are none).
@@ -242,28 +166,6 @@ func joinConds(conds []string, op string) string {
 		return conds[0]
 	}
 	return "(" + strings.Join(conds, op) + ")"
-}
-
-// textCond is a substring search over a row's text, each word in turn.
-func (q *statsQuery) text(expr string, text *string, field string) ([]string, error) {
-	if text == nil {
-		return nil, nil
-	}
-	words := strings.Fields(*text)
-	if len(words) == 0 || len(words) > 5 {
-		return nil, Invalid(field, "请用 1 到 5 个词查找")
-	}
-	var out []string
-	for _, w := range words {
-		if utf8.RuneCountInString(w) > 40 {
-			return nil, Invalid(field, "查找的词太长（上限 40 个字）")
-		}
-		if err := q.term(field); err != nil {
-			return nil, err
-		}
-		out = append(out, expr+` ILIKE `+q.arg("%"+likeEscaper.Replace(w)+"%"))
-	}
-	return out, nil
 }
 
 // placeCond is "under one of places", one indexed column per level.
@@ -320,6 +222,94 @@ func (s *Store) scopeOf(ctx context.Context, v *Viewer, ids []int64, field strin
 		}
 	}
 	return sc, nil
+}
+
+// onePlace is the place figures are about: the one named in the filter, or the viewer's
+// only grant. Figures over several places at once would be a union outside the lattice.
+func (sc *statsScope) onePlace(ids []int64) (*Place, error) {
+	switch {
+	case len(ids) > 1:
+		return nil, Invalid("placeIds", "一次只能查一个地点（和它下面的分组）：几个地点合起来的数字与别的回答相减，可能暴露人数不足的组。请分开查询")
+	case len(ids) == 1:
+		return sc.places[ids[0]], nil
+	case len(sc.grants) == 1:
+		return sc.grants[0], nil
+	}
+	return nil, Invalid("placeIds", "你在几个地点任职，请在 placeIds 里选一个地点")
+}
+
+// wholePeriod reads a time condition that must be nothing or exactly one period of the
+// lattice, {gte: its start, lt: its end} in China Standard Time: two ranges that differ by
+// a day would single out that day's people by their difference.
+func wholePeriod(c *TimeCond, field string) (from, to time.Time, kind int8, err error) {
+	if c == nil {
+		return from, to, kindAll, nil
+	}
+	if c.Eq == nil && c.Gt == nil && c.Lte == nil && c.Gte != nil && c.Lt != nil {
+		for _, p := range Periods {
+			if s := p.Start(*c.Gte); s.Equal(*c.Gte) && p.Next(s).Equal(*c.Lt) {
+				return s, *c.Lt, periodKinds[p], nil
+			}
+		}
+	}
+	return from, to, kindAll, Invalid(field, "时间范围只能是一个完整的时间段：按中国标准时间（UTC+8）的一天、一周（从星期一开始）、一个月、一个季度或一年，"+
+		"写成 {gte: 开始, lt: 结束}，例如 {gte: \"2026-01-01T00:00:00+08:00\", lt: \"2026-04-01T00:00:00+08:00\"}；或者不设。"+
+		"任意起止的两个范围相减会暴露人数不足的组")
+}
+
+// periodsNest refuses grouping by weeks within a month, quarter or year, or by those within a
+// week: a group would be part of a period, no period of the lattice.
+func periodsNest(by StatsGrouping, kind int8) error {
+	if by.Period == nil || periodNests(periodKinds[*by.Period], kind) || periodNests(kind, periodKinds[*by.Period]) {
+		return nil
+	}
+	return Invalid("groupBy", "周和月、季度、年互不包含：按周分组时时间范围只能是一周或不设，时间范围是一周时只能按日或按周分组")
+}
+
+// oneOrAll reads an enum condition that must pick one value or all of them (nil).
+func oneOrAll[T ~string](c *EnumCond[T], all []T, field string) (*T, error) {
+	if c == nil {
+		return nil, nil
+	}
+	var picked []T
+	for _, v := range all {
+		if (c.Eq == nil || *c.Eq == v) && (c.In == nil || slices.Contains(c.In, v)) && !slices.Contains(c.NotIn, v) {
+			picked = append(picked, v)
+		}
+	}
+	switch len(picked) {
+	case 1:
+		return &picked[0], nil
+	case len(all):
+		return nil, nil
+	}
+	return nil, Invalid(field, "只能选一个值（eq）或者不设：几个值合起来的数字与别的回答相减，可能暴露人数不足的组")
+}
+
+// holds reports whether n meets every part of c.
+func (c *IntCond) holds(n int) bool {
+	return (c.Eq == nil || *c.Eq == n) && (c.In == nil || slices.Contains(c.In, n)) &&
+		(c.Gt == nil || n > *c.Gt) && (c.Gte == nil || n >= *c.Gte) && (c.Lt == nil || n < *c.Lt) && (c.Lte == nil || n <= *c.Lte)
+}
+
+// ratingCoord reads a rating condition that must pick one rating, or every rated wish.
+func ratingCoord(c *IntCond) (coord, error) {
+	if c == nil {
+		return coord{}, nil
+	}
+	var picked []int
+	for n := 1; n <= 5; n++ {
+		if c.holds(n) {
+			picked = append(picked, n)
+		}
+	}
+	switch len(picked) {
+	case 1:
+		return coord{kindRatingValue, int64(picked[0])}, nil
+	case 5:
+		return coord{kindRated, 1}, nil
+	}
+	return coord{}, Invalid("rating", "评分只能选一个分值（如 {eq: 1}）或全部有评分的（{gte: 1}）：几个分值合起来的数字与别的回答相减，可能暴露人数不足的组")
 }
 
 func (sc *statsScope) covers(p *Place) bool {
@@ -423,6 +413,9 @@ func (s *Store) statsRead(ctx context.Context, parts ...statsPart) error {
 	}
 	first, snapshot, err := begin("")
 	if err != nil {
+		if unreachable(err) && parent.Err() == nil {
+			return errStatsUnavailable
+		}
 		return err
 	}
 	defer first.Rollback()
@@ -451,6 +444,9 @@ func (s *Store) statsRead(ctx context.Context, parts ...statsPart) error {
 		}()
 	}
 	wg.Wait()
+	if unreachable(failed) && parent.Err() == nil {
+		return errStatsUnavailable
+	}
 	if sqlState(failed) == "57014" && parent.Err() == nil {
 		return &Error{Code: ETIMEOUT, Message: "统计查询超过了 " + s.Stats.Timeout.String() +
 			" 的时限，已在数据库中取消。请缩短时间范围、缩小地点范围或减少分组维度后重试"}
@@ -479,7 +475,8 @@ func (s *Store) earliest(ctx context.Context, q string) func() (time.Time, error
 // all of them (nil otherwise). The groups are counted in two halves side by side, and the
 // total, which needs its own pass (medians and distinct counts do not add up from the
 // groups'), beside them: on two cores an answer takes about the time of its largest part.
-func readGroups[T keyed](ctx context.Context, s *Store, g groupingSQL, figures, from string, args []any, withTotal bool) ([]T, T, error) {
+// extra parts run beside them, on the same snapshot.
+func readGroups[T keyed](ctx context.Context, s *Store, g groupingSQL, figures, from string, args []any, withTotal bool, extra ...statsPart) ([]T, T, error) {
 	var groups, total []T
 	var halves [2][]T
 	var parts []statsPart
@@ -496,6 +493,7 @@ func readGroups[T keyed](ctx context.Context, s *Store, g groupingSQL, figures, 
 	if withTotal || len(g.dims) == 0 {
 		parts = append(parts, statsPart{&total, `SELECT NULL::bigint AS place_id, NULL::timestamptz AS period, ` + figures + from, args[:g.whereArgs]})
 	}
+	parts = append(parts, extra...)
 	var none T
 	if err := s.statsRead(ctx, parts...); err != nil {
 		return nil, none, err
@@ -677,15 +675,6 @@ var periodNames = map[Period]string{PeriodDay: "日", PeriodWeek: "周", PeriodM
 
 func (p Period) MarshalGQL(w io.Writer)    { marshalEnum(w, p) }
 func (p *Period) UnmarshalGQL(v any) error { return unmarshalEnum(p, v, Periods, "StatsPeriod") }
-
-// placesNamed returns the scope's lookups of ids.
-func (sc *statsScope) placesNamed(ids []int64) []*Place {
-	out := make([]*Place, len(ids))
-	for i, id := range ids {
-		out[i] = sc.places[id]
-	}
-	return out
-}
 
 // namesVisible reports whether v may see who is who in a group under place (nil: the whole
 // scope): only staff and admins over all of it, never analysts.

@@ -10,8 +10,8 @@ import (
 // hold. At is when each thing happened: a topic raised, a meeting held, a vote closed, a
 // resolution published.
 type ParticipationStatsFilter struct {
-	PlaceIDs []int64
-	At       *TimeCond
+	PlaceIDs []int64   // at most one
+	At       *TimeCond // one whole period
 }
 
 // participationLevels: topics, meetings, votes and resolutions belong to a community (or a
@@ -168,22 +168,20 @@ type participation struct {
 	f         ParticipationStatsFilter
 	plan      statsPlan // priced once for all four parts
 	withTotal bool
+	// The one place and the one whole period (kind) figures are about.
+	place    *Place
+	from, to time.Time
+	kind     int8
 }
 
 // participationPart reads one part: its figures over source, with a condition of its own
 // and the column that places its rows in time. args come first (the resolutions' $1 is now).
 func participationPart[T keyed](ctx context.Context, p participation, figures, source, cond, timeCol string, args ...any) ([]T, T, error) {
-	var none T
 	q := statsQuery{args: args}
-	where := []string{cond, q.placeCond("", p.sc.grants, participationLevels)}
-	if p.f.PlaceIDs != nil {
-		where = append(where, q.placeCond("", p.sc.placesNamed(p.f.PlaceIDs), participationLevels))
+	where := []string{cond, q.placeCond("", []*Place{p.place}, participationLevels)}
+	if p.kind != kindAll {
+		where = append(where, timeCol+` >= `+q.arg(p.from), timeCol+` < `+q.arg(p.to))
 	}
-	at, err := q.time(timeCol, p.f.At, "at")
-	if err != nil {
-		return nil, none, err
-	}
-	where = append(where, at...)
 	g := p.plan.grouping(&q, "", periodOf(timeCol))
 	return readGroups[T](ctx, p.s, g, figures, source+` WHERE `+joinConds(where, " AND "), q.args, p.withTotal)
 }
@@ -195,13 +193,25 @@ func (s *Store) ParticipationStats(ctx context.Context, v *Viewer, f Participati
 	if err != nil {
 		return nil, nil, err
 	}
+	// The same lattice as wishes': one place, one whole period.
+	place, err := sc.onePlace(f.PlaceIDs)
+	if err != nil {
+		return nil, nil, err
+	}
+	from, to, kind, err := wholePeriod(f.At, "at")
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := periodsNest(by, kind); err != nil {
+		return nil, nil, err
+	}
 	first := s.earliest(ctx, `SELECT least((SELECT min(created_at) FROM topics), (SELECT min(starts_at) FROM meetings),
 		(SELECT min(closed_at) FROM votes), (SELECT min(published_at) FROM resolutions))`)
 	plan, err := s.plan(ctx, sc, StatsGrouping{PlaceLevel: by.PlaceLevel, Period: by.Period}, participationLevels, first, f.At)
 	if err != nil {
 		return nil, nil, err
 	}
-	p := participation{s: s, sc: sc, f: f, plan: plan, withTotal: withTotal}
+	p := participation{s: s, sc: sc, f: f, plan: plan, withTotal: withTotal, place: place, from: from, to: to, kind: kind}
 	topics, topicTotal, err := participationPart[*TopicFigures](ctx, p, topicFigures, topicSource, "true", "x.created_at")
 	if err != nil {
 		return nil, nil, err

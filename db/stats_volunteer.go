@@ -13,10 +13,11 @@ import (
 // VolunteerStatsFilter picks the ledger entries volunteer figures add up: every part set
 // must hold.
 type VolunteerStatsFilter struct {
-	// PlaceIDs: for wishes of residents under one of these places.
+	// PlaceIDs: for wishes of residents under this place; at most one.
 	PlaceIDs []int64
-	// At is when the hours were credited (or reversed).
-	At       *TimeCond
+	// At is when the hours were credited (or reversed): one whole period.
+	At *TimeCond
+	// Category: one value, or all of them.
 	Category *EnumCond[WishCategory]
 }
 
@@ -75,20 +76,30 @@ func (s *Store) VolunteerStats(ctx context.Context, v *Viewer, f VolunteerStatsF
 	if err != nil {
 		return nil, nil, err
 	}
+	// The same lattice as wishes': one place, one whole period, one category or all.
+	place, err := sc.onePlace(f.PlaceIDs)
+	if err != nil {
+		return nil, nil, err
+	}
 	var q statsQuery
-	where := []string{q.placeCond("f.", sc.grants, wishStatsLevels)}
-	if f.PlaceIDs != nil {
-		where = append(where, q.placeCond("f.", sc.placesNamed(f.PlaceIDs), wishStatsLevels))
-	}
-	at, err := q.time("l.at", f.At, "at")
+	where := []string{q.placeCond("f.", []*Place{place}, wishStatsLevels)}
+	lo, hi, kind, err := wholePeriod(f.At, "at")
 	if err != nil {
 		return nil, nil, err
 	}
-	cat, err := enumCond(&q, "f.category", "wish_category", f.Category, "category")
+	if kind != kindAll {
+		where = append(where, `l.at >= `+q.arg(lo), `l.at < `+q.arg(hi))
+	}
+	if err := periodsNest(by, kind); err != nil {
+		return nil, nil, err
+	}
+	category, err := oneOrAll(f.Category, wishCategories, "category")
 	if err != nil {
 		return nil, nil, err
 	}
-	where = append(append(where, at...), cat...)
+	if category != nil {
+		where = append(where, `f.category = `+q.arg(string(*category))+`::wish_category`)
+	}
 	plan, err := s.plan(ctx, sc, StatsGrouping{PlaceLevel: by.PlaceLevel, Period: by.Period}, wishStatsLevels,
 		s.earliest(ctx, `SELECT min(at) FROM volunteer_ledger`), f.At)
 	if err != nil {

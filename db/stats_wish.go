@@ -2,40 +2,24 @@ package db
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/lib/pq"
 )
 
-// WishStatsFilter picks the wishes figures are computed over. Every part set must hold;
-// And, Or and Not combine nested filters.
+// WishStatsFilter picks one cell of the lattice of wish figures (stats_lattice.go): one
+// node per dimension, so that no two answers differ by an arbitrary set of wishes.
 type WishStatsFilter struct {
-	// PlaceIDs: under one of these places (the beneficiary's home).
-	PlaceIDs  []int64
+	// PlaceIDs: under this place (the beneficiary's home); at most one.
+	PlaceIDs []int64
+	// CreatedAt: one whole period (gte its start, lt its end).
 	CreatedAt *TimeCond
-	Category  *EnumCond[WishCategory]
-	State     *EnumCond[WishState]
-	Rating    *IntCond
-	// ClaimsReleased and ClaimsLapsed count a wish's claims that ended that way.
-	ClaimsReleased, ClaimsLapsed *IntCond
-	// Text is a substring search over title and description.
-	Text    *string
-	And, Or []WishStatsFilter
-	Not     *WishStatsFilter
-}
-
-func (f *WishStatsFilter) placeIDs() []int64 {
-	if f == nil {
-		return nil
-	}
-	ids := append([]int64(nil), f.PlaceIDs...)
-	for i := range f.And {
-		ids = append(ids, f.And[i].placeIDs()...)
-	}
-	for i := range f.Or {
-		ids = append(ids, f.Or[i].placeIDs()...)
-	}
-	return append(ids, f.Not.placeIDs()...)
+	// Category and State: one value, or all of them.
+	Category *EnumCond[WishCategory]
+	State    *EnumCond[WishState]
+	// Rating: one value, or every rated wish.
+	Rating *IntCond
 }
 
 // StatsGrouping is how figures are grouped; nothing set gives one group of everything.
@@ -78,6 +62,14 @@ type WishStatsGroup struct {
 	RatingCounts pq.Int64Array `db:"rating_counts"` // 1 to 5
 	Released     int           `db:"released"`
 	Lapsed       int           `db:"lapsed"`
+
+	// What of a shown group is withheld (stats_lattice.go): the count of each state (in the
+	// order of WishStates), the satisfaction figures as a whole, each rating's count, and
+	// each step's figures (ToReview, ToClaim, ToFulfil, ToConfirm, Released, Lapsed).
+	StateWithheld        []bool       `db:"-"`
+	SatisfactionWithheld bool         `db:"-"`
+	RatingWithheld       [5]bool      `db:"-"`
+	StepWithheld         [nSteps]bool `db:"-"`
 }
 
 // WishStates lists the wish states in the order of WishStatsGroup.States.
@@ -122,44 +114,186 @@ var wishStatsLevels = map[PlaceLevel]string{
 }
 
 // WishStats computes wish figures for v: the groups, and with withTotal (or no grouping)
-// the figures over all of them.
+// the figures over all of them, each group and each of its breakdowns withheld as the
+// lattice decides. Errors: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, INVALID_INPUT (a filter
+// that is not one cell of the lattice, a grouping past the budget), TIMEOUT.
 func (s *Store) WishStats(ctx context.Context, v *Viewer, f *WishStatsFilter, by StatsGrouping, withTotal bool) ([]*WishStatsGroup, *WishStatsGroup, error) {
-	sc, err := s.scopeOf(ctx, v, f.placeIDs(), "placeIds", wishStatsLevels)
+	if f == nil {
+		f = &WishStatsFilter{}
+	}
+	sc, err := s.scopeOf(ctx, v, f.PlaceIDs, "placeIds", wishStatsLevels)
 	if err != nil {
 		return nil, nil, err
 	}
-	var q statsQuery
-	where := []string{q.placeCond("f.", sc.grants, wishStatsLevels)}
-	if f != nil {
-		cond, err := q.wishFilter(f, sc)
-		if err != nil {
-			return nil, nil, err
-		}
-		where = append(where, cond)
+	place, err := sc.onePlace(f.PlaceIDs)
+	if err != nil {
+		return nil, nil, err
 	}
-	plan, err := s.plan(ctx, sc, by, wishStatsLevels, s.earliest(ctx, `SELECT min(created_at) FROM wish_stats`), f.createdAt())
+	var top cell
+	top[dimPlace] = coord{int8(slices.Index(placeLevels, place.Level)), place.ID}
+	var q statsQuery
+	where := []string{q.placeCond("f.", []*Place{place}, wishStatsLevels)}
+	from, to, kind, err := wholePeriod(f.CreatedAt, "createdAt")
+	if err != nil {
+		return nil, nil, err
+	}
+	if kind != kindAll {
+		top[dimPeriod] = periodCoord(kind, from)
+		where = append(where, `f.created_at >= `+q.arg(from), `f.created_at < `+q.arg(to))
+	}
+	if err := periodsNest(by, kind); err != nil {
+		return nil, nil, err
+	}
+	category, err := oneOrAll(f.Category, wishCategories, "category")
+	if err != nil {
+		return nil, nil, err
+	}
+	if category != nil {
+		top[dimCategory] = coord{kindValue, int64(slices.Index(wishCategories, *category))}
+		where = append(where, `f.category = `+q.arg(string(*category))+`::wish_category`)
+	}
+	state, err := oneOrAll(f.State, wishStates, "state")
+	if err != nil {
+		return nil, nil, err
+	}
+	if state != nil {
+		top[dimState] = coord{kindValue, int64(slices.Index(wishStates, *state))}
+		where = append(where, `f.state = `+q.arg(string(*state))+`::wish_state`)
+	}
+	if top[dimRating], err = ratingCoord(f.Rating); err != nil {
+		return nil, nil, err
+	}
+	switch top[dimRating].kind {
+	case kindRated:
+		where = append(where, `f.rating IS NOT NULL`)
+	case kindRatingValue:
+		where = append(where, `f.rating = `+q.arg(top[dimRating].id))
+	}
+	plan, err := s.plan(ctx, sc, by, wishStatsLevels, s.earliest(ctx, `SELECT min(created_at) FROM wish_stats`), f.CreatedAt)
 	if err != nil {
 		return nil, nil, err
 	}
 	g := plan.grouping(&q, "f.", periodSource{ts: "f.created_at", day: "f.day", month: "f.month"})
-	groups, total, err := readGroups[*WishStatsGroup](ctx, s, g, wishFigures, ` FROM wish_stats f WHERE `+joinConds(where, " AND "), q.args, withTotal)
+	var rows []latticeRow
+	region := latticeRegion(place, kind, from)
+	groups, total, err := readGroups[*WishStatsGroup](ctx, s, g, wishFigures, ` FROM wish_stats f WHERE `+joinConds(where, " AND "), q.args, withTotal,
+		statsPart{&rows, latticeRows + region.where, region.args})
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, gr := range append(groups, total) {
-		if gr != nil {
-			gr.Suppressed = s.suppressed(gr.Residents)
-		}
+	l := newLattice(rows, s.Stats.MinGroup)
+	for _, gr := range groups {
+		c, known := groupCell(top, by, gr)
+		gr.decide(l, c, known)
+	}
+	if total != nil {
+		total.decide(l, top, true)
 	}
 	return groups, total, nil
 }
 
-// createdAt is the time range the top level of the filter asks for, for the budget.
-func (f *WishStatsFilter) createdAt() *TimeCond {
-	if f == nil {
+// latticeRegion selects the rows of every cell an answer about top can hold and of all
+// their siblings: under top's community (or subdistrict, above it), over the period
+// around top's (a day's month and week, a month's quarter, a quarter's year, else all
+// time), and a week more on each side for the weeks of the days in it.
+func latticeRegion(place *Place, kind int8, from time.Time) (r struct {
+	where string
+	args  []any
+}) {
+	col, id := "subdistrict_id", place.Path[0]
+	if len(place.Path) >= 3 {
+		col, id = "community_id", place.Path[1]
+	}
+	r.where = ` WHERE ` + col + ` = $1`
+	r.args = []any{id}
+	var lo, hi time.Time
+	switch kind {
+	case kindQuarter:
+		lo = PeriodYear.Start(from)
+		hi = PeriodYear.Next(lo)
+	case kindMonth:
+		lo = PeriodQuarter.Start(from)
+		hi = PeriodQuarter.Next(lo)
+	case kindDay:
+		// A week lies within a week of its days; the region adds a week on each side.
+		lo = PeriodMonth.Start(from)
+		hi = PeriodMonth.Next(lo)
+	default:
+		return r
+	}
+	r.where += ` AND created_at >= $2 AND created_at < $3`
+	r.args = append(r.args, lo.AddDate(0, 0, -7), hi.AddDate(0, 0, 7))
+	return r
+}
+
+// groupCell is the lattice cell of a group of an answer about top grouped by. A group by
+// compound of wishes outside any compound, over several communities, is no cell (known
+// false).
+func groupCell(top cell, by StatsGrouping, g *WishStatsGroup) (c cell, known bool) {
+	c = top
+	if by.PlaceLevel != nil {
+		if kind := int8(slices.Index(placeLevels, *by.PlaceLevel)); kind > top[dimPlace].kind {
+			switch {
+			case g.PlaceID != nil:
+				c[dimPlace] = coord{kind, *g.PlaceID}
+			case top[dimPlace].kind == kindCompound-1: // the rest of one community
+				c[dimPlace] = coord{kindCompound, -top[dimPlace].id}
+			default:
+				return c, false
+			}
+		}
+	}
+	if g.Category != nil {
+		c[dimCategory] = coord{kindValue, int64(slices.Index(wishCategories, *g.Category))}
+	}
+	if g.State != nil {
+		c[dimState] = coord{kindValue, int64(slices.Index(wishStates, *g.State))}
+	}
+	if by.Period != nil && g.PeriodStart != nil {
+		if kind := periodKinds[*by.Period]; periodNests(kind, top[dimPeriod].kind) {
+			c[dimPeriod] = periodCoord(kind, *g.PeriodStart)
+		}
+	}
+	return c, true
+}
+
+// decide withholds what the lattice says of the group at cell c: all of it, or parts of
+// its breakdowns. A group that is no cell is withheld whole.
+func (g *WishStatsGroup) decide(l *lattice, c cell, known bool) {
+	g.Suppressed = !known || l.withheld(c)
+	if g.Suppressed {
+		return
+	}
+	// refine is c narrowed to coordinate x of dimension d: empty (nil) when c already
+	// holds another value there, c itself when the same.
+	refine := func(d int, x coord) *cell {
+		switch {
+		case c[d].kind < x.kind:
+			r := c
+			r[d] = x
+			return &r
+		case c[d] == x:
+			return &c
+		}
 		return nil
 	}
-	return f.CreatedAt
+	g.StateWithheld = make([]bool, len(wishStates))
+	for i := range wishStates {
+		if r := refine(dimState, coord{kindValue, int64(i)}); r != nil {
+			g.StateWithheld[i] = l.withheld(*r)
+		}
+	}
+	if c[dimRating].kind == kindAll {
+		rated := c
+		rated[dimRating] = coord{kindRated, 1}
+		g.SatisfactionWithheld = l.withheld(rated)
+	}
+	for v := range 5 {
+		if r := refine(dimRating, coord{kindRatingValue, int64(v + 1)}); r != nil {
+			g.RatingWithheld[v] = l.withheld(*r)
+		}
+	}
+	g.StepWithheld = l.stepsWithheld(c)
 }
 
 // bounds is the widest range c allows.
@@ -175,68 +309,4 @@ func (c *TimeCond) bounds() (from, to *time.Time) {
 		to = c.Lte
 	}
 	return from, to
-}
-
-func (q *statsQuery) wishFilter(f *WishStatsFilter, sc *statsScope) (string, error) {
-	var conds []string
-	add := func(c []string, err error) error {
-		conds = append(conds, c...)
-		return err
-	}
-	if f.PlaceIDs != nil {
-		if err := q.term("placeIds"); err != nil {
-			return "", err
-		}
-		conds = append(conds, q.placeCond("f.", sc.placesNamed(f.PlaceIDs), wishStatsLevels))
-	}
-	if err := add(q.time("f.created_at", f.CreatedAt, "createdAt")); err != nil {
-		return "", err
-	}
-	if err := add(enumCond(q, "f.category", "wish_category", f.Category, "category")); err != nil {
-		return "", err
-	}
-	if err := add(enumCond(q, "f.state", "wish_state", f.State, "state")); err != nil {
-		return "", err
-	}
-	if err := add(q.int("f.rating", f.Rating, "rating")); err != nil {
-		return "", err
-	}
-	if err := add(q.int("f.released", f.ClaimsReleased, "claimsReleased")); err != nil {
-		return "", err
-	}
-	if err := add(q.int("f.lapsed", f.ClaimsLapsed, "claimsLapsed")); err != nil {
-		return "", err
-	}
-	text, err := q.text("(w.title || ' ' || w.description)", f.Text, "text")
-	if err != nil {
-		return "", err
-	}
-	if len(text) > 0 {
-		conds = append(conds, `EXISTS (SELECT 1 FROM wishes w WHERE w.id = f.wish_id AND `+joinConds(text, " AND ")+`)`)
-	}
-	for _, set := range []struct {
-		fs []WishStatsFilter
-		op string
-	}{{f.And, " AND "}, {f.Or, " OR "}} {
-		if set.fs == nil {
-			continue
-		}
-		var sub []string
-		for i := range set.fs {
-			c, err := q.wishFilter(&set.fs[i], sc)
-			if err != nil {
-				return "", err
-			}
-			sub = append(sub, c)
-		}
-		conds = append(conds, joinConds(sub, set.op))
-	}
-	if f.Not != nil {
-		c, err := q.wishFilter(f.Not, sc)
-		if err != nil {
-			return "", err
-		}
-		conds = append(conds, `NOT coalesce(`+c+`, false)`)
-	}
-	return joinConds(conds, " AND "), nil
 }

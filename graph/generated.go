@@ -4555,6 +4555,7 @@ linli 邻里 —— 社区居民参与治理的 GraphQL 接口。
   ` + "`" + `INVALID_INPUT` + "`" + ` 输入有误（` + "`" + `extensions.field` + "`" + ` 指出字段）；` + "`" + `CONFLICT` + "`" + ` 与现有数据冲突；
   ` + "`" + `INVALID_STATE` + "`" + ` 当前状态不允许该操作；` + "`" + `RATE_LIMITED` + "`" + ` 操作过于频繁（` + "`" + `extensions.retryAfter` + "`" + ` 秒后再试）；
   ` + "`" + `TIMEOUT` + "`" + ` 统计查询超过时限、已在数据库中取消（请缩小范围后重试）；
+  ` + "`" + `UNAVAILABLE` + "`" + ` 统计所用的数据库（只读副本）暂时无法连接（稍后再试；其他功能不受影响）；
   ` + "`" + `INTERNAL` + "`" + ` 服务内部错误（` + "`" + `extensions.requestId` + "`" + ` 便于排查）。
   同一字段（不计列表下标）因同一原因出错只报一次：例如榜单 5 行都无权查看某字段，只返回一条 ` + "`" + `FORBIDDEN` + "`" + `，` + "`" + `path` + "`" + ` 为其中一行的。
 - 人的信息只有一条打码规则，不论从哪个对象到达（心愿的操作人、议题提出人、评论人、会议召集人、记名表决名单、异议人、任务负责人……）：
@@ -6231,9 +6232,13 @@ type ResolutionEdge {
 
 extend type Query {
   """
-  心愿统计。按地点层级、类别、状态、时间段任意组合分组（` + "`" + `groupBy` + "`" + `），用 ` + "`" + `filter` + "`" + ` 筛选（可嵌套 and/or/not）。
-  返回各组的数字（` + "`" + `groups` + "`" + `）和所有组合计（` + "`" + `total` + "`" + `，只在查询它时才计算）。地点指受益人的住处，最细到楼栋。
-  不足 ` + "`" + `minGroupSize` + "`" + ` 位不同受益人的组被隐去：` + "`" + `suppressed: true` + "`" + `，数字都为 null。
+  心愿统计。按地点层级、类别、状态、时间段任意组合分组（` + "`" + `groupBy` + "`" + `），用 ` + "`" + `filter` + "`" + ` 选一个地点、一个完整时间段、
+  一个类别、一个状态、一个评分（各项也可不设）。返回各组的数字（` + "`" + `groups` + "`" + `）和所有组合计（` + "`" + `total` + "`" + `，只在查询它时才计算）。
+  地点指受益人的住处，最细到楼栋。
+  不足 ` + "`" + `minGroupSize` + "`" + ` 位不同受益人的组被隐去：` + "`" + `suppressed: true` + "`" + `，数字都为 null；为了不让相减算出被隐去的组，
+  同一层的兄弟组（同一上级地点下的各地点、各类别、各状态、同一季度的各月……）里被隐去的合起来不足这个人数时，
+  再隐去其中最小的一个。各组按状态、评分的分项和各步骤的数字同样处理（隐去的为 null）。
+  同一个组无论怎么问，显示或隐去都一样。
   """
   wishStats(filter: WishStatsFilter, groupBy: WishStatsGrouping): WishStats!
 
@@ -6255,18 +6260,19 @@ extend type Query {
 
 """志愿服务统计的筛选条件，各项同时成立。"""
 input VolunteerStatsFilter {
-  """心愿受益人住在这些地点之一或其下属地点。"""
+  """心愿受益人住在这个地点或其下属地点：最多一个，不设时为你任职的地点（在几个地点任职时必须选一个）。"""
   placeIds: [ID!]
-  """服务时长记入（或冲回）的时间。"""
+  """服务时长记入（或冲回）的时间：一个完整时间段（见 ` + "`" + `TimeCondition` + "`" + `）或不设。"""
   at: TimeCondition
+  """一个类别（` + "`" + `eq` + "`" + `）或不设。"""
   category: WishCategoryCondition
 }
 
 """参与统计的筛选条件，各项同时成立。"""
 input ParticipationStatsFilter {
-  """这些街道或社区之一或其下属地点。"""
+  """这个街道或社区或其下属地点：最多一个，不设时为你任职的地点（在几个地点任职时必须选一个）。"""
   placeIds: [ID!]
-  """发生时间：议题提出、会议开始、表决结束、决议公示的时间。"""
+  """发生时间（议题提出、会议开始、表决结束、决议公示的时间）：一个完整时间段（见 ` + "`" + `TimeCondition` + "`" + `）或不设。"""
   at: TimeCondition
 }
 
@@ -6413,7 +6419,11 @@ enum StatsPeriod {
   YEAR
 }
 
-"""时间比较，设置的各项同时成立。例如 ` + "`" + `{gte: "2026-01-01T00:00:00+08:00", lt: "2026-04-01T00:00:00+08:00"}` + "`" + ` 是 2026 年第一季度。"""
+"""
+时间条件。统计的筛选只接受一个完整的时间段：按中国标准时间（UTC+8）的一天、一周（从星期一开始）、一个月、一个季度或一年，
+写成 ` + "`" + `{gte: 开始, lt: 结束}` + "`" + `，例如 ` + "`" + `{gte: "2026-01-01T00:00:00+08:00", lt: "2026-04-01T00:00:00+08:00"}` + "`" + ` 是 2026 年第一季度；
+其他写法回答 INVALID_INPUT（任意起止的两个范围相减会暴露人数不足的组）。
+"""
 input TimeCondition {
   eq: Time
   gt: Time
@@ -6422,7 +6432,7 @@ input TimeCondition {
   lte: Time
 }
 
-"""整数比较，设置的各项同时成立。` + "`" + `in` + "`" + ` 最多 100 个值。"""
+"""整数比较，设置的各项同时成立。统计的评分筛选只接受一个分值（如 ` + "`" + `{eq: 1}` + "`" + `）或全部有评分的（` + "`" + `{gte: 1}` + "`" + `）。"""
 input IntCondition {
   eq: Int
   in: [Int!]
@@ -6432,14 +6442,14 @@ input IntCondition {
   lte: Int
 }
 
-"""心愿类别条件：` + "`" + `eq` + "`" + ` 等于，` + "`" + `in` + "`" + ` 属于其中之一，` + "`" + `notIn` + "`" + ` 不属于其中任何一个。"""
+"""心愿类别条件。统计只接受一个类别（` + "`" + `eq` + "`" + `，或只列一个值的 ` + "`" + `in` + "`" + `）或全部类别。"""
 input WishCategoryCondition {
   eq: WishCategory
   in: [WishCategory!]
   notIn: [WishCategory!]
 }
 
-"""心愿状态条件：` + "`" + `eq` + "`" + ` 等于，` + "`" + `in` + "`" + ` 属于其中之一，` + "`" + `notIn` + "`" + ` 不属于其中任何一个。"""
+"""心愿状态条件。统计只接受一个状态（` + "`" + `eq` + "`" + `，或只列一个值的 ` + "`" + `in` + "`" + `）或全部状态。"""
 input WishStateCondition {
   eq: WishState
   in: [WishState!]
@@ -6447,28 +6457,20 @@ input WishStateCondition {
 }
 
 """
-心愿统计的筛选条件。设置的各项同时成立；` + "`" + `and` + "`" + ` 各项都成立，` + "`" + `or` + "`" + ` 至少一项成立，` + "`" + `not` + "`" + ` 不成立。
-整个条件最多 50 项。不能按个人信息（姓名、电话、住址、标签）筛选。
+心愿统计的筛选条件：每一维只能选一个（或不设），设置的各项同时成立。这样每个回答都是固定统计表里的一格，
+两个回答相减得不出表外的一组。不能按个人信息（姓名、电话、住址、标签）筛选。
 """
 input WishStatsFilter {
-  """受益人住在这些地点（街道、社区、小区、网格或楼栋）之一或其下属地点。须在你任职的范围内。"""
+  """受益人住在这个地点（街道、社区、小区、网格或楼栋）或其下属地点：最多一个，须在你任职的范围内；不设时为你任职的地点（在几个地点任职时必须选一个）。"""
   placeIds: [ID!]
-  """提交时间。"""
+  """提交时间：一个完整时间段（见 ` + "`" + `TimeCondition` + "`" + `）或不设。"""
   createdAt: TimeCondition
+  """一个类别或不设。"""
   category: WishCategoryCondition
-  """当前状态。"""
+  """当前状态：一个状态或不设。"""
   state: WishStateCondition
-  """满意度评分（1–5；没有评分的心愿不满足任何比较）。"""
+  """满意度评分：一个分值（` + "`" + `{eq: 1}` + "`" + `）或全部有评分的（` + "`" + `{gte: 1}` + "`" + `），或不设。"""
   rating: IntCondition
-  """被认领人主动放弃的次数。"""
-  claimsReleased: IntCondition
-  """认领超时失效的次数。"""
-  claimsLapsed: IntCondition
-  """在标题和说明中查找文字，多个词用空格分开、须全部出现（1–5 个词）。"""
-  text: String
-  and: [WishStatsFilter!]
-  or: [WishStatsFilter!]
-  not: WishStatsFilter
 }
 
 """心愿统计的分组方式，各项可任意组合；都不设置时只有合计一行。"""
@@ -6509,11 +6511,11 @@ type WishStatsGroup {
   residents: Int
   """心愿数。"""
   wishes: Int
-  """各状态的心愿数（每个状态一项，含 0）。"""
+  """各状态的心愿数（每个状态一项，含 0）。不足人数或为保护别的分项而隐去的，count 为 null。"""
   byState: [WishStateCount!]
-  """得到回应（审核通过或驳回）的心愿占比，0–1。"""
+  """得到回应（审核通过或驳回）的心愿占比，0–1。得到回应的或没有得到回应的不足人数时为 null。"""
   answeredShare: Float
-  """从提交到审核（通过或驳回）。"""
+  """从提交到审核（通过或驳回）。到达或没有到达这一步的受益人不足人数时，这一步（以及下面各步）为 null。"""
   toReview: DurationFigures
   """从提交到第一次被认领。"""
   toClaim: DurationFigures
@@ -6521,18 +6523,19 @@ type WishStatsGroup {
   toFulfil: DurationFigures
   """从提交到受益人确认。"""
   toConfirm: DurationFigures
-  """满意度。"""
+  """满意度。评了分的或没有评分的受益人不足人数（或为保护别的组而隐去）时为 null。"""
   satisfaction: SatisfactionFigures
-  """认领后主动放弃的次数。"""
+  """认领后主动放弃的次数。有或没有放弃过的心愿的受益人不足人数时为 null。"""
   claimsReleased: Int
-  """认领超时失效的次数。"""
+  """认领超时失效的次数。有或没有失效过的心愿的受益人不足人数时为 null。"""
   claimsLapsed: Int
 }
 
 """某个状态的心愿数。"""
 type WishStateCount {
   state: WishState!
-  count: Int!
+  """心愿数；不足人数或为保护别的分项而隐去时为 null。"""
+  count: Int
 }
 
 """用时，单位小时；只计到达这一步的心愿。中位数和第 90 百分位在相邻两个值之间线性插值（与 PostgreSQL percentile_cont 相同）。"""
@@ -6549,10 +6552,10 @@ type DurationFigures {
 type SatisfactionFigures {
   """评了分的心愿数。"""
   count: Int!
-  """平均分（1–5），没有评分时为 null。"""
+  """平均分（1–5）。没有评分、或分布中有隐去的项时为 null（否则平均分和人数能解出隐去的项）。"""
   average: Float
-  """评 1、2、3、4、5 分的心愿数，依次 5 项。"""
-  distribution: [Int!]!
+  """评 1、2、3、4、5 分的心愿数，依次 5 项；不足人数或为保护别的分项而隐去的为 null。"""
+  distribution: [Int]!
 }
 `, BuiltIn: false},
 }
@@ -18763,8 +18766,8 @@ func (ec *executionContext) _SatisfactionFigures_distribution(ctx context.Contex
 			return obj.Distribution, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []int) graphql.Marshaler {
-			return ec.marshalNInt2ᚕintᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*int) graphql.Marshaler {
+			return ec.marshalNInt2ᚕᚖint(ctx, selections, v)
 		},
 		true,
 		true,
@@ -23807,11 +23810,11 @@ func (ec *executionContext) _WishStateCount_count(ctx context.Context, field gra
 			return obj.Count, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_WishStateCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -26924,7 +26927,7 @@ func (ec *executionContext) unmarshalInputWishStatsFilter(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"placeIds", "createdAt", "category", "state", "rating", "claimsReleased", "claimsLapsed", "text", "and", "or", "not"}
+	fieldsInOrder := [...]string{"placeIds", "createdAt", "category", "state", "rating"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -26966,48 +26969,6 @@ func (ec *executionContext) unmarshalInputWishStatsFilter(ctx context.Context, o
 				return it, err
 			}
 			it.Rating = data
-		case "claimsReleased":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("claimsReleased"))
-			data, err := ec.unmarshalOIntCondition2ᚖlinliᚋdbᚐIntCond(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ClaimsReleased = data
-		case "claimsLapsed":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("claimsLapsed"))
-			data, err := ec.unmarshalOIntCondition2ᚖlinliᚋdbᚐIntCond(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ClaimsLapsed = data
-		case "text":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("text"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Text = data
-		case "and":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
-			data, err := ec.unmarshalOWishStatsFilter2ᚕᚖlinliᚋgraphᚋmodelᚐWishStatsFilterᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.And = data
-		case "or":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
-			data, err := ec.unmarshalOWishStatsFilter2ᚕᚖlinliᚋgraphᚋmodelᚐWishStatsFilterᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Or = data
-		case "not":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
-			data, err := ec.unmarshalOWishStatsFilter2ᚖlinliᚋgraphᚋmodelᚐWishStatsFilter(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Not = data
 		}
 	}
 	return it, nil
@@ -31707,7 +31668,7 @@ func (ec *executionContext) _WishStateCount(ctx context.Context, sel ast.Selecti
 			}
 		case "count":
 			out.Values[i] = ec._WishStateCount_count(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -32521,6 +32482,29 @@ func (ec *executionContext) marshalNInt2ᚕintᚄ(ctx context.Context, sel ast.S
 		if e == graphql.Null {
 			return graphql.Null
 		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNInt2ᚕᚖint(ctx context.Context, v any) ([]*int, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*int, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalOInt2ᚖint(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNInt2ᚕᚖint(ctx context.Context, sel ast.SelectionSet, v []*int) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalOInt2ᚖint(ctx, sel, v[i])
 	}
 
 	return ret
@@ -33727,11 +33711,6 @@ func (ec *executionContext) marshalNWishStats2ᚖlinliᚋgraphᚋmodelᚐWishSta
 	return ec._WishStats(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNWishStatsFilter2ᚖlinliᚋgraphᚋmodelᚐWishStatsFilter(ctx context.Context, v any) (*model.WishStatsFilter, error) {
-	res, err := ec.unmarshalInputWishStatsFilter(ctx, v)
-	return &res, graphql.ErrorOnPath(ctx, err)
-}
-
 func (ec *executionContext) marshalNWishStatsGroup2ᚕᚖlinliᚋgraphᚋmodelᚐWishStatsGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.WishStatsGroup) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -34777,23 +34756,6 @@ func (ec *executionContext) marshalOWishStateCount2ᚕᚖlinliᚋgraphᚋmodel�
 	}
 
 	return ret
-}
-
-func (ec *executionContext) unmarshalOWishStatsFilter2ᚕᚖlinliᚋgraphᚋmodelᚐWishStatsFilterᚄ(ctx context.Context, v any) ([]*model.WishStatsFilter, error) {
-	if v == nil {
-		return nil, nil
-	}
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]*model.WishStatsFilter, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNWishStatsFilter2ᚖlinliᚋgraphᚋmodelᚐWishStatsFilter(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
 }
 
 func (ec *executionContext) unmarshalOWishStatsFilter2ᚖlinliᚋgraphᚋmodelᚐWishStatsFilter(ctx context.Context, v any) (*model.WishStatsFilter, error) {

@@ -86,6 +86,14 @@ func NewHandler(store *db.Store, cfg Options) http.Handler {
 			http.Error(w, "database unreachable\n", http.StatusServiceUnavailable)
 			return
 		}
+		// The replica serves the figures: without it they answer UNAVAILABLE.
+		if store.Read != nil {
+			if err := store.Read.PingContext(ctx); err != nil {
+				cfg.Logger.Warn("read replica not reachable", "error", err.Error())
+				http.Error(w, "read replica unreachable (figures answer UNAVAILABLE)\n", http.StatusServiceUnavailable)
+				return
+			}
+		}
 		io.WriteString(w, "ok\n")
 	})
 	return cfg.logRequests(mux, store)

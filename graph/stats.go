@@ -40,7 +40,7 @@ func enumCond[T ~string](eq *T, in, notIn []T) *db.EnumCond[T] {
 	return &db.EnumCond[T]{Eq: eq, In: in, NotIn: notIn}
 }
 
-// wishStatsFilter converts a filter and everything nested in it.
+// wishStatsFilter converts a filter.
 func wishStatsFilter(f *model.WishStatsFilter) (*db.WishStatsFilter, error) {
 	if f == nil {
 		return nil, nil
@@ -49,32 +49,12 @@ func wishStatsFilter(f *model.WishStatsFilter) (*db.WishStatsFilter, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &db.WishStatsFilter{PlaceIDs: places, CreatedAt: f.CreatedAt, Rating: f.Rating,
-		ClaimsReleased: f.ClaimsReleased, ClaimsLapsed: f.ClaimsLapsed, Text: f.Text}
+	out := &db.WishStatsFilter{PlaceIDs: places, CreatedAt: f.CreatedAt, Rating: f.Rating}
 	if c := f.Category; c != nil {
 		out.Category = enumCond(c.Eq, c.In, c.NotIn)
 	}
 	if c := f.State; c != nil {
 		out.State = enumCond(c.Eq, c.In, c.NotIn)
-	}
-	for _, set := range []struct {
-		in  []*model.WishStatsFilter
-		out *[]db.WishStatsFilter
-	}{{f.And, &out.And}, {f.Or, &out.Or}} {
-		if set.in == nil {
-			continue
-		}
-		*set.out = make([]db.WishStatsFilter, 0, len(set.in))
-		for _, sub := range set.in {
-			c, err := wishStatsFilter(sub)
-			if err != nil {
-				return nil, err
-			}
-			*set.out = append(*set.out, *c)
-		}
-	}
-	if out.Not, err = wishStatsFilter(f.Not); err != nil {
-		return nil, err
 	}
 	return out, nil
 }
@@ -196,20 +176,46 @@ func wishGroup(g *db.WishStatsGroup, keys groupKeys) *model.WishStatsGroup {
 	}
 	m.Residents, m.Wishes = ptr(g.Residents), ptr(g.Wishes)
 	for j, s := range db.WishStates() {
-		m.ByState = append(m.ByState, &model.WishStateCount{State: s, Count: int(g.States[j])})
+		c := &model.WishStateCount{State: s}
+		if !g.StateWithheld[j] {
+			c.Count = ptr(int(g.States[j]))
+		}
+		m.ByState = append(m.ByState, c)
 	}
-	m.AnsweredShare = share(g.Reviewed, g.Wishes)
-	m.ToReview, m.ToClaim = durationFigures(g.ToReview()), durationFigures(g.ToClaim())
-	m.ToFulfil, m.ToConfirm = durationFigures(g.ToFulfil()), durationFigures(g.ToConfirm())
-	sat := &model.SatisfactionFigures{Count: g.Ratings, Distribution: make([]int, 5)}
-	if g.Ratings > 0 {
-		sat.Average = ptr(float64(g.RatingSum) / float64(g.Ratings))
+	// Each step's figures go with its count; answeredShare is the review step's.
+	step := func(i int, d db.DurationFigures) *model.DurationFigures {
+		if g.StepWithheld[i] {
+			return nil
+		}
+		return durationFigures(d)
 	}
-	for j, n := range g.RatingCounts {
-		sat.Distribution[j] = int(n)
+	m.ToReview, m.ToClaim = step(db.StepReview, g.ToReview()), step(db.StepClaim, g.ToClaim())
+	m.ToFulfil, m.ToConfirm = step(db.StepFulfil, g.ToFulfil()), step(db.StepConfirm, g.ToConfirm())
+	if m.ToReview != nil {
+		m.AnsweredShare = share(g.Reviewed, g.Wishes)
 	}
-	m.Satisfaction = sat
-	m.ClaimsReleased, m.ClaimsLapsed = ptr(g.Released), ptr(g.Lapsed)
+	if !g.SatisfactionWithheld {
+		sat := &model.SatisfactionFigures{Count: g.Ratings, Distribution: make([]*int, 5)}
+		whole := true
+		for j, n := range g.RatingCounts {
+			if g.RatingWithheld[j] {
+				whole = false
+			} else {
+				sat.Distribution[j] = ptr(int(n))
+			}
+		}
+		// With an entry withheld, the average and the count would solve for it.
+		if g.Ratings > 0 && whole {
+			sat.Average = ptr(float64(g.RatingSum) / float64(g.Ratings))
+		}
+		m.Satisfaction = sat
+	}
+	if !g.StepWithheld[db.StepReleased] {
+		m.ClaimsReleased = ptr(g.Released)
+	}
+	if !g.StepWithheld[db.StepLapsed] {
+		m.ClaimsLapsed = ptr(g.Lapsed)
+	}
 	return m
 }
 

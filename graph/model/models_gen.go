@@ -165,9 +165,9 @@ type ParticipationStats struct {
 
 // 参与统计的筛选条件，各项同时成立。
 type ParticipationStatsFilter struct {
-	// 这些街道或社区之一或其下属地点。
+	// 这个街道或社区或其下属地点：最多一个，不设时为你任职的地点（在几个地点任职时必须选一个）。
 	PlaceIds []string `json:"placeIds,omitempty"`
-	// 发生时间：议题提出、会议开始、表决结束、决议公示的时间。
+	// 发生时间（议题提出、会议开始、表决结束、决议公示的时间）：一个完整时间段（见 `TimeCondition`）或不设。
 	At *db.TimeCond `json:"at,omitempty"`
 }
 
@@ -279,10 +279,10 @@ type ResolutionFigures struct {
 type SatisfactionFigures struct {
 	// 评了分的心愿数。
 	Count int `json:"count"`
-	// 平均分（1–5），没有评分时为 null。
+	// 平均分（1–5）。没有评分、或分布中有隐去的项时为 null（否则平均分和人数能解出隐去的项）。
 	Average *float64 `json:"average,omitempty"`
-	// 评 1、2、3、4、5 分的心愿数，依次 5 项。
-	Distribution []int `json:"distribution"`
+	// 评 1、2、3、4、5 分的心愿数，依次 5 项；不足人数或为保护别的分项而隐去的为 null。
+	Distribution []*int `json:"distribution"`
 }
 
 // 召集会议。
@@ -368,10 +368,11 @@ type VolunteerStats struct {
 
 // 志愿服务统计的筛选条件，各项同时成立。
 type VolunteerStatsFilter struct {
-	// 心愿受益人住在这些地点之一或其下属地点。
+	// 心愿受益人住在这个地点或其下属地点：最多一个，不设时为你任职的地点（在几个地点任职时必须选一个）。
 	PlaceIds []string `json:"placeIds,omitempty"`
-	// 服务时长记入（或冲回）的时间。
-	At       *db.TimeCond           `json:"at,omitempty"`
+	// 服务时长记入（或冲回）的时间：一个完整时间段（见 `TimeCondition`）或不设。
+	At *db.TimeCond `json:"at,omitempty"`
+	// 一个类别（`eq`）或不设。
 	Category *WishCategoryCondition `json:"category,omitempty"`
 }
 
@@ -425,7 +426,7 @@ type VoteRuleInput struct {
 	Abstentions db.AbstentionRule `json:"abstentions"`
 }
 
-// 心愿类别条件：`eq` 等于，`in` 属于其中之一，`notIn` 不属于其中任何一个。
+// 心愿类别条件。统计只接受一个类别（`eq`，或只列一个值的 `in`）或全部类别。
 type WishCategoryCondition struct {
 	Eq    *db.WishCategory  `json:"eq,omitempty"`
 	In    []db.WishCategory `json:"in,omitempty"`
@@ -466,7 +467,7 @@ type WishFulfilment struct {
 	At        time.Time `json:"at"`
 }
 
-// 心愿状态条件：`eq` 等于，`in` 属于其中之一，`notIn` 不属于其中任何一个。
+// 心愿状态条件。统计只接受一个状态（`eq`，或只列一个值的 `in`）或全部状态。
 type WishStateCondition struct {
 	Eq    *db.WishState  `json:"eq,omitempty"`
 	In    []db.WishState `json:"in,omitempty"`
@@ -476,7 +477,8 @@ type WishStateCondition struct {
 // 某个状态的心愿数。
 type WishStateCount struct {
 	State db.WishState `json:"state"`
-	Count int          `json:"count"`
+	// 心愿数；不足人数或为保护别的分项而隐去时为 null。
+	Count *int `json:"count,omitempty"`
 }
 
 // 心愿统计的结果。
@@ -491,27 +493,19 @@ type WishStats struct {
 	MinGroupSize int `json:"minGroupSize"`
 }
 
-// 心愿统计的筛选条件。设置的各项同时成立；`and` 各项都成立，`or` 至少一项成立，`not` 不成立。
-// 整个条件最多 50 项。不能按个人信息（姓名、电话、住址、标签）筛选。
+// 心愿统计的筛选条件：每一维只能选一个（或不设），设置的各项同时成立。这样每个回答都是固定统计表里的一格，
+// 两个回答相减得不出表外的一组。不能按个人信息（姓名、电话、住址、标签）筛选。
 type WishStatsFilter struct {
-	// 受益人住在这些地点（街道、社区、小区、网格或楼栋）之一或其下属地点。须在你任职的范围内。
+	// 受益人住在这个地点（街道、社区、小区、网格或楼栋）或其下属地点：最多一个，须在你任职的范围内；不设时为你任职的地点（在几个地点任职时必须选一个）。
 	PlaceIds []string `json:"placeIds,omitempty"`
-	// 提交时间。
-	CreatedAt *db.TimeCond           `json:"createdAt,omitempty"`
-	Category  *WishCategoryCondition `json:"category,omitempty"`
-	// 当前状态。
+	// 提交时间：一个完整时间段（见 `TimeCondition`）或不设。
+	CreatedAt *db.TimeCond `json:"createdAt,omitempty"`
+	// 一个类别或不设。
+	Category *WishCategoryCondition `json:"category,omitempty"`
+	// 当前状态：一个状态或不设。
 	State *WishStateCondition `json:"state,omitempty"`
-	// 满意度评分（1–5；没有评分的心愿不满足任何比较）。
+	// 满意度评分：一个分值（`{eq: 1}`）或全部有评分的（`{gte: 1}`），或不设。
 	Rating *db.IntCond `json:"rating,omitempty"`
-	// 被认领人主动放弃的次数。
-	ClaimsReleased *db.IntCond `json:"claimsReleased,omitempty"`
-	// 认领超时失效的次数。
-	ClaimsLapsed *db.IntCond `json:"claimsLapsed,omitempty"`
-	// 在标题和说明中查找文字，多个词用空格分开、须全部出现（1–5 个词）。
-	Text *string            `json:"text,omitempty"`
-	And  []*WishStatsFilter `json:"and,omitempty"`
-	Or   []*WishStatsFilter `json:"or,omitempty"`
-	Not  *WishStatsFilter   `json:"not,omitempty"`
 }
 
 // 一组心愿的统计数字。隐去的组（`suppressed: true`）数字都为 null。
@@ -530,11 +524,11 @@ type WishStatsGroup struct {
 	Residents *int `json:"residents,omitempty"`
 	// 心愿数。
 	Wishes *int `json:"wishes,omitempty"`
-	// 各状态的心愿数（每个状态一项，含 0）。
+	// 各状态的心愿数（每个状态一项，含 0）。不足人数或为保护别的分项而隐去的，count 为 null。
 	ByState []*WishStateCount `json:"byState,omitempty"`
-	// 得到回应（审核通过或驳回）的心愿占比，0–1。
+	// 得到回应（审核通过或驳回）的心愿占比，0–1。得到回应的或没有得到回应的不足人数时为 null。
 	AnsweredShare *float64 `json:"answeredShare,omitempty"`
-	// 从提交到审核（通过或驳回）。
+	// 从提交到审核（通过或驳回）。到达或没有到达这一步的受益人不足人数时，这一步（以及下面各步）为 null。
 	ToReview *DurationFigures `json:"toReview,omitempty"`
 	// 从提交到第一次被认领。
 	ToClaim *DurationFigures `json:"toClaim,omitempty"`
@@ -542,11 +536,11 @@ type WishStatsGroup struct {
 	ToFulfil *DurationFigures `json:"toFulfil,omitempty"`
 	// 从提交到受益人确认。
 	ToConfirm *DurationFigures `json:"toConfirm,omitempty"`
-	// 满意度。
+	// 满意度。评了分的或没有评分的受益人不足人数（或为保护别的组而隐去）时为 null。
 	Satisfaction *SatisfactionFigures `json:"satisfaction,omitempty"`
-	// 认领后主动放弃的次数。
+	// 认领后主动放弃的次数。有或没有放弃过的心愿的受益人不足人数时为 null。
 	ClaimsReleased *int `json:"claimsReleased,omitempty"`
-	// 认领超时失效的次数。
+	// 认领超时失效的次数。有或没有失效过的心愿的受益人不足人数时为 null。
 	ClaimsLapsed *int `json:"claimsLapsed,omitempty"`
 }
 
