@@ -261,6 +261,8 @@ func (cfg Options) guard(schema *ast.Schema, next http.Handler) http.Handler {
 			return
 		}
 		if len(errs) > 0 {
+			// The first few say what is wrong; thousands would only cost time to translate.
+			errs = errs[:min(len(errs), 20)]
 			out := make([]*gqlerror.Error, len(errs))
 			for i, e := range errs {
 				out[i] = present(ctx, e)
