@@ -117,8 +117,8 @@ func TestStatsAccess(t *testing.T) {
 		{"not a place", analyst, map[string]any{"f": map[string]any{"placeIds": []string{e.accountID(phoneStaff)}}}, db.EINVALID, "placeIds"},
 		{"grouped by household", analyst, map[string]any{"g": map[string]any{"placeLevel": "HOUSEHOLD"}}, db.EINVALID, "groupBy"},
 		// Anything but one cell of the lattice: a set an answer could be subtracted from.
-		{"a complement", analyst, map[string]any{"f": map[string]any{"not": map[string]any{"placeIds": []string{e.placeID("和平社区")}}}}, db.EINVALID, ""},
-		{"a text search", analyst, map[string]any{"f": map[string]any{"text": "轮椅"}}, db.EINVALID, ""},
+		{"a complement", analyst, map[string]any{"f": map[string]any{"not": map[string]any{"placeIds": []string{e.placeID("和平社区")}}}}, db.EINVALID, "not"},
+		{"a text search", analyst, map[string]any{"f": map[string]any{"text": "轮椅"}}, db.EINVALID, "text"},
 		{"two places", analyst, map[string]any{"f": map[string]any{"placeIds": []string{e.placeID("和平社区"), e.placeID("光明社区")}}}, db.EINVALID, "placeIds"},
 		{"a range that is no period", analyst, map[string]any{"f": map[string]any{"createdAt": map[string]any{
 			"gte": "2026-11-01T00:00:00+08:00", "lt": "2026-11-03T00:00:00+08:00"}}}, db.EINVALID, "createdAt"},
