@@ -16,8 +16,8 @@ import (
 // A secret vote keeps no ballot. While it is open the database holds, per vote, the running
 // sums per option (heads and area) in ballotStripes rows of ballot_sums, each sealed with
 // AES-256-GCM under a key derived from the ballot key, which lives outside the database; a
-// cast adds its ballot to one stripe chosen at random (so casts do not all wait on one row)
-// and rewrites the whole stripe. A reader of the tables sees only that a stripe changed in
+// cast adds its ballot to one stripe that no other cast holds, taken in random order (so
+// casts do not wait on one another), and rewrites the whole stripe. A reader of the tables sees only that a stripe changed in
 // the voter's transaction, never what it holds. A changeable vote also keeps each voter's
 // current choice, sealed, found by the voter's replace key (an HMAC under the ballot key),
 // so that a change can take it back out of the sums. At close the sums are opened, the
@@ -197,28 +197,44 @@ func (tx *Tx) castSecret(lv *lockedVote, resident int64, options, pos int, area 
 	return tx.addToStripe(lv.ID, sealer, delta)
 }
 
-// addToStripe adds delta (one per option) to a stripe of the vote's sums chosen at random,
-// making the stripe if it is the first cast there.
+// addToStripe adds delta (one per option) to a stripe of the vote's sums: one no other cast
+// holds, in random order, else (all held, or not all made yet) one chosen at random, made
+// if it is the first cast there.
 func (tx *Tx) addToStripe(vote int64, sealer *ballotSealer, delta []positionCount) error {
-	stripe, err := randomStripe()
-	if err != nil {
+	var free []struct {
+		Stripe int    `db:"stripe"`
+		Sealed []byte `db:"sealed"`
+	}
+	// FOR UPDATE reads the last committed version of the row it locks.
+	if err := tx.selectRows(&free, `SELECT stripe, sealed FROM ballot_sums WHERE vote_id = $1
+		ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED`, vote); err != nil {
 		return err
 	}
-	zero, err := sealer.sealSums(vote, stripe, make([]positionCount, len(delta)))
-	if err != nil {
-		return err
-	}
-	// Made if missing, else locked and read as last committed (casts to the stripe queue here).
+	var stripe int
 	var sealed []byte
-	if err := tx.get(&sealed, `INSERT INTO ballot_sums (vote_id, stripe, sealed) VALUES ($1, $2, $3)
-		ON CONFLICT (vote_id, stripe) DO UPDATE SET sealed = ballot_sums.sealed RETURNING sealed`, vote, stripe, zero); err != nil {
-		return err
+	if len(free) == 1 {
+		stripe, sealed = free[0].Stripe, free[0].Sealed
+	} else {
+		var err error
+		if stripe, err = randomStripe(); err != nil {
+			return err
+		}
+		zero, err := sealer.sealSums(vote, stripe, make([]positionCount, len(delta)))
+		if err != nil {
+			return err
+		}
+		// Made if missing, else locked and read as last committed (casts to the stripe queue here).
+		if err := tx.get(&sealed, `INSERT INTO ballot_sums (vote_id, stripe, sealed) VALUES ($1, $2, $3)
+			ON CONFLICT (vote_id, stripe) DO UPDATE SET sealed = ballot_sums.sealed RETURNING sealed`, vote, stripe, zero); err != nil {
+			return err
+		}
 	}
 	sums := slices.Clone(delta)
 	if err := sealer.openSums(vote, stripe, sealed, sums); err != nil {
 		return err
 	}
-	if sealed, err = sealer.sealSums(vote, stripe, sums); err != nil {
+	sealed, err := sealer.sealSums(vote, stripe, sums)
+	if err != nil {
 		return err
 	}
 	_, err = tx.exec(`UPDATE ballot_sums SET sealed = $3 WHERE vote_id = $1 AND stripe = $2`, vote, stripe, sealed)
