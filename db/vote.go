@@ -720,7 +720,7 @@ func (s *Store) Votes(ctx context.Context, v *Viewer, ids []int64) ([]*Vote, err
 		return nil, err
 	}
 	byID := make(map[int64]*Vote, len(rows))
-	var visible, secret, open []int64
+	var visible, open []int64
 	for _, r := range rows {
 		if !v.SeesMeetings(communities[r.CommunityID]) {
 			continue
@@ -730,9 +730,7 @@ func (s *Store) Votes(ctx context.Context, v *Viewer, ids []int64) ([]*Vote, err
 			OpensAt: r.OpensAt, ClosesAt: r.ClosesAt, ClosedAt: r.ClosedAt}
 		byID[r.ID] = out
 		visible = append(visible, r.ID)
-		if r.Secret {
-			secret = append(secret, r.ID)
-		} else {
+		if !r.Secret {
 			out.RollCall = []*RollCallEntry{}
 			if r.State == VoteOpen {
 				open = append(open, r.ID)
