@@ -209,8 +209,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		logger.Info("statistics read from the replica")
 	}
 	if cfg.databaseURL != "" && cfg.ballotKey == "" {
-		// No private cluster, so no data folder yet: make the key file only if a
-		// changeable secret ballot needs it.
+		// No private cluster, so no data folder yet: make the key file only when a
+		// secret vote (or the demo's open one) needs it.
 		dir := cfg.dataDir
 		store.LoadBallotKey = func() ([]byte, error) { return loadBallotKey("", dir) }
 	} else if store.BallotKey, err = loadBallotKey(cfg.ballotKey, cfg.dataDir); err != nil {
