@@ -193,7 +193,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	logger.Info("migrated", "applied", applied)
 	if len(args) > 1 && args[1] == "generate" {
-		return generate(ctx, d, args[2:], stderr, logger)
+		// The open secret votes it makes are sealed under the key the server will use.
+		key, err := loadBallotKey(cfg.ballotKey, cfg.dataDir)
+		if err != nil {
+			return fmt.Errorf("ballot key: %w", err)
+		}
+		return generate(ctx, d, args[2:], key, stderr, logger)
 	}
 	store := db.NewStore(d)
 	cfg.store(store)
@@ -208,8 +213,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		logger.Info("statistics read from the replica")
 	}
 	if cfg.databaseURL != "" && cfg.ballotKey == "" {
-		// No private cluster, so no data folder yet: make the key file only if a
-		// changeable secret ballot needs it.
+		// No private cluster, so no data folder yet: make the key file only when a
+		// secret vote (or the demo's open one) needs it.
 		dir := cfg.dataDir
 		store.LoadBallotKey = func() ([]byte, error) { return loadBallotKey("", dir) }
 	} else if store.BallotKey, err = loadBallotKey(cfg.ballotKey, cfg.dataDir); err != nil {
@@ -263,7 +268,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // generate fills an empty database with a generated city district (linli generate), for
 // trying the figures for analysts at scale; then the service can be started on it.
-func generate(ctx context.Context, d *sqlx.DB, args []string, stderr io.Writer, logger *slog.Logger) error {
+func generate(ctx context.Context, d *sqlx.DB, args []string, ballotKey []byte, stderr io.Writer, logger *slog.Logger) error {
 	flags := flag.NewFlagSet("linli generate", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	seed := flags.Int64("seed", 1, "the same seed always makes the same district")
@@ -281,6 +286,7 @@ func generate(ctx context.Context, d *sqlx.DB, args []string, stderr io.Writer, 
 	cfg.Wishes = int(float64(cfg.Wishes) * *scale)
 	cfg.Votes = max(1, int(float64(cfg.Votes)**scale))
 	cfg.Ballots = int(float64(cfg.Ballots) * *scale)
+	cfg.BallotKey = ballotKey
 	started := time.Now()
 	if err := db.Generate(ctx, d, cfg, func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) }); err != nil {
 		return err
@@ -338,7 +344,7 @@ func printBanner(w io.Writer, port int, demo bool) {
 	fmt.Fprintln(w, `then add the header {"Authorization": "Bearer <token>"} and ask: { me { name roles { role place { name } } } }`)
 }
 
-// loadBallotKey returns the server secret behind changeable secret ballots: LINLI_BALLOT_KEY
+// loadBallotKey returns the server secret behind secret ballots: LINLI_BALLOT_KEY
 // (hex or base64, at least 32 bytes), or else the file ballot.key in the data directory,
 // created with 32 random bytes (mode 0600) the first time. It is kept out of the database
 // so that the tables alone never tell whose ballot is whose.

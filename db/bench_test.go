@@ -18,6 +18,7 @@ func BenchmarkPrepared(b *testing.B) {
 	d, _ := dbtest.New(b)
 	s := db.NewStore(d)
 	s.Password = db.PasswordParams{Time: 1, Memory: 64, Threads: 1}
+	s.BallotKey = demoBallotKey
 	if _, err := s.LoadDemo(b.Context()); err != nil {
 		b.Fatal(err)
 	}

@@ -31,9 +31,10 @@ type Store struct {
 	// until the window ends.
 	LoginMaxFailures int
 	LoginWindow      time.Duration
-	// BallotKey is the server secret behind the replace keys of changeable secret ballots
-	// (HMAC-SHA256). It lives outside the database: whoever reads the tables alone cannot
-	// tell whose ballot is whose. At least 32 bytes.
+	// BallotKey is the server secret behind secret ballots: it seals an open secret vote's
+	// sums and choices (AES-256-GCM, under a key derived from it) and keys the replace keys
+	// of changeable ones (HMAC-SHA256). It lives outside the database: whoever reads the
+	// tables alone cannot tell whose ballot is whose. At least 32 bytes.
 	BallotKey []byte
 	// LoadBallotKey, when BallotKey is empty, supplies it on first use (once).
 	LoadBallotKey func() ([]byte, error)
@@ -41,6 +42,8 @@ type Store struct {
 	ballotKeyOnce sync.Once
 	ballotKey     []byte
 	ballotKeyErr  error
+	// sealedVotes are the votes known to have no ballots left from before migration 0008.
+	sealedVotes sync.Map // vote id -> struct{}
 
 	stmts     sync.Map // query text -> *sqlx.Stmt
 	preparing sync.Map // query text -> struct{}: being prepared for the pool

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lib/pq"
 )
 
 // DemoDeliberation says whether LoadDemo fills the deliberation (议事协商) demo: topics,
@@ -192,13 +194,11 @@ type (
 		VoteID   int64 `json:"vote_id"`
 		Resident int64 `json:"resident_id"`
 	}
-	// dBallot is a secret ballot that cannot be changed: no voter, no time, no replace key.
+	// dBallot is a secret ballot: written into its open vote's sealed sums, never as a row.
 	dBallot struct {
-		VoteID     int64 `json:"vote_id"`
-		Secret     bool  `json:"secret"`
-		Changeable bool  `json:"changeable"`
-		Position   int   `json:"position"`
-		Area       int64 `json:"area_dm2"`
+		vote     *dVote
+		position int
+		area     int64
 	}
 	dResult struct {
 		VoteID   int64 `json:"vote_id"`
@@ -308,8 +308,8 @@ type demoDeliberation struct {
 // a finished owners' assembly whose resolution is being carried out, an earlier online vote
 // whose result residents have rated, and an online vote open now that 张秀英
 // (13800000001) has yet to vote in. Results are counted by VoteRule.Decide, as closing a
-// vote counts them, so they are right by construction. It takes two statements: one reads
-// the residents, one writes everything.
+// vote counts them, so they are right by construction. One statement reads the residents,
+// one writes everything, and one the open vote's sealed sums.
 func (w *demoWorld) insertDeliberation(ctx context.Context, tx *Tx, accountIDs map[string]int64) error {
 	d := &demoDeliberation{w: w, now: tx.Now(), accounts: accountIDs}
 	var err error
@@ -539,7 +539,7 @@ func (d *demoDeliberation) vote(t *dTopic, m *dMeeting, place *demoPlace, basis 
 func (d *demoDeliberation) cast(v *dVote, e demoRollEntry, position int) {
 	v.voted[e.r.ID] = true
 	d.participation = append(d.participation, dParticipation{VoteID: v.ID, Resident: e.r.ID})
-	d.ballots = append(d.ballots, dBallot{VoteID: v.ID, Secret: true, Position: position, Area: e.area})
+	d.ballots = append(d.ballots, dBallot{vote: v, position: position, area: e.area})
 	v.counts[position].Heads++
 	v.counts[position].Area += e.area
 }
@@ -930,7 +930,6 @@ func (d *demoDeliberation) write(ctx context.Context, tx *Tx) error {
 		{"vote_options", d.options, vote},
 		{"vote_entitled", d.voteEntitled, vote},
 		{"vote_participation", d.participation, vote},
-		{"ballots", d.ballots, vote},
 		{"vote_results", d.results, vote},
 		{"resolutions", d.resolutions, map[string]string{"id": "resolutions", "topic_id": "topics", "vote_id": "votes"}},
 		{"resolution_objections", d.objections, map[string]string{"resolution_id": "resolutions"}},
@@ -974,7 +973,49 @@ func (d *demoDeliberation) write(ctx context.Context, tx *Tx) error {
 			i, t.name, strings.Join(cols, ", "), overriding, strings.Join(exprs, ", "), t.name, i+1))
 	}
 	args = append(args, sizes...)
-	if _, err := tx.ExecContext(ctx, "WITH "+strings.Join(ctes, ",\n")+"\nSELECT 1", args...); err != nil {
+	var votes int64
+	if err := tx.GetContext(ctx, &votes, "WITH "+strings.Join(ctes, ",\n")+"\nSELECT votes FROM k", args...); err != nil {
+		return fmt.Errorf("deliberation: %w", err)
+	}
+	return d.writeSums(ctx, tx, votes)
+}
+
+// writeSums writes the sealed sums of the open votes' ballots, which need the votes' ids
+// (votes: where the block of vote ids starts); a closed vote keeps only its result. The
+// ballots go to the stripes in turn.
+func (d *demoDeliberation) writeSums(ctx context.Context, tx *Tx, votes int64) error {
+	sums := map[*dVote][]positionCount{}
+	for i, b := range d.ballots {
+		if b.vote.State != VoteOpen {
+			continue
+		}
+		if sums[b.vote] == nil {
+			sums[b.vote] = make([]positionCount, ballotStripes*len(defaultOptions))
+		}
+		c := &sums[b.vote][i%ballotStripes*len(defaultOptions)+b.position]
+		c.Heads++
+		c.Area += b.area
+	}
+	if len(sums) == 0 {
+		return nil
+	}
+	sealer, _, err := tx.store.ballotSealer()
+	if err != nil {
+		return fmt.Errorf("deliberation: the open vote's ballots are sealed under the ballot key: %w", err)
+	}
+	var voteIDs, stripes []int64
+	var sealed [][]byte
+	for v, s := range sums {
+		for stripe := range ballotStripes {
+			seal, err := sealer.sealSums(votes+v.ID, stripe, s[stripe*len(defaultOptions):(stripe+1)*len(defaultOptions)])
+			if err != nil {
+				return err
+			}
+			voteIDs, stripes, sealed = append(voteIDs, votes+v.ID), append(stripes, int64(stripe)), append(sealed, seal)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO ballot_sums (vote_id, stripe, sealed)
+		SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::bytea[])`, pq.Array(voteIDs), pq.Array(stripes), pq.ByteaArray(sealed)); err != nil {
 		return fmt.Errorf("deliberation: %w", err)
 	}
 	return nil

@@ -1,6 +1,7 @@
 package db_test
 
 import (
+	"bytes"
 	"fmt"
 	"regexp"
 	"slices"
@@ -28,8 +29,12 @@ func newDemoStore(t *testing.T, p db.PasswordParams) (*db.Store, *sqlx.DB) {
 	s := db.NewStore(d)
 	s.Now = func() time.Time { return demoNow }
 	s.Password = p
+	s.BallotKey = demoBallotKey
 	return s, d
 }
+
+// demoBallotKey seals the demo's open secret vote.
+var demoBallotKey = bytes.Repeat([]byte{0x5a}, 32)
 
 func loadDemo(t *testing.T, s *db.Store) {
 	t.Helper()
@@ -1036,8 +1041,12 @@ func checkDeliberation(t *testing.T, d *sqlx.DB, now time.Time) {
 		if voted == 0 || voted*4 < roll || voted*2 > roll {
 			t.Errorf("open vote: %d of %d voted, want about a third", voted, roll)
 		}
-		if n := queryInt(t, d, `SELECT count(*) FROM ballots WHERE vote_id = $1`, v.ID); n != voted {
-			t.Errorf("open vote: %d ballots for %d voters", n, voted)
+		// Its ballots are sealed sums, in every stripe; no choice is kept (it is not changeable).
+		if n := queryInt(t, d, `SELECT count(*) FROM ballot_sums WHERE vote_id = $1`, v.ID); n != 32 {
+			t.Errorf("open vote: %d stripes of sums, want 32", n)
+		}
+		if n := queryInt(t, d, `SELECT count(*) FROM ballot_choices`); n != 0 {
+			t.Errorf("open vote: %d sealed choices, want none", n)
 		}
 		const resident = `(SELECT r.id FROM residents r JOIN accounts a ON a.id = r.account_id WHERE a.phone = '13800000001')`
 		if n := queryInt(t, d, `SELECT count(*) FROM vote_entitled WHERE vote_id = $1 AND resident_id = `+resident, v.ID); n != 1 {
@@ -1082,7 +1091,8 @@ func checkDeliberation(t *testing.T, d *sqlx.DB, now time.Time) {
 		if v.Rule != "owners_ordinary" || !v.RuleMatches {
 			t.Errorf("owners' vote rule: got %s (columns match the preset: %v), want owners_ordinary", v.Rule, v.RuleMatches)
 		}
-		// Recount from the roll, who voted and the ballots.
+		// Recount from the roll and who voted; the ballots are gone, and the stored tallies
+		// must hold exactly one ballot per voter, by heads and by area.
 		var c struct {
 			EntHeads  int64 `db:"ent_heads"`
 			EntArea   int64 `db:"ent_area"`
@@ -1100,21 +1110,20 @@ func checkDeliberation(t *testing.T, d *sqlx.DB, now time.Time) {
 			Heads    int64 `db:"heads"`
 			Area     int64 `db:"area"`
 		}
-		if err := d.Select(&ballots, `SELECT o.position, count(b.id) AS heads, coalesce(sum(b.area_dm2), 0)::bigint AS area
-			FROM vote_options o LEFT JOIN ballots b ON b.vote_id = o.vote_id AND b.position = o.position
-			WHERE o.vote_id = $1 GROUP BY o.position ORDER BY o.position`, v.ID); err != nil {
+		if err := d.Select(&ballots, `SELECT position, heads, area_dm2 AS area FROM vote_results WHERE vote_id = $1 ORDER BY position`,
+			v.ID); err != nil {
 			t.Fatal(err)
 		}
 		if len(ballots) != 3 {
 			t.Fatalf("owners' vote options: got %d, want 同意/反对/弃权", len(ballots))
 		}
-		stored := queryStrings(t, d, `SELECT concat_ws(' ', position, heads, area_dm2) FROM vote_results WHERE vote_id = $1 ORDER BY position`, v.ID)
-		var recount []string
+		var sum db.Count
 		for _, b := range ballots {
-			recount = append(recount, fmt.Sprintf("%d %d %d", b.Position, b.Heads, b.Area))
+			sum.Heads += b.Heads
+			sum.Area += b.Area
 		}
-		if !slices.Equal(stored, recount) {
-			t.Errorf("owners' vote results: stored %v, ballots give %v", stored, recount)
+		if sum != (db.Count{Heads: c.PartHeads, Area: c.PartArea}) {
+			t.Errorf("owners' vote results: tallies add up to %+v, the voters to %d heads and %d area", sum, c.PartHeads, c.PartArea)
 		}
 		count := func(i int) db.Count { return db.Count{Heads: ballots[i].Heads, Area: ballots[i].Area} }
 		tally := db.Tally{Entitled: db.Count{Heads: c.EntHeads, Area: c.EntArea}, Present: db.Count{Heads: c.PartHeads, Area: c.PartArea},

@@ -21,6 +21,9 @@ type GenerateConfig struct {
 	Wishes, Votes, Ballots               int
 	Years                                int // wishes are spread over this many years up to Now
 	Now                                  time.Time
+	// BallotKey is the server's ballot key (LINLI_BALLOT_KEY), under which the open secret
+	// votes' sums and choices are sealed; the server that serves the district needs the same.
+	BallotKey []byte
 }
 
 // DistrictScale is the size the service is benchmarked at.
@@ -71,6 +74,11 @@ func Generate(ctx context.Context, d *sqlx.DB, cfg GenerateConfig, logf func(msg
 	}
 	g := &generator{cfg: cfg, ctx: ctx, tx: tx, logf: logf, hash: hash, base: map[string]int64{}, next: map[string]int64{},
 		t0: started}
+	if len(cfg.BallotKey) > 0 {
+		if g.sealer, err = newBallotSealer(cfg.BallotKey); err != nil {
+			return err
+		}
+	}
 	g.now = cfg.Now.UTC().Truncate(time.Second)
 	g.start = g.now.AddDate(-cfg.Years, 0, 0)
 	for _, t := range genIdentityTables {
@@ -122,6 +130,8 @@ func (c GenerateConfig) validate() error {
 		return errors.New("generate: Years must be at least 1")
 	case c.Now.IsZero():
 		return errors.New("generate: Now is not set")
+	case c.Votes > 0 && len(c.BallotKey) < 32:
+		return errors.New("generate: BallotKey (at least 32 bytes) is needed to seal the open secret votes")
 	}
 	return nil
 }
@@ -143,6 +153,7 @@ const (
 
 type generator struct {
 	cfg        GenerateConfig
+	sealer     *ballotSealer
 	ctx        context.Context
 	tx         *sqlx.Tx
 	logf       func(string, ...any)
@@ -1549,17 +1560,6 @@ func (g *generator) council(cm *gComm) []rollEntry {
 	return roll
 }
 
-// uuid is a version-4 UUID drawn from r.
-func uuid(r *rand.Rand) string {
-	var b [16]byte
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
-}
-
 // Topic fates after a vote.
 const (
 	fateOpen = iota
@@ -1649,7 +1649,7 @@ func (g *generator) deliberation() error {
 	g.earlyTopics(d, r)
 	g.otherMeetings(d, r)
 	g.log("deliberation planned: %d topics, %d votes, %d ballots", len(d.rows["topics"]), V,
-		len(d.rows["ballots"])+len(d.rows["open_ballots"]))
+		len(d.rows["vote_participation"]))
 	tables := []struct {
 		name string
 		cols string
@@ -1668,7 +1668,8 @@ func (g *generator) deliberation() error {
 		{"vote_options", "vote_id position label"},
 		{"vote_entitled", "vote_id resident_id household_id building_id area_dm2"},
 		{"vote_participation", "vote_id resident_id"},
-		{"ballots", "id vote_id secret changeable position area_dm2 replace_key"},
+		{"ballot_sums", "vote_id secret stripe sealed"},
+		{"ballot_choices", "vote_id secret changeable replace_key sealed"},
 		{"open_ballots", "vote_id secret resident_id position area_dm2 cast_at"},
 		{"vote_results", "vote_id position heads area_dm2"},
 		{"resolutions", "id topic_id vote_id community_id title state published_at notice_ends_at carried_out_from result result_published_at updated_at"},
@@ -1995,19 +1996,41 @@ func (g *generator) vote(d *delib, r *rand.Rand, k int, cm *gComm, kind, compoun
 		d.add("vote_participation", voteID, g.resID(roll[v].res))
 	}
 	if secret {
-		// Ballots in an order of their own: nothing ties one to a voter.
-		for i, v := range voters {
-			var key any
-			if changeable {
-				b := make([]byte, 32)
-				for j := range b {
-					b[j] = byte(r.Uint32())
-				}
-				key = b
-			}
-			d.add("ballots", uuid(r), voteID, true, changeable, positions[i], roll[v].area, key)
+		// Draw what the ballots' ids and keys once took, so that the rest of the district
+		// comes out as it did.
+		draws := 16
+		if changeable {
+			draws += 32
 		}
-	} else {
+		for range len(voters) * draws {
+			r.Uint32()
+		}
+	}
+	if secret && fate == fateOpen {
+		// Only an open vote keeps anything of its ballots, sealed: the sums per stripe (the
+		// ballots going to the stripes in turn) and, if changeable, each voter's choice.
+		sums := make([]positionCount, ballotStripes*len(defaultOptions))
+		for i, v := range voters {
+			c := &sums[i%ballotStripes*len(defaultOptions)+positions[i]]
+			c.Heads++
+			c.Area += roll[v].area
+			if changeable {
+				rk := replaceKey(g.cfg.BallotKey, voteID, g.resID(roll[v].res))
+				sealed, err := g.sealer.sealChoice(voteID, rk, positions[i])
+				if err != nil {
+					return err
+				}
+				d.add("ballot_choices", voteID, true, true, rk, sealed)
+			}
+		}
+		for stripe := range ballotStripes {
+			sealed, err := g.sealer.sealSums(voteID, stripe, sums[stripe*len(defaultOptions):(stripe+1)*len(defaultOptions)])
+			if err != nil {
+				return err
+			}
+			d.add("ballot_sums", voteID, true, stripe, sealed)
+		}
+	} else if !secret {
 		cast := make(map[int]int, len(voters))
 		for i, v := range voters {
 			cast[v] = positions[i]

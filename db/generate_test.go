@@ -1,6 +1,7 @@
 package db_test
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"strings"
@@ -16,8 +17,11 @@ import (
 // smallDistrict is a district small enough for the default test run.
 func smallDistrict() db.GenerateConfig {
 	return db.GenerateConfig{Seed: 42, Subdistricts: 2, Communities: 4, Residents: 3000, Wishes: 10000, Votes: 20,
-		Ballots: 2000, Years: 2, Now: time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC)}
+		Ballots: 2000, Years: 2, Now: time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC), BallotKey: generateBallotKey}
 }
+
+// generateBallotKey seals the generated open secret votes.
+var generateBallotKey = bytes.Repeat([]byte{0xa5}, 32)
 
 func generate(t *testing.T, cfg db.GenerateConfig) *sqlx.DB {
 	t.Helper()
@@ -127,7 +131,7 @@ func checkDistrict(t *testing.T, d *sqlx.DB, cfg db.GenerateConfig) {
 			t.Errorf("%s: %d, want %d", c.what, got, c.want)
 		}
 	}
-	ballots := count(t, d, `SELECT (SELECT count(*) FROM ballots) + (SELECT count(*) FROM open_ballots)`)
+	ballots := count(t, d, `SELECT count(*) FROM vote_participation`)
 	if ballots < cfg.Ballots*6/10 || ballots > cfg.Ballots*13/10 {
 		t.Errorf("%d ballots, want about %d", ballots, cfg.Ballots)
 	}
@@ -168,7 +172,9 @@ var generatedTables = map[string]string{
 	"meeting_events": `SELECT * FROM meeting_events`, "meeting_entitled": `SELECT * FROM meeting_entitled`,
 	"meeting_attendance": `SELECT * FROM meeting_attendance`, "votes": `SELECT * FROM votes`,
 	"vote_entitled": `SELECT * FROM vote_entitled`, "vote_participation": `SELECT * FROM vote_participation`,
-	"ballots": `SELECT * FROM ballots`, "open_ballots": `SELECT * FROM open_ballots`, "vote_results": `SELECT * FROM vote_results`,
+	// Sealed values differ from run to run (random nonces): where they are is compared.
+	"ballot_sums": `SELECT vote_id, stripe FROM ballot_sums`, "ballot_choices": `SELECT vote_id, replace_key FROM ballot_choices`,
+	"open_ballots": `SELECT * FROM open_ballots`, "vote_results": `SELECT * FROM vote_results`,
 	"resolutions": `SELECT * FROM resolutions`, "resolution_objections": `SELECT * FROM resolution_objections`,
 	"resolution_tasks": `SELECT * FROM resolution_tasks`, "task_reports": `SELECT * FROM task_reports`,
 	"task_supervision": `SELECT * FROM task_supervision`, "result_ratings": `SELECT * FROM result_ratings`,
@@ -225,6 +231,7 @@ func TestGenerateDistrictScale(t *testing.T) {
 	}
 	start := time.Now()
 	cfg := db.DistrictScale(1, time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC))
+	cfg.BallotKey = generateBallotKey
 	d := generate(t, cfg)
 	t.Logf("generated in %v", time.Since(start))
 	checkDistrict(t, d, cfg)
@@ -242,8 +249,8 @@ func TestGenerateDistrictScale(t *testing.T) {
 	}
 	for _, table := range []string{"places", "accounts", "residents", "role_grants", "wishes", "wish_claims", "wish_events",
 		"volunteer_ledger", "topics", "topic_events", "topic_cosigners", "topic_wishes", "topic_comments", "meetings",
-		"meeting_events", "meeting_entitled", "meeting_attendance", "votes", "vote_entitled", "vote_participation", "ballots",
-		"open_ballots", "vote_results", "resolutions", "resolution_objections", "resolution_tasks", "task_reports",
+		"meeting_events", "meeting_entitled", "meeting_attendance", "votes", "vote_entitled", "vote_participation", "ballot_sums",
+		"ballot_choices", "open_ballots", "vote_results", "resolutions", "resolution_objections", "resolution_tasks", "task_reports",
 		"task_supervision", "result_ratings"} {
 		t.Logf("%-22s %9d", table, count(t, d, `SELECT count(*) FROM `+table))
 	}

@@ -2,9 +2,6 @@ package db
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"io"
 	"slices"
@@ -421,16 +418,6 @@ func (s *Store) OpenVoteIn(ctx context.Context, v *Viewer, in OpenVote) (*Vote, 
 	return s.VoteByID(ctx, v, id)
 }
 
-// replaceKey is HMAC-SHA256(key, vote id || resident id), both big-endian 64-bit.
-func replaceKey(key []byte, vote, resident int64) []byte {
-	var msg [16]byte
-	binary.BigEndian.PutUint64(msg[:8], uint64(vote))
-	binary.BigEndian.PutUint64(msg[8:], uint64(resident))
-	h := hmac.New(sha256.New, key)
-	h.Write(msg[:])
-	return h.Sum(nil)
-}
-
 // ballotKeyBytes returns the server's ballot key: BallotKey, or what LoadBallotKey gives.
 func (s *Store) ballotKeyBytes() ([]byte, error) {
 	if len(s.BallotKey) >= 32 {
@@ -483,13 +470,13 @@ func (s *Store) CastBallot(ctx context.Context, v *Viewer, voteID int64, option 
 	if len(area) == 0 {
 		return nil, notOnRoll
 	}
-	var pos []int
-	if err := tx.selectRows(&pos, `SELECT position FROM vote_options WHERE vote_id = $1 AND label = $2`,
-		voteID, strings.TrimSpace(option)); err != nil {
+	var labels []string
+	if err := tx.selectRows(&labels, `SELECT label FROM vote_options WHERE vote_id = $1 ORDER BY position`, voteID); err != nil {
 		return nil, err
 	}
-	if len(pos) == 0 {
-		return nil, Invalid("option", "没有这个选项")
+	pos := slices.Index(labels, strings.TrimSpace(option))
+	if pos < 0 {
+		return nil, Invalid("option", "没有这个选项，可选：%s", strings.Join(labels, "、"))
 	}
 	already := Errorf(ECONFLICT, "你已经投过票，本次表决不能改票")
 	participate := `INSERT INTO vote_participation (vote_id, resident_id) VALUES ($1, $2)`
@@ -502,24 +489,14 @@ func (s *Store) CastBallot(ctx context.Context, v *Viewer, voteID int64, option 
 		}
 		return nil, err
 	}
-	switch {
-	case !lv.Secret:
+	if lv.Secret {
+		err = tx.castSecret(lv, v.Resident.ID, len(labels), pos, area[0])
+	} else {
 		q := `INSERT INTO open_ballots (vote_id, resident_id, position, area_dm2, cast_at) VALUES ($1, $2, $3, $4, $5)`
 		if lv.Changeable {
 			q += ` ON CONFLICT (vote_id, resident_id) DO UPDATE SET position = EXCLUDED.position, cast_at = EXCLUDED.cast_at`
 		}
-		_, err = tx.exec(q, voteID, v.Resident.ID, pos[0], area[0], tx.now)
-	case lv.Changeable:
-		key, err := s.ballotKeyBytes()
-		if err != nil {
-			return nil, err
-		}
-		_, err = tx.exec(`INSERT INTO ballots (vote_id, changeable, position, area_dm2, replace_key) VALUES ($1, true, $2, $3, $4)
-			ON CONFLICT (vote_id, replace_key) DO UPDATE SET position = EXCLUDED.position`,
-			voteID, pos[0], area[0], replaceKey(key, voteID, v.Resident.ID))
-	default:
-		_, err = tx.exec(`INSERT INTO ballots (vote_id, changeable, position, area_dm2) VALUES ($1, false, $2, $3)`,
-			voteID, pos[0], area[0])
+		_, err = tx.exec(q, voteID, v.Resident.ID, pos, area[0], tx.now)
 	}
 	if sqlState(err) == uniqueViolation {
 		return nil, already
@@ -540,13 +517,12 @@ type positionCount struct {
 
 // tallies counts the ballots of a vote per option position.
 func (tx *Tx) tallies(lv *lockedVote) ([]positionCount, error) {
-	table := "ballots"
-	if !lv.Secret {
-		table = "open_ballots"
+	if lv.Secret {
+		return tx.secretTallies(lv)
 	}
 	var rows []positionCount
 	err := tx.selectRows(&rows, `SELECT o.position, count(b.position) AS heads, coalesce(sum(b.area_dm2), 0)::bigint AS area
-		FROM vote_options o LEFT JOIN `+table+` b ON b.vote_id = o.vote_id AND b.position = o.position
+		FROM vote_options o LEFT JOIN open_ballots b ON b.vote_id = o.vote_id AND b.position = o.position
 		WHERE o.vote_id = $1 GROUP BY o.position ORDER BY o.position`, lv.ID)
 	return rows, err
 }
@@ -570,6 +546,7 @@ func (s *Store) CloseVote(ctx context.Context, v *Viewer, voteID int64) (*Vote, 
 	if err != nil {
 		return nil, err
 	}
+	s.vacuumBallots(ctx)
 	return s.VoteByID(ctx, v, voteID)
 }
 
@@ -587,6 +564,9 @@ func (s *Store) CloseDueVotes(ctx context.Context) (int, error) {
 		if err := tx.selectRows(&ids, `SELECT id FROM votes WHERE state = 'open' AND closes_at <= $1
 			ORDER BY closes_at LIMIT 1 FOR UPDATE SKIP LOCKED`, tx.now); err != nil || len(ids) == 0 {
 			tx.Rollback()
+			if n > 0 {
+				s.vacuumBallots(ctx)
+			}
 			return n, err
 		}
 		lv, err := tx.lockVote(nil, ids[0], false)
@@ -682,11 +662,7 @@ func (tx *Tx) closeVote(lv *lockedVote, by *int64) error {
 		}
 	}
 	if lv.Secret {
-		// Rewrite the secret ballots in random order with new ids: afterwards their physical
-		// order and transaction ids say nothing about when, or alongside whom, each was cast.
-		if _, err := tx.exec(`WITH d AS (DELETE FROM ballots WHERE vote_id = $1 RETURNING vote_id, changeable, position, area_dm2, replace_key)
-			INSERT INTO ballots (vote_id, changeable, position, area_dm2, replace_key)
-			SELECT vote_id, changeable, position, area_dm2, replace_key FROM d ORDER BY random()`, lv.ID); err != nil {
+		if err := tx.forgetBallots(lv.ID); err != nil {
 			return err
 		}
 	}
@@ -746,7 +722,7 @@ func (s *Store) Votes(ctx context.Context, v *Viewer, ids []int64) ([]*Vote, err
 		return nil, err
 	}
 	byID := make(map[int64]*Vote, len(rows))
-	var visible, secret, open []int64
+	var visible, open []int64
 	for _, r := range rows {
 		if !v.SeesMeetings(communities[r.CommunityID]) {
 			continue
@@ -756,9 +732,7 @@ func (s *Store) Votes(ctx context.Context, v *Viewer, ids []int64) ([]*Vote, err
 			OpensAt: r.OpensAt, ClosesAt: r.ClosesAt, ClosedAt: r.ClosedAt}
 		byID[r.ID] = out
 		visible = append(visible, r.ID)
-		if r.Secret {
-			secret = append(secret, r.ID)
-		} else {
+		if !r.Secret {
 			out.RollCall = []*RollCallEntry{}
 			if r.State == VoteOpen {
 				open = append(open, r.ID)

@@ -61,6 +61,7 @@ func newBenchEnv(b *testing.B) *benchEnv {
 func serveBench(b *testing.B, d *sqlx.DB) *benchEnv {
 	e := &benchEnv{b: b, db: d, store: db.NewStore(d)}
 	e.store.Password = testPassword
+	e.store.BallotKey = testBallotKey // secret votes are sealed under it
 	opts := graph.DefaultOptions()
 	opts.Logger = discardLogger()
 	e.srv = httptest.NewServer(graph.NewHandler(e.store, opts))

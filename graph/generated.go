@@ -5811,7 +5811,8 @@ extend type Mutation {
 
   """
   投票：投票人名单中的本人，在开始后、结束前。不在名单中返回 ` + "`" + `FORBIDDEN` + "`" + `；未开始、已结束或已过截止时间返回
-  ` + "`" + `INVALID_STATE` + "`" + `；已投过且不可改票返回 ` + "`" + `CONFLICT` + "`" + `；可改票时新的一票替换旧的一票，只计一次。
+  ` + "`" + `INVALID_STATE` + "`" + `；已投过且不可改票返回 ` + "`" + `CONFLICT` + "`" + `；可改票时新的一票替换旧的一票，只计一次。没有这个选项返回
+  ` + "`" + `INVALID_INPUT` + "`" + `，消息中列出可选的选项。
   """
   castBallot(voteId: ID!, option: String!): Vote!
 

@@ -35,7 +35,9 @@ func BenchmarkWishStatsYear(b *testing.B) {
 	} else {
 		d, _ = dbtest.New(b)
 		started := time.Now()
-		if err := db.Generate(b.Context(), d, db.DistrictScale(1, now), func(string, ...any) {}); err != nil {
+		cfg := db.DistrictScale(1, now)
+		cfg.BallotKey = testBallotKey
+		if err := db.Generate(b.Context(), d, cfg, func(string, ...any) {}); err != nil {
 			b.Fatal(err)
 		}
 		b.Logf("generated the district in %v", time.Since(started).Round(time.Second))

@@ -23,7 +23,7 @@ import (
 
 var (
 	recountCfg = db.GenerateConfig{Seed: 7, Subdistricts: 2, Communities: 6, Residents: 4000, Wishes: 12000,
-		Votes: 40, Ballots: 4000, Years: 2, Now: testNow}
+		Votes: 40, Ballots: 4000, Years: 2, Now: testNow, BallotKey: testBallotKey}
 )
 
 // newGeneratedEnv serves a fresh database filled by the generator, with an analyst over
