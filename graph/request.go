@@ -19,6 +19,7 @@ type request struct {
 	id        string
 	token     string
 	operation string
+	address   string // the client's, for the sign-in throttle
 	store     *db.Store
 	loaders   atomic.Pointer[loaders]
 	wait      time.Duration
