@@ -243,3 +243,60 @@ func TestClientAddress(t *testing.T) {
 		}
 	}
 }
+
+// Failures and successes at once, over numbers and addresses that share counts: every
+// failure is counted once and every success gives its attempt back, with no attempt lost to
+// a deadlock between counts locked by different sign-ins.
+func TestLoginCountsUnderMixedLoad(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, behindProxy)
+	e.store.LoginLimits = db.LoginLimits{PerPhoneAddress: 100, PerAddress: 100, PerPhone: 200, Window: 15 * time.Minute}
+	phones := []string{phoneSupervisor, phoneCouncil, sprayPhone(1)}
+	addresses := []string{"203.0.113.1", "203.0.113.2", "2001:db8::1"}
+	const n = 60
+	var wg sync.WaitGroup
+	codes := make([]string, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			password := "guess-it"
+			if i%2 == 0 {
+				password = db.DemoPassword
+			}
+			codes[i] = e.loginFrom(addresses[i%3], phones[i/3%3], password).Code()
+		}()
+	}
+	wg.Wait()
+	failedFrom, failedFor := map[string]int{}, map[string]int{}
+	for i, code := range codes {
+		switch {
+		case code == db.EUNAUTHENTICATED:
+			failedFrom[addresses[i%3]]++
+			failedFor[phones[i/3%3]]++
+		case code != "" && code != db.EUNAUTHENTICATED:
+			t.Fatalf("attempt %d: got %s, want a sign-in or UNAUTHENTICATED", i, code)
+		case phones[i/3%3] == sprayPhone(1):
+			t.Fatalf("attempt %d signed in to a number nobody registered", i)
+		}
+	}
+	count := func(phone, address string) int {
+		var n int
+		e.db.Get(&n, `SELECT coalesce(sum(failures), 0) FROM login_throttle WHERE phone = $1 AND address = $2`, phone, address)
+		return n
+	}
+	for _, a := range addresses {
+		key := a
+		if a == "2001:db8::1" {
+			key = "2001:db8::/64"
+		}
+		if got := count("", key); got != failedFrom[a] {
+			t.Errorf("failures counted for %s: got %d, want %d", a, got, failedFrom[a])
+		}
+	}
+	for _, p := range phones {
+		if got := count(p, ""); got != failedFor[p] {
+			t.Errorf("failures counted for %s: got %d, want %d", p, got, failedFor[p])
+		}
+	}
+}
