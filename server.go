@@ -108,15 +108,23 @@ func readSettings(getenv func(string) string) (settings, error) {
 	s.dbMaxConns = num("LINLI_DB_MAX_CONNS", 20)
 	s.sweepEvery = dur("LINLI_SWEEP_INTERVAL", time.Minute)
 	tokenTTL := dur("LINLI_TOKEN_TTL", 30*24*time.Hour)
-	loginMax := num("LINLI_LOGIN_MAX_FAILURES", 5)
-	loginWindow := dur("LINLI_LOGIN_WINDOW", 15*time.Minute)
+	login := db.LoginLimits{
+		PerPhoneAddress: num("LINLI_LOGIN_MAX_FAILURES", db.DefaultLoginLimits.PerPhoneAddress),
+		PerAddress:      num("LINLI_LOGIN_MAX_FAILURES_PER_ADDRESS", db.DefaultLoginLimits.PerAddress),
+		PerPhone:        num("LINLI_LOGIN_MAX_FAILURES_PER_PHONE", db.DefaultLoginLimits.PerPhone),
+		Window:          dur("LINLI_LOGIN_WINDOW", db.DefaultLoginLimits.Window),
+	}
+	if login.PerPhone <= login.PerPhoneAddress {
+		// Else one address's failures would lock the owner out from everywhere.
+		errs = append(errs, fmt.Errorf("LINLI_LOGIN_MAX_FAILURES_PER_PHONE=%d: want more than LINLI_LOGIN_MAX_FAILURES=%d", login.PerPhone, login.PerPhoneAddress))
+	}
 	stats := db.StatsSettings{
 		Timeout:   dur("LINLI_STATS_TIMEOUT", db.DefaultStatsSettings.Timeout),
 		MinGroup:  num("LINLI_STATS_MIN_GROUP", db.DefaultStatsSettings.MinGroup),
 		MaxGroups: num("LINLI_STATS_MAX_GROUPS", db.DefaultStatsSettings.MaxGroups),
 	}
 	s.store = func(st *db.Store) {
-		st.TokenTTL, st.LoginMaxFailures, st.LoginWindow = tokenTTL, loginMax, loginWindow
+		st.TokenTTL, st.LoginLimits = tokenTTL, login
 		st.Stats = stats
 	}
 	s.api.RequestTimeout = dur("LINLI_REQUEST_TIMEOUT", s.api.RequestTimeout)
@@ -128,6 +136,11 @@ func readSettings(getenv func(string) string) (settings, error) {
 	s.api.MaxFields = num("LINLI_MAX_FIELDS", s.api.MaxFields)
 	s.api.MaxSetFields = num("LINLI_MAX_SET_FIELDS", s.api.MaxSetFields)
 	s.api.MaxDirectives = num("LINLI_MAX_DIRECTIVES", s.api.MaxDirectives)
+	if proxies, err := graph.ParseTrustedProxies(getenv("LINLI_TRUSTED_PROXIES")); err != nil {
+		errs = append(errs, fmt.Errorf("LINLI_TRUSTED_PROXIES: want addresses or CIDR ranges separated by commas, such as 10.0.0.0/8,192.168.1.5: %w", err))
+	} else {
+		s.api.TrustedProxies = proxies
+	}
 	for _, o := range strings.Split(getenv("LINLI_CORS_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			s.api.AllowedOrigins = append(s.api.AllowedOrigins, o)

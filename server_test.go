@@ -248,6 +248,27 @@ func TestRunSettings(t *testing.T) {
 			t.Fatalf("got %v, want both bad settings named", err)
 		}
 	})
+	t.Run("SignIn", func(t *testing.T) {
+		s, err := readSettings(getenv(map[string]string{"LINLI_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.5",
+			"LINLI_LOGIN_MAX_FAILURES": "3", "LINLI_LOGIN_MAX_FAILURES_PER_ADDRESS": "20", "LINLI_LOGIN_MAX_FAILURES_PER_PHONE": "40", "LINLI_LOGIN_WINDOW": "1h"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var st db.Store
+		s.store(&st)
+		want := db.LoginLimits{PerPhoneAddress: 3, PerAddress: 20, PerPhone: 40, Window: time.Hour}
+		if st.LoginLimits != want || len(s.api.TrustedProxies) != 2 || s.api.TrustedProxies[1].String() != "192.168.1.5/32" {
+			t.Fatalf("got %+v and proxies %v, want %+v and 10.0.0.0/8, 192.168.1.5/32", st.LoginLimits, s.api.TrustedProxies, want)
+		}
+		for _, env := range []map[string]string{
+			{"LINLI_TRUSTED_PROXIES": "10.0.0.0/8, the load balancer"},
+			{"LINLI_LOGIN_MAX_FAILURES": "10", "LINLI_LOGIN_MAX_FAILURES_PER_PHONE": "10"},
+		} {
+			if _, err := readSettings(getenv(env)); err == nil {
+				t.Errorf("%v: got no error", env)
+			}
+		}
+	})
 	t.Run("NewerDatabase", func(t *testing.T) {
 		d, dsn := dbtest.New(t)
 		if _, err := d.Exec(`INSERT INTO schema_migrations (version, name) VALUES (999, '0999_future.sql')`); err != nil {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -189,28 +190,36 @@ func tokenHash(token string) []byte {
 	return h[:]
 }
 
-// dummyHash keeps a sign-in for an unknown phone number as slow as one for a known number,
-// so response times do not tell which numbers are registered.
-var dummyHash, _ = HashPassword("linli-no-such-account", DefaultPasswordParams)
+// dummyHashes keep a sign-in for an unknown phone number as slow as one for a known number,
+// so response times do not tell which numbers are registered: one hash per set of costs
+// (PasswordParams -> string), made with the costs the Store hashes real passwords with.
+var dummyHashes sync.Map
 
-// Login checks phone and password and returns a new session. Every attempt counts against the
-// phone number's window before the password is checked, so parallel guesses cannot slip past
-// the limit. Errors: INVALID_INPUT, UNAUTHENTICATED (wrong phone or password), RATE_LIMITED.
-func (s *Store) Login(ctx context.Context, phone, password string) (*Session, error) {
+func dummyHash(p PasswordParams) string {
+	if h, ok := dummyHashes.Load(p); ok {
+		return h.(string)
+	}
+	h, _ := HashPassword("linli-no-such-account", p)
+	h2, _ := dummyHashes.LoadOrStore(p, h)
+	return h2.(string)
+}
+
+// Login checks phone and password, from the client at address, and returns a new session.
+// Every attempt counts as a failure against its limits (LoginLimits) before the password is
+// checked, so parallel guesses cannot slip past a limit; a right password gives it back.
+// Errors: INVALID_INPUT, UNAUTHENTICATED (wrong phone or password, with the attempts left),
+// RATE_LIMITED (with the seconds to wait).
+func (s *Store) Login(ctx context.Context, phone, password, address string) (*Session, error) {
 	phone, err := NormalizePhone("phone", phone)
 	if err != nil {
 		return nil, err
 	}
-	now := s.Now().UTC()
-	var attempt struct {
-		Attempts int       `db:"attempts"`
-		FirstAt  time.Time `db:"first_at"`
-	}
-	if err := s.get(ctx, &attempt, `INSERT INTO login_throttle AS t (phone, attempts, first_at) VALUES ($1, 1, $2)
-		ON CONFLICT (phone) DO UPDATE SET
-			attempts = CASE WHEN t.first_at <= $3 THEN 1 ELSE t.attempts + 1 END,
-			first_at = CASE WHEN t.first_at <= $3 THEN $2 ELSE t.first_at END
-		RETURNING attempts, first_at`, phone, now, now.Add(-s.LoginWindow)); err != nil {
+	address = throttleAddress(address)
+	reserved, err := s.reserveLoginAttempt(ctx, phone, address)
+	var limited error // refused, but audited below with the account it was for
+	if ErrorCode(err) == ERATELIMITED {
+		limited = err
+	} else if err != nil {
 		return nil, err
 	}
 
@@ -232,15 +241,13 @@ func (s *Store) Login(ctx context.Context, phone, password string) (*Session, er
 			placeID = &row.HouseholdID.Int64
 		}
 	}
-	if attempt.Attempts > s.LoginMaxFailures {
-		retry := int(attempt.FirstAt.Add(s.LoginWindow).Sub(now).Seconds()) + 1
+	if limited != nil {
 		if err := s.auditNow(ctx, auditEvent{Action: AuditLoginThrottled, AccountID: accountID, PlaceID: placeID, Phone: &phone}); err != nil {
 			return nil, err
 		}
-		return nil, &Error{Code: ERATELIMITED, RetryAfter: retry,
-			Message: "这个手机号登录失败次数过多，请" + waitText(retry) + "后再试"}
+		return nil, limited
 	}
-	hash := dummyHash
+	hash := dummyHash(s.Password)
 	if found {
 		hash = row.PasswordHash
 	}
@@ -248,30 +255,23 @@ func (s *Store) Login(ctx context.Context, phone, password string) (*Session, er
 		if err := s.auditNow(ctx, auditEvent{Action: AuditLoginFailed, AccountID: accountID, PlaceID: placeID, Phone: &phone}); err != nil {
 			return nil, err
 		}
-		return nil, &Error{Code: EUNAUTHENTICATED, Message: "手机号或密码不正确"}
+		return nil, reserved.failed(s.LoginLimits.Window, s.Now().UTC())
 	}
 
+	if err := reserved.release(ctx, s); err != nil {
+		return nil, err
+	}
 	tx, err := s.Begin(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
-	if _, err := tx.exec(`DELETE FROM login_throttle WHERE phone = $1`, phone); err != nil {
-		return nil, err
-	}
 	a := row.Account
 	sess, err := tx.newSession(&a)
 	if err != nil {
 		return nil, err
 	}
 	return sess, tx.Commit()
-}
-
-func waitText(seconds int) string {
-	if seconds < 60 {
-		return "稍等片刻"
-	}
-	return formatInt((seconds+59)/60) + " 分钟"
 }
 
 // Logout revokes token at once. It reports whether the token was live.

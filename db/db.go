@@ -27,10 +27,8 @@ type Store struct {
 	Password PasswordParams
 	// TokenTTL is how long a sign-in token lasts.
 	TokenTTL time.Duration
-	// LoginMaxFailures failed sign-ins for one phone number within LoginWindow lock it
-	// until the window ends.
-	LoginMaxFailures int
-	LoginWindow      time.Duration
+	// LoginLimits bound failed sign-ins per phone number, per client address and per both.
+	LoginLimits LoginLimits
 	// BallotKey is the server secret behind secret ballots: it seals an open secret vote's
 	// sums and choices (AES-256-GCM, under a key derived from it) and keys the replace keys
 	// of changeable ones (HMAC-SHA256). It lives outside the database: whoever reads the
@@ -52,13 +50,12 @@ type Store struct {
 // NewStore returns a Store over an open database with the default settings.
 func NewStore(d *sqlx.DB) *Store {
 	return &Store{
-		DB:               d,
-		Now:              time.Now,
-		Password:         DefaultPasswordParams,
-		TokenTTL:         30 * 24 * time.Hour,
-		LoginMaxFailures: 5,
-		LoginWindow:      15 * time.Minute,
-		Stats:            DefaultStatsSettings,
+		DB:          d,
+		Now:         time.Now,
+		Password:    DefaultPasswordParams,
+		TokenTTL:    30 * 24 * time.Hour,
+		LoginLimits: DefaultLoginLimits,
+		Stats:       DefaultStatsSettings,
 	}
 }
 

@@ -884,7 +884,7 @@ func TestLoadDemo_WishBoard(t *testing.T) {
 	ctx := t.Context()
 	viewer := func(phone string) *db.Viewer {
 		t.Helper()
-		session, err := s.Login(ctx, phone, db.DemoPassword)
+		session, err := s.Login(ctx, phone, db.DemoPassword, "192.0.2.1")
 		if err != nil {
 			t.Fatalf("login %s: %v", phone, err)
 		}
@@ -1232,7 +1232,7 @@ func TestLoadDemo_DeliberationPlayground(t *testing.T) {
 	s, d := newDemoStore(t, cheapPassword)
 	loadDemo(t, s)
 	ctx := t.Context()
-	session, err := s.Login(ctx, "13800000001", db.DemoPassword)
+	session, err := s.Login(ctx, "13800000001", db.DemoPassword, "192.0.2.1")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,8 +24,10 @@ type Error struct {
 	Code    string
 	Message string
 	Field   string
-	// RetryAfter, in seconds, for RATE_LIMITED.
+	// RetryAfter, in seconds, for RATE_LIMITED (and a failed sign-in with no attempts left).
 	RetryAfter int
+	// AttemptsLeft, for a failed sign-in: how many more may fail before sign-in is refused.
+	AttemptsLeft *int
 }
 
 func (e *Error) Error() string {

@@ -249,7 +249,7 @@ func TestLoginThrottle(t *testing.T) {
 	e := newEnv(t)
 	const attempt = `mutation($p: String!, $w: String!) { login(phone: $p, password: $w) { token } }`
 
-	// 30 wrong guesses at once: at most LoginMaxFailures are checked, the rest refused.
+	// 30 wrong guesses at once: at most LoginLimits.PerPhoneAddress are checked, the rest refused.
 	var wg sync.WaitGroup
 	codes := make(chan string, 30)
 	for i := range 30 {
@@ -265,8 +265,8 @@ func TestLoginThrottle(t *testing.T) {
 	for c := range codes {
 		count[c]++
 	}
-	if count[db.EUNAUTHENTICATED] != e.store.LoginMaxFailures || count[db.ERATELIMITED] != 30-e.store.LoginMaxFailures {
-		t.Fatalf("got %v, want %d UNAUTHENTICATED and the rest RATE_LIMITED", count, e.store.LoginMaxFailures)
+	if count[db.EUNAUTHENTICATED] != e.store.LoginLimits.PerPhoneAddress || count[db.ERATELIMITED] != 30-e.store.LoginLimits.PerPhoneAddress {
+		t.Fatalf("got %v, want %d UNAUTHENTICATED and the rest RATE_LIMITED", count, e.store.LoginLimits.PerPhoneAddress)
 	}
 	// Even the right password is refused while locked, with a time to wait.
 	r := e.do("", attempt, map[string]any{"p": phoneSupervisor, "w": db.DemoPassword})
@@ -277,7 +277,7 @@ func TestLoginThrottle(t *testing.T) {
 	// Other numbers are not affected.
 	e.login(phoneCouncil)
 	// After the window the right password works again.
-	e.clock.Advance(e.store.LoginWindow + time.Second)
+	e.clock.Advance(e.store.LoginLimits.Window + time.Second)
 	e.login(phoneSupervisor)
 }
 

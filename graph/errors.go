@@ -42,6 +42,9 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			if app.RetryAfter > 0 {
 				gerr.Extensions["retryAfter"] = app.RetryAfter
 			}
+			if app.AttemptsLeft != nil {
+				gerr.Extensions["attemptsLeft"] = *app.AttemptsLeft
+			}
 			return gerr
 		}
 		// Errors from gqlgen and gqlparser about the query itself carry their own code.

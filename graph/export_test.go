@@ -5,3 +5,6 @@ var GlobalID = globalID
 
 // ParseGlobalID is parseGlobalID, for the tests that read database ids from answers.
 var ParseGlobalID = parseGlobalID
+
+// ClientAddress is clientAddress, for the table of forwarded addresses.
+var ClientAddress = clientAddress

@@ -4651,7 +4651,12 @@ type Mutation {
   register(input: RegisterInput!): LoginPayload!
 
   """
-  手机号 + 密码登录，返回令牌。同一手机号连续失败多次后会被暂时锁定（` + "`" + `RATE_LIMITED` + "`" + `）。
+  手机号 + 密码登录，返回令牌。
+  手机号或密码不正确时为 ` + "`" + `UNAUTHENTICATED` + "`" + `，` + "`" + `extensions.attemptsLeft` + "`" + ` 是暂时锁定前还能再试几次，
+  为 0 时另有 ` + "`" + `extensions.retryAfter` + "`" + `（需等待的秒数）。
+  失败次数过多时暂时拒绝登录（` + "`" + `RATE_LIMITED` + "`" + `，带 ` + "`" + `retryAfter` + "`" + `），分三种：同一手机号在同一网络（客户端地址），
+  同一网络对所有手机号（防止拿一个密码试大量手机号），同一手机号在所有网络合计。
+  别人在其他网络的失败不会锁住本人，除非这个手机号的合计次数也已用完。
   """
   login(phone: String!, password: String!): LoginPayload!
 

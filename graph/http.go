@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -44,6 +45,8 @@ type Options struct {
 	RequestTimeout time.Duration
 	// AllowedOrigins may call the API from a browser on another site (CORS).
 	AllowedOrigins []string
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client (clientAddress).
+	TrustedProxies []netip.Prefix
 	// LoaderWait is how long a batch of lookups waits for more keys.
 	LoaderWait time.Duration
 	Logger     *slog.Logger
@@ -430,7 +433,7 @@ func (s *statusWriter) Write(b []byte) (int, error) {
 func (cfg Options) logRequests(next http.Handler, store *db.Store) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		req := &request{id: newRequestID(), store: store}
+		req := &request{id: newRequestID(), store: store, address: clientAddress(r, cfg.TrustedProxies)}
 		w.Header().Set("X-Request-Id", req.id)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {

@@ -23,6 +23,7 @@ type request struct {
 	operation string // the operation's name, for the log
 	kind      string // query or mutation, for the log
 	bytes     int    // the body's size (a GET's query string), for the log
+	address   string // the client's, for the sign-in throttle
 	store     *db.Store
 
 	// query and doc are the document guard parsed and validated, for gqlgen to run.

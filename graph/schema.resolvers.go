@@ -256,7 +256,7 @@ func (r *mutationResolver) Register(ctx context.Context, input model.RegisterInp
 
 // Login is the resolver for the login field.
 func (r *mutationResolver) Login(ctx context.Context, phone string, password string) (*model.LoginPayload, error) {
-	sess, err := r.Store.Login(ctx, phone, password)
+	sess, err := r.Store.Login(ctx, phone, password, requestFrom(ctx).address)
 	if err != nil {
 		return nil, err
 	}

@@ -115,7 +115,8 @@ func (r *Resolver) writeWish(ctx context.Context, id string, f func(*db.Viewer, 
 }
 
 // RunSweeps does, every interval until ctx ends, what is due on its own: it lapses overdue
-// claims (db.LapseOverdueClaims) and closes votes at their closing time (db.CloseDueVotes).
+// claims (db.LapseOverdueClaims), closes votes at their closing time (db.CloseDueVotes) and
+// forgets sign-in failures whose window has ended (db.ForgetLoginFailures).
 func RunSweeps(ctx context.Context, s *db.Store, every time.Duration, logf func(msg string, args ...any)) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -123,7 +124,8 @@ func RunSweeps(ctx context.Context, s *db.Store, every time.Duration, logf func(
 		for _, sweep := range []struct {
 			what string
 			run  func(context.Context) (int, error)
-		}{{"overdue claims lapsed", s.LapseOverdueClaims}, {"votes closed at their closing time", s.CloseDueVotes}} {
+		}{{"overdue claims lapsed", s.LapseOverdueClaims}, {"votes closed at their closing time", s.CloseDueVotes},
+			{"sign-in failure counts past their window removed", s.ForgetLoginFailures}} {
 			n, err := sweep.run(ctx)
 			if err != nil && ctx.Err() == nil {
 				logf("sweep failed", "sweep", sweep.what, "error", err.Error())
