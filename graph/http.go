@@ -460,4 +460,3 @@ func newRequestID() string {
 	return hex.EncodeToString(b)
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }
