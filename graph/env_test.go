@@ -99,10 +99,11 @@ func serve(t *testing.T, d *sqlx.DB, configure ...func(*graph.Options)) *env {
 // a request is answered by the code, never cut by the clock.
 const testRequestTimeout = time.Hour
 
-// batchGenerously lets a batch wait longer for its keys, for the tests that count
-// statements: on a machine busy with other test binaries, a short wait can split a batch,
-// which costs one statement more and says nothing about the code under test.
-func batchGenerously(o *graph.Options) { o.LoaderWait = 50 * time.Millisecond }
+// batchGenerously lets a batch wait longer for its keys (200 ms of quiet, 4 s in all), for
+// the tests that count statements: on a machine busy with other test binaries, a short wait
+// can split a batch, which costs one statement more and says nothing about the code under
+// test.
+func batchGenerously(o *graph.Options) { o.LoaderWait = 200 * time.Millisecond }
 
 // fewestStatements counts the SQL statements of each of runs (warm runs first and is not
 // counted) and returns, for each, the fewest it cost over up to five rounds, stopping once ok
