@@ -459,4 +459,3 @@ func newRequestID() string {
 	rand.Read(b)
 	return hex.EncodeToString(b)
 }
-
