@@ -1,14 +1,12 @@
 package graph_test
 
 import (
-	"os"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
 
-	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"linli/db/dbtest"
@@ -40,14 +38,7 @@ const (
 // (walked on its own) nor into places (households are TestHouseholdVisibility's).
 func personPaths(t *testing.T, roots []string) []personPath {
 	t.Helper()
-	src, err := os.ReadFile("../schema.graphqls")
-	if err != nil {
-		t.Fatal(err)
-	}
-	schema, gerr := gqlparser.LoadSchema(&ast.Source{Name: "schema.graphqls", Input: string(src)})
-	if gerr != nil {
-		t.Fatal(gerr)
-	}
+	schema := loadSchema(t)
 	var paths []personPath
 	var walk func(root string, typ *ast.Definition, fields []string, visiting map[string]bool)
 	walk = func(root string, typ *ast.Definition, fields []string, visiting map[string]bool) {
