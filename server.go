@@ -30,6 +30,8 @@ import (
 	"github.com/lib/pq"
 
 	"linli/db"
+	"linli/db/demo"
+	"linli/db/district"
 	"linli/db/pgcluster"
 	"linli/graph"
 )
@@ -234,7 +236,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("ballot key: %w", err)
 	}
 	if cfg.demo {
-		loaded, err := store.LoadDemo(ctx)
+		loaded, err := demo.Load(ctx, store)
 		if err != nil {
 			return fmt.Errorf("loading demo data: %w", err)
 		}
@@ -292,7 +294,7 @@ func generate(ctx context.Context, d *sqlx.DB, args []string, ballotKey []byte, 
 	if *scale <= 0 || *scale > 1 {
 		return fmt.Errorf("-scale %v: want more than 0 and at most 1", *scale)
 	}
-	cfg := db.DistrictScale(*seed, time.Now())
+	cfg := district.Scale(*seed, time.Now())
 	cfg.Subdistricts = max(1, int(float64(cfg.Subdistricts)**scale))
 	cfg.Communities = max(cfg.Subdistricts, int(float64(cfg.Communities)**scale))
 	cfg.Residents = int(float64(cfg.Residents) * *scale)
@@ -301,7 +303,7 @@ func generate(ctx context.Context, d *sqlx.DB, args []string, ballotKey []byte, 
 	cfg.Ballots = int(float64(cfg.Ballots) * *scale)
 	cfg.BallotKey = ballotKey
 	started := time.Now()
-	if err := db.Generate(ctx, d, cfg, func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) }); err != nil {
+	if err := district.Generate(ctx, d, cfg, func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) }); err != nil {
 		return err
 	}
 	logger.Info("district generated", "seed", *seed, "scale", *scale, "took", time.Since(started).Round(time.Second).String())
@@ -342,18 +344,18 @@ func createDatabase(ctx context.Context, adminDSN, name string) error {
 	return err
 }
 
-func printBanner(w io.Writer, port int, demo bool) {
+func printBanner(w io.Writer, port int, withDemo bool) {
 	fmt.Fprintf(w, "linli 邻里 is running.\n  playground: http://localhost:%d/\n  GraphQL:    http://localhost:%d/query\n", port, port)
-	if !demo {
+	if !withDemo {
 		return
 	}
-	fmt.Fprintf(w, "\nDemo sign-ins (password %s for all):\n", db.DemoPassword)
-	for _, a := range db.DemoAccounts {
+	fmt.Fprintf(w, "\nDemo sign-ins (password %s for all):\n", demo.Password)
+	for _, a := range demo.Accounts {
 		// Chinese characters take two columns in a terminal: pad by width, not by rune.
 		pad := strings.Repeat(" ", max(0, 12-2*utf8.RuneCountInString(a.RoleName)))
 		fmt.Fprintf(w, "  %-16s %s%s %s  %s @ %s\n", a.Role, a.RoleName, pad, a.Phone, a.Name, a.Place)
 	}
-	fmt.Fprintf(w, "\nSign in from the playground:  mutation { login(phone: %q, password: %q) { token } }\n", db.DemoAccounts[1].Phone, db.DemoPassword)
+	fmt.Fprintf(w, "\nSign in from the playground:  mutation { login(phone: %q, password: %q) { token } }\n", demo.Accounts[1].Phone, demo.Password)
 	fmt.Fprintln(w, `then add the header {"Authorization": "Bearer <token>"} and ask: { me { name roles { role place { name } } } }`)
 }
 

@@ -21,6 +21,7 @@ import (
 
 	"linli/db"
 	"linli/db/dbtest"
+	"linli/db/demo"
 )
 
 // The tests run the real program: as a child process (this test binary, re-executed with
@@ -137,7 +138,7 @@ func (s *service) stop(sig os.Signal) error {
 
 func (s *service) login(phone string) string {
 	var out struct{ Login struct{ Token string } }
-	s.gql("", fmt.Sprintf(`mutation { login(phone: %q, password: %q) { token } }`, phone, db.DemoPassword), &out)
+	s.gql("", fmt.Sprintf(`mutation { login(phone: %q, password: %q) { token } }`, phone, demo.Password), &out)
 	return out.Login.Token
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"linli/db"
+	"linli/db/demo"
 	"linli/graph"
 )
 
@@ -269,7 +270,7 @@ func TestLoginThrottle(t *testing.T) {
 		t.Fatalf("got %v, want %d UNAUTHENTICATED and the rest RATE_LIMITED", count, e.store.LoginLimits.PerPhoneAddress)
 	}
 	// Even the right password is refused while locked, with a time to wait.
-	r := e.do("", attempt, map[string]any{"p": phoneSupervisor, "w": db.DemoPassword})
+	r := e.do("", attempt, map[string]any{"p": phoneSupervisor, "w": demo.Password})
 	r.wantCode(t, db.ERATELIMITED)
 	if ra, _ := r.Errors[0].Extensions["retryAfter"].(float64); ra <= 0 {
 		t.Fatalf("retryAfter: got %v, want seconds to wait", r.Errors[0].Extensions["retryAfter"])

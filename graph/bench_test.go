@@ -34,6 +34,7 @@ import (
 
 	"linli/db"
 	"linli/db/dbtest"
+	"linli/db/demo"
 	"linli/graph"
 )
 
@@ -51,7 +52,7 @@ func newBenchEnv(b *testing.B) *benchEnv {
 	b.Helper()
 	d, _ := dbtest.New(b)
 	e := serveBench(b, d)
-	if _, err := e.store.LoadDemo(b.Context()); err != nil {
+	if _, err := demo.Load(b.Context(), e.store); err != nil {
 		b.Fatalf("loading demo data: %v", err)
 	}
 	return e
@@ -133,7 +134,7 @@ func (e *benchEnv) login(phone string) string {
 	e.b.Helper()
 	var out struct{ Login struct{ Token string } }
 	e.must("", `mutation($p: String!, $w: String!) { login(phone: $p, password: $w) { token } }`,
-		map[string]any{"p": phone, "w": db.DemoPassword}, &out)
+		map[string]any{"p": phone, "w": demo.Password}, &out)
 	return out.Login.Token
 }
 

@@ -17,13 +17,14 @@ import (
 
 	"linli/db"
 	"linli/db/dbtest"
+	"linli/db/demo"
 	"linli/graph"
 )
 
 func TestMain(m *testing.M) {
 	// The wish tests count the wishes they make themselves: start from an empty board.
-	db.DemoWishes = false
-	db.DemoDeliberation = false
+	demo.Wishes = false
+	demo.Deliberation = false
 	dbtest.Main(m)
 }
 
@@ -63,7 +64,7 @@ func newEnv(t *testing.T, configure ...func(*graph.Options)) *env {
 	t.Helper()
 	d, _ := dbtest.New(t)
 	e := serve(t, d, configure...)
-	if _, err := e.store.LoadDemo(t.Context()); err != nil {
+	if _, err := demo.Load(t.Context(), e.store); err != nil {
 		t.Fatalf("loading demo data: %v", err)
 	}
 	return e
@@ -217,7 +218,7 @@ func (e *env) login(phone string) string {
 		Login struct{ Token string }
 	}
 	e.do("", `mutation($p: String!, $w: String!) { login(phone: $p, password: $w) { token } }`,
-		map[string]any{"p": phone, "w": db.DemoPassword}).Decode(e.t, &out)
+		map[string]any{"p": phone, "w": demo.Password}).Decode(e.t, &out)
 	return out.Login.Token
 }
 
@@ -258,7 +259,7 @@ func (e *env) holdLock(table string) *sqlx.Tx {
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-// Demo sign-ins (db.DemoAccounts).
+// Demo sign-ins (demo.Accounts).
 const (
 	phoneResident       = "13800000001"
 	phoneVolunteer      = "13800000002"

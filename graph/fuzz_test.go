@@ -21,6 +21,7 @@ import (
 
 	"linli/db"
 	"linli/db/dbtest"
+	"linli/db/demo"
 	"linli/graph"
 )
 
@@ -41,7 +42,7 @@ func newFuzzServer(f *testing.F) *fuzzServer {
 	opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	srv := httptest.NewServer(graph.NewHandler(store, opts))
 	f.Cleanup(srv.Close)
-	if _, err := store.LoadDemo(f.Context()); err != nil {
+	if _, err := demo.Load(f.Context(), store); err != nil {
 		f.Fatalf("loading demo data: %v", err)
 	}
 	s := &fuzzServer{url: srv.URL + "/query"}
@@ -50,7 +51,7 @@ func newFuzzServer(f *testing.F) *fuzzServer {
 		dst   *string
 	}{{phoneStaff, &s.staff}, {phoneAnalyst, &s.analyst}} {
 		body, _ := json.Marshal(map[string]any{"query": `mutation($p: String!, $w: String!) { login(phone: $p, password: $w) { token } }`,
-			"variables": map[string]any{"p": a.phone, "w": db.DemoPassword}})
+			"variables": map[string]any{"p": a.phone, "w": demo.Password}})
 		var out struct {
 			Data struct{ Login struct{ Token string } }
 		}

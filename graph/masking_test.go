@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"linli/db/demo"
 	"regexp"
 	"slices"
 	"sort"
@@ -121,7 +122,7 @@ func TestMaskingOnEveryPathToAPerson(t *testing.T) {
 	t.Parallel()
 	d, _ := dbtest.New(t)
 	e := serve(t, d)
-	if _, err := e.store.LoadDemoParts(t.Context(), true, true); err != nil {
+	if _, err := demo.LoadParts(t.Context(), e.store, true, true); err != nil {
 		t.Fatal(err)
 	}
 	// A roll-call vote with a ballot in it (the demo's votes are secret) and a wish

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"linli/db"
+	"linli/db/demo"
 	"linli/graph"
 )
 
@@ -96,10 +97,10 @@ func TestLoginSpray(t *testing.T) {
 	wantCounts(t, got, limit, 10)
 
 	// Even a right password is refused from that address until the window ends...
-	e.loginFrom(attacker, phoneResident, db.DemoPassword).wantCode(t, db.ERATELIMITED)
+	e.loginFrom(attacker, phoneResident, demo.Password).wantCode(t, db.ERATELIMITED)
 	// ...while everyone else signs in, the owners of the sprayed numbers included.
-	signsIn(t, e.loginFrom("198.51.100.9", phoneCouncil, db.DemoPassword))
-	signsIn(t, e.loginFrom("", phoneResident, db.DemoPassword)) // the proxy itself
+	signsIn(t, e.loginFrom("198.51.100.9", phoneCouncil, demo.Password))
+	signsIn(t, e.loginFrom("", phoneResident, demo.Password)) // the proxy itself
 	e.clock.Advance(e.store.LoginLimits.Window + time.Second)
 	e.loginFrom(attacker, sprayPhone(0), "password123").wantCode(t, db.EUNAUTHENTICATED)
 }
@@ -112,7 +113,7 @@ func TestLoginForwardedForUntrusted(t *testing.T) {
 	limit := e.store.LoginLimits.PerAddress
 	got := e.attempts(t, limit+10, func(i int) string { return fmt.Sprintf("198.51.100.%d", i) }, sprayPhone, "password123")
 	wantCounts(t, got, limit, 10)
-	e.loginFrom("192.0.2.200", phoneCouncil, db.DemoPassword).wantCode(t, db.ERATELIMITED)
+	e.loginFrom("192.0.2.200", phoneCouncil, demo.Password).wantCode(t, db.ERATELIMITED)
 }
 
 // An attacker's failures on a number from one address lock that address out of that number,
@@ -126,10 +127,10 @@ func TestLoginOwnerNotLockedOut(t *testing.T) {
 	n := limits.PerPhone + 10
 	got := e.attempts(t, n, func(int) string { return attacker }, func(int) string { return phoneSupervisor }, "guess-it")
 	wantCounts(t, got, limits.PerPhoneAddress, n-limits.PerPhoneAddress)
-	e.loginFrom(attacker, phoneSupervisor, db.DemoPassword).wantCode(t, db.ERATELIMITED)
+	e.loginFrom(attacker, phoneSupervisor, demo.Password).wantCode(t, db.ERATELIMITED)
 	// The same address may still sign in to other numbers.
-	signsIn(t, e.loginFrom(attacker, phoneCouncil, db.DemoPassword))
-	signsIn(t, e.loginFrom(owner, phoneSupervisor, db.DemoPassword))
+	signsIn(t, e.loginFrom(attacker, phoneCouncil, demo.Password))
+	signsIn(t, e.loginFrom(owner, phoneSupervisor, demo.Password))
 }
 
 // Many addresses against one number together are stopped at the per-number limit, exactly:
@@ -140,9 +141,9 @@ func TestLoginPerPhoneLimit(t *testing.T) {
 	e.store.LoginLimits.PerPhone = 12
 	got := e.attempts(t, 40, func(i int) string { return fmt.Sprintf("203.0.113.%d", i) }, func(int) string { return phoneSupervisor }, "guess-it")
 	wantCounts(t, got, 12, 28)
-	e.loginFrom("198.51.100.9", phoneSupervisor, db.DemoPassword).wantCode(t, db.ERATELIMITED)
+	e.loginFrom("198.51.100.9", phoneSupervisor, demo.Password).wantCode(t, db.ERATELIMITED)
 	e.clock.Advance(e.store.LoginLimits.Window + time.Second)
-	signsIn(t, e.loginFrom("198.51.100.9", phoneSupervisor, db.DemoPassword))
+	signsIn(t, e.loginFrom("198.51.100.9", phoneSupervisor, demo.Password))
 }
 
 // A failed sign-in says how many attempts are left; a right password forgets the failures of
@@ -165,7 +166,7 @@ func TestLoginAttemptsLeft(t *testing.T) {
 			t.Fatalf("after %d failures: attemptsLeft %d, want %d", i, got, limit-i)
 		}
 	}
-	signsIn(t, e.loginFrom("", phoneSupervisor, db.DemoPassword))
+	signsIn(t, e.loginFrom("", phoneSupervisor, demo.Password))
 	if got := left(e.loginFrom("", phoneSupervisor, "guess-it")); got != limit-1 {
 		t.Fatalf("after signing in and failing once: attemptsLeft %d, want %d", got, limit-1)
 	}
@@ -179,7 +180,7 @@ func TestLoginAttemptsLeft(t *testing.T) {
 	if ra, _ := last.Errors[0].Extensions["retryAfter"].(float64); ra <= 0 {
 		t.Fatalf("the last allowed failure does not say how long to wait: %+v", last.Errors[0])
 	}
-	e.loginFrom("", phoneSupervisor, db.DemoPassword).wantCode(t, db.ERATELIMITED)
+	e.loginFrom("", phoneSupervisor, demo.Password).wantCode(t, db.ERATELIMITED)
 }
 
 // The sweep forgets counts whose window has ended, and only those.
@@ -262,7 +263,7 @@ func TestLoginCountsUnderMixedLoad(t *testing.T) {
 			defer wg.Done()
 			password := "guess-it"
 			if i%2 == 0 {
-				password = db.DemoPassword
+				password = demo.Password
 			}
 			codes[i] = e.loginFrom(addresses[i%3], phones[i/3%3], password).Code()
 		}()

@@ -9,12 +9,13 @@ import (
 
 	"linli/db"
 	"linli/db/dbtest"
+	"linli/db/district"
 	"linli/graph"
 )
 
 // BenchmarkWishStatsYear answers "a year of wish figures grouped by month and category",
 // for one subdistrict and for the whole district, over HTTP on the benchmark district
-// (db.DistrictScale: 1,000,000 wishes over two years). The district is generated first
+// (district.Scale: 1,000,000 wishes over two years). The district is generated first
 // (a few minutes), or read from LINLI_BENCH_DATABASE_URL, a database filled by
 // `linli generate`. Reports p50 and p95 per answer, for the groups alone and with the
 // total over them (a pass of its own).
@@ -35,9 +36,9 @@ func BenchmarkWishStatsYear(b *testing.B) {
 	} else {
 		d, _ = dbtest.New(b)
 		started := time.Now()
-		cfg := db.DistrictScale(1, now)
+		cfg := district.Scale(1, now)
 		cfg.BallotKey = testBallotKey
-		if err := db.Generate(b.Context(), d, cfg, func(string, ...any) {}); err != nil {
+		if err := district.Generate(b.Context(), d, cfg, func(string, ...any) {}); err != nil {
 			b.Fatal(err)
 		}
 		b.Logf("generated the district in %v", time.Since(started).Round(time.Second))

@@ -14,6 +14,7 @@ import (
 
 	"linli/db"
 	"linli/db/dbtest"
+	"linli/db/district"
 	"linli/graph"
 )
 
@@ -22,7 +23,7 @@ import (
 // nothing of the service's SQL is reused, so a wrong figure cannot agree with itself.
 
 var (
-	recountCfg = db.GenerateConfig{Seed: 7, Subdistricts: 2, Communities: 6, Residents: 4000, Wishes: 12000,
+	recountCfg = district.Config{Seed: 7, Subdistricts: 2, Communities: 6, Residents: 4000, Wishes: 12000,
 		Votes: 40, Ballots: 4000, Years: 2, Now: testNow, BallotKey: testBallotKey}
 )
 
@@ -31,7 +32,7 @@ var (
 func newGeneratedEnv(t *testing.T) (e *env, analyst string, sub int64) {
 	t.Helper()
 	d, _ := dbtest.New(t)
-	if err := db.Generate(t.Context(), d, recountCfg, func(string, ...any) {}); err != nil {
+	if err := district.Generate(t.Context(), d, recountCfg, func(string, ...any) {}); err != nil {
 		t.Fatalf("generating: %v", err)
 	}
 	e = serve(t, d)

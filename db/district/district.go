@@ -1,6 +1,9 @@
-package db
+package district
 
 import (
+	"linli/db"
+	"linli/db/demo"
+
 	"context"
 	"errors"
 	"fmt"
@@ -14,8 +17,8 @@ import (
 	"github.com/lib/pq"
 )
 
-// GenerateConfig sizes a generated district.
-type GenerateConfig struct {
+// Config sizes a generated district.
+type Config struct {
 	Seed                                 int64
 	Subdistricts, Communities, Residents int
 	Wishes, Votes, Ballots               int
@@ -26,9 +29,9 @@ type GenerateConfig struct {
 	BallotKey []byte
 }
 
-// DistrictScale is the size the service is benchmarked at.
-func DistrictScale(seed int64, now time.Time) GenerateConfig {
-	return GenerateConfig{Seed: seed, Subdistricts: 10, Communities: 100, Residents: 300_000,
+// Scale is the size the service is benchmarked at.
+func Scale(seed int64, now time.Time) Config {
+	return Config{Seed: seed, Subdistricts: 10, Communities: 100, Residents: 300_000,
 		Wishes: 1_000_000, Votes: 5_000, Ballots: 500_000, Years: 2, Now: now}
 }
 
@@ -38,8 +41,8 @@ func DistrictScale(seed int64, now time.Time) GenerateConfig {
 // row), so the same config gives the same rows with the same ids and values; the rows are
 // streamed with COPY in one transaction, with ids given explicitly (counted on from the
 // highest id already in each table). The one value that differs between runs is the shared
-// password hash of the generated accounts (password DemoPassword), whose salt is random.
-func Generate(ctx context.Context, d *sqlx.DB, cfg GenerateConfig, logf func(msg string, args ...any)) error {
+// password hash of the generated accounts (password demo.Password), whose salt is random.
+func Generate(ctx context.Context, d *sqlx.DB, cfg Config, logf func(msg string, args ...any)) error {
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
@@ -47,7 +50,7 @@ func Generate(ctx context.Context, d *sqlx.DB, cfg GenerateConfig, logf func(msg
 		return err
 	}
 	started := time.Now()
-	hash, err := HashPassword(DemoPassword, DefaultPasswordParams)
+	hash, err := db.HashPassword(demo.Password, db.DefaultPasswordParams)
 	if err != nil {
 		return err
 	}
@@ -75,7 +78,7 @@ func Generate(ctx context.Context, d *sqlx.DB, cfg GenerateConfig, logf func(msg
 	g := &generator{cfg: cfg, ctx: ctx, tx: tx, logf: logf, hash: hash, base: map[string]int64{}, next: map[string]int64{},
 		t0: started}
 	if len(cfg.BallotKey) > 0 {
-		if g.sealer, err = newBallotSealer(cfg.BallotKey); err != nil {
+		if g.sealer, err = db.NewBallotSealer(cfg.BallotKey); err != nil {
 			return err
 		}
 	}
@@ -118,7 +121,7 @@ func Generate(ctx context.Context, d *sqlx.DB, cfg GenerateConfig, logf func(msg
 	return nil
 }
 
-func (c GenerateConfig) validate() error {
+func (c Config) validate() error {
 	switch {
 	case c.Subdistricts < 1 || c.Communities < c.Subdistricts:
 		return errors.New("generate: need at least one subdistrict and a community for each")
@@ -152,8 +155,8 @@ const (
 )
 
 type generator struct {
-	cfg        GenerateConfig
-	sealer     *ballotSealer
+	cfg        Config
+	sealer     *db.BallotSealer
 	ctx        context.Context
 	tx         *sqlx.Tx
 	logf       func(string, ...any)
@@ -243,7 +246,7 @@ type gResident struct {
 }
 
 type gRole struct {
-	role  Role
+	role  db.Role
 	place int64
 }
 
@@ -264,7 +267,7 @@ type gAccount struct {
 
 type gGrant struct {
 	account int64
-	role    Role
+	role    db.Role
 	place   int64
 	at      time.Time
 }
@@ -331,7 +334,7 @@ func (g *generator) copyAll(table string, cols []string, rows [][]any) error {
 
 // minutes is a random duration of lo to hi minutes.
 func minutes(r *rand.Rand, lo, hi int) time.Duration {
-	return time.Duration(between(r, lo, hi)) * time.Minute
+	return time.Duration(demo.Between(r, lo, hi)) * time.Minute
 }
 
 // skewed is a duration from lo to hi minutes, short ones far more likely.
@@ -402,9 +405,9 @@ func nth(list []string, i int) string {
 
 func (g *generator) personName(r *rand.Rand, female bool, born int, family string) string {
 	if family == "" {
-		family = surname(r)
+		family = demo.Surname(r)
 	}
-	return family + givenName(r, female, born)
+	return family + demo.GivenName(r, female, born)
 }
 
 // phone is a new mobile number: the sequence maps one to one onto eight digits.
@@ -450,9 +453,9 @@ func (g *generator) places() error {
 		hc := (c+1)*nh/cfg.Communities - c*nh/cfg.Communities
 		nGrids := max(2, (hc+150)/300)
 		nCompounds := 0
-		if chance(r, 0.8) {
+		if demo.Chance(r, 0.8) {
 			nCompounds = 1
-			if nGrids >= 4 && chance(r, 0.5) {
+			if nGrids >= 4 && demo.Chance(r, 0.5) {
 				nCompounds = 2
 			}
 		}
@@ -489,18 +492,18 @@ func (g *generator) places() error {
 				var units, floors, lo, hi int
 				switch era {
 				case 0: // 1980s walk-ups, no units
-					units, floors, lo, hi = 0, between(r, 4, 6), 4000, 7500
+					units, floors, lo, hi = 0, demo.Between(r, 4, 6), 4000, 7500
 				case 1: // 1990s work-unit housing
-					units, floors, lo, hi = 2, between(r, 6, 7), 6000, 12000
+					units, floors, lo, hi = 2, demo.Between(r, 6, 7), 6000, 12000
 				default:
-					units, floors, lo, hi = between(r, 2, 3), []int{6, 11, 18}[r.IntN(3)], 7500, 18000
+					units, floors, lo, hi = demo.Between(r, 2, 3), []int{6, 11, 18}[r.IntN(3)], 7500, 18000
 				}
 				b := &gBuilding{grid: len(g.grids) - 1, name: strconv.Itoa(building) + "号楼"}
 				g.buildings = append(g.buildings, b)
 				capacity := max(units, 1) * floors * 2
-				take := min(want, max(1, capacity*between(r, 70, 95)/100))
+				take := min(want, max(1, capacity*demo.Between(r, 70, 95)/100))
 				want -= take
-				area := [2]int64{int64(between(r, lo, hi)), int64(between(r, lo, hi))}
+				area := [2]int64{int64(demo.Between(r, lo, hi)), int64(demo.Between(r, lo, hi))}
 				// take flats of capacity, in order (selection sampling).
 				left := take
 				for f := 0; f < capacity && left > 0; f++ {
@@ -599,24 +602,24 @@ type pspec struct {
 // householdSpecs draws who lives in a household of size people: an ageing neighbourhood.
 func householdSpecs(r *rand.Rand, size int) []pspec {
 	couple := func(lo, hi int) (pspec, pspec) {
-		h := pspec{age: between(r, lo, hi), family: true}
-		return h, pspec{age: max(lo-2, h.age-between(r, 0, 4)), female: true}
+		h := pspec{age: demo.Between(r, lo, hi), family: true}
+		return h, pspec{age: max(lo-2, h.age-demo.Between(r, 0, 4)), female: true}
 	}
 	child := func(parent pspec, lo int) pspec {
-		return pspec{age: between(r, lo, max(lo, min(17, parent.age-23))), female: chance(r, 0.5), family: true}
+		return pspec{age: demo.Between(r, lo, max(lo, min(17, parent.age-23))), female: demo.Chance(r, 0.5), family: true}
 	}
 	switch size {
 	case 1:
-		if chance(r, 0.6) {
-			p := pspec{age: between(r, 66, 92), female: chance(r, 0.65), family: true}
-			if chance(r, 0.8) {
+		if demo.Chance(r, 0.6) {
+			p := pspec{age: demo.Between(r, 66, 92), female: demo.Chance(r, 0.65), family: true}
+			if demo.Chance(r, 0.8) {
 				p.tags = append(p.tags, "elderly_alone")
 			}
 			return []pspec{p}
 		}
-		return []pspec{{age: between(r, 22, 58), female: chance(r, 0.5), family: true}}
+		return []pspec{{age: demo.Between(r, 22, 58), female: demo.Chance(r, 0.5), family: true}}
 	case 2:
-		if chance(r, 0.55) {
+		if demo.Chance(r, 0.55) {
 			h, w := couple(60, 88)
 			return []pspec{h, w}
 		}
@@ -629,28 +632,28 @@ func householdSpecs(r *rand.Rand, size int) []pspec {
 			return []pspec{h, w, child(w, 0)}
 		case x < 82:
 			h, w := couple(58, 75)
-			c := pspec{age: between(r, 6, 14), female: chance(r, 0.5), family: true, tags: []string{"left_behind_child"}}
+			c := pspec{age: demo.Between(r, 6, 14), female: demo.Chance(r, 0.5), family: true, tags: []string{"left_behind_child"}}
 			return []pspec{h, w, c}
 		default:
 			h, w := couple(62, 84)
-			return []pspec{h, w, {age: between(r, 30, 50), female: chance(r, 0.5), family: true}}
+			return []pspec{h, w, {age: demo.Between(r, 30, 50), female: demo.Chance(r, 0.5), family: true}}
 		}
 	case 4:
 		h, w := couple(32, 48)
-		if chance(r, 0.5) {
+		if demo.Chance(r, 0.5) {
 			return []pspec{h, w, child(w, 0), child(w, 0)}
 		}
-		return []pspec{h, w, child(w, 0), {age: min(92, h.age+between(r, 24, 32)), female: true}}
+		return []pspec{h, w, child(w, 0), {age: min(92, h.age+demo.Between(r, 24, 32)), female: true}}
 	default:
 		h, w := couple(32, 45)
-		gp := pspec{age: min(92, h.age+between(r, 25, 32)), family: true}
-		return []pspec{h, w, child(w, 0), {age: max(58, gp.age-between(r, 0, 4)), female: true}, gp}
+		gp := pspec{age: min(92, h.age+demo.Between(r, 25, 32)), family: true}
+		return []pspec{h, w, child(w, 0), {age: max(58, gp.age-demo.Between(r, 0, 4)), female: true}, gp}
 	}
 }
 
 func (g *generator) people() error {
 	r := g.rng(rPeople, 0)
-	today := g.now.In(china)
+	today := g.now.In(db.China)
 	ri := 0
 	for hi, h := range g.households {
 		cm := g.comms[h.comm]
@@ -659,9 +662,9 @@ func (g *generator) people() error {
 		}
 		h.resFrom, h.people = ri, g.sizes[hi]
 		specs := householdSpecs(r, g.sizes[hi])
-		family := surname(r)
-		poor := chance(r, 0.05)
-		owned := chance(r, 0.9) // else they rent
+		family := demo.Surname(r)
+		poor := demo.Chance(r, 0.05)
+		owned := demo.Chance(r, 0.9) // else they rent
 		for k, s := range specs {
 			born := today.Year() - s.age
 			sn := ""
@@ -674,29 +677,29 @@ func (g *generator) people() error {
 			if poor {
 				p.tags = append(p.tags, "minimum_income")
 			}
-			if chance(r, 0.02+0.03*float64(min(1, s.age/60))) {
+			if demo.Chance(r, 0.02+0.03*float64(min(1, s.age/60))) {
 				p.tags = append(p.tags, "disabled")
 			}
-			if !s.female && s.age >= 60 && chance(r, 0.12) {
+			if !s.female && s.age >= 60 && demo.Chance(r, 0.12) {
 				p.tags = append(p.tags, "veteran")
 			}
-			if slices.Contains(p.tags, "elderly_alone") && s.age >= 85 && chance(r, 0.5) ||
-				slices.Contains(p.tags, "disabled") && chance(r, 0.3) {
+			if slices.Contains(p.tags, "elderly_alone") && s.age >= 85 && demo.Chance(r, 0.5) ||
+				slices.Contains(p.tags, "disabled") && demo.Chance(r, 0.3) {
 				p.tags = append(p.tags, "special_care")
 			}
 			// Owners: the couple heading the household, or one of them; a few households rent.
-			if owned && s.age >= 22 && (k == 0 || k == 1 && chance(r, 0.55) || k >= 3 && chance(r, 0.3)) {
+			if owned && s.age >= 22 && (k == 0 || k == 1 && demo.Chance(r, 0.55) || k >= 3 && demo.Chance(r, 0.3)) {
 				p.owner = true
 				if h.firstOwner < 0 {
 					h.firstOwner = ri
 				}
 			}
-			if chance(r, phoneShare(s.age)) {
+			if demo.Chance(r, demo.PhoneShare(s.age)) {
 				p.phone = g.phone()
 			}
-			p.created = g.start.Add(-time.Duration(between(r, 30*24, 1800*24)) * time.Hour).Add(minutes(r, 0, 59))
+			p.created = g.start.Add(-time.Duration(demo.Between(r, 30*24, 1800*24)) * time.Hour).Add(minutes(r, 0, 59))
 			p.verified = true
-			if p.phone != "" && s.age >= 18 && chance(r, 0.02) {
+			if p.phone != "" && s.age >= 18 && demo.Chance(r, 0.02) {
 				// Registered lately and waiting to be verified: new tenants, mostly.
 				p.verified, p.wants = false, true
 				p.created = g.now.Add(-minutes(r, 60, 60*24*60))
@@ -726,26 +729,26 @@ func (g *generator) roles() error {
 				continue
 			}
 			a := p.age(now)
-			if chance(r, 0.12) {
+			if demo.Chance(r, 0.12) {
 				p.wants = true
 			}
 			vp := 0.03
 			if a >= 60 {
 				vp = 0.05
 			}
-			if a <= 72 && chance(r, vp) {
-				p.roles = append(p.roles, gRole{RoleVolunteer, cm.id})
+			if a <= 72 && demo.Chance(r, vp) {
+				p.roles = append(p.roles, gRole{db.RoleVolunteer, cm.id})
 				vols++
 			}
-			if a >= 22 && chance(r, 0.025) {
-				p.roles = append(p.roles, gRole{RolePartyMember, cm.id})
+			if a >= 22 && demo.Chance(r, 0.025) {
+				p.roles = append(p.roles, gRole{db.RolePartyMember, cm.id})
 				// Party members commonly serve as volunteers too (党员志愿者).
-				if len(p.roles) == 1 && chance(r, 0.5) {
-					p.roles = append(p.roles, gRole{RoleVolunteer, cm.id})
+				if len(p.roles) == 1 && demo.Chance(r, 0.5) {
+					p.roles = append(p.roles, gRole{db.RoleVolunteer, cm.id})
 				}
 			}
 		}
-		pick := func(n int, role Role, into *[]int) {
+		pick := func(n int, role db.Role, into *[]int) {
 			for tries := 0; len(*into) < n && tries < 5000; tries++ {
 				i := cm.resFrom + r.IntN(cm.resTo-cm.resFrom)
 				p := g.residents[i]
@@ -756,8 +759,8 @@ func (g *generator) roles() error {
 				*into = append(*into, i)
 			}
 		}
-		pick(between(r, 7, 11), RoleCouncilMember, &cm.council)
-		pick(3, RoleSupervisor, &cm.supers)
+		pick(demo.Between(r, 7, 11), db.RoleCouncilMember, &cm.council)
+		pick(3, db.RoleSupervisor, &cm.supers)
 		cm.outsideVols = max(3, vols/5)
 	}
 	g.buildingLeaders(r)
@@ -770,44 +773,44 @@ func (g *generator) roles() error {
 	// Accounts: people who live elsewhere first, then residents in order.
 	outside := func(created time.Time) int64 {
 		id := g.id("accounts")
-		female := chance(r, 0.5)
-		born := now.Year() - between(r, 25, 55)
+		female := demo.Chance(r, 0.5)
+		born := now.Year() - demo.Between(r, 25, 55)
 		g.accounts = append(g.accounts, gAccount{id: id, phone: g.phone(), name: g.personName(r, female, born, ""), created: created})
 		return id
 	}
-	early := func() time.Time { return g.start.Add(-time.Duration(between(r, 400*24, 1000*24)) * time.Hour) }
-	grant := func(account int64, role Role, place int64, at time.Time) {
+	early := func() time.Time { return g.start.Add(-time.Duration(demo.Between(r, 400*24, 1000*24)) * time.Hour) }
+	grant := func(account int64, role db.Role, place int64, at time.Time) {
 		g.grants = append(g.grants, gGrant{account, role, place, at})
 	}
 	subID := func(i int) int64 { return g.base["places"] + int64(i) + 1 }
 	g.admin = outside(early())
-	grant(g.admin, RoleAdmin, subID(0), g.accounts[0].created.Add(time.Hour))
+	grant(g.admin, db.RoleAdmin, subID(0), g.accounts[0].created.Add(time.Hour))
 	for i := range g.subs {
 		a := outside(early())
-		grant(a, RoleAnalyst, subID(i), g.start.AddDate(0, 0, -between(r, 30, 300)))
+		grant(a, db.RoleAnalyst, subID(i), g.start.AddDate(0, 0, -demo.Between(r, 30, 300)))
 	}
 	for _, cm := range g.comms {
 		for range 5 {
 			a := outside(early())
 			cm.staff = append(cm.staff, a)
-			grant(a, RoleStaff, cm.id, g.start.AddDate(0, 0, -between(r, 30, 300)))
+			grant(a, db.RoleStaff, cm.id, g.start.AddDate(0, 0, -demo.Between(r, 30, 300)))
 		}
 		for _, gi := range cm.grids {
 			a := outside(early())
 			g.grids[gi].worker = a
-			grant(a, RoleGridWorker, g.grids[gi].id, g.start.AddDate(0, 0, -between(r, 30, 300)))
+			grant(a, db.RoleGridWorker, g.grids[gi].id, g.start.AddDate(0, 0, -demo.Between(r, 30, 300)))
 		}
 		for range cm.outsideVols {
 			a := outside(early())
 			cm.servants = append(cm.servants, gServant{account: a, household: -1})
-			grant(a, RoleVolunteer, cm.id, g.start.AddDate(0, 0, -between(r, 1, 300)))
+			grant(a, db.RoleVolunteer, cm.id, g.start.AddDate(0, 0, -demo.Between(r, 1, 300)))
 		}
 	}
 	for _, p := range g.residents {
 		if !p.wants {
 			continue
 		}
-		created := p.created.Add(time.Duration(between(r, 1, 480)) * time.Hour)
+		created := p.created.Add(time.Duration(demo.Between(r, 1, 480)) * time.Hour)
 		if !p.verified {
 			created = p.created
 		}
@@ -820,12 +823,12 @@ func (g *generator) roles() error {
 		}
 		serving := false
 		for _, ro := range p.roles {
-			at := created.Add(time.Duration(between(r, 1, 240)) * time.Hour)
+			at := created.Add(time.Duration(demo.Between(r, 1, 240)) * time.Hour)
 			if limit := g.start.Add(-time.Hour); at.After(limit) && created.Before(limit) {
 				at = limit
 			}
 			grant(p.account, ro.role, ro.place, at)
-			serving = serving || ro.role == RoleVolunteer || ro.role == RolePartyMember
+			serving = serving || ro.role == db.RoleVolunteer || ro.role == db.RolePartyMember
 		}
 		if serving {
 			cm.servants = append(cm.servants, gServant{account: p.account, household: p.household})
@@ -843,7 +846,7 @@ func (g *generator) buildingLeaders(r *rand.Rand) {
 		for hi < len(g.households) && g.households[hi].building == bi {
 			hi++
 		}
-		if !chance(r, 0.5) || hi == from {
+		if !demo.Chance(r, 0.5) || hi == from {
 			continue
 		}
 		h0, h1 := g.households[from], g.households[hi-1]
@@ -851,7 +854,7 @@ func (g *generator) buildingLeaders(r *rand.Rand) {
 		for tries := 0; tries < 30 && up > lo; tries++ {
 			p := g.residents[lo+r.IntN(up-lo)]
 			if a := p.age(g.now); p.verified && p.phone != "" && a >= 40 && a <= 75 {
-				p.roles = append(p.roles, gRole{RoleBuildingLeader, b.id})
+				p.roles = append(p.roles, gRole{db.RoleBuildingLeader, b.id})
 				break
 			}
 		}
@@ -1206,19 +1209,19 @@ func (g *generator) planWish(r *rand.Rand, w *wishPlan, id int64, created time.T
 	}
 	cat := genCategories[w.category]
 	w.tmpl = r.IntN(len(cat.wishes))
-	if cat.value[1] > 0 && chance(r, 0.9) {
-		w.value = between(r, cat.value[0]/100, cat.value[1]/100) * 100
+	if cat.value[1] > 0 && demo.Chance(r, 0.9) {
+		w.value = demo.Between(r, cat.value[0]/100, cat.value[1]/100) * 100
 	}
 	w.benef = g.pickResident(r, cm, cat.name == "tutoring")
 	benef := g.residents[w.benef]
 	h := g.households[benef.household]
 	grid := g.grids[h.grid]
 	w.place = grid.id
-	if chance(r, 0.2) {
+	if demo.Chance(r, 0.2) {
 		w.place = cm.id
 	}
 	w.submitter = grid.worker
-	if benef.account != 0 && chance(r, 0.85) {
+	if benef.account != 0 && demo.Chance(r, 0.85) {
 		w.submitter = benef.account
 	}
 	confirmer := grid.worker
@@ -1227,10 +1230,10 @@ func (g *generator) planWish(r *rand.Rand, w *wishPlan, id int64, created time.T
 	}
 	staff := func() int64 { return cm.staff[r.IntN(len(cm.staff))] }
 	reviewer := grid.worker
-	if chance(r, 0.5) {
+	if demo.Chance(r, 0.5) {
 		reviewer = staff()
 	}
-	w.deadline = created.Add(time.Duration(between(r, 3*24, 30*24)) * time.Hour)
+	w.deadline = created.Add(time.Duration(demo.Between(r, 3*24, 30*24)) * time.Hour)
 	state := ""
 	t := created
 	ev := func(at time.Time, action string, actor int64, to, reason string) {
@@ -1248,11 +1251,11 @@ func (g *generator) planWish(r *rand.Rand, w *wishPlan, id int64, created time.T
 		f := 0.05 + 0.85*r.Float64()*r.Float64()
 		return c.at.Add(time.Duration(f * float64(c.due.Sub(c.at)))).Truncate(time.Second)
 	}
-	claimMinutes := func() int { return between(r, cat.minutes[0]/5, cat.minutes[1]/5) * 5 }
+	claimMinutes := func() int { return demo.Between(r, cat.minutes[0]/5, cat.minutes[1]/5) * 5 }
 	credit := func(at time.Time, note string) {
 		c := &w.claims[w.lastClaim]
 		w.ledger = append(w.ledger, wLedger{account: c.claimer, wish: id, claim: int64(w.lastClaim), at: at, kind: "credit",
-			minutes: w.fulfilMinutes, points: Points(w.fulfilMinutes, 10), note: note})
+			minutes: w.fulfilMinutes, points: db.Points(w.fulfilMinutes, 10), note: note})
 		w.creditedOn = w.lastClaim
 	}
 	reverse := func(at time.Time, note string) {
@@ -1277,7 +1280,7 @@ func (g *generator) planWish(r *rand.Rand, w *wishPlan, id int64, created time.T
 	}()
 
 	ev(created, "submit", w.submitter, "submitted", "")
-	if chance(r, 0.03) {
+	if demo.Chance(r, 0.03) {
 		at := t.Add(skewed(r, 30, 2*24*60))
 		if at.After(now) {
 			return
@@ -1290,16 +1293,16 @@ func (g *generator) planWish(r *rand.Rand, w *wishPlan, id int64, created time.T
 	if at.After(now) {
 		return
 	}
-	if chance(r, 0.06) {
+	if demo.Chance(r, 0.06) {
 		w.closing = genRejectReasons[r.IntN(len(genRejectReasons))]
 		ev(at, "reject", reviewer, "rejected", w.closing)
 		return
 	}
 	ev(at, "publish", reviewer, "published", "")
 	if !w.deadline.After(t.Add(24 * time.Hour)) {
-		w.deadline = t.Add(time.Duration(between(r, 24, 72)) * time.Hour)
+		w.deadline = t.Add(time.Duration(demo.Between(r, 24, 72)) * time.Hour)
 	}
-	if chance(r, 0.02) {
+	if demo.Chance(r, 0.02) {
 		// Cancelled by the submitter while on the board.
 		at := t.Add(skewed(r, 60, 2*24*60))
 		if at.After(now) || !at.Before(w.deadline) {
@@ -1317,7 +1320,7 @@ func (g *generator) planWish(r *rand.Rand, w *wishPlan, id int64, created time.T
 		}
 		if !at.Before(w.deadline.Add(-time.Hour)) || attempt > 2 {
 			// Nobody took it in time: the submitter withdraws it a day after the deadline.
-			end := w.deadline.Add(time.Duration(between(r, 24, 72)) * time.Hour)
+			end := w.deadline.Add(time.Duration(demo.Between(r, 24, 72)) * time.Hour)
 			if end.After(now) {
 				return
 			}
@@ -1368,7 +1371,7 @@ func (g *generator) planWish(r *rand.Rand, w *wishPlan, id int64, created time.T
 				w.rating = 2
 			}
 		}
-		if chance(r, 0.3) {
+		if demo.Chance(r, 0.3) {
 			w.ratingComment = genRatingComments[r.IntN(len(genRatingComments))]
 		}
 		w.confirmedAt = at
@@ -1384,7 +1387,7 @@ func (g *generator) planWish(r *rand.Rand, w *wishPlan, id int64, created time.T
 		// Disputed instead of confirmed; staff settle it.
 		ev(at, "dispute", confirmer, "disputed", genDisputeReasons[r.IntN(len(genDisputeReasons))])
 		st := t.Add(skewed(r, 60, 3*24*60))
-		if st.After(now) || chance(r, 0.04) {
+		if st.After(now) || demo.Chance(r, 0.04) {
 			return // not settled yet: a few disputes wait long, in the staff's queue
 		}
 		switch y := r.IntN(10); {
@@ -1423,7 +1426,7 @@ func (g *generator) planWish(r *rand.Rand, w *wishPlan, id int64, created time.T
 		}
 		ev(at, "dispute", confirmer, "disputed", genDisputeReasons[r.IntN(len(genDisputeReasons))])
 		st := t.Add(skewed(r, 60, 3*24*60))
-		if st.After(now) || chance(r, 0.04) {
+		if st.After(now) || demo.Chance(r, 0.04) {
 			return
 		}
 		if x < 3 {
@@ -1520,7 +1523,7 @@ func (d *delib) add(table string, row ...any) { d.rows[table] = append(d.rows[ta
 
 // adults is the roll of adult residents of the community on the day at, as rollSelect draws it.
 func (g *generator) adults(cm *gComm, at time.Time) []rollEntry {
-	born := adultBorn(at)
+	born := db.AdultBorn(at)
 	var roll []rollEntry
 	for i := cm.resFrom; i < cm.resTo; i++ {
 		if p := g.residents[i]; p.verified && !p.birth.After(born) {
@@ -1602,7 +1605,7 @@ func (g *generator) deliberation() error {
 		if k >= nOld+nNotice {
 			turnout = 0.3
 		}
-		if len(cm.compounds) > 0 && chance(r, 0.5) {
+		if len(cm.compounds) > 0 && demo.Chance(r, 0.5) {
 			comp := cm.compounds[r.IntN(len(cm.compounds))]
 			cost := float64(ownersN[comp]) * (turnout + 0.16)
 			if ownersN[comp] > 3 && cost <= budget {
@@ -1637,9 +1640,9 @@ func (g *generator) deliberation() error {
 		case k < nOld:
 			opens = g.start.Add(40 * 24 * time.Hour).Add(time.Duration((float64(k) + vr.Float64()) / float64(nOld) * float64(oldSpan)))
 		case k < nOld+nNotice:
-			opens = g.now.Add(-time.Duration(between(vr, 2*24, 5*24)) * time.Hour)
+			opens = g.now.Add(-time.Duration(demo.Between(vr, 2*24, 5*24)) * time.Hour)
 		default:
-			opens = g.now.Add(-time.Duration(between(vr, 1*60, 47*60)) * time.Minute)
+			opens = g.now.Add(-time.Duration(demo.Between(vr, 1*60, 47*60)) * time.Minute)
 		}
 		opens = opens.Truncate(time.Minute)
 		if err := g.vote(d, vr, k, g.comms[k%len(g.comms)], kinds[k], compoundOf[k], fates[k], opens, meetingNo); err != nil {
@@ -1706,7 +1709,7 @@ func (g *generator) topic(d *delib, r *rand.Rand, cm *gComm, place int64, spec g
 	// Index of the topics row: filled in by the caller through finishTopic.
 	d.add("topics", id, place, cm.id, raiser, spec.title, spec.description, nil, nil, raised, nil)
 	// A few of the wishes it grew from.
-	if g.cfg.Wishes > 0 && chance(r, 0.2) {
+	if g.cfg.Wishes > 0 && demo.Chance(r, 0.2) {
 		span := g.now.Sub(g.start)
 		limit := int(float64(raised.Sub(g.start)) / float64(span) * float64(g.cfg.Wishes))
 		seen := map[int]bool{}
@@ -1761,30 +1764,30 @@ func (g *generator) vote(d *delib, r *rand.Rand, k int, cm *gComm, kind, compoun
 	staffOf := func() int64 { return cm.staff[r.IntN(len(cm.staff))] }
 	place := cm.id
 	var spec genTopicSpec
-	var preset VoteRulePreset
-	var basis EntitlementBasis
+	var preset db.VoteRulePreset
+	var basis db.EntitlementBasis
 	var roll []rollEntry
 	inMeeting := false
 	switch kind {
 	case vkCouncil:
 		spec = genCouncilTopics[r.IntN(len(genCouncilTopics))]
-		preset, basis, roll = PresetCouncilMajority, BasisCouncilMembers, g.council(cm)
+		preset, basis, roll = db.PresetCouncilMajority, db.BasisCouncilMembers, g.council(cm)
 		inMeeting = fate != fateOpen
 	case vkOwners:
 		spec = genOwnersTopics[r.IntN(len(genOwnersTopics))]
-		preset, basis, roll = PresetOwnersOrdinary, BasisOwners, g.owners(compound)
+		preset, basis, roll = db.PresetOwnersOrdinary, db.BasisOwners, g.owners(compound)
 		if spec.major {
-			preset = PresetOwnersMajor
+			preset = db.PresetOwnersMajor
 		}
 		place = g.compounds[compound].id
-		inMeeting = fate != fateOpen && chance(r, 0.5)
+		inMeeting = fate != fateOpen && demo.Chance(r, 0.5)
 	default:
 		spec = genResidentsTopics[r.IntN(len(genResidentsTopics))]
-		preset, basis, roll = PresetResidentsAssembly, BasisAdultResidents, g.adults(cm, opens)
-		inMeeting = fate != fateOpen && chance(r, 0.3)
+		preset, basis, roll = db.PresetResidentsAssembly, db.BasisAdultResidents, g.adults(cm, opens)
+		inMeeting = fate != fateOpen && demo.Chance(r, 0.3)
 	}
-	rule := Preset(preset)
-	raised := opens.Add(-time.Duration(between(r, 12*24, 40*24)) * time.Hour)
+	rule := db.Preset(preset)
+	raised := opens.Add(-time.Duration(demo.Between(r, 12*24, 40*24)) * time.Hour)
 	tid, raiser, tev, tstate, tupd := g.topic(d, r, cm, place, spec, raised)
 	at := g.cosign(d, r, cm, tid, raiser, raised, 5+r.IntN(4), tev)
 	accepted := at.Add(minutes(r, 60, 4*24*60))
@@ -1795,7 +1798,7 @@ func (g *generator) vote(d *delib, r *rand.Rand, k int, cm *gComm, kind, compoun
 		accepted = at.Add(time.Minute)
 	}
 	tev(accepted, "accept", staffOf(), "accepted", "列入议程，提交表决")
-	if chance(r, 0.5) {
+	if demo.Chance(r, 0.5) {
 		for range 1 + r.IntN(3) {
 			if len(cm.accountHolders) == 0 {
 				break
@@ -1818,9 +1821,9 @@ func (g *generator) vote(d *delib, r *rand.Rand, k int, cm *gComm, kind, compoun
 		closedAt = closes.Add(-minutes(r, 0, 10))
 		closedBy = organiser
 	} else if fate == fateOpen {
-		closes = now.Add(time.Duration(between(r, 2*24, 6*24)) * time.Hour).Truncate(time.Minute)
+		closes = now.Add(time.Duration(demo.Between(r, 2*24, 6*24)) * time.Hour).Truncate(time.Minute)
 	} else {
-		days := between(r, 3, 7)
+		days := demo.Between(r, 3, 7)
 		if fate == fateNotice {
 			days = 1
 		}
@@ -1837,7 +1840,7 @@ func (g *generator) vote(d *delib, r *rand.Rand, k int, cm *gComm, kind, compoun
 		case vkResidents:
 			mk, kindName = "residents_assembly", "居民会议"
 		}
-		year := opens.In(china).Year()
+		year := opens.In(db.China).Year()
 		key := [2]int{cm.idx*10 + kind, year}
 		meetingNo[key]++
 		name := cm.name
@@ -1876,7 +1879,7 @@ func (g *generator) vote(d *delib, r *rand.Rand, k int, cm *gComm, kind, compoun
 		mev(ends, "close", "closed", "")
 		var minutesText any
 		mupd := ends
-		if rec := ends.Add(time.Duration(between(r, 12, 40)) * time.Hour); rec.Before(now) {
+		if rec := ends.Add(time.Duration(demo.Between(r, 12, 40)) * time.Hour); rec.Before(now) {
 			mt := fmt.Sprintf("会议由社区居委会召集。应到%d人，实到%d人。会议就「%s」进行了协商并表决，表决结果见表决记录。",
 				len(roll), len(came), spec.title)
 			minutesText, mupd = mt, rec
@@ -1892,14 +1895,14 @@ func (g *generator) vote(d *delib, r *rand.Rand, k int, cm *gComm, kind, compoun
 
 	// Ballots.
 	voteID := g.id("votes")
-	secret := kind != vkCouncil || chance(r, 0.5)
-	changeable := fate != fateOpen && chance(r, 0.3)
+	secret := kind != vkCouncil || demo.Chance(r, 0.5)
+	changeable := fate != fateOpen && demo.Chance(r, 0.3)
 	wantPass := fate != fateFailed && fate != fateOpen
 	var voters []int // indices into roll
 	var positions []int
-	var dec Decision
-	var t Tally
-	var part Count
+	var dec db.Decision
+	var t db.Tally
+	var part db.Count
 	for attempt := 0; attempt < 6; attempt++ {
 		var turnout, approve, oppose float64
 		switch {
@@ -1909,7 +1912,7 @@ func (g *generator) vote(d *delib, r *rand.Rand, k int, cm *gComm, kind, compoun
 			turnout = map[int]float64{vkCouncil: 0.8, vkOwners: 0.74, vkResidents: 0.55}[kind] + 0.04*float64(attempt) + 0.15*r.Float64()
 			approve = 0.6 + 0.06*float64(attempt) + 0.25*r.Float64()
 			oppose = (1 - approve) * 0.6
-		case chance(r, 0.5): // too few take part
+		case demo.Chance(r, 0.5): // too few take part
 			turnout = map[int]float64{vkCouncil: 0.3, vkOwners: 0.45, vkResidents: 0.3}[kind] + 0.15*r.Float64()
 			approve, oppose = 0.6, 0.3
 		default: // most are against
@@ -1948,9 +1951,9 @@ func (g *generator) vote(d *delib, r *rand.Rand, k int, cm *gComm, kind, compoun
 		if fate == fateOpen {
 			break
 		}
-		t, part = Tally{}, Count{}
+		t, part = db.Tally{}, db.Count{}
 		voted := map[int]bool{}
-		counts := [3]*Count{&t.Approve, &t.Oppose, &t.Abstain}
+		counts := [3]*db.Count{&t.Approve, &t.Oppose, &t.Abstain}
 		for i, v := range voters {
 			voted[v] = true
 			c := counts[positions[i]]
@@ -1969,7 +1972,7 @@ func (g *generator) vote(d *delib, r *rand.Rand, k int, cm *gComm, kind, compoun
 				t.Present.Area += e.area
 			}
 		}
-		if rule.QuorumBasis == QuorumVoted {
+		if rule.QuorumBasis == db.QuorumVoted {
 			t.Present = part
 		}
 		var err error
@@ -1983,7 +1986,7 @@ func (g *generator) vote(d *delib, r *rand.Rand, k int, cm *gComm, kind, compoun
 	if fate != fateOpen && !dec.Passed {
 		fate = fateFailed
 	}
-	for pos, label := range defaultOptions {
+	for pos, label := range demo.MotionOptions {
 		d.add("vote_options", voteID, pos, label)
 	}
 	for _, e := range roll {
@@ -2009,22 +2012,22 @@ func (g *generator) vote(d *delib, r *rand.Rand, k int, cm *gComm, kind, compoun
 	if secret && fate == fateOpen {
 		// Only an open vote keeps anything of its ballots, sealed: the sums per stripe (the
 		// ballots going to the stripes in turn) and, if changeable, each voter's choice.
-		sums := make([]positionCount, ballotStripes*len(defaultOptions))
+		sums := make([]db.BallotCount, db.BallotStripes*len(demo.MotionOptions))
 		for i, v := range voters {
-			c := &sums[i%ballotStripes*len(defaultOptions)+positions[i]]
+			c := &sums[i%db.BallotStripes*len(demo.MotionOptions)+positions[i]]
 			c.Heads++
 			c.Area += roll[v].area
 			if changeable {
-				rk := replaceKey(g.cfg.BallotKey, voteID, g.resID(roll[v].res))
-				sealed, err := g.sealer.sealChoice(voteID, rk, positions[i])
+				rk := db.ReplaceKey(g.cfg.BallotKey, voteID, g.resID(roll[v].res))
+				sealed, err := g.sealer.SealChoice(voteID, rk, positions[i])
 				if err != nil {
 					return err
 				}
 				d.add("ballot_choices", voteID, true, true, rk, sealed)
 			}
 		}
-		for stripe := range ballotStripes {
-			sealed, err := g.sealer.sealSums(voteID, stripe, sums[stripe*len(defaultOptions):(stripe+1)*len(defaultOptions)])
+		for stripe := range db.BallotStripes {
+			sealed, err := g.sealer.SealSums(voteID, stripe, sums[stripe*len(demo.MotionOptions):(stripe+1)*len(demo.MotionOptions)])
 			if err != nil {
 				return err
 			}
@@ -2055,7 +2058,7 @@ func (g *generator) vote(d *delib, r *rand.Rand, k int, cm *gComm, kind, compoun
 		closedAt, nullID(closedBy), t.Entitled.Heads, t.Entitled.Area, t.Present.Heads, t.Present.Area, part.Heads, part.Area,
 		dec.QuorumMet, dec.Passed, place, cm.id, string(basis), rule.Quorum.Num, rule.Quorum.Den, rule.Quorum.Strict,
 		rule.Pass.Num, rule.Pass.Den, rule.Pass.Strict, rule.ByArea, string(rule.QuorumBasis), string(rule.Abstentions))
-	for pos, c := range []Count{t.Approve, t.Oppose, t.Abstain} {
+	for pos, c := range []db.Count{t.Approve, t.Oppose, t.Abstain} {
 		d.add("vote_results", voteID, pos, c.Heads, c.Area)
 	}
 	if fate == fateFailed {
@@ -2068,7 +2071,7 @@ func (g *generator) vote(d *delib, r *rand.Rand, k int, cm *gComm, kind, compoun
 	tev(closedAt, "publish_resolution", closedBy, "resolution_published", "决议公示 7 天，期间居民可提出异议")
 	resID := g.id("resolutions")
 	// Objections in the notice period.
-	if chance(r, 0.15) && len(cm.accountHolders) > 2 {
+	if demo.Chance(r, 0.15) && len(cm.accountHolders) > 2 {
 		seen := map[int64]bool{}
 		for range 1 + r.IntN(2) {
 			a := cm.accountHolders[r.IntN(len(cm.accountHolders))]
@@ -2101,10 +2104,10 @@ func (g *generator) vote(d *delib, r *rand.Rand, k int, cm *gComm, kind, compoun
 			for range nTasks {
 				taskID := g.id("resolution_tasks")
 				assignee := staffOf()
-				if chance(r, 0.3) && len(cm.servants) > 0 {
+				if demo.Chance(r, 0.3) && len(cm.servants) > 0 {
 					assignee = cm.servants[r.IntN(len(cm.servants))].account
 				}
-				due := start.Add(time.Duration(between(r, 10, 60)) * 24 * time.Hour)
+				due := start.Add(time.Duration(demo.Between(r, 10, 60)) * 24 * time.Hour)
 				var doneAt time.Time
 				switch x := r.IntN(100); {
 				case fate >= fatePublished && x < 75 || fate == fateCarried && x < 50:
@@ -2128,13 +2131,13 @@ func (g *generator) vote(d *delib, r *rand.Rand, k int, cm *gComm, kind, compoun
 				if !doneAt.IsZero() {
 					end = doneAt
 				}
-				if mid := start.Add(end.Sub(start) / 2).Truncate(time.Second); chance(r, 0.7) {
+				if mid := start.Add(end.Sub(start) / 2).Truncate(time.Second); demo.Chance(r, 0.7) {
 					d.add("task_reports", g.id("task_reports"), taskID, assignee, genReportBodies[r.IntN(3)], false, mid)
 				}
 				if !doneAt.IsZero() {
 					d.add("task_reports", g.id("task_reports"), taskID, assignee, genReportBodies[3], true, doneAt)
 				}
-				if chance(r, 0.3) && len(cm.supers) > 0 {
+				if demo.Chance(r, 0.3) && len(cm.supers) > 0 {
 					s := genSupervision[r.IntN(len(genSupervision))]
 					sat := start.Add(end.Sub(start) / 3).Truncate(time.Second)
 					var answer, by, answeredAt any
@@ -2160,10 +2163,10 @@ func (g *generator) vote(d *delib, r *rand.Rand, k int, cm *gComm, kind, compoun
 							fate = fatePublished
 						} else {
 							order := r.Perm(len(adults))
-							for i, o := range order[:min(len(order), between(r, 5, 30))] {
+							for i, o := range order[:min(len(order), demo.Between(r, 5, 30))] {
 								score := []int{5, 5, 5, 4, 4, 4, 3, 2}[r.IntN(8)]
 								var comment any
-								if chance(r, 0.3) {
+								if demo.Chance(r, 0.3) {
 									comment = genRatingNotes[r.IntN(len(genRatingNotes))]
 								}
 								if i == 0 {
@@ -2206,7 +2209,7 @@ func (g *generator) earlyTopics(d *delib, r *rand.Rand) {
 		}
 		raised = raised.Truncate(time.Second)
 		place := cm.id
-		if len(cm.compounds) > 0 && chance(r, 0.4) {
+		if len(cm.compounds) > 0 && demo.Chance(r, 0.4) {
 			place = g.compounds[cm.compounds[r.IntN(len(cm.compounds))]].id
 		}
 		tid, raiser, tev, tstate, tupd := g.topic(d, r, cm, place, spec, raised)
@@ -2237,12 +2240,12 @@ func (g *generator) otherMeetings(d *delib, r *rand.Rand) {
 	for _, cm := range g.comms {
 		organiser := cm.staff[r.IntN(len(cm.staff))]
 		created := g.now.Add(-minutes(r, 60, 3*24*60)).Truncate(time.Second)
-		starts := g.now.Add(time.Duration(between(r, 3, 10)) * 24 * time.Hour).Truncate(time.Hour)
+		starts := g.now.Add(time.Duration(demo.Between(r, 3, 10)) * 24 * time.Hour).Truncate(time.Hour)
 		id := g.id("meetings")
 		d.add("meetings", id, "open_forum", cm.id, cm.id, cm.name+"广场夜谈", starts, starts.Add(90*time.Minute), cm.name+"文化广场",
 			organiser, "adult_residents", "scheduled", nil, nil, created, created)
 		d.add("meeting_events", g.id("meeting_events"), id, created, "schedule", organiser, nil, "scheduled", nil)
-		if chance(r, 0.3) {
+		if demo.Chance(r, 0.3) {
 			id := g.id("meetings")
 			created := g.now.Add(-minutes(r, 20*24*60, 200*24*60)).Truncate(time.Second)
 			starts := created.Add(7 * 24 * time.Hour).Truncate(time.Hour)

@@ -1,4 +1,4 @@
-package db_test
+package demo_test
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 
 	"linli/db"
 	"linli/db/dbtest"
+	"linli/db/demo"
 )
 
 // demoNow is the clock of the demo tests: the demo's ages follow it.
@@ -38,12 +39,12 @@ var demoBallotKey = bytes.Repeat([]byte{0x5a}, 32)
 
 func loadDemo(t *testing.T, s *db.Store) {
 	t.Helper()
-	loaded, err := s.LoadDemo(t.Context())
+	loaded, err := demo.Load(t.Context(), s)
 	if err != nil {
-		t.Fatalf("LoadDemo: %v", err)
+		t.Fatalf("Load: %v", err)
 	}
 	if !loaded {
-		t.Fatal("LoadDemo on an empty database: got loaded false, want true")
+		t.Fatal("Load on an empty database: got loaded false, want true")
 	}
 }
 
@@ -89,7 +90,7 @@ func TestLoadDemo(t *testing.T) {
 	s, d := newDemoStore(t, db.DefaultPasswordParams)
 	start := time.Now()
 	loadDemo(t, s)
-	t.Logf("LoadDemo took %v", time.Since(start))
+	t.Logf("Load took %v", time.Since(start))
 
 	t.Run("Levels", func(t *testing.T) {
 		count := func(level string) int {
@@ -173,18 +174,18 @@ func TestLoadDemo(t *testing.T) {
 	})
 
 	t.Run("Accounts", func(t *testing.T) {
-		if len(db.DemoAccounts) != 11 || db.DemoAccounts[1].Role != string(db.RoleVolunteer) {
-			t.Fatalf("DemoAccounts: got %d with %q second, want 11 with the volunteer second", len(db.DemoAccounts), db.DemoAccounts[1].Role)
+		if len(demo.Accounts) != 11 || demo.Accounts[1].Role != string(db.RoleVolunteer) {
+			t.Fatalf("Accounts: got %d with %q second, want 11 with the volunteer second", len(demo.Accounts), demo.Accounts[1].Role)
 		}
 		seenRoles := map[string]bool{}
-		for i, a := range db.DemoAccounts {
+		for i, a := range demo.Accounts {
 			seenRoles[a.Role] = true
 			t.Run(a.Role+"_"+a.Phone, func(t *testing.T) {
 				if want := fmt.Sprintf("138%08d", i+1); a.Phone != want {
 					t.Errorf("phone: got %s, want %s", a.Phone, want)
 				}
-				if a.Password != db.DemoPassword {
-					t.Errorf("password: got %q, want DemoPassword", a.Password)
+				if a.Password != demo.Password {
+					t.Errorf("password: got %q, want Password", a.Password)
 				}
 				wantRoleName := "居民"
 				if a.Role != "resident" {
@@ -405,7 +406,7 @@ func isWithin(label string, path []string) bool {
 	return false
 }
 
-// counts are the rows of every table LoadDemo writes.
+// counts are the rows of every table Load writes.
 func counts(t *testing.T, d *sqlx.DB) string {
 	t.Helper()
 	var s string
@@ -423,9 +424,9 @@ func TestLoadDemo_Again(t *testing.T) {
 	s, d := newDemoStore(t, cheapPassword)
 	loadDemo(t, s)
 	before := counts(t, d)
-	loaded, err := s.LoadDemo(t.Context())
+	loaded, err := demo.Load(t.Context(), s)
 	if err != nil || loaded {
-		t.Fatalf("second LoadDemo: got %v, %v; want false, nil", loaded, err)
+		t.Fatalf("second Load: got %v, %v; want false, nil", loaded, err)
 	}
 	if after := counts(t, d); after != before {
 		t.Errorf("rows (places accounts residents grants events sessions wishes claims wish_events ledger): got %s, want %s", after, before)
@@ -440,9 +441,9 @@ func TestLoadDemo_NotEmpty(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := counts(t, d)
-	loaded, err := s.LoadDemo(t.Context())
+	loaded, err := demo.Load(t.Context(), s)
 	if err != nil || loaded {
-		t.Fatalf("LoadDemo: got %v, %v; want false, nil", loaded, err)
+		t.Fatalf("Load: got %v, %v; want false, nil", loaded, err)
 	}
 	if after := counts(t, d); after != before {
 		t.Errorf("rows: got %s, want %s", after, before)
@@ -458,13 +459,13 @@ func TestLoadDemo_Concurrent(t *testing.T) {
 	results := make([]bool, n)
 	errs := make([]error, n)
 	for i := range n {
-		wg.Go(func() { results[i], errs[i] = s.LoadDemo(t.Context()) })
+		wg.Go(func() { results[i], errs[i] = demo.Load(t.Context(), s) })
 	}
 	wg.Wait()
 	loaded := 0
 	for i := range n {
 		if errs[i] != nil {
-			t.Fatalf("LoadDemo %d: %v", i, errs[i])
+			t.Fatalf("Load %d: %v", i, errs[i])
 		}
 		if results[i] {
 			loaded++
@@ -517,7 +518,7 @@ func TestLoadDemo_Statements(t *testing.T) {
 	if n := statements(); n > 20 {
 		t.Errorf("statements: got %d, want at most 20", n)
 	} else {
-		t.Logf("LoadDemo ran %d statements", n)
+		t.Logf("Load ran %d statements", n)
 	}
 }
 
@@ -884,7 +885,7 @@ func TestLoadDemo_WishBoard(t *testing.T) {
 	ctx := t.Context()
 	viewer := func(phone string) *db.Viewer {
 		t.Helper()
-		session, err := s.Login(ctx, phone, db.DemoPassword, "192.0.2.1")
+		session, err := s.Login(ctx, phone, demo.Password, "192.0.2.1")
 		if err != nil {
 			t.Fatalf("login %s: %v", phone, err)
 		}
@@ -1232,7 +1233,7 @@ func TestLoadDemo_DeliberationPlayground(t *testing.T) {
 	s, d := newDemoStore(t, cheapPassword)
 	loadDemo(t, s)
 	ctx := t.Context()
-	session, err := s.Login(ctx, "13800000001", db.DemoPassword, "192.0.2.1")
+	session, err := s.Login(ctx, "13800000001", demo.Password, "192.0.2.1")
 	if err != nil {
 		t.Fatal(err)
 	}

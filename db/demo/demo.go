@@ -1,6 +1,8 @@
-package db
+package demo
 
 import (
+	"linli/db"
+
 	"context"
 	"fmt"
 	"maps"
@@ -14,8 +16,8 @@ import (
 	"github.com/lib/pq"
 )
 
-// DemoAccount is a demo sign-in, listed on start and in the README.
-type DemoAccount struct {
+// Account is a demo sign-in, listed on start and in the README.
+type Account struct {
 	// Role is a Role value, or "resident" for a resident who holds no role.
 	Role string
 	// RoleName is the role in Chinese, e.g. 志愿者.
@@ -29,39 +31,39 @@ type DemoAccount struct {
 	Place string
 }
 
-// DemoPassword is the password of every demo account.
-const DemoPassword = "linli2026"
+// Password is the password of every demo account.
+const Password = "linli2026"
 
 // demoResident is the Role of a demo account that holds no role.
 const demoResident = "resident"
 
-// DemoAccounts lists the demo sign-ins in a fixed order: resident, volunteer, party member,
+// Accounts lists the demo sign-ins in a fixed order: resident, volunteer, party member,
 // grid worker, building leader, community staff, council member, supervisor, analyst,
 // admin, and the staff member of the second community, who shows that a role held in one
 // community gives nothing in the other.
-var DemoAccounts = []DemoAccount{
-	{demoResident, "居民", "13800000001", DemoPassword, "张秀英", "和平花园小区"},
-	{string(RoleVolunteer), RoleVolunteer.Name(), "13800000002", DemoPassword, "李志强", "和平社区"},
+var Accounts = []Account{
+	{demoResident, "居民", "13800000001", Password, "张秀英", "和平花园小区"},
+	{string(db.RoleVolunteer), db.RoleVolunteer.Name(), "13800000002", Password, "李志强", "和平社区"},
 	// An in-service party member (在职党员) registered with the community where he lives.
-	{string(RolePartyMember), RolePartyMember.Name(), "13800000003", DemoPassword, "刘洋", "和平社区"},
-	{string(RoleGridWorker), RoleGridWorker.Name(), "13800000004", DemoPassword, "王丽", "和平花园小区 / 第一网格"},
-	{string(RoleBuildingLeader), RoleBuildingLeader.Name(), "13800000005", DemoPassword, "赵桂芳", "和平花园小区 / 2号楼"},
-	{string(RoleStaff), RoleStaff.Name(), "13800000006", DemoPassword, "陈静", "和平社区"},
-	{string(RoleCouncilMember), RoleCouncilMember.Name(), "13800000007", DemoPassword, "周国华", "和平社区"},
-	{string(RoleSupervisor), RoleSupervisor.Name(), "13800000008", DemoPassword, "孙玉梅", "和平社区"},
-	{string(RoleAnalyst), RoleAnalyst.Name(), "13800000009", DemoPassword, "吴昊", "幸福街道"},
-	{string(RoleAdmin), RoleAdmin.Name(), "13800000010", DemoPassword, "郑伟", "幸福街道"},
-	{string(RoleStaff), RoleStaff.Name(), "13800000011", DemoPassword, "黄敏", "光明社区"},
+	{string(db.RolePartyMember), db.RolePartyMember.Name(), "13800000003", Password, "刘洋", "和平社区"},
+	{string(db.RoleGridWorker), db.RoleGridWorker.Name(), "13800000004", Password, "王丽", "和平花园小区 / 第一网格"},
+	{string(db.RoleBuildingLeader), db.RoleBuildingLeader.Name(), "13800000005", Password, "赵桂芳", "和平花园小区 / 2号楼"},
+	{string(db.RoleStaff), db.RoleStaff.Name(), "13800000006", Password, "陈静", "和平社区"},
+	{string(db.RoleCouncilMember), db.RoleCouncilMember.Name(), "13800000007", Password, "周国华", "和平社区"},
+	{string(db.RoleSupervisor), db.RoleSupervisor.Name(), "13800000008", Password, "孙玉梅", "和平社区"},
+	{string(db.RoleAnalyst), db.RoleAnalyst.Name(), "13800000009", Password, "吴昊", "幸福街道"},
+	{string(db.RoleAdmin), db.RoleAdmin.Name(), "13800000010", Password, "郑伟", "幸福街道"},
+	{string(db.RoleStaff), db.RoleStaff.Name(), "13800000011", Password, "黄敏", "光明社区"},
 }
 
-// demoExtraGrants are roles held besides the one DemoAccounts names: party members commonly
+// demoExtraGrants are roles held besides the one Accounts names: party members commonly
 // serve as volunteers too (党员志愿者).
 var demoExtraGrants = []struct {
 	phone string
-	role  Role
+	role  db.Role
 	place string
 }{
-	{"13800000003", RoleVolunteer, "和平社区"},
+	{"13800000003", db.RoleVolunteer, "和平社区"},
 }
 
 // demoHomes says where the demo account holders who live in the demo community live. Each
@@ -176,17 +178,17 @@ var demoHouseholdMix = []struct {
 	{kindYoungCouple, 11}, {kindFamily, 19}, {kindThreeGen, 6}, {kindSkipGen, 3},
 }
 
-// LoadDemo fills an empty database with the demo community and reports whether it did; a
+// Load fills an empty database with the demo community and reports whether it did; a
 // database that already holds any place is left alone. Everything is made from a fixed
 // random seed and the Store's clock, so the same clock gives the same demo.
-func (s *Store) LoadDemo(ctx context.Context) (loaded bool, err error) {
-	return s.LoadDemoParts(ctx, DemoWishes, DemoDeliberation)
+func Load(ctx context.Context, s *db.Store) (loaded bool, err error) {
+	return LoadParts(ctx, s, Wishes, Deliberation)
 }
 
-// LoadDemoParts is LoadDemo with or without the wish board and the deliberation demo,
-// whatever DemoWishes and DemoDeliberation say: for a test that needs them while others
+// LoadParts is Load with or without the wish board and the deliberation demo,
+// whatever Wishes and Deliberation say: for a test that needs them while others
 // running beside it do not.
-func (s *Store) LoadDemoParts(ctx context.Context, wishes, deliberation bool) (loaded bool, err error) {
+func LoadParts(ctx context.Context, s *db.Store, wishes, deliberation bool) (loaded bool, err error) {
 	// A quick look first: on every start but the first there is nothing to do, and the
 	// password hash below is deliberately slow.
 	var exists bool
@@ -198,7 +200,7 @@ func (s *Store) LoadDemoParts(ctx context.Context, wishes, deliberation bool) (l
 	}
 	// One hash for every demo account: they share the password, and hashing a dozen times
 	// would slow every first start.
-	hash, err := HashPassword(DemoPassword, s.Password)
+	hash, err := db.HashPassword(Password, s.Password)
 	if err != nil {
 		return false, err
 	}
@@ -235,7 +237,7 @@ func (s *Store) LoadDemoParts(ctx context.Context, wishes, deliberation bool) (l
 
 // demoPlace is a place of the demo, in the order it is inserted.
 type demoPlace struct {
-	level      PlaceLevel
+	level      db.PlaceLevel
 	name       string
 	parent     *demoPlace
 	unit, room string // households only; unit "" for a building without units
@@ -275,14 +277,14 @@ type demoPerson struct {
 	birth    time.Time
 	phone    string
 	owner    bool
-	tags     []ResidentTag
+	tags     []db.ResidentTag
 	account  bool // has an account with the same phone
 	verified bool
 }
 
 func (p *demoPerson) name() string { return p.surname + p.given }
 
-func (p *demoPerson) tag(t ResidentTag) {
+func (p *demoPerson) tag(t db.ResidentTag) {
 	if !slices.Contains(p.tags, t) {
 		p.tags = append(p.tags, t)
 	}
@@ -292,11 +294,11 @@ func (p *demoPerson) tag(t ResidentTag) {
 type demoWorld struct {
 	rng        *rand.Rand
 	today      time.Time // the date in China
-	byLevel    map[PlaceLevel][]*demoPlace
+	byLevel    map[db.PlaceLevel][]*demoPlace
 	phones     map[string]bool // every phone number handed out
 	accounts   []demoAccountRow
 	households []*demoPlace
-	// The wish board, when DemoWishes: the volunteers who serve it, by key, and the wishes.
+	// The wish board, when Wishes: the volunteers who serve it, by key, and the wishes.
 	volunteers map[string]*demoVolunteer
 	wishes     []*demoWish
 }
@@ -311,13 +313,13 @@ func newDemoWorld(now time.Time, wishes bool) (*demoWorld, error) {
 		// A fixed seed: every empty database gets the same demo, so the README, the
 		// tests and a colleague's screen agree.
 		rng:     rand.New(rand.NewPCG(2026, 1123)),
-		today:   now.In(china),
-		byLevel: map[PlaceLevel][]*demoPlace{},
+		today:   now.In(db.China),
+		byLevel: map[db.PlaceLevel][]*demoPlace{},
 		phones:  map[string]bool{},
 	}
 	w.buildPlaces()
 	w.fillHouseholds()
-	for _, a := range DemoAccounts {
+	for _, a := range Accounts {
 		w.accounts = append(w.accounts, demoAccountRow{phone: a.Phone, name: a.Name})
 		w.phones[a.Phone] = true
 	}
@@ -336,7 +338,7 @@ func newDemoWorld(now time.Time, wishes bool) (*demoWorld, error) {
 	return w, nil
 }
 
-func (w *demoWorld) add(level PlaceLevel, parent *demoPlace, name string) *demoPlace {
+func (w *demoWorld) add(level db.PlaceLevel, parent *demoPlace, name string) *demoPlace {
 	p := &demoPlace{level: level, parent: parent, name: name}
 	w.byLevel[level] = append(w.byLevel[level], p)
 	return p
@@ -344,11 +346,11 @@ func (w *demoWorld) add(level PlaceLevel, parent *demoPlace, name string) *demoP
 
 // buildPlaces lays out the tree from demoLayout.
 func (w *demoWorld) buildPlaces() {
-	sub := w.add(LevelSubdistrict, nil, demoSubdistrict)
+	sub := w.add(db.LevelSubdistrict, nil, demoSubdistrict)
 	for _, c := range demoLayout {
-		community := w.add(LevelCommunity, sub, c.name)
+		community := w.add(db.LevelCommunity, sub, c.name)
 		if c.compound != "" {
-			compound := w.add(LevelCompound, community, c.compound)
+			compound := w.add(db.LevelCompound, community, c.compound)
 			w.buildGrids(compound, c.compoundGrids)
 		}
 		w.buildGrids(community, c.grids)
@@ -357,9 +359,9 @@ func (w *demoWorld) buildPlaces() {
 
 func (w *demoWorld) buildGrids(parent *demoPlace, grids []demoGrid) {
 	for _, g := range grids {
-		grid := w.add(LevelGrid, parent, g.name)
+		grid := w.add(db.LevelGrid, parent, g.name)
 		for _, b := range g.buildings {
-			building := w.add(LevelBuilding, grid, b.name)
+			building := w.add(db.LevelBuilding, grid, b.name)
 			// Two floor plans a building, flats x01 and x02 (areas to 0.01 m², like a deed).
 			area := [2]int64{int64(w.between(b.minArea, b.maxArea)), int64(w.between(b.minArea, b.maxArea))}
 			for u := range max(b.units, 1) {
@@ -372,7 +374,7 @@ func (w *demoWorld) buildGrids(parent *demoPlace, grids []demoGrid) {
 				slices.Sort(flats)
 				for _, f := range flats {
 					room := strconv.Itoa((f/2+1)*100 + f%2 + 1)
-					h := w.add(LevelHousehold, building, unit+room)
+					h := w.add(db.LevelHousehold, building, unit+room)
 					h.unit, h.room, h.areaDm2 = unit, room, area[f%2]
 					w.households = append(w.households, h)
 				}
@@ -409,7 +411,7 @@ func (w *demoWorld) household(kind householdKind) []*demoPerson {
 		// Women outlive men: most who live alone in old age are widows.
 		p := w.person(w.between(68, 92), w.chance(0.65), "", false)
 		if w.chance(0.8) {
-			p.tag(TagElderlyAlone)
+			p.tag(db.TagElderlyAlone)
 		}
 		p.owner = w.chance(0.9)
 		return []*demoPerson{p}
@@ -454,7 +456,7 @@ func (w *demoWorld) household(kind householdKind) []*demoPerson {
 		grandpa := w.person(w.between(60, 75), false, "", true)
 		grandma := w.person(max(58, grandpa.age-w.between(0, 4)), true, "", false)
 		child := w.person(w.between(6, 14), w.chance(0.5), grandpa.surname, true)
-		child.tag(TagLeftBehindChild)
+		child.tag(db.TagLeftBehindChild)
 		w.owners(0.5, 0.4, grandpa, grandma)
 		return []*demoPerson{grandpa, grandma, child}
 	}
@@ -485,24 +487,24 @@ func (w *demoWorld) protectedTags(people []*demoPerson) {
 	poor := w.chance(0.06)
 	for _, p := range people {
 		if poor {
-			p.tag(TagMinimumIncome)
+			p.tag(db.TagMinimumIncome)
 		}
 		if w.chance(0.02 + 0.03*float64(min(1, p.age/60))) {
-			p.tag(TagDisabled)
+			p.tag(db.TagDisabled)
 		}
 		if !p.female && p.age >= 60 && w.chance(0.12) {
-			p.tag(TagVeteran)
+			p.tag(db.TagVeteran)
 		}
 		// Special care for the frailest: the very old living alone, some of the disabled.
-		if slices.Contains(p.tags, TagElderlyAlone) && p.age >= 85 && w.chance(0.5) ||
-			slices.Contains(p.tags, TagDisabled) && w.chance(0.3) {
-			p.tag(TagSpecialCare)
+		if slices.Contains(p.tags, db.TagElderlyAlone) && p.age >= 85 && w.chance(0.5) ||
+			slices.Contains(p.tags, db.TagDisabled) && w.chance(0.3) {
+			p.tag(db.TagSpecialCare)
 		}
 	}
 }
 
-// phoneShare is how many people of an age have a mobile number of their own.
-func phoneShare(age int) float64 {
+// PhoneShare is how many people of an age have a mobile number of their own.
+func PhoneShare(age int) float64 {
 	switch {
 	case age >= 80:
 		return 0.35
@@ -518,7 +520,7 @@ func phoneShare(age int) float64 {
 
 // givePhone gives p a mobile number as often as people of p's age have one.
 func (w *demoWorld) givePhone(p *demoPerson) {
-	if w.chance(phoneShare(p.age)) {
+	if w.chance(PhoneShare(p.age)) {
 		p.phone = w.phone()
 	}
 }
@@ -548,7 +550,7 @@ func (w *demoWorld) person(age int, female bool, surname string, paternal bool) 
 		AddDate(0, 0, -w.rng.IntN(365))
 	given := w.givenName(female, w.today.Year()-age)
 	// Nobody else shares a demo account holder's name, so a search for it finds them.
-	for slices.ContainsFunc(DemoAccounts, func(a DemoAccount) bool { return a.Name == surname+given }) {
+	for slices.ContainsFunc(Accounts, func(a Account) bool { return a.Name == surname+given }) {
 		given = w.givenName(female, w.today.Year()-age)
 	}
 	return &demoPerson{surname: surname, given: given, paternal: paternal, female: female, age: age,
@@ -562,7 +564,7 @@ var (
 		5, 5, 5, 5, 4, 4, 4, 4, 4, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3}
 )
 
-func (w *demoWorld) surname() string { return surname(w.rng) }
+func (w *demoWorld) surname() string { return Surname(w.rng) }
 
 // surnameTotal is the sum of demoWeights.
 var surnameTotal = func() int {
@@ -573,8 +575,8 @@ var surnameTotal = func() int {
 	return total
 }()
 
-// surname draws a surname, as common as it is in China; the demo and the generator share it.
-func surname(rng *rand.Rand) string {
+// Surname draws a surname, as common as it is in China; the demo and the generator share it.
+func Surname(rng *rand.Rand) string {
 	r := rng.IntN(surnameTotal)
 	for i, n := range demoWeights {
 		if r < n {
@@ -598,10 +600,10 @@ var demoGivenNames = [3][2][]string{
 		strings.Fields("子涵 欣怡 梓萱 诗涵 雨桐 一诺 可馨 思彤 语汐 佳怡 梦瑶 雨萱 若曦 紫涵 婉清 心怡 欣然 嘉怡 悦 雅琪")},
 }
 
-func (w *demoWorld) givenName(female bool, born int) string { return givenName(w.rng, female, born) }
+func (w *demoWorld) givenName(female bool, born int) string { return GivenName(w.rng, female, born) }
 
-// givenName draws a given name in fashion in the year born.
-func givenName(rng *rand.Rand, female bool, born int) string {
+// GivenName draws a given name in fashion in the year born.
+func GivenName(rng *rand.Rand, female bool, born int) string {
 	gen := 2
 	if born < 1965 {
 		gen = 0
@@ -616,14 +618,14 @@ func givenName(rng *rand.Rand, female bool, born int) string {
 	return names[rng.IntN(len(names))]
 }
 
-func (w *demoWorld) between(lo, hi int) int { return between(w.rng, lo, hi) }
-func (w *demoWorld) chance(p float64) bool  { return chance(w.rng, p) }
+func (w *demoWorld) between(lo, hi int) int { return Between(w.rng, lo, hi) }
+func (w *demoWorld) chance(p float64) bool  { return Chance(w.rng, p) }
 
-// between draws a whole number from lo to hi, both included.
-func between(r *rand.Rand, lo, hi int) int { return lo + r.IntN(hi-lo+1) }
+// Between draws a whole number from lo to hi, both included.
+func Between(r *rand.Rand, lo, hi int) int { return lo + r.IntN(hi-lo+1) }
 
-// chance is true with probability p.
-func chance(r *rand.Rand, p float64) bool { return r.Float64() < p }
+// Chance is true with probability p.
+func Chance(r *rand.Rand, p float64) bool { return r.Float64() < p }
 
 // pick is 1 with probability p, else 0.
 func (w *demoWorld) pick(p float64) int {
@@ -638,7 +640,7 @@ func (w *demoWorld) pick(p float64) int {
 func (w *demoWorld) find(label string) (*demoPlace, error) {
 	want := strings.Split(label, " / ")
 	var found []*demoPlace
-	for _, level := range placeLevels {
+	for _, level := range db.PlaceLevels() {
 		for _, p := range w.byLevel[level] {
 			if p.name == want[len(want)-1] && isSubsequence(want, p.names()) {
 				found = append(found, p)
@@ -723,8 +725,8 @@ func splitName(name string) (surname, given string) {
 }
 
 // demoAccount returns the demo account with the phone; the tables above must agree.
-func demoAccount(phone string) DemoAccount {
-	for _, a := range DemoAccounts {
+func demoAccount(phone string) Account {
+	for _, a := range Accounts {
 		if a.Phone == phone {
 			return a
 		}
@@ -758,7 +760,7 @@ func (w *demoWorld) addRegistrants() error {
 
 // insert writes the demo in tx, a statement per table (per level for places), the rows
 // passed as arrays.
-func (w *demoWorld) insert(ctx context.Context, tx *Tx, passwordHash string, deliberation bool) error {
+func (w *demoWorld) insert(ctx context.Context, tx *db.Tx, passwordHash string, deliberation bool) error {
 	now := tx.Now()
 	if err := w.insertPlaces(ctx, tx, now); err != nil {
 		return err
@@ -823,22 +825,22 @@ func (w *demoWorld) insert(ctx context.Context, tx *Tx, passwordHash string, del
 
 	var grantAccounts, grantPlaces []int64
 	var grantRoles []string
-	grant := func(phone string, role Role, label string) error {
+	grant := func(phone string, role db.Role, label string) error {
 		p, err := w.find(label)
 		if err != nil {
 			return err
 		}
-		if !slices.Contains(grantLevels[role], p.level) {
+		if !slices.Contains(db.GrantLevels(role), p.level) {
 			return fmt.Errorf("%s cannot be held at %s (%s)", role, label, p.level)
 		}
 		grantAccounts, grantRoles, grantPlaces = append(grantAccounts, accountIDs[phone]), append(grantRoles, string(role)), append(grantPlaces, p.id)
 		return nil
 	}
-	for _, a := range DemoAccounts {
+	for _, a := range Accounts {
 		if a.Role == demoResident {
 			continue
 		}
-		if err := grant(a.Phone, Role(a.Role), a.Place); err != nil {
+		if err := grant(a.Phone, db.Role(a.Role), a.Place); err != nil {
 			return err
 		}
 	}
@@ -849,7 +851,7 @@ func (w *demoWorld) insert(ctx context.Context, tx *Tx, passwordHash string, del
 	}
 	for _, key := range slices.Sorted(maps.Keys(w.volunteers)) {
 		v := w.volunteers[key]
-		if err := grant(v.person.phone, RoleVolunteer, v.community.name); err != nil {
+		if err := grant(v.person.phone, db.RoleVolunteer, v.community.name); err != nil {
 			return err
 		}
 	}
@@ -878,12 +880,12 @@ func (w *demoWorld) insert(ctx context.Context, tx *Tx, passwordHash string, del
 // insertPlaces inserts the places a level at a time, each level knowing its parents' ids.
 // Rows are matched to what RETURNING gives back by parent and name, unique among siblings,
 // as PostgreSQL does not promise to return rows in the order they were given.
-func (w *demoWorld) insertPlaces(ctx context.Context, tx *Tx, now time.Time) error {
+func (w *demoWorld) insertPlaces(ctx context.Context, tx *db.Tx, now time.Time) error {
 	type key struct {
 		parent int64
 		name   string
 	}
-	for _, level := range placeLevels {
+	for _, level := range db.PlaceLevels() {
 		ps := w.byLevel[level]
 		if len(ps) == 0 {
 			continue
@@ -924,10 +926,10 @@ func (w *demoWorld) insertPlaces(ctx context.Context, tx *Tx, now time.Time) err
 	return nil
 }
 
-// DemoWishes says whether LoadDemo fills the micro-wish board (微心愿): some forty wishes in
+// Wishes says whether Load fills the micro-wish board (微心愿): some forty wishes in
 // every state, with their claims, timelines and ledger, and the volunteers who serve them.
 // Tests whose figures count on an empty board switch it off.
-var DemoWishes = true
+var Wishes = true
 
 // demoVolunteer is a resident the demo registers as a volunteer of their community.
 type demoVolunteer struct {
@@ -970,9 +972,9 @@ type demoWishSpec struct {
 	ages  [2]int // narrower ages, if any
 	self  bool   // submitted by the beneficiary, who has an account; else by the grid worker or staff for them (代办)
 	grid  bool   // shown in the beneficiary's grid only, else community-wide
-	state WishState
+	state db.WishState
 
-	category           WishCategory
+	category           db.WishCategory
 	title, description string
 	valueFen           int // 0: none
 
@@ -1011,170 +1013,170 @@ var demoStaffPhones = map[string]string{"和平社区": "13800000006", "光明�
 // (he can claim three), the party member two.
 var demoWishSpecs = []demoWishSpec{
 	// Waiting for review.
-	{home: "和平花园小区 / 第一网格", who: whoElderlyAlone, grid: true, state: WishSubmitted, category: "paperwork",
+	{home: "和平花园小区 / 第一网格", who: whoElderlyAlone, grid: true, state: db.WishSubmitted, category: "paperwork",
 		title: "帮忙在手机上办理医保认证", created: 0.3, deadline: 12,
 		description: "老人独居，不会用智能手机，每年的医保待遇资格认证一直是邻居帮忙。今年邻居搬走了，想请志愿者上门帮忙用手机完成认证，顺便教一教怎么操作。"},
-	{home: "老街网格", who: whoCouple, self: true, state: WishSubmitted, category: "repair",
+	{home: "老街网格", who: whoCouple, self: true, state: db.WishSubmitted, category: "repair",
 		title: "卫生间的灯不亮了", created: 0.8, deadline: 7,
 		description: "卫生间顶灯不亮，换了灯泡也不行，可能是开关坏了。家里只有我和老伴，爬不了梯子，想请懂电的志愿者帮忙看看。"},
-	{home: "光明社区 / 第二网格", who: whoElderlyAlone, state: WishSubmitted, category: "companionship",
+	{home: "光明社区 / 第二网格", who: whoElderlyAlone, state: db.WishSubmitted, category: "companionship",
 		title: "独居老人想有人陪着聊聊天", created: 0.5, deadline: 20,
 		description: "老人八十多岁了，子女都在外地，平时一个人在家，话越来越少。希望每周有志愿者上门陪老人聊聊天、读读报，一次一个小时左右就好。"},
-	{home: "光明社区 / 第一网格", who: whoGrandparent, state: WishSubmitted, category: "goods", valueFen: 12000,
+	{home: "光明社区 / 第一网格", who: whoGrandparent, state: db.WishSubmitted, category: "goods", valueFen: 12000,
 		title: "孙子缺学习用品", created: 1.2, deadline: 15,
 		description: "孙子上小学四年级，书包背带断了，文具也不全，想要一个书包和一套文具（铅笔、橡皮、尺子、练习本）。"},
 
 	// On the board.
-	{home: "和平花园小区 / 第一网格", who: whoElderlyAlone, grid: true, state: WishPublished, category: "escort",
+	{home: "和平花园小区 / 第一网格", who: whoElderlyAlone, grid: true, state: db.WishPublished, category: "escort",
 		title: "周四需要人陪同去医院复查", created: 2.2, thursday: true,
 		description: "老人上个月做了白内障手术，周四上午要去市第一人民医院眼科复查。一个人看不清路，也不会在机器上挂号取号，想请一位志愿者陪同往返，大约半天。"},
-	{home: "和平花园小区 / 第二网格", who: whoElderly, state: WishPublished, category: "repair",
+	{home: "和平花园小区 / 第二网格", who: whoElderly, state: db.WishPublished, category: "repair",
 		title: "厨房水龙头漏水", created: 3.5, deadline: 5,
 		description: "厨房水龙头关不严，一直滴水，晚上滴答声吵得睡不着，水费也多了。新龙头已经买好了，需要有人帮忙换上。"},
-	{home: "老街网格", who: whoDisabled, state: WishPublished, category: "goods", valueFen: 18000,
+	{home: "老街网格", who: whoDisabled, state: db.WishPublished, category: "goods", valueFen: 18000,
 		title: "想要一个带座椅的助行器", created: 6, deadline: 14,
 		description: "老人去年摔了一跤，腿脚不灵便，下楼买菜、晒太阳都很吃力。想要一个带座椅的四轮助行器，走累了可以坐下歇一歇。"},
-	{home: "和平社区", who: whoChild, ages: [2]int{8, 9}, state: WishPublished, category: "tutoring",
+	{home: "和平社区", who: whoChild, ages: [2]int{8, 9}, state: db.WishPublished, category: "tutoring",
 		title: "三年级孩子想找人辅导数学", created: 4, deadline: 18,
 		description: "孩子上三年级，家里大人辅导不了，作业里的应用题常常不会做。希望有志愿者每周两个晚上（七点到八点）在社区活动室辅导一下数学。"},
-	{home: "和平花园小区 / 第一网格", who: whoElderlyAlone, grid: true, state: WishPublished, category: "goods", valueFen: 15000,
+	{home: "和平花园小区 / 第一网格", who: whoElderlyAlone, grid: true, state: db.WishPublished, category: "goods", valueFen: 15000,
 		title: "明天降温，想要一床厚棉被", created: 0.2, deadline: 0.75,
 		description: "天气预报说明天开始降温，老人家里的被子太薄，旧棉被已经结块了。想要一床厚一点的棉被，今天能送到最好。"},
-	{home: "和平花园小区 / 第二网格", who: whoCouple, self: true, state: WishPublished, category: "escort",
+	{home: "和平花园小区 / 第二网格", who: whoCouple, self: true, state: db.WishPublished, category: "escort",
 		title: "明早需要人陪同去抽血", created: 0.4, deadline: 0.67,
 		description: "明天早上要空腹抽血查血糖，七点半之前要到社区卫生服务中心。老伴腿脚不好不能陪，想请一位志愿者陪我去，抽完血就回来。"},
-	{home: "老街网格", who: whoElderly, state: WishPublished, category: "companionship",
+	{home: "老街网格", who: whoElderly, state: db.WishPublished, category: "companionship",
 		title: "想请人陪老人下下象棋", created: 9, deadline: 10, prior: "lapsed", priorClaimer: "h3",
 		description: "老人退休前是厂里的象棋冠军，现在老伙伴们走的走、搬的搬，一个人在家闷得慌。想请会下象棋的志愿者每周来陪老人下两盘。"},
-	{home: "和平花园小区 / 第二网格", who: whoElderly, state: WishPublished, category: "paperwork",
+	{home: "和平花园小区 / 第二网格", who: whoElderly, state: db.WishPublished, category: "paperwork",
 		title: "帮忙申请高龄津贴", created: 5, deadline: 9,
 		description: "老人今年满八十岁，可以申请高龄津贴，但要在手机上填表、上传身份证和户口本的照片。想请志愿者上门帮忙把材料拍好、把表填完。"},
-	{home: "光明社区 / 第一网格", who: whoCouple, self: true, state: WishPublished, category: "goods", valueFen: 45000,
+	{home: "光明社区 / 第一网格", who: whoCouple, self: true, state: db.WishPublished, category: "goods", valueFen: 45000,
 		title: "想要一台轮椅", created: 3, deadline: 14,
 		description: "老伴中风后行动不便，出门看病只能靠邻居背。想要一台轻便、能折叠的轮椅，方便推老伴下楼晒晒太阳、去医院复查。"},
-	{home: "光明社区 / 第二网格", who: whoElderly, state: WishPublished, category: "repair",
+	{home: "光明社区 / 第二网格", who: whoElderly, state: db.WishPublished, category: "repair",
 		title: "卧室窗户关不严漏风", created: 2, deadline: 6,
 		description: "卧室窗户的合页松了，关不严，冬天冷风直往里灌。想请志愿者帮忙紧一紧合页、贴上密封条。"},
 
 	// Rejected and cancelled.
-	{home: "和平花园小区 / 第二网格", who: whoElderly, self: true, state: WishRejected, category: "goods", valueFen: 50000,
+	{home: "和平花园小区 / 第二网格", who: whoElderly, self: true, state: db.WishRejected, category: "goods", valueFen: 50000,
 		title: "想换一台新电视机", created: 12, deadline: 30,
 		description: "家里的电视用了十几年，画面发暗，想换一台五十五寸的智能电视。",
 		reason:      "微心愿帮的是生活中急需的小事，换新电视不在范围内。如果电视只是出了故障，可以再提交一个维修心愿，我们请志愿者上门看看。"},
-	{home: "老街网格", who: whoElderly, self: true, state: WishRejected, category: "repair",
+	{home: "老街网格", who: whoElderly, self: true, state: db.WishRejected, category: "repair",
 		title: "楼顶漏雨，屋里墙皮都泡了", created: 16, deadline: 20,
 		description: "下雨时顶楼天花板渗水，墙皮一块块往下掉，想请人把楼顶的防水修一修。",
 		reason:      "屋面防水属于楼栋公共部位维修，要动用维修资金，已转为议题提交居民议事会讨论，不作为微心愿发布。社区这两天会先派人上门查看。"},
-	{home: "光明社区 / 第一网格", who: whoCouple, self: true, state: WishRejected, category: "other",
+	{home: "光明社区 / 第一网格", who: whoCouple, self: true, state: db.WishRejected, category: "other",
 		title: "想借社区活动室办寿宴", created: 20, deadline: 25,
 		description: "下个月老伴八十大寿，家里地方小，想借社区活动室摆几桌，请亲戚邻居热闹一下。",
 		reason:      "社区活动室不能出借用于私人宴请，这是活动室的管理规定。可以问问附近的老年食堂，有小包间可以预订。"},
-	{home: "和平花园小区 / 第一网格", who: whoElderlyAlone, state: WishCancelled, category: "goods", valueFen: 8000,
+	{home: "和平花园小区 / 第一网格", who: whoElderlyAlone, state: db.WishCancelled, category: "goods", valueFen: 8000,
 		title: "想要一条电热毯", created: 8, deadline: 10,
 		description: "老人怕冷，晚上脚总是冰凉，想要一条单人电热毯。",
 		reason:      "老人的女儿周末回来，已经买好送来了。"},
-	{home: "和平花园小区 / 第二网格", who: whoElderly, self: true, state: WishCancelled, category: "escort", fromPublished: true,
+	{home: "和平花园小区 / 第二网格", who: whoElderly, self: true, state: db.WishCancelled, category: "escort", fromPublished: true,
 		title: "周末需要人陪同去银行", created: 6, deadline: 4,
 		description: "存折到期了，要去银行柜台办理，路有点远，想请人陪着去一趟。",
 		reason:      "儿子周末回来，他陪我去。谢谢大家。"},
-	{home: "光明社区 / 第二网格", who: whoElderly, self: true, state: WishCancelled, category: "tutoring",
+	{home: "光明社区 / 第二网格", who: whoElderly, self: true, state: db.WishCancelled, category: "tutoring",
 		title: "想学用手机和孙子视频", created: 10, deadline: 12,
 		description: "孙子在外地上大学，想学会用手机跟他视频通话。"},
 
 	// Claimed: the party member holds two; one claim is due within a day here and one in 光明社区.
-	{home: "和平花园小区 / 第一网格", who: whoElderlyAlone, grid: true, state: WishClaimed, category: "repair",
+	{home: "和平花园小区 / 第一网格", who: whoElderlyAlone, grid: true, state: db.WishClaimed, category: "repair",
 		title: "暖气片不热，想请人帮忙放放气", created: 2, deadline: 6, claimer: demoPartyPhone, claimedAgo: 22,
 		description: "供暖以后卧室的暖气片上半截是凉的，听说要放气，老人自己不会弄，也怕弄得一地水。"},
-	{home: "老街网格", who: whoElderly, state: WishClaimed, category: "paperwork",
+	{home: "老街网格", who: whoElderly, state: db.WishClaimed, category: "paperwork",
 		title: "帮忙预约老年证换证", created: 3, deadline: 10, claimer: demoPartyPhone, claimedAgo: 30,
 		description: "老人的老年优待证快到期了，换证要在网上预约，老人没有智能手机，想请志愿者帮忙预约并陪着去办。"},
-	{home: "和平花园小区 / 第二网格", who: whoElderly, self: true, state: WishClaimed, category: "goods", valueFen: 16000,
+	{home: "和平花园小区 / 第二网格", who: whoElderly, self: true, state: db.WishClaimed, category: "goods", valueFen: 16000,
 		title: "想要一个电子血压计", created: 4, deadline: 8, claimer: "h1", claimedAgo: 56,
 		description: "医生让我每天早晚量血压，家里的水银血压计我一个人用不好，想要一个电子血压计。"},
-	{home: "和平花园小区 / 第一网格", who: whoElderly, state: WishClaimed, category: "companionship",
+	{home: "和平花园小区 / 第一网格", who: whoElderly, state: db.WishClaimed, category: "companionship",
 		title: "想有人陪着去公园晒晒太阳", created: 6, deadline: 9, claimer: "h2", claimedAgo: 8,
 		prior: "released", priorClaimer: "h3", priorReason: "这周学校临时安排了考试，抽不出时间，抱歉，请其他志愿者帮忙。",
 		description: "老人腿脚不好，一个人下不了楼，天气好的时候想出去晒晒太阳、活动活动。想请人扶着下楼，在小区花园里走一走，每次一个多小时就好。"},
-	{home: "光明社区 / 第一网格", who: whoElderly, state: WishClaimed, category: "escort",
+	{home: "光明社区 / 第一网格", who: whoElderly, state: db.WishClaimed, category: "escort",
 		title: "需要人陪同去医院开药", created: 3, deadline: 0.83, claimer: "g1", claimedAgo: 30,
 		description: "老人每个月要去区医院开一次降压药，这个月的药明天就吃完了，子女都在外地，想请志愿者陪同去一趟。"},
-	{home: "光明社区", who: whoLeftBehind, ages: [2]int{6, 7}, state: WishClaimed, category: "tutoring",
+	{home: "光明社区", who: whoLeftBehind, ages: [2]int{6, 7}, state: db.WishClaimed, category: "tutoring",
 		title: "留守孩子想找人辅导拼音", created: 5, deadline: 12, claimer: "g2", claimedAgo: 45,
 		description: "孩子刚上一年级，父母在外地打工，跟着爷爷奶奶生活。拼音总是读不准、拼不对，爷爷奶奶普通话不好，也教不了。希望有志愿者周末辅导一下。"},
 
 	// Done, waiting for the beneficiary to confirm.
-	{home: "和平花园小区 / 第二网格", who: whoElderly, state: WishFulfilled, category: "repair",
+	{home: "和平花园小区 / 第二网格", who: whoElderly, state: db.WishFulfilled, category: "repair",
 		title: "阳台晾衣架摇不动了", created: 5, deadline: 7, claimer: demoPartyPhone, fulfilledAgo: 26,
 		description: "阳台的手摇晾衣架摇到一半就卡住了，衣服晾不上去，老人够不着。",
 		note:        "晾衣架的钢丝绳脱槽卡住了，重新装好并上了点油，摇起来很顺。提醒老人一次别挂太多湿衣服。"},
-	{home: "老街网格", who: whoElderly, self: true, state: WishFulfilled, category: "goods", valueFen: 5000,
+	{home: "老街网格", who: whoElderly, self: true, state: db.WishFulfilled, category: "goods", valueFen: 5000,
 		title: "想要一副老花镜", created: 4, deadline: 10, claimer: "h2", fulfilledAgo: 6,
 		description: "原来的老花镜摔坏了，看报纸、看药盒上的字都费劲，想要一副三百度的老花镜。",
 		note:        "买了一副三百度的老花镜送到家里，老人试戴看报纸很清楚。"},
-	{home: "光明社区 / 第一网格", who: whoElderlyAlone, state: WishFulfilled, category: "companionship",
+	{home: "光明社区 / 第一网格", who: whoElderlyAlone, state: db.WishFulfilled, category: "companionship",
 		title: "想请人来读读报纸", created: 6, deadline: 12, claimer: "g2", fulfilledAgo: 30,
 		description: "老人眼睛不好，看不了报纸，又想知道外面的新鲜事，想请人上门读读报、说说话。",
 		note:        "上门陪老人两个小时，读了这几天的报纸，还聊了聊社区最近的新鲜事。老人说下周还想有人来。"},
 
 	// Confirmed and credited.
-	{home: "和平花园小区 / 第一网格", who: whoElderlyAlone, grid: true, state: WishConfirmed, category: "paperwork",
+	{home: "和平花园小区 / 第一网格", who: whoElderlyAlone, grid: true, state: db.WishConfirmed, category: "paperwork",
 		title: "帮忙在手机上做养老金资格认证", created: 26, deadline: -10, claimer: demoVolunteerPhone,
 		description: "老人每年要做一次养老金领取资格认证，今年要求在手机上刷脸，老人不会操作。",
 		note:        "上门帮老人在手机上完成了刷脸认证，截图留存，又教了两遍怎么操作。", rating: 5,
 		comment: "老人说小伙子很耐心，一步一步教，明年想试试自己弄。"},
-	{home: "老街网格", who: whoElderly, self: true, state: WishConfirmed, category: "repair",
+	{home: "老街网格", who: whoElderly, self: true, state: db.WishConfirmed, category: "repair",
 		title: "卫生间下水道堵了", created: 19, deadline: -12, claimer: demoVolunteerPhone,
 		description: "卫生间地漏堵了，洗澡的水下不去，用了疏通剂也没用。",
 		note:        "拆开地漏清出一大团头发，疏通后放水测试正常，换了一个防臭地漏芯。", rating: 4,
 		comment: "疏通好了，就是比约好的时间来晚了一点，还是很感谢。"},
-	{home: "和平花园小区 / 第二网格", who: whoElderly, state: WishConfirmed, category: "escort",
+	{home: "和平花园小区 / 第二网格", who: whoElderly, state: db.WishConfirmed, category: "escort",
 		title: "陪同老人去医院做检查", created: 22, deadline: -14, claimer: demoPartyPhone, minutes: 210,
 		description: "老人要去市中心医院做胃镜，需要家属陪同签字，子女都在外地。",
 		note:        "陪同老人做完胃镜检查，帮忙取号、缴费、取报告，送回家。报告已拍照发给老人的女儿。", rating: 5,
 		comment: "女儿打电话来说特别感谢，多亏了刘洋。"},
-	{home: "和平花园小区 / 第一网格", who: whoChild, state: WishConfirmed, category: "goods", valueFen: 9000,
+	{home: "和平花园小区 / 第一网格", who: whoChild, state: db.WishConfirmed, category: "goods", valueFen: 9000,
 		title: "孩子写作业想要一盏护眼台灯", created: 15, deadline: -2, claimer: demoPartyPhone,
 		description: "孩子晚上在饭桌上写作业，灯光昏暗，想要一盏护眼台灯。",
 		note:        "送去一盏护眼台灯，帮忙摆好、调好高度。", rating: 5, comment: "孩子很喜欢，说写作业不累眼睛了。"},
-	{home: "和平社区", who: whoChild, ages: [2]int{13, 14}, state: WishConfirmed, category: "tutoring",
+	{home: "和平社区", who: whoChild, ages: [2]int{13, 14}, state: db.WishConfirmed, category: "tutoring",
 		title: "初二孩子物理跟不上", created: 24, deadline: -9, claimer: "h3", minutes: 120,
 		description: "孩子上初二，刚开始学物理，力学部分听不懂，家长也辅导不了。",
 		note:        "在社区活动室讲了两次课，讲了力和运动的基础，孩子把错题都订正了。", rating: 5,
 		comment: "讲得很清楚，孩子说比课上好懂。"},
-	{home: "光明社区 / 第一网格", who: whoElderly, self: true, state: WishConfirmed, category: "repair",
+	{home: "光明社区 / 第一网格", who: whoElderly, self: true, state: db.WishConfirmed, category: "repair",
 		title: "防盗门锁坏了打不开", created: 11, deadline: 2, claimer: "g1",
 		description: "防盗门的锁芯转不动了，钥匙插进去拧不开，现在只能从里面反锁。",
 		note:        "锁芯老化卡死，换了一个新的 C 级锁芯，配了三把钥匙。", rating: 5, comment: "当天就修好了，太及时了。"},
-	{home: "光明社区 / 第二网格", who: whoElderlyAlone, state: WishConfirmed, category: "goods", valueFen: 22000,
+	{home: "光明社区 / 第二网格", who: whoElderlyAlone, state: db.WishConfirmed, category: "goods", valueFen: 22000,
 		title: "想要一台小电暖器", created: 17, deadline: -5, claimer: "g2",
 		description: "老人住一楼，屋里阴冷，暖气不太热，想要一台小电暖器放在卧室。",
 		note:        "送去一台小型油汀电暖器，教老人怎么调档位，提醒不要在上面搭衣服。", rating: 4,
 		comment: "暖和多了，就是电费有点担心。"},
-	{home: "和平花园小区 / 第二网格", who: whoCouple, state: WishConfirmed, category: "other",
+	{home: "和平花园小区 / 第二网格", who: whoCouple, state: db.WishConfirmed, category: "other",
 		title: "帮忙把旧衣柜搬下楼", created: 13, deadline: -1, claimer: "h1", minutes: 90,
 		description: "家里换了新衣柜，旧的太重，老两口搬不动，想请人帮忙拆开搬到楼下的大件垃圾点。",
 		note:        "和家人一起把旧衣柜拆开，分三趟搬到楼下大件垃圾点。", rating: 5, comment: "帮了大忙。"},
 
 	// Disputed, waiting for staff.
-	{home: "和平花园小区 / 第一网格", who: whoElderly, state: WishDisputed, category: "repair",
+	{home: "和平花园小区 / 第一网格", who: whoElderly, state: db.WishDisputed, category: "repair",
 		title: "马桶水箱一直漏水", created: 7, deadline: 5, claimer: "h2",
 		description: "马桶水箱一直往下流水，晚上能听到哗哗的声音。",
 		note:        "换了水箱的进水阀和密封圈，试了几次不漏了。",
 		reason:      "老人反映换了配件第二天又开始漏水，晚上还是能听到水声，问题没有解决。"},
-	{home: "光明社区 / 第一网格", who: whoElderly, self: true, state: WishDisputed, category: "goods", valueFen: 6000,
+	{home: "光明社区 / 第一网格", who: whoElderly, self: true, state: db.WishDisputed, category: "goods", valueFen: 6000,
 		title: "想要一个保温饭盒", created: 9, deadline: 3, claimer: "g2",
 		description: "每天中午去老年食堂打饭带回家，走到家饭就凉了，想要一个保温饭盒。",
 		note:        "送去一个三层的保温饭盒。",
 		reason:      "送来的饭盒盖子扣不紧，一拎就洒，没法用。"},
 
 	// Closed: one credited, disputed and reversed; one never credited.
-	{home: "和平花园小区 / 第二网格", who: whoElderly, self: true, state: WishClosed, category: "escort", confirmed: true,
+	{home: "和平花园小区 / 第二网格", who: whoElderly, self: true, state: db.WishClosed, category: "escort", confirmed: true,
 		title: "陪同去区医院取检查报告", created: 21, deadline: -13, claimer: "h3", minutes: 150,
 		description: "上周在区医院做的检查，报告要本人或家属去窗口取，想请人陪我去一趟。",
 		note:        "陪同老人去区医院取了检查报告。", rating: 5, comment: "谢谢。",
 		reason:     "我想起来了，那天志愿者临时有事没来，报告是我自己打车去取的，当时点错了确认。",
 		settleNote: "经电话核实，当天志愿者临时有事未能陪同，报告由老人自行取回。按未完成处理，撤销已记入的服务时长和积分。"},
-	{home: "光明社区 / 第二网格", who: whoElderly, state: WishClosed, category: "repair",
+	{home: "光明社区 / 第二网格", who: whoElderly, state: db.WishClosed, category: "repair",
 		title: "暖气阀门拧不动", created: 14, deadline: -4, claimer: "g1",
 		description: "卧室暖气的阀门锈死了，拧不动，屋里太热，想关小一点。",
 		note:        "阀门锈死，喷了除锈剂也拧不动，没敢硬拧。",
@@ -1200,9 +1202,9 @@ type demoWish struct {
 
 type demoEvent struct {
 	at       time.Time
-	action   WishAction
+	action   db.WishAction
 	actor    string // phone; "" for the system
-	from, to WishState
+	from, to db.WishState
 	reason   string
 }
 
@@ -1213,7 +1215,7 @@ type demoClaim struct {
 }
 
 // demoMinutes are the lengths of service the demo's volunteers report, by category.
-var demoMinutes = map[WishCategory][]int{
+var demoMinutes = map[db.WishCategory][]int{
 	"goods": {30, 45, 60}, "repair": {45, 60, 90, 120}, "companionship": {60, 90, 120},
 	"escort": {150, 180, 240}, "tutoring": {60, 90, 120}, "paperwork": {30, 45, 60}, "other": {60, 90},
 }
@@ -1257,7 +1259,7 @@ func (w *demoWorld) planWishes(now time.Time) error {
 		p := people[i]
 		p.account, taken[households[i]] = true, true
 		w.accounts = append(w.accounts, demoAccountRow{phone: p.phone, name: p.name()})
-		w.volunteers[vs.key] = &demoVolunteer{person: p, community: households[i].up(LevelCommunity)}
+		w.volunteers[vs.key] = &demoVolunteer{person: p, community: households[i].up(db.LevelCommunity)}
 	}
 	used := map[*demoPlace]bool{} // households with a wish already
 	for i := range demoWishSpecs {
@@ -1271,7 +1273,7 @@ func (w *demoWorld) planWishes(now time.Time) error {
 }
 
 // up returns the place of the level that p lies in, or nil.
-func (p *demoPlace) up(level PlaceLevel) *demoPlace {
+func (p *demoPlace) up(level db.PlaceLevel) *demoPlace {
 	for ; p != nil; p = p.parent {
 		if p.level == level {
 			return p
@@ -1295,11 +1297,11 @@ func fits(s *demoWishSpec, p *demoPerson, h *demoPlace) bool {
 	case whoChild:
 		return p.age >= 7 && p.age <= 15
 	case whoDisabled:
-		return slices.Contains(p.tags, TagDisabled) || p.age >= 75
+		return slices.Contains(p.tags, db.TagDisabled) || p.age >= 75
 	case whoCouple:
 		return p.age >= 60 && len(h.people) == 2 && h.people[0].age >= 58 && h.people[1].age >= 58
 	case whoLeftBehind:
-		return slices.Contains(p.tags, TagLeftBehindChild)
+		return slices.Contains(p.tags, db.TagLeftBehindChild)
 	}
 	return false
 }
@@ -1345,7 +1347,7 @@ func (w *demoWorld) phoneOf(who string) (string, error) {
 	if v := w.volunteers[who]; v != nil {
 		return v.person.phone, nil
 	}
-	if slices.ContainsFunc(DemoAccounts, func(a DemoAccount) bool { return a.Phone == who }) {
+	if slices.ContainsFunc(Accounts, func(a Account) bool { return a.Phone == who }) {
 		return who, nil
 	}
 	return "", fmt.Errorf("no volunteer %q", who)
@@ -1360,9 +1362,9 @@ func (w *demoWorld) planWish(s *demoWishSpec, now time.Time, taken, used map[*de
 	if err != nil {
 		return nil, err
 	}
-	dw := &demoWish{spec: s, beneficiary: p, household: h, community: h.up(LevelCommunity), place: h.up(LevelCommunity)}
+	dw := &demoWish{spec: s, beneficiary: p, household: h, community: h.up(db.LevelCommunity), place: h.up(db.LevelCommunity)}
 	if s.grid {
-		dw.place = h.up(LevelGrid)
+		dw.place = h.up(db.LevelGrid)
 	}
 	gridWorker, err := w.find(demoAccount(demoGridPhone).Place)
 	if err != nil {
@@ -1390,12 +1392,12 @@ func (w *demoWorld) planWish(s *demoWishSpec, now time.Time, taken, used map[*de
 	day := 24 * time.Hour
 	dw.deadline = now.Add(time.Duration(s.deadline * float64(day))).Truncate(time.Hour)
 	if s.thursday {
-		today := now.In(china)
+		today := now.In(db.China)
 		days := (int(time.Thursday) - int(today.Weekday()) + 7) % 7
 		if days == 0 {
 			days = 7
 		}
-		dw.deadline = time.Date(today.Year(), today.Month(), today.Day()+days, 12, 0, 0, 0, china).UTC()
+		dw.deadline = time.Date(today.Year(), today.Month(), today.Day()+days, 12, 0, 0, 0, db.China).UTC()
 	}
 	// Random steps of lo to hi hours, to the minute.
 	hours := func(lo, hi int) time.Duration { return time.Duration(w.between(lo*60, hi*60)) * time.Minute }
@@ -1404,13 +1406,13 @@ func (w *demoWorld) planWish(s *demoWishSpec, now time.Time, taken, used map[*de
 	daytime := func(t, limit time.Time) time.Time {
 		// Drawn whether used or not, so that the demo's people are the same at any hour.
 		after := time.Duration(w.between(0, 90)) * time.Minute
-		c := t.In(china)
+		c := t.In(db.China)
 		var morning time.Time
 		switch {
 		case c.Hour() < 8:
-			morning = time.Date(c.Year(), c.Month(), c.Day(), 8, 0, 0, 0, china)
+			morning = time.Date(c.Year(), c.Month(), c.Day(), 8, 0, 0, 0, db.China)
 		case c.Hour() >= 21:
-			morning = time.Date(c.Year(), c.Month(), c.Day()+1, 8, 0, 0, 0, china)
+			morning = time.Date(c.Year(), c.Month(), c.Day()+1, 8, 0, 0, 0, db.China)
 		default:
 			return t
 		}
@@ -1438,32 +1440,32 @@ func (w *demoWorld) planWish(s *demoWishSpec, now time.Time, taken, used map[*de
 	}
 	dw.created = daytime(dw.created, anchor.Add(-3*time.Hour))
 
-	t, state := dw.created, WishState("")
-	event := func(action WishAction, actor string, to WishState, reason string) {
+	t, state := dw.created, db.WishState("")
+	event := func(action db.WishAction, actor string, to db.WishState, reason string) {
 		dw.events = append(dw.events, demoEvent{at: t, action: action, actor: actor, from: state, to: to, reason: reason})
 		state = to
 	}
-	event("submit", dw.submitter, WishSubmitted, "")
+	event("submit", dw.submitter, db.WishSubmitted, "")
 	switch s.state {
-	case WishSubmitted:
+	case db.WishSubmitted:
 		return dw, dw.check(now)
-	case WishCancelled:
+	case db.WishCancelled:
 		if !s.fromPublished {
 			t = daytime(t.Add(hours(2, 30)), now)
-			event("cancel", dw.submitter, WishCancelled, s.reason)
+			event("cancel", dw.submitter, db.WishCancelled, s.reason)
 			return dw, dw.check(now)
 		}
 	}
 	// Reviewed within hours, sooner for a wish that is urgent.
 	t = daytime(t.Add(min(hours(1, 8), anchor.Sub(t)/4).Truncate(time.Minute)), anchor.Add(-2*time.Hour))
-	if s.state == WishRejected {
-		event("reject", reviewer, WishRejected, s.reason)
+	if s.state == db.WishRejected {
+		event("reject", reviewer, db.WishRejected, s.reason)
 		return dw, dw.check(now)
 	}
-	event("publish", reviewer, WishPublished, "")
-	if s.state == WishCancelled {
+	event("publish", reviewer, db.WishPublished, "")
+	if s.state == db.WishCancelled {
 		t = daytime(t.Add(hours(6, 40)), now)
-		event("cancel", dw.submitter, WishCancelled, s.reason)
+		event("cancel", dw.submitter, db.WishCancelled, s.reason)
 		return dw, dw.check(now)
 	}
 	due := func(at time.Time) time.Time {
@@ -1479,19 +1481,19 @@ func (w *demoWorld) planWish(s *demoWishSpec, now time.Time, taken, used map[*de
 		}
 		t = daytime(t.Add(hours(2, 20)), anchor.Add(-2*time.Hour))
 		c := demoClaim{claimer: claimer, at: t, due: due(t), endReason: s.prior}
-		event("claim", claimer, WishClaimed, "")
+		event("claim", claimer, db.WishClaimed, "")
 		if s.prior == "lapsed" {
 			// The sweep runs every few minutes.
 			t = c.due.Add(time.Duration(w.between(1, 5)) * time.Minute)
-			event("lapse", "", WishPublished, lapseReason)
+			event("lapse", "", db.WishPublished, lapseReason)
 		} else {
 			t = daytime(t.Add(hours(10, 30)), c.due.Add(-time.Hour))
-			event("release", claimer, WishPublished, s.priorReason)
+			event("release", claimer, db.WishPublished, s.priorReason)
 		}
 		c.ended = t
 		dw.claims = append(dw.claims, c)
 	}
-	if s.state == WishPublished {
+	if s.state == db.WishPublished {
 		return dw, dw.check(now)
 	}
 
@@ -1504,8 +1506,8 @@ func (w *demoWorld) planWish(s *demoWishSpec, now time.Time, taken, used map[*de
 	}
 	t = claimed
 	c := demoClaim{claimer: claimer, at: t, due: due(t)}
-	event("claim", claimer, WishClaimed, "")
-	if s.state == WishClaimed {
+	event("claim", claimer, db.WishClaimed, "")
+	if s.state == db.WishClaimed {
 		dw.claims = append(dw.claims, c)
 		return dw, dw.check(now)
 	}
@@ -1521,25 +1523,25 @@ func (w *demoWorld) planWish(s *demoWishSpec, now time.Time, taken, used map[*de
 		ms := demoMinutes[s.category]
 		dw.minutes = ms[w.rng.IntN(len(ms))]
 	}
-	event("fulfil", claimer, WishFulfilled, "")
-	if s.state == WishFulfilled {
+	event("fulfil", claimer, db.WishFulfilled, "")
+	if s.state == db.WishFulfilled {
 		return dw, dw.check(now)
 	}
-	if s.state == WishConfirmed || s.confirmed {
+	if s.state == db.WishConfirmed || s.confirmed {
 		t = daytime(t.Add(hours(2, 30)), now)
-		event("confirm", forBeneficiary, WishConfirmed, "")
+		event("confirm", forBeneficiary, db.WishConfirmed, "")
 		dw.confirmed, dw.credit = t, t
-		if s.state == WishConfirmed {
+		if s.state == db.WishConfirmed {
 			return dw, dw.check(now)
 		}
 	}
 	t = daytime(t.Add(hours(3, 40)), now)
-	event("dispute", forBeneficiary, WishDisputed, s.reason)
-	if s.state == WishDisputed {
+	event("dispute", forBeneficiary, db.WishDisputed, s.reason)
+	if s.state == db.WishDisputed {
 		return dw, dw.check(now)
 	}
 	t = daytime(t.Add(hours(4, 30)), now)
-	event("settle", staff, WishClosed, s.settleNote)
+	event("settle", staff, db.WishClosed, s.settleNote)
 	if !dw.credit.IsZero() {
 		dw.reversal = t
 	}
@@ -1567,7 +1569,7 @@ func (dw *demoWish) check(now time.Time) error {
 	if !dw.deadline.After(dw.created) || dw.deadline.After(dw.created.Add(90*24*time.Hour)) {
 		return fmt.Errorf("deadline %v: not within 90 days after it was submitted", dw.deadline)
 	}
-	if s.state == WishPublished && !dw.deadline.After(now) {
+	if s.state == db.WishPublished && !dw.deadline.After(now) {
 		return fmt.Errorf("published with its deadline %v past", dw.deadline)
 	}
 	if (s.valueFen != 0) != (s.category == "goods") || s.valueFen > 50000 {
@@ -1590,7 +1592,7 @@ func (dw *demoWish) check(now time.Time) error {
 
 // insertWishes writes the wish board: the wishes, then their claims, timelines and ledger in
 // one statement.
-func (w *demoWorld) insertWishes(ctx context.Context, tx *Tx, accountIDs map[string]int64) error {
+func (w *demoWorld) insertWishes(ctx context.Context, tx *db.Tx, accountIDs map[string]int64) error {
 	if len(w.wishes) == 0 {
 		return nil
 	}
@@ -1623,9 +1625,9 @@ func (w *demoWorld) insertWishes(ctx context.Context, tx *Tx, accountIDs map[str
 		values, deadlines, states = append(values, value), append(deadlines, at(dw.deadline)), append(states, string(s.state))
 		reason := ""
 		switch s.state {
-		case WishRejected, WishCancelled:
+		case db.WishRejected, db.WishCancelled:
 			reason = s.reason
-		case WishClosed:
+		case db.WishClosed:
 			reason = s.settleNote
 		}
 		closing = append(closing, reason)
@@ -1697,7 +1699,7 @@ func (w *demoWorld) insertWishes(ctx context.Context, tx *Tx, accountIDs map[str
 		if !dw.credit.IsZero() {
 			lWishes, lAt = append(lWishes, dw.id), append(lAt, at(dw.credit))
 			// The default 10 points an hour: the demo sets no community_settings.
-			lMinutes, lPoints = append(lMinutes, int64(dw.minutes)), append(lPoints, int64(Points(dw.minutes, 10)))
+			lMinutes, lPoints = append(lMinutes, int64(dw.minutes)), append(lPoints, int64(db.Points(dw.minutes, 10)))
 		}
 		if !dw.reversal.IsZero() {
 			rWishes, rAt = append(rWishes, dw.id), append(rAt, at(dw.reversal))

@@ -1,6 +1,8 @@
-package db
+package demo
 
 import (
+	"linli/db"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,9 +15,9 @@ import (
 	"github.com/lib/pq"
 )
 
-// DemoDeliberation says whether LoadDemo fills the deliberation (议事协商) demo: topics,
+// Deliberation says whether Load fills the deliberation (议事协商) demo: topics,
 // meetings, votes and resolutions. Tests whose figures count on none switch it off.
-var DemoDeliberation = true
+var Deliberation = true
 
 // The demo sets no community_settings, so the defaults of the schema apply.
 const (
@@ -56,25 +58,25 @@ type demoRollEntry struct {
 // statement turns into ids drawn from the tables' sequences (see demoTable).
 type (
 	dTopic struct {
-		ID            int64      `json:"id"`
-		PlaceID       int64      `json:"place_id"`
-		CommunityID   int64      `json:"community_id"`
-		RaisedBy      int64      `json:"raised_by"`
-		Title         string     `json:"title"`
-		Description   string     `json:"description"`
-		State         TopicState `json:"state"`
-		ClosingReason *string    `json:"closing_reason"`
-		CreatedAt     time.Time  `json:"created_at"`
-		UpdatedAt     time.Time  `json:"updated_at"`
+		ID            int64         `json:"id"`
+		PlaceID       int64         `json:"place_id"`
+		CommunityID   int64         `json:"community_id"`
+		RaisedBy      int64         `json:"raised_by"`
+		Title         string        `json:"title"`
+		Description   string        `json:"description"`
+		State         db.TopicState `json:"state"`
+		ClosingReason *string       `json:"closing_reason"`
+		CreatedAt     time.Time     `json:"created_at"`
+		UpdatedAt     time.Time     `json:"updated_at"`
 	}
 	dTopicEvent struct {
-		TopicID int64       `json:"topic_id"`
-		At      time.Time   `json:"at"`
-		Action  TopicAction `json:"action"`
-		Actor   *int64      `json:"actor_id"`
-		From    *TopicState `json:"from_state"`
-		To      TopicState  `json:"to_state"`
-		Reason  *string     `json:"reason"`
+		TopicID int64          `json:"topic_id"`
+		At      time.Time      `json:"at"`
+		Action  db.TopicAction `json:"action"`
+		Actor   *int64         `json:"actor_id"`
+		From    *db.TopicState `json:"from_state"`
+		To      db.TopicState  `json:"to_state"`
+		Reason  *string        `json:"reason"`
 	}
 	dCosigner struct {
 		TopicID int64     `json:"topic_id"`
@@ -91,32 +93,32 @@ type (
 		At      time.Time `json:"created_at"`
 	}
 	dMeeting struct {
-		ID          int64            `json:"id"`
-		Kind        MeetingKind      `json:"kind"`
-		PlaceID     int64            `json:"place_id"`
-		CommunityID int64            `json:"community_id"`
-		Title       string           `json:"title"`
-		StartsAt    time.Time        `json:"starts_at"`
-		EndsAt      time.Time        `json:"ends_at"`
-		Location    *string          `json:"location"`
-		Organiser   int64            `json:"organiser_id"`
-		Basis       EntitlementBasis `json:"basis"`
-		State       MeetingState     `json:"state"`
-		Minutes     *string          `json:"minutes"`
-		CreatedAt   time.Time        `json:"created_at"`
-		UpdatedAt   time.Time        `json:"updated_at"`
+		ID          int64               `json:"id"`
+		Kind        db.MeetingKind      `json:"kind"`
+		PlaceID     int64               `json:"place_id"`
+		CommunityID int64               `json:"community_id"`
+		Title       string              `json:"title"`
+		StartsAt    time.Time           `json:"starts_at"`
+		EndsAt      time.Time           `json:"ends_at"`
+		Location    *string             `json:"location"`
+		Organiser   int64               `json:"organiser_id"`
+		Basis       db.EntitlementBasis `json:"basis"`
+		State       db.MeetingState     `json:"state"`
+		Minutes     *string             `json:"minutes"`
+		CreatedAt   time.Time           `json:"created_at"`
+		UpdatedAt   time.Time           `json:"updated_at"`
 
 		roll     []demoRollEntry
 		attended map[int64]bool // resident ids
 	}
 	dMeetingEvent struct {
-		MeetingID int64         `json:"meeting_id"`
-		At        time.Time     `json:"at"`
-		Action    MeetingAction `json:"action"`
-		Actor     *int64        `json:"actor_id"`
-		From      *MeetingState `json:"from_state"`
-		To        MeetingState  `json:"to_state"`
-		Reason    *string       `json:"reason"`
+		MeetingID int64            `json:"meeting_id"`
+		At        time.Time        `json:"at"`
+		Action    db.MeetingAction `json:"action"`
+		Actor     *int64           `json:"actor_id"`
+		From      *db.MeetingState `json:"from_state"`
+		To        db.MeetingState  `json:"to_state"`
+		Reason    *string          `json:"reason"`
 	}
 	dMeetingTopic struct {
 		MeetingID int64 `json:"meeting_id"`
@@ -136,47 +138,47 @@ type (
 		By        int64     `json:"checked_in_by"`
 	}
 	dVote struct {
-		ID           int64            `json:"id"`
-		MeetingID    *int64           `json:"meeting_id"`
-		TopicID      int64            `json:"topic_id"`
-		PlaceID      int64            `json:"place_id"`
-		CommunityID  int64            `json:"community_id"`
-		Basis        EntitlementBasis `json:"basis"`
-		Title        string           `json:"title"`
-		Rule         VoteRulePreset   `json:"rule"`
-		Secret       bool             `json:"secret"`
-		Changeable   bool             `json:"changeable"`
-		Motion       bool             `json:"motion"`
-		OpenedBy     int64            `json:"opened_by"`
-		OpensAt      time.Time        `json:"opens_at"`
-		ClosesAt     time.Time        `json:"closes_at"`
-		State        VoteState        `json:"state"`
-		ClosedAt     *time.Time       `json:"closed_at"`
-		ClosedBy     *int64           `json:"closed_by"`
-		EntHeads     *int64           `json:"entitled_heads"`
-		EntArea      *int64           `json:"entitled_area"`
-		PresentHeads *int64           `json:"present_heads"`
-		PresentArea  *int64           `json:"present_area"`
-		PartHeads    *int64           `json:"participating_heads"`
-		PartArea     *int64           `json:"participating_area"`
-		QuorumMet    *bool            `json:"quorum_met"`
-		Passed       *bool            `json:"passed"`
-		QuorumNum    int64            `json:"quorum_num"`
-		QuorumDen    int64            `json:"quorum_den"`
-		QuorumStrict bool             `json:"quorum_strict"`
-		PassNum      int64            `json:"pass_num"`
-		PassDen      int64            `json:"pass_den"`
-		PassStrict   bool             `json:"pass_strict"`
-		ByArea       bool             `json:"by_area"`
-		QuorumBasis  QuorumBasis      `json:"quorum_basis"`
-		Abstentions  AbstentionRule   `json:"abstentions"`
+		ID           int64               `json:"id"`
+		MeetingID    *int64              `json:"meeting_id"`
+		TopicID      int64               `json:"topic_id"`
+		PlaceID      int64               `json:"place_id"`
+		CommunityID  int64               `json:"community_id"`
+		Basis        db.EntitlementBasis `json:"basis"`
+		Title        string              `json:"title"`
+		Rule         db.VoteRulePreset   `json:"rule"`
+		Secret       bool                `json:"secret"`
+		Changeable   bool                `json:"changeable"`
+		Motion       bool                `json:"motion"`
+		OpenedBy     int64               `json:"opened_by"`
+		OpensAt      time.Time           `json:"opens_at"`
+		ClosesAt     time.Time           `json:"closes_at"`
+		State        db.VoteState        `json:"state"`
+		ClosedAt     *time.Time          `json:"closed_at"`
+		ClosedBy     *int64              `json:"closed_by"`
+		EntHeads     *int64              `json:"entitled_heads"`
+		EntArea      *int64              `json:"entitled_area"`
+		PresentHeads *int64              `json:"present_heads"`
+		PresentArea  *int64              `json:"present_area"`
+		PartHeads    *int64              `json:"participating_heads"`
+		PartArea     *int64              `json:"participating_area"`
+		QuorumMet    *bool               `json:"quorum_met"`
+		Passed       *bool               `json:"passed"`
+		QuorumNum    int64               `json:"quorum_num"`
+		QuorumDen    int64               `json:"quorum_den"`
+		QuorumStrict bool                `json:"quorum_strict"`
+		PassNum      int64               `json:"pass_num"`
+		PassDen      int64               `json:"pass_den"`
+		PassStrict   bool                `json:"pass_strict"`
+		ByArea       bool                `json:"by_area"`
+		QuorumBasis  db.QuorumBasis      `json:"quorum_basis"`
+		Abstentions  db.AbstentionRule   `json:"abstentions"`
 
-		rule    VoteRule
+		rule    db.VoteRule
 		meeting *dMeeting
 		topic   *dTopic
 		roll    []demoRollEntry
 		voted   map[int64]bool // resident ids
-		counts  [3]Count       // 同意, 反对, 弃权
+		counts  [3]db.Count    // 同意, 反对, 弃权
 	}
 	dOption struct {
 		VoteID   int64  `json:"vote_id"`
@@ -207,18 +209,18 @@ type (
 		Area     int64 `json:"area_dm2"`
 	}
 	dResolution struct {
-		ID                int64           `json:"id"`
-		TopicID           int64           `json:"topic_id"`
-		VoteID            int64           `json:"vote_id"`
-		CommunityID       int64           `json:"community_id"`
-		Title             string          `json:"title"`
-		State             ResolutionState `json:"state"`
-		PublishedAt       time.Time       `json:"published_at"`
-		NoticeEndsAt      time.Time       `json:"notice_ends_at"`
-		CarriedOutFrom    *time.Time      `json:"carried_out_from"`
-		Result            *string         `json:"result"`
-		ResultPublishedAt *time.Time      `json:"result_published_at"`
-		UpdatedAt         time.Time       `json:"updated_at"`
+		ID                int64              `json:"id"`
+		TopicID           int64              `json:"topic_id"`
+		VoteID            int64              `json:"vote_id"`
+		CommunityID       int64              `json:"community_id"`
+		Title             string             `json:"title"`
+		State             db.ResolutionState `json:"state"`
+		PublishedAt       time.Time          `json:"published_at"`
+		NoticeEndsAt      time.Time          `json:"notice_ends_at"`
+		CarriedOutFrom    *time.Time         `json:"carried_out_from"`
+		Result            *string            `json:"result"`
+		ResultPublishedAt *time.Time         `json:"result_published_at"`
+		UpdatedAt         time.Time          `json:"updated_at"`
 
 		topic *dTopic
 	}
@@ -233,15 +235,15 @@ type (
 		Upheld       *bool      `json:"upheld"`
 	}
 	dTask struct {
-		ID           int64      `json:"id"`
-		ResolutionID int64      `json:"resolution_id"`
-		Title        string     `json:"title"`
-		Assignee     int64      `json:"assignee_id"`
-		DueAt        time.Time  `json:"due_at"`
-		State        TaskState  `json:"state"`
-		DoneAt       *time.Time `json:"done_at"`
-		CreatedBy    int64      `json:"created_by"`
-		CreatedAt    time.Time  `json:"created_at"`
+		ID           int64        `json:"id"`
+		ResolutionID int64        `json:"resolution_id"`
+		Title        string       `json:"title"`
+		Assignee     int64        `json:"assignee_id"`
+		DueAt        time.Time    `json:"due_at"`
+		State        db.TaskState `json:"state"`
+		DoneAt       *time.Time   `json:"done_at"`
+		CreatedBy    int64        `json:"created_by"`
+		CreatedAt    time.Time    `json:"created_at"`
 	}
 	dReport struct {
 		TaskID int64     `json:"task_id"`
@@ -310,7 +312,7 @@ type demoDeliberation struct {
 // (13800000001) has yet to vote in. Results are counted by VoteRule.Decide, as closing a
 // vote counts them, so they are right by construction. One statement reads the residents,
 // one writes everything, and one the open vote's sealed sums.
-func (w *demoWorld) insertDeliberation(ctx context.Context, tx *Tx, accountIDs map[string]int64) error {
+func (w *demoWorld) insertDeliberation(ctx context.Context, tx *db.Tx, accountIDs map[string]int64) error {
 	d := &demoDeliberation{w: w, now: tx.Now(), accounts: accountIDs}
 	var err error
 	if d.community, err = w.find("和平社区"); err != nil {
@@ -347,7 +349,7 @@ func (w *demoWorld) insertDeliberation(ctx context.Context, tx *Tx, accountIDs m
 // day is hour:minute, China time, days before today (negative: after).
 func (d *demoDeliberation) day(days, hour, minute int) time.Time {
 	t := d.w.today
-	return time.Date(t.Year(), t.Month(), t.Day()-days, hour, minute, 0, 0, china).UTC()
+	return time.Date(t.Year(), t.Month(), t.Day()-days, hour, minute, 0, 0, db.China).UTC()
 }
 
 // account is the account id of a demo phone, nil for "" (the system).
@@ -398,13 +400,13 @@ func (d *demoDeliberation) raise(place *demoPlace, raiser string, at time.Time, 
 		d.fail("topic %s: %s does not live in %s", title, raiser, place.name)
 	}
 	d.topics = append(d.topics, t)
-	d.step(t, at, TopicRaise, raiser, TopicProposed, "")
+	d.step(t, at, db.TopicRaise, raiser, db.TopicProposed, "")
 	return t
 }
 
 // step moves a topic and records the move, as transitionTopic does.
-func (d *demoDeliberation) step(t *dTopic, at time.Time, action TopicAction, actor string, to TopicState, reason string) {
-	var from *TopicState
+func (d *demoDeliberation) step(t *dTopic, at time.Time, action db.TopicAction, actor string, to db.TopicState, reason string) {
+	var from *db.TopicState
 	if t.State != "" {
 		s := t.State
 		from = &s
@@ -435,7 +437,7 @@ func (d *demoDeliberation) cosign(t *dTopic, at time.Time, every time.Duration, 
 		}
 		d.cosigners = append(d.cosigners, dCosigner{TopicID: t.ID, Account: a, At: at})
 		if n++; n == demoCosignThreshold {
-			d.step(t, at, TopicCosignReady, "", TopicReady, "附议人数达到 "+strconv.Itoa(demoCosignThreshold)+" 人")
+			d.step(t, at, db.TopicCosignReady, "", db.TopicReady, "附议人数达到 "+strconv.Itoa(demoCosignThreshold)+" 人")
 		}
 		at = at.Add(every)
 	}
@@ -477,19 +479,19 @@ func (d *demoDeliberation) earlyTopics() {
 		"建议每年从社区公益金中安排一笔微项目资金，由居民提出楼道美化、加装扶手、便民服务等小项目，"+
 			"经居民议事会评议后资助实施，让居民自己的事自己商量着办。")
 	d.cosign(t, d.day(24, 9, 0), 5*time.Hour, d.ids(demoPartyPhone, demoLeaderPhone)...)
-	d.step(t, d.day(22, 14, 30), TopicAccept, staff, TopicAccepted, "列入下月居民代表会议议程")
+	d.step(t, d.day(22, 14, 30), db.TopicAccept, staff, db.TopicAccepted, "列入下月居民代表会议议程")
 
 	// Withdrawn by its raiser.
 	t = d.raise(d.compound, demoLeaderPhone, d.day(16, 8, 50), "小区东门增设智能快递柜",
 		"东门附近住户取快递要走到西门，建议在东门增设一组智能快递柜。")
 	d.cosign(t, d.day(15, 18, 20), time.Hour, d.id(demoResidentPhone))
-	d.step(t, d.day(13, 9, 10), TopicWithdraw, demoLeaderPhone, TopicWithdrawn, "物业已与快递公司商定在东门增设快递柜，不需要再议了")
+	d.step(t, d.day(13, 9, 10), db.TopicWithdraw, demoLeaderPhone, db.TopicWithdrawn, "物业已与快递公司商定在东门增设快递柜，不需要再议了")
 	t.ClosingReason = d.topicEvents[len(d.topicEvents)-1].Reason
 
 	// Declined, with the reason shown to everyone.
 	t = d.raise(d.compound, demoResidentPhone, d.day(12, 19, 30), "在小区中心绿地建一个室外游泳池",
 		"夏天孩子们没地方游泳，建议在中心绿地建一个小型室外游泳池，方便老人孩子锻炼。")
-	d.step(t, d.day(10, 11, 0), TopicDecline, staff, TopicDeclined,
+	d.step(t, d.day(10, 11, 0), db.TopicDecline, staff, db.TopicDeclined,
 		"建设游泳池要占用绿地、改变共有部分用途，并长期承担水质和安全管理责任，不属于社区议事范围；"+
 			"孩子们暑期游泳可参加街道文体站组织的游泳班。")
 	t.ClosingReason = d.topicEvents[len(d.topicEvents)-1].Reason
@@ -511,12 +513,12 @@ func (d *demoDeliberation) earlyTopics() {
 
 // vote opens a vote on t with the default options 同意/反对/弃权: in meeting m (nil: online,
 // at place with the rule's basis) under the preset. Its roll is given.
-func (d *demoDeliberation) vote(t *dTopic, m *dMeeting, place *demoPlace, basis EntitlementBasis, preset VoteRulePreset,
+func (d *demoDeliberation) vote(t *dTopic, m *dMeeting, place *demoPlace, basis db.EntitlementBasis, preset db.VoteRulePreset,
 	title, opener string, opens, closes time.Time, roll []demoRollEntry) *dVote {
-	r := Preset(preset)
+	r := db.Preset(preset)
 	v := &dVote{ID: int64(len(d.votes) + 1), TopicID: t.ID, PlaceID: place.id, CommunityID: d.community.id, Basis: basis,
 		Title: title, Rule: preset, Secret: true, Motion: true, OpenedBy: d.id(opener), OpensAt: opens, ClosesAt: closes,
-		State: VoteOpen, QuorumNum: r.Quorum.Num, QuorumDen: r.Quorum.Den, QuorumStrict: r.Quorum.Strict,
+		State: db.VoteOpen, QuorumNum: r.Quorum.Num, QuorumDen: r.Quorum.Den, QuorumStrict: r.Quorum.Strict,
 		PassNum: r.Pass.Num, PassDen: r.Pass.Den, PassStrict: r.Pass.Strict, ByArea: r.ByArea,
 		QuorumBasis: r.QuorumBasis, Abstentions: r.Abstentions,
 		rule: r, meeting: m, topic: t, roll: roll, voted: map[int64]bool{}}
@@ -524,7 +526,7 @@ func (d *demoDeliberation) vote(t *dTopic, m *dMeeting, place *demoPlace, basis 
 		v.MeetingID = &m.ID
 	}
 	d.votes = append(d.votes, v)
-	for i, label := range defaultOptions {
+	for i, label := range MotionOptions {
 		d.options = append(d.options, dOption{VoteID: v.ID, Position: i, Label: label})
 	}
 	for _, e := range roll {
@@ -567,10 +569,10 @@ func (d *demoDeliberation) castMany(v *dVote, voters []demoRollEntry, approve, o
 // closeVote counts a vote as closeVote does and moves its topic as afterVote does; a
 // passed motion publishes a resolution for the notice period.
 func (d *demoDeliberation) closeVote(v *dVote, at time.Time, by string) (*dResolution, error) {
-	var t Tally
-	var part Count
+	var t db.Tally
+	var part db.Count
 	for _, e := range v.roll {
-		c := Count{Heads: 1, Area: e.area}
+		c := db.Count{Heads: 1, Area: e.area}
 		t.Entitled = addCounts(t.Entitled, c)
 		if v.voted[e.r.ID] {
 			part = addCounts(part, c)
@@ -579,7 +581,7 @@ func (d *demoDeliberation) closeVote(v *dVote, at time.Time, by string) (*dResol
 			t.Present = addCounts(t.Present, c)
 		}
 	}
-	if v.rule.QuorumBasis == QuorumVoted {
+	if v.rule.QuorumBasis == db.QuorumVoted {
 		t.Present = part
 	}
 	t.Approve, t.Oppose, t.Abstain = v.counts[0], v.counts[1], v.counts[2]
@@ -590,7 +592,7 @@ func (d *demoDeliberation) closeVote(v *dVote, at time.Time, by string) (*dResol
 	if !dec.Passed {
 		return nil, fmt.Errorf("vote %s: the demo's ballots do not pass it (%+v)", v.Title, t)
 	}
-	v.State, v.ClosedAt, v.ClosedBy = VoteClosed, &at, d.account(by)
+	v.State, v.ClosedAt, v.ClosedBy = db.VoteClosed, &at, d.account(by)
 	v.EntHeads, v.EntArea = &t.Entitled.Heads, &t.Entitled.Area
 	v.PresentHeads, v.PresentArea = &t.Present.Heads, &t.Present.Area
 	v.PartHeads, v.PartArea = &part.Heads, &part.Area
@@ -598,18 +600,20 @@ func (d *demoDeliberation) closeVote(v *dVote, at time.Time, by string) (*dResol
 	for i, c := range v.counts {
 		d.results = append(d.results, dResult{VoteID: v.ID, Position: i, Heads: c.Heads, Area: c.Area})
 	}
-	d.step(v.topic, at, TopicVote, by, TopicVoted, "表决「"+v.Title+"」通过")
+	d.step(v.topic, at, db.TopicVote, by, db.TopicVoted, "表决「"+v.Title+"」通过")
 	r := &dResolution{ID: int64(len(d.resolutions) + 1), TopicID: v.topic.ID, VoteID: v.ID, CommunityID: d.community.id,
-		Title: v.Title, State: ResolutionInNotice, PublishedAt: at, NoticeEndsAt: at.Add(demoNoticeDays * 24 * time.Hour),
+		Title: v.Title, State: db.ResolutionInNotice, PublishedAt: at, NoticeEndsAt: at.Add(demoNoticeDays * 24 * time.Hour),
 		UpdatedAt: at, topic: v.topic}
 	d.resolutions = append(d.resolutions, r)
-	d.step(v.topic, at, TopicPublishResolution, by, TopicResolutionPublished, "决议公示 "+strconv.Itoa(demoNoticeDays)+
-		" 天，至"+r.NoticeEndsAt.In(china).Format("1月2日15:04")+"，期间居民可提出异议")
+	d.step(v.topic, at, db.TopicPublishResolution, by, db.TopicResolutionPublished, "决议公示 "+strconv.Itoa(demoNoticeDays)+
+		" 天，至"+r.NoticeEndsAt.In(db.China).Format("1月2日15:04")+"，期间居民可提出异议")
 	return r, nil
 }
 
 // addCounts adds heads to heads and area to area.
-func addCounts(a, b Count) Count { return Count{Heads: a.Heads + b.Heads, Area: a.Area + b.Area} }
+func addCounts(a, b db.Count) db.Count {
+	return db.Count{Heads: a.Heads + b.Heads, Area: a.Area + b.Area}
+}
 
 // carryOut starts carrying a resolution out once its notice period is over, as the first
 // AddTask does.
@@ -617,14 +621,14 @@ func (d *demoDeliberation) carryOut(r *dResolution, at time.Time, by string) {
 	if at.Before(r.NoticeEndsAt) {
 		d.fail("resolution %s carried out during its notice period", r.Title)
 	}
-	r.State, r.CarriedOutFrom, r.UpdatedAt = ResolutionBeingCarriedOut, &at, at
-	d.step(r.topic, at, TopicCarryOut, by, TopicBeingCarriedOut, "公示期满，开始实施")
+	r.State, r.CarriedOutFrom, r.UpdatedAt = db.ResolutionBeingCarriedOut, &at, at
+	d.step(r.topic, at, db.TopicCarryOut, by, db.TopicBeingCarriedOut, "公示期满，开始实施")
 }
 
 // task adds a task of a resolution, set by the community's staff.
 func (d *demoDeliberation) task(r *dResolution, title, assignee string, at, due time.Time) *dTask {
 	t := &dTask{ID: int64(len(d.tasks) + 1), ResolutionID: r.ID, Title: title, Assignee: d.id(assignee), DueAt: due,
-		State: TaskOpen, CreatedBy: d.id(demoHepingStaff), CreatedAt: at}
+		State: db.TaskOpen, CreatedBy: d.id(demoHepingStaff), CreatedAt: at}
 	d.tasks = append(d.tasks, t)
 	return t
 }
@@ -633,7 +637,7 @@ func (d *demoDeliberation) task(r *dResolution, title, assignee string, at, due 
 func (d *demoDeliberation) report(t *dTask, author string, at time.Time, body string, done bool) {
 	d.reports = append(d.reports, dReport{TaskID: t.ID, Author: d.id(author), Body: body, Done: done, At: at})
 	if done {
-		t.State, t.DoneAt = TaskDone, &at
+		t.State, t.DoneAt = db.TaskDone, &at
 	}
 }
 
@@ -649,7 +653,7 @@ func (d *demoDeliberation) supervise(t *dTask, at time.Time, body string, concer
 // adults is the roll of adult residents of the community on the day a vote opens, as
 // rollSelect[BasisAdultResidents] draws it.
 func (d *demoDeliberation) adults(opens time.Time) []demoRollEntry {
-	born := adultBorn(opens)
+	born := db.AdultBorn(opens)
 	var roll []demoRollEntry
 	for _, r := range d.people {
 		if !r.Birth.After(born) {
@@ -695,12 +699,12 @@ func (d *demoDeliberation) ratedCase() error {
 		"活动广场是老人带孩子、跳舞下棋的地方，但只有两条长椅，夏天没有遮阴。建议增设十来组休闲座椅，"+
 			"在健身器材区搭建遮阳棚，费用从社区公益金中列支。")
 	d.cosign(t, d.day(99, 8, 10), 17*time.Hour, d.ids(demoResidentPhone, demoVolunteerPhone, demoLeaderPhone, demoCouncilPhone, demoSupervisorPhone)...)
-	d.step(t, d.day(94, 15, 0), TopicAccept, staff, TopicAccepted, "方案和预算已请街道城建科核实，交全体居民网上表决")
+	d.step(t, d.day(94, 15, 0), db.TopicAccept, staff, db.TopicAccepted, "方案和预算已请街道城建科核实，交全体居民网上表决")
 	opens := d.day(90, 9, 0)
 	title := "在社区活动广场增设休闲座椅和遮阳棚"
-	d.step(t, opens, TopicDiscuss, staff, TopicUnderDiscussion, "发起表决「"+title+"」")
+	d.step(t, opens, db.TopicDiscuss, staff, db.TopicUnderDiscussion, "发起表决「"+title+"」")
 	roll := d.adults(opens)
-	v := d.vote(t, nil, d.community, BasisAdultResidents, PresetResidentsAssembly, title, staff, opens, d.day(83, 20, 0), roll)
+	v := d.vote(t, nil, d.community, db.BasisAdultResidents, db.PresetResidentsAssembly, title, staff, opens, d.day(83, 20, 0), roll)
 	voters := d.shuffled(roll)
 	d.castMany(v, voters[:len(voters)*62/100], 16, 3) // 80% approve, 15% oppose, 5% abstain
 	// Nobody closed it: the vote closed on its own at its closing time.
@@ -718,10 +722,10 @@ func (d *demoDeliberation) ratedCase() error {
 	d.report(build, demoPartyPhone, d.day(52, 18, 10), "全部安装完成，围挡已拆除，现场清理干净。", true)
 	d.supervise(build, d.day(54, 10, 0), "到现场看了，围挡和警示牌齐全，施工规范。", false, "", "", time.Time{})
 	published := d.day(45, 10, 0)
-	result := "广场新增12组防腐木休闲座椅和2座遮阳棚，已于" + d.day(52, 0, 0).In(china).Format("1月2日") +
+	result := "广场新增12组防腐木休闲座椅和2座遮阳棚，已于" + d.day(52, 0, 0).In(db.China).Format("1月2日") +
 		"全部安装完成并投入使用。实际花费3.86万元，从社区公益金中列支，明细已在社区公告栏公示。"
-	r.State, r.Result, r.ResultPublishedAt, r.UpdatedAt = ResolutionResultPublished, &result, &published, published
-	d.step(t, published, TopicPublishResult, staff, TopicResultPublished, "公开实施结果")
+	r.State, r.Result, r.ResultPublishedAt, r.UpdatedAt = db.ResolutionResultPublished, &result, &published, published
+	d.step(t, published, db.TopicPublishResult, staff, db.TopicResultPublished, "公开实施结果")
 
 	scores := []int{5, 5, 4, 5, 4, 5, 3, 5, 4, 4, 5, 5, 2, 4, 5, 4}
 	notes := map[int]string{
@@ -736,8 +740,8 @@ func (d *demoDeliberation) ratedCase() error {
 		}
 		d.ratings = append(d.ratings, dRating{ResolutionID: r.ID, Resident: raters[i].r.ID, Score: scores[i],
 			Comment: demoOptional(notes[i]), At: at})
-		if t.State == TopicResultPublished {
-			d.step(t, at, TopicRate, "", TopicRated, "居民开始评议实施结果")
+		if t.State == db.TopicResultPublished {
+			d.step(t, at, db.TopicRate, "", db.TopicRated, "居民开始评议实施结果")
 		}
 		at = at.Add(time.Duration(31+d.w.rng.IntN(24*60)) * time.Minute)
 	}
@@ -759,22 +763,22 @@ func (d *demoDeliberation) ownersAssembly() error {
 		}
 	}
 	d.cosign(t, d.day(44, 19, 0), 13*time.Hour, signers...)
-	d.step(t, d.day(32, 10, 30), TopicAccept, staff, TopicAccepted, "物业已出具维修方案和预算，提交业主大会表决")
+	d.step(t, d.day(32, 10, 30), db.TopicAccept, staff, db.TopicAccepted, "物业已出具维修方案和预算，提交业主大会表决")
 
-	m := &dMeeting{ID: int64(len(d.meetings) + 1), Kind: MeetingOwnersAssembly, PlaceID: d.compound.id, CommunityID: d.community.id,
+	m := &dMeeting{ID: int64(len(d.meetings) + 1), Kind: db.MeetingOwnersAssembly, PlaceID: d.compound.id, CommunityID: d.community.id,
 		Title: "和平花园小区2026年第二次业主大会", StartsAt: d.day(21, 19, 0), EndsAt: d.day(21, 21, 30),
-		Location: demoOptional("和平花园小区活动中心一楼会议室"), Organiser: d.id(staff), Basis: BasisOwners,
+		Location: demoOptional("和平花园小区活动中心一楼会议室"), Organiser: d.id(staff), Basis: db.BasisOwners,
 		CreatedAt: d.day(31, 16, 0), attended: map[int64]bool{}}
 	d.meetings = append(d.meetings, m)
-	d.meetingStep(m, m.CreatedAt, MeetingSchedule, staff, MeetingScheduled, "")
+	d.meetingStep(m, m.CreatedAt, db.MeetingSchedule, staff, db.MeetingScheduled, "")
 	d.meetingTopics = append(d.meetingTopics, dMeetingTopic{MeetingID: m.ID, TopicID: t.ID, Position: 1})
 
 	m.roll = d.owners()
 	for _, e := range m.roll {
 		d.entitled = append(d.entitled, dEntitled{MeetingID: m.ID, Resident: e.r.ID, Household: e.r.Household, Area: e.area})
 	}
-	d.meetingStep(m, m.StartsAt, MeetingStart, staff, MeetingRunning, "按「"+BasisOwners.Name()+"」确定应到 "+strconv.Itoa(len(m.roll))+" 人")
-	d.step(t, m.StartsAt, TopicDiscuss, staff, TopicUnderDiscussion, "在「"+m.Title+"」上协商")
+	d.meetingStep(m, m.StartsAt, db.MeetingStart, staff, db.MeetingRunning, "按「"+db.BasisOwners.Name()+"」确定应到 "+strconv.Itoa(len(m.roll))+" 人")
+	d.step(t, m.StartsAt, db.TopicDiscuss, staff, db.TopicUnderDiscussion, "在「"+m.Title+"」上协商")
 
 	// Most owners come; of those who come, nearly all vote.
 	order := d.shuffled(m.roll)
@@ -786,13 +790,13 @@ func (d *demoDeliberation) ownersAssembly() error {
 	}
 	title := "使用专项维修资金修缮1至3号楼屋面防水"
 	opens := d.day(21, 19, 50)
-	v := d.vote(t, m, d.compound, BasisOwners, PresetOwnersOrdinary, title, staff, opens, d.day(21, 21, 0), m.roll)
+	v := d.vote(t, m, d.compound, db.BasisOwners, db.PresetOwnersOrdinary, title, staff, opens, d.day(21, 21, 0), m.roll)
 	d.castMany(v, came[:len(came)*94/100], 15, 3) // 75% approve, 15% oppose, 10% abstain
 	r, err := d.closeVote(v, d.day(21, 20, 40), staff)
 	if err != nil {
 		return err
 	}
-	d.meetingStep(m, d.day(21, 21, 5), MeetingClose, staff, MeetingClosed, "")
+	d.meetingStep(m, d.day(21, 21, 5), db.MeetingClose, staff, db.MeetingClosed, "")
 	minutes := fmt.Sprintf("会议由社区居委会召集，物业公司列席。应到业主%d人，专有部分面积%s平方米；"+
 		"参与表决%d人，面积%s平方米，人数和面积均达到三分之二以上。\n"+
 		"物业公司介绍了1至3号楼屋面渗漏情况和翻修方案，预算约42万元，从三栋楼专项维修资金中列支。"+
@@ -802,7 +806,7 @@ func (d *demoDeliberation) ownersAssembly() error {
 		*v.EntHeads, squareMetres(*v.EntArea), *v.PartHeads, squareMetres(*v.PartArea),
 		v.counts[0].Heads, squareMetres(v.counts[0].Area), v.counts[1].Heads, squareMetres(v.counts[1].Area), v.counts[2].Heads, squareMetres(v.counts[2].Area))
 	m.Minutes = &minutes
-	d.meetingStep(m, d.day(20, 10, 15), MeetingRecordMinutes, staff, MeetingClosed, "")
+	d.meetingStep(m, d.day(20, 10, 15), db.MeetingRecordMinutes, staff, db.MeetingClosed, "")
 
 	objected := d.day(18, 20, 30)
 	answered, upheld := d.day(16, 15, 0), false
@@ -831,8 +835,8 @@ func (d *demoDeliberation) ownersAssembly() error {
 func squareMetres(dm2 int64) string { return fmt.Sprintf("%d.%02d", dm2/100, dm2%100) }
 
 // meetingStep moves a meeting and records the move, as transitionMeeting does.
-func (d *demoDeliberation) meetingStep(m *dMeeting, at time.Time, action MeetingAction, actor string, to MeetingState, reason string) {
-	var from *MeetingState
+func (d *demoDeliberation) meetingStep(m *dMeeting, at time.Time, action db.MeetingAction, actor string, to db.MeetingState, reason string) {
+	var from *db.MeetingState
 	if m.State != "" {
 		s := m.State
 		from = &s
@@ -853,7 +857,7 @@ func (d *demoDeliberation) openVote() error {
 		"最近晚上广场舞音乐、装修电钻和楼下烧烤的声音经常持续到十点以后，老人孩子休息不好，邻里为此吵过好几次。"+
 			"建议大家一起商量一份夜间噪声公约：晚上九点后广场活动关音响，装修只在工作日白天进行，违反的先由楼栋长劝导。")
 	d.cosign(t, d.day(27, 8, 0), 9*time.Hour, d.ids(demoResidentPhone, demoVolunteerPhone, demoPartyPhone, demoLeaderPhone, demoCouncilPhone)...)
-	d.step(t, d.day(24, 10, 0), TopicAccept, staff, TopicAccepted, "先请居民在网上充分讨论，再交全体居民表决")
+	d.step(t, d.day(24, 10, 0), db.TopicAccept, staff, db.TopicAccepted, "先请居民在网上充分讨论，再交全体居民表决")
 	d.comment(t, demoResidentPhone, d.day(12, 20, 45), "for", "赞成。晚上九点多广场舞音乐还很响，我们楼里好几位老人都睡不好，定个公约大家心里有个数。", nil)
 	d.comment(t, demoLeaderPhone, d.day(10, 9, 15), "neutral", "广场舞是不少老姐妹每天唯一的锻炼，公约里写清时段和音量就好，别一刀切不让跳。", nil)
 	against := d.comment(t, demoVolunteerPhone, d.day(9, 22, 5), "against", "公约没有强制力，定了也没人执行，不如直接请物业和城管来管。", nil)
@@ -862,9 +866,9 @@ func (d *demoDeliberation) openVote() error {
 
 	opens := d.now.Add(-48 * time.Hour)
 	title := "通过《和平社区夜间噪声公约》"
-	d.step(t, opens, TopicDiscuss, staff, TopicUnderDiscussion, "发起表决「"+title+"」")
+	d.step(t, opens, db.TopicDiscuss, staff, db.TopicUnderDiscussion, "发起表决「"+title+"」")
 	roll := d.adults(opens)
-	v := d.vote(t, nil, d.community, BasisAdultResidents, PresetResidentsAssembly, title, staff, opens, d.day(-5, 20, 0), roll)
+	v := d.vote(t, nil, d.community, db.BasisAdultResidents, db.PresetResidentsAssembly, title, staff, opens, d.day(-5, 20, 0), roll)
 	resident := d.id(demoResidentPhone)
 	voters := slices.DeleteFunc(d.shuffled(roll), func(e demoRollEntry) bool { return e.r.Account != nil && *e.r.Account == resident })
 	if len(voters) == len(roll) {
@@ -876,8 +880,8 @@ func (d *demoDeliberation) openVote() error {
 
 // ------------------------------------------------------------------ writing
 
-// defaultOptions are a motion's options, by position.
-var defaultOptions = []string{"同意", "反对", "弃权"}
+// MotionOptions are a motion's options, by position.
+var MotionOptions = []string{"同意", "反对", "弃权"}
 
 // demoTable is one table's rows for the statement that writes them all. keys maps the
 // columns holding the demo's keys (1, 2, …) to the block of ids they count from.
@@ -891,7 +895,7 @@ type demoTable struct {
 // foreign keys are checked at its end, when every row is in. Blocks of ids are drawn from
 // the tables' sequences first, one setval each, and the demo's keys are offsets into them.
 // Rows go in in the order given, so that ids follow time as they do in service.
-func (d *demoDeliberation) write(ctx context.Context, tx *Tx) error {
+func (d *demoDeliberation) write(ctx context.Context, tx *db.Tx) error {
 	byTime := func(a, b time.Time) int { return a.Compare(b) }
 	slices.SortStableFunc(d.topicEvents, func(a, b dTopicEvent) int { return byTime(a.At, b.At) })
 	slices.SortStableFunc(d.meetingEvents, func(a, b dMeetingEvent) int { return byTime(a.At, b.At) })
@@ -983,31 +987,31 @@ func (d *demoDeliberation) write(ctx context.Context, tx *Tx) error {
 // writeSums writes the sealed sums of the open votes' ballots, which need the votes' ids
 // (votes: where the block of vote ids starts); a closed vote keeps only its result. The
 // ballots go to the stripes in turn.
-func (d *demoDeliberation) writeSums(ctx context.Context, tx *Tx, votes int64) error {
-	sums := map[*dVote][]positionCount{}
+func (d *demoDeliberation) writeSums(ctx context.Context, tx *db.Tx, votes int64) error {
+	sums := map[*dVote][]db.BallotCount{}
 	for i, b := range d.ballots {
-		if b.vote.State != VoteOpen {
+		if b.vote.State != db.VoteOpen {
 			continue
 		}
 		if sums[b.vote] == nil {
-			sums[b.vote] = make([]positionCount, ballotStripes*len(defaultOptions))
+			sums[b.vote] = make([]db.BallotCount, db.BallotStripes*len(MotionOptions))
 		}
-		c := &sums[b.vote][i%ballotStripes*len(defaultOptions)+b.position]
+		c := &sums[b.vote][i%db.BallotStripes*len(MotionOptions)+b.position]
 		c.Heads++
 		c.Area += b.area
 	}
 	if len(sums) == 0 {
 		return nil
 	}
-	sealer, _, err := tx.store.ballotSealer()
+	sealer, err := tx.BallotSealer()
 	if err != nil {
 		return fmt.Errorf("deliberation: the open vote's ballots are sealed under the ballot key: %w", err)
 	}
 	var voteIDs, stripes []int64
 	var sealed [][]byte
 	for v, s := range sums {
-		for stripe := range ballotStripes {
-			seal, err := sealer.sealSums(votes+v.ID, stripe, s[stripe*len(defaultOptions):(stripe+1)*len(defaultOptions)])
+		for stripe := range db.BallotStripes {
+			seal, err := sealer.SealSums(votes+v.ID, stripe, s[stripe*len(MotionOptions):(stripe+1)*len(MotionOptions)])
 			if err != nil {
 				return err
 			}

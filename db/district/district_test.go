@@ -1,4 +1,4 @@
-package db_test
+package district_test
 
 import (
 	"bytes"
@@ -12,21 +12,23 @@ import (
 
 	"linli/db"
 	"linli/db/dbtest"
+	"linli/db/demo"
+	"linli/db/district"
 )
 
 // smallDistrict is a district small enough for the default test run.
-func smallDistrict() db.GenerateConfig {
-	return db.GenerateConfig{Seed: 42, Subdistricts: 2, Communities: 4, Residents: 3000, Wishes: 10000, Votes: 20,
+func smallDistrict() district.Config {
+	return district.Config{Seed: 42, Subdistricts: 2, Communities: 4, Residents: 3000, Wishes: 10000, Votes: 20,
 		Ballots: 2000, Years: 2, Now: time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC), BallotKey: generateBallotKey}
 }
 
 // generateBallotKey seals the generated open secret votes.
 var generateBallotKey = bytes.Repeat([]byte{0xa5}, 32)
 
-func generate(t *testing.T, cfg db.GenerateConfig) *sqlx.DB {
+func generate(t *testing.T, cfg district.Config) *sqlx.DB {
 	t.Helper()
 	d, _ := dbtest.New(t)
-	if err := db.Generate(context.Background(), d, cfg, t.Logf); err != nil {
+	if err := district.Generate(context.Background(), d, cfg, t.Logf); err != nil {
 		t.Fatal(err)
 	}
 	return d
@@ -47,7 +49,7 @@ func TestGenerateSmallDistrict(t *testing.T) {
 }
 
 // checkDistrict checks that d holds the district cfg asks for, consistent throughout.
-func checkDistrict(t *testing.T, d *sqlx.DB, cfg db.GenerateConfig) {
+func checkDistrict(t *testing.T, d *sqlx.DB, cfg district.Config) {
 	t.Helper()
 	var states []struct {
 		State string `db:"state"`
@@ -146,12 +148,12 @@ func checkDistrict(t *testing.T, d *sqlx.DB, cfg db.GenerateConfig) {
 	if err := d.Get(&hash, `SELECT password_hash FROM accounts ORDER BY id LIMIT 1`); err != nil {
 		t.Fatal(err)
 	}
-	if !db.CheckPassword(hash, db.DemoPassword) {
+	if !db.CheckPassword(hash, demo.Password) {
 		t.Error("the generated accounts' password is not the demo password")
 	}
 }
 
-func argsFor(query string, cfg db.GenerateConfig) []any {
+func argsFor(query string, cfg district.Config) []any {
 	if strings.Contains(query, "$1") {
 		return []any{cfg.Now}
 	}
@@ -215,7 +217,7 @@ func TestGenerateRefusesAFilledDatabase(t *testing.T) {
 	if _, err := d.Exec(`INSERT INTO places (level, name) VALUES ('subdistrict', '幸福街道')`); err != nil {
 		t.Fatal(err)
 	}
-	err := db.Generate(context.Background(), d, smallDistrict(), t.Logf)
+	err := district.Generate(context.Background(), d, smallDistrict(), t.Logf)
 	if err == nil || !strings.Contains(err.Error(), "already holds places") {
 		t.Fatalf("Generate on a database with places: %v, want an error saying so", err)
 	}
@@ -227,10 +229,10 @@ func TestGenerateRefusesAFilledDatabase(t *testing.T) {
 // TestGenerateDistrictScale times a district of benchmark size; set LINLI_GENERATE_FULL=1.
 func TestGenerateDistrictScale(t *testing.T) {
 	if os.Getenv("LINLI_GENERATE_FULL") == "" {
-		t.Skip("set LINLI_GENERATE_FULL=1 to generate a district at DistrictScale")
+		t.Skip("set LINLI_GENERATE_FULL=1 to generate a district at Scale")
 	}
 	start := time.Now()
-	cfg := db.DistrictScale(1, time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC))
+	cfg := district.Scale(1, time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC))
 	cfg.BallotKey = generateBallotKey
 	d := generate(t, cfg)
 	t.Logf("generated in %v", time.Since(start))

@@ -1,0 +1,10 @@
+package district_test
+
+import (
+	"testing"
+
+	"linli/db/dbtest"
+)
+
+// Every test of package district gets a fresh database of its own from dbtest.New.
+func TestMain(m *testing.M) { dbtest.Main(m) }
