@@ -300,6 +300,11 @@ func TestKeepPlaces(t *testing.T) {
 	if err := e.db.Get(&hid, `SELECT id FROM places WHERE parent_id = $1 AND retired_at IS NOT NULL`, e.placeKey("和平社区", "和平花园小区", "第三网格（新区）", "8号楼")); err != nil {
 		t.Fatal(err)
 	}
+	reg := registration(e, "13900000055")
+	reg["in"].(map[string]any)["householdId"] = h.ID
+	if r := e.do("", registerMutation, reg); r.Code() != db.EINVALID || r.Field() != "householdId" {
+		t.Fatalf("registering in a retired household: got %+v", r.Errors)
+	}
 	if _, err := e.db.Exec(`INSERT INTO residents (household_id, name, birth_date, created_at) VALUES ($1, '新住户', '1990-01-01', now())`, hid); err == nil {
 		t.Fatal("the database took a resident into a retired household")
 	}
@@ -356,6 +361,13 @@ func TestMovePlaces(t *testing.T) {
 	if got := wishesIn(staff, grid2); len(got) != 1 || got[0] != w.ID {
 		t.Fatalf("wishes under 第二网格 after the move: got %v, want the wish from 1号楼", got)
 	}
+	// The figures for analysts count it under the new grid too: wish_stats equals a recount.
+	if n := e.count(`SELECT count(*) FROM (SELECT * FROM wish_stats EXCEPT SELECT * FROM wish_stats_source) d`); n != 0 {
+		t.Fatalf("%d wish_stats rows differ from a recount after the move", n)
+	}
+	if n := e.count(`SELECT count(*) FROM wish_stats WHERE grid_id = $1`, e.placeKey("和平社区", "和平花园小区", "第二网格")); n != 1 {
+		t.Fatalf("wish_stats under 第二网格: got %d, want 1", n)
+	}
 	var anc struct {
 		Node struct{ Ancestors []struct{ Name string } }
 	}
@@ -378,6 +390,9 @@ func TestMovePlaces(t *testing.T) {
 	// A grid out of the compound straight under the community: a shorter path for all under it.
 	e.do(staff, qMovePlace, map[string]any{"id": grid2, "to": e.placeAt("和平社区")}).Decode(t, &moved)
 	e.pathsConsistent()
+	if n := e.count(`SELECT count(*) FROM (SELECT * FROM wish_stats EXCEPT SELECT * FROM wish_stats_source) d`); n != 0 {
+		t.Fatalf("%d wish_stats rows differ from a recount after moving the grid", n)
+	}
 	e.do(staff, `query($id: ID!) { node(id: $id) { ... on Place { ancestors { name } } } }`, map[string]any{"id": e.householdID(phoneResident)}).Decode(t, &anc)
 	if len(anc.Node.Ancestors) != 5 || anc.Node.Ancestors[2].Name != "第二网格" {
 		t.Fatalf("after moving the grid: %+v", anc.Node.Ancestors)

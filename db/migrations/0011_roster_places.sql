@@ -114,11 +114,21 @@ BEGIN
 END;
 $$;
 
--- A moved place's subtree follows it, in the same statement.
+-- A moved place's subtree follows it, in the same statement; so do the figures of the wishes
+-- of the people living there (wish_stats keeps where each beneficiary lives at every level,
+-- and must stay equal to a plain recount, wish_stats_source). Only rows still under the old
+-- path move: a superuser's UPDATE that moves a place and something under it at once leaves
+-- the inner one where its own move put it.
 CREATE FUNCTION places_move_subtree() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE places SET path = NEW.path || path[cardinality(OLD.path) + 1:]
-    WHERE path @> ARRAY[OLD.id] AND id <> OLD.id;
+    WHERE path @> ARRAY[OLD.id] AND id <> OLD.id AND path[1:cardinality(OLD.path)] = OLD.path;
+    UPDATE wish_stats ws SET subdistrict_id = s.subdistrict_id, community_id = s.community_id,
+        compound_id = s.compound_id, grid_id = s.grid_id, building_id = s.building_id
+    FROM wish_stats_source s
+    WHERE s.wish_id = ws.wish_id AND ws.wish_id IN (SELECT w.id FROM wishes w
+        JOIN residents r ON r.id = w.beneficiary_id JOIN places h ON h.id = r.household_id
+        WHERE h.path @> ARRAY[NEW.id]);
     RETURN NULL;
 END;
 $$;
