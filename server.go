@@ -215,6 +215,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return generate(ctx, d, args[2:], key, stderr, logger)
 	}
+	if len(args) > 1 && args[1] == "setup" {
+		return setup(ctx, d, args[2:], getenv, stdout, stderr)
+	}
 	store := db.NewStore(d)
 	cfg.store(store)
 	if cfg.readURL != "" {

@@ -136,6 +136,9 @@ func (s *Store) Register(ctx context.Context, r Registration) (*Session, error) 
 	if household.Level != LevelHousehold {
 		return nil, Invalid("householdId", "请选择具体的户（房号），而不是%s", household.Level.Name())
 	}
+	if household.RetiredAt != nil {
+		return nil, Invalid("householdId", "这一户已撤销，请从地点列表中重新选择")
+	}
 	// Hash before the transaction: it is deliberately slow and needs no locks.
 	hash, err := HashPassword(r.Password, s.Password)
 	if err != nil {

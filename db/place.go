@@ -24,6 +24,10 @@ type Place struct {
 	Room         *string   `db:"room"`
 	FloorAreaDm2 *int64    `db:"floor_area_dm2"`
 	CreatedAt    time.Time `db:"created_at"`
+	// Units is a building's unit count (单元数), when known.
+	Units *int `db:"units"`
+	// RetiredAt is when the place was taken off the live roster (db/roster_places.go).
+	RetiredAt *time.Time `db:"retired_at"`
 }
 
 // Within reports whether p is the place with id ancestor or lies under it.
@@ -31,7 +35,7 @@ func (p *Place) Within(ancestor int64) bool {
 	return p != nil && slices.Contains(p.Path, ancestor)
 }
 
-const placeColumns = `id, level, parent_id, name, path, unit, room, floor_area_dm2, created_at`
+const placeColumns = `id, level, parent_id, name, path, unit, room, floor_area_dm2, created_at, units, retired_at`
 
 // PlacesByID returns the places with the given ids; ids with no place are absent.
 func (s *Store) PlacesByID(ctx context.Context, ids []int64) (map[int64]*Place, error) {
@@ -75,8 +79,8 @@ func (s *Store) Place(ctx context.Context, id int64) (*Place, error) {
 	return nil, &Error{Code: ENOTFOUND, Message: "找不到这个地点"}
 }
 
-// Children returns a page of the places directly under parent, or of the subdistricts when
-// parent is 0. Households v may not see (Viewer.SeesHousehold) are left out: to anyone else
+// Children returns a page of the live places directly under parent, or of the subdistricts
+// when parent is 0 (retired ones: Descendants). Households v may not see (Viewer.SeesHousehold) are left out: to anyone else
 // a building has no households.
 func (s *Store) Children(ctx context.Context, v *Viewer, parent int64, p Page) (Paged[*Place], error) {
 	from, args := childrenOf(v, parent)
@@ -95,14 +99,14 @@ func (s *Store) CountChildren(ctx context.Context, v *Viewer, parent int64) (int
 // those under a place where v holds a role that sees residents.
 func childrenOf(v *Viewer, parent int64) (string, []any) {
 	if parent == 0 {
-		return `FROM places WHERE parent_id IS NULL`, nil
+		return `FROM places WHERE parent_id IS NULL AND retired_at IS NULL`, nil
 	}
 	var home int64
 	if v != nil && v.Resident != nil {
 		home = v.Resident.HouseholdID
 	}
 	seeing, _ := v.placesHolding(rolesSeeingResidents...)
-	return `FROM places WHERE parent_id = $1 AND (level <> 'household' OR id = $2 OR path && $3)`,
+	return `FROM places WHERE parent_id = $1 AND retired_at IS NULL AND (level <> 'household' OR id = $2 OR path && $3)`,
 		[]any{parent, home, pq.Array(seeing)}
 }
 
@@ -134,7 +138,7 @@ func (s *Store) HouseholdAt(ctx context.Context, building int64, unit, room stri
 		return nil, Invalid("buildingId", "请选择楼栋，而不是%s", b.Level.Name())
 	}
 	var id int64
-	err = s.get(ctx, &id, `SELECT id FROM places WHERE parent_id = $1 AND level = 'household' AND coalesce(unit, '') = $2 AND room = $3`,
+	err = s.get(ctx, &id, `SELECT id FROM places WHERE parent_id = $1 AND level = 'household' AND retired_at IS NULL AND coalesce(unit, '') = $2 AND room = $3`,
 		building, unit, room)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil

@@ -33,6 +33,7 @@ type ResolverRoot interface {
 	Account() AccountResolver
 	AuditEvent() AuditEventResolver
 	BuildingTurnout() BuildingTurnoutResolver
+	CommunitySettings() CommunitySettingsResolver
 	LedgerEntry() LedgerEntryResolver
 	Meeting() MeetingResolver
 	MeetingAttendance() MeetingAttendanceResolver
@@ -106,6 +107,16 @@ type ComplexityRoot struct {
 		EntitledHeads      func(childComplexity int) int
 		ParticipatingDm2   func(childComplexity int) int
 		ParticipatingHeads func(childComplexity int) int
+	}
+
+	CommunitySettings struct {
+		ClaimHours      func(childComplexity int) int
+		ClaimLimit      func(childComplexity int) int
+		Community       func(childComplexity int) int
+		CosignThreshold func(childComplexity int) int
+		NoticeDays      func(childComplexity int) int
+		PointsPerHour   func(childComplexity int) int
+		WishValueCapFen func(childComplexity int) int
 	}
 
 	DurationFigures struct {
@@ -225,45 +236,50 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AcceptTopic        func(childComplexity int, topicID string, note *string) int
-		AddTask            func(childComplexity int, input model.AddTaskInput) int
-		AnswerConcern      func(childComplexity int, noteID string, answer string) int
-		AnswerObjection    func(childComplexity int, objectionID string, answer string, upheld bool) int
-		CancelMeeting      func(childComplexity int, meetingID string, reason string) int
-		CancelWish         func(childComplexity int, wishID string, reason *string) int
-		CastBallot         func(childComplexity int, voteID string, option string) int
-		CheckIn            func(childComplexity int, meetingID string, residentID string) int
-		CheckInWithCode    func(childComplexity int, meetingID string, code string) int
-		ClaimWish          func(childComplexity int, wishID string) int
-		CloseMeeting       func(childComplexity int, meetingID string) int
-		CloseVote          func(childComplexity int, voteID string) int
-		CommentOnTopic     func(childComplexity int, input model.CommentOnTopicInput) int
-		ConfirmWish        func(childComplexity int, wishID string, rating int, comment *string) int
-		CosignTopic        func(childComplexity int, topicID string) int
-		DeclineTopic       func(childComplexity int, topicID string, reason string) int
-		DisputeWish        func(childComplexity int, wishID string, reason string) int
-		FulfilWish         func(childComplexity int, input model.FulfilWishInput) int
-		GrantRole          func(childComplexity int, input model.GrantRoleInput) int
-		Login              func(childComplexity int, phone string, password string) int
-		Logout             func(childComplexity int) int
-		ObjectToResolution func(childComplexity int, resolutionID string, reason string) int
-		OpenVote           func(childComplexity int, input model.OpenVoteInput) int
-		PublishResult      func(childComplexity int, resolutionID string, result string) int
-		RaiseTopic         func(childComplexity int, input model.RaiseTopicInput) int
-		RateResult         func(childComplexity int, resolutionID string, score int, comment *string) int
-		RecordMinutes      func(childComplexity int, meetingID string, minutes string) int
-		Register           func(childComplexity int, input model.RegisterInput) int
-		ReleaseWish        func(childComplexity int, wishID string, reason *string) int
-		ReportProgress     func(childComplexity int, taskID string, body string, done bool) int
-		ReviewWish         func(childComplexity int, wishID string, decision model.ReviewDecision, reason *string) int
-		RevokeRole         func(childComplexity int, grantID string, reason *string) int
-		ScheduleMeeting    func(childComplexity int, input model.ScheduleMeetingInput) int
-		SettleWish         func(childComplexity int, wishID string, outcome model.SettleOutcome, note string) int
-		StartMeeting       func(childComplexity int, meetingID string) int
-		SubmitWish         func(childComplexity int, input model.SubmitWishInput) int
-		SuperviseTask      func(childComplexity int, taskID string, body string, concern bool) int
-		VerifyResident     func(childComplexity int, residentID string) int
-		WithdrawTopic      func(childComplexity int, topicID string, reason *string) int
+		AcceptTopic             func(childComplexity int, topicID string, note *string) int
+		AddTask                 func(childComplexity int, input model.AddTaskInput) int
+		AnswerConcern           func(childComplexity int, noteID string, answer string) int
+		AnswerObjection         func(childComplexity int, objectionID string, answer string, upheld bool) int
+		CancelMeeting           func(childComplexity int, meetingID string, reason string) int
+		CancelWish              func(childComplexity int, wishID string, reason *string) int
+		CastBallot              func(childComplexity int, voteID string, option string) int
+		CheckIn                 func(childComplexity int, meetingID string, residentID string) int
+		CheckInWithCode         func(childComplexity int, meetingID string, code string) int
+		ClaimWish               func(childComplexity int, wishID string) int
+		CloseMeeting            func(childComplexity int, meetingID string) int
+		CloseVote               func(childComplexity int, voteID string) int
+		CommentOnTopic          func(childComplexity int, input model.CommentOnTopicInput) int
+		ConfirmWish             func(childComplexity int, wishID string, rating int, comment *string) int
+		CosignTopic             func(childComplexity int, topicID string) int
+		CreatePlace             func(childComplexity int, input model.CreatePlaceInput) int
+		DeclineTopic            func(childComplexity int, topicID string, reason string) int
+		DisputeWish             func(childComplexity int, wishID string, reason string) int
+		FulfilWish              func(childComplexity int, input model.FulfilWishInput) int
+		GrantRole               func(childComplexity int, input model.GrantRoleInput) int
+		Login                   func(childComplexity int, phone string, password string) int
+		Logout                  func(childComplexity int) int
+		MovePlace               func(childComplexity int, placeID string, parentID string, reason *string) int
+		ObjectToResolution      func(childComplexity int, resolutionID string, reason string) int
+		OpenVote                func(childComplexity int, input model.OpenVoteInput) int
+		PublishResult           func(childComplexity int, resolutionID string, result string) int
+		RaiseTopic              func(childComplexity int, input model.RaiseTopicInput) int
+		RateResult              func(childComplexity int, resolutionID string, score int, comment *string) int
+		RecordMinutes           func(childComplexity int, meetingID string, minutes string) int
+		Register                func(childComplexity int, input model.RegisterInput) int
+		ReleaseWish             func(childComplexity int, wishID string, reason *string) int
+		ReportProgress          func(childComplexity int, taskID string, body string, done bool) int
+		RetirePlace             func(childComplexity int, placeID string, reason string) int
+		ReviewWish              func(childComplexity int, wishID string, decision model.ReviewDecision, reason *string) int
+		RevokeRole              func(childComplexity int, grantID string, reason *string) int
+		ScheduleMeeting         func(childComplexity int, input model.ScheduleMeetingInput) int
+		SettleWish              func(childComplexity int, wishID string, outcome model.SettleOutcome, note string) int
+		StartMeeting            func(childComplexity int, meetingID string) int
+		SubmitWish              func(childComplexity int, input model.SubmitWishInput) int
+		SuperviseTask           func(childComplexity int, taskID string, body string, concern bool) int
+		UpdateCommunitySettings func(childComplexity int, communityID string, input model.CommunitySettingsInput, reason string) int
+		UpdatePlace             func(childComplexity int, placeID string, input model.UpdatePlaceInput) int
+		VerifyResident          func(childComplexity int, residentID string) int
+		WithdrawTopic           func(childComplexity int, topicID string, reason *string) int
 	}
 
 	Objection struct {
@@ -307,15 +323,20 @@ type ComplexityRoot struct {
 	}
 
 	Place struct {
-		Ancestors func(childComplexity int) int
-		Children  func(childComplexity int, first *int, after *string, last *int, before *string) int
-		FloorArea func(childComplexity int) int
-		ID        func(childComplexity int) int
-		Level     func(childComplexity int) int
-		Name      func(childComplexity int) int
-		Parent    func(childComplexity int) int
-		Room      func(childComplexity int) int
-		Unit      func(childComplexity int) int
+		Ancestors  func(childComplexity int) int
+		Buildings  func(childComplexity int, includeRetired *bool, first *int, after *string) int
+		Children   func(childComplexity int, first *int, after *string, last *int, before *string) int
+		FloorArea  func(childComplexity int) int
+		Households func(childComplexity int, includeRetired *bool, first *int, after *string) int
+		ID         func(childComplexity int) int
+		Level      func(childComplexity int) int
+		Name       func(childComplexity int) int
+		Parent     func(childComplexity int) int
+		RetiredAt  func(childComplexity int) int
+		Room       func(childComplexity int) int
+		Settings   func(childComplexity int) int
+		Unit       func(childComplexity int) int
+		Units      func(childComplexity int) int
 	}
 
 	PlaceConnection struct {
@@ -333,6 +354,7 @@ type ComplexityRoot struct {
 	Query struct {
 		Account            func(childComplexity int, phone string) int
 		AuditEvents        func(childComplexity int, placeID string, first *int, after *string) int
+		CommunitySettings  func(childComplexity int, communityID string) int
 		HouseholdAt        func(childComplexity int, buildingID string, unit *string, room string) int
 		Me                 func(childComplexity int) int
 		Meetings           func(childComplexity int, placeID *string, state []db.MeetingState, first *int, after *string) int
@@ -797,6 +819,9 @@ type AuditEventResolver interface {
 type BuildingTurnoutResolver interface {
 	Building(ctx context.Context, obj *db.BuildingTurnout) (*db.Place, error)
 }
+type CommunitySettingsResolver interface {
+	Community(ctx context.Context, obj *db.Settings) (*db.Place, error)
+}
 type LedgerEntryResolver interface {
 	ID(ctx context.Context, obj *db.LedgerEntry) (string, error)
 
@@ -879,6 +904,11 @@ type MutationResolver interface {
 	AnswerConcern(ctx context.Context, noteID string, answer string) (*db.SupervisionNote, error)
 	PublishResult(ctx context.Context, resolutionID string, result string) (*db.Resolution, error)
 	RateResult(ctx context.Context, resolutionID string, score int, comment *string) (*db.Resolution, error)
+	CreatePlace(ctx context.Context, input model.CreatePlaceInput) (*db.Place, error)
+	UpdatePlace(ctx context.Context, placeID string, input model.UpdatePlaceInput) (*db.Place, error)
+	MovePlace(ctx context.Context, placeID string, parentID string, reason *string) (*db.Place, error)
+	RetirePlace(ctx context.Context, placeID string, reason string) (*db.Place, error)
+	UpdateCommunitySettings(ctx context.Context, communityID string, input model.CommunitySettingsInput, reason string) (*db.Settings, error)
 }
 type ObjectionResolver interface {
 	ID(ctx context.Context, obj *db.Objection) (string, error)
@@ -894,6 +924,10 @@ type PlaceResolver interface {
 	Children(ctx context.Context, obj *db.Place, first *int, after *string, last *int, before *string) (*model.PlaceConnection, error)
 
 	FloorArea(ctx context.Context, obj *db.Place) (*float64, error)
+
+	Buildings(ctx context.Context, obj *db.Place, includeRetired *bool, first *int, after *string) (*model.PlaceConnection, error)
+	Households(ctx context.Context, obj *db.Place, includeRetired *bool, first *int, after *string) (*model.PlaceConnection, error)
+	Settings(ctx context.Context, obj *db.Place) (*db.Settings, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (model.Node, error)
@@ -919,6 +953,7 @@ type QueryResolver interface {
 	WishStats(ctx context.Context, filter *model.WishStatsFilter, groupBy *model.WishStatsGrouping) (*model.WishStats, error)
 	VolunteerStats(ctx context.Context, filter *model.VolunteerStatsFilter, groupBy *model.StatsGrouping, leaderboard *int) (*model.VolunteerStats, error)
 	ParticipationStats(ctx context.Context, filter *model.ParticipationStatsFilter, groupBy *model.StatsGrouping) (*model.ParticipationStats, error)
+	CommunitySettings(ctx context.Context, communityID string) (*db.Settings, error)
 }
 type RatingSummaryResolver interface {
 	Average(ctx context.Context, obj *db.RatingSummary) (*float64, error)
@@ -1239,6 +1274,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.BuildingTurnout.ParticipatingHeads(childComplexity), true
+
+	case "CommunitySettings.claimHours":
+		if e.ComplexityRoot.CommunitySettings.ClaimHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunitySettings.ClaimHours(childComplexity), true
+	case "CommunitySettings.claimLimit":
+		if e.ComplexityRoot.CommunitySettings.ClaimLimit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunitySettings.ClaimLimit(childComplexity), true
+	case "CommunitySettings.community":
+		if e.ComplexityRoot.CommunitySettings.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunitySettings.Community(childComplexity), true
+	case "CommunitySettings.cosignThreshold":
+		if e.ComplexityRoot.CommunitySettings.CosignThreshold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunitySettings.CosignThreshold(childComplexity), true
+	case "CommunitySettings.noticeDays":
+		if e.ComplexityRoot.CommunitySettings.NoticeDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunitySettings.NoticeDays(childComplexity), true
+	case "CommunitySettings.pointsPerHour":
+		if e.ComplexityRoot.CommunitySettings.PointsPerHour == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunitySettings.PointsPerHour(childComplexity), true
+	case "CommunitySettings.wishValueCapFen":
+		if e.ComplexityRoot.CommunitySettings.WishValueCapFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunitySettings.WishValueCapFen(childComplexity), true
 
 	case "DurationFigures.count":
 		if e.ComplexityRoot.DurationFigures.Count == nil {
@@ -1880,6 +1958,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CosignTopic(childComplexity, args["topicId"].(string)), true
+	case "Mutation.createPlace":
+		if e.ComplexityRoot.Mutation.CreatePlace == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createPlace_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreatePlace(childComplexity, args["input"].(model.CreatePlaceInput)), true
 	case "Mutation.declineTopic":
 		if e.ComplexityRoot.Mutation.DeclineTopic == nil {
 			break
@@ -1941,6 +2030,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Logout(childComplexity), true
+	case "Mutation.movePlace":
+		if e.ComplexityRoot.Mutation.MovePlace == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_movePlace_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MovePlace(childComplexity, args["placeId"].(string), args["parentId"].(string), args["reason"].(*string)), true
 	case "Mutation.objectToResolution":
 		if e.ComplexityRoot.Mutation.ObjectToResolution == nil {
 			break
@@ -2040,6 +2140,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReportProgress(childComplexity, args["taskId"].(string), args["body"].(string), args["done"].(bool)), true
+	case "Mutation.retirePlace":
+		if e.ComplexityRoot.Mutation.RetirePlace == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_retirePlace_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RetirePlace(childComplexity, args["placeId"].(string), args["reason"].(string)), true
 	case "Mutation.reviewWish":
 		if e.ComplexityRoot.Mutation.ReviewWish == nil {
 			break
@@ -2117,6 +2228,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SuperviseTask(childComplexity, args["taskId"].(string), args["body"].(string), args["concern"].(bool)), true
+	case "Mutation.updateCommunitySettings":
+		if e.ComplexityRoot.Mutation.UpdateCommunitySettings == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateCommunitySettings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateCommunitySettings(childComplexity, args["communityId"].(string), args["input"].(model.CommunitySettingsInput), args["reason"].(string)), true
+	case "Mutation.updatePlace":
+		if e.ComplexityRoot.Mutation.UpdatePlace == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updatePlace_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdatePlace(childComplexity, args["placeId"].(string), args["input"].(model.UpdatePlaceInput)), true
 	case "Mutation.verifyResident":
 		if e.ComplexityRoot.Mutation.VerifyResident == nil {
 			break
@@ -2301,6 +2434,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Place.Ancestors(childComplexity), true
+	case "Place.buildings":
+		if e.ComplexityRoot.Place.Buildings == nil {
+			break
+		}
+
+		args, err := ec.field_Place_buildings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Place.Buildings(childComplexity, args["includeRetired"].(*bool), args["first"].(*int), args["after"].(*string)), true
 	case "Place.children":
 		if e.ComplexityRoot.Place.Children == nil {
 			break
@@ -2318,6 +2462,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Place.FloorArea(childComplexity), true
+	case "Place.households":
+		if e.ComplexityRoot.Place.Households == nil {
+			break
+		}
+
+		args, err := ec.field_Place_households_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Place.Households(childComplexity, args["includeRetired"].(*bool), args["first"].(*int), args["after"].(*string)), true
 	case "Place.id":
 		if e.ComplexityRoot.Place.ID == nil {
 			break
@@ -2342,18 +2497,36 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Place.Parent(childComplexity), true
+	case "Place.retiredAt":
+		if e.ComplexityRoot.Place.RetiredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Place.RetiredAt(childComplexity), true
 	case "Place.room":
 		if e.ComplexityRoot.Place.Room == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Place.Room(childComplexity), true
+	case "Place.settings":
+		if e.ComplexityRoot.Place.Settings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Place.Settings(childComplexity), true
 	case "Place.unit":
 		if e.ComplexityRoot.Place.Unit == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Place.Unit(childComplexity), true
+	case "Place.units":
+		if e.ComplexityRoot.Place.Units == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Place.Units(childComplexity), true
 
 	case "PlaceConnection.edges":
 		if e.ComplexityRoot.PlaceConnection.Edges == nil {
@@ -2415,6 +2588,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AuditEvents(childComplexity, args["placeId"].(string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.communitySettings":
+		if e.ComplexityRoot.Query.CommunitySettings == nil {
+			break
+		}
+
+		args, err := ec.field_Query_communitySettings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CommunitySettings(childComplexity, args["communityId"].(string)), true
 	case "Query.householdAt":
 		if e.ComplexityRoot.Query.HouseholdAt == nil {
 			break
@@ -4446,6 +4630,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AddTaskInput", ec.unmarshalInputAddTaskInput),
 			graphql.NewInputUnmarshaler("CommentOnTopicInput", ec.unmarshalInputCommentOnTopicInput),
+			graphql.NewInputUnmarshaler("CommunitySettingsInput", ec.unmarshalInputCommunitySettingsInput),
+			graphql.NewInputUnmarshaler("CreatePlaceInput", ec.unmarshalInputCreatePlaceInput),
 			graphql.NewInputUnmarshaler("FulfilWishInput", ec.unmarshalInputFulfilWishInput),
 			graphql.NewInputUnmarshaler("GrantRoleInput", ec.unmarshalInputGrantRoleInput),
 			graphql.NewInputUnmarshaler("IntCondition", ec.unmarshalInputIntCondition),
@@ -4459,6 +4645,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("StatsGrouping", ec.unmarshalInputStatsGrouping),
 			graphql.NewInputUnmarshaler("SubmitWishInput", ec.unmarshalInputSubmitWishInput),
 			graphql.NewInputUnmarshaler("TimeCondition", ec.unmarshalInputTimeCondition),
+			graphql.NewInputUnmarshaler("UpdatePlaceInput", ec.unmarshalInputUpdatePlaceInput),
 			graphql.NewInputUnmarshaler("VolunteerStatsFilter", ec.unmarshalInputVolunteerStatsFilter),
 			graphql.NewInputUnmarshaler("VoteRuleInput", ec.unmarshalInputVoteRuleInput),
 			graphql.NewInputUnmarshaler("WishCategoryCondition", ec.unmarshalInputWishCategoryCondition),
@@ -6563,6 +6750,138 @@ type SatisfactionFigures {
   """评 1、2、3、4、5 分的心愿数，依次 5 项；不足人数或为保护别的分项而隐去的为 null。"""
   distribution: [Int]!
 }
+
+# ---- roster: places and community settings
+# 地点由社区自己维护：社区工作者（和管理员）新建、更正、移动、撤销小区、网格、楼栋和户，网格员维护本网格内的楼栋和户；
+# 街道的管理员新建和维护其下的社区。新的街道及其第一位管理员由系统运维人员在服务器上用 ` + "`" + `linli setup` + "`" + ` 建立（见 README）：
+# 街道之上不是地点，没有哪个角色授在那里，街道的管理员是接口里最高的角色。
+# 地点树始终是一棵树，由数据库保证：层级有序、不成环、移动时整棵子树的路径在同一语句中改写、不跨社区移动。
+# 撤销不删除：心愿、表决、会议指向的地点都保留，只是不再出现在 ` + "`" + `children` + "`" + `、` + "`" + `buildings` + "`" + `、` + "`" + `households` + "`" + ` 的默认列表里，也不再接收新的下级地点或居民。
+
+extend type Place {
+  """撤销时间；仍在使用的地点为 null。已撤销的地点不再接收新的下级地点或居民。"""
+  retiredAt: Time
+  """楼栋的单元数；仅楼栋有，未登记时为 null。登记后，其下每户的单元须在 1 到单元数之间。"""
+  units: Int
+  """
+  本地点之下的楼栋（网格的楼栋、小区或社区的全部楼栋），按建立顺序。默认只列未撤销的，` + "`" + `includeRetired: true` + "`" + ` 时也列出已撤销的。
+  """
+  buildings(includeRetired: Boolean = false, first: Int, after: String): PlaceConnection!
+  """
+  本地点之下的户（楼栋的户，或网格、小区、社区的全部户），按建立顺序。只列出当前用户有权查看的户（与 ` + "`" + `children` + "`" + ` 相同）。
+  默认只列未撤销的，` + "`" + `includeRetired: true` + "`" + ` 时也列出已撤销的。
+  """
+  households(includeRetired: Boolean = false, first: Int, after: String): PlaceConnection!
+  """社区的设置；仅社区有，其他层级为 null。查看权限与 ` + "`" + `communitySettings` + "`" + ` 相同。"""
+  settings: CommunitySettings
+}
+
+"""
+社区设置：心愿和议事的规则。住在本社区、或在本社区（及其上下级地点）担任角色的人可以查看；本社区的社区工作者或管理员可以修改。
+每一项的取值范围接口和数据库相同，见各字段说明。
+"""
+type CommunitySettings {
+  community: Place!
+  """心愿价值上限，单位分（100 到 500000，即 1 元到 5000 元）；默认 50000（500 元）。"""
+  wishValueCapFen: Int!
+  """每位志愿者同时认领（未完成）的心愿上限（1 到 1000）；默认 3。"""
+  claimLimit: Int!
+  """认领后须在多少小时内完成，超时认领失效（1 到 720）；默认 72。"""
+  claimHours: Int!
+  """每服务一小时记多少积分（0 到 1000）；默认 10。"""
+  pointsPerHour: Int!
+  """议题需要多少人附议才能列入议程（1 到 1000）；默认 5。"""
+  cosignThreshold: Int!
+  """决议公示天数（1 到 30）；默认 7。"""
+  noticeDays: Int!
+}
+
+"""要修改的设置；不填的项不变。取值范围见 ` + "`" + `CommunitySettings` + "`" + `。"""
+input CommunitySettingsInput {
+  wishValueCapFen: Int
+  claimLimit: Int
+  claimHours: Int
+  pointsPerHour: Int
+  cosignThreshold: Int
+  noticeDays: Int
+}
+
+"""新建地点。"""
+input CreatePlaceInput {
+  """上级地点：社区建在街道下，小区建在社区下，网格建在社区或小区下，楼栋建在网格下，户建在楼栋下。"""
+  parentId: ID!
+  """层级（不能是街道）。"""
+  level: PlaceLevel!
+  """名称，1 到 100 个字，例如"第三网格"、"5号楼"；户不填，由单元和房号组成。"""
+  name: String
+  """楼栋的单元数（1 到 99）；可不填。"""
+  units: Int
+  """户的单元，例如"2"或"2单元"；没有单元的楼不填。楼栋登记了单元数时必填，且须在范围内。"""
+  unit: String @personal
+  """户的房号，例如"302"；户必填。同一楼栋未撤销的户，单元和房号不能重复。"""
+  room: String @personal
+  """户的专有部分面积，平方米，最多两位小数；户必填。"""
+  floorArea: Float @personal
+  """说明（可选），记入操作记录。"""
+  reason: String
+}
+
+"""更正地点；不填的项不变。只能填本层级有的项。"""
+input UpdatePlaceInput {
+  """名称（户没有，改单元和房号）。"""
+  name: String
+  """楼栋的单元数（1 到 99）；不能小于其下已有户的单元。"""
+  units: Int
+  """户的单元；填空字符串表示没有单元。"""
+  unit: String @personal
+  """户的房号。"""
+  room: String @personal
+  """户的专有部分面积，平方米，最多两位小数。"""
+  floorArea: Float @personal
+  """更正原因（可选），记入操作记录。"""
+  reason: String
+}
+
+extend enum AuditAction {
+  """新建地点（含 ` + "`" + `linli setup` + "`" + ` 建立街道）"""
+  PLACE_CREATED
+  """更正地点（名称、单元数、单元、房号、面积），` + "`" + `note` + "`" + ` 记旧值和新值"""
+  PLACE_CHANGED
+  """移动地点，` + "`" + `note` + "`" + ` 记从哪里移到哪里"""
+  PLACE_MOVED
+  """撤销地点"""
+  PLACE_RETIRED
+  """修改社区设置，` + "`" + `note` + "`" + ` 记每一项的旧值、新值和原因"""
+  SETTINGS_CHANGED
+}
+
+extend type Query {
+  """社区的设置。需要住在本社区，或在本社区（及其上下级地点）担任角色；否则 ` + "`" + `FORBIDDEN` + "`" + `。"""
+  communitySettings(communityId: ID!): CommunitySettings!
+}
+
+extend type Mutation {
+  """
+  新建地点。社区：需要所在街道的管理员；小区、网格：需要本社区的社区工作者或管理员；
+  楼栋、户：还可以是所在网格的网格员。街道不能通过接口新建（街道之上没有可以授予角色的地点，由系统运维人员用 ` + "`" + `linli setup` + "`" + ` 建立街道及其第一位管理员）。
+  上级已撤销时为 ` + "`" + `INVALID_STATE` + "`" + `；同一楼栋已有相同单元和房号的户时为 ` + "`" + `CONFLICT` + "`" + `。
+  """
+  createPlace(input: CreatePlaceInput!): Place!
+  """更正地点的名称、楼栋的单元数、户的单元、房号和面积。权限与新建相同（按地点的上级判断）；已撤销的地点不能更正。"""
+  updatePlace(placeId: ID!, input: UpdatePlaceInput!): Place!
+  """
+  把小区、网格、楼栋或户移到同一社区内的另一个上级下（户换楼栋、楼栋换网格、网格换小区），其下所有地点随之移动。
+  需要在原位置和新位置都有管理权限（见 ` + "`" + `createPlace` + "`" + `）。不能跨社区移动，不能移到自己下面，层级须合规；移到原处不做任何改变。
+  """
+  movePlace(placeId: ID!, parentId: ID!, reason: String): Place!
+  """
+  撤销地点（不删除：历史记录仍指向它）。其下还有未撤销的地点、或户里还有在住居民时为 ` + "`" + `INVALID_STATE` + "`" + `，消息说明是什么挡着。
+  权限与新建相同；必须填写原因。
+  """
+  retirePlace(placeId: ID!, reason: String!): Place!
+  """修改社区设置，需要本社区的社区工作者或管理员。每次修改都记入操作记录（谁、何时、原因、旧值和新值）；没有实际变化时不记录。"""
+  updateCommunitySettings(communityId: ID!, input: CommunitySettingsInput!, reason: String!): CommunitySettings!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -6651,6 +6970,26 @@ func (ec *executionContext) childFields_BuildingTurnout(ctx context.Context, fie
 		return ec.fieldContext_BuildingTurnout_participatingAreaDm2(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type BuildingTurnout", field.Name)
+}
+
+func (ec *executionContext) childFields_CommunitySettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "community":
+		return ec.fieldContext_CommunitySettings_community(ctx, field)
+	case "wishValueCapFen":
+		return ec.fieldContext_CommunitySettings_wishValueCapFen(ctx, field)
+	case "claimLimit":
+		return ec.fieldContext_CommunitySettings_claimLimit(ctx, field)
+	case "claimHours":
+		return ec.fieldContext_CommunitySettings_claimHours(ctx, field)
+	case "pointsPerHour":
+		return ec.fieldContext_CommunitySettings_pointsPerHour(ctx, field)
+	case "cosignThreshold":
+		return ec.fieldContext_CommunitySettings_cosignThreshold(ctx, field)
+	case "noticeDays":
+		return ec.fieldContext_CommunitySettings_noticeDays(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CommunitySettings", field.Name)
 }
 
 func (ec *executionContext) childFields_DurationFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6985,6 +7324,16 @@ func (ec *executionContext) childFields_Place(ctx context.Context, field graphql
 		return ec.fieldContext_Place_room(ctx, field)
 	case "floorArea":
 		return ec.fieldContext_Place_floorArea(ctx, field)
+	case "retiredAt":
+		return ec.fieldContext_Place_retiredAt(ctx, field)
+	case "units":
+		return ec.fieldContext_Place_units(ctx, field)
+	case "buildings":
+		return ec.fieldContext_Place_buildings(ctx, field)
+	case "households":
+		return ec.fieldContext_Place_households(ctx, field)
+	case "settings":
+		return ec.fieldContext_Place_settings(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Place", field.Name)
 }
@@ -8259,6 +8608,20 @@ func (ec *executionContext) field_Mutation_cosignTopic_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createPlace_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreatePlaceInput, error) {
+			return ec.unmarshalNCreatePlaceInput2linliᚋgraphᚋmodelᚐCreatePlaceInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_declineTopic_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8350,6 +8713,36 @@ func (ec *executionContext) field_Mutation_login_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["password"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_movePlace_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "placeId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["placeId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "parentId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["parentId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg2
 	return args, nil
 }
 
@@ -8543,6 +8936,28 @@ func (ec *executionContext) field_Mutation_reportProgress_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_retirePlace_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "placeId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["placeId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_reviewWish_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8697,6 +9112,58 @@ func (ec *executionContext) field_Mutation_superviseTask_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updateCommunitySettings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CommunitySettingsInput, error) {
+			return ec.unmarshalNCommunitySettingsInput2linliᚋgraphᚋmodelᚐCommunitySettingsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updatePlace_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "placeId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["placeId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdatePlaceInput, error) {
+			return ec.unmarshalNUpdatePlaceInput2linliᚋgraphᚋmodelᚐUpdatePlaceInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_verifyResident_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8730,6 +9197,36 @@ func (ec *executionContext) field_Mutation_withdrawTopic_args(ctx context.Contex
 		return nil, err
 	}
 	args["reason"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Place_buildings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "includeRetired",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["includeRetired"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -8768,6 +9265,36 @@ func (ec *executionContext) field_Place_children_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["before"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Place_households_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "includeRetired",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["includeRetired"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -8864,6 +9391,20 @@ func (ec *executionContext) field_Query_auditEvents_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_communitySettings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg0
 	return args, nil
 }
 
@@ -10497,6 +11038,176 @@ func (ec *executionContext) _BuildingTurnout_participatingAreaDm2(ctx context.Co
 }
 func (ec *executionContext) fieldContext_BuildingTurnout_participatingAreaDm2(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("BuildingTurnout", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CommunitySettings_community(ctx context.Context, field graphql.CollectedField, obj *db.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommunitySettings_community(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CommunitySettings().Community(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommunitySettings_community(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CommunitySettings",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CommunitySettings_wishValueCapFen(ctx context.Context, field graphql.CollectedField, obj *db.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommunitySettings_wishValueCapFen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WishValueCapFen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommunitySettings_wishValueCapFen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommunitySettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CommunitySettings_claimLimit(ctx context.Context, field graphql.CollectedField, obj *db.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommunitySettings_claimLimit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClaimLimit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommunitySettings_claimLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommunitySettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CommunitySettings_claimHours(ctx context.Context, field graphql.CollectedField, obj *db.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommunitySettings_claimHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClaimHours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommunitySettings_claimHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommunitySettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CommunitySettings_pointsPerHour(ctx context.Context, field graphql.CollectedField, obj *db.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommunitySettings_pointsPerHour(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PointsPerHour, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommunitySettings_pointsPerHour(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommunitySettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CommunitySettings_cosignThreshold(ctx context.Context, field graphql.CollectedField, obj *db.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommunitySettings_cosignThreshold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CosignThreshold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommunitySettings_cosignThreshold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommunitySettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CommunitySettings_noticeDays(ctx context.Context, field graphql.CollectedField, obj *db.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommunitySettings_noticeDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NoticeDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommunitySettings_noticeDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommunitySettings", field, false, false, "Int")
 }
 
 func (ec *executionContext) _DurationFigures_count(ctx context.Context, field graphql.CollectedField, obj *model.DurationFigures) (ret graphql.Marshaler) {
@@ -14241,6 +14952,226 @@ func (ec *executionContext) fieldContext_Mutation_rateResult(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createPlace(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createPlace(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreatePlace(ctx, fc.Args["input"].(model.CreatePlaceInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createPlace(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createPlace_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updatePlace(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updatePlace(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdatePlace(ctx, fc.Args["placeId"].(string), fc.Args["input"].(model.UpdatePlaceInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updatePlace(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updatePlace_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_movePlace(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_movePlace(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MovePlace(ctx, fc.Args["placeId"].(string), fc.Args["parentId"].(string), fc.Args["reason"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_movePlace(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_movePlace_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_retirePlace(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_retirePlace(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RetirePlace(ctx, fc.Args["placeId"].(string), fc.Args["reason"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_retirePlace(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_retirePlace_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateCommunitySettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateCommunitySettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateCommunitySettings(ctx, fc.Args["communityId"].(string), fc.Args["input"].(model.CommunitySettingsInput), fc.Args["reason"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Settings) graphql.Marshaler {
+			return ec.marshalNCommunitySettings2ᚖlinliᚋdbᚐSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateCommunitySettings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CommunitySettings(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateCommunitySettings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Objection_id(ctx context.Context, field graphql.CollectedField, obj *db.Objection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15219,6 +16150,172 @@ func (ec *executionContext) _Place_floorArea(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Place_floorArea(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Place", field, true, true, "Float")
+}
+
+func (ec *executionContext) _Place_retiredAt(ctx context.Context, field graphql.CollectedField, obj *db.Place) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Place_retiredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RetiredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Place_retiredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Place", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Place_units(ctx context.Context, field graphql.CollectedField, obj *db.Place) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Place_units(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Units, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Place_units(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Place", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Place_buildings(ctx context.Context, field graphql.CollectedField, obj *db.Place) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Place_buildings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Place().Buildings(ctx, obj, fc.Args["includeRetired"].(*bool), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PlaceConnection) graphql.Marshaler {
+			return ec.marshalNPlaceConnection2ᚖlinliᚋgraphᚋmodelᚐPlaceConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Place_buildings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Place",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlaceConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Place_buildings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Place_households(ctx context.Context, field graphql.CollectedField, obj *db.Place) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Place_households(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Place().Households(ctx, obj, fc.Args["includeRetired"].(*bool), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PlaceConnection) graphql.Marshaler {
+			return ec.marshalNPlaceConnection2ᚖlinliᚋgraphᚋmodelᚐPlaceConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Place_households(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Place",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlaceConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Place_households_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Place_settings(ctx context.Context, field graphql.CollectedField, obj *db.Place) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Place_settings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Place().Settings(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Settings) graphql.Marshaler {
+			return ec.marshalOCommunitySettings2ᚖlinliᚋdbᚐSettings(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Place_settings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Place",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CommunitySettings(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _PlaceConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.PlaceConnection) (ret graphql.Marshaler) {
@@ -16389,6 +17486,50 @@ func (ec *executionContext) fieldContext_Query_participationStats(ctx context.Co
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_participationStats_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_communitySettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_communitySettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CommunitySettings(ctx, fc.Args["communityId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Settings) graphql.Marshaler {
+			return ec.marshalNCommunitySettings2ᚖlinliᚋdbᚐSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_communitySettings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CommunitySettings(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_communitySettings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -25590,6 +26731,225 @@ func UnmarshalCommentOnTopicInput(ctx context.Context, raw any) (model.CommentOn
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCommunitySettingsInput(ctx context.Context, obj any) (model.CommunitySettingsInput, error) {
+	var it model.CommunitySettingsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"wishValueCapFen", "claimLimit", "claimHours", "pointsPerHour", "cosignThreshold", "noticeDays"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "wishValueCapFen":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("wishValueCapFen"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WishValueCapFen = data
+		case "claimLimit":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("claimLimit"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClaimLimit = data
+		case "claimHours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("claimHours"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClaimHours = data
+		case "pointsPerHour":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pointsPerHour"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PointsPerHour = data
+		case "cosignThreshold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cosignThreshold"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CosignThreshold = data
+		case "noticeDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noticeDays"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoticeDays = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCommunitySettingsInput unmarshals raw into the CommunitySettingsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCommunitySettingsInput(ctx context.Context, raw any) (model.CommunitySettingsInput, error) {
+	var out model.CommunitySettingsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CommunitySettingsInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreatePlaceInput(ctx context.Context, obj any) (model.CreatePlaceInput, error) {
+	var it model.CreatePlaceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"parentId", "level", "name", "units", "unit", "room", "floorArea", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "parentId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("parentId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParentID = data
+		case "level":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("level"))
+			data, err := ec.unmarshalNPlaceLevel2linliᚋdbᚐPlaceLevel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Level = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "units":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("units"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Units = data
+		case "unit":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unit"))
+			directive0 := func(ctx context.Context) (any, error) { return ec.unmarshalOString2ᚖstring(ctx, v) }
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			tmp, err := directive1(ctx)
+			if err != nil {
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+			if data, ok := tmp.(*string); ok {
+				it.Unit = data
+			} else if tmp == nil {
+				it.Unit = nil
+			} else {
+				err := fmt.Errorf(`unexpected type %T from directive, should be *string`, tmp)
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+		case "room":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("room"))
+			directive0 := func(ctx context.Context) (any, error) { return ec.unmarshalOString2ᚖstring(ctx, v) }
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			tmp, err := directive1(ctx)
+			if err != nil {
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+			if data, ok := tmp.(*string); ok {
+				it.Room = data
+			} else if tmp == nil {
+				it.Room = nil
+			} else {
+				err := fmt.Errorf(`unexpected type %T from directive, should be *string`, tmp)
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+		case "floorArea":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("floorArea"))
+			directive0 := func(ctx context.Context) (any, error) { return ec.unmarshalOFloat2ᚖfloat64(ctx, v) }
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *float64
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			tmp, err := directive1(ctx)
+			if err != nil {
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+			if data, ok := tmp.(*float64); ok {
+				it.FloorArea = data
+			} else if tmp == nil {
+				it.FloorArea = nil
+			} else {
+				err := fmt.Errorf(`unexpected type %T from directive, should be *float64`, tmp)
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreatePlaceInput unmarshals raw into the CreatePlaceInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreatePlaceInput(ctx context.Context, raw any) (model.CreatePlaceInput, error) {
+	var out model.CreatePlaceInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreatePlaceInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputFulfilWishInput(ctx context.Context, obj any) (model.FulfilWishInput, error) {
 	var it model.FulfilWishInput
 	if obj == nil {
@@ -26545,6 +27905,134 @@ func UnmarshalTimeCondition(ctx context.Context, raw any) (db.TimeCond, error) {
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdatePlaceInput(ctx context.Context, obj any) (model.UpdatePlaceInput, error) {
+	var it model.UpdatePlaceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "units", "unit", "room", "floorArea", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "units":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("units"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Units = data
+		case "unit":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unit"))
+			directive0 := func(ctx context.Context) (any, error) { return ec.unmarshalOString2ᚖstring(ctx, v) }
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			tmp, err := directive1(ctx)
+			if err != nil {
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+			if data, ok := tmp.(*string); ok {
+				it.Unit = data
+			} else if tmp == nil {
+				it.Unit = nil
+			} else {
+				err := fmt.Errorf(`unexpected type %T from directive, should be *string`, tmp)
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+		case "room":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("room"))
+			directive0 := func(ctx context.Context) (any, error) { return ec.unmarshalOString2ᚖstring(ctx, v) }
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			tmp, err := directive1(ctx)
+			if err != nil {
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+			if data, ok := tmp.(*string); ok {
+				it.Room = data
+			} else if tmp == nil {
+				it.Room = nil
+			} else {
+				err := fmt.Errorf(`unexpected type %T from directive, should be *string`, tmp)
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+		case "floorArea":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("floorArea"))
+			directive0 := func(ctx context.Context) (any, error) { return ec.unmarshalOFloat2ᚖfloat64(ctx, v) }
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *float64
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			tmp, err := directive1(ctx)
+			if err != nil {
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+			if data, ok := tmp.(*float64); ok {
+				it.FloorArea = data
+			} else if tmp == nil {
+				it.FloorArea = nil
+			} else {
+				err := fmt.Errorf(`unexpected type %T from directive, should be *float64`, tmp)
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdatePlaceInput unmarshals raw into the UpdatePlaceInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdatePlaceInput(ctx context.Context, raw any) (model.UpdatePlaceInput, error) {
+	var out model.UpdatePlaceInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdatePlaceInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputVolunteerStatsFilter(ctx context.Context, obj any) (model.VolunteerStatsFilter, error) {
 	var it model.VolunteerStatsFilter
 	if obj == nil {
@@ -27417,6 +28905,70 @@ func (ec *executionContext) _BuildingTurnout(ctx context.Context, sel ast.Select
 			}
 		case "participatingAreaDm2":
 			out.Values[i] = ec._BuildingTurnout_participatingAreaDm2(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var communitySettingsImplementors = []string{"CommunitySettings"}
+
+func (ec *executionContext) _CommunitySettings(ctx context.Context, sel ast.SelectionSet, obj *db.Settings) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, communitySettingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CommunitySettings")
+		case "community":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CommunitySettings_community(ctx, field, obj)
+				})
+		case "wishValueCapFen":
+			out.Values[i] = ec._CommunitySettings_wishValueCapFen(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "claimLimit":
+			out.Values[i] = ec._CommunitySettings_claimLimit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "claimHours":
+			out.Values[i] = ec._CommunitySettings_claimHours(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pointsPerHour":
+			out.Values[i] = ec._CommunitySettings_pointsPerHour(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cosignThreshold":
+			out.Values[i] = ec._CommunitySettings_cosignThreshold(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "noticeDays":
+			out.Values[i] = ec._CommunitySettings_noticeDays(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -28504,6 +30056,41 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createPlace":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createPlace(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatePlace":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updatePlace(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "movePlace":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_movePlace(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "retirePlace":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_retirePlace(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateCommunitySettings":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateCommunitySettings(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -28850,6 +30437,34 @@ func (ec *executionContext) _Place(ctx context.Context, sel ast.SelectionSet, ob
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Place_floorArea(ctx, field, obj)
 				})
+		case "retiredAt":
+			out.Values[i] = ec._Place_retiredAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "units":
+			out.Values[i] = ec._Place_units(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "buildings":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Place_buildings(ctx, field, obj)
+				})
+		case "households":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Place_households(ctx, field, obj)
+				})
+		case "settings":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Place_settings(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -29110,6 +30725,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_participationStats(ctx, field)
+				})
+		case "communitySettings":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_communitySettings(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -32349,6 +33970,19 @@ func (ec *executionContext) unmarshalNCommentOnTopicInput2linliᚋgraphᚋmodel�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNCommunitySettings2ᚖlinliᚋdbᚐSettings(ctx context.Context, sel ast.SelectionSet, v *db.Settings) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CommunitySettings!")
+		return graphql.Null
+	}
+	return ec._CommunitySettings(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCommunitySettingsInput2linliᚋgraphᚋmodelᚐCommunitySettingsInput(ctx context.Context, v any) (model.CommunitySettingsInput, error) {
+	res, err := ec.unmarshalInputCommunitySettingsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNComparison2linliᚋdbᚐComparison(ctx context.Context, v any) (db.Comparison, error) {
 	var res db.Comparison
 	err := res.UnmarshalGQL(v)
@@ -32357,6 +33991,11 @@ func (ec *executionContext) unmarshalNComparison2linliᚋdbᚐComparison(ctx con
 
 func (ec *executionContext) marshalNComparison2linliᚋdbᚐComparison(ctx context.Context, sel ast.SelectionSet, v db.Comparison) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNCreatePlaceInput2linliᚋgraphᚋmodelᚐCreatePlaceInput(ctx context.Context, v any) (model.CreatePlaceInput, error) {
+	res, err := ec.unmarshalInputCreatePlaceInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNDate2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
@@ -33441,6 +35080,11 @@ func (ec *executionContext) marshalNTopicState2linliᚋdbᚐTopicState(ctx conte
 	return v
 }
 
+func (ec *executionContext) unmarshalNUpdatePlaceInput2linliᚋgraphᚋmodelᚐUpdatePlaceInput(ctx context.Context, v any) (model.UpdatePlaceInput, error) {
+	res, err := ec.unmarshalInputUpdatePlaceInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNVolunteerRecord2ᚖlinliᚋgraphᚋmodelᚐVolunteerRecord(ctx context.Context, sel ast.SelectionSet, v *model.VolunteerRecord) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "VolunteerRecord!")
@@ -33918,6 +35562,13 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	_ = ctx
 	res := graphql.MarshalBoolean(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOCommunitySettings2ᚖlinliᚋdbᚐSettings(ctx context.Context, sel ast.SelectionSet, v *db.Settings) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CommunitySettings(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalODurationFigures2ᚖlinliᚋgraphᚋmodelᚐDurationFigures(ctx context.Context, sel ast.SelectionSet, v *model.DurationFigures) graphql.Marshaler {

@@ -108,6 +108,11 @@ func (r *buildingTurnoutResolver) Building(ctx context.Context, obj *db.Building
 	return ifSet(ctx, obj.BuildingID, placeByID)
 }
 
+// Community is the resolver for the community field.
+func (r *communitySettingsResolver) Community(ctx context.Context, obj *db.Settings) (*db.Place, error) {
+	return placeByID(ctx, obj.CommunityID)
+}
+
 // ID is the resolver for the id field.
 func (r *ledgerEntryResolver) ID(ctx context.Context, obj *db.LedgerEntry) (string, error) {
 	return globalID("LedgerEntry", obj.ID), nil
@@ -619,6 +624,31 @@ func (r *mutationResolver) RateResult(ctx context.Context, resolutionID string, 
 	})
 }
 
+// CreatePlace is the resolver for the createPlace field.
+func (r *mutationResolver) CreatePlace(ctx context.Context, input model.CreatePlaceInput) (*db.Place, error) {
+	return r.createPlace(ctx, input)
+}
+
+// UpdatePlace is the resolver for the updatePlace field.
+func (r *mutationResolver) UpdatePlace(ctx context.Context, placeID string, input model.UpdatePlaceInput) (*db.Place, error) {
+	return r.updatePlace(ctx, placeID, input)
+}
+
+// MovePlace is the resolver for the movePlace field.
+func (r *mutationResolver) MovePlace(ctx context.Context, placeID string, parentID string, reason *string) (*db.Place, error) {
+	return r.movePlace(ctx, placeID, parentID, reason)
+}
+
+// RetirePlace is the resolver for the retirePlace field.
+func (r *mutationResolver) RetirePlace(ctx context.Context, placeID string, reason string) (*db.Place, error) {
+	return r.retirePlace(ctx, placeID, reason)
+}
+
+// UpdateCommunitySettings is the resolver for the updateCommunitySettings field.
+func (r *mutationResolver) UpdateCommunitySettings(ctx context.Context, communityID string, input model.CommunitySettingsInput, reason string) (*db.Settings, error) {
+	return r.updateCommunitySettings(ctx, communityID, input, reason)
+}
+
 // ID is the resolver for the id field.
 func (r *objectionResolver) ID(ctx context.Context, obj *db.Objection) (string, error) {
 	return globalID("Objection", obj.ID), nil
@@ -669,6 +699,21 @@ func (r *placeResolver) FloorArea(ctx context.Context, obj *db.Place) (*float64,
 	}
 	m2 := float64(*obj.FloorAreaDm2) / 100
 	return &m2, nil
+}
+
+// Buildings is the resolver for the buildings field.
+func (r *placeResolver) Buildings(ctx context.Context, obj *db.Place, includeRetired *bool, first *int, after *string) (*model.PlaceConnection, error) {
+	return r.descendants(ctx, obj, db.LevelBuilding, includeRetired, first, after)
+}
+
+// Households is the resolver for the households field.
+func (r *placeResolver) Households(ctx context.Context, obj *db.Place, includeRetired *bool, first *int, after *string) (*model.PlaceConnection, error) {
+	return r.descendants(ctx, obj, db.LevelHousehold, includeRetired, first, after)
+}
+
+// Settings is the resolver for the settings field.
+func (r *placeResolver) Settings(ctx context.Context, obj *db.Place) (*db.Settings, error) {
+	return r.placeSettings(ctx, obj)
 }
 
 // Node is the resolver for the node field.
@@ -919,6 +964,11 @@ func (r *queryResolver) VolunteerStats(ctx context.Context, filter *model.Volunt
 // ParticipationStats is the resolver for the participationStats field.
 func (r *queryResolver) ParticipationStats(ctx context.Context, filter *model.ParticipationStatsFilter, groupBy *model.StatsGrouping) (*model.ParticipationStats, error) {
 	return r.participationStats(ctx, filter, groupBy)
+}
+
+// CommunitySettings is the resolver for the communitySettings field.
+func (r *queryResolver) CommunitySettings(ctx context.Context, communityID string) (*db.Settings, error) {
+	return r.communitySettings(ctx, communityID)
 }
 
 // Average is the resolver for the average field.
@@ -1456,6 +1506,11 @@ func (r *Resolver) AuditEvent() AuditEventResolver { return &auditEventResolver{
 // BuildingTurnout returns BuildingTurnoutResolver implementation.
 func (r *Resolver) BuildingTurnout() BuildingTurnoutResolver { return &buildingTurnoutResolver{r} }
 
+// CommunitySettings returns CommunitySettingsResolver implementation.
+func (r *Resolver) CommunitySettings() CommunitySettingsResolver {
+	return &communitySettingsResolver{r}
+}
+
 // LedgerEntry returns LedgerEntryResolver implementation.
 func (r *Resolver) LedgerEntry() LedgerEntryResolver { return &ledgerEntryResolver{r} }
 
@@ -1545,6 +1600,7 @@ type (
 	accountResolver                 struct{ *Resolver }
 	auditEventResolver              struct{ *Resolver }
 	buildingTurnoutResolver         struct{ *Resolver }
+	communitySettingsResolver       struct{ *Resolver }
 	ledgerEntryResolver             struct{ *Resolver }
 	meetingResolver                 struct{ *Resolver }
 	meetingAttendanceResolver       struct{ *Resolver }

@@ -37,6 +37,36 @@ type CommentOnTopicInput struct {
 	ReplyTo *string `json:"replyTo,omitempty"`
 }
 
+// 要修改的设置；不填的项不变。取值范围见 `CommunitySettings`。
+type CommunitySettingsInput struct {
+	WishValueCapFen *int `json:"wishValueCapFen,omitempty"`
+	ClaimLimit      *int `json:"claimLimit,omitempty"`
+	ClaimHours      *int `json:"claimHours,omitempty"`
+	PointsPerHour   *int `json:"pointsPerHour,omitempty"`
+	CosignThreshold *int `json:"cosignThreshold,omitempty"`
+	NoticeDays      *int `json:"noticeDays,omitempty"`
+}
+
+// 新建地点。
+type CreatePlaceInput struct {
+	// 上级地点：社区建在街道下，小区建在社区下，网格建在社区或小区下，楼栋建在网格下，户建在楼栋下。
+	ParentID string `json:"parentId"`
+	// 层级（不能是街道）。
+	Level db.PlaceLevel `json:"level"`
+	// 名称，1 到 100 个字，例如"第三网格"、"5号楼"；户不填，由单元和房号组成。
+	Name *string `json:"name,omitempty"`
+	// 楼栋的单元数（1 到 99）；可不填。
+	Units *int `json:"units,omitempty"`
+	// 户的单元，例如"2"或"2单元"；没有单元的楼不填。楼栋登记了单元数时必填，且须在范围内。
+	Unit *string `json:"unit,omitempty"`
+	// 户的房号，例如"302"；户必填。同一楼栋未撤销的户，单元和房号不能重复。
+	Room *string `json:"room,omitempty"`
+	// 户的专有部分面积，平方米，最多两位小数；户必填。
+	FloorArea *float64 `json:"floorArea,omitempty"`
+	// 说明（可选），记入操作记录。
+	Reason *string `json:"reason,omitempty"`
+}
+
 // 用时，单位小时；只计到达这一步的心愿。中位数和第 90 百分位在相邻两个值之间线性插值（与 PostgreSQL percentile_cont 相同）。
 type DurationFigures struct {
 	// 到达这一步的心愿数。
@@ -354,6 +384,22 @@ type TopicFigures struct {
 	ByStaff *int `json:"byStaff,omitempty"`
 	// 来源：其余由居民提出的。
 	ByResidents *int `json:"byResidents,omitempty"`
+}
+
+// 更正地点；不填的项不变。只能填本层级有的项。
+type UpdatePlaceInput struct {
+	// 名称（户没有，改单元和房号）。
+	Name *string `json:"name,omitempty"`
+	// 楼栋的单元数（1 到 99）；不能小于其下已有户的单元。
+	Units *int `json:"units,omitempty"`
+	// 户的单元；填空字符串表示没有单元。
+	Unit *string `json:"unit,omitempty"`
+	// 户的房号。
+	Room *string `json:"room,omitempty"`
+	// 户的专有部分面积，平方米，最多两位小数。
+	FloorArea *float64 `json:"floorArea,omitempty"`
+	// 更正原因（可选），记入操作记录。
+	Reason *string `json:"reason,omitempty"`
 }
 
 // 志愿服务统计的结果。
