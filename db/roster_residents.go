@@ -79,7 +79,7 @@ type ResidentCorrection struct {
 // rosterDay returns the day a change took effect: on, or today in China; never in the
 // future.
 func (tx *Tx) rosterDay(on *time.Time) (time.Time, error) {
-	today := chinaDay(tx.now)
+	today := dayInChina(tx.now)
 	if on == nil {
 		return today, nil
 	}
@@ -90,8 +90,8 @@ func (tx *Tx) rosterDay(on *time.Time) (time.Time, error) {
 	return d, nil
 }
 
-// chinaDay is the calendar day of t in China, as a UTC midnight (how dates are scanned).
-func chinaDay(t time.Time) time.Time {
+// dayInChina is the calendar day of t in China, as a UTC midnight (how dates are scanned).
+func dayInChina(t time.Time) time.Time {
 	c := t.In(china)
 	return time.Date(c.Year(), c.Month(), c.Day(), 0, 0, 0, 0, time.UTC)
 }
@@ -323,7 +323,7 @@ func (s *Store) AddResident(ctx context.Context, v *Viewer, in NewResident) (*Re
 	if birth == nil {
 		return nil, Invalid("birthDate", "请填写出生日期或身份证号")
 	}
-	if err := checkBirthDate(*birth, chinaDay(tx.now)); err != nil {
+	if err := checkBirthDate(*birth, dayInChina(tx.now)); err != nil {
 		return nil, err
 	}
 	if day.Before(*birth) {
@@ -526,7 +526,7 @@ func (s *Store) CorrectResident(ctx context.Context, v *Viewer, residentID int64
 		}
 	}
 	if newBirth != nil && !newBirth.Equal(birth) {
-		if err := checkBirthDate(*newBirth, chinaDay(tx.now)); err != nil {
+		if err := checkBirthDate(*newBirth, dayInChina(tx.now)); err != nil {
 			return nil, err
 		}
 		changes = append(changes, fmt.Sprintf("出生日期 %s → %s", birth.Format(time.DateOnly), newBirth.Format(time.DateOnly)))
@@ -537,7 +537,7 @@ func (s *Store) CorrectResident(ctx context.Context, v *Viewer, residentID int64
 		gender = newGender
 	}
 	if relationship != nil && !equalPtr(relationship, r.Relationship) {
-		changes = append(changes, fmt.Sprintf("与户主关系 %s → %s", orNone(r.Relationship), *relationship))
+		changes = append(changes, fmt.Sprintf("与户主关系 %s → %s", noteOrNone(r.Relationship), *relationship))
 	} else {
 		relationship = r.Relationship
 	}
@@ -579,7 +579,7 @@ func equalPtr[T comparable](a, b *T) bool {
 	return a == nil && b == nil || a != nil && b != nil && *a == *b
 }
 
-func orNone(s *string) string {
+func noteOrNone(s *string) string {
 	if s == nil {
 		return "（无）"
 	}
@@ -608,9 +608,10 @@ func (s *Store) ResidenciesOf(ctx context.Context, residentIDs []int64) (map[int
 
 // ---------------------------------------------------------------- the roster as of a day
 
-// HouseholdOwner is one owner of a household over a stretch of days: a resident, or the
-// developer (ResidentID nil) holding a part it has not sold.
-type HouseholdOwner struct {
+// RosterOwner is one owner of a household over a stretch of days, as the roster shows it: a
+// resident, or the developer (ResidentID nil) holding a part it has not sold. (The owners'
+// part keeps the same row as HouseholdOwner; the two are one idea, to be joined on merge.)
+type RosterOwner struct {
 	ID          int64      `db:"id"`
 	HouseholdID int64      `db:"household_id"`
 	ResidentID  *int64     `db:"resident_id"`
@@ -624,7 +625,7 @@ type HouseholdOwner struct {
 type RosterHousehold struct {
 	Household   *Place
 	Residencies []*Residency
-	Owners      []*HouseholdOwner
+	Owners      []*RosterOwner
 }
 
 // Roster returns a page of the households in place or under it as the roster stood on day
@@ -635,7 +636,7 @@ func (s *Store) Roster(ctx context.Context, v *Viewer, placeID int64, asOf *time
 	if err := s.checkSeesResidents(ctx, v, placeID); err != nil {
 		return Paged[*RosterHousehold]{}, time.Time{}, err
 	}
-	today := chinaDay(s.Now())
+	today := dayInChina(s.Now())
 	day := today
 	if asOf != nil {
 		day = time.Date(asOf.Year(), asOf.Month(), asOf.Day(), 0, 0, 0, 0, time.UTC)
@@ -657,7 +658,7 @@ func (s *Store) Roster(ctx context.Context, v *Viewer, placeID int64, asOf *time
 		WHERE household_id = ANY($1) AND since <= $2 AND (until IS NULL OR until > $2) ORDER BY household_id, since, id`, pq.Array(ids), day); err != nil {
 		return Paged[*RosterHousehold]{}, day, err
 	}
-	var owned []*HouseholdOwner
+	var owned []*RosterOwner
 	if err := s.selectRows(ctx, &owned, `SELECT id, household_id, resident_id, named_voter, since, until FROM household_owners
 		WHERE household_id = ANY($1) AND since <= $2 AND (until IS NULL OR until > $2) ORDER BY household_id, since, id`, pq.Array(ids), day); err != nil {
 		return Paged[*RosterHousehold]{}, day, err
@@ -665,7 +666,7 @@ func (s *Store) Roster(ctx context.Context, v *Viewer, placeID int64, asOf *time
 	out := Paged[*RosterHousehold]{Keys: page.Keys, HasNext: page.HasNext, HasPrevious: page.HasPrevious}
 	byHousehold := map[int64]*RosterHousehold{}
 	for _, h := range page.Items {
-		rh := &RosterHousehold{Household: h, Residencies: []*Residency{}, Owners: []*HouseholdOwner{}}
+		rh := &RosterHousehold{Household: h, Residencies: []*Residency{}, Owners: []*RosterOwner{}}
 		byHousehold[h.ID] = rh
 		out.Items = append(out.Items, rh)
 	}
@@ -888,6 +889,9 @@ func (s *Store) AdmitRegistration(ctx context.Context, v *Viewer, accountID int6
 		return nil, err
 	}
 	if !v.Holds(household, rolesKeepingRoster...) {
+		if !v.SeesHousehold(household) {
+			return nil, &Error{Code: ENOTFOUND, Field: "accountId", Message: "这个账号没有待匹配的注册"}
+		}
 		return nil, forbidden("只有这一户所在社区的社区工作者或所在网格的网格员可以核实注册")
 	}
 	if g.Settled {

@@ -1078,8 +1078,8 @@ type RosterMatchResolver interface {
 	Linked(ctx context.Context, obj *db.RosterMatch) (bool, error)
 }
 type RosterOwnerResolver interface {
-	Resident(ctx context.Context, obj *db.HouseholdOwner) (*db.Resident, error)
-	Developer(ctx context.Context, obj *db.HouseholdOwner) (bool, error)
+	Resident(ctx context.Context, obj *db.RosterOwner) (*db.Resident, error)
+	Developer(ctx context.Context, obj *db.RosterOwner) (bool, error)
 }
 type SupervisionNoteResolver interface {
 	ID(ctx context.Context, obj *db.SupervisionNote) (string, error)
@@ -20872,7 +20872,7 @@ func (ec *executionContext) _RosterHousehold_owners(ctx context.Context, field g
 
 			directive1 := func(ctx context.Context) (any, error) {
 				if ec.Directives.Personal == nil {
-					var zeroVal []*db.HouseholdOwner
+					var zeroVal []*db.RosterOwner
 					return zeroVal, errors.New("directive personal is not implemented")
 				}
 				return ec.Directives.Personal(ctx, obj, directive0)
@@ -20881,8 +20881,8 @@ func (ec *executionContext) _RosterHousehold_owners(ctx context.Context, field g
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v []*db.HouseholdOwner) graphql.Marshaler {
-			return ec.marshalNRosterOwner2ᚕᚖlinliᚋdbᚐHouseholdOwnerᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.RosterOwner) graphql.Marshaler {
+			return ec.marshalNRosterOwner2ᚕᚖlinliᚋdbᚐRosterOwnerᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -21261,7 +21261,7 @@ func (ec *executionContext) fieldContext_RosterMatch_linked(_ context.Context, f
 	return graphql.NewScalarFieldContext("RosterMatch", field, true, true, "Boolean")
 }
 
-func (ec *executionContext) _RosterOwner_resident(ctx context.Context, field graphql.CollectedField, obj *db.HouseholdOwner) (ret graphql.Marshaler) {
+func (ec *executionContext) _RosterOwner_resident(ctx context.Context, field graphql.CollectedField, obj *db.RosterOwner) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21306,7 +21306,7 @@ func (ec *executionContext) fieldContext_RosterOwner_resident(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _RosterOwner_developer(ctx context.Context, field graphql.CollectedField, obj *db.HouseholdOwner) (ret graphql.Marshaler) {
+func (ec *executionContext) _RosterOwner_developer(ctx context.Context, field graphql.CollectedField, obj *db.RosterOwner) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21329,7 +21329,7 @@ func (ec *executionContext) fieldContext_RosterOwner_developer(_ context.Context
 	return graphql.NewScalarFieldContext("RosterOwner", field, true, true, "Boolean")
 }
 
-func (ec *executionContext) _RosterOwner_namedVoter(ctx context.Context, field graphql.CollectedField, obj *db.HouseholdOwner) (ret graphql.Marshaler) {
+func (ec *executionContext) _RosterOwner_namedVoter(ctx context.Context, field graphql.CollectedField, obj *db.RosterOwner) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21352,7 +21352,7 @@ func (ec *executionContext) fieldContext_RosterOwner_namedVoter(_ context.Contex
 	return graphql.NewScalarFieldContext("RosterOwner", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _RosterOwner_since(ctx context.Context, field graphql.CollectedField, obj *db.HouseholdOwner) (ret graphql.Marshaler) {
+func (ec *executionContext) _RosterOwner_since(ctx context.Context, field graphql.CollectedField, obj *db.RosterOwner) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21375,7 +21375,7 @@ func (ec *executionContext) fieldContext_RosterOwner_since(_ context.Context, fi
 	return graphql.NewScalarFieldContext("RosterOwner", field, false, false, "Date")
 }
 
-func (ec *executionContext) _RosterOwner_until(ctx context.Context, field graphql.CollectedField, obj *db.HouseholdOwner) (ret graphql.Marshaler) {
+func (ec *executionContext) _RosterOwner_until(ctx context.Context, field graphql.CollectedField, obj *db.RosterOwner) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -33473,7 +33473,7 @@ func (ec *executionContext) _RosterMatch(ctx context.Context, sel ast.SelectionS
 
 var rosterOwnerImplementors = []string{"RosterOwner"}
 
-func (ec *executionContext) _RosterOwner(ctx context.Context, sel ast.SelectionSet, obj *db.HouseholdOwner) graphql.Marshaler {
+func (ec *executionContext) _RosterOwner(ctx context.Context, sel ast.SelectionSet, obj *db.RosterOwner) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, rosterOwnerImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -36938,11 +36938,11 @@ func (ec *executionContext) marshalNRosterMatch2ᚖlinliᚋdbᚐRosterMatch(ctx 
 	return ec._RosterMatch(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNRosterOwner2ᚕᚖlinliᚋdbᚐHouseholdOwnerᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.HouseholdOwner) graphql.Marshaler {
+func (ec *executionContext) marshalNRosterOwner2ᚕᚖlinliᚋdbᚐRosterOwnerᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.RosterOwner) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNRosterOwner2ᚖlinliᚋdbᚐHouseholdOwner(ctx, sel, v[i])
+		return ec.marshalNRosterOwner2ᚖlinliᚋdbᚐRosterOwner(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -36954,7 +36954,7 @@ func (ec *executionContext) marshalNRosterOwner2ᚕᚖlinliᚋdbᚐHouseholdOwne
 	return ret
 }
 
-func (ec *executionContext) marshalNRosterOwner2ᚖlinliᚋdbᚐHouseholdOwner(ctx context.Context, sel ast.SelectionSet, v *db.HouseholdOwner) graphql.Marshaler {
+func (ec *executionContext) marshalNRosterOwner2ᚖlinliᚋdbᚐRosterOwner(ctx context.Context, sel ast.SelectionSet, v *db.RosterOwner) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "RosterOwner!")
 		return graphql.Null

@@ -27,8 +27,6 @@ func upperEnum[T ~string](s *string) *T {
 	return &t
 }
 
-func tagsOf(in []db.ResidentTag) []db.ResidentTag { return in }
-
 func (r *mutationResolver) addResident(ctx context.Context, in model.AddResidentInput) (*db.Resident, error) {
 	household, err := idOf("householdId", "Place", in.HouseholdID)
 	if err != nil {
@@ -41,7 +39,7 @@ func (r *mutationResolver) addResident(ctx context.Context, in model.AddResident
 	defer forgetLoaded(ctx)
 	return r.Store.AddResident(ctx, v, db.NewResident{HouseholdID: household, Name: in.Name, Gender: lowerEnum(in.Gender),
 		BirthDate: in.BirthDate, Phone: in.Phone, IDNumber: in.IDNumber, Relationship: in.Relationship,
-		Tags: tagsOf(in.Tags), On: in.On, Reason: in.Reason})
+		Tags: in.Tags, On: in.On, Reason: in.Reason})
 }
 
 func (r *mutationResolver) moveResident(ctx context.Context, residentID, householdID string, on *time.Time, reason *string) (*db.Resident, error) {

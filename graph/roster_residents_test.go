@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -719,4 +720,38 @@ func toStrings(v any) []string {
 		out = append(out, x.(string))
 	}
 	return out
+}
+
+// Many staff adding the same person at once, by the same ID number in different homes:
+// exactly one is added, every other is told it is the same person.
+func TestRosterSameIDAtOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	staff := e.login(phoneStaff)
+	hh := e.rosterHouseholds("和平花园小区 / 第一网格", 8)
+	number := idNumberFor("320106", "1975-04-30", 357)
+	before := e.residentCount()
+	codes := make([]string, len(hh))
+	var wg sync.WaitGroup
+	for i, h := range hh {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := e.do(staff, qAddResident, map[string]any{"in": map[string]any{"householdId": h, "name": "冯同一", "idNumber": number}})
+			codes[i] = r.Code()
+		}()
+	}
+	wg.Wait()
+	ok, conflicts := 0, 0
+	for _, c := range codes {
+		switch c {
+		case "":
+			ok++
+		case "CONFLICT":
+			conflicts++
+		}
+	}
+	if ok != 1 || conflicts != len(hh)-1 || e.residentCount() != before+1 {
+		t.Fatalf("codes %v: %d added, %d conflicts, residents %d → %d", codes, ok, conflicts, before, e.residentCount())
+	}
 }

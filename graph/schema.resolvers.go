@@ -1185,12 +1185,12 @@ func (r *rosterMatchResolver) Linked(ctx context.Context, obj *db.RosterMatch) (
 }
 
 // Resident is the resolver for the resident field.
-func (r *rosterOwnerResolver) Resident(ctx context.Context, obj *db.HouseholdOwner) (*db.Resident, error) {
+func (r *rosterOwnerResolver) Resident(ctx context.Context, obj *db.RosterOwner) (*db.Resident, error) {
 	return ifSet(ctx, obj.ResidentID, residentByID)
 }
 
 // Developer is the resolver for the developer field.
-func (r *rosterOwnerResolver) Developer(ctx context.Context, obj *db.HouseholdOwner) (bool, error) {
+func (r *rosterOwnerResolver) Developer(ctx context.Context, obj *db.RosterOwner) (bool, error) {
 	return obj.ResidentID == nil, nil
 }
 
