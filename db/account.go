@@ -112,7 +112,8 @@ type Registration struct {
 }
 
 // Register creates an account and an unverified resident in the named household and signs
-// the new account in. Errors: INVALID_INPUT, NOT_FOUND (householdId), CONFLICT (phone taken).
+// the new account in. When the roster may already hold this person, no resident is made:
+// the registration waits for staff to link it to its entry (see holdForMatch). Errors: INVALID_INPUT, NOT_FOUND (householdId), CONFLICT (phone taken).
 func (s *Store) Register(ctx context.Context, r Registration) (*Session, error) {
 	phone, err := NormalizePhone("phone", r.Phone)
 	if err != nil {
@@ -158,14 +159,24 @@ func (s *Store) Register(ctx context.Context, r Registration) (*Session, error) 
 	} else if err != nil {
 		return nil, err
 	}
-	var residentID int64
-	if err := tx.get(&residentID, `INSERT INTO residents (household_id, name, phone, birth_date, is_owner, account_id, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-		household.ID, name, phone, r.BirthDate, r.IsOwner, a.ID, tx.now); err != nil {
+	// Someone the roster may already hold waits for staff to match them (holdForMatch).
+	var residentID *int64
+	if held, err := tx.holdForMatch(a, household, r); err != nil {
 		return nil, err
+	} else if !held {
+		residentID = new(int64)
+		if err := tx.get(residentID, `INSERT INTO residents (household_id, name, phone, birth_date, is_owner, account_id, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+			household.ID, name, phone, r.BirthDate, r.IsOwner, a.ID, tx.now); err != nil {
+			return nil, err
+		}
+	}
+	var note *string
+	if residentID == nil {
+		note = reasonNote("名册中可能已有此人，待社区工作者或网格员匹配", nil)
 	}
 	if err := tx.audit(auditEvent{Action: AuditAccountRegistered, ActorID: &a.ID, PlaceID: &household.ID,
-		AccountID: &a.ID, ResidentID: &residentID}); err != nil {
+		AccountID: &a.ID, ResidentID: residentID, Note: note}); err != nil {
 		return nil, err
 	}
 	sess, err := tx.newSession(a)
@@ -302,7 +313,7 @@ func (s *Store) ViewerByToken(ctx context.Context, token string) (*Viewer, error
 		Verified      bool          `db:"verified"`
 	}
 	err := s.get(ctx, &row, `SELECT a.id, a.phone, a.name, a.created_at,
-			r.id AS resident_id, r.household_id, h.path AS household_path, r.verified_at IS NOT NULL AS verified
+			r.id AS resident_id, r.household_id, h.path AS household_path, r.verified_at IS NOT NULL AND r.left_on IS NULL AS verified
 		FROM sessions s JOIN accounts a ON a.id = s.account_id
 		LEFT JOIN residents r ON r.account_id = a.id LEFT JOIN places h ON h.id = r.household_id
 		WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2`, tokenHash(token), s.Now().UTC())

@@ -71,10 +71,17 @@ const (
 	AuditResidentVerified  AuditAction = "resident_verified"
 	AuditRoleGranted       AuditAction = "role_granted"
 	AuditRoleRevoked       AuditAction = "role_revoked"
+	// The roster's changes (migration 0012).
+	AuditResidentAdded     AuditAction = "resident_added"
+	AuditResidentMoved     AuditAction = "resident_moved"
+	AuditResidentLeft      AuditAction = "resident_left"
+	AuditResidentCorrected AuditAction = "resident_corrected"
+	AuditResidentLinked    AuditAction = "resident_linked"
 )
 
 var auditActions = []AuditAction{AuditAccountRegistered, AuditLoginFailed, AuditLoginThrottled,
-	AuditResidentVerified, AuditRoleGranted, AuditRoleRevoked}
+	AuditResidentVerified, AuditRoleGranted, AuditRoleRevoked,
+	AuditResidentAdded, AuditResidentMoved, AuditResidentLeft, AuditResidentCorrected, AuditResidentLinked}
 
 func marshalEnum[T ~string](w io.Writer, v T) {
 	io.WriteString(w, strconv.Quote(strings.ToUpper(string(v))))

@@ -492,18 +492,18 @@ func newCheckinCode(n int) string {
 var rollSelect = map[EntitlementBasis]string{
 	BasisAdultResidents: `SELECT r.id AS resident_id, r.household_id, 0::bigint AS area_dm2
 		FROM residents r JOIN places h ON h.id = r.household_id
-		WHERE h.path @> ARRAY[$2::bigint] AND r.verified_at IS NOT NULL AND r.birth_date <= $3`,
+		WHERE h.path @> ARRAY[$2::bigint] AND r.verified_at IS NOT NULL AND r.left_on IS NULL AND r.birth_date <= $3`,
 	BasisHouseholdRepresentatives: `SELECT DISTINCT ON (r.household_id) r.id AS resident_id, r.household_id, 0::bigint AS area_dm2
 		FROM residents r JOIN places h ON h.id = r.household_id
-		WHERE h.path @> ARRAY[$2::bigint] AND r.verified_at IS NOT NULL AND r.birth_date <= $3
+		WHERE h.path @> ARRAY[$2::bigint] AND r.verified_at IS NOT NULL AND r.left_on IS NULL AND r.birth_date <= $3
 		ORDER BY r.household_id, r.is_owner DESC, CASE WHEN r.is_owner THEN r.id END, r.birth_date, r.id`,
 	BasisCouncilMembers: `SELECT DISTINCT r.id AS resident_id, r.household_id, 0::bigint AS area_dm2
 		FROM role_grants g JOIN residents r ON r.account_id = g.account_id
-		WHERE g.role = 'council_member' AND g.revoked_at IS NULL AND g.place_id = $2 AND r.verified_at IS NOT NULL`,
+		WHERE g.role = 'council_member' AND g.revoked_at IS NULL AND g.place_id = $2 AND r.verified_at IS NOT NULL AND r.left_on IS NULL`,
 	BasisOwners: `SELECT r.id AS resident_id, r.household_id,
 			CASE WHEN r.id = min(r.id) OVER (PARTITION BY r.household_id) THEN h.floor_area_dm2 ELSE 0 END AS area_dm2
 		FROM residents r JOIN places h ON h.id = r.household_id
-		WHERE h.path @> ARRAY[$2::bigint] AND r.verified_at IS NOT NULL AND r.is_owner`,
+		WHERE h.path @> ARRAY[$2::bigint] AND r.verified_at IS NOT NULL AND r.left_on IS NULL AND r.is_owner`,
 }
 
 // adultBorn returns the last birth date of someone aged 18 on the day of now, China time.

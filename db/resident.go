@@ -22,6 +22,14 @@ type Resident struct {
 	VerifiedAt  *time.Time     `db:"verified_at"`
 	VerifiedBy  *int64         `db:"verified_by"`
 	CreatedAt   time.Time      `db:"created_at"`
+	// Gender ("male", "female") and Relationship (与户主关系) as the roster keeps them; nil
+	// where nobody recorded them.
+	Gender       *string `db:"gender"`
+	Relationship *string `db:"relationship"`
+	// LeftOn is the day they moved away or died (LeftReason); nil while they live here.
+	// HouseholdID is then their last household.
+	LeftOn     *time.Time `db:"left_on"`
+	LeftReason *string    `db:"left_reason"`
 	// HouseholdPath is the household's path in the tree (Place.Path), read with the
 	// resident by the batch loaders so deciding what a viewer sees of them (Viewer.Sees)
 	// needs no second lookup; nil where it was not read.
@@ -132,7 +140,8 @@ func (v *Viewer) CanSeeResident(r *Resident, household *Place) bool {
 	return v.Sees(r.AccountID, r, household, Contact{}).Record
 }
 
-const residentColumns = `r.id, r.household_id, r.name, r.phone, r.birth_date, r.is_owner, r.tags, r.account_id, r.verified_at, r.verified_by, r.created_at`
+const residentColumns = `r.id, r.household_id, r.name, r.phone, r.birth_date, r.is_owner, r.tags, r.account_id, r.verified_at, r.verified_by, r.created_at,
+	r.gender, r.relationship, r.left_on, r.left_reason`
 
 // ResidentsByID returns the residents with the given ids.
 func (s *Store) ResidentsByID(ctx context.Context, ids []int64) (map[int64]*Resident, error) {
@@ -156,7 +165,7 @@ type ResidentFilter struct {
 func (f ResidentFilter) from(place int64) (string, []any) {
 	var b strings.Builder
 	args := []any{pq.Array([]int64{place})}
-	b.WriteString(`FROM residents r JOIN places h ON h.id = r.household_id WHERE h.path @> $1`)
+	b.WriteString(`FROM residents r JOIN places h ON h.id = r.household_id WHERE h.path @> $1 AND r.left_on IS NULL`)
 	if f.Verified != nil {
 		if *f.Verified {
 			b.WriteString(` AND r.verified_at IS NOT NULL`)
@@ -236,6 +245,9 @@ func (s *Store) VerifyResident(ctx context.Context, v *Viewer, residentID int64)
 			return nil, &Error{Code: ENOTFOUND, Message: "找不到这位居民"}
 		}
 		return nil, forbidden("只有这户所在社区的社区工作者或网格员可以核实居民身份")
+	}
+	if r.LeftOn != nil {
+		return nil, Errorf(EINVALIDSTATE, "这位居民已于%s%s，不能再核实", r.LeftOn.Format(time.DateOnly), LeftReasonName(*r.LeftReason))
 	}
 	if r.VerifiedAt != nil {
 		return &r, nil

@@ -310,6 +310,9 @@ func (s *Store) SubmitWish(ctx context.Context, v *Viewer, in SubmitWish) (*Wish
 	if b == nil {
 		return nil, &Error{Code: ENOTFOUND, Field: "beneficiaryId", Message: "找不到这位居民"}
 	}
+	if b.LeftOn != nil {
+		return nil, &Error{Code: EINVALIDSTATE, Field: "beneficiaryId", Message: "这位居民已" + LeftReasonName(*b.LeftReason) + "，不能作为心愿的受益人"}
+	}
 	path, err := s.PlacesByID(ctx, b.householdPath(ctx, s))
 	if err != nil {
 		return nil, err

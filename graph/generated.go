@@ -41,14 +41,19 @@ type ResolverRoot interface {
 	MeetingEvent() MeetingEventResolver
 	Mutation() MutationResolver
 	Objection() ObjectionResolver
+	PendingRegistration() PendingRegistrationResolver
 	Place() PlaceResolver
 	Query() QueryResolver
 	RatingSummary() RatingSummaryResolver
+	Residency() ResidencyResolver
 	Resident() ResidentResolver
+	ResidentDuplicate() ResidentDuplicateResolver
 	Resolution() ResolutionResolver
 	ResolutionTask() ResolutionTaskResolver
 	RoleGrant() RoleGrantResolver
 	RollCallEntry() RollCallEntryResolver
+	RosterMatch() RosterMatchResolver
+	RosterOwner() RosterOwnerResolver
 	SupervisionNote() SupervisionNoteResolver
 	TaskReport() TaskReportResolver
 	Topic() TopicResolver
@@ -237,7 +242,9 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		AcceptTopic             func(childComplexity int, topicID string, note *string) int
+		AddResident             func(childComplexity int, input model.AddResidentInput) int
 		AddTask                 func(childComplexity int, input model.AddTaskInput) int
+		AdmitRegistration       func(childComplexity int, accountID string, reason *string) int
 		AnswerConcern           func(childComplexity int, noteID string, answer string) int
 		AnswerObjection         func(childComplexity int, objectionID string, answer string, upheld bool) int
 		CancelMeeting           func(childComplexity int, meetingID string, reason string) int
@@ -250,20 +257,24 @@ type ComplexityRoot struct {
 		CloseVote               func(childComplexity int, voteID string) int
 		CommentOnTopic          func(childComplexity int, input model.CommentOnTopicInput) int
 		ConfirmWish             func(childComplexity int, wishID string, rating int, comment *string) int
+		CorrectResident         func(childComplexity int, input model.CorrectResidentInput) int
 		CosignTopic             func(childComplexity int, topicID string) int
 		CreatePlace             func(childComplexity int, input model.CreatePlaceInput) int
 		DeclineTopic            func(childComplexity int, topicID string, reason string) int
 		DisputeWish             func(childComplexity int, wishID string, reason string) int
 		FulfilWish              func(childComplexity int, input model.FulfilWishInput) int
 		GrantRole               func(childComplexity int, input model.GrantRoleInput) int
+		LinkResidentAccount     func(childComplexity int, residentID string, accountID string, reason *string) int
 		Login                   func(childComplexity int, phone string, password string) int
 		Logout                  func(childComplexity int) int
 		MovePlace               func(childComplexity int, placeID string, parentID string, reason *string) int
+		MoveResident            func(childComplexity int, residentID string, householdID string, on *time.Time, reason *string) int
 		ObjectToResolution      func(childComplexity int, resolutionID string, reason string) int
 		OpenVote                func(childComplexity int, input model.OpenVoteInput) int
 		PublishResult           func(childComplexity int, resolutionID string, result string) int
 		RaiseTopic              func(childComplexity int, input model.RaiseTopicInput) int
 		RateResult              func(childComplexity int, resolutionID string, score int, comment *string) int
+		RecordLeaving           func(childComplexity int, residentID string, leftReason model.LeftReason, on *time.Time, reason *string) int
 		RecordMinutes           func(childComplexity int, meetingID string, minutes string) int
 		Register                func(childComplexity int, input model.RegisterInput) int
 		ReleaseWish             func(childComplexity int, wishID string, reason *string) int
@@ -322,6 +333,15 @@ type ComplexityRoot struct {
 		Votes       func(childComplexity int) int
 	}
 
+	PendingRegistration struct {
+		Account    func(childComplexity int) int
+		BirthDate  func(childComplexity int) int
+		Candidates func(childComplexity int) int
+		CreatedAt  func(childComplexity int) int
+		Household  func(childComplexity int) int
+		IsOwner    func(childComplexity int) int
+	}
+
 	Place struct {
 		Ancestors  func(childComplexity int) int
 		Buildings  func(childComplexity int, includeRetired *bool, first *int, after *string) int
@@ -352,30 +372,33 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Account            func(childComplexity int, phone string) int
-		AuditEvents        func(childComplexity int, placeID string, first *int, after *string) int
-		CommunitySettings  func(childComplexity int, communityID string) int
-		HouseholdAt        func(childComplexity int, buildingID string, unit *string, room string) int
-		Me                 func(childComplexity int) int
-		Meetings           func(childComplexity int, placeID *string, state []db.MeetingState, first *int, after *string) int
-		MyClaims           func(childComplexity int, active *bool, first *int, after *string) int
-		MyWishes           func(childComplexity int, state []db.WishState, first *int, after *string) int
-		Node               func(childComplexity int, id string) int
-		Nodes              func(childComplexity int, ids []string) int
-		ParticipationStats func(childComplexity int, filter *model.ParticipationStatsFilter, groupBy *model.StatsGrouping) int
-		Residents          func(childComplexity int, placeID string, filter *model.ResidentFilter, first *int, after *string, last *int, before *string) int
-		Resolution         func(childComplexity int, id string) int
-		Resolutions        func(childComplexity int, placeID *string, state []db.ResolutionState, first *int, after *string) int
-		Subdistricts       func(childComplexity int, first *int, after *string, last *int, before *string) int
-		Topics             func(childComplexity int, placeID *string, state []db.TopicState, first *int, after *string) int
-		VolunteerRecord    func(childComplexity int, accountID *string) int
-		VolunteerStats     func(childComplexity int, filter *model.VolunteerStatsFilter, groupBy *model.StatsGrouping, leaderboard *int) int
-		Vote               func(childComplexity int, id string) int
-		Votes              func(childComplexity int, placeID *string, state []db.VoteState, first *int, after *string) int
-		WishFeed           func(childComplexity int, first *int, after *string) int
-		WishQueue          func(childComplexity int, kind model.WishQueueKind, placeID *string, withinHours *int, first *int, after *string) int
-		WishStats          func(childComplexity int, filter *model.WishStatsFilter, groupBy *model.WishStatsGrouping) int
-		Wishes             func(childComplexity int, filter *model.WishFilter, orderBy *model.WishOrder, first *int, after *string) int
+		Account              func(childComplexity int, phone string) int
+		AuditEvents          func(childComplexity int, placeID string, first *int, after *string) int
+		CommunitySettings    func(childComplexity int, communityID string) int
+		HouseholdAt          func(childComplexity int, buildingID string, unit *string, room string) int
+		Me                   func(childComplexity int) int
+		Meetings             func(childComplexity int, placeID *string, state []db.MeetingState, first *int, after *string) int
+		MyClaims             func(childComplexity int, active *bool, first *int, after *string) int
+		MyWishes             func(childComplexity int, state []db.WishState, first *int, after *string) int
+		Node                 func(childComplexity int, id string) int
+		Nodes                func(childComplexity int, ids []string) int
+		ParticipationStats   func(childComplexity int, filter *model.ParticipationStatsFilter, groupBy *model.StatsGrouping) int
+		PendingRegistrations func(childComplexity int, placeID string) int
+		ResidentDuplicates   func(childComplexity int, placeID string) int
+		Residents            func(childComplexity int, placeID string, filter *model.ResidentFilter, first *int, after *string, last *int, before *string) int
+		Resolution           func(childComplexity int, id string) int
+		Resolutions          func(childComplexity int, placeID *string, state []db.ResolutionState, first *int, after *string) int
+		Roster               func(childComplexity int, placeID string, asOf *time.Time, first *int, after *string, last *int, before *string) int
+		Subdistricts         func(childComplexity int, first *int, after *string, last *int, before *string) int
+		Topics               func(childComplexity int, placeID *string, state []db.TopicState, first *int, after *string) int
+		VolunteerRecord      func(childComplexity int, accountID *string) int
+		VolunteerStats       func(childComplexity int, filter *model.VolunteerStatsFilter, groupBy *model.StatsGrouping, leaderboard *int) int
+		Vote                 func(childComplexity int, id string) int
+		Votes                func(childComplexity int, placeID *string, state []db.VoteState, first *int, after *string) int
+		WishFeed             func(childComplexity int, first *int, after *string) int
+		WishQueue            func(childComplexity int, kind model.WishQueueKind, placeID *string, withinHours *int, first *int, after *string) int
+		WishStats            func(childComplexity int, filter *model.WishStatsFilter, groupBy *model.WishStatsGrouping) int
+		Wishes               func(childComplexity int, filter *model.WishFilter, orderBy *model.WishOrder, first *int, after *string) int
 	}
 
 	RatingSummary struct {
@@ -390,18 +413,30 @@ type ComplexityRoot struct {
 		Num        func(childComplexity int) int
 	}
 
+	Residency struct {
+		Household func(childComplexity int) int
+		Resident  func(childComplexity int) int
+		Since     func(childComplexity int) int
+		Until     func(childComplexity int) int
+	}
+
 	Resident struct {
-		Age         func(childComplexity int) int
-		BirthDate   func(childComplexity int) int
-		Household   func(childComplexity int) int
-		ID          func(childComplexity int) int
-		IsOwner     func(childComplexity int) int
-		Name        func(childComplexity int) int
-		Phone       func(childComplexity int) int
-		PhoneMasked func(childComplexity int) int
-		Tags        func(childComplexity int) int
-		Verified    func(childComplexity int) int
-		VerifiedAt  func(childComplexity int) int
+		Age          func(childComplexity int) int
+		BirthDate    func(childComplexity int) int
+		Gender       func(childComplexity int) int
+		Household    func(childComplexity int) int
+		ID           func(childComplexity int) int
+		IsOwner      func(childComplexity int) int
+		LeftOn       func(childComplexity int) int
+		LeftReason   func(childComplexity int) int
+		Name         func(childComplexity int) int
+		Phone        func(childComplexity int) int
+		PhoneMasked  func(childComplexity int) int
+		Relationship func(childComplexity int) int
+		Residencies  func(childComplexity int) int
+		Tags         func(childComplexity int) int
+		Verified     func(childComplexity int) int
+		VerifiedAt   func(childComplexity int) int
 	}
 
 	ResidentConnection struct {
@@ -409,6 +444,11 @@ type ComplexityRoot struct {
 		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
+	}
+
+	ResidentDuplicate struct {
+		Reason    func(childComplexity int) int
+		Residents func(childComplexity int) int
 	}
 
 	ResidentEdge struct {
@@ -493,6 +533,41 @@ type ComplexityRoot struct {
 	RollCallEntry struct {
 		Name   func(childComplexity int) int
 		Option func(childComplexity int) int
+	}
+
+	RosterHousehold struct {
+		Household   func(childComplexity int) int
+		Owners      func(childComplexity int) int
+		Residencies func(childComplexity int) int
+	}
+
+	RosterHouseholdConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	RosterHouseholdEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	RosterMatch struct {
+		Linked        func(childComplexity int) int
+		Resident      func(childComplexity int) int
+		SameBirthDate func(childComplexity int) int
+		SameHousehold func(childComplexity int) int
+		SameName      func(childComplexity int) int
+		SamePhone     func(childComplexity int) int
+	}
+
+	RosterOwner struct {
+		Developer  func(childComplexity int) int
+		NamedVoter func(childComplexity int) int
+		Resident   func(childComplexity int) int
+		Since      func(childComplexity int) int
+		Until      func(childComplexity int) int
 	}
 
 	SatisfactionFigures struct {
@@ -909,12 +984,22 @@ type MutationResolver interface {
 	MovePlace(ctx context.Context, placeID string, parentID string, reason *string) (*db.Place, error)
 	RetirePlace(ctx context.Context, placeID string, reason string) (*db.Place, error)
 	UpdateCommunitySettings(ctx context.Context, communityID string, input model.CommunitySettingsInput, reason string) (*db.Settings, error)
+	AddResident(ctx context.Context, input model.AddResidentInput) (*db.Resident, error)
+	MoveResident(ctx context.Context, residentID string, householdID string, on *time.Time, reason *string) (*db.Resident, error)
+	RecordLeaving(ctx context.Context, residentID string, leftReason model.LeftReason, on *time.Time, reason *string) (*db.Resident, error)
+	CorrectResident(ctx context.Context, input model.CorrectResidentInput) (*db.Resident, error)
+	LinkResidentAccount(ctx context.Context, residentID string, accountID string, reason *string) (*db.Resident, error)
+	AdmitRegistration(ctx context.Context, accountID string, reason *string) (*db.Resident, error)
 }
 type ObjectionResolver interface {
 	ID(ctx context.Context, obj *db.Objection) (string, error)
 	Author(ctx context.Context, obj *db.Objection) (*db.Account, error)
 
 	AnsweredBy(ctx context.Context, obj *db.Objection) (*db.Account, error)
+}
+type PendingRegistrationResolver interface {
+	Account(ctx context.Context, obj *db.PendingRegistration) (*db.Account, error)
+	Household(ctx context.Context, obj *db.PendingRegistration) (*db.Place, error)
 }
 type PlaceResolver interface {
 	ID(ctx context.Context, obj *db.Place) (string, error)
@@ -954,9 +1039,17 @@ type QueryResolver interface {
 	VolunteerStats(ctx context.Context, filter *model.VolunteerStatsFilter, groupBy *model.StatsGrouping, leaderboard *int) (*model.VolunteerStats, error)
 	ParticipationStats(ctx context.Context, filter *model.ParticipationStatsFilter, groupBy *model.StatsGrouping) (*model.ParticipationStats, error)
 	CommunitySettings(ctx context.Context, communityID string) (*db.Settings, error)
+	Roster(ctx context.Context, placeID string, asOf *time.Time, first *int, after *string, last *int, before *string) (*model.RosterHouseholdConnection, error)
+	PendingRegistrations(ctx context.Context, placeID string) ([]*db.PendingRegistration, error)
+	ResidentDuplicates(ctx context.Context, placeID string) ([]*db.Duplicate, error)
 }
 type RatingSummaryResolver interface {
 	Average(ctx context.Context, obj *db.RatingSummary) (*float64, error)
+}
+type ResidencyResolver interface {
+	Household(ctx context.Context, obj *db.Residency) (*db.Place, error)
+
+	Resident(ctx context.Context, obj *db.Residency) (*db.Resident, error)
 }
 type ResidentResolver interface {
 	ID(ctx context.Context, obj *db.Resident) (string, error)
@@ -969,6 +1062,15 @@ type ResidentResolver interface {
 
 	Tags(ctx context.Context, obj *db.Resident) ([]db.ResidentTag, error)
 	Verified(ctx context.Context, obj *db.Resident) (bool, error)
+
+	Gender(ctx context.Context, obj *db.Resident) (*model.Gender, error)
+
+	LeftReason(ctx context.Context, obj *db.Resident) (*model.LeftReason, error)
+	Residencies(ctx context.Context, obj *db.Resident) ([]*db.Residency, error)
+}
+type ResidentDuplicateResolver interface {
+	Reason(ctx context.Context, obj *db.Duplicate) (model.DuplicateReason, error)
+	Residents(ctx context.Context, obj *db.Duplicate) ([]*db.Resident, error)
 }
 type ResolutionResolver interface {
 	ID(ctx context.Context, obj *db.Resolution) (string, error)
@@ -1004,6 +1106,15 @@ type RoleGrantResolver interface {
 }
 type RollCallEntryResolver interface {
 	Name(ctx context.Context, obj *db.RollCallEntry) (string, error)
+}
+type RosterMatchResolver interface {
+	Resident(ctx context.Context, obj *db.RosterMatch) (*db.Resident, error)
+
+	Linked(ctx context.Context, obj *db.RosterMatch) (bool, error)
+}
+type RosterOwnerResolver interface {
+	Resident(ctx context.Context, obj *db.RosterOwner) (*db.Resident, error)
+	Developer(ctx context.Context, obj *db.RosterOwner) (bool, error)
 }
 type SupervisionNoteResolver interface {
 	ID(ctx context.Context, obj *db.SupervisionNote) (string, error)
@@ -1804,6 +1915,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AcceptTopic(childComplexity, args["topicId"].(string), args["note"].(*string)), true
+	case "Mutation.addResident":
+		if e.ComplexityRoot.Mutation.AddResident == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addResident_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddResident(childComplexity, args["input"].(model.AddResidentInput)), true
 	case "Mutation.addTask":
 		if e.ComplexityRoot.Mutation.AddTask == nil {
 			break
@@ -1815,6 +1937,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddTask(childComplexity, args["input"].(model.AddTaskInput)), true
+	case "Mutation.admitRegistration":
+		if e.ComplexityRoot.Mutation.AdmitRegistration == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_admitRegistration_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AdmitRegistration(childComplexity, args["accountId"].(string), args["reason"].(*string)), true
 	case "Mutation.answerConcern":
 		if e.ComplexityRoot.Mutation.AnswerConcern == nil {
 			break
@@ -1947,6 +2080,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ConfirmWish(childComplexity, args["wishId"].(string), args["rating"].(int), args["comment"].(*string)), true
+	case "Mutation.correctResident":
+		if e.ComplexityRoot.Mutation.CorrectResident == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_correctResident_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CorrectResident(childComplexity, args["input"].(model.CorrectResidentInput)), true
 	case "Mutation.cosignTopic":
 		if e.ComplexityRoot.Mutation.CosignTopic == nil {
 			break
@@ -2013,6 +2157,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.GrantRole(childComplexity, args["input"].(model.GrantRoleInput)), true
+	case "Mutation.linkResidentAccount":
+		if e.ComplexityRoot.Mutation.LinkResidentAccount == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_linkResidentAccount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.LinkResidentAccount(childComplexity, args["residentId"].(string), args["accountId"].(string), args["reason"].(*string)), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -2041,6 +2196,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MovePlace(childComplexity, args["placeId"].(string), args["parentId"].(string), args["reason"].(*string)), true
+	case "Mutation.moveResident":
+		if e.ComplexityRoot.Mutation.MoveResident == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_moveResident_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MoveResident(childComplexity, args["residentId"].(string), args["householdId"].(string), args["on"].(*time.Time), args["reason"].(*string)), true
 	case "Mutation.objectToResolution":
 		if e.ComplexityRoot.Mutation.ObjectToResolution == nil {
 			break
@@ -2096,6 +2262,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RateResult(childComplexity, args["resolutionId"].(string), args["score"].(int), args["comment"].(*string)), true
+	case "Mutation.recordLeaving":
+		if e.ComplexityRoot.Mutation.RecordLeaving == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordLeaving_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordLeaving(childComplexity, args["residentId"].(string), args["leftReason"].(model.LeftReason), args["on"].(*time.Time), args["reason"].(*string)), true
 	case "Mutation.recordMinutes":
 		if e.ComplexityRoot.Mutation.RecordMinutes == nil {
 			break
@@ -2428,6 +2605,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ParticipationStatsGroup.Votes(childComplexity), true
 
+	case "PendingRegistration.account":
+		if e.ComplexityRoot.PendingRegistration.Account == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PendingRegistration.Account(childComplexity), true
+	case "PendingRegistration.birthDate":
+		if e.ComplexityRoot.PendingRegistration.BirthDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PendingRegistration.BirthDate(childComplexity), true
+	case "PendingRegistration.candidates":
+		if e.ComplexityRoot.PendingRegistration.Candidates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PendingRegistration.Candidates(childComplexity), true
+	case "PendingRegistration.createdAt":
+		if e.ComplexityRoot.PendingRegistration.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PendingRegistration.CreatedAt(childComplexity), true
+	case "PendingRegistration.household":
+		if e.ComplexityRoot.PendingRegistration.Household == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PendingRegistration.Household(childComplexity), true
+	case "PendingRegistration.isOwner":
+		if e.ComplexityRoot.PendingRegistration.IsOwner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PendingRegistration.IsOwner(childComplexity), true
+
 	case "Place.ancestors":
 		if e.ComplexityRoot.Place.Ancestors == nil {
 			break
@@ -2683,6 +2897,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ParticipationStats(childComplexity, args["filter"].(*model.ParticipationStatsFilter), args["groupBy"].(*model.StatsGrouping)), true
+	case "Query.pendingRegistrations":
+		if e.ComplexityRoot.Query.PendingRegistrations == nil {
+			break
+		}
+
+		args, err := ec.field_Query_pendingRegistrations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PendingRegistrations(childComplexity, args["placeId"].(string)), true
+	case "Query.residentDuplicates":
+		if e.ComplexityRoot.Query.ResidentDuplicates == nil {
+			break
+		}
+
+		args, err := ec.field_Query_residentDuplicates_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ResidentDuplicates(childComplexity, args["placeId"].(string)), true
 	case "Query.residents":
 		if e.ComplexityRoot.Query.Residents == nil {
 			break
@@ -2716,6 +2952,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Resolutions(childComplexity, args["placeId"].(*string), args["state"].([]db.ResolutionState), args["first"].(*int), args["after"].(*string)), true
+	case "Query.roster":
+		if e.ComplexityRoot.Query.Roster == nil {
+			break
+		}
+
+		args, err := ec.field_Query_roster_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Roster(childComplexity, args["placeId"].(string), args["asOf"].(*time.Time), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.subdistricts":
 		if e.ComplexityRoot.Query.Subdistricts == nil {
 			break
@@ -2865,6 +3112,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Ratio.Num(childComplexity), true
 
+	case "Residency.household":
+		if e.ComplexityRoot.Residency.Household == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Residency.Household(childComplexity), true
+	case "Residency.resident":
+		if e.ComplexityRoot.Residency.Resident == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Residency.Resident(childComplexity), true
+	case "Residency.since":
+		if e.ComplexityRoot.Residency.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Residency.Since(childComplexity), true
+	case "Residency.until":
+		if e.ComplexityRoot.Residency.Until == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Residency.Until(childComplexity), true
+
 	case "Resident.age":
 		if e.ComplexityRoot.Resident.Age == nil {
 			break
@@ -2877,6 +3149,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Resident.BirthDate(childComplexity), true
+	case "Resident.gender":
+		if e.ComplexityRoot.Resident.Gender == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resident.Gender(childComplexity), true
 	case "Resident.household":
 		if e.ComplexityRoot.Resident.Household == nil {
 			break
@@ -2895,6 +3173,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Resident.IsOwner(childComplexity), true
+	case "Resident.leftOn":
+		if e.ComplexityRoot.Resident.LeftOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resident.LeftOn(childComplexity), true
+	case "Resident.leftReason":
+		if e.ComplexityRoot.Resident.LeftReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resident.LeftReason(childComplexity), true
 	case "Resident.name":
 		if e.ComplexityRoot.Resident.Name == nil {
 			break
@@ -2913,6 +3203,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Resident.PhoneMasked(childComplexity), true
+	case "Resident.relationship":
+		if e.ComplexityRoot.Resident.Relationship == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resident.Relationship(childComplexity), true
+	case "Resident.residencies":
+		if e.ComplexityRoot.Resident.Residencies == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resident.Residencies(childComplexity), true
 	case "Resident.tags":
 		if e.ComplexityRoot.Resident.Tags == nil {
 			break
@@ -2956,6 +3258,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ResidentConnection.TotalCount(childComplexity), true
+
+	case "ResidentDuplicate.reason":
+		if e.ComplexityRoot.ResidentDuplicate.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResidentDuplicate.Reason(childComplexity), true
+	case "ResidentDuplicate.residents":
+		if e.ComplexityRoot.ResidentDuplicate.Residents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResidentDuplicate.Residents(childComplexity), true
 
 	case "ResidentEdge.cursor":
 		if e.ComplexityRoot.ResidentEdge.Cursor == nil {
@@ -3324,6 +3639,131 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RollCallEntry.Option(childComplexity), true
+
+	case "RosterHousehold.household":
+		if e.ComplexityRoot.RosterHousehold.Household == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterHousehold.Household(childComplexity), true
+	case "RosterHousehold.owners":
+		if e.ComplexityRoot.RosterHousehold.Owners == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterHousehold.Owners(childComplexity), true
+	case "RosterHousehold.residencies":
+		if e.ComplexityRoot.RosterHousehold.Residencies == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterHousehold.Residencies(childComplexity), true
+
+	case "RosterHouseholdConnection.edges":
+		if e.ComplexityRoot.RosterHouseholdConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterHouseholdConnection.Edges(childComplexity), true
+	case "RosterHouseholdConnection.nodes":
+		if e.ComplexityRoot.RosterHouseholdConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterHouseholdConnection.Nodes(childComplexity), true
+	case "RosterHouseholdConnection.pageInfo":
+		if e.ComplexityRoot.RosterHouseholdConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterHouseholdConnection.PageInfo(childComplexity), true
+	case "RosterHouseholdConnection.totalCount":
+		if e.ComplexityRoot.RosterHouseholdConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterHouseholdConnection.TotalCount(childComplexity), true
+
+	case "RosterHouseholdEdge.cursor":
+		if e.ComplexityRoot.RosterHouseholdEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterHouseholdEdge.Cursor(childComplexity), true
+	case "RosterHouseholdEdge.node":
+		if e.ComplexityRoot.RosterHouseholdEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterHouseholdEdge.Node(childComplexity), true
+
+	case "RosterMatch.linked":
+		if e.ComplexityRoot.RosterMatch.Linked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterMatch.Linked(childComplexity), true
+	case "RosterMatch.resident":
+		if e.ComplexityRoot.RosterMatch.Resident == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterMatch.Resident(childComplexity), true
+	case "RosterMatch.sameBirthDate":
+		if e.ComplexityRoot.RosterMatch.SameBirthDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterMatch.SameBirthDate(childComplexity), true
+	case "RosterMatch.sameHousehold":
+		if e.ComplexityRoot.RosterMatch.SameHousehold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterMatch.SameHousehold(childComplexity), true
+	case "RosterMatch.sameName":
+		if e.ComplexityRoot.RosterMatch.SameName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterMatch.SameName(childComplexity), true
+	case "RosterMatch.samePhone":
+		if e.ComplexityRoot.RosterMatch.SamePhone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterMatch.SamePhone(childComplexity), true
+
+	case "RosterOwner.developer":
+		if e.ComplexityRoot.RosterOwner.Developer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterOwner.Developer(childComplexity), true
+	case "RosterOwner.namedVoter":
+		if e.ComplexityRoot.RosterOwner.NamedVoter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterOwner.NamedVoter(childComplexity), true
+	case "RosterOwner.resident":
+		if e.ComplexityRoot.RosterOwner.Resident == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterOwner.Resident(childComplexity), true
+	case "RosterOwner.since":
+		if e.ComplexityRoot.RosterOwner.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterOwner.Since(childComplexity), true
+	case "RosterOwner.until":
+		if e.ComplexityRoot.RosterOwner.Until == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterOwner.Until(childComplexity), true
 
 	case "SatisfactionFigures.average":
 		if e.ComplexityRoot.SatisfactionFigures.Average == nil {
@@ -4628,9 +5068,11 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AddResidentInput", ec.unmarshalInputAddResidentInput),
 			graphql.NewInputUnmarshaler("AddTaskInput", ec.unmarshalInputAddTaskInput),
 			graphql.NewInputUnmarshaler("CommentOnTopicInput", ec.unmarshalInputCommentOnTopicInput),
 			graphql.NewInputUnmarshaler("CommunitySettingsInput", ec.unmarshalInputCommunitySettingsInput),
+			graphql.NewInputUnmarshaler("CorrectResidentInput", ec.unmarshalInputCorrectResidentInput),
 			graphql.NewInputUnmarshaler("CreatePlaceInput", ec.unmarshalInputCreatePlaceInput),
 			graphql.NewInputUnmarshaler("FulfilWishInput", ec.unmarshalInputFulfilWishInput),
 			graphql.NewInputUnmarshaler("GrantRoleInput", ec.unmarshalInputGrantRoleInput),
@@ -6882,6 +7324,237 @@ extend type Mutation {
   """修改社区设置，需要本社区的社区工作者或管理员。每次修改都记入操作记录（谁、何时、原因、旧值和新值）；没有实际变化时不记录。"""
   updateCommunitySettings(communityId: ID!, input: CommunitySettingsInput!, reason: String!): CommunitySettings!
 }
+
+# ---- roster: residents over time (居民变动、历史名册、注册匹配)
+# 名册（电子装户图）由社区工作者、以及本网格的网格员维护：登记入住、迁户、迁出或去世、更正、关联账号。
+# 每次变动都有生效日期（` + "`" + `on` + "`" + `，默认今天，不能晚于今天），并记入操作记录（谁、何时、为什么，` + "`" + `note` + "`" + ` 中写明旧值 → 新值）。
+# 过去任一天的名册（` + "`" + `roster(asOf:)` + "`" + `）按当天的居住记录和产权记录给出：过去会议、表决的名单可以据此核对。
+
+"""性别。"""
+enum Gender {
+  """男"""
+  MALE
+  """女"""
+  FEMALE
+}
+
+"""离开名册的原因。"""
+enum LeftReason {
+  """迁出"""
+  MOVED_AWAY
+  """去世"""
+  DIED
+}
+
+extend enum AuditAction {
+  """登记入住（新增居民，或注册核实为新居民）"""
+  RESIDENT_ADDED
+  """迁户"""
+  RESIDENT_MOVED
+  """迁出或去世"""
+  RESIDENT_LEFT
+  """更正居民信息"""
+  RESIDENT_CORRECTED
+  """关联账号并核实"""
+  RESIDENT_LINKED
+}
+
+extend type Resident {
+  """性别；名册未登记时为 null。"""
+  gender: Gender @personal
+  """与户主关系，例如 本人、配偶、子女；未登记时为 null。"""
+  relationship: String @personal
+  """迁出或去世的日期；仍住在这里为 null。离开后 ` + "`" + `household` + "`" + ` 是其最后所住的户。"""
+  leftOn: Date @personal
+  """离开的原因；仍住在这里为 null。"""
+  leftReason: LeftReason @personal
+  """居住历史：住过哪些户、从哪天到哪天，最早的在前。"""
+  residencies: [Residency!]! @personal
+}
+
+"""一段居住：某人从 ` + "`" + `since` + "`" + ` 起（含）到 ` + "`" + `until` + "`" + ` 止（不含）住在某户。"""
+type Residency {
+  """所住的户。"""
+  household: Place! @personal
+  """入住日期。"""
+  since: Date!
+  """迁走（或离开）的日期，当天已不住在这里；仍住着为 null。"""
+  until: Date
+  """
+  住户；按统一的打码规则（以其现住户判断），无权查看其居民档案时为 null。
+  例如网格员查看本网格过去的名册时，已迁到别的网格的人显示为 null。
+  """
+  resident: Resident @personal
+}
+
+"""某天的一户：当天谁住在这里，谁是业主。"""
+type RosterHousehold {
+  household: Place! @personal
+  """当天住在这里的人（按入住日期）。"""
+  residencies: [Residency!]! @personal
+  """当天的业主（产权人）；共有的一户有多位。"""
+  owners: [RosterOwner!]! @personal
+}
+
+"""某天的一位业主（产权人）。"""
+type RosterOwner {
+  """业主；开发建设单位尚未售出的为 null（` + "`" + `developer` + "`" + ` 为 true），无权查看其居民档案时也为 null。"""
+  resident: Resident @personal
+  """是否是开发建设单位（未售出的专有部分）。"""
+  developer: Boolean!
+  """共有人指定的投票人。"""
+  namedVoter: Boolean!
+  """取得产权的日期。"""
+  since: Date!
+  """产权转出的日期；仍持有为 null。"""
+  until: Date
+}
+
+type RosterHouseholdConnection {
+  edges: [RosterHouseholdEdge!]!
+  nodes: [RosterHousehold!]! @personal
+  pageInfo: PageInfo!
+  """这一天名册上的户数（不含当天之前已撤销的户）。"""
+  totalCount: Int!
+}
+
+type RosterHouseholdEdge {
+  cursor: String!
+  node: RosterHousehold! @personal
+}
+
+"""登记入住。"""
+input AddResidentInput {
+  """所住的户。"""
+  householdId: ID!
+  """姓名，1–50 个字。"""
+  name: String! @personal
+  """性别；填了身份证号可不填（按身份证号），填了须与之一致。"""
+  gender: Gender @personal
+  """出生日期；填了身份证号可不填（按身份证号），填了须与之一致。"""
+  birthDate: Date @personal
+  """手机号，可不填。"""
+  phone: String @personal
+  """
+  身份证号（18 位，可带空格，末位 X 大小写均可）。只用来核对出生日期、性别和识别同一个人：
+  本服务不保存号码本身，只保存用服务器密钥计算的摘要。名册中已有同一号码的人时返回 ` + "`" + `CONFLICT` + "`" + `。
+  """
+  idNumber: String @personal
+  """与户主关系，例如 本人、配偶、子女，1–20 个字。"""
+  relationship: String @personal
+  """受保护标签（仅社区工作者和网格员可见）。"""
+  tags: [ResidentTag!] @personal
+  """入住日期，默认今天；不能晚于今天。"""
+  on: Date
+  """原因或说明，记入操作记录。"""
+  reason: String
+}
+
+"""更正居民信息（登记错误）。不填的字段不变。更正对过去同样有效，所以没有生效日期。"""
+input CorrectResidentInput {
+  residentId: ID!
+  name: String @personal
+  gender: Gender @personal
+  birthDate: Date @personal
+  """填空字符串表示删除手机号。"""
+  phone: String @personal
+  """补登或更正身份证号；出生日期、性别按号码（同时填了的须一致）。"""
+  idNumber: String @personal
+  relationship: String @personal
+  """受保护标签的完整新列表（空列表即清除全部）。"""
+  tags: [ResidentTag!] @personal
+  """为什么更正，记入操作记录。"""
+  reason: String
+}
+
+"""待匹配的注册：名册中可能已有此人，所以注册时没有新建居民，等社区工作者或网格员处理。"""
+type PendingRegistration {
+  """注册的账号（姓名、手机号按打码规则显示）。"""
+  account: Account! @personal
+  """注册时所填的户。"""
+  household: Place! @personal
+  """注册时所填的出生日期。"""
+  birthDate: Date! @personal
+  """注册时是否自称业主。"""
+  isOwner: Boolean! @personal
+  createdAt: Time!
+  """名册中可能是此人的记录，以及相同之处。"""
+  candidates: [RosterMatch!]! @personal
+}
+
+"""名册中可能是注册者本人的一条记录。"""
+type RosterMatch {
+  """名册中的居民；按打码规则无权查看时为 null。"""
+  resident: Resident @personal
+  sameName: Boolean!
+  samePhone: Boolean!
+  sameHousehold: Boolean!
+  sameBirthDate: Boolean!
+  """这条记录是否已经关联了账号（关联了别人的账号时，这很可能是重复注册）。"""
+  linked: Boolean!
+}
+
+"""可能重复的原因。"""
+enum DuplicateReason {
+  """同一手机号登记在多人名下"""
+  SAME_PHONE
+  """姓名和出生日期都相同"""
+  SAME_NAME_AND_BIRTH_DATE
+}
+
+"""名册中可能是同一个人的几条记录（都仍在册）。"""
+type ResidentDuplicate {
+  reason: DuplicateReason!
+  """按打码规则可查看的记录。"""
+  residents: [Resident!]! @personal
+}
+
+extend type Query {
+  """
+  某地点（及其下所有地点）在某一天（` + "`" + `asOf` + "`" + `，默认今天，不能晚于今天）的名册：每一户当天谁住在这里、谁是业主。
+  按户 ID 排序分页。需要该地点的社区工作者、网格员、楼栋长或管理员角色。当天之前已撤销的户不列出。
+  """
+  roster(placeId: ID!, asOf: Date, first: Int, after: String, last: Int, before: String): RosterHouseholdConnection!
+
+  """待匹配的注册（最早的在前，最多 100 条）。需要该地点的社区工作者或网格员角色。"""
+  pendingRegistrations(placeId: ID!): [PendingRegistration!]!
+
+  """
+  名册中可能重复的记录（最多 100 组）：同一手机号在多人名下，或姓名和出生日期都相同。
+  需要该地点的社区工作者、网格员、楼栋长或管理员角色。
+  """
+  residentDuplicates(placeId: ID!): [ResidentDuplicate!]!
+}
+
+extend type Mutation {
+  """登记入住：在某户新增一位居民（视为已核实）。需要该户所在社区的社区工作者或所在网格的网格员角色。"""
+  addResident(input: AddResidentInput!): Resident!
+
+  """
+  迁户：居民从现住户迁到另一户，自 ` + "`" + `on` + "`" + `（默认今天）起。日期不能晚于今天，且不能早于其入住现住户的日期；
+  与入住同一天的迁户视为登记错了户，直接改为新户（不留一段零天的居住记录）。
+  需要对两户都有权（社区工作者，或两户都在其网格的网格员）。
+  """
+  moveResident(residentId: ID!, householdId: ID!, on: Date, reason: String): Resident!
+
+  """
+  迁出或去世：居民自 ` + "`" + `on` + "`" + `（默认今天）起不再住在名册上（记录保留，过去的名单不变）。
+  之后不会进入新会议、新表决的名单，也不能作为心愿受益人。
+  """
+  recordLeaving(residentId: ID!, leftReason: LeftReason!, on: Date, reason: String): Resident!
+
+  """更正居民信息（登记错误），操作记录中写明旧值 → 新值（手机号打码，标签只写已更改）。"""
+  correctResident(input: CorrectResidentInput!): Resident!
+
+  """
+  关联账号并核实（一步完成）：确认注册的账号就是名册中的这位居民，不新建居民。
+  账号有待匹配的注册时一并处理。居民已关联别的账号、或账号已对应另一位居民时返回 ` + "`" + `CONFLICT` + "`" + `。
+  """
+  linkResidentAccount(residentId: ID!, accountId: ID!, reason: String): Resident!
+
+  """待匹配的注册确认为新居民（名册中的相似记录都不是此人）：新建一位已核实的居民。"""
+  admitRegistration(accountId: ID!, reason: String): Resident!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -7304,6 +7977,24 @@ func (ec *executionContext) childFields_ParticipationStatsGroup(ctx context.Cont
 	return nil, fmt.Errorf("no field named %q was found under type ParticipationStatsGroup", field.Name)
 }
 
+func (ec *executionContext) childFields_PendingRegistration(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "account":
+		return ec.fieldContext_PendingRegistration_account(ctx, field)
+	case "household":
+		return ec.fieldContext_PendingRegistration_household(ctx, field)
+	case "birthDate":
+		return ec.fieldContext_PendingRegistration_birthDate(ctx, field)
+	case "isOwner":
+		return ec.fieldContext_PendingRegistration_isOwner(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_PendingRegistration_createdAt(ctx, field)
+	case "candidates":
+		return ec.fieldContext_PendingRegistration_candidates(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PendingRegistration", field.Name)
+}
+
 func (ec *executionContext) childFields_Place(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -7386,6 +8077,20 @@ func (ec *executionContext) childFields_Ratio(ctx context.Context, field graphql
 	return nil, fmt.Errorf("no field named %q was found under type Ratio", field.Name)
 }
 
+func (ec *executionContext) childFields_Residency(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "household":
+		return ec.fieldContext_Residency_household(ctx, field)
+	case "since":
+		return ec.fieldContext_Residency_since(ctx, field)
+	case "until":
+		return ec.fieldContext_Residency_until(ctx, field)
+	case "resident":
+		return ec.fieldContext_Residency_resident(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Residency", field.Name)
+}
+
 func (ec *executionContext) childFields_Resident(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -7410,6 +8115,16 @@ func (ec *executionContext) childFields_Resident(ctx context.Context, field grap
 		return ec.fieldContext_Resident_verified(ctx, field)
 	case "verifiedAt":
 		return ec.fieldContext_Resident_verifiedAt(ctx, field)
+	case "gender":
+		return ec.fieldContext_Resident_gender(ctx, field)
+	case "relationship":
+		return ec.fieldContext_Resident_relationship(ctx, field)
+	case "leftOn":
+		return ec.fieldContext_Resident_leftOn(ctx, field)
+	case "leftReason":
+		return ec.fieldContext_Resident_leftReason(ctx, field)
+	case "residencies":
+		return ec.fieldContext_Resident_residencies(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Resident", field.Name)
 }
@@ -7426,6 +8141,16 @@ func (ec *executionContext) childFields_ResidentConnection(ctx context.Context, 
 		return ec.fieldContext_ResidentConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ResidentConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ResidentDuplicate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "reason":
+		return ec.fieldContext_ResidentDuplicate_reason(ctx, field)
+	case "residents":
+		return ec.fieldContext_ResidentDuplicate_residents(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ResidentDuplicate", field.Name)
 }
 
 func (ec *executionContext) childFields_ResidentEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7594,6 +8319,76 @@ func (ec *executionContext) childFields_RollCallEntry(ctx context.Context, field
 		return ec.fieldContext_RollCallEntry_option(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RollCallEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_RosterHousehold(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "household":
+		return ec.fieldContext_RosterHousehold_household(ctx, field)
+	case "residencies":
+		return ec.fieldContext_RosterHousehold_residencies(ctx, field)
+	case "owners":
+		return ec.fieldContext_RosterHousehold_owners(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RosterHousehold", field.Name)
+}
+
+func (ec *executionContext) childFields_RosterHouseholdConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_RosterHouseholdConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_RosterHouseholdConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_RosterHouseholdConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_RosterHouseholdConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RosterHouseholdConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_RosterHouseholdEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_RosterHouseholdEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_RosterHouseholdEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RosterHouseholdEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_RosterMatch(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "resident":
+		return ec.fieldContext_RosterMatch_resident(ctx, field)
+	case "sameName":
+		return ec.fieldContext_RosterMatch_sameName(ctx, field)
+	case "samePhone":
+		return ec.fieldContext_RosterMatch_samePhone(ctx, field)
+	case "sameHousehold":
+		return ec.fieldContext_RosterMatch_sameHousehold(ctx, field)
+	case "sameBirthDate":
+		return ec.fieldContext_RosterMatch_sameBirthDate(ctx, field)
+	case "linked":
+		return ec.fieldContext_RosterMatch_linked(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RosterMatch", field.Name)
+}
+
+func (ec *executionContext) childFields_RosterOwner(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "resident":
+		return ec.fieldContext_RosterOwner_resident(ctx, field)
+	case "developer":
+		return ec.fieldContext_RosterOwner_developer(ctx, field)
+	case "namedVoter":
+		return ec.fieldContext_RosterOwner_namedVoter(ctx, field)
+	case "since":
+		return ec.fieldContext_RosterOwner_since(ctx, field)
+	case "until":
+		return ec.fieldContext_RosterOwner_until(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RosterOwner", field.Name)
 }
 
 func (ec *executionContext) childFields_SatisfactionFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8332,6 +9127,20 @@ func (ec *executionContext) field_Mutation_acceptTopic_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_addResident_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AddResidentInput, error) {
+			return ec.unmarshalNAddResidentInput2linliᚋgraphᚋmodelᚐAddResidentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_addTask_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8343,6 +9152,28 @@ func (ec *executionContext) field_Mutation_addTask_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_admitRegistration_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "accountId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["accountId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
 	return args, nil
 }
 
@@ -8594,6 +9425,20 @@ func (ec *executionContext) field_Mutation_confirmWish_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_correctResident_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CorrectResidentInput, error) {
+			return ec.unmarshalNCorrectResidentInput2linliᚋgraphᚋmodelᚐCorrectResidentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_cosignTopic_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8694,6 +9539,36 @@ func (ec *executionContext) field_Mutation_grantRole_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_linkResidentAccount_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "residentId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["residentId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "accountId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["accountId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_login_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8743,6 +9618,44 @@ func (ec *executionContext) field_Mutation_movePlace_args(ctx context.Context, r
 		return nil, err
 	}
 	args["reason"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_moveResident_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "residentId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["residentId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "householdId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["householdId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "on",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["on"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg3
 	return args, nil
 }
 
@@ -8845,6 +9758,44 @@ func (ec *executionContext) field_Mutation_rateResult_args(ctx context.Context, 
 		return nil, err
 	}
 	args["comment"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_recordLeaving_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "residentId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["residentId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "leftReason",
+		func(ctx context.Context, v any) (model.LeftReason, error) {
+			return ec.unmarshalNLeftReason2linliᚋgraphᚋmodelᚐLeftReason(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["leftReason"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "on",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["on"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg3
 	return args, nil
 }
 
@@ -9665,6 +10616,34 @@ func (ec *executionContext) field_Query_participationStats_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_pendingRegistrations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "placeId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["placeId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_residentDuplicates_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "placeId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["placeId"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_residents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9768,6 +10747,60 @@ func (ec *executionContext) field_Query_resolutions_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["after"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_roster_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "placeId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["placeId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg5
 	return args, nil
 }
 
@@ -15172,6 +16205,270 @@ func (ec *executionContext) fieldContext_Mutation_updateCommunitySettings(ctx co
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_addResident(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addResident(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddResident(ctx, fc.Args["input"].(model.AddResidentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Resident) graphql.Marshaler {
+			return ec.marshalNResident2ᚖlinliᚋdbᚐResident(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addResident(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resident(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addResident_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_moveResident(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_moveResident(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MoveResident(ctx, fc.Args["residentId"].(string), fc.Args["householdId"].(string), fc.Args["on"].(*time.Time), fc.Args["reason"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Resident) graphql.Marshaler {
+			return ec.marshalNResident2ᚖlinliᚋdbᚐResident(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_moveResident(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resident(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_moveResident_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_recordLeaving(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordLeaving(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordLeaving(ctx, fc.Args["residentId"].(string), fc.Args["leftReason"].(model.LeftReason), fc.Args["on"].(*time.Time), fc.Args["reason"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Resident) graphql.Marshaler {
+			return ec.marshalNResident2ᚖlinliᚋdbᚐResident(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordLeaving(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resident(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordLeaving_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_correctResident(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_correctResident(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CorrectResident(ctx, fc.Args["input"].(model.CorrectResidentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Resident) graphql.Marshaler {
+			return ec.marshalNResident2ᚖlinliᚋdbᚐResident(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_correctResident(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resident(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_correctResident_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_linkResidentAccount(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_linkResidentAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().LinkResidentAccount(ctx, fc.Args["residentId"].(string), fc.Args["accountId"].(string), fc.Args["reason"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Resident) graphql.Marshaler {
+			return ec.marshalNResident2ᚖlinliᚋdbᚐResident(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_linkResidentAccount(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resident(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_linkResidentAccount_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_admitRegistration(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_admitRegistration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AdmitRegistration(ctx, fc.Args["accountId"].(string), fc.Args["reason"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Resident) graphql.Marshaler {
+			return ec.marshalNResident2ᚖlinliᚋdbᚐResident(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_admitRegistration(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resident(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_admitRegistration_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Objection_id(ctx context.Context, field graphql.CollectedField, obj *db.Objection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15849,6 +17146,236 @@ func (ec *executionContext) fieldContext_ParticipationStatsGroup_resolutions(_ c
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ResolutionFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PendingRegistration_account(ctx context.Context, field graphql.CollectedField, obj *db.PendingRegistration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PendingRegistration_account(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PendingRegistration().Account(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
+			return ec.marshalNAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PendingRegistration_account(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PendingRegistration",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PendingRegistration_household(ctx context.Context, field graphql.CollectedField, obj *db.PendingRegistration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PendingRegistration_household(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PendingRegistration().Household(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Place
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PendingRegistration_household(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PendingRegistration",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PendingRegistration_birthDate(ctx context.Context, field graphql.CollectedField, obj *db.PendingRegistration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PendingRegistration_birthDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BirthDate, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal time.Time
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PendingRegistration_birthDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PendingRegistration", field, false, false, "Date")
+}
+
+func (ec *executionContext) _PendingRegistration_isOwner(ctx context.Context, field graphql.CollectedField, obj *db.PendingRegistration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PendingRegistration_isOwner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IsOwner, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PendingRegistration_isOwner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PendingRegistration", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PendingRegistration_createdAt(ctx context.Context, field graphql.CollectedField, obj *db.PendingRegistration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PendingRegistration_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PendingRegistration_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PendingRegistration", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PendingRegistration_candidates(ctx context.Context, field graphql.CollectedField, obj *db.PendingRegistration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PendingRegistration_candidates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Candidates, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal []*db.RosterMatch
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.RosterMatch) graphql.Marshaler {
+			return ec.marshalNRosterMatch2ᚕᚖlinliᚋdbᚐRosterMatchᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PendingRegistration_candidates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PendingRegistration",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RosterMatch(ctx, field)
 		},
 	}
 	return fc, nil
@@ -17536,6 +19063,138 @@ func (ec *executionContext) fieldContext_Query_communitySettings(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_roster(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_roster(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Roster(ctx, fc.Args["placeId"].(string), fc.Args["asOf"].(*time.Time), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RosterHouseholdConnection) graphql.Marshaler {
+			return ec.marshalNRosterHouseholdConnection2ᚖlinliᚋgraphᚋmodelᚐRosterHouseholdConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_roster(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RosterHouseholdConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_roster_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_pendingRegistrations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_pendingRegistrations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PendingRegistrations(ctx, fc.Args["placeId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.PendingRegistration) graphql.Marshaler {
+			return ec.marshalNPendingRegistration2ᚕᚖlinliᚋdbᚐPendingRegistrationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_pendingRegistrations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PendingRegistration(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_pendingRegistrations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_residentDuplicates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_residentDuplicates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ResidentDuplicates(ctx, fc.Args["placeId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Duplicate) graphql.Marshaler {
+			return ec.marshalNResidentDuplicate2ᚕᚖlinliᚋdbᚐDuplicateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_residentDuplicates(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResidentDuplicate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_residentDuplicates_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17748,6 +19407,142 @@ func (ec *executionContext) _Ratio_comparison(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Ratio_comparison(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Ratio", field, false, false, "Comparison")
+}
+
+func (ec *executionContext) _Residency_household(ctx context.Context, field graphql.CollectedField, obj *db.Residency) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Residency_household(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Residency().Household(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Place
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Residency_household(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Residency",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Residency_since(ctx context.Context, field graphql.CollectedField, obj *db.Residency) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Residency_since(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Since, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Residency_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Residency", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Residency_until(ctx context.Context, field graphql.CollectedField, obj *db.Residency) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Residency_until(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Until, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Residency_until(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Residency", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Residency_resident(ctx context.Context, field graphql.CollectedField, obj *db.Residency) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Residency_resident(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Residency().Resident(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Resident
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Resident) graphql.Marshaler {
+			return ec.marshalOResident2ᚖlinliᚋdbᚐResident(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Residency_resident(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Residency",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resident(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Resident_id(ctx context.Context, field graphql.CollectedField, obj *db.Resident) (ret graphql.Marshaler) {
@@ -18103,6 +19898,195 @@ func (ec *executionContext) fieldContext_Resident_verifiedAt(_ context.Context, 
 	return graphql.NewScalarFieldContext("Resident", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Resident_gender(ctx context.Context, field graphql.CollectedField, obj *db.Resident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resident_gender(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Resident().Gender(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *model.Gender
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Gender) graphql.Marshaler {
+			return ec.marshalOGender2ᚖlinliᚋgraphᚋmodelᚐGender(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resident_gender(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resident", field, true, true, "Gender")
+}
+
+func (ec *executionContext) _Resident_relationship(ctx context.Context, field graphql.CollectedField, obj *db.Resident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resident_relationship(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Relationship, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resident_relationship(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resident", field, false, false, "String")
+}
+
+func (ec *executionContext) _Resident_leftOn(ctx context.Context, field graphql.CollectedField, obj *db.Resident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resident_leftOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LeftOn, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *time.Time
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resident_leftOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resident", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Resident_leftReason(ctx context.Context, field graphql.CollectedField, obj *db.Resident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resident_leftReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Resident().LeftReason(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *model.LeftReason
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LeftReason) graphql.Marshaler {
+			return ec.marshalOLeftReason2ᚖlinliᚋgraphᚋmodelᚐLeftReason(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resident_leftReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resident", field, true, true, "LeftReason")
+}
+
+func (ec *executionContext) _Resident_residencies(ctx context.Context, field graphql.CollectedField, obj *db.Resident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resident_residencies(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Resident().Residencies(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal []*db.Residency
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Residency) graphql.Marshaler {
+			return ec.marshalNResidency2ᚕᚖlinliᚋdbᚐResidencyᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resident_residencies(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Resident",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Residency(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ResidentConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ResidentConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18233,6 +20217,74 @@ func (ec *executionContext) _ResidentConnection_totalCount(ctx context.Context, 
 }
 func (ec *executionContext) fieldContext_ResidentConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ResidentConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _ResidentDuplicate_reason(ctx context.Context, field graphql.CollectedField, obj *db.Duplicate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResidentDuplicate_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ResidentDuplicate().Reason(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.DuplicateReason) graphql.Marshaler {
+			return ec.marshalNDuplicateReason2linliᚋgraphᚋmodelᚐDuplicateReason(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResidentDuplicate_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResidentDuplicate", field, true, true, "DuplicateReason")
+}
+
+func (ec *executionContext) _ResidentDuplicate_residents(ctx context.Context, field graphql.CollectedField, obj *db.Duplicate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResidentDuplicate_residents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ResidentDuplicate().Residents(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal []*db.Resident
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Resident) graphql.Marshaler {
+			return ec.marshalNResident2ᚕᚖlinliᚋdbᚐResidentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResidentDuplicate_residents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResidentDuplicate",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resident(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ResidentEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ResidentEdge) (ret graphql.Marshaler) {
@@ -19853,6 +21905,638 @@ func (ec *executionContext) _RollCallEntry_option(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_RollCallEntry_option(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RollCallEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _RosterHousehold_household(ctx context.Context, field graphql.CollectedField, obj *db.RosterHousehold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterHousehold_household(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Household, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Place
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterHousehold_household(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RosterHousehold",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RosterHousehold_residencies(ctx context.Context, field graphql.CollectedField, obj *db.RosterHousehold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterHousehold_residencies(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Residencies, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal []*db.Residency
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Residency) graphql.Marshaler {
+			return ec.marshalNResidency2ᚕᚖlinliᚋdbᚐResidencyᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterHousehold_residencies(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RosterHousehold",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Residency(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RosterHousehold_owners(ctx context.Context, field graphql.CollectedField, obj *db.RosterHousehold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterHousehold_owners(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Owners, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal []*db.RosterOwner
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.RosterOwner) graphql.Marshaler {
+			return ec.marshalNRosterOwner2ᚕᚖlinliᚋdbᚐRosterOwnerᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterHousehold_owners(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RosterHousehold",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RosterOwner(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RosterHouseholdConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.RosterHouseholdConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterHouseholdConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.RosterHouseholdEdge) graphql.Marshaler {
+			return ec.marshalNRosterHouseholdEdge2ᚕᚖlinliᚋgraphᚋmodelᚐRosterHouseholdEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterHouseholdConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RosterHouseholdConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RosterHouseholdEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RosterHouseholdConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.RosterHouseholdConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterHouseholdConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal []*db.RosterHousehold
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.RosterHousehold) graphql.Marshaler {
+			return ec.marshalNRosterHousehold2ᚕᚖlinliᚋdbᚐRosterHouseholdᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterHouseholdConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RosterHouseholdConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RosterHousehold(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RosterHouseholdConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.RosterHouseholdConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterHouseholdConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖlinliᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterHouseholdConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RosterHouseholdConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RosterHouseholdConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.RosterHouseholdConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterHouseholdConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterHouseholdConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterHouseholdConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _RosterHouseholdEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.RosterHouseholdEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterHouseholdEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterHouseholdEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterHouseholdEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _RosterHouseholdEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.RosterHouseholdEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterHouseholdEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.RosterHousehold
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.RosterHousehold) graphql.Marshaler {
+			return ec.marshalNRosterHousehold2ᚖlinliᚋdbᚐRosterHousehold(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterHouseholdEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RosterHouseholdEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RosterHousehold(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RosterMatch_resident(ctx context.Context, field graphql.CollectedField, obj *db.RosterMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterMatch_resident(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RosterMatch().Resident(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Resident
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Resident) graphql.Marshaler {
+			return ec.marshalOResident2ᚖlinliᚋdbᚐResident(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RosterMatch_resident(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RosterMatch",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resident(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RosterMatch_sameName(ctx context.Context, field graphql.CollectedField, obj *db.RosterMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterMatch_sameName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SameName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterMatch_sameName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterMatch", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RosterMatch_samePhone(ctx context.Context, field graphql.CollectedField, obj *db.RosterMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterMatch_samePhone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SamePhone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterMatch_samePhone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterMatch", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RosterMatch_sameHousehold(ctx context.Context, field graphql.CollectedField, obj *db.RosterMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterMatch_sameHousehold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SameHousehold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterMatch_sameHousehold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterMatch", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RosterMatch_sameBirthDate(ctx context.Context, field graphql.CollectedField, obj *db.RosterMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterMatch_sameBirthDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SameBirthDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterMatch_sameBirthDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterMatch", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RosterMatch_linked(ctx context.Context, field graphql.CollectedField, obj *db.RosterMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterMatch_linked(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RosterMatch().Linked(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterMatch_linked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterMatch", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _RosterOwner_resident(ctx context.Context, field graphql.CollectedField, obj *db.RosterOwner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterOwner_resident(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RosterOwner().Resident(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Resident
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Resident) graphql.Marshaler {
+			return ec.marshalOResident2ᚖlinliᚋdbᚐResident(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RosterOwner_resident(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RosterOwner",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resident(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RosterOwner_developer(ctx context.Context, field graphql.CollectedField, obj *db.RosterOwner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterOwner_developer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RosterOwner().Developer(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterOwner_developer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterOwner", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _RosterOwner_namedVoter(ctx context.Context, field graphql.CollectedField, obj *db.RosterOwner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterOwner_namedVoter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NamedVoter, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterOwner_namedVoter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterOwner", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RosterOwner_since(ctx context.Context, field graphql.CollectedField, obj *db.RosterOwner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterOwner_since(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Since, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterOwner_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterOwner", field, false, false, "Date")
+}
+
+func (ec *executionContext) _RosterOwner_until(ctx context.Context, field graphql.CollectedField, obj *db.RosterOwner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterOwner_until(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Until, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RosterOwner_until(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterOwner", field, false, false, "Date")
 }
 
 func (ec *executionContext) _SatisfactionFigures_count(ctx context.Context, field graphql.CollectedField, obj *model.SatisfactionFigures) (ret graphql.Marshaler) {
@@ -26605,6 +29289,232 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputAddResidentInput(ctx context.Context, obj any) (model.AddResidentInput, error) {
+	var it model.AddResidentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"householdId", "name", "gender", "birthDate", "phone", "idNumber", "relationship", "tags", "on", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "householdId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("householdId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HouseholdID = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			directive0 := func(ctx context.Context) (any, error) { return ec.unmarshalNString2string(ctx, v) }
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			tmp, err := directive1(ctx)
+			if err != nil {
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+			if data, ok := tmp.(string); ok {
+				it.Name = data
+			} else {
+				err := fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+		case "gender":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("gender"))
+			directive0 := func(ctx context.Context) (any, error) {
+				return ec.unmarshalOGender2ᚖlinliᚋgraphᚋmodelᚐGender(ctx, v)
+			}
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *model.Gender
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			tmp, err := directive1(ctx)
+			if err != nil {
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+			if data, ok := tmp.(*model.Gender); ok {
+				it.Gender = data
+			} else if tmp == nil {
+				it.Gender = nil
+			} else {
+				err := fmt.Errorf(`unexpected type %T from directive, should be *linli/graph/model.Gender`, tmp)
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+		case "birthDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("birthDate"))
+			directive0 := func(ctx context.Context) (any, error) { return ec.unmarshalODate2ᚖtimeᚐTime(ctx, v) }
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *time.Time
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			tmp, err := directive1(ctx)
+			if err != nil {
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+			if data, ok := tmp.(*time.Time); ok {
+				it.BirthDate = data
+			} else if tmp == nil {
+				it.BirthDate = nil
+			} else {
+				err := fmt.Errorf(`unexpected type %T from directive, should be *time.Time`, tmp)
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+		case "phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phone"))
+			directive0 := func(ctx context.Context) (any, error) { return ec.unmarshalOString2ᚖstring(ctx, v) }
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			tmp, err := directive1(ctx)
+			if err != nil {
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+			if data, ok := tmp.(*string); ok {
+				it.Phone = data
+			} else if tmp == nil {
+				it.Phone = nil
+			} else {
+				err := fmt.Errorf(`unexpected type %T from directive, should be *string`, tmp)
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+		case "idNumber":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNumber"))
+			directive0 := func(ctx context.Context) (any, error) { return ec.unmarshalOString2ᚖstring(ctx, v) }
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			tmp, err := directive1(ctx)
+			if err != nil {
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+			if data, ok := tmp.(*string); ok {
+				it.IDNumber = data
+			} else if tmp == nil {
+				it.IDNumber = nil
+			} else {
+				err := fmt.Errorf(`unexpected type %T from directive, should be *string`, tmp)
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+		case "relationship":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("relationship"))
+			directive0 := func(ctx context.Context) (any, error) { return ec.unmarshalOString2ᚖstring(ctx, v) }
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			tmp, err := directive1(ctx)
+			if err != nil {
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+			if data, ok := tmp.(*string); ok {
+				it.Relationship = data
+			} else if tmp == nil {
+				it.Relationship = nil
+			} else {
+				err := fmt.Errorf(`unexpected type %T from directive, should be *string`, tmp)
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+		case "tags":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tags"))
+			directive0 := func(ctx context.Context) (any, error) {
+				return ec.unmarshalOResidentTag2ᚕlinliᚋdbᚐResidentTagᚄ(ctx, v)
+			}
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal []db.ResidentTag
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			tmp, err := directive1(ctx)
+			if err != nil {
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+			if data, ok := tmp.([]db.ResidentTag); ok {
+				it.Tags = data
+			} else if tmp == nil {
+				it.Tags = nil
+			} else {
+				err := fmt.Errorf(`unexpected type %T from directive, should be []linli/db.ResidentTag`, tmp)
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+		case "on":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("on"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.On = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAddResidentInput unmarshals raw into the AddResidentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAddResidentInput(ctx context.Context, raw any) (model.AddResidentInput, error) {
+	var out model.AddResidentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AddResidentInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputAddTaskInput(ctx context.Context, obj any) (model.AddTaskInput, error) {
 	var it model.AddTaskInput
 	if obj == nil {
@@ -26805,6 +29715,227 @@ func (ec *executionContext) unmarshalInputCommunitySettingsInput(ctx context.Con
 func UnmarshalCommunitySettingsInput(ctx context.Context, raw any) (model.CommunitySettingsInput, error) {
 	var out model.CommunitySettingsInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CommunitySettingsInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCorrectResidentInput(ctx context.Context, obj any) (model.CorrectResidentInput, error) {
+	var it model.CorrectResidentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"residentId", "name", "gender", "birthDate", "phone", "idNumber", "relationship", "tags", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "residentId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("residentId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResidentID = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			directive0 := func(ctx context.Context) (any, error) { return ec.unmarshalOString2ᚖstring(ctx, v) }
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			tmp, err := directive1(ctx)
+			if err != nil {
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+			if data, ok := tmp.(*string); ok {
+				it.Name = data
+			} else if tmp == nil {
+				it.Name = nil
+			} else {
+				err := fmt.Errorf(`unexpected type %T from directive, should be *string`, tmp)
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+		case "gender":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("gender"))
+			directive0 := func(ctx context.Context) (any, error) {
+				return ec.unmarshalOGender2ᚖlinliᚋgraphᚋmodelᚐGender(ctx, v)
+			}
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *model.Gender
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			tmp, err := directive1(ctx)
+			if err != nil {
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+			if data, ok := tmp.(*model.Gender); ok {
+				it.Gender = data
+			} else if tmp == nil {
+				it.Gender = nil
+			} else {
+				err := fmt.Errorf(`unexpected type %T from directive, should be *linli/graph/model.Gender`, tmp)
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+		case "birthDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("birthDate"))
+			directive0 := func(ctx context.Context) (any, error) { return ec.unmarshalODate2ᚖtimeᚐTime(ctx, v) }
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *time.Time
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			tmp, err := directive1(ctx)
+			if err != nil {
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+			if data, ok := tmp.(*time.Time); ok {
+				it.BirthDate = data
+			} else if tmp == nil {
+				it.BirthDate = nil
+			} else {
+				err := fmt.Errorf(`unexpected type %T from directive, should be *time.Time`, tmp)
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+		case "phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phone"))
+			directive0 := func(ctx context.Context) (any, error) { return ec.unmarshalOString2ᚖstring(ctx, v) }
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			tmp, err := directive1(ctx)
+			if err != nil {
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+			if data, ok := tmp.(*string); ok {
+				it.Phone = data
+			} else if tmp == nil {
+				it.Phone = nil
+			} else {
+				err := fmt.Errorf(`unexpected type %T from directive, should be *string`, tmp)
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+		case "idNumber":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNumber"))
+			directive0 := func(ctx context.Context) (any, error) { return ec.unmarshalOString2ᚖstring(ctx, v) }
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			tmp, err := directive1(ctx)
+			if err != nil {
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+			if data, ok := tmp.(*string); ok {
+				it.IDNumber = data
+			} else if tmp == nil {
+				it.IDNumber = nil
+			} else {
+				err := fmt.Errorf(`unexpected type %T from directive, should be *string`, tmp)
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+		case "relationship":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("relationship"))
+			directive0 := func(ctx context.Context) (any, error) { return ec.unmarshalOString2ᚖstring(ctx, v) }
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			tmp, err := directive1(ctx)
+			if err != nil {
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+			if data, ok := tmp.(*string); ok {
+				it.Relationship = data
+			} else if tmp == nil {
+				it.Relationship = nil
+			} else {
+				err := fmt.Errorf(`unexpected type %T from directive, should be *string`, tmp)
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+		case "tags":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tags"))
+			directive0 := func(ctx context.Context) (any, error) {
+				return ec.unmarshalOResidentTag2ᚕlinliᚋdbᚐResidentTagᚄ(ctx, v)
+			}
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal []db.ResidentTag
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			tmp, err := directive1(ctx)
+			if err != nil {
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+			if data, ok := tmp.([]db.ResidentTag); ok {
+				it.Tags = data
+			} else if tmp == nil {
+				it.Tags = nil
+			} else {
+				err := fmt.Errorf(`unexpected type %T from directive, should be []linli/db.ResidentTag`, tmp)
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCorrectResidentInput unmarshals raw into the CorrectResidentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCorrectResidentInput(ctx context.Context, raw any) (model.CorrectResidentInput, error) {
+	var out model.CorrectResidentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CorrectResidentInput", raw, &out)
 	return out, err
 }
 
@@ -30091,6 +33222,48 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "addResident":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addResident(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "moveResident":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_moveResident(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordLeaving":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordLeaving(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "correctResident":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_correctResident(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "linkResidentAccount":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_linkResidentAccount(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "admitRegistration":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_admitRegistration(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -30358,6 +33531,66 @@ func (ec *executionContext) _ParticipationStatsGroup(ctx context.Context, sel as
 			out.Values[i] = ec._ParticipationStatsGroup_resolutions(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var pendingRegistrationImplementors = []string{"PendingRegistration"}
+
+func (ec *executionContext) _PendingRegistration(ctx context.Context, sel ast.SelectionSet, obj *db.PendingRegistration) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pendingRegistrationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PendingRegistration")
+		case "account":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PendingRegistration_account(ctx, field, obj)
+				})
+		case "household":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PendingRegistration_household(ctx, field, obj)
+				})
+		case "birthDate":
+			out.Values[i] = ec._PendingRegistration_birthDate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "isOwner":
+			out.Values[i] = ec._PendingRegistration_isOwner(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._PendingRegistration_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "candidates":
+			out.Values[i] = ec._PendingRegistration_candidates(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -30732,6 +33965,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_communitySettings(ctx, field)
 				})
+		case "roster":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_roster(ctx, field)
+				})
+		case "pendingRegistrations":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_pendingRegistrations(ctx, field)
+				})
+		case "residentDuplicates":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_residentDuplicates(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -30850,6 +34101,56 @@ func (ec *executionContext) _Ratio(ctx context.Context, sel ast.SelectionSet, ob
 	return out
 }
 
+var residencyImplementors = []string{"Residency"}
+
+func (ec *executionContext) _Residency(ctx context.Context, sel ast.SelectionSet, obj *db.Residency) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, residencyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Residency")
+		case "household":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Residency_household(ctx, field, obj)
+				})
+		case "since":
+			out.Values[i] = ec._Residency_since(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "until":
+			out.Values[i] = ec._Residency_until(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "resident":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Residency_resident(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var residentImplementors = []string{"Resident", "Node"}
 
 func (ec *executionContext) _Resident(ctx context.Context, sel ast.SelectionSet, obj *db.Resident) graphql.Marshaler {
@@ -30923,6 +34224,34 @@ func (ec *executionContext) _Resident(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "gender":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Resident_gender(ctx, field, obj)
+				})
+		case "relationship":
+			out.Values[i] = ec._Resident_relationship(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "leftOn":
+			out.Values[i] = ec._Resident_leftOn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "leftReason":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Resident_leftReason(ctx, field, obj)
+				})
+		case "residencies":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Resident_residencies(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -30971,6 +34300,46 @@ func (ec *executionContext) _ResidentConnection(ctx context.Context, sel ast.Sel
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ResidentConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var residentDuplicateImplementors = []string{"ResidentDuplicate"}
+
+func (ec *executionContext) _ResidentDuplicate(ctx context.Context, sel ast.SelectionSet, obj *db.Duplicate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, residentDuplicateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ResidentDuplicate")
+		case "reason":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ResidentDuplicate_reason(ctx, field, obj)
+				})
+		case "residents":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ResidentDuplicate_residents(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -31514,6 +34883,251 @@ func (ec *executionContext) _RollCallEntry(ctx context.Context, sel ast.Selectio
 		case "option":
 			out.Values[i] = ec._RollCallEntry_option(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var rosterHouseholdImplementors = []string{"RosterHousehold"}
+
+func (ec *executionContext) _RosterHousehold(ctx context.Context, sel ast.SelectionSet, obj *db.RosterHousehold) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rosterHouseholdImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RosterHousehold")
+		case "household":
+			out.Values[i] = ec._RosterHousehold_household(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "residencies":
+			out.Values[i] = ec._RosterHousehold_residencies(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "owners":
+			out.Values[i] = ec._RosterHousehold_owners(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var rosterHouseholdConnectionImplementors = []string{"RosterHouseholdConnection"}
+
+func (ec *executionContext) _RosterHouseholdConnection(ctx context.Context, sel ast.SelectionSet, obj *model.RosterHouseholdConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rosterHouseholdConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RosterHouseholdConnection")
+		case "edges":
+			out.Values[i] = ec._RosterHouseholdConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._RosterHouseholdConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._RosterHouseholdConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RosterHouseholdConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var rosterHouseholdEdgeImplementors = []string{"RosterHouseholdEdge"}
+
+func (ec *executionContext) _RosterHouseholdEdge(ctx context.Context, sel ast.SelectionSet, obj *model.RosterHouseholdEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rosterHouseholdEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RosterHouseholdEdge")
+		case "cursor":
+			out.Values[i] = ec._RosterHouseholdEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._RosterHouseholdEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var rosterMatchImplementors = []string{"RosterMatch"}
+
+func (ec *executionContext) _RosterMatch(ctx context.Context, sel ast.SelectionSet, obj *db.RosterMatch) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rosterMatchImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RosterMatch")
+		case "resident":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RosterMatch_resident(ctx, field, obj)
+				})
+		case "sameName":
+			out.Values[i] = ec._RosterMatch_sameName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "samePhone":
+			out.Values[i] = ec._RosterMatch_samePhone(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sameHousehold":
+			out.Values[i] = ec._RosterMatch_sameHousehold(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sameBirthDate":
+			out.Values[i] = ec._RosterMatch_sameBirthDate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "linked":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RosterMatch_linked(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var rosterOwnerImplementors = []string{"RosterOwner"}
+
+func (ec *executionContext) _RosterOwner(ctx context.Context, sel ast.SelectionSet, obj *db.RosterOwner) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rosterOwnerImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RosterOwner")
+		case "resident":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RosterOwner_resident(ctx, field, obj)
+				})
+		case "developer":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RosterOwner_developer(ctx, field, obj)
+				})
+		case "namedVoter":
+			out.Values[i] = ec._RosterOwner_namedVoter(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "since":
+			out.Values[i] = ec._RosterOwner_since(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "until":
+			out.Values[i] = ec._RosterOwner_until(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
@@ -33856,6 +37470,11 @@ func (ec *executionContext) marshalNAccount2ᚖlinliᚋdbᚐAccount(ctx context.
 	return ec._Account(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNAddResidentInput2linliᚋgraphᚋmodelᚐAddResidentInput(ctx context.Context, v any) (model.AddResidentInput, error) {
+	res, err := ec.unmarshalInputAddResidentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNAddTaskInput2linliᚋgraphᚋmodelᚐAddTaskInput(ctx context.Context, v any) (model.AddTaskInput, error) {
 	res, err := ec.unmarshalInputAddTaskInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -33993,6 +37612,11 @@ func (ec *executionContext) marshalNComparison2linliᚋdbᚐComparison(ctx conte
 	return v
 }
 
+func (ec *executionContext) unmarshalNCorrectResidentInput2linliᚋgraphᚋmodelᚐCorrectResidentInput(ctx context.Context, v any) (model.CorrectResidentInput, error) {
+	res, err := ec.unmarshalInputCorrectResidentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreatePlaceInput2linliᚋgraphᚋmodelᚐCreatePlaceInput(ctx context.Context, v any) (model.CreatePlaceInput, error) {
 	res, err := ec.unmarshalInputCreatePlaceInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -34010,6 +37634,16 @@ func (ec *executionContext) marshalNDate2timeᚐTime(ctx context.Context, sel as
 		graphql.AddInvalidNullFromMarshaler(ctx, "Date!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNDuplicateReason2linliᚋgraphᚋmodelᚐDuplicateReason(ctx context.Context, v any) (model.DuplicateReason, error) {
+	var res model.DuplicateReason
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDuplicateReason2linliᚋgraphᚋmodelᚐDuplicateReason(ctx context.Context, sel ast.SelectionSet, v model.DuplicateReason) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNEntitlementBasis2linliᚋdbᚐEntitlementBasis(ctx context.Context, v any) (db.EntitlementBasis, error) {
@@ -34226,6 +37860,16 @@ func (ec *executionContext) unmarshalNLedgerKind2linliᚋdbᚐLedgerKind(ctx con
 }
 
 func (ec *executionContext) marshalNLedgerKind2linliᚋdbᚐLedgerKind(ctx context.Context, sel ast.SelectionSet, v db.LedgerKind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNLeftReason2linliᚋgraphᚋmodelᚐLeftReason(ctx context.Context, v any) (model.LeftReason, error) {
+	var res model.LeftReason
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLeftReason2linliᚋgraphᚋmodelᚐLeftReason(ctx context.Context, sel ast.SelectionSet, v model.LeftReason) graphql.Marshaler {
 	return v
 }
 
@@ -34458,6 +38102,30 @@ func (ec *executionContext) marshalNParticipationStatsGroup2ᚖlinliᚋgraphᚋm
 	return ec._ParticipationStatsGroup(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNPendingRegistration2ᚕᚖlinliᚋdbᚐPendingRegistrationᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.PendingRegistration) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPendingRegistration2ᚖlinliᚋdbᚐPendingRegistration(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPendingRegistration2ᚖlinliᚋdbᚐPendingRegistration(ctx context.Context, sel ast.SelectionSet, v *db.PendingRegistration) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PendingRegistration!")
+		return graphql.Null
+	}
+	return ec._PendingRegistration(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNPlace2ᚕᚖlinliᚋdbᚐPlaceᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Place) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -34565,6 +38233,30 @@ func (ec *executionContext) unmarshalNRegisterInput2linliᚋgraphᚋmodelᚐRegi
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNResidency2ᚕᚖlinliᚋdbᚐResidencyᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Residency) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNResidency2ᚖlinliᚋdbᚐResidency(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNResidency2ᚖlinliᚋdbᚐResidency(ctx context.Context, sel ast.SelectionSet, v *db.Residency) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Residency!")
+		return graphql.Null
+	}
+	return ec._Residency(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNResident2ᚕᚖlinliᚋdbᚐResidentᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Resident) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -34595,6 +38287,30 @@ func (ec *executionContext) marshalNResidentConnection2ᚖlinliᚋgraphᚋmodel�
 		return graphql.Null
 	}
 	return ec._ResidentConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNResidentDuplicate2ᚕᚖlinliᚋdbᚐDuplicateᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Duplicate) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNResidentDuplicate2ᚖlinliᚋdbᚐDuplicate(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNResidentDuplicate2ᚖlinliᚋdbᚐDuplicate(ctx context.Context, sel ast.SelectionSet, v *db.Duplicate) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ResidentDuplicate!")
+		return graphql.Null
+	}
+	return ec._ResidentDuplicate(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNResidentEdge2ᚕᚖlinliᚋgraphᚋmodelᚐResidentEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ResidentEdge) graphql.Marshaler {
@@ -34779,6 +38495,110 @@ func (ec *executionContext) marshalNRollCallEntry2ᚖlinliᚋdbᚐRollCallEntry(
 		return graphql.Null
 	}
 	return ec._RollCallEntry(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRosterHousehold2ᚕᚖlinliᚋdbᚐRosterHouseholdᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.RosterHousehold) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRosterHousehold2ᚖlinliᚋdbᚐRosterHousehold(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRosterHousehold2ᚖlinliᚋdbᚐRosterHousehold(ctx context.Context, sel ast.SelectionSet, v *db.RosterHousehold) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RosterHousehold!")
+		return graphql.Null
+	}
+	return ec._RosterHousehold(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRosterHouseholdConnection2ᚖlinliᚋgraphᚋmodelᚐRosterHouseholdConnection(ctx context.Context, sel ast.SelectionSet, v *model.RosterHouseholdConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RosterHouseholdConnection!")
+		return graphql.Null
+	}
+	return ec._RosterHouseholdConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRosterHouseholdEdge2ᚕᚖlinliᚋgraphᚋmodelᚐRosterHouseholdEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RosterHouseholdEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRosterHouseholdEdge2ᚖlinliᚋgraphᚋmodelᚐRosterHouseholdEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRosterHouseholdEdge2ᚖlinliᚋgraphᚋmodelᚐRosterHouseholdEdge(ctx context.Context, sel ast.SelectionSet, v *model.RosterHouseholdEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RosterHouseholdEdge!")
+		return graphql.Null
+	}
+	return ec._RosterHouseholdEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRosterMatch2ᚕᚖlinliᚋdbᚐRosterMatchᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.RosterMatch) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRosterMatch2ᚖlinliᚋdbᚐRosterMatch(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRosterMatch2ᚖlinliᚋdbᚐRosterMatch(ctx context.Context, sel ast.SelectionSet, v *db.RosterMatch) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RosterMatch!")
+		return graphql.Null
+	}
+	return ec._RosterMatch(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRosterOwner2ᚕᚖlinliᚋdbᚐRosterOwnerᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.RosterOwner) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRosterOwner2ᚖlinliᚋdbᚐRosterOwner(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRosterOwner2ᚖlinliᚋdbᚐRosterOwner(ctx context.Context, sel ast.SelectionSet, v *db.RosterOwner) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RosterOwner!")
+		return graphql.Null
+	}
+	return ec._RosterOwner(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNScheduleMeetingInput2linliᚋgraphᚋmodelᚐScheduleMeetingInput(ctx context.Context, v any) (model.ScheduleMeetingInput, error) {
@@ -35571,6 +39391,24 @@ func (ec *executionContext) marshalOCommunitySettings2ᚖlinliᚋdbᚐSettings(c
 	return ec._CommunitySettings(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalODate2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := model.UnmarshalDate(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODate2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := model.MarshalDate(*v)
+	return res
+}
+
 func (ec *executionContext) marshalODurationFigures2ᚖlinliᚋgraphᚋmodelᚐDurationFigures(ctx context.Context, sel ast.SelectionSet, v *model.DurationFigures) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -35609,6 +39447,22 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	_ = sel
 	res := graphql.MarshalFloatContext(*v)
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) unmarshalOGender2ᚖlinliᚋgraphᚋmodelᚐGender(ctx context.Context, v any) (*model.Gender, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.Gender)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOGender2ᚖlinliᚋgraphᚋmodelᚐGender(ctx context.Context, sel ast.SelectionSet, v *model.Gender) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
@@ -35742,6 +39596,22 @@ func (ec *executionContext) marshalOLeaderboardEntry2ᚕᚖlinliᚋgraphᚋmodel
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalOLeftReason2ᚖlinliᚋgraphᚋmodelᚐLeftReason(ctx context.Context, v any) (*model.LeftReason, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.LeftReason)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOLeftReason2ᚖlinliᚋgraphᚋmodelᚐLeftReason(ctx context.Context, sel ast.SelectionSet, v *model.LeftReason) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOMeeting2ᚖlinliᚋdbᚐMeeting(ctx context.Context, sel ast.SelectionSet, v *db.Meeting) graphql.Marshaler {

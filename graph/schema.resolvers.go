@@ -649,6 +649,36 @@ func (r *mutationResolver) UpdateCommunitySettings(ctx context.Context, communit
 	return r.updateCommunitySettings(ctx, communityID, input, reason)
 }
 
+// AddResident is the resolver for the addResident field.
+func (r *mutationResolver) AddResident(ctx context.Context, input model.AddResidentInput) (*db.Resident, error) {
+	return r.addResident(ctx, input)
+}
+
+// MoveResident is the resolver for the moveResident field.
+func (r *mutationResolver) MoveResident(ctx context.Context, residentID string, householdID string, on *time.Time, reason *string) (*db.Resident, error) {
+	return r.moveResident(ctx, residentID, householdID, on, reason)
+}
+
+// RecordLeaving is the resolver for the recordLeaving field.
+func (r *mutationResolver) RecordLeaving(ctx context.Context, residentID string, leftReason model.LeftReason, on *time.Time, reason *string) (*db.Resident, error) {
+	return r.recordLeaving(ctx, residentID, leftReason, on, reason)
+}
+
+// CorrectResident is the resolver for the correctResident field.
+func (r *mutationResolver) CorrectResident(ctx context.Context, input model.CorrectResidentInput) (*db.Resident, error) {
+	return r.correctResident(ctx, input)
+}
+
+// LinkResidentAccount is the resolver for the linkResidentAccount field.
+func (r *mutationResolver) LinkResidentAccount(ctx context.Context, residentID string, accountID string, reason *string) (*db.Resident, error) {
+	return r.linkResidentAccount(ctx, residentID, accountID, reason)
+}
+
+// AdmitRegistration is the resolver for the admitRegistration field.
+func (r *mutationResolver) AdmitRegistration(ctx context.Context, accountID string, reason *string) (*db.Resident, error) {
+	return r.admitRegistration(ctx, accountID, reason)
+}
+
 // ID is the resolver for the id field.
 func (r *objectionResolver) ID(ctx context.Context, obj *db.Objection) (string, error) {
 	return globalID("Objection", obj.ID), nil
@@ -662,6 +692,16 @@ func (r *objectionResolver) Author(ctx context.Context, obj *db.Objection) (*db.
 // AnsweredBy is the resolver for the answeredBy field.
 func (r *objectionResolver) AnsweredBy(ctx context.Context, obj *db.Objection) (*db.Account, error) {
 	return ifSet(ctx, obj.AnsweredBy, accountByID)
+}
+
+// Account is the resolver for the account field.
+func (r *pendingRegistrationResolver) Account(ctx context.Context, obj *db.PendingRegistration) (*db.Account, error) {
+	return accountByID(ctx, obj.AccountID)
+}
+
+// Household is the resolver for the household field.
+func (r *pendingRegistrationResolver) Household(ctx context.Context, obj *db.PendingRegistration) (*db.Place, error) {
+	return placeByID(ctx, obj.HouseholdID)
 }
 
 // ID is the resolver for the id field.
@@ -971,9 +1011,34 @@ func (r *queryResolver) CommunitySettings(ctx context.Context, communityID strin
 	return r.communitySettings(ctx, communityID)
 }
 
+// Roster is the resolver for the roster field.
+func (r *queryResolver) Roster(ctx context.Context, placeID string, asOf *time.Time, first *int, after *string, last *int, before *string) (*model.RosterHouseholdConnection, error) {
+	return r.roster(ctx, placeID, asOf, first, after, last, before)
+}
+
+// PendingRegistrations is the resolver for the pendingRegistrations field.
+func (r *queryResolver) PendingRegistrations(ctx context.Context, placeID string) ([]*db.PendingRegistration, error) {
+	return r.pendingRegistrations(ctx, placeID)
+}
+
+// ResidentDuplicates is the resolver for the residentDuplicates field.
+func (r *queryResolver) ResidentDuplicates(ctx context.Context, placeID string) ([]*db.Duplicate, error) {
+	return r.residentDuplicates(ctx, placeID)
+}
+
 // Average is the resolver for the average field.
 func (r *ratingSummaryResolver) Average(ctx context.Context, obj *db.RatingSummary) (*float64, error) {
 	return average(obj), nil
+}
+
+// Household is the resolver for the household field.
+func (r *residencyResolver) Household(ctx context.Context, obj *db.Residency) (*db.Place, error) {
+	return placeByID(ctx, obj.HouseholdID)
+}
+
+// Resident is the resolver for the resident field.
+func (r *residencyResolver) Resident(ctx context.Context, obj *db.Residency) (*db.Resident, error) {
+	return residentByID(ctx, obj.ResidentID)
 }
 
 // ID is the resolver for the id field.
@@ -1026,6 +1091,35 @@ func (r *residentResolver) Tags(ctx context.Context, obj *db.Resident) ([]db.Res
 // Verified is the resolver for the verified field.
 func (r *residentResolver) Verified(ctx context.Context, obj *db.Resident) (bool, error) {
 	return obj.VerifiedAt != nil, nil
+}
+
+// Gender is the resolver for the gender field.
+func (r *residentResolver) Gender(ctx context.Context, obj *db.Resident) (*model.Gender, error) {
+	return upperEnum[model.Gender](obj.Gender), nil
+}
+
+// LeftReason is the resolver for the leftReason field.
+func (r *residentResolver) LeftReason(ctx context.Context, obj *db.Resident) (*model.LeftReason, error) {
+	return upperEnum[model.LeftReason](obj.LeftReason), nil
+}
+
+// Residencies is the resolver for the residencies field.
+func (r *residentResolver) Residencies(ctx context.Context, obj *db.Resident) ([]*db.Residency, error) {
+	m, err := r.Store.ResidenciesOf(ctx, []int64{obj.ID})
+	if err != nil {
+		return nil, err
+	}
+	return append([]*db.Residency{}, m[obj.ID]...), nil
+}
+
+// Reason is the resolver for the reason field.
+func (r *residentDuplicateResolver) Reason(ctx context.Context, obj *db.Duplicate) (model.DuplicateReason, error) {
+	return *upperEnum[model.DuplicateReason](&obj.Why), nil
+}
+
+// Residents is the resolver for the residents field.
+func (r *residentDuplicateResolver) Residents(ctx context.Context, obj *db.Duplicate) ([]*db.Resident, error) {
+	return visibleResidents(ctx, obj.ResidentIDs)
 }
 
 // ID is the resolver for the id field.
@@ -1128,6 +1222,26 @@ func (r *rollCallEntryResolver) Name(ctx context.Context, obj *db.RollCallEntry)
 		return "", err
 	}
 	return maskedName(s, obj.Voter.Name), nil
+}
+
+// Resident is the resolver for the resident field.
+func (r *rosterMatchResolver) Resident(ctx context.Context, obj *db.RosterMatch) (*db.Resident, error) {
+	return visibleResident(ctx, obj.Resident)
+}
+
+// Linked is the resolver for the linked field.
+func (r *rosterMatchResolver) Linked(ctx context.Context, obj *db.RosterMatch) (bool, error) {
+	return obj.Resident.AccountID != nil, nil
+}
+
+// Resident is the resolver for the resident field.
+func (r *rosterOwnerResolver) Resident(ctx context.Context, obj *db.RosterOwner) (*db.Resident, error) {
+	return ifSet(ctx, obj.ResidentID, residentByID)
+}
+
+// Developer is the resolver for the developer field.
+func (r *rosterOwnerResolver) Developer(ctx context.Context, obj *db.RosterOwner) (bool, error) {
+	return obj.ResidentID == nil, nil
 }
 
 // ID is the resolver for the id field.
@@ -1536,6 +1650,11 @@ func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 // Objection returns ObjectionResolver implementation.
 func (r *Resolver) Objection() ObjectionResolver { return &objectionResolver{r} }
 
+// PendingRegistration returns PendingRegistrationResolver implementation.
+func (r *Resolver) PendingRegistration() PendingRegistrationResolver {
+	return &pendingRegistrationResolver{r}
+}
+
 // Place returns PlaceResolver implementation.
 func (r *Resolver) Place() PlaceResolver { return &placeResolver{r} }
 
@@ -1545,8 +1664,16 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 // RatingSummary returns RatingSummaryResolver implementation.
 func (r *Resolver) RatingSummary() RatingSummaryResolver { return &ratingSummaryResolver{r} }
 
+// Residency returns ResidencyResolver implementation.
+func (r *Resolver) Residency() ResidencyResolver { return &residencyResolver{r} }
+
 // Resident returns ResidentResolver implementation.
 func (r *Resolver) Resident() ResidentResolver { return &residentResolver{r} }
+
+// ResidentDuplicate returns ResidentDuplicateResolver implementation.
+func (r *Resolver) ResidentDuplicate() ResidentDuplicateResolver {
+	return &residentDuplicateResolver{r}
+}
 
 // Resolution returns ResolutionResolver implementation.
 func (r *Resolver) Resolution() ResolutionResolver { return &resolutionResolver{r} }
@@ -1559,6 +1686,12 @@ func (r *Resolver) RoleGrant() RoleGrantResolver { return &roleGrantResolver{r} 
 
 // RollCallEntry returns RollCallEntryResolver implementation.
 func (r *Resolver) RollCallEntry() RollCallEntryResolver { return &rollCallEntryResolver{r} }
+
+// RosterMatch returns RosterMatchResolver implementation.
+func (r *Resolver) RosterMatch() RosterMatchResolver { return &rosterMatchResolver{r} }
+
+// RosterOwner returns RosterOwnerResolver implementation.
+func (r *Resolver) RosterOwner() RosterOwnerResolver { return &rosterOwnerResolver{r} }
 
 // SupervisionNote returns SupervisionNoteResolver implementation.
 func (r *Resolver) SupervisionNote() SupervisionNoteResolver { return &supervisionNoteResolver{r} }
@@ -1608,14 +1741,19 @@ type (
 	meetingEventResolver            struct{ *Resolver }
 	mutationResolver                struct{ *Resolver }
 	objectionResolver               struct{ *Resolver }
+	pendingRegistrationResolver     struct{ *Resolver }
 	placeResolver                   struct{ *Resolver }
 	queryResolver                   struct{ *Resolver }
 	ratingSummaryResolver           struct{ *Resolver }
+	residencyResolver               struct{ *Resolver }
 	residentResolver                struct{ *Resolver }
+	residentDuplicateResolver       struct{ *Resolver }
 	resolutionResolver              struct{ *Resolver }
 	resolutionTaskResolver          struct{ *Resolver }
 	roleGrantResolver               struct{ *Resolver }
 	rollCallEntryResolver           struct{ *Resolver }
+	rosterMatchResolver             struct{ *Resolver }
+	rosterOwnerResolver             struct{ *Resolver }
 	supervisionNoteResolver         struct{ *Resolver }
 	taskReportResolver              struct{ *Resolver }
 	topicResolver                   struct{ *Resolver }

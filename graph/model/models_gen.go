@@ -11,6 +11,31 @@ import (
 	"time"
 )
 
+// 登记入住。
+type AddResidentInput struct {
+	// 所住的户。
+	HouseholdID string `json:"householdId"`
+	// 姓名，1–50 个字。
+	Name string `json:"name"`
+	// 性别；填了身份证号可不填（按身份证号），填了须与之一致。
+	Gender *Gender `json:"gender,omitempty"`
+	// 出生日期；填了身份证号可不填（按身份证号），填了须与之一致。
+	BirthDate *time.Time `json:"birthDate,omitempty"`
+	// 手机号，可不填。
+	Phone *string `json:"phone,omitempty"`
+	// 身份证号（18 位，可带空格，末位 X 大小写均可）。只用来核对出生日期、性别和识别同一个人：
+	// 本服务不保存号码本身，只保存用服务器密钥计算的摘要。名册中已有同一号码的人时返回 `CONFLICT`。
+	IDNumber *string `json:"idNumber,omitempty"`
+	// 与户主关系，例如 本人、配偶、子女，1–20 个字。
+	Relationship *string `json:"relationship,omitempty"`
+	// 受保护标签（仅社区工作者和网格员可见）。
+	Tags []db.ResidentTag `json:"tags,omitempty"`
+	// 入住日期，默认今天；不能晚于今天。
+	On *time.Time `json:"on,omitempty"`
+	// 原因或说明，记入操作记录。
+	Reason *string `json:"reason,omitempty"`
+}
+
 type AddTaskInput struct {
 	ResolutionID string `json:"resolutionId"`
 	// 任务，1–100 个字。
@@ -45,6 +70,23 @@ type CommunitySettingsInput struct {
 	PointsPerHour   *int `json:"pointsPerHour,omitempty"`
 	CosignThreshold *int `json:"cosignThreshold,omitempty"`
 	NoticeDays      *int `json:"noticeDays,omitempty"`
+}
+
+// 更正居民信息（登记错误）。不填的字段不变。更正对过去同样有效，所以没有生效日期。
+type CorrectResidentInput struct {
+	ResidentID string     `json:"residentId"`
+	Name       *string    `json:"name,omitempty"`
+	Gender     *Gender    `json:"gender,omitempty"`
+	BirthDate  *time.Time `json:"birthDate,omitempty"`
+	// 填空字符串表示删除手机号。
+	Phone *string `json:"phone,omitempty"`
+	// 补登或更正身份证号；出生日期、性别按号码（同时填了的须一致）。
+	IDNumber     *string `json:"idNumber,omitempty"`
+	Relationship *string `json:"relationship,omitempty"`
+	// 受保护标签的完整新列表（空列表即清除全部）。
+	Tags []db.ResidentTag `json:"tags,omitempty"`
+	// 为什么更正，记入操作记录。
+	Reason *string `json:"reason,omitempty"`
 }
 
 // 新建地点。
@@ -303,6 +345,11 @@ type ResolutionFigures struct {
 	Ratings           *int `json:"ratings,omitempty"`
 	// 实施结果的平均评分（1–5）。
 	AverageRating *float64 `json:"averageRating,omitempty"`
+}
+
+type RosterHouseholdEdge struct {
+	Cursor string              `json:"cursor"`
+	Node   *db.RosterHousehold `json:"node"`
 }
 
 // 满意度评分。
@@ -598,6 +645,180 @@ type WishStatsGrouping struct {
 	State      *bool          `json:"state,omitempty"`
 	// 按提交时间所在的时间段分组。
 	Period *db.Period `json:"period,omitempty"`
+}
+
+// 可能重复的原因。
+type DuplicateReason string
+
+const (
+	// 同一手机号登记在多人名下
+	DuplicateReasonSamePhone DuplicateReason = "SAME_PHONE"
+	// 姓名和出生日期都相同
+	DuplicateReasonSameNameAndBirthDate DuplicateReason = "SAME_NAME_AND_BIRTH_DATE"
+)
+
+var AllDuplicateReason = []DuplicateReason{
+	DuplicateReasonSamePhone,
+	DuplicateReasonSameNameAndBirthDate,
+}
+
+func (e DuplicateReason) IsValid() bool {
+	switch e {
+	case DuplicateReasonSamePhone, DuplicateReasonSameNameAndBirthDate:
+		return true
+	}
+	return false
+}
+
+func (e DuplicateReason) String() string {
+	return string(e)
+}
+
+func (e *DuplicateReason) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = DuplicateReason(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid DuplicateReason", str)
+	}
+	return nil
+}
+
+func (e DuplicateReason) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *DuplicateReason) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e DuplicateReason) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// 性别。
+type Gender string
+
+const (
+	// 男
+	GenderMale Gender = "MALE"
+	// 女
+	GenderFemale Gender = "FEMALE"
+)
+
+var AllGender = []Gender{
+	GenderMale,
+	GenderFemale,
+}
+
+func (e Gender) IsValid() bool {
+	switch e {
+	case GenderMale, GenderFemale:
+		return true
+	}
+	return false
+}
+
+func (e Gender) String() string {
+	return string(e)
+}
+
+func (e *Gender) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Gender(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Gender", str)
+	}
+	return nil
+}
+
+func (e Gender) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Gender) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Gender) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// 离开名册的原因。
+type LeftReason string
+
+const (
+	// 迁出
+	LeftReasonMovedAway LeftReason = "MOVED_AWAY"
+	// 去世
+	LeftReasonDied LeftReason = "DIED"
+)
+
+var AllLeftReason = []LeftReason{
+	LeftReasonMovedAway,
+	LeftReasonDied,
+}
+
+func (e LeftReason) IsValid() bool {
+	switch e {
+	case LeftReasonMovedAway, LeftReasonDied:
+		return true
+	}
+	return false
+}
+
+func (e LeftReason) String() string {
+	return string(e)
+}
+
+func (e *LeftReason) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = LeftReason(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid LeftReason", str)
+	}
+	return nil
+}
+
+func (e LeftReason) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *LeftReason) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e LeftReason) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // 审核结果。
