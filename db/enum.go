@@ -71,10 +71,12 @@ const (
 	AuditResidentVerified  AuditAction = "resident_verified"
 	AuditRoleGranted       AuditAction = "role_granted"
 	AuditRoleRevoked       AuditAction = "role_revoked"
+	AuditRosterImported    AuditAction = "roster_imported"
+	AuditRosterExported    AuditAction = "roster_exported"
 )
 
 var auditActions = []AuditAction{AuditAccountRegistered, AuditLoginFailed, AuditLoginThrottled,
-	AuditResidentVerified, AuditRoleGranted, AuditRoleRevoked}
+	AuditResidentVerified, AuditRoleGranted, AuditRoleRevoked, AuditRosterImported, AuditRosterExported}
 
 func marshalEnum[T ~string](w io.Writer, v T) {
 	io.WriteString(w, strconv.Quote(strings.ToUpper(string(v))))

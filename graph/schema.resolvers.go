@@ -10,6 +10,8 @@ import (
 	"linli/db"
 	"linli/graph/model"
 	"time"
+
+	"github.com/99designs/gqlgen/graphql"
 )
 
 // ID is the resolver for the id field.
@@ -619,6 +621,11 @@ func (r *mutationResolver) RateResult(ctx context.Context, resolutionID string, 
 	})
 }
 
+// ImportRoster is the resolver for the importRoster field.
+func (r *mutationResolver) ImportRoster(ctx context.Context, communityID string, file graphql.Upload, dryRun bool, planDigest *string) (*db.RosterImportReport, error) {
+	return r.importRoster(ctx, communityID, file, dryRun, planDigest)
+}
+
 // ID is the resolver for the id field.
 func (r *objectionResolver) ID(ctx context.Context, obj *db.Objection) (string, error) {
 	return globalID("Objection", obj.ID), nil
@@ -921,6 +928,11 @@ func (r *queryResolver) ParticipationStats(ctx context.Context, filter *model.Pa
 	return r.participationStats(ctx, filter, groupBy)
 }
 
+// RosterExport is the resolver for the rosterExport field.
+func (r *queryResolver) RosterExport(ctx context.Context, placeID string) (*model.RosterExport, error) {
+	return r.rosterExport(ctx, placeID)
+}
+
 // Average is the resolver for the average field.
 func (r *ratingSummaryResolver) Average(ctx context.Context, obj *db.RatingSummary) (*float64, error) {
 	return average(obj), nil
@@ -1078,6 +1090,16 @@ func (r *rollCallEntryResolver) Name(ctx context.Context, obj *db.RollCallEntry)
 		return "", err
 	}
 	return maskedName(s, obj.Voter.Name), nil
+}
+
+// Rows is the resolver for the rows field.
+func (r *rosterImportReportResolver) Rows(ctx context.Context, obj *db.RosterImportReport, actions []db.RosterRowAction, first *int, afterIndex *int) ([]*model.RosterImportRow, error) {
+	return reportRows(obj, actions, first, afterIndex)
+}
+
+// RowsCount is the resolver for the rowsCount field.
+func (r *rosterImportReportResolver) RowsCount(ctx context.Context, obj *db.RosterImportReport, actions []db.RosterRowAction) (int, error) {
+	return reportRowsCount(obj, actions), nil
 }
 
 // ID is the resolver for the id field.
@@ -1505,6 +1527,11 @@ func (r *Resolver) RoleGrant() RoleGrantResolver { return &roleGrantResolver{r} 
 // RollCallEntry returns RollCallEntryResolver implementation.
 func (r *Resolver) RollCallEntry() RollCallEntryResolver { return &rollCallEntryResolver{r} }
 
+// RosterImportReport returns RosterImportReportResolver implementation.
+func (r *Resolver) RosterImportReport() RosterImportReportResolver {
+	return &rosterImportReportResolver{r}
+}
+
 // SupervisionNote returns SupervisionNoteResolver implementation.
 func (r *Resolver) SupervisionNote() SupervisionNoteResolver { return &supervisionNoteResolver{r} }
 
@@ -1560,6 +1587,7 @@ type (
 	resolutionTaskResolver          struct{ *Resolver }
 	roleGrantResolver               struct{ *Resolver }
 	rollCallEntryResolver           struct{ *Resolver }
+	rosterImportReportResolver      struct{ *Resolver }
 	supervisionNoteResolver         struct{ *Resolver }
 	taskReportResolver              struct{ *Resolver }
 	topicResolver                   struct{ *Resolver }
