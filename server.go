@@ -131,6 +131,8 @@ func readSettings(getenv func(string) string) (settings, error) {
 	}
 	s.api.RequestTimeout = dur("LINLI_REQUEST_TIMEOUT", s.api.RequestTimeout)
 	s.api.MaxBodyBytes = int64(num("LINLI_MAX_BODY_BYTES", int(s.api.MaxBodyBytes)))
+	s.api.MaxUploadBytes = int64(num("LINLI_MAX_UPLOAD_BYTES", int(s.api.MaxUploadBytes)))
+	s.api.UploadTimeout = dur("LINLI_UPLOAD_TIMEOUT", s.api.UploadTimeout)
 	s.api.MaxDepth = num("LINLI_MAX_DEPTH", s.api.MaxDepth)
 	s.api.MaxComplexity = num("LINLI_MAX_COMPLEXITY", s.api.MaxComplexity)
 	s.api.MaxAliases = num("LINLI_MAX_ALIASES", s.api.MaxAliases)

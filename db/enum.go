@@ -77,11 +77,15 @@ const (
 	AuditResidentLeft      AuditAction = "resident_left"
 	AuditResidentCorrected AuditAction = "resident_corrected"
 	AuditResidentLinked    AuditAction = "resident_linked"
+	// Imports and exports of the roster (migration 0014).
+	AuditRosterImported AuditAction = "roster_imported"
+	AuditRosterExported AuditAction = "roster_exported"
 )
 
 var auditActions = []AuditAction{AuditAccountRegistered, AuditLoginFailed, AuditLoginThrottled,
 	AuditResidentVerified, AuditRoleGranted, AuditRoleRevoked,
-	AuditResidentAdded, AuditResidentMoved, AuditResidentLeft, AuditResidentCorrected, AuditResidentLinked}
+	AuditResidentAdded, AuditResidentMoved, AuditResidentLeft, AuditResidentCorrected, AuditResidentLinked,
+	AuditRosterImported, AuditRosterExported}
 
 func marshalEnum[T ~string](w io.Writer, v T) {
 	io.WriteString(w, strconv.Quote(strings.ToUpper(string(v))))

@@ -52,6 +52,7 @@ type ResolverRoot interface {
 	ResolutionTask() ResolutionTaskResolver
 	RoleGrant() RoleGrantResolver
 	RollCallEntry() RollCallEntryResolver
+	RosterImportReport() RosterImportReportResolver
 	RosterMatch() RosterMatchResolver
 	RosterOwner() RosterOwnerResolver
 	SupervisionNote() SupervisionNoteResolver
@@ -264,6 +265,7 @@ type ComplexityRoot struct {
 		DisputeWish             func(childComplexity int, wishID string, reason string) int
 		FulfilWish              func(childComplexity int, input model.FulfilWishInput) int
 		GrantRole               func(childComplexity int, input model.GrantRoleInput) int
+		ImportRoster            func(childComplexity int, communityID string, file graphql.Upload, dryRun bool, planDigest *string) int
 		LinkResidentAccount     func(childComplexity int, residentID string, accountID string, reason *string) int
 		Login                   func(childComplexity int, phone string, password string) int
 		Logout                  func(childComplexity int) int
@@ -389,6 +391,7 @@ type ComplexityRoot struct {
 		Resolution           func(childComplexity int, id string) int
 		Resolutions          func(childComplexity int, placeID *string, state []db.ResolutionState, first *int, after *string) int
 		Roster               func(childComplexity int, placeID string, asOf *time.Time, first *int, after *string, last *int, before *string) int
+		RosterExport         func(childComplexity int, placeID string) int
 		Subdistricts         func(childComplexity int, first *int, after *string, last *int, before *string) int
 		Topics               func(childComplexity int, placeID *string, state []db.TopicState, first *int, after *string) int
 		VolunteerRecord      func(childComplexity int, accountID *string) int
@@ -535,6 +538,13 @@ type ComplexityRoot struct {
 		Option func(childComplexity int) int
 	}
 
+	RosterExport struct {
+		CSV         func(childComplexity int) int
+		ContentType func(childComplexity int) int
+		FileName    func(childComplexity int) int
+		RowCount    func(childComplexity int) int
+	}
+
 	RosterHousehold struct {
 		Household   func(childComplexity int) int
 		Owners      func(childComplexity int) int
@@ -551,6 +561,40 @@ type ComplexityRoot struct {
 	RosterHouseholdEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	RosterImportCounts struct {
+		Changed   func(childComplexity int) int
+		Created   func(childComplexity int) int
+		Unchanged func(childComplexity int) int
+	}
+
+	RosterImportReport struct {
+		DryRun     func(childComplexity int) int
+		FileName   func(childComplexity int) int
+		Households func(childComplexity int) int
+		ImportedAt func(childComplexity int) int
+		NotInFile  func(childComplexity int) int
+		Ownerships func(childComplexity int) int
+		PlanDigest func(childComplexity int) int
+		Refused    func(childComplexity int) int
+		Residents  func(childComplexity int) int
+		RowCount   func(childComplexity int) int
+		Rows       func(childComplexity int, actions []db.RosterRowAction, first *int, afterIndex *int) int
+		RowsCount  func(childComplexity int, actions []db.RosterRowAction) int
+	}
+
+	RosterImportRow struct {
+		Action   func(childComplexity int) int
+		Building func(childComplexity int) int
+		Changes  func(childComplexity int) int
+		Index    func(childComplexity int) int
+		Name     func(childComplexity int) int
+		Note     func(childComplexity int) int
+		Reason   func(childComplexity int) int
+		Room     func(childComplexity int) int
+		Row      func(childComplexity int) int
+		Unit     func(childComplexity int) int
 	}
 
 	RosterMatch struct {
@@ -990,6 +1034,7 @@ type MutationResolver interface {
 	CorrectResident(ctx context.Context, input model.CorrectResidentInput) (*db.Resident, error)
 	LinkResidentAccount(ctx context.Context, residentID string, accountID string, reason *string) (*db.Resident, error)
 	AdmitRegistration(ctx context.Context, accountID string, reason *string) (*db.Resident, error)
+	ImportRoster(ctx context.Context, communityID string, file graphql.Upload, dryRun bool, planDigest *string) (*db.RosterImportReport, error)
 }
 type ObjectionResolver interface {
 	ID(ctx context.Context, obj *db.Objection) (string, error)
@@ -1042,6 +1087,7 @@ type QueryResolver interface {
 	Roster(ctx context.Context, placeID string, asOf *time.Time, first *int, after *string, last *int, before *string) (*model.RosterHouseholdConnection, error)
 	PendingRegistrations(ctx context.Context, placeID string) ([]*db.PendingRegistration, error)
 	ResidentDuplicates(ctx context.Context, placeID string) ([]*db.Duplicate, error)
+	RosterExport(ctx context.Context, placeID string) (*model.RosterExport, error)
 }
 type RatingSummaryResolver interface {
 	Average(ctx context.Context, obj *db.RatingSummary) (*float64, error)
@@ -1106,6 +1152,10 @@ type RoleGrantResolver interface {
 }
 type RollCallEntryResolver interface {
 	Name(ctx context.Context, obj *db.RollCallEntry) (string, error)
+}
+type RosterImportReportResolver interface {
+	Rows(ctx context.Context, obj *db.RosterImportReport, actions []db.RosterRowAction, first *int, afterIndex *int) ([]*model.RosterImportRow, error)
+	RowsCount(ctx context.Context, obj *db.RosterImportReport, actions []db.RosterRowAction) (int, error)
 }
 type RosterMatchResolver interface {
 	Resident(ctx context.Context, obj *db.RosterMatch) (*db.Resident, error)
@@ -2157,6 +2207,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.GrantRole(childComplexity, args["input"].(model.GrantRoleInput)), true
+	case "Mutation.importRoster":
+		if e.ComplexityRoot.Mutation.ImportRoster == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_importRoster_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ImportRoster(childComplexity, args["communityId"].(string), args["file"].(graphql.Upload), args["dryRun"].(bool), args["planDigest"].(*string)), true
 	case "Mutation.linkResidentAccount":
 		if e.ComplexityRoot.Mutation.LinkResidentAccount == nil {
 			break
@@ -2963,6 +3024,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Roster(childComplexity, args["placeId"].(string), args["asOf"].(*time.Time), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+	case "Query.rosterExport":
+		if e.ComplexityRoot.Query.RosterExport == nil {
+			break
+		}
+
+		args, err := ec.field_Query_rosterExport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RosterExport(childComplexity, args["placeId"].(string)), true
 	case "Query.subdistricts":
 		if e.ComplexityRoot.Query.Subdistricts == nil {
 			break
@@ -3640,6 +3712,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RollCallEntry.Option(childComplexity), true
 
+	case "RosterExport.csv":
+		if e.ComplexityRoot.RosterExport.CSV == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterExport.CSV(childComplexity), true
+	case "RosterExport.contentType":
+		if e.ComplexityRoot.RosterExport.ContentType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterExport.ContentType(childComplexity), true
+	case "RosterExport.fileName":
+		if e.ComplexityRoot.RosterExport.FileName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterExport.FileName(childComplexity), true
+	case "RosterExport.rowCount":
+		if e.ComplexityRoot.RosterExport.RowCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterExport.RowCount(childComplexity), true
+
 	case "RosterHousehold.household":
 		if e.ComplexityRoot.RosterHousehold.Household == nil {
 			break
@@ -3696,6 +3793,169 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RosterHouseholdEdge.Node(childComplexity), true
+
+	case "RosterImportCounts.changed":
+		if e.ComplexityRoot.RosterImportCounts.Changed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterImportCounts.Changed(childComplexity), true
+	case "RosterImportCounts.created":
+		if e.ComplexityRoot.RosterImportCounts.Created == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterImportCounts.Created(childComplexity), true
+	case "RosterImportCounts.unchanged":
+		if e.ComplexityRoot.RosterImportCounts.Unchanged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterImportCounts.Unchanged(childComplexity), true
+
+	case "RosterImportReport.dryRun":
+		if e.ComplexityRoot.RosterImportReport.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterImportReport.DryRun(childComplexity), true
+	case "RosterImportReport.fileName":
+		if e.ComplexityRoot.RosterImportReport.FileName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterImportReport.FileName(childComplexity), true
+	case "RosterImportReport.households":
+		if e.ComplexityRoot.RosterImportReport.Households == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterImportReport.Households(childComplexity), true
+	case "RosterImportReport.importedAt":
+		if e.ComplexityRoot.RosterImportReport.ImportedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterImportReport.ImportedAt(childComplexity), true
+	case "RosterImportReport.notInFile":
+		if e.ComplexityRoot.RosterImportReport.NotInFile == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterImportReport.NotInFile(childComplexity), true
+	case "RosterImportReport.ownerships":
+		if e.ComplexityRoot.RosterImportReport.Ownerships == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterImportReport.Ownerships(childComplexity), true
+	case "RosterImportReport.planDigest":
+		if e.ComplexityRoot.RosterImportReport.PlanDigest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterImportReport.PlanDigest(childComplexity), true
+	case "RosterImportReport.refusedRows":
+		if e.ComplexityRoot.RosterImportReport.Refused == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterImportReport.Refused(childComplexity), true
+	case "RosterImportReport.residents":
+		if e.ComplexityRoot.RosterImportReport.Residents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterImportReport.Residents(childComplexity), true
+	case "RosterImportReport.rowCount":
+		if e.ComplexityRoot.RosterImportReport.RowCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterImportReport.RowCount(childComplexity), true
+	case "RosterImportReport.rows":
+		if e.ComplexityRoot.RosterImportReport.Rows == nil {
+			break
+		}
+
+		args, err := ec.field_RosterImportReport_rows_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.RosterImportReport.Rows(childComplexity, args["actions"].([]db.RosterRowAction), args["first"].(*int), args["afterIndex"].(*int)), true
+	case "RosterImportReport.rowsCount":
+		if e.ComplexityRoot.RosterImportReport.RowsCount == nil {
+			break
+		}
+
+		args, err := ec.field_RosterImportReport_rowsCount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.RosterImportReport.RowsCount(childComplexity, args["actions"].([]db.RosterRowAction)), true
+
+	case "RosterImportRow.action":
+		if e.ComplexityRoot.RosterImportRow.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterImportRow.Action(childComplexity), true
+	case "RosterImportRow.building":
+		if e.ComplexityRoot.RosterImportRow.Building == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterImportRow.Building(childComplexity), true
+	case "RosterImportRow.changes":
+		if e.ComplexityRoot.RosterImportRow.Changes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterImportRow.Changes(childComplexity), true
+	case "RosterImportRow.index":
+		if e.ComplexityRoot.RosterImportRow.Index == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterImportRow.Index(childComplexity), true
+	case "RosterImportRow.name":
+		if e.ComplexityRoot.RosterImportRow.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterImportRow.Name(childComplexity), true
+	case "RosterImportRow.note":
+		if e.ComplexityRoot.RosterImportRow.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterImportRow.Note(childComplexity), true
+	case "RosterImportRow.reason":
+		if e.ComplexityRoot.RosterImportRow.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterImportRow.Reason(childComplexity), true
+	case "RosterImportRow.room":
+		if e.ComplexityRoot.RosterImportRow.Room == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterImportRow.Room(childComplexity), true
+	case "RosterImportRow.row":
+		if e.ComplexityRoot.RosterImportRow.Row == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterImportRow.Row(childComplexity), true
+	case "RosterImportRow.unit":
+		if e.ComplexityRoot.RosterImportRow.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterImportRow.Unit(childComplexity), true
 
 	case "RosterMatch.linked":
 		if e.ComplexityRoot.RosterMatch.Linked == nil {
@@ -7555,6 +7815,127 @@ extend type Mutation {
   """待匹配的注册确认为新居民（名册中的相似记录都不是此人）：新建一位已核实的居民。"""
   admitRegistration(accountId: ID!, reason: String): Resident!
 }
+
+# ---- roster: import and export (花名册导入导出)
+
+"""
+上传的文件，按 GraphQL multipart request 规范（multipart/form-data：operations、map、文件）随请求发送。
+整个请求的大小上限默认 20 MB（服务端设置 LINLI_MAX_UPLOAD_BYTES），超过时返回 HTTP 413、` + "`" + `INVALID_INPUT` + "`" + `、` + "`" + `extensions.field: "file"` + "`" + `。
+"""
+scalar Upload
+
+extend type Query {
+  """
+  导出某地点（社区、小区、网格或楼栋）的花名册，CSV 文件，格式与导入相同（UTF-8 带 BOM，Excel 可直接打开）：
+  每位居民在其住处一行；业主名下不住的房产另起一行（是否业主为“是”，与户主关系、标签留空）。
+  系统不保存身份证号，所以身份证号一列为空、出生日期一列有值；没人登记的户没有行。
+  把导出的文件原样导入，报告应全部为“未变”。只有该地点所在社区的社区工作者和上级管理员可以导出；每次导出都记入操作记录。
+  """
+  rosterExport(placeId: ID!): RosterExport!
+}
+
+extend type Mutation {
+  """
+  从表格导入社区花名册（CSV 或 XLSX；CSV 可为 UTF-8（有无 BOM 均可）或 Excel 中文版另存的 GB18030/GBK）。
+  先试运行（` + "`" + `dryRun: true` + "`" + `）：什么都不写，逐行报告将新建、变更、不变或拒绝什么及原因，并给出 ` + "`" + `planDigest` + "`" + `。
+  核对无误后用同一文件正式导入（` + "`" + `dryRun: false` + "`" + `，带上试运行的 ` + "`" + `planDigest` + "`" + `）：在一个事务中执行与报告完全相同的计划；
+  如果花名册或文件在这期间有变化，计划不同，返回 ` + "`" + `CONFLICT` + "`" + `，需重新试运行。被拒绝的行不导入，其余照常。
+  同一文件再导入一次，什么都不会改变。导入只新增和更正，从不删除：文件中没有的居民列在报告里（“花名册中有、文件中没有”），
+  空着的单元格不改变花名册中的值。楼栋须事先建好。
+  只有该社区的社区工作者和上级管理员可以导入（网格员、楼栋长不行）。正式导入记一条操作记录（谁、何时、文件名、各项数目）。
+  """
+  importRoster(communityId: ID!, file: Upload!, dryRun: Boolean!, planDigest: String): RosterImportReport!
+}
+
+"""导出的花名册文件。"""
+type RosterExport {
+  """建议的文件名，例如 ` + "`" + `花名册-和平社区-20261201.csv` + "`" + `。"""
+  fileName: String!
+  """MIME 类型：` + "`" + `text/csv; charset=utf-8` + "`" + `。"""
+  contentType: String!
+  """文件内容（CSV 文本，以 BOM 开头）。前端可直接存为文件，例如 ` + "`" + `new Blob([csv], {type: contentType})` + "`" + `。"""
+  csv: String!
+  """数据行数（不含表头）。"""
+  rowCount: Int!
+}
+
+"""导入对某一行（或某位居民）的处理。"""
+enum RosterRowAction {
+  """新建（户、居民或业主登记，至少一项）"""
+  CREATE
+  """变更已有的记录"""
+  CHANGE
+  """与花名册一致，不变"""
+  UNCHANGED
+  """拒绝，原因见 reason；这一行不导入"""
+  REFUSE
+  """花名册中有、文件中没有：文件里出现的某户中，未出现在文件里的居民。导入不会删除他们，仅提示"""
+  NOT_IN_FILE
+}
+
+"""一类记录的数目。"""
+type RosterImportCounts {
+  created: Int!
+  changed: Int!
+  unchanged: Int!
+}
+
+"""导入报告中的一行。"""
+type RosterImportRow {
+  """在报告中的位置（从 0 起），翻页时作 ` + "`" + `afterIndex` + "`" + `。"""
+  index: Int!
+  """文件中的行号（与 Excel 显示的一致，表头通常是第 1 行）；“花名册中有、文件中没有”的居民为 0。"""
+  row: Int!
+  action: RosterRowAction!
+  """楼栋，照文件所写。"""
+  building: String!
+  """单元，规整后（如“2单元”）；没有单元为空串。"""
+  unit: String!
+  room: String!
+  name: String!
+  """将做的改动，中文，每项一句，例如“新建户：1号楼 1单元101，面积 89.50㎡”“手机：无 → 13912345678”。"""
+  changes: [String!]!
+  """拒绝的原因，或“花名册中有、文件中没有”的说明。"""
+  reason: String
+  """提醒，例如这户已住着文件中没有的人。"""
+  note: String
+}
+
+"""导入报告：试运行时是计划，正式导入时是已执行的计划。"""
+type RosterImportReport {
+  fileName: String!
+  dryRun: Boolean!
+  """读到的数据行数（不含表头和空行）。"""
+  rowCount: Int!
+  """户：新建、面积变更、不变。"""
+  households: RosterImportCounts!
+  """居民：新增、变更、不变。"""
+  residents: RosterImportCounts!
+  """业主登记：新登记、结束登记（填“否”的原业主，记在 changed）、不变。"""
+  ownerships: RosterImportCounts!
+  """被拒绝的行数。"""
+  refusedRows: Int!
+  """花名册中有、文件中没有的居民人数。"""
+  notInFile: Int!
+  """计划的摘要：正式导入时原样提交。"""
+  planDigest: String!
+  """正式导入完成的时间；试运行为 null。"""
+  importedAt: Time
+  """
+  报告的行，按行号；“花名册中有、文件中没有”的在最后。` + "`" + `actions` + "`" + ` 只列这些处理（例如只看 REFUSE）；
+  每次最多 ` + "`" + `first` + "`" + ` 行（默认 100，最多 1000），` + "`" + `afterIndex` + "`" + ` 从上一页最后一行的 ` + "`" + `index` + "`" + ` 之后接着取。
+  """
+  rows(actions: [RosterRowAction!], first: Int = 100, afterIndex: Int): [RosterImportRow!]!
+  """符合 ` + "`" + `actions` + "`" + ` 的行数。"""
+  rowsCount(actions: [RosterRowAction!]): Int!
+}
+
+extend enum AuditAction {
+  """导入花名册"""
+  ROSTER_IMPORTED
+  """导出花名册"""
+  ROSTER_EXPORTED
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -8321,6 +8702,20 @@ func (ec *executionContext) childFields_RollCallEntry(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type RollCallEntry", field.Name)
 }
 
+func (ec *executionContext) childFields_RosterExport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "fileName":
+		return ec.fieldContext_RosterExport_fileName(ctx, field)
+	case "contentType":
+		return ec.fieldContext_RosterExport_contentType(ctx, field)
+	case "csv":
+		return ec.fieldContext_RosterExport_csv(ctx, field)
+	case "rowCount":
+		return ec.fieldContext_RosterExport_rowCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RosterExport", field.Name)
+}
+
 func (ec *executionContext) childFields_RosterHousehold(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "household":
@@ -8355,6 +8750,74 @@ func (ec *executionContext) childFields_RosterHouseholdEdge(ctx context.Context,
 		return ec.fieldContext_RosterHouseholdEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RosterHouseholdEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_RosterImportCounts(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "created":
+		return ec.fieldContext_RosterImportCounts_created(ctx, field)
+	case "changed":
+		return ec.fieldContext_RosterImportCounts_changed(ctx, field)
+	case "unchanged":
+		return ec.fieldContext_RosterImportCounts_unchanged(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RosterImportCounts", field.Name)
+}
+
+func (ec *executionContext) childFields_RosterImportReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "fileName":
+		return ec.fieldContext_RosterImportReport_fileName(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_RosterImportReport_dryRun(ctx, field)
+	case "rowCount":
+		return ec.fieldContext_RosterImportReport_rowCount(ctx, field)
+	case "households":
+		return ec.fieldContext_RosterImportReport_households(ctx, field)
+	case "residents":
+		return ec.fieldContext_RosterImportReport_residents(ctx, field)
+	case "ownerships":
+		return ec.fieldContext_RosterImportReport_ownerships(ctx, field)
+	case "refusedRows":
+		return ec.fieldContext_RosterImportReport_refusedRows(ctx, field)
+	case "notInFile":
+		return ec.fieldContext_RosterImportReport_notInFile(ctx, field)
+	case "planDigest":
+		return ec.fieldContext_RosterImportReport_planDigest(ctx, field)
+	case "importedAt":
+		return ec.fieldContext_RosterImportReport_importedAt(ctx, field)
+	case "rows":
+		return ec.fieldContext_RosterImportReport_rows(ctx, field)
+	case "rowsCount":
+		return ec.fieldContext_RosterImportReport_rowsCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RosterImportReport", field.Name)
+}
+
+func (ec *executionContext) childFields_RosterImportRow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "index":
+		return ec.fieldContext_RosterImportRow_index(ctx, field)
+	case "row":
+		return ec.fieldContext_RosterImportRow_row(ctx, field)
+	case "action":
+		return ec.fieldContext_RosterImportRow_action(ctx, field)
+	case "building":
+		return ec.fieldContext_RosterImportRow_building(ctx, field)
+	case "unit":
+		return ec.fieldContext_RosterImportRow_unit(ctx, field)
+	case "room":
+		return ec.fieldContext_RosterImportRow_room(ctx, field)
+	case "name":
+		return ec.fieldContext_RosterImportRow_name(ctx, field)
+	case "changes":
+		return ec.fieldContext_RosterImportRow_changes(ctx, field)
+	case "reason":
+		return ec.fieldContext_RosterImportRow_reason(ctx, field)
+	case "note":
+		return ec.fieldContext_RosterImportRow_note(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RosterImportRow", field.Name)
 }
 
 func (ec *executionContext) childFields_RosterMatch(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9536,6 +9999,44 @@ func (ec *executionContext) field_Mutation_grantRole_args(ctx context.Context, r
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_importRoster_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "file",
+		func(ctx context.Context, v any) (graphql.Upload, error) {
+			return ec.unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["file"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "dryRun",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["dryRun"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "planDigest",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["planDigest"] = arg3
 	return args, nil
 }
 
@@ -10750,6 +11251,20 @@ func (ec *executionContext) field_Query_resolutions_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_rosterExport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "placeId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["placeId"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_roster_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11142,6 +11657,50 @@ func (ec *executionContext) field_Query_wishes_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["after"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_RosterImportReport_rowsCount_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "actions",
+		func(ctx context.Context, v any) ([]db.RosterRowAction, error) {
+			return ec.unmarshalORosterRowAction2ᚕlinliᚋdbᚐRosterRowActionᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["actions"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_RosterImportReport_rows_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "actions",
+		func(ctx context.Context, v any) ([]db.RosterRowAction, error) {
+			return ec.unmarshalORosterRowAction2ᚕlinliᚋdbᚐRosterRowActionᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["actions"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "afterIndex",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["afterIndex"] = arg2
 	return args, nil
 }
 
@@ -16469,6 +17028,50 @@ func (ec *executionContext) fieldContext_Mutation_admitRegistration(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_importRoster(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_importRoster(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ImportRoster(ctx, fc.Args["communityId"].(string), fc.Args["file"].(graphql.Upload), fc.Args["dryRun"].(bool), fc.Args["planDigest"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.RosterImportReport) graphql.Marshaler {
+			return ec.marshalNRosterImportReport2ᚖlinliᚋdbᚐRosterImportReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_importRoster(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RosterImportReport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_importRoster_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Objection_id(ctx context.Context, field graphql.CollectedField, obj *db.Objection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19195,6 +19798,50 @@ func (ec *executionContext) fieldContext_Query_residentDuplicates(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_rosterExport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_rosterExport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RosterExport(ctx, fc.Args["placeId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RosterExport) graphql.Marshaler {
+			return ec.marshalNRosterExport2ᚖlinliᚋgraphᚋmodelᚐRosterExport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_rosterExport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RosterExport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_rosterExport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21907,6 +22554,98 @@ func (ec *executionContext) fieldContext_RollCallEntry_option(_ context.Context,
 	return graphql.NewScalarFieldContext("RollCallEntry", field, false, false, "String")
 }
 
+func (ec *executionContext) _RosterExport_fileName(ctx context.Context, field graphql.CollectedField, obj *model.RosterExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterExport_fileName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FileName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterExport_fileName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterExport", field, false, false, "String")
+}
+
+func (ec *executionContext) _RosterExport_contentType(ctx context.Context, field graphql.CollectedField, obj *model.RosterExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterExport_contentType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ContentType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterExport_contentType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterExport", field, false, false, "String")
+}
+
+func (ec *executionContext) _RosterExport_csv(ctx context.Context, field graphql.CollectedField, obj *model.RosterExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterExport_csv(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CSV, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterExport_csv(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterExport", field, false, false, "String")
+}
+
+func (ec *executionContext) _RosterExport_rowCount(ctx context.Context, field graphql.CollectedField, obj *model.RosterExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterExport_rowCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RowCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterExport_rowCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterExport", field, false, false, "Int")
+}
+
 func (ec *executionContext) _RosterHousehold_household(ctx context.Context, field graphql.CollectedField, obj *db.RosterHousehold) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -22240,6 +22979,650 @@ func (ec *executionContext) fieldContext_RosterHouseholdEdge_node(_ context.Cont
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RosterImportCounts_created(ctx context.Context, field graphql.CollectedField, obj *db.RosterImportCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterImportCounts_created(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Created, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterImportCounts_created(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterImportCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RosterImportCounts_changed(ctx context.Context, field graphql.CollectedField, obj *db.RosterImportCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterImportCounts_changed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterImportCounts_changed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterImportCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RosterImportCounts_unchanged(ctx context.Context, field graphql.CollectedField, obj *db.RosterImportCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterImportCounts_unchanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unchanged, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterImportCounts_unchanged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterImportCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RosterImportReport_fileName(ctx context.Context, field graphql.CollectedField, obj *db.RosterImportReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterImportReport_fileName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FileName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterImportReport_fileName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterImportReport", field, false, false, "String")
+}
+
+func (ec *executionContext) _RosterImportReport_dryRun(ctx context.Context, field graphql.CollectedField, obj *db.RosterImportReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterImportReport_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterImportReport_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterImportReport", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RosterImportReport_rowCount(ctx context.Context, field graphql.CollectedField, obj *db.RosterImportReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterImportReport_rowCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RowCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterImportReport_rowCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterImportReport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RosterImportReport_households(ctx context.Context, field graphql.CollectedField, obj *db.RosterImportReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterImportReport_households(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Households, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.RosterImportCounts) graphql.Marshaler {
+			return ec.marshalNRosterImportCounts2linliᚋdbᚐRosterImportCounts(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterImportReport_households(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RosterImportReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RosterImportCounts(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RosterImportReport_residents(ctx context.Context, field graphql.CollectedField, obj *db.RosterImportReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterImportReport_residents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Residents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.RosterImportCounts) graphql.Marshaler {
+			return ec.marshalNRosterImportCounts2linliᚋdbᚐRosterImportCounts(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterImportReport_residents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RosterImportReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RosterImportCounts(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RosterImportReport_ownerships(ctx context.Context, field graphql.CollectedField, obj *db.RosterImportReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterImportReport_ownerships(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ownerships, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.RosterImportCounts) graphql.Marshaler {
+			return ec.marshalNRosterImportCounts2linliᚋdbᚐRosterImportCounts(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterImportReport_ownerships(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RosterImportReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RosterImportCounts(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RosterImportReport_refusedRows(ctx context.Context, field graphql.CollectedField, obj *db.RosterImportReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterImportReport_refusedRows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Refused, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterImportReport_refusedRows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterImportReport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RosterImportReport_notInFile(ctx context.Context, field graphql.CollectedField, obj *db.RosterImportReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterImportReport_notInFile(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NotInFile, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterImportReport_notInFile(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterImportReport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RosterImportReport_planDigest(ctx context.Context, field graphql.CollectedField, obj *db.RosterImportReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterImportReport_planDigest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PlanDigest, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterImportReport_planDigest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterImportReport", field, false, false, "String")
+}
+
+func (ec *executionContext) _RosterImportReport_importedAt(ctx context.Context, field graphql.CollectedField, obj *db.RosterImportReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterImportReport_importedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ImportedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RosterImportReport_importedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterImportReport", field, false, false, "Time")
+}
+
+func (ec *executionContext) _RosterImportReport_rows(ctx context.Context, field graphql.CollectedField, obj *db.RosterImportReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterImportReport_rows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.RosterImportReport().Rows(ctx, obj, fc.Args["actions"].([]db.RosterRowAction), fc.Args["first"].(*int), fc.Args["afterIndex"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.RosterImportRow) graphql.Marshaler {
+			return ec.marshalNRosterImportRow2ᚕᚖlinliᚋgraphᚋmodelᚐRosterImportRowᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterImportReport_rows(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RosterImportReport",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RosterImportRow(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_RosterImportReport_rows_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RosterImportReport_rowsCount(ctx context.Context, field graphql.CollectedField, obj *db.RosterImportReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterImportReport_rowsCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.RosterImportReport().RowsCount(ctx, obj, fc.Args["actions"].([]db.RosterRowAction))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterImportReport_rowsCount(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RosterImportReport",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_RosterImportReport_rowsCount_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RosterImportRow_index(ctx context.Context, field graphql.CollectedField, obj *model.RosterImportRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterImportRow_index(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Index, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterImportRow_index(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterImportRow", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RosterImportRow_row(ctx context.Context, field graphql.CollectedField, obj *model.RosterImportRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterImportRow_row(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Row, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterImportRow_row(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterImportRow", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RosterImportRow_action(ctx context.Context, field graphql.CollectedField, obj *model.RosterImportRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterImportRow_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.RosterRowAction) graphql.Marshaler {
+			return ec.marshalNRosterRowAction2linliᚋdbᚐRosterRowAction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterImportRow_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterImportRow", field, false, false, "RosterRowAction")
+}
+
+func (ec *executionContext) _RosterImportRow_building(ctx context.Context, field graphql.CollectedField, obj *model.RosterImportRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterImportRow_building(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Building, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterImportRow_building(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterImportRow", field, false, false, "String")
+}
+
+func (ec *executionContext) _RosterImportRow_unit(ctx context.Context, field graphql.CollectedField, obj *model.RosterImportRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterImportRow_unit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterImportRow_unit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterImportRow", field, false, false, "String")
+}
+
+func (ec *executionContext) _RosterImportRow_room(ctx context.Context, field graphql.CollectedField, obj *model.RosterImportRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterImportRow_room(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Room, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterImportRow_room(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterImportRow", field, false, false, "String")
+}
+
+func (ec *executionContext) _RosterImportRow_name(ctx context.Context, field graphql.CollectedField, obj *model.RosterImportRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterImportRow_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterImportRow_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterImportRow", field, false, false, "String")
+}
+
+func (ec *executionContext) _RosterImportRow_changes(ctx context.Context, field graphql.CollectedField, obj *model.RosterImportRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterImportRow_changes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterImportRow_changes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterImportRow", field, false, false, "String")
+}
+
+func (ec *executionContext) _RosterImportRow_reason(ctx context.Context, field graphql.CollectedField, obj *model.RosterImportRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterImportRow_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RosterImportRow_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterImportRow", field, false, false, "String")
+}
+
+func (ec *executionContext) _RosterImportRow_note(ctx context.Context, field graphql.CollectedField, obj *model.RosterImportRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterImportRow_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RosterImportRow_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterImportRow", field, false, false, "String")
 }
 
 func (ec *executionContext) _RosterMatch_resident(ctx context.Context, field graphql.CollectedField, obj *db.RosterMatch) (ret graphql.Marshaler) {
@@ -33264,6 +34647,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "importRoster":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_importRoster(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -33982,6 +35372,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_residentDuplicates(ctx, field)
+				})
+		case "rosterExport":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_rosterExport(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -34902,6 +36298,54 @@ func (ec *executionContext) _RollCallEntry(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var rosterExportImplementors = []string{"RosterExport"}
+
+func (ec *executionContext) _RosterExport(ctx context.Context, sel ast.SelectionSet, obj *model.RosterExport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rosterExportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RosterExport")
+		case "fileName":
+			out.Values[i] = ec._RosterExport_fileName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "contentType":
+			out.Values[i] = ec._RosterExport_contentType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "csv":
+			out.Values[i] = ec._RosterExport_csv(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rowCount":
+			out.Values[i] = ec._RosterExport_rowCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var rosterHouseholdImplementors = []string{"RosterHousehold"}
 
 func (ec *executionContext) _RosterHousehold(ctx context.Context, sel ast.SelectionSet, obj *db.RosterHousehold) graphql.Marshaler {
@@ -35013,6 +36457,217 @@ func (ec *executionContext) _RosterHouseholdEdge(ctx context.Context, sel ast.Se
 		case "node":
 			out.Values[i] = ec._RosterHouseholdEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var rosterImportCountsImplementors = []string{"RosterImportCounts"}
+
+func (ec *executionContext) _RosterImportCounts(ctx context.Context, sel ast.SelectionSet, obj *db.RosterImportCounts) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rosterImportCountsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RosterImportCounts")
+		case "created":
+			out.Values[i] = ec._RosterImportCounts_created(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changed":
+			out.Values[i] = ec._RosterImportCounts_changed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unchanged":
+			out.Values[i] = ec._RosterImportCounts_unchanged(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var rosterImportReportImplementors = []string{"RosterImportReport"}
+
+func (ec *executionContext) _RosterImportReport(ctx context.Context, sel ast.SelectionSet, obj *db.RosterImportReport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rosterImportReportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RosterImportReport")
+		case "fileName":
+			out.Values[i] = ec._RosterImportReport_fileName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dryRun":
+			out.Values[i] = ec._RosterImportReport_dryRun(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "rowCount":
+			out.Values[i] = ec._RosterImportReport_rowCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "households":
+			out.Values[i] = ec._RosterImportReport_households(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "residents":
+			out.Values[i] = ec._RosterImportReport_residents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ownerships":
+			out.Values[i] = ec._RosterImportReport_ownerships(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "refusedRows":
+			out.Values[i] = ec._RosterImportReport_refusedRows(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "notInFile":
+			out.Values[i] = ec._RosterImportReport_notInFile(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "planDigest":
+			out.Values[i] = ec._RosterImportReport_planDigest(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "importedAt":
+			out.Values[i] = ec._RosterImportReport_importedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "rows":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RosterImportReport_rows(ctx, field, obj)
+				})
+		case "rowsCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RosterImportReport_rowsCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var rosterImportRowImplementors = []string{"RosterImportRow"}
+
+func (ec *executionContext) _RosterImportRow(ctx context.Context, sel ast.SelectionSet, obj *model.RosterImportRow) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rosterImportRowImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RosterImportRow")
+		case "index":
+			out.Values[i] = ec._RosterImportRow_index(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "row":
+			out.Values[i] = ec._RosterImportRow_row(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "action":
+			out.Values[i] = ec._RosterImportRow_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "building":
+			out.Values[i] = ec._RosterImportRow_building(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unit":
+			out.Values[i] = ec._RosterImportRow_unit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "room":
+			out.Values[i] = ec._RosterImportRow_room(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._RosterImportRow_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changes":
+			out.Values[i] = ec._RosterImportRow_changes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._RosterImportRow_reason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "note":
+			out.Values[i] = ec._RosterImportRow_note(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -38497,6 +40152,14 @@ func (ec *executionContext) marshalNRollCallEntry2ᚖlinliᚋdbᚐRollCallEntry(
 	return ec._RollCallEntry(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNRosterExport2ᚖlinliᚋgraphᚋmodelᚐRosterExport(ctx context.Context, sel ast.SelectionSet, v *model.RosterExport) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RosterExport!")
+		return graphql.Null
+	}
+	return ec._RosterExport(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNRosterHousehold2ᚕᚖlinliᚋdbᚐRosterHouseholdᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.RosterHousehold) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -38553,6 +40216,42 @@ func (ec *executionContext) marshalNRosterHouseholdEdge2ᚖlinliᚋgraphᚋmodel
 	return ec._RosterHouseholdEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNRosterImportCounts2linliᚋdbᚐRosterImportCounts(ctx context.Context, sel ast.SelectionSet, v db.RosterImportCounts) graphql.Marshaler {
+	return ec._RosterImportCounts(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRosterImportReport2ᚖlinliᚋdbᚐRosterImportReport(ctx context.Context, sel ast.SelectionSet, v *db.RosterImportReport) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RosterImportReport!")
+		return graphql.Null
+	}
+	return ec._RosterImportReport(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRosterImportRow2ᚕᚖlinliᚋgraphᚋmodelᚐRosterImportRowᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RosterImportRow) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRosterImportRow2ᚖlinliᚋgraphᚋmodelᚐRosterImportRow(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRosterImportRow2ᚖlinliᚋgraphᚋmodelᚐRosterImportRow(ctx context.Context, sel ast.SelectionSet, v *model.RosterImportRow) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RosterImportRow!")
+		return graphql.Null
+	}
+	return ec._RosterImportRow(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNRosterMatch2ᚕᚖlinliᚋdbᚐRosterMatchᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.RosterMatch) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -38599,6 +40298,16 @@ func (ec *executionContext) marshalNRosterOwner2ᚖlinliᚋdbᚐRosterOwner(ctx 
 		return graphql.Null
 	}
 	return ec._RosterOwner(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRosterRowAction2linliᚋdbᚐRosterRowAction(ctx context.Context, v any) (db.RosterRowAction, error) {
+	var res db.RosterRowAction
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRosterRowAction2linliᚋdbᚐRosterRowAction(ctx context.Context, sel ast.SelectionSet, v db.RosterRowAction) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNScheduleMeetingInput2linliᚋgraphᚋmodelᚐScheduleMeetingInput(ctx context.Context, v any) (model.ScheduleMeetingInput, error) {
@@ -38903,6 +40612,20 @@ func (ec *executionContext) marshalNTopicState2linliᚋdbᚐTopicState(ctx conte
 func (ec *executionContext) unmarshalNUpdatePlaceInput2linliᚋgraphᚋmodelᚐUpdatePlaceInput(ctx context.Context, v any) (model.UpdatePlaceInput, error) {
 	res, err := ec.unmarshalInputUpdatePlaceInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, v any) (graphql.Upload, error) {
+	res, err := graphql.UnmarshalUpload(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, sel ast.SelectionSet, v graphql.Upload) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalUpload(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Upload!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNVolunteerRecord2ᚖlinliᚋgraphᚋmodelᚐVolunteerRecord(ctx context.Context, sel ast.SelectionSet, v *model.VolunteerRecord) graphql.Marshaler {
@@ -39839,6 +41562,42 @@ func (ec *executionContext) marshalORollCallEntry2ᚕᚖlinliᚋdbᚐRollCallEnt
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRollCallEntry2ᚖlinliᚋdbᚐRollCallEntry(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalORosterRowAction2ᚕlinliᚋdbᚐRosterRowActionᚄ(ctx context.Context, v any) ([]db.RosterRowAction, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]db.RosterRowAction, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRosterRowAction2linliᚋdbᚐRosterRowAction(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalORosterRowAction2ᚕlinliᚋdbᚐRosterRowActionᚄ(ctx context.Context, sel ast.SelectionSet, v []db.RosterRowAction) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRosterRowAction2linliᚋdbᚐRosterRowAction(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {

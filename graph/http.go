@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -34,6 +35,10 @@ import (
 type Options struct {
 	// MaxBodyBytes caps a request body, enforced before it is parsed.
 	MaxBodyBytes int64
+	// MaxUploadBytes caps a multipart request (a file upload: a roster sheet), and
+	// UploadTimeout is its time limit, longer than a query's: a large import takes a while.
+	MaxUploadBytes int64
+	UploadTimeout  time.Duration
 	// MaxDepth, MaxComplexity and MaxAliases refuse a query before it runs.
 	MaxDepth, MaxComplexity, MaxAliases int
 	// MaxTokens, MaxFields, MaxSetFields and MaxDirectives refuse a document by its
@@ -56,6 +61,8 @@ type Options struct {
 func DefaultOptions() Options {
 	return Options{
 		MaxBodyBytes:   1 << 20,
+		MaxUploadBytes: 20 << 20,
+		UploadTimeout:  2 * time.Minute,
 		MaxDepth:       12,
 		MaxComplexity:  5000,
 		MaxAliases:     20,
@@ -110,9 +117,12 @@ func newGraphQL(store *db.Store, cfg Options) (*ast.Schema, *handler.Server) {
 	setComplexity(&c.Complexity)
 	c.Schema = withoutIncremental(NewExecutableSchema(c).Schema())
 	srv := handler.New(NewExecutableSchema(c))
-	// JSON POST, and GET for queries only: no form or multipart transports.
+	// JSON POST, GET for queries only, and multipart POST for uploads (the GraphQL multipart
+	// request spec); guard has checked the size and the operation of an upload already.
+	// Files up to 8 MB stay in memory, larger ones go to a temporary file.
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
+	srv.AddTransport(transport.MultipartForm{MaxUploadSize: cfg.MaxUploadBytes, MaxMemory: 8 << 20})
 	// guard has parsed and validated the document: gqlgen takes it from the request.
 	srv.SetQueryCache(checkedDocument{})
 	srv.SetParserTokenLimit(cfg.MaxTokens)
@@ -198,14 +208,23 @@ func (cfg Options) guard(schema *ast.Schema, next http.Handler) http.Handler {
 		}
 		var p params
 		var bad *db.Error
+		timeout := cfg.RequestTimeout
 		switch r.Method {
 		case http.MethodGet:
 			req.bytes = len(r.URL.RawQuery)
 			p, bad = getParams(r.URL.RawQuery)
 		case http.MethodPost:
-			mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+			mt, mtParams, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+			if mt == "multipart/form-data" {
+				var ok bool
+				if p, ok = cfg.multipartParams(w, r, req, mtParams["boundary"]); !ok {
+					return
+				}
+				timeout = max(timeout, cfg.UploadTimeout)
+				break
+			}
 			if mt != "application/json" {
-				writeError(w, req, http.StatusUnsupportedMediaType, db.EINVALID, "请用 Content-Type: application/json 发送 POST 请求")
+				writeError(w, req, http.StatusUnsupportedMediaType, db.EINVALID, "请用 Content-Type: application/json 发送 POST 请求（上传文件用 multipart/form-data）")
 				return
 			}
 			if r.ContentLength > cfg.MaxBodyBytes {
@@ -234,7 +253,7 @@ func (cfg Options) guard(schema *ast.Schema, next http.Handler) http.Handler {
 			writeErrors(w, http.StatusBadRequest, present(r.Context(), bad))
 			return
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), cfg.RequestTimeout)
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
 
 		doc, op, gerr := limits.parseChecked(p.Query, p.OperationName)
@@ -286,6 +305,61 @@ func (cfg Options) guard(schema *ast.Schema, next http.Handler) http.Handler {
 		req.loaders.Store(newLoaders(ctx, req.store, cfg.LoaderWait))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// multipartParams reads an upload (the GraphQL multipart request spec: the parts
+// operations, map, then the files), refusing one over MaxUploadBytes with HTTP 413 and
+// INVALID_INPUT on field "file" before reading more of it. It returns the operation, and
+// leaves the body for gqlgen's multipart transport to read again; on a refusal it has
+// answered and returns false.
+func (cfg Options) multipartParams(w http.ResponseWriter, r *http.Request, req *request, boundary string) (params, bool) {
+	tooBig := func() (params, bool) {
+		writeErrors(w, http.StatusRequestEntityTooLarge, &gqlerror.Error{
+			Message:    "上传的文件太大（整个请求上限 " + strconv.FormatInt(cfg.MaxUploadBytes>>20, 10) + " MB），请分成几个文件上传",
+			Extensions: map[string]any{"code": db.EINVALID, "field": "file", "reason": "UPLOAD_TOO_LARGE", "requestId": req.id}})
+		return params{}, false
+	}
+	refuse := func(msg string) (params, bool) {
+		writeError(w, req, http.StatusBadRequest, db.EINVALID, msg)
+		return params{}, false
+	}
+	if r.ContentLength > cfg.MaxUploadBytes {
+		req.bytes = int(r.ContentLength)
+		return tooBig()
+	}
+	if boundary == "" {
+		return refuse("multipart/form-data 请求缺少 boundary")
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, cfg.MaxUploadBytes))
+	req.bytes = len(body)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return tooBig()
+	} else if err != nil {
+		return refuse("请求体读取失败")
+	}
+	mr := multipart.NewReader(bytes.NewReader(body), boundary)
+	part, err := mr.NextPart()
+	if err != nil || part.FormName() != "operations" {
+		return refuse("上传请求的第一部分应是 operations（GraphQL 请求的 JSON），见 GraphQL multipart request 规范")
+	}
+	ops, err := io.ReadAll(io.LimitReader(part, cfg.MaxBodyBytes+1))
+	if err != nil {
+		return refuse("上传请求的 operations 部分读取失败")
+	}
+	if int64(len(ops)) > cfg.MaxBodyBytes {
+		return refuse(tooLarge(cfg.MaxBodyBytes))
+	}
+	p, bad := postParams(ops)
+	if bad != nil {
+		writeErrors(w, http.StatusBadRequest, presentError(cfg.Logger)(r.Context(), bad))
+		return params{}, false
+	}
+	if part, err = mr.NextPart(); err != nil || part.FormName() != "map" {
+		return refuse("上传请求的第二部分应是 map（文件与变量的对应关系），见 GraphQL multipart request 规范")
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return p, true
 }
 
 // params are a GraphQL request as the client sent it. Variables stay raw JSON: gqlgen reads

@@ -10,6 +10,8 @@ import (
 	"linli/db"
 	"linli/graph/model"
 	"time"
+
+	"github.com/99designs/gqlgen/graphql"
 )
 
 // ID is the resolver for the id field.
@@ -679,6 +681,11 @@ func (r *mutationResolver) AdmitRegistration(ctx context.Context, accountID stri
 	return r.admitRegistration(ctx, accountID, reason)
 }
 
+// ImportRoster is the resolver for the importRoster field.
+func (r *mutationResolver) ImportRoster(ctx context.Context, communityID string, file graphql.Upload, dryRun bool, planDigest *string) (*db.RosterImportReport, error) {
+	return r.importRoster(ctx, communityID, file, dryRun, planDigest)
+}
+
 // ID is the resolver for the id field.
 func (r *objectionResolver) ID(ctx context.Context, obj *db.Objection) (string, error) {
 	return globalID("Objection", obj.ID), nil
@@ -1026,6 +1033,11 @@ func (r *queryResolver) ResidentDuplicates(ctx context.Context, placeID string) 
 	return r.residentDuplicates(ctx, placeID)
 }
 
+// RosterExport is the resolver for the rosterExport field.
+func (r *queryResolver) RosterExport(ctx context.Context, placeID string) (*model.RosterExport, error) {
+	return r.rosterExport(ctx, placeID)
+}
+
 // Average is the resolver for the average field.
 func (r *ratingSummaryResolver) Average(ctx context.Context, obj *db.RatingSummary) (*float64, error) {
 	return average(obj), nil
@@ -1222,6 +1234,16 @@ func (r *rollCallEntryResolver) Name(ctx context.Context, obj *db.RollCallEntry)
 		return "", err
 	}
 	return maskedName(s, obj.Voter.Name), nil
+}
+
+// Rows is the resolver for the rows field.
+func (r *rosterImportReportResolver) Rows(ctx context.Context, obj *db.RosterImportReport, actions []db.RosterRowAction, first *int, afterIndex *int) ([]*model.RosterImportRow, error) {
+	return reportRows(obj, actions, first, afterIndex)
+}
+
+// RowsCount is the resolver for the rowsCount field.
+func (r *rosterImportReportResolver) RowsCount(ctx context.Context, obj *db.RosterImportReport, actions []db.RosterRowAction) (int, error) {
+	return reportRowsCount(obj, actions), nil
 }
 
 // Resident is the resolver for the resident field.
@@ -1687,6 +1709,11 @@ func (r *Resolver) RoleGrant() RoleGrantResolver { return &roleGrantResolver{r} 
 // RollCallEntry returns RollCallEntryResolver implementation.
 func (r *Resolver) RollCallEntry() RollCallEntryResolver { return &rollCallEntryResolver{r} }
 
+// RosterImportReport returns RosterImportReportResolver implementation.
+func (r *Resolver) RosterImportReport() RosterImportReportResolver {
+	return &rosterImportReportResolver{r}
+}
+
 // RosterMatch returns RosterMatchResolver implementation.
 func (r *Resolver) RosterMatch() RosterMatchResolver { return &rosterMatchResolver{r} }
 
@@ -1752,6 +1779,7 @@ type (
 	resolutionTaskResolver          struct{ *Resolver }
 	roleGrantResolver               struct{ *Resolver }
 	rollCallEntryResolver           struct{ *Resolver }
+	rosterImportReportResolver      struct{ *Resolver }
 	rosterMatchResolver             struct{ *Resolver }
 	rosterOwnerResolver             struct{ *Resolver }
 	supervisionNoteResolver         struct{ *Resolver }

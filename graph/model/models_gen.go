@@ -347,9 +347,42 @@ type ResolutionFigures struct {
 	AverageRating *float64 `json:"averageRating,omitempty"`
 }
 
+// 导出的花名册文件。
+type RosterExport struct {
+	// 建议的文件名，例如 `花名册-和平社区-20261201.csv`。
+	FileName string `json:"fileName"`
+	// MIME 类型：`text/csv; charset=utf-8`。
+	ContentType string `json:"contentType"`
+	// 文件内容（CSV 文本，以 BOM 开头）。前端可直接存为文件，例如 `new Blob([csv], {type: contentType})`。
+	CSV string `json:"csv"`
+	// 数据行数（不含表头）。
+	RowCount int `json:"rowCount"`
+}
+
 type RosterHouseholdEdge struct {
 	Cursor string              `json:"cursor"`
 	Node   *db.RosterHousehold `json:"node"`
+}
+
+// 导入报告中的一行。
+type RosterImportRow struct {
+	// 在报告中的位置（从 0 起），翻页时作 `afterIndex`。
+	Index int `json:"index"`
+	// 文件中的行号（与 Excel 显示的一致，表头通常是第 1 行）；“花名册中有、文件中没有”的居民为 0。
+	Row    int                `json:"row"`
+	Action db.RosterRowAction `json:"action"`
+	// 楼栋，照文件所写。
+	Building string `json:"building"`
+	// 单元，规整后（如“2单元”）；没有单元为空串。
+	Unit string `json:"unit"`
+	Room string `json:"room"`
+	Name string `json:"name"`
+	// 将做的改动，中文，每项一句，例如“新建户：1号楼 1单元101，面积 89.50㎡”“手机：无 → 13912345678”。
+	Changes []string `json:"changes"`
+	// 拒绝的原因，或“花名册中有、文件中没有”的说明。
+	Reason *string `json:"reason,omitempty"`
+	// 提醒，例如这户已住着文件中没有的人。
+	Note *string `json:"note,omitempty"`
 }
 
 // 满意度评分。
