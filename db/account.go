@@ -156,10 +156,18 @@ func (s *Store) Register(ctx context.Context, r Registration) (*Session, error) 
 		return nil, err
 	}
 	var residentID int64
-	if err := tx.get(&residentID, `INSERT INTO residents (household_id, name, phone, birth_date, is_owner, account_id, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-		household.ID, name, phone, r.BirthDate, r.IsOwner, a.ID, tx.now); err != nil {
+	if err := tx.get(&residentID, `INSERT INTO residents (household_id, name, phone, birth_date, account_id, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+		household.ID, name, phone, r.BirthDate, a.ID, tx.now); err != nil {
 		return nil, err
+	}
+	// Saying one owns the flat records a co-ownership from today; it counts for nothing until
+	// staff verify the resident (only verified owners may cast a part's ballot), and staff
+	// correct it with setHouseholdOwners.
+	if r.IsOwner {
+		if err := tx.startOwnership(household.ID, residentID, tx.now); err != nil {
+			return nil, err
+		}
 	}
 	if err := tx.audit(auditEvent{Action: AuditAccountRegistered, ActorID: &a.ID, PlaceID: &household.ID,
 		AccountID: &a.ID, ResidentID: &residentID}); err != nil {

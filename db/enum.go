@@ -71,10 +71,12 @@ const (
 	AuditResidentVerified  AuditAction = "resident_verified"
 	AuditRoleGranted       AuditAction = "role_granted"
 	AuditRoleRevoked       AuditAction = "role_revoked"
+	AuditOwnersSet         AuditAction = "owners_set"
+	AuditNamedVoterSet     AuditAction = "named_voter_set"
 )
 
 var auditActions = []AuditAction{AuditAccountRegistered, AuditLoginFailed, AuditLoginThrottled,
-	AuditResidentVerified, AuditRoleGranted, AuditRoleRevoked}
+	AuditResidentVerified, AuditRoleGranted, AuditRoleRevoked, AuditOwnersSet, AuditNamedVoterSet}
 
 func marshalEnum[T ~string](w io.Writer, v T) {
 	io.WriteString(w, strconv.Quote(strings.ToUpper(string(v))))
