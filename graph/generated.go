@@ -5048,7 +5048,7 @@ input RegisterInput {
   birthDate: Date!
   """所住的户（户的全局 ID，从地点树中选择）。"""
   householdId: ID!
-  """是否是该户的业主（待社区核实）。"""
+  """是否是该户的业主。为 true 时自注册当天起登记为该户的共有人之一（见 HouseholdOwner）；社区核实身份前不能代表该户投票，登记有误由社区工作者用 setHouseholdOwners 更正。"""
   isOwner: Boolean = false
 }
 
