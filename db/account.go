@@ -165,15 +165,24 @@ func (s *Store) Register(ctx context.Context, r Registration) (*Session, error) 
 		return nil, err
 	} else if !held {
 		residentID = new(int64)
-		if err := tx.get(residentID, `INSERT INTO residents (household_id, name, phone, birth_date, is_owner, account_id, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-			household.ID, name, phone, r.BirthDate, r.IsOwner, a.ID, tx.now); err != nil {
+		if err := tx.get(residentID, `INSERT INTO residents (household_id, name, phone, birth_date, account_id, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+			household.ID, name, phone, r.BirthDate, a.ID, tx.now); err != nil {
 			return nil, err
 		}
 	}
 	var note *string
 	if residentID == nil {
 		note = reasonNote("名册中可能已有此人，待社区工作者或网格员匹配", nil)
+	}
+	// Saying one owns the flat records a co-ownership from today; it counts for nothing until
+	// staff verify the resident (only verified owners may cast a part's ballot), and staff
+	// correct it with setHouseholdOwners.
+	// A registration held for matching records it when staff settle it (settleRegistration).
+	if r.IsOwner && residentID != nil {
+		if err := tx.startOwnership(household.ID, *residentID, tx.now); err != nil {
+			return nil, err
+		}
 	}
 	if err := tx.audit(auditEvent{Action: AuditAccountRegistered, ActorID: &a.ID, PlaceID: &household.ID,
 		AccountID: &a.ID, ResidentID: residentID, Note: note}); err != nil {

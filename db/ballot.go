@@ -321,8 +321,8 @@ func (tx *Tx) forgetBallots(vote int64) error {
 		`DELETE FROM ballot_sums WHERE vote_id = $1`,
 		`DELETE FROM ballot_choices WHERE vote_id = $1`,
 		`DELETE FROM ballots_unsealed WHERE vote_id = $1`,
-		`WITH d AS (DELETE FROM vote_participation WHERE vote_id = $1 RETURNING vote_id, resident_id)
-		INSERT INTO vote_participation (vote_id, resident_id) SELECT vote_id, resident_id FROM d ORDER BY resident_id`,
+		`WITH d AS (DELETE FROM vote_participation WHERE vote_id = $1 RETURNING vote_id, resident_id, head)
+		INSERT INTO vote_participation (vote_id, resident_id, head) SELECT vote_id, resident_id, head FROM d ORDER BY resident_id`,
 	} {
 		if _, err := tx.exec(q, vote); err != nil {
 			return err

@@ -12,6 +12,9 @@ import (
 // China is the time zone every day and deadline of the service is counted in (CST, UTC+8).
 var China = china
 
+// ChinaDay is the day of t in China, as a date at UTC midnight.
+func ChinaDay(t time.Time) time.Time { return chinaDay(t) }
+
 // AdultBorn returns the last birth date of someone aged 18 on the day of now, China time.
 func AdultBorn(now time.Time) time.Time { return adultBorn(now) }
 

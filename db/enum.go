@@ -71,21 +71,28 @@ const (
 	AuditResidentVerified  AuditAction = "resident_verified"
 	AuditRoleGranted       AuditAction = "role_granted"
 	AuditRoleRevoked       AuditAction = "role_revoked"
-	// The roster's changes (migration 0012).
+	// The roster's changes (migrations 0011 to 0014).
+	AuditPlaceCreated      AuditAction = "place_created"
+	AuditPlaceChanged      AuditAction = "place_changed"
+	AuditPlaceMoved        AuditAction = "place_moved"
+	AuditPlaceRetired      AuditAction = "place_retired"
+	AuditSettingsChanged   AuditAction = "settings_changed"
 	AuditResidentAdded     AuditAction = "resident_added"
 	AuditResidentMoved     AuditAction = "resident_moved"
 	AuditResidentLeft      AuditAction = "resident_left"
 	AuditResidentCorrected AuditAction = "resident_corrected"
 	AuditResidentLinked    AuditAction = "resident_linked"
-	// Imports and exports of the roster (migration 0014).
-	AuditRosterImported AuditAction = "roster_imported"
-	AuditRosterExported AuditAction = "roster_exported"
+	AuditOwnersSet         AuditAction = "owners_set"
+	AuditNamedVoterSet     AuditAction = "named_voter_set"
+	AuditRosterImported    AuditAction = "roster_imported"
+	AuditRosterExported    AuditAction = "roster_exported"
 )
 
 var auditActions = []AuditAction{AuditAccountRegistered, AuditLoginFailed, AuditLoginThrottled,
 	AuditResidentVerified, AuditRoleGranted, AuditRoleRevoked,
+	AuditPlaceCreated, AuditPlaceChanged, AuditPlaceMoved, AuditPlaceRetired, AuditSettingsChanged,
 	AuditResidentAdded, AuditResidentMoved, AuditResidentLeft, AuditResidentCorrected, AuditResidentLinked,
-	AuditRosterImported, AuditRosterExported}
+	AuditOwnersSet, AuditNamedVoterSet, AuditRosterImported, AuditRosterExported}
 
 func marshalEnum[T ~string](w io.Writer, v T) {
 	io.WriteString(w, strconv.Quote(strings.ToUpper(string(v))))

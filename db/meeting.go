@@ -54,9 +54,10 @@ const (
 	// BasisCouncilMembers: holders of an active council member grant in the community who
 	// have a verified resident record (attendance is kept per resident).
 	BasisCouncilMembers EntitlementBasis = "council_members"
-	// BasisOwners: verified owners of households in the compound, each counted once by
-	// heads; a household's floor area is credited to one of its owners only (the lowest
-	// resident id), so area is never counted twice.
+	// BasisOwners: the owners of the compound's exclusive parts, counted as the law counts
+	// them (ownersCount): one head per part, a buyer of several parts one head, the
+	// developer's parts one head; each head's area its parts' floor area. Any of a head's
+	// verified owners may cast its one ballot (only the named voter, if named).
 	BasisOwners EntitlementBasis = "owners"
 )
 
@@ -219,13 +220,19 @@ func (s *Store) MeetingTopicIDs(ctx context.Context, ids []int64) (map[int64][]i
 		ORDER BY meeting_id, position`, ids)
 }
 
+// presentHeads are the heads of meetings $1 with anyone checked in: co-owners who both come
+// are one head present.
+const presentHeads = `SELECT DISTINCT me.meeting_id, me.head FROM meeting_attendance ma
+	JOIN meeting_entitled me ON me.meeting_id = ma.meeting_id AND me.resident_id = ma.resident_id WHERE ma.meeting_id = ANY($1)`
+
 // MeetingCountsByMeeting returns the live attendance figures of each meeting that has an
 // entitled list; the others are absent (all zero).
 func (s *Store) MeetingCountsByMeeting(ctx context.Context, ids []int64) (map[int64]*MeetingCounts, error) {
-	return selectByKey(ctx, s, `SELECT e.meeting_id, count(*) AS entitled_heads, count(a.resident_id) AS present_heads,
+	return selectByKey(ctx, s, `SELECT e.meeting_id, count(DISTINCT e.head) AS entitled_heads,
+			count(DISTINCT e.head) FILTER (WHERE a.head IS NOT NULL) AS present_heads,
 			coalesce(sum(e.area_dm2), 0) AS entitled_area,
-			coalesce(sum(e.area_dm2) FILTER (WHERE a.resident_id IS NOT NULL), 0) AS present_area
-		FROM meeting_entitled e LEFT JOIN meeting_attendance a ON a.meeting_id = e.meeting_id AND a.resident_id = e.resident_id
+			coalesce(sum(e.area_dm2) FILTER (WHERE a.head IS NOT NULL), 0) AS present_area
+		FROM meeting_entitled e LEFT JOIN (`+presentHeads+`) a ON a.meeting_id = e.meeting_id AND a.head = e.head
 		WHERE e.meeting_id = ANY($1) GROUP BY e.meeting_id`, ids, func(c *MeetingCounts) int64 { return c.MeetingID })
 }
 
@@ -486,7 +493,7 @@ func newCheckinCode(n int) string {
 }
 
 // rollSelect draws a roll in one statement per basis, as rows of (resident_id, household_id,
-// area_dm2): $2 is the place (community, or compound for owners), and for residents $3 the
+// area_dm2), each person their own head; the owners' roll is counted by ownersRoll instead: $2 is the place (community, or compound for owners), and for residents $3 the
 // last birth date of an adult on the day; for council members $2 is the community. $1 is left
 // to the statement that inserts the roll (a meeting's, or a standalone vote's).
 var rollSelect = map[EntitlementBasis]string{
@@ -495,15 +502,12 @@ var rollSelect = map[EntitlementBasis]string{
 		WHERE h.path @> ARRAY[$2::bigint] AND r.verified_at IS NOT NULL AND r.left_on IS NULL AND r.birth_date <= $3`,
 	BasisHouseholdRepresentatives: `SELECT DISTINCT ON (r.household_id) r.id AS resident_id, r.household_id, 0::bigint AS area_dm2
 		FROM residents r JOIN places h ON h.id = r.household_id
+		LEFT JOIN household_owners o ON o.household_id = r.household_id AND o.resident_id = r.id AND o.until IS NULL
 		WHERE h.path @> ARRAY[$2::bigint] AND r.verified_at IS NOT NULL AND r.left_on IS NULL AND r.birth_date <= $3
-		ORDER BY r.household_id, r.is_owner DESC, CASE WHEN r.is_owner THEN r.id END, r.birth_date, r.id`,
+		ORDER BY r.household_id, o.resident_id IS NULL, o.resident_id, r.birth_date, r.id`,
 	BasisCouncilMembers: `SELECT DISTINCT r.id AS resident_id, r.household_id, 0::bigint AS area_dm2
 		FROM role_grants g JOIN residents r ON r.account_id = g.account_id
 		WHERE g.role = 'council_member' AND g.revoked_at IS NULL AND g.place_id = $2 AND r.verified_at IS NOT NULL AND r.left_on IS NULL`,
-	BasisOwners: `SELECT r.id AS resident_id, r.household_id,
-			CASE WHEN r.id = min(r.id) OVER (PARTITION BY r.household_id) THEN h.floor_area_dm2 ELSE 0 END AS area_dm2
-		FROM residents r JOIN places h ON h.id = r.household_id
-		WHERE h.path @> ARRAY[$2::bigint] AND r.verified_at IS NOT NULL AND r.left_on IS NULL AND r.is_owner`,
 }
 
 // adultBorn returns the last birth date of someone aged 18 on the day of now, China time.
@@ -529,13 +533,23 @@ func (s *Store) StartMeeting(ctx context.Context, v *Viewer, id int64) (*Meeting
 		case BasisCouncilMembers:
 			args[1] = lm.CommunityID
 		}
-		res, err := tx.exec(`INSERT INTO meeting_entitled (meeting_id, resident_id, household_id, area_dm2)
-			SELECT $1, r.resident_id, r.household_id, r.area_dm2 FROM (`+rollSelect[lm.Basis]+`) r`, args...)
-		if err != nil {
+		roll := `SELECT r.resident_id AS head, r.resident_id, r.household_id, r.area_dm2 FROM (` + rollSelect[lm.Basis] + `) r`
+		if lm.Basis == BasisOwners {
+			heads, residents, households, areas, err := tx.ownersRoll(lm.PlaceID)
+			if err != nil {
+				return err
+			}
+			roll, args = ownersRollSelect, []any{lm.ID, heads, residents, households, areas}
+		}
+		if _, err := tx.exec(`INSERT INTO meeting_entitled (meeting_id, head, resident_id, household_id, area_dm2)
+			SELECT $1, r.head, r.resident_id, r.household_id, r.area_dm2 FROM (`+roll+`) r`, args...); err != nil {
 			return err
 		}
-		n, _ := res.RowsAffected()
-		why := "按「" + lm.Basis.Name() + "」确定应到 " + formatInt(int(n)) + " 人"
+		var n int
+		if err := tx.get(&n, `SELECT count(DISTINCT head) FROM meeting_entitled WHERE meeting_id = $1`, lm.ID); err != nil {
+			return err
+		}
+		why := "按「" + lm.Basis.Name() + "」确定应到 " + formatInt(n) + " 人"
 		if err := tx.transitionMeeting(lm, MeetingRunning, MeetingStart, &v.Account.ID, &why, `, checkin_code = $4`, newCheckinCode(6)); err != nil {
 			return err
 		}

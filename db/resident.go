@@ -16,7 +16,7 @@ type Resident struct {
 	Name        string         `db:"name"`
 	Phone       *string        `db:"phone"`
 	BirthDate   time.Time      `db:"birth_date"`
-	IsOwner     bool           `db:"is_owner"`
+	IsOwner     bool           `db:"is_owner"` // owns a flat today, alone or with others (household_owners)
 	Tags        pq.StringArray `db:"tags"`
 	AccountID   *int64         `db:"account_id"`
 	VerifiedAt  *time.Time     `db:"verified_at"`
@@ -140,7 +140,7 @@ func (v *Viewer) CanSeeResident(r *Resident, household *Place) bool {
 	return v.Sees(r.AccountID, r, household, Contact{}).Record
 }
 
-const residentColumns = `r.id, r.household_id, r.name, r.phone, r.birth_date, r.is_owner, r.tags, r.account_id, r.verified_at, r.verified_by, r.created_at,
+const residentColumns = `r.id, r.household_id, r.name, r.phone, r.birth_date, EXISTS (SELECT 1 FROM household_owners o WHERE o.resident_id = r.id AND o.until IS NULL) AS is_owner, r.tags, r.account_id, r.verified_at, r.verified_by, r.created_at,
 	r.gender, r.relationship, r.left_on, r.left_reason`
 
 // ResidentsByID returns the residents with the given ids.
@@ -175,7 +175,7 @@ func (f ResidentFilter) from(place int64) (string, []any) {
 	}
 	if f.IsOwner != nil {
 		args = append(args, *f.IsOwner)
-		b.WriteString(` AND r.is_owner = $` + strconv.Itoa(len(args)))
+		b.WriteString(` AND EXISTS (SELECT 1 FROM household_owners o WHERE o.resident_id = r.id AND o.until IS NULL) = $` + strconv.Itoa(len(args)))
 	}
 	if f.NameContains != nil && strings.TrimSpace(*f.NameContains) != "" {
 		args = append(args, "%"+likeEscaper.Replace(strings.TrimSpace(*f.NameContains))+"%")

@@ -19,19 +19,6 @@ import (
 // (migration 0011: places_set_path); the checks here come first so that a refusal says,
 // in Chinese, what is in the way.
 
-// Audit actions of the roster's places and settings.
-const (
-	AuditPlaceCreated    AuditAction = "place_created"
-	AuditPlaceChanged    AuditAction = "place_changed"
-	AuditPlaceMoved      AuditAction = "place_moved"
-	AuditPlaceRetired    AuditAction = "place_retired"
-	AuditSettingsChanged AuditAction = "settings_changed"
-)
-
-func init() {
-	auditActions = append(auditActions, AuditPlaceCreated, AuditPlaceChanged, AuditPlaceMoved, AuditPlaceRetired, AuditSettingsChanged)
-}
-
 // placeKeepers are the roles that keep places of each level, held at the place's parent or
 // above. Subdistricts are not made through the API (linli setup); their own admins correct
 // and retire them, as nobody stands above them.

@@ -898,13 +898,21 @@ func (s *Store) AdmitRegistration(ctx context.Context, v *Viewer, accountID int6
 		return nil, Errorf(EINVALIDSTATE, "这个注册已经处理过了")
 	}
 	var r Resident
-	err = tx.get(&r, `INSERT INTO residents AS r (household_id, name, phone, birth_date, is_owner, account_id, verified_at, verified_by, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7) RETURNING `+residentColumns,
-		g.HouseholdID, g.Name, g.Phone, g.BirthDate, g.IsOwner, accountID, tx.now, v.Account.ID)
+	err = tx.get(&r, `INSERT INTO residents AS r (household_id, name, phone, birth_date, account_id, verified_at, verified_by, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $6) RETURNING `+residentColumns,
+		g.HouseholdID, g.Name, g.Phone, g.BirthDate, accountID, tx.now, v.Account.ID)
 	if sqlState(err) == uniqueViolation {
 		return nil, &Error{Code: ECONFLICT, Field: "accountId", Message: "这个账号已经关联了名册中的居民"}
 	} else if err != nil {
 		return nil, err
+	}
+	// Saying one owns the flat when registering records a co-ownership, as Register does for
+	// a registration that needed no matching.
+	if g.IsOwner {
+		if err := tx.startOwnership(g.HouseholdID, r.ID, tx.now); err != nil {
+			return nil, err
+		}
+		r.IsOwner = true
 	}
 	if _, err := tx.exec(`UPDATE registrations SET resident_id = $2, settled_at = $3, settled_by = $4 WHERE account_id = $1`,
 		accountID, r.ID, tx.now, v.Account.ID); err != nil {

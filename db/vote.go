@@ -335,7 +335,7 @@ func (s *Store) OpenVoteIn(ctx context.Context, v *Viewer, in OpenVote) (*Vote, 
 		if !onAgenda {
 			return nil, Invalid("topicId", "只能就本次会议议程中的议题表决")
 		}
-		roll, rollArgs = `SELECT resident_id, household_id, area_dm2 FROM meeting_entitled WHERE meeting_id = $2`, []any{lm.ID}
+		roll, rollArgs = `SELECT head, resident_id, household_id, area_dm2 FROM meeting_entitled WHERE meeting_id = $2`, []any{lm.ID}
 	} else {
 		if place, err = tx.place(*in.PlaceID); err != nil {
 			return nil, withField(err, "placeId")
@@ -364,12 +364,18 @@ func (s *Store) OpenVoteIn(ctx context.Context, v *Viewer, in OpenVote) (*Vote, 
 		if !slices.Contains(bases, basis) {
 			return nil, Invalid("basis", "投票人范围无效")
 		}
-		roll, rollArgs = rollSelect[basis], []any{place.ID}
+		roll, rollArgs = `SELECT r.resident_id AS head, r.* FROM (`+rollSelect[basis]+`) r`, []any{place.ID}
 		switch basis {
 		case BasisAdultResidents, BasisHouseholdRepresentatives:
 			rollArgs = append(rollArgs, adultBorn(tx.now))
 		case BasisCouncilMembers:
 			rollArgs[0] = community.ID
+		case BasisOwners:
+			heads, residents, households, areas, err := tx.ownersRoll(place.ID)
+			if err != nil {
+				return nil, err
+			}
+			roll, rollArgs = ownersRollSelect, []any{heads, residents, households, areas}
 		}
 	}
 	lt, err := tx.lockTopic(v, in.TopicID)
@@ -404,8 +410,8 @@ func (s *Store) OpenVoteIn(ctx context.Context, v *Viewer, in OpenVote) (*Vote, 
 			return nil, err
 		}
 	}
-	res, err := tx.exec(`INSERT INTO vote_entitled (vote_id, resident_id, household_id, building_id, area_dm2)
-		SELECT $1, r.resident_id, r.household_id, `+buildingOf+`, r.area_dm2 FROM (`+roll+`) r`, append([]any{id}, rollArgs...)...)
+	res, err := tx.exec(`INSERT INTO vote_entitled (vote_id, head, resident_id, household_id, building_id, area_dm2)
+		SELECT $1, r.head, r.resident_id, r.household_id, `+buildingOf+`, r.area_dm2 FROM (`+roll+`) r`, append([]any{id}, rollArgs...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -462,14 +468,26 @@ func (s *Store) CastBallot(ctx context.Context, v *Viewer, voteID int64, option 
 	if v.Resident == nil {
 		return nil, notOnRoll
 	}
-	var area []int64
-	if err := tx.selectRows(&area, `SELECT area_dm2 FROM vote_entitled WHERE vote_id = $1 AND resident_id = $2`,
-		lv.ID, v.Resident.ID); err != nil {
+	// The voter's head on the roll, and its area: the sum of the head's rows.
+	var onRoll []struct {
+		Head int64 `db:"head"`
+		Area int64 `db:"area"`
+	}
+	if err := tx.selectRows(&onRoll, `SELECT e.head, (SELECT sum(x.area_dm2) FROM vote_entitled x
+			WHERE x.vote_id = e.vote_id AND x.head = e.head)::bigint AS area
+		FROM vote_entitled e WHERE e.vote_id = $1 AND e.resident_id = $2`, lv.ID, v.Resident.ID); err != nil {
 		return nil, err
 	}
-	if len(area) == 0 {
+	if len(onRoll) == 0 {
+		why, err := tx.coOwnerRefusal(lv.ID, v.Resident.ID)
+		if err != nil {
+			return nil, err
+		} else if why != "" {
+			return nil, forbidden("%s", why)
+		}
 		return nil, notOnRoll
 	}
+	head, area := onRoll[0].Head, []int64{onRoll[0].Area}
 	var labels []string
 	if err := tx.selectRows(&labels, `SELECT label FROM vote_options WHERE vote_id = $1 ORDER BY position`, voteID); err != nil {
 		return nil, err
@@ -478,17 +496,31 @@ func (s *Store) CastBallot(ctx context.Context, v *Viewer, voteID int64, option 
 	if pos < 0 {
 		return nil, Invalid("option", "没有这个选项，可选：%s", strings.Join(labels, "、"))
 	}
-	already := Errorf(ECONFLICT, "你已经投过票，本次表决不能改票")
-	participate := `INSERT INTO vote_participation (vote_id, resident_id) VALUES ($1, $2)`
-	if lv.Changeable {
-		participate += ` ON CONFLICT DO NOTHING`
-	}
-	if _, err := tx.exec(participate, voteID, v.Resident.ID); err != nil {
-		if sqlState(err) == uniqueViolation {
-			return nil, already
-		}
+	// One ballot per head: the first of its co-owners to get here holds it (a second waits
+	// on the unique index until the first commits or rolls back); in a changeable vote only
+	// they may change it.
+	var took []int64
+	if err := tx.selectRows(&took, `INSERT INTO vote_participation (vote_id, resident_id, head) VALUES ($1, $2, $3)
+		ON CONFLICT DO NOTHING RETURNING resident_id`, voteID, v.Resident.ID, head); err != nil {
 		return nil, err
 	}
+	if len(took) == 0 {
+		var holder struct {
+			ID   int64  `db:"id"`
+			Name string `db:"name"`
+		}
+		if err := tx.get(&holder, `SELECT r.id, r.name FROM vote_participation p JOIN residents r ON r.id = p.resident_id
+			WHERE p.vote_id = $1 AND p.head = $2`, voteID, head); err != nil {
+			return nil, err
+		}
+		switch {
+		case holder.ID != v.Resident.ID:
+			return nil, Errorf(ECONFLICT, "本户已由共有人%s投票，一个专有部分只有一票", holder.Name)
+		case !lv.Changeable:
+			return nil, Errorf(ECONFLICT, "你已经投过票，本次表决不能改票")
+		}
+	}
+	already := Errorf(ECONFLICT, "你已经投过票，本次表决不能改票")
 	if lv.Secret {
 		err = tx.castSecret(lv, v.Resident.ID, len(labels), pos, area[0])
 	} else {
@@ -601,14 +633,21 @@ func (tx *Tx) closeVote(lv *lockedVote, by *int64) error {
 	// Present is who checked in at the vote's meeting — and anyone who voted, who was
 	// evidently there; with no meeting, and for rules counting who voted (QuorumVoted), it is
 	// who voted.
-	if err := tx.get(&c, `SELECT count(*) AS entitled_heads, coalesce(sum(e.area_dm2), 0)::bigint AS entitled_area,
-			count(p.resident_id) AS part_heads, coalesce(sum(e.area_dm2) FILTER (WHERE p.resident_id IS NOT NULL), 0)::bigint AS part_area,
-			count(*) FILTER (WHERE p.resident_id IS NOT NULL OR a.resident_id IS NOT NULL) AS present_heads,
-			coalesce(sum(e.area_dm2) FILTER (WHERE p.resident_id IS NOT NULL OR a.resident_id IS NOT NULL), 0)::bigint AS present_area
+	meetings := []int64{}
+	if lv.MeetingID != nil {
+		meetings = append(meetings, *lv.MeetingID)
+	}
+	// Counted by head: a head's area is the sum of its rows; it took part if one of its
+	// voters did, was present if one of them checked in.
+	if err := tx.get(&c, `SELECT count(DISTINCT e.head) AS entitled_heads, coalesce(sum(e.area_dm2), 0)::bigint AS entitled_area,
+			count(DISTINCT e.head) FILTER (WHERE p.head IS NOT NULL) AS part_heads,
+			coalesce(sum(e.area_dm2) FILTER (WHERE p.head IS NOT NULL), 0)::bigint AS part_area,
+			count(DISTINCT e.head) FILTER (WHERE p.head IS NOT NULL OR a.head IS NOT NULL) AS present_heads,
+			coalesce(sum(e.area_dm2) FILTER (WHERE p.head IS NOT NULL OR a.head IS NOT NULL), 0)::bigint AS present_area
 		FROM vote_entitled e
-		LEFT JOIN vote_participation p ON p.vote_id = e.vote_id AND p.resident_id = e.resident_id
-		LEFT JOIN meeting_attendance a ON a.meeting_id = $2 AND a.resident_id = e.resident_id
-		WHERE e.vote_id = $1`, lv.ID, lv.MeetingID); err != nil {
+		LEFT JOIN vote_participation p ON p.vote_id = e.vote_id AND p.head = e.head
+		LEFT JOIN (`+presentHeads+`) a ON a.head = e.head
+		WHERE e.vote_id = $2`, pq.Array(meetings), lv.ID); err != nil {
 		return err
 	}
 	if rule.QuorumBasis == QuorumVoted {
@@ -755,23 +794,28 @@ func (s *Store) Votes(ctx context.Context, v *Viewer, ids []int64) ([]*Vote, err
 	}
 	var turnout []struct {
 		VoteID int64 `db:"vote_id"`
+		Total  bool  `db:"total"`
 		BuildingTurnout
 	}
-	if err := tx.selectRows(&turnout, `SELECT e.vote_id, e.building_id, count(*) AS entitledheads,
-			coalesce(sum(e.area_dm2), 0)::bigint AS entitledareadm2, count(p.resident_id) AS participatingheads,
-			coalesce(sum(e.area_dm2) FILTER (WHERE p.resident_id IS NOT NULL), 0)::bigint AS participatingdm2
-		FROM vote_entitled e LEFT JOIN vote_participation p ON p.vote_id = e.vote_id AND p.resident_id = e.resident_id
-		WHERE e.vote_id = ANY($1) GROUP BY e.vote_id, e.building_id ORDER BY e.vote_id, e.building_id`, pq.Array(visible)); err != nil {
+	// Heads per building and in all: a head with parts in two buildings is a head in each,
+	// and one in the vote's totals.
+	if err := tx.selectRows(&turnout, `SELECT e.vote_id, e.building_id, GROUPING(e.building_id) = 1 AS total,
+			count(DISTINCT e.head) AS entitledheads, coalesce(sum(e.area_dm2), 0)::bigint AS entitledareadm2,
+			count(DISTINCT e.head) FILTER (WHERE p.head IS NOT NULL) AS participatingheads,
+			coalesce(sum(e.area_dm2) FILTER (WHERE p.head IS NOT NULL), 0)::bigint AS participatingdm2
+		FROM vote_entitled e LEFT JOIN vote_participation p ON p.vote_id = e.vote_id AND p.head = e.head
+		WHERE e.vote_id = ANY($1) GROUP BY GROUPING SETS ((e.vote_id, e.building_id), (e.vote_id))
+		ORDER BY e.vote_id, e.building_id`, pq.Array(visible)); err != nil {
 		return nil, err
 	}
 	for _, t := range turnout {
 		out := byID[t.VoteID]
 		b := t.BuildingTurnout
+		if t.Total {
+			out.Turnout = b.VoteCount
+			continue
+		}
 		out.ByBuilding = append(out.ByBuilding, &b)
-		out.Turnout.EntitledHeads += b.EntitledHeads
-		out.Turnout.EntitledAreaDm2 += b.EntitledAreaDm2
-		out.Turnout.ParticipatingHeads += b.ParticipatingHeads
-		out.Turnout.ParticipatingDm2 += b.ParticipatingDm2
 	}
 	// Tallies: the stored result once closed; live for open roll-call votes; none for open
 	// secret votes.

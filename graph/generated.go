@@ -131,6 +131,14 @@ type ComplexityRoot struct {
 		P90Hours    func(childComplexity int) int
 	}
 
+	HouseholdOwner struct {
+		Developer  func(childComplexity int) int
+		NamedVoter func(childComplexity int) int
+		Resident   func(childComplexity int) int
+		Since      func(childComplexity int) int
+		Until      func(childComplexity int) int
+	}
+
 	LeaderboardEntry struct {
 		Hours          func(childComplexity int) int
 		Points         func(childComplexity int) int
@@ -271,6 +279,7 @@ type ComplexityRoot struct {
 		Logout                  func(childComplexity int) int
 		MovePlace               func(childComplexity int, placeID string, parentID string, reason *string) int
 		MoveResident            func(childComplexity int, residentID string, householdID string, on *time.Time, reason *string) int
+		NameVoter               func(childComplexity int, input model.NameVoterInput) int
 		ObjectToResolution      func(childComplexity int, resolutionID string, reason string) int
 		OpenVote                func(childComplexity int, input model.OpenVoteInput) int
 		PublishResult           func(childComplexity int, resolutionID string, result string) int
@@ -285,6 +294,7 @@ type ComplexityRoot struct {
 		ReviewWish              func(childComplexity int, wishID string, decision model.ReviewDecision, reason *string) int
 		RevokeRole              func(childComplexity int, grantID string, reason *string) int
 		ScheduleMeeting         func(childComplexity int, input model.ScheduleMeetingInput) int
+		SetHouseholdOwners      func(childComplexity int, input model.SetHouseholdOwnersInput) int
 		SettleWish              func(childComplexity int, wishID string, outcome model.SettleOutcome, note string) int
 		StartMeeting            func(childComplexity int, meetingID string) int
 		SubmitWish              func(childComplexity int, input model.SubmitWishInput) int
@@ -310,6 +320,23 @@ type ComplexityRoot struct {
 		AreaDm2 func(childComplexity int) int
 		Heads   func(childComplexity int) int
 		Option  func(childComplexity int) int
+	}
+
+	OwnerHead struct {
+		AreaDm2    func(childComplexity int) int
+		Developer  func(childComplexity int) int
+		Households func(childComplexity int) int
+		Owners     func(childComplexity int) int
+		Voters     func(childComplexity int) int
+	}
+
+	OwnersCount struct {
+		AreaDm2              func(childComplexity int) int
+		Compound             func(childComplexity int) int
+		Heads                func(childComplexity int) int
+		On                   func(childComplexity int) int
+		Owners               func(childComplexity int) int
+		UnrecordedHouseholds func(childComplexity int) int
 	}
 
 	PageInfo struct {
@@ -378,12 +405,14 @@ type ComplexityRoot struct {
 		AuditEvents          func(childComplexity int, placeID string, first *int, after *string) int
 		CommunitySettings    func(childComplexity int, communityID string) int
 		HouseholdAt          func(childComplexity int, buildingID string, unit *string, room string) int
+		HouseholdOwners      func(childComplexity int, householdID string, on *time.Time) int
 		Me                   func(childComplexity int) int
 		Meetings             func(childComplexity int, placeID *string, state []db.MeetingState, first *int, after *string) int
 		MyClaims             func(childComplexity int, active *bool, first *int, after *string) int
 		MyWishes             func(childComplexity int, state []db.WishState, first *int, after *string) int
 		Node                 func(childComplexity int, id string) int
 		Nodes                func(childComplexity int, ids []string) int
+		OwnersCount          func(childComplexity int, compoundID string, on *time.Time) int
 		ParticipationStats   func(childComplexity int, filter *model.ParticipationStatsFilter, groupBy *model.StatsGrouping) int
 		PendingRegistrations func(childComplexity int, placeID string) int
 		ResidentDuplicates   func(childComplexity int, placeID string) int
@@ -1035,6 +1064,8 @@ type MutationResolver interface {
 	LinkResidentAccount(ctx context.Context, residentID string, accountID string, reason *string) (*db.Resident, error)
 	AdmitRegistration(ctx context.Context, accountID string, reason *string) (*db.Resident, error)
 	ImportRoster(ctx context.Context, communityID string, file graphql.Upload, dryRun bool, planDigest *string) (*db.RosterImportReport, error)
+	SetHouseholdOwners(ctx context.Context, input model.SetHouseholdOwnersInput) ([]*model.HouseholdOwner, error)
+	NameVoter(ctx context.Context, input model.NameVoterInput) ([]*model.HouseholdOwner, error)
 }
 type ObjectionResolver interface {
 	ID(ctx context.Context, obj *db.Objection) (string, error)
@@ -1088,6 +1119,8 @@ type QueryResolver interface {
 	PendingRegistrations(ctx context.Context, placeID string) ([]*db.PendingRegistration, error)
 	ResidentDuplicates(ctx context.Context, placeID string) ([]*db.Duplicate, error)
 	RosterExport(ctx context.Context, placeID string) (*model.RosterExport, error)
+	OwnersCount(ctx context.Context, compoundID string, on *time.Time) (*model.OwnersCount, error)
+	HouseholdOwners(ctx context.Context, householdID string, on *time.Time) ([]*model.HouseholdOwner, error)
 }
 type RatingSummaryResolver interface {
 	Average(ctx context.Context, obj *db.RatingSummary) (*float64, error)
@@ -1497,6 +1530,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DurationFigures.P90Hours(childComplexity), true
+
+	case "HouseholdOwner.developer":
+		if e.ComplexityRoot.HouseholdOwner.Developer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HouseholdOwner.Developer(childComplexity), true
+	case "HouseholdOwner.namedVoter":
+		if e.ComplexityRoot.HouseholdOwner.NamedVoter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HouseholdOwner.NamedVoter(childComplexity), true
+	case "HouseholdOwner.resident":
+		if e.ComplexityRoot.HouseholdOwner.Resident == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HouseholdOwner.Resident(childComplexity), true
+	case "HouseholdOwner.since":
+		if e.ComplexityRoot.HouseholdOwner.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HouseholdOwner.Since(childComplexity), true
+	case "HouseholdOwner.until":
+		if e.ComplexityRoot.HouseholdOwner.Until == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HouseholdOwner.Until(childComplexity), true
 
 	case "LeaderboardEntry.hours":
 		if e.ComplexityRoot.LeaderboardEntry.Hours == nil {
@@ -2268,6 +2332,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MoveResident(childComplexity, args["residentId"].(string), args["householdId"].(string), args["on"].(*time.Time), args["reason"].(*string)), true
+	case "Mutation.nameVoter":
+		if e.ComplexityRoot.Mutation.NameVoter == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_nameVoter_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.NameVoter(childComplexity, args["input"].(model.NameVoterInput)), true
 	case "Mutation.objectToResolution":
 		if e.ComplexityRoot.Mutation.ObjectToResolution == nil {
 			break
@@ -2422,6 +2497,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ScheduleMeeting(childComplexity, args["input"].(model.ScheduleMeetingInput)), true
+	case "Mutation.setHouseholdOwners":
+		if e.ComplexityRoot.Mutation.SetHouseholdOwners == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setHouseholdOwners_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetHouseholdOwners(childComplexity, args["input"].(model.SetHouseholdOwnersInput)), true
 	case "Mutation.settleWish":
 		if e.ComplexityRoot.Mutation.SettleWish == nil {
 			break
@@ -2578,6 +2664,74 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OptionTally.Option(childComplexity), true
+
+	case "OwnerHead.areaDm2":
+		if e.ComplexityRoot.OwnerHead.AreaDm2 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OwnerHead.AreaDm2(childComplexity), true
+	case "OwnerHead.developer":
+		if e.ComplexityRoot.OwnerHead.Developer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OwnerHead.Developer(childComplexity), true
+	case "OwnerHead.households":
+		if e.ComplexityRoot.OwnerHead.Households == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OwnerHead.Households(childComplexity), true
+	case "OwnerHead.owners":
+		if e.ComplexityRoot.OwnerHead.Owners == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OwnerHead.Owners(childComplexity), true
+	case "OwnerHead.voters":
+		if e.ComplexityRoot.OwnerHead.Voters == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OwnerHead.Voters(childComplexity), true
+
+	case "OwnersCount.areaDm2":
+		if e.ComplexityRoot.OwnersCount.AreaDm2 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OwnersCount.AreaDm2(childComplexity), true
+	case "OwnersCount.compound":
+		if e.ComplexityRoot.OwnersCount.Compound == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OwnersCount.Compound(childComplexity), true
+	case "OwnersCount.heads":
+		if e.ComplexityRoot.OwnersCount.Heads == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OwnersCount.Heads(childComplexity), true
+	case "OwnersCount.on":
+		if e.ComplexityRoot.OwnersCount.On == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OwnersCount.On(childComplexity), true
+	case "OwnersCount.owners":
+		if e.ComplexityRoot.OwnersCount.Owners == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OwnersCount.Owners(childComplexity), true
+	case "OwnersCount.unrecordedHouseholds":
+		if e.ComplexityRoot.OwnersCount.UnrecordedHouseholds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OwnersCount.UnrecordedHouseholds(childComplexity), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -2885,6 +3039,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.HouseholdAt(childComplexity, args["buildingId"].(string), args["unit"].(*string), args["room"].(string)), true
+	case "Query.householdOwners":
+		if e.ComplexityRoot.Query.HouseholdOwners == nil {
+			break
+		}
+
+		args, err := ec.field_Query_householdOwners_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.HouseholdOwners(childComplexity, args["householdId"].(string), args["on"].(*time.Time)), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -2947,6 +3112,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]string)), true
+	case "Query.ownersCount":
+		if e.ComplexityRoot.Query.OwnersCount == nil {
+			break
+		}
+
+		args, err := ec.field_Query_ownersCount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.OwnersCount(childComplexity, args["compoundId"].(string), args["on"].(*time.Time)), true
 	case "Query.participationStats":
 		if e.ComplexityRoot.Query.ParticipationStats == nil {
 			break
@@ -5337,6 +5513,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("FulfilWishInput", ec.unmarshalInputFulfilWishInput),
 			graphql.NewInputUnmarshaler("GrantRoleInput", ec.unmarshalInputGrantRoleInput),
 			graphql.NewInputUnmarshaler("IntCondition", ec.unmarshalInputIntCondition),
+			graphql.NewInputUnmarshaler("NameVoterInput", ec.unmarshalInputNameVoterInput),
 			graphql.NewInputUnmarshaler("OpenVoteInput", ec.unmarshalInputOpenVoteInput),
 			graphql.NewInputUnmarshaler("ParticipationStatsFilter", ec.unmarshalInputParticipationStatsFilter),
 			graphql.NewInputUnmarshaler("RaiseTopicInput", ec.unmarshalInputRaiseTopicInput),
@@ -5344,6 +5521,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RegisterInput", ec.unmarshalInputRegisterInput),
 			graphql.NewInputUnmarshaler("ResidentFilter", ec.unmarshalInputResidentFilter),
 			graphql.NewInputUnmarshaler("ScheduleMeetingInput", ec.unmarshalInputScheduleMeetingInput),
+			graphql.NewInputUnmarshaler("SetHouseholdOwnersInput", ec.unmarshalInputSetHouseholdOwnersInput),
 			graphql.NewInputUnmarshaler("StatsGrouping", ec.unmarshalInputStatsGrouping),
 			graphql.NewInputUnmarshaler("SubmitWishInput", ec.unmarshalInputSubmitWishInput),
 			graphql.NewInputUnmarshaler("TimeCondition", ec.unmarshalInputTimeCondition),
@@ -5660,7 +5838,7 @@ type Resident implements Node {
   age: Int! @personal
   """所住的户。"""
   household: Place! @personal
-  """是否是该户的业主。"""
+  """今天是否是某一户的业主（共有人之一也算），按产权登记（HouseholdOwner）。"""
   isOwner: Boolean! @personal
   """受保护标签；无权查看时为 null（而不是空列表），以便前端区分"没有"与"看不到"。"""
   tags: [ResidentTag!] @personal
@@ -5759,7 +5937,7 @@ input RegisterInput {
   birthDate: Date!
   """所住的户（户的全局 ID，从地点树中选择）。"""
   householdId: ID!
-  """是否是该户的业主（待社区核实）。"""
+  """是否是该户的业主。为 true 时自注册当天起登记为该户的共有人之一（见 HouseholdOwner）；社区核实身份前不能代表该户投票，登记有误由社区工作者用 setHouseholdOwners 更正。"""
   isOwner: Boolean = false
 }
 
@@ -5798,6 +5976,10 @@ enum AuditAction {
   ROLE_GRANTED
   """撤销角色"""
   ROLE_REVOKED
+  """登记业主（过户、开发建设单位所有）"""
+  OWNERS_SET
+  """指定代表本户投票的共有人"""
+  NAMED_VOTER_SET
 }
 
 """一条操作记录（留痕）：谁、何时、做了什么。只增不改。"""
@@ -7936,6 +8118,97 @@ extend enum AuditAction {
   """导出花名册"""
   ROSTER_EXPORTED
 }
+
+# ---- roster: owners
+"""
+一户（专有部分，即一套房）的一条产权登记：一名共有人，或者开发建设单位（尚未售出、交付的房屋）。
+产权以这里的登记为准（居民的 isOwner 也由此算出）；每条登记有起止日期，历史保留，可以查任意一天的业主。
+"""
+type HouseholdOwner {
+  """业主本人；开发建设单位所有时为 null（看不到这位居民时也为 null，见 developer）。"""
+  resident: Resident @personal
+  """是否为开发建设单位所有（未售出或未交付）。"""
+  developer: Boolean!
+  """是否为共有人指定的投票人：指定后，本户的一票只能由这位共有人投。"""
+  namedVoter: Boolean!
+  """自哪天起（含）。"""
+  since: Date!
+  """到哪天为止（不含）；仍然有效时为 null。"""
+  until: Date
+}
+
+"""
+业主人数中的"一人"（最高人民法院建筑物区分所有权司法解释第八、九条）：一个专有部分算一人，不论有几名共有人；
+同一买受人拥有多个专有部分的，合起来算一人；开发建设单位尚未出售的专有部分合起来算一人。
+这"一人"只有一票：共有人中谁先投算谁的；共有人指定了投票人的，只能由指定的人投。
+"""
+type OwnerHead {
+  """是否为开发建设单位（其未售出部分合计一人）。开发建设单位这一人计入总人数和总面积，但没有人可以替它投票。"""
+  developer: Boolean!
+  """这一人拥有的户（专有部分）。"""
+  households: [Place!]!
+  """业主（共有人）；看不到的居民不列出。"""
+  owners: [Resident!]! @personal
+  """可以投这一票的人：已核实、在世的业主；共有人指定了投票人的，只有指定的人。可能为空（如开发建设单位、业主都未核实）。"""
+  voters: [Resident!]! @personal
+  """专有部分面积合计，单位 0.01 平方米。"""
+  areaDm2: Int!
+}
+
+"""一个小区（建筑区划）某一天的业主人数和专有部分面积，按法律的算法。"""
+type OwnersCount {
+  compound: Place!
+  """按哪一天的产权登记计算。"""
+  on: Date!
+  """业主人数（见 OwnerHead）。"""
+  heads: Int!
+  """专有部分面积合计，单位 0.01 平方米。"""
+  areaDm2: Int!
+  """每一"人"，按其拥有的户的最小编号排列。"""
+  owners: [OwnerHead!]!
+  """这一天没有任何产权登记的户：不计入人数和面积。未售出的房屋请登记为开发建设单位所有。"""
+  unrecordedHouseholds: [Place!]!
+}
+
+"""登记一户的业主：过户（买卖、继承）时填写新业主和过户日期，或标明为开发建设单位所有。"""
+input SetHouseholdOwnersInput {
+  """户（专有部分）。"""
+  householdId: ID!
+  """新业主，一人或多名共有人，须是本社区登记的居民（不必住在这一户）。标明开发建设单位所有时不填。"""
+  ownerIds: [ID!] @personal
+  """为 true 时这一户归开发建设单位所有（未售出、未交付）。"""
+  developer: Boolean = false
+  """自哪天起，不能晚于今天。原有业主中不在新名单里的，产权到这一天为止。"""
+  on: Date!
+  """原因，例如「买卖过户，不动产权证号 ……」。"""
+  reason: String!
+}
+
+"""指定共有人中由谁代表本户投票；residentId 为 null 表示取消指定（任何一名共有人都可以投，先投者算）。"""
+input NameVoterInput {
+  householdId: ID!
+  residentId: ID @personal
+  """自哪天起，不能晚于今天。"""
+  on: Date!
+  reason: String!
+}
+
+extend type Query {
+  """
+  小区某一天（默认今天）的业主人数和面积，按法律的算法；业主大会和业主表决的应到人数、面积就是这样算的（在会议开始或表决发起时确定）。
+  社区工作者、网格员、楼栋长和管理员可以查看。
+  """
+  ownersCount(compoundId: ID!, on: Date): OwnersCount!
+  """一户某一天（默认今天）的产权登记。能看到这户居民的人可以查看。"""
+  householdOwners(householdId: ID!, on: Date): [HouseholdOwner!]!
+}
+
+extend type Mutation {
+  """登记一户的业主（过户、更正、开发建设单位所有），由社区工作者或本网格网格员操作，记入操作记录。"""
+  setHouseholdOwners(input: SetHouseholdOwnersInput!): [HouseholdOwner!]!
+  """指定或取消本户代表投票的共有人，由社区工作者或本网格网格员操作，记入操作记录。"""
+  nameVoter(input: NameVoterInput!): [HouseholdOwner!]!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -8056,6 +8329,22 @@ func (ec *executionContext) childFields_DurationFigures(ctx context.Context, fie
 		return ec.fieldContext_DurationFigures_p90Hours(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DurationFigures", field.Name)
+}
+
+func (ec *executionContext) childFields_HouseholdOwner(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "resident":
+		return ec.fieldContext_HouseholdOwner_resident(ctx, field)
+	case "developer":
+		return ec.fieldContext_HouseholdOwner_developer(ctx, field)
+	case "namedVoter":
+		return ec.fieldContext_HouseholdOwner_namedVoter(ctx, field)
+	case "since":
+		return ec.fieldContext_HouseholdOwner_since(ctx, field)
+	case "until":
+		return ec.fieldContext_HouseholdOwner_until(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HouseholdOwner", field.Name)
 }
 
 func (ec *executionContext) childFields_LeaderboardEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8310,6 +8599,40 @@ func (ec *executionContext) childFields_OptionTally(ctx context.Context, field g
 		return ec.fieldContext_OptionTally_areaDm2(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type OptionTally", field.Name)
+}
+
+func (ec *executionContext) childFields_OwnerHead(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "developer":
+		return ec.fieldContext_OwnerHead_developer(ctx, field)
+	case "households":
+		return ec.fieldContext_OwnerHead_households(ctx, field)
+	case "owners":
+		return ec.fieldContext_OwnerHead_owners(ctx, field)
+	case "voters":
+		return ec.fieldContext_OwnerHead_voters(ctx, field)
+	case "areaDm2":
+		return ec.fieldContext_OwnerHead_areaDm2(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OwnerHead", field.Name)
+}
+
+func (ec *executionContext) childFields_OwnersCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "compound":
+		return ec.fieldContext_OwnersCount_compound(ctx, field)
+	case "on":
+		return ec.fieldContext_OwnersCount_on(ctx, field)
+	case "heads":
+		return ec.fieldContext_OwnersCount_heads(ctx, field)
+	case "areaDm2":
+		return ec.fieldContext_OwnersCount_areaDm2(ctx, field)
+	case "owners":
+		return ec.fieldContext_OwnersCount_owners(ctx, field)
+	case "unrecordedHouseholds":
+		return ec.fieldContext_OwnersCount_unrecordedHouseholds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OwnersCount", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10160,6 +10483,20 @@ func (ec *executionContext) field_Mutation_moveResident_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_nameVoter_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.NameVoterInput, error) {
+			return ec.unmarshalNNameVoterInput2linliᚋgraphᚋmodelᚐNameVoterInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_objectToResolution_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10468,6 +10805,20 @@ func (ec *executionContext) field_Mutation_scheduleMeeting_args(ctx context.Cont
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ScheduleMeetingInput, error) {
 			return ec.unmarshalNScheduleMeetingInput2linliᚋgraphᚋmodelᚐScheduleMeetingInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setHouseholdOwners_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetHouseholdOwnersInput, error) {
+			return ec.unmarshalNSetHouseholdOwnersInput2linliᚋgraphᚋmodelᚐSetHouseholdOwnersInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -10969,6 +11320,28 @@ func (ec *executionContext) field_Query_householdAt_argsRoom(
 	}
 }
 
+func (ec *executionContext) field_Query_householdOwners_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "householdId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["householdId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "on",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["on"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_meetings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11092,6 +11465,28 @@ func (ec *executionContext) field_Query_nodes_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["ids"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_ownersCount_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "compoundId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["compoundId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "on",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["on"] = arg1
 	return args, nil
 }
 
@@ -12869,6 +13264,143 @@ func (ec *executionContext) _DurationFigures_p90Hours(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_DurationFigures_p90Hours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DurationFigures", field, false, false, "Float")
+}
+
+func (ec *executionContext) _HouseholdOwner_resident(ctx context.Context, field graphql.CollectedField, obj *model.HouseholdOwner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HouseholdOwner_resident(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Resident, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Resident
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Resident) graphql.Marshaler {
+			return ec.marshalOResident2ᚖlinliᚋdbᚐResident(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HouseholdOwner_resident(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HouseholdOwner",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resident(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HouseholdOwner_developer(ctx context.Context, field graphql.CollectedField, obj *model.HouseholdOwner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HouseholdOwner_developer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Developer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HouseholdOwner_developer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HouseholdOwner", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _HouseholdOwner_namedVoter(ctx context.Context, field graphql.CollectedField, obj *model.HouseholdOwner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HouseholdOwner_namedVoter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NamedVoter, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HouseholdOwner_namedVoter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HouseholdOwner", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _HouseholdOwner_since(ctx context.Context, field graphql.CollectedField, obj *model.HouseholdOwner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HouseholdOwner_since(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Since, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HouseholdOwner_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HouseholdOwner", field, false, false, "Date")
+}
+
+func (ec *executionContext) _HouseholdOwner_until(ctx context.Context, field graphql.CollectedField, obj *model.HouseholdOwner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HouseholdOwner_until(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Until, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HouseholdOwner_until(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HouseholdOwner", field, false, false, "Date")
 }
 
 func (ec *executionContext) _LeaderboardEntry_rank(ctx context.Context, field graphql.CollectedField, obj *model.LeaderboardEntry) (ret graphql.Marshaler) {
@@ -17072,6 +17604,94 @@ func (ec *executionContext) fieldContext_Mutation_importRoster(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_setHouseholdOwners(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setHouseholdOwners(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetHouseholdOwners(ctx, fc.Args["input"].(model.SetHouseholdOwnersInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.HouseholdOwner) graphql.Marshaler {
+			return ec.marshalNHouseholdOwner2ᚕᚖlinliᚋgraphᚋmodelᚐHouseholdOwnerᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setHouseholdOwners(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HouseholdOwner(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setHouseholdOwners_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_nameVoter(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_nameVoter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().NameVoter(ctx, fc.Args["input"].(model.NameVoterInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.HouseholdOwner) graphql.Marshaler {
+			return ec.marshalNHouseholdOwner2ᚕᚖlinliᚋgraphᚋmodelᚐHouseholdOwnerᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_nameVoter(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HouseholdOwner(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_nameVoter_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Objection_id(ctx context.Context, field graphql.CollectedField, obj *db.Objection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17367,6 +17987,339 @@ func (ec *executionContext) _OptionTally_areaDm2(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_OptionTally_areaDm2(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OptionTally", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OwnerHead_developer(ctx context.Context, field graphql.CollectedField, obj *model.OwnerHead) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OwnerHead_developer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Developer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OwnerHead_developer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OwnerHead", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _OwnerHead_households(ctx context.Context, field graphql.CollectedField, obj *model.OwnerHead) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OwnerHead_households(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Households, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚕᚖlinliᚋdbᚐPlaceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OwnerHead_households(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OwnerHead",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OwnerHead_owners(ctx context.Context, field graphql.CollectedField, obj *model.OwnerHead) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OwnerHead_owners(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Owners, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal []*db.Resident
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Resident) graphql.Marshaler {
+			return ec.marshalNResident2ᚕᚖlinliᚋdbᚐResidentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OwnerHead_owners(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OwnerHead",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resident(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OwnerHead_voters(ctx context.Context, field graphql.CollectedField, obj *model.OwnerHead) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OwnerHead_voters(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Voters, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal []*db.Resident
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Resident) graphql.Marshaler {
+			return ec.marshalNResident2ᚕᚖlinliᚋdbᚐResidentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OwnerHead_voters(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OwnerHead",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resident(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OwnerHead_areaDm2(ctx context.Context, field graphql.CollectedField, obj *model.OwnerHead) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OwnerHead_areaDm2(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AreaDm2, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OwnerHead_areaDm2(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OwnerHead", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OwnersCount_compound(ctx context.Context, field graphql.CollectedField, obj *model.OwnersCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OwnersCount_compound(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Compound, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OwnersCount_compound(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OwnersCount",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OwnersCount_on(ctx context.Context, field graphql.CollectedField, obj *model.OwnersCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OwnersCount_on(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.On, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OwnersCount_on(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OwnersCount", field, false, false, "Date")
+}
+
+func (ec *executionContext) _OwnersCount_heads(ctx context.Context, field graphql.CollectedField, obj *model.OwnersCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OwnersCount_heads(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Heads, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OwnersCount_heads(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OwnersCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OwnersCount_areaDm2(ctx context.Context, field graphql.CollectedField, obj *model.OwnersCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OwnersCount_areaDm2(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AreaDm2, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OwnersCount_areaDm2(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OwnersCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OwnersCount_owners(ctx context.Context, field graphql.CollectedField, obj *model.OwnersCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OwnersCount_owners(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Owners, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.OwnerHead) graphql.Marshaler {
+			return ec.marshalNOwnerHead2ᚕᚖlinliᚋgraphᚋmodelᚐOwnerHeadᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OwnersCount_owners(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OwnersCount",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OwnerHead(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OwnersCount_unrecordedHouseholds(ctx context.Context, field graphql.CollectedField, obj *model.OwnersCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OwnersCount_unrecordedHouseholds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnrecordedHouseholds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚕᚖlinliᚋdbᚐPlaceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OwnersCount_unrecordedHouseholds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OwnersCount",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
@@ -19836,6 +20789,94 @@ func (ec *executionContext) fieldContext_Query_rosterExport(ctx context.Context,
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_rosterExport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_ownersCount(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_ownersCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().OwnersCount(ctx, fc.Args["compoundId"].(string), fc.Args["on"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OwnersCount) graphql.Marshaler {
+			return ec.marshalNOwnersCount2ᚖlinliᚋgraphᚋmodelᚐOwnersCount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_ownersCount(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OwnersCount(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_ownersCount_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_householdOwners(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_householdOwners(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().HouseholdOwners(ctx, fc.Args["householdId"].(string), fc.Args["on"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.HouseholdOwner) graphql.Marshaler {
+			return ec.marshalNHouseholdOwner2ᚕᚖlinliᚋgraphᚋmodelᚐHouseholdOwnerᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_householdOwners(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HouseholdOwner(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_householdOwners_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -31660,6 +32701,86 @@ func UnmarshalIntCondition(ctx context.Context, raw any) (db.IntCond, error) {
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputNameVoterInput(ctx context.Context, obj any) (model.NameVoterInput, error) {
+	var it model.NameVoterInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"householdId", "residentId", "on", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "householdId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("householdId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HouseholdID = data
+		case "residentId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("residentId"))
+			directive0 := func(ctx context.Context) (any, error) { return ec.unmarshalOID2ᚖstring(ctx, v) }
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			tmp, err := directive1(ctx)
+			if err != nil {
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+			if data, ok := tmp.(*string); ok {
+				it.ResidentID = data
+			} else if tmp == nil {
+				it.ResidentID = nil
+			} else {
+				err := fmt.Errorf(`unexpected type %T from directive, should be *string`, tmp)
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+		case "on":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("on"))
+			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.On = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalNameVoterInput unmarshals raw into the NameVoterInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalNameVoterInput(ctx context.Context, raw any) (model.NameVoterInput, error) {
+	var out model.NameVoterInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "NameVoterInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputOpenVoteInput(ctx context.Context, obj any) (model.OpenVoteInput, error) {
 	var it model.OpenVoteInput
 	if obj == nil {
@@ -32206,6 +33327,97 @@ func (ec *executionContext) unmarshalInputScheduleMeetingInput(ctx context.Conte
 func UnmarshalScheduleMeetingInput(ctx context.Context, raw any) (model.ScheduleMeetingInput, error) {
 	var out model.ScheduleMeetingInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ScheduleMeetingInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSetHouseholdOwnersInput(ctx context.Context, obj any) (model.SetHouseholdOwnersInput, error) {
+	var it model.SetHouseholdOwnersInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["developer"]; !present {
+		asMap["developer"] = false
+	}
+
+	fieldsInOrder := [...]string{"householdId", "ownerIds", "developer", "on", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "householdId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("householdId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HouseholdID = data
+		case "ownerIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ownerIds"))
+			directive0 := func(ctx context.Context) (any, error) { return ec.unmarshalOID2ᚕstringᚄ(ctx, v) }
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal []string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			tmp, err := directive1(ctx)
+			if err != nil {
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+			if data, ok := tmp.([]string); ok {
+				it.OwnerIds = data
+			} else if tmp == nil {
+				it.OwnerIds = nil
+			} else {
+				err := fmt.Errorf(`unexpected type %T from directive, should be []string`, tmp)
+				return it, graphql.ErrorOnPath(ctx, err)
+			}
+		case "developer":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("developer"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Developer = data
+		case "on":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("on"))
+			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.On = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSetHouseholdOwnersInput unmarshals raw into the SetHouseholdOwnersInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetHouseholdOwnersInput(ctx context.Context, raw any) (model.SetHouseholdOwnersInput, error) {
+	var out model.SetHouseholdOwnersInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetHouseholdOwnersInput", raw, &out)
 	return out, err
 }
 
@@ -33546,6 +34758,59 @@ func (ec *executionContext) _DurationFigures(ctx context.Context, sel ast.Select
 	return out
 }
 
+var householdOwnerImplementors = []string{"HouseholdOwner"}
+
+func (ec *executionContext) _HouseholdOwner(ctx context.Context, sel ast.SelectionSet, obj *model.HouseholdOwner) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, householdOwnerImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HouseholdOwner")
+		case "resident":
+			out.Values[i] = ec._HouseholdOwner_resident(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "developer":
+			out.Values[i] = ec._HouseholdOwner_developer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "namedVoter":
+			out.Values[i] = ec._HouseholdOwner_namedVoter(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "since":
+			out.Values[i] = ec._HouseholdOwner_since(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "until":
+			out.Values[i] = ec._HouseholdOwner_until(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var leaderboardEntryImplementors = []string{"LeaderboardEntry"}
 
 func (ec *executionContext) _LeaderboardEntry(ctx context.Context, sel ast.SelectionSet, obj *model.LeaderboardEntry) graphql.Marshaler {
@@ -34654,6 +35919,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "setHouseholdOwners":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setHouseholdOwners(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nameVoter":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_nameVoter(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -34765,6 +36044,117 @@ func (ec *executionContext) _OptionTally(ctx context.Context, sel ast.SelectionS
 			}
 		case "areaDm2":
 			out.Values[i] = ec._OptionTally_areaDm2(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ownerHeadImplementors = []string{"OwnerHead"}
+
+func (ec *executionContext) _OwnerHead(ctx context.Context, sel ast.SelectionSet, obj *model.OwnerHead) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ownerHeadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OwnerHead")
+		case "developer":
+			out.Values[i] = ec._OwnerHead_developer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "households":
+			out.Values[i] = ec._OwnerHead_households(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "owners":
+			out.Values[i] = ec._OwnerHead_owners(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "voters":
+			out.Values[i] = ec._OwnerHead_voters(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "areaDm2":
+			out.Values[i] = ec._OwnerHead_areaDm2(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ownersCountImplementors = []string{"OwnersCount"}
+
+func (ec *executionContext) _OwnersCount(ctx context.Context, sel ast.SelectionSet, obj *model.OwnersCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ownersCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OwnersCount")
+		case "compound":
+			out.Values[i] = ec._OwnersCount_compound(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "on":
+			out.Values[i] = ec._OwnersCount_on(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "heads":
+			out.Values[i] = ec._OwnersCount_heads(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "areaDm2":
+			out.Values[i] = ec._OwnersCount_areaDm2(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "owners":
+			out.Values[i] = ec._OwnersCount_owners(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unrecordedHouseholds":
+			out.Values[i] = ec._OwnersCount_unrecordedHouseholds(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -35378,6 +36768,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_rosterExport(ctx, field)
+				})
+		case "ownersCount":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_ownersCount(ctx, field)
+				})
+		case "householdOwners":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_householdOwners(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -39335,6 +40737,30 @@ func (ec *executionContext) unmarshalNGrantRoleInput2linliᚋgraphᚋmodelᚐGra
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNHouseholdOwner2ᚕᚖlinliᚋgraphᚋmodelᚐHouseholdOwnerᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.HouseholdOwner) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNHouseholdOwner2ᚖlinliᚋgraphᚋmodelᚐHouseholdOwner(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNHouseholdOwner2ᚖlinliᚋgraphᚋmodelᚐHouseholdOwner(ctx context.Context, sel ast.SelectionSet, v *model.HouseholdOwner) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "HouseholdOwner!")
+		return graphql.Null
+	}
+	return ec._HouseholdOwner(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -39670,6 +41096,11 @@ func (ec *executionContext) marshalNMeetingState2linliᚋdbᚐMeetingState(ctx c
 	return v
 }
 
+func (ec *executionContext) unmarshalNNameVoterInput2linliᚋgraphᚋmodelᚐNameVoterInput(ctx context.Context, v any) (model.NameVoterInput, error) {
+	res, err := ec.unmarshalInputNameVoterInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNNode2ᚕlinliᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v []model.Node) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -39715,6 +41146,38 @@ func (ec *executionContext) marshalNOptionTally2ᚖlinliᚋdbᚐOptionTally(ctx 
 		return graphql.Null
 	}
 	return ec._OptionTally(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOwnerHead2ᚕᚖlinliᚋgraphᚋmodelᚐOwnerHeadᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OwnerHead) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOwnerHead2ᚖlinliᚋgraphᚋmodelᚐOwnerHead(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOwnerHead2ᚖlinliᚋgraphᚋmodelᚐOwnerHead(ctx context.Context, sel ast.SelectionSet, v *model.OwnerHead) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OwnerHead!")
+		return graphql.Null
+	}
+	return ec._OwnerHead(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOwnersCount2ᚖlinliᚋgraphᚋmodelᚐOwnersCount(ctx context.Context, sel ast.SelectionSet, v *model.OwnersCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OwnersCount!")
+		return graphql.Null
+	}
+	return ec._OwnersCount(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNPageInfo2ᚖlinliᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
@@ -40312,6 +41775,11 @@ func (ec *executionContext) marshalNRosterRowAction2linliᚋdbᚐRosterRowAction
 
 func (ec *executionContext) unmarshalNScheduleMeetingInput2linliᚋgraphᚋmodelᚐScheduleMeetingInput(ctx context.Context, v any) (model.ScheduleMeetingInput, error) {
 	res, err := ec.unmarshalInputScheduleMeetingInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNSetHouseholdOwnersInput2linliᚋgraphᚋmodelᚐSetHouseholdOwnersInput(ctx context.Context, v any) (model.SetHouseholdOwnersInput, error) {
+	res, err := ec.unmarshalInputSetHouseholdOwnersInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 

@@ -321,8 +321,9 @@ func TestMeetingHouseholdRepresentatives(t *testing.T) {
 	}
 	// Where a household has an adult owner, its representative is one.
 	if n := e.sqlInt(`SELECT count(*) FROM meeting_entitled e JOIN residents r ON r.id = e.resident_id
-		WHERE NOT r.is_owner AND EXISTS (SELECT 1 FROM residents o WHERE o.household_id = e.household_id AND o.is_owner
-			AND o.verified_at IS NOT NULL AND o.birth_date <= date '2008-11-23')`); n != 0 {
+		WHERE NOT EXISTS (SELECT 1 FROM household_owners ho WHERE ho.household_id = e.household_id AND ho.resident_id = r.id AND ho.until IS NULL)
+			AND EXISTS (SELECT 1 FROM residents o JOIN household_owners ho ON ho.household_id = o.household_id AND ho.resident_id = o.id
+				AND ho.until IS NULL WHERE o.household_id = e.household_id AND o.verified_at IS NOT NULL AND o.birth_date <= date '2008-11-23')`); n != 0 {
 		t.Fatalf("%d households are represented by a non-owner although they have an adult owner", n)
 	}
 }
@@ -337,17 +338,19 @@ func TestMeetingOwnersAssembly(t *testing.T) {
 		t.Fatalf("owners' assembly: got basis %s at %s in %s", m.Basis, m.Place.Name, m.Community.Name)
 	}
 	started := mustMeeting(t, e.do(staff, qStart, map[string]any{"id": m.ID}))
-	heads := e.sqlInt(`SELECT count(*) FROM residents r JOIN places h ON h.id = r.household_id JOIN places c ON c.id = ANY(h.path)
-		WHERE c.name = '和平花园小区' AND r.is_owner AND r.verified_at IS NOT NULL`)
-	area := e.sqlInt(`SELECT coalesce(sum(h.floor_area_dm2), 0) FROM places h JOIN places c ON c.id = ANY(h.path)
-		WHERE c.name = '和平花园小区' AND h.level = 'household'
-			AND EXISTS (SELECT 1 FROM residents r WHERE r.household_id = h.id AND r.is_owner AND r.verified_at IS NOT NULL)`)
+	// The roll is the owners counted as the law counts them (roster_owners_test.go recounts
+	// it from the ownership rows): the demo has a flat of two co-owners, an owner of three
+	// flats and the developer's unsold flats.
+	c := &lawCompound{e: e, compoundID: e.sqlInt(`SELECT id FROM places WHERE name = '和平花园小区'`)}
+	heads, area := c.recount("2026-11-23")
 	a := started.Attendance
-	if heads == 0 || int64(a.EntitledHeads) != heads || a.EntitledAreaDm2 != area || a.EntitledArea != float64(area)/100 {
-		t.Fatalf("entitled: got %d heads, %d (%v m²), want %d heads, %d", a.EntitledHeads, a.EntitledAreaDm2, a.EntitledArea, heads, area)
+	if len(heads) == 0 || a.EntitledHeads != len(heads) || a.EntitledAreaDm2 != int64(area) || a.EntitledArea != float64(area)/100 {
+		t.Fatalf("entitled: got %d heads, %d (%v m²), want %d heads, %d", a.EntitledHeads, a.EntitledAreaDm2, a.EntitledArea, len(heads), area)
 	}
-	if e.sqlInt(`SELECT count(*) FROM (SELECT household_id FROM residents WHERE is_owner GROUP BY household_id HAVING count(*) > 1) x`) == 0 {
-		t.Fatal("the demo has no household with several owners: the area rule is not exercised")
+	if e.sqlInt(`SELECT count(*) FROM (SELECT household_id FROM household_owners WHERE resident_id IS NOT NULL GROUP BY household_id HAVING count(*) > 1) x`) == 0 ||
+		!slices.ContainsFunc(heads, func(h []string) bool { return len(h) == 3 }) ||
+		e.sqlInt(`SELECT count(*) FROM household_owners WHERE resident_id IS NULL`) < 2 {
+		t.Fatal("the demo lacks a co-owned flat, an owner of three flats or the developer's flats: the law's rules are not exercised")
 	}
 }
 

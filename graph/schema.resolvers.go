@@ -686,6 +686,16 @@ func (r *mutationResolver) ImportRoster(ctx context.Context, communityID string,
 	return r.importRoster(ctx, communityID, file, dryRun, planDigest)
 }
 
+// SetHouseholdOwners is the resolver for the setHouseholdOwners field.
+func (r *mutationResolver) SetHouseholdOwners(ctx context.Context, input model.SetHouseholdOwnersInput) ([]*model.HouseholdOwner, error) {
+	return setHouseholdOwners(ctx, r.Store, input)
+}
+
+// NameVoter is the resolver for the nameVoter field.
+func (r *mutationResolver) NameVoter(ctx context.Context, input model.NameVoterInput) ([]*model.HouseholdOwner, error) {
+	return nameVoter(ctx, r.Store, input)
+}
+
 // ID is the resolver for the id field.
 func (r *objectionResolver) ID(ctx context.Context, obj *db.Objection) (string, error) {
 	return globalID("Objection", obj.ID), nil
@@ -1036,6 +1046,16 @@ func (r *queryResolver) ResidentDuplicates(ctx context.Context, placeID string) 
 // RosterExport is the resolver for the rosterExport field.
 func (r *queryResolver) RosterExport(ctx context.Context, placeID string) (*model.RosterExport, error) {
 	return r.rosterExport(ctx, placeID)
+}
+
+// OwnersCount is the resolver for the ownersCount field.
+func (r *queryResolver) OwnersCount(ctx context.Context, compoundID string, on *time.Time) (*model.OwnersCount, error) {
+	return ownersCount(ctx, r.Store, compoundID, on)
+}
+
+// HouseholdOwners is the resolver for the householdOwners field.
+func (r *queryResolver) HouseholdOwners(ctx context.Context, householdID string, on *time.Time) ([]*model.HouseholdOwner, error) {
+	return householdOwnersOn(ctx, r.Store, householdID, on)
 }
 
 // Average is the resolver for the average field.

@@ -41,16 +41,51 @@ type demoResidentRow struct {
 	Household  int64     `db:"household_id"`
 	Building   *int64    `db:"building_id"`
 	Account    *int64    `db:"account_id"`
-	Owner      bool      `db:"is_owner"`
 	Birth      time.Time `db:"birth_date"`
 	InCompound bool      `db:"in_compound"`
 	Area       int64     `db:"floor_area_dm2"`
 }
 
-// demoRollEntry is one person on a roll, with the floor area credited to them.
+// demoRollEntry is one row of a roll: a person (nil: a part of an owners' head nobody casts
+// on this row), the head they count in, and the floor area the row carries. On the rolls
+// other than the owners' each person is their own head, with no area.
 type demoRollEntry struct {
-	r    *demoResidentRow
+	r         *demoResidentRow
+	head      int64
+	household int64
+	building  *int64
+	area      int64
+}
+
+// demoHead is one head of a roll: the first of its people casts its ballot.
+type demoHead struct {
+	key  int64
+	r    *demoResidentRow // nil: nobody can cast it (the developer)
 	area int64
+}
+
+// heads groups roll rows by head, in the order heads first appear.
+func heads(roll []demoRollEntry) []*demoHead {
+	var out []*demoHead
+	by := map[int64]*demoHead{}
+	for _, e := range roll {
+		h := by[e.head]
+		if h == nil {
+			h = &demoHead{key: e.head}
+			by[e.head] = h
+			out = append(out, h)
+		}
+		if h.r == nil {
+			h.r = e.r
+		}
+		h.area += e.area
+	}
+	return out
+}
+
+// person is the roll row of a person counted on their own.
+func person(r *demoResidentRow) demoRollEntry {
+	return demoRollEntry{r: r, head: r.ID, household: r.Household, building: r.Building}
 }
 
 // The rows the deliberation demo writes. Their json tags name the columns; ids and
@@ -109,7 +144,7 @@ type (
 		UpdatedAt   time.Time           `json:"updated_at"`
 
 		roll     []demoRollEntry
-		attended map[int64]bool // resident ids
+		attended map[int64]bool // heads
 	}
 	dMeetingEvent struct {
 		MeetingID int64            `json:"meeting_id"`
@@ -126,10 +161,11 @@ type (
 		Position  int   `json:"position"`
 	}
 	dEntitled struct {
-		MeetingID int64 `json:"meeting_id"`
-		Resident  int64 `json:"resident_id"`
-		Household int64 `json:"household_id"`
-		Area      int64 `json:"area_dm2"`
+		MeetingID int64  `json:"meeting_id"`
+		Head      int64  `json:"head"`
+		Resident  *int64 `json:"resident_id"`
+		Household int64  `json:"household_id"`
+		Area      int64  `json:"area_dm2"`
 	}
 	dAttendance struct {
 		MeetingID int64     `json:"meeting_id"`
@@ -177,7 +213,7 @@ type (
 		meeting *dMeeting
 		topic   *dTopic
 		roll    []demoRollEntry
-		voted   map[int64]bool // resident ids
+		voted   map[int64]bool // heads
 		counts  [3]db.Count    // 同意, 反对, 弃权
 	}
 	dOption struct {
@@ -187,7 +223,8 @@ type (
 	}
 	dVoteEntitled struct {
 		VoteID    int64  `json:"vote_id"`
-		Resident  int64  `json:"resident_id"`
+		Head      int64  `json:"head"`
+		Resident  *int64 `json:"resident_id"`
 		Household int64  `json:"household_id"`
 		Building  *int64 `json:"building_id"`
 		Area      int64  `json:"area_dm2"`
@@ -195,6 +232,7 @@ type (
 	dParticipation struct {
 		VoteID   int64 `json:"vote_id"`
 		Resident int64 `json:"resident_id"`
+		Head     int64 `json:"head"`
 	}
 	// dBallot is a secret ballot: written into its open vote's sealed sums, never as a row.
 	dBallot struct {
@@ -277,6 +315,8 @@ type (
 // in err.
 type demoDeliberation struct {
 	w                   *demoWorld
+	ctx                 context.Context
+	tx                  *db.Tx
 	now                 time.Time
 	accounts            map[string]int64
 	community, compound *demoPlace
@@ -313,7 +353,7 @@ type demoDeliberation struct {
 // vote counts them, so they are right by construction. One statement reads the residents,
 // one writes everything, and one the open vote's sealed sums.
 func (w *demoWorld) insertDeliberation(ctx context.Context, tx *db.Tx, accountIDs map[string]int64) error {
-	d := &demoDeliberation{w: w, now: tx.Now(), accounts: accountIDs}
+	d := &demoDeliberation{w: w, ctx: ctx, tx: tx, now: tx.Now(), accounts: accountIDs}
 	var err error
 	if d.community, err = w.find("和平社区"); err != nil {
 		return err
@@ -321,7 +361,7 @@ func (w *demoWorld) insertDeliberation(ctx context.Context, tx *db.Tx, accountID
 	if d.compound, err = w.find("和平花园小区"); err != nil {
 		return err
 	}
-	if err := tx.SelectContext(ctx, &d.people, `SELECT r.id, r.household_id, r.account_id, r.is_owner, r.birth_date,
+	if err := tx.SelectContext(ctx, &d.people, `SELECT r.id, r.household_id, r.account_id, r.birth_date,
 			h.floor_area_dm2, h.path @> ARRAY[$2::bigint] AS in_compound,
 			(SELECT b.id FROM places b WHERE b.id = ANY (h.path) AND b.level = 'building') AS building_id
 		FROM residents r JOIN places h ON h.id = r.household_id
@@ -530,25 +570,33 @@ func (d *demoDeliberation) vote(t *dTopic, m *dMeeting, place *demoPlace, basis 
 		d.options = append(d.options, dOption{VoteID: v.ID, Position: i, Label: label})
 	}
 	for _, e := range roll {
-		d.voteEntitled = append(d.voteEntitled, dVoteEntitled{VoteID: v.ID, Resident: e.r.ID, Household: e.r.Household,
-			Building: e.r.Building, Area: e.area})
+		d.voteEntitled = append(d.voteEntitled, dVoteEntitled{VoteID: v.ID, Head: e.head, Resident: e.id(), Household: e.household,
+			Building: e.building, Area: e.area})
 	}
 	return v
 }
 
-// cast records that e voted, and a ballot for the option at position that says nothing
-// about who cast it.
-func (d *demoDeliberation) cast(v *dVote, e demoRollEntry, position int) {
-	v.voted[e.r.ID] = true
-	d.participation = append(d.participation, dParticipation{VoteID: v.ID, Resident: e.r.ID})
-	d.ballots = append(d.ballots, dBallot{vote: v, position: position, area: e.area})
+// id is the row's person, if any.
+func (e demoRollEntry) id() *int64 {
+	if e.r == nil {
+		return nil
+	}
+	return &e.r.ID
+}
+
+// cast records that head h voted (through its first person), and a ballot for the option
+// at position that says nothing about who cast it.
+func (d *demoDeliberation) cast(v *dVote, h *demoHead, position int) {
+	v.voted[h.key] = true
+	d.participation = append(d.participation, dParticipation{VoteID: v.ID, Resident: h.r.ID, Head: h.key})
+	d.ballots = append(d.ballots, dBallot{vote: v, position: position, area: h.area})
 	v.counts[position].Heads++
-	v.counts[position].Area += e.area
+	v.counts[position].Area += h.area
 }
 
 // castMany lets voters vote: of every 20, approve approve and oppose oppose, the rest
 // abstain, the choices spread among them at random.
-func (d *demoDeliberation) castMany(v *dVote, voters []demoRollEntry, approve, oppose int) {
+func (d *demoDeliberation) castMany(v *dVote, voters []*demoHead, approve, oppose int) {
 	positions := make([]int, len(voters))
 	for i := range positions {
 		switch k := i % 20; {
@@ -571,13 +619,13 @@ func (d *demoDeliberation) castMany(v *dVote, voters []demoRollEntry, approve, o
 func (d *demoDeliberation) closeVote(v *dVote, at time.Time, by string) (*dResolution, error) {
 	var t db.Tally
 	var part db.Count
-	for _, e := range v.roll {
-		c := db.Count{Heads: 1, Area: e.area}
+	for _, h := range heads(v.roll) {
+		c := db.Count{Heads: 1, Area: h.area}
 		t.Entitled = addCounts(t.Entitled, c)
-		if v.voted[e.r.ID] {
+		if v.voted[h.key] {
 			part = addCounts(part, c)
 		}
-		if v.voted[e.r.ID] || v.meeting != nil && v.meeting.attended[e.r.ID] {
+		if v.voted[h.key] || v.meeting != nil && v.meeting.attended[h.key] {
 			t.Present = addCounts(t.Present, c)
 		}
 	}
@@ -657,33 +705,45 @@ func (d *demoDeliberation) adults(opens time.Time) []demoRollEntry {
 	var roll []demoRollEntry
 	for _, r := range d.people {
 		if !r.Birth.After(born) {
-			roll = append(roll, demoRollEntry{r: r})
+			roll = append(roll, person(r))
 		}
 	}
 	return roll
 }
 
-// owners is the roll of owners of the compound, as rollSelect[BasisOwners] draws it: a
-// household's floor area is credited to its owner with the lowest id, so that it counts
-// once.
-func (d *demoDeliberation) owners() []demoRollEntry {
-	var roll []demoRollEntry
-	credited := map[int64]bool{}
+// owners is the roll of owners of the compound on the day of at, as the service draws it
+// (db.Tx.OwnersRoll): one head per flat, an owner of several flats one head, the
+// developer's unsold flats one head.
+func (d *demoDeliberation) owners(at time.Time) ([]demoRollEntry, error) {
+	rows, err := d.tx.OwnersRoll(d.compound.id, db.ChinaDay(at))
+	if err != nil {
+		return nil, err
+	}
+	people := map[int64]*demoResidentRow{}
 	for _, r := range d.people {
-		if !r.InCompound || !r.Owner {
-			continue
+		people[r.ID] = r
+	}
+	buildings := map[int64]*int64{}
+	for _, h := range d.w.households {
+		if h.parent != nil && h.parent.level == db.LevelBuilding {
+			buildings[h.id] = &h.parent.id
 		}
-		e := demoRollEntry{r: r}
-		if !credited[r.Household] {
-			e.area, credited[r.Household] = r.Area, true
+	}
+	var roll []demoRollEntry
+	for _, r := range rows {
+		e := demoRollEntry{head: r.Head, household: r.Household, building: buildings[r.Household], area: r.AreaDm2}
+		if r.Resident != 0 {
+			if e.r = people[r.Resident]; e.r == nil {
+				return nil, fmt.Errorf("owners' roll: resident %d is not a verified resident of the community", r.Resident)
+			}
 		}
 		roll = append(roll, e)
 	}
-	return roll
+	return roll, nil
 }
 
 // shuffled is a copy of roll in a seeded random order.
-func (d *demoDeliberation) shuffled(roll []demoRollEntry) []demoRollEntry {
+func shuffled[T any](d *demoDeliberation, roll []T) []T {
 	s := slices.Clone(roll)
 	d.w.rng.Shuffle(len(s), func(i, j int) { s[i], s[j] = s[j], s[i] })
 	return s
@@ -705,7 +765,7 @@ func (d *demoDeliberation) ratedCase() error {
 	d.step(t, opens, db.TopicDiscuss, staff, db.TopicUnderDiscussion, "发起表决「"+title+"」")
 	roll := d.adults(opens)
 	v := d.vote(t, nil, d.community, db.BasisAdultResidents, db.PresetResidentsAssembly, title, staff, opens, d.day(83, 20, 0), roll)
-	voters := d.shuffled(roll)
+	voters := shuffled(d, heads(roll))
 	d.castMany(v, voters[:len(voters)*62/100], 16, 3) // 80% approve, 15% oppose, 5% abstain
 	// Nobody closed it: the vote closed on its own at its closing time.
 	r, err := d.closeVote(v, v.ClosesAt.Add(time.Minute), "")
@@ -734,7 +794,7 @@ func (d *demoDeliberation) ratedCase() error {
 		12: "遮阳棚离我家窗户太近，晚上有人聊天比较吵。",
 	}
 	at := d.day(44, 9, 0)
-	for i, raters := 0, d.shuffled(d.adults(published)); i < len(scores) && i < len(raters); i++ {
+	for i, raters := 0, shuffled(d, d.adults(published)); i < len(scores) && i < len(raters); i++ {
 		if raters[i].r.Account != nil && *raters[i].r.Account == d.id(demoResidentPhone) {
 			continue // 张秀英 is left to rate it herself
 		}
@@ -773,19 +833,24 @@ func (d *demoDeliberation) ownersAssembly() error {
 	d.meetingStep(m, m.CreatedAt, db.MeetingSchedule, staff, db.MeetingScheduled, "")
 	d.meetingTopics = append(d.meetingTopics, dMeetingTopic{MeetingID: m.ID, TopicID: t.ID, Position: 1})
 
-	m.roll = d.owners()
-	for _, e := range m.roll {
-		d.entitled = append(d.entitled, dEntitled{MeetingID: m.ID, Resident: e.r.ID, Household: e.r.Household, Area: e.area})
+	var err error
+	if m.roll, err = d.owners(m.StartsAt); err != nil {
+		return err
 	}
-	d.meetingStep(m, m.StartsAt, db.MeetingStart, staff, db.MeetingRunning, "按「"+db.BasisOwners.Name()+"」确定应到 "+strconv.Itoa(len(m.roll))+" 人")
+	for _, e := range m.roll {
+		d.entitled = append(d.entitled, dEntitled{MeetingID: m.ID, Head: e.head, Resident: e.id(), Household: e.household, Area: e.area})
+	}
+	rollHeads := heads(m.roll)
+	d.meetingStep(m, m.StartsAt, db.MeetingStart, staff, db.MeetingRunning, "按「"+db.BasisOwners.Name()+"」确定应到 "+strconv.Itoa(len(rollHeads))+" 人")
 	d.step(t, m.StartsAt, db.TopicDiscuss, staff, db.TopicUnderDiscussion, "在「"+m.Title+"」上协商")
 
 	// Most owners come; of those who come, nearly all vote.
-	order := d.shuffled(m.roll)
+	// The developer's head has nobody to come.
+	order := slices.DeleteFunc(shuffled(d, rollHeads), func(h *demoHead) bool { return h.r == nil })
 	came := order[:len(order)*85/100]
-	for i, e := range came {
-		m.attended[e.r.ID] = true
-		d.attendance = append(d.attendance, dAttendance{MeetingID: m.ID, Resident: e.r.ID,
+	for i, h := range came {
+		m.attended[h.key] = true
+		d.attendance = append(d.attendance, dAttendance{MeetingID: m.ID, Resident: h.r.ID,
 			At: m.StartsAt.Add(time.Duration(i*40/len(came)-15) * time.Minute), By: d.id(staff)})
 	}
 	title := "使用专项维修资金修缮1至3号楼屋面防水"
@@ -870,7 +935,7 @@ func (d *demoDeliberation) openVote() error {
 	roll := d.adults(opens)
 	v := d.vote(t, nil, d.community, db.BasisAdultResidents, db.PresetResidentsAssembly, title, staff, opens, d.day(-5, 20, 0), roll)
 	resident := d.id(demoResidentPhone)
-	voters := slices.DeleteFunc(d.shuffled(roll), func(e demoRollEntry) bool { return e.r.Account != nil && *e.r.Account == resident })
+	voters := slices.DeleteFunc(shuffled(d, heads(roll)), func(h *demoHead) bool { return h.r.Account != nil && *h.r.Account == resident })
 	if len(voters) == len(roll) {
 		return fmt.Errorf("vote %s: 张秀英 is not on the roll", title)
 	}

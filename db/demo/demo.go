@@ -84,6 +84,9 @@ var demoHomes = []struct {
 	{"13800000008", "老街网格", true, 50, 75},
 }
 
+// demoLandlordPhone is the demo account holder who owns two more flats than the one he lives in.
+const demoLandlordPhone = "13800000007"
+
 // demoRegistrants are where the residents live who registered but are not verified yet,
 // so that staff have someone to verify: new tenants, each in an empty flat if there is one.
 var demoRegistrants = []string{"和平花园小区 / 第二网格", "老街网格", "光明社区"}
@@ -812,14 +815,31 @@ func (w *demoWorld) insert(ctx context.Context, tx *db.Tx, passwordHash string, 
 			verified = append(verified, p.verified)
 		}
 	}
-	// Demo residents are verified by nobody in particular (verified_by NULL).
-	if _, err := tx.ExecContext(ctx, `INSERT INTO residents
-			(household_id, name, phone, birth_date, is_owner, tags, account_id, verified_at, created_at)
-		SELECT h, n, NULLIF(p, ''), b, o, string_to_array(t, ','), NULLIF(a, 0), CASE WHEN v THEN $9::timestamptz END, $9
-		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::date[], $5::bool[], $6::text[], $7::bigint[], $8::bool[])
-			AS u (h, n, p, b, o, t, a, v)`,
+	// Demo residents are verified by nobody in particular (verified_by NULL). Owners own
+	// their household's flat (household_owners), a couple often together, since they
+	// bought it some five years ago (before any of the demo's meetings). So that the owners'
+	// count shows the law at work, 周国华 (council member) also owns the first two flats of
+	// his compound that nobody living there owns (he lets them): one head holding three
+	// flats' area; the next three are the developer's, unsold, one head together.
+	if _, err := tx.ExecContext(ctx, `WITH u AS (
+			SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::date[], $5::bool[], $6::text[], $7::bigint[], $8::bool[])
+				AS u (h, n, p, b, o, t, a, v)),
+		r AS (INSERT INTO residents (household_id, name, phone, birth_date, tags, account_id, verified_at, created_at)
+			SELECT h, n, NULLIF(p, ''), b, string_to_array(t, ','), NULLIF(a, 0), CASE WHEN v THEN $9::timestamptz END, $9 FROM u
+			RETURNING id, household_id, name, birth_date, account_id),
+		home AS (SELECT r.id, c.id AS compound FROM r JOIN accounts a ON a.id = r.account_id
+			JOIN places h ON h.id = r.household_id JOIN places c ON c.id = ANY (h.path) AND c.level = 'compound'
+			WHERE a.phone = $10),
+		free AS (SELECT h.id, row_number() OVER (ORDER BY h.id) AS k FROM places h, home
+			WHERE h.level = 'household' AND h.path @> ARRAY[home.compound] AND NOT EXISTS (SELECT 1 FROM u WHERE u.h = h.id AND u.o))
+		INSERT INTO household_owners (household_id, resident_id, since)
+		SELECT household_id, resident_id, ($9::timestamptz AT TIME ZONE 'Asia/Shanghai')::date - 5 * 365 FROM (
+			SELECT r.household_id, r.id AS resident_id FROM r JOIN u ON u.h = r.household_id AND u.n = r.name AND u.b = r.birth_date WHERE u.o
+			UNION ALL
+			SELECT f.id, CASE WHEN f.k <= 2 THEN home.id END FROM free f, home WHERE f.k <= 5) x
+		ORDER BY household_id, resident_id`,
 		pq.Array(households), pq.Array(names), pq.Array(phones), pq.Array(births), pq.Array(owners),
-		pq.Array(tags), pq.Array(accounts), pq.Array(verified), now); err != nil {
+		pq.Array(tags), pq.Array(accounts), pq.Array(verified), now, demoLandlordPhone); err != nil {
 		return fmt.Errorf("residents: %w", err)
 	}
 

@@ -2,6 +2,7 @@ package demo_test
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"regexp"
 	"slices"
@@ -349,7 +350,10 @@ func TestLoadDemo(t *testing.T) {
 
 	t.Run("Owners", func(t *testing.T) {
 		var counts []int
-		if err := d.Select(&counts, `SELECT count(*) FILTER (WHERE is_owner) FROM residents GROUP BY household_id`); err != nil {
+		// Owners of the flat they live in, per household with residents.
+		if err := d.Select(&counts, `SELECT count(o.id) FROM residents r
+			LEFT JOIN household_owners o ON o.resident_id = r.id AND o.household_id = r.household_id AND o.until IS NULL
+			GROUP BY r.household_id`); err != nil {
 			t.Fatal(err)
 		}
 		oneOrTwo := 0
@@ -364,9 +368,17 @@ func TestLoadDemo(t *testing.T) {
 		if oneOrTwo*10 < len(counts)*7 {
 			t.Errorf("households with one or two owners: got %d of %d, want most", oneOrTwo, len(counts))
 		}
-		if n := queryInt(t, d, `SELECT count(*) FROM residents WHERE is_owner AND birth_date > $1::date - interval '18 years'`,
-			demoNow.Format(time.DateOnly)); n != 0 {
+		if n := queryInt(t, d, `SELECT count(*) FROM household_owners o JOIN residents r ON r.id = o.resident_id
+			WHERE r.birth_date > $1::date - interval '18 years'`, demoNow.Format(time.DateOnly)); n != 0 {
 			t.Errorf("owners under 18: got %d, want 0", n)
+		}
+		// The law's counting shows in the demo: 周国华 owns three flats, the developer some.
+		if n := queryInt(t, d, `SELECT count(*) FROM household_owners o JOIN residents r ON r.id = o.resident_id
+			JOIN accounts a ON a.id = r.account_id WHERE a.phone = '13800000007' AND o.until IS NULL`); n != 3 {
+			t.Errorf("flats of 周国华: got %d, want 3", n)
+		}
+		if n := queryInt(t, d, `SELECT count(*) FROM household_owners WHERE resident_id IS NULL AND until IS NULL`); n < 2 {
+			t.Errorf("the developer's flats: got %d, want some", n)
 		}
 	})
 
@@ -489,7 +501,8 @@ func TestLoadDemo_Deterministic(t *testing.T) {
 	loadDemo(t, s2)
 	for _, q := range []string{
 		`SELECT concat_ws(' ', level, name, unit, room, floor_area_dm2) FROM places ORDER BY id`,
-		`SELECT concat_ws(' ', name, phone, birth_date, is_owner, tags, account_id, verified_at IS NOT NULL) FROM residents ORDER BY id`,
+		`SELECT concat_ws(' ', name, phone, birth_date, tags, account_id, verified_at IS NOT NULL) FROM residents ORDER BY id`,
+		`SELECT concat_ws(' ', household_id, resident_id, named_voter, since, until) FROM household_owners ORDER BY id`,
 		`SELECT concat_ws(' ', phone, name) FROM accounts ORDER BY id`,
 		`SELECT concat_ws(' ', account_id, role, place_id) FROM role_grants ORDER BY id`,
 		`SELECT concat_ws(' ', beneficiary_id, submitted_by, place_id, category, title, value_fen, deadline, state, claim_id,
@@ -509,14 +522,14 @@ func TestLoadDemo_Deterministic(t *testing.T) {
 }
 
 // Loading is a fixed handful of statements, however many rows: one per table (per level for
-// places), never one per row.
+// places), and one reading back the owners' roll as the service counts it, never one per row.
 func TestLoadDemo_Statements(t *testing.T) {
 	t.Parallel()
 	s, d := newDemoStore(t, cheapPassword)
 	statements := dbtest.Statements(t, d)
 	loadDemo(t, s)
-	if n := statements(); n > 20 {
-		t.Errorf("statements: got %d, want at most 20", n)
+	if n := statements(); n > 21 {
+		t.Errorf("statements: got %d, want at most 21", n)
 	} else {
 		t.Logf("Load ran %d statements", n)
 	}
@@ -951,13 +964,13 @@ func TestLoadDemo_Deliberation(t *testing.T) {
 			s, d := newDemoStore(t, cheapPassword)
 			s.Now = func() time.Time { return now }
 			loadDemo(t, s)
-			checkDeliberation(t, d, now)
+			checkDeliberation(t, s, d, now)
 		})
 	}
 }
 
 // checkDeliberation checks the deliberation demo, loaded as of now.
-func checkDeliberation(t *testing.T, d *sqlx.DB, now time.Time) {
+func checkDeliberation(t *testing.T, s *db.Store, d *sqlx.DB, now time.Time) {
 	t.Helper()
 	t.Run("States", func(t *testing.T) {
 		got := queryStrings(t, d, `SELECT DISTINCT state::text FROM topics ORDER BY 1`)
@@ -1100,10 +1113,12 @@ func checkDeliberation(t *testing.T, d *sqlx.DB, now time.Time) {
 			PartHeads int64 `db:"part_heads"`
 			PartArea  int64 `db:"part_area"`
 		}
-		if err := d.Get(&c, `SELECT count(*) AS ent_heads, sum(e.area_dm2)::bigint AS ent_area,
-				count(p.resident_id) AS part_heads, coalesce(sum(e.area_dm2) FILTER (WHERE p.resident_id IS NOT NULL), 0)::bigint AS part_area
-			FROM vote_entitled e LEFT JOIN vote_participation p ON p.vote_id = e.vote_id AND p.resident_id = e.resident_id
-			WHERE e.vote_id = $1`, v.ID); err != nil {
+		// By head: a head's area is the sum of its rows; it took part if one of its people did.
+		if err := d.Get(&c, `SELECT count(*) AS ent_heads, sum(area)::bigint AS ent_area,
+				count(*) FILTER (WHERE voted) AS part_heads, coalesce(sum(area) FILTER (WHERE voted), 0)::bigint AS part_area
+			FROM (SELECT e.head, sum(e.area_dm2) AS area, bool_or(p.resident_id IS NOT NULL) AS voted
+				FROM vote_entitled e LEFT JOIN vote_participation p ON p.vote_id = e.vote_id AND p.resident_id = e.resident_id
+				AND p.head = e.head WHERE e.vote_id = $1 GROUP BY e.head) x`, v.ID); err != nil {
 			t.Fatal(err)
 		}
 		var ballots []struct {
@@ -1145,20 +1160,40 @@ func checkDeliberation(t *testing.T, d *sqlx.DB, now time.Time) {
 			t.Error("owners' vote: everyone voted; want some who did not")
 		}
 
-		// The roll: verified owners of 和平花园小区, each household's area credited once, copied
-		// to the vote with the building of each household.
-		if n := queryInt(t, d, `SELECT count(*) FROM (
-				(SELECT r.id, r.household_id, CASE WHEN r.id = min(r.id) OVER (PARTITION BY r.household_id) THEN h.floor_area_dm2 ELSE 0 END
-				FROM residents r JOIN places h ON h.id = r.household_id JOIN places c ON c.id = ANY (h.path) AND c.name = '和平花园小区'
-				WHERE r.verified_at IS NOT NULL AND r.is_owner)
-				EXCEPT ALL
-				(SELECT resident_id, household_id, area_dm2 FROM meeting_entitled WHERE meeting_id = $1)) x`, v.Meeting); n != 0 {
-			t.Errorf("owners missing from the meeting's roll: %d", n)
+		// The roll: the owners of 和平花园小区 as the service counts them on the day the
+		// meeting started, copied to the vote with the building of each household.
+		var compound int64
+		var starts time.Time
+		if err := d.QueryRow(`SELECT place_id, starts_at FROM meetings WHERE id = $1`, v.Meeting).Scan(&compound, &starts); err != nil {
+			t.Fatal(err)
+		}
+		tx, err := s.Begin(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		roll, err := tx.OwnersRoll(compound, db.ChinaDay(starts))
+		tx.Rollback()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stored []db.OwnersRollRow
+		if err := d.Select(&stored, `SELECT head, coalesce(resident_id, 0) AS resident, household_id AS household, area_dm2 AS areadm2
+			FROM meeting_entitled WHERE meeting_id = $1 ORDER BY head, household_id, resident_id`, v.Meeting); err != nil {
+			t.Fatal(err)
+		}
+		slices.SortFunc(roll, func(a, b db.OwnersRollRow) int {
+			return cmp.Or(cmp.Compare(a.Head, b.Head), cmp.Compare(a.Household, b.Household), cmp.Compare(a.Resident, b.Resident))
+		})
+		if !slices.Equal(roll, stored) || len(roll) == 0 {
+			t.Errorf("the meeting's roll differs from the owners counted on its day: %d rows, want %d", len(stored), len(roll))
+		}
+		if c.EntHeads >= int64(len(roll)) {
+			t.Errorf("owners' roll: %d heads in %d rows, want fewer heads than rows (co-owners, several flats)", c.EntHeads, len(roll))
 		}
 		if n := queryInt(t, d, `SELECT count(*) FROM meeting_entitled m FULL JOIN (SELECT * FROM vote_entitled WHERE vote_id = $2) e
-				ON e.resident_id = m.resident_id AND e.household_id = m.household_id AND e.area_dm2 = m.area_dm2
+				ON e.head = m.head AND e.resident_id IS NOT DISTINCT FROM m.resident_id AND e.household_id = m.household_id AND e.area_dm2 = m.area_dm2
 				AND e.building_id = (SELECT b.id FROM places h JOIN places b ON b.id = ANY (h.path) AND b.level = 'building' WHERE h.id = m.household_id)
-			WHERE (m.meeting_id = $1 OR m.meeting_id IS NULL) AND (m.resident_id IS NULL OR e.resident_id IS NULL)`, v.Meeting, v.ID); n != 0 {
+			WHERE (m.meeting_id = $1 OR m.meeting_id IS NULL) AND (m.head IS NULL OR e.head IS NULL)`, v.Meeting, v.ID); n != 0 {
 			t.Errorf("the vote's roll differs from the meeting's: %d rows", n)
 		}
 		if n := queryInt(t, d, `SELECT count(*) FROM meeting_attendance WHERE meeting_id = $1`, v.Meeting); n < int(c.PartHeads) {

@@ -95,7 +95,7 @@ func Generate(ctx context.Context, d *sqlx.DB, cfg Config, logf func(msg string,
 		name string
 		f    func() error
 	}{
-		{"places", g.places}, {"people", g.people}, {"accounts", g.writeAccounts}, {"residents", g.writeResidents},
+		{"places", g.places}, {"people", g.people}, {"accounts", g.writeAccounts}, {"residents", g.writeResidents}, {"owners", g.writeOwners},
 		{"role grants", g.writeGrants}, {"wishes", g.wishes}, {"deliberation", g.deliberation}, {"sequences", g.sequences},
 	}
 	for _, s := range steps {
@@ -872,7 +872,7 @@ func (g *generator) writeAccounts() error {
 func (g *generator) writeResidents() error {
 	b := g.base["residents"]
 	g.next["residents"] = b + int64(len(g.residents))
-	return g.copyRows("residents", []string{"id", "household_id", "name", "phone", "birth_date", "is_owner", "tags",
+	return g.copyRows("residents", []string{"id", "household_id", "name", "phone", "birth_date", "tags",
 		"account_id", "verified_at", "created_at"}, len(g.residents), func(i int) []any {
 		p := g.residents[i]
 		var verified any
@@ -884,11 +884,34 @@ func (g *generator) writeResidents() error {
 			tags = []string{}
 		}
 		return []any{b + int64(i) + 1, g.households[p.household].id, p.name, nullStr(p.phone), p.birth.Format(time.DateOnly),
-			p.owner, pq.StringArray(tags), nullID(p.account), verified, p.created}
+			pq.StringArray(tags), nullID(p.account), verified, p.created}
+	})
+}
+
+// writeOwners records each owner's ownership of the flat they live in, from the day they
+// were entered: co-owners are several rows of one household.
+func (g *generator) writeOwners() error {
+	var owners []int
+	for i, p := range g.residents {
+		if p.owner {
+			owners = append(owners, i)
+		}
+	}
+	return g.copyRows("household_owners", []string{"household_id", "resident_id", "since"}, len(owners), func(i int) []any {
+		p := g.residents[owners[i]]
+		return []any{g.households[p.household].id, g.resID(owners[i]), db.ChinaDay(p.created).Format(time.DateOnly)}
 	})
 }
 
 func (g *generator) resID(i int) int64 { return g.base["residents"] + int64(i) + 1 }
+
+// resOrNil is resident i's id, or NULL for -1.
+func (g *generator) resOrNil(i int) any {
+	if i < 0 {
+		return nil
+	}
+	return g.resID(i)
+}
 
 func (g *generator) writeGrants() error {
 	return g.copyRows("role_grants", []string{"id", "account_id", "role", "place_id", "granted_by", "granted_at"}, len(g.grants),
@@ -1510,10 +1533,34 @@ const (
 	vkResidents
 )
 
+// rollEntry is one head of a roll: res is who acts for it (attends, casts its ballot; -1:
+// nobody can), area the head's area. Outside the owners' rolls each person is a head.
 type rollEntry struct {
 	res  int
 	area int64
+	head int64
 }
+
+// rollRow is one row of a roll as stored (meeting_entitled, vote_entitled): res -1 for a
+// part nobody casts on this row.
+type rollRow struct {
+	head      int64
+	res       int
+	household int
+	area      int64
+}
+
+// rows are the stored rows of a roll of people, each their own head.
+func (g *generator) rows(roll []rollEntry) []rollRow {
+	out := make([]rollRow, len(roll))
+	for i, e := range roll {
+		out[i] = rollRow{head: e.head, res: e.res, household: g.residents[e.res].household}
+	}
+	return out
+}
+
+// person is the roll entry of resident i on their own.
+func (g *generator) person(i int) rollEntry { return rollEntry{res: i, head: g.resID(i)} }
 
 type delib struct {
 	rows map[string][][]any
@@ -1527,37 +1574,57 @@ func (g *generator) adults(cm *gComm, at time.Time) []rollEntry {
 	var roll []rollEntry
 	for i := cm.resFrom; i < cm.resTo; i++ {
 		if p := g.residents[i]; p.verified && !p.birth.After(born) {
-			roll = append(roll, rollEntry{res: i})
+			roll = append(roll, g.person(i))
 		}
 	}
 	return roll
 }
 
-// owners is the roll of owners of the compound: a household's area goes to its owner with the
-// lowest id.
-func (g *generator) owners(compound int) []rollEntry {
+// owners is the roll of owners of the compound as the service counts it (db.OwnersCount):
+// here each owner owns only the flat they live in, so a head is a flat with an owner, its
+// co-owners one head, the flat's area its area; its verified owners may cast its ballot
+// (the first acts for it in the generated meetings and votes), one row each.
+func (g *generator) owners(compound int) ([]rollEntry, []rollRow) {
 	cm := g.comms[g.compounds[compound].comm]
-	var roll []rollEntry
-	last := -1
-	for i := cm.resFrom; i < cm.resTo; i++ {
-		p := g.residents[i]
-		h := g.households[p.household]
-		if !p.verified || !p.owner || g.grids[h.grid].compound != compound {
+	var heads []rollEntry
+	var rows []rollRow
+	for i := cm.resFrom; i < cm.resTo; {
+		hi := g.residents[i].household
+		h := g.households[hi]
+		var owned bool
+		var voters []int
+		for ; i < cm.resTo && g.residents[i].household == hi; i++ {
+			if p := g.residents[i]; p.owner {
+				owned = true
+				if p.verified {
+					voters = append(voters, i)
+				}
+			}
+		}
+		if !owned || g.grids[h.grid].compound != compound {
 			continue
 		}
-		e := rollEntry{res: i}
-		if p.household != last {
-			e.area, last = h.area, p.household
+		e := rollEntry{res: -1, area: h.area, head: h.id}
+		if len(voters) == 0 {
+			rows = append(rows, rollRow{head: h.id, res: -1, household: hi, area: h.area})
 		}
-		roll = append(roll, e)
+		for k, v := range voters {
+			if k == 0 {
+				e.res = v
+				rows = append(rows, rollRow{head: h.id, res: v, household: hi, area: h.area})
+			} else {
+				rows = append(rows, rollRow{head: h.id, res: v, household: hi})
+			}
+		}
+		heads = append(heads, e)
 	}
-	return roll
+	return heads, rows
 }
 
 func (g *generator) council(cm *gComm) []rollEntry {
 	var roll []rollEntry
 	for _, i := range cm.council {
-		roll = append(roll, rollEntry{res: i})
+		roll = append(roll, g.person(i))
 	}
 	slices.SortFunc(roll, func(a, b rollEntry) int { return a.res - b.res })
 	return roll
@@ -1592,7 +1659,8 @@ func (g *generator) deliberation() error {
 	}
 	ownersN := make([]int, len(g.compounds))
 	for k := range g.compounds {
-		ownersN[k] = len(g.owners(k))
+		heads, _ := g.owners(k)
+		ownersN[k] = len(heads)
 	}
 	budget := float64(g.cfg.Ballots)
 	for k := range V {
@@ -1665,12 +1733,12 @@ func (g *generator) deliberation() error {
 		{"meetings", "id kind place_id community_id title starts_at ends_at location organiser_id basis state cancel_reason minutes created_at updated_at"},
 		{"meeting_events", "id meeting_id at action actor_id from_state to_state reason"},
 		{"meeting_topics", "meeting_id topic_id position"},
-		{"meeting_entitled", "meeting_id resident_id household_id area_dm2"},
+		{"meeting_entitled", "meeting_id head resident_id household_id area_dm2"},
 		{"meeting_attendance", "meeting_id resident_id checked_in_at checked_in_by"},
 		{"votes", "id meeting_id topic_id title rule secret changeable motion opened_by opens_at closes_at state closed_at closed_by entitled_heads entitled_area present_heads present_area participating_heads participating_area quorum_met passed place_id community_id basis quorum_num quorum_den quorum_strict pass_num pass_den pass_strict by_area quorum_basis abstentions"},
 		{"vote_options", "vote_id position label"},
-		{"vote_entitled", "vote_id resident_id household_id building_id area_dm2"},
-		{"vote_participation", "vote_id resident_id"},
+		{"vote_entitled", "vote_id head resident_id household_id building_id area_dm2"},
+		{"vote_participation", "vote_id resident_id head"},
 		{"ballot_sums", "vote_id secret stripe sealed"},
 		{"ballot_choices", "vote_id secret changeable replace_key sealed"},
 		{"open_ballots", "vote_id secret resident_id position area_dm2 cast_at"},
@@ -1767,6 +1835,7 @@ func (g *generator) vote(d *delib, r *rand.Rand, k int, cm *gComm, kind, compoun
 	var preset db.VoteRulePreset
 	var basis db.EntitlementBasis
 	var roll []rollEntry
+	var rows []rollRow
 	inMeeting := false
 	switch kind {
 	case vkCouncil:
@@ -1775,7 +1844,8 @@ func (g *generator) vote(d *delib, r *rand.Rand, k int, cm *gComm, kind, compoun
 		inMeeting = fate != fateOpen
 	case vkOwners:
 		spec = genOwnersTopics[r.IntN(len(genOwnersTopics))]
-		preset, basis, roll = db.PresetOwnersOrdinary, db.BasisOwners, g.owners(compound)
+		preset, basis = db.PresetOwnersOrdinary, db.BasisOwners
+		roll, rows = g.owners(compound)
 		if spec.major {
 			preset = db.PresetOwnersMajor
 		}
@@ -1785,6 +1855,9 @@ func (g *generator) vote(d *delib, r *rand.Rand, k int, cm *gComm, kind, compoun
 		spec = genResidentsTopics[r.IntN(len(genResidentsTopics))]
 		preset, basis, roll = db.PresetResidentsAssembly, db.BasisAdultResidents, g.adults(cm, opens)
 		inMeeting = fate != fateOpen && demo.Chance(r, 0.3)
+	}
+	if rows == nil {
+		rows = g.rows(roll)
 	}
 	rule := db.Preset(preset)
 	raised := opens.Add(-time.Duration(demo.Between(r, 12*24, 40*24)) * time.Hour)
@@ -1862,15 +1935,16 @@ func (g *generator) vote(d *delib, r *rand.Rand, k int, cm *gComm, kind, compoun
 		mev(created, "schedule", "scheduled", "")
 		mev(starts, "start", "running", "按「"+basis.Name()+"」确定应到 "+strconv.Itoa(len(roll))+" 人")
 		tev(starts, "discuss", organiser, "under_discussion", "在「"+title+"」上协商")
-		for _, e := range roll {
-			d.add("meeting_entitled", meetingID, g.resID(e.res), g.households[g.residents[e.res].household].id, e.area)
+		for _, e := range rows {
+			d.add("meeting_entitled", meetingID, e.head, g.resOrNil(e.res), g.households[e.household].id, e.area)
 		}
 		share := 0.6 + 0.35*r.Float64()
 		if kind == vkCouncil {
 			share = 0.75 + 0.25*r.Float64()
 		}
-		order := r.Perm(len(roll))
-		came := order[:int(float64(len(roll))*share+0.5)]
+		// A head nobody can act for does not come.
+		order := slices.DeleteFunc(r.Perm(len(roll)), func(i int) bool { return roll[i].res < 0 })
+		came := order[:int(float64(len(order))*share+0.5)]
 		slices.Sort(came)
 		for _, i := range came {
 			attended[i] = true
@@ -1930,9 +2004,10 @@ func (g *generator) vote(d *delib, r *rand.Rand, k int, cm *gComm, kind, compoun
 			}
 			turnout = min(1, turnout/max(0.01, float64(len(pool))/float64(max(1, len(roll)))))
 		} else {
-			pool = make([]int, len(roll))
-			for i := range pool {
-				pool[i] = i
+			for i := range roll {
+				if roll[i].res >= 0 {
+					pool = append(pool, i)
+				}
 			}
 		}
 		r.Shuffle(len(pool), func(a, b int) { pool[a], pool[b] = pool[b], pool[a] })
@@ -1989,14 +2064,14 @@ func (g *generator) vote(d *delib, r *rand.Rand, k int, cm *gComm, kind, compoun
 	for pos, label := range demo.MotionOptions {
 		d.add("vote_options", voteID, pos, label)
 	}
-	for _, e := range roll {
-		h := g.households[g.residents[e.res].household]
-		d.add("vote_entitled", voteID, g.resID(e.res), h.id, g.buildings[h.building].id, e.area)
+	for _, e := range rows {
+		h := g.households[e.household]
+		d.add("vote_entitled", voteID, e.head, g.resOrNil(e.res), h.id, g.buildings[h.building].id, e.area)
 	}
 	sortedVoters := slices.Clone(voters)
 	slices.Sort(sortedVoters)
 	for _, v := range sortedVoters {
-		d.add("vote_participation", voteID, g.resID(roll[v].res))
+		d.add("vote_participation", voteID, g.resID(roll[v].res), roll[v].head)
 	}
 	if secret {
 		// Draw what the ballots' ids and keys once took, so that the rest of the district

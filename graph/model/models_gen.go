@@ -139,6 +139,21 @@ type GrantRoleInput struct {
 	PlaceID string `json:"placeId"`
 }
 
+// 一户（专有部分，即一套房）的一条产权登记：一名共有人，或者开发建设单位（尚未售出、交付的房屋）。
+// 产权以这里的登记为准（居民的 isOwner 也由此算出）；每条登记有起止日期，历史保留，可以查任意一天的业主。
+type HouseholdOwner struct {
+	// 业主本人；开发建设单位所有时为 null（看不到这位居民时也为 null，见 developer）。
+	Resident *db.Resident `json:"resident,omitempty"`
+	// 是否为开发建设单位所有（未售出或未交付）。
+	Developer bool `json:"developer"`
+	// 是否为共有人指定的投票人：指定后，本户的一票只能由这位共有人投。
+	NamedVoter bool `json:"namedVoter"`
+	// 自哪天起（含）。
+	Since time.Time `json:"since"`
+	// 到哪天为止（不含）；仍然有效时为 null。
+	Until *time.Time `json:"until,omitempty"`
+}
+
 // 排行榜的一名。
 type LeaderboardEntry struct {
 	Rank int `json:"rank"`
@@ -191,6 +206,15 @@ type MeetingFigures struct {
 type Mutation struct {
 }
 
+// 指定共有人中由谁代表本户投票；residentId 为 null 表示取消指定（任何一名共有人都可以投，先投者算）。
+type NameVoterInput struct {
+	HouseholdID string  `json:"householdId"`
+	ResidentID  *string `json:"residentId,omitempty"`
+	// 自哪天起，不能晚于今天。
+	On     time.Time `json:"on"`
+	Reason string    `json:"reason"`
+}
+
 type OpenVoteInput struct {
 	// 会上表决：进行中的会议。
 	MeetingID *string `json:"meetingId,omitempty"`
@@ -212,6 +236,37 @@ type OpenVoteInput struct {
 	CustomRule *VoteRuleInput `json:"customRule,omitempty"`
 	// 网上表决的投票人范围；不填按规则默认（见 openVote）。
 	Basis *db.EntitlementBasis `json:"basis,omitempty"`
+}
+
+// 业主人数中的"一人"（最高人民法院建筑物区分所有权司法解释第八、九条）：一个专有部分算一人，不论有几名共有人；
+// 同一买受人拥有多个专有部分的，合起来算一人；开发建设单位尚未出售的专有部分合起来算一人。
+// 这"一人"只有一票：共有人中谁先投算谁的；共有人指定了投票人的，只能由指定的人投。
+type OwnerHead struct {
+	// 是否为开发建设单位（其未售出部分合计一人）。开发建设单位这一人计入总人数和总面积，但没有人可以替它投票。
+	Developer bool `json:"developer"`
+	// 这一人拥有的户（专有部分）。
+	Households []*db.Place `json:"households"`
+	// 业主（共有人）；看不到的居民不列出。
+	Owners []*db.Resident `json:"owners"`
+	// 可以投这一票的人：已核实、在世的业主；共有人指定了投票人的，只有指定的人。可能为空（如开发建设单位、业主都未核实）。
+	Voters []*db.Resident `json:"voters"`
+	// 专有部分面积合计，单位 0.01 平方米。
+	AreaDm2 int `json:"areaDm2"`
+}
+
+// 一个小区（建筑区划）某一天的业主人数和专有部分面积，按法律的算法。
+type OwnersCount struct {
+	Compound *db.Place `json:"compound"`
+	// 按哪一天的产权登记计算。
+	On time.Time `json:"on"`
+	// 业主人数（见 OwnerHead）。
+	Heads int `json:"heads"`
+	// 专有部分面积合计，单位 0.01 平方米。
+	AreaDm2 int `json:"areaDm2"`
+	// 每一"人"，按其拥有的户的最小编号排列。
+	Owners []*OwnerHead `json:"owners"`
+	// 这一天没有任何产权登记的户：不计入人数和面积。未售出的房屋请登记为开发建设单位所有。
+	UnrecordedHouseholds []*db.Place `json:"unrecordedHouseholds"`
 }
 
 // 翻页信息 (Relay)。
@@ -300,7 +355,7 @@ type RegisterInput struct {
 	BirthDate time.Time `json:"birthDate"`
 	// 所住的户（户的全局 ID，从地点树中选择）。
 	HouseholdID string `json:"householdId"`
-	// 是否是该户的业主（待社区核实）。
+	// 是否是该户的业主。为 true 时自注册当天起登记为该户的共有人之一（见 HouseholdOwner）；社区核实身份前不能代表该户投票，登记有误由社区工作者用 setHouseholdOwners 更正。
 	IsOwner *bool `json:"isOwner,omitempty"`
 }
 
@@ -413,6 +468,20 @@ type ScheduleMeetingInput struct {
 	TopicIds []string `json:"topicIds,omitempty"`
 	// 应到人员范围；不填按会议类型默认。居民会议可选每户一名代表。
 	Basis *db.EntitlementBasis `json:"basis,omitempty"`
+}
+
+// 登记一户的业主：过户（买卖、继承）时填写新业主和过户日期，或标明为开发建设单位所有。
+type SetHouseholdOwnersInput struct {
+	// 户（专有部分）。
+	HouseholdID string `json:"householdId"`
+	// 新业主，一人或多名共有人，须是本社区登记的居民（不必住在这一户）。标明开发建设单位所有时不填。
+	OwnerIds []string `json:"ownerIds,omitempty"`
+	// 为 true 时这一户归开发建设单位所有（未售出、未交付）。
+	Developer *bool `json:"developer,omitempty"`
+	// 自哪天起，不能晚于今天。原有业主中不在新名单里的，产权到这一天为止。
+	On time.Time `json:"on"`
+	// 原因，例如「买卖过户，不动产权证号 ……」。
+	Reason string `json:"reason"`
 }
 
 // 按地点层级和时间段分组；都不设置时只有合计一行。

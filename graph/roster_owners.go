@@ -1,0 +1,141 @@
+package graph
+
+import (
+	"context"
+	"time"
+
+	"linli/db"
+	"linli/graph/model"
+)
+
+// Ownership and the owners' count (db/roster_owners.go) as the schema shows them: people
+// through residentByID, so a resident the viewer may not see is left out (or null).
+
+func householdOwners(ctx context.Context, rows []*db.HouseholdOwner) ([]*model.HouseholdOwner, error) {
+	out := make([]*model.HouseholdOwner, 0, len(rows))
+	for _, o := range rows {
+		r, err := ifSet(ctx, o.ResidentID, residentByID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, &model.HouseholdOwner{Resident: r, Developer: o.ResidentID == nil, NamedVoter: o.NamedVoter,
+			Since: o.Since, Until: o.Until})
+	}
+	return out, nil
+}
+
+func places(ctx context.Context, ids []int64) ([]*db.Place, error) {
+	out := make([]*db.Place, 0, len(ids))
+	for _, id := range ids {
+		p, err := placeByID(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func ownersCount(ctx context.Context, s *db.Store, compoundID string, on *time.Time) (*model.OwnersCount, error) {
+	id, err := idOf("compoundId", "Place", compoundID)
+	if err != nil {
+		return nil, err
+	}
+	v, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.OwnersCountOf(ctx, v, id, on)
+	if err != nil {
+		return nil, err
+	}
+	compound, err := placeByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.OwnersCount{Compound: compound, On: c.Day, Heads: len(c.Heads), AreaDm2: int(c.AreaDm2), Owners: []*model.OwnerHead{}}
+	for _, h := range c.Heads {
+		head := &model.OwnerHead{Developer: h.Developer, AreaDm2: int(h.AreaDm2)}
+		if head.Households, err = places(ctx, h.Parts); err != nil {
+			return nil, err
+		}
+		if head.Owners, err = visibleResidents(ctx, h.Owners); err != nil {
+			return nil, err
+		}
+		if head.Voters, err = visibleResidents(ctx, h.Voters); err != nil {
+			return nil, err
+		}
+		out.Owners = append(out.Owners, head)
+	}
+	if out.UnrecordedHouseholds, err = places(ctx, c.Unrecorded); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func householdOwnersOn(ctx context.Context, s *db.Store, householdID string, on *time.Time) ([]*model.HouseholdOwner, error) {
+	id, err := idOf("householdId", "Place", householdID)
+	if err != nil {
+		return nil, err
+	}
+	v, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.HouseholdOwnersOf(ctx, v, id, on)
+	if err != nil {
+		return nil, err
+	}
+	return householdOwners(ctx, rows)
+}
+
+func setHouseholdOwners(ctx context.Context, s *db.Store, in model.SetHouseholdOwnersInput) ([]*model.HouseholdOwner, error) {
+	household, err := idOf("householdId", "Place", in.HouseholdID)
+	if err != nil {
+		return nil, err
+	}
+	var owners []int64
+	for _, o := range in.OwnerIds {
+		id, err := idOf("ownerIds", "Resident", o)
+		if err != nil {
+			return nil, err
+		}
+		owners = append(owners, id)
+	}
+	v, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer forgetLoaded(ctx)
+	rows, err := s.SetHouseholdOwners(ctx, v, db.SetOwners{HouseholdID: household, Owners: owners,
+		Developer: in.Developer != nil && *in.Developer, On: in.On, Reason: in.Reason})
+	if err != nil {
+		return nil, err
+	}
+	return householdOwners(ctx, rows)
+}
+
+func nameVoter(ctx context.Context, s *db.Store, in model.NameVoterInput) ([]*model.HouseholdOwner, error) {
+	household, err := idOf("householdId", "Place", in.HouseholdID)
+	if err != nil {
+		return nil, err
+	}
+	var resident *int64
+	if in.ResidentID != nil {
+		id, err := idOf("residentId", "Resident", *in.ResidentID)
+		if err != nil {
+			return nil, err
+		}
+		resident = &id
+	}
+	v, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer forgetLoaded(ctx)
+	rows, err := s.NameVoter(ctx, v, household, resident, in.On, in.Reason)
+	if err != nil {
+		return nil, err
+	}
+	return householdOwners(ctx, rows)
+}
