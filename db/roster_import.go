@@ -528,7 +528,7 @@ func planImport(rep *RosterImportReport, st *rosterState, rows []*importRow, now
 		bs := st.buildingByKey[buildingKey(r.buildingText)]
 		switch {
 		case len(bs) == 0:
-			r.refuse = "社区里没有楼栋「" + r.buildingText + "」" + suggestBuilding(st, r.buildingText) + "；楼栋需先在系统中建好"
+			r.refuse = "社区里没有楼栋「" + r.buildingText + "」（楼栋需先在系统中建好）" + suggestBuilding(st, r.buildingText)
 			continue
 		case len(bs) > 1:
 			r.refuse = fmt.Sprintf("社区里有 %d 栋楼都叫「%s」，无法确定是哪一栋", len(bs), r.buildingText)

@@ -8036,7 +8036,7 @@ type RosterExport {
   """MIME 类型：` + "`" + `text/csv; charset=utf-8` + "`" + `。"""
   contentType: String!
   """文件内容（CSV 文本，以 BOM 开头）。前端可直接存为文件，例如 ` + "`" + `new Blob([csv], {type: contentType})` + "`" + `。"""
-  csv: String!
+  csv: String! @personal
   """数据行数（不含表头）。"""
   rowCount: Int!
 }
@@ -8072,15 +8072,15 @@ type RosterImportRow {
   """楼栋，照文件所写。"""
   building: String!
   """单元，规整后（如“2单元”）；没有单元为空串。"""
-  unit: String!
-  room: String!
-  name: String!
+  unit: String! @personal
+  room: String! @personal
+  name: String! @personal
   """将做的改动，中文，每项一句，例如“新建户：1号楼 1单元101，面积 89.50㎡”“手机：无 → 13912345678”。"""
-  changes: [String!]!
+  changes: [String!]! @personal
   """拒绝的原因，或“花名册中有、文件中没有”的说明。"""
-  reason: String
+  reason: String @personal
   """提醒，例如这户已住着文件中没有的人。"""
-  note: String
+  note: String @personal
 }
 
 """导入报告：试运行时是计划，正式导入时是已执行的计划。"""
@@ -23652,7 +23652,20 @@ func (ec *executionContext) _RosterExport_csv(ctx context.Context, field graphql
 		func(ctx context.Context) (any, error) {
 			return obj.CSV, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
 			return ec.marshalNString2string(ctx, selections, v)
 		},
@@ -24539,7 +24552,20 @@ func (ec *executionContext) _RosterImportRow_unit(ctx context.Context, field gra
 		func(ctx context.Context) (any, error) {
 			return obj.Unit, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
 			return ec.marshalNString2string(ctx, selections, v)
 		},
@@ -24562,7 +24588,20 @@ func (ec *executionContext) _RosterImportRow_room(ctx context.Context, field gra
 		func(ctx context.Context) (any, error) {
 			return obj.Room, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
 			return ec.marshalNString2string(ctx, selections, v)
 		},
@@ -24585,7 +24624,20 @@ func (ec *executionContext) _RosterImportRow_name(ctx context.Context, field gra
 		func(ctx context.Context) (any, error) {
 			return obj.Name, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
 			return ec.marshalNString2string(ctx, selections, v)
 		},
@@ -24608,7 +24660,20 @@ func (ec *executionContext) _RosterImportRow_changes(ctx context.Context, field 
 		func(ctx context.Context) (any, error) {
 			return obj.Changes, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal []string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
 			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
 		},
@@ -24631,7 +24696,20 @@ func (ec *executionContext) _RosterImportRow_reason(ctx context.Context, field g
 		func(ctx context.Context) (any, error) {
 			return obj.Reason, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
 			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
@@ -24654,7 +24732,20 @@ func (ec *executionContext) _RosterImportRow_note(ctx context.Context, field gra
 		func(ctx context.Context) (any, error) {
 			return obj.Note, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
 			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},

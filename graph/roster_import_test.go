@@ -153,7 +153,7 @@ func TestImportRosterSample(t *testing.T) {
 		12: "在今天之后",
 		15: "同一人出现了两次：第 14 行",
 		16: "与身份证号中的 1982-06-07 不符",
-		18: "社区里没有楼栋「8号楼」；",
+		18: "社区里没有楼栋「8号楼」（楼栋需先在系统中建好）",
 		19: "未知标签「孤寡老人」",
 	}
 	byRow := map[int]int{}
@@ -171,6 +171,9 @@ func TestImportRosterSample(t *testing.T) {
 		case !refused && r.Action != "CREATE":
 			t.Errorf("row %d: got %s (%v, %s), want CREATE", row, r.Action, r.Changes, text(r.Reason))
 		}
+	}
+	if r := dry.Rows[byRow[18]]; text(r.Reason) != refusals[18] {
+		t.Errorf("row 18: got %q, want no suggestion: 8号楼 is not a typo of 7号楼", text(r.Reason))
 	}
 	if dry.RefusedRows != len(refusals) {
 		t.Errorf("refused rows: got %d, want %d", dry.RefusedRows, len(refusals))
