@@ -540,3 +540,51 @@ func TestSetUpFromNothing(t *testing.T) {
 	}
 	e.pathsConsistent()
 }
+
+// Retiring a building while households are added to it: either the retirement wins and
+// every addition is refused, or an addition wins and the retirement is refused; never a
+// retired building with live households.
+func TestRetireWhileAdding(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	staff := e.login(phoneStaff)
+	grid1 := e.placeAt("和平社区", "和平花园小区", "第一网格")
+	for round := range 4 {
+		b := mustPlace(t, e.createPlace(staff, map[string]any{"parentId": grid1, "level": "BUILDING", "name": fmt.Sprintf("临时%d号楼", round)}), "createPlace")
+		var wg sync.WaitGroup
+		codes := make(chan string, 20)
+		for i := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r, err := e.post(staff, qCreatePlace, map[string]any{"in": map[string]any{"parentId": b.ID, "level": "HOUSEHOLD", "room": fmt.Sprintf("%d01", i+1), "floorArea": 60}})
+				if err != nil {
+					codes <- err.Error()
+					return
+				}
+				codes <- "create:" + r.Code()
+			}()
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := e.post(staff, qRetirePlace, map[string]any{"id": b.ID, "r": "试一试"})
+			if err != nil {
+				codes <- err.Error()
+				return
+			}
+			codes <- "retire:" + r.Code()
+		}()
+		wg.Wait()
+		close(codes)
+		for c := range codes {
+			if c != "create:" && c != "retire:" && c != "create:"+db.EINVALIDSTATE && c != "retire:"+db.EINVALIDSTATE {
+				t.Fatalf("round %d: unexpected outcome %s", round, c)
+			}
+		}
+		if n := e.count(`SELECT count(*) FROM places b JOIN places h ON h.parent_id = b.id AND h.retired_at IS NULL
+			WHERE b.retired_at IS NOT NULL`); n != 0 {
+			t.Fatalf("round %d: %d live households in a retired building", round, n)
+		}
+	}
+}
