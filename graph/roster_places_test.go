@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -326,6 +327,9 @@ func TestMovePlaces(t *testing.T) {
 	b1 := e.placeAt("和平社区", "和平花园小区", "第一网格", "1号楼")
 	grid1, grid2 := e.placeAt("和平社区", "和平花园小区", "第一网格"), e.placeAt("和平社区", "和平花园小区", "第二网格")
 	w := e.published(resident, staff, "楼道灯坏了")
+	in := e.wishInput("想借一把梯子")
+	in["placeId"] = grid1 // shown in the grid only
+	inGrid := mustWish(t, e.review(staff, e.submit(resident, in).ID, "PUBLISH", nil))
 
 	const qWishesIn = `query($p: ID!) { wishes(filter: {placeId: $p}) { nodes { id } } }`
 	wishesIn := func(token, place string) []string {
@@ -358,15 +362,25 @@ func TestMovePlaces(t *testing.T) {
 		t.Fatalf("moved building: got %+v", m)
 	}
 	e.pathsConsistent()
-	if got := wishesIn(staff, grid2); len(got) != 1 || got[0] != w.ID {
-		t.Fatalf("wishes under 第二网格 after the move: got %v, want the wish from 1号楼", got)
+	if got := wishesIn(staff, grid2); len(got) != 2 || !slices.Contains(got, w.ID) || !slices.Contains(got, inGrid.ID) {
+		t.Fatalf("wishes under 第二网格 after the move: got %v, want the two wishes from 1号楼", got)
+	}
+	// The wish shown in the grid only is now shown in the new grid; the community's stays.
+	var shown struct {
+		A struct{ Place struct{ Name string } }
+		B struct{ Place struct{ Name string } }
+	}
+	e.do(staff, `query($a: ID!, $b: ID!) { a: node(id: $a) { ... on Wish { place { name } } } b: node(id: $b) { ... on Wish { place { name } } } }`,
+		map[string]any{"a": inGrid.ID, "b": w.ID}).Decode(t, &shown)
+	if shown.A.Place.Name != "第二网格" || shown.B.Place.Name != "和平社区" {
+		t.Fatalf("where the wishes are shown after the move: %+v", shown)
 	}
 	// The figures for analysts count it under the new grid too: wish_stats equals a recount.
 	if n := e.count(`SELECT count(*) FROM (SELECT * FROM wish_stats EXCEPT SELECT * FROM wish_stats_source) d`); n != 0 {
 		t.Fatalf("%d wish_stats rows differ from a recount after the move", n)
 	}
-	if n := e.count(`SELECT count(*) FROM wish_stats WHERE grid_id = $1`, e.placeKey("和平社区", "和平花园小区", "第二网格")); n != 1 {
-		t.Fatalf("wish_stats under 第二网格: got %d, want 1", n)
+	if n := e.count(`SELECT count(*) FROM wish_stats WHERE grid_id = $1`, e.placeKey("和平社区", "和平花园小区", "第二网格")); n != 2 {
+		t.Fatalf("wish_stats under 第二网格: got %d, want 2", n)
 	}
 	var anc struct {
 		Node struct{ Ancestors []struct{ Name string } }
@@ -539,4 +553,52 @@ func TestSetUpFromNothing(t *testing.T) {
 		t.Fatalf("audit of the admin's places: got %d, want 4", n)
 	}
 	e.pathsConsistent()
+}
+
+// Retiring a building while households are added to it: either the retirement wins and
+// every addition is refused, or an addition wins and the retirement is refused; never a
+// retired building with live households.
+func TestRetireWhileAdding(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	staff := e.login(phoneStaff)
+	grid1 := e.placeAt("和平社区", "和平花园小区", "第一网格")
+	for round := range 4 {
+		b := mustPlace(t, e.createPlace(staff, map[string]any{"parentId": grid1, "level": "BUILDING", "name": fmt.Sprintf("临时%d号楼", round)}), "createPlace")
+		var wg sync.WaitGroup
+		codes := make(chan string, 20)
+		for i := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r, err := e.post(staff, qCreatePlace, map[string]any{"in": map[string]any{"parentId": b.ID, "level": "HOUSEHOLD", "room": fmt.Sprintf("%d01", i+1), "floorArea": 60}})
+				if err != nil {
+					codes <- err.Error()
+					return
+				}
+				codes <- "create:" + r.Code()
+			}()
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := e.post(staff, qRetirePlace, map[string]any{"id": b.ID, "r": "试一试"})
+			if err != nil {
+				codes <- err.Error()
+				return
+			}
+			codes <- "retire:" + r.Code()
+		}()
+		wg.Wait()
+		close(codes)
+		for c := range codes {
+			if c != "create:" && c != "retire:" && c != "create:"+db.EINVALIDSTATE && c != "retire:"+db.EINVALIDSTATE {
+				t.Fatalf("round %d: unexpected outcome %s", round, c)
+			}
+		}
+		if n := e.count(`SELECT count(*) FROM places b JOIN places h ON h.parent_id = b.id AND h.retired_at IS NULL
+			WHERE b.retired_at IS NOT NULL`); n != 0 {
+			t.Fatalf("round %d: %d live households in a retired building", round, n)
+		}
+	}
 }

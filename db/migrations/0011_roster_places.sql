@@ -129,6 +129,12 @@ BEGIN
     WHERE s.wish_id = ws.wish_id AND ws.wish_id IN (SELECT w.id FROM wishes w
         JOIN residents r ON r.id = w.beneficiary_id JOIN places h ON h.id = r.household_id
         WHERE h.path @> ARRAY[NEW.id]);
+    -- A wish shown in its beneficiary's grid (not the whole community) is shown in the grid
+    -- they now live in: the grid's worker and volunteers are the ones who can help.
+    UPDATE wishes w SET place_id = h.path[cardinality(h.path) - 2]
+    FROM residents r JOIN places h ON h.id = r.household_id
+    WHERE r.id = w.beneficiary_id AND h.path @> ARRAY[NEW.id]
+        AND w.place_id <> w.community_id AND w.place_id <> h.path[cardinality(h.path) - 2];
     RETURN NULL;
 END;
 $$;
