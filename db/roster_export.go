@@ -35,6 +35,8 @@ type exportRow struct {
 	Lives        bool           `db:"lives"`
 	BuildingID   int64          `db:"bid"`
 	ResidentID   int64          `db:"rid"`
+	Compound     string         `db:"compound"`
+	Path         pq.Int64Array  `db:"path"` // the household's, to find its compound
 }
 
 // ExportRoster writes the roster of a community, compound, grid or building as a CSV in
@@ -71,16 +73,17 @@ func (s *Store) ExportRoster(ctx context.Context, v *Viewer, placeID int64) (*Ro
 		SELECT b.name AS building, coalesce(h.unit, '') AS unit, h.room, h.floor_area_dm2, r.name, r.gender, r.birth_date,
 			r.phone, r.relationship, r.tags, true AS lives,
 			EXISTS (SELECT 1 FROM household_owners o WHERE o.household_id = h.id AND o.resident_id = r.id AND o.until IS NULL) AS owner,
-			b.id AS bid, r.id AS rid
+			b.id AS bid, r.id AS rid, h.path
 		FROM residents r JOIN places h ON h.id = r.household_id JOIN places b ON b.id = h.parent_id
 		WHERE h.path @> $1 AND r.left_on IS NULL AND h.retired_at IS NULL
 		UNION ALL
 		SELECT b.name, coalesce(h.unit, ''), h.room, h.floor_area_dm2, r.name, r.gender, r.birth_date,
-			r.phone, NULL, '{}', false, true, b.id, r.id
+			r.phone, NULL, '{}', false, true, b.id, r.id, h.path
 		FROM household_owners o JOIN residents r ON r.id = o.resident_id
 			JOIN places h ON h.id = o.household_id JOIN places b ON b.id = h.parent_id
 		WHERE h.path @> $1 AND o.until IS NULL AND r.household_id <> h.id AND r.left_on IS NULL AND h.retired_at IS NULL
-		) x ORDER BY bid, unit, length(room), room, lives DESC, rid`, pq.Array([]int64{placeID})); err != nil {
+		) x, LATERAL (SELECT coalesce((SELECT c.name FROM places c WHERE c.id = ANY (x.path) AND c.level = 'compound'), '') AS compound) c
+		ORDER BY bid, unit, length(room), room, lives DESC, rid`, pq.Array([]int64{placeID})); err != nil {
 		return nil, err
 	}
 	var buf bytes.Buffer
@@ -102,7 +105,7 @@ func (s *Store) ExportRoster(ctx context.Context, v *Viewer, placeID int64) (*Ro
 			tags = tagList(r.TagsRaw)
 		}
 		w.Write([]string{rosterCSVText(r.Building), r.Unit, rosterCSVText(r.Room), strings.TrimSuffix(strings.TrimSuffix(areaText(r.AreaDm2), "㎡"), ".00"),
-			rosterCSVText(r.Name), gender, r.BirthDate.Format("2006-01-02"), "", deref(r.Phone), rosterCSVText(deref(r.Relationship)), owner, tags})
+			rosterCSVText(r.Name), gender, r.BirthDate.Format("2006-01-02"), "", deref(r.Phone), rosterCSVText(deref(r.Relationship)), owner, tags, rosterCSVText(r.Compound)})
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {

@@ -116,7 +116,8 @@ var genderNames = map[string]string{"male": "男", "female": "女"}
 type importRow struct {
 	line                       int
 	buildingText, unit, room   string
-	areaDm2                    int64 // 0: blank
+	compoundText               string // 小区, when the sheet has that column
+	areaDm2                    int64  // 0: blank
 	name, gender, phone, rel   string
 	birth                      time.Time
 	idNumber                   *IDNumber
@@ -134,9 +135,10 @@ type importRow struct {
 }
 
 type importBuilding struct {
-	ID    int64  `db:"id"`
-	Name  string `db:"name"`
-	Units *int   `db:"units"`
+	ID       int64  `db:"id"`
+	Name     string `db:"name"`
+	Units    *int   `db:"units"`
+	Compound string `db:"compound"` // the compound's name, "" for a building not in one
 }
 
 type importHousehold struct {
@@ -326,7 +328,7 @@ var badNameStart = "=+-@"
 // checkRow reads one row's cells, refusing (row.refuse) what cannot be right in any roster.
 func checkRow(r sheetRow, today time.Time) *importRow {
 	c := r.cells
-	row := &importRow{line: r.line, buildingText: c[colBuilding], unit: normUnit(c[colUnit]), room: normRoom(c[colRoom]), name: c[colName]}
+	row := &importRow{line: r.line, buildingText: c[colBuilding], compoundText: c[colCompound], unit: normUnit(c[colUnit]), room: normRoom(c[colRoom]), name: c[colName]}
 	refuse := func(format string, args ...any) *importRow {
 		if row.refuse == "" {
 			row.refuse = fmt.Sprintf(format, args...)
@@ -446,8 +448,9 @@ func (tx *Tx) loadRosterState(community int64, rows []*importRow) (*rosterState,
 		byHousehold: map[int64][]*importResident{}, byDigest: map[string]*importResident{}, byNameBirth: map[string][]*importResident{},
 		owners: map[[2]int64]*importOwner{}, elsewhere: map[string]bool{}}
 	in := pq.Array([]int64{community})
-	if err := tx.SelectContext(tx.ctx, &st.buildings, `SELECT id, name, units FROM places
-		WHERE path @> $1 AND level = 'building' AND retired_at IS NULL ORDER BY id`, in); err != nil {
+	if err := tx.SelectContext(tx.ctx, &st.buildings, `SELECT b.id, b.name, b.units,
+			coalesce((SELECT c.name FROM places c WHERE c.id = ANY (b.path) AND c.level = 'compound'), '') AS compound
+		FROM places b WHERE b.path @> $1 AND b.level = 'building' AND b.retired_at IS NULL ORDER BY b.id`, in); err != nil {
 		return nil, err
 	}
 	for _, b := range st.buildings {
@@ -526,12 +529,25 @@ func planImport(rep *RosterImportReport, st *rosterState, rows []*importRow, now
 			continue
 		}
 		bs := st.buildingByKey[buildingKey(r.buildingText)]
+		if r.compoundText != "" {
+			var in []*importBuilding
+			for _, b := range bs {
+				if compoundKey(b.Compound) == compoundKey(r.compoundText) {
+					in = append(in, b)
+				}
+			}
+			if len(in) == 0 && len(bs) > 0 {
+				r.refuse = "小区「" + r.compoundText + "」里没有楼栋「" + r.buildingText + "」"
+				continue
+			}
+			bs = in
+		}
 		switch {
 		case len(bs) == 0:
 			r.refuse = "社区里没有楼栋「" + r.buildingText + "」（楼栋需先在系统中建好）" + suggestBuilding(st, r.buildingText)
 			continue
 		case len(bs) > 1:
-			r.refuse = fmt.Sprintf("社区里有 %d 栋楼都叫「%s」，无法确定是哪一栋", len(bs), r.buildingText)
+			r.refuse = fmt.Sprintf("社区里有 %d 栋楼都叫「%s」，无法确定是哪一栋（可加一列“小区”写明是哪个小区的）", len(bs), r.buildingText)
 			continue
 		}
 		r.building = bs[0]

@@ -39,11 +39,13 @@ const (
 	colRelationship
 	colOwner
 	colTags
+	// colCompound (小区) is optional: it tells apart buildings of one name in two compounds.
+	colCompound
 	rosterColumns
 )
 
 // rosterHeaders are the layout's headers, in the order an export writes them.
-var rosterHeaders = [rosterColumns]string{"楼栋", "单元", "房号", "面积", "姓名", "性别", "出生日期", "身份证号", "手机", "与户主关系", "是否业主", "标签"}
+var rosterHeaders = [rosterColumns]string{"楼栋", "单元", "房号", "面积", "姓名", "性别", "出生日期", "身份证号", "手机", "与户主关系", "是否业主", "标签", "小区"}
 
 // rosterHeaderVariants are the other headers older systems write for the same column, as
 // normHeader leaves them (half-width, no spaces, no unit in brackets).
@@ -59,6 +61,7 @@ var rosterHeaderVariants = map[string]rosterColumn{
 	"关系": colRelationship, "户主关系": colRelationship,
 	"业主": colOwner, "是否产权人": colOwner,
 	"人员标签": colTags, "人员类别": colTags,
+	"小区名称": colCompound, "所属小区": colCompound, "小区名": colCompound,
 }
 
 var bracketed = regexp.MustCompile(`\(.*?\)`)
@@ -400,6 +403,9 @@ var buildingNumber = regexp.MustCompile(`^([0-9一二三四五六七八九十]+)
 
 // buildingKey is how a building's name is matched: "1号楼", "1栋", "1幢", "1#" and "一号楼"
 // are one building; any other name is matched as written, spaces aside.
+// compoundKey makes a compound's name comparable as buildingKey does a building's.
+func compoundKey(name string) string { return strings.Join(strings.Fields(normText(name)), "") }
+
 func buildingKey(name string) string {
 	s := strings.Join(strings.Fields(normText(name)), "")
 	if m := buildingNumber.FindStringSubmatch(s); m != nil {
