@@ -698,6 +698,15 @@ func TestRosterRegistrationMatch(t *testing.T) {
 	}
 	e.do(staff, qAdmit, map[string]any{"a": e.accountID("13912340002")}).wantCode(t, "INVALID_STATE")
 
+	// She moves away and comes back under a new entry: her account follows her there.
+	e.clock.Advance(24 * time.Hour)
+	e.do(staff, qRecordLeaving, map[string]any{"r": entry, "lr": "MOVED_AWAY"}).Decode(t, &struct{}{})
+	e.do(staff, qLink, map[string]any{"r": second, "a": account}).Decode(t, &linked)
+	e.do(tok, `{ me { resident { id verified } } }`, nil).Decode(t, &me)
+	if me.Me.Resident == nil || me.Me.Resident.ID != second || e.sqlInt(`SELECT count(*) FROM residents WHERE account_id = $1`, mustRaw(t, account)) != 1 {
+		t.Errorf("after coming back: %+v", me.Me.Resident)
+	}
+
 	// No roster entry: registration works as it always has.
 	_, res = register("13912340003", "钱新来", hh[1])
 	if res == nil {
