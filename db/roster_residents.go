@@ -158,11 +158,21 @@ func (tx *Tx) idDigestOf(number string, birth **time.Time, gender **string, resi
 		return nil, err
 	}
 	digest := IDDigest(key, n)
-	var other int64
-	err = tx.get(&other, `SELECT id FROM residents WHERE id_digest = $1 AND id <> $2`, digest, resident)
-	if err == nil {
+	var other struct {
+		ID   int64 `db:"id"`
+		Left bool  `db:"left"`
+	}
+	err = tx.get(&other, `SELECT id, left_on IS NOT NULL AS left FROM residents WHERE id_digest = $1 AND id <> $2 FOR UPDATE`, digest, resident)
+	switch {
+	case err == nil && other.Left:
+		// The same person coming back, or arriving from a community whose roster they left:
+		// the digest recognises their present entry; the old one keeps its history.
+		if _, err := tx.exec(`UPDATE residents SET id_digest = NULL WHERE id = $1`, other.ID); err != nil {
+			return nil, err
+		}
+	case err == nil:
 		return nil, &Error{Code: ECONFLICT, Field: "idNumber", Message: "名册中已有这个身份证号的居民：同一个人不能登记两次，请查找已有的记录（迁居请用迁户登记）"}
-	} else if !errors.Is(err, sql.ErrNoRows) {
+	case !errors.Is(err, sql.ErrNoRows):
 		return nil, err
 	}
 	return digest, nil

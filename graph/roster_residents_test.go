@@ -555,6 +555,19 @@ func TestRosterIDNumber(t *testing.T) {
 	if e.residentCount() != before {
 		t.Error("a refused ID number added a resident")
 	}
+
+	// Once he has moved away, the same number may come back under a new entry (say in
+	// another community, whose staff cannot see the old one); the old entry keeps its history.
+	e.clock.Advance(24 * time.Hour)
+	e.do(staff, qRecordLeaving, map[string]any{"r": added["id"], "lr": "MOVED_AWAY"}).Decode(t, &struct{}{})
+	back := e.addResident(staff, map[string]any{"householdId": hh[1], "name": "吴德全", "idNumber": number})
+	if e.sqlInt(`SELECT count(*) FROM residents WHERE id_digest IS NOT NULL AND id = $1`, mustRaw(t, back["id"].(string))) != 1 ||
+		e.sqlInt(`SELECT count(*) FROM residents WHERE id_digest IS NOT NULL AND id = $1`, mustRaw(t, added["id"].(string))) != 0 {
+		t.Error("the digest does not follow him to his present entry")
+	}
+	if r := e.do(staff, qAddResident, map[string]any{"in": map[string]any{"householdId": hh[0], "name": "吴德全", "idNumber": number}}); r.Code() != "CONFLICT" {
+		t.Errorf("the same number while he is present again: %s", r.Code())
+	}
 }
 
 // Someone registering who is already on the roster is held for staff, who see the
