@@ -158,11 +158,21 @@ func (tx *Tx) idDigestOf(number string, birth **time.Time, gender **string, resi
 		return nil, err
 	}
 	digest := IDDigest(key, n)
-	var other int64
-	err = tx.get(&other, `SELECT id FROM residents WHERE id_digest = $1 AND id <> $2`, digest, resident)
-	if err == nil {
+	var other struct {
+		ID   int64 `db:"id"`
+		Left bool  `db:"left"`
+	}
+	err = tx.get(&other, `SELECT id, left_on IS NOT NULL AS left FROM residents WHERE id_digest = $1 AND id <> $2 FOR UPDATE`, digest, resident)
+	switch {
+	case err == nil && other.Left:
+		// The same person coming back, or arriving from a community whose roster they left:
+		// the digest recognises their present entry; the old one keeps its history.
+		if _, err := tx.exec(`UPDATE residents SET id_digest = NULL WHERE id = $1`, other.ID); err != nil {
+			return nil, err
+		}
+	case err == nil:
 		return nil, &Error{Code: ECONFLICT, Field: "idNumber", Message: "名册中已有这个身份证号的居民：同一个人不能登记两次，请查找已有的记录（迁居请用迁户登记）"}
-	} else if !errors.Is(err, sql.ErrNoRows) {
+	case !errors.Is(err, sql.ErrNoRows):
 		return nil, err
 	}
 	return digest, nil
@@ -825,11 +835,21 @@ func (s *Store) LinkResidentAccount(ctx context.Context, v *Viewer, residentID, 
 	var other struct {
 		ID   int64  `db:"id"`
 		Name string `db:"name"`
+		Left bool   `db:"left"`
 	}
-	err = tx.get(&other, `SELECT id, name FROM residents WHERE account_id = $1 AND id <> $2`, accountID, r.ID)
-	if err == nil {
+	var unlinked string
+	err = tx.get(&other, `SELECT id, name, left_on IS NOT NULL AS left FROM residents WHERE account_id = $1 AND id <> $2 FOR UPDATE`, accountID, r.ID)
+	switch {
+	case err == nil && other.Left:
+		// Someone who moved away and came back, or moved here from another community: the
+		// account follows them to their present entry; the old one keeps its history.
+		if _, err := tx.exec(`UPDATE residents SET account_id = NULL WHERE id = $1`, other.ID); err != nil {
+			return nil, err
+		}
+		unlinked = "（账号原关联的已离开的记录已解除关联）"
+	case err == nil:
 		return nil, &Error{Code: ECONFLICT, Field: "accountId", Message: fmt.Sprintf("这个账号已经对应名册中的另一位居民（%s）：可能重复登记了，请先核对两条记录", other.Name)}
-	} else if !errors.Is(err, sql.ErrNoRows) {
+	case !errors.Is(err, sql.ErrNoRows):
 		return nil, err
 	}
 	err = tx.get(r, `UPDATE residents r SET account_id = $2, verified_at = $3, verified_by = $4 WHERE id = $1 RETURNING `+residentColumns,
@@ -839,7 +859,7 @@ func (s *Store) LinkResidentAccount(ctx context.Context, v *Viewer, residentID, 
 	} else if err != nil {
 		return nil, err
 	}
-	note := fmt.Sprintf("关联账号并核实：账号「%s」即名册中 %s 的 %s", a.Name, tx.householdLabel(household), r.Name)
+	note := fmt.Sprintf("关联账号并核实：账号「%s」即名册中 %s 的 %s%s", a.Name, tx.householdLabel(household), r.Name, unlinked)
 	var g PendingRegistration
 	err = tx.get(&g, `UPDATE registrations SET resident_id = $2, settled_at = $3, settled_by = $4
 		WHERE account_id = $1 AND settled_at IS NULL RETURNING account_id, household_id, name, phone, birth_date, is_owner, created_at`,

@@ -532,6 +532,19 @@ func TestRosterIDNumber(t *testing.T) {
 	if e.residentCount() != before {
 		t.Error("a refused ID number added a resident")
 	}
+
+	// Once he has moved away, the same number may come back under a new entry (say in
+	// another community, whose staff cannot see the old one); the old entry keeps its history.
+	e.clock.Advance(24 * time.Hour)
+	e.do(staff, qRecordLeaving, map[string]any{"r": added["id"], "lr": "MOVED_AWAY"}).Decode(t, &struct{}{})
+	back := e.addResident(staff, map[string]any{"householdId": hh[1], "name": "吴德全", "idNumber": number})
+	if e.sqlInt(`SELECT count(*) FROM residents WHERE id_digest IS NOT NULL AND id = $1`, mustRaw(t, back["id"].(string))) != 1 ||
+		e.sqlInt(`SELECT count(*) FROM residents WHERE id_digest IS NOT NULL AND id = $1`, mustRaw(t, added["id"].(string))) != 0 {
+		t.Error("the digest does not follow him to his present entry")
+	}
+	if r := e.do(staff, qAddResident, map[string]any{"in": map[string]any{"householdId": hh[0], "name": "吴德全", "idNumber": number}}); r.Code() != "CONFLICT" {
+		t.Errorf("the same number while he is present again: %s", r.Code())
+	}
 }
 
 // Someone registering who is already on the roster is held for staff, who see the
@@ -674,6 +687,15 @@ func TestRosterRegistrationMatch(t *testing.T) {
 		t.Errorf("admitted: %+v", admitted)
 	}
 	e.do(staff, qAdmit, map[string]any{"a": e.accountID("13912340002")}).wantCode(t, "INVALID_STATE")
+
+	// She moves away and comes back under a new entry: her account follows her there.
+	e.clock.Advance(24 * time.Hour)
+	e.do(staff, qRecordLeaving, map[string]any{"r": entry, "lr": "MOVED_AWAY"}).Decode(t, &struct{}{})
+	e.do(staff, qLink, map[string]any{"r": second, "a": account}).Decode(t, &linked)
+	e.do(tok, `{ me { resident { id verified } } }`, nil).Decode(t, &me)
+	if me.Me.Resident == nil || me.Me.Resident.ID != second || e.sqlInt(`SELECT count(*) FROM residents WHERE account_id = $1`, mustRaw(t, account)) != 1 {
+		t.Errorf("after coming back: %+v", me.Me.Resident)
+	}
 
 	// No roster entry: registration works as it always has.
 	_, res = register("13912340003", "钱新来", hh[1])

@@ -24,7 +24,8 @@ type AddResidentInput struct {
 	// 手机号，可不填。
 	Phone *string `json:"phone,omitempty"`
 	// 身份证号（18 位，可带空格，末位 X 大小写均可）。只用来核对出生日期、性别和识别同一个人：
-	// 本服务不保存号码本身，只保存用服务器密钥计算的摘要。名册中已有同一号码的人时返回 `CONFLICT`。
+	// 本服务不保存号码本身，只保存用服务器密钥计算的摘要。名册中已有同一号码、仍在册的人时返回 `CONFLICT`；
+	// 同一号码的人已迁出（或在别的社区已登记离开）时可以登记，新记录即此人现在的记录，原记录保留历史。
 	IDNumber *string `json:"idNumber,omitempty"`
 	// 与户主关系，例如 本人、配偶、子女，1–20 个字。
 	Relationship *string `json:"relationship,omitempty"`
