@@ -618,24 +618,12 @@ func (s *Store) ResidenciesOf(ctx context.Context, residentIDs []int64) (map[int
 
 // ---------------------------------------------------------------- the roster as of a day
 
-// RosterOwner is one owner of a household over a stretch of days, as the roster shows it: a
-// resident, or the developer (ResidentID nil) holding a part it has not sold. (The owners'
-// part keeps the same row as HouseholdOwner; the two are one idea, to be joined on merge.)
-type RosterOwner struct {
-	ID          int64      `db:"id"`
-	HouseholdID int64      `db:"household_id"`
-	ResidentID  *int64     `db:"resident_id"`
-	NamedVoter  bool       `db:"named_voter"`
-	Since       time.Time  `db:"since"`
-	Until       *time.Time `db:"until"`
-}
-
 // RosterHousehold is a household as the roster stood on a day: who lived there and who
 // owned it.
 type RosterHousehold struct {
 	Household   *Place
 	Residencies []*Residency
-	Owners      []*RosterOwner
+	Owners      []*HouseholdOwner
 }
 
 // Roster returns a page of the households in place or under it as the roster stood on day
@@ -668,7 +656,7 @@ func (s *Store) Roster(ctx context.Context, v *Viewer, placeID int64, asOf *time
 		WHERE household_id = ANY($1) AND since <= $2 AND (until IS NULL OR until > $2) ORDER BY household_id, since, id`, pq.Array(ids), day); err != nil {
 		return Paged[*RosterHousehold]{}, day, err
 	}
-	var owned []*RosterOwner
+	var owned []*HouseholdOwner
 	if err := s.selectRows(ctx, &owned, `SELECT id, household_id, resident_id, named_voter, since, until FROM household_owners
 		WHERE household_id = ANY($1) AND since <= $2 AND (until IS NULL OR until > $2) ORDER BY household_id, since, id`, pq.Array(ids), day); err != nil {
 		return Paged[*RosterHousehold]{}, day, err
@@ -676,7 +664,7 @@ func (s *Store) Roster(ctx context.Context, v *Viewer, placeID int64, asOf *time
 	out := Paged[*RosterHousehold]{Keys: page.Keys, HasNext: page.HasNext, HasPrevious: page.HasPrevious}
 	byHousehold := map[int64]*RosterHousehold{}
 	for _, h := range page.Items {
-		rh := &RosterHousehold{Household: h, Residencies: []*Residency{}, Owners: []*RosterOwner{}}
+		rh := &RosterHousehold{Household: h, Residencies: []*Residency{}, Owners: []*HouseholdOwner{}}
 		byHousehold[h.ID] = rh
 		out.Items = append(out.Items, rh)
 	}

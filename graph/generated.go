@@ -34,6 +34,7 @@ type ResolverRoot interface {
 	AuditEvent() AuditEventResolver
 	BuildingTurnout() BuildingTurnoutResolver
 	CommunitySettings() CommunitySettingsResolver
+	HouseholdOwner() HouseholdOwnerResolver
 	LedgerEntry() LedgerEntryResolver
 	Meeting() MeetingResolver
 	MeetingAttendance() MeetingAttendanceResolver
@@ -54,7 +55,6 @@ type ResolverRoot interface {
 	RollCallEntry() RollCallEntryResolver
 	RosterImportReport() RosterImportReportResolver
 	RosterMatch() RosterMatchResolver
-	RosterOwner() RosterOwnerResolver
 	SupervisionNote() SupervisionNoteResolver
 	TaskReport() TaskReportResolver
 	Topic() TopicResolver
@@ -635,14 +635,6 @@ type ComplexityRoot struct {
 		SamePhone     func(childComplexity int) int
 	}
 
-	RosterOwner struct {
-		Developer  func(childComplexity int) int
-		NamedVoter func(childComplexity int) int
-		Resident   func(childComplexity int) int
-		Since      func(childComplexity int) int
-		Until      func(childComplexity int) int
-	}
-
 	SatisfactionFigures struct {
 		Average      func(childComplexity int) int
 		Count        func(childComplexity int) int
@@ -970,6 +962,10 @@ type BuildingTurnoutResolver interface {
 type CommunitySettingsResolver interface {
 	Community(ctx context.Context, obj *db.Settings) (*db.Place, error)
 }
+type HouseholdOwnerResolver interface {
+	Resident(ctx context.Context, obj *db.HouseholdOwner) (*db.Resident, error)
+	Developer(ctx context.Context, obj *db.HouseholdOwner) (bool, error)
+}
 type LedgerEntryResolver interface {
 	ID(ctx context.Context, obj *db.LedgerEntry) (string, error)
 
@@ -1064,8 +1060,8 @@ type MutationResolver interface {
 	LinkResidentAccount(ctx context.Context, residentID string, accountID string, reason *string) (*db.Resident, error)
 	AdmitRegistration(ctx context.Context, accountID string, reason *string) (*db.Resident, error)
 	ImportRoster(ctx context.Context, communityID string, file graphql.Upload, dryRun bool, planDigest *string) (*db.RosterImportReport, error)
-	SetHouseholdOwners(ctx context.Context, input model.SetHouseholdOwnersInput) ([]*model.HouseholdOwner, error)
-	NameVoter(ctx context.Context, input model.NameVoterInput) ([]*model.HouseholdOwner, error)
+	SetHouseholdOwners(ctx context.Context, input model.SetHouseholdOwnersInput) ([]*db.HouseholdOwner, error)
+	NameVoter(ctx context.Context, input model.NameVoterInput) ([]*db.HouseholdOwner, error)
 }
 type ObjectionResolver interface {
 	ID(ctx context.Context, obj *db.Objection) (string, error)
@@ -1120,7 +1116,7 @@ type QueryResolver interface {
 	ResidentDuplicates(ctx context.Context, placeID string) ([]*db.Duplicate, error)
 	RosterExport(ctx context.Context, placeID string) (*model.RosterExport, error)
 	OwnersCount(ctx context.Context, compoundID string, on *time.Time) (*model.OwnersCount, error)
-	HouseholdOwners(ctx context.Context, householdID string, on *time.Time) ([]*model.HouseholdOwner, error)
+	HouseholdOwners(ctx context.Context, householdID string, on *time.Time) ([]*db.HouseholdOwner, error)
 }
 type RatingSummaryResolver interface {
 	Average(ctx context.Context, obj *db.RatingSummary) (*float64, error)
@@ -1194,10 +1190,6 @@ type RosterMatchResolver interface {
 	Resident(ctx context.Context, obj *db.RosterMatch) (*db.Resident, error)
 
 	Linked(ctx context.Context, obj *db.RosterMatch) (bool, error)
-}
-type RosterOwnerResolver interface {
-	Resident(ctx context.Context, obj *db.RosterOwner) (*db.Resident, error)
-	Developer(ctx context.Context, obj *db.RosterOwner) (bool, error)
 }
 type SupervisionNoteResolver interface {
 	ID(ctx context.Context, obj *db.SupervisionNote) (string, error)
@@ -4169,37 +4161,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RosterMatch.SamePhone(childComplexity), true
-
-	case "RosterOwner.developer":
-		if e.ComplexityRoot.RosterOwner.Developer == nil {
-			break
-		}
-
-		return e.ComplexityRoot.RosterOwner.Developer(childComplexity), true
-	case "RosterOwner.namedVoter":
-		if e.ComplexityRoot.RosterOwner.NamedVoter == nil {
-			break
-		}
-
-		return e.ComplexityRoot.RosterOwner.NamedVoter(childComplexity), true
-	case "RosterOwner.resident":
-		if e.ComplexityRoot.RosterOwner.Resident == nil {
-			break
-		}
-
-		return e.ComplexityRoot.RosterOwner.Resident(childComplexity), true
-	case "RosterOwner.since":
-		if e.ComplexityRoot.RosterOwner.Since == nil {
-			break
-		}
-
-		return e.ComplexityRoot.RosterOwner.Since(childComplexity), true
-	case "RosterOwner.until":
-		if e.ComplexityRoot.RosterOwner.Until == nil {
-			break
-		}
-
-		return e.ComplexityRoot.RosterOwner.Until(childComplexity), true
 
 	case "SatisfactionFigures.average":
 		if e.ComplexityRoot.SatisfactionFigures.Average == nil {
@@ -7835,21 +7796,7 @@ type RosterHousehold {
   """当天住在这里的人（按入住日期）。"""
   residencies: [Residency!]! @personal
   """当天的业主（产权人）；共有的一户有多位。"""
-  owners: [RosterOwner!]! @personal
-}
-
-"""某天的一位业主（产权人）。"""
-type RosterOwner {
-  """业主；开发建设单位尚未售出的为 null（` + "`" + `developer` + "`" + ` 为 true），无权查看其居民档案时也为 null。"""
-  resident: Resident @personal
-  """是否是开发建设单位（未售出的专有部分）。"""
-  developer: Boolean!
-  """共有人指定的投票人。"""
-  namedVoter: Boolean!
-  """取得产权的日期。"""
-  since: Date!
-  """产权转出的日期；仍持有为 null。"""
-  until: Date
+  owners: [HouseholdOwner!]! @personal
 }
 
 type RosterHouseholdConnection {
@@ -8211,6 +8158,7 @@ extend type Mutation {
   """指定或取消本户代表投票的共有人，由社区工作者或本网格网格员操作，记入操作记录。"""
   nameVoter(input: NameVoterInput!): [HouseholdOwner!]!
 }
+
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -9161,22 +9109,6 @@ func (ec *executionContext) childFields_RosterMatch(ctx context.Context, field g
 		return ec.fieldContext_RosterMatch_linked(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RosterMatch", field.Name)
-}
-
-func (ec *executionContext) childFields_RosterOwner(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-	switch field.Name {
-	case "resident":
-		return ec.fieldContext_RosterOwner_resident(ctx, field)
-	case "developer":
-		return ec.fieldContext_RosterOwner_developer(ctx, field)
-	case "namedVoter":
-		return ec.fieldContext_RosterOwner_namedVoter(ctx, field)
-	case "since":
-		return ec.fieldContext_RosterOwner_since(ctx, field)
-	case "until":
-		return ec.fieldContext_RosterOwner_until(ctx, field)
-	}
-	return nil, fmt.Errorf("no field named %q was found under type RosterOwner", field.Name)
 }
 
 func (ec *executionContext) childFields_SatisfactionFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -13268,7 +13200,7 @@ func (ec *executionContext) fieldContext_DurationFigures_p90Hours(_ context.Cont
 	return graphql.NewScalarFieldContext("DurationFigures", field, false, false, "Float")
 }
 
-func (ec *executionContext) _HouseholdOwner_resident(ctx context.Context, field graphql.CollectedField, obj *model.HouseholdOwner) (ret graphql.Marshaler) {
+func (ec *executionContext) _HouseholdOwner_resident(ctx context.Context, field graphql.CollectedField, obj *db.HouseholdOwner) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13277,7 +13209,7 @@ func (ec *executionContext) _HouseholdOwner_resident(ctx context.Context, field 
 			return ec.fieldContext_HouseholdOwner_resident(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Resident, nil
+			return ec.Resolvers.HouseholdOwner().Resident(ctx, obj)
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -13304,8 +13236,8 @@ func (ec *executionContext) fieldContext_HouseholdOwner_resident(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "HouseholdOwner",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Resident(ctx, field)
 		},
@@ -13313,7 +13245,7 @@ func (ec *executionContext) fieldContext_HouseholdOwner_resident(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _HouseholdOwner_developer(ctx context.Context, field graphql.CollectedField, obj *model.HouseholdOwner) (ret graphql.Marshaler) {
+func (ec *executionContext) _HouseholdOwner_developer(ctx context.Context, field graphql.CollectedField, obj *db.HouseholdOwner) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13322,7 +13254,7 @@ func (ec *executionContext) _HouseholdOwner_developer(ctx context.Context, field
 			return ec.fieldContext_HouseholdOwner_developer(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Developer, nil
+			return ec.Resolvers.HouseholdOwner().Developer(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
@@ -13333,10 +13265,10 @@ func (ec *executionContext) _HouseholdOwner_developer(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_HouseholdOwner_developer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("HouseholdOwner", field, false, false, "Boolean")
+	return graphql.NewScalarFieldContext("HouseholdOwner", field, true, true, "Boolean")
 }
 
-func (ec *executionContext) _HouseholdOwner_namedVoter(ctx context.Context, field graphql.CollectedField, obj *model.HouseholdOwner) (ret graphql.Marshaler) {
+func (ec *executionContext) _HouseholdOwner_namedVoter(ctx context.Context, field graphql.CollectedField, obj *db.HouseholdOwner) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13359,7 +13291,7 @@ func (ec *executionContext) fieldContext_HouseholdOwner_namedVoter(_ context.Con
 	return graphql.NewScalarFieldContext("HouseholdOwner", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _HouseholdOwner_since(ctx context.Context, field graphql.CollectedField, obj *model.HouseholdOwner) (ret graphql.Marshaler) {
+func (ec *executionContext) _HouseholdOwner_since(ctx context.Context, field graphql.CollectedField, obj *db.HouseholdOwner) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13382,7 +13314,7 @@ func (ec *executionContext) fieldContext_HouseholdOwner_since(_ context.Context,
 	return graphql.NewScalarFieldContext("HouseholdOwner", field, false, false, "Date")
 }
 
-func (ec *executionContext) _HouseholdOwner_until(ctx context.Context, field graphql.CollectedField, obj *model.HouseholdOwner) (ret graphql.Marshaler) {
+func (ec *executionContext) _HouseholdOwner_until(ctx context.Context, field graphql.CollectedField, obj *db.HouseholdOwner) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17619,8 +17551,8 @@ func (ec *executionContext) _Mutation_setHouseholdOwners(ctx context.Context, fi
 			return ec.Resolvers.Mutation().SetHouseholdOwners(ctx, fc.Args["input"].(model.SetHouseholdOwnersInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.HouseholdOwner) graphql.Marshaler {
-			return ec.marshalNHouseholdOwner2ᚕᚖlinliᚋgraphᚋmodelᚐHouseholdOwnerᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.HouseholdOwner) graphql.Marshaler {
+			return ec.marshalNHouseholdOwner2ᚕᚖlinliᚋdbᚐHouseholdOwnerᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -17663,8 +17595,8 @@ func (ec *executionContext) _Mutation_nameVoter(ctx context.Context, field graph
 			return ec.Resolvers.Mutation().NameVoter(ctx, fc.Args["input"].(model.NameVoterInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.HouseholdOwner) graphql.Marshaler {
-			return ec.marshalNHouseholdOwner2ᚕᚖlinliᚋgraphᚋmodelᚐHouseholdOwnerᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.HouseholdOwner) graphql.Marshaler {
+			return ec.marshalNHouseholdOwner2ᚕᚖlinliᚋdbᚐHouseholdOwnerᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -20854,8 +20786,8 @@ func (ec *executionContext) _Query_householdOwners(ctx context.Context, field gr
 			return ec.Resolvers.Query().HouseholdOwners(ctx, fc.Args["householdId"].(string), fc.Args["on"].(*time.Time))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.HouseholdOwner) graphql.Marshaler {
-			return ec.marshalNHouseholdOwner2ᚕᚖlinliᚋgraphᚋmodelᚐHouseholdOwnerᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.HouseholdOwner) graphql.Marshaler {
+			return ec.marshalNHouseholdOwner2ᚕᚖlinliᚋdbᚐHouseholdOwnerᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -23808,7 +23740,7 @@ func (ec *executionContext) _RosterHousehold_owners(ctx context.Context, field g
 
 			directive1 := func(ctx context.Context) (any, error) {
 				if ec.Directives.Personal == nil {
-					var zeroVal []*db.RosterOwner
+					var zeroVal []*db.HouseholdOwner
 					return zeroVal, errors.New("directive personal is not implemented")
 				}
 				return ec.Directives.Personal(ctx, obj, directive0)
@@ -23817,8 +23749,8 @@ func (ec *executionContext) _RosterHousehold_owners(ctx context.Context, field g
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v []*db.RosterOwner) graphql.Marshaler {
-			return ec.marshalNRosterOwner2ᚕᚖlinliᚋdbᚐRosterOwnerᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.HouseholdOwner) graphql.Marshaler {
+			return ec.marshalNHouseholdOwner2ᚕᚖlinliᚋdbᚐHouseholdOwnerᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -23831,7 +23763,7 @@ func (ec *executionContext) fieldContext_RosterHousehold_owners(_ context.Contex
 		IsMethod:   false,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_RosterOwner(ctx, field)
+			return ec.childFields_HouseholdOwner(ctx, field)
 		},
 	}
 	return fc, nil
@@ -24917,143 +24849,6 @@ func (ec *executionContext) _RosterMatch_linked(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_RosterMatch_linked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RosterMatch", field, true, true, "Boolean")
-}
-
-func (ec *executionContext) _RosterOwner_resident(ctx context.Context, field graphql.CollectedField, obj *db.RosterOwner) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RosterOwner_resident(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.RosterOwner().Resident(ctx, obj)
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.Personal == nil {
-					var zeroVal *db.Resident
-					return zeroVal, errors.New("directive personal is not implemented")
-				}
-				return ec.Directives.Personal(ctx, obj, directive0)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *db.Resident) graphql.Marshaler {
-			return ec.marshalOResident2ᚖlinliᚋdbᚐResident(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_RosterOwner_resident(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "RosterOwner",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Resident(ctx, field)
-		},
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _RosterOwner_developer(ctx context.Context, field graphql.CollectedField, obj *db.RosterOwner) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RosterOwner_developer(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.RosterOwner().Developer(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_RosterOwner_developer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RosterOwner", field, true, true, "Boolean")
-}
-
-func (ec *executionContext) _RosterOwner_namedVoter(ctx context.Context, field graphql.CollectedField, obj *db.RosterOwner) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RosterOwner_namedVoter(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.NamedVoter, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_RosterOwner_namedVoter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RosterOwner", field, false, false, "Boolean")
-}
-
-func (ec *executionContext) _RosterOwner_since(ctx context.Context, field graphql.CollectedField, obj *db.RosterOwner) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RosterOwner_since(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Since, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_RosterOwner_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RosterOwner", field, false, false, "Date")
-}
-
-func (ec *executionContext) _RosterOwner_until(ctx context.Context, field graphql.CollectedField, obj *db.RosterOwner) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RosterOwner_until(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Until, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_RosterOwner_until(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RosterOwner", field, false, false, "Date")
 }
 
 func (ec *executionContext) _SatisfactionFigures_count(ctx context.Context, field graphql.CollectedField, obj *model.SatisfactionFigures) (ret graphql.Marshaler) {
@@ -34853,7 +34648,7 @@ func (ec *executionContext) _DurationFigures(ctx context.Context, sel ast.Select
 
 var householdOwnerImplementors = []string{"HouseholdOwner"}
 
-func (ec *executionContext) _HouseholdOwner(ctx context.Context, sel ast.SelectionSet, obj *model.HouseholdOwner) graphql.Marshaler {
+func (ec *executionContext) _HouseholdOwner(ctx context.Context, sel ast.SelectionSet, obj *db.HouseholdOwner) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, householdOwnerImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -34863,29 +34658,31 @@ func (ec *executionContext) _HouseholdOwner(ctx context.Context, sel ast.Selecti
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("HouseholdOwner")
 		case "resident":
-			out.Values[i] = ec._HouseholdOwner_resident(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._HouseholdOwner_resident(ctx, field, obj)
+				})
 		case "developer":
-			out.Values[i] = ec._HouseholdOwner_developer(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._HouseholdOwner_developer(ctx, field, obj)
+				})
 		case "namedVoter":
 			out.Values[i] = ec._HouseholdOwner_namedVoter(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "since":
 			out.Values[i] = ec._HouseholdOwner_since(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "until":
 			out.Values[i] = ec._HouseholdOwner_until(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -38242,61 +38039,6 @@ func (ec *executionContext) _RosterMatch(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
-var rosterOwnerImplementors = []string{"RosterOwner"}
-
-func (ec *executionContext) _RosterOwner(ctx context.Context, sel ast.SelectionSet, obj *db.RosterOwner) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, rosterOwnerImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
-	for i, field := range fields {
-		switch field.Name {
-		case "__typename":
-			out.Values[i] = graphql.MarshalString("RosterOwner")
-		case "resident":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._RosterOwner_resident(ctx, field, obj)
-				})
-		case "developer":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._RosterOwner_developer(ctx, field, obj)
-				})
-		case "namedVoter":
-			out.Values[i] = ec._RosterOwner_namedVoter(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "since":
-			out.Values[i] = ec._RosterOwner_since(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "until":
-			out.Values[i] = ec._RosterOwner_until(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		default:
-			panic("unknown field " + strconv.Quote(field.Name))
-		}
-	}
-	out.Dispatch(ctx)
-	if out.Invalids > 0 {
-		return graphql.Null
-	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return out
-}
-
 var satisfactionFiguresImplementors = []string{"SatisfactionFigures"}
 
 func (ec *executionContext) _SatisfactionFigures(ctx context.Context, sel ast.SelectionSet, obj *model.SatisfactionFigures) graphql.Marshaler {
@@ -40830,11 +40572,11 @@ func (ec *executionContext) unmarshalNGrantRoleInput2linliᚋgraphᚋmodelᚐGra
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNHouseholdOwner2ᚕᚖlinliᚋgraphᚋmodelᚐHouseholdOwnerᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.HouseholdOwner) graphql.Marshaler {
+func (ec *executionContext) marshalNHouseholdOwner2ᚕᚖlinliᚋdbᚐHouseholdOwnerᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.HouseholdOwner) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNHouseholdOwner2ᚖlinliᚋgraphᚋmodelᚐHouseholdOwner(ctx, sel, v[i])
+		return ec.marshalNHouseholdOwner2ᚖlinliᚋdbᚐHouseholdOwner(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -40846,7 +40588,7 @@ func (ec *executionContext) marshalNHouseholdOwner2ᚕᚖlinliᚋgraphᚋmodel�
 	return ret
 }
 
-func (ec *executionContext) marshalNHouseholdOwner2ᚖlinliᚋgraphᚋmodelᚐHouseholdOwner(ctx context.Context, sel ast.SelectionSet, v *model.HouseholdOwner) graphql.Marshaler {
+func (ec *executionContext) marshalNHouseholdOwner2ᚖlinliᚋdbᚐHouseholdOwner(ctx context.Context, sel ast.SelectionSet, v *db.HouseholdOwner) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "HouseholdOwner!")
 		return graphql.Null
@@ -41830,30 +41572,6 @@ func (ec *executionContext) marshalNRosterMatch2ᚖlinliᚋdbᚐRosterMatch(ctx 
 		return graphql.Null
 	}
 	return ec._RosterMatch(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNRosterOwner2ᚕᚖlinliᚋdbᚐRosterOwnerᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.RosterOwner) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNRosterOwner2ᚖlinliᚋdbᚐRosterOwner(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
-func (ec *executionContext) marshalNRosterOwner2ᚖlinliᚋdbᚐRosterOwner(ctx context.Context, sel ast.SelectionSet, v *db.RosterOwner) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "RosterOwner!")
-		return graphql.Null
-	}
-	return ec._RosterOwner(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRosterRowAction2linliᚋdbᚐRosterRowAction(ctx context.Context, v any) (db.RosterRowAction, error) {

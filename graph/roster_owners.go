@@ -11,19 +11,6 @@ import (
 // Ownership and the owners' count (db/roster_owners.go) as the schema shows them: people
 // through residentByID, so a resident the viewer may not see is left out (or null).
 
-func householdOwners(ctx context.Context, rows []*db.HouseholdOwner) ([]*model.HouseholdOwner, error) {
-	out := make([]*model.HouseholdOwner, 0, len(rows))
-	for _, o := range rows {
-		r, err := ifSet(ctx, o.ResidentID, residentByID)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, &model.HouseholdOwner{Resident: r, Developer: o.ResidentID == nil, NamedVoter: o.NamedVoter,
-			Since: o.Since, Until: o.Until})
-	}
-	return out, nil
-}
-
 func places(ctx context.Context, ids []int64) ([]*db.Place, error) {
 	out := make([]*db.Place, 0, len(ids))
 	for _, id := range ids {
@@ -73,7 +60,7 @@ func ownersCount(ctx context.Context, s *db.Store, compoundID string, on *time.T
 	return out, nil
 }
 
-func householdOwnersOn(ctx context.Context, s *db.Store, householdID string, on *time.Time) ([]*model.HouseholdOwner, error) {
+func householdOwnersOn(ctx context.Context, s *db.Store, householdID string, on *time.Time) ([]*db.HouseholdOwner, error) {
 	id, err := idOf("householdId", "Place", householdID)
 	if err != nil {
 		return nil, err
@@ -86,10 +73,10 @@ func householdOwnersOn(ctx context.Context, s *db.Store, householdID string, on 
 	if err != nil {
 		return nil, err
 	}
-	return householdOwners(ctx, rows)
+	return rows, nil
 }
 
-func setHouseholdOwners(ctx context.Context, s *db.Store, in model.SetHouseholdOwnersInput) ([]*model.HouseholdOwner, error) {
+func setHouseholdOwners(ctx context.Context, s *db.Store, in model.SetHouseholdOwnersInput) ([]*db.HouseholdOwner, error) {
 	household, err := idOf("householdId", "Place", in.HouseholdID)
 	if err != nil {
 		return nil, err
@@ -112,10 +99,10 @@ func setHouseholdOwners(ctx context.Context, s *db.Store, in model.SetHouseholdO
 	if err != nil {
 		return nil, err
 	}
-	return householdOwners(ctx, rows)
+	return rows, nil
 }
 
-func nameVoter(ctx context.Context, s *db.Store, in model.NameVoterInput) ([]*model.HouseholdOwner, error) {
+func nameVoter(ctx context.Context, s *db.Store, in model.NameVoterInput) ([]*db.HouseholdOwner, error) {
 	household, err := idOf("householdId", "Place", in.HouseholdID)
 	if err != nil {
 		return nil, err
@@ -137,5 +124,5 @@ func nameVoter(ctx context.Context, s *db.Store, in model.NameVoterInput) ([]*mo
 	if err != nil {
 		return nil, err
 	}
-	return householdOwners(ctx, rows)
+	return rows, nil
 }

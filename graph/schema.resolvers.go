@@ -115,6 +115,16 @@ func (r *communitySettingsResolver) Community(ctx context.Context, obj *db.Setti
 	return placeByID(ctx, obj.CommunityID)
 }
 
+// Resident is the resolver for the resident field.
+func (r *householdOwnerResolver) Resident(ctx context.Context, obj *db.HouseholdOwner) (*db.Resident, error) {
+	return ifSet(ctx, obj.ResidentID, residentByID)
+}
+
+// Developer is the resolver for the developer field.
+func (r *householdOwnerResolver) Developer(ctx context.Context, obj *db.HouseholdOwner) (bool, error) {
+	return obj.ResidentID == nil, nil
+}
+
 // ID is the resolver for the id field.
 func (r *ledgerEntryResolver) ID(ctx context.Context, obj *db.LedgerEntry) (string, error) {
 	return globalID("LedgerEntry", obj.ID), nil
@@ -687,12 +697,12 @@ func (r *mutationResolver) ImportRoster(ctx context.Context, communityID string,
 }
 
 // SetHouseholdOwners is the resolver for the setHouseholdOwners field.
-func (r *mutationResolver) SetHouseholdOwners(ctx context.Context, input model.SetHouseholdOwnersInput) ([]*model.HouseholdOwner, error) {
+func (r *mutationResolver) SetHouseholdOwners(ctx context.Context, input model.SetHouseholdOwnersInput) ([]*db.HouseholdOwner, error) {
 	return setHouseholdOwners(ctx, r.Store, input)
 }
 
 // NameVoter is the resolver for the nameVoter field.
-func (r *mutationResolver) NameVoter(ctx context.Context, input model.NameVoterInput) ([]*model.HouseholdOwner, error) {
+func (r *mutationResolver) NameVoter(ctx context.Context, input model.NameVoterInput) ([]*db.HouseholdOwner, error) {
 	return nameVoter(ctx, r.Store, input)
 }
 
@@ -1054,7 +1064,7 @@ func (r *queryResolver) OwnersCount(ctx context.Context, compoundID string, on *
 }
 
 // HouseholdOwners is the resolver for the householdOwners field.
-func (r *queryResolver) HouseholdOwners(ctx context.Context, householdID string, on *time.Time) ([]*model.HouseholdOwner, error) {
+func (r *queryResolver) HouseholdOwners(ctx context.Context, householdID string, on *time.Time) ([]*db.HouseholdOwner, error) {
 	return householdOwnersOn(ctx, r.Store, householdID, on)
 }
 
@@ -1274,16 +1284,6 @@ func (r *rosterMatchResolver) Resident(ctx context.Context, obj *db.RosterMatch)
 // Linked is the resolver for the linked field.
 func (r *rosterMatchResolver) Linked(ctx context.Context, obj *db.RosterMatch) (bool, error) {
 	return obj.Resident.AccountID != nil, nil
-}
-
-// Resident is the resolver for the resident field.
-func (r *rosterOwnerResolver) Resident(ctx context.Context, obj *db.RosterOwner) (*db.Resident, error) {
-	return ifSet(ctx, obj.ResidentID, residentByID)
-}
-
-// Developer is the resolver for the developer field.
-func (r *rosterOwnerResolver) Developer(ctx context.Context, obj *db.RosterOwner) (bool, error) {
-	return obj.ResidentID == nil, nil
 }
 
 // ID is the resolver for the id field.
@@ -1667,6 +1667,9 @@ func (r *Resolver) CommunitySettings() CommunitySettingsResolver {
 	return &communitySettingsResolver{r}
 }
 
+// HouseholdOwner returns HouseholdOwnerResolver implementation.
+func (r *Resolver) HouseholdOwner() HouseholdOwnerResolver { return &householdOwnerResolver{r} }
+
 // LedgerEntry returns LedgerEntryResolver implementation.
 func (r *Resolver) LedgerEntry() LedgerEntryResolver { return &ledgerEntryResolver{r} }
 
@@ -1737,9 +1740,6 @@ func (r *Resolver) RosterImportReport() RosterImportReportResolver {
 // RosterMatch returns RosterMatchResolver implementation.
 func (r *Resolver) RosterMatch() RosterMatchResolver { return &rosterMatchResolver{r} }
 
-// RosterOwner returns RosterOwnerResolver implementation.
-func (r *Resolver) RosterOwner() RosterOwnerResolver { return &rosterOwnerResolver{r} }
-
 // SupervisionNote returns SupervisionNoteResolver implementation.
 func (r *Resolver) SupervisionNote() SupervisionNoteResolver { return &supervisionNoteResolver{r} }
 
@@ -1781,6 +1781,7 @@ type (
 	auditEventResolver              struct{ *Resolver }
 	buildingTurnoutResolver         struct{ *Resolver }
 	communitySettingsResolver       struct{ *Resolver }
+	householdOwnerResolver          struct{ *Resolver }
 	ledgerEntryResolver             struct{ *Resolver }
 	meetingResolver                 struct{ *Resolver }
 	meetingAttendanceResolver       struct{ *Resolver }
@@ -1801,7 +1802,6 @@ type (
 	rollCallEntryResolver           struct{ *Resolver }
 	rosterImportReportResolver      struct{ *Resolver }
 	rosterMatchResolver             struct{ *Resolver }
-	rosterOwnerResolver             struct{ *Resolver }
 	supervisionNoteResolver         struct{ *Resolver }
 	taskReportResolver              struct{ *Resolver }
 	topicResolver                   struct{ *Resolver }

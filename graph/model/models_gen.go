@@ -140,21 +140,6 @@ type GrantRoleInput struct {
 	PlaceID string `json:"placeId"`
 }
 
-// 一户（专有部分，即一套房）的一条产权登记：一名共有人，或者开发建设单位（尚未售出、交付的房屋）。
-// 产权以这里的登记为准（居民的 isOwner 也由此算出）；每条登记有起止日期，历史保留，可以查任意一天的业主。
-type HouseholdOwner struct {
-	// 业主本人；开发建设单位所有时为 null（看不到这位居民时也为 null，见 developer）。
-	Resident *db.Resident `json:"resident,omitempty"`
-	// 是否为开发建设单位所有（未售出或未交付）。
-	Developer bool `json:"developer"`
-	// 是否为共有人指定的投票人：指定后，本户的一票只能由这位共有人投。
-	NamedVoter bool `json:"namedVoter"`
-	// 自哪天起（含）。
-	Since time.Time `json:"since"`
-	// 到哪天为止（不含）；仍然有效时为 null。
-	Until *time.Time `json:"until,omitempty"`
-}
-
 // 排行榜的一名。
 type LeaderboardEntry struct {
 	Rank int `json:"rank"`
