@@ -86,13 +86,17 @@ const (
 	AuditNamedVoterSet     AuditAction = "named_voter_set"
 	AuditRosterImported    AuditAction = "roster_imported"
 	AuditRosterExported    AuditAction = "roster_exported"
+	// Accounts made by an admin, and passwords changed (migration 0015).
+	AuditAccountCreated  AuditAction = "account_created"
+	AuditPasswordChanged AuditAction = "password_changed"
 )
 
 var auditActions = []AuditAction{AuditAccountRegistered, AuditLoginFailed, AuditLoginThrottled,
 	AuditResidentVerified, AuditRoleGranted, AuditRoleRevoked,
 	AuditPlaceCreated, AuditPlaceChanged, AuditPlaceMoved, AuditPlaceRetired, AuditSettingsChanged,
 	AuditResidentAdded, AuditResidentMoved, AuditResidentLeft, AuditResidentCorrected, AuditResidentLinked,
-	AuditOwnersSet, AuditNamedVoterSet, AuditRosterImported, AuditRosterExported}
+	AuditOwnersSet, AuditNamedVoterSet, AuditRosterImported, AuditRosterExported,
+	AuditAccountCreated, AuditPasswordChanged}
 
 func marshalEnum[T ~string](w io.Writer, v T) {
 	io.WriteString(w, strconv.Quote(strings.ToUpper(string(v))))

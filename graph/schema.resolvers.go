@@ -706,6 +706,16 @@ func (r *mutationResolver) NameVoter(ctx context.Context, input model.NameVoterI
 	return nameVoter(ctx, r.Store, input)
 }
 
+// CreateAccount is the resolver for the createAccount field.
+func (r *mutationResolver) CreateAccount(ctx context.Context, input model.CreateAccountInput) (*db.Account, error) {
+	return r.createAccount(ctx, input)
+}
+
+// ChangePassword is the resolver for the changePassword field.
+func (r *mutationResolver) ChangePassword(ctx context.Context, oldPassword string, newPassword string) (*model.LoginPayload, error) {
+	return r.changePassword(ctx, oldPassword, newPassword)
+}
+
 // ID is the resolver for the id field.
 func (r *objectionResolver) ID(ctx context.Context, obj *db.Objection) (string, error) {
 	return globalID("Objection", obj.ID), nil

@@ -90,6 +90,20 @@ type CorrectResidentInput struct {
 	Reason *string `json:"reason,omitempty"`
 }
 
+// 管理员为人建立的账号（不住在本地区的工作人员等）。
+type CreateAccountInput struct {
+	// 手机号（11 位中国大陆手机号），本人用它登录。已有账号的手机号为 `CONFLICT`：直接给那个账号授角色即可。
+	Phone string `json:"phone"`
+	// 姓名，1 到 50 个字。
+	Name string `json:"name"`
+	// 初始密码，8 到 72 个字符、不能全是数字；请本人登录后用 `changePassword` 修改。
+	Password string `json:"password"`
+	// 此人将在哪里任职（社区、街道……）：需要这里或其上级的管理员角色；记入操作记录。
+	PlaceID string `json:"placeId"`
+	// 说明（可选），记入操作记录。
+	Reason *string `json:"reason,omitempty"`
+}
+
 // 新建地点。
 type CreatePlaceInput struct {
 	// 上级地点：社区建在街道下，小区建在社区下，网格建在社区或小区下，楼栋建在网格下，户建在楼栋下。
