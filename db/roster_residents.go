@@ -79,7 +79,7 @@ type ResidentCorrection struct {
 // rosterDay returns the day a change took effect: on, or today in China; never in the
 // future.
 func (tx *Tx) rosterDay(on *time.Time) (time.Time, error) {
-	today := dayInChina(tx.now)
+	today := chinaDay(tx.now)
 	if on == nil {
 		return today, nil
 	}
@@ -88,12 +88,6 @@ func (tx *Tx) rosterDay(on *time.Time) (time.Time, error) {
 		return time.Time{}, Invalid("on", "日期不能晚于今天（%s）：名册只记录已经发生的变动", today.Format(time.DateOnly))
 	}
 	return d, nil
-}
-
-// dayInChina is the calendar day of t in China, as a UTC midnight (how dates are scanned).
-func dayInChina(t time.Time) time.Time {
-	c := t.In(china)
-	return time.Date(c.Year(), c.Month(), c.Day(), 0, 0, 0, 0, time.UTC)
 }
 
 func checkGender(g *string) error {
@@ -333,7 +327,7 @@ func (s *Store) AddResident(ctx context.Context, v *Viewer, in NewResident) (*Re
 	if birth == nil {
 		return nil, Invalid("birthDate", "请填写出生日期或身份证号")
 	}
-	if err := checkBirthDate(*birth, dayInChina(tx.now)); err != nil {
+	if err := checkBirthDate(*birth, chinaDay(tx.now)); err != nil {
 		return nil, err
 	}
 	if day.Before(*birth) {
@@ -536,7 +530,7 @@ func (s *Store) CorrectResident(ctx context.Context, v *Viewer, residentID int64
 		}
 	}
 	if newBirth != nil && !newBirth.Equal(birth) {
-		if err := checkBirthDate(*newBirth, dayInChina(tx.now)); err != nil {
+		if err := checkBirthDate(*newBirth, chinaDay(tx.now)); err != nil {
 			return nil, err
 		}
 		changes = append(changes, fmt.Sprintf("出生日期 %s → %s", birth.Format(time.DateOnly), newBirth.Format(time.DateOnly)))
@@ -634,7 +628,7 @@ func (s *Store) Roster(ctx context.Context, v *Viewer, placeID int64, asOf *time
 	if err := s.checkSeesResidents(ctx, v, placeID); err != nil {
 		return Paged[*RosterHousehold]{}, time.Time{}, err
 	}
-	today := dayInChina(s.Now())
+	today := chinaDay(s.Now())
 	day := today
 	if asOf != nil {
 		day = time.Date(asOf.Year(), asOf.Month(), asOf.Day(), 0, 0, 0, 0, time.UTC)
