@@ -508,14 +508,13 @@ func (tx *Tx) loadRosterState(community int64, rows []*importRow) (*rosterState,
 
 // importPlan is what a real run writes.
 type importPlan struct {
-	newHouseholds  []*importHousehold
-	areaChanges    []*importHousehold
-	newResidents   []*newResident
-	changed        []*importResident // with the new values set
-	newOwnerships  []ownershipRef
-	endOwnerships  []*importOwner
-	lines          []*RosterImportLine
-	residentsByRow map[*importRow]*importResident
+	newHouseholds []*importHousehold
+	areaChanges   []*importHousehold
+	newResidents  []*newResident
+	changed       []*importResident // with the new values set
+	newOwnerships []ownershipRef
+	endOwnerships []*importOwner
+	lines         []*RosterImportLine
 }
 
 // planImport compares the rows with the roster and fills rep; it decides everything a real
