@@ -151,12 +151,8 @@ func (s *Store) Register(ctx context.Context, r Registration) (*Session, error) 
 		return nil, err
 	}
 	defer tx.Rollback()
-	a := &Account{Phone: phone, Name: name, CreatedAt: tx.now}
-	err = tx.get(&a.ID, `INSERT INTO accounts (phone, name, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-		phone, name, hash, tx.now)
-	if sqlState(err) == uniqueViolation {
-		return nil, &Error{Code: ECONFLICT, Field: "phone", Message: "这个手机号已经注册过了，请直接登录"}
-	} else if err != nil {
+	a, err := tx.insertAccount(phone, name, hash, "这个手机号已经注册过了，请直接登录")
+	if err != nil {
 		return nil, err
 	}
 	// Someone the roster may already hold waits for staff to match them (holdForMatch).
@@ -206,6 +202,18 @@ func (tx *Tx) newSession(a *Account) (*Session, error) {
 	_, err := tx.exec(`INSERT INTO sessions (token_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
 		tokenHash(token), a.ID, tx.now, sess.ExpiresAt)
 	return sess, err
+}
+
+// insertAccount stores a new account; a phone that has one already is CONFLICT on "phone"
+// with the message taken, which says what to do instead.
+func (tx *Tx) insertAccount(phone, name, passwordHash, taken string) (*Account, error) {
+	a := &Account{Phone: phone, Name: name, CreatedAt: tx.now}
+	err := tx.get(&a.ID, `INSERT INTO accounts (phone, name, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+		phone, name, passwordHash, tx.now)
+	if sqlState(err) == uniqueViolation {
+		return nil, &Error{Code: ECONFLICT, Field: "phone", Message: taken}
+	}
+	return a, err
 }
 
 func tokenHash(token string) []byte {

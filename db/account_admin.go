@@ -56,12 +56,8 @@ func (s *Store) CreateAccount(ctx context.Context, v *Viewer, in NewAccount) (*A
 		return nil, err
 	}
 	defer tx.Rollback()
-	a := &Account{Phone: phone, Name: name, CreatedAt: tx.now}
-	err = tx.get(&a.ID, `INSERT INTO accounts (phone, name, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-		phone, name, hash, tx.now)
-	if sqlState(err) == uniqueViolation {
-		return nil, &Error{Code: ECONFLICT, Field: "phone", Message: "这个手机号已经有账号了：请直接给这个账号授予角色"}
-	} else if err != nil {
+	a, err := tx.insertAccount(phone, name, hash, "这个手机号已经有账号了：请直接给这个账号授予角色")
+	if err != nil {
 		return nil, err
 	}
 	if err := tx.audit(auditEvent{Action: AuditAccountCreated, ActorID: &v.Account.ID, PlaceID: &place.ID,

@@ -617,10 +617,11 @@ func (s *Store) SetUp(ctx context.Context, in Setup) (SetupResult, error) {
 			return r, err
 		}
 		r.MadeAccount = true
-		if err := tx.get(&r.AccountID, `INSERT INTO accounts (phone, name, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-			phone, person, hash, tx.now); err != nil {
+		a, err := tx.insertAccount(phone, person, hash, "这个手机号已经有账号了")
+		if err != nil {
 			return r, err
 		}
+		r.AccountID = a.ID
 	} else if err != nil {
 		return r, err
 	}
