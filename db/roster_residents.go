@@ -264,13 +264,6 @@ func reasonNote(note string, reason *string) *string {
 	return &note
 }
 
-func checkReason(reason *string) error {
-	if reason != nil && utf8.RuneCountInString(*reason) > 500 {
-		return Invalid("reason", "原因最多 500 个字")
-	}
-	return nil
-}
-
 // AddResident adds a person to a household of the roster from the day on, verified by v.
 // Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, INVALID_INPUT, INVALID_STATE (retired
 // household), CONFLICT (the same ID number is on the roster already).
@@ -301,7 +294,7 @@ func (s *Store) AddResident(ctx context.Context, v *Viewer, in NewResident) (*Re
 	if err != nil {
 		return nil, err
 	}
-	if err := checkReason(in.Reason); err != nil {
+	if in.Reason, err = optionalText("reason", "原因", in.Reason, 500); err != nil {
 		return nil, err
 	}
 	tx, err := s.Begin(ctx)
@@ -360,7 +353,8 @@ func (s *Store) AddResident(ctx context.Context, v *Viewer, in NewResident) (*Re
 // households. Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, INVALID_INPUT, INVALID_STATE
 // (left, or a retired household).
 func (s *Store) MoveResident(ctx context.Context, v *Viewer, residentID, householdID int64, on *time.Time, reason *string) (*Resident, error) {
-	if err := checkReason(reason); err != nil {
+	var err error
+	if reason, err = optionalText("reason", "原因", reason, 500); err != nil {
 		return nil, err
 	}
 	tx, err := s.Begin(ctx)
@@ -426,7 +420,8 @@ func (s *Store) RecordLeaving(ctx context.Context, v *Viewer, residentID int64, 
 	if leftReason != LeftMovedAway && leftReason != LeftDied {
 		return nil, Invalid("leftReason", "离开原因只能是迁出或去世")
 	}
-	if err := checkReason(reason); err != nil {
+	var err error
+	if reason, err = optionalText("reason", "原因", reason, 500); err != nil {
 		return nil, err
 	}
 	tx, err := s.Begin(ctx)
@@ -473,7 +468,7 @@ func (s *Store) CorrectResident(ctx context.Context, v *Viewer, residentID int64
 	if err != nil {
 		return nil, err
 	}
-	if err := checkReason(c.Reason); err != nil {
+	if c.Reason, err = optionalText("reason", "原因", c.Reason, 500); err != nil {
 		return nil, err
 	}
 	tx, err := s.Begin(ctx)
@@ -787,7 +782,8 @@ func (s *Store) Registrations(ctx context.Context, v *Viewer, placeID int64) ([]
 // for matching is settled by it. Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN,
 // INVALID_STATE (the resident has left), CONFLICT (either is linked to someone else).
 func (s *Store) LinkResidentAccount(ctx context.Context, v *Viewer, residentID, accountID int64, reason *string) (*Resident, error) {
-	if err := checkReason(reason); err != nil {
+	var err error
+	if reason, err = optionalText("reason", "原因", reason, 500); err != nil {
 		return nil, err
 	}
 	tx, err := s.Begin(ctx)
@@ -870,7 +866,8 @@ func (s *Store) AdmitRegistration(ctx context.Context, v *Viewer, accountID int6
 	if v == nil {
 		return nil, needSignIn
 	}
-	if err := checkReason(reason); err != nil {
+	var err error
+	if reason, err = optionalText("reason", "原因", reason, 500); err != nil {
 		return nil, err
 	}
 	tx, err := s.Begin(ctx)
