@@ -3,6 +3,7 @@ package graph_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"mime/multipart"
 	"net/http"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 
+	"linli/db"
 	"linli/graph"
 )
 
@@ -379,6 +381,25 @@ func TestImportRosterLimits(t *testing.T) {
 	sameCounts(t, "after the refused upload", before, e.rosterCounts())
 	// Under the limit it works.
 	e.importRoster(staff, heping, "roster-sample.csv", readSample(t), true, "")
+}
+
+// TestImportRosterRowLimit: a file of one row more than the README's 200,000, well under the
+// upload size limit, is refused as a whole, naming the limit, and writes nothing.
+func TestImportRosterRowLimit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	staff := e.login(phoneStaff)
+	var sheet bytes.Buffer
+	sheet.WriteString("楼栋,单元,房号,面积,姓名,出生日期\n")
+	for i := range db.MaxRosterRows + 1 {
+		fmt.Fprintf(&sheet, "1号楼,1单元,%d,80,张%d,1980-01-01\n", i, i)
+	}
+	before := e.rosterCounts()
+	r := e.upload(staff, importQuery, map[string]any{"c": e.placeID("和平社区"), "dry": true}, "rows.csv", sheet.Bytes())
+	if r.Code() != "INVALID_INPUT" || r.Field() != "file" || !strings.Contains(r.Errors[0].Message, "200000") {
+		t.Errorf("%d rows (%d bytes): errors %+v; want INVALID_INPUT on file naming the limit", db.MaxRosterRows+1, sheet.Len(), r.Errors)
+	}
+	sameCounts(t, "after the refused file", before, e.rosterCounts())
 }
 
 // TestImportRosterPermissions: only the community's staff (and admins above it) import and
