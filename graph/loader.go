@@ -46,25 +46,54 @@ func newLoader[V any](ctx context.Context, wait time.Duration, fetch func(contex
 // load returns the value for key; ok is false when there is none.
 func (l *loader[V]) load(key int64) (v V, ok bool, err error) {
 	l.mu.Lock()
-	b := l.cache[key]
-	if b == nil {
-		b = l.open
-		if b == nil {
-			b = &batch[V]{done: make(chan struct{}), start: time.Now()}
-			l.open = b
-			b.timer = time.AfterFunc(l.idle, func() { l.dispatch(b) })
-		} else if time.Since(b.start) < l.max {
-			b.timer.Reset(l.idle)
-		}
-		b.keys = append(b.keys, key)
-		l.cache[key] = b
-		if len(b.keys) >= maxBatch {
-			b.timer.Stop()
-			go l.dispatch(b)
-		}
+	b := l.enqueue(key)
+	l.mu.Unlock()
+	return l.wait(b, key)
+}
+
+// warm asks for keys all at once, so that a caller about to load them one after another
+// waits for one batch instead of one per key; it returns when they are loaded.
+func (l *loader[V]) warm(keys []int64) error {
+	l.mu.Lock()
+	batches := make([]*batch[V], len(keys))
+	for i, key := range keys {
+		batches[i] = l.enqueue(key)
 	}
 	l.mu.Unlock()
+	for i, b := range batches {
+		if _, _, err := l.wait(b, keys[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
+// enqueue returns the batch that has or will have key, adding it to the open batch if no
+// batch has it yet. l.mu is held.
+func (l *loader[V]) enqueue(key int64) *batch[V] {
+	b := l.cache[key]
+	if b != nil {
+		return b
+	}
+	b = l.open
+	if b == nil {
+		b = &batch[V]{done: make(chan struct{}), start: time.Now()}
+		l.open = b
+		b.timer = time.AfterFunc(l.idle, func() { l.dispatch(b) })
+	} else if time.Since(b.start) < l.max {
+		b.timer.Reset(l.idle)
+	}
+	b.keys = append(b.keys, key)
+	l.cache[key] = b
+	if len(b.keys) >= maxBatch {
+		b.timer.Stop()
+		go l.dispatch(b)
+	}
+	return b
+}
+
+// wait returns key's value once its batch is back.
+func (l *loader[V]) wait(b *batch[V], key int64) (v V, ok bool, err error) {
 	select {
 	case <-b.done:
 	case <-l.ctx.Done():

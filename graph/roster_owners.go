@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"linli/db"
@@ -38,6 +39,29 @@ func ownersCount(ctx context.Context, s *db.Store, compoundID string, on *time.T
 	}
 	compound, err := placeByID(ctx, id)
 	if err != nil {
+		return nil, err
+	}
+	// Everyone and every flat the heads name, loaded together: one batch each rather than a
+	// wait per head, then the households the people's masking needs.
+	flats, people := slices.Clone(c.Unrecorded), []int64{}
+	for _, h := range c.Heads {
+		flats, people = append(flats, h.Parts...), append(append(people, h.Owners...), h.Voters...)
+	}
+	if err := load(ctx).place.warm(flats); err != nil {
+		return nil, err
+	}
+	if err := load(ctx).resident.warm(people); err != nil {
+		return nil, err
+	}
+	homes := []int64{}
+	for _, id := range people {
+		if r, ok, err := load(ctx).resident.load(id); err != nil {
+			return nil, err
+		} else if ok {
+			homes = append(homes, r.HouseholdID)
+		}
+	}
+	if err := load(ctx).place.warm(homes); err != nil {
 		return nil, err
 	}
 	out := &model.OwnersCount{Compound: compound, On: c.Day, Heads: len(c.Heads), AreaDm2: int(c.AreaDm2), Owners: []*model.OwnerHead{}}
