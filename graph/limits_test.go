@@ -134,9 +134,9 @@ func TestStatementCount(t *testing.T) {
 			}
 		}
 	}
-	// viewer + grants, the place check, the page, then one batch per level: household,
-	// building, grid.
-	const want = 7
+	// the viewer with their grants, the place check, the page, then one batch per level:
+	// household, building, grid.
+	const want = 6
 	counts := e.fewestStatements(
 		func() { e.do(token, `{ me { id } }`, nil) }, // warm: statements are prepared once per connection
 		func(c []int) bool { return c[0] == want && c[1] == want },
