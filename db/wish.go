@@ -95,6 +95,19 @@ type Wish struct {
 	ConfirmedAt    *time.Time     `db:"confirmed_at"`
 	CreatedAt      time.Time      `db:"created_at"`
 	UpdatedAt      time.Time      `db:"updated_at"`
+
+	// Read is what the list statement that found the wish read with it (nil elsewhere), so
+	// that answering about its place, beneficiary or claim needs no statement of its own.
+	Read *WishRead `db:"-"`
+}
+
+// WishRead are the rows a wish list reads with each wish: its place and community, the
+// beneficiary with their household and its building, and the claim with its claimer if any.
+type WishRead struct {
+	Place, Community, Household, Building *Place
+	Beneficiary                           *Resident
+	Claim                                 *Claim
+	Claimer                               *Account
 }
 
 // Claim is a volunteer's claim on a wish, active until it ends.
@@ -936,14 +949,86 @@ func (s *Store) Wishes(ctx context.Context, v *Viewer, f WishFilter, o WishOrder
 func (s *Store) wishList(ctx context.Context, q wishQuery, o WishOrder, p Page) (Paged[*Wish], func(context.Context) (int, error), error) {
 	from, args := q.b.String(), q.args
 	count := func(ctx context.Context) (int, error) { return s.count(ctx, from, args...) }
-	var res Paged[*Wish]
-	var err error
+	ord, key := byIDDesc.qualified("w"), wishKey
 	if o == WishDeadline {
-		res, err = listQuery(ctx, s, `SELECT `+wishColumns+from, args, byDeadline, deadlineKey, p)
-	} else {
-		res, err = listQuery(ctx, s, `SELECT `+wishColumns+from, args, byIDDesc.qualified("w"), wishKey, p)
+		ord, key = byDeadline, deadlineKey
 	}
-	return res, count, err
+	// The page reads what answering about its wishes needs in the same statement: the
+	// joins of wishFrom and four more, rather than a loader round per relation.
+	res, err := listQuery(ctx, s, `SELECT `+wishReadColumns+strings.Replace(from, wishFrom, wishReadFrom, 1), args, ord,
+		func(r *wishRow) Key { return key(&r.Wish) }, p)
+	if err != nil {
+		return Paged[*Wish]{}, nil, err
+	}
+	out := Paged[*Wish]{Items: make([]*Wish, len(res.Items)), Keys: res.Keys, HasNext: res.HasNext, HasPrevious: res.HasPrevious}
+	for i, r := range res.Items {
+		out.Items[i] = r.wish()
+	}
+	return out, count, err
+}
+
+// wishRow is a row of a wish list read with wishReadColumns.
+type wishRow struct {
+	Wish
+	Place       Place       `db:"wp"`
+	Community   Place       `db:"wc"`
+	Household   Place       `db:"bh"`
+	Building    Place       `db:"bb"`
+	Beneficiary Resident    `db:"br"`
+	Claim       nullClaim   `db:"cl"`
+	Claimer     nullAccount `db:"ca"`
+}
+
+// nullClaim and nullAccount are a claim and its claimer through a LEFT JOIN: all NULL for a
+// wish with no claim.
+type nullClaim struct {
+	ID        *int64     `db:"id"`
+	ClaimerID *int64     `db:"claimer_id"`
+	ClaimedAt *time.Time `db:"claimed_at"`
+	DueAt     *time.Time `db:"due_at"`
+	EndedAt   *time.Time `db:"ended_at"`
+	EndReason *string    `db:"end_reason"`
+}
+
+type nullAccount struct {
+	Phone     *string    `db:"phone"`
+	Name      *string    `db:"name"`
+	CreatedAt *time.Time `db:"created_at"`
+}
+
+func (r *wishRow) wish() *Wish {
+	w := r.Wish
+	b := r.Beneficiary
+	b.HouseholdPath = r.Household.Path
+	w.Read = &WishRead{Place: &r.Place, Community: &r.Community, Household: &r.Household, Building: &r.Building, Beneficiary: &b}
+	if c := r.Claim; c.ID != nil {
+		w.Read.Claim = &Claim{ID: *c.ID, WishID: w.ID, ClaimerID: *c.ClaimerID, ClaimedAt: *c.ClaimedAt, DueAt: *c.DueAt,
+			EndedAt: c.EndedAt, EndReason: c.EndReason}
+		w.Read.Claimer = &Account{ID: *c.ClaimerID, Phone: *r.Claimer.Phone, Name: *r.Claimer.Name, CreatedAt: *r.Claimer.CreatedAt}
+	}
+	return &w
+}
+
+// wishReadFrom is wishFrom with the joins of what a list reads with each wish.
+const wishReadFrom = ` FROM wishes w JOIN places wp ON wp.id = w.place_id
+	JOIN residents br ON br.id = w.beneficiary_id JOIN places bh ON bh.id = br.household_id
+	JOIN places wc ON wc.id = w.community_id JOIN places bb ON bb.id = bh.parent_id
+	LEFT JOIN wish_claims cl ON cl.id = w.claim_id LEFT JOIN accounts ca ON ca.id = cl.claimer_id WHERE true`
+
+// wishReadColumns are a wishRow's columns: the wish's, then each relation's under its alias.
+var wishReadColumns = wishColumns + ", " + prefixed("wp", placeColumns) + ", " + prefixed("wc", placeColumns) + ", " +
+	prefixed("bh", placeColumns) + ", " + prefixed("bb", placeColumns) + ", " +
+	prefixed("br", "id, household_id, name, phone, birth_date, tags, account_id, verified_at, verified_by, created_at, gender, relationship, left_on, left_reason") +
+	`, EXISTS (SELECT 1 FROM household_owners o WHERE o.resident_id = br.id AND o.until IS NULL) AS "br.is_owner", ` +
+	prefixed("cl", "id, claimer_id, claimed_at, due_at, ended_at, end_reason") + ", " + prefixed("ca", "phone, name, created_at")
+
+// prefixed names each of columns as alias.column, the way sqlx finds a nested struct's fields.
+func prefixed(alias, columns string) string {
+	cols := strings.Split(columns, ", ")
+	for i, c := range cols {
+		cols[i] = alias + "." + c + ` AS "` + alias + "." + c + `"`
+	}
+	return strings.Join(cols, ", ")
 }
 
 // WishFeed lists the published wishes v may claim now, most urgent first. Errors:

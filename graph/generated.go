@@ -973,7 +973,7 @@ type LedgerEntryResolver interface {
 
 	Hours(ctx context.Context, obj *db.LedgerEntry) (float64, error)
 
-	Wish(ctx context.Context, obj *db.LedgerEntry) (*db.Wish, error)
+	Wish(ctx context.Context, obj *db.LedgerEntry) (*model.Wish, error)
 }
 type MeetingResolver interface {
 	ID(ctx context.Context, obj *db.Meeting) (string, error)
@@ -1017,15 +1017,15 @@ type MutationResolver interface {
 	VerifyResident(ctx context.Context, residentID string) (*db.Resident, error)
 	GrantRole(ctx context.Context, input model.GrantRoleInput) (*db.RoleGrant, error)
 	RevokeRole(ctx context.Context, grantID string, reason *string) (*db.RoleGrant, error)
-	SubmitWish(ctx context.Context, input model.SubmitWishInput) (*db.Wish, error)
-	CancelWish(ctx context.Context, wishID string, reason *string) (*db.Wish, error)
-	ReviewWish(ctx context.Context, wishID string, decision model.ReviewDecision, reason *string) (*db.Wish, error)
-	ClaimWish(ctx context.Context, wishID string) (*db.Wish, error)
-	ReleaseWish(ctx context.Context, wishID string, reason *string) (*db.Wish, error)
-	FulfilWish(ctx context.Context, input model.FulfilWishInput) (*db.Wish, error)
-	ConfirmWish(ctx context.Context, wishID string, rating int, comment *string) (*db.Wish, error)
-	DisputeWish(ctx context.Context, wishID string, reason string) (*db.Wish, error)
-	SettleWish(ctx context.Context, wishID string, outcome model.SettleOutcome, note string) (*db.Wish, error)
+	SubmitWish(ctx context.Context, input model.SubmitWishInput) (*model.Wish, error)
+	CancelWish(ctx context.Context, wishID string, reason *string) (*model.Wish, error)
+	ReviewWish(ctx context.Context, wishID string, decision model.ReviewDecision, reason *string) (*model.Wish, error)
+	ClaimWish(ctx context.Context, wishID string) (*model.Wish, error)
+	ReleaseWish(ctx context.Context, wishID string, reason *string) (*model.Wish, error)
+	FulfilWish(ctx context.Context, input model.FulfilWishInput) (*model.Wish, error)
+	ConfirmWish(ctx context.Context, wishID string, rating int, comment *string) (*model.Wish, error)
+	DisputeWish(ctx context.Context, wishID string, reason string) (*model.Wish, error)
+	SettleWish(ctx context.Context, wishID string, outcome model.SettleOutcome, note string) (*model.Wish, error)
 	RaiseTopic(ctx context.Context, input model.RaiseTopicInput) (*db.Topic, error)
 	CosignTopic(ctx context.Context, topicID string) (*db.Topic, error)
 	AcceptTopic(ctx context.Context, topicID string, note *string) (*db.Topic, error)
@@ -1214,7 +1214,7 @@ type TopicResolver interface {
 	CosignThreshold(ctx context.Context, obj *db.Topic) (int, error)
 	CosignedByMe(ctx context.Context, obj *db.Topic) (bool, error)
 	CanCosign(ctx context.Context, obj *db.Topic) (bool, error)
-	LinkedWishes(ctx context.Context, obj *db.Topic) ([]*db.Wish, error)
+	LinkedWishes(ctx context.Context, obj *db.Topic) ([]*model.Wish, error)
 	Comments(ctx context.Context, obj *db.Topic, first *int, after *string) (*model.TopicCommentConnection, error)
 
 	Timeline(ctx context.Context, obj *db.Topic) ([]*db.TopicEvent, error)
@@ -1261,22 +1261,11 @@ type VoteRuleResolver interface {
 	Description(ctx context.Context, obj *db.VoteRule) (string, error)
 }
 type WishResolver interface {
-	ID(ctx context.Context, obj *db.Wish) (string, error)
+	Beneficiary(ctx context.Context, obj *model.Wish) (*db.Resident, error)
+	SubmittedOnBehalfBy(ctx context.Context, obj *model.Wish) (*db.Account, error)
 
-	Place(ctx context.Context, obj *db.Wish) (*db.Place, error)
-	Community(ctx context.Context, obj *db.Wish) (*db.Place, error)
-	BeneficiaryName(ctx context.Context, obj *db.Wish) (string, error)
-	BeneficiaryPhone(ctx context.Context, obj *db.Wish) (*string, error)
-	Address(ctx context.Context, obj *db.Wish) (string, error)
-	Beneficiary(ctx context.Context, obj *db.Wish) (*db.Resident, error)
-	SubmittedOnBehalfBy(ctx context.Context, obj *db.Wish) (*db.Account, error)
-	Claim(ctx context.Context, obj *db.Wish) (*db.Claim, error)
-	Fulfilment(ctx context.Context, obj *db.Wish) (*model.WishFulfilment, error)
-
-	CanClaim(ctx context.Context, obj *db.Wish) (bool, error)
-
-	Timeline(ctx context.Context, obj *db.Wish) ([]*db.WishEvent, error)
-	GridWorker(ctx context.Context, obj *db.Wish) (*db.Account, error)
+	Timeline(ctx context.Context, obj *model.Wish) ([]*db.WishEvent, error)
+	GridWorker(ctx context.Context, obj *model.Wish) (*db.Account, error)
 }
 type WishClaimResolver interface {
 	Claimer(ctx context.Context, obj *db.Claim) (*db.Account, error)
@@ -13699,8 +13688,8 @@ func (ec *executionContext) _LedgerEntry_wish(ctx context.Context, field graphql
 			return ec.Resolvers.LedgerEntry().Wish(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *db.Wish) graphql.Marshaler {
-			return ec.marshalOWish2ᚖlinliᚋdbᚐWish(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Wish) graphql.Marshaler {
+			return ec.marshalOWish2ᚖlinliᚋgraphᚋmodelᚐWish(ctx, selections, v)
 		},
 		true,
 		false,
@@ -15669,8 +15658,8 @@ func (ec *executionContext) _Mutation_submitWish(ctx context.Context, field grap
 			return ec.Resolvers.Mutation().SubmitWish(ctx, fc.Args["input"].(model.SubmitWishInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *db.Wish) graphql.Marshaler {
-			return ec.marshalNWish2ᚖlinliᚋdbᚐWish(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Wish) graphql.Marshaler {
+			return ec.marshalNWish2ᚖlinliᚋgraphᚋmodelᚐWish(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15713,8 +15702,8 @@ func (ec *executionContext) _Mutation_cancelWish(ctx context.Context, field grap
 			return ec.Resolvers.Mutation().CancelWish(ctx, fc.Args["wishId"].(string), fc.Args["reason"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *db.Wish) graphql.Marshaler {
-			return ec.marshalNWish2ᚖlinliᚋdbᚐWish(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Wish) graphql.Marshaler {
+			return ec.marshalNWish2ᚖlinliᚋgraphᚋmodelᚐWish(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15757,8 +15746,8 @@ func (ec *executionContext) _Mutation_reviewWish(ctx context.Context, field grap
 			return ec.Resolvers.Mutation().ReviewWish(ctx, fc.Args["wishId"].(string), fc.Args["decision"].(model.ReviewDecision), fc.Args["reason"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *db.Wish) graphql.Marshaler {
-			return ec.marshalNWish2ᚖlinliᚋdbᚐWish(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Wish) graphql.Marshaler {
+			return ec.marshalNWish2ᚖlinliᚋgraphᚋmodelᚐWish(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15801,8 +15790,8 @@ func (ec *executionContext) _Mutation_claimWish(ctx context.Context, field graph
 			return ec.Resolvers.Mutation().ClaimWish(ctx, fc.Args["wishId"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *db.Wish) graphql.Marshaler {
-			return ec.marshalNWish2ᚖlinliᚋdbᚐWish(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Wish) graphql.Marshaler {
+			return ec.marshalNWish2ᚖlinliᚋgraphᚋmodelᚐWish(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15845,8 +15834,8 @@ func (ec *executionContext) _Mutation_releaseWish(ctx context.Context, field gra
 			return ec.Resolvers.Mutation().ReleaseWish(ctx, fc.Args["wishId"].(string), fc.Args["reason"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *db.Wish) graphql.Marshaler {
-			return ec.marshalNWish2ᚖlinliᚋdbᚐWish(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Wish) graphql.Marshaler {
+			return ec.marshalNWish2ᚖlinliᚋgraphᚋmodelᚐWish(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15889,8 +15878,8 @@ func (ec *executionContext) _Mutation_fulfilWish(ctx context.Context, field grap
 			return ec.Resolvers.Mutation().FulfilWish(ctx, fc.Args["input"].(model.FulfilWishInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *db.Wish) graphql.Marshaler {
-			return ec.marshalNWish2ᚖlinliᚋdbᚐWish(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Wish) graphql.Marshaler {
+			return ec.marshalNWish2ᚖlinliᚋgraphᚋmodelᚐWish(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15933,8 +15922,8 @@ func (ec *executionContext) _Mutation_confirmWish(ctx context.Context, field gra
 			return ec.Resolvers.Mutation().ConfirmWish(ctx, fc.Args["wishId"].(string), fc.Args["rating"].(int), fc.Args["comment"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *db.Wish) graphql.Marshaler {
-			return ec.marshalNWish2ᚖlinliᚋdbᚐWish(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Wish) graphql.Marshaler {
+			return ec.marshalNWish2ᚖlinliᚋgraphᚋmodelᚐWish(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15977,8 +15966,8 @@ func (ec *executionContext) _Mutation_disputeWish(ctx context.Context, field gra
 			return ec.Resolvers.Mutation().DisputeWish(ctx, fc.Args["wishId"].(string), fc.Args["reason"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *db.Wish) graphql.Marshaler {
-			return ec.marshalNWish2ᚖlinliᚋdbᚐWish(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Wish) graphql.Marshaler {
+			return ec.marshalNWish2ᚖlinliᚋgraphᚋmodelᚐWish(ctx, selections, v)
 		},
 		true,
 		true,
@@ -16021,8 +16010,8 @@ func (ec *executionContext) _Mutation_settleWish(ctx context.Context, field grap
 			return ec.Resolvers.Mutation().SettleWish(ctx, fc.Args["wishId"].(string), fc.Args["outcome"].(model.SettleOutcome), fc.Args["note"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *db.Wish) graphql.Marshaler {
-			return ec.marshalNWish2ᚖlinliᚋdbᚐWish(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Wish) graphql.Marshaler {
+			return ec.marshalNWish2ᚖlinliᚋgraphᚋmodelᚐWish(ctx, selections, v)
 		},
 		true,
 		true,
@@ -25753,8 +25742,8 @@ func (ec *executionContext) _Topic_linkedWishes(ctx context.Context, field graph
 			return ec.Resolvers.Topic().LinkedWishes(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*db.Wish) graphql.Marshaler {
-			return ec.marshalNWish2ᚕᚖlinliᚋdbᚐWishᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Wish) graphql.Marshaler {
+			return ec.marshalNWish2ᚕᚖlinliᚋgraphᚋmodelᚐWishᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -28803,7 +28792,7 @@ func (ec *executionContext) fieldContext_VoteTurnout_participatingAreaDm2(_ cont
 	return graphql.NewScalarFieldContext("VoteTurnout", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Wish_id(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+func (ec *executionContext) _Wish_id(ctx context.Context, field graphql.CollectedField, obj *model.Wish) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28812,7 +28801,7 @@ func (ec *executionContext) _Wish_id(ctx context.Context, field graphql.Collecte
 			return ec.fieldContext_Wish_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Wish().ID(ctx, obj)
+			return obj.ID, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -28823,10 +28812,10 @@ func (ec *executionContext) _Wish_id(ctx context.Context, field graphql.Collecte
 	)
 }
 func (ec *executionContext) fieldContext_Wish_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Wish", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Wish", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Wish_category(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+func (ec *executionContext) _Wish_category(ctx context.Context, field graphql.CollectedField, obj *model.Wish) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28849,7 +28838,7 @@ func (ec *executionContext) fieldContext_Wish_category(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Wish", field, false, false, "WishCategory")
 }
 
-func (ec *executionContext) _Wish_title(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+func (ec *executionContext) _Wish_title(ctx context.Context, field graphql.CollectedField, obj *model.Wish) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28872,7 +28861,7 @@ func (ec *executionContext) fieldContext_Wish_title(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Wish", field, false, false, "String")
 }
 
-func (ec *executionContext) _Wish_description(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+func (ec *executionContext) _Wish_description(ctx context.Context, field graphql.CollectedField, obj *model.Wish) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28895,7 +28884,7 @@ func (ec *executionContext) fieldContext_Wish_description(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Wish", field, false, false, "String")
 }
 
-func (ec *executionContext) _Wish_valueFen(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+func (ec *executionContext) _Wish_valueFen(ctx context.Context, field graphql.CollectedField, obj *model.Wish) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28918,7 +28907,7 @@ func (ec *executionContext) fieldContext_Wish_valueFen(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Wish", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Wish_deadline(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+func (ec *executionContext) _Wish_deadline(ctx context.Context, field graphql.CollectedField, obj *model.Wish) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28941,7 +28930,7 @@ func (ec *executionContext) fieldContext_Wish_deadline(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Wish", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Wish_state(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+func (ec *executionContext) _Wish_state(ctx context.Context, field graphql.CollectedField, obj *model.Wish) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28964,7 +28953,7 @@ func (ec *executionContext) fieldContext_Wish_state(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Wish", field, false, false, "WishState")
 }
 
-func (ec *executionContext) _Wish_place(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+func (ec *executionContext) _Wish_place(ctx context.Context, field graphql.CollectedField, obj *model.Wish) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28973,7 +28962,7 @@ func (ec *executionContext) _Wish_place(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Wish_place(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Wish().Place(ctx, obj)
+			return obj.Place, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
@@ -28987,8 +28976,8 @@ func (ec *executionContext) fieldContext_Wish_place(_ context.Context, field gra
 	fc = &graphql.FieldContext{
 		Object:     "Wish",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Place(ctx, field)
 		},
@@ -28996,7 +28985,7 @@ func (ec *executionContext) fieldContext_Wish_place(_ context.Context, field gra
 	return fc, nil
 }
 
-func (ec *executionContext) _Wish_community(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+func (ec *executionContext) _Wish_community(ctx context.Context, field graphql.CollectedField, obj *model.Wish) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29005,7 +28994,7 @@ func (ec *executionContext) _Wish_community(ctx context.Context, field graphql.C
 			return ec.fieldContext_Wish_community(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Wish().Community(ctx, obj)
+			return obj.Community, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
@@ -29019,8 +29008,8 @@ func (ec *executionContext) fieldContext_Wish_community(_ context.Context, field
 	fc = &graphql.FieldContext{
 		Object:     "Wish",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Place(ctx, field)
 		},
@@ -29028,7 +29017,7 @@ func (ec *executionContext) fieldContext_Wish_community(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _Wish_beneficiaryName(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+func (ec *executionContext) _Wish_beneficiaryName(ctx context.Context, field graphql.CollectedField, obj *model.Wish) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29037,7 +29026,7 @@ func (ec *executionContext) _Wish_beneficiaryName(ctx context.Context, field gra
 			return ec.fieldContext_Wish_beneficiaryName(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Wish().BeneficiaryName(ctx, obj)
+			return obj.BeneficiaryName, nil
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -29061,10 +29050,10 @@ func (ec *executionContext) _Wish_beneficiaryName(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Wish_beneficiaryName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Wish", field, true, true, "String")
+	return graphql.NewScalarFieldContext("Wish", field, false, false, "String")
 }
 
-func (ec *executionContext) _Wish_beneficiaryPhone(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+func (ec *executionContext) _Wish_beneficiaryPhone(ctx context.Context, field graphql.CollectedField, obj *model.Wish) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29073,7 +29062,7 @@ func (ec *executionContext) _Wish_beneficiaryPhone(ctx context.Context, field gr
 			return ec.fieldContext_Wish_beneficiaryPhone(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Wish().BeneficiaryPhone(ctx, obj)
+			return obj.BeneficiaryPhone, nil
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -29097,10 +29086,10 @@ func (ec *executionContext) _Wish_beneficiaryPhone(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Wish_beneficiaryPhone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Wish", field, true, true, "String")
+	return graphql.NewScalarFieldContext("Wish", field, false, false, "String")
 }
 
-func (ec *executionContext) _Wish_address(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+func (ec *executionContext) _Wish_address(ctx context.Context, field graphql.CollectedField, obj *model.Wish) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29109,7 +29098,7 @@ func (ec *executionContext) _Wish_address(ctx context.Context, field graphql.Col
 			return ec.fieldContext_Wish_address(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Wish().Address(ctx, obj)
+			return obj.Address, nil
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -29133,10 +29122,10 @@ func (ec *executionContext) _Wish_address(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Wish_address(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Wish", field, true, true, "String")
+	return graphql.NewScalarFieldContext("Wish", field, false, false, "String")
 }
 
-func (ec *executionContext) _Wish_beneficiary(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+func (ec *executionContext) _Wish_beneficiary(ctx context.Context, field graphql.CollectedField, obj *model.Wish) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29181,7 +29170,7 @@ func (ec *executionContext) fieldContext_Wish_beneficiary(_ context.Context, fie
 	return fc, nil
 }
 
-func (ec *executionContext) _Wish_submittedOnBehalfBy(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+func (ec *executionContext) _Wish_submittedOnBehalfBy(ctx context.Context, field graphql.CollectedField, obj *model.Wish) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29226,7 +29215,7 @@ func (ec *executionContext) fieldContext_Wish_submittedOnBehalfBy(_ context.Cont
 	return fc, nil
 }
 
-func (ec *executionContext) _Wish_claim(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+func (ec *executionContext) _Wish_claim(ctx context.Context, field graphql.CollectedField, obj *model.Wish) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29235,7 +29224,7 @@ func (ec *executionContext) _Wish_claim(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Wish_claim(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Wish().Claim(ctx, obj)
+			return obj.Claim, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *db.Claim) graphql.Marshaler {
@@ -29249,8 +29238,8 @@ func (ec *executionContext) fieldContext_Wish_claim(_ context.Context, field gra
 	fc = &graphql.FieldContext{
 		Object:     "Wish",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_WishClaim(ctx, field)
 		},
@@ -29258,7 +29247,7 @@ func (ec *executionContext) fieldContext_Wish_claim(_ context.Context, field gra
 	return fc, nil
 }
 
-func (ec *executionContext) _Wish_fulfilment(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+func (ec *executionContext) _Wish_fulfilment(ctx context.Context, field graphql.CollectedField, obj *model.Wish) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29267,7 +29256,7 @@ func (ec *executionContext) _Wish_fulfilment(ctx context.Context, field graphql.
 			return ec.fieldContext_Wish_fulfilment(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Wish().Fulfilment(ctx, obj)
+			return obj.Fulfilment, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.WishFulfilment) graphql.Marshaler {
@@ -29281,8 +29270,8 @@ func (ec *executionContext) fieldContext_Wish_fulfilment(_ context.Context, fiel
 	fc = &graphql.FieldContext{
 		Object:     "Wish",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_WishFulfilment(ctx, field)
 		},
@@ -29290,7 +29279,7 @@ func (ec *executionContext) fieldContext_Wish_fulfilment(_ context.Context, fiel
 	return fc, nil
 }
 
-func (ec *executionContext) _Wish_rating(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+func (ec *executionContext) _Wish_rating(ctx context.Context, field graphql.CollectedField, obj *model.Wish) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29313,7 +29302,7 @@ func (ec *executionContext) fieldContext_Wish_rating(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Wish", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Wish_ratingComment(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+func (ec *executionContext) _Wish_ratingComment(ctx context.Context, field graphql.CollectedField, obj *model.Wish) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29336,7 +29325,7 @@ func (ec *executionContext) fieldContext_Wish_ratingComment(_ context.Context, f
 	return graphql.NewScalarFieldContext("Wish", field, false, false, "String")
 }
 
-func (ec *executionContext) _Wish_closingReason(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+func (ec *executionContext) _Wish_closingReason(ctx context.Context, field graphql.CollectedField, obj *model.Wish) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29359,7 +29348,7 @@ func (ec *executionContext) fieldContext_Wish_closingReason(_ context.Context, f
 	return graphql.NewScalarFieldContext("Wish", field, false, false, "String")
 }
 
-func (ec *executionContext) _Wish_canClaim(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+func (ec *executionContext) _Wish_canClaim(ctx context.Context, field graphql.CollectedField, obj *model.Wish) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29368,7 +29357,7 @@ func (ec *executionContext) _Wish_canClaim(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Wish_canClaim(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Wish().CanClaim(ctx, obj)
+			return obj.CanClaim, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
@@ -29379,10 +29368,10 @@ func (ec *executionContext) _Wish_canClaim(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Wish_canClaim(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Wish", field, true, true, "Boolean")
+	return graphql.NewScalarFieldContext("Wish", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _Wish_createdAt(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+func (ec *executionContext) _Wish_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Wish) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29405,7 +29394,7 @@ func (ec *executionContext) fieldContext_Wish_createdAt(_ context.Context, field
 	return graphql.NewScalarFieldContext("Wish", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Wish_updatedAt(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+func (ec *executionContext) _Wish_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Wish) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29428,7 +29417,7 @@ func (ec *executionContext) fieldContext_Wish_updatedAt(_ context.Context, field
 	return graphql.NewScalarFieldContext("Wish", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Wish_timeline(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+func (ec *executionContext) _Wish_timeline(ctx context.Context, field graphql.CollectedField, obj *model.Wish) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29460,7 +29449,7 @@ func (ec *executionContext) fieldContext_Wish_timeline(_ context.Context, field 
 	return fc, nil
 }
 
-func (ec *executionContext) _Wish_gridWorker(ctx context.Context, field graphql.CollectedField, obj *db.Wish) (ret graphql.Marshaler) {
+func (ec *executionContext) _Wish_gridWorker(ctx context.Context, field graphql.CollectedField, obj *model.Wish) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29686,8 +29675,8 @@ func (ec *executionContext) _WishConnection_nodes(ctx context.Context, field gra
 			return obj.Nodes, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*db.Wish) graphql.Marshaler {
-			return ec.marshalNWish2ᚕᚖlinliᚋdbᚐWishᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Wish) graphql.Marshaler {
+			return ec.marshalNWish2ᚕᚖlinliᚋgraphᚋmodelᚐWishᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -29796,8 +29785,8 @@ func (ec *executionContext) _WishEdge_node(ctx context.Context, field graphql.Co
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *db.Wish) graphql.Marshaler {
-			return ec.marshalNWish2ᚖlinliᚋdbᚐWish(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Wish) graphql.Marshaler {
+			return ec.marshalNWish2ᚖlinliᚋgraphᚋmodelᚐWish(ctx, selections, v)
 		},
 		true,
 		true,
@@ -34421,9 +34410,9 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
-	case db.Wish:
+	case model.Wish:
 		return ec._Wish(ctx, sel, &obj)
-	case *db.Wish:
+	case *model.Wish:
 		if obj == nil {
 			return graphql.Null
 		}
@@ -39640,7 +39629,7 @@ func (ec *executionContext) _VoteTurnout(ctx context.Context, sel ast.SelectionS
 
 var wishImplementors = []string{"Wish", "Node"}
 
-func (ec *executionContext) _Wish(ctx context.Context, sel ast.SelectionSet, obj *db.Wish) graphql.Marshaler {
+func (ec *executionContext) _Wish(ctx context.Context, sel ast.SelectionSet, obj *model.Wish) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, wishImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -39650,11 +39639,10 @@ func (ec *executionContext) _Wish(ctx context.Context, sel ast.SelectionSet, obj
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Wish")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Wish_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Wish_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "category":
 			out.Values[i] = ec._Wish_category(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -39686,35 +39674,30 @@ func (ec *executionContext) _Wish(ctx context.Context, sel ast.SelectionSet, obj
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "place":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Wish_place(ctx, field, obj)
-				})
+			out.Values[i] = ec._Wish_place(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "community":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Wish_community(ctx, field, obj)
-				})
+			out.Values[i] = ec._Wish_community(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "beneficiaryName":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Wish_beneficiaryName(ctx, field, obj)
-				})
+			out.Values[i] = ec._Wish_beneficiaryName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "beneficiaryPhone":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Wish_beneficiaryPhone(ctx, field, obj)
-				})
+			out.Values[i] = ec._Wish_beneficiaryPhone(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "address":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Wish_address(ctx, field, obj)
-				})
+			out.Values[i] = ec._Wish_address(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "beneficiary":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -39728,17 +39711,15 @@ func (ec *executionContext) _Wish(ctx context.Context, sel ast.SelectionSet, obj
 					return ec._Wish_submittedOnBehalfBy(ctx, field, obj)
 				})
 		case "claim":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Wish_claim(ctx, field, obj)
-				})
+			out.Values[i] = ec._Wish_claim(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "fulfilment":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Wish_fulfilment(ctx, field, obj)
-				})
+			out.Values[i] = ec._Wish_fulfilment(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "rating":
 			out.Values[i] = ec._Wish_rating(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -39755,11 +39736,10 @@ func (ec *executionContext) _Wish(ctx context.Context, sel ast.SelectionSet, obj
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "canClaim":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Wish_canClaim(ctx, field, obj)
-				})
+			out.Values[i] = ec._Wish_canClaim(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "createdAt":
 			out.Values[i] = ec._Wish_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -42322,11 +42302,11 @@ func (ec *executionContext) marshalNVoteTurnout2ᚖlinliᚋdbᚐVoteCount(ctx co
 	return ec._VoteTurnout(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNWish2ᚕᚖlinliᚋdbᚐWishᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Wish) graphql.Marshaler {
+func (ec *executionContext) marshalNWish2ᚕᚖlinliᚋgraphᚋmodelᚐWishᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Wish) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNWish2ᚖlinliᚋdbᚐWish(ctx, sel, v[i])
+		return ec.marshalNWish2ᚖlinliᚋgraphᚋmodelᚐWish(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -42338,7 +42318,7 @@ func (ec *executionContext) marshalNWish2ᚕᚖlinliᚋdbᚐWishᚄ(ctx context.
 	return ret
 }
 
-func (ec *executionContext) marshalNWish2ᚖlinliᚋdbᚐWish(ctx context.Context, sel ast.SelectionSet, v *db.Wish) graphql.Marshaler {
+func (ec *executionContext) marshalNWish2ᚖlinliᚋgraphᚋmodelᚐWish(ctx context.Context, sel ast.SelectionSet, v *model.Wish) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Wish!")
 		return graphql.Null
@@ -43414,7 +43394,7 @@ func (ec *executionContext) marshalOVoteState2ᚕlinliᚋdbᚐVoteStateᚄ(ctx c
 	return ret
 }
 
-func (ec *executionContext) marshalOWish2ᚖlinliᚋdbᚐWish(ctx context.Context, sel ast.SelectionSet, v *db.Wish) graphql.Marshaler {
+func (ec *executionContext) marshalOWish2ᚖlinliᚋgraphᚋmodelᚐWish(ctx context.Context, sel ast.SelectionSet, v *model.Wish) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -78,6 +78,7 @@ func hostileBodies(limit int) map[string][]byte {
 	}
 }
 
+// cpuTime is the CPU time this process (server, client and collector) has used so far.
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)

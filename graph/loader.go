@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -22,9 +23,10 @@ type loader[V any] struct {
 	idle  time.Duration
 	max   time.Duration
 
-	mu    sync.Mutex
-	cache map[int64]*batch[V]
-	open  *batch[V]
+	mu     sync.Mutex
+	cache  map[int64]*batch[V]
+	primed map[int64]V // values at hand before anyone asked (prime)
+	open   *batch[V]
 }
 
 type batch[V any] struct {
@@ -46,21 +48,42 @@ func newLoader[V any](ctx context.Context, wait time.Duration, fetch func(contex
 // load returns the value for key; ok is false when there is none.
 func (l *loader[V]) load(key int64) (v V, ok bool, err error) {
 	l.mu.Lock()
+	if v, ok := l.primed[key]; ok {
+		l.mu.Unlock()
+		return v, true, nil
+	}
 	b := l.enqueue(key)
 	l.mu.Unlock()
 	return l.wait(b, key)
 }
 
 // warm asks for keys all at once, so that a caller about to load them one after another
-// waits for one batch instead of one per key; it returns when they are loaded.
-func (l *loader[V]) warm(keys []int64) error {
+// waits for one batch instead of one per key; it returns when they are loaded. The batch
+// waits for quiet as load's do, so resolvers running side by side still share it.
+func (l *loader[V]) warm(keys []int64) error { return l.warmKeys(keys, false) }
+
+// warmNow is warm for a caller that knows it is the only one asking, such as a mutation
+// building its answer: the batch goes out at once instead of after a quiet wait.
+func (l *loader[V]) warmNow(keys []int64) error { return l.warmKeys(keys, true) }
+
+func (l *loader[V]) warmKeys(keys []int64, now bool) error {
 	l.mu.Lock()
 	batches := make([]*batch[V], len(keys))
 	for i, key := range keys {
-		batches[i] = l.enqueue(key)
+		if _, ok := l.primed[key]; !ok {
+			batches[i] = l.enqueue(key)
+		}
 	}
+	open := l.open
 	l.mu.Unlock()
+	if now && open != nil && slices.Contains(batches, open) {
+		open.timer.Stop()
+		l.dispatch(open)
+	}
 	for i, b := range batches {
+		if b == nil {
+			continue
+		}
 		if _, _, err := l.wait(b, keys[i]); err != nil {
 			return err
 		}
@@ -131,9 +154,13 @@ func (l *loader[V]) prime(key int64, v V) {
 	if l.cache[key] != nil {
 		return
 	}
-	b := &batch[V]{done: make(chan struct{}), result: map[int64]V{key: v}, sent: true}
-	close(b.done)
-	l.cache[key] = b
+	if _, ok := l.primed[key]; ok {
+		return
+	}
+	if l.primed == nil {
+		l.primed = map[int64]V{}
+	}
+	l.primed[key] = v
 }
 
 // loaders are one request's loaders.
@@ -186,6 +213,7 @@ type loaders struct {
 	wait         time.Duration
 	mu           sync.Mutex
 	commentPages map[string]*loader[db.Paged[*db.TopicComment]]
+	wishViews    map[*db.Wish]*wishViewOnce // viewWish's, under mu
 }
 
 func newLoaders(ctx context.Context, s *db.Store, wait time.Duration) *loaders {

@@ -250,10 +250,11 @@ func node(ctx context.Context, id string) (any, error) {
 		if err != nil || !ok {
 			return nil, err
 		}
-		if w, err := visibleWish(ctx, w); err != nil || w == nil {
+		shown, err := visibleWish(ctx, w)
+		if err != nil || shown == nil {
 			return nil, err
 		}
-		return w, nil
+		return shown, nil
 	case "Topic":
 		t, ok, err := l.topic.load(key)
 		if err != nil || !ok {

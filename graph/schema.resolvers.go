@@ -136,7 +136,7 @@ func (r *ledgerEntryResolver) Hours(ctx context.Context, obj *db.LedgerEntry) (f
 }
 
 // Wish is the resolver for the wish field.
-func (r *ledgerEntryResolver) Wish(ctx context.Context, obj *db.LedgerEntry) (*db.Wish, error) {
+func (r *ledgerEntryResolver) Wish(ctx context.Context, obj *db.LedgerEntry) (*model.Wish, error) {
 	w, ok, err := load(ctx).wish.load(obj.WishID)
 	if err != nil || !ok {
 		return nil, err
@@ -336,7 +336,7 @@ func (r *mutationResolver) RevokeRole(ctx context.Context, grantID string, reaso
 }
 
 // SubmitWish is the resolver for the submitWish field.
-func (r *mutationResolver) SubmitWish(ctx context.Context, input model.SubmitWishInput) (*db.Wish, error) {
+func (r *mutationResolver) SubmitWish(ctx context.Context, input model.SubmitWishInput) (*model.Wish, error) {
 	in := db.SubmitWish{Category: input.Category, Title: input.Title, Description: input.Description,
 		ValueFen: input.ValueFen, Deadline: input.Deadline, IdempotencyKey: input.IdempotencyKey}
 	var err error
@@ -350,60 +350,68 @@ func (r *mutationResolver) SubmitWish(ctx context.Context, input model.SubmitWis
 	if err != nil {
 		return nil, err
 	}
-	return r.Store.SubmitWish(ctx, v, in)
+	w, err := r.Store.SubmitWish(ctx, v, in)
+	if err != nil {
+		return nil, err
+	}
+	shown, err := showWishes(ctx, []*db.Wish{w})
+	if err != nil {
+		return nil, err
+	}
+	return shown[0], nil
 }
 
 // CancelWish is the resolver for the cancelWish field.
-func (r *mutationResolver) CancelWish(ctx context.Context, wishID string, reason *string) (*db.Wish, error) {
+func (r *mutationResolver) CancelWish(ctx context.Context, wishID string, reason *string) (*model.Wish, error) {
 	return r.writeWish(ctx, wishID, func(v *db.Viewer, id int64) (*db.Wish, error) {
 		return r.Store.CancelWish(ctx, v, id, reason)
 	})
 }
 
 // ReviewWish is the resolver for the reviewWish field.
-func (r *mutationResolver) ReviewWish(ctx context.Context, wishID string, decision model.ReviewDecision, reason *string) (*db.Wish, error) {
+func (r *mutationResolver) ReviewWish(ctx context.Context, wishID string, decision model.ReviewDecision, reason *string) (*model.Wish, error) {
 	return r.writeWish(ctx, wishID, func(v *db.Viewer, id int64) (*db.Wish, error) {
 		return r.Store.ReviewWish(ctx, v, id, decision == model.ReviewDecisionPublish, reason)
 	})
 }
 
 // ClaimWish is the resolver for the claimWish field.
-func (r *mutationResolver) ClaimWish(ctx context.Context, wishID string) (*db.Wish, error) {
+func (r *mutationResolver) ClaimWish(ctx context.Context, wishID string) (*model.Wish, error) {
 	return r.writeWish(ctx, wishID, func(v *db.Viewer, id int64) (*db.Wish, error) {
 		return r.Store.ClaimWish(ctx, v, id)
 	})
 }
 
 // ReleaseWish is the resolver for the releaseWish field.
-func (r *mutationResolver) ReleaseWish(ctx context.Context, wishID string, reason *string) (*db.Wish, error) {
+func (r *mutationResolver) ReleaseWish(ctx context.Context, wishID string, reason *string) (*model.Wish, error) {
 	return r.writeWish(ctx, wishID, func(v *db.Viewer, id int64) (*db.Wish, error) {
 		return r.Store.ReleaseWish(ctx, v, id, reason)
 	})
 }
 
 // FulfilWish is the resolver for the fulfilWish field.
-func (r *mutationResolver) FulfilWish(ctx context.Context, input model.FulfilWishInput) (*db.Wish, error) {
+func (r *mutationResolver) FulfilWish(ctx context.Context, input model.FulfilWishInput) (*model.Wish, error) {
 	return r.writeWish(ctx, input.WishID, func(v *db.Viewer, id int64) (*db.Wish, error) {
 		return r.Store.FulfilWish(ctx, v, id, db.Fulfilment{Note: input.Note, Hours: input.Hours, PhotoURLs: input.PhotoUrls})
 	})
 }
 
 // ConfirmWish is the resolver for the confirmWish field.
-func (r *mutationResolver) ConfirmWish(ctx context.Context, wishID string, rating int, comment *string) (*db.Wish, error) {
+func (r *mutationResolver) ConfirmWish(ctx context.Context, wishID string, rating int, comment *string) (*model.Wish, error) {
 	return r.writeWish(ctx, wishID, func(v *db.Viewer, id int64) (*db.Wish, error) {
 		return r.Store.ConfirmWish(ctx, v, id, rating, comment)
 	})
 }
 
 // DisputeWish is the resolver for the disputeWish field.
-func (r *mutationResolver) DisputeWish(ctx context.Context, wishID string, reason string) (*db.Wish, error) {
+func (r *mutationResolver) DisputeWish(ctx context.Context, wishID string, reason string) (*model.Wish, error) {
 	return r.writeWish(ctx, wishID, func(v *db.Viewer, id int64) (*db.Wish, error) {
 		return r.Store.DisputeWish(ctx, v, id, reason)
 	})
 }
 
 // SettleWish is the resolver for the settleWish field.
-func (r *mutationResolver) SettleWish(ctx context.Context, wishID string, outcome model.SettleOutcome, note string) (*db.Wish, error) {
+func (r *mutationResolver) SettleWish(ctx context.Context, wishID string, outcome model.SettleOutcome, note string) (*model.Wish, error) {
 	settlement := map[model.SettleOutcome]db.Settlement{
 		model.SettleOutcomeReturnToClaimer: db.SettleReturn,
 		model.SettleOutcomeCredit:          db.SettleCredit,
@@ -1363,7 +1371,7 @@ func (r *topicResolver) CanCosign(ctx context.Context, obj *db.Topic) (bool, err
 }
 
 // LinkedWishes is the resolver for the linkedWishes field.
-func (r *topicResolver) LinkedWishes(ctx context.Context, obj *db.Topic) ([]*db.Wish, error) {
+func (r *topicResolver) LinkedWishes(ctx context.Context, obj *db.Topic) ([]*model.Wish, error) {
 	return linkedWishes(ctx, obj)
 }
 
@@ -1515,57 +1523,8 @@ func (r *voteRuleResolver) Description(ctx context.Context, obj *db.VoteRule) (s
 	return obj.Description(), nil
 }
 
-// ID is the resolver for the id field.
-func (r *wishResolver) ID(ctx context.Context, obj *db.Wish) (string, error) {
-	return globalID("Wish", obj.ID), nil
-}
-
-// Place is the resolver for the place field.
-func (r *wishResolver) Place(ctx context.Context, obj *db.Wish) (*db.Place, error) {
-	return placeByID(ctx, obj.PlaceID)
-}
-
-// Community is the resolver for the community field.
-func (r *wishResolver) Community(ctx context.Context, obj *db.Wish) (*db.Place, error) {
-	return placeByID(ctx, obj.CommunityID)
-}
-
-// BeneficiaryName is the resolver for the beneficiaryName field.
-func (r *wishResolver) BeneficiaryName(ctx context.Context, obj *db.Wish) (string, error) {
-	wv, err := viewWish(ctx, obj)
-	if err != nil {
-		return "", err
-	}
-	return maskedName(wv.sight, wv.beneficiary.Name), nil
-}
-
-// BeneficiaryPhone is the resolver for the beneficiaryPhone field.
-func (r *wishResolver) BeneficiaryPhone(ctx context.Context, obj *db.Wish) (*string, error) {
-	wv, err := viewWish(ctx, obj)
-	if err != nil {
-		return nil, err
-	}
-	return maskedPhone(wv.sight, wv.beneficiary.Phone), nil
-}
-
-// Address is the resolver for the address field.
-func (r *wishResolver) Address(ctx context.Context, obj *db.Wish) (string, error) {
-	wv, err := viewWish(ctx, obj)
-	if err != nil {
-		return "", err
-	}
-	building, err := placeByID(ctx, *wv.household.ParentID)
-	if err != nil {
-		return "", err
-	}
-	if wv.sight.Household {
-		return building.Name + " " + wv.household.Name, nil
-	}
-	return building.Name, nil
-}
-
 // Beneficiary is the resolver for the beneficiary field.
-func (r *wishResolver) Beneficiary(ctx context.Context, obj *db.Wish) (*db.Resident, error) {
+func (r *wishResolver) Beneficiary(ctx context.Context, obj *model.Wish) (*db.Resident, error) {
 	b, err := mustLoad(load(ctx).resident, obj.BeneficiaryID, "居民")
 	if err != nil {
 		return nil, err
@@ -1574,7 +1533,7 @@ func (r *wishResolver) Beneficiary(ctx context.Context, obj *db.Wish) (*db.Resid
 }
 
 // SubmittedOnBehalfBy is the resolver for the submittedOnBehalfBy field.
-func (r *wishResolver) SubmittedOnBehalfBy(ctx context.Context, obj *db.Wish) (*db.Account, error) {
+func (r *wishResolver) SubmittedOnBehalfBy(ctx context.Context, obj *model.Wish) (*db.Account, error) {
 	b, err := mustLoad(load(ctx).resident, obj.BeneficiaryID, "居民")
 	if err != nil {
 		return nil, err
@@ -1585,50 +1544,9 @@ func (r *wishResolver) SubmittedOnBehalfBy(ctx context.Context, obj *db.Wish) (*
 	return accountByID(ctx, obj.SubmittedBy)
 }
 
-// Claim is the resolver for the claim field.
-func (r *wishResolver) Claim(ctx context.Context, obj *db.Wish) (*db.Claim, error) {
-	if obj.ClaimID == nil {
-		return nil, nil
-	}
-	return mustLoad(load(ctx).claim, *obj.ClaimID, "认领")
-}
-
-// Fulfilment is the resolver for the fulfilment field.
-func (r *wishResolver) Fulfilment(ctx context.Context, obj *db.Wish) (*model.WishFulfilment, error) {
-	if obj.FulfilNote == nil || obj.FulfilMinutes == nil || obj.FulfilledAt == nil {
-		return nil, nil
-	}
-	photos := []string(obj.FulfilPhotos)
-	if photos == nil {
-		photos = []string{}
-	}
-	return &model.WishFulfilment{Note: *obj.FulfilNote, Hours: float64(*obj.FulfilMinutes) / 60, PhotoUrls: photos, At: *obj.FulfilledAt}, nil
-}
-
-// CanClaim is the resolver for the canClaim field.
-func (r *wishResolver) CanClaim(ctx context.Context, obj *db.Wish) (bool, error) {
-	if obj.State != db.WishPublished || !obj.Deadline.After(r.Store.Now()) {
-		return false, nil
-	}
-	v, err := viewer(ctx)
-	if err != nil || v == nil {
-		return false, err
-	}
-	wv, err := viewWish(ctx, obj)
-	if err != nil {
-		return false, err
-	}
-	place, err := placeByID(ctx, obj.PlaceID)
-	if err != nil {
-		return false, err
-	}
-	own := v.IsResident(obj.BeneficiaryID) || v.Resident != nil && v.Resident.HouseholdID == wv.household.ID
-	return !own && v.Serves(place, db.RoleVolunteer, db.RolePartyMember), nil
-}
-
 // Timeline is the resolver for the timeline field.
-func (r *wishResolver) Timeline(ctx context.Context, obj *db.Wish) ([]*db.WishEvent, error) {
-	es, _, err := load(ctx).wishEvents.load(obj.ID)
+func (r *wishResolver) Timeline(ctx context.Context, obj *model.Wish) ([]*db.WishEvent, error) {
+	es, _, err := load(ctx).wishEvents.load(obj.Wish.ID)
 	if es == nil {
 		es = []*db.WishEvent{}
 	}
@@ -1636,8 +1554,8 @@ func (r *wishResolver) Timeline(ctx context.Context, obj *db.Wish) ([]*db.WishEv
 }
 
 // GridWorker is the resolver for the gridWorker field.
-func (r *wishResolver) GridWorker(ctx context.Context, obj *db.Wish) (*db.Account, error) {
-	wv, err := viewWish(ctx, obj)
+func (r *wishResolver) GridWorker(ctx context.Context, obj *model.Wish) (*db.Account, error) {
+	wv, err := viewWish(ctx, obj.Wish)
 	if err != nil {
 		return nil, err
 	}

@@ -78,25 +78,30 @@ func topicComments(ctx context.Context, t *db.Topic, first *int, after *string) 
 }
 
 // linkedWishes returns the wishes t grew from that the viewer may see.
-func linkedWishes(ctx context.Context, t *db.Topic) ([]*db.Wish, error) {
+func linkedWishes(ctx context.Context, t *db.Topic) ([]*model.Wish, error) {
 	l := load(ctx)
 	ids, _, err := l.topicWishes.load(t.ID)
 	if err != nil {
 		return nil, err
 	}
-	out := []*db.Wish{}
+	if err := l.wish.warm(ids); err != nil {
+		return nil, err
+	}
+	var ws []*db.Wish
 	for _, id := range ids {
-		w, ok, err := l.wish.load(id)
-		if err != nil {
-			return nil, err
+		if w, ok, _ := l.wish.load(id); ok {
+			ws = append(ws, w)
 		}
-		if !ok {
-			continue
-		}
-		if w, err = visibleWish(ctx, w); err != nil {
+	}
+	if err := warmWishes(ctx, ws, false); err != nil {
+		return nil, err
+	}
+	out := []*model.Wish{}
+	for _, w := range ws {
+		if shown, err := visibleWish(ctx, w); err != nil {
 			return nil, err
-		} else if w != nil {
-			out = append(out, w)
+		} else if shown != nil {
+			out = append(out, shown)
 		}
 	}
 	return out, nil

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"linli/db"
@@ -17,8 +18,32 @@ type wishView struct {
 	claim       *db.Claim
 }
 
-// viewWish works out what the viewer may see of w, through the request's loaders.
+// viewWish works out what the viewer may see of w, once per wish per request: the fields of
+// a wish that depend on it (name, phone, address, canClaim …) share the answer.
 func viewWish(ctx context.Context, w *db.Wish) (*wishView, error) {
+	l := load(ctx)
+	l.mu.Lock()
+	once := l.wishViews[w]
+	if once == nil {
+		once = &wishViewOnce{}
+		if l.wishViews == nil {
+			l.wishViews = map[*db.Wish]*wishViewOnce{}
+		}
+		l.wishViews[w] = once
+	}
+	l.mu.Unlock()
+	once.Do(func() { once.view, once.err = decideWishView(ctx, w) })
+	return once.view, once.err
+}
+
+// wishViewOnce is one wish's view, decided once.
+type wishViewOnce struct {
+	sync.Once
+	view *wishView
+	err  error
+}
+
+func decideWishView(ctx context.Context, w *db.Wish) (*wishView, error) {
 	v, err := viewer(ctx)
 	if err != nil {
 		return nil, err
@@ -49,20 +74,134 @@ func viewWish(ctx context.Context, w *db.Wish) (*wishView, error) {
 	return wv, nil
 }
 
-// visibleWish returns w if the viewer may see it, nil if not.
-func visibleWish(ctx context.Context, w *db.Wish) (*db.Wish, error) {
+// visibleWish returns w as the viewer sees it if they may see it, nil if not.
+func visibleWish(ctx context.Context, w *db.Wish) (*model.Wish, error) {
 	wv, err := viewWish(ctx, w)
 	if err != nil || !wv.access.See {
 		return nil, err
 	}
-	return w, nil
+	return showWish(ctx, w)
+}
+
+// showWishes are ws as the viewer sees them (callers decide which the viewer may see). What
+// deciding needs is read for all of them at once: nothing at all for a page whose list
+// statement read it (db.WishRead), a batch per relation for wishes found otherwise. Only
+// for callers that are alone in asking (a list's or a mutation's resolver), since the
+// batches go out at once.
+func showWishes(ctx context.Context, ws []*db.Wish) ([]*model.Wish, error) {
+	if err := warmWishes(ctx, ws, true); err != nil {
+		return nil, err
+	}
+	out := make([]*model.Wish, len(ws))
+	for i, w := range ws {
+		var err error
+		if out[i], err = showWish(ctx, w); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// warmWishes loads, a batch per relation, what showing ws needs and the loaders lack: at
+// once if now, else batched with what resolvers beside the caller ask for.
+func warmWishes(ctx context.Context, ws []*db.Wish, now bool) error {
+	l := load(ctx)
+	warm := func(ld interface{ warmKeys([]int64, bool) error }, keys []int64) error { return ld.warmKeys(keys, now) }
+	var residents, places, claims []int64
+	for _, w := range ws {
+		if w.Read == nil {
+			residents = append(residents, w.BeneficiaryID)
+			places = append(places, w.PlaceID, w.CommunityID)
+			if w.ClaimID != nil {
+				claims = append(claims, *w.ClaimID)
+			}
+		}
+	}
+	if len(residents) == 0 {
+		return nil
+	}
+	if err := warm(l.resident, residents); err != nil {
+		return err
+	}
+	for _, id := range residents {
+		if b, ok, _ := l.resident.load(id); ok {
+			places = append(places, b.HouseholdID)
+		}
+	}
+	if err := warm(l.place, places); err != nil {
+		return err
+	}
+	var buildings []int64
+	for _, w := range ws {
+		if b, ok, _ := l.resident.load(w.BeneficiaryID); ok {
+			if h, ok, _ := l.place.load(b.HouseholdID); ok && h.ParentID != nil {
+				buildings = append(buildings, *h.ParentID)
+			}
+		}
+	}
+	if err := warm(l.place, buildings); err != nil {
+		return err
+	}
+	return warm(l.claim, claims)
+}
+
+// showWish is w as the viewer sees it: its place, community and claim, the beneficiary's
+// name, phone and address masked as the viewer's sight allows, and whether they may claim it.
+func showWish(ctx context.Context, w *db.Wish) (*model.Wish, error) {
+	wv, err := viewWish(ctx, w)
+	if err != nil {
+		return nil, err
+	}
+	place, err := placeByID(ctx, w.PlaceID)
+	if err != nil {
+		return nil, err
+	}
+	community, err := placeByID(ctx, w.CommunityID)
+	if err != nil {
+		return nil, err
+	}
+	building, err := placeByID(ctx, *wv.household.ParentID)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.Wish{Wish: w, ID: globalID("Wish", w.ID), Place: place, Community: community, Claim: wv.claim,
+		BeneficiaryName: maskedName(wv.sight, wv.beneficiary.Name), BeneficiaryPhone: maskedPhone(wv.sight, wv.beneficiary.Phone),
+		Address: building.Name}
+	if wv.sight.Household {
+		out.Address = building.Name + " " + wv.household.Name
+	}
+	if w.FulfilNote != nil && w.FulfilMinutes != nil && w.FulfilledAt != nil {
+		photos := []string(w.FulfilPhotos)
+		if photos == nil {
+			photos = []string{}
+		}
+		out.Fulfilment = &model.WishFulfilment{Note: *w.FulfilNote, Hours: float64(*w.FulfilMinutes) / 60, PhotoUrls: photos, At: *w.FulfilledAt}
+	}
+	if v, err := viewer(ctx); err != nil {
+		return nil, err
+	} else if v != nil && w.State == db.WishPublished && w.Deadline.After(requestFrom(ctx).store.Now()) {
+		own := v.IsResident(w.BeneficiaryID) || v.Resident != nil && v.Resident.HouseholdID == wv.household.ID
+		out.CanClaim = !own && v.Serves(place, db.RoleVolunteer, db.RolePartyMember)
+	}
+	return out, nil
 }
 
 // primeWishes stores a page of wishes in the loader, so node lookups and mutations later in
-// the request reuse them.
+// the request reuse them, and with them what the list statement read with each.
 func primeWishes(ctx context.Context, ws []*db.Wish) {
+	l := load(ctx)
 	for _, w := range ws {
-		load(ctx).wish.prime(w.ID, w)
+		l.wish.prime(w.ID, w)
+		if r := w.Read; r != nil {
+			for _, p := range []*db.Place{r.Place, r.Community, r.Household, r.Building} {
+				l.place.prime(p.ID, p)
+			}
+			l.resident.prime(r.Beneficiary.ID, r.Beneficiary)
+			if r.Claim != nil {
+				l.claim.prime(r.Claim.ID, r.Claim)
+				l.account.prime(r.Claimer.ID, r.Claimer)
+			}
+		}
 	}
 }
 
@@ -81,7 +220,11 @@ func wishList(ctx context.Context, list func(*db.Viewer, db.Page) (db.Paged[*db.
 		return nil, err
 	}
 	primeWishes(ctx, res.Items)
-	return model.NewWishConnection(res, count), nil
+	nodes, err := showWishes(ctx, res.Items)
+	if err != nil {
+		return nil, err
+	}
+	return model.NewWishConnection(res, nodes, count), nil
 }
 
 // wishFilter turns the GraphQL filter into the store's.
@@ -109,9 +252,18 @@ func wishFilter(f *model.WishFilter) (db.WishFilter, error) {
 	return out, nil
 }
 
-// writeWish runs a wish mutation on the wish with global ID id.
-func (r *Resolver) writeWish(ctx context.Context, id string, f func(*db.Viewer, int64) (*db.Wish, error)) (*db.Wish, error) {
-	return mutate(ctx, "wishId", "Wish", id, f)
+// writeWish runs a wish mutation on the wish with global ID id, and answers with the wish
+// as it is now.
+func (r *Resolver) writeWish(ctx context.Context, id string, f func(*db.Viewer, int64) (*db.Wish, error)) (*model.Wish, error) {
+	w, err := mutate(ctx, "wishId", "Wish", id, f)
+	if err != nil {
+		return nil, err
+	}
+	shown, err := showWishes(ctx, []*db.Wish{w})
+	if err != nil {
+		return nil, err
+	}
+	return shown[0], nil
 }
 
 // RunSweeps does, every interval until ctx ends, what is due on its own: it lapses overdue

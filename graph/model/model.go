@@ -159,17 +159,33 @@ func (c *AuditEventConnection) Edges() []*AuditEventEdge {
 	return edges(c.Conn, func(cur string, n *db.AuditEvent) *AuditEventEdge { return &AuditEventEdge{Cursor: cur, Node: n} })
 }
 
-// WishConnection is a page of wishes.
-type WishConnection struct{ Conn[*db.Wish] }
+// Wish is a wish as the viewer of one request sees it: the stored wish, and the fields that
+// depend on who asks or on related rows, decided once per wish when the API hands it out
+// (graph's showWishes). They are plain data, so answering them costs gqlgen neither a
+// resolver call nor a goroutine: a page of 50 wishes is the feed's hot path.
+type Wish struct {
+	*db.Wish
+	ID               string
+	Place, Community *db.Place
+	BeneficiaryName  string
+	BeneficiaryPhone *string
+	Address          string
+	Claim            *db.Claim
+	Fulfilment       *WishFulfilment
+	CanClaim         bool
+}
 
-// NewWishConnection wraps a page of wishes.
-func NewWishConnection(p db.Paged[*db.Wish], count Counter) *WishConnection {
-	return &WishConnection{newConn(p, count)}
+// WishConnection is a page of wishes.
+type WishConnection struct{ Conn[*Wish] }
+
+// NewWishConnection wraps a page of wishes shown to the viewer (nodes, in the page's order).
+func NewWishConnection(p db.Paged[*db.Wish], nodes []*Wish, count Counter) *WishConnection {
+	return &WishConnection{newConn(db.Paged[*Wish]{Items: nodes, Keys: p.Keys, HasNext: p.HasNext, HasPrevious: p.HasPrevious}, count)}
 }
 
 // Edges are the page's items with their cursors.
 func (c *WishConnection) Edges() []*WishEdge {
-	return edges(c.Conn, func(cur string, n *db.Wish) *WishEdge { return &WishEdge{Cursor: cur, Node: n} })
+	return edges(c.Conn, func(cur string, n *Wish) *WishEdge { return &WishEdge{Cursor: cur, Node: n} })
 }
 
 // LedgerEntryConnection is a page of ledger entries.

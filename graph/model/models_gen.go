@@ -629,8 +629,8 @@ type WishCategoryCondition struct {
 }
 
 type WishEdge struct {
-	Cursor string   `json:"cursor"`
-	Node   *db.Wish `json:"node"`
+	Cursor string `json:"cursor"`
+	Node   *Wish  `json:"node"`
 }
 
 // 心愿筛选条件，各条件同时成立。
