@@ -546,14 +546,14 @@ func summary(args []string) error {
 	if pg, l := by["pgbench/feed50"], by["feed50/linli/run"]; len(pg) > 0 && len(l) > 0 {
 		stmts := ""
 		if s := by["statements/feed50"]; len(s) > 0 {
-			stmts = fmt.Sprintf(", %.0f statements", s[0].Value)
+			stmts = fmt.Sprintf(", %.1f statements", s[0].Value)
 		}
 		ml := median(field(l, rps))
-		fmt.Fprintf(&b, "| linli ÷ pgbench replaying linli's own feed SQL (`first: 50`%s, `-M prepared`, 8 clients) | %.0f req/s | pgbench %.0f tps | %.2f |\n",
+		fmt.Fprintf(&b, "| linli ÷ pgbench replaying linli's own feed SQL (`first: 50`%s, `-M prepared`, 8 clients) | %.0f req/s | pgbench: the SQL of %.0f requests/s | %.2f |\n",
 			stmts, ml, pg[0].Value, ml/pg[0].Value)
 	}
 	if s := by["statements/feed50"]; len(s) > 0 {
-		fmt.Fprintf(&b, "| SQL statements per feed request (`first: 50`) | %.0f | | |\n", s[0].Value)
+		fmt.Fprintf(&b, "| SQL statements per feed request (`first: 50`, mean of %s) | %.1f | | |\n", s[0].Note, s[0].Value)
 	}
 	if bl := by["ballots"]; len(bl) > 0 {
 		fmt.Fprintf(&b, "| 1,000 voters casting at once (`BenchmarkBallots`) | %s ballots/s | | |\n", spread(field(bl, func(r row) float64 { return r.Value }), "%.0f"))
