@@ -516,12 +516,14 @@ func summary(args []string) error {
 		return strings.Join(parts, ", ")
 	}
 	var b strings.Builder
-	b.WriteString("Per run (8 clients; runs interleaved linli, PostGraphile, linli, …):\n")
 	for _, part := range []string{"feed50", "feed10", "claims"} {
 		for _, side := range []string{"linli", "pgl"} {
 			rs := by[part+"/"+side+"/run"]
 			if len(rs) == 0 {
 				continue
+			}
+			if b.Len() == 0 {
+				b.WriteString("Per run (8 clients; runs interleaved linli, PostGraphile, linli, …):\n")
 			}
 			fmt.Fprintf(&b, "  %-7s %-13s req/s: %s   p50 ms: %s   p95 ms: %s\n", part, sideName(side),
 				spread(field(rs, rps), "%.0f"), spread(field(rs, p50), "%.1f"), spread(field(rs, func(r row) float64 { return r.P95 }), "%.1f"))
