@@ -88,6 +88,14 @@ func (o order) check(k Key, field string) ([]any, error) {
 // and including the WHERE conditions; args are its parameters. o's columns come from the
 // caller's own code, never from input.
 func listQuery[T any](ctx context.Context, s *Store, from string, args []any, o order, key func(T) Key, p Page) (Paged[T], error) {
+	return listQueryAround(ctx, s, from, args, o, key, p, nil)
+}
+
+// listQueryAround is listQuery whose page, once chosen, is the `w` of around's statement:
+// the joins that only add columns then run for the page's rows, not for every row that
+// passes the filter. around gets `(SELECT … LIMIT n) w` and returns the whole statement,
+// which must keep o's order.
+func listQueryAround[T any](ctx context.Context, s *Store, from string, args []any, o order, key func(T) Key, p Page, around func(page string) string) (Paged[T], error) {
 	var b strings.Builder
 	b.WriteString(from)
 	args = slices.Clone(args)
@@ -132,8 +140,12 @@ func listQuery[T any](ctx context.Context, s *Store, from string, args []any, o 
 	args = append(args, n+1)
 	b.WriteString(" LIMIT $" + strconv.Itoa(len(args)))
 
+	q := b.String()
+	if around != nil {
+		q = around("("+q+") w") + " ORDER BY " + strings.Join(o.cols, dir+", ") + dir
+	}
 	var items []T
-	if err := s.selectRows(ctx, &items, b.String(), args...); err != nil {
+	if err := s.selectRows(ctx, &items, q, args...); err != nil {
 		return Paged[T]{}, err
 	}
 	more := len(items) > n

@@ -108,6 +108,7 @@ type WishRead struct {
 	Beneficiary                           *Resident
 	Claim                                 *Claim
 	Claimer                               *Account
+	ClaimerResident                       *Resident // nil when the claimer lives elsewhere
 }
 
 // Claim is a volunteer's claim on a wish, active until it ends.
@@ -953,10 +954,11 @@ func (s *Store) wishList(ctx context.Context, q wishQuery, o WishOrder, p Page) 
 	if o == WishDeadline {
 		ord, key = byDeadline, deadlineKey
 	}
-	// The page reads what answering about its wishes needs in the same statement: the
-	// joins of wishFrom and four more, rather than a loader round per relation.
-	res, err := listQuery(ctx, s, `SELECT `+wishReadColumns+strings.Replace(from, wishFrom, wishReadFrom, 1), args, ord,
-		func(r *wishRow) Key { return key(&r.Wish) }, p)
+	// The page reads what answering about its wishes needs in the same statement, rather
+	// than a loader round per relation: the page's wishes are chosen first, then joined
+	// with their relations, so the joins run for the page's rows only.
+	res, err := listQueryAround(ctx, s, `SELECT w.*`+from, args, ord, func(r *wishRow) Key { return key(&r.Wish) }, p,
+		func(page string) string { return `SELECT ` + wishReadColumns + ` FROM ` + page + wishReadJoins })
 	if err != nil {
 		return Paged[*Wish]{}, nil, err
 	}
@@ -977,6 +979,9 @@ type wishRow struct {
 	Beneficiary Resident    `db:"br"`
 	Claim       nullClaim   `db:"cl"`
 	Claimer     nullAccount `db:"ca"`
+	// ClaimerResident is the claimer's resident record, if they live here: what the
+	// viewer may see of the claimer depends on it.
+	ClaimerResident nullResident `db:"cr"`
 }
 
 // nullClaim and nullAccount are a claim and its claimer through a LEFT JOIN: all NULL for a
@@ -988,6 +993,24 @@ type nullClaim struct {
 	DueAt     *time.Time `db:"due_at"`
 	EndedAt   *time.Time `db:"ended_at"`
 	EndReason *string    `db:"end_reason"`
+}
+
+type nullResident struct {
+	ID            *int64         `db:"id"`
+	HouseholdID   *int64         `db:"household_id"`
+	Name          *string        `db:"name"`
+	Phone         *string        `db:"phone"`
+	BirthDate     *time.Time     `db:"birth_date"`
+	IsOwner       *bool          `db:"is_owner"`
+	Tags          pq.StringArray `db:"tags"`
+	VerifiedAt    *time.Time     `db:"verified_at"`
+	VerifiedBy    *int64         `db:"verified_by"`
+	CreatedAt     *time.Time     `db:"created_at"`
+	Gender        *string        `db:"gender"`
+	Relationship  *string        `db:"relationship"`
+	LeftOn        *time.Time     `db:"left_on"`
+	LeftReason    *string        `db:"left_reason"`
+	HouseholdPath pq.Int64Array  `db:"household_path"`
 }
 
 type nullAccount struct {
@@ -1005,22 +1028,34 @@ func (r *wishRow) wish() *Wish {
 		w.Read.Claim = &Claim{ID: *c.ID, WishID: w.ID, ClaimerID: *c.ClaimerID, ClaimedAt: *c.ClaimedAt, DueAt: *c.DueAt,
 			EndedAt: c.EndedAt, EndReason: c.EndReason}
 		w.Read.Claimer = &Account{ID: *c.ClaimerID, Phone: *r.Claimer.Phone, Name: *r.Claimer.Name, CreatedAt: *r.Claimer.CreatedAt}
+		if cr := r.ClaimerResident; cr.ID != nil {
+			w.Read.ClaimerResident = &Resident{ID: *cr.ID, HouseholdID: *cr.HouseholdID, Name: *cr.Name, Phone: cr.Phone,
+				BirthDate: *cr.BirthDate, IsOwner: *cr.IsOwner, Tags: cr.Tags, AccountID: c.ClaimerID, VerifiedAt: cr.VerifiedAt,
+				VerifiedBy: cr.VerifiedBy, CreatedAt: *cr.CreatedAt, Gender: cr.Gender, Relationship: cr.Relationship,
+				LeftOn: cr.LeftOn, LeftReason: cr.LeftReason, HouseholdPath: cr.HouseholdPath}
+		}
 	}
 	return &w
 }
 
-// wishReadFrom is wishFrom with the joins of what a list reads with each wish.
-const wishReadFrom = ` FROM wishes w JOIN places wp ON wp.id = w.place_id
+// wishReadJoins join a page of wishes (w) with what a list reads with each wish.
+const wishReadJoins = ` JOIN places wp ON wp.id = w.place_id
 	JOIN residents br ON br.id = w.beneficiary_id JOIN places bh ON bh.id = br.household_id
 	JOIN places wc ON wc.id = w.community_id JOIN places bb ON bb.id = bh.parent_id
-	LEFT JOIN wish_claims cl ON cl.id = w.claim_id LEFT JOIN accounts ca ON ca.id = cl.claimer_id WHERE true`
+	LEFT JOIN wish_claims cl ON cl.id = w.claim_id LEFT JOIN accounts ca ON ca.id = cl.claimer_id
+	LEFT JOIN residents cr ON cr.account_id = ca.id LEFT JOIN places ch ON ch.id = cr.household_id`
 
 // wishReadColumns are a wishRow's columns: the wish's, then each relation's under its alias.
 var wishReadColumns = wishColumns + ", " + prefixed("wp", placeColumns) + ", " + prefixed("wc", placeColumns) + ", " +
 	prefixed("bh", placeColumns) + ", " + prefixed("bb", placeColumns) + ", " +
-	prefixed("br", "id, household_id, name, phone, birth_date, tags, account_id, verified_at, verified_by, created_at, gender, relationship, left_on, left_reason") +
+	prefixed("br", "account_id, "+residentReadColumns) +
 	`, EXISTS (SELECT 1 FROM household_owners o WHERE o.resident_id = br.id AND o.until IS NULL) AS "br.is_owner", ` +
-	prefixed("cl", "id, claimer_id, claimed_at, due_at, ended_at, end_reason") + ", " + prefixed("ca", "phone, name, created_at")
+	prefixed("cl", "id, claimer_id, claimed_at, due_at, ended_at, end_reason") + ", " + prefixed("ca", "phone, name, created_at") + ", " +
+	prefixed("cr", residentReadColumns) + `, EXISTS (SELECT 1 FROM household_owners o WHERE o.resident_id = cr.id AND o.until IS NULL) AS "cr.is_owner",
+	ch.path AS "cr.household_path"`
+
+// residentReadColumns are a resident's own columns, for prefixed.
+const residentReadColumns = "id, household_id, name, phone, birth_date, tags, verified_at, verified_by, created_at, gender, relationship, left_on, left_reason"
 
 // prefixed names each of columns as alias.column, the way sqlx finds a nested struct's fields.
 func prefixed(alias, columns string) string {

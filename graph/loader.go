@@ -25,7 +25,8 @@ type loader[V any] struct {
 
 	mu     sync.Mutex
 	cache  map[int64]*batch[V]
-	primed map[int64]V // values at hand before anyone asked (prime)
+	primed map[int64]V    // values at hand before anyone asked (prime)
+	none   map[int64]bool // keys known to have no value (primeNone)
 	open   *batch[V]
 }
 
@@ -51,6 +52,9 @@ func (l *loader[V]) load(key int64) (v V, ok bool, err error) {
 	if v, ok := l.primed[key]; ok {
 		l.mu.Unlock()
 		return v, true, nil
+	} else if l.none[key] {
+		l.mu.Unlock()
+		return v, false, nil
 	}
 	b := l.enqueue(key)
 	l.mu.Unlock()
@@ -70,7 +74,7 @@ func (l *loader[V]) warmKeys(keys []int64, now bool) error {
 	l.mu.Lock()
 	batches := make([]*batch[V], len(keys))
 	for i, key := range keys {
-		if _, ok := l.primed[key]; !ok {
+		if _, ok := l.primed[key]; !ok && !l.none[key] {
 			batches[i] = l.enqueue(key)
 		}
 	}
@@ -161,6 +165,16 @@ func (l *loader[V]) prime(key int64, v V) {
 		l.primed = map[int64]V{}
 	}
 	l.primed[key] = v
+}
+
+// primeNone records that key has no value, as a statement that looked for it found.
+func (l *loader[V]) primeNone(key int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.none == nil {
+		l.none = map[int64]bool{}
+	}
+	l.none[key] = true
 }
 
 // loaders are one request's loaders.

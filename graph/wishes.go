@@ -200,6 +200,11 @@ func primeWishes(ctx context.Context, ws []*db.Wish) {
 			if r.Claim != nil {
 				l.claim.prime(r.Claim.ID, r.Claim)
 				l.account.prime(r.Claimer.ID, r.Claimer)
+				if r.ClaimerResident != nil {
+					l.residentByAccount.prime(r.Claimer.ID, r.ClaimerResident)
+				} else {
+					l.residentByAccount.primeNone(r.Claimer.ID)
+				}
 			}
 		}
 	}

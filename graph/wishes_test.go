@@ -1265,9 +1265,14 @@ func TestFeedStatementCount(t *testing.T) {
 	staff, volunteer := e.login(phoneStaff), e.login(phoneVolunteer)
 	beneficiaries := e.gridResidents(staff, 20, phoneVolunteer)
 	for i := range 60 {
-		e.publishedFor(staff, beneficiaries[i%len(beneficiaries)], fmt.Sprintf("心愿%02d", i))
+		w := e.publishedFor(staff, beneficiaries[i%len(beneficiaries)], fmt.Sprintf("心愿%02d", i))
+		if i < 2 { // claimed and given up: the feed shows the last claim and its claimer
+			member := e.login(phonePartyMember)
+			e.do(member, qClaim, map[string]any{"id": w.ID})
+			e.do(member, qRelease, map[string]any{"id": w.ID, "r": "临时有事"})
+		}
 	}
-	// What a volunteer's app shows (bench/feed.graphql asks the same).
+	// What a volunteer's app shows (bench/feed-linli.graphql asks the same).
 	const q = `query($n: Int) { wishFeed(first: $n) { totalCount pageInfo { hasNextPage endCursor }
 		nodes { id title category deadline valueFen state beneficiaryName beneficiaryPhone address canClaim
 			place { id name level } community { id name } beneficiary { name }
