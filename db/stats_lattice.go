@@ -112,16 +112,23 @@ type latticeRow struct {
 	Month      int32        `db:"month"`
 	Rating     int16        `db:"rating"` // 0: not rated
 	Steps      int16        `db:"steps"`  // the steps reached, one bit each (stepBits)
+	// The figures' columns (figureRows): seconds to each step reached, and claims
+	// released and lapsed.
+	Review   int32 `db:"review_s"`
+	Claim    int32 `db:"claim_s"`
+	Fulfil   int32 `db:"fulfil_s"`
+	Confirm  int32 `db:"confirm_s"`
+	Released int16 `db:"released"`
+	Lapsed   int16 `db:"lapsed"`
 	categoryIx int8
 	stateIx    int8
 }
 
-// latticeRows selects the rows of wish_stats as latticeRow.
+// latticeRows is the select list of wish_stats' rows as latticeRow.
 const latticeRows = `SELECT beneficiary_id, subdistrict_id, community_id, coalesce(compound_id, -community_id) AS compound_id,
 	grid_id, building_id, category, state, day, month, coalesce(rating, 0) AS rating,
 	(review_s IS NOT NULL)::int + 2 * (claim_s IS NOT NULL)::int + 4 * (fulfil_s IS NOT NULL)::int
-		+ 8 * (confirm_s IS NOT NULL)::int + 16 * (released > 0)::int + 32 * (lapsed > 0)::int AS steps
-	FROM wish_stats`
+		+ 8 * (confirm_s IS NOT NULL)::int + 16 * (released > 0)::int + 32 * (lapsed > 0)::int AS steps`
 
 // Steps a wish may have reached, whose counts split a cell in two (reached or not), in the
 // order of WishStatsGroup.StepWithheld.
