@@ -100,26 +100,26 @@ func periodNests(inner, outer int8) bool {
 
 // latticeRow is one wish as the lattice sees it.
 type latticeRow struct {
-	Person     int64        `db:"beneficiary_id"`
-	Sub        int64        `db:"subdistrict_id"`
-	Community  int64        `db:"community_id"`
-	Compound   int64        `db:"compound_id"` // −community outside compounds
-	Grid       int64        `db:"grid_id"`
-	Building   int64        `db:"building_id"`
-	Category   WishCategory `db:"category"`
-	State      WishState    `db:"state"`
-	Day        int32        `db:"day"`
-	Month      int32        `db:"month"`
-	Rating     int16        `db:"rating"` // 0: not rated
-	Steps      int16        `db:"steps"`  // the steps reached, one bit each (stepBits)
+	Person    int64        `db:"beneficiary_id"`
+	Sub       int64        `db:"subdistrict_id"`
+	Community int64        `db:"community_id"`
+	Compound  int64        `db:"compound_id"` // −community outside compounds
+	Grid      int64        `db:"grid_id"`
+	Building  int64        `db:"building_id"`
+	Category  WishCategory `db:"category"`
+	State     WishState    `db:"state"`
+	Day       int32        `db:"day"`
+	Month     int32        `db:"month"`
+	Rating    int16        `db:"rating"` // 0: not rated
+	Steps     int16        `db:"steps"`  // the steps reached, one bit each (stepBits)
 	// The figures' columns (figureRows): seconds to each step reached, and claims
 	// released and lapsed.
-	Review   int32 `db:"review_s"`
-	Claim    int32 `db:"claim_s"`
-	Fulfil   int32 `db:"fulfil_s"`
-	Confirm  int32 `db:"confirm_s"`
-	Released int16 `db:"released"`
-	Lapsed   int16 `db:"lapsed"`
+	Review     int32 `db:"review_s"`
+	Claim      int32 `db:"claim_s"`
+	Fulfil     int32 `db:"fulfil_s"`
+	Confirm    int32 `db:"confirm_s"`
+	Released   int16 `db:"released"`
+	Lapsed     int16 `db:"lapsed"`
 	categoryIx int8
 	stateIx    int8
 }
