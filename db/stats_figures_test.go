@@ -66,6 +66,9 @@ func TestWishFiguresAgreeWithSQL(t *testing.T) {
 				if r.IntN(3) == 0 {
 					v = 3600 * r.Int64N(5) // ties
 				}
+				if r.IntN(50) == 0 {
+					v = -r.Int64N(1000) // a step dated before the wish, by a clock gone wrong
+				}
 			}
 			steps[s] = append(steps[s], v)
 		}
@@ -74,7 +77,7 @@ func TestWishFiguresAgreeWithSQL(t *testing.T) {
 			rating = 1 + r.Int64N(5)
 		}
 		ratings = append(ratings, rating)
-		released = append(released, r.Int64N(2))
+		released = append(released, r.Int64N(2)*r.Int64N(40))
 		lapsed = append(lapsed, r.Int64N(3)/2)
 	}
 	if _, err := d.Exec(`INSERT INTO figures_oracle (wish_id, subdistrict_id, community_id, compound_id, grid_id, building_id,

@@ -122,12 +122,20 @@ func (s *Store) WishStats(ctx context.Context, v *Viewer, f *WishStatsFilter, by
 		return nil, nil, err
 	}
 	// One read of the region: the figures and the suppression decisions both come from it.
-	var rows []latticeRow
 	region := latticeRegion(place, kind, from)
-	if err := s.statsRead(ctx, statsPart{&rows, latticeRows + figureRows + ` FROM wish_stats` + region.where, region.args}); err != nil {
+	if region.lo.IsZero() {
+		// All time: its halves meet halfway from the first wish to now.
+		first, err := s.earliest(ctx, `SELECT min(created_at) FROM wish_stats`)()
+		if err != nil {
+			return nil, nil, err
+		}
+		region.lo, region.hi = first, s.Now()
+	}
+	parts, rows := latticeRead("wish_stats", region.where, region.args, region.lo.Add(region.hi.Sub(region.lo)/2))
+	if err := s.statsRead(ctx, parts...); err != nil {
 		return nil, nil, err
 	}
-	l := newLattice(rows, s.Stats.MinGroup)
+	l := newLattice(rows(), s.Stats.MinGroup)
 	groups, total := wishFiguresOf(l.rows, top, by, withTotal)
 	for _, gr := range groups {
 		c, known := groupCell(top, by, gr)
@@ -175,14 +183,16 @@ func wishCell(top *cell, f *WishStatsFilter, by StatsGrouping) (from time.Time, 
 // around top's (a day's month and week, a month's quarter, a quarter's year, else all
 // time), and a week more on each side for the weeks of the days in it.
 func latticeRegion(place *Place, kind int8, from time.Time) (r struct {
-	where string
-	args  []any
+	where  string
+	args   []any
+	lo, hi time.Time // zero: all time
 }) {
 	col, id := "subdistrict_id", place.Path[0]
 	if len(place.Path) >= 3 {
 		col, id = "community_id", place.Path[1]
 	}
-	r.where = ` WHERE ` + col + ` = $1`
+	// $1 and $2 are latticeRead's.
+	r.where = col + ` = $3`
 	r.args = []any{id}
 	var lo, hi time.Time
 	switch kind {
@@ -199,8 +209,9 @@ func latticeRegion(place *Place, kind int8, from time.Time) (r struct {
 	default:
 		return r
 	}
-	r.where += ` AND created_at >= $2 AND created_at < $3`
-	r.args = append(r.args, lo.AddDate(0, 0, -7), hi.AddDate(0, 0, 7))
+	r.lo, r.hi = lo.AddDate(0, 0, -7), hi.AddDate(0, 0, 7)
+	r.where += ` AND created_at >= $4 AND created_at < $5`
+	r.args = append(r.args, r.lo, r.hi)
 	return r
 }
 
