@@ -14,7 +14,7 @@ import (
 )
 
 // BenchmarkWishStatsYear answers "a year of wish figures grouped by month and category",
-// for one subdistrict and for the whole district, over HTTP on the benchmark district
+// for one subdistrict (a tenth of the district), over HTTP on the benchmark district
 // (district.Scale: 1,000,000 wishes over two years). The district is generated first
 // (a few minutes), or read from LINLI_BENCH_DATABASE_URL, a database filled by
 // `linli generate`. Reports p50 and p95 per answer, for the groups alone and with the
@@ -64,16 +64,16 @@ func BenchmarkWishStatsYear(b *testing.B) {
 		toConfirm { medianHours p90Hours } satisfaction { average distribution } claimsReleased claimsLapsed`
 	groups := `query($f: WishStatsFilter) { wishStats(filter: $f, groupBy: {category: true, period: MONTH}) { groups { ` + fields + ` } } }`
 	withTotal := `query($f: WishStatsFilter) { wishStats(filter: $f, groupBy: {category: true, period: MONTH}) { groups { ` + fields + ` } total { ` + fields + ` } } }`
+	// The whole district is no cell of the lattice (its places start at the subdistrict, and
+	// an analyst over several names one of them: INVALID_INPUT otherwise), so the largest
+	// answer is a subdistrict's.
 	subdistrict := map[string]any{"createdAt": year, "placeIds": []string{graph.GlobalID("Place", sub)}}
-	district := map[string]any{"createdAt": year}
 	for _, c := range []struct {
 		name, q string
 		filter  map[string]any
 	}{
 		{"subdistrict", groups, subdistrict},
-		{"district", groups, district},
 		{"subdistrict+total", withTotal, subdistrict},
-		{"district+total", withTotal, district},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			took := newLatencies(10000)
