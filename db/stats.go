@@ -356,10 +356,13 @@ func (s *Store) budget(groups int, dims []string) error {
 
 // statsPart is one statement of a statistics answer.
 type statsPart struct {
-	dest any
+	dest any // a slice for sqlx, or a rowsReader that reads the rows itself
 	sql  string
 	args []any
 }
+
+// rowsReader reads the rows of a statistics statement.
+type rowsReader func(*sql.Rows) error
 
 // statsRead runs the statements of one statistics answer: read-only, on the replica when
 // there is one, with the statistics timeout, which PostgreSQL itself enforces so a
@@ -438,7 +441,7 @@ func (s *Store) statsRead(ctx context.Context, parts ...statsPart) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := sqlx.SelectContext(ctx, txs[i], p.dest, p.sql, p.args...); err != nil {
+			if err := p.run(ctx, txs[i]); err != nil {
 				failOnce.Do(func() { failed = err; cancel() })
 			}
 		}()
@@ -452,6 +455,22 @@ func (s *Store) statsRead(ctx context.Context, parts ...statsPart) error {
 			" 的时限，已在数据库中取消。请缩短时间范围、缩小地点范围或减少分组维度后重试"}
 	}
 	return failed
+}
+
+func (p statsPart) run(ctx context.Context, tx *sqlx.Tx) error {
+	read, ok := p.dest.(rowsReader)
+	if !ok {
+		return sqlx.SelectContext(ctx, tx, p.dest, p.sql, p.args...)
+	}
+	rows, err := tx.QueryContext(ctx, p.sql, p.args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if err := read(rows); err != nil {
+		return err
+	}
+	return rows.Err()
 }
 
 var snapshotID = regexp.MustCompile(`^[0-9A-F]+-[0-9A-F]+(-[0-9]+)?$`)

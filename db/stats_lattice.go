@@ -47,6 +47,17 @@ type coord struct {
 // cell is a node of the lattice: one coordinate per dimension.
 type cell [nDims]coord
 
+// cellIDs are a cell's ids alone: the key of maps whose cells all have one shape, hashed as
+// one block of memory rather than field by field.
+type cellIDs [nDims]int64
+
+func (c cell) ids() (out cellIDs) {
+	for d := range nDims {
+		out[d] = c[d].id
+	}
+	return out
+}
+
 // Kinds of place coordinates are the indexes of wishStatsLevels' levels in placeLevels;
 // kind 2 holds a compound, or −community for the rest of a community.
 const (
@@ -98,30 +109,20 @@ func periodNests(inner, outer int8) bool {
 	return inner > outer
 }
 
-// latticeRow is one wish as the lattice sees it.
+// latticeRow is one wish as the lattice and the figures see it (latticeSelect). It holds
+// no pointers, so that a region's rows cost the garbage collector nothing to scan.
 type latticeRow struct {
-	Person     int64        `db:"beneficiary_id"`
-	Sub        int64        `db:"subdistrict_id"`
-	Community  int64        `db:"community_id"`
-	Compound   int64        `db:"compound_id"` // −community outside compounds
-	Grid       int64        `db:"grid_id"`
-	Building   int64        `db:"building_id"`
-	Category   WishCategory `db:"category"`
-	State      WishState    `db:"state"`
-	Day        int32        `db:"day"`
-	Month      int32        `db:"month"`
-	Rating     int16        `db:"rating"` // 0: not rated
-	Steps      int16        `db:"steps"`  // the steps reached, one bit each (stepBits)
-	categoryIx int8
-	stateIx    int8
+	Person, Sub, Community int64
+	Compound               int64 // −community outside compounds
+	Grid, Building         int64
+	Day, Month             int32
+	Rating                 int16 // 0: not rated
+	Steps                  int16 // the steps reached, one bit each (StepReview…)
+	// Seconds to each step reached, and claims released and lapsed.
+	Review, Claim, Fulfil, Confirm int32
+	Released, Lapsed               int16
+	categoryIx, stateIx            int8 // indexes in wishCategories and wishStates
 }
-
-// latticeRows selects the rows of wish_stats as latticeRow.
-const latticeRows = `SELECT beneficiary_id, subdistrict_id, community_id, coalesce(compound_id, -community_id) AS compound_id,
-	grid_id, building_id, category, state, day, month, coalesce(rating, 0) AS rating,
-	(review_s IS NOT NULL)::int + 2 * (claim_s IS NOT NULL)::int + 4 * (fulfil_s IS NOT NULL)::int
-		+ 8 * (confirm_s IS NOT NULL)::int + 16 * (released > 0)::int + 32 * (lapsed > 0)::int AS steps
-	FROM wish_stats`
 
 // Steps a wish may have reached, whose counts split a cell in two (reached or not), in the
 // order of WishStatsGroup.StepWithheld.
@@ -204,6 +205,17 @@ func (p *people) add(id int64, k int) {
 	}
 }
 
+// merge adds the people of o.
+func (p *people) merge(o *people, k int) {
+	if o.big {
+		p.big, p.ids = true, nil
+		return
+	}
+	for _, id := range o.ids {
+		p.add(id, k)
+	}
+}
+
 // few reports fewer than k, but someone.
 func (p *people) few() bool { return !p.big && len(p.ids) > 0 }
 
@@ -224,17 +236,20 @@ type lattice struct {
 	k    int
 	rows []latticeRow
 	// ruled remembers sibling sets already ruled on, by shape, dimension and parent kind.
-	ruled   map[siblingsKey]map[cell]*ruling
-	own     map[[nDims]int8]map[cell]*tally
+	ruled   map[siblingsKey]map[cellIDs]*ruling
+	own     map[[nDims]int8]map[cellIDs]*tally
 	decided map[cell]bool
+	// fromRows counts every shape, and every sibling set, from the rows: when places do
+	// not nest (nested), and in the test of counts from finer shapes.
+	fromRows bool
 }
 
 // ruling is what a sibling set withholds by the counts of its own members, and the member
 // it gives up when its parent is withheld and it withholds none: a withheld parent must not
 // be the sum of its shown children.
 type ruling struct {
-	withheld map[coord]bool
-	smallest coord
+	withheld map[int64]bool // by id: every member has the set's kind
+	smallest int64
 }
 
 type siblingsKey struct {
@@ -244,12 +259,31 @@ type siblingsKey struct {
 }
 
 func newLattice(rows []latticeRow, k int) *lattice {
+	return &lattice{k: k, rows: rows, ruled: map[siblingsKey]map[cellIDs]*ruling{}, own: map[[nDims]int8]map[cellIDs]*tally{},
+		decided: map[cell]bool{}, fromRows: !nested(rows)}
+}
+
+// nested reports whether every place of the rows lies in one place of each level above:
+// counting a shape from a finer one relies on it. Rows keep the places of their wish when
+// it was made, so a grid moved to another compound since breaks it; then every shape is
+// counted from the rows, as slowly and exactly as before.
+func nested(rows []latticeRow) bool {
+	above := map[[2]int64][4]int64{}
 	for i := range rows {
 		r := &rows[i]
-		r.categoryIx = int8(slices.Index(wishCategories, r.Category))
-		r.stateIx = int8(slices.Index(wishStates, r.State))
+		path := [5]int64{r.Sub, r.Community, r.Compound, r.Grid, r.Building}
+		for kind := 1; kind < len(path); kind++ {
+			var up [4]int64
+			copy(up[:], path[:kind])
+			key := [2]int64{int64(kind), path[kind]}
+			if was, ok := above[key]; !ok {
+				above[key] = up
+			} else if was != up {
+				return false
+			}
+		}
 	}
-	return &lattice{k: k, rows: rows, ruled: map[siblingsKey]map[cell]*ruling{}, own: map[[nDims]int8]map[cell]*tally{}, decided: map[cell]bool{}}
+	return true
 }
 
 func shapeOf(c cell) (s [nDims]int8) {
@@ -259,17 +293,105 @@ func shapeOf(c cell) (s [nDims]int8) {
 	return s
 }
 
-// tallies counts every cell of a shape in one pass over the rows.
-func (l *lattice) tallies(shape [nDims]int8) map[cell]*tally {
+// tallies counts every cell of a shape: from the cells of a finer shape already counted
+// when there is one (people up to k merge exactly: a union of sets of ids, or k or more as
+// soon as one part has), else from the cells of the shape refined to single categories,
+// states and ratings, counted in one pass over the rows. So an answer passes over its rows
+// about once per period and place level, not once per shape.
+func (l *lattice) tallies(shape [nDims]int8) map[cellIDs]*tally {
 	if t, ok := l.own[shape]; ok {
 		return t
 	}
-	out := map[cell]*tally{}
+	var finest [nDims]int8
+	var from map[cellIDs]*tally
+	for f, t := range l.own {
+		if l.fromRows {
+			break
+		}
+		if finer(f, shape) && (from == nil || len(t) < len(from)) {
+			finest, from = f, t
+		}
+	}
+	if fine := refined(shape); from == nil && fine != shape && !l.fromRows {
+		finest, from = fine, l.tallies(fine)
+	}
+	var out map[cellIDs]*tally
+	if from == nil {
+		out = l.talliesOfRows(shape)
+	} else {
+		out = l.talliesOf(shape, finest, from)
+	}
+	l.own[shape] = out
+	return out
+}
+
+// refined is shape with one category, one state and one rating value.
+func refined(shape [nDims]int8) [nDims]int8 {
+	shape[dimCategory], shape[dimState], shape[dimRating] = kindValue, kindValue, kindRatingValue
+	return shape
+}
+
+// finer reports whether every cell of shape f lies within one cell of shape s.
+func finer(f, s [nDims]int8) bool {
+	for d := range nDims {
+		switch {
+		case f[d] == s[d]:
+		case d == dimPeriod && !periodNests(f[d], s[d]), f[d] < s[d]:
+			return false
+		}
+	}
+	return true
+}
+
+// ancestor is the coordinate of kind want above a cell of kind kind whose ancestors
+// (ancestorKinds' order) t holds.
+func (t *tally) ancestor(d int, kind, want int8) coord {
+	return t.ancestors[d][slices.Index(ancestorKinds(d, kind), want)]
+}
+
+// talliesOf counts the cells of shape from those of the finer shape fine.
+func (l *lattice) talliesOf(shape, fine [nDims]int8, from map[cellIDs]*tally) map[cellIDs]*tally {
+	out := map[cellIDs]*tally{}
+	for fc, ft := range from {
+		c := fc
+		for d := range nDims {
+			if shape[d] != fine[d] {
+				c[d] = ft.ancestor(d, fine[d], shape[d]).id
+			}
+		}
+		t := out[c]
+		if t == nil {
+			t = &tally{}
+			for d := range nDims {
+				if shape[d] == fine[d] {
+					t.ancestors[d] = ft.ancestors[d]
+					continue
+				}
+				for j, ak := range ancestorKinds(d, shape[d]) {
+					t.ancestors[d][j] = ft.ancestor(d, fine[d], ak)
+				}
+			}
+			out[c] = t
+		}
+		t.wishes += ft.wishes
+		t.people.merge(&ft.people, l.k)
+		for s := range nSteps {
+			for h := range 2 {
+				t.steps[s][h].merge(&ft.steps[s][h], l.k)
+			}
+		}
+	}
+	return out
+}
+
+// talliesOfRows counts every cell of a shape in one pass over the rows.
+func (l *lattice) talliesOfRows(shape [nDims]int8) map[cellIDs]*tally {
+	out := map[cellIDs]*tally{}
 	for i := range l.rows {
 		r := &l.rows[i]
-		var c cell
+		var c cellIDs
 		for d := range nDims {
-			c[d] = r.at(d, shape[d])
+			c[d] = r.at(d, shape[d]).id
 		}
 		t := out[c]
 		if t == nil {
@@ -291,13 +413,12 @@ func (l *lattice) tallies(shape [nDims]int8) map[cell]*tally {
 			t.steps[s][reached].add(r.Person, l.k)
 		}
 	}
-	l.own[shape] = out
 	return out
 }
 
 // siblings rules on every sibling set of cells of shape along d under parents of kind
 // parent, by parent cell.
-func (l *lattice) siblings(shape [nDims]int8, d int, parent int8) map[cell]*ruling {
+func (l *lattice) siblings(shape [nDims]int8, d int, parent int8) map[cellIDs]*ruling {
 	key := siblingsKey{shape, d, parent}
 	if s, ok := l.ruled[key]; ok {
 		return s
@@ -306,18 +427,11 @@ func (l *lattice) siblings(shape [nDims]int8, d int, parent int8) map[cell]*ruli
 		wishes int
 		people people
 	}
-	sets := map[cell]map[coord]*child{}
-	for i := range l.rows {
-		r := &l.rows[i]
-		var p cell
-		for e := range nDims {
-			p[e] = r.at(e, shape[e])
-		}
-		c := p[d]
-		p[d] = r.at(d, parent)
+	sets := map[cellIDs]map[int64]*child{}
+	member := func(p cellIDs, c int64) *child {
 		set := sets[p]
 		if set == nil {
-			set = map[coord]*child{}
+			set = map[int64]*child{}
 			sets[p] = set
 		}
 		ch := set[c]
@@ -325,24 +439,44 @@ func (l *lattice) siblings(shape [nDims]int8, d int, parent int8) map[cell]*ruli
 			ch = &child{}
 			set[c] = ch
 		}
-		ch.wishes++
-		ch.people.add(r.Person, l.k)
+		return ch
 	}
-	out := map[cell]*ruling{}
-	smallest := func(set map[coord]*child, skip map[coord]bool) *coord {
-		var pick *coord
+	if l.fromRows {
+		for i := range l.rows {
+			r := &l.rows[i]
+			var p cellIDs
+			for e := range nDims {
+				p[e] = r.at(e, shape[e]).id
+			}
+			c := p[d]
+			p[d] = r.at(d, parent).id
+			ch := member(p, c)
+			ch.wishes++
+			ch.people.add(r.Person, l.k)
+		}
+	} else {
+		// The members of a set are the cells of shape, counted already.
+		for p, t := range l.tallies(shape) {
+			c := p[d]
+			p[d] = t.ancestor(d, shape[d], parent).id
+			*member(p, c) = child{wishes: t.wishes, people: t.people}
+		}
+	}
+	out := map[cellIDs]*ruling{}
+	smallest := func(set map[int64]*child, skip map[int64]bool) *int64 {
+		var pick *int64
 		for c, ch := range set {
 			if skip[c] {
 				continue
 			}
-			if pick == nil || cmp.Or(cmp.Compare(ch.wishes, set[*pick].wishes), cmp.Compare(c.id, pick.id)) < 0 {
+			if pick == nil || cmp.Or(cmp.Compare(ch.wishes, set[*pick].wishes), cmp.Compare(c, *pick)) < 0 {
 				pick = &c
 			}
 		}
 		return pick
 	}
 	for p, set := range sets {
-		withheld := map[coord]bool{}
+		withheld := map[int64]bool{}
 		union := map[int64]bool{}
 		for c, ch := range set {
 			if ch.people.few() {
@@ -378,7 +512,7 @@ func (l *lattice) withheld(c cell) bool {
 
 func (l *lattice) decide(c cell) bool {
 	shape := shapeOf(c)
-	t := l.tallies(shape)[c]
+	t := l.tallies(shape)[c.ids()]
 	if t == nil {
 		return false // nobody in it: a zero singles nobody out
 	}
@@ -389,8 +523,8 @@ func (l *lattice) decide(c cell) bool {
 		for j, ak := range ancestorKinds(d, c[d].kind) {
 			p := c
 			p[d] = t.ancestors[d][j]
-			r := l.siblings(shape, d, ak)[p]
-			if r.withheld[c[d]] || len(r.withheld) == 0 && r.smallest == c[d] && l.withheld(p) {
+			r := l.siblings(shape, d, ak)[p.ids()]
+			if r.withheld[c[d].id] || len(r.withheld) == 0 && r.smallest == c[d].id && l.withheld(p) {
 				return true
 			}
 		}
@@ -402,7 +536,7 @@ func (l *lattice) decide(c cell) bool {
 // c that reached it and those that did not are its two halves, and a half counting fewer
 // than k people withholds both (the cell's total less one gives the other).
 func (l *lattice) stepsWithheld(c cell) (out [nSteps]bool) {
-	t := l.tallies(shapeOf(c))[c]
+	t := l.tallies(shapeOf(c))[c.ids()]
 	if t == nil {
 		return out
 	}

@@ -1,6 +1,10 @@
 package db
 
-import "testing"
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+)
 
 // A group withheld to protect a small sibling must not be the sum of its shown parts. A
 // community holds compound X (2 people: primary), compound Y (one grid gy of 6), compound
@@ -17,7 +21,7 @@ func TestLatticeWithheldParentIsNoSumOfItsParts(t *testing.T) {
 		for range n {
 			person++
 			rows = append(rows, latticeRow{Person: person, Sub: 1, Community: community, Compound: compound, Grid: grid, Building: grid * 10,
-				Category: wishCategories[0], State: wishStates[0], Day: 9000, Month: 295})
+				Day: 9000, Month: 295})
 		}
 	}
 	add(x, gx, 2)
@@ -46,5 +50,63 @@ func TestLatticeWithheldParentIsNoSumOfItsParts(t *testing.T) {
 		if got := l.withheld(c.cell); got != c.withheld {
 			t.Errorf("%s: withheld %v, want %v", c.name, got, c.withheld)
 		}
+	}
+}
+
+// Counting a shape from a finer one already counted (people merged up to k) decides every
+// cell as counting each shape from the rows does: random rows, small cells, every shape,
+// asked in a random order so that counts come from different finer shapes.
+func TestLatticeCountsFromFinerShapes(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 8))
+	rows := make([]latticeRow, 4000)
+	for i := range rows {
+		comm := int64(10 + r.IntN(3))
+		compound := -comm
+		if r.IntN(3) > 0 {
+			compound = 100 + comm*10 + int64(r.IntN(2))
+		}
+		grid := 1000 + 100*compound + int64(r.IntN(3)) // in one compound, or the rest of one community
+		day := int32(9100 + r.IntN(200))
+		tm := time.Date(2000, 1, 1+int(day), 0, 0, 0, 0, time.UTC)
+		rows[i] = latticeRow{Person: int64(r.IntN(900)), Sub: 1, Community: comm, Compound: compound, Grid: grid,
+			Building: grid*10 + int64(r.IntN(4)), Day: day, Month: int32((tm.Year()-2000)*12 + int(tm.Month()) - 1),
+			Rating: int16(r.IntN(6)), Steps: int16(r.IntN(64)), categoryIx: int8(r.IntN(7)), stateIx: int8(r.IntN(9))}
+	}
+	derived, plain := newLattice(rows, 5), newLattice(rows, 5)
+	if derived.fromRows {
+		t.Fatal("the rows' places nest, yet the lattice counts from the rows")
+	}
+	plain.fromRows = true
+	kinds := [nDims][]int8{{0, 1, kindCompound, 3, 4}, {kindAll, kindValue}, {kindAll, kindValue},
+		{kindAll, kindYear, kindQuarter, kindMonth, kindWeek, kindDay}, {kindAll, kindRated, kindRatingValue}}
+	withheld := 0
+	for range 1500 {
+		row := &rows[r.IntN(len(rows))]
+		var c cell
+		for d := range nDims {
+			c[d] = row.at(d, kinds[d][r.IntN(len(kinds[d]))])
+		}
+		a, b := derived.withheld(c), plain.withheld(c)
+		if a != b {
+			t.Fatalf("cell %v: withheld %v counted from finer shapes, %v from the rows", c, a, b)
+		}
+		if derived.stepsWithheld(c) != plain.stepsWithheld(c) {
+			t.Fatalf("cell %v: steps withheld %v counted from finer shapes, %v from the rows", c, derived.stepsWithheld(c), plain.stepsWithheld(c))
+		}
+		if a {
+			withheld++
+		}
+	}
+	if withheld < 150 || withheld > 1350 {
+		t.Fatalf("%d of 1500 cells withheld: the test needs both kinds", withheld)
+	}
+}
+
+// A grid moved to another compound leaves rows whose places do not nest: the lattice
+// then counts from the rows.
+func TestLatticeMovedGrid(t *testing.T) {
+	rows := []latticeRow{{Sub: 1, Community: 2, Compound: 3, Grid: 4, Building: 5}, {Sub: 1, Community: 2, Compound: 6, Grid: 4, Building: 5}}
+	if !newLattice(rows, 5).fromRows || newLattice(rows[:1], 5).fromRows {
+		t.Fatal("a grid in two compounds must make the lattice count from the rows, and only then")
 	}
 }

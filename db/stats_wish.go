@@ -89,23 +89,6 @@ func durations(n int, p pq.Float64Array) DurationFigures {
 	return d
 }
 
-// wishFigures are the figures of a group of wish_stats rows f. Medians and 90th
-// percentiles interpolate between the two nearest values (percentile_cont).
-const wishFigures = `count(DISTINCT f.beneficiary_id) AS residents, count(*) AS wishes,
-	ARRAY[count(*) FILTER (WHERE f.state = 'submitted'), count(*) FILTER (WHERE f.state = 'published'),
-		count(*) FILTER (WHERE f.state = 'rejected'), count(*) FILTER (WHERE f.state = 'cancelled'),
-		count(*) FILTER (WHERE f.state = 'claimed'), count(*) FILTER (WHERE f.state = 'fulfilled'),
-		count(*) FILTER (WHERE f.state = 'confirmed'), count(*) FILTER (WHERE f.state = 'disputed'),
-		count(*) FILTER (WHERE f.state = 'closed')] AS states,
-	count(f.review_s) AS reviewed, percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY f.review_s) AS review_p,
-	count(f.claim_s) AS claimed, percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY f.claim_s) AS claim_p,
-	count(f.fulfil_s) AS fulfilled, percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY f.fulfil_s) AS fulfil_p,
-	count(f.confirm_s) AS confirmed, percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY f.confirm_s) AS confirm_p,
-	count(f.rating) AS ratings, coalesce(sum(f.rating), 0) AS rating_sum,
-	ARRAY[count(*) FILTER (WHERE f.rating = 1), count(*) FILTER (WHERE f.rating = 2), count(*) FILTER (WHERE f.rating = 3),
-		count(*) FILTER (WHERE f.rating = 4), count(*) FILTER (WHERE f.rating = 5)] AS rating_counts,
-	coalesce(sum(f.released), 0) AS released, coalesce(sum(f.lapsed), 0) AS lapsed`
-
 // wishStatsLevels are the levels wish figures group and filter by, the beneficiary's home
 // down to the building (never the household), each with its wish_stats column.
 var wishStatsLevels = map[PlaceLevel]string{
@@ -131,57 +114,29 @@ func (s *Store) WishStats(ctx context.Context, v *Viewer, f *WishStatsFilter, by
 	}
 	var top cell
 	top[dimPlace] = coord{int8(slices.Index(placeLevels, place.Level)), place.ID}
-	var q statsQuery
-	where := []string{q.placeCond("f.", []*Place{place}, wishStatsLevels)}
-	from, to, kind, err := wholePeriod(f.CreatedAt, "createdAt")
+	from, kind, err := wishCell(&top, f, by)
 	if err != nil {
 		return nil, nil, err
 	}
-	if kind != kindAll {
-		top[dimPeriod] = periodCoord(kind, from)
-		where = append(where, `f.created_at >= `+q.arg(from), `f.created_at < `+q.arg(to))
-	}
-	if err := periodsNest(by, kind); err != nil {
+	if _, err := s.plan(ctx, sc, by, wishStatsLevels, s.earliest(ctx, `SELECT min(created_at) FROM wish_stats`), f.CreatedAt); err != nil {
 		return nil, nil, err
 	}
-	category, err := oneOrAll(f.Category, wishCategories, "category")
-	if err != nil {
-		return nil, nil, err
-	}
-	if category != nil {
-		top[dimCategory] = coord{kindValue, int64(slices.Index(wishCategories, *category))}
-		where = append(where, `f.category = `+q.arg(string(*category))+`::wish_category`)
-	}
-	state, err := oneOrAll(f.State, wishStates, "state")
-	if err != nil {
-		return nil, nil, err
-	}
-	if state != nil {
-		top[dimState] = coord{kindValue, int64(slices.Index(wishStates, *state))}
-		where = append(where, `f.state = `+q.arg(string(*state))+`::wish_state`)
-	}
-	if top[dimRating], err = ratingCoord(f.Rating); err != nil {
-		return nil, nil, err
-	}
-	switch top[dimRating].kind {
-	case kindRated:
-		where = append(where, `f.rating IS NOT NULL`)
-	case kindRatingValue:
-		where = append(where, `f.rating = `+q.arg(top[dimRating].id))
-	}
-	plan, err := s.plan(ctx, sc, by, wishStatsLevels, s.earliest(ctx, `SELECT min(created_at) FROM wish_stats`), f.CreatedAt)
-	if err != nil {
-		return nil, nil, err
-	}
-	g := plan.grouping(&q, "f.", periodSource{ts: "f.created_at", day: "f.day", month: "f.month"})
-	var rows []latticeRow
+	// One read of the region: the figures and the suppression decisions both come from it.
 	region := latticeRegion(place, kind, from)
-	groups, total, err := readGroups[*WishStatsGroup](ctx, s, g, wishFigures, ` FROM wish_stats f WHERE `+joinConds(where, " AND "), q.args, withTotal,
-		statsPart{&rows, latticeRows + region.where, region.args})
-	if err != nil {
+	if region.lo.IsZero() {
+		// All time: its halves meet halfway from the first wish to now.
+		first, err := s.earliest(ctx, `SELECT min(created_at) FROM wish_stats`)()
+		if err != nil {
+			return nil, nil, err
+		}
+		region.lo, region.hi = first, s.Now()
+	}
+	parts, rows := latticeRead("wish_stats", region.where, region.args, region.lo.Add(region.hi.Sub(region.lo)/2))
+	if err := s.statsRead(ctx, parts...); err != nil {
 		return nil, nil, err
 	}
-	l := newLattice(rows, s.Stats.MinGroup)
+	l := newLattice(rows(), s.Stats.MinGroup)
+	groups, total := wishFiguresOf(l.rows, top, by, withTotal)
 	for _, gr := range groups {
 		c, known := groupCell(top, by, gr)
 		gr.decide(l, c, known)
@@ -192,19 +147,52 @@ func (s *Store) WishStats(ctx context.Context, v *Viewer, f *WishStatsFilter, by
 	return groups, total, nil
 }
 
+// wishCell reads the filter's period, category, state and rating into top, the cell an
+// answer is about, and returns the period's start and kind. Errors: INVALID_INPUT.
+func wishCell(top *cell, f *WishStatsFilter, by StatsGrouping) (from time.Time, kind int8, err error) {
+	from, _, kind, err = wholePeriod(f.CreatedAt, "createdAt")
+	if err != nil {
+		return from, kind, err
+	}
+	if kind != kindAll {
+		top[dimPeriod] = periodCoord(kind, from)
+	}
+	if err := periodsNest(by, kind); err != nil {
+		return from, kind, err
+	}
+	category, err := oneOrAll(f.Category, wishCategories, "category")
+	if err != nil {
+		return from, kind, err
+	}
+	if category != nil {
+		top[dimCategory] = coord{kindValue, int64(slices.Index(wishCategories, *category))}
+	}
+	state, err := oneOrAll(f.State, wishStates, "state")
+	if err != nil {
+		return from, kind, err
+	}
+	if state != nil {
+		top[dimState] = coord{kindValue, int64(slices.Index(wishStates, *state))}
+	}
+	top[dimRating], err = ratingCoord(f.Rating)
+	return from, kind, err
+}
+
 // latticeRegion selects the rows of every cell an answer about top can hold and of all
 // their siblings: under top's community (or subdistrict, above it), over the period
 // around top's (a day's month and week, a month's quarter, a quarter's year, else all
 // time), and a week more on each side for the weeks of the days in it.
 func latticeRegion(place *Place, kind int8, from time.Time) (r struct {
-	where string
-	args  []any
+	where  string
+	args   []any
+	lo, hi time.Time // zero: all time
 }) {
 	col, id := "subdistrict_id", place.Path[0]
 	if len(place.Path) >= 3 {
 		col, id = "community_id", place.Path[1]
 	}
-	r.where = ` WHERE ` + col + ` = $1`
+	// $1 and $2 are latticeRead's.
+	r.where = col + ` = $3`
 	r.args = []any{id}
 	var lo, hi time.Time
 	switch kind {
@@ -221,8 +209,9 @@ func latticeRegion(place *Place, kind int8, from time.Time) (r struct {
 	default:
 		return r
 	}
-	r.where += ` AND created_at >= $2 AND created_at < $3`
-	r.args = append(r.args, lo.AddDate(0, 0, -7), hi.AddDate(0, 0, 7))
+	r.lo, r.hi = lo.AddDate(0, 0, -7), hi.AddDate(0, 0, 7)
+	r.where += ` AND created_at >= $4 AND created_at < $5`
+	r.args = append(r.args, r.lo, r.hi)
 	return r
 }
 
