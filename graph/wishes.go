@@ -109,9 +109,24 @@ func wishFilter(f *model.WishFilter) (db.WishFilter, error) {
 	return out, nil
 }
 
-// writeWish runs a wish mutation on the wish with global ID id.
-func (r *Resolver) writeWish(ctx context.Context, id string, f func(*db.Viewer, int64) (*db.Wish, error)) (*db.Wish, error) {
-	return mutate(ctx, "wishId", "Wish", id, f)
+// writeWish runs a wish mutation on the wish with global ID id, and leaves the rows its
+// transaction held with the request's fresh loaders, so the answer reads none of them again.
+func (r *Resolver) writeWish(ctx context.Context, id string, f func(*db.Viewer, int64) (*db.HeldWish, error)) (*db.Wish, error) {
+	hw, err := mutate(ctx, "wishId", "Wish", id, f)
+	if err != nil {
+		return nil, err
+	}
+	l := load(ctx)
+	l.wish.prime(hw.ID, hw.Wish)
+	l.place.prime(hw.Place.ID, hw.Place)
+	l.place.prime(hw.Household.ID, hw.Household)
+	if hw.Claim != nil && hw.ClaimID != nil && *hw.ClaimID == hw.Claim.ID {
+		l.claim.prime(hw.Claim.ID, hw.Claim)
+	}
+	if v, _ := viewer(ctx); v != nil {
+		l.account.prime(v.Account.ID, v.Account) // the claimer, in a claim's answer
+	}
+	return hw.Wish, nil
 }
 
 // RunSweeps does, every interval until ctx ends, what is due on its own: it lapses overdue
