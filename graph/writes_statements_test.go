@@ -57,3 +57,29 @@ func TestClaimStatementCount(t *testing.T) {
 		t.Fatalf("statements of one claim: got %d, want %d (sign-in %d, then 8)", got, want, signIn)
 	}
 }
+
+// A secret ballot is a fixed number of statements, whatever the size of the roll: sign-in,
+// then BEGIN, the vote locked and read with its community, the voter's head on the roll and
+// the options, the participation, a free stripe of the sealed sums taken, the stripe and
+// the turnout written, the turnout read for the answer, COMMIT. The answer (an open secret
+// vote shows no tallies and no roll call) needs nothing more.
+func TestCastStatementCount(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	s := newSecretVotes(t, e, 3)
+	vote := s.votes[1] // secret, not changeable
+	// Warm: the vote's sums have a stripe, and every statement is prepared.
+	mustVote(t, e.do(s.tokens[0], qCastBallot, map[string]any{"id": vote, "o": "同意"}))
+
+	signIn := e.signInStatements(s.tokens[1])
+	count := dbtest.Statements(t, e.db)
+	got := mustVote(t, e.do(s.tokens[1], qCastBallot, map[string]any{"id": vote, "o": "反对"}))
+	n := count()
+	if !got.HasVoted || got.Turnout.ParticipatingHeads != 2 || got.Turnout.EntitledHeads != 3 ||
+		got.Turnout.ParticipatingAreaDm2 != int(s.areas[0]+s.areas[1]) || got.Tallies != nil {
+		t.Fatalf("cast: got %+v, want voted, 2 of 3 heads with their area taking part, no tallies", got)
+	}
+	if want := signIn + 7; n != want {
+		t.Fatalf("statements of one ballot: got %d, want %d (sign-in %d, then 7)", n, want, signIn)
+	}
+}
