@@ -104,9 +104,8 @@ type Vote struct {
 	OpensAt     time.Time
 	ClosesAt    time.Time
 	ClosedAt    *time.Time
-	Turnout     VoteCount
-	// Turnout per building, for the buildings with someone on the roll.
-	ByBuilding []*BuildingTurnout
+	// Turnout: per building, Store.TurnoutByBuilding.
+	Turnout VoteCount
 	// Tallies per option, in order; nil while a secret vote is open.
 	Tallies []*OptionTally
 	// Result once closed.
