@@ -11,12 +11,14 @@ import (
 	"errors"
 	"math/big"
 	"slices"
+
+	"github.com/lib/pq"
 )
 
 // A secret vote keeps no ballot. While it is open the database holds, per vote, the running
 // sums per option (heads and area) in ballotStripes rows of ballot_sums, each sealed with
-// AES-256-GCM under a key derived from the ballot key, which lives outside the database; a
-// cast adds its ballot to one stripe that no other cast holds, taken in random order (so
+// AES-256-GCM under a key derived from the ballot key, which lives outside the database (all
+// of them made, sealed zeros, when the vote opens); a cast adds its ballot to one stripe that no other cast holds, taken in random order (so
 // casts do not wait on one another), and rewrites the whole stripe. A reader of the tables sees only that a stripe changed in
 // the voter's transaction, never what it holds. A changeable vote also keeps each voter's
 // current choice, sealed, found by the voter's replace key (an HMAC under the ballot key),
@@ -197,6 +199,27 @@ func (tx *Tx) castSecret(lv *lockedVote, resident int64, options, pos int, area 
 	return tx.addToStripe(lv.ID, sealer, delta)
 }
 
+// makeStripes makes every stripe of a new secret vote's sums (options: how many it has),
+// sealed zeros, so that casts find a free stripe from the first ballot on: made on demand,
+// the first casts at once would queue on the few made so far. Without the ballot key it makes
+// none, and casts make them on demand (and report the missing key).
+func (tx *Tx) makeStripes(vote int64, options int) error {
+	sealer, _, err := tx.store.ballotSealer()
+	if err != nil {
+		return nil
+	}
+	stripes, sealed := make([]int64, ballotStripes), make([][]byte, ballotStripes)
+	for i := range ballotStripes {
+		stripes[i] = int64(i)
+		if sealed[i], err = sealer.sealSums(vote, i, make([]positionCount, options)); err != nil {
+			return err
+		}
+	}
+	_, err = tx.exec(`INSERT INTO ballot_sums (vote_id, stripe, sealed) SELECT $1, u.stripe, u.sealed
+		FROM unnest($2::smallint[], $3::bytea[]) u(stripe, sealed)`, vote, pq.Array(stripes), pq.ByteaArray(sealed))
+	return err
+}
+
 // addToStripe adds delta (one per option) to a stripe of the vote's sums: one no other cast
 // holds, in random order, else (all held, or not all made yet) one chosen at random, made
 // if it is the first cast there.
@@ -336,5 +359,5 @@ func (tx *Tx) forgetBallots(vote int64) error {
 // them. It is best effort: VACUUM cannot run in a transaction, skips a table another VACUUM
 // holds, and needs the tables' owner; autovacuum gets there later otherwise.
 func (s *Store) vacuumBallots(ctx context.Context) {
-	_, _ = s.DB.ExecContext(ctx, `VACUUM (SKIP_LOCKED) ballot_sums, ballot_choices`)
+	_, _ = s.DB.ExecContext(ctx, `VACUUM (SKIP_LOCKED) ballot_sums, ballot_choices, vote_turnout`)
 }

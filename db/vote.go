@@ -104,9 +104,8 @@ type Vote struct {
 	OpensAt     time.Time
 	ClosesAt    time.Time
 	ClosedAt    *time.Time
-	Turnout     VoteCount
-	// Turnout per building, for the buildings with someone on the roll.
-	ByBuilding []*BuildingTurnout
+	// Turnout: per building, Store.TurnoutByBuilding.
+	Turnout VoteCount
 	// Tallies per option, in order; nil while a secret vote is open.
 	Tallies []*OptionTally
 	// Result once closed.
@@ -410,6 +409,11 @@ func (s *Store) OpenVoteIn(ctx context.Context, v *Viewer, in OpenVote) (*Vote, 
 			return nil, err
 		}
 	}
+	if in.Secret {
+		if err := tx.makeStripes(id, len(options)); err != nil {
+			return nil, err
+		}
+	}
 	res, err := tx.exec(`INSERT INTO vote_entitled (vote_id, head, resident_id, household_id, building_id, area_dm2)
 		SELECT $1, r.head, r.resident_id, r.household_id, `+buildingOf+`, r.area_dm2 FROM (`+roll+`) r`, append([]any{id}, rollArgs...)...)
 	if err != nil {
@@ -442,6 +446,16 @@ func (s *Store) ballotKeyBytes() ([]byte, error) {
 	return s.ballotKey, s.ballotKeyErr
 }
 
+// castQuery locks vote $1 to cast (FOR SHARE, as lockVote) and reads, in the same statement,
+// its community, the head of resident $2 on its roll with the head's area (the sum of its
+// rows; NULL when not on the roll) and its options in order.
+var castQuery = `SELECT ` + voteColumns + `, ` + prefixed("c", "community", placeColumns) + `,
+		e.head, (SELECT sum(x.area_dm2) FROM vote_entitled x WHERE x.vote_id = e.vote_id AND x.head = e.head)::bigint AS area,
+		ARRAY(SELECT o.label FROM vote_options o WHERE o.vote_id = v.id ORDER BY o.position) AS labels
+	FROM votes v JOIN places c ON c.id = v.community_id
+	LEFT JOIN vote_entitled e ON e.vote_id = v.id AND e.resident_id = $2
+	WHERE v.id = $1 FOR SHARE OF v`
+
 // CastBallot casts (or, in a changeable vote, replaces) the viewer's ballot. Errors:
 // UNAUTHENTICATED, NOT_FOUND, FORBIDDEN (not on the roll), INVALID_STATE (closed or past
 // its closing time), INVALID_INPUT (option), CONFLICT (already voted, not changeable).
@@ -454,10 +468,24 @@ func (s *Store) CastBallot(ctx context.Context, v *Viewer, voteID int64, option 
 		return nil, err
 	}
 	defer tx.Rollback()
-	lv, err := tx.lockVote(v, voteID, true)
-	if err != nil {
-		return nil, err
+	var resident int64
+	if v.Resident != nil {
+		resident = v.Resident.ID
 	}
+	var r struct {
+		voteRow
+		Community Place          `db:"community"`
+		Head      *int64         `db:"head"`
+		Area      *int64         `db:"area"`
+		Labels    pq.StringArray `db:"labels"`
+	}
+	if err := tx.get(&r, castQuery, voteID, resident); err != nil {
+		return nil, notFound(err, "找不到这次表决")
+	}
+	if !v.SeesMeetings(&r.Community) {
+		return nil, &Error{Code: ENOTFOUND, Message: "找不到这次表决"}
+	}
+	lv := &lockedVote{voteRow: r.voteRow, community: &r.Community}
 	if lv.State != VoteOpen || !tx.now.Before(lv.ClosesAt) {
 		return nil, Errorf(EINVALIDSTATE, "表决已经结束，不能再投票")
 	}
@@ -468,17 +496,7 @@ func (s *Store) CastBallot(ctx context.Context, v *Viewer, voteID int64, option 
 	if v.Resident == nil {
 		return nil, notOnRoll
 	}
-	// The voter's head on the roll, and its area: the sum of the head's rows.
-	var onRoll []struct {
-		Head int64 `db:"head"`
-		Area int64 `db:"area"`
-	}
-	if err := tx.selectRows(&onRoll, `SELECT e.head, (SELECT sum(x.area_dm2) FROM vote_entitled x
-			WHERE x.vote_id = e.vote_id AND x.head = e.head)::bigint AS area
-		FROM vote_entitled e WHERE e.vote_id = $1 AND e.resident_id = $2`, lv.ID, v.Resident.ID); err != nil {
-		return nil, err
-	}
-	if len(onRoll) == 0 {
+	if r.Head == nil {
 		why, err := tx.coOwnerRefusal(lv.ID, v.Resident.ID)
 		if err != nil {
 			return nil, err
@@ -487,11 +505,7 @@ func (s *Store) CastBallot(ctx context.Context, v *Viewer, voteID int64, option 
 		}
 		return nil, notOnRoll
 	}
-	head, area := onRoll[0].Head, []int64{onRoll[0].Area}
-	var labels []string
-	if err := tx.selectRows(&labels, `SELECT label FROM vote_options WHERE vote_id = $1 ORDER BY position`, voteID); err != nil {
-		return nil, err
-	}
+	head, area, labels := *r.Head, *r.Area, []string(r.Labels)
 	pos := slices.Index(labels, strings.TrimSpace(option))
 	if pos < 0 {
 		return nil, Invalid("option", "没有这个选项，可选：%s", strings.Join(labels, "、"))
@@ -522,23 +536,85 @@ func (s *Store) CastBallot(ctx context.Context, v *Viewer, voteID int64, option 
 	}
 	already := Errorf(ECONFLICT, "你已经投过票，本次表决不能改票")
 	if lv.Secret {
-		err = tx.castSecret(lv, v.Resident.ID, len(labels), pos, area[0])
+		err = tx.castSecret(lv, v.Resident.ID, len(labels), pos, area)
 	} else {
 		q := `INSERT INTO open_ballots (vote_id, resident_id, position, area_dm2, cast_at) VALUES ($1, $2, $3, $4, $5)`
 		if lv.Changeable {
 			q += ` ON CONFLICT (vote_id, resident_id) DO UPDATE SET position = EXCLUDED.position, cast_at = EXCLUDED.cast_at`
 		}
-		_, err = tx.exec(q, voteID, v.Resident.ID, pos, area[0], tx.now)
+		_, err = tx.exec(q, voteID, v.Resident.ID, pos, area, tx.now)
 	}
 	if sqlState(err) == uniqueViolation {
 		return nil, already
 	} else if err != nil {
 		return nil, err
 	}
-	if err := tx.Commit(); err != nil {
+	if !lv.Secret {
+		if err := tx.Commit(); err != nil {
+			return nil, err
+		}
+		return s.VoteByID(ctx, v, voteID) // its tallies and roll call are read afresh
+	}
+	// An open secret vote shows no tallies and no roll call: the answer is the vote as the
+	// cast read it, with the turnout as it is with this ballot.
+	out := newVote(&lv.voteRow, labels)
+	out.HasVoted = true
+	counts, err := tx.turnouts([]int64{lv.ID})
+	if err != nil {
 		return nil, err
 	}
-	return s.VoteByID(ctx, v, voteID)
+	out.Turnout = counts[lv.ID]
+	return out, tx.Commit()
+}
+
+// turnouts returns the turnout of each of the votes: the roll counted by head, and who took
+// part, from the turnout stripes while a vote is open and as stored once it closed.
+func (tx *Tx) turnouts(ids []int64) (map[int64]VoteCount, error) {
+	var rows []struct {
+		VoteID int64 `db:"vote_id"`
+		VoteCount
+	}
+	if err := tx.selectRows(&rows, `SELECT v.id AS vote_id, e.heads AS entitledheads, e.area AS entitledareadm2,
+			CASE WHEN v.state = 'closed' THEN v.participating_heads ELSE t.heads END AS participatingheads,
+			CASE WHEN v.state = 'closed' THEN v.participating_area ELSE t.area END AS participatingdm2
+		FROM votes v
+		CROSS JOIN LATERAL (SELECT count(DISTINCT x.head) AS heads, coalesce(sum(x.area_dm2), 0)::bigint AS area
+			FROM vote_entitled x WHERE x.vote_id = v.id) e
+		CROSS JOIN LATERAL (SELECT coalesce(sum(t.heads), 0)::bigint AS heads, coalesce(sum(t.area_dm2), 0)::bigint AS area
+			FROM vote_turnout t WHERE t.vote_id = v.id) t
+		WHERE v.id = ANY($1)`, pq.Array(ids)); err != nil {
+		return nil, err
+	}
+	m := make(map[int64]VoteCount, len(rows))
+	for _, r := range rows {
+		m[r.VoteID] = r.VoteCount
+	}
+	return m, nil
+}
+
+// TurnoutByBuilding returns each vote's turnout per building, for the buildings with
+// someone on its roll (households in no building last, with no building): a head with parts
+// in two buildings is a head in each.
+func (s *Store) TurnoutByBuilding(ctx context.Context, ids []int64) (map[int64][]*BuildingTurnout, error) {
+	var rows []struct {
+		VoteID int64 `db:"vote_id"`
+		BuildingTurnout
+	}
+	if err := s.selectRows(ctx, &rows, `SELECT e.vote_id, e.building_id,
+			count(DISTINCT e.head) AS entitledheads, coalesce(sum(e.area_dm2), 0)::bigint AS entitledareadm2,
+			count(DISTINCT e.head) FILTER (WHERE p.head IS NOT NULL) AS participatingheads,
+			coalesce(sum(e.area_dm2) FILTER (WHERE p.head IS NOT NULL), 0)::bigint AS participatingdm2
+		FROM vote_entitled e LEFT JOIN vote_participation p ON p.vote_id = e.vote_id AND p.head = e.head
+		WHERE e.vote_id = ANY($1) GROUP BY e.vote_id, e.building_id
+		ORDER BY e.vote_id, e.building_id`, pq.Array(ids)); err != nil {
+		return nil, err
+	}
+	m := make(map[int64][]*BuildingTurnout, len(ids))
+	for _, r := range rows {
+		b := r.BuildingTurnout
+		m[r.VoteID] = append(m[r.VoteID], &b)
+	}
+	return m, nil
 }
 
 type positionCount struct {
@@ -705,6 +781,10 @@ func (tx *Tx) closeVote(lv *lockedVote, by *int64) error {
 			return err
 		}
 	}
+	// The turnout stripes are done with: the vote keeps its participation from now on.
+	if _, err := tx.exec(`DELETE FROM vote_turnout WHERE vote_id = $1`, lv.ID); err != nil {
+		return err
+	}
 	outcome := "未通过"
 	switch {
 	case !lv.Motion && top != nil:
@@ -723,6 +803,17 @@ func (tx *Tx) closeVote(lv *lockedVote, by *int64) error {
 		outcome = "未通过（到会人数未达到规定比例）"
 	}
 	return tx.afterVote(lv, by, d.Passed && lv.Motion, "表决「"+lv.Title+"」"+outcome)
+}
+
+// newVote is the vote of row r with its options, before what is counted.
+func newVote(r *voteRow, options []string) *Vote {
+	out := &Vote{ID: r.ID, MeetingID: r.MeetingID, TopicID: r.TopicID, PlaceID: r.PlaceID, CommunityID: r.CommunityID,
+		Basis: r.Basis, Title: r.Title, Secret: r.Secret, Changeable: r.Changeable, Rule: r.rule(), State: r.State,
+		OpensAt: r.OpensAt, ClosesAt: r.ClosesAt, ClosedAt: r.ClosedAt, Options: options}
+	if !r.Secret {
+		out.RollCall = []*RollCallEntry{}
+	}
+	return out
 }
 
 // VoteByID returns the vote as v may see it, NOT_FOUND if v may not see its community.
@@ -766,16 +857,11 @@ func (s *Store) Votes(ctx context.Context, v *Viewer, ids []int64) ([]*Vote, err
 		if !v.SeesMeetings(communities[r.CommunityID]) {
 			continue
 		}
-		out := &Vote{ID: r.ID, MeetingID: r.MeetingID, TopicID: r.TopicID, PlaceID: r.PlaceID, CommunityID: r.CommunityID,
-			Basis: r.Basis, Title: r.Title, Secret: r.Secret, Changeable: r.Changeable, Rule: r.rule(), State: r.State,
-			OpensAt: r.OpensAt, ClosesAt: r.ClosesAt, ClosedAt: r.ClosedAt}
+		out := newVote(&r, nil)
 		byID[r.ID] = out
 		visible = append(visible, r.ID)
-		if !r.Secret {
-			out.RollCall = []*RollCallEntry{}
-			if r.State == VoteOpen {
-				open = append(open, r.ID)
-			}
+		if !r.Secret && r.State == VoteOpen {
+			open = append(open, r.ID)
 		}
 	}
 	if len(visible) == 0 {
@@ -792,30 +878,12 @@ func (s *Store) Votes(ctx context.Context, v *Viewer, ids []int64) ([]*Vote, err
 	for _, o := range options {
 		byID[o.VoteID].Options = append(byID[o.VoteID].Options, o.Label)
 	}
-	var turnout []struct {
-		VoteID int64 `db:"vote_id"`
-		Total  bool  `db:"total"`
-		BuildingTurnout
-	}
-	// Heads per building and in all: a head with parts in two buildings is a head in each,
-	// and one in the vote's totals.
-	if err := tx.selectRows(&turnout, `SELECT e.vote_id, e.building_id, GROUPING(e.building_id) = 1 AS total,
-			count(DISTINCT e.head) AS entitledheads, coalesce(sum(e.area_dm2), 0)::bigint AS entitledareadm2,
-			count(DISTINCT e.head) FILTER (WHERE p.head IS NOT NULL) AS participatingheads,
-			coalesce(sum(e.area_dm2) FILTER (WHERE p.head IS NOT NULL), 0)::bigint AS participatingdm2
-		FROM vote_entitled e LEFT JOIN vote_participation p ON p.vote_id = e.vote_id AND p.head = e.head
-		WHERE e.vote_id = ANY($1) GROUP BY GROUPING SETS ((e.vote_id, e.building_id), (e.vote_id))
-		ORDER BY e.vote_id, e.building_id`, pq.Array(visible)); err != nil {
+	turnouts, err := tx.turnouts(visible)
+	if err != nil {
 		return nil, err
 	}
-	for _, t := range turnout {
-		out := byID[t.VoteID]
-		b := t.BuildingTurnout
-		if t.Total {
-			out.Turnout = b.VoteCount
-			continue
-		}
-		out.ByBuilding = append(out.ByBuilding, &b)
+	for id, t := range turnouts {
+		byID[id].Turnout = t
 	}
 	// Tallies: the stored result once closed; live for open roll-call votes; none for open
 	// secret votes.

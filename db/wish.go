@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"net/url"
@@ -205,11 +206,14 @@ func (tx *Tx) settings(community int64) (CommunitySettings, error) {
 	err := tx.get(&cs, `SELECT wish_value_cap_fen, claim_limit, claim_hours, points_per_hour, cosign_threshold, notice_days
 		FROM community_settings WHERE community_id = $1`, community)
 	if errors.Is(err, sql.ErrNoRows) {
-		return CommunitySettings{WishValueCapFen: 50000, ClaimLimit: 3, ClaimHours: 72, PointsPerHour: 10,
-			CosignThreshold: DefaultCosignThreshold, NoticeDays: DefaultNoticeDays}, nil
+		return defaultSettings, nil
 	}
 	return cs, err
 }
+
+// defaultSettings are the rules of a community that has set none.
+var defaultSettings = CommunitySettings{WishValueCapFen: 50000, ClaimLimit: 3, ClaimHours: 72, PointsPerHour: 10,
+	CosignThreshold: DefaultCosignThreshold, NoticeDays: DefaultNoticeDays}
 
 // WishAccess is what the viewer may see and do with one wish, decided from the wish, its
 // place, the beneficiary's household and the current claim.
@@ -419,32 +423,111 @@ type lockedWish struct {
 	place, household *Place
 	claim            *Claim
 	access           WishAccess
+	// claiming: the viewer's active claims and the community's rules for claims, read
+	// only when the viewer is claiming (lockWish's claiming).
+	activeClaims           int
+	claimLimit, claimHours int
 }
 
-// lockWish locks wish id in tx and works out what v may do with it. A wish v may not see
-// is NOT_FOUND, so ids cannot be probed.
-func (tx *Tx) lockWish(v *Viewer, id int64) (*lockedWish, error) {
-	var w Wish
-	if err := tx.get(&w, `SELECT `+wishColumns+` FROM wishes w WHERE w.id = $1 FOR UPDATE`, id); err != nil {
-		return nil, notFound(err, "找不到这个心愿")
-	}
-	lw := &lockedWish{Wish: &w}
-	if w.ClaimID != nil {
-		var c Claim
-		if err := tx.get(&c, `SELECT `+claimColumns+` FROM wish_claims WHERE id = $1`, *w.ClaimID); err != nil {
-			return nil, err
+// HeldWish is a wish as a transition left it, with the rows its transaction read or wrote
+// beside it (its place, the beneficiary's household, its current claim), so that the answer
+// needs no second look at them.
+type HeldWish struct {
+	*Wish
+	Claim            *Claim
+	Place, Household *Place
+}
+
+// lockedWishRow is what lockWish reads in one statement.
+type lockedWishRow struct {
+	Wish
+	// The xmin of the row locked and of the row as the statement's snapshot saw it: they
+	// differ when another transition committed while this one waited for the lock, and
+	// then what the statement read beside the wish is older than the wish.
+	LockedVersion string `db:"locked_version"`
+	SeenVersion   string `db:"seen_version"`
+	Place         Place  `db:"place"`
+	Household     Place  `db:"household"`
+	Claim         struct {
+		ID        *int64     `db:"id"`
+		WishID    *int64     `db:"wish_id"`
+		ClaimerID *int64     `db:"claimer_id"`
+		ClaimedAt *time.Time `db:"claimed_at"`
+		DueAt     *time.Time `db:"due_at"`
+		EndedAt   *time.Time `db:"ended_at"`
+		EndReason *string    `db:"end_reason"`
+	} `db:"claim"`
+	ActiveClaims *int `db:"active_claims"`
+	ClaimLimit   *int `db:"claim_limit"`
+	ClaimHours   *int `db:"claim_hours"`
+}
+
+// prefixed lists cols (a column list such as placeColumns) of table alias a, named
+// "prefix.column" for a nested struct of the row they are read into.
+func prefixed(a, prefix, cols string) string {
+	var b strings.Builder
+	for i, c := range strings.Split(cols, ",") {
+		c = strings.TrimSpace(c)
+		if i > 0 {
+			b.WriteString(", ")
 		}
-		lw.claim = &c
+		b.WriteString(a + "." + c + ` AS "` + prefix + "." + c + `"`)
 	}
-	var householdID int64
-	if err := tx.get(&householdID, `SELECT household_id FROM residents WHERE id = $1`, w.BeneficiaryID); err != nil {
-		return nil, err
+	return b.String()
+}
+
+// lockWishQuery locks a wish ($1) and reads, in the same statement, its current claim, its
+// place and the beneficiary's household.
+var lockWishQuery = `SELECT ` + wishColumns + `, w.xmin::text AS locked_version,
+		(SELECT s.xmin::text FROM wishes s WHERE s.id = w.id) AS seen_version,
+		` + prefixed("p", "place", placeColumns) + `, ` + prefixed("h", "household", placeColumns) + `,
+		` + prefixed("c", "claim", claimColumns) + `%s
+	FROM wishes w JOIN places p ON p.id = w.place_id JOIN residents br ON br.id = w.beneficiary_id
+	JOIN places h ON h.id = br.household_id LEFT JOIN wish_claims c ON c.id = w.claim_id%s
+	WHERE w.id = $1 FOR UPDATE OF w`
+
+var (
+	lockWishPlain = fmt.Sprintf(lockWishQuery, ", NULL::int AS active_claims, NULL::int AS claim_limit, NULL::int AS claim_hours", "")
+	// lockWishClaiming also counts the viewer's ($2) active claims and reads the community's
+	// rules for claims (NULL: the defaults).
+	lockWishClaiming = fmt.Sprintf(lockWishQuery, `,
+		(SELECT count(*) FROM wish_claims a WHERE a.claimer_id = $2 AND a.ended_at IS NULL)::int AS active_claims,
+		cs.claim_limit, cs.claim_hours`, ` LEFT JOIN community_settings cs ON cs.community_id = w.community_id`)
+)
+
+// lockWish locks wish id in tx and works out what v may do with it, in one statement (two
+// when another transition of the wish committed while it waited). A wish v may not see is
+// NOT_FOUND, so ids cannot be probed. claiming also reads what a claim decides on.
+func (tx *Tx) lockWish(v *Viewer, id int64, claiming bool) (*lockedWish, error) {
+	q, args := lockWishPlain, []any{id}
+	if claiming {
+		q, args = lockWishClaiming, []any{id, v.Account.ID}
 	}
-	places, err := tx.places(w.PlaceID, householdID)
-	if err != nil {
-		return nil, err
+	var r lockedWishRow
+	for range 2 {
+		r = lockedWishRow{}
+		if err := tx.get(&r, q, args...); err != nil {
+			return nil, notFound(err, "找不到这个心愿")
+		}
+		if r.LockedVersion == r.SeenVersion {
+			break
+		}
+		// Read again: the wish is locked now, so this statement's snapshot is not older
+		// than it.
 	}
-	lw.place, lw.household = places[w.PlaceID], places[householdID]
+	w := r.Wish
+	lw := &lockedWish{Wish: &w, place: &r.Place, household: &r.Household}
+	if c := r.Claim; c.ID != nil {
+		lw.claim = &Claim{ID: *c.ID, WishID: *c.WishID, ClaimerID: *c.ClaimerID, ClaimedAt: *c.ClaimedAt, DueAt: *c.DueAt,
+			EndedAt: c.EndedAt, EndReason: c.EndReason}
+	}
+	if claiming {
+		lw.activeClaims = *r.ActiveClaims
+		lw.claimLimit, lw.claimHours = defaultSettings.ClaimLimit, defaultSettings.ClaimHours
+		if r.ClaimLimit != nil {
+			lw.claimLimit, lw.claimHours = *r.ClaimLimit, *r.ClaimHours
+		}
+	}
 	lw.access = v.Access(&w, lw.place, lw.household, lw.claim)
 	if !lw.access.See {
 		return nil, &Error{Code: ENOTFOUND, Message: "找不到这个心愿"}
@@ -467,7 +550,12 @@ func wrongState(w *Wish, doing string) error {
 // account before the wish: one person's transitions then run one at a time (so a claimer's
 // cap holds however many claims they press at once), and since every transition takes the
 // locks in that order, two cannot deadlock.
-func (s *Store) writeWish(ctx context.Context, v *Viewer, id int64, f func(*Tx, *lockedWish) error) (*Wish, error) {
+func (s *Store) writeWish(ctx context.Context, v *Viewer, id int64, f func(*Tx, *lockedWish) error) (*HeldWish, error) {
+	return s.writeWishAs(ctx, v, id, false, f)
+}
+
+// writeWishAs is writeWish; claiming reads what a claim decides on with the lock.
+func (s *Store) writeWishAs(ctx context.Context, v *Viewer, id int64, claiming bool, f func(*Tx, *lockedWish) error) (*HeldWish, error) {
 	if v == nil {
 		return nil, needSignIn
 	}
@@ -475,17 +563,17 @@ func (s *Store) writeWish(ctx context.Context, v *Viewer, id int64, f func(*Tx, 
 		if _, err := tx.exec(`SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE`, v.Account.ID); err != nil {
 			return nil, err
 		}
-		return tx.lockWish(v, id)
+		return tx.lockWish(v, id, claiming)
 	}, f)
 	if err != nil {
 		return nil, err
 	}
-	return lw.Wish, nil
+	return &HeldWish{Wish: lw.Wish, Claim: lw.claim, Place: lw.place, Household: lw.household}, nil
 }
 
 // CancelWish withdraws a wish that nobody has claimed yet. Errors: UNAUTHENTICATED,
 // NOT_FOUND, FORBIDDEN (not the beneficiary or submitter), INVALID_STATE, INVALID_INPUT.
-func (s *Store) CancelWish(ctx context.Context, v *Viewer, id int64, reason *string) (*Wish, error) {
+func (s *Store) CancelWish(ctx context.Context, v *Viewer, id int64, reason *string) (*HeldWish, error) {
 	reason, err := optionalText("reason", "原因", reason, 500)
 	if err != nil {
 		return nil, err
@@ -506,7 +594,7 @@ func (s *Store) CancelWish(ctx context.Context, v *Viewer, id int64, reason *str
 
 // ReviewWish publishes or rejects a submitted wish. Errors: UNAUTHENTICATED, NOT_FOUND,
 // FORBIDDEN, INVALID_STATE, INVALID_INPUT (reason, required to reject).
-func (s *Store) ReviewWish(ctx context.Context, v *Viewer, id int64, publish bool, reason *string) (*Wish, error) {
+func (s *Store) ReviewWish(ctx context.Context, v *Viewer, id int64, publish bool, reason *string) (*HeldWish, error) {
 	reason, err := optionalText("reason", "原因", reason, 500)
 	if err != nil {
 		return nil, err
@@ -528,11 +616,22 @@ func (s *Store) ReviewWish(ctx context.Context, v *Viewer, id int64, publish boo
 	})
 }
 
+// claimWish inserts the claim ($2 claims wish $1 at $3, due at $4), moves the wish to
+// claimed and records the step, in one statement; it returns the wish and the claim.
+var claimWish = `WITH c AS (
+		INSERT INTO wish_claims (wish_id, claimer_id, claimed_at, due_at) VALUES ($1, $2, $3, $4) RETURNING ` + claimColumns + `
+	), w AS (
+		UPDATE wishes w SET state = 'claimed', updated_at = $3, claim_id = c.id FROM c WHERE w.id = $1 RETURNING ` + wishColumns + `
+	), e AS (
+		INSERT INTO wish_events (wish_id, at, action, actor_id, from_state, to_state) VALUES ($1, $3, 'claim', $2, 'published', 'claimed')
+	)
+	SELECT w.*, ` + prefixed("c", "claim", claimColumns) + ` FROM w, c`
+
 // ClaimWish gives a published wish to the viewer. However many press at once, one claim
 // wins and the rest get CONFLICT; claiming again a wish one already holds returns it
 // unchanged. Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, CONFLICT, INVALID_STATE.
-func (s *Store) ClaimWish(ctx context.Context, v *Viewer, id int64) (*Wish, error) {
-	return s.writeWish(ctx, v, id, func(tx *Tx, lw *lockedWish) error {
+func (s *Store) ClaimWish(ctx context.Context, v *Viewer, id int64) (*HeldWish, error) {
+	return s.writeWishAs(ctx, v, id, true, func(tx *Tx, lw *lockedWish) error {
 		switch {
 		case lw.State == WishClaimed && lw.claim.Active() && v.Is(lw.claim.ClaimerID):
 			return nil // a retry by the holder: nothing changes
@@ -550,38 +649,36 @@ func (s *Store) ClaimWish(ctx context.Context, v *Viewer, id int64) (*Wish, erro
 		if !lw.Deadline.After(tx.now) {
 			return Errorf(EINVALIDSTATE, "这个心愿已过截止时间，不能再认领")
 		}
-		settings, err := tx.settings(lw.CommunityID)
-		if err != nil {
-			return err
+		if lw.activeClaims >= lw.claimLimit {
+			return Errorf(ECONFLICT, "你已有 %d 个正在办理的心愿（上限 %d 个）。请先完成或放弃其中一个，再认领新的", lw.activeClaims, lw.claimLimit)
 		}
-		var active int
-		if err := tx.get(&active, `SELECT count(*) FROM wish_claims WHERE claimer_id = $1 AND ended_at IS NULL`, v.Account.ID); err != nil {
-			return err
-		}
-		if active >= settings.ClaimLimit {
-			return Errorf(ECONFLICT, "你已有 %d 个正在办理的心愿（上限 %d 个）。请先完成或放弃其中一个，再认领新的", active, settings.ClaimLimit)
-		}
-		due := tx.now.Add(time.Duration(settings.ClaimHours) * time.Hour)
+		due := tx.now.Add(time.Duration(lw.claimHours) * time.Hour)
 		if lw.Deadline.Before(due) {
 			due = lw.Deadline
 		}
-		var claimID int64
-		err = tx.get(&claimID, `INSERT INTO wish_claims (wish_id, claimer_id, claimed_at, due_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-			lw.ID, v.Account.ID, tx.now, due)
+		var row struct {
+			Wish
+			Claim Claim `db:"claim"`
+		}
+		err := tx.get(&row, claimWish, lw.ID, v.Account.ID, tx.now, due)
 		if sqlState(err) == uniqueViolation {
 			return Errorf(ECONFLICT, "这个心愿刚刚被其他志愿者认领了")
 		} else if err != nil {
 			return err
 		}
-		return tx.transition(lw, WishClaimed, "claim", &v.Account.ID, nil, `, claim_id = $4`, claimID)
+		*lw.Wish, lw.claim = row.Wish, &row.Claim
+		return nil
 	})
 }
 
 // endClaim ends the wish's current claim for reason.
 func (tx *Tx) endClaim(lw *lockedWish, reason string) error {
-	_, err := tx.exec(`UPDATE wish_claims SET ended_at = $2, end_reason = $3 WHERE id = $1 AND ended_at IS NULL`,
-		lw.claim.ID, tx.now, reason)
-	return err
+	if _, err := tx.exec(`UPDATE wish_claims SET ended_at = $2, end_reason = $3 WHERE id = $1 AND ended_at IS NULL`,
+		lw.claim.ID, tx.now, reason); err != nil {
+		return err
+	}
+	lw.claim.EndedAt, lw.claim.EndReason = &tx.now, &reason
+	return nil
 }
 
 // requireClaimer checks that v holds the wish's active claim.
@@ -597,7 +694,7 @@ func requireClaimer(v *Viewer, lw *lockedWish, doing string) error {
 
 // ReleaseWish gives a claimed wish back: it returns to published. Errors: UNAUTHENTICATED,
 // NOT_FOUND, FORBIDDEN (not the claimer), INVALID_STATE, INVALID_INPUT.
-func (s *Store) ReleaseWish(ctx context.Context, v *Viewer, id int64, reason *string) (*Wish, error) {
+func (s *Store) ReleaseWish(ctx context.Context, v *Viewer, id int64, reason *string) (*HeldWish, error) {
 	reason, err := optionalText("reason", "原因", reason, 500)
 	if err != nil {
 		return nil, err
@@ -656,7 +753,7 @@ type Fulfilment struct {
 
 // FulfilWish records what the claimer did; the beneficiary confirms next. Errors:
 // UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, INVALID_STATE, INVALID_INPUT.
-func (s *Store) FulfilWish(ctx context.Context, v *Viewer, id int64, f Fulfilment) (*Wish, error) {
+func (s *Store) FulfilWish(ctx context.Context, v *Viewer, id int64, f Fulfilment) (*HeldWish, error) {
 	note, err := text("note", "完成情况", f.Note, 1, 1000)
 	if err != nil {
 		return nil, err
@@ -697,7 +794,7 @@ func mayConfirm(v *Viewer, lw *lockedWish) bool {
 
 // ConfirmWish closes a fulfilled wish with a rating and credits the claimer's hours and
 // points, once. Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, INVALID_STATE, INVALID_INPUT.
-func (s *Store) ConfirmWish(ctx context.Context, v *Viewer, id int64, rating int, comment *string) (*Wish, error) {
+func (s *Store) ConfirmWish(ctx context.Context, v *Viewer, id int64, rating int, comment *string) (*HeldWish, error) {
 	if rating < 1 || rating > 5 {
 		return nil, Invalid("rating", "评分需要是 1 到 5 分")
 	}
@@ -750,7 +847,7 @@ func (tx *Tx) reverse(lw *lockedWish, note string) error {
 // DisputeWish is the beneficiary's objection to a fulfilment, instead of confirming it or
 // within seven days after. Staff settle it. Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN,
 // INVALID_STATE, INVALID_INPUT (reason).
-func (s *Store) DisputeWish(ctx context.Context, v *Viewer, id int64, reason string) (*Wish, error) {
+func (s *Store) DisputeWish(ctx context.Context, v *Viewer, id int64, reason string) (*HeldWish, error) {
 	why, err := text("reason", "异议原因", reason, 1, 500)
 	if err != nil {
 		return nil, err
@@ -784,7 +881,7 @@ const (
 // SettleWish settles a disputed wish: back to the claimer to finish, credited as done, or
 // closed without credit; a credit that should not stand is reversed. Errors:
 // UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, INVALID_STATE, INVALID_INPUT.
-func (s *Store) SettleWish(ctx context.Context, v *Viewer, id int64, outcome Settlement, note string) (*Wish, error) {
+func (s *Store) SettleWish(ctx context.Context, v *Viewer, id int64, outcome Settlement, note string) (*HeldWish, error) {
 	why, err := text("note", "处理说明", note, 1, 500)
 	if err != nil {
 		return nil, err
@@ -806,10 +903,12 @@ func (s *Store) SettleWish(ctx context.Context, v *Viewer, id int64, outcome Set
 				return err
 			}
 			var claimID int64
+			due := tx.now.Add(time.Duration(settings.ClaimHours) * time.Hour)
 			if err := tx.get(&claimID, `INSERT INTO wish_claims (wish_id, claimer_id, claimed_at, due_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-				lw.ID, lw.claim.ClaimerID, tx.now, tx.now.Add(time.Duration(settings.ClaimHours)*time.Hour)); err != nil {
+				lw.ID, lw.claim.ClaimerID, tx.now, due); err != nil {
 				return err
 			}
+			lw.claim = &Claim{ID: claimID, WishID: lw.ID, ClaimerID: lw.claim.ClaimerID, ClaimedAt: tx.now, DueAt: due}
 			return tx.transition(lw, WishClaimed, "settle", &v.Account.ID, &why,
 				`, claim_id = $4, fulfil_note = NULL, fulfil_minutes = NULL, fulfil_photos = '{}', fulfilled_at = NULL,
 				rating = NULL, rating_comment = NULL, confirmed_at = NULL`, claimID)
@@ -1046,25 +1145,16 @@ const wishReadJoins = ` JOIN places wp ON wp.id = w.place_id
 	LEFT JOIN residents cr ON cr.account_id = ca.id LEFT JOIN places ch ON ch.id = cr.household_id`
 
 // wishReadColumns are a wishRow's columns: the wish's, then each relation's under its alias.
-var wishReadColumns = wishColumns + ", " + prefixed("wp", placeColumns) + ", " + prefixed("wc", placeColumns) + ", " +
-	prefixed("bh", placeColumns) + ", " + prefixed("bb", placeColumns) + ", " +
-	prefixed("br", "account_id, "+residentReadColumns) +
+var wishReadColumns = wishColumns + ", " + prefixed("wp", "wp", placeColumns) + ", " + prefixed("wc", "wc", placeColumns) + ", " +
+	prefixed("bh", "bh", placeColumns) + ", " + prefixed("bb", "bb", placeColumns) + ", " +
+	prefixed("br", "br", "account_id, "+residentReadColumns) +
 	`, EXISTS (SELECT 1 FROM household_owners o WHERE o.resident_id = br.id AND o.until IS NULL) AS "br.is_owner", ` +
-	prefixed("cl", "id, claimer_id, claimed_at, due_at, ended_at, end_reason") + ", " + prefixed("ca", "phone, name, created_at") + ", " +
-	prefixed("cr", residentReadColumns) + `, EXISTS (SELECT 1 FROM household_owners o WHERE o.resident_id = cr.id AND o.until IS NULL) AS "cr.is_owner",
+	prefixed("cl", "cl", "id, claimer_id, claimed_at, due_at, ended_at, end_reason") + ", " + prefixed("ca", "ca", "phone, name, created_at") + ", " +
+	prefixed("cr", "cr", residentReadColumns) + `, EXISTS (SELECT 1 FROM household_owners o WHERE o.resident_id = cr.id AND o.until IS NULL) AS "cr.is_owner",
 	ch.path AS "cr.household_path"`
 
 // residentReadColumns are a resident's own columns, for prefixed.
 const residentReadColumns = "id, household_id, name, phone, birth_date, tags, verified_at, verified_by, created_at, gender, relationship, left_on, left_reason"
-
-// prefixed names each of columns as alias.column, the way sqlx finds a nested struct's fields.
-func prefixed(alias, columns string) string {
-	cols := strings.Split(columns, ", ")
-	for i, c := range cols {
-		cols[i] = alias + "." + c + ` AS "` + alias + "." + c + `"`
-	}
-	return strings.Join(cols, ", ")
-}
 
 // WishFeed lists the published wishes v may claim now, most urgent first. Errors:
 // UNAUTHENTICATED, FORBIDDEN (neither volunteer nor party member).

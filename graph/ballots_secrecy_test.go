@@ -21,10 +21,11 @@ import (
 )
 
 // notBallots are the tables with a vote_id that are not ballots: the vote, its options,
-// roll, who voted (public), stored result, roll-call ballots (public by design) and
-// resolutions. Every other table with a vote_id is attacked, so a table added later is too.
-var notBallots = []string{"votes", "vote_options", "vote_entitled", "vote_participation", "vote_results", "open_ballots",
-	"resolutions"}
+// roll, who voted (public), its live turnout (public: heads and area that took part, per
+// stripe), stored result, roll-call ballots (public by design) and resolutions. Every other
+// table with a vote_id is attacked, so a table added later is too.
+var notBallots = []string{"votes", "vote_options", "vote_entitled", "vote_participation", "vote_turnout", "vote_results",
+	"open_ballots", "resolutions"}
 
 // ballotKeyColumns say which vote (and stripe) a row belongs to, or are the HMAC that finds a
 // voter's row only with the ballot key; nothing else about the ballot.

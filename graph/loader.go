@@ -214,6 +214,7 @@ type loaders struct {
 	ratings           *loader[*db.RatingSummary]
 	myRating          *loader[int]
 	gridWorker        *loader[int64]
+	turnoutByBuilding *loader[[]*db.BuildingTurnout]
 
 	// contacts: whom the viewer is linked to by a wish (db.Contacts), read once if needed.
 	contactsOnce sync.Once
@@ -278,6 +279,10 @@ func newLoaders(ctx context.Context, s *db.Store, wait time.Duration) *loaders {
 		ratings:          newLoader(ctx, wait, s.RatingsByResolution),
 		myRating: viewerLoader(ctx, wait, true, func(ctx context.Context, v *db.Viewer, ids []int64) (map[int64]int, error) {
 			return s.MyRatings(ctx, v.Resident.ID, ids)
+		}),
+		// Only when asked for: the turnout per building passes over the vote's whole roll.
+		turnoutByBuilding: newLoader(ctx, wait, func(ctx context.Context, ids []int64) (map[int64][]*db.BuildingTurnout, error) {
+			return s.TurnoutByBuilding(ctx, ids)
 		}),
 		gridWorker:   newLoader(ctx, wait, s.GridWorkersOf),
 		store:        s,

@@ -53,7 +53,10 @@ func personal(ctx context.Context, obj any, next graphql.Resolver) (any, error) 
 // building, made up to the threshold from the smallest others if need be, so no row
 // tells whether a particular household voted; the rows still add up to the turnout.
 func (r *voteResolver) turnoutByBuilding(ctx context.Context, obj *db.Vote) ([]*db.BuildingTurnout, error) {
-	rows := obj.ByBuilding
+	rows, _, err := load(ctx).turnoutByBuilding.load(obj.ID)
+	if err != nil {
+		return nil, err
+	}
 	if rows == nil {
 		rows = []*db.BuildingTurnout{}
 	}

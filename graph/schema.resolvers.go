@@ -363,49 +363,49 @@ func (r *mutationResolver) SubmitWish(ctx context.Context, input model.SubmitWis
 
 // CancelWish is the resolver for the cancelWish field.
 func (r *mutationResolver) CancelWish(ctx context.Context, wishID string, reason *string) (*model.Wish, error) {
-	return r.writeWish(ctx, wishID, func(v *db.Viewer, id int64) (*db.Wish, error) {
+	return r.writeWish(ctx, wishID, func(v *db.Viewer, id int64) (*db.HeldWish, error) {
 		return r.Store.CancelWish(ctx, v, id, reason)
 	})
 }
 
 // ReviewWish is the resolver for the reviewWish field.
 func (r *mutationResolver) ReviewWish(ctx context.Context, wishID string, decision model.ReviewDecision, reason *string) (*model.Wish, error) {
-	return r.writeWish(ctx, wishID, func(v *db.Viewer, id int64) (*db.Wish, error) {
+	return r.writeWish(ctx, wishID, func(v *db.Viewer, id int64) (*db.HeldWish, error) {
 		return r.Store.ReviewWish(ctx, v, id, decision == model.ReviewDecisionPublish, reason)
 	})
 }
 
 // ClaimWish is the resolver for the claimWish field.
 func (r *mutationResolver) ClaimWish(ctx context.Context, wishID string) (*model.Wish, error) {
-	return r.writeWish(ctx, wishID, func(v *db.Viewer, id int64) (*db.Wish, error) {
+	return r.writeWish(ctx, wishID, func(v *db.Viewer, id int64) (*db.HeldWish, error) {
 		return r.Store.ClaimWish(ctx, v, id)
 	})
 }
 
 // ReleaseWish is the resolver for the releaseWish field.
 func (r *mutationResolver) ReleaseWish(ctx context.Context, wishID string, reason *string) (*model.Wish, error) {
-	return r.writeWish(ctx, wishID, func(v *db.Viewer, id int64) (*db.Wish, error) {
+	return r.writeWish(ctx, wishID, func(v *db.Viewer, id int64) (*db.HeldWish, error) {
 		return r.Store.ReleaseWish(ctx, v, id, reason)
 	})
 }
 
 // FulfilWish is the resolver for the fulfilWish field.
 func (r *mutationResolver) FulfilWish(ctx context.Context, input model.FulfilWishInput) (*model.Wish, error) {
-	return r.writeWish(ctx, input.WishID, func(v *db.Viewer, id int64) (*db.Wish, error) {
+	return r.writeWish(ctx, input.WishID, func(v *db.Viewer, id int64) (*db.HeldWish, error) {
 		return r.Store.FulfilWish(ctx, v, id, db.Fulfilment{Note: input.Note, Hours: input.Hours, PhotoURLs: input.PhotoUrls})
 	})
 }
 
 // ConfirmWish is the resolver for the confirmWish field.
 func (r *mutationResolver) ConfirmWish(ctx context.Context, wishID string, rating int, comment *string) (*model.Wish, error) {
-	return r.writeWish(ctx, wishID, func(v *db.Viewer, id int64) (*db.Wish, error) {
+	return r.writeWish(ctx, wishID, func(v *db.Viewer, id int64) (*db.HeldWish, error) {
 		return r.Store.ConfirmWish(ctx, v, id, rating, comment)
 	})
 }
 
 // DisputeWish is the resolver for the disputeWish field.
 func (r *mutationResolver) DisputeWish(ctx context.Context, wishID string, reason string) (*model.Wish, error) {
-	return r.writeWish(ctx, wishID, func(v *db.Viewer, id int64) (*db.Wish, error) {
+	return r.writeWish(ctx, wishID, func(v *db.Viewer, id int64) (*db.HeldWish, error) {
 		return r.Store.DisputeWish(ctx, v, id, reason)
 	})
 }
@@ -417,7 +417,7 @@ func (r *mutationResolver) SettleWish(ctx context.Context, wishID string, outcom
 		model.SettleOutcomeCredit:          db.SettleCredit,
 		model.SettleOutcomeNoCredit:        db.SettleNoCredit,
 	}[outcome]
-	return r.writeWish(ctx, wishID, func(v *db.Viewer, id int64) (*db.Wish, error) {
+	return r.writeWish(ctx, wishID, func(v *db.Viewer, id int64) (*db.HeldWish, error) {
 		return r.Store.SettleWish(ctx, v, id, settlement, note)
 	})
 }

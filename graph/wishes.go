@@ -257,14 +257,25 @@ func wishFilter(f *model.WishFilter) (db.WishFilter, error) {
 	return out, nil
 }
 
-// writeWish runs a wish mutation on the wish with global ID id, and answers with the wish
-// as it is now.
-func (r *Resolver) writeWish(ctx context.Context, id string, f func(*db.Viewer, int64) (*db.Wish, error)) (*model.Wish, error) {
-	w, err := mutate(ctx, "wishId", "Wish", id, f)
+// writeWish runs a wish mutation on the wish with global ID id and answers with the wish as
+// it is now, built from the rows its transaction held where it can (db.HeldWish), so the
+// answer reads none of them again.
+func (r *Resolver) writeWish(ctx context.Context, id string, f func(*db.Viewer, int64) (*db.HeldWish, error)) (*model.Wish, error) {
+	hw, err := mutate(ctx, "wishId", "Wish", id, f)
 	if err != nil {
 		return nil, err
 	}
-	shown, err := showWishes(ctx, []*db.Wish{w})
+	l := load(ctx)
+	l.wish.prime(hw.ID, hw.Wish)
+	l.place.prime(hw.Place.ID, hw.Place)
+	l.place.prime(hw.Household.ID, hw.Household)
+	if hw.Claim != nil && hw.ClaimID != nil && *hw.ClaimID == hw.Claim.ID {
+		l.claim.prime(hw.Claim.ID, hw.Claim)
+	}
+	if v, _ := viewer(ctx); v != nil {
+		l.account.prime(v.Account.ID, v.Account) // the claimer, in a claim's answer
+	}
+	shown, err := showWishes(ctx, []*db.Wish{hw.Wish})
 	if err != nil {
 		return nil, err
 	}
