@@ -66,10 +66,9 @@ func (l *loader[V]) load(key int64) (v V, ok bool, err error) {
 // waits for quiet as load's do, so resolvers running side by side still share it.
 func (l *loader[V]) warm(keys []int64) error { return l.warmKeys(keys, false) }
 
-// warmNow is warm for a caller that knows it is the only one asking, such as a mutation
-// building its answer: the batch goes out at once instead of after a quiet wait.
-func (l *loader[V]) warmNow(keys []int64) error { return l.warmKeys(keys, true) }
-
+// warmKeys is warm, or with now, warm for a caller that knows it is the only one asking,
+// such as a mutation building its answer: the batch goes out at once instead of after a
+// quiet wait.
 func (l *loader[V]) warmKeys(keys []int64, now bool) error {
 	l.mu.Lock()
 	batches := make([]*batch[V], len(keys))
