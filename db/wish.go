@@ -444,22 +444,14 @@ type lockedWishRow struct {
 	// The xmin of the row locked and of the row as the statement's snapshot saw it: they
 	// differ when another transition committed while this one waited for the lock, and
 	// then what the statement read beside the wish is older than the wish.
-	LockedVersion string `db:"locked_version"`
-	SeenVersion   string `db:"seen_version"`
-	Place         Place  `db:"place"`
-	Household     Place  `db:"household"`
-	Claim         struct {
-		ID        *int64     `db:"id"`
-		WishID    *int64     `db:"wish_id"`
-		ClaimerID *int64     `db:"claimer_id"`
-		ClaimedAt *time.Time `db:"claimed_at"`
-		DueAt     *time.Time `db:"due_at"`
-		EndedAt   *time.Time `db:"ended_at"`
-		EndReason *string    `db:"end_reason"`
-	} `db:"claim"`
-	ActiveClaims *int `db:"active_claims"`
-	ClaimLimit   *int `db:"claim_limit"`
-	ClaimHours   *int `db:"claim_hours"`
+	LockedVersion string    `db:"locked_version"`
+	SeenVersion   string    `db:"seen_version"`
+	Place         Place     `db:"place"`
+	Household     Place     `db:"household"`
+	Claim         nullClaim `db:"claim"`
+	ActiveClaims  *int      `db:"active_claims"`
+	ClaimLimit    *int      `db:"claim_limit"`
+	ClaimHours    *int      `db:"claim_hours"`
 }
 
 // prefixed lists cols (a column list such as placeColumns) of table alias a, named
@@ -517,10 +509,7 @@ func (tx *Tx) lockWish(v *Viewer, id int64, claiming bool) (*lockedWish, error) 
 	}
 	w := r.Wish
 	lw := &lockedWish{Wish: &w, place: &r.Place, household: &r.Household}
-	if c := r.Claim; c.ID != nil {
-		lw.claim = &Claim{ID: *c.ID, WishID: *c.WishID, ClaimerID: *c.ClaimerID, ClaimedAt: *c.ClaimedAt, DueAt: *c.DueAt,
-			EndedAt: c.EndedAt, EndReason: c.EndReason}
-	}
+	lw.claim = r.Claim.claim(w.ID)
 	if claiming {
 		lw.activeClaims = *r.ActiveClaims
 		lw.claimLimit, lw.claimHours = defaultSettings.ClaimLimit, defaultSettings.ClaimHours
@@ -1087,11 +1076,21 @@ type wishRow struct {
 // wish with no claim.
 type nullClaim struct {
 	ID        *int64     `db:"id"`
+	WishID    *int64     `db:"wish_id"`
 	ClaimerID *int64     `db:"claimer_id"`
 	ClaimedAt *time.Time `db:"claimed_at"`
 	DueAt     *time.Time `db:"due_at"`
 	EndedAt   *time.Time `db:"ended_at"`
 	EndReason *string    `db:"end_reason"`
+}
+
+// claim is the claim of wish, nil when there is none.
+func (c nullClaim) claim(wish int64) *Claim {
+	if c.ID == nil {
+		return nil
+	}
+	return &Claim{ID: *c.ID, WishID: wish, ClaimerID: *c.ClaimerID, ClaimedAt: *c.ClaimedAt, DueAt: *c.DueAt,
+		EndedAt: c.EndedAt, EndReason: c.EndReason}
 }
 
 type nullResident struct {
@@ -1124,8 +1123,7 @@ func (r *wishRow) wish() *Wish {
 	b.HouseholdPath = r.Household.Path
 	w.Read = &WishRead{Place: &r.Place, Community: &r.Community, Household: &r.Household, Building: &r.Building, Beneficiary: &b}
 	if c := r.Claim; c.ID != nil {
-		w.Read.Claim = &Claim{ID: *c.ID, WishID: w.ID, ClaimerID: *c.ClaimerID, ClaimedAt: *c.ClaimedAt, DueAt: *c.DueAt,
-			EndedAt: c.EndedAt, EndReason: c.EndReason}
+		w.Read.Claim = c.claim(w.ID)
 		w.Read.Claimer = &Account{ID: *c.ClaimerID, Phone: *r.Claimer.Phone, Name: *r.Claimer.Name, CreatedAt: *r.Claimer.CreatedAt}
 		if cr := r.ClaimerResident; cr.ID != nil {
 			w.Read.ClaimerResident = &Resident{ID: *cr.ID, HouseholdID: *cr.HouseholdID, Name: *cr.Name, Phone: cr.Phone,
@@ -1149,7 +1147,7 @@ var wishReadColumns = wishColumns + ", " + prefixed("wp", "wp", placeColumns) + 
 	prefixed("bh", "bh", placeColumns) + ", " + prefixed("bb", "bb", placeColumns) + ", " +
 	prefixed("br", "br", "account_id, "+residentReadColumns) +
 	`, EXISTS (SELECT 1 FROM household_owners o WHERE o.resident_id = br.id AND o.until IS NULL) AS "br.is_owner", ` +
-	prefixed("cl", "cl", "id, claimer_id, claimed_at, due_at, ended_at, end_reason") + ", " + prefixed("ca", "ca", "phone, name, created_at") + ", " +
+	prefixed("cl", "cl", claimColumns) + ", " + prefixed("ca", "ca", "phone, name, created_at") + ", " +
 	prefixed("cr", "cr", residentReadColumns) + `, EXISTS (SELECT 1 FROM household_owners o WHERE o.resident_id = cr.id AND o.until IS NULL) AS "cr.is_owner",
 	ch.path AS "cr.household_path"`
 

@@ -336,39 +336,11 @@ func BenchmarkClaimContention(b *testing.B) {
 	e := newBenchEnv(b)
 	ctx := b.Context()
 	heping := e.community("和平社区")
-	staffToken, admin := e.login(phoneStaff), e.login(phoneAdmin)
-	staff := e.viewer(staffToken)
-	// The volunteers may hold any number of claims, so that every batch is a race on every wish.
-	if _, err := e.db.ExecContext(ctx, `INSERT INTO community_settings (community_id, claim_limit) VALUES ($1, $2)
-		ON CONFLICT (community_id) DO UPDATE SET claim_limit = EXCLUDED.claim_limit`, heping, 1000); err != nil {
-		b.Fatal(err)
-	}
-
-	// G new residents of one household of 和平社区, verified by staff and made volunteers there.
+	staff := e.viewer(e.login(phoneStaff))
+	// G volunteers of 和平社区 who may hold any number of claims, so that every batch is a race
+	// on every wish.
+	tokens, accounts := e.volunteers(G, "136")
 	home := e.id(`SELECT h.id FROM places h WHERE h.level = 'household' AND $1 = ANY(h.path) ORDER BY h.id DESC LIMIT 1`, heping)
-	tokens, accounts := make([]string, G), make([]string, G)
-	for i := range G {
-		var reg struct {
-			Register struct {
-				Token   string
-				Account struct {
-					ID       string
-					Resident struct{ ID string }
-				}
-			}
-		}
-		e.must("", `mutation($in: RegisterInput!) { register(input: $in) { token account { id resident { id } } } }`,
-			map[string]any{"in": map[string]any{
-				"phone": fmt.Sprintf("136%08d", 900+i), "password": "mima-2026", "name": fmt.Sprintf("基准志愿者%d", i),
-				"birthDate": "1990-04-12", "householdId": graph.GlobalID("Place", home), "isOwner": false,
-			}}, &reg)
-		e.must(staffToken, `mutation($id: ID!) { verifyResident(residentId: $id) { verified } }`,
-			map[string]any{"id": reg.Register.Account.Resident.ID}, nil)
-		e.must(admin, grantMutation, map[string]any{
-			"a": reg.Register.Account.ID, "r": "VOLUNTEER", "p": graph.GlobalID("Place", heping),
-		}, nil)
-		tokens[i], accounts[i] = reg.Register.Token, reg.Register.Account.ID
-	}
 	beneficiaries := e.beneficiaries(heping, 50, home)
 
 	var (
