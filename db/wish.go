@@ -422,7 +422,10 @@ type lockedWish struct {
 	*Wish
 	place, household *Place
 	claim            *Claim
-	access           WishAccess
+	// Read beside the wish for the answer only: no rule decides on them.
+	community, building *Place
+	beneficiary         *Resident
+	access              WishAccess
 	// claiming: the viewer's active claims and the community's rules for claims, read
 	// only when the viewer is claiming (lockWish's claiming).
 	activeClaims           int
@@ -434,8 +437,9 @@ type lockedWish struct {
 // needs no second look at them.
 type HeldWish struct {
 	*Wish
-	Claim            *Claim
-	Place, Household *Place
+	Claim                                 *Claim
+	Place, Community, Household, Building *Place
+	Beneficiary                           *Resident
 }
 
 // lockedWishRow is what lockWish reads in one statement.
@@ -448,6 +452,9 @@ type lockedWishRow struct {
 	SeenVersion   string    `db:"seen_version"`
 	Place         Place     `db:"place"`
 	Household     Place     `db:"household"`
+	Community     Place     `db:"community"`
+	Building      Place     `db:"building"`
+	Beneficiary   Resident  `db:"br"`
 	Claim         nullClaim `db:"claim"`
 	ActiveClaims  *int      `db:"active_claims"`
 	ClaimLimit    *int      `db:"claim_limit"`
@@ -473,9 +480,13 @@ func prefixed(a, prefix, cols string) string {
 var lockWishQuery = `SELECT ` + wishColumns + `, w.xmin::text AS locked_version,
 		(SELECT s.xmin::text FROM wishes s WHERE s.id = w.id) AS seen_version,
 		` + prefixed("p", "place", placeColumns) + `, ` + prefixed("h", "household", placeColumns) + `,
+		` + prefixed("wc", "community", placeColumns) + `, ` + prefixed("bb", "building", placeColumns) + `,
+		` + prefixed("br", "br", "account_id, "+residentReadColumns) + `, h.path AS "br.household_path",
+		EXISTS (SELECT 1 FROM household_owners o WHERE o.resident_id = br.id AND o.until IS NULL) AS "br.is_owner",
 		` + prefixed("c", "claim", claimColumns) + `%s
 	FROM wishes w JOIN places p ON p.id = w.place_id JOIN residents br ON br.id = w.beneficiary_id
-	JOIN places h ON h.id = br.household_id LEFT JOIN wish_claims c ON c.id = w.claim_id%s
+	JOIN places h ON h.id = br.household_id JOIN places wc ON wc.id = w.community_id JOIN places bb ON bb.id = h.parent_id
+	LEFT JOIN wish_claims c ON c.id = w.claim_id%s
 	WHERE w.id = $1 FOR UPDATE OF w`
 
 var (
@@ -508,7 +519,8 @@ func (tx *Tx) lockWish(v *Viewer, id int64, claiming bool) (*lockedWish, error) 
 		// than it.
 	}
 	w := r.Wish
-	lw := &lockedWish{Wish: &w, place: &r.Place, household: &r.Household}
+	lw := &lockedWish{Wish: &w, place: &r.Place, household: &r.Household, community: &r.Community, building: &r.Building,
+		beneficiary: &r.Beneficiary}
 	lw.claim = r.Claim.claim(w.ID)
 	if claiming {
 		lw.activeClaims = *r.ActiveClaims
@@ -557,7 +569,8 @@ func (s *Store) writeWishAs(ctx context.Context, v *Viewer, id int64, claiming b
 	if err != nil {
 		return nil, err
 	}
-	return &HeldWish{Wish: lw.Wish, Claim: lw.claim, Place: lw.place, Household: lw.household}, nil
+	return &HeldWish{Wish: lw.Wish, Claim: lw.claim, Place: lw.place, Community: lw.community, Household: lw.household,
+		Building: lw.building, Beneficiary: lw.beneficiary}, nil
 }
 
 // CancelWish withdraws a wish that nobody has claimed yet. Errors: UNAUTHENTICATED,

@@ -267,8 +267,10 @@ func (r *Resolver) writeWish(ctx context.Context, id string, f func(*db.Viewer, 
 	}
 	l := load(ctx)
 	l.wish.prime(hw.ID, hw.Wish)
-	l.place.prime(hw.Place.ID, hw.Place)
-	l.place.prime(hw.Household.ID, hw.Household)
+	for _, p := range []*db.Place{hw.Place, hw.Community, hw.Household, hw.Building} {
+		l.place.prime(p.ID, p)
+	}
+	l.resident.prime(hw.Beneficiary.ID, hw.Beneficiary)
 	if hw.Claim != nil && hw.ClaimID != nil && *hw.ClaimID == hw.Claim.ID {
 		l.claim.prime(hw.Claim.ID, hw.Claim)
 	}
