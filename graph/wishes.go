@@ -192,20 +192,28 @@ func primeWishes(ctx context.Context, ws []*db.Wish) {
 	l := load(ctx)
 	for _, w := range ws {
 		l.wish.prime(w.ID, w)
-		if r := w.Read; r != nil {
-			for _, p := range []*db.Place{r.Place, r.Community, r.Household, r.Building} {
-				l.place.prime(p.ID, p)
-			}
-			l.resident.prime(r.Beneficiary.ID, r.Beneficiary)
-			if r.Claim != nil {
-				l.claim.prime(r.Claim.ID, r.Claim)
-				l.account.prime(r.Claimer.ID, r.Claimer)
-				if r.ClaimerResident != nil {
-					l.residentByAccount.prime(r.Claimer.ID, r.ClaimerResident)
-				} else {
-					l.residentByAccount.primeNone(r.Claimer.ID)
-				}
-			}
+		if w.Read != nil {
+			l.primeRead(w.Read)
+		}
+	}
+}
+
+// primeRead stores the rows read beside a wish. A claimer is stored only where it was read,
+// and then so is whether they live here.
+func (l *loaders) primeRead(r *db.WishRead) {
+	for _, p := range []*db.Place{r.Place, r.Community, r.Household, r.Building} {
+		l.place.prime(p.ID, p)
+	}
+	l.resident.prime(r.Beneficiary.ID, r.Beneficiary)
+	if r.Claim != nil {
+		l.claim.prime(r.Claim.ID, r.Claim)
+	}
+	if r.Claimer != nil {
+		l.account.prime(r.Claimer.ID, r.Claimer)
+		if r.ClaimerResident != nil {
+			l.residentByAccount.prime(r.Claimer.ID, r.ClaimerResident)
+		} else {
+			l.residentByAccount.primeNone(r.Claimer.ID)
 		}
 	}
 }
@@ -267,13 +275,12 @@ func (r *Resolver) writeWish(ctx context.Context, id string, f func(*db.Viewer, 
 	}
 	l := load(ctx)
 	l.wish.prime(hw.ID, hw.Wish)
-	for _, p := range []*db.Place{hw.Place, hw.Community, hw.Household, hw.Building} {
-		l.place.prime(p.ID, p)
-	}
-	l.resident.prime(hw.Beneficiary.ID, hw.Beneficiary)
+	read := &db.WishRead{Place: hw.Place, Community: hw.Community, Household: hw.Household, Building: hw.Building,
+		Beneficiary: hw.Beneficiary}
 	if hw.Claim != nil && hw.ClaimID != nil && *hw.ClaimID == hw.Claim.ID {
-		l.claim.prime(hw.Claim.ID, hw.Claim)
+		read.Claim = hw.Claim
 	}
+	l.primeRead(read)
 	if v, _ := viewer(ctx); v != nil {
 		l.account.prime(v.Account.ID, v.Account) // the claimer, in a claim's answer
 	}
