@@ -85,6 +85,7 @@ func NewHandler(store *db.Store, cfg Options) http.Handler {
 	pg := playground.Handler("linli 邻里", "/query")
 	mux.Handle("GET /{$}", pg)
 	mux.Handle("GET "+playground.Prefix, pg)
+	mux.Handle("GET /schema.graphql", schemaFile(schema))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "ok\n")
 	})
