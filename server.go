@@ -176,6 +176,11 @@ func or(v, def string) string {
 
 // run is the whole program, with everything it needs from the OS passed in, so tests can run it.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 1 {
+		if ok, err := withoutDatabase(args[1], stdout); ok {
+			return err
+		}
+	}
 	cfg, err := readSettings(getenv)
 	if err != nil {
 		return fmt.Errorf("bad settings: %w", err)
@@ -218,6 +223,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("connecting to PostgreSQL: %w", err)
 	}
 	defer d.Close()
+	if len(args) > 1 && (args[1] == "check" || args[1] == "migrate") {
+		if args[1] == "check" {
+			return check(ctx, d, cfg, stdout)
+		}
+		return migrate(ctx, d, stdout)
+	}
 	applied, err := db.Migrate(ctx, d)
 	if err != nil {
 		return err

@@ -79,7 +79,7 @@ func Migrate(ctx context.Context, d *sqlx.DB) (applied int, err error) {
 		return 0, err
 	}
 	if current > len(ms) {
-		return 0, fmt.Errorf("the database is at schema version %d but this linli knows only up to %d: it was migrated by a newer version of linli; run that version, or point DATABASE_URL at another database", current, len(ms))
+		return 0, newerDatabase(current, len(ms))
 	}
 	for _, m := range ms[current:] {
 		tx, err := conn.BeginTxx(ctx, nil)
