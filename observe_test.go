@@ -197,6 +197,7 @@ func TestMetrics(t *testing.T) {
 	}
 	// Roles come through a loader (grantsByAccount).
 	r.must(volunteer, `query Me { me { name roles { role } } }`, nil, nil)
+	r.must(r.login("13800000009"), `query Figures { wishStats { minGroupSize } }`, nil, nil)
 	if status, body := r.post(volunteer, `query Broken { wishFeed { nope } }`, nil); !bytes.Contains(body, []byte("INVALID_INPUT")) {
 		t.Fatalf("invalid query: got %d %s, want INVALID_INPUT", status, body)
 	}
@@ -207,7 +208,16 @@ func TestMetrics(t *testing.T) {
 		t.Fatalf("unknown token: got status %d", status)
 	}
 
-	code, text := get(t, r.admin+"/metrics")
+	// The sweeps run once at the start, beside the requests: wait for the first.
+	var code int
+	var text string
+	for deadline := time.Now().Add(dbtest.TimeLeft(t)); ; {
+		code, text = get(t, r.admin+"/metrics")
+		if _, ok := sample(text, `linli_sweep_runs_total{sweep="forget_login_failures"}`); ok || code != http.StatusOK || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	if code != http.StatusOK {
 		t.Fatalf("/metrics on the admin listener: got %d", code)
 	}
@@ -224,6 +234,9 @@ func TestMetrics(t *testing.T) {
 		`linli_http_requests_total{route="/query",status="200"}`,
 		`linli_db_statement_duration_seconds_count{db="primary"}`,
 		`linli_loader_batch_size_count{loader="grantsByAccount"}`,
+		`linli_stats_query_duration_seconds_count{figure="wish"}`,
+		`linli_sweep_runs_total{sweep="lapse_claims"}`,
+		`linli_sweep_duration_seconds_count{sweep="close_votes"}`,
 		`go_sql_max_open_connections{db_name="primary"}`,
 		`go_goroutines`,
 	} {
@@ -240,6 +253,14 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("/metrics: no %s", want)
 		}
 	}
+	var excerpt []string
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, "linli_") && !strings.Contains(line, "_bucket{") || strings.HasPrefix(line, "go_sql_") ||
+			strings.HasPrefix(line, "linli_db_statement_duration_seconds_bucket") {
+			excerpt = append(excerpt, line)
+		}
+	}
+	t.Logf("/metrics (linli_ and go_sql_ series, buckets but the statements' left out):\n%s", strings.Join(excerpt, "\n"))
 	if strings.Contains(text, `operation="Broken"`) {
 		t.Error("/metrics: an invalid document's operation name became a label")
 	}

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -49,7 +50,10 @@ func (cfg Options) observe(next http.Handler, set *metrics.Set) http.Handler {
 			set.HTTPRequest(route, status)
 			if req == nil || r.URL.Path != "/query" {
 				if span != nil {
-					span.SetName(r.Method + " " + route)
+					if !strings.Contains(route, " ") { // else the pattern names the method
+						route = r.Method + " " + route
+					}
+					span.SetName(route)
 					span.SetAttributes(attribute.Int("http.response.status_code", status))
 					span.End()
 				}
