@@ -149,8 +149,10 @@ func (s *Set) OperationLabel(valid bool, name string) string {
 		return Invalid
 	case name == "":
 		return Anonymous
-	case s == nil || !wellFormed(name):
+	case !wellFormed(name):
 		return Other
+	case s == nil: // no series to bound: a trace's span name only
+		return name
 	}
 	s.mu.RLock()
 	known := s.names[name]
