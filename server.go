@@ -35,6 +35,7 @@ import (
 	"linli/db/district"
 	"linli/db/pgcluster"
 	"linli/graph"
+	"linli/metrics"
 )
 
 func main() {
@@ -70,6 +71,7 @@ type settings struct {
 	logLevel    slog.Level
 	dbMaxConns  int
 	sweepEvery  time.Duration
+	adminListen string // LINLI_ADMIN_LISTEN: /metrics and /debug/pprof/, "" when off
 	store       func(*db.Store)
 	api         graph.Options
 }
@@ -122,6 +124,11 @@ func readSettings(getenv func(string) string) (settings, error) {
 		errs = append(errs, fmt.Errorf("PORT=%q: want a port number", s.port))
 	}
 	s.dbMaxConns = num("LINLI_DB_MAX_CONNS", 20)
+	if a, err := adminListen(getenv, s.port); err != nil {
+		errs = append(errs, err)
+	} else {
+		s.adminListen = a
+	}
 	s.sweepEvery = dur("LINLI_SWEEP_INTERVAL", time.Minute)
 	tokenTTL := dur("LINLI_TOKEN_TTL", 30*24*time.Hour)
 	login := db.LoginLimits{
@@ -187,6 +194,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
 	cfg.api.Logger = logger
+	tracer, err := setupTracing(ctx, getenv)
+	if err != nil {
+		return fmt.Errorf("bad settings: %w", err)
+	}
+	// Last: the spans of the requests drained at shutdown still go out.
+	defer func() {
+		shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := tracer.Shutdown(shutCtx); err != nil {
+			logger.Warn("sending the last spans", "error", err.Error())
+		}
+	}()
+	cfg.api.Tracer = tracer.Tracer()
+	set := metrics.New()
+	watch := func(name string) db.Watch { return db.Watch{Seconds: set.Statements(name), Tracer: cfg.api.Tracer} }
 
 	dsn := cfg.databaseURL
 	if dsn == "" {
@@ -218,7 +240,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		logger.Info("private PostgreSQL started", "data_dir", dir, "pid", cluster.Pid())
 	}
 
-	d, err := db.Open(ctx, dsn, cfg.dbMaxConns)
+	d, err := db.OpenWatched(ctx, dsn, cfg.dbMaxConns, watch("primary"))
 	if err != nil {
 		return fmt.Errorf("connecting to PostgreSQL: %w", err)
 	}
@@ -229,6 +251,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return migrate(ctx, d, stdout)
 	}
+	set.WatchPool("primary", d.DB)
 	applied, err := db.Migrate(ctx, d)
 	if err != nil {
 		return err
@@ -247,13 +270,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	store := db.NewStore(d)
 	cfg.store(store)
+	store.Metrics = set
 	if cfg.readURL != "" {
 		// Figures for analysts read from the replica; it is migrated through the primary.
-		read, err := db.Open(ctx, cfg.readURL, cfg.dbMaxConns)
+		read, err := db.OpenWatched(ctx, cfg.readURL, cfg.dbMaxConns, watch("replica"))
 		if err != nil {
 			return fmt.Errorf("connecting to the read replica (DATABASE_READ_URL): %w", err)
 		}
 		defer read.Close()
+		set.WatchPool("replica", read.DB)
 		store.Read = read
 		logger.Info("statistics read from the replica")
 	}
@@ -285,6 +310,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	var admin net.Addr
+	if cfg.adminListen != "" {
+		var stopAdmin func() error
+		if admin, stopAdmin, err = serveAdmin(cfg.adminListen, set); err != nil {
+			ln.Close()
+			return err
+		}
+		defer stopAdmin()
+	}
 	srv := &http.Server{
 		Handler:           graph.NewHandler(store, cfg.api),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -293,6 +327,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	printBanner(stdout, ln.Addr().(*net.TCPAddr).Port, cfg.demo)
+	if admin != nil {
+		fmt.Fprintf(stdout, "\nMetrics: http://%s/metrics  pprof: http://%s/debug/pprof/\n", admin, admin)
+	}
 
 	select {
 	case err := <-serveErr:

@@ -11,6 +11,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"linli/metrics"
 )
 
 // Store is the database behind the service.
@@ -36,6 +38,8 @@ type Store struct {
 	BallotKey []byte
 	// LoadBallotKey, when BallotKey is empty, supplies it on first use (once).
 	LoadBallotKey func() ([]byte, error)
+	// Metrics, when set, count what the store does (loader batches, sweeps, figures).
+	Metrics *metrics.Set
 
 	ballotKeyOnce sync.Once
 	ballotKey     []byte
@@ -65,6 +69,10 @@ func Open(ctx context.Context, dsn string, maxConns int) (*sqlx.DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	return configure(ctx, d, maxConns)
+}
+
+func configure(ctx context.Context, d *sqlx.DB, maxConns int) (*sqlx.DB, error) {
 	d.SetMaxOpenConns(maxConns)
 	d.SetMaxIdleConns(maxConns)
 	d.SetConnMaxIdleTime(5 * time.Minute)

@@ -189,6 +189,7 @@ func participationPart[T keyed](ctx context.Context, p participation, figures, s
 // ParticipationStats computes participation figures for v: the groups, and with withTotal
 // (or no grouping) the figures over all of them.
 func (s *Store) ParticipationStats(ctx context.Context, v *Viewer, f ParticipationStatsFilter, by StatsGrouping, withTotal bool) ([]*ParticipationStatsGroup, *ParticipationStatsGroup, error) {
+	defer s.Metrics.StatsQuery("participation", time.Now())
 	sc, err := s.scopeOf(ctx, v, f.PlaceIDs, "placeIds", participationLevels)
 	if err != nil {
 		return nil, nil, err

@@ -69,6 +69,7 @@ const MaxLeaderboard = 50
 // each group by points: the groups, and with withTotal (or no grouping) the figures over
 // all of them.
 func (s *Store) VolunteerStats(ctx context.Context, v *Viewer, f VolunteerStatsFilter, by StatsGrouping, leaders int, withTotal bool) ([]*VolunteerStatsGroup, *VolunteerStatsGroup, error) {
+	defer s.Metrics.StatsQuery("volunteer", time.Now())
 	if leaders < 0 || leaders > MaxLeaderboard {
 		return nil, nil, Invalid("leaderboard", "排行榜每组最多 %d 名", MaxLeaderboard)
 	}

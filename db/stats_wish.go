@@ -101,6 +101,7 @@ var wishStatsLevels = map[PlaceLevel]string{
 // lattice decides. Errors: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, INVALID_INPUT (a filter
 // that is not one cell of the lattice, a grouping past the budget), TIMEOUT.
 func (s *Store) WishStats(ctx context.Context, v *Viewer, f *WishStatsFilter, by StatsGrouping, withTotal bool) ([]*WishStatsGroup, *WishStatsGroup, error) {
+	defer s.Metrics.StatsQuery("wish", time.Now())
 	if f == nil {
 		f = &WishStatsFilter{}
 	}

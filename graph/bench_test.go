@@ -50,8 +50,8 @@ type benchEnv struct {
 
 func newBenchEnv(b *testing.B) *benchEnv {
 	b.Helper()
-	d, _ := dbtest.New(b)
-	e := serveBench(b, d)
+	d, dsn := dbtest.New(b)
+	e := serveBench(b, benchDB(b, d, dsn))
 	if _, err := demo.Load(b.Context(), e.store); err != nil {
 		b.Fatalf("loading demo data: %v", err)
 	}
@@ -65,6 +65,7 @@ func serveBench(b *testing.B, d *sqlx.DB) *benchEnv {
 	e.store.BallotKey = testBallotKey // secret votes are sealed under it
 	opts := graph.DefaultOptions()
 	opts.Logger = discardLogger()
+	observeBench(b, e.store, &opts)
 	e.srv = httptest.NewServer(graph.NewHandler(e.store, opts))
 	tr := &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: time.Minute}
 	e.client = &http.Client{Transport: tr, Timeout: 30 * time.Second}

@@ -21,7 +21,18 @@ import (
 // its code, message and field; a query the schema or the limits refuse is INVALID_INPUT;
 // anything else is logged in full and shown only as INTERNAL with the request id, so no SQL,
 // driver message or stack trace ever reaches a client.
+// The first error presented is the request's outcome in the metrics (noteOutcome).
 func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
+	present := presentErrorTo(logger)
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gerr := present(ctx, err)
+		noteOutcome(ctx, gerr)
+		return gerr
+	}
+}
+
+// presentErrorTo is presentError's translation.
+func presentErrorTo(logger *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gerr := graphql.DefaultErrorPresenter(ctx, err)
 		reqID := ""

@@ -25,6 +25,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"go.opentelemetry.io/otel/trace"
 
 	"linli/db"
 	"linli/graph/model"
@@ -55,6 +56,8 @@ type Options struct {
 	// LoaderWait is how long a batch of lookups waits for more keys.
 	LoaderWait time.Duration
 	Logger     *slog.Logger
+	// Tracer, when set, traces each request (observe); nil when tracing is off.
+	Tracer trace.Tracer
 }
 
 // DefaultOptions are the options with no settings given.
@@ -107,7 +110,7 @@ func NewHandler(store *db.Store, cfg Options) http.Handler {
 		}
 		io.WriteString(w, "ok\n")
 	})
-	return cfg.logRequests(mux, store)
+	return cfg.logRequests(cfg.observe(mux, store.Metrics), store)
 }
 
 // newGraphQL returns the schema as served (without @defer and @stream) and the gqlgen
@@ -135,6 +138,7 @@ func newGraphQL(store *db.Store, cfg Options) (*ast.Schema, *handler.Server) {
 		resp := next(ctx)
 		if resp != nil {
 			resp.Errors = oneErrorPerField(resp.Errors)
+			setOutcome(ctx, resp.Errors)
 		}
 		return resp
 	})
@@ -472,6 +476,7 @@ func writeError(w http.ResponseWriter, req *request, status int, code, msg strin
 	ext := map[string]any{"code": code}
 	if req != nil {
 		ext["requestId"] = req.id
+		req.outcome.note(code)
 	}
 	writeErrors(w, status, &gqlerror.Error{Message: msg, Extensions: ext})
 }

@@ -19,6 +19,7 @@ import (
 // waiting for quiet rather than a fixed window keeps a slow scheduler from splitting a batch.
 type loader[V any] struct {
 	fetch func(context.Context, []int64) (map[int64]V, error)
+	name  string // for the batch-size metric
 	ctx   context.Context
 	idle  time.Duration
 	max   time.Duration
@@ -145,8 +146,17 @@ func (l *loader[V]) dispatch(b *batch[V]) {
 	keys := b.keys
 	l.mu.Unlock()
 
+	if req := requestFrom(l.ctx); req != nil {
+		req.store.Metrics.LoaderBatch(l.name, len(keys))
+	}
 	b.result, b.err = l.fetch(l.ctx, keys)
 	close(b.done)
+}
+
+// as names the loader in the batch-size metric.
+func (l *loader[V]) as(name string) *loader[V] {
+	l.name = name
+	return l
 }
 
 // prime stores values already at hand, such as the rows of a list, so that asking for
@@ -232,32 +242,32 @@ type loaders struct {
 
 func newLoaders(ctx context.Context, s *db.Store, wait time.Duration) *loaders {
 	return &loaders{
-		place:             newLoader(ctx, wait, s.PlacesByID),
-		account:           newLoader(ctx, wait, s.AccountsByID),
-		resident:          newLoader(ctx, wait, s.ResidentsByID),
-		residentByAccount: newLoader(ctx, wait, s.ResidentsByAccount),
-		grant:             newLoader(ctx, wait, s.GrantsByID),
-		grantsByAccount:   newLoader(ctx, wait, s.ActiveGrantsByAccount),
-		wish:              newLoader(ctx, wait, s.WishesByID),
-		claim:             newLoader(ctx, wait, s.ClaimsByID),
-		wishEvents:        newLoader(ctx, wait, s.WishEventsByWish),
-		topic:             newLoader(ctx, wait, s.TopicsByID),
-		cosignCount:       newLoader(ctx, wait, s.CosignCounts),
-		cosignThreshold:   newLoader(ctx, wait, s.CosignThresholds),
+		place:             newLoader(ctx, wait, s.PlacesByID).as("place"),
+		account:           newLoader(ctx, wait, s.AccountsByID).as("account"),
+		resident:          newLoader(ctx, wait, s.ResidentsByID).as("resident"),
+		residentByAccount: newLoader(ctx, wait, s.ResidentsByAccount).as("residentByAccount"),
+		grant:             newLoader(ctx, wait, s.GrantsByID).as("grant"),
+		grantsByAccount:   newLoader(ctx, wait, s.ActiveGrantsByAccount).as("grantsByAccount"),
+		wish:              newLoader(ctx, wait, s.WishesByID).as("wish"),
+		claim:             newLoader(ctx, wait, s.ClaimsByID).as("claim"),
+		wishEvents:        newLoader(ctx, wait, s.WishEventsByWish).as("wishEvents"),
+		topic:             newLoader(ctx, wait, s.TopicsByID).as("topic"),
+		cosignCount:       newLoader(ctx, wait, s.CosignCounts).as("cosignCount"),
+		cosignThreshold:   newLoader(ctx, wait, s.CosignThresholds).as("cosignThreshold"),
 		cosignedByMe: viewerLoader(ctx, wait, false, func(ctx context.Context, v *db.Viewer, ids []int64) (map[int64]bool, error) {
 			return s.CosignedBy(ctx, v.Account.ID, ids)
-		}),
-		topicWishes:   newLoader(ctx, wait, s.TopicWishIDs),
-		topicEvents:   newLoader(ctx, wait, s.TopicEventsByTopic),
-		commentCount:  newLoader(ctx, wait, s.CommentCounts),
-		replies:       newLoader(ctx, wait, s.RepliesByComment),
-		meeting:       newLoader(ctx, wait, s.MeetingsByID),
-		meetingTopics: newLoader(ctx, wait, s.MeetingTopicIDs),
-		meetingEvents: newLoader(ctx, wait, s.MeetingEventsByMeeting),
-		meetingCounts: newLoader(ctx, wait, s.MeetingCountsByMeeting),
+		}).as("cosignedByMe"),
+		topicWishes:   newLoader(ctx, wait, s.TopicWishIDs).as("topicWishes"),
+		topicEvents:   newLoader(ctx, wait, s.TopicEventsByTopic).as("topicEvents"),
+		commentCount:  newLoader(ctx, wait, s.CommentCounts).as("commentCount"),
+		replies:       newLoader(ctx, wait, s.RepliesByComment).as("replies"),
+		meeting:       newLoader(ctx, wait, s.MeetingsByID).as("meeting"),
+		meetingTopics: newLoader(ctx, wait, s.MeetingTopicIDs).as("meetingTopics"),
+		meetingEvents: newLoader(ctx, wait, s.MeetingEventsByMeeting).as("meetingEvents"),
+		meetingCounts: newLoader(ctx, wait, s.MeetingCountsByMeeting).as("meetingCounts"),
 		myPresence: viewerLoader(ctx, wait, true, func(ctx context.Context, v *db.Viewer, ids []int64) (map[int64]db.MeetingPresence, error) {
 			return s.PresenceOf(ctx, v.Resident.ID, ids)
-		}),
+		}).as("myPresence"),
 		vote: viewerLoader(ctx, wait, false, func(ctx context.Context, v *db.Viewer, ids []int64) (map[int64]*db.Vote, error) {
 			vs, err := s.Votes(ctx, v, ids)
 			m := make(map[int64]*db.Vote, len(vs))
@@ -265,25 +275,25 @@ func newLoaders(ctx context.Context, s *db.Store, wait time.Duration) *loaders {
 				m[vt.ID] = vt
 			}
 			return m, err
-		}),
-		votesByMeeting:   newLoader(ctx, wait, s.VoteIDsByMeeting),
-		votesByTopic:     newLoader(ctx, wait, s.VoteIDsByTopic),
-		resolution:       newLoader(ctx, wait, s.ResolutionsByID),
-		resolutionsTopic: newLoader(ctx, wait, s.ResolutionsByTopic),
-		resolutionByVote: newLoader(ctx, wait, s.ResolutionsByVote),
-		objections:       newLoader(ctx, wait, s.ObjectionsByResolution),
-		tasks:            newLoader(ctx, wait, s.TasksByResolution),
-		reports:          newLoader(ctx, wait, s.ReportsByTask),
-		supervision:      newLoader(ctx, wait, s.SupervisionByTask),
-		ratings:          newLoader(ctx, wait, s.RatingsByResolution),
+		}).as("vote"),
+		votesByMeeting:   newLoader(ctx, wait, s.VoteIDsByMeeting).as("votesByMeeting"),
+		votesByTopic:     newLoader(ctx, wait, s.VoteIDsByTopic).as("votesByTopic"),
+		resolution:       newLoader(ctx, wait, s.ResolutionsByID).as("resolution"),
+		resolutionsTopic: newLoader(ctx, wait, s.ResolutionsByTopic).as("resolutionsTopic"),
+		resolutionByVote: newLoader(ctx, wait, s.ResolutionsByVote).as("resolutionByVote"),
+		objections:       newLoader(ctx, wait, s.ObjectionsByResolution).as("objections"),
+		tasks:            newLoader(ctx, wait, s.TasksByResolution).as("tasks"),
+		reports:          newLoader(ctx, wait, s.ReportsByTask).as("reports"),
+		supervision:      newLoader(ctx, wait, s.SupervisionByTask).as("supervision"),
+		ratings:          newLoader(ctx, wait, s.RatingsByResolution).as("ratings"),
 		myRating: viewerLoader(ctx, wait, true, func(ctx context.Context, v *db.Viewer, ids []int64) (map[int64]int, error) {
 			return s.MyRatings(ctx, v.Resident.ID, ids)
-		}),
+		}).as("myRating"),
 		// Only when asked for: the turnout per building passes over the vote's whole roll.
 		turnoutByBuilding: newLoader(ctx, wait, func(ctx context.Context, ids []int64) (map[int64][]*db.BuildingTurnout, error) {
 			return s.TurnoutByBuilding(ctx, ids)
-		}),
-		gridWorker:   newLoader(ctx, wait, s.GridWorkersOf),
+		}).as("turnoutByBuilding"),
+		gridWorker:   newLoader(ctx, wait, s.GridWorkersOf).as("gridWorker"),
 		store:        s,
 		ctx:          ctx,
 		wait:         wait,
@@ -316,6 +326,7 @@ func (l *loaders) topicComments(p db.Page) *loader[db.Paged[*db.TopicComment]] {
 	cl := newLoader(l.ctx, l.wait, func(ctx context.Context, ids []int64) (map[int64]db.Paged[*db.TopicComment], error) {
 		return l.store.TopicComments(ctx, ids, p)
 	})
+	cl.as("topicComments")
 	l.commentPages[key] = cl
 	return cl
 }

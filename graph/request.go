@@ -35,6 +35,9 @@ type request struct {
 	once   sync.Once
 	viewer *db.Viewer
 	err    error
+
+	// outcome is ok or the first error's code, for the metrics and the trace (observe).
+	outcome outcome
 }
 
 type requestKey struct{}

@@ -299,11 +299,15 @@ func RunSweeps(ctx context.Context, s *db.Store, every time.Duration, logf func(
 	defer t.Stop()
 	for {
 		for _, sweep := range []struct {
-			what string
-			run  func(context.Context) (int, error)
-		}{{"overdue claims lapsed", s.LapseOverdueClaims}, {"votes closed at their closing time", s.CloseDueVotes},
-			{"sign-in failure counts past their window removed", s.ForgetLoginFailures}} {
+			name, what string
+			run        func(context.Context) (int, error)
+		}{{"lapse_claims", "overdue claims lapsed", s.LapseOverdueClaims}, {"close_votes", "votes closed at their closing time", s.CloseDueVotes},
+			{"forget_login_failures", "sign-in failure counts past their window removed", s.ForgetLoginFailures}} {
+			started := time.Now()
 			n, err := sweep.run(ctx)
+			if ctx.Err() == nil {
+				s.Metrics.Sweep(sweep.name, n, err != nil, time.Since(started))
+			}
 			if err != nil && ctx.Err() == nil {
 				logf("sweep failed", "sweep", sweep.what, "error", err.Error())
 			} else if n > 0 {
