@@ -2,9 +2,11 @@ package graph_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +15,8 @@ import (
 	"github.com/lib/pq"
 
 	"linli/db"
+	"linli/db/dbtest"
+	"linli/db/demo"
 	"linli/graph"
 )
 
@@ -409,7 +413,7 @@ func TestRemindersOnce(t *testing.T) {
 	e.remindAll(3)
 	got := ofKind(e.inbox(volunteer, false), "CLAIM_DUE_SOON")
 	if len(got) != 1 || !strings.Contains(got[0].Body, "帮忙搬家具") {
-		t.Fatalf("2 hours before due: got %+v, want exactly one reminder about the wish", got)
+		t.Fatalf("2 hours before due: got %d reminders, want exactly one about the wish", len(got))
 	}
 }
 
@@ -439,7 +443,7 @@ func TestVoteClosingReminder(t *testing.T) {
 	for _, tok := range neighbours {
 		got := ofKind(e.inbox(tok, false), "VOTE_CLOSING")
 		if len(got) != 1 || !strings.Contains(got[0].Body, "您还没有投票") {
-			t.Fatalf("neighbour: got %+v, want one reminder saying they have not voted", got)
+			t.Fatalf("neighbour: got %d reminders (%+v), want one saying they have not voted", len(got), got)
 		}
 		for _, word := range []string{"同意", "反对", "弃权"} {
 			if strings.Contains(got[0].Title+got[0].Body, word) {
@@ -543,4 +547,120 @@ func TestInboxRolledBackEvent(t *testing.T) {
 	if n := e.count(`SELECT count(*) FROM notification_outbox`); n != e.count(`SELECT count(*) FROM notification_outbox o JOIN notifications n ON n.id = o.notification_id`) {
 		t.Fatalf("outbox rows without a notification: %d", n)
 	}
+}
+
+// A meeting tomorrow, a resolution in notice and its closing, a task and a concern on it
+// each reach the people they concern, reminders once each.
+func TestDeliberationNotifications(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	resident, staff, council, supervisor := e.login(phoneResident), e.login(phoneStaff), e.login(phoneCouncil), e.login(phoneSupervisor)
+	leader := e.login(phoneBuildingLeader)
+
+	// A residents' assembly starting in 25 hours: reminded once it is within a day.
+	mustMeeting(t, e.schedule(staff, e.meetingInput("十二月居民会议", nil)))
+	e.remindAll(4)
+	if got := ofKind(e.inbox(resident, false), "MEETING_TOMORROW"); len(got) != 0 {
+		t.Fatalf("25 hours ahead: got %d meeting reminders, want none yet", len(got))
+	}
+	e.clock.Advance(2 * time.Hour)
+	e.remindAll(4)
+	if got := ofKind(e.inbox(resident, false), "MEETING_TOMORROW"); len(got) != 1 || !strings.Contains(got[0].Body, "十二月居民会议") ||
+		!strings.Contains(got[0].Body, "社区党群服务中心二楼会议室") {
+		t.Fatalf("23 hours ahead: got %+v, want one reminder naming the meeting and where", got)
+	}
+
+	objector := e.compoundResidents(1, "135")[0]
+	_, res := e.passedResolution("小区增设充电桩", []string{resident})
+	for _, tok := range []string{resident, objector} {
+		if got := ofKind(e.inbox(tok, false), "RESOLUTION_PUBLISHED"); len(got) != 1 || !strings.Contains(got[0].Body, "小区增设充电桩") {
+			t.Fatalf("published: got %+v, want one RESOLUTION_PUBLISHED", got)
+		}
+	}
+	var o struct{ O struct{ ID string } }
+	e.do(objector, qObject, map[string]any{"id": res, "r": "充电桩离住户太近"}).Decode(t, &o)
+	e.clock.Advance(6*24*time.Hour + 12*time.Hour) // the notice period ends in 12 hours
+	e.remindAll(4)
+	if got := ofKind(e.inbox(resident, false), "OBJECTION_CLOSING"); len(got) != 1 {
+		t.Fatalf("notice closing: got %d reminders for the resident, want 1", len(got))
+	}
+	if got := ofKind(e.inbox(objector, false), "OBJECTION_CLOSING"); len(got) != 0 {
+		t.Fatalf("notice closing: got %d reminders for who objected already, want 0", len(got))
+	}
+
+	e.clock.Advance(13 * time.Hour)
+	e.do(council, qAnswerObjection, map[string]any{"id": o.O.ID, "a": "已按规范保持安全距离。", "u": false}).Decode(t, new(any))
+	var task struct{ T struct{ ID string } }
+	e.do(staff, qAddTask, map[string]any{"in": map[string]any{"resolutionId": res, "title": "联系供电公司报装",
+		"assigneeId": e.accountID(phoneBuildingLeader), "dueAt": e.clock.Now().Add(30 * 24 * time.Hour).Format(time.RFC3339)}}).Decode(t, &task)
+	e.do(supervisor, qSupervise, map[string]any{"id": task.T.ID, "b": "请公开报装费用", "c": true}).Decode(t, new(any))
+	e.do(supervisor, qSupervise, map[string]any{"id": task.T.ID, "b": "进度不错", "c": false}).Decode(t, new(any))
+	in := e.inbox(leader, false)
+	if got := ofKind(in, "TASK_ASSIGNED"); len(got) != 1 || !strings.Contains(got[0].Body, "联系供电公司报装") {
+		t.Fatalf("assignee: got %+v, want one TASK_ASSIGNED", got)
+	}
+	if got := ofKind(in, "TASK_CONCERN_RAISED"); len(got) != 1 {
+		t.Fatalf("assignee: got %d TASK_CONCERN_RAISED, want 1 (a comment is not a concern)", len(got))
+	}
+}
+
+// Every notification is announced on linli_notifications as "account:id" when its event
+// commits, for the live subscriptions of every process; a rolled-back event announces
+// nothing.
+func TestNotificationAnnounced(t *testing.T) {
+	t.Parallel()
+	d, dsn := dbtest.New(t)
+	e := serve(t, d)
+	if _, err := demo.Load(t.Context(), e.store); err != nil {
+		t.Fatal(err)
+	}
+	resident, staff := e.login(phoneResident), e.login(phoneStaff)
+	w := e.submit(resident, e.wishInput("帮忙贴春联"))
+
+	l := pq.NewListener(dsn, time.Second, time.Second, nil)
+	defer l.Close()
+	if err := l.Listen("linli_notifications"); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := e.db.Beginx()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(`INSERT INTO wish_events (wish_id, at, action, actor_id, from_state, to_state, reason)
+		VALUES ($1, now(), 'reject', NULL, 'submitted', 'rejected', '测试')`, e.wishRowID("帮忙贴春联")); err != nil {
+		tx.Rollback()
+		t.Fatal(err)
+	}
+	tx.Rollback()
+	mustWish(t, e.review(staff, w.ID, "PUBLISH", nil))
+
+	var n notificationOut
+	for _, got := range e.inbox(resident, false).Notifications.Nodes {
+		if got.Kind == "WISH_PUBLISHED" {
+			n = got
+		}
+	}
+	_, id, _ := strings.Cut(string(mustDecode(t, n.ID)), ":")
+	var account int64
+	if err := e.db.Get(&account, `SELECT id FROM accounts WHERE phone = $1`, phoneResident); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case m := <-l.Notify:
+		if want := strconv.FormatInt(account, 10) + ":" + id; m == nil || m.Extra != want {
+			t.Fatalf("announced: got %+v, want %q (the published wish's, not the rolled-back one's)", m, want)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("no announcement within a minute")
+	}
+}
+
+// mustDecode decodes a global ID.
+func mustDecode(t *testing.T, id string) []byte {
+	t.Helper()
+	b, err := base64.RawURLEncoding.DecodeString(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
