@@ -72,6 +72,8 @@ type settings struct {
 	dbMaxConns  int
 	sweepEvery  time.Duration
 	adminListen string // LINLI_ADMIN_LISTEN: /metrics and /debug/pprof/, "" when off
+	notify      graph.NotifySettings
+	notifyHook  string
 	store       func(*db.Store)
 	api         graph.Options
 }
@@ -130,6 +132,10 @@ func readSettings(getenv func(string) string) (settings, error) {
 		s.adminListen = a
 	}
 	s.sweepEvery = dur("LINLI_SWEEP_INTERVAL", time.Minute)
+	var err error
+	if s.notify, s.notifyHook, err = readNotify(getenv, num, dur); err != nil {
+		errs = append(errs, err)
+	}
 	tokenTTL := dur("LINLI_TOKEN_TTL", 30*24*time.Hour)
 	login := db.LoginLimits{
 		PerPhoneAddress: num("LINLI_LOGIN_MAX_FAILURES", db.DefaultLoginLimits.PerPhoneAddress),
@@ -305,6 +311,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	defer stopSweep()
 	go graph.RunSweeps(sweepCtx, store, cfg.sweepEvery, func(msg string, args ...any) { logger.Info(msg, args...) })
+	// Reminders and the outbox, the same way: every process runs them (README: Notifications).
+	cfg.notify.Sender = notifySender(cfg.notifyHook, func() graph.LogSender { return graph.LogSender{Logger: logger} })
+	go graph.RunNotifications(sweepCtx, store, cfg.notify, func(msg string, args ...any) { logger.Info(msg, args...) })
 
 	ln, err := net.Listen("tcp", ":"+cfg.port)
 	if err != nil {

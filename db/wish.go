@@ -561,7 +561,11 @@ func (s *Store) writeWishAs(ctx context.Context, v *Viewer, id int64, claiming b
 		return nil, needSignIn
 	}
 	lw, err := inLockedTx(ctx, s, func(tx *Tx) (*lockedWish, error) {
-		if _, err := tx.exec(`SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE`, v.Account.ID); err != nil {
+		// FOR NO KEY UPDATE: it queues this person's transitions as FOR UPDATE did, but does not
+		// hold back a transaction that only references the account (a notification to it,
+		// written by a trigger while that transaction holds another wish), which would
+		// otherwise deadlock with this one.
+		if _, err := tx.exec(`SELECT 1 FROM accounts WHERE id = $1 FOR NO KEY UPDATE`, v.Account.ID); err != nil {
 			return nil, err
 		}
 		return tx.lockWish(v, id, claiming)

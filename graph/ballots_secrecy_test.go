@@ -22,10 +22,12 @@ import (
 
 // notBallots are the tables with a vote_id that are not ballots: the vote, its options,
 // roll, who voted (public), its live turnout (public: heads and area that took part, per
-// stripe), stored result, roll-call ballots (public by design) and resolutions. Every other
+// stripe), stored result, roll-call ballots (public by design), resolutions and
+// notifications (that a vote opened, or that one has not voted yet: written when it opens
+// and by the reminder pass, never by a voter's cast, and holding no choice). Every other
 // table with a vote_id is attacked, so a table added later is too.
 var notBallots = []string{"votes", "vote_options", "vote_entitled", "vote_participation", "vote_turnout", "vote_results",
-	"open_ballots", "resolutions"}
+	"open_ballots", "resolutions", "notifications"}
 
 // ballotKeyColumns say which vote (and stripe) a row belongs to, or are the HMAC that finds a
 // voter's row only with the ballot key; nothing else about the ballot.

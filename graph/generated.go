@@ -34,6 +34,7 @@ type ResolverRoot interface {
 	AuditEvent() AuditEventResolver
 	BuildingTurnout() BuildingTurnoutResolver
 	CommunitySettings() CommunitySettingsResolver
+	FailedDelivery() FailedDeliveryResolver
 	HouseholdOwner() HouseholdOwnerResolver
 	LedgerEntry() LedgerEntryResolver
 	Meeting() MeetingResolver
@@ -41,6 +42,7 @@ type ResolverRoot interface {
 	MeetingAttendanceCounts() MeetingAttendanceCountsResolver
 	MeetingEvent() MeetingEventResolver
 	Mutation() MutationResolver
+	Notification() NotificationResolver
 	Objection() ObjectionResolver
 	PendingRegistration() PendingRegistrationResolver
 	Place() PlaceResolver
@@ -60,6 +62,7 @@ type ResolverRoot interface {
 	Topic() TopicResolver
 	TopicComment() TopicCommentResolver
 	TopicEvent() TopicEventResolver
+	VisitNeeded() VisitNeededResolver
 	VolunteerRecord() VolunteerRecordResolver
 	Vote() VoteResolver
 	VoteResult() VoteResultResolver
@@ -129,6 +132,28 @@ type ComplexityRoot struct {
 		Count       func(childComplexity int) int
 		MedianHours func(childComplexity int) int
 		P90Hours    func(childComplexity int) int
+	}
+
+	FailedDelivery struct {
+		Attempts     func(childComplexity int) int
+		Channel      func(childComplexity int) int
+		CreatedAt    func(childComplexity int) int
+		ID           func(childComplexity int) int
+		LastError    func(childComplexity int) int
+		Notification func(childComplexity int) int
+		Resident     func(childComplexity int) int
+	}
+
+	FailedDeliveryConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	FailedDeliveryEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	HouseholdOwner struct {
@@ -250,61 +275,99 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AcceptTopic             func(childComplexity int, topicID string, note *string) int
-		AddResident             func(childComplexity int, input model.AddResidentInput) int
-		AddTask                 func(childComplexity int, input model.AddTaskInput) int
-		AdmitRegistration       func(childComplexity int, accountID string, reason *string) int
-		AnswerConcern           func(childComplexity int, noteID string, answer string) int
-		AnswerObjection         func(childComplexity int, objectionID string, answer string, upheld bool) int
-		CancelMeeting           func(childComplexity int, meetingID string, reason string) int
-		CancelWish              func(childComplexity int, wishID string, reason *string) int
-		CastBallot              func(childComplexity int, voteID string, option string) int
-		ChangePassword          func(childComplexity int, oldPassword string, newPassword string) int
-		CheckIn                 func(childComplexity int, meetingID string, residentID string) int
-		CheckInWithCode         func(childComplexity int, meetingID string, code string) int
-		ClaimWish               func(childComplexity int, wishID string) int
-		CloseMeeting            func(childComplexity int, meetingID string) int
-		CloseVote               func(childComplexity int, voteID string) int
-		CommentOnTopic          func(childComplexity int, input model.CommentOnTopicInput) int
-		ConfirmWish             func(childComplexity int, wishID string, rating int, comment *string) int
-		CorrectResident         func(childComplexity int, input model.CorrectResidentInput) int
-		CosignTopic             func(childComplexity int, topicID string) int
-		CreateAccount           func(childComplexity int, input model.CreateAccountInput) int
-		CreatePlace             func(childComplexity int, input model.CreatePlaceInput) int
-		DeclineTopic            func(childComplexity int, topicID string, reason string) int
-		DisputeWish             func(childComplexity int, wishID string, reason string) int
-		FulfilWish              func(childComplexity int, input model.FulfilWishInput) int
-		GrantRole               func(childComplexity int, input model.GrantRoleInput) int
-		ImportRoster            func(childComplexity int, communityID string, file graphql.Upload, dryRun bool, planDigest *string) int
-		LinkResidentAccount     func(childComplexity int, residentID string, accountID string, reason *string) int
-		Login                   func(childComplexity int, phone string, password string) int
-		Logout                  func(childComplexity int) int
-		MovePlace               func(childComplexity int, placeID string, parentID string, reason *string) int
-		MoveResident            func(childComplexity int, residentID string, householdID string, on *time.Time, reason *string) int
-		NameVoter               func(childComplexity int, input model.NameVoterInput) int
-		ObjectToResolution      func(childComplexity int, resolutionID string, reason string) int
-		OpenVote                func(childComplexity int, input model.OpenVoteInput) int
-		PublishResult           func(childComplexity int, resolutionID string, result string) int
-		RaiseTopic              func(childComplexity int, input model.RaiseTopicInput) int
-		RateResult              func(childComplexity int, resolutionID string, score int, comment *string) int
-		RecordLeaving           func(childComplexity int, residentID string, leftReason model.LeftReason, on *time.Time, reason *string) int
-		RecordMinutes           func(childComplexity int, meetingID string, minutes string) int
-		Register                func(childComplexity int, input model.RegisterInput) int
-		ReleaseWish             func(childComplexity int, wishID string, reason *string) int
-		ReportProgress          func(childComplexity int, taskID string, body string, done bool) int
-		RetirePlace             func(childComplexity int, placeID string, reason string) int
-		ReviewWish              func(childComplexity int, wishID string, decision model.ReviewDecision, reason *string) int
-		RevokeRole              func(childComplexity int, grantID string, reason *string) int
-		ScheduleMeeting         func(childComplexity int, input model.ScheduleMeetingInput) int
-		SetHouseholdOwners      func(childComplexity int, input model.SetHouseholdOwnersInput) int
-		SettleWish              func(childComplexity int, wishID string, outcome model.SettleOutcome, note string) int
-		StartMeeting            func(childComplexity int, meetingID string) int
-		SubmitWish              func(childComplexity int, input model.SubmitWishInput) int
-		SuperviseTask           func(childComplexity int, taskID string, body string, concern bool) int
-		UpdateCommunitySettings func(childComplexity int, communityID string, input model.CommunitySettingsInput, reason string) int
-		UpdatePlace             func(childComplexity int, placeID string, input model.UpdatePlaceInput) int
-		VerifyResident          func(childComplexity int, residentID string) int
-		WithdrawTopic           func(childComplexity int, topicID string, reason *string) int
+		AcceptTopic               func(childComplexity int, topicID string, note *string) int
+		AddResident               func(childComplexity int, input model.AddResidentInput) int
+		AddTask                   func(childComplexity int, input model.AddTaskInput) int
+		AdmitRegistration         func(childComplexity int, accountID string, reason *string) int
+		AnswerConcern             func(childComplexity int, noteID string, answer string) int
+		AnswerObjection           func(childComplexity int, objectionID string, answer string, upheld bool) int
+		CancelMeeting             func(childComplexity int, meetingID string, reason string) int
+		CancelWish                func(childComplexity int, wishID string, reason *string) int
+		CastBallot                func(childComplexity int, voteID string, option string) int
+		ChangePassword            func(childComplexity int, oldPassword string, newPassword string) int
+		CheckIn                   func(childComplexity int, meetingID string, residentID string) int
+		CheckInWithCode           func(childComplexity int, meetingID string, code string) int
+		ClaimWish                 func(childComplexity int, wishID string) int
+		CloseMeeting              func(childComplexity int, meetingID string) int
+		CloseVote                 func(childComplexity int, voteID string) int
+		CommentOnTopic            func(childComplexity int, input model.CommentOnTopicInput) int
+		ConfirmWish               func(childComplexity int, wishID string, rating int, comment *string) int
+		CorrectResident           func(childComplexity int, input model.CorrectResidentInput) int
+		CosignTopic               func(childComplexity int, topicID string) int
+		CreateAccount             func(childComplexity int, input model.CreateAccountInput) int
+		CreatePlace               func(childComplexity int, input model.CreatePlaceInput) int
+		DeclineTopic              func(childComplexity int, topicID string, reason string) int
+		DisputeWish               func(childComplexity int, wishID string, reason string) int
+		FulfilWish                func(childComplexity int, input model.FulfilWishInput) int
+		GrantRole                 func(childComplexity int, input model.GrantRoleInput) int
+		ImportRoster              func(childComplexity int, communityID string, file graphql.Upload, dryRun bool, planDigest *string) int
+		LinkResidentAccount       func(childComplexity int, residentID string, accountID string, reason *string) int
+		Login                     func(childComplexity int, phone string, password string) int
+		Logout                    func(childComplexity int) int
+		MarkAllNotificationsRead  func(childComplexity int) int
+		MarkNotificationsRead     func(childComplexity int, ids []string) int
+		MarkVisited               func(childComplexity int, ids []string) int
+		MovePlace                 func(childComplexity int, placeID string, parentID string, reason *string) int
+		MoveResident              func(childComplexity int, residentID string, householdID string, on *time.Time, reason *string) int
+		NameVoter                 func(childComplexity int, input model.NameVoterInput) int
+		ObjectToResolution        func(childComplexity int, resolutionID string, reason string) int
+		OpenVote                  func(childComplexity int, input model.OpenVoteInput) int
+		PublishResult             func(childComplexity int, resolutionID string, result string) int
+		RaiseTopic                func(childComplexity int, input model.RaiseTopicInput) int
+		RateResult                func(childComplexity int, resolutionID string, score int, comment *string) int
+		RecordLeaving             func(childComplexity int, residentID string, leftReason model.LeftReason, on *time.Time, reason *string) int
+		RecordMinutes             func(childComplexity int, meetingID string, minutes string) int
+		Register                  func(childComplexity int, input model.RegisterInput) int
+		ReleaseWish               func(childComplexity int, wishID string, reason *string) int
+		ReportProgress            func(childComplexity int, taskID string, body string, done bool) int
+		RetirePlace               func(childComplexity int, placeID string, reason string) int
+		ReviewWish                func(childComplexity int, wishID string, decision model.ReviewDecision, reason *string) int
+		RevokeRole                func(childComplexity int, grantID string, reason *string) int
+		ScheduleMeeting           func(childComplexity int, input model.ScheduleMeetingInput) int
+		SetHouseholdOwners        func(childComplexity int, input model.SetHouseholdOwnersInput) int
+		SetNotificationPreference func(childComplexity int, kind db.NotificationKind, channel db.NotificationChannel, enabled bool) int
+		SettleWish                func(childComplexity int, wishID string, outcome model.SettleOutcome, note string) int
+		StartMeeting              func(childComplexity int, meetingID string) int
+		SubmitWish                func(childComplexity int, input model.SubmitWishInput) int
+		SuperviseTask             func(childComplexity int, taskID string, body string, concern bool) int
+		UpdateCommunitySettings   func(childComplexity int, communityID string, input model.CommunitySettingsInput, reason string) int
+		UpdatePlace               func(childComplexity int, placeID string, input model.UpdatePlaceInput) int
+		VerifyResident            func(childComplexity int, residentID string) int
+		WithdrawTopic             func(childComplexity int, topicID string, reason *string) int
+	}
+
+	Notification struct {
+		Body         func(childComplexity int) int
+		CreatedAt    func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Kind         func(childComplexity int) int
+		MeetingID    func(childComplexity int) int
+		Read         func(childComplexity int) int
+		ReadAt       func(childComplexity int) int
+		ResolutionID func(childComplexity int) int
+		TaskID       func(childComplexity int) int
+		Title        func(childComplexity int) int
+		VoteID       func(childComplexity int) int
+		WishID       func(childComplexity int) int
+	}
+
+	NotificationConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	NotificationEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	NotificationPreference struct {
+		Channel func(childComplexity int) int
+		Default func(childComplexity int) int
+		Enabled func(childComplexity int) int
+		Kind    func(childComplexity int) int
 	}
 
 	Objection struct {
@@ -403,36 +466,41 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Account              func(childComplexity int, phone string) int
-		AuditEvents          func(childComplexity int, placeID string, first *int, after *string) int
-		CommunitySettings    func(childComplexity int, communityID string) int
-		HouseholdAt          func(childComplexity int, buildingID string, unit *string, room string) int
-		HouseholdOwners      func(childComplexity int, householdID string, on *time.Time) int
-		Me                   func(childComplexity int) int
-		Meetings             func(childComplexity int, placeID *string, state []db.MeetingState, first *int, after *string) int
-		MyClaims             func(childComplexity int, active *bool, first *int, after *string) int
-		MyWishes             func(childComplexity int, state []db.WishState, first *int, after *string) int
-		Node                 func(childComplexity int, id string) int
-		Nodes                func(childComplexity int, ids []string) int
-		OwnersCount          func(childComplexity int, compoundID string, on *time.Time) int
-		ParticipationStats   func(childComplexity int, filter *model.ParticipationStatsFilter, groupBy *model.StatsGrouping) int
-		PendingRegistrations func(childComplexity int, placeID string) int
-		ResidentDuplicates   func(childComplexity int, placeID string) int
-		Residents            func(childComplexity int, placeID string, filter *model.ResidentFilter, first *int, after *string, last *int, before *string) int
-		Resolution           func(childComplexity int, id string) int
-		Resolutions          func(childComplexity int, placeID *string, state []db.ResolutionState, first *int, after *string) int
-		Roster               func(childComplexity int, placeID string, asOf *time.Time, first *int, after *string, last *int, before *string) int
-		RosterExport         func(childComplexity int, placeID string) int
-		Subdistricts         func(childComplexity int, first *int, after *string, last *int, before *string) int
-		Topics               func(childComplexity int, placeID *string, state []db.TopicState, first *int, after *string) int
-		VolunteerRecord      func(childComplexity int, accountID *string) int
-		VolunteerStats       func(childComplexity int, filter *model.VolunteerStatsFilter, groupBy *model.StatsGrouping, leaderboard *int) int
-		Vote                 func(childComplexity int, id string) int
-		Votes                func(childComplexity int, placeID *string, state []db.VoteState, first *int, after *string) int
-		WishFeed             func(childComplexity int, first *int, after *string) int
-		WishQueue            func(childComplexity int, kind model.WishQueueKind, placeID *string, withinHours *int, first *int, after *string) int
-		WishStats            func(childComplexity int, filter *model.WishStatsFilter, groupBy *model.WishStatsGrouping) int
-		Wishes               func(childComplexity int, filter *model.WishFilter, orderBy *model.WishOrder, first *int, after *string) int
+		Account                 func(childComplexity int, phone string) int
+		AuditEvents             func(childComplexity int, placeID string, first *int, after *string) int
+		CommunitySettings       func(childComplexity int, communityID string) int
+		FailedDeliveries        func(childComplexity int, placeID string, first *int, after *string) int
+		HouseholdAt             func(childComplexity int, buildingID string, unit *string, room string) int
+		HouseholdOwners         func(childComplexity int, householdID string, on *time.Time) int
+		Me                      func(childComplexity int) int
+		Meetings                func(childComplexity int, placeID *string, state []db.MeetingState, first *int, after *string) int
+		MyClaims                func(childComplexity int, active *bool, first *int, after *string) int
+		MyWishes                func(childComplexity int, state []db.WishState, first *int, after *string) int
+		Node                    func(childComplexity int, id string) int
+		Nodes                   func(childComplexity int, ids []string) int
+		NotificationPreferences func(childComplexity int) int
+		Notifications           func(childComplexity int, unreadOnly *bool, first *int, after *string) int
+		OwnersCount             func(childComplexity int, compoundID string, on *time.Time) int
+		ParticipationStats      func(childComplexity int, filter *model.ParticipationStatsFilter, groupBy *model.StatsGrouping) int
+		PendingRegistrations    func(childComplexity int, placeID string) int
+		ResidentDuplicates      func(childComplexity int, placeID string) int
+		Residents               func(childComplexity int, placeID string, filter *model.ResidentFilter, first *int, after *string, last *int, before *string) int
+		Resolution              func(childComplexity int, id string) int
+		Resolutions             func(childComplexity int, placeID *string, state []db.ResolutionState, first *int, after *string) int
+		Roster                  func(childComplexity int, placeID string, asOf *time.Time, first *int, after *string, last *int, before *string) int
+		RosterExport            func(childComplexity int, placeID string) int
+		Subdistricts            func(childComplexity int, first *int, after *string, last *int, before *string) int
+		Topics                  func(childComplexity int, placeID *string, state []db.TopicState, first *int, after *string) int
+		UnreadNotificationCount func(childComplexity int) int
+		VisitsNeeded            func(childComplexity int, placeID string, first *int, after *string) int
+		VolunteerRecord         func(childComplexity int, accountID *string) int
+		VolunteerStats          func(childComplexity int, filter *model.VolunteerStatsFilter, groupBy *model.StatsGrouping, leaderboard *int) int
+		Vote                    func(childComplexity int, id string) int
+		Votes                   func(childComplexity int, placeID *string, state []db.VoteState, first *int, after *string) int
+		WishFeed                func(childComplexity int, first *int, after *string) int
+		WishQueue               func(childComplexity int, kind model.WishQueueKind, placeID *string, withinHours *int, first *int, after *string) int
+		WishStats               func(childComplexity int, filter *model.WishStatsFilter, groupBy *model.WishStatsGrouping) int
+		Wishes                  func(childComplexity int, filter *model.WishFilter, orderBy *model.WishOrder, first *int, after *string) int
 	}
 
 	RatingSummary struct {
@@ -737,6 +805,28 @@ type ComplexityRoot struct {
 		Withdrawn   func(childComplexity int) int
 	}
 
+	VisitNeeded struct {
+		Body      func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		Household func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Kind      func(childComplexity int) int
+		Resident  func(childComplexity int) int
+		Title     func(childComplexity int) int
+	}
+
+	VisitNeededConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	VisitNeededEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	VolunteerRecord struct {
 		Account         func(childComplexity int) int
 		Entries         func(childComplexity int, first *int, after *string) int
@@ -964,6 +1054,12 @@ type BuildingTurnoutResolver interface {
 type CommunitySettingsResolver interface {
 	Community(ctx context.Context, obj *db.Settings) (*db.Place, error)
 }
+type FailedDeliveryResolver interface {
+	ID(ctx context.Context, obj *db.OutboxDelivery) (string, error)
+
+	Notification(ctx context.Context, obj *db.OutboxDelivery) (*db.Notification, error)
+	Resident(ctx context.Context, obj *db.OutboxDelivery) (*db.Resident, error)
+}
 type HouseholdOwnerResolver interface {
 	Resident(ctx context.Context, obj *db.HouseholdOwner) (*db.Resident, error)
 	Developer(ctx context.Context, obj *db.HouseholdOwner) (bool, error)
@@ -1066,6 +1162,20 @@ type MutationResolver interface {
 	NameVoter(ctx context.Context, input model.NameVoterInput) ([]*db.HouseholdOwner, error)
 	CreateAccount(ctx context.Context, input model.CreateAccountInput) (*db.Account, error)
 	ChangePassword(ctx context.Context, oldPassword string, newPassword string) (*model.LoginPayload, error)
+	MarkNotificationsRead(ctx context.Context, ids []string) ([]*db.Notification, error)
+	MarkAllNotificationsRead(ctx context.Context) (int, error)
+	SetNotificationPreference(ctx context.Context, kind db.NotificationKind, channel db.NotificationChannel, enabled bool) (*db.NotificationPreference, error)
+	MarkVisited(ctx context.Context, ids []string) ([]*db.Notification, error)
+}
+type NotificationResolver interface {
+	ID(ctx context.Context, obj *db.Notification) (string, error)
+
+	Read(ctx context.Context, obj *db.Notification) (bool, error)
+	WishID(ctx context.Context, obj *db.Notification) (*string, error)
+	VoteID(ctx context.Context, obj *db.Notification) (*string, error)
+	MeetingID(ctx context.Context, obj *db.Notification) (*string, error)
+	ResolutionID(ctx context.Context, obj *db.Notification) (*string, error)
+	TaskID(ctx context.Context, obj *db.Notification) (*string, error)
 }
 type ObjectionResolver interface {
 	ID(ctx context.Context, obj *db.Objection) (string, error)
@@ -1121,6 +1231,11 @@ type QueryResolver interface {
 	RosterExport(ctx context.Context, placeID string) (*model.RosterExport, error)
 	OwnersCount(ctx context.Context, compoundID string, on *time.Time) (*model.OwnersCount, error)
 	HouseholdOwners(ctx context.Context, householdID string, on *time.Time) ([]*db.HouseholdOwner, error)
+	Notifications(ctx context.Context, unreadOnly *bool, first *int, after *string) (*model.NotificationConnection, error)
+	UnreadNotificationCount(ctx context.Context) (int, error)
+	NotificationPreferences(ctx context.Context) ([]*db.NotificationPreference, error)
+	VisitsNeeded(ctx context.Context, placeID string, first *int, after *string) (*model.VisitNeededConnection, error)
+	FailedDeliveries(ctx context.Context, placeID string, first *int, after *string) (*model.FailedDeliveryConnection, error)
 }
 type RatingSummaryResolver interface {
 	Average(ctx context.Context, obj *db.RatingSummary) (*float64, error)
@@ -1230,6 +1345,12 @@ type TopicCommentResolver interface {
 type TopicEventResolver interface {
 	Actor(ctx context.Context, obj *db.TopicEvent) (*db.Account, error)
 	ActorName(ctx context.Context, obj *db.TopicEvent) (string, error)
+}
+type VisitNeededResolver interface {
+	ID(ctx context.Context, obj *db.Notification) (string, error)
+
+	Resident(ctx context.Context, obj *db.Notification) (*db.Resident, error)
+	Household(ctx context.Context, obj *db.Notification) (*db.Place, error)
 }
 type VolunteerRecordResolver interface {
 	Account(ctx context.Context, obj *model.VolunteerRecord) (*db.Account, error)
@@ -1515,6 +1636,87 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DurationFigures.P90Hours(childComplexity), true
+
+	case "FailedDelivery.attempts":
+		if e.ComplexityRoot.FailedDelivery.Attempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FailedDelivery.Attempts(childComplexity), true
+	case "FailedDelivery.channel":
+		if e.ComplexityRoot.FailedDelivery.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FailedDelivery.Channel(childComplexity), true
+	case "FailedDelivery.createdAt":
+		if e.ComplexityRoot.FailedDelivery.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FailedDelivery.CreatedAt(childComplexity), true
+	case "FailedDelivery.id":
+		if e.ComplexityRoot.FailedDelivery.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FailedDelivery.ID(childComplexity), true
+	case "FailedDelivery.lastError":
+		if e.ComplexityRoot.FailedDelivery.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FailedDelivery.LastError(childComplexity), true
+	case "FailedDelivery.notification":
+		if e.ComplexityRoot.FailedDelivery.Notification == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FailedDelivery.Notification(childComplexity), true
+	case "FailedDelivery.resident":
+		if e.ComplexityRoot.FailedDelivery.Resident == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FailedDelivery.Resident(childComplexity), true
+
+	case "FailedDeliveryConnection.edges":
+		if e.ComplexityRoot.FailedDeliveryConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FailedDeliveryConnection.Edges(childComplexity), true
+	case "FailedDeliveryConnection.nodes":
+		if e.ComplexityRoot.FailedDeliveryConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FailedDeliveryConnection.Nodes(childComplexity), true
+	case "FailedDeliveryConnection.pageInfo":
+		if e.ComplexityRoot.FailedDeliveryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FailedDeliveryConnection.PageInfo(childComplexity), true
+	case "FailedDeliveryConnection.totalCount":
+		if e.ComplexityRoot.FailedDeliveryConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FailedDeliveryConnection.TotalCount(childComplexity), true
+
+	case "FailedDeliveryEdge.cursor":
+		if e.ComplexityRoot.FailedDeliveryEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FailedDeliveryEdge.Cursor(childComplexity), true
+	case "FailedDeliveryEdge.node":
+		if e.ComplexityRoot.FailedDeliveryEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FailedDeliveryEdge.Node(childComplexity), true
 
 	case "HouseholdOwner.developer":
 		if e.ComplexityRoot.HouseholdOwner.Developer == nil {
@@ -2317,6 +2519,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Logout(childComplexity), true
+	case "Mutation.markAllNotificationsRead":
+		if e.ComplexityRoot.Mutation.MarkAllNotificationsRead == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.MarkAllNotificationsRead(childComplexity), true
+	case "Mutation.markNotificationsRead":
+		if e.ComplexityRoot.Mutation.MarkNotificationsRead == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_markNotificationsRead_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MarkNotificationsRead(childComplexity, args["ids"].([]string)), true
+	case "Mutation.markVisited":
+		if e.ComplexityRoot.Mutation.MarkVisited == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_markVisited_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MarkVisited(childComplexity, args["ids"].([]string)), true
 	case "Mutation.movePlace":
 		if e.ComplexityRoot.Mutation.MovePlace == nil {
 			break
@@ -2515,6 +2745,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetHouseholdOwners(childComplexity, args["input"].(model.SetHouseholdOwnersInput)), true
+	case "Mutation.setNotificationPreference":
+		if e.ComplexityRoot.Mutation.SetNotificationPreference == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setNotificationPreference_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetNotificationPreference(childComplexity, args["kind"].(db.NotificationKind), args["channel"].(db.NotificationChannel), args["enabled"].(bool)), true
 	case "Mutation.settleWish":
 		if e.ComplexityRoot.Mutation.SettleWish == nil {
 			break
@@ -2603,6 +2844,142 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.WithdrawTopic(childComplexity, args["topicId"].(string), args["reason"].(*string)), true
+
+	case "Notification.body":
+		if e.ComplexityRoot.Notification.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Body(childComplexity), true
+	case "Notification.createdAt":
+		if e.ComplexityRoot.Notification.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.CreatedAt(childComplexity), true
+	case "Notification.id":
+		if e.ComplexityRoot.Notification.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.ID(childComplexity), true
+	case "Notification.kind":
+		if e.ComplexityRoot.Notification.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Kind(childComplexity), true
+	case "Notification.meetingId":
+		if e.ComplexityRoot.Notification.MeetingID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.MeetingID(childComplexity), true
+	case "Notification.read":
+		if e.ComplexityRoot.Notification.Read == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Read(childComplexity), true
+	case "Notification.readAt":
+		if e.ComplexityRoot.Notification.ReadAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.ReadAt(childComplexity), true
+	case "Notification.resolutionId":
+		if e.ComplexityRoot.Notification.ResolutionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.ResolutionID(childComplexity), true
+	case "Notification.taskId":
+		if e.ComplexityRoot.Notification.TaskID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.TaskID(childComplexity), true
+	case "Notification.title":
+		if e.ComplexityRoot.Notification.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Title(childComplexity), true
+	case "Notification.voteId":
+		if e.ComplexityRoot.Notification.VoteID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.VoteID(childComplexity), true
+	case "Notification.wishId":
+		if e.ComplexityRoot.Notification.WishID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.WishID(childComplexity), true
+
+	case "NotificationConnection.edges":
+		if e.ComplexityRoot.NotificationConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationConnection.Edges(childComplexity), true
+	case "NotificationConnection.nodes":
+		if e.ComplexityRoot.NotificationConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationConnection.Nodes(childComplexity), true
+	case "NotificationConnection.pageInfo":
+		if e.ComplexityRoot.NotificationConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationConnection.PageInfo(childComplexity), true
+	case "NotificationConnection.totalCount":
+		if e.ComplexityRoot.NotificationConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationConnection.TotalCount(childComplexity), true
+
+	case "NotificationEdge.cursor":
+		if e.ComplexityRoot.NotificationEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationEdge.Cursor(childComplexity), true
+	case "NotificationEdge.node":
+		if e.ComplexityRoot.NotificationEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationEdge.Node(childComplexity), true
+
+	case "NotificationPreference.channel":
+		if e.ComplexityRoot.NotificationPreference.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreference.Channel(childComplexity), true
+	case "NotificationPreference.isDefault":
+		if e.ComplexityRoot.NotificationPreference.Default == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreference.Default(childComplexity), true
+	case "NotificationPreference.enabled":
+		if e.ComplexityRoot.NotificationPreference.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreference.Enabled(childComplexity), true
+	case "NotificationPreference.kind":
+		if e.ComplexityRoot.NotificationPreference.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreference.Kind(childComplexity), true
 
 	case "Objection.answer":
 		if e.ComplexityRoot.Objection.Answer == nil {
@@ -3035,6 +3412,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.CommunitySettings(childComplexity, args["communityId"].(string)), true
+	case "Query.failedDeliveries":
+		if e.ComplexityRoot.Query.FailedDeliveries == nil {
+			break
+		}
+
+		args, err := ec.field_Query_failedDeliveries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.FailedDeliveries(childComplexity, args["placeId"].(string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.householdAt":
 		if e.ComplexityRoot.Query.HouseholdAt == nil {
 			break
@@ -3119,6 +3507,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]string)), true
+	case "Query.notificationPreferences":
+		if e.ComplexityRoot.Query.NotificationPreferences == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.NotificationPreferences(childComplexity), true
+	case "Query.notifications":
+		if e.ComplexityRoot.Query.Notifications == nil {
+			break
+		}
+
+		args, err := ec.field_Query_notifications_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Notifications(childComplexity, args["unreadOnly"].(*bool), args["first"].(*int), args["after"].(*string)), true
 	case "Query.ownersCount":
 		if e.ComplexityRoot.Query.OwnersCount == nil {
 			break
@@ -3240,6 +3645,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Topics(childComplexity, args["placeId"].(*string), args["state"].([]db.TopicState), args["first"].(*int), args["after"].(*string)), true
+	case "Query.unreadNotificationCount":
+		if e.ComplexityRoot.Query.UnreadNotificationCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.UnreadNotificationCount(childComplexity), true
+	case "Query.visitsNeeded":
+		if e.ComplexityRoot.Query.VisitsNeeded == nil {
+			break
+		}
+
+		args, err := ec.field_Query_visitsNeeded_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.VisitsNeeded(childComplexity, args["placeId"].(string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.volunteerRecord":
 		if e.ComplexityRoot.Query.VolunteerRecord == nil {
 			break
@@ -4594,6 +5016,87 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TopicFigures.Withdrawn(childComplexity), true
+
+	case "VisitNeeded.body":
+		if e.ComplexityRoot.VisitNeeded.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitNeeded.Body(childComplexity), true
+	case "VisitNeeded.since":
+		if e.ComplexityRoot.VisitNeeded.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitNeeded.CreatedAt(childComplexity), true
+	case "VisitNeeded.household":
+		if e.ComplexityRoot.VisitNeeded.Household == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitNeeded.Household(childComplexity), true
+	case "VisitNeeded.id":
+		if e.ComplexityRoot.VisitNeeded.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitNeeded.ID(childComplexity), true
+	case "VisitNeeded.kind":
+		if e.ComplexityRoot.VisitNeeded.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitNeeded.Kind(childComplexity), true
+	case "VisitNeeded.resident":
+		if e.ComplexityRoot.VisitNeeded.Resident == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitNeeded.Resident(childComplexity), true
+	case "VisitNeeded.title":
+		if e.ComplexityRoot.VisitNeeded.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitNeeded.Title(childComplexity), true
+
+	case "VisitNeededConnection.edges":
+		if e.ComplexityRoot.VisitNeededConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitNeededConnection.Edges(childComplexity), true
+	case "VisitNeededConnection.nodes":
+		if e.ComplexityRoot.VisitNeededConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitNeededConnection.Nodes(childComplexity), true
+	case "VisitNeededConnection.pageInfo":
+		if e.ComplexityRoot.VisitNeededConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitNeededConnection.PageInfo(childComplexity), true
+	case "VisitNeededConnection.totalCount":
+		if e.ComplexityRoot.VisitNeededConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitNeededConnection.TotalCount(childComplexity), true
+
+	case "VisitNeededEdge.cursor":
+		if e.ComplexityRoot.VisitNeededEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitNeededEdge.Cursor(childComplexity), true
+	case "VisitNeededEdge.node":
+		if e.ComplexityRoot.VisitNeededEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitNeededEdge.Node(childComplexity), true
 
 	case "VolunteerRecord.account":
 		if e.ComplexityRoot.VolunteerRecord.Account == nil {
@@ -8210,6 +8713,190 @@ extend enum AuditAction {
   """修改密码"""
   PASSWORD_CHANGED
 }
+
+# ---- notifications (站内通知), preferences, delivery beyond the app, visits
+# 通知在事件发生的同一事务中写入：事件回滚则没有通知，事件成功则通知一定在。通知的文字在读取时按类型和所涉对象生成，
+# 不含任何人的电话、住址或姓名。短信经发件箱（outbox）发送，至少送达一次，每条通知每个渠道只记一次送达。
+# 没有账号也没有电话的居民，由网格员上门告知（` + "`" + `visitsNeeded` + "`" + `）。
+
+"""通知的类型。"""
+enum NotificationKind {
+  """您的（或您代办的）心愿已通过审核并发布。"""
+  WISH_PUBLISHED
+  """您的（或您代办的）心愿未通过审核，附原因。"""
+  WISH_REJECTED
+  """您的（或您代办的）心愿已被志愿者认领。"""
+  WISH_CLAIMED
+  """认领人放弃或超时未完成，心愿已重新发布。"""
+  WISH_RELEASED
+  """志愿者已报告完成，请确认并评价。"""
+  WISH_FULFILLED
+  """（给认领人）您认领的心愿已确认完成，时长和积分已记入。"""
+  WISH_CONFIRMED
+  """（给认领人）受益人对完成情况有异议。"""
+  WISH_DISPUTED
+  """（提醒，给认领人）认领即将到期。"""
+  CLAIM_DUE_SOON
+  """（给认领人）认领超时，已被系统收回。"""
+  CLAIM_LAPSED
+  """您有权参加的表决开始了。"""
+  VOTE_OPENED
+  """（提醒）表决即将截止、参与人数未达规定比例，而您还没有投票。只说明"您还没有投票"，不涉及任何人的选择。"""
+  VOTE_CLOSING
+  """（提醒）您有权参加的会议明天召开。"""
+  MEETING_TOMORROW
+  """您参与表决的事项形成了决议，正在公示，公示期内可以提出异议。"""
+  RESOLUTION_PUBLISHED
+  """（提醒）决议的公示期即将结束，您尚未提出异议。"""
+  OBJECTION_CLOSING
+  """您被指派负责一项实施任务。"""
+  TASK_ASSIGNED
+  """监委会对您负责的任务提出了关注意见。"""
+  TASK_CONCERN_RAISED
+}
+
+"""
+通知的渠道。` + "`" + `INBOX` + "`" + `（站内通知）总是开着，不能关闭；` + "`" + `SMS` + "`" + `（短信，发到账号的手机号）可以按类型开关。
+账号目前没有绑定微信，所以还没有微信渠道。
+"""
+enum NotificationChannel {
+  INBOX
+  SMS
+}
+
+"""一条站内通知。"""
+type Notification {
+  """通知的 ID，用于 ` + "`" + `markNotificationsRead` + "`" + `。"""
+  id: ID!
+  kind: NotificationKind!
+  """标题，例如"心愿已被认领"。"""
+  title: String!
+  """正文，例如：您的心愿"帮忙修水龙头"已被志愿者认领，志愿者会与您联系。"""
+  body: String!
+  createdAt: Time!
+  """已读时间；未读为 null。"""
+  readAt: Time
+  read: Boolean!
+  """所涉的心愿（用 ` + "`" + `node(id)` + "`" + ` 取回），没有为 null。下同。"""
+  wishId: ID
+  voteId: ID
+  meetingId: ID
+  resolutionId: ID
+  """所涉的实施任务（ResolutionTask）。"""
+  taskId: ID
+}
+
+type NotificationEdge {
+  cursor: String!
+  node: Notification!
+}
+
+"""通知列表，新的在前。"""
+type NotificationConnection {
+  edges: [NotificationEdge!]!
+  nodes: [Notification!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+"""某类通知在某个渠道是否发给我。"""
+type NotificationPreference {
+  kind: NotificationKind!
+  channel: NotificationChannel!
+  enabled: Boolean!
+  """true：我还没有设置过，` + "`" + `enabled` + "`" + ` 是这类通知的默认值（短信默认只发需要答复或即将错过的事）。"""
+  isDefault: Boolean!
+}
+
+"""需要网格员上门告知的事：收件人是没有账号、也没有登记电话的居民。"""
+type VisitNeeded {
+  """这件事的 ID，用于 ` + "`" + `markVisited` + "`" + `。"""
+  id: ID!
+  kind: NotificationKind!
+  """要告诉居民的话：标题。"""
+  title: String!
+  """要告诉居民的话：正文。"""
+  body: String!
+  """从什么时候起需要告知。"""
+  since: Time!
+  """要告知的居民（按查看者的权限打码）。"""
+  resident: Resident @personal
+  """居民所在的户。"""
+  household: Place @personal
+}
+
+type VisitNeededEdge {
+  cursor: String!
+  node: VisitNeeded!
+}
+
+"""需要上门告知的事，早的在前。"""
+type VisitNeededConnection {
+  edges: [VisitNeededEdge!]!
+  nodes: [VisitNeeded!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+"""一条多次重试后仍发送失败、已放弃的短信。"""
+type FailedDelivery {
+  id: ID!
+  channel: NotificationChannel!
+  """尝试了几次。"""
+  attempts: Int!
+  """最后一次失败的原因（短信网关返回的）。"""
+  lastError: String
+  createdAt: Time!
+  """没有送到的通知。"""
+  notification: Notification!
+  """收件的居民（按查看者的权限打码）：请用其他方式联系。"""
+  resident: Resident @personal
+}
+
+type FailedDeliveryEdge {
+  cursor: String!
+  node: FailedDelivery!
+}
+
+"""发送失败的短信，新的在前。"""
+type FailedDeliveryConnection {
+  edges: [FailedDeliveryEdge!]!
+  nodes: [FailedDelivery!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+extend type Query {
+  """我的通知，新的在前；` + "`" + `unreadOnly: true` + "`" + ` 只看未读。需要登录。"""
+  notifications(unreadOnly: Boolean, first: Int, after: String): NotificationConnection!
+  """我的未读通知数（角标）。需要登录。"""
+  unreadNotificationCount: Int!
+  """我对每类通知、每个渠道的设置（没设置过的显示默认值）。需要登录。"""
+  notificationPreferences: [NotificationPreference!]!
+  """
+  这个地点（网格、楼栋……）下需要上门告知的事：收件人没有账号也没有电话。网格员、楼栋长和社区工作者可以查看；
+  告知后用 ` + "`" + `markVisited` + "`" + ` 标记。
+  """
+  visitsNeeded(placeId: ID!, first: Int, after: String): VisitNeededConnection!
+  """这个地点下的居民多次重试仍没有收到的短信。社区工作者和网格员可以查看，请改用电话或上门。"""
+  failedDeliveries(placeId: ID!, first: Int, after: String): FailedDeliveryConnection!
+}
+
+extend type Mutation {
+  """
+  把我的这些通知标为已读（已读的保持原来的时间），返回它们；一次最多 100 条。
+  其中任何一条不是我的（或不存在）都是 ` + "`" + `NOT_FOUND` + "`" + `，且一条也不标记。
+  """
+  markNotificationsRead(ids: [ID!]!): [Notification!]!
+  """把我的全部未读通知标为已读，返回标记了几条。"""
+  markAllNotificationsRead: Int!
+  """
+  开关某类通知的某个渠道，从下一条通知起生效。` + "`" + `INBOX` + "`" + ` 不能关闭（` + "`" + `INVALID_INPUT` + "`" + `）；短信可以开关。
+  """
+  setNotificationPreference(kind: NotificationKind!, channel: NotificationChannel!, enabled: Boolean!): NotificationPreference!
+  """记下已经上门告知了这些事（记入告知人和时间），返回它们；不是自己负责的地点的为 ` + "`" + `NOT_FOUND` + "`" + `，且一条也不标记。"""
+  markVisited(ids: [ID!]!): [VisitNeeded!]!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -8330,6 +9017,50 @@ func (ec *executionContext) childFields_DurationFigures(ctx context.Context, fie
 		return ec.fieldContext_DurationFigures_p90Hours(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DurationFigures", field.Name)
+}
+
+func (ec *executionContext) childFields_FailedDelivery(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_FailedDelivery_id(ctx, field)
+	case "channel":
+		return ec.fieldContext_FailedDelivery_channel(ctx, field)
+	case "attempts":
+		return ec.fieldContext_FailedDelivery_attempts(ctx, field)
+	case "lastError":
+		return ec.fieldContext_FailedDelivery_lastError(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_FailedDelivery_createdAt(ctx, field)
+	case "notification":
+		return ec.fieldContext_FailedDelivery_notification(ctx, field)
+	case "resident":
+		return ec.fieldContext_FailedDelivery_resident(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FailedDelivery", field.Name)
+}
+
+func (ec *executionContext) childFields_FailedDeliveryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_FailedDeliveryConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_FailedDeliveryConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_FailedDeliveryConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_FailedDeliveryConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FailedDeliveryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_FailedDeliveryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_FailedDeliveryEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_FailedDeliveryEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FailedDeliveryEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_HouseholdOwner(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8566,6 +9297,74 @@ func (ec *executionContext) childFields_MeetingFigures(ctx context.Context, fiel
 		return ec.fieldContext_MeetingFigures_attendanceRate(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MeetingFigures", field.Name)
+}
+
+func (ec *executionContext) childFields_Notification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Notification_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_Notification_kind(ctx, field)
+	case "title":
+		return ec.fieldContext_Notification_title(ctx, field)
+	case "body":
+		return ec.fieldContext_Notification_body(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Notification_createdAt(ctx, field)
+	case "readAt":
+		return ec.fieldContext_Notification_readAt(ctx, field)
+	case "read":
+		return ec.fieldContext_Notification_read(ctx, field)
+	case "wishId":
+		return ec.fieldContext_Notification_wishId(ctx, field)
+	case "voteId":
+		return ec.fieldContext_Notification_voteId(ctx, field)
+	case "meetingId":
+		return ec.fieldContext_Notification_meetingId(ctx, field)
+	case "resolutionId":
+		return ec.fieldContext_Notification_resolutionId(ctx, field)
+	case "taskId":
+		return ec.fieldContext_Notification_taskId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Notification", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_NotificationConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_NotificationConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_NotificationConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_NotificationConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_NotificationEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_NotificationEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationPreference(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_NotificationPreference_kind(ctx, field)
+	case "channel":
+		return ec.fieldContext_NotificationPreference_channel(ctx, field)
+	case "enabled":
+		return ec.fieldContext_NotificationPreference_enabled(ctx, field)
+	case "isDefault":
+		return ec.fieldContext_NotificationPreference_isDefault(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationPreference", field.Name)
 }
 
 func (ec *executionContext) childFields_Objection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9360,6 +10159,50 @@ func (ec *executionContext) childFields_TopicFigures(ctx context.Context, field 
 		return ec.fieldContext_TopicFigures_byResidents(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TopicFigures", field.Name)
+}
+
+func (ec *executionContext) childFields_VisitNeeded(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_VisitNeeded_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_VisitNeeded_kind(ctx, field)
+	case "title":
+		return ec.fieldContext_VisitNeeded_title(ctx, field)
+	case "body":
+		return ec.fieldContext_VisitNeeded_body(ctx, field)
+	case "since":
+		return ec.fieldContext_VisitNeeded_since(ctx, field)
+	case "resident":
+		return ec.fieldContext_VisitNeeded_resident(ctx, field)
+	case "household":
+		return ec.fieldContext_VisitNeeded_household(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VisitNeeded", field.Name)
+}
+
+func (ec *executionContext) childFields_VisitNeededConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_VisitNeededConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_VisitNeededConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_VisitNeededConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_VisitNeededConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VisitNeededConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_VisitNeededEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_VisitNeededEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_VisitNeededEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VisitNeededEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_VolunteerRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10436,6 +11279,34 @@ func (ec *executionContext) field_Mutation_login_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_markNotificationsRead_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ids",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ids"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_markVisited_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ids",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ids"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_movePlace_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10848,6 +11719,36 @@ func (ec *executionContext) field_Mutation_setHouseholdOwners_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setNotificationPreference_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "kind",
+		func(ctx context.Context, v any) (db.NotificationKind, error) {
+			return ec.unmarshalNNotificationKind2linliᚋdbᚐNotificationKind(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kind"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "channel",
+		func(ctx context.Context, v any) (db.NotificationChannel, error) {
+			return ec.unmarshalNNotificationChannel2linliᚋdbᚐNotificationChannel(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["channel"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "enabled",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["enabled"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_settleWish_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11232,6 +12133,36 @@ func (ec *executionContext) field_Query_communitySettings_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_failedDeliveries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "placeId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["placeId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_householdAt_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11486,6 +12417,36 @@ func (ec *executionContext) field_Query_nodes_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["ids"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_notifications_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "unreadOnly",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["unreadOnly"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -11808,6 +12769,36 @@ func (ec *executionContext) field_Query_topics_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["after"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_visitsNeeded_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "placeId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["placeId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -13285,6 +14276,372 @@ func (ec *executionContext) _DurationFigures_p90Hours(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_DurationFigures_p90Hours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DurationFigures", field, false, false, "Float")
+}
+
+func (ec *executionContext) _FailedDelivery_id(ctx context.Context, field graphql.CollectedField, obj *db.OutboxDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FailedDelivery_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FailedDelivery().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FailedDelivery_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FailedDelivery", field, true, true, "ID")
+}
+
+func (ec *executionContext) _FailedDelivery_channel(ctx context.Context, field graphql.CollectedField, obj *db.OutboxDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FailedDelivery_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Channel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.NotificationChannel) graphql.Marshaler {
+			return ec.marshalNNotificationChannel2linliᚋdbᚐNotificationChannel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FailedDelivery_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FailedDelivery", field, false, false, "NotificationChannel")
+}
+
+func (ec *executionContext) _FailedDelivery_attempts(ctx context.Context, field graphql.CollectedField, obj *db.OutboxDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FailedDelivery_attempts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attempts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FailedDelivery_attempts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FailedDelivery", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FailedDelivery_lastError(ctx context.Context, field graphql.CollectedField, obj *db.OutboxDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FailedDelivery_lastError(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastError, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FailedDelivery_lastError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FailedDelivery", field, false, false, "String")
+}
+
+func (ec *executionContext) _FailedDelivery_createdAt(ctx context.Context, field graphql.CollectedField, obj *db.OutboxDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FailedDelivery_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FailedDelivery_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FailedDelivery", field, false, false, "Time")
+}
+
+func (ec *executionContext) _FailedDelivery_notification(ctx context.Context, field graphql.CollectedField, obj *db.OutboxDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FailedDelivery_notification(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FailedDelivery().Notification(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Notification) graphql.Marshaler {
+			return ec.marshalNNotification2ᚖlinliᚋdbᚐNotification(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FailedDelivery_notification(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FailedDelivery",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Notification(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FailedDelivery_resident(ctx context.Context, field graphql.CollectedField, obj *db.OutboxDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FailedDelivery_resident(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FailedDelivery().Resident(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Resident
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Resident) graphql.Marshaler {
+			return ec.marshalOResident2ᚖlinliᚋdbᚐResident(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FailedDelivery_resident(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FailedDelivery",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resident(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FailedDeliveryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.FailedDeliveryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FailedDeliveryConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.FailedDeliveryEdge) graphql.Marshaler {
+			return ec.marshalNFailedDeliveryEdge2ᚕᚖlinliᚋgraphᚋmodelᚐFailedDeliveryEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FailedDeliveryConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FailedDeliveryConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FailedDeliveryEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FailedDeliveryConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.FailedDeliveryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FailedDeliveryConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.OutboxDelivery) graphql.Marshaler {
+			return ec.marshalNFailedDelivery2ᚕᚖlinliᚋdbᚐOutboxDeliveryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FailedDeliveryConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FailedDeliveryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FailedDelivery(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FailedDeliveryConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.FailedDeliveryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FailedDeliveryConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖlinliᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FailedDeliveryConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FailedDeliveryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FailedDeliveryConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.FailedDeliveryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FailedDeliveryConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FailedDeliveryConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FailedDeliveryConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _FailedDeliveryEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.FailedDeliveryEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FailedDeliveryEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FailedDeliveryEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FailedDeliveryEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _FailedDeliveryEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.FailedDeliveryEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FailedDeliveryEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.OutboxDelivery) graphql.Marshaler {
+			return ec.marshalNFailedDelivery2ᚖlinliᚋdbᚐOutboxDelivery(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FailedDeliveryEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FailedDeliveryEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FailedDelivery(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _HouseholdOwner_resident(ctx context.Context, field graphql.CollectedField, obj *db.HouseholdOwner) (ret graphql.Marshaler) {
@@ -17801,6 +19158,703 @@ func (ec *executionContext) fieldContext_Mutation_changePassword(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_markNotificationsRead(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_markNotificationsRead(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MarkNotificationsRead(ctx, fc.Args["ids"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Notification) graphql.Marshaler {
+			return ec.marshalNNotification2ᚕᚖlinliᚋdbᚐNotificationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_markNotificationsRead(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Notification(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_markNotificationsRead_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_markAllNotificationsRead(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_markAllNotificationsRead(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().MarkAllNotificationsRead(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_markAllNotificationsRead(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Mutation", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Mutation_setNotificationPreference(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setNotificationPreference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetNotificationPreference(ctx, fc.Args["kind"].(db.NotificationKind), fc.Args["channel"].(db.NotificationChannel), fc.Args["enabled"].(bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.NotificationPreference) graphql.Marshaler {
+			return ec.marshalNNotificationPreference2ᚖlinliᚋdbᚐNotificationPreference(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setNotificationPreference(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationPreference(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setNotificationPreference_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_markVisited(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_markVisited(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MarkVisited(ctx, fc.Args["ids"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Notification) graphql.Marshaler {
+			return ec.marshalNVisitNeeded2ᚕᚖlinliᚋdbᚐNotificationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_markVisited(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VisitNeeded(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_markVisited_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Notification_id(ctx context.Context, field graphql.CollectedField, obj *db.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Notification().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Notification_kind(ctx context.Context, field graphql.CollectedField, obj *db.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.NotificationKind) graphql.Marshaler {
+			return ec.marshalNNotificationKind2linliᚋdbᚐNotificationKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "NotificationKind")
+}
+
+func (ec *executionContext) _Notification_title(ctx context.Context, field graphql.CollectedField, obj *db.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "String")
+}
+
+func (ec *executionContext) _Notification_body(ctx context.Context, field graphql.CollectedField, obj *db.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "String")
+}
+
+func (ec *executionContext) _Notification_createdAt(ctx context.Context, field graphql.CollectedField, obj *db.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Notification_readAt(ctx context.Context, field graphql.CollectedField, obj *db.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_readAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReadAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_readAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Notification_read(ctx context.Context, field graphql.CollectedField, obj *db.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_read(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Notification().Read(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_read(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Notification_wishId(ctx context.Context, field graphql.CollectedField, obj *db.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_wishId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Notification().WishID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_wishId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Notification_voteId(ctx context.Context, field graphql.CollectedField, obj *db.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_voteId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Notification().VoteID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_voteId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Notification_meetingId(ctx context.Context, field graphql.CollectedField, obj *db.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_meetingId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Notification().MeetingID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_meetingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Notification_resolutionId(ctx context.Context, field graphql.CollectedField, obj *db.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_resolutionId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Notification().ResolutionID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_resolutionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Notification_taskId(ctx context.Context, field graphql.CollectedField, obj *db.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_taskId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Notification().TaskID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_taskId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, true, true, "ID")
+}
+
+func (ec *executionContext) _NotificationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.NotificationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.NotificationEdge) graphql.Marshaler {
+			return ec.marshalNNotificationEdge2ᚕᚖlinliᚋgraphᚋmodelᚐNotificationEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotificationConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotificationConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.NotificationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Notification) graphql.Marshaler {
+			return ec.marshalNNotification2ᚕᚖlinliᚋdbᚐNotificationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotificationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Notification(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotificationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.NotificationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖlinliᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotificationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotificationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.NotificationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _NotificationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.NotificationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _NotificationEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.NotificationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Notification) graphql.Marshaler {
+			return ec.marshalNNotification2ᚖlinliᚋdbᚐNotification(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotificationEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Notification(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotificationPreference_kind(ctx context.Context, field graphql.CollectedField, obj *db.NotificationPreference) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPreference_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.NotificationKind) graphql.Marshaler {
+			return ec.marshalNNotificationKind2linliᚋdbᚐNotificationKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPreference_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationPreference", field, false, false, "NotificationKind")
+}
+
+func (ec *executionContext) _NotificationPreference_channel(ctx context.Context, field graphql.CollectedField, obj *db.NotificationPreference) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPreference_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Channel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.NotificationChannel) graphql.Marshaler {
+			return ec.marshalNNotificationChannel2linliᚋdbᚐNotificationChannel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPreference_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationPreference", field, false, false, "NotificationChannel")
+}
+
+func (ec *executionContext) _NotificationPreference_enabled(ctx context.Context, field graphql.CollectedField, obj *db.NotificationPreference) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPreference_enabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Enabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPreference_enabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationPreference", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _NotificationPreference_isDefault(ctx context.Context, field graphql.CollectedField, obj *db.NotificationPreference) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPreference_isDefault(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Default, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPreference_isDefault(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationPreference", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _Objection_id(ctx context.Context, field graphql.CollectedField, obj *db.Objection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20986,6 +23040,193 @@ func (ec *executionContext) fieldContext_Query_householdOwners(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_householdOwners_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_notifications(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_notifications(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Notifications(ctx, fc.Args["unreadOnly"].(*bool), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.NotificationConnection) graphql.Marshaler {
+			return ec.marshalNNotificationConnection2ᚖlinliᚋgraphᚋmodelᚐNotificationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_notifications(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_notifications_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_unreadNotificationCount(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_unreadNotificationCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().UnreadNotificationCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_unreadNotificationCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Query", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Query_notificationPreferences(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_notificationPreferences(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().NotificationPreferences(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.NotificationPreference) graphql.Marshaler {
+			return ec.marshalNNotificationPreference2ᚕᚖlinliᚋdbᚐNotificationPreferenceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_notificationPreferences(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationPreference(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_visitsNeeded(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_visitsNeeded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().VisitsNeeded(ctx, fc.Args["placeId"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.VisitNeededConnection) graphql.Marshaler {
+			return ec.marshalNVisitNeededConnection2ᚖlinliᚋgraphᚋmodelᚐVisitNeededConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_visitsNeeded(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VisitNeededConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_visitsNeeded_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_failedDeliveries(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_failedDeliveries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().FailedDeliveries(ctx, fc.Args["placeId"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.FailedDeliveryConnection) graphql.Marshaler {
+			return ec.marshalNFailedDeliveryConnection2ᚖlinliᚋgraphᚋmodelᚐFailedDeliveryConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_failedDeliveries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FailedDeliveryConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_failedDeliveries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -26866,6 +29107,385 @@ func (ec *executionContext) _TopicFigures_byResidents(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_TopicFigures_byResidents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TopicFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VisitNeeded_id(ctx context.Context, field graphql.CollectedField, obj *db.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitNeeded_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.VisitNeeded().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitNeeded_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitNeeded", field, true, true, "ID")
+}
+
+func (ec *executionContext) _VisitNeeded_kind(ctx context.Context, field graphql.CollectedField, obj *db.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitNeeded_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.NotificationKind) graphql.Marshaler {
+			return ec.marshalNNotificationKind2linliᚋdbᚐNotificationKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitNeeded_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitNeeded", field, false, false, "NotificationKind")
+}
+
+func (ec *executionContext) _VisitNeeded_title(ctx context.Context, field graphql.CollectedField, obj *db.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitNeeded_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitNeeded_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitNeeded", field, false, false, "String")
+}
+
+func (ec *executionContext) _VisitNeeded_body(ctx context.Context, field graphql.CollectedField, obj *db.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitNeeded_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitNeeded_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitNeeded", field, false, false, "String")
+}
+
+func (ec *executionContext) _VisitNeeded_since(ctx context.Context, field graphql.CollectedField, obj *db.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitNeeded_since(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitNeeded_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitNeeded", field, false, false, "Time")
+}
+
+func (ec *executionContext) _VisitNeeded_resident(ctx context.Context, field graphql.CollectedField, obj *db.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitNeeded_resident(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.VisitNeeded().Resident(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Resident
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Resident) graphql.Marshaler {
+			return ec.marshalOResident2ᚖlinliᚋdbᚐResident(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitNeeded_resident(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VisitNeeded",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resident(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VisitNeeded_household(ctx context.Context, field graphql.CollectedField, obj *db.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitNeeded_household(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.VisitNeeded().Household(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Place
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalOPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitNeeded_household(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VisitNeeded",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VisitNeededConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.VisitNeededConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitNeededConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.VisitNeededEdge) graphql.Marshaler {
+			return ec.marshalNVisitNeededEdge2ᚕᚖlinliᚋgraphᚋmodelᚐVisitNeededEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitNeededConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VisitNeededConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VisitNeededEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VisitNeededConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.VisitNeededConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitNeededConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Notification) graphql.Marshaler {
+			return ec.marshalNVisitNeeded2ᚕᚖlinliᚋdbᚐNotificationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitNeededConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VisitNeededConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VisitNeeded(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VisitNeededConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.VisitNeededConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitNeededConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖlinliᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitNeededConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VisitNeededConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VisitNeededConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.VisitNeededConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitNeededConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitNeededConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitNeededConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _VisitNeededEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.VisitNeededEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitNeededEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitNeededEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitNeededEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _VisitNeededEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.VisitNeededEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitNeededEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Notification) graphql.Marshaler {
+			return ec.marshalNVisitNeeded2ᚖlinliᚋdbᚐNotification(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitNeededEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VisitNeededEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VisitNeeded(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _VolunteerRecord_account(ctx context.Context, field graphql.CollectedField, obj *model.VolunteerRecord) (ret graphql.Marshaler) {
@@ -34891,6 +37511,159 @@ func (ec *executionContext) _DurationFigures(ctx context.Context, sel ast.Select
 	return out
 }
 
+var failedDeliveryImplementors = []string{"FailedDelivery"}
+
+func (ec *executionContext) _FailedDelivery(ctx context.Context, sel ast.SelectionSet, obj *db.OutboxDelivery) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, failedDeliveryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FailedDelivery")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FailedDelivery_id(ctx, field, obj)
+				})
+		case "channel":
+			out.Values[i] = ec._FailedDelivery_channel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "attempts":
+			out.Values[i] = ec._FailedDelivery_attempts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastError":
+			out.Values[i] = ec._FailedDelivery_lastError(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._FailedDelivery_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "notification":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FailedDelivery_notification(ctx, field, obj)
+				})
+		case "resident":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FailedDelivery_resident(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var failedDeliveryConnectionImplementors = []string{"FailedDeliveryConnection"}
+
+func (ec *executionContext) _FailedDeliveryConnection(ctx context.Context, sel ast.SelectionSet, obj *model.FailedDeliveryConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, failedDeliveryConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FailedDeliveryConnection")
+		case "edges":
+			out.Values[i] = ec._FailedDeliveryConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._FailedDeliveryConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._FailedDeliveryConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FailedDeliveryConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var failedDeliveryEdgeImplementors = []string{"FailedDeliveryEdge"}
+
+func (ec *executionContext) _FailedDeliveryEdge(ctx context.Context, sel ast.SelectionSet, obj *model.FailedDeliveryEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, failedDeliveryEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FailedDeliveryEdge")
+		case "cursor":
+			out.Values[i] = ec._FailedDeliveryEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._FailedDeliveryEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var householdOwnerImplementors = []string{"HouseholdOwner"}
 
 func (ec *executionContext) _HouseholdOwner(ctx context.Context, sel ast.SelectionSet, obj *db.HouseholdOwner) graphql.Marshaler {
@@ -36082,6 +38855,264 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "markNotificationsRead":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_markNotificationsRead(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "markAllNotificationsRead":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_markAllNotificationsRead(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setNotificationPreference":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setNotificationPreference(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "markVisited":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_markVisited(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var notificationImplementors = []string{"Notification"}
+
+func (ec *executionContext) _Notification(ctx context.Context, sel ast.SelectionSet, obj *db.Notification) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notificationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Notification")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Notification_id(ctx, field, obj)
+				})
+		case "kind":
+			out.Values[i] = ec._Notification_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._Notification_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "body":
+			out.Values[i] = ec._Notification_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Notification_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "readAt":
+			out.Values[i] = ec._Notification_readAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "read":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Notification_read(ctx, field, obj)
+				})
+		case "wishId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Notification_wishId(ctx, field, obj)
+				})
+		case "voteId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Notification_voteId(ctx, field, obj)
+				})
+		case "meetingId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Notification_meetingId(ctx, field, obj)
+				})
+		case "resolutionId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Notification_resolutionId(ctx, field, obj)
+				})
+		case "taskId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Notification_taskId(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var notificationConnectionImplementors = []string{"NotificationConnection"}
+
+func (ec *executionContext) _NotificationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.NotificationConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notificationConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotificationConnection")
+		case "edges":
+			out.Values[i] = ec._NotificationConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._NotificationConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._NotificationConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._NotificationConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var notificationEdgeImplementors = []string{"NotificationEdge"}
+
+func (ec *executionContext) _NotificationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.NotificationEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notificationEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotificationEdge")
+		case "cursor":
+			out.Values[i] = ec._NotificationEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._NotificationEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var notificationPreferenceImplementors = []string{"NotificationPreference"}
+
+func (ec *executionContext) _NotificationPreference(ctx context.Context, sel ast.SelectionSet, obj *db.NotificationPreference) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notificationPreferenceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotificationPreference")
+		case "kind":
+			out.Values[i] = ec._NotificationPreference_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "channel":
+			out.Values[i] = ec._NotificationPreference_channel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "enabled":
+			out.Values[i] = ec._NotificationPreference_enabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "isDefault":
+			out.Values[i] = ec._NotificationPreference_isDefault(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -36929,6 +39960,36 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_householdOwners(ctx, field)
+				})
+		case "notifications":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_notifications(ctx, field)
+				})
+		case "unreadNotificationCount":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_unreadNotificationCount(ctx, field)
+				})
+		case "notificationPreferences":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_notificationPreferences(ctx, field)
+				})
+		case "visitsNeeded":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_visitsNeeded(ctx, field)
+				})
+		case "failedDeliveries":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_failedDeliveries(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -38965,6 +42026,159 @@ func (ec *executionContext) _TopicFigures(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var visitNeededImplementors = []string{"VisitNeeded"}
+
+func (ec *executionContext) _VisitNeeded(ctx context.Context, sel ast.SelectionSet, obj *db.Notification) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, visitNeededImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VisitNeeded")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._VisitNeeded_id(ctx, field, obj)
+				})
+		case "kind":
+			out.Values[i] = ec._VisitNeeded_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._VisitNeeded_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "body":
+			out.Values[i] = ec._VisitNeeded_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "since":
+			out.Values[i] = ec._VisitNeeded_since(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "resident":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._VisitNeeded_resident(ctx, field, obj)
+				})
+		case "household":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._VisitNeeded_household(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var visitNeededConnectionImplementors = []string{"VisitNeededConnection"}
+
+func (ec *executionContext) _VisitNeededConnection(ctx context.Context, sel ast.SelectionSet, obj *model.VisitNeededConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, visitNeededConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VisitNeededConnection")
+		case "edges":
+			out.Values[i] = ec._VisitNeededConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._VisitNeededConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._VisitNeededConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._VisitNeededConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var visitNeededEdgeImplementors = []string{"VisitNeededEdge"}
+
+func (ec *executionContext) _VisitNeededEdge(ctx context.Context, sel ast.SelectionSet, obj *model.VisitNeededEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, visitNeededEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VisitNeededEdge")
+		case "cursor":
+			out.Values[i] = ec._VisitNeededEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._VisitNeededEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var volunteerRecordImplementors = []string{"VolunteerRecord"}
 
 func (ec *executionContext) _VolunteerRecord(ctx context.Context, sel ast.SelectionSet, obj *model.VolunteerRecord) graphql.Marshaler {
@@ -40803,6 +44017,62 @@ func (ec *executionContext) marshalNEntitlementBasis2linliᚋdbᚐEntitlementBas
 	return v
 }
 
+func (ec *executionContext) marshalNFailedDelivery2ᚕᚖlinliᚋdbᚐOutboxDeliveryᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.OutboxDelivery) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFailedDelivery2ᚖlinliᚋdbᚐOutboxDelivery(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFailedDelivery2ᚖlinliᚋdbᚐOutboxDelivery(ctx context.Context, sel ast.SelectionSet, v *db.OutboxDelivery) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FailedDelivery!")
+		return graphql.Null
+	}
+	return ec._FailedDelivery(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNFailedDeliveryConnection2ᚖlinliᚋgraphᚋmodelᚐFailedDeliveryConnection(ctx context.Context, sel ast.SelectionSet, v *model.FailedDeliveryConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FailedDeliveryConnection!")
+		return graphql.Null
+	}
+	return ec._FailedDeliveryConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNFailedDeliveryEdge2ᚕᚖlinliᚋgraphᚋmodelᚐFailedDeliveryEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.FailedDeliveryEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFailedDeliveryEdge2ᚖlinliᚋgraphᚋmodelᚐFailedDeliveryEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFailedDeliveryEdge2ᚖlinliᚋgraphᚋmodelᚐFailedDeliveryEdge(ctx context.Context, sel ast.SelectionSet, v *model.FailedDeliveryEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FailedDeliveryEdge!")
+		return graphql.Null
+	}
+	return ec._FailedDeliveryEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
 	res, err := graphql.UnmarshalFloatContext(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -41199,6 +44469,106 @@ func (ec *executionContext) marshalNNode2ᚕlinliᚋgraphᚋmodelᚐNode(ctx con
 	})
 
 	return ret
+}
+
+func (ec *executionContext) marshalNNotification2ᚕᚖlinliᚋdbᚐNotificationᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Notification) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNotification2ᚖlinliᚋdbᚐNotification(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNNotification2ᚖlinliᚋdbᚐNotification(ctx context.Context, sel ast.SelectionSet, v *db.Notification) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Notification!")
+		return graphql.Null
+	}
+	return ec._Notification(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNNotificationChannel2linliᚋdbᚐNotificationChannel(ctx context.Context, v any) (db.NotificationChannel, error) {
+	var res db.NotificationChannel
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNotificationChannel2linliᚋdbᚐNotificationChannel(ctx context.Context, sel ast.SelectionSet, v db.NotificationChannel) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNNotificationConnection2ᚖlinliᚋgraphᚋmodelᚐNotificationConnection(ctx context.Context, sel ast.SelectionSet, v *model.NotificationConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NotificationConnection!")
+		return graphql.Null
+	}
+	return ec._NotificationConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNNotificationEdge2ᚕᚖlinliᚋgraphᚋmodelᚐNotificationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.NotificationEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNotificationEdge2ᚖlinliᚋgraphᚋmodelᚐNotificationEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNNotificationEdge2ᚖlinliᚋgraphᚋmodelᚐNotificationEdge(ctx context.Context, sel ast.SelectionSet, v *model.NotificationEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NotificationEdge!")
+		return graphql.Null
+	}
+	return ec._NotificationEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNNotificationKind2linliᚋdbᚐNotificationKind(ctx context.Context, v any) (db.NotificationKind, error) {
+	var res db.NotificationKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNotificationKind2linliᚋdbᚐNotificationKind(ctx context.Context, sel ast.SelectionSet, v db.NotificationKind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNNotificationPreference2ᚕᚖlinliᚋdbᚐNotificationPreferenceᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.NotificationPreference) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNotificationPreference2ᚖlinliᚋdbᚐNotificationPreference(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNNotificationPreference2ᚖlinliᚋdbᚐNotificationPreference(ctx context.Context, sel ast.SelectionSet, v *db.NotificationPreference) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NotificationPreference!")
+		return graphql.Null
+	}
+	return ec._NotificationPreference(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNObjection2ᚕᚖlinliᚋdbᚐObjectionᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Objection) graphql.Marshaler {
@@ -42160,6 +45530,62 @@ func (ec *executionContext) marshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋg
 		graphql.AddInvalidNullFromMarshaler(ctx, "Upload!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNVisitNeeded2ᚕᚖlinliᚋdbᚐNotificationᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Notification) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNVisitNeeded2ᚖlinliᚋdbᚐNotification(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNVisitNeeded2ᚖlinliᚋdbᚐNotification(ctx context.Context, sel ast.SelectionSet, v *db.Notification) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "VisitNeeded!")
+		return graphql.Null
+	}
+	return ec._VisitNeeded(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNVisitNeededConnection2ᚖlinliᚋgraphᚋmodelᚐVisitNeededConnection(ctx context.Context, sel ast.SelectionSet, v *model.VisitNeededConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "VisitNeededConnection!")
+		return graphql.Null
+	}
+	return ec._VisitNeededConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNVisitNeededEdge2ᚕᚖlinliᚋgraphᚋmodelᚐVisitNeededEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.VisitNeededEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNVisitNeededEdge2ᚖlinliᚋgraphᚋmodelᚐVisitNeededEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNVisitNeededEdge2ᚖlinliᚋgraphᚋmodelᚐVisitNeededEdge(ctx context.Context, sel ast.SelectionSet, v *model.VisitNeededEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "VisitNeededEdge!")
+		return graphql.Null
+	}
+	return ec._VisitNeededEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNVolunteerRecord2ᚖlinliᚋgraphᚋmodelᚐVolunteerRecord(ctx context.Context, sel ast.SelectionSet, v *model.VolunteerRecord) graphql.Marshaler {

@@ -167,6 +167,7 @@ var typeNames = map[string]string{
 	"Wish": "心愿", "LedgerEntry": "服务记录", "Topic": "议题", "TopicComment": "议题评论",
 	"Meeting": "会议", "Vote": "表决", "Resolution": "决议", "Objection": "异议", "ResolutionTask": "实施任务",
 	"SupervisionNote": "监督意见",
+	"Notification":    "通知", "VisitNeeded": "上门告知", "FailedDelivery": "发送失败的通知",
 }
 
 // Page sizes: a list gives defaultPage items unless asked, and never more than maxPage.

@@ -115,6 +115,21 @@ func (r *communitySettingsResolver) Community(ctx context.Context, obj *db.Setti
 	return placeByID(ctx, obj.CommunityID)
 }
 
+// ID is the resolver for the id field.
+func (r *failedDeliveryResolver) ID(ctx context.Context, obj *db.OutboxDelivery) (string, error) {
+	return globalID("FailedDelivery", obj.ID), nil
+}
+
+// Notification is the resolver for the notification field.
+func (r *failedDeliveryResolver) Notification(ctx context.Context, obj *db.OutboxDelivery) (*db.Notification, error) {
+	return r.failedNotification(ctx, obj)
+}
+
+// Resident is the resolver for the resident field.
+func (r *failedDeliveryResolver) Resident(ctx context.Context, obj *db.OutboxDelivery) (*db.Resident, error) {
+	return residentByID(ctx, obj.ResidentID)
+}
+
 // Resident is the resolver for the resident field.
 func (r *householdOwnerResolver) Resident(ctx context.Context, obj *db.HouseholdOwner) (*db.Resident, error) {
 	return ifSet(ctx, obj.ResidentID, residentByID)
@@ -724,6 +739,69 @@ func (r *mutationResolver) ChangePassword(ctx context.Context, oldPassword strin
 	return r.changePassword(ctx, oldPassword, newPassword)
 }
 
+// MarkNotificationsRead is the resolver for the markNotificationsRead field.
+func (r *mutationResolver) MarkNotificationsRead(ctx context.Context, ids []string) ([]*db.Notification, error) {
+	return r.markRead(ctx, ids)
+}
+
+// MarkAllNotificationsRead is the resolver for the markAllNotificationsRead field.
+func (r *mutationResolver) MarkAllNotificationsRead(ctx context.Context) (int, error) {
+	v, err := signedIn(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return r.Store.MarkAllNotificationsRead(ctx, v)
+}
+
+// SetNotificationPreference is the resolver for the setNotificationPreference field.
+func (r *mutationResolver) SetNotificationPreference(ctx context.Context, kind db.NotificationKind, channel db.NotificationChannel, enabled bool) (*db.NotificationPreference, error) {
+	v, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Store.SetNotificationPreference(ctx, v, kind, channel, enabled)
+}
+
+// MarkVisited is the resolver for the markVisited field.
+func (r *mutationResolver) MarkVisited(ctx context.Context, ids []string) ([]*db.Notification, error) {
+	return r.markVisited(ctx, ids)
+}
+
+// ID is the resolver for the id field.
+func (r *notificationResolver) ID(ctx context.Context, obj *db.Notification) (string, error) {
+	return globalID("Notification", obj.ID), nil
+}
+
+// Read is the resolver for the read field.
+func (r *notificationResolver) Read(ctx context.Context, obj *db.Notification) (bool, error) {
+	return obj.ReadAt != nil, nil
+}
+
+// WishID is the resolver for the wishId field.
+func (r *notificationResolver) WishID(ctx context.Context, obj *db.Notification) (*string, error) {
+	return optionalGlobalID("Wish", obj.WishID), nil
+}
+
+// VoteID is the resolver for the voteId field.
+func (r *notificationResolver) VoteID(ctx context.Context, obj *db.Notification) (*string, error) {
+	return optionalGlobalID("Vote", obj.VoteID), nil
+}
+
+// MeetingID is the resolver for the meetingId field.
+func (r *notificationResolver) MeetingID(ctx context.Context, obj *db.Notification) (*string, error) {
+	return optionalGlobalID("Meeting", obj.MeetingID), nil
+}
+
+// ResolutionID is the resolver for the resolutionId field.
+func (r *notificationResolver) ResolutionID(ctx context.Context, obj *db.Notification) (*string, error) {
+	return optionalGlobalID("Resolution", obj.ResolutionID), nil
+}
+
+// TaskID is the resolver for the taskId field.
+func (r *notificationResolver) TaskID(ctx context.Context, obj *db.Notification) (*string, error) {
+	return optionalGlobalID("ResolutionTask", obj.TaskID), nil
+}
+
 // ID is the resolver for the id field.
 func (r *objectionResolver) ID(ctx context.Context, obj *db.Objection) (string, error) {
 	return globalID("Objection", obj.ID), nil
@@ -1086,6 +1164,39 @@ func (r *queryResolver) HouseholdOwners(ctx context.Context, householdID string,
 	return householdOwnersOn(ctx, r.Store, householdID, on)
 }
 
+// Notifications is the resolver for the notifications field.
+func (r *queryResolver) Notifications(ctx context.Context, unreadOnly *bool, first *int, after *string) (*model.NotificationConnection, error) {
+	return r.notificationList(ctx, unreadOnly, first, after)
+}
+
+// UnreadNotificationCount is the resolver for the unreadNotificationCount field.
+func (r *queryResolver) UnreadNotificationCount(ctx context.Context) (int, error) {
+	v, err := signedIn(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return r.Store.UnreadNotificationCount(ctx, v)
+}
+
+// NotificationPreferences is the resolver for the notificationPreferences field.
+func (r *queryResolver) NotificationPreferences(ctx context.Context) ([]*db.NotificationPreference, error) {
+	v, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Store.NotificationPreferences(ctx, v)
+}
+
+// VisitsNeeded is the resolver for the visitsNeeded field.
+func (r *queryResolver) VisitsNeeded(ctx context.Context, placeID string, first *int, after *string) (*model.VisitNeededConnection, error) {
+	return r.visitList(ctx, placeID, first, after)
+}
+
+// FailedDeliveries is the resolver for the failedDeliveries field.
+func (r *queryResolver) FailedDeliveries(ctx context.Context, placeID string, first *int, after *string) (*model.FailedDeliveryConnection, error) {
+	return r.failedList(ctx, placeID, first, after)
+}
+
 // Average is the resolver for the average field.
 func (r *ratingSummaryResolver) Average(ctx context.Context, obj *db.RatingSummary) (*float64, error) {
 	return average(obj), nil
@@ -1431,6 +1542,21 @@ func (r *topicEventResolver) ActorName(ctx context.Context, obj *db.TopicEvent) 
 	return actorName(ctx, obj.ActorID)
 }
 
+// ID is the resolver for the id field.
+func (r *visitNeededResolver) ID(ctx context.Context, obj *db.Notification) (string, error) {
+	return globalID("VisitNeeded", obj.ID), nil
+}
+
+// Resident is the resolver for the resident field.
+func (r *visitNeededResolver) Resident(ctx context.Context, obj *db.Notification) (*db.Resident, error) {
+	return ifSet(ctx, obj.ResidentID, residentByID)
+}
+
+// Household is the resolver for the household field.
+func (r *visitNeededResolver) Household(ctx context.Context, obj *db.Notification) (*db.Place, error) {
+	return ifSet(ctx, obj.HouseholdID, placeByID)
+}
+
 // Account is the resolver for the account field.
 func (r *volunteerRecordResolver) Account(ctx context.Context, obj *model.VolunteerRecord) (*db.Account, error) {
 	return accountByID(ctx, obj.AccountID)
@@ -1595,6 +1721,9 @@ func (r *Resolver) CommunitySettings() CommunitySettingsResolver {
 	return &communitySettingsResolver{r}
 }
 
+// FailedDelivery returns FailedDeliveryResolver implementation.
+func (r *Resolver) FailedDelivery() FailedDeliveryResolver { return &failedDeliveryResolver{r} }
+
 // HouseholdOwner returns HouseholdOwnerResolver implementation.
 func (r *Resolver) HouseholdOwner() HouseholdOwnerResolver { return &householdOwnerResolver{r} }
 
@@ -1619,6 +1748,9 @@ func (r *Resolver) MeetingEvent() MeetingEventResolver { return &meetingEventRes
 
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
+
+// Notification returns NotificationResolver implementation.
+func (r *Resolver) Notification() NotificationResolver { return &notificationResolver{r} }
 
 // Objection returns ObjectionResolver implementation.
 func (r *Resolver) Objection() ObjectionResolver { return &objectionResolver{r} }
@@ -1683,6 +1815,9 @@ func (r *Resolver) TopicComment() TopicCommentResolver { return &topicCommentRes
 // TopicEvent returns TopicEventResolver implementation.
 func (r *Resolver) TopicEvent() TopicEventResolver { return &topicEventResolver{r} }
 
+// VisitNeeded returns VisitNeededResolver implementation.
+func (r *Resolver) VisitNeeded() VisitNeededResolver { return &visitNeededResolver{r} }
+
 // VolunteerRecord returns VolunteerRecordResolver implementation.
 func (r *Resolver) VolunteerRecord() VolunteerRecordResolver { return &volunteerRecordResolver{r} }
 
@@ -1709,6 +1844,7 @@ type (
 	auditEventResolver              struct{ *Resolver }
 	buildingTurnoutResolver         struct{ *Resolver }
 	communitySettingsResolver       struct{ *Resolver }
+	failedDeliveryResolver          struct{ *Resolver }
 	householdOwnerResolver          struct{ *Resolver }
 	ledgerEntryResolver             struct{ *Resolver }
 	meetingResolver                 struct{ *Resolver }
@@ -1716,6 +1852,7 @@ type (
 	meetingAttendanceCountsResolver struct{ *Resolver }
 	meetingEventResolver            struct{ *Resolver }
 	mutationResolver                struct{ *Resolver }
+	notificationResolver            struct{ *Resolver }
 	objectionResolver               struct{ *Resolver }
 	pendingRegistrationResolver     struct{ *Resolver }
 	placeResolver                   struct{ *Resolver }
@@ -1735,6 +1872,7 @@ type (
 	topicResolver                   struct{ *Resolver }
 	topicCommentResolver            struct{ *Resolver }
 	topicEventResolver              struct{ *Resolver }
+	visitNeededResolver             struct{ *Resolver }
 	volunteerRecordResolver         struct{ *Resolver }
 	voteResolver                    struct{ *Resolver }
 	voteResultResolver              struct{ *Resolver }

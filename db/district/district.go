@@ -60,7 +60,9 @@ func Generate(ctx context.Context, d *sqlx.DB, cfg Config, logf func(msg string,
 	}
 	defer tx.Rollback()
 	for _, s := range []string{`SET LOCAL synchronous_commit = off`, `SET LOCAL work_mem = '256MB'`,
-		`SET LOCAL maintenance_work_mem = '512MB'`, `SET LOCAL gin_pending_list_limit = '64MB'`} {
+		`SET LOCAL maintenance_work_mem = '512MB'`, `SET LOCAL gin_pending_list_limit = '64MB'`,
+		// Generated history tells nobody: no notifications (migration 0017).
+		`SET LOCAL linli.quiet = 'on'`} {
 		if _, err := tx.ExecContext(ctx, s); err != nil {
 			return fmt.Errorf("generate: %s: %w", s, err)
 		}

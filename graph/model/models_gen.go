@@ -134,6 +134,11 @@ type DurationFigures struct {
 	P90Hours *float64 `json:"p90Hours,omitempty"`
 }
 
+type FailedDeliveryEdge struct {
+	Cursor string             `json:"cursor"`
+	Node   *db.OutboxDelivery `json:"node"`
+}
+
 // 报告完成。
 type FulfilWishInput struct {
 	WishID string `json:"wishId"`
@@ -213,6 +218,11 @@ type NameVoterInput struct {
 	// 自哪天起，不能晚于今天。
 	On     time.Time `json:"on"`
 	Reason string    `json:"reason"`
+}
+
+type NotificationEdge struct {
+	Cursor string           `json:"cursor"`
+	Node   *db.Notification `json:"node"`
 }
 
 type OpenVoteInput struct {
@@ -549,6 +559,11 @@ type UpdatePlaceInput struct {
 	FloorArea *float64 `json:"floorArea,omitempty"`
 	// 更正原因（可选），记入操作记录。
 	Reason *string `json:"reason,omitempty"`
+}
+
+type VisitNeededEdge struct {
+	Cursor string           `json:"cursor"`
+	Node   *db.Notification `json:"node"`
 }
 
 // 志愿服务统计的结果。

@@ -1,0 +1,122 @@
+package graph
+
+import (
+	"context"
+
+	"linli/db"
+	"linli/graph/model"
+)
+
+// notificationIDs reads the global IDs of notifications (or visits, which are
+// notifications too) for field.
+func notificationIDs(field string, typ string, ids []string) ([]int64, error) {
+	out := make([]int64, len(ids))
+	for i, id := range ids {
+		n, err := idOf(field, typ, id)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = n
+	}
+	return out, nil
+}
+
+// optionalGlobalID is the global ID of an optional reference, nil when it is not set.
+func optionalGlobalID(typ string, id *int64) *string {
+	if id == nil {
+		return nil
+	}
+	g := globalID(typ, *id)
+	return &g
+}
+
+// notificationList answers the notifications query.
+func (r *Resolver) notificationList(ctx context.Context, unreadOnly *bool, first *int, after *string) (*model.NotificationConnection, error) {
+	page, err := pageOf(first, after, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	v, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, count, err := r.Store.Notifications(ctx, v, unreadOnly != nil && *unreadOnly, page)
+	if err != nil {
+		return nil, err
+	}
+	return model.NewNotificationConnection(res, count), nil
+}
+
+// visitList answers the visitsNeeded query.
+func (r *Resolver) visitList(ctx context.Context, placeID string, first *int, after *string) (*model.VisitNeededConnection, error) {
+	page, err := pageOf(first, after, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	place, err := idOf("placeId", "Place", placeID)
+	if err != nil {
+		return nil, err
+	}
+	v, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, count, err := r.Store.VisitsNeeded(ctx, v, place, page)
+	if err != nil {
+		return nil, err
+	}
+	return model.NewVisitNeededConnection(res, count), nil
+}
+
+// failedList answers the failedDeliveries query.
+func (r *Resolver) failedList(ctx context.Context, placeID string, first *int, after *string) (*model.FailedDeliveryConnection, error) {
+	page, err := pageOf(first, after, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	place, err := idOf("placeId", "Place", placeID)
+	if err != nil {
+		return nil, err
+	}
+	v, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, count, err := r.Store.FailedDeliveries(ctx, v, place, page)
+	if err != nil {
+		return nil, err
+	}
+	return model.NewFailedDeliveryConnection(res, count), nil
+}
+
+// markRead answers markNotificationsRead.
+func (r *Resolver) markRead(ctx context.Context, ids []string) ([]*db.Notification, error) {
+	keys, err := notificationIDs("ids", "Notification", ids)
+	if err != nil {
+		return nil, err
+	}
+	v, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Store.MarkNotificationsRead(ctx, v, keys)
+}
+
+// markVisited answers markVisited.
+func (r *Resolver) markVisited(ctx context.Context, ids []string) ([]*db.Notification, error) {
+	keys, err := notificationIDs("ids", "VisitNeeded", ids)
+	if err != nil {
+		return nil, err
+	}
+	v, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Store.MarkVisited(ctx, v, keys)
+}
+
+// failedNotification is the notification a failed delivery carried, read for staff who
+// see the delivery (its text names no one).
+func (r *Resolver) failedNotification(ctx context.Context, d *db.OutboxDelivery) (*db.Notification, error) {
+	return r.Store.Notification(ctx, d.NotificationID)
+}
