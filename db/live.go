@@ -233,7 +233,7 @@ func (h *Hub) Subscribers() int {
 // Listening is one subscriber's place in the hub.
 type Listening struct {
 	hub       *Hub
-	tunes    []Tune
+	tunes     []Tune
 	notes     chan Note
 	nudge     chan struct{}
 	missed    atomic.Bool

@@ -75,29 +75,29 @@ func (cfg Options) serveWebSocket(w http.ResponseWriter, r *http.Request, req *r
 // 4403 and a reason in Chinese; no token leaves it signed out (subscriptions then answer
 // UNAUTHENTICATED).
 func initLive(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-		req := requestFrom(ctx)
-		token := strings.TrimSpace(p.Authorization())
-		if t, ok := strings.CutPrefix(token, "Bearer "); ok {
-			token = strings.TrimSpace(t)
-		} else if token != "" {
-			token = "\x00malformed"
-		}
-		if token == "" {
-			token = strings.TrimSpace(p.GetString("token"))
-		}
-		if token == "" || req == nil {
-			return ctx, nil, nil
-		}
-		if _, err := req.store.ViewerByToken(ctx, token); err != nil {
-			reason := "登录已失效，请重新登录"
-			if db.ErrorCode(err) != db.EUNAUTHENTICATED {
-				reason = "暂时无法核对登录，请稍后再连接"
-			}
-			ctx = transport.WithWebsocketCloseCode(ctx, wsCloseForbidden)
-			return transport.AppendCloseReason(ctx, reason), nil, errors.New(reason)
-		}
-		req.token = token
+	req := requestFrom(ctx)
+	token := strings.TrimSpace(p.Authorization())
+	if t, ok := strings.CutPrefix(token, "Bearer "); ok {
+		token = strings.TrimSpace(t)
+	} else if token != "" {
+		token = "\x00malformed"
+	}
+	if token == "" {
+		token = strings.TrimSpace(p.GetString("token"))
+	}
+	if token == "" || req == nil {
 		return ctx, nil, nil
+	}
+	if _, err := req.store.ViewerByToken(ctx, token); err != nil {
+		reason := "登录已失效，请重新登录"
+		if db.ErrorCode(err) != db.EUNAUTHENTICATED {
+			reason = "暂时无法核对登录，请稍后再连接"
+		}
+		ctx = transport.WithWebsocketCloseCode(ctx, wsCloseForbidden)
+		return transport.AppendCloseReason(ctx, reason), nil, errors.New(reason)
+	}
+	req.token = token
+	return ctx, nil, nil
 }
 
 // wsLimits gives a WebSocket's operations what guard gives an HTTP request's: the document
@@ -114,8 +114,8 @@ var _ interface {
 	graphql.OperationParameterMutator
 } = wsLimits{}
 
-func (wsLimits) ExtensionName() string                          { return "LinliWebSocketLimits" }
-func (wsLimits) Validate(graphql.ExecutableSchema) error        { return nil }
+func (wsLimits) ExtensionName() string                   { return "LinliWebSocketLimits" }
+func (wsLimits) Validate(graphql.ExecutableSchema) error { return nil }
 func (l wsLimits) MutateOperationParameters(ctx context.Context, p *graphql.RawParams) *gqlerror.Error {
 	req := requestFrom(ctx)
 	if req == nil || !req.ws {
@@ -202,8 +202,8 @@ func liveResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Re
 type liveOp struct {
 	marshaled chan struct{} // an event has been written out
 	present   graphql.ErrorPresenterFunc
-	viewer    *db.Viewer    // as of the last account change
-	until     time.Time     // when the session ends
+	viewer    *db.Viewer // as of the last account change
+	until     time.Time  // when the session ends
 
 	mu      sync.Mutex
 	endErr  *gqlerror.Error // why it ended, for SSE
