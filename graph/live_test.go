@@ -8,12 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/lib/pq"
 
 	"linli/db"
 	"linli/db/dbtest"
@@ -516,7 +518,11 @@ func TestLiveLimits(t *testing.T) {
 // gets the state it missed.
 func TestLiveListenerReconnects(t *testing.T) {
 	t.Parallel()
-	e := oneProcess(t)
+	d, dsn := dbtest.New(t)
+	e := serve(t, d, withHub(t, dsn))
+	if _, err := demo.Load(t.Context(), e.store); err != nil {
+		t.Fatal(err)
+	}
 	resident, staff, member := e.login(phoneResident), e.login(phoneStaff), e.login(phonePartyMember)
 	sub := e.liveAs(e.login(phoneVolunteer))
 	sub.subscribe("1", qWishBoard, nil)
@@ -525,11 +531,40 @@ func TestLiveListenerReconnects(t *testing.T) {
 	var ev boardEvent
 	sub.data(&ev)
 
+	// Keep the listener out while the claim commits: the database takes no new connection
+	// until it is allowed again (the pool's open connections serve the claim). That is said
+	// from another database: PostgreSQL refuses it for the current one.
+	var name string
+	e.db.Get(&name, `SELECT current_database()`)
+	admin, err := db.Open(t.Context(), otherDatabase(dsn, "postgres"), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	allow := func(yes bool) {
+		t.Helper()
+		if _, err := admin.Exec(`ALTER DATABASE ` + pq.QuoteIdentifier(name) + ` ALLOW_CONNECTIONS ` + map[bool]string{true: "true", false: "false"}[yes]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	allow(false)
+	defer allow(true)
+	conn, err := e.db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
 	var cut bool
-	if err := e.db.Get(&cut, `SELECT bool_and(pg_terminate_backend(pid)) FROM pg_stat_activity
-		WHERE datname = current_database() AND query LIKE 'LISTEN %'`); err != nil || !cut {
+	if err := conn.QueryRowContext(t.Context(), `SELECT bool_and(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND query LIKE 'LISTEN %'`).Scan(&cut); err != nil || !cut {
 		t.Fatalf("cutting the listener's connection: %v %v", cut, err)
 	}
+	for listeners := 1; listeners > 0; {
+		conn.QueryRowContext(t.Context(), `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND query LIKE 'LISTEN %'`).Scan(&listeners)
+	}
+	mustWish(t, e.claim(member, w.ID))
+	allow(true)
 	mustWish(t, e.claim(member, w.ID))
 	for {
 		sub.data(&ev)
@@ -621,4 +656,16 @@ func TestLiveSSE(t *testing.T) {
 	if kind, _ := nextEvent(); kind != "complete" {
 		t.Fatalf("after the error: got %s, want complete", kind)
 	}
+}
+
+// otherDatabase is dsn (a URL or key=value settings) naming database name instead.
+func otherDatabase(dsn, name string) string {
+	if u, err := url.Parse(dsn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		u.Path = "/" + name
+		q := u.Query()
+		q.Del("dbname")
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	return dsn + " dbname=" + name
 }
