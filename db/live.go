@@ -153,27 +153,22 @@ var ErrHubClosed = errors.New("live updates have stopped: the service is shuttin
 func (h *Hub) Listen(tunes ...Tune) (*Listening, error) {
 	s := &Listening{hub: h, tunes: tunes, notes: make(chan Note, noteBuffer), nudge: make(chan struct{}, 1),
 		closed: make(chan struct{})}
+	// The channels first: once the subscriber is counted (Subscribers), it hears everything.
+	for _, t := range tunes {
+		if err := h.listen(t.Channel); err != nil {
+			return nil, err
+		}
+	}
 	h.mu.Lock()
+	defer h.mu.Unlock()
 	if h.closed {
-		h.mu.Unlock()
 		return nil, ErrHubClosed
 	}
-	var channels []string
 	for _, t := range tunes {
 		if h.subs[t] == nil {
 			h.subs[t] = map[*Listening]struct{}{}
 		}
 		h.subs[t][s] = struct{}{}
-		if !h.listening[t.Channel] {
-			channels = append(channels, t.Channel)
-		}
-	}
-	h.mu.Unlock()
-	for _, c := range channels {
-		if err := h.listen(c); err != nil {
-			s.Close()
-			return nil, err
-		}
 	}
 	return s, nil
 }

@@ -86,7 +86,9 @@ func BenchmarkLiveFanout(b *testing.B) {
 					ID, Type string
 					Payload  struct {
 						Data struct {
-							VoteTurnout struct{ Turnout struct{ ParticipatingHeads int } }
+							VoteTurnout struct {
+								Turnout struct{ ParticipatingHeads int }
+							}
 						}
 					}
 				}
@@ -192,4 +194,3 @@ func memory() (heap, rss uint64) {
 	}
 	return m.HeapAlloc, rss
 }
-

@@ -669,3 +669,25 @@ func otherDatabase(dsn, name string) string {
 	}
 	return dsn + " dbname=" + name
 }
+
+// A claim that lapses (the sweep, run by any process) shows on the board as LAPSED.
+func TestLiveLapse(t *testing.T) {
+	t.Parallel()
+	e := oneProcess(t)
+	resident, staff, member := e.login(phoneResident), e.login(phoneStaff), e.login(phonePartyMember)
+	w := e.published(resident, staff, "想请人陪同去医院")
+	mustWish(t, e.claim(member, w.ID))
+	sub := e.liveAs(e.login(phoneVolunteer))
+	sub.subscribe("1", qWishBoard, nil)
+	e.listening(1)
+	e.clock.Advance(4 * 24 * time.Hour) // past the claim's 72 hours
+	if n, err := e.store.LapseOverdueClaims(t.Context()); err != nil || n != 1 {
+		t.Fatalf("lapsing: %d, %v", n, err)
+	}
+
+	var ev boardEvent
+	sub.data(&ev)
+	if ev.WishBoard.Kind != "LAPSED" || ev.WishBoard.WishID != w.ID || ev.WishBoard.Wish == nil || ev.WishBoard.Wish.State != "PUBLISHED" {
+		t.Fatalf("after the lapse: got %+v, want LAPSED, published", ev.WishBoard)
+	}
+}
