@@ -315,6 +315,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	cfg.notify.Sender = notifySender(cfg.notifyHook, func() graph.LogSender { return graph.LogSender{Logger: logger} })
 	go graph.RunNotifications(sweepCtx, store, cfg.notify, func(msg string, args ...any) { logger.Info(msg, args...) })
 
+	// Live updates: one listening connection, whatever process made a change.
+	hub := db.NewHub(dsn, func(msg string, args ...any) { logger.Info(msg, args...) })
+	defer hub.Close()
+	cfg.api.Hub = hub
+
 	ln, err := net.Listen("tcp", ":"+cfg.port)
 	if err != nil {
 		return err
@@ -333,6 +338,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
+	// Subscriptions end first at shutdown: an SSE stream would otherwise hold it up.
+	srv.RegisterOnShutdown(hub.Close)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	printBanner(stdout, ln.Addr().(*net.TCPAddr).Port, cfg.demo)

@@ -59,13 +59,16 @@ func newBenchEnv(b *testing.B) *benchEnv {
 }
 
 // serveBench serves database d over real HTTP, as it is.
-func serveBench(b *testing.B, d *sqlx.DB) *benchEnv {
+func serveBench(b *testing.B, d *sqlx.DB, configure ...func(*graph.Options)) *benchEnv {
 	e := &benchEnv{b: b, db: d, store: db.NewStore(d)}
 	e.store.Password = testPassword
 	e.store.BallotKey = testBallotKey // secret votes are sealed under it
 	opts := graph.DefaultOptions()
 	opts.Logger = discardLogger()
 	observeBench(b, e.store, &opts)
+	for _, c := range configure {
+		c(&opts)
+	}
 	e.srv = httptest.NewServer(graph.NewHandler(e.store, opts))
 	tr := &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: time.Minute}
 	e.client = &http.Client{Transport: tr, Timeout: 30 * time.Second}

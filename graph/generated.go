@@ -57,6 +57,7 @@ type ResolverRoot interface {
 	RollCallEntry() RollCallEntryResolver
 	RosterImportReport() RosterImportReportResolver
 	RosterMatch() RosterMatchResolver
+	Subscription() SubscriptionResolver
 	SupervisionNote() SupervisionNoteResolver
 	TaskReport() TaskReportResolver
 	Topic() TopicResolver
@@ -711,6 +712,13 @@ type ComplexityRoot struct {
 		Distribution func(childComplexity int) int
 	}
 
+	Subscription struct {
+		MeetingAttendance func(childComplexity int, meetingID string) int
+		MyWishes          func(childComplexity int) int
+		VoteTurnout       func(childComplexity int, voteID string) int
+		WishBoard         func(childComplexity int, placeID *string) int
+	}
+
 	SupervisionNote struct {
 		Answer     func(childComplexity int) int
 		AnsweredAt func(childComplexity int) int
@@ -955,6 +963,12 @@ type ComplexityRoot struct {
 		Title               func(childComplexity int) int
 		UpdatedAt           func(childComplexity int) int
 		ValueFen            func(childComplexity int) int
+	}
+
+	WishBoardEvent struct {
+		Kind   func(childComplexity int) int
+		Wish   func(childComplexity int) int
+		WishID func(childComplexity int) int
 	}
 
 	WishClaim struct {
@@ -1309,6 +1323,12 @@ type RosterMatchResolver interface {
 	Resident(ctx context.Context, obj *db.RosterMatch) (*db.Resident, error)
 
 	Linked(ctx context.Context, obj *db.RosterMatch) (bool, error)
+}
+type SubscriptionResolver interface {
+	WishBoard(ctx context.Context, placeID *string) (<-chan *model.WishBoardEvent, error)
+	MyWishes(ctx context.Context) (<-chan *model.Wish, error)
+	VoteTurnout(ctx context.Context, voteID string) (<-chan *db.Vote, error)
+	MeetingAttendance(ctx context.Context, meetingID string) (<-chan *db.Meeting, error)
 }
 type SupervisionNoteResolver interface {
 	ID(ctx context.Context, obj *db.SupervisionNote) (string, error)
@@ -4618,6 +4638,46 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SatisfactionFigures.Distribution(childComplexity), true
 
+	case "Subscription.meetingAttendance":
+		if e.ComplexityRoot.Subscription.MeetingAttendance == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_meetingAttendance_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.MeetingAttendance(childComplexity, args["meetingId"].(string)), true
+	case "Subscription.myWishes":
+		if e.ComplexityRoot.Subscription.MyWishes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.MyWishes(childComplexity), true
+	case "Subscription.voteTurnout":
+		if e.ComplexityRoot.Subscription.VoteTurnout == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_voteTurnout_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.VoteTurnout(childComplexity, args["voteId"].(string)), true
+	case "Subscription.wishBoard":
+		if e.ComplexityRoot.Subscription.WishBoard == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_wishBoard_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.WishBoard(childComplexity, args["placeId"].(*string)), true
+
 	case "SupervisionNote.answer":
 		if e.ComplexityRoot.SupervisionNote.Answer == nil {
 			break
@@ -5696,6 +5756,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Wish.ValueFen(childComplexity), true
 
+	case "WishBoardEvent.kind":
+		if e.ComplexityRoot.WishBoardEvent.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishBoardEvent.Kind(childComplexity), true
+	case "WishBoardEvent.wish":
+		if e.ComplexityRoot.WishBoardEvent.Wish == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishBoardEvent.Wish(childComplexity), true
+	case "WishBoardEvent.wishId":
+		if e.ComplexityRoot.WishBoardEvent.WishID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WishBoardEvent.WishID(childComplexity), true
+
 	case "WishClaim.active":
 		if e.ComplexityRoot.WishClaim.Active == nil {
 			break
@@ -6063,6 +6142,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				Data: buf.Bytes(),
 			}
 		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -6117,6 +6213,7 @@ linli 邻里 —— 社区居民参与治理的 GraphQL 接口。
 schema {
   query: Query
   mutation: Mutation
+  subscription: Subscription
 }
 
 """时间，RFC 3339 格式，例如 ` + "`" + `2026-11-23T08:00:00Z` + "`" + `。"""
@@ -8897,6 +8994,61 @@ extend type Mutation {
   """记下已经上门告知了这些事（记入告知人和时间），返回它们；不是自己负责的地点的为 ` + "`" + `NOT_FOUND` + "`" + `，且一条也不标记。"""
   markVisited(ids: [ID!]!): [VisitNeeded!]!
 }
+
+# ---------------------------------------------------------------- live updates (实时更新)
+# 订阅通过 WebSocket（graphql-ws 协议：子协议 graphql-transport-ws，也支持旧的 graphql-ws）或
+# 服务器推送事件（graphql-sse 协议，独立连接模式：POST /query，Accept: text/event-stream）接收。
+# 登录：WebSocket 在 connection_init 的 payload 中带 {"Authorization": "Bearer <token>"}（或 {"token": "<token>"}），
+# SSE 用 Authorization 请求头。令牌无效时连接以 4403 关闭。每个事件都按推送时的登录状态和权限重新读取、按同样的打码规则显示；
+# 登录失效、退出登录或失去所需角色时，订阅以错误结束（` + "`" + `UNAUTHENTICATED` + "`" + ` 或 ` + "`" + `FORBIDDEN` + "`" + `）。
+# 服务与数据库的连接中断后重新连上时，订阅会重新读取并推送当前状态，不会漏掉变化。
+
+type Subscription {
+  """
+  志愿者的心愿广场实时变化：在当前用户以志愿者或党员身份服务的地点（` + "`" + `placeId` + "`" + ` 只看该地点及其下属地点），
+  心愿发布、被认领、被放弃、超时收回或不再可认领时各推送一条。心愿的内容按 ` + "`" + `wishFeed` + "`" + ` 同样的规则打码。
+  需要志愿者或党员角色，否则返回 ` + "`" + `FORBIDDEN` + "`" + `。连接中断后重新连上时，把期间变化过的心愿按当前状态再推送一遍。
+  """
+  wishBoard(placeId: ID): WishBoardEvent!
+  """
+  我的心愿和我的认领的状态变化：我是受益人、我代办提交或我认领的心愿，每次状态变化推送该心愿的当前状态。
+  """
+  myWishes: Wish!
+  """
+  一次表决的实时参与情况：订阅时先推送一次当前状态，之后每有人投票、表决结束时各推送一次。
+  推送的是与 ` + "`" + `vote(id:)` + "`" + ` 查询完全相同的 ` + "`" + `Vote` + "`" + `（无记名表决在结束前 ` + "`" + `tallies` + "`" + ` 为 null，任何人都看不到谁投了什么）；
+  表决结束后推送含 ` + "`" + `result` + "`" + ` 的最终状态，订阅随之结束。看不到这次表决的人得到 ` + "`" + `NOT_FOUND` + "`" + `。
+  """
+  voteTurnout(voteId: ID!): Vote!
+  """
+  会议进行中的出席情况：订阅时先推送一次当前状态，之后每有人签到、会议开始、结束或取消时各推送一次
+  （与 ` + "`" + `node(id:)` + "`" + ` 查询会议相同）；会议结束或取消后订阅随之结束。看不到这次会议的人得到 ` + "`" + `NOT_FOUND` + "`" + `。
+  """
+  meetingAttendance(meetingId: ID!): Meeting!
+}
+
+"""心愿广场上的变化种类。"""
+enum WishBoardEventKind {
+  """新发布（或重新连上后仍可认领）"""
+  APPEARED
+  """被认领"""
+  TAKEN
+  """认领人放弃，重新可认领"""
+  RELEASED
+  """认领超时被系统收回，重新可认领"""
+  LAPSED
+  """不再可认领（撤回、关闭，或当前用户已看不到）"""
+  GONE
+}
+
+"""心愿广场上的一次变化。"""
+type WishBoardEvent {
+  kind: WishBoardEventKind!
+  """变化的心愿的 ID（` + "`" + `GONE` + "`" + ` 时心愿可能已看不到，用它从列表中移除）。"""
+  wishId: ID!
+  """心愿的当前状态，按打码规则显示；` + "`" + `GONE` + "`" + ` 且当前用户已看不到时为 null。"""
+  wish: Wish
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -10463,6 +10615,18 @@ func (ec *executionContext) childFields_Wish(ctx context.Context, field graphql.
 		return ec.fieldContext_Wish_gridWorker(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Wish", field.Name)
+}
+
+func (ec *executionContext) childFields_WishBoardEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_WishBoardEvent_kind(ctx, field)
+	case "wishId":
+		return ec.fieldContext_WishBoardEvent_wishId(ctx, field)
+	case "wish":
+		return ec.fieldContext_WishBoardEvent_wish(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WishBoardEvent", field.Name)
 }
 
 func (ec *executionContext) childFields_WishClaim(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -13108,6 +13272,48 @@ func (ec *executionContext) field_RosterImportReport_rows_args(ctx context.Conte
 		return nil, err
 	}
 	args["afterIndex"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_meetingAttendance_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "meetingId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["meetingId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_voteTurnout_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "voteId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["voteId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_wishBoard_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "placeId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["placeId"] = arg0
 	return args, nil
 }
 
@@ -27336,6 +27542,170 @@ func (ec *executionContext) fieldContext_SatisfactionFigures_distribution(_ cont
 	return graphql.NewScalarFieldContext("SatisfactionFigures", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Subscription_wishBoard(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_wishBoard(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().WishBoard(ctx, fc.Args["placeId"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WishBoardEvent) graphql.Marshaler {
+			return ec.marshalNWishBoardEvent2ᚖlinliᚋgraphᚋmodelᚐWishBoardEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_wishBoard(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WishBoardEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_wishBoard_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_myWishes(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_myWishes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().MyWishes(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Wish) graphql.Marshaler {
+			return ec.marshalNWish2ᚖlinliᚋgraphᚋmodelᚐWish(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_myWishes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Wish(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_voteTurnout(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_voteTurnout(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().VoteTurnout(ctx, fc.Args["voteId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Vote) graphql.Marshaler {
+			return ec.marshalNVote2ᚖlinliᚋdbᚐVote(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_voteTurnout(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Vote(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_voteTurnout_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_meetingAttendance(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_meetingAttendance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().MeetingAttendance(ctx, fc.Args["meetingId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Meeting) graphql.Marshaler {
+			return ec.marshalNMeeting2ᚖlinliᚋdbᚐMeeting(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_meetingAttendance(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Meeting(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_meetingAttendance_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _SupervisionNote_id(ctx context.Context, field graphql.CollectedField, obj *db.SupervisionNote) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -32109,6 +32479,84 @@ func (ec *executionContext) fieldContext_Wish_gridWorker(_ context.Context, fiel
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WishBoardEvent_kind(ctx context.Context, field graphql.CollectedField, obj *model.WishBoardEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishBoardEvent_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.WishBoardEventKind) graphql.Marshaler {
+			return ec.marshalNWishBoardEventKind2linliᚋgraphᚋmodelᚐWishBoardEventKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WishBoardEvent_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WishBoardEvent", field, false, false, "WishBoardEventKind")
+}
+
+func (ec *executionContext) _WishBoardEvent_wishId(ctx context.Context, field graphql.CollectedField, obj *model.WishBoardEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishBoardEvent_wishId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WishID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WishBoardEvent_wishId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WishBoardEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _WishBoardEvent_wish(ctx context.Context, field graphql.CollectedField, obj *model.WishBoardEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WishBoardEvent_wish(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Wish, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Wish) graphql.Marshaler {
+			return ec.marshalOWish2ᚖlinliᚋgraphᚋmodelᚐWish(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WishBoardEvent_wish(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WishBoardEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Wish(ctx, field)
 		},
 	}
 	return fc, nil
@@ -41402,6 +41850,32 @@ func (ec *executionContext) _SatisfactionFigures(ctx context.Context, sel ast.Se
 	return out
 }
 
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "wishBoard":
+		return ec._Subscription_wishBoard(ctx, fields[0])
+	case "myWishes":
+		return ec._Subscription_myWishes(ctx, fields[0])
+	case "voteTurnout":
+		return ec._Subscription_voteTurnout(ctx, fields[0])
+	case "meetingAttendance":
+		return ec._Subscription_meetingAttendance(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
+}
+
 var supervisionNoteImplementors = []string{"SupervisionNote"}
 
 func (ec *executionContext) _SupervisionNote(ctx context.Context, sel ast.SelectionSet, obj *db.SupervisionNote) graphql.Marshaler {
@@ -42976,6 +43450,49 @@ func (ec *executionContext) _Wish(ctx context.Context, sel ast.SelectionSet, obj
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Wish_gridWorker(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var wishBoardEventImplementors = []string{"WishBoardEvent"}
+
+func (ec *executionContext) _WishBoardEvent(ctx context.Context, sel ast.SelectionSet, obj *model.WishBoardEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, wishBoardEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WishBoardEvent")
+		case "kind":
+			out.Values[i] = ec._WishBoardEvent_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "wishId":
+			out.Values[i] = ec._WishBoardEvent_wishId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "wish":
+			out.Values[i] = ec._WishBoardEvent_wish(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -45759,6 +46276,24 @@ func (ec *executionContext) unmarshalNWishAction2linliᚋdbᚐWishAction(ctx con
 }
 
 func (ec *executionContext) marshalNWishAction2linliᚋdbᚐWishAction(ctx context.Context, sel ast.SelectionSet, v db.WishAction) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNWishBoardEvent2ᚖlinliᚋgraphᚋmodelᚐWishBoardEvent(ctx context.Context, sel ast.SelectionSet, v *model.WishBoardEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WishBoardEvent!")
+		return graphql.Null
+	}
+	return ec._WishBoardEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNWishBoardEventKind2linliᚋgraphᚋmodelᚐWishBoardEventKind(ctx context.Context, v any) (model.WishBoardEventKind, error) {
+	var res model.WishBoardEventKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWishBoardEventKind2linliᚋgraphᚋmodelᚐWishBoardEventKind(ctx context.Context, sel ast.SelectionSet, v model.WishBoardEventKind) graphql.Marshaler {
 	return v
 }
 

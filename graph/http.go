@@ -58,6 +58,8 @@ type Options struct {
 	Logger     *slog.Logger
 	// Tracer, when set, traces each request (observe); nil when tracing is off.
 	Tracer trace.Tracer
+	// Hub delivers live updates (subscriptions); nil serves none (graph/live.go).
+	Hub *db.Hub
 }
 
 // DefaultOptions are the options with no settings given.
@@ -116,11 +118,12 @@ func NewHandler(store *db.Store, cfg Options) http.Handler {
 // newGraphQL returns the schema as served (without @defer and @stream) and the gqlgen
 // server that executes a request once guard has parsed, measured and validated it.
 func newGraphQL(store *db.Store, cfg Options) (*ast.Schema, *handler.Server) {
-	c := Config{Resolvers: &Resolver{Store: store}}
+	c := Config{Resolvers: &Resolver{Store: store, Hub: cfg.Hub}}
 	c.Directives.Personal = personal
 	setComplexity(&c.Complexity)
 	c.Schema = withoutIncremental(NewExecutableSchema(c).Schema())
 	srv := handler.New(NewExecutableSchema(c))
+	cfg.addLiveTransports(srv, c.Schema) // WebSocket and SSE, before GET and POST
 	// JSON POST, GET for queries only, and multipart POST for uploads (the GraphQL multipart
 	// request spec); guard has checked the size and the operation of an upload already.
 	// Files up to 8 MB stay in memory, larger ones go to a temporary file.
@@ -209,6 +212,10 @@ func (cfg Options) guard(schema *ast.Schema, next http.Handler) http.Handler {
 			}
 		} else if crossSite(r) {
 			writeError(w, req, http.StatusForbidden, db.EFORBIDDEN, "不接受来自其他网站的请求")
+			return
+		}
+		if isWebSocket(r) {
+			cfg.serveWebSocket(w, r, req, next)
 			return
 		}
 		var p params
@@ -305,6 +312,9 @@ func (cfg Options) guard(schema *ast.Schema, next http.Handler) http.Handler {
 				token = "\x00malformed" // matches no session: UNAUTHENTICATED wherever a viewer is needed
 			}
 			req.token = strings.TrimSpace(token)
+		}
+		if op != nil && op.Operation == ast.Subscription {
+			ctx = r.Context() // over SSE: it lasts as long as the client listens
 		}
 		req.wait = cfg.LoaderWait
 		req.loaders.Store(newLoaders(ctx, req.store, cfg.LoaderWait))
@@ -500,6 +510,16 @@ func (s *statusWriter) WriteHeader(code int) {
 	}
 	s.ResponseWriter.WriteHeader(code)
 }
+
+// Flush lets a subscription's events (SSE) out as they come.
+func (s *statusWriter) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets the WebSocket upgrade reach the connection (http.ResponseController).
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 func (s *statusWriter) Write(b []byte) (int, error) {
 	if s.status == 0 {

@@ -32,6 +32,10 @@ type request struct {
 	loaders atomic.Pointer[loaders]
 	wait    time.Duration
 
+	// ws marks a WebSocket connection and its operations; live, a subscription (graph/live.go).
+	ws   bool
+	live *liveOp
+
 	once   sync.Once
 	viewer *db.Viewer
 	err    error

@@ -12,6 +12,8 @@ import (
 // Resolver holds what the resolvers need; one per server.
 type Resolver struct {
 	Store *db.Store
+	// Hub delivers live updates to subscriptions; without it they answer UNAVAILABLE.
+	Hub *db.Hub
 }
 
 // children lists the places under parent (the subdistricts when parent is 0), without the

@@ -1415,6 +1415,26 @@ func (r *rosterMatchResolver) Linked(ctx context.Context, obj *db.RosterMatch) (
 	return obj.Resident.AccountID != nil, nil
 }
 
+// WishBoard is the resolver for the wishBoard field.
+func (r *subscriptionResolver) WishBoard(ctx context.Context, placeID *string) (<-chan *model.WishBoardEvent, error) {
+	return r.wishBoard(ctx, placeID)
+}
+
+// MyWishes is the resolver for the myWishes field.
+func (r *subscriptionResolver) MyWishes(ctx context.Context) (<-chan *model.Wish, error) {
+	return r.myWishes(ctx)
+}
+
+// VoteTurnout is the resolver for the voteTurnout field.
+func (r *subscriptionResolver) VoteTurnout(ctx context.Context, voteID string) (<-chan *db.Vote, error) {
+	return r.voteTurnout(ctx, voteID)
+}
+
+// MeetingAttendance is the resolver for the meetingAttendance field.
+func (r *subscriptionResolver) MeetingAttendance(ctx context.Context, meetingID string) (<-chan *db.Meeting, error) {
+	return r.meetingAttendance(ctx, meetingID)
+}
+
 // ID is the resolver for the id field.
 func (r *supervisionNoteResolver) ID(ctx context.Context, obj *db.SupervisionNote) (string, error) {
 	return globalID("SupervisionNote", obj.ID), nil
@@ -1800,6 +1820,9 @@ func (r *Resolver) RosterImportReport() RosterImportReportResolver {
 // RosterMatch returns RosterMatchResolver implementation.
 func (r *Resolver) RosterMatch() RosterMatchResolver { return &rosterMatchResolver{r} }
 
+// Subscription returns SubscriptionResolver implementation.
+func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
 // SupervisionNote returns SupervisionNoteResolver implementation.
 func (r *Resolver) SupervisionNote() SupervisionNoteResolver { return &supervisionNoteResolver{r} }
 
@@ -1867,6 +1890,7 @@ type (
 	rollCallEntryResolver           struct{ *Resolver }
 	rosterImportReportResolver      struct{ *Resolver }
 	rosterMatchResolver             struct{ *Resolver }
+	subscriptionResolver            struct{ *Resolver }
 	supervisionNoteResolver         struct{ *Resolver }
 	taskReportResolver              struct{ *Resolver }
 	topicResolver                   struct{ *Resolver }

@@ -519,6 +519,9 @@ type SubmitWishInput struct {
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
+type Subscription struct {
+}
+
 type TopicCommentEdge struct {
 	Cursor string           `json:"cursor"`
 	Node   *db.TopicComment `json:"node"`
@@ -634,6 +637,15 @@ type VoteRuleInput struct {
 	ByArea      bool              `json:"byArea"`
 	QuorumBasis db.QuorumBasis    `json:"quorumBasis"`
 	Abstentions db.AbstentionRule `json:"abstentions"`
+}
+
+// 心愿广场上的一次变化。
+type WishBoardEvent struct {
+	Kind WishBoardEventKind `json:"kind"`
+	// 变化的心愿的 ID（`GONE` 时心愿可能已看不到，用它从列表中移除）。
+	WishID string `json:"wishId"`
+	// 心愿的当前状态，按打码规则显示；`GONE` 且当前用户已看不到时为 null。
+	Wish *Wish `json:"wish,omitempty"`
 }
 
 // 心愿类别条件。统计只接受一个类别（`eq`，或只列一个值的 `in`）或全部类别。
@@ -1052,6 +1064,73 @@ func (e *SettleOutcome) UnmarshalJSON(b []byte) error {
 }
 
 func (e SettleOutcome) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// 心愿广场上的变化种类。
+type WishBoardEventKind string
+
+const (
+	// 新发布（或重新连上后仍可认领）
+	WishBoardEventKindAppeared WishBoardEventKind = "APPEARED"
+	// 被认领
+	WishBoardEventKindTaken WishBoardEventKind = "TAKEN"
+	// 认领人放弃，重新可认领
+	WishBoardEventKindReleased WishBoardEventKind = "RELEASED"
+	// 认领超时被系统收回，重新可认领
+	WishBoardEventKindLapsed WishBoardEventKind = "LAPSED"
+	// 不再可认领（撤回、关闭，或当前用户已看不到）
+	WishBoardEventKindGone WishBoardEventKind = "GONE"
+)
+
+var AllWishBoardEventKind = []WishBoardEventKind{
+	WishBoardEventKindAppeared,
+	WishBoardEventKindTaken,
+	WishBoardEventKindReleased,
+	WishBoardEventKindLapsed,
+	WishBoardEventKindGone,
+}
+
+func (e WishBoardEventKind) IsValid() bool {
+	switch e {
+	case WishBoardEventKindAppeared, WishBoardEventKindTaken, WishBoardEventKindReleased, WishBoardEventKindLapsed, WishBoardEventKindGone:
+		return true
+	}
+	return false
+}
+
+func (e WishBoardEventKind) String() string {
+	return string(e)
+}
+
+func (e *WishBoardEventKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = WishBoardEventKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid WishBoardEventKind", str)
+	}
+	return nil
+}
+
+func (e WishBoardEventKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *WishBoardEventKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e WishBoardEventKind) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -14,6 +14,9 @@
     '#   请求头保存在本浏览器里，刷新页面后仍然有效。',
     '#',
     '# 第三步：再点运行按钮，选 Me，看看自己是谁、在哪里担任什么角色。',
+    '#',
+    '# 第四步（实时更新）：选 Board，订阅心愿广场；在另一个标签页里发布或认领心愿，',
+    '#   这里会即时出现变化。点停止按钮结束订阅。',
     '',
     'mutation Login {',
     '  login(phone: "13800000002", password: "linli2026") {',
@@ -33,6 +36,18 @@
     '    }',
     '  }',
     '}',
+    '',
+    'subscription Board {',
+    '  wishBoard {',
+    '    kind',
+    '    wishId',
+    '    wish {',
+    '      title',
+    '      state',
+    '      address',
+    '    }',
+    '  }',
+    '}',
     ''
   ].join('\n');
 
@@ -45,7 +60,66 @@
   }
 
   var endpoint = new URL(root.getAttribute('data-endpoint') || '/query', window.location.href).href;
-  var fetcher = GraphiQL.createFetcher({ url: endpoint });
+  var httpFetcher = GraphiQL.createFetcher({ url: endpoint });
+
+  // isSubscription tells whether the operation to run is a subscription, from the document
+  // GraphiQL parsed (or, failing that, from the text).
+  function isSubscription(params, opts) {
+    var doc = opts && opts.documentAST;
+    if (doc && doc.definitions) {
+      var ops = doc.definitions.filter(function (d) { return d.kind === 'OperationDefinition'; });
+      var op = ops.length === 1 ? ops[0] : ops.filter(function (d) {
+        return d.name && d.name.value === params.operationName;
+      })[0];
+      return !!op && op.operation === 'subscription';
+    }
+    return /^\s*subscription\b/m.test(params.query || '');
+  }
+
+  // subscribe runs a subscription over server-sent events (graphql-sse, distinct connections
+  // mode: a POST with Accept: text/event-stream) and yields each `next` event's payload until
+  // `complete`; GraphiQL stops it by returning the iterator, which aborts the request. Only
+  // fetch: no library, and the page's connect-src 'self' covers it.
+  async function* subscribe(params, opts) {
+    var controller = new AbortController();
+    var headers = Object.assign({ 'Content-Type': 'application/json', Accept: 'text/event-stream' },
+      (opts && opts.headers) || {});
+    try {
+      var res = await fetch(endpoint, {
+        method: 'POST', headers: headers, body: JSON.stringify(params), signal: controller.signal
+      });
+      if (!(res.headers.get('Content-Type') || '').startsWith('text/event-stream')) {
+        yield await res.json(); // refused before it started: the errors, as for a query
+        return;
+      }
+      var reader = res.body.getReader();
+      var decoder = new TextDecoder();
+      var buffer = '';
+      for (;;) {
+        var chunk = await reader.read();
+        if (chunk.done) return;
+        buffer += decoder.decode(chunk.value, { stream: true }).replace(/\r\n/g, '\n');
+        var end;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          var block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          var event = 'message', data = [];
+          block.split('\n').forEach(function (line) {
+            if (line.indexOf('event:') === 0) event = line.slice(6).trim();
+            else if (line.indexOf('data:') === 0) data.push(line.slice(5).replace(/^ /, ''));
+          });
+          if (event === 'complete') return;
+          if (event === 'next' && data.length) yield JSON.parse(data.join('\n'));
+        }
+      }
+    } finally {
+      controller.abort();
+    }
+  }
+
+  function fetcher(params, opts) {
+    return isSubscription(params, opts) ? subscribe(params, opts) : httpFetcher(params, opts);
+  }
 
   ReactDOM.createRoot(root).render(
     React.createElement(GraphiQL, {
