@@ -61,7 +61,7 @@ func startService(t *testing.T, dataDir string, env ...string) *service {
 	urlFound := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
-		re := regexp.MustCompile(`playground: (http://localhost:\d+)/`)
+		re := regexp.MustCompile(`playground: (http://\S+?)/$`)
 		for sc.Scan() {
 			if m := re.FindStringSubmatch(sc.Text()); m != nil {
 				urlFound <- m[1]
@@ -270,6 +270,58 @@ func TestRunSettings(t *testing.T) {
 			}
 		}
 	})
+	t.Run("Listen", func(t *testing.T) {
+		for env, want := range map[[2]string]string{
+			{"", ""}:                 "127.0.0.1:8080",
+			{"", "9000"}:             "127.0.0.1:9000",
+			{":8080", ""}:            ":8080",
+			{"[::1]:8080", ""}:       "[::1]:8080",
+			{"0.0.0.0:80", ""}:       "0.0.0.0:80",
+			{"127.0.0.1:8080", "80"}: "",
+			{"8080", ""}:             "",
+			{"example.org:8080", ""}: "",
+			{"", "http"}:             "",
+		} {
+			s, err := readSettings(getenv(map[string]string{"LINLI_LISTEN": env[0], "PORT": env[1]}))
+			if want == "" && err == nil {
+				t.Errorf("LINLI_LISTEN=%q PORT=%q: got %q, want an error", env[0], env[1], s.listen)
+			} else if want != "" && (err != nil || s.listen != want) {
+				t.Errorf("LINLI_LISTEN=%q PORT=%q: got %q (%v), want %q", env[0], env[1], s.listen, err, want)
+			}
+		}
+		// Through run(): every interface is said so in the banner, and the URL it
+		// prints answers.
+		_, dsn := dbtest.New(t)
+		ctx, stop := context.WithCancel(ctx)
+		out := &syncBuffer{}
+		done := make(chan error, 1)
+		go func() {
+			done <- run(ctx, nil, getenv(map[string]string{"DATABASE_URL": dsn, "LINLI_LISTEN": ":0", "LINLI_DEMO": "off",
+				"LINLI_DATA_DIR": t.TempDir()}), out, io.Discard)
+		}()
+		re := regexp.MustCompile(`GraphQL: +(http://\S+)/query`)
+		deadline := time.Now().Add(dbtest.TimeLeft(t))
+		for re.FindStringSubmatch(out.String()) == nil && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		m := re.FindStringSubmatch(out.String())
+		if m == nil || !strings.Contains(out.String(), "every network interface") || !strings.HasPrefix(m[1], "http://localhost:") {
+			stop()
+			<-done
+			t.Fatalf("banner does not say the service listens on every interface:\n%s", out.String())
+		}
+		res, err := http.Get(m[1] + "/healthz")
+		if err == nil {
+			res.Body.Close()
+		}
+		stop()
+		if err != nil || res.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s/healthz: %v %v", m[1], err, res)
+		}
+		if err := <-done; err != nil {
+			t.Fatalf("run: %v", err)
+		}
+	})
 	t.Run("NewerDatabase", func(t *testing.T) {
 		d, dsn := dbtest.New(t)
 		if _, err := d.Exec(`INSERT INTO schema_migrations (version, name) VALUES (999, '0999_future.sql')`); err != nil {
@@ -299,6 +351,9 @@ func TestRunSettings(t *testing.T) {
 		}
 		if !strings.Contains(out.String(), "13800000002") {
 			t.Fatalf("banner lists no demo sign-ins:\n%s", out.String())
+		}
+		if !strings.Contains(out.String(), "playground: http://127.0.0.1:") || !strings.Contains(out.String(), "this machine only") {
+			t.Fatalf("banner does not say the service listens on this machine only (the default):\n%s", out.String())
 		}
 		// The data folder holds at most the ballot key (the demo's open secret vote is
 		// sealed under it), never a private cluster.
