@@ -191,6 +191,11 @@ func (cfg Options) guard(schema *ast.Schema, next http.Handler) http.Handler {
 	present := presentError(cfg.Logger)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req := requestFrom(r.Context())
+		// gqlgen writes through out; its multipart transport answers 422 for a malformed
+		// form, a request error rather than a document's, so that status stays.
+		raw := w
+		w = &mediaWriter{ResponseWriter: w, media: responseMedia(r)}
+		out := w
 		if origin := r.Header.Get("Origin"); origin != "" && slices.Contains(cfg.AllowedOrigins, origin) {
 			h := w.Header()
 			h.Set("Access-Control-Allow-Origin", origin)
@@ -216,6 +221,7 @@ func (cfg Options) guard(schema *ast.Schema, next http.Handler) http.Handler {
 		case http.MethodPost:
 			mt, mtParams, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 			if mt == "multipart/form-data" {
+				out = raw
 				var ok bool
 				if p, ok = cfg.multipartParams(w, r, req, mtParams["boundary"]); !ok {
 					return
@@ -261,7 +267,7 @@ func (cfg Options) guard(schema *ast.Schema, next http.Handler) http.Handler {
 			req.operation, req.kind = op.Name, string(op.Operation)
 		}
 		if gerr != nil {
-			writeErrors(w, http.StatusUnprocessableEntity, present(ctx, gerr))
+			writeErrors(w, statusRefusedDocument, present(ctx, gerr))
 			return
 		}
 		if r.Method == http.MethodGet && op != nil && op.Operation != ast.Query {
@@ -271,7 +277,7 @@ func (cfg Options) guard(schema *ast.Schema, next http.Handler) http.Handler {
 			return
 		}
 		if gerr := variableText(p.Variables); gerr != nil {
-			writeErrors(w, http.StatusUnprocessableEntity, present(ctx, gerr))
+			writeErrors(w, statusRefusedDocument, present(ctx, gerr))
 			return
 		}
 		errs, err := validate(ctx, schema, doc)
@@ -289,7 +295,7 @@ func (cfg Options) guard(schema *ast.Schema, next http.Handler) http.Handler {
 			for i, e := range errs {
 				out[i] = present(ctx, e)
 			}
-			writeErrors(w, http.StatusUnprocessableEntity, out...)
+			writeErrors(w, statusRefusedDocument, out...)
 			return
 		}
 		req.query, req.doc = p.Query, doc
@@ -303,7 +309,7 @@ func (cfg Options) guard(schema *ast.Schema, next http.Handler) http.Handler {
 		}
 		req.wait = cfg.LoaderWait
 		req.loaders.Store(newLoaders(ctx, req.store, cfg.LoaderWait))
-		next.ServeHTTP(w, r.WithContext(ctx))
+		next.ServeHTTP(out, r.WithContext(ctx))
 	})
 }
 
@@ -477,7 +483,7 @@ func writeError(w http.ResponseWriter, req *request, status int, code, msg strin
 
 // writeErrors answers with errors already in the client's terms.
 func writeErrors(w http.ResponseWriter, status int, errs ...*gqlerror.Error) {
-	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Type", contentType(w))
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(map[string]any{"errors": errs})
 }
