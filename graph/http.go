@@ -3,8 +3,6 @@ package graph
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -200,9 +198,12 @@ func (cfg Options) guard(schema *ast.Schema, next http.Handler) http.Handler {
 			h := w.Header()
 			h.Set("Access-Control-Allow-Origin", origin)
 			h.Add("Vary", "Origin")
+			// A browser's script may read the request id (to quote it in a report) and the
+			// ETag, and may send its own request id.
+			h.Set("Access-Control-Expose-Headers", "X-Request-Id, ETag")
 			if r.Method == http.MethodOptions {
 				h.Set("Access-Control-Allow-Methods", "GET, POST")
-				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-Id")
 				h.Set("Access-Control-Max-Age", "600")
 				w.WriteHeader(http.StatusNoContent)
 				return
@@ -508,12 +509,13 @@ func (s *statusWriter) Write(b []byte) (int, error) {
 	return s.ResponseWriter.Write(b)
 }
 
-// logRequests gives each request an id (echoed in X-Request-Id and in INTERNAL errors),
+// logRequests gives each request an id (the client's X-Request-Id when well formed, see
+// requestID; echoed in X-Request-Id and in INTERNAL errors),
 // logs it as one JSON line, and turns a panic outside the resolvers into a 500.
 func (cfg Options) logRequests(next http.Handler, store *db.Store) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		req := &request{id: newRequestID(), store: store, address: clientAddress(r, cfg.TrustedProxies)}
+		req := &request{id: requestID(r), store: store, address: clientAddress(r, cfg.TrustedProxies)}
 		w.Header().Set("X-Request-Id", req.id)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
@@ -532,10 +534,4 @@ func (cfg Options) logRequests(next http.Handler, store *db.Store) http.Handler 
 		}()
 		next.ServeHTTP(sw, r.WithContext(withRequest(r.Context(), req)))
 	})
-}
-
-func newRequestID() string {
-	b := make([]byte, 8)
-	rand.Read(b)
-	return hex.EncodeToString(b)
 }
