@@ -104,7 +104,7 @@ func NewHandler(store *db.Store, cfg Options) http.Handler {
 		}
 		io.WriteString(w, "ok\n")
 	})
-	return cfg.logRequests(mux, store)
+	return cfg.logRequests(compress(mux), store)
 }
 
 // newGraphQL returns the schema as served (without @defer and @stream) and the gqlgen
@@ -310,6 +310,11 @@ func (cfg Options) guard(schema *ast.Schema, next http.Handler) http.Handler {
 		}
 		req.wait = cfg.LoaderWait
 		req.loaders.Store(newLoaders(ctx, req.store, cfg.LoaderWait))
+		if r.Method == http.MethodGet {
+			etag := newETagWriter(out, r)
+			defer etag.finish()
+			out = etag
+		}
 		next.ServeHTTP(out, r.WithContext(ctx))
 	})
 }

@@ -2,13 +2,17 @@ package graph_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"linli/db"
 	"linli/graph"
@@ -143,5 +147,153 @@ func TestRequestID(t *testing.T) {
 	pre.Body.Close()
 	if allow := pre.Header.Get("Access-Control-Allow-Headers"); !strings.Contains(allow, "X-Request-Id") {
 		t.Errorf("preflight Access-Control-Allow-Headers %q: want X-Request-Id", allow)
+	}
+}
+
+// fetch sends req with Accept-Encoding as given (which turns off the client's own
+// decompression) and returns the answer and its body as sent, and decoded.
+func fetch(t *testing.T, req *http.Request, encoding string) (*http.Response, []byte, []byte) {
+	t.Helper()
+	req.Header.Set("Accept-Encoding", encoding)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	plain := raw
+	if res.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatalf("gzip: %v", err)
+		}
+		if plain, err = io.ReadAll(zr); err != nil {
+			t.Fatalf("gzip: %v", err)
+		}
+	}
+	return res, raw, plain
+}
+
+// A large answer comes gzipped to a client that accepts gzip and decodes to the same
+// JSON; a small one, or one to a client that does not, comes as it is.
+func TestGzip(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	volunteer := e.publishWishes(8)
+	feed := func(method string) *http.Request {
+		var req *http.Request
+		if method == http.MethodGet {
+			req, _ = http.NewRequest(method, e.srv.URL+"/query?query="+url.QueryEscape(feedQuery), nil)
+		} else {
+			req, _ = http.NewRequest(method, e.srv.URL+"/query", strings.NewReader(queryBody(feedQuery)))
+			req.Header.Set("Content-Type", "application/json")
+		}
+		req.Header.Set("Authorization", "Bearer "+volunteer)
+		return req
+	}
+	for _, method := range []string{http.MethodGet, http.MethodPost} {
+		res, plain, _ := fetch(t, feed(method), "identity")
+		if res.Header.Get("Content-Encoding") != "" || len(plain) < 1500 || !bytes.Contains(plain, []byte("想要一台轮椅 7")) {
+			t.Fatalf("%s identity: Content-Encoding %q, %d bytes: %.200s", method, res.Header.Get("Content-Encoding"), len(plain), plain)
+		}
+		res, raw, decoded := fetch(t, feed(method), "br;q=1.0, gzip;q=0.8")
+		if res.Header.Get("Content-Encoding") != "gzip" || !strings.Contains(strings.Join(res.Header.Values("Vary"), ","), "Accept-Encoding") {
+			t.Fatalf("%s gzip: Content-Encoding %q, Vary %q", method, res.Header.Get("Content-Encoding"), res.Header.Values("Vary"))
+		}
+		if len(raw) >= len(plain)/2 || !jsonEqual(t, plain, decoded) {
+			t.Fatalf("%s gzip: %d bytes for %d, decoded to %.200s", method, len(raw), len(plain), decoded)
+		}
+		if res, _, _ := fetch(t, feed(method), "gzip;q=0"); res.Header.Get("Content-Encoding") != "" {
+			t.Fatalf("%s gzip;q=0: gzipped anyway", method)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/query", strings.NewReader(queryBody("{ __typename }")))
+	req.Header.Set("Content-Type", "application/json")
+	if res, _, plain := fetch(t, req, "gzip"); res.Header.Get("Content-Encoding") != "" || !bytes.Contains(plain, []byte("Query")) {
+		t.Fatalf("small answer: Content-Encoding %q: %s", res.Header.Get("Content-Encoding"), plain)
+	}
+	// The playground page keeps its Content-Security-Policy; its assets, gzipped already,
+	// are not gzipped twice.
+	req, _ = http.NewRequest(http.MethodGet, e.srv.URL+"/", nil)
+	res, _, page := fetch(t, req, "gzip")
+	if res.Header.Get("Content-Security-Policy") == "" || !bytes.Contains(page, []byte("/query")) {
+		t.Fatalf("playground: CSP %q, %.100s", res.Header.Get("Content-Security-Policy"), page)
+	}
+	req, _ = http.NewRequest(http.MethodGet, e.srv.URL+"/playground/playground.js", nil)
+	res, _, js := fetch(t, req, "gzip")
+	if res.Header.Get("Content-Encoding") != "gzip" || !utf8.Valid(js) || len(js) < 1000 {
+		t.Fatalf("playground.js: Content-Encoding %q, %d bytes decoded once: %.100q", res.Header.Get("Content-Encoding"), len(js), js)
+	}
+}
+
+// publishWishes publishes n wishes in the demo community, so that its feed is over 1 KiB,
+// and returns a volunteer's token.
+func (e *env) publishWishes(n int) string {
+	resident, staff := e.login(phoneResident), e.login(phoneStaff)
+	for i := range n {
+		w := e.submit(resident, e.wishInput("想要一台轮椅 "+itoa(i)))
+		mustWish(e.t, e.review(staff, w.ID, "PUBLISH", nil))
+	}
+	return e.login(phoneVolunteer)
+}
+
+const feedQuery = `{ wishFeed(first: 50) { totalCount nodes { id title category deadline beneficiaryName
+	address place { name } claim { dueAt } canClaim } } }`
+
+func jsonEqual(t *testing.T, a, b []byte) bool {
+	t.Helper()
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
+}
+
+// A GET query's answer carries a strong ETag; asking again with it answers 304 with no
+// body until the answer changes. Gzipped and plain answers have different tags.
+func TestETag(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	volunteer := e.publishWishes(8)
+	get := func(encoding, ifNoneMatch string) (*http.Response, []byte) {
+		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/query?query="+url.QueryEscape(feedQuery), nil)
+		req.Header.Set("Authorization", "Bearer "+volunteer)
+		if ifNoneMatch != "" {
+			req.Header.Set("If-None-Match", ifNoneMatch)
+		}
+		res, raw, _ := fetch(t, req, encoding)
+		return res, raw
+	}
+	res, body := get("identity", "")
+	tag := res.Header.Get("ETag")
+	if res.StatusCode != http.StatusOK || !regexp.MustCompile(`^"[A-Za-z0-9_-]+"$`).MatchString(tag) || len(body) == 0 {
+		t.Fatalf("first GET: %d, ETag %q", res.StatusCode, tag)
+	}
+	vary := strings.Join(res.Header.Values("Vary"), ",")
+	if cc := res.Header.Get("Cache-Control"); cc != "private, no-cache" || !strings.Contains(vary, "Authorization") || !strings.Contains(vary, "Accept-Encoding") {
+		t.Fatalf("Cache-Control %q, Vary %q: want private, no-cache and Vary naming Authorization and Accept-Encoding", cc, vary)
+	}
+	res, body = get("identity", tag)
+	if res.StatusCode != http.StatusNotModified || len(body) != 0 {
+		t.Fatalf("If-None-Match %s: got %d with %d bytes, want 304 and no body", tag, res.StatusCode, len(body))
+	}
+	if res, _ := get("identity", `"other", W/`+tag); res.StatusCode != http.StatusNotModified {
+		t.Fatalf("If-None-Match listing the tag weakly: got %d, want 304", res.StatusCode)
+	}
+	// gzipped: another tag, which works the same way.
+	res, _ = get("gzip", tag)
+	gzTag := res.Header.Get("ETag")
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Encoding") != "gzip" || gzTag == tag {
+		t.Fatalf("gzip with the plain tag: %d, %q, ETag %q", res.StatusCode, res.Header.Get("Content-Encoding"), gzTag)
+	}
+	if res, body := get("gzip", gzTag); res.StatusCode != http.StatusNotModified || len(body) != 0 {
+		t.Fatalf("gzip If-None-Match: got %d with %d bytes", res.StatusCode, len(body))
+	}
+	// Once the answer changes, so does its tag.
+	resident, staff := e.login(phoneResident), e.login(phoneStaff)
+	mustWish(t, e.review(staff, e.submit(resident, e.wishInput("想要一袋米")).ID, "PUBLISH", nil))
+	res, body = get("identity", tag)
+	if res.StatusCode != http.StatusOK || res.Header.Get("ETag") == tag || !bytes.Contains(body, []byte("想要一袋米")) {
+		t.Fatalf("after a change: %d, ETag %q (was %q)", res.StatusCode, res.Header.Get("ETag"), tag)
 	}
 }
