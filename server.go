@@ -108,6 +108,20 @@ func readSettings(getenv func(string) string) (settings, error) {
 		}
 		return d
 	}
+	onOff := func(name string) bool {
+		switch v := strings.ToLower(getenv(name)); v {
+		case "", "off", "false", "0":
+			return false
+		case "on", "true", "1":
+			return true
+		default:
+			errs = append(errs, fmt.Errorf("%s=%q: want on or off", name, v))
+			return false
+		}
+	}
+	s.api.PersistedQueryCache = num("LINLI_APQ_CACHE_SIZE", s.api.PersistedQueryCache)
+	s.api.TrustedDocuments = onOff("LINLI_TRUSTED_DOCUMENTS")
+	s.api.TrustedDocumentsDevelopers = onOff("LINLI_TRUSTED_DOCUMENTS_DEVELOPERS")
 	switch v := strings.ToLower(getenv("LINLI_DEMO")); v {
 	case "", "on", "true", "1":
 		s.demo = true
@@ -262,6 +276,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if len(args) > 1 && args[1] == "setup" {
 		return setup(ctx, d, args[2:], getenv, stdout, stderr)
+	}
+	if len(args) > 1 && args[1] == "documents" {
+		return documents(ctx, d, args[2:], stdout)
 	}
 	store := db.NewStore(d)
 	cfg.store(store)

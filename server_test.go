@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -320,6 +322,82 @@ func TestRunSettings(t *testing.T) {
 		}
 		if err := <-done; err != nil {
 			t.Fatalf("run: %v", err)
+		}
+	})
+	t.Run("TrustedDocuments", func(t *testing.T) {
+		_, dsn := dbtest.New(t)
+		dir := t.TempDir()
+		const typename = "query Typename { __typename }"
+		sum := sha256.Sum256([]byte(typename))
+		hash := hex.EncodeToString(sum[:])
+		files := map[string]string{
+			// graphql-codegen's client preset: persisted-documents.json, keyed by SHA-256.
+			"persisted-documents.json": `{"` + hash + `": "` + typename + `"}`,
+			// relay-compiler's persist output, keyed by an MD5 stored as given.
+			"relay.json": `{"5d41402abc4b2a76b9719d911017c592": "query Relay { __typename }"}`,
+			"wrong.json": `{"` + strings.Repeat("0", 64) + `": "query Wrong { __typename }"}`,
+		}
+		for name, text := range files {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		env := getenv(map[string]string{"DATABASE_URL": dsn, "LINLI_DEMO": "off", "LINLI_DATA_DIR": dir})
+		documents := func(args ...string) (string, error) {
+			var out syncBuffer
+			err := run(ctx, append([]string{"linli", "documents"}, args...), env, &out, io.Discard)
+			return out.String(), err
+		}
+		if out, err := documents("add", filepath.Join(dir, "persisted-documents.json"), filepath.Join(dir, "relay.json")); err != nil || strings.Count(out, "1 newly registered") != 2 {
+			t.Fatalf("add: %v\n%s", err, out)
+		}
+		if out, err := documents("add", filepath.Join(dir, "relay.json")); err != nil || !strings.Contains(out, "1 registered already") {
+			t.Fatalf("add again: %v\n%s", err, out)
+		}
+		if _, err := documents("add", filepath.Join(dir, "wrong.json")); err == nil || !strings.Contains(err.Error(), "SHA-256") {
+			t.Fatalf("a hash that is not its document's: got %v, want it refused", err)
+		}
+		out, err := documents("list")
+		if err != nil || !strings.Contains(out, hash) || !strings.Contains(out, "5d41402abc4b2a76b9719d911017c592") || strings.Contains(out, "Wrong") || !strings.Contains(out, "2 documents registered") {
+			t.Fatalf("list: %v\n%s", err, out)
+		}
+		// Served with LINLI_TRUSTED_DOCUMENTS=on: the registered document runs by id, text is refused.
+		ctx, stop := context.WithCancel(ctx)
+		banner := &syncBuffer{}
+		done := make(chan error, 1)
+		go func() {
+			done <- run(ctx, nil, getenv(map[string]string{"DATABASE_URL": dsn, "LINLI_DEMO": "off", "LINLI_DATA_DIR": dir,
+				"LINLI_LISTEN": "127.0.0.1:0", "LINLI_TRUSTED_DOCUMENTS": "on"}), banner, io.Discard)
+		}()
+		defer func() {
+			stop()
+			if err := <-done; err != nil {
+				t.Errorf("run: %v", err)
+			}
+		}()
+		re := regexp.MustCompile(`GraphQL: +(http://\S+)`)
+		deadline := time.Now().Add(dbtest.TimeLeft(t))
+		for re.FindStringSubmatch(banner.String()) == nil && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		m := re.FindStringSubmatch(banner.String())
+		if m == nil {
+			t.Fatalf("not serving:\n%s", banner.String())
+		}
+		post := func(body string) (int, string) {
+			res, err := http.Post(m[1], "application/json", strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body)
+			return res.StatusCode, string(b)
+		}
+		if code, body := post(`{"documentId": "sha256:` + hash + `"}`); code != http.StatusOK || !strings.Contains(body, `"__typename":"Query"`) {
+			t.Fatalf("registered by id: %d %s", code, body)
+		}
+		if code, body := post(`{"query": "{ __typename }"}`); code != http.StatusForbidden || !strings.Contains(body, "DOCUMENT_NOT_TRUSTED") {
+			t.Fatalf("text: %d %s, want 403 DOCUMENT_NOT_TRUSTED", code, body)
 		}
 	})
 	t.Run("NewerDatabase", func(t *testing.T) {

@@ -53,6 +53,13 @@ type Options struct {
 	// LoaderWait is how long a batch of lookups waits for more keys.
 	LoaderWait time.Duration
 	Logger     *slog.Logger
+	// PersistedQueryCache is how many automatic persisted queries each process remembers.
+	PersistedQueryCache int
+	// TrustedDocuments runs only documents registered with linli documents add, sent by
+	// id; TrustedDocumentsDevelopers still lets a signed-in admin send any text.
+	TrustedDocuments, TrustedDocumentsDevelopers bool
+
+	persisted *persisted
 }
 
 // DefaultOptions are the options with no settings given.
@@ -71,12 +78,15 @@ func DefaultOptions() Options {
 		RequestTimeout: 15 * time.Second,
 		LoaderWait:     2 * time.Millisecond,
 		Logger:         slog.Default(),
+
+		PersistedQueryCache: 1000,
 	}
 }
 
 // NewHandler returns the whole HTTP service: the GraphQL endpoint at /query, the playground
 // at /, /healthz (the process is up) and /readyz (the database answers).
 func NewHandler(store *db.Store, cfg Options) http.Handler {
+	cfg.persisted = newPersisted(cfg.PersistedQueryCache)
 	schema, gql := newGraphQL(store, cfg)
 	mux := http.NewServeMux()
 	mux.Handle("/query", cfg.guard(schema, gql))
@@ -124,6 +134,7 @@ func newGraphQL(store *db.Store, cfg Options) (*ast.Schema, *handler.Server) {
 	// guard has parsed and validated the document: gqlgen takes it from the request.
 	srv.SetQueryCache(checkedDocument{})
 	srv.SetParserTokenLimit(cfg.MaxTokens)
+	usePersisted(srv, cfg.persisted)
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.FixedComplexityLimit(cfg.MaxComplexity))
 	srv.SetErrorPresenter(presentError(cfg.Logger))
@@ -262,6 +273,16 @@ func (cfg Options) guard(schema *ast.Schema, next http.Handler) http.Handler {
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
+		if auth := r.Header.Get("Authorization"); auth != "" {
+			token, ok := strings.CutPrefix(auth, "Bearer ")
+			if !ok || strings.TrimSpace(token) == "" {
+				token = "\x00malformed" // matches no session: UNAUTHENTICATED wherever a viewer is needed
+			}
+			req.token = strings.TrimSpace(token)
+		}
+		if !cfg.resolvePersisted(ctx, w, req, &p) {
+			return
+		}
 
 		doc, op, gerr := limits.parseChecked(p.Query, p.OperationName)
 		if op != nil {
@@ -269,6 +290,10 @@ func (cfg Options) guard(schema *ast.Schema, next http.Handler) http.Handler {
 		}
 		if gerr != nil {
 			writeErrors(w, statusRefusedDocument, present(ctx, gerr))
+			return
+		}
+		if p.persisted.signInOnly && !onlySignsIn(op) {
+			refuseUntrusted(w, req)
 			return
 		}
 		if r.Method == http.MethodGet && op != nil && op.Operation != ast.Query {
@@ -299,15 +324,9 @@ func (cfg Options) guard(schema *ast.Schema, next http.Handler) http.Handler {
 			writeErrors(w, statusRefusedDocument, out...)
 			return
 		}
-		req.query, req.doc = p.Query, doc
+		req.query, req.doc, req.persisted = p.Query, doc, p.persisted
+		cfg.rememberPersisted(ctx, p)
 
-		if auth := r.Header.Get("Authorization"); auth != "" {
-			token, ok := strings.CutPrefix(auth, "Bearer ")
-			if !ok || strings.TrimSpace(token) == "" {
-				token = "\x00malformed" // matches no session: UNAUTHENTICATED wherever a viewer is needed
-			}
-			req.token = strings.TrimSpace(token)
-		}
 		req.wait = cfg.LoaderWait
 		req.loaders.Store(newLoaders(ctx, req.store, cfg.LoaderWait))
 		if r.Method == http.MethodGet {
@@ -379,6 +398,7 @@ func (cfg Options) multipartParams(w http.ResponseWriter, r *http.Request, req *
 type params struct {
 	Query, OperationName string
 	Variables            json.RawMessage
+	persisted            persistedParams
 }
 
 // postParams reads a JSON POST body, refusing any other shape than one operation's
@@ -390,6 +410,7 @@ func postParams(body []byte) (params, *db.Error) {
 		OperationName json.RawMessage `json:"operationName"`
 		Variables     json.RawMessage `json:"variables"`
 		Extensions    json.RawMessage `json:"extensions"`
+		DocumentID    json.RawMessage `json:"documentId"`
 	}
 	if err := json.Unmarshal(body, &raw); err != nil || firstByte(body) != '{' {
 		switch {
@@ -400,7 +421,7 @@ func postParams(body []byte) (params, *db.Error) {
 		}
 		return params{}, db.Invalid("", "请求体应是一个 JSON 对象，形如 {\"query\": \"…\", \"variables\": {…}}")
 	}
-	return rawParams(raw.Query, raw.OperationName, raw.Variables, raw.Extensions)
+	return rawParams(raw.Query, raw.OperationName, raw.Variables, raw.Extensions, raw.DocumentID)
 }
 
 // getParams reads a GET request's query string the same way.
@@ -409,9 +430,12 @@ func getParams(rawQuery string) (params, *db.Error) {
 	if err != nil {
 		return params{}, db.Invalid("", "URL 查询参数格式不正确")
 	}
-	query, name, vars, ext := json.RawMessage(nil), json.RawMessage(nil), json.RawMessage(nil), json.RawMessage(nil)
+	query, name, vars, ext, docID := json.RawMessage(nil), json.RawMessage(nil), json.RawMessage(nil), json.RawMessage(nil), json.RawMessage(nil)
 	if q.Has("query") {
 		query, _ = json.Marshal(q.Get("query"))
+	}
+	if q.Has("documentId") {
+		docID, _ = json.Marshal(q.Get("documentId"))
 	}
 	if q.Has("operationName") && q.Get("operationName") != "" {
 		name, _ = json.Marshal(q.Get("operationName"))
@@ -427,24 +451,29 @@ func getParams(rawQuery string) (params, *db.Error) {
 			*f.dst = json.RawMessage(v)
 		}
 	}
-	return rawParams(query, name, vars, ext)
+	return rawParams(query, name, vars, ext, docID)
 }
 
-func rawParams(query, name, vars, ext json.RawMessage) (params, *db.Error) {
+func rawParams(query, name, vars, ext, docID json.RawMessage) (params, *db.Error) {
 	var p params
 	isNull := func(m json.RawMessage) bool { return len(m) == 0 || string(m) == "null" }
-	if isNull(query) {
+	// Both are valid JSON already: only their kind is checked.
+	if !isNull(ext) && firstByte(ext) != '{' {
+		return p, db.Invalid("extensions", "extensions 应是 JSON 对象")
+	}
+	var bad *db.Error
+	if p.persisted, bad = readPersisted(ext, docID); bad != nil {
+		return p, bad
+	}
+	byID := p.persisted.hash != "" || p.persisted.documentID != ""
+	if isNull(query) && !byID {
 		return p, db.Invalid("query", "请求缺少 query（GraphQL 查询文本）")
 	}
-	if json.Unmarshal(query, &p.Query) != nil {
+	if !isNull(query) && json.Unmarshal(query, &p.Query) != nil {
 		return p, db.Invalid("query", "query 应是字符串（GraphQL 查询文本）")
 	}
 	if !isNull(name) && json.Unmarshal(name, &p.OperationName) != nil {
 		return p, db.Invalid("operationName", "operationName 应是字符串")
-	}
-	// Both are valid JSON already: only their kind is checked.
-	if !isNull(ext) && firstByte(ext) != '{' {
-		return p, db.Invalid("extensions", "extensions 应是 JSON 对象")
 	}
 	if !isNull(vars) {
 		if firstByte(vars) != '{' {
