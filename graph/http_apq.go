@@ -116,6 +116,22 @@ func (cfg Options) resolvePersisted(ctx context.Context, w http.ResponseWriter, 
 		return false
 	}
 	if id != "" {
+		if !cfg.TrustedDocuments && p.persisted.hash != "" && p.persisted.documentID == "" {
+			// APQ first, which costs no statement: a text with its hash, or a hash this
+			// process remembers.
+			hash := strings.ToLower(p.persisted.hash)
+			if p.Query != "" {
+				if db.DocumentHash(p.Query) != hash {
+					return mismatch()
+				}
+				p.persisted.hash = hash
+				return true
+			}
+			if text, ok := cfg.persisted.apq.Get(ctx, hash); ok {
+				p.Query, p.persisted.hash = text, hash
+				return true
+			}
+		}
 		text, ok, err := cfg.registeredDocument(ctx, req.store, id)
 		if err != nil {
 			writeErrors(w, http.StatusServiceUnavailable, presentError(cfg.Logger)(ctx, err))

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"linli/db"
+	"linli/db/dbtest"
 	"linli/db/demo"
 	"linli/graph"
 )
@@ -99,6 +100,14 @@ func TestAutomaticPersistedQueries(t *testing.T) {
 	r = e.persisted(http.MethodGet, "", sha(login), "", map[string]any{"p": "13800000009"})
 	if r.Status != http.StatusMethodNotAllowed {
 		t.Fatalf("mutation by hash over GET: got %d %+v", r.Status, r.Errors)
+	}
+	// A remembered hash costs no SQL statement of its own.
+	const typename = `query T { __typename }`
+	e.persisted(http.MethodPost, "", sha(typename), typename, nil).Decode(t, &struct{}{})
+	count := dbtest.Statements(t, e.db)
+	e.persisted(http.MethodPost, "", sha(typename), "", nil).Decode(t, &struct{}{})
+	if n := count(); n != 0 {
+		t.Fatalf("a remembered hash: %d statements, want 0", n)
 	}
 	// Many clients at once, each with its own text, all find theirs.
 	var wg sync.WaitGroup
