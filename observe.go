@@ -36,7 +36,7 @@ func adminListen(getenv func(string) string, publicPort string) (string, error) 
 		return "", fmt.Errorf("LINLI_ADMIN_LISTEN=%q: want a port number after the colon", v)
 	}
 	if port == publicPort && port != "0" {
-		return "", fmt.Errorf("LINLI_ADMIN_LISTEN=%q: metrics and pprof never share the public port (PORT=%s)", v, publicPort)
+		return "", fmt.Errorf("LINLI_ADMIN_LISTEN=%q: metrics and pprof never share the public port (%s)", v, publicPort)
 	}
 	return net.JoinHostPort(host, port), nil
 }

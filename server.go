@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -62,7 +63,7 @@ func collectGarbageLess(getenv func(string) string) {
 
 // settings are read from the environment; README.md lists them all.
 type settings struct {
-	port        string
+	listen      string // host:port to listen on (LINLI_LISTEN, or 127.0.0.1 and PORT)
 	databaseURL string
 	readURL     string
 	dataDir     string
@@ -80,7 +81,6 @@ type settings struct {
 
 func readSettings(getenv func(string) string) (settings, error) {
 	s := settings{
-		port:        or(getenv("PORT"), "8080"),
 		databaseURL: getenv("DATABASE_URL"),
 		readURL:     getenv("DATABASE_READ_URL"),
 		dataDir:     or(getenv("LINLI_DATA_DIR"), ".linli"),
@@ -112,6 +112,20 @@ func readSettings(getenv func(string) string) (settings, error) {
 		}
 		return d
 	}
+	onOff := func(name string) bool {
+		switch v := strings.ToLower(getenv(name)); v {
+		case "", "off", "false", "0":
+			return false
+		case "on", "true", "1":
+			return true
+		default:
+			errs = append(errs, fmt.Errorf("%s=%q: want on or off", name, v))
+			return false
+		}
+	}
+	s.api.PersistedQueryCache = num("LINLI_APQ_CACHE_SIZE", s.api.PersistedQueryCache)
+	s.api.TrustedDocuments = onOff("LINLI_TRUSTED_DOCUMENTS")
+	s.api.TrustedDocumentsDevelopers = onOff("LINLI_TRUSTED_DOCUMENTS_DEVELOPERS")
 	switch v := strings.ToLower(getenv("LINLI_DEMO")); v {
 	case "", "on", "true", "1":
 		s.demo = true
@@ -122,11 +136,14 @@ func readSettings(getenv func(string) string) (settings, error) {
 	if err := s.logLevel.UnmarshalText([]byte(or(getenv("LINLI_LOG_LEVEL"), "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("LINLI_LOG_LEVEL: want debug, info, warn or error"))
 	}
-	if _, err := strconv.ParseUint(s.port, 10, 16); err != nil {
-		errs = append(errs, fmt.Errorf("PORT=%q: want a port number", s.port))
+	if listen, err := listenAddress(getenv("LINLI_LISTEN"), getenv("PORT")); err != nil {
+		errs = append(errs, err)
+	} else {
+		s.listen = listen
 	}
 	s.dbMaxConns = num("LINLI_DB_MAX_CONNS", 20)
-	if a, err := adminListen(getenv, s.port); err != nil {
+	_, publicPort, _ := net.SplitHostPort(s.listen)
+	if a, err := adminListen(getenv, publicPort); err != nil {
 		errs = append(errs, err)
 	} else {
 		s.adminListen = a
@@ -178,6 +195,33 @@ func readSettings(getenv func(string) string) (settings, error) {
 		}
 	}
 	return s, errors.Join(errs...)
+}
+
+// listenAddress is where the service listens: LINLI_LISTEN as host:port, or else this
+// machine only (127.0.0.1) on PORT (8080 when unset). Every interface is a deliberate
+// choice (LINLI_LISTEN=:8080), never the default: a developer's service with demo
+// sign-ins should not be reachable from the café's Wi-Fi.
+func listenAddress(listen, port string) (string, error) {
+	if listen == "" {
+		port = or(port, "8080")
+		if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+			return "", fmt.Errorf("PORT=%q: want a port number", port)
+		}
+		return net.JoinHostPort("127.0.0.1", port), nil
+	}
+	if port != "" {
+		return "", fmt.Errorf("LINLI_LISTEN=%q and PORT=%q: set one of them", listen, port)
+	}
+	host, p, err := net.SplitHostPort(listen)
+	if _, perr := strconv.ParseUint(p, 10, 16); err != nil || perr != nil {
+		return "", fmt.Errorf("LINLI_LISTEN=%q: want host:port, such as 127.0.0.1:8080, or :8080 for every interface", listen)
+	}
+	if host != "" && host != "localhost" {
+		if _, err := netip.ParseAddr(host); err != nil {
+			return "", fmt.Errorf("LINLI_LISTEN=%q: want an IP address (or localhost) before the port", listen)
+		}
+	}
+	return listen, nil
 }
 
 func or(v, def string) string {
@@ -274,6 +318,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 1 && args[1] == "setup" {
 		return setup(ctx, d, args[2:], getenv, stdout, stderr)
 	}
+	if len(args) > 1 && args[1] == "documents" {
+		return documents(ctx, d, args[2:], stdout)
+	}
 	store := db.NewStore(d)
 	cfg.store(store)
 	store.Metrics = set
@@ -320,7 +367,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer hub.Close()
 	cfg.api.Hub = hub
 
-	ln, err := net.Listen("tcp", ":"+cfg.port)
+	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		return err
 	}
@@ -342,7 +389,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	srv.RegisterOnShutdown(hub.Close)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	printBanner(stdout, ln.Addr().(*net.TCPAddr).Port, cfg.demo)
+	printBanner(stdout, ln.Addr().(*net.TCPAddr), cfg.demo)
 	if admin != nil {
 		fmt.Fprintf(stdout, "\nMetrics: http://%s/metrics  pprof: http://%s/debug/pprof/\n", admin, admin)
 	}
@@ -427,8 +474,17 @@ func createDatabase(ctx context.Context, adminDSN, name string) error {
 	return err
 }
 
-func printBanner(w io.Writer, port int, withDemo bool) {
-	fmt.Fprintf(w, "linli 邻里 is running.\n  playground: http://localhost:%d/\n  GraphQL:    http://localhost:%d/query\n", port, port)
+// printBanner says where the service listens and how to reach it: on every interface, the
+// URL names localhost and the line above says that other machines can reach it too.
+func printBanner(w io.Writer, addr *net.TCPAddr, withDemo bool) {
+	host, reach := addr.IP.String(), "this machine only"
+	if addr.IP.IsUnspecified() {
+		host, reach = "localhost", "every network interface: other machines can reach it"
+	} else if !addr.IP.IsLoopback() {
+		reach = "this address only"
+	}
+	base := "http://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
+	fmt.Fprintf(w, "linli 邻里 is running, listening on %s (%s).\n  playground: %s/\n  GraphQL:    %s/query\n", addr, reach, base, base)
 	if !withDemo {
 		return
 	}

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -61,7 +63,7 @@ func startService(t *testing.T, dataDir string, env ...string) *service {
 	urlFound := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
-		re := regexp.MustCompile(`playground: (http://localhost:\d+)/`)
+		re := regexp.MustCompile(`playground: (http://\S+?)/$`)
 		for sc.Scan() {
 			if m := re.FindStringSubmatch(sc.Text()); m != nil {
 				urlFound <- m[1]
@@ -270,6 +272,134 @@ func TestRunSettings(t *testing.T) {
 			}
 		}
 	})
+	t.Run("Listen", func(t *testing.T) {
+		for env, want := range map[[2]string]string{
+			{"", ""}:                 "127.0.0.1:8080",
+			{"", "9000"}:             "127.0.0.1:9000",
+			{":8080", ""}:            ":8080",
+			{"[::1]:8080", ""}:       "[::1]:8080",
+			{"0.0.0.0:80", ""}:       "0.0.0.0:80",
+			{"127.0.0.1:8080", "80"}: "",
+			{"8080", ""}:             "",
+			{"example.org:8080", ""}: "",
+			{"", "http"}:             "",
+		} {
+			s, err := readSettings(getenv(map[string]string{"LINLI_LISTEN": env[0], "PORT": env[1]}))
+			if want == "" && err == nil {
+				t.Errorf("LINLI_LISTEN=%q PORT=%q: got %q, want an error", env[0], env[1], s.listen)
+			} else if want != "" && (err != nil || s.listen != want) {
+				t.Errorf("LINLI_LISTEN=%q PORT=%q: got %q (%v), want %q", env[0], env[1], s.listen, err, want)
+			}
+		}
+		// Through run(): every interface is said so in the banner, and the URL it
+		// prints answers.
+		_, dsn := dbtest.New(t)
+		ctx, stop := context.WithCancel(ctx)
+		out := &syncBuffer{}
+		done := make(chan error, 1)
+		go func() {
+			done <- run(ctx, nil, getenv(map[string]string{"DATABASE_URL": dsn, "LINLI_LISTEN": ":0", "LINLI_DEMO": "off",
+				"LINLI_DATA_DIR": t.TempDir()}), out, io.Discard)
+		}()
+		re := regexp.MustCompile(`GraphQL: +(http://\S+)/query`)
+		deadline := time.Now().Add(dbtest.TimeLeft(t))
+		for re.FindStringSubmatch(out.String()) == nil && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		m := re.FindStringSubmatch(out.String())
+		if m == nil || !strings.Contains(out.String(), "every network interface") || !strings.HasPrefix(m[1], "http://localhost:") {
+			stop()
+			<-done
+			t.Fatalf("banner does not say the service listens on every interface:\n%s", out.String())
+		}
+		res, err := http.Get(m[1] + "/healthz")
+		if err == nil {
+			res.Body.Close()
+		}
+		stop()
+		if err != nil || res.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s/healthz: %v %v", m[1], err, res)
+		}
+		if err := <-done; err != nil {
+			t.Fatalf("run: %v", err)
+		}
+	})
+	t.Run("TrustedDocuments", func(t *testing.T) {
+		_, dsn := dbtest.New(t)
+		dir := t.TempDir()
+		const typename = "query Typename { __typename }"
+		sum := sha256.Sum256([]byte(typename))
+		hash := hex.EncodeToString(sum[:])
+		files := map[string]string{
+			// graphql-codegen's client preset: persisted-documents.json, keyed by SHA-256.
+			"persisted-documents.json": `{"` + hash + `": "` + typename + `"}`,
+			// relay-compiler's persist output, keyed by an MD5 stored as given.
+			"relay.json": `{"5d41402abc4b2a76b9719d911017c592": "query Relay { __typename }"}`,
+			"wrong.json": `{"` + strings.Repeat("0", 64) + `": "query Wrong { __typename }"}`,
+		}
+		for name, text := range files {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		env := getenv(map[string]string{"DATABASE_URL": dsn, "LINLI_DEMO": "off", "LINLI_DATA_DIR": dir})
+		documents := func(args ...string) (string, error) {
+			var out syncBuffer
+			err := run(ctx, append([]string{"linli", "documents"}, args...), env, &out, io.Discard)
+			return out.String(), err
+		}
+		if out, err := documents("add", filepath.Join(dir, "persisted-documents.json"), filepath.Join(dir, "relay.json")); err != nil || strings.Count(out, "1 newly registered") != 2 {
+			t.Fatalf("add: %v\n%s", err, out)
+		}
+		if out, err := documents("add", filepath.Join(dir, "relay.json")); err != nil || !strings.Contains(out, "1 registered already") {
+			t.Fatalf("add again: %v\n%s", err, out)
+		}
+		if _, err := documents("add", filepath.Join(dir, "wrong.json")); err == nil || !strings.Contains(err.Error(), "SHA-256") {
+			t.Fatalf("a hash that is not its document's: got %v, want it refused", err)
+		}
+		out, err := documents("list")
+		if err != nil || !strings.Contains(out, hash) || !strings.Contains(out, "5d41402abc4b2a76b9719d911017c592") || strings.Contains(out, "Wrong") || !strings.Contains(out, "2 documents registered") {
+			t.Fatalf("list: %v\n%s", err, out)
+		}
+		// Served with LINLI_TRUSTED_DOCUMENTS=on: the registered document runs by id, text is refused.
+		ctx, stop := context.WithCancel(ctx)
+		banner := &syncBuffer{}
+		done := make(chan error, 1)
+		go func() {
+			done <- run(ctx, nil, getenv(map[string]string{"DATABASE_URL": dsn, "LINLI_DEMO": "off", "LINLI_DATA_DIR": dir,
+				"LINLI_LISTEN": "127.0.0.1:0", "LINLI_TRUSTED_DOCUMENTS": "on"}), banner, io.Discard)
+		}()
+		defer func() {
+			stop()
+			if err := <-done; err != nil {
+				t.Errorf("run: %v", err)
+			}
+		}()
+		re := regexp.MustCompile(`GraphQL: +(http://\S+)`)
+		deadline := time.Now().Add(dbtest.TimeLeft(t))
+		for re.FindStringSubmatch(banner.String()) == nil && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		m := re.FindStringSubmatch(banner.String())
+		if m == nil {
+			t.Fatalf("not serving:\n%s", banner.String())
+		}
+		post := func(body string) (int, string) {
+			res, err := http.Post(m[1], "application/json", strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body)
+			return res.StatusCode, string(b)
+		}
+		if code, body := post(`{"documentId": "sha256:` + hash + `"}`); code != http.StatusOK || !strings.Contains(body, `"__typename":"Query"`) {
+			t.Fatalf("registered by id: %d %s", code, body)
+		}
+		if code, body := post(`{"query": "{ __typename }"}`); code != http.StatusForbidden || !strings.Contains(body, "DOCUMENT_NOT_TRUSTED") {
+			t.Fatalf("text: %d %s, want 403 DOCUMENT_NOT_TRUSTED", code, body)
+		}
+	})
 	t.Run("NewerDatabase", func(t *testing.T) {
 		d, dsn := dbtest.New(t)
 		if _, err := d.Exec(`INSERT INTO schema_migrations (version, name) VALUES (999, '0999_future.sql')`); err != nil {
@@ -299,6 +429,9 @@ func TestRunSettings(t *testing.T) {
 		}
 		if !strings.Contains(out.String(), "13800000002") {
 			t.Fatalf("banner lists no demo sign-ins:\n%s", out.String())
+		}
+		if !strings.Contains(out.String(), "playground: http://127.0.0.1:") || !strings.Contains(out.String(), "this machine only") {
+			t.Fatalf("banner does not say the service listens on this machine only (the default):\n%s", out.String())
 		}
 		// The data folder holds at most the ballot key (the demo's open secret vote is
 		// sealed under it), never a private cluster.

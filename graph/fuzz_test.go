@@ -146,7 +146,7 @@ func FuzzBody(f *testing.F) {
 		f.Add(b)
 	}
 	for _, b := range []string{`[{"query":"{ me { id } }"}]`, `{"query":"{ me { id } }","variables":[]}`, `{"query":5}`,
-		`{"query":"{ me { id } }","extensions":{"persistedQuery":{"version":1}}}`, `{"query":"{ me { id } }","operationName":null}`, `null`, ``} {
+		`{"query":"{ me { id } }","extensions":{"persistedQuery":{"version":1}}}`, `{"extensions":{"persistedQuery":{"version":1,"sha256Hash":"ab"}}}`, `{"documentId":"sha256:ab","query":"{ me { id } }"}`, `{"query":"{ me { id } }","operationName":null}`, `null`, ``} {
 		f.Add([]byte(b))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {

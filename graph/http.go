@@ -3,8 +3,6 @@ package graph
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -60,6 +58,13 @@ type Options struct {
 	Tracer trace.Tracer
 	// Hub delivers live updates (subscriptions); nil serves none (graph/live.go).
 	Hub *db.Hub
+	// PersistedQueryCache is how many automatic persisted queries each process remembers.
+	PersistedQueryCache int
+	// TrustedDocuments runs only documents registered with linli documents add, sent by
+	// id; TrustedDocumentsDevelopers still lets a signed-in admin send any text.
+	TrustedDocuments, TrustedDocumentsDevelopers bool
+
+	persisted *persisted
 }
 
 // DefaultOptions are the options with no settings given.
@@ -78,12 +83,15 @@ func DefaultOptions() Options {
 		RequestTimeout: 15 * time.Second,
 		LoaderWait:     2 * time.Millisecond,
 		Logger:         slog.Default(),
+
+		PersistedQueryCache: 1000,
 	}
 }
 
 // NewHandler returns the whole HTTP service: the GraphQL endpoint at /query, the playground
 // at /, /healthz (the process is up) and /readyz (the database answers).
 func NewHandler(store *db.Store, cfg Options) http.Handler {
+	cfg.persisted = newPersisted(cfg.PersistedQueryCache)
 	schema, gql := newGraphQL(store, cfg)
 	mux := http.NewServeMux()
 	mux.Handle("/query", cfg.guard(schema, gql))
@@ -112,7 +120,7 @@ func NewHandler(store *db.Store, cfg Options) http.Handler {
 		}
 		io.WriteString(w, "ok\n")
 	})
-	return cfg.logRequests(cfg.observe(mux, store.Metrics), store)
+	return cfg.logRequests(compress(cfg.observe(mux, store.Metrics)), store)
 }
 
 // newGraphQL returns the schema as served (without @defer and @stream) and the gqlgen
@@ -133,6 +141,7 @@ func newGraphQL(store *db.Store, cfg Options) (*ast.Schema, *handler.Server) {
 	// guard has parsed and validated the document: gqlgen takes it from the request.
 	srv.SetQueryCache(checkedDocument{})
 	srv.SetParserTokenLimit(cfg.MaxTokens)
+	usePersisted(srv, cfg.persisted)
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.FixedComplexityLimit(cfg.MaxComplexity))
 	srv.SetErrorPresenter(presentError(cfg.Logger))
@@ -199,13 +208,21 @@ func (cfg Options) guard(schema *ast.Schema, next http.Handler) http.Handler {
 	present := presentError(cfg.Logger)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req := requestFrom(r.Context())
+		// gqlgen writes through out; its multipart transport answers 422 for a malformed
+		// form, a request error rather than a document's, so that status stays.
+		raw := w
+		w = &mediaWriter{ResponseWriter: w, media: responseMedia(r)}
+		out := w
 		if origin := r.Header.Get("Origin"); origin != "" && slices.Contains(cfg.AllowedOrigins, origin) {
 			h := w.Header()
 			h.Set("Access-Control-Allow-Origin", origin)
 			h.Add("Vary", "Origin")
+			// A browser's script may read the request id (to quote it in a report) and the
+			// ETag, and may send its own request id.
+			h.Set("Access-Control-Expose-Headers", "X-Request-Id, ETag")
 			if r.Method == http.MethodOptions {
 				h.Set("Access-Control-Allow-Methods", "GET, POST")
-				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-Id")
 				h.Set("Access-Control-Max-Age", "600")
 				w.WriteHeader(http.StatusNoContent)
 				return
@@ -228,6 +245,7 @@ func (cfg Options) guard(schema *ast.Schema, next http.Handler) http.Handler {
 		case http.MethodPost:
 			mt, mtParams, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 			if mt == "multipart/form-data" {
+				out = raw
 				var ok bool
 				if p, ok = cfg.multipartParams(w, r, req, mtParams["boundary"]); !ok {
 					return
@@ -267,13 +285,27 @@ func (cfg Options) guard(schema *ast.Schema, next http.Handler) http.Handler {
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
+		if auth := r.Header.Get("Authorization"); auth != "" {
+			token, ok := strings.CutPrefix(auth, "Bearer ")
+			if !ok || strings.TrimSpace(token) == "" {
+				token = "\x00malformed" // matches no session: UNAUTHENTICATED wherever a viewer is needed
+			}
+			req.token = strings.TrimSpace(token)
+		}
+		if !cfg.resolvePersisted(ctx, w, req, &p) {
+			return
+		}
 
 		doc, op, gerr := limits.parseChecked(p.Query, p.OperationName)
 		if op != nil {
 			req.operation, req.kind = op.Name, string(op.Operation)
 		}
 		if gerr != nil {
-			writeErrors(w, http.StatusUnprocessableEntity, present(ctx, gerr))
+			writeErrors(w, statusRefusedDocument, present(ctx, gerr))
+			return
+		}
+		if p.persisted.signInOnly && !onlySignsIn(op) {
+			refuseUntrusted(w, req)
 			return
 		}
 		if r.Method == http.MethodGet && op != nil && op.Operation != ast.Query {
@@ -283,7 +315,7 @@ func (cfg Options) guard(schema *ast.Schema, next http.Handler) http.Handler {
 			return
 		}
 		if gerr := variableText(p.Variables); gerr != nil {
-			writeErrors(w, http.StatusUnprocessableEntity, present(ctx, gerr))
+			writeErrors(w, statusRefusedDocument, present(ctx, gerr))
 			return
 		}
 		errs, err := validate(ctx, schema, doc)
@@ -301,24 +333,23 @@ func (cfg Options) guard(schema *ast.Schema, next http.Handler) http.Handler {
 			for i, e := range errs {
 				out[i] = present(ctx, e)
 			}
-			writeErrors(w, http.StatusUnprocessableEntity, out...)
+			writeErrors(w, statusRefusedDocument, out...)
 			return
 		}
-		req.query, req.doc = p.Query, doc
+		req.query, req.doc, req.persisted = p.Query, doc, p.persisted
+		cfg.rememberPersisted(ctx, p)
 
-		if auth := r.Header.Get("Authorization"); auth != "" {
-			token, ok := strings.CutPrefix(auth, "Bearer ")
-			if !ok || strings.TrimSpace(token) == "" {
-				token = "\x00malformed" // matches no session: UNAUTHENTICATED wherever a viewer is needed
-			}
-			req.token = strings.TrimSpace(token)
-		}
 		if op != nil && op.Operation == ast.Subscription {
 			ctx = r.Context() // over SSE: it lasts as long as the client listens
 		}
 		req.wait = cfg.LoaderWait
 		req.loaders.Store(newLoaders(ctx, req.store, cfg.LoaderWait))
-		next.ServeHTTP(w, r.WithContext(ctx))
+		if r.Method == http.MethodGet {
+			etag := newETagWriter(out, r)
+			defer etag.finish()
+			out = etag
+		}
+		next.ServeHTTP(out, r.WithContext(ctx))
 	})
 }
 
@@ -382,6 +413,7 @@ func (cfg Options) multipartParams(w http.ResponseWriter, r *http.Request, req *
 type params struct {
 	Query, OperationName string
 	Variables            json.RawMessage
+	persisted            persistedParams
 }
 
 // postParams reads a JSON POST body, refusing any other shape than one operation's
@@ -393,6 +425,7 @@ func postParams(body []byte) (params, *db.Error) {
 		OperationName json.RawMessage `json:"operationName"`
 		Variables     json.RawMessage `json:"variables"`
 		Extensions    json.RawMessage `json:"extensions"`
+		DocumentID    json.RawMessage `json:"documentId"`
 	}
 	if err := json.Unmarshal(body, &raw); err != nil || firstByte(body) != '{' {
 		switch {
@@ -403,7 +436,7 @@ func postParams(body []byte) (params, *db.Error) {
 		}
 		return params{}, db.Invalid("", "请求体应是一个 JSON 对象，形如 {\"query\": \"…\", \"variables\": {…}}")
 	}
-	return rawParams(raw.Query, raw.OperationName, raw.Variables, raw.Extensions)
+	return rawParams(raw.Query, raw.OperationName, raw.Variables, raw.Extensions, raw.DocumentID)
 }
 
 // getParams reads a GET request's query string the same way.
@@ -412,9 +445,12 @@ func getParams(rawQuery string) (params, *db.Error) {
 	if err != nil {
 		return params{}, db.Invalid("", "URL 查询参数格式不正确")
 	}
-	query, name, vars, ext := json.RawMessage(nil), json.RawMessage(nil), json.RawMessage(nil), json.RawMessage(nil)
+	query, name, vars, ext, docID := json.RawMessage(nil), json.RawMessage(nil), json.RawMessage(nil), json.RawMessage(nil), json.RawMessage(nil)
 	if q.Has("query") {
 		query, _ = json.Marshal(q.Get("query"))
+	}
+	if q.Has("documentId") {
+		docID, _ = json.Marshal(q.Get("documentId"))
 	}
 	if q.Has("operationName") && q.Get("operationName") != "" {
 		name, _ = json.Marshal(q.Get("operationName"))
@@ -430,24 +466,29 @@ func getParams(rawQuery string) (params, *db.Error) {
 			*f.dst = json.RawMessage(v)
 		}
 	}
-	return rawParams(query, name, vars, ext)
+	return rawParams(query, name, vars, ext, docID)
 }
 
-func rawParams(query, name, vars, ext json.RawMessage) (params, *db.Error) {
+func rawParams(query, name, vars, ext, docID json.RawMessage) (params, *db.Error) {
 	var p params
 	isNull := func(m json.RawMessage) bool { return len(m) == 0 || string(m) == "null" }
-	if isNull(query) {
+	// Both are valid JSON already: only their kind is checked.
+	if !isNull(ext) && firstByte(ext) != '{' {
+		return p, db.Invalid("extensions", "extensions 应是 JSON 对象")
+	}
+	var bad *db.Error
+	if p.persisted, bad = readPersisted(ext, docID); bad != nil {
+		return p, bad
+	}
+	byID := p.persisted.hash != "" || p.persisted.documentID != ""
+	if isNull(query) && !byID {
 		return p, db.Invalid("query", "请求缺少 query（GraphQL 查询文本）")
 	}
-	if json.Unmarshal(query, &p.Query) != nil {
+	if !isNull(query) && json.Unmarshal(query, &p.Query) != nil {
 		return p, db.Invalid("query", "query 应是字符串（GraphQL 查询文本）")
 	}
 	if !isNull(name) && json.Unmarshal(name, &p.OperationName) != nil {
 		return p, db.Invalid("operationName", "operationName 应是字符串")
-	}
-	// Both are valid JSON already: only their kind is checked.
-	if !isNull(ext) && firstByte(ext) != '{' {
-		return p, db.Invalid("extensions", "extensions 应是 JSON 对象")
 	}
 	if !isNull(vars) {
 		if firstByte(vars) != '{' {
@@ -493,7 +534,7 @@ func writeError(w http.ResponseWriter, req *request, status int, code, msg strin
 
 // writeErrors answers with errors already in the client's terms.
 func writeErrors(w http.ResponseWriter, status int, errs ...*gqlerror.Error) {
-	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Type", contentType(w))
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(map[string]any{"errors": errs})
 }
@@ -528,12 +569,13 @@ func (s *statusWriter) Write(b []byte) (int, error) {
 	return s.ResponseWriter.Write(b)
 }
 
-// logRequests gives each request an id (echoed in X-Request-Id and in INTERNAL errors),
+// logRequests gives each request an id (the client's X-Request-Id when well formed, see
+// requestID; echoed in X-Request-Id and in INTERNAL errors),
 // logs it as one JSON line, and turns a panic outside the resolvers into a 500.
 func (cfg Options) logRequests(next http.Handler, store *db.Store) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		req := &request{id: newRequestID(), store: store, address: clientAddress(r, cfg.TrustedProxies)}
+		req := &request{id: requestID(r), store: store, address: clientAddress(r, cfg.TrustedProxies)}
 		w.Header().Set("X-Request-Id", req.id)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
@@ -552,10 +594,4 @@ func (cfg Options) logRequests(next http.Handler, store *db.Store) http.Handler 
 		}()
 		next.ServeHTTP(sw, r.WithContext(withRequest(r.Context(), req)))
 	})
-}
-
-func newRequestID() string {
-	b := make([]byte, 8)
-	rand.Read(b)
-	return hex.EncodeToString(b)
 }

@@ -326,7 +326,7 @@ func TestLiveSecretVoteRevealsNoMore(t *testing.T) {
 	compare := func(when string) {
 		t.Helper()
 		got, want := event(), query()
-		if !jsonEqual(got, want) {
+		if !sameJSON(got, want) {
 			t.Fatalf("%s: the subscription sent\n%s\nthe query answers\n%s", when, got, want)
 		}
 		if strings.Contains(got, `"tallies":[`) || strings.Contains(got, `"rollCall":[`) || strings.Contains(got, `"myChoice":"`) {
@@ -341,7 +341,7 @@ func TestLiveSecretVoteRevealsNoMore(t *testing.T) {
 	}
 	mustVote(t, e.do(e.login(phoneStaff), qCloseVote, map[string]any{"id": v.ID}))
 	got, want := event(), query()
-	if !jsonEqual(got, want) || !strings.Contains(got, `"state":"CLOSED"`) {
+	if !sameJSON(got, want) || !strings.Contains(got, `"state":"CLOSED"`) {
 		t.Fatalf("at the close: the subscription sent\n%s\nthe query answers\n%s", got, want)
 	}
 	if m := sub.next(); m.Type != "complete" || m.ID != "v" {
@@ -361,7 +361,7 @@ func TestLiveSecretVoteRevealsNoMore(t *testing.T) {
 	}
 }
 
-func jsonEqual(a, b string) bool {
+func sameJSON(a, b string) bool {
 	var x, y any
 	if json.Unmarshal([]byte(a), &x) != nil || json.Unmarshal([]byte(b), &y) != nil {
 		return false

@@ -27,10 +27,11 @@ type request struct {
 	store     *db.Store
 
 	// query and doc are the document guard parsed and validated, for gqlgen to run.
-	query   string
-	doc     *ast.QueryDocument
-	loaders atomic.Pointer[loaders]
-	wait    time.Duration
+	query     string
+	doc       *ast.QueryDocument
+	persisted persistedParams // how the document was sent, if by id
+	loaders   atomic.Pointer[loaders]
+	wait      time.Duration
 
 	// ws marks a WebSocket connection and its operations; live, a subscription (graph/live.go).
 	ws   bool

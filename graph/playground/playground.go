@@ -202,7 +202,7 @@ func serveAsset(w http.ResponseWriter, r *http.Request, a *asset) {
 	}
 	h.Add("Vary", "Accept-Encoding")
 	body, etag := a.body, `"`+a.hash+`"`
-	if acceptsGzip(r) {
+	if AcceptsGzip(r) {
 		if gz := a.gzipBody(); gz != nil {
 			body, etag = gz, `"`+a.hash+`-gz"`
 			h.Set("Content-Encoding", "gzip")
@@ -212,7 +212,8 @@ func serveAsset(w http.ResponseWriter, r *http.Request, a *asset) {
 	http.ServeContent(w, r, a.name, time.Time{}, bytes.NewReader(body))
 }
 
-func acceptsGzip(r *http.Request) bool {
+// AcceptsGzip reports whether r accepts a gzipped answer (Accept-Encoding lists gzip, not with q=0).
+func AcceptsGzip(r *http.Request) bool {
 	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
 		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
 		if strings.EqualFold(strings.TrimSpace(coding), "gzip") {
