@@ -89,6 +89,13 @@ func (m *mediaWriter) Write(b []byte) (int, error) {
 
 func (m *mediaWriter) Unwrap() http.ResponseWriter { return m.ResponseWriter }
 
+// Flush lets a subscription over SSE stream its events through.
+func (m *mediaWriter) Flush() {
+	if f, ok := m.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
 // contentType is the media type to name in an answer written through w.
 func contentType(w http.ResponseWriter) string {
 	if m, ok := w.(*mediaWriter); ok {
