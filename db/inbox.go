@@ -134,6 +134,35 @@ func (s *Store) Notification(ctx context.Context, id int64) (*Notification, erro
 
 var notificationOrder = byIDDesc.qualified("n")
 
+// NotificationsAfter returns v's notifications with an id above after, oldest first, at most
+// limit of them: what a live subscriber has not been sent yet (ids only grow). Errors:
+// UNAUTHENTICATED.
+func (s *Store) NotificationsAfter(ctx context.Context, v *Viewer, after int64, limit int) ([]*Notification, error) {
+	if v == nil {
+		return nil, needSignIn
+	}
+	var out []*Notification
+	if err := s.selectRows(ctx, &out, notificationSelect+` WHERE n.account_id = $1 AND n.id > $2 ORDER BY n.id LIMIT $3`,
+		v.Account.ID, after, limit); err != nil {
+		return nil, err
+	}
+	for _, n := range out {
+		n.render()
+	}
+	return out, nil
+}
+
+// LatestNotificationID is the id of v's newest notification, 0 when there is none.
+// Errors: UNAUTHENTICATED.
+func (s *Store) LatestNotificationID(ctx context.Context, v *Viewer) (int64, error) {
+	if v == nil {
+		return 0, needSignIn
+	}
+	var id int64
+	err := s.get(ctx, &id, `SELECT coalesce(max(id), 0) FROM notifications WHERE account_id = $1`, v.Account.ID)
+	return id, err
+}
+
 // Notifications lists v's own notifications, newest first; unreadOnly leaves out those read.
 // Errors: UNAUTHENTICATED.
 func (s *Store) Notifications(ctx context.Context, v *Viewer, unreadOnly bool, p Page) (Paged[*Notification], func(context.Context) (int, error), error) {

@@ -18,6 +18,9 @@ const (
 	ChannelVotes    = "linli_votes"
 	ChannelMeetings = "linli_meetings"
 	ChannelAccounts = "linli_accounts"
+	// ChannelNotifications carries "<account id>:<notification id>" for each new notification
+	// addressed to an account (migration 0017).
+	ChannelNotifications = "linli_notifications"
 )
 
 // Hub is the process's one listening connection to PostgreSQL (LISTEN/NOTIFY). It fans every

@@ -715,6 +715,7 @@ type ComplexityRoot struct {
 	Subscription struct {
 		MeetingAttendance func(childComplexity int, meetingID string) int
 		MyWishes          func(childComplexity int) int
+		NotificationAdded func(childComplexity int) int
 		VoteTurnout       func(childComplexity int, voteID string) int
 		WishBoard         func(childComplexity int, placeID *string) int
 	}
@@ -1329,6 +1330,7 @@ type SubscriptionResolver interface {
 	MyWishes(ctx context.Context) (<-chan *model.Wish, error)
 	VoteTurnout(ctx context.Context, voteID string) (<-chan *db.Vote, error)
 	MeetingAttendance(ctx context.Context, meetingID string) (<-chan *db.Meeting, error)
+	NotificationAdded(ctx context.Context) (<-chan *db.Notification, error)
 }
 type SupervisionNoteResolver interface {
 	ID(ctx context.Context, obj *db.SupervisionNote) (string, error)
@@ -4655,6 +4657,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.MyWishes(childComplexity), true
+	case "Subscription.notificationAdded":
+		if e.ComplexityRoot.Subscription.NotificationAdded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.NotificationAdded(childComplexity), true
 	case "Subscription.voteTurnout":
 		if e.ComplexityRoot.Subscription.VoteTurnout == nil {
 			break
@@ -9025,6 +9033,11 @@ type Subscription {
   （与 ` + "`" + `node(id:)` + "`" + ` 查询会议相同）；会议结束或取消后订阅随之结束。看不到这次会议的人得到 ` + "`" + `NOT_FOUND` + "`" + `。
   """
   meetingAttendance(meetingId: ID!): Meeting!
+  """
+  我的新通知：每有一条新的站内通知就推送一条（与 ` + "`" + `notifications` + "`" + ` 查询的内容相同），订阅开始之前的不推送。
+  连接中断后重新连上时，期间到达的通知按先后补发，不会遗漏。需要登录，否则返回 ` + "`" + `UNAUTHENTICATED` + "`" + `。
+  """
+  notificationAdded: Notification!
 }
 
 """心愿广场上的变化种类。"""
@@ -27706,6 +27719,38 @@ func (ec *executionContext) fieldContext_Subscription_meetingAttendance(ctx cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Subscription_notificationAdded(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_notificationAdded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().NotificationAdded(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Notification) graphql.Marshaler {
+			return ec.marshalNNotification2ᚖlinliᚋdbᚐNotification(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_notificationAdded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Notification(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _SupervisionNote_id(ctx context.Context, field graphql.CollectedField, obj *db.SupervisionNote) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -41871,6 +41916,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_voteTurnout(ctx, fields[0])
 	case "meetingAttendance":
 		return ec._Subscription_meetingAttendance(ctx, fields[0])
+	case "notificationAdded":
+		return ec._Subscription_notificationAdded(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}

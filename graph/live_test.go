@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/lib/pq"
 
 	"linli/db"
 	"linli/db/dbtest"
@@ -26,6 +25,13 @@ import (
 // twoProcesses serves one database from two "processes": two Stores, two hubs (two
 // listening connections) and two servers. Demo data is loaded through the first.
 func twoProcesses(t *testing.T) (a, b *env) {
+	t.Helper()
+	a, b, _ = twoProcessesAt(t)
+	return a, b
+}
+
+// twoProcessesAt is twoProcesses, with the database's address.
+func twoProcessesAt(t *testing.T) (a, b *env, dsn string) {
 	t.Helper()
 	d, dsn := dbtest.New(t)
 	d2, err := db.Open(t.Context(), dsn, 20)
@@ -38,7 +44,7 @@ func twoProcesses(t *testing.T) (a, b *env) {
 	if _, err := demo.Load(t.Context(), a.store); err != nil {
 		t.Fatal(err)
 	}
-	return a, b
+	return a, b, dsn
 }
 
 // withHub gives a server a hub of its own on the database at dsn.
@@ -531,40 +537,10 @@ func TestLiveListenerReconnects(t *testing.T) {
 	var ev boardEvent
 	sub.data(&ev)
 
-	// Keep the listener out while the claim commits: the database takes no new connection
-	// until it is allowed again (the pool's open connections serve the claim). That is said
-	// from another database: PostgreSQL refuses it for the current one.
-	var name string
-	e.db.Get(&name, `SELECT current_database()`)
-	admin, err := db.Open(t.Context(), otherDatabase(dsn, "postgres"), 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	allow := func(yes bool) {
-		t.Helper()
-		if _, err := admin.Exec(`ALTER DATABASE ` + pq.QuoteIdentifier(name) + ` ALLOW_CONNECTIONS ` + map[bool]string{true: "true", false: "false"}[yes]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	allow(false)
-	defer allow(true)
-	conn, err := e.db.Conn(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	var cut bool
-	if err := conn.QueryRowContext(t.Context(), `SELECT bool_and(pg_terminate_backend(pid)) FROM pg_stat_activity
-		WHERE datname = current_database() AND query LIKE 'LISTEN %'`).Scan(&cut); err != nil || !cut {
-		t.Fatalf("cutting the listener's connection: %v %v", cut, err)
-	}
-	for listeners := 1; listeners > 0; {
-		conn.QueryRowContext(t.Context(), `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND query LIKE 'LISTEN %'`).Scan(&listeners)
-	}
+	// Keep the listener out while the claim commits (cutListener).
+	allow := e.cutListener(dsn)
 	mustWish(t, e.claim(member, w.ID))
-	allow(true)
+	allow()
 	mustWish(t, e.claim(member, w.ID))
 	for {
 		sub.data(&ev)

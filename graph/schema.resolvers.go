@@ -1435,6 +1435,11 @@ func (r *subscriptionResolver) MeetingAttendance(ctx context.Context, meetingID 
 	return r.meetingAttendance(ctx, meetingID)
 }
 
+// NotificationAdded is the resolver for the notificationAdded field.
+func (r *subscriptionResolver) NotificationAdded(ctx context.Context) (<-chan *db.Notification, error) {
+	return r.notificationAdded(ctx)
+}
+
 // ID is the resolver for the id field.
 func (r *supervisionNoteResolver) ID(ctx context.Context, obj *db.SupervisionNote) (string, error) {
 	return globalID("SupervisionNote", obj.ID), nil
