@@ -366,6 +366,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	hub := db.NewHub(dsn, func(msg string, args ...any) { logger.Info(msg, args...) })
 	defer hub.Close()
 	cfg.api.Hub = hub
+	if err := set.Subscriptions(hub.Subscribers); err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {

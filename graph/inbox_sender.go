@@ -79,15 +79,20 @@ func RunNotifications(ctx context.Context, s *db.Store, ns NotifySettings, logf 
 	t := time.NewTicker(ns.Every)
 	defer t.Stop()
 	for {
-		if n, err := s.SendReminders(ctx, ns.Reminders); err != nil && ctx.Err() == nil {
+		started := time.Now()
+		n, err := s.SendReminders(ctx, ns.Reminders)
+		if err != nil && ctx.Err() == nil {
 			logf("reminders failed", "error", err.Error())
 		} else if n > 0 {
 			logf("reminders written", "count", n)
 		}
+		s.Metrics.Sweep("reminders", n, err != nil && ctx.Err() == nil, time.Since(started))
+		started = time.Now()
 		delivered, failed, err := s.DeliverOutbox(ctx, ns.Sender, ns.Outbox)
 		if err != nil && ctx.Err() == nil {
 			logf("outbox delivery failed", "error", err.Error())
 		}
+		s.Metrics.Sweep("outbox", delivered, err != nil && ctx.Err() == nil, time.Since(started))
 		if delivered+failed > 0 {
 			logf("outbox delivered", "delivered", delivered, "failed_tries", failed)
 		}

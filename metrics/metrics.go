@@ -125,6 +125,15 @@ func (s *Set) Register(c prometheus.Collector) error {
 	return s.reg.Register(c)
 }
 
+// Subscriptions shows count (the subscriptions this process serves) as linli_subscriptions,
+// read at each scrape; on a nil Set it does nothing.
+func (s *Set) Subscriptions(count func() int) error {
+	return s.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "linli_subscriptions",
+		Help: "Subscriptions (live updates) this process serves now.",
+	}, func() float64 { return float64(count()) }))
+}
+
 // Handler serves the registry in the Prometheus text format (or OpenMetrics when asked).
 func (s *Set) Handler() http.Handler {
 	return promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg, EnableOpenMetrics: true})
