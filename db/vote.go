@@ -597,11 +597,16 @@ func (tx *Tx) turnouts(ids []int64) (map[int64]VoteCount, error) {
 // someone on its roll (households in no building last, with no building): a head with parts
 // in two buildings is a head in each.
 func (s *Store) TurnoutByBuilding(ctx context.Context, ids []int64) (map[int64][]*BuildingTurnout, error) {
+	return buildingTurnouts(func(dest any, q string, args ...any) error { return s.selectRows(ctx, dest, q, args...) }, ids)
+}
+
+// buildingTurnouts is TurnoutByBuilding with the statement run by selectRows (a Store's or a Tx's).
+func buildingTurnouts(selectRows func(dest any, q string, args ...any) error, ids []int64) (map[int64][]*BuildingTurnout, error) {
 	var rows []struct {
 		VoteID int64 `db:"vote_id"`
 		BuildingTurnout
 	}
-	if err := s.selectRows(ctx, &rows, `SELECT e.vote_id, e.building_id,
+	if err := selectRows(&rows, `SELECT e.vote_id, e.building_id,
 			count(DISTINCT e.head) AS entitledheads, coalesce(sum(e.area_dm2), 0)::bigint AS entitledareadm2,
 			count(DISTINCT e.head) FILTER (WHERE p.head IS NOT NULL) AS participatingheads,
 			coalesce(sum(e.area_dm2) FILTER (WHERE p.head IS NOT NULL), 0)::bigint AS participatingdm2
@@ -882,10 +887,13 @@ type SharedVote struct {
 	vote      *Vote
 	community *Place
 	voters    []int64 // the residents who took part, ascending
+	buildings []*BuildingTurnout
+	byBuild   bool // buildings was read
 }
 
-// SharedVote reads vote id for every viewer at once (NOT_FOUND if there is none).
-func (s *Store) SharedVote(ctx context.Context, id int64) (*SharedVote, error) {
+// SharedVote reads vote id for every viewer at once (NOT_FOUND if there is none); with
+// buildings, its turnout per building too (TurnoutByBuilding, which depends on no viewer).
+func (s *Store) SharedVote(ctx context.Context, id int64, buildings bool) (*SharedVote, error) {
 	tx, err := s.Begin(ctx)
 	if err != nil {
 		return nil, err
@@ -903,8 +911,19 @@ func (s *Store) SharedVote(ctx context.Context, id int64) (*SharedVote, error) {
 	if err := tx.selectRows(&sv.voters, `SELECT resident_id FROM vote_participation WHERE vote_id = $1 ORDER BY resident_id`, id); err != nil {
 		return nil, err
 	}
+	if buildings {
+		m, err := buildingTurnouts(tx.selectRows, []int64{id})
+		if err != nil {
+			return nil, err
+		}
+		sv.buildings, sv.byBuild = m[id], true
+	}
 	return sv, nil
 }
+
+// Buildings is the turnout per building as TurnoutByBuilding reads it, if SharedVote read it
+// (ok). Callers do not change the rows.
+func (sv *SharedVote) Buildings() (rows []*BuildingTurnout, ok bool) { return sv.buildings, sv.byBuild }
 
 // For is the vote as Votes answers it to v: nil if v may not see it. The copy shares its
 // slices with the shared vote; nobody changes them.

@@ -13,7 +13,13 @@ import (
 // decides what its viewer sees: db.SharedVote.For). Its zero value is ready.
 type liveShared struct {
 	mu    sync.Mutex
-	votes map[int64]*sharedRead[*db.SharedVote]
+	votes map[sharedVoteKey]*sharedRead[*db.SharedVote]
+}
+
+// sharedVoteKey: a vote, with its turnout per building or without.
+type sharedVoteKey struct {
+	id        int64
+	buildings bool
 }
 
 // sharedRead is one read, started after the hub's note seq arrived.
@@ -32,19 +38,20 @@ const sharedReadTimeout = 30 * time.Second
 // sharedReadKept is how long a finished read stays in the memo of a vote nobody asks about.
 const sharedReadKept = time.Minute
 
-// vote returns vote id as read after note seq arrived: the read a subscriber of an earlier
-// or the same note made, or started, if any, else a new one (singleflight: the others wait
-// for it).
-func (ls *liveShared) vote(ctx context.Context, store *db.Store, id int64, seq uint64) (*db.SharedVote, error) {
+// vote returns vote id (with buildings, its turnout per building too) as read after note seq
+// arrived: the read a subscriber of the same or a later note made, or started, if any, else a
+// new one (singleflight: the others wait for it).
+func (ls *liveShared) vote(ctx context.Context, store *db.Store, id int64, buildings bool, seq uint64) (*db.SharedVote, error) {
 	ls.mu.Lock()
 	if ls.votes == nil {
-		ls.votes = map[int64]*sharedRead[*db.SharedVote]{}
+		ls.votes = map[sharedVoteKey]*sharedRead[*db.SharedVote]{}
 	}
-	rd := ls.votes[id]
+	key := sharedVoteKey{id, buildings}
+	rd := ls.votes[key]
 	lead := rd == nil || rd.seq < seq
 	if lead {
 		rd = &sharedRead[*db.SharedVote]{seq: seq, done: make(chan struct{})}
-		ls.votes[id] = rd
+		ls.votes[key] = rd
 		now := time.Now()
 		for k, old := range ls.votes { // votes no longer watched
 			if !old.at.IsZero() && now.Sub(old.at) > sharedReadKept {
@@ -55,12 +62,12 @@ func (ls *liveShared) vote(ctx context.Context, store *db.Store, id int64, seq u
 	ls.mu.Unlock()
 	if lead {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sharedReadTimeout)
-		rd.val, rd.err = store.SharedVote(rctx, id)
+		rd.val, rd.err = store.SharedVote(rctx, id, buildings)
 		cancel()
 		ls.mu.Lock()
 		rd.at = time.Now()
-		if rd.err != nil && ls.votes[id] == rd { // the next note reads again
-			delete(ls.votes, id)
+		if rd.err != nil && ls.votes[key] == rd { // the next note reads again
+			delete(ls.votes, key)
 		}
 		ls.mu.Unlock()
 		close(rd.done)

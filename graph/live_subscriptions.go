@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
+
 	"linli/db"
 	"linli/graph/model"
 )
@@ -232,12 +234,17 @@ func (r *Resolver) voteTurnout(ctx context.Context, voteID string) (<-chan *db.V
 		}
 		return vt, err
 	}
+	// The turnout per building depends on no viewer (the resolver merges small buildings
+	// for an analyst in memory): when selected, it comes with the shared read.
+	buildings := slices.ContainsFunc(graphql.CollectFieldsCtx(ctx, []string{"Vote"}), func(f graphql.CollectedField) bool {
+		return f.Name == "turnoutByBuilding"
+	})
 	shared := func(ctx context.Context, n db.Note) (*db.Vote, error) {
 		v, err := signedIn(ctx)
 		if err != nil {
 			return nil, err
 		}
-		sv, err := r.shared.vote(ctx, r.Store, key, n.Seq)
+		sv, err := r.shared.vote(ctx, r.Store, key, buildings, n.Seq)
 		if db.ErrorCode(err) == db.ENOTFOUND {
 			return nil, hidden("表决")
 		} else if err != nil {
@@ -248,6 +255,9 @@ func (r *Resolver) voteTurnout(ctx context.Context, voteID string) (<-chan *db.V
 			return nil, hidden("表决")
 		}
 		load(ctx).vote.prime(vt.ID, vt)
+		if rows, ok := sv.Buildings(); ok {
+			load(ctx).turnoutByBuilding.prime(vt.ID, rows)
+		}
 		return vt, nil
 	}
 	return subscribe(ctx, r.Hub, liveSpec[*db.Vote]{
