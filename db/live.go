@@ -43,6 +43,7 @@ type Hub struct {
 	subs      map[Tune]map[*Listening]struct{}
 	listening map[string]bool
 	closed    bool
+	seq       uint64 // the last note's Seq
 
 	listenMu sync.Mutex // one LISTEN at a time, outside mu (it waits for the server)
 	done     chan struct{}
@@ -58,6 +59,10 @@ type Tune struct{ Channel, Key string }
 type Note struct {
 	Channel, Payload string
 	Resync           bool
+	// Seq numbers the hub's notifications in the order they arrived (from 1; 0 with Resync):
+	// whatever is read after a note's arrival sees its change, so subscribers of one note, and
+	// of the notes before it, may share one read made after it arrived.
+	Seq uint64
 }
 
 // Fields splits the payload at its colons.
@@ -122,6 +127,8 @@ func (h *Hub) deliver(n Note) {
 	key, _, _ := strings.Cut(n.Payload, ":")
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.seq++
+	n.Seq = h.seq
 	for _, t := range []Tune{{n.Channel, ""}, {n.Channel, key}} {
 		for s := range h.subs[t] {
 			s.offer(n)

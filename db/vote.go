@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -596,11 +597,16 @@ func (tx *Tx) turnouts(ids []int64) (map[int64]VoteCount, error) {
 // someone on its roll (households in no building last, with no building): a head with parts
 // in two buildings is a head in each.
 func (s *Store) TurnoutByBuilding(ctx context.Context, ids []int64) (map[int64][]*BuildingTurnout, error) {
+	return buildingTurnouts(func(dest any, q string, args ...any) error { return s.selectRows(ctx, dest, q, args...) }, ids)
+}
+
+// buildingTurnouts is TurnoutByBuilding with the statement run by selectRows (a Store's or a Tx's).
+func buildingTurnouts(selectRows func(dest any, q string, args ...any) error, ids []int64) (map[int64][]*BuildingTurnout, error) {
 	var rows []struct {
 		VoteID int64 `db:"vote_id"`
 		BuildingTurnout
 	}
-	if err := s.selectRows(ctx, &rows, `SELECT e.vote_id, e.building_id,
+	if err := selectRows(&rows, `SELECT e.vote_id, e.building_id,
 			count(DISTINCT e.head) AS entitledheads, coalesce(sum(e.area_dm2), 0)::bigint AS entitledareadm2,
 			count(DISTINCT e.head) FILTER (WHERE p.head IS NOT NULL) AS participatingheads,
 			coalesce(sum(e.area_dm2) FILTER (WHERE p.head IS NOT NULL), 0)::bigint AS participatingdm2
@@ -839,9 +845,106 @@ func (s *Store) Votes(ctx context.Context, v *Viewer, ids []int64) ([]*Vote, err
 		return nil, err
 	}
 	defer tx.Rollback()
+	byID, _, err := tx.voteStates(ids, v.SeesMeetings)
+	if err != nil || len(byID) == 0 {
+		return nil, err
+	}
+	if v.Resident != nil {
+		var voted []int64
+		if err := tx.selectRows(&voted, `SELECT vote_id FROM vote_participation WHERE resident_id = $1 AND vote_id = ANY($2)`,
+			v.Resident.ID, pq.Array(slices.Collect(maps.Keys(byID)))); err != nil {
+			return nil, err
+		}
+		for _, id := range voted {
+			byID[id].HasVoted = true
+		}
+	}
+	list := make([]*Vote, 0, len(byID))
+	for _, id := range ids {
+		if out := byID[id]; out != nil {
+			out.MyChoice = out.choiceOf(v)
+			list = append(list, out)
+		}
+	}
+	return list, nil
+}
+
+// choiceOf is v's option in a roll-call vote (nil if they have none or the vote is secret).
+func (vt *Vote) choiceOf(v *Viewer) *string {
+	for _, e := range vt.RollCall {
+		if v.IsResident(e.Voter.ID) {
+			return &e.Option
+		}
+	}
+	return nil
+}
+
+// SharedVote is a vote as everyone who may see it sees it, with its community and who has
+// voted: everything Votes reads, in a fixed number of statements however many will look at
+// it. A live subscription reads it once for all its subscribers in the process, and each
+// takes its own view with For; nothing in it reaches a client but through For.
+type SharedVote struct {
+	vote      *Vote
+	community *Place
+	voters    []int64 // the residents who took part, ascending
+	buildings []*BuildingTurnout
+	byBuild   bool // buildings was read
+}
+
+// SharedVote reads vote id for every viewer at once (NOT_FOUND if there is none); with
+// buildings, its turnout per building too (TurnoutByBuilding, which depends on no viewer).
+func (s *Store) SharedVote(ctx context.Context, id int64, buildings bool) (*SharedVote, error) {
+	tx, err := s.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	byID, communities, err := tx.voteStates([]int64{id}, func(*Place) bool { return true })
+	if err != nil {
+		return nil, err
+	}
+	vt := byID[id]
+	if vt == nil {
+		return nil, &Error{Code: ENOTFOUND, Message: "找不到这次表决"}
+	}
+	sv := &SharedVote{vote: vt, community: communities[vt.CommunityID]}
+	if err := tx.selectRows(&sv.voters, `SELECT resident_id FROM vote_participation WHERE vote_id = $1 ORDER BY resident_id`, id); err != nil {
+		return nil, err
+	}
+	if buildings {
+		m, err := buildingTurnouts(tx.selectRows, []int64{id})
+		if err != nil {
+			return nil, err
+		}
+		sv.buildings, sv.byBuild = m[id], true
+	}
+	return sv, nil
+}
+
+// Buildings is the turnout per building as TurnoutByBuilding reads it, if SharedVote read it
+// (ok). Callers do not change the rows.
+func (sv *SharedVote) Buildings() (rows []*BuildingTurnout, ok bool) { return sv.buildings, sv.byBuild }
+
+// For is the vote as Votes answers it to v: nil if v may not see it. The copy shares its
+// slices with the shared vote; nobody changes them.
+func (sv *SharedVote) For(v *Viewer) *Vote {
+	if v == nil || !v.SeesMeetings(sv.community) {
+		return nil
+	}
+	out := *sv.vote
+	if v.Resident != nil {
+		_, out.HasVoted = slices.BinarySearch(sv.voters, v.Resident.ID)
+	}
+	out.MyChoice = out.choiceOf(v)
+	return &out
+}
+
+// voteStates reads the votes with the given ids whose community sees allows, with all that
+// does not depend on a viewer (no HasVoted, no MyChoice), and their communities.
+func (tx *Tx) voteStates(ids []int64, sees func(community *Place) bool) (map[int64]*Vote, map[int64]*Place, error) {
 	var rows []voteRow
 	if err := tx.selectRows(&rows, `SELECT `+voteColumns+` FROM votes v WHERE v.id = ANY($1)`, pq.Array(ids)); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	communityIDs := make([]int64, len(rows))
 	for i, r := range rows {
@@ -849,12 +952,12 @@ func (s *Store) Votes(ctx context.Context, v *Viewer, ids []int64) ([]*Vote, err
 	}
 	communities, err := tx.places(communityIDs...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	byID := make(map[int64]*Vote, len(rows))
 	var visible, open []int64
 	for _, r := range rows {
-		if !v.SeesMeetings(communities[r.CommunityID]) {
+		if !sees(communities[r.CommunityID]) {
 			continue
 		}
 		out := newVote(&r, nil)
@@ -865,7 +968,7 @@ func (s *Store) Votes(ctx context.Context, v *Viewer, ids []int64) ([]*Vote, err
 		}
 	}
 	if len(visible) == 0 {
-		return nil, nil
+		return nil, communities, nil
 	}
 	var options []struct {
 		VoteID int64  `db:"vote_id"`
@@ -873,14 +976,14 @@ func (s *Store) Votes(ctx context.Context, v *Viewer, ids []int64) ([]*Vote, err
 	}
 	if err := tx.selectRows(&options, `SELECT vote_id, label FROM vote_options WHERE vote_id = ANY($1) ORDER BY vote_id, position`,
 		pq.Array(visible)); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, o := range options {
 		byID[o.VoteID].Options = append(byID[o.VoteID].Options, o.Label)
 	}
 	turnouts, err := tx.turnouts(visible)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for id, t := range turnouts {
 		byID[id].Turnout = t
@@ -897,7 +1000,7 @@ func (s *Store) Votes(ctx context.Context, v *Viewer, ids []int64) ([]*Vote, err
 		FROM vote_options o LEFT JOIN open_ballots b ON b.vote_id = o.vote_id AND b.position = o.position
 		WHERE o.vote_id = ANY($2) GROUP BY o.vote_id, o.position
 		ORDER BY 1, 2`, pq.Array(visible), pq.Array(open)); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, c := range counts {
 		out := byID[c.VoteID]
@@ -914,16 +1017,6 @@ func (s *Store) Votes(ctx context.Context, v *Viewer, ids []int64) ([]*Vote, err
 			out.Result.Top = &out.Options[*r.TopPosition]
 		}
 	}
-	if v.Resident != nil {
-		var voted []int64
-		if err := tx.selectRows(&voted, `SELECT vote_id FROM vote_participation WHERE resident_id = $1 AND vote_id = ANY($2)`,
-			v.Resident.ID, pq.Array(visible)); err != nil {
-			return nil, err
-		}
-		for _, id := range voted {
-			byID[id].HasVoted = true
-		}
-	}
 	var rc []struct {
 		VoteID        int64         `db:"vote_id"`
 		ResidentID    int64         `db:"resident_id"`
@@ -937,23 +1030,14 @@ func (s *Store) Votes(ctx context.Context, v *Viewer, ids []int64) ([]*Vote, err
 		FROM open_ballots b JOIN residents r ON r.id = b.resident_id JOIN places h ON h.id = r.household_id
 		JOIN vote_options o ON o.vote_id = b.vote_id AND o.position = b.position
 		WHERE b.vote_id = ANY($1) ORDER BY b.vote_id, r.id`, pq.Array(visible)); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, e := range rc {
 		out := byID[e.VoteID]
 		voter := &Resident{ID: e.ResidentID, Name: e.Name, AccountID: e.AccountID, HouseholdID: e.HouseholdID, HouseholdPath: e.HouseholdPath}
 		out.RollCall = append(out.RollCall, &RollCallEntry{Voter: voter, Option: e.Option})
-		if v.IsResident(e.ResidentID) {
-			out.MyChoice = &e.Option
-		}
 	}
-	list := make([]*Vote, 0, len(visible))
-	for _, id := range ids {
-		if out := byID[id]; out != nil {
-			list = append(list, out)
-		}
-	}
-	return list, nil
+	return byID, communities, nil
 }
 
 // VoteIDsByMeeting returns the votes of each meeting, oldest first.

@@ -167,8 +167,9 @@ func BenchmarkLiveFanout(b *testing.B) {
 	b.ReportMetric(float64(q(0.5).Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(q(0.99).Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(latencies[len(latencies)-1].Microseconds())/1000, "max-ms")
-	b.ReportMetric(float64(heapAfter-heapBefore)/float64(subscribers)/1024, "heap-KiB/sub")
-	b.ReportMetric(float64(rssAfter-rssBefore)/float64(subscribers)/1024, "rss-KiB/sub")
+	// Signed: the RSS may shrink meanwhile (the runtime returns memory), which unsigned wrapped.
+	b.ReportMetric(float64(int64(heapAfter)-int64(heapBefore))/float64(subscribers)/1024, "heap-KiB/sub")
+	b.ReportMetric(float64(int64(rssAfter)-int64(rssBefore))/float64(subscribers)/1024, "rss-KiB/sub")
 	b.ReportMetric(0, "ns/op")
 }
 

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
+
 	"linli/db"
 	"linli/graph/model"
 )
@@ -216,7 +218,10 @@ func (r *Resolver) myWishes(ctx context.Context) (<-chan *model.Wish, error) {
 }
 
 // voteTurnout: the vote as the vote query answers it, at the start and after every cast and
-// its close; the last is the closed vote, with its result.
+// its close; the last is the closed vote, with its result. After the first, a note's vote is
+// read once for all the vote's subscribers in the process (liveShared), and each takes in
+// memory what its viewer sees (db.SharedVote.For: the check Store.Votes makes), so a cast
+// costs no statement per subscriber.
 func (r *Resolver) voteTurnout(ctx context.Context, voteID string) (<-chan *db.Vote, error) {
 	key, err := idOf("voteId", "Vote", voteID)
 	if err != nil {
@@ -229,11 +234,43 @@ func (r *Resolver) voteTurnout(ctx context.Context, voteID string) (<-chan *db.V
 		}
 		return vt, err
 	}
+	// The turnout per building depends on no viewer (the resolver merges small buildings
+	// for an analyst in memory): when selected, it comes with the shared read.
+	buildings := slices.ContainsFunc(graphql.CollectFieldsCtx(ctx, []string{"Vote"}), func(f graphql.CollectedField) bool {
+		return f.Name == "turnoutByBuilding"
+	})
+	shared := func(ctx context.Context, n db.Note) (*db.Vote, error) {
+		v, err := signedIn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		sv, err := r.shared.vote(ctx, r.Store, key, buildings, n.Seq)
+		if db.ErrorCode(err) == db.ENOTFOUND {
+			return nil, hidden("表决")
+		} else if err != nil {
+			return nil, err
+		}
+		vt := sv.For(v)
+		if vt == nil {
+			return nil, hidden("表决")
+		}
+		load(ctx).vote.prime(vt.ID, vt)
+		if rows, ok := sv.Buildings(); ok {
+			load(ctx).turnoutByBuilding.prime(vt.ID, rows)
+		}
+		return vt, nil
+	}
 	return subscribe(ctx, r.Hub, liveSpec[*db.Vote]{
 		tunes:   []db.Tune{{Channel: db.ChannelVotes, Key: strconv.FormatInt(key, 10)}},
 		allowed: func(ctx context.Context) error { _, err := read(ctx); return err },
 		handle: func(ctx context.Context, n db.Note) ([]*db.Vote, bool, error) {
-			vt, err := read(ctx)
+			var vt *db.Vote
+			var err error
+			if n.Resync { // the start, or notes were missed: read as the vote query does
+				vt, err = read(ctx)
+			} else {
+				vt, err = shared(ctx, n)
+			}
 			if err != nil {
 				return nil, false, err
 			}

@@ -14,6 +14,8 @@ type Resolver struct {
 	Store *db.Store
 	// Hub delivers live updates to subscriptions; without it they answer UNAVAILABLE.
 	Hub *db.Hub
+	// shared: reads shared by this process's subscribers (graph/live_shared.go).
+	shared liveShared
 }
 
 // children lists the places under parent (the subdistricts when parent is 0), without the
