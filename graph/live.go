@@ -287,7 +287,11 @@ func subscribe[T any](ctx context.Context, hub *db.Hub, spec liveSpec[T]) (<-cha
 		for {
 			n, err := l.Next(ctx)
 			if err != nil {
-				if errors.Is(err, db.ErrHubClosed) {
+				// The hub closes when the server shuts down, as the connections close. Over
+				// WebSocket the subscription just completes: gqlgen reads a subscription's
+				// errors without a lock once the connection's context ends, so adding one
+				// then would race with that read; the closing socket tells the client anyway.
+				if errors.Is(err, db.ErrHubClosed) && !req.ws {
 					lv.fail(ctx, req, &db.Error{Code: db.EUNAVAILABLE, Message: "服务正在重启，请重新订阅"})
 				}
 				return
