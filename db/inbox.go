@@ -25,6 +25,7 @@ const (
 	NotifyVoteOpened          NotificationKind = "vote_opened"
 	NotifyVoteClosing         NotificationKind = "vote_closing"
 	NotifyMeetingTomorrow     NotificationKind = "meeting_tomorrow"
+	NotifyMeetingOpened       NotificationKind = "meeting_opened"
 	NotifyResolutionPublished NotificationKind = "resolution_published"
 	NotifyObjectionClosing    NotificationKind = "objection_closing"
 	NotifyTaskAssigned        NotificationKind = "task_assigned"
@@ -34,7 +35,7 @@ const (
 // NotificationKinds are all the kinds, in the order preferences list them.
 var NotificationKinds = []NotificationKind{NotifyWishPublished, NotifyWishRejected, NotifyWishClaimed,
 	NotifyWishReleased, NotifyWishFulfilled, NotifyWishConfirmed, NotifyWishDisputed, NotifyClaimDueSoon,
-	NotifyClaimLapsed, NotifyVoteOpened, NotifyVoteClosing, NotifyMeetingTomorrow, NotifyResolutionPublished,
+	NotifyClaimLapsed, NotifyVoteOpened, NotifyVoteClosing, NotifyMeetingTomorrow, NotifyMeetingOpened, NotifyResolutionPublished,
 	NotifyObjectionClosing, NotifyTaskAssigned, NotifyTaskConcernRaised}
 
 // smsByDefault mirrors notification_sms_default in migration 0017: the kinds sent by text

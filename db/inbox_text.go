@@ -45,6 +45,8 @@ func (n *Notification) render() {
 			where = *n.MeetingLocation
 		}
 		n.Title, n.Body = "会议提醒", "会议“"+deref(n.MeetingTitle)+"”将于"+when(n.MeetingStartsAt)+"在"+where+"召开，请准时参加。"
+	case NotifyMeetingOpened:
+		n.Title, n.Body = "会议已开始", "会议“"+deref(n.MeetingTitle)+"”已开始，请签到参加。"
 	case NotifyResolutionPublished:
 		n.Title, n.Body = "决议公示", "决议“"+deref(n.ResolutionTitle)+"”正在公示，公示期至"+when(n.NoticeEndsAt)+"，如有异议可在公示期内提出。"
 	case NotifyObjectionClosing:

@@ -8850,6 +8850,8 @@ enum NotificationKind {
   VOTE_CLOSING
   """（提醒）您有权参加的会议明天召开。"""
   MEETING_TOMORROW
+  """您有权参加的会议开始了，可以签到（只发给有账号的人）。"""
+  MEETING_OPENED
   """您参与表决的事项形成了决议，正在公示，公示期内可以提出异议。"""
   RESOLUTION_PUBLISHED
   """（提醒）决议的公示期即将结束，您尚未提出异议。"""

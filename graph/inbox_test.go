@@ -570,6 +570,15 @@ func TestDeliberationNotifications(t *testing.T) {
 		t.Fatalf("23 hours ahead: got %+v, want one reminder naming the meeting and where", got)
 	}
 
+	// A meeting that starts tells its roll, but not the staff member who started it.
+	e.runningMeeting("一月居民会议")
+	if got := ofKind(e.inbox(resident, false), "MEETING_OPENED"); len(got) != 1 || !strings.Contains(got[0].Body, "一月居民会议") {
+		t.Fatalf("started: got %+v, want one MEETING_OPENED naming the meeting", got)
+	}
+	if got := ofKind(e.inbox(staff, false), "MEETING_OPENED"); len(got) != 0 {
+		t.Fatalf("the staff member who started it: got %+v, want nothing", got)
+	}
+
 	objector := e.compoundResidents(1, "135")[0]
 	_, res := e.passedResolution("小区增设充电桩", []string{resident})
 	for _, tok := range []string{resident, objector} {
