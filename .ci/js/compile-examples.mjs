@@ -95,7 +95,8 @@ for (const n of names) {
     console.error(`relay-compiler: ${n} selects fields relay takes for client-only extensions, which it would never send`);
     failed++;
   }
-  if (!a.includes(`"text": "${n.endsWith('Mutation') ? 'mutation' : 'query'} ${n}`)) {
+  const kind = n.endsWith('Mutation') ? 'mutation' : n.endsWith('Subscription') ? 'subscription' : 'query';
+  if (!a.includes(`"text": "${kind} ${n}`)) {
     console.error(`relay-compiler: ${n} has no operation text to send`);
     failed++;
   }
