@@ -49,44 +49,35 @@ func (r *Resolver) notificationList(ctx context.Context, unreadOnly *bool, first
 
 // visitList answers the visitsNeeded query.
 func (r *Resolver) visitList(ctx context.Context, placeID string, first *int, after *string) (*model.VisitNeededConnection, error) {
-	page, err := pageOf(first, after, nil, nil)
-	if err != nil {
-		return nil, err
-	}
-	place, err := idOf("placeId", "Place", placeID)
-	if err != nil {
-		return nil, err
-	}
-	v, err := signedIn(ctx)
-	if err != nil {
-		return nil, err
-	}
-	res, count, err := r.Store.VisitsNeeded(ctx, v, place, page)
-	if err != nil {
-		return nil, err
-	}
-	return model.NewVisitNeededConnection(res, count), nil
+	return placeList(ctx, placeID, first, after, r.Store.VisitsNeeded, model.NewVisitNeededConnection)
 }
 
 // failedList answers the failedDeliveries query.
 func (r *Resolver) failedList(ctx context.Context, placeID string, first *int, after *string) (*model.FailedDeliveryConnection, error) {
+	return placeList(ctx, placeID, first, after, r.Store.FailedDeliveries, model.NewFailedDeliveryConnection)
+}
+
+// placeList answers a page of what list finds for one place, as the viewer may see it.
+func placeList[T, C any](ctx context.Context, placeID string, first *int, after *string,
+	list func(context.Context, *db.Viewer, int64, db.Page) (db.Paged[T], func(context.Context) (int, error), error),
+	conn func(db.Paged[T], model.Counter) C) (c C, err error) {
 	page, err := pageOf(first, after, nil, nil)
 	if err != nil {
-		return nil, err
+		return c, err
 	}
 	place, err := idOf("placeId", "Place", placeID)
 	if err != nil {
-		return nil, err
+		return c, err
 	}
 	v, err := signedIn(ctx)
 	if err != nil {
-		return nil, err
+		return c, err
 	}
-	res, count, err := r.Store.FailedDeliveries(ctx, v, place, page)
+	res, count, err := list(ctx, v, place, page)
 	if err != nil {
-		return nil, err
+		return c, err
 	}
-	return model.NewFailedDeliveryConnection(res, count), nil
+	return conn(res, count), nil
 }
 
 // markRead answers markNotificationsRead.
