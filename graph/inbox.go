@@ -57,27 +57,15 @@ func (r *Resolver) failedList(ctx context.Context, placeID string, first *int, a
 	return placeList(ctx, placeID, first, after, r.Store.FailedDeliveries, model.NewFailedDeliveryConnection)
 }
 
-// placeList answers a page of what list finds for one place, as the viewer may see it.
+// placeList answers a page of what list finds for one place: communityPage with the place
+// required and no states.
 func placeList[T, C any](ctx context.Context, placeID string, first *int, after *string,
 	list func(context.Context, *db.Viewer, int64, db.Page) (db.Paged[T], func(context.Context) (int, error), error),
-	conn func(db.Paged[T], model.Counter) C) (c C, err error) {
-	page, err := pageOf(first, after, nil, nil)
-	if err != nil {
-		return c, err
-	}
-	place, err := idOf("placeId", "Place", placeID)
-	if err != nil {
-		return c, err
-	}
-	v, err := signedIn(ctx)
-	if err != nil {
-		return c, err
-	}
-	res, count, err := list(ctx, v, place, page)
-	if err != nil {
-		return c, err
-	}
-	return conn(res, count), nil
+	conn func(db.Paged[T], model.Counter) C) (C, error) {
+	return communityPage(ctx, &placeID, []struct{}(nil), first, after,
+		func(ctx context.Context, v *db.Viewer, place int64, _ []struct{}, p db.Page) (db.Paged[T], func(context.Context) (int, error), error) {
+			return list(ctx, v, place, p)
+		}, func(T) {}, conn)
 }
 
 // markRead answers markNotificationsRead.
