@@ -2,10 +2,12 @@ package graph_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/lib/pq"
 
 	"linli/db"
+	"linli/db/dbtest"
 )
 
 const qNotificationAdded = `subscription { notificationAdded { id kind title wishId } }`
@@ -55,7 +57,11 @@ func (e *env) cutListener(dsn string) (allow func()) {
 		WHERE datname = current_database() AND query LIKE 'LISTEN %'`).Scan(&cut); err != nil || !cut {
 		t.Fatalf("cutting the listener's connection: %v %v", cut, err)
 	}
-	for listeners := 1; listeners > 0; {
+	deadline := time.Now().Add(dbtest.TimeLeft(t))
+	for listeners := 1; listeners > 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the listener's connection did not end")
+		}
 		conn.QueryRowContext(t.Context(), `SELECT count(*) FROM pg_stat_activity
 			WHERE datname = current_database() AND query LIKE 'LISTEN %'`).Scan(&listeners)
 	}
