@@ -256,6 +256,8 @@ type SubmitWish struct {
 	Deadline       time.Time
 	PlaceID        int64 // 0: the beneficiary's community
 	IdempotencyKey *string
+	// VisitID links the wish to the visit it came of (SubmitWishFromVisit); 0: none.
+	VisitID int64
 }
 
 // text trims s and checks its length in characters, for field.
@@ -391,6 +393,9 @@ func (s *Store) SubmitWish(ctx context.Context, v *Viewer, in SubmitWish) (*Wish
 		return nil, err
 	}
 	if err := tx.wishEvent(&w, "submit", &v.Account.ID, nil, nil); err != nil {
+		return nil, err
+	}
+	if err := tx.linkVisit(in.VisitID, &w.ID, nil); err != nil {
 		return nil, err
 	}
 	return &w, tx.Commit()

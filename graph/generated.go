@@ -33,6 +33,7 @@ type ResolverRoot interface {
 	Account() AccountResolver
 	AuditEvent() AuditEventResolver
 	BuildingTurnout() BuildingTurnoutResolver
+	CareAssignment() CareAssignmentResolver
 	CommunitySettings() CommunitySettingsResolver
 	FailedDelivery() FailedDeliveryResolver
 	HouseholdOwner() HouseholdOwnerResolver
@@ -63,6 +64,8 @@ type ResolverRoot interface {
 	Topic() TopicResolver
 	TopicComment() TopicCommentResolver
 	TopicEvent() TopicEventResolver
+	Visit() VisitResolver
+	VisitDue() VisitDueResolver
 	VisitNeeded() VisitNeededResolver
 	VolunteerRecord() VolunteerRecordResolver
 	Vote() VoteResolver
@@ -117,6 +120,16 @@ type ComplexityRoot struct {
 		EntitledHeads      func(childComplexity int) int
 		ParticipatingDm2   func(childComplexity int) int
 		ParticipatingHeads func(childComplexity int) int
+	}
+
+	CareAssignment struct {
+		Account    func(childComplexity int) int
+		AssignedAt func(childComplexity int) int
+		Household  func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Role       func(childComplexity int) int
+		Since      func(childComplexity int) int
+		Until      func(childComplexity int) int
 	}
 
 	CommunitySettings struct {
@@ -282,6 +295,7 @@ type ComplexityRoot struct {
 		AdmitRegistration         func(childComplexity int, accountID string, reason *string) int
 		AnswerConcern             func(childComplexity int, noteID string, answer string) int
 		AnswerObjection           func(childComplexity int, objectionID string, answer string, upheld bool) int
+		AssignCare                func(childComplexity int, householdID string, accountID string, since *time.Time) int
 		CancelMeeting             func(childComplexity int, meetingID string, reason string) int
 		CancelWish                func(childComplexity int, wishID string, reason *string) int
 		CastBallot                func(childComplexity int, voteID string, option string) int
@@ -299,6 +313,7 @@ type ComplexityRoot struct {
 		CreatePlace               func(childComplexity int, input model.CreatePlaceInput) int
 		DeclineTopic              func(childComplexity int, topicID string, reason string) int
 		DisputeWish               func(childComplexity int, wishID string, reason string) int
+		EndCareAssignment         func(childComplexity int, id string) int
 		FulfilWish                func(childComplexity int, input model.FulfilWishInput) int
 		GrantRole                 func(childComplexity int, input model.GrantRoleInput) int
 		ImportRoster              func(childComplexity int, communityID string, file graphql.Upload, dryRun bool, planDigest *string) int
@@ -315,9 +330,11 @@ type ComplexityRoot struct {
 		OpenVote                  func(childComplexity int, input model.OpenVoteInput) int
 		PublishResult             func(childComplexity int, resolutionID string, result string) int
 		RaiseTopic                func(childComplexity int, input model.RaiseTopicInput) int
+		RaiseTopicFromVisit       func(childComplexity int, visitID string, input model.RaiseTopicInput) int
 		RateResult                func(childComplexity int, resolutionID string, score int, comment *string) int
 		RecordLeaving             func(childComplexity int, residentID string, leftReason model.LeftReason, on *time.Time, reason *string) int
 		RecordMinutes             func(childComplexity int, meetingID string, minutes string) int
+		RecordVisit               func(childComplexity int, input model.RecordVisitInput) int
 		Register                  func(childComplexity int, input model.RegisterInput) int
 		ReleaseWish               func(childComplexity int, wishID string, reason *string) int
 		ReportProgress            func(childComplexity int, taskID string, body string, done bool) int
@@ -327,9 +344,11 @@ type ComplexityRoot struct {
 		ScheduleMeeting           func(childComplexity int, input model.ScheduleMeetingInput) int
 		SetHouseholdOwners        func(childComplexity int, input model.SetHouseholdOwnersInput) int
 		SetNotificationPreference func(childComplexity int, kind db.NotificationKind, channel db.NotificationChannel, enabled bool) int
+		SetVisitRhythm            func(childComplexity int, communityID string, tag db.ResidentTag, everyDays int) int
 		SettleWish                func(childComplexity int, wishID string, outcome model.SettleOutcome, note string) int
 		StartMeeting              func(childComplexity int, meetingID string) int
 		SubmitWish                func(childComplexity int, input model.SubmitWishInput) int
+		SubmitWishFromVisit       func(childComplexity int, visitID string, input model.SubmitWishInput) int
 		SuperviseTask             func(childComplexity int, taskID string, body string, concern bool) int
 		UpdateCommunitySettings   func(childComplexity int, communityID string, input model.CommunitySettingsInput, reason string) int
 		UpdatePlace               func(childComplexity int, placeID string, input model.UpdatePlaceInput) int
@@ -340,6 +359,7 @@ type ComplexityRoot struct {
 	Notification struct {
 		Body         func(childComplexity int) int
 		CreatedAt    func(childComplexity int) int
+		HouseholdID  func(childComplexity int) int
 		ID           func(childComplexity int) int
 		Kind         func(childComplexity int) int
 		MeetingID    func(childComplexity int) int
@@ -348,6 +368,7 @@ type ComplexityRoot struct {
 		ResolutionID func(childComplexity int) int
 		TaskID       func(childComplexity int) int
 		Title        func(childComplexity int) int
+		VisitDueOn   func(childComplexity int) int
 		VoteID       func(childComplexity int) int
 		WishID       func(childComplexity int) int
 	}
@@ -438,20 +459,22 @@ type ComplexityRoot struct {
 	}
 
 	Place struct {
-		Ancestors  func(childComplexity int) int
-		Buildings  func(childComplexity int, includeRetired *bool, first *int, after *string) int
-		Children   func(childComplexity int, first *int, after *string, last *int, before *string) int
-		FloorArea  func(childComplexity int) int
-		Households func(childComplexity int, includeRetired *bool, first *int, after *string) int
-		ID         func(childComplexity int) int
-		Level      func(childComplexity int) int
-		Name       func(childComplexity int) int
-		Parent     func(childComplexity int) int
-		RetiredAt  func(childComplexity int) int
-		Room       func(childComplexity int) int
-		Settings   func(childComplexity int) int
-		Unit       func(childComplexity int) int
-		Units      func(childComplexity int) int
+		Ancestors       func(childComplexity int) int
+		Buildings       func(childComplexity int, includeRetired *bool, first *int, after *string) int
+		CareAssignments func(childComplexity int) int
+		Children        func(childComplexity int, first *int, after *string, last *int, before *string) int
+		FloorArea       func(childComplexity int) int
+		Households      func(childComplexity int, includeRetired *bool, first *int, after *string) int
+		ID              func(childComplexity int) int
+		Level           func(childComplexity int) int
+		Name            func(childComplexity int) int
+		Parent          func(childComplexity int) int
+		RetiredAt       func(childComplexity int) int
+		Room            func(childComplexity int) int
+		Settings        func(childComplexity int) int
+		Unit            func(childComplexity int) int
+		Units           func(childComplexity int) int
+		Visits          func(childComplexity int) int
 	}
 
 	PlaceConnection struct {
@@ -467,41 +490,46 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Account                 func(childComplexity int, phone string) int
-		AuditEvents             func(childComplexity int, placeID string, first *int, after *string) int
-		CommunitySettings       func(childComplexity int, communityID string) int
-		FailedDeliveries        func(childComplexity int, placeID string, first *int, after *string) int
-		HouseholdAt             func(childComplexity int, buildingID string, unit *string, room string) int
-		HouseholdOwners         func(childComplexity int, householdID string, on *time.Time) int
-		Me                      func(childComplexity int) int
-		Meetings                func(childComplexity int, placeID *string, state []db.MeetingState, first *int, after *string) int
-		MyClaims                func(childComplexity int, active *bool, first *int, after *string) int
-		MyWishes                func(childComplexity int, state []db.WishState, first *int, after *string) int
-		Node                    func(childComplexity int, id string) int
-		Nodes                   func(childComplexity int, ids []string) int
-		NotificationPreferences func(childComplexity int) int
-		Notifications           func(childComplexity int, unreadOnly *bool, first *int, after *string) int
-		OwnersCount             func(childComplexity int, compoundID string, on *time.Time) int
-		ParticipationStats      func(childComplexity int, filter *model.ParticipationStatsFilter, groupBy *model.StatsGrouping) int
-		PendingRegistrations    func(childComplexity int, placeID string) int
-		ResidentDuplicates      func(childComplexity int, placeID string) int
-		Residents               func(childComplexity int, placeID string, filter *model.ResidentFilter, first *int, after *string, last *int, before *string) int
-		Resolution              func(childComplexity int, id string) int
-		Resolutions             func(childComplexity int, placeID *string, state []db.ResolutionState, first *int, after *string) int
-		Roster                  func(childComplexity int, placeID string, asOf *time.Time, first *int, after *string, last *int, before *string) int
-		RosterExport            func(childComplexity int, placeID string) int
-		Subdistricts            func(childComplexity int, first *int, after *string, last *int, before *string) int
-		Topics                  func(childComplexity int, placeID *string, state []db.TopicState, first *int, after *string) int
-		UnreadNotificationCount func(childComplexity int) int
-		VisitsNeeded            func(childComplexity int, placeID string, first *int, after *string) int
-		VolunteerRecord         func(childComplexity int, accountID *string) int
-		VolunteerStats          func(childComplexity int, filter *model.VolunteerStatsFilter, groupBy *model.StatsGrouping, leaderboard *int) int
-		Vote                    func(childComplexity int, id string) int
-		Votes                   func(childComplexity int, placeID *string, state []db.VoteState, first *int, after *string) int
-		WishFeed                func(childComplexity int, first *int, after *string) int
-		WishQueue               func(childComplexity int, kind model.WishQueueKind, placeID *string, withinHours *int, first *int, after *string) int
-		WishStats               func(childComplexity int, filter *model.WishStatsFilter, groupBy *model.WishStatsGrouping) int
-		Wishes                  func(childComplexity int, filter *model.WishFilter, orderBy *model.WishOrder, first *int, after *string) int
+		Account                        func(childComplexity int, phone string) int
+		AuditEvents                    func(childComplexity int, placeID string, first *int, after *string) int
+		CommunitySettings              func(childComplexity int, communityID string) int
+		FailedDeliveries               func(childComplexity int, placeID string, first *int, after *string) int
+		HouseholdAt                    func(childComplexity int, buildingID string, unit *string, room string) int
+		HouseholdOwners                func(childComplexity int, householdID string, on *time.Time) int
+		Me                             func(childComplexity int) int
+		Meetings                       func(childComplexity int, placeID *string, state []db.MeetingState, first *int, after *string) int
+		MyCareAssignments              func(childComplexity int) int
+		MyClaims                       func(childComplexity int, active *bool, first *int, after *string) int
+		MyVisits                       func(childComplexity int, first *int) int
+		MyWishes                       func(childComplexity int, state []db.WishState, first *int, after *string) int
+		Node                           func(childComplexity int, id string) int
+		Nodes                          func(childComplexity int, ids []string) int
+		NotificationPreferences        func(childComplexity int) int
+		Notifications                  func(childComplexity int, unreadOnly *bool, first *int, after *string) int
+		OwnersCount                    func(childComplexity int, compoundID string, on *time.Time) int
+		ParticipationStats             func(childComplexity int, filter *model.ParticipationStatsFilter, groupBy *model.StatsGrouping) int
+		PendingRegistrations           func(childComplexity int, placeID string) int
+		ResidentDuplicates             func(childComplexity int, placeID string) int
+		Residents                      func(childComplexity int, placeID string, filter *model.ResidentFilter, first *int, after *string, last *int, before *string) int
+		Resolution                     func(childComplexity int, id string) int
+		Resolutions                    func(childComplexity int, placeID *string, state []db.ResolutionState, first *int, after *string) int
+		Roster                         func(childComplexity int, placeID string, asOf *time.Time, first *int, after *string, last *int, before *string) int
+		RosterExport                   func(childComplexity int, placeID string) int
+		Subdistricts                   func(childComplexity int, first *int, after *string, last *int, before *string) int
+		Topics                         func(childComplexity int, placeID *string, state []db.TopicState, first *int, after *string) int
+		UnassignedVulnerableHouseholds func(childComplexity int, placeID string) int
+		UnreadNotificationCount        func(childComplexity int) int
+		VisitRhythms                   func(childComplexity int, communityID string) int
+		VisitsDue                      func(childComplexity int, placeID string) int
+		VisitsNeeded                   func(childComplexity int, placeID string, first *int, after *string) int
+		VolunteerRecord                func(childComplexity int, accountID *string) int
+		VolunteerStats                 func(childComplexity int, filter *model.VolunteerStatsFilter, groupBy *model.StatsGrouping, leaderboard *int) int
+		Vote                           func(childComplexity int, id string) int
+		Votes                          func(childComplexity int, placeID *string, state []db.VoteState, first *int, after *string) int
+		WishFeed                       func(childComplexity int, first *int, after *string) int
+		WishQueue                      func(childComplexity int, kind model.WishQueueKind, placeID *string, withinHours *int, first *int, after *string) int
+		WishStats                      func(childComplexity int, filter *model.WishStatsFilter, groupBy *model.WishStatsGrouping) int
+		Wishes                         func(childComplexity int, filter *model.WishFilter, orderBy *model.WishOrder, first *int, after *string) int
 	}
 
 	RatingSummary struct {
@@ -757,6 +785,7 @@ type ComplexityRoot struct {
 		Timeline        func(childComplexity int) int
 		Title           func(childComplexity int) int
 		UpdatedAt       func(childComplexity int) int
+		Visit           func(childComplexity int) int
 		Votes           func(childComplexity int) int
 	}
 
@@ -814,6 +843,33 @@ type ComplexityRoot struct {
 		Withdrawn   func(childComplexity int) int
 	}
 
+	Visit struct {
+		Findings       func(childComplexity int) int
+		FollowUp       func(childComplexity int) int
+		FollowUpNeeded func(childComplexity int) int
+		Grid           func(childComplexity int) int
+		Households     func(childComplexity int) int
+		ID             func(childComplexity int) int
+		MetOthers      func(childComplexity int) int
+		NeedCategory   func(childComplexity int) int
+		RecordedAt     func(childComplexity int) int
+		RecordedBy     func(childComplexity int) int
+		ResidentsMet   func(childComplexity int) int
+		Topics         func(childComplexity int) int
+		VisitedAt      func(childComplexity int) int
+		Wishes         func(childComplexity int) int
+	}
+
+	VisitDue struct {
+		CareAssignments func(childComplexity int) int
+		DaysOverdue     func(childComplexity int) int
+		DueOn           func(childComplexity int) int
+		EveryDays       func(childComplexity int) int
+		Household       func(childComplexity int) int
+		LastVisitedAt   func(childComplexity int) int
+		Tags            func(childComplexity int) int
+	}
+
 	VisitNeeded struct {
 		Body      func(childComplexity int) int
 		CreatedAt func(childComplexity int) int
@@ -834,6 +890,12 @@ type ComplexityRoot struct {
 	VisitNeededEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	VisitRhythm struct {
+		EveryDays func(childComplexity int) int
+		IsDefault func(childComplexity int) int
+		Tag       func(childComplexity int) int
 	}
 
 	VolunteerRecord struct {
@@ -964,6 +1026,7 @@ type ComplexityRoot struct {
 		Title               func(childComplexity int) int
 		UpdatedAt           func(childComplexity int) int
 		ValueFen            func(childComplexity int) int
+		Visit               func(childComplexity int) int
 	}
 
 	WishBoardEvent struct {
@@ -1065,6 +1128,11 @@ type AuditEventResolver interface {
 }
 type BuildingTurnoutResolver interface {
 	Building(ctx context.Context, obj *db.BuildingTurnout) (*db.Place, error)
+}
+type CareAssignmentResolver interface {
+	ID(ctx context.Context, obj *db.CareAssignment) (string, error)
+	Household(ctx context.Context, obj *db.CareAssignment) (*db.Place, error)
+	Account(ctx context.Context, obj *db.CareAssignment) (*db.Account, error)
 }
 type CommunitySettingsResolver interface {
 	Community(ctx context.Context, obj *db.Settings) (*db.Place, error)
@@ -1181,6 +1249,12 @@ type MutationResolver interface {
 	MarkAllNotificationsRead(ctx context.Context) (int, error)
 	SetNotificationPreference(ctx context.Context, kind db.NotificationKind, channel db.NotificationChannel, enabled bool) (*db.NotificationPreference, error)
 	MarkVisited(ctx context.Context, ids []string) ([]*db.Notification, error)
+	AssignCare(ctx context.Context, householdID string, accountID string, since *time.Time) (*db.CareAssignment, error)
+	EndCareAssignment(ctx context.Context, id string) (*db.CareAssignment, error)
+	RecordVisit(ctx context.Context, input model.RecordVisitInput) (*db.Visit, error)
+	SubmitWishFromVisit(ctx context.Context, visitID string, input model.SubmitWishInput) (*model.Wish, error)
+	RaiseTopicFromVisit(ctx context.Context, visitID string, input model.RaiseTopicInput) (*db.Topic, error)
+	SetVisitRhythm(ctx context.Context, communityID string, tag db.ResidentTag, everyDays int) ([]*db.VisitRhythm, error)
 }
 type NotificationResolver interface {
 	ID(ctx context.Context, obj *db.Notification) (string, error)
@@ -1191,6 +1265,7 @@ type NotificationResolver interface {
 	MeetingID(ctx context.Context, obj *db.Notification) (*string, error)
 	ResolutionID(ctx context.Context, obj *db.Notification) (*string, error)
 	TaskID(ctx context.Context, obj *db.Notification) (*string, error)
+	HouseholdID(ctx context.Context, obj *db.Notification) (*string, error)
 }
 type ObjectionResolver interface {
 	ID(ctx context.Context, obj *db.Objection) (string, error)
@@ -1214,6 +1289,8 @@ type PlaceResolver interface {
 	Buildings(ctx context.Context, obj *db.Place, includeRetired *bool, first *int, after *string) (*model.PlaceConnection, error)
 	Households(ctx context.Context, obj *db.Place, includeRetired *bool, first *int, after *string) (*model.PlaceConnection, error)
 	Settings(ctx context.Context, obj *db.Place) (*db.Settings, error)
+	CareAssignments(ctx context.Context, obj *db.Place) ([]*db.CareAssignment, error)
+	Visits(ctx context.Context, obj *db.Place) ([]*db.Visit, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (model.Node, error)
@@ -1251,6 +1328,11 @@ type QueryResolver interface {
 	NotificationPreferences(ctx context.Context) ([]*db.NotificationPreference, error)
 	VisitsNeeded(ctx context.Context, placeID string, first *int, after *string) (*model.VisitNeededConnection, error)
 	FailedDeliveries(ctx context.Context, placeID string, first *int, after *string) (*model.FailedDeliveryConnection, error)
+	MyCareAssignments(ctx context.Context) ([]*db.CareAssignment, error)
+	UnassignedVulnerableHouseholds(ctx context.Context, placeID string) ([]*db.Place, error)
+	VisitsDue(ctx context.Context, placeID string) ([]*db.VisitDue, error)
+	MyVisits(ctx context.Context, first *int) ([]*db.Visit, error)
+	VisitRhythms(ctx context.Context, communityID string) ([]*db.VisitRhythm, error)
 }
 type RatingSummaryResolver interface {
 	Average(ctx context.Context, obj *db.RatingSummary) (*float64, error)
@@ -1357,6 +1439,8 @@ type TopicResolver interface {
 	Timeline(ctx context.Context, obj *db.Topic) ([]*db.TopicEvent, error)
 	Votes(ctx context.Context, obj *db.Topic) ([]*db.Vote, error)
 	Resolution(ctx context.Context, obj *db.Topic) (*db.Resolution, error)
+
+	Visit(ctx context.Context, obj *db.Topic) (*db.Visit, error)
 }
 type TopicCommentResolver interface {
 	ID(ctx context.Context, obj *db.TopicComment) (string, error)
@@ -1367,6 +1451,23 @@ type TopicCommentResolver interface {
 type TopicEventResolver interface {
 	Actor(ctx context.Context, obj *db.TopicEvent) (*db.Account, error)
 	ActorName(ctx context.Context, obj *db.TopicEvent) (string, error)
+}
+type VisitResolver interface {
+	ID(ctx context.Context, obj *db.Visit) (string, error)
+
+	RecordedBy(ctx context.Context, obj *db.Visit) (*db.Account, error)
+	Grid(ctx context.Context, obj *db.Visit) (*db.Place, error)
+	Households(ctx context.Context, obj *db.Visit) ([]*db.Place, error)
+	ResidentsMet(ctx context.Context, obj *db.Visit) ([]*db.Resident, error)
+
+	Wishes(ctx context.Context, obj *db.Visit) ([]*model.Wish, error)
+	Topics(ctx context.Context, obj *db.Visit) ([]*db.Topic, error)
+}
+type VisitDueResolver interface {
+	Household(ctx context.Context, obj *db.VisitDue) (*db.Place, error)
+	Tags(ctx context.Context, obj *db.VisitDue) ([]db.ResidentTag, error)
+
+	CareAssignments(ctx context.Context, obj *db.VisitDue) ([]*db.CareAssignment, error)
 }
 type VisitNeededResolver interface {
 	ID(ctx context.Context, obj *db.Notification) (string, error)
@@ -1409,6 +1510,7 @@ type WishResolver interface {
 
 	Timeline(ctx context.Context, obj *model.Wish) ([]*db.WishEvent, error)
 	GridWorker(ctx context.Context, obj *model.Wish) (*db.Account, error)
+	Visit(ctx context.Context, obj *model.Wish) (*db.Visit, error)
 }
 type WishClaimResolver interface {
 	Claimer(ctx context.Context, obj *db.Claim) (*db.Account, error)
@@ -1596,6 +1698,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.BuildingTurnout.ParticipatingHeads(childComplexity), true
+
+	case "CareAssignment.account":
+		if e.ComplexityRoot.CareAssignment.Account == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CareAssignment.Account(childComplexity), true
+	case "CareAssignment.assignedAt":
+		if e.ComplexityRoot.CareAssignment.AssignedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CareAssignment.AssignedAt(childComplexity), true
+	case "CareAssignment.household":
+		if e.ComplexityRoot.CareAssignment.Household == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CareAssignment.Household(childComplexity), true
+	case "CareAssignment.id":
+		if e.ComplexityRoot.CareAssignment.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CareAssignment.ID(childComplexity), true
+	case "CareAssignment.role":
+		if e.ComplexityRoot.CareAssignment.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CareAssignment.Role(childComplexity), true
+	case "CareAssignment.since":
+		if e.ComplexityRoot.CareAssignment.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CareAssignment.Since(childComplexity), true
+	case "CareAssignment.until":
+		if e.ComplexityRoot.CareAssignment.Until == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CareAssignment.Until(childComplexity), true
 
 	case "CommunitySettings.claimHours":
 		if e.ComplexityRoot.CommunitySettings.ClaimHours == nil {
@@ -2293,6 +2438,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AnswerObjection(childComplexity, args["objectionId"].(string), args["answer"].(string), args["upheld"].(bool)), true
+	case "Mutation.assignCare":
+		if e.ComplexityRoot.Mutation.AssignCare == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_assignCare_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AssignCare(childComplexity, args["householdId"].(string), args["accountId"].(string), args["since"].(*time.Time)), true
 	case "Mutation.cancelMeeting":
 		if e.ComplexityRoot.Mutation.CancelMeeting == nil {
 			break
@@ -2480,6 +2636,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DisputeWish(childComplexity, args["wishId"].(string), args["reason"].(string)), true
+	case "Mutation.endCareAssignment":
+		if e.ComplexityRoot.Mutation.EndCareAssignment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_endCareAssignment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EndCareAssignment(childComplexity, args["id"].(string)), true
 	case "Mutation.fulfilWish":
 		if e.ComplexityRoot.Mutation.FulfilWish == nil {
 			break
@@ -2646,6 +2813,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RaiseTopic(childComplexity, args["input"].(model.RaiseTopicInput)), true
+	case "Mutation.raiseTopicFromVisit":
+		if e.ComplexityRoot.Mutation.RaiseTopicFromVisit == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_raiseTopicFromVisit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RaiseTopicFromVisit(childComplexity, args["visitId"].(string), args["input"].(model.RaiseTopicInput)), true
 	case "Mutation.rateResult":
 		if e.ComplexityRoot.Mutation.RateResult == nil {
 			break
@@ -2679,6 +2857,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordMinutes(childComplexity, args["meetingId"].(string), args["minutes"].(string)), true
+	case "Mutation.recordVisit":
+		if e.ComplexityRoot.Mutation.RecordVisit == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordVisit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordVisit(childComplexity, args["input"].(model.RecordVisitInput)), true
 	case "Mutation.register":
 		if e.ComplexityRoot.Mutation.Register == nil {
 			break
@@ -2778,6 +2967,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetNotificationPreference(childComplexity, args["kind"].(db.NotificationKind), args["channel"].(db.NotificationChannel), args["enabled"].(bool)), true
+	case "Mutation.setVisitRhythm":
+		if e.ComplexityRoot.Mutation.SetVisitRhythm == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setVisitRhythm_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetVisitRhythm(childComplexity, args["communityId"].(string), args["tag"].(db.ResidentTag), args["everyDays"].(int)), true
 	case "Mutation.settleWish":
 		if e.ComplexityRoot.Mutation.SettleWish == nil {
 			break
@@ -2811,6 +3011,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SubmitWish(childComplexity, args["input"].(model.SubmitWishInput)), true
+	case "Mutation.submitWishFromVisit":
+		if e.ComplexityRoot.Mutation.SubmitWishFromVisit == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitWishFromVisit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitWishFromVisit(childComplexity, args["visitId"].(string), args["input"].(model.SubmitWishInput)), true
 	case "Mutation.superviseTask":
 		if e.ComplexityRoot.Mutation.SuperviseTask == nil {
 			break
@@ -2879,6 +3090,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Notification.CreatedAt(childComplexity), true
+	case "Notification.householdId":
+		if e.ComplexityRoot.Notification.HouseholdID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.HouseholdID(childComplexity), true
 	case "Notification.id":
 		if e.ComplexityRoot.Notification.ID == nil {
 			break
@@ -2927,6 +3144,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Notification.Title(childComplexity), true
+	case "Notification.visitDueOn":
+		if e.ComplexityRoot.Notification.VisitDueOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.VisitDueOn(childComplexity), true
 	case "Notification.voteId":
 		if e.ComplexityRoot.Notification.VoteID == nil {
 			break
@@ -3280,6 +3503,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Place.Buildings(childComplexity, args["includeRetired"].(*bool), args["first"].(*int), args["after"].(*string)), true
+	case "Place.careAssignments":
+		if e.ComplexityRoot.Place.CareAssignments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Place.CareAssignments(childComplexity), true
 	case "Place.children":
 		if e.ComplexityRoot.Place.Children == nil {
 			break
@@ -3362,6 +3591,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Place.Units(childComplexity), true
+	case "Place.visits":
+		if e.ComplexityRoot.Place.Visits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Place.Visits(childComplexity), true
 
 	case "PlaceConnection.edges":
 		if e.ComplexityRoot.PlaceConnection.Edges == nil {
@@ -3485,6 +3720,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Meetings(childComplexity, args["placeId"].(*string), args["state"].([]db.MeetingState), args["first"].(*int), args["after"].(*string)), true
+	case "Query.myCareAssignments":
+		if e.ComplexityRoot.Query.MyCareAssignments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MyCareAssignments(childComplexity), true
 	case "Query.myClaims":
 		if e.ComplexityRoot.Query.MyClaims == nil {
 			break
@@ -3496,6 +3737,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MyClaims(childComplexity, args["active"].(*bool), args["first"].(*int), args["after"].(*string)), true
+	case "Query.myVisits":
+		if e.ComplexityRoot.Query.MyVisits == nil {
+			break
+		}
+
+		args, err := ec.field_Query_myVisits_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MyVisits(childComplexity, args["first"].(*int)), true
 	case "Query.myWishes":
 		if e.ComplexityRoot.Query.MyWishes == nil {
 			break
@@ -3667,12 +3919,45 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Topics(childComplexity, args["placeId"].(*string), args["state"].([]db.TopicState), args["first"].(*int), args["after"].(*string)), true
+	case "Query.unassignedVulnerableHouseholds":
+		if e.ComplexityRoot.Query.UnassignedVulnerableHouseholds == nil {
+			break
+		}
+
+		args, err := ec.field_Query_unassignedVulnerableHouseholds_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.UnassignedVulnerableHouseholds(childComplexity, args["placeId"].(string)), true
 	case "Query.unreadNotificationCount":
 		if e.ComplexityRoot.Query.UnreadNotificationCount == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.UnreadNotificationCount(childComplexity), true
+	case "Query.visitRhythms":
+		if e.ComplexityRoot.Query.VisitRhythms == nil {
+			break
+		}
+
+		args, err := ec.field_Query_visitRhythms_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.VisitRhythms(childComplexity, args["communityId"].(string)), true
+	case "Query.visitsDue":
+		if e.ComplexityRoot.Query.VisitsDue == nil {
+			break
+		}
+
+		args, err := ec.field_Query_visitsDue_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.VisitsDue(childComplexity, args["placeId"].(string)), true
 	case "Query.visitsNeeded":
 		if e.ComplexityRoot.Query.VisitsNeeded == nil {
 			break
@@ -4873,6 +5158,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Topic.UpdatedAt(childComplexity), true
+	case "Topic.visit":
+		if e.ComplexityRoot.Topic.Visit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Topic.Visit(childComplexity), true
 	case "Topic.votes":
 		if e.ComplexityRoot.Topic.Votes == nil {
 			break
@@ -5085,6 +5376,134 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TopicFigures.Withdrawn(childComplexity), true
 
+	case "Visit.findings":
+		if e.ComplexityRoot.Visit.Findings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.Findings(childComplexity), true
+	case "Visit.followUp":
+		if e.ComplexityRoot.Visit.FollowUp == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.FollowUp(childComplexity), true
+	case "Visit.followUpNeeded":
+		if e.ComplexityRoot.Visit.FollowUpNeeded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.FollowUpNeeded(childComplexity), true
+	case "Visit.grid":
+		if e.ComplexityRoot.Visit.Grid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.Grid(childComplexity), true
+	case "Visit.households":
+		if e.ComplexityRoot.Visit.Households == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.Households(childComplexity), true
+	case "Visit.id":
+		if e.ComplexityRoot.Visit.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.ID(childComplexity), true
+	case "Visit.metOthers":
+		if e.ComplexityRoot.Visit.MetOthers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.MetOthers(childComplexity), true
+	case "Visit.needCategory":
+		if e.ComplexityRoot.Visit.NeedCategory == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.NeedCategory(childComplexity), true
+	case "Visit.recordedAt":
+		if e.ComplexityRoot.Visit.RecordedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.RecordedAt(childComplexity), true
+	case "Visit.recordedBy":
+		if e.ComplexityRoot.Visit.RecordedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.RecordedBy(childComplexity), true
+	case "Visit.residentsMet":
+		if e.ComplexityRoot.Visit.ResidentsMet == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.ResidentsMet(childComplexity), true
+	case "Visit.topics":
+		if e.ComplexityRoot.Visit.Topics == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.Topics(childComplexity), true
+	case "Visit.visitedAt":
+		if e.ComplexityRoot.Visit.VisitedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.VisitedAt(childComplexity), true
+	case "Visit.wishes":
+		if e.ComplexityRoot.Visit.Wishes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.Wishes(childComplexity), true
+
+	case "VisitDue.careAssignments":
+		if e.ComplexityRoot.VisitDue.CareAssignments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitDue.CareAssignments(childComplexity), true
+	case "VisitDue.daysOverdue":
+		if e.ComplexityRoot.VisitDue.DaysOverdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitDue.DaysOverdue(childComplexity), true
+	case "VisitDue.dueOn":
+		if e.ComplexityRoot.VisitDue.DueOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitDue.DueOn(childComplexity), true
+	case "VisitDue.everyDays":
+		if e.ComplexityRoot.VisitDue.EveryDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitDue.EveryDays(childComplexity), true
+	case "VisitDue.household":
+		if e.ComplexityRoot.VisitDue.Household == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitDue.Household(childComplexity), true
+	case "VisitDue.lastVisitedAt":
+		if e.ComplexityRoot.VisitDue.LastVisitedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitDue.LastVisitedAt(childComplexity), true
+	case "VisitDue.tags":
+		if e.ComplexityRoot.VisitDue.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitDue.Tags(childComplexity), true
+
 	case "VisitNeeded.body":
 		if e.ComplexityRoot.VisitNeeded.Body == nil {
 			break
@@ -5165,6 +5584,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.VisitNeededEdge.Node(childComplexity), true
+
+	case "VisitRhythm.everyDays":
+		if e.ComplexityRoot.VisitRhythm.EveryDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitRhythm.EveryDays(childComplexity), true
+	case "VisitRhythm.isDefault":
+		if e.ComplexityRoot.VisitRhythm.IsDefault == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitRhythm.IsDefault(childComplexity), true
+	case "VisitRhythm.tag":
+		if e.ComplexityRoot.VisitRhythm.Tag == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitRhythm.Tag(childComplexity), true
 
 	case "VolunteerRecord.account":
 		if e.ComplexityRoot.VolunteerRecord.Account == nil {
@@ -5763,6 +6201,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Wish.ValueFen(childComplexity), true
+	case "Wish.visit":
+		if e.ComplexityRoot.Wish.Visit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wish.Visit(childComplexity), true
 
 	case "WishBoardEvent.kind":
 		if e.ComplexityRoot.WishBoardEvent.Kind == nil {
@@ -6085,6 +6529,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ParticipationStatsFilter", ec.unmarshalInputParticipationStatsFilter),
 			graphql.NewInputUnmarshaler("RaiseTopicInput", ec.unmarshalInputRaiseTopicInput),
 			graphql.NewInputUnmarshaler("RatioInput", ec.unmarshalInputRatioInput),
+			graphql.NewInputUnmarshaler("RecordVisitInput", ec.unmarshalInputRecordVisitInput),
 			graphql.NewInputUnmarshaler("RegisterInput", ec.unmarshalInputRegisterInput),
 			graphql.NewInputUnmarshaler("ResidentFilter", ec.unmarshalInputResidentFilter),
 			graphql.NewInputUnmarshaler("ScheduleMeetingInput", ec.unmarshalInputScheduleMeetingInput),
@@ -9064,6 +9509,184 @@ type WishBoardEvent {
   """心愿的当前状态，按打码规则显示；` + "`" + `GONE` + "`" + ` 且当前用户已看不到时为 null。"""
   wish: Wish
 }
+
+# ---------------------------------------------------------------- grid work: care and visits (网格走访)
+
+"""
+包联：一位党员、议事会成员或志愿者负责看望、联系一户（尤其是独居老人、低保户和残疾人家庭）。由该户所在社区的社区工作者（或管理员）安排；结束后记录保留。
+
+谁能看到什么（按现有的打码规则）：包联期间，包联人能看到这一户的地址（户名）、户里居民的姓名和完整手机号（和认领心愿的志愿者一样），
+看不到出生日期、业主身份和受保护标签；结束包联后不再能看到。该户的居民能看到包联人的姓名和手机号。
+"""
+type CareAssignment {
+  """包联记录的 ID，用于 ` + "`" + `endCareAssignment` + "`" + `。"""
+  id: ID!
+  """所包联的户；看不到这一户的人为 null。"""
+  household: Place @personal
+  """包联人（按打码规则显示姓名和手机号）。"""
+  account: Account! @personal
+  """包联人据以包联的角色：党员、议事会成员或志愿者。"""
+  role: Role!
+  """开始日期。"""
+  since: Date!
+  """结束日期；仍在包联为 null。"""
+  until: Date
+  """安排的时间。"""
+  assignedAt: Time!
+}
+
+"""
+一次入户走访及其民情日记：网格员、社区工作者或包联人到一户或同一网格的几户，见到了谁、发现了什么、是否需要跟进。
+
+走访记录是个人信息：只有走访所在网格的网格员、该社区的社区工作者和记录人本人能看到；其他人（包括数据分析员、管理员、其他志愿者和包联人、楼栋长）
+无论从哪里（` + "`" + `node(id)` + "`" + `、户的 ` + "`" + `visits` + "`" + `、心愿或议题的 ` + "`" + `visit` + "`" + `）取到的都是 null 或空列表。
+"""
+type Visit implements Node {
+  id: ID!
+  """走访时间（不能在将来）。"""
+  visitedAt: Time!
+  """记录时间。"""
+  recordedAt: Time!
+  """记录人。"""
+  recordedBy: Account! @personal
+  """走访所在的网格。"""
+  grid: Place!
+  """走访的户（一次走访可以走访同一网格的几户）。"""
+  households: [Place!]! @personal
+  """见到的居民（按打码规则，看不到档案的居民不列出）。"""
+  residentsMet: [Resident!]! @personal
+  """见到的其他人，例如"邻居王阿姨"。"""
+  metOthers: String @personal
+  """发现的情况（民情日记），1–2000 个字。"""
+  findings: String! @personal
+  """是否需要跟进。"""
+  followUpNeeded: Boolean!
+  """要跟进什么；不需要跟进时为 null。"""
+  followUp: String @personal
+  """发现的需求类别（未诉先办：走访时发现、居民还没有提出的需求）；没有发现需求为 null。"""
+  needCategory: WishCategory
+  """由这次走访代办提交的心愿（按心愿的可见规则）。"""
+  wishes: [Wish!]!
+  """由这次走访提出的议题。"""
+  topics: [Topic!]!
+}
+
+"""记录一次走访。"""
+input RecordVisitInput {
+  """走访的户（1–20 户，须在同一网格）。"""
+  householdIds: [ID!]!
+  """见到的居民（须住在这些户里），可以不填。"""
+  residentIds: [ID!]
+  """走访时间，不能在将来，最早 90 天以前。"""
+  visitedAt: Time!
+  """见到的其他人，最多 200 个字。"""
+  metOthers: String
+  """发现的情况，1–2000 个字。"""
+  findings: String!
+  """是否需要跟进。"""
+  followUpNeeded: Boolean!
+  """要跟进什么（需要跟进时必填），最多 1000 个字。"""
+  followUp: String
+  """发现的需求类别，没有发现需求不填。"""
+  needCategory: WishCategory
+}
+
+"""社区为某类重点关怀对象设定的走访周期。"""
+type VisitRhythm {
+  """标签：独居老人、低保或残疾人。"""
+  tag: ResidentTag!
+  """最多隔多少天走访一次。"""
+  everyDays: Int!
+  """true：社区没有设定，用默认值（独居老人 7 天、残疾人 14 天、低保 30 天）。"""
+  isDefault: Boolean!
+}
+
+"""一户逾期未走访的重点关怀户。"""
+type VisitDue {
+  """这一户。"""
+  household: Place! @personal
+  """户里现住居民的重点关怀标签。"""
+  tags: [ResidentTag!]! @personal
+  """这一户的走访周期（天）：户里各标签周期中最短的。"""
+  everyDays: Int!
+  """最近一次走访的时间；从未走访为 null。"""
+  lastVisitedAt: Time
+  """最晚应走访的日期；从未走访为 null。"""
+  dueOn: Date
+  """已逾期的天数；从未走访为 null（排在最前）。"""
+  daysOverdue: Int
+  """现在包联这一户的人。"""
+  careAssignments: [CareAssignment!]!
+}
+
+extend enum NotificationKind {
+  """（提醒，给网格员和包联人）您负责的一户重点关怀户走访已逾期（或从未走访）；每户每个逾期周期只提醒一次。"""
+  VISIT_OVERDUE
+}
+
+extend type Notification {
+  """` + "`" + `VISIT_OVERDUE` + "`" + `：逾期未走访的户（用 ` + "`" + `node(id)` + "`" + ` 取回，按户的可见规则）；其他通知为 null。"""
+  householdId: ID
+  """` + "`" + `VISIT_OVERDUE` + "`" + `：最晚应走访的日期；从未走访为 null。"""
+  visitDueOn: Date
+}
+
+extend type Place {
+  """（仅户）现在包联这一户的人。该户的居民、上级的社区工作者、网格员、楼栋长、管理员和包联人可见；其他人为空列表。"""
+  careAssignments: [CareAssignment!]! @personal
+  """（仅户）这一户的走访记录，新的在前，最多 100 条；只列出我能看的（见 ` + "`" + `Visit` + "`" + `）。"""
+  visits: [Visit!]! @personal
+}
+
+extend type Wish {
+  """这个心愿来自哪次走访（代办）；不是来自走访、或我看不到那次走访时为 null。"""
+  visit: Visit
+}
+
+extend type Topic {
+  """这个议题来自哪次走访；不是来自走访、或我看不到那次走访时为 null。"""
+  visit: Visit
+}
+
+extend type Query {
+  """我现在包联的户。需要登录。"""
+  myCareAssignments: [CareAssignment!]!
+  """这个地点下有重点关怀对象（独居老人、低保、残疾人）但没有人包联的户，最多 500 户。社区工作者和网格员可以查看。"""
+  unassignedVulnerableHouseholds(placeId: ID!): [Place!]! @personal
+  """
+  网格员的待走访队列：这个地点下超过走访周期没有走访（或从未走访）的重点关怀户，从未走访的在前，然后逾期最久的在前，最多 500 户。
+  网格员和社区工作者可以查看。
+  """
+  visitsDue(placeId: ID!): [VisitDue!]! @personal
+  """我记录的走访，新的在前，最多 ` + "`" + `first` + "`" + ` 条（默认 20，最多 100）。"""
+  myVisits(first: Int): [Visit!]!
+  """社区的走访周期（每个重点关怀标签一项）。需要登录。"""
+  visitRhythms(communityId: ID!): [VisitRhythm!]!
+}
+
+extend type Mutation {
+  """
+  安排包联：让一位在本社区登记为党员、议事会成员或志愿者的人负责一户。该户所在社区的社区工作者或管理员可以安排。
+  ` + "`" + `since` + "`" + ` 不填为今天，不能在将来。同一人已在包联这一户时返回 ` + "`" + `CONFLICT` + "`" + `（两人同时安排也只产生一条）。
+  """
+  assignCare(householdId: ID!, accountId: ID!, since: Date): CareAssignment!
+  """结束包联（今天起）；记录保留。已结束的返回 ` + "`" + `INVALID_STATE` + "`" + `。"""
+  endCareAssignment(id: ID!): CareAssignment!
+  """
+  记录一次走访：走访所在网格的网格员、社区工作者，或包联每一户的人可以记录。
+  走访时间在将来、各户不在同一网格、见到的居民不住在这些户里，都返回 ` + "`" + `INVALID_INPUT` + "`" + `，什么也不记录。
+  """
+  recordVisit(input: RecordVisitInput!): Visit!
+  """
+  把走访发现的需求代办成心愿：与 ` + "`" + `submitWish` + "`" + ` 代办相同的规则（网格员或社区工作者），受益人须是这次走访的户里的居民；
+  心愿的 ` + "`" + `visit` + "`" + ` 和走访的 ` + "`" + `wishes` + "`" + ` 互相关联。看不到这次走访时返回 ` + "`" + `NOT_FOUND` + "`" + `。
+  """
+  submitWishFromVisit(visitId: ID!, input: SubmitWishInput!): Wish!
+  """把走访发现的问题提成议题：与 ` + "`" + `raiseTopic` + "`" + ` 相同的规则，地点须是这次走访所在的社区或其小区；议题与走访互相关联。"""
+  raiseTopicFromVisit(visitId: ID!, input: RaiseTopicInput!): Topic!
+  """设定社区对某类重点关怀对象的走访周期（1–365 天）。该社区的社区工作者可以设定。返回社区的全部走访周期。"""
+  setVisitRhythm(communityId: ID!, tag: ResidentTag!, everyDays: Int!): [VisitRhythm!]!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -9152,6 +9775,26 @@ func (ec *executionContext) childFields_BuildingTurnout(ctx context.Context, fie
 		return ec.fieldContext_BuildingTurnout_participatingAreaDm2(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type BuildingTurnout", field.Name)
+}
+
+func (ec *executionContext) childFields_CareAssignment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CareAssignment_id(ctx, field)
+	case "household":
+		return ec.fieldContext_CareAssignment_household(ctx, field)
+	case "account":
+		return ec.fieldContext_CareAssignment_account(ctx, field)
+	case "role":
+		return ec.fieldContext_CareAssignment_role(ctx, field)
+	case "since":
+		return ec.fieldContext_CareAssignment_since(ctx, field)
+	case "until":
+		return ec.fieldContext_CareAssignment_until(ctx, field)
+	case "assignedAt":
+		return ec.fieldContext_CareAssignment_assignedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CareAssignment", field.Name)
 }
 
 func (ec *executionContext) childFields_CommunitySettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9492,6 +10135,10 @@ func (ec *executionContext) childFields_Notification(ctx context.Context, field 
 		return ec.fieldContext_Notification_resolutionId(ctx, field)
 	case "taskId":
 		return ec.fieldContext_Notification_taskId(ctx, field)
+	case "householdId":
+		return ec.fieldContext_Notification_householdId(ctx, field)
+	case "visitDueOn":
+		return ec.fieldContext_Notification_visitDueOn(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Notification", field.Name)
 }
@@ -9696,6 +10343,10 @@ func (ec *executionContext) childFields_Place(ctx context.Context, field graphql
 		return ec.fieldContext_Place_households(ctx, field)
 	case "settings":
 		return ec.fieldContext_Place_settings(ctx, field)
+	case "careAssignments":
+		return ec.fieldContext_Place_careAssignments(ctx, field)
+	case "visits":
+		return ec.fieldContext_Place_visits(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Place", field.Name)
 }
@@ -10216,6 +10867,8 @@ func (ec *executionContext) childFields_Topic(ctx context.Context, field graphql
 		return ec.fieldContext_Topic_createdAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Topic_updatedAt(ctx, field)
+	case "visit":
+		return ec.fieldContext_Topic_visit(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Topic", field.Name)
 }
@@ -10328,6 +10981,60 @@ func (ec *executionContext) childFields_TopicFigures(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type TopicFigures", field.Name)
 }
 
+func (ec *executionContext) childFields_Visit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Visit_id(ctx, field)
+	case "visitedAt":
+		return ec.fieldContext_Visit_visitedAt(ctx, field)
+	case "recordedAt":
+		return ec.fieldContext_Visit_recordedAt(ctx, field)
+	case "recordedBy":
+		return ec.fieldContext_Visit_recordedBy(ctx, field)
+	case "grid":
+		return ec.fieldContext_Visit_grid(ctx, field)
+	case "households":
+		return ec.fieldContext_Visit_households(ctx, field)
+	case "residentsMet":
+		return ec.fieldContext_Visit_residentsMet(ctx, field)
+	case "metOthers":
+		return ec.fieldContext_Visit_metOthers(ctx, field)
+	case "findings":
+		return ec.fieldContext_Visit_findings(ctx, field)
+	case "followUpNeeded":
+		return ec.fieldContext_Visit_followUpNeeded(ctx, field)
+	case "followUp":
+		return ec.fieldContext_Visit_followUp(ctx, field)
+	case "needCategory":
+		return ec.fieldContext_Visit_needCategory(ctx, field)
+	case "wishes":
+		return ec.fieldContext_Visit_wishes(ctx, field)
+	case "topics":
+		return ec.fieldContext_Visit_topics(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Visit", field.Name)
+}
+
+func (ec *executionContext) childFields_VisitDue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "household":
+		return ec.fieldContext_VisitDue_household(ctx, field)
+	case "tags":
+		return ec.fieldContext_VisitDue_tags(ctx, field)
+	case "everyDays":
+		return ec.fieldContext_VisitDue_everyDays(ctx, field)
+	case "lastVisitedAt":
+		return ec.fieldContext_VisitDue_lastVisitedAt(ctx, field)
+	case "dueOn":
+		return ec.fieldContext_VisitDue_dueOn(ctx, field)
+	case "daysOverdue":
+		return ec.fieldContext_VisitDue_daysOverdue(ctx, field)
+	case "careAssignments":
+		return ec.fieldContext_VisitDue_careAssignments(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VisitDue", field.Name)
+}
+
 func (ec *executionContext) childFields_VisitNeeded(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -10370,6 +11077,18 @@ func (ec *executionContext) childFields_VisitNeededEdge(ctx context.Context, fie
 		return ec.fieldContext_VisitNeededEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type VisitNeededEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_VisitRhythm(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "tag":
+		return ec.fieldContext_VisitRhythm_tag(ctx, field)
+	case "everyDays":
+		return ec.fieldContext_VisitRhythm_everyDays(ctx, field)
+	case "isDefault":
+		return ec.fieldContext_VisitRhythm_isDefault(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VisitRhythm", field.Name)
 }
 
 func (ec *executionContext) childFields_VolunteerRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10628,6 +11347,8 @@ func (ec *executionContext) childFields_Wish(ctx context.Context, field graphql.
 		return ec.fieldContext_Wish_timeline(ctx, field)
 	case "gridWorker":
 		return ec.fieldContext_Wish_gridWorker(ctx, field)
+	case "visit":
+		return ec.fieldContext_Wish_visit(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Wish", field.Name)
 }
@@ -11022,6 +11743,36 @@ func (ec *executionContext) field_Mutation_answerObjection_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_assignCare_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "householdId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["householdId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "accountId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["accountId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "since",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["since"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_cancelMeeting_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11340,6 +12091,20 @@ func (ec *executionContext) field_Mutation_disputeWish_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_endCareAssignment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_fulfilWish_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11626,6 +12391,28 @@ func (ec *executionContext) field_Mutation_publishResult_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_raiseTopicFromVisit_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "visitId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["visitId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RaiseTopicInput, error) {
+			return ec.unmarshalNRaiseTopicInput2linliᚋgraphᚋmodelᚐRaiseTopicInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_raiseTopic_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11727,6 +12514,20 @@ func (ec *executionContext) field_Mutation_recordMinutes_args(ctx context.Contex
 		return nil, err
 	}
 	args["minutes"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_recordVisit_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RecordVisitInput, error) {
+			return ec.unmarshalNRecordVisitInput2linliᚋgraphᚋmodelᚐRecordVisitInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -11928,6 +12729,36 @@ func (ec *executionContext) field_Mutation_setNotificationPreference_args(ctx co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setVisitRhythm_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "tag",
+		func(ctx context.Context, v any) (db.ResidentTag, error) {
+			return ec.unmarshalNResidentTag2linliᚋdbᚐResidentTag(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["tag"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "everyDays",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["everyDays"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_settleWish_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11969,6 +12800,28 @@ func (ec *executionContext) field_Mutation_startMeeting_args(ctx context.Context
 		return nil, err
 	}
 	args["meetingId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_submitWishFromVisit_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "visitId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["visitId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SubmitWishInput, error) {
+			return ec.unmarshalNSubmitWishInput2linliᚋgraphᚋmodelᚐSubmitWishInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
 	return args, nil
 }
 
@@ -12541,6 +13394,20 @@ func (ec *executionContext) field_Query_myClaims_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_myVisits_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_myWishes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -12948,6 +13815,48 @@ func (ec *executionContext) field_Query_topics_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["after"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_unassignedVulnerableHouseholds_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "placeId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["placeId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_visitRhythms_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_visitsDue_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "placeId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["placeId"] = arg0
 	return args, nil
 }
 
@@ -14258,6 +15167,211 @@ func (ec *executionContext) _BuildingTurnout_participatingAreaDm2(ctx context.Co
 }
 func (ec *executionContext) fieldContext_BuildingTurnout_participatingAreaDm2(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("BuildingTurnout", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CareAssignment_id(ctx context.Context, field graphql.CollectedField, obj *db.CareAssignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CareAssignment_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CareAssignment().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CareAssignment_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CareAssignment", field, true, true, "ID")
+}
+
+func (ec *executionContext) _CareAssignment_household(ctx context.Context, field graphql.CollectedField, obj *db.CareAssignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CareAssignment_household(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CareAssignment().Household(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Place
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalOPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CareAssignment_household(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CareAssignment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CareAssignment_account(ctx context.Context, field graphql.CollectedField, obj *db.CareAssignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CareAssignment_account(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CareAssignment().Account(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
+			return ec.marshalNAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CareAssignment_account(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CareAssignment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CareAssignment_role(ctx context.Context, field graphql.CollectedField, obj *db.CareAssignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CareAssignment_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.Role) graphql.Marshaler {
+			return ec.marshalNRole2linliᚋdbᚐRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CareAssignment_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CareAssignment", field, false, false, "Role")
+}
+
+func (ec *executionContext) _CareAssignment_since(ctx context.Context, field graphql.CollectedField, obj *db.CareAssignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CareAssignment_since(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Since, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CareAssignment_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CareAssignment", field, false, false, "Date")
+}
+
+func (ec *executionContext) _CareAssignment_until(ctx context.Context, field graphql.CollectedField, obj *db.CareAssignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CareAssignment_until(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Until, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CareAssignment_until(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CareAssignment", field, false, false, "Date")
+}
+
+func (ec *executionContext) _CareAssignment_assignedAt(ctx context.Context, field graphql.CollectedField, obj *db.CareAssignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CareAssignment_assignedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AssignedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CareAssignment_assignedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CareAssignment", field, false, false, "Time")
 }
 
 func (ec *executionContext) _CommunitySettings_community(ctx context.Context, field graphql.CollectedField, obj *db.Settings) (ret graphql.Marshaler) {
@@ -19534,6 +20648,270 @@ func (ec *executionContext) fieldContext_Mutation_markVisited(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_assignCare(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_assignCare(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AssignCare(ctx, fc.Args["householdId"].(string), fc.Args["accountId"].(string), fc.Args["since"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.CareAssignment) graphql.Marshaler {
+			return ec.marshalNCareAssignment2ᚖlinliᚋdbᚐCareAssignment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_assignCare(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CareAssignment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_assignCare_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_endCareAssignment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_endCareAssignment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().EndCareAssignment(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.CareAssignment) graphql.Marshaler {
+			return ec.marshalNCareAssignment2ᚖlinliᚋdbᚐCareAssignment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_endCareAssignment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CareAssignment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_endCareAssignment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_recordVisit(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordVisit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordVisit(ctx, fc.Args["input"].(model.RecordVisitInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Visit) graphql.Marshaler {
+			return ec.marshalNVisit2ᚖlinliᚋdbᚐVisit(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordVisit(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Visit(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordVisit_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_submitWishFromVisit(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_submitWishFromVisit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SubmitWishFromVisit(ctx, fc.Args["visitId"].(string), fc.Args["input"].(model.SubmitWishInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Wish) graphql.Marshaler {
+			return ec.marshalNWish2ᚖlinliᚋgraphᚋmodelᚐWish(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_submitWishFromVisit(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Wish(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_submitWishFromVisit_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_raiseTopicFromVisit(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_raiseTopicFromVisit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RaiseTopicFromVisit(ctx, fc.Args["visitId"].(string), fc.Args["input"].(model.RaiseTopicInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Topic) graphql.Marshaler {
+			return ec.marshalNTopic2ᚖlinliᚋdbᚐTopic(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_raiseTopicFromVisit(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Topic(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_raiseTopicFromVisit_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setVisitRhythm(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setVisitRhythm(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetVisitRhythm(ctx, fc.Args["communityId"].(string), fc.Args["tag"].(db.ResidentTag), fc.Args["everyDays"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.VisitRhythm) graphql.Marshaler {
+			return ec.marshalNVisitRhythm2ᚕᚖlinliᚋdbᚐVisitRhythmᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setVisitRhythm(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VisitRhythm(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setVisitRhythm_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Notification_id(ctx context.Context, field graphql.CollectedField, obj *db.Notification) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19808,6 +21186,52 @@ func (ec *executionContext) _Notification_taskId(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_Notification_taskId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Notification", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Notification_householdId(ctx context.Context, field graphql.CollectedField, obj *db.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_householdId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Notification().HouseholdID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_householdId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Notification_visitDueOn(ctx context.Context, field graphql.CollectedField, obj *db.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_visitDueOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VisitDueOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_visitDueOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "Date")
 }
 
 func (ec *executionContext) _NotificationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.NotificationConnection) (ret graphql.Marshaler) {
@@ -21785,6 +23209,96 @@ func (ec *executionContext) fieldContext_Place_settings(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Place_careAssignments(ctx context.Context, field graphql.CollectedField, obj *db.Place) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Place_careAssignments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Place().CareAssignments(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal []*db.CareAssignment
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.CareAssignment) graphql.Marshaler {
+			return ec.marshalNCareAssignment2ᚕᚖlinliᚋdbᚐCareAssignmentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Place_careAssignments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Place",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CareAssignment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Place_visits(ctx context.Context, field graphql.CollectedField, obj *db.Place) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Place_visits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Place().Visits(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal []*db.Visit
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Visit) graphql.Marshaler {
+			return ec.marshalNVisit2ᚕᚖlinliᚋdbᚐVisitᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Place_visits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Place",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Visit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PlaceConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.PlaceConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23448,6 +24962,240 @@ func (ec *executionContext) fieldContext_Query_failedDeliveries(ctx context.Cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_failedDeliveries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_myCareAssignments(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_myCareAssignments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().MyCareAssignments(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.CareAssignment) graphql.Marshaler {
+			return ec.marshalNCareAssignment2ᚕᚖlinliᚋdbᚐCareAssignmentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_myCareAssignments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CareAssignment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_unassignedVulnerableHouseholds(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_unassignedVulnerableHouseholds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().UnassignedVulnerableHouseholds(ctx, fc.Args["placeId"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal []*db.Place
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚕᚖlinliᚋdbᚐPlaceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_unassignedVulnerableHouseholds(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_unassignedVulnerableHouseholds_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_visitsDue(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_visitsDue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().VisitsDue(ctx, fc.Args["placeId"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal []*db.VisitDue
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.VisitDue) graphql.Marshaler {
+			return ec.marshalNVisitDue2ᚕᚖlinliᚋdbᚐVisitDueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_visitsDue(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VisitDue(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_visitsDue_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_myVisits(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_myVisits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MyVisits(ctx, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Visit) graphql.Marshaler {
+			return ec.marshalNVisit2ᚕᚖlinliᚋdbᚐVisitᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_myVisits(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Visit(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_myVisits_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_visitRhythms(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_visitRhythms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().VisitRhythms(ctx, fc.Args["communityId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.VisitRhythm) graphql.Marshaler {
+			return ec.marshalNVisitRhythm2ᚕᚖlinliᚋdbᚐVisitRhythmᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_visitRhythms(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VisitRhythm(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_visitRhythms_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -28629,6 +30377,38 @@ func (ec *executionContext) fieldContext_Topic_updatedAt(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Topic", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Topic_visit(ctx context.Context, field graphql.CollectedField, obj *db.Topic) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Topic_visit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Topic().Visit(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Visit) graphql.Marshaler {
+			return ec.marshalOVisit2ᚖlinliᚋdbᚐVisit(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Topic_visit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Topic",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Visit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _TopicComment_id(ctx context.Context, field graphql.CollectedField, obj *db.TopicComment) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -29526,6 +31306,665 @@ func (ec *executionContext) fieldContext_TopicFigures_byResidents(_ context.Cont
 	return graphql.NewScalarFieldContext("TopicFigures", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Visit_id(ctx context.Context, field graphql.CollectedField, obj *db.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Visit_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Visit().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Visit_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Visit", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Visit_visitedAt(ctx context.Context, field graphql.CollectedField, obj *db.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Visit_visitedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VisitedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Visit_visitedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Visit", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Visit_recordedAt(ctx context.Context, field graphql.CollectedField, obj *db.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Visit_recordedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecordedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Visit_recordedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Visit", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Visit_recordedBy(ctx context.Context, field graphql.CollectedField, obj *db.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Visit_recordedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Visit().RecordedBy(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
+			return ec.marshalNAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Visit_recordedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Visit",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Visit_grid(ctx context.Context, field graphql.CollectedField, obj *db.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Visit_grid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Visit().Grid(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Visit_grid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Visit",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Visit_households(ctx context.Context, field graphql.CollectedField, obj *db.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Visit_households(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Visit().Households(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal []*db.Place
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚕᚖlinliᚋdbᚐPlaceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Visit_households(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Visit",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Visit_residentsMet(ctx context.Context, field graphql.CollectedField, obj *db.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Visit_residentsMet(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Visit().ResidentsMet(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal []*db.Resident
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Resident) graphql.Marshaler {
+			return ec.marshalNResident2ᚕᚖlinliᚋdbᚐResidentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Visit_residentsMet(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Visit",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resident(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Visit_metOthers(ctx context.Context, field graphql.CollectedField, obj *db.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Visit_metOthers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MetOthers, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Visit_metOthers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Visit", field, false, false, "String")
+}
+
+func (ec *executionContext) _Visit_findings(ctx context.Context, field graphql.CollectedField, obj *db.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Visit_findings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Findings, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Visit_findings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Visit", field, false, false, "String")
+}
+
+func (ec *executionContext) _Visit_followUpNeeded(ctx context.Context, field graphql.CollectedField, obj *db.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Visit_followUpNeeded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FollowUpNeeded, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Visit_followUpNeeded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Visit", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Visit_followUp(ctx context.Context, field graphql.CollectedField, obj *db.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Visit_followUp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FollowUp, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Visit_followUp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Visit", field, false, false, "String")
+}
+
+func (ec *executionContext) _Visit_needCategory(ctx context.Context, field graphql.CollectedField, obj *db.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Visit_needCategory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NeedCategory, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.WishCategory) graphql.Marshaler {
+			return ec.marshalOWishCategory2ᚖlinliᚋdbᚐWishCategory(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Visit_needCategory(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Visit", field, false, false, "WishCategory")
+}
+
+func (ec *executionContext) _Visit_wishes(ctx context.Context, field graphql.CollectedField, obj *db.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Visit_wishes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Visit().Wishes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Wish) graphql.Marshaler {
+			return ec.marshalNWish2ᚕᚖlinliᚋgraphᚋmodelᚐWishᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Visit_wishes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Visit",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Wish(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Visit_topics(ctx context.Context, field graphql.CollectedField, obj *db.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Visit_topics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Visit().Topics(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Topic) graphql.Marshaler {
+			return ec.marshalNTopic2ᚕᚖlinliᚋdbᚐTopicᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Visit_topics(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Visit",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Topic(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VisitDue_household(ctx context.Context, field graphql.CollectedField, obj *db.VisitDue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitDue_household(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.VisitDue().Household(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Place
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitDue_household(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VisitDue",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VisitDue_tags(ctx context.Context, field graphql.CollectedField, obj *db.VisitDue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitDue_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.VisitDue().Tags(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal []db.ResidentTag
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []db.ResidentTag) graphql.Marshaler {
+			return ec.marshalNResidentTag2ᚕlinliᚋdbᚐResidentTagᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitDue_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitDue", field, true, true, "ResidentTag")
+}
+
+func (ec *executionContext) _VisitDue_everyDays(ctx context.Context, field graphql.CollectedField, obj *db.VisitDue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitDue_everyDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EveryDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitDue_everyDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitDue", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VisitDue_lastVisitedAt(ctx context.Context, field graphql.CollectedField, obj *db.VisitDue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitDue_lastVisitedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastVisitedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitDue_lastVisitedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitDue", field, false, false, "Time")
+}
+
+func (ec *executionContext) _VisitDue_dueOn(ctx context.Context, field graphql.CollectedField, obj *db.VisitDue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitDue_dueOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DueOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitDue_dueOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitDue", field, false, false, "Date")
+}
+
+func (ec *executionContext) _VisitDue_daysOverdue(ctx context.Context, field graphql.CollectedField, obj *db.VisitDue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitDue_daysOverdue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DaysOverdue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitDue_daysOverdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitDue", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VisitDue_careAssignments(ctx context.Context, field graphql.CollectedField, obj *db.VisitDue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitDue_careAssignments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.VisitDue().CareAssignments(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.CareAssignment) graphql.Marshaler {
+			return ec.marshalNCareAssignment2ᚕᚖlinliᚋdbᚐCareAssignmentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitDue_careAssignments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VisitDue",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CareAssignment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _VisitNeeded_id(ctx context.Context, field graphql.CollectedField, obj *db.Notification) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -29903,6 +32342,75 @@ func (ec *executionContext) fieldContext_VisitNeededEdge_node(_ context.Context,
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _VisitRhythm_tag(ctx context.Context, field graphql.CollectedField, obj *db.VisitRhythm) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitRhythm_tag(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tag, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.ResidentTag) graphql.Marshaler {
+			return ec.marshalNResidentTag2linliᚋdbᚐResidentTag(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitRhythm_tag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitRhythm", field, false, false, "ResidentTag")
+}
+
+func (ec *executionContext) _VisitRhythm_everyDays(ctx context.Context, field graphql.CollectedField, obj *db.VisitRhythm) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitRhythm_everyDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EveryDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitRhythm_everyDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitRhythm", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VisitRhythm_isDefault(ctx context.Context, field graphql.CollectedField, obj *db.VisitRhythm) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitRhythm_isDefault(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IsDefault, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitRhythm_isDefault(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitRhythm", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _VolunteerRecord_account(ctx context.Context, field graphql.CollectedField, obj *model.VolunteerRecord) (ret graphql.Marshaler) {
@@ -32526,6 +35034,38 @@ func (ec *executionContext) fieldContext_Wish_gridWorker(_ context.Context, fiel
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Wish_visit(ctx context.Context, field graphql.CollectedField, obj *model.Wish) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Wish_visit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Wish().Visit(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Visit) graphql.Marshaler {
+			return ec.marshalOVisit2ᚖlinliᚋdbᚐVisit(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Wish_visit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Wish",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Visit(ctx, field)
 		},
 	}
 	return fc, nil
@@ -36316,6 +38856,97 @@ func UnmarshalRatioInput(ctx context.Context, raw any) (model.RatioInput, error)
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRecordVisitInput(ctx context.Context, obj any) (model.RecordVisitInput, error) {
+	var it model.RecordVisitInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"householdIds", "residentIds", "visitedAt", "metOthers", "findings", "followUpNeeded", "followUp", "needCategory"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "householdIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("householdIds"))
+			data, err := ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HouseholdIds = data
+		case "residentIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("residentIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResidentIds = data
+		case "visitedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("visitedAt"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VisitedAt = data
+		case "metOthers":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("metOthers"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MetOthers = data
+		case "findings":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findings"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Findings = data
+		case "followUpNeeded":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("followUpNeeded"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FollowUpNeeded = data
+		case "followUp":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("followUp"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FollowUp = data
+		case "needCategory":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("needCategory"))
+			data, err := ec.unmarshalOWishCategory2ᚖlinliᚋdbᚐWishCategory(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NeedCategory = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRecordVisitInput unmarshals raw into the RecordVisitInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRecordVisitInput(ctx context.Context, raw any) (model.RecordVisitInput, error) {
+	var out model.RecordVisitInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RecordVisitInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRegisterInput(ctx context.Context, obj any) (model.RegisterInput, error) {
 	var it model.RegisterInput
 	if obj == nil {
@@ -37539,6 +40170,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Vote(ctx, sel, obj)
+	case db.Visit:
+		return ec._Visit(ctx, sel, &obj)
+	case *db.Visit:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Visit(ctx, sel, obj)
 	case db.Topic:
 		return ec._Topic(ctx, sel, &obj)
 	case *db.Topic:
@@ -37879,6 +40517,72 @@ func (ec *executionContext) _BuildingTurnout(ctx context.Context, sel ast.Select
 			}
 		case "participatingAreaDm2":
 			out.Values[i] = ec._BuildingTurnout_participatingAreaDm2(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var careAssignmentImplementors = []string{"CareAssignment"}
+
+func (ec *executionContext) _CareAssignment(ctx context.Context, sel ast.SelectionSet, obj *db.CareAssignment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, careAssignmentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CareAssignment")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CareAssignment_id(ctx, field, obj)
+				})
+		case "household":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CareAssignment_household(ctx, field, obj)
+				})
+		case "account":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CareAssignment_account(ctx, field, obj)
+				})
+		case "role":
+			out.Values[i] = ec._CareAssignment_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "since":
+			out.Values[i] = ec._CareAssignment_since(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "until":
+			out.Values[i] = ec._CareAssignment_until(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "assignedAt":
+			out.Values[i] = ec._CareAssignment_assignedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -39378,6 +42082,48 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "assignCare":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_assignCare(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "endCareAssignment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_endCareAssignment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordVisit":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordVisit(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "submitWishFromVisit":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_submitWishFromVisit(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "raiseTopicFromVisit":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_raiseTopicFromVisit(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setVisitRhythm":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setVisitRhythm(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -39473,6 +42219,17 @@ func (ec *executionContext) _Notification(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Notification_taskId(ctx, field, obj)
 				})
+		case "householdId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Notification_householdId(ctx, field, obj)
+				})
+		case "visitDueOn":
+			out.Values[i] = ec._Notification_visitDueOn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -40153,6 +42910,18 @@ func (ec *executionContext) _Place(ctx context.Context, sel ast.SelectionSet, ob
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Place_settings(ctx, field, obj)
 				})
+		case "careAssignments":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Place_careAssignments(ctx, field, obj)
+				})
+		case "visits":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Place_visits(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -40485,6 +43254,36 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_failedDeliveries(ctx, field)
+				})
+		case "myCareAssignments":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_myCareAssignments(ctx, field)
+				})
+		case "unassignedVulnerableHouseholds":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_unassignedVulnerableHouseholds(ctx, field)
+				})
+		case "visitsDue":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_visitsDue(ctx, field)
+				})
+		case "myVisits":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_myVisits(ctx, field)
+				})
+		case "visitRhythms":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_visitRhythms(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -42164,6 +44963,12 @@ func (ec *executionContext) _Topic(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "visit":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Topic_visit(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -42549,6 +45354,177 @@ func (ec *executionContext) _TopicFigures(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var visitImplementors = []string{"Visit", "Node"}
+
+func (ec *executionContext) _Visit(ctx context.Context, sel ast.SelectionSet, obj *db.Visit) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, visitImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Visit")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Visit_id(ctx, field, obj)
+				})
+		case "visitedAt":
+			out.Values[i] = ec._Visit_visitedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "recordedAt":
+			out.Values[i] = ec._Visit_recordedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "recordedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Visit_recordedBy(ctx, field, obj)
+				})
+		case "grid":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Visit_grid(ctx, field, obj)
+				})
+		case "households":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Visit_households(ctx, field, obj)
+				})
+		case "residentsMet":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Visit_residentsMet(ctx, field, obj)
+				})
+		case "metOthers":
+			out.Values[i] = ec._Visit_metOthers(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "findings":
+			out.Values[i] = ec._Visit_findings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "followUpNeeded":
+			out.Values[i] = ec._Visit_followUpNeeded(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "followUp":
+			out.Values[i] = ec._Visit_followUp(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "needCategory":
+			out.Values[i] = ec._Visit_needCategory(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "wishes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Visit_wishes(ctx, field, obj)
+				})
+		case "topics":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Visit_topics(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var visitDueImplementors = []string{"VisitDue"}
+
+func (ec *executionContext) _VisitDue(ctx context.Context, sel ast.SelectionSet, obj *db.VisitDue) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, visitDueImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VisitDue")
+		case "household":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._VisitDue_household(ctx, field, obj)
+				})
+		case "tags":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._VisitDue_tags(ctx, field, obj)
+				})
+		case "everyDays":
+			out.Values[i] = ec._VisitDue_everyDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastVisitedAt":
+			out.Values[i] = ec._VisitDue_lastVisitedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dueOn":
+			out.Values[i] = ec._VisitDue_dueOn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "daysOverdue":
+			out.Values[i] = ec._VisitDue_daysOverdue(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "careAssignments":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._VisitDue_careAssignments(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var visitNeededImplementors = []string{"VisitNeeded"}
 
 func (ec *executionContext) _VisitNeeded(ctx context.Context, sel ast.SelectionSet, obj *db.Notification) graphql.Marshaler {
@@ -42682,6 +45658,49 @@ func (ec *executionContext) _VisitNeededEdge(ctx context.Context, sel ast.Select
 			}
 		case "node":
 			out.Values[i] = ec._VisitNeededEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var visitRhythmImplementors = []string{"VisitRhythm"}
+
+func (ec *executionContext) _VisitRhythm(ctx context.Context, sel ast.SelectionSet, obj *db.VisitRhythm) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, visitRhythmImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VisitRhythm")
+		case "tag":
+			out.Values[i] = ec._VisitRhythm_tag(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "everyDays":
+			out.Values[i] = ec._VisitRhythm_everyDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "isDefault":
+			out.Values[i] = ec._VisitRhythm_isDefault(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -43498,6 +46517,12 @@ func (ec *executionContext) _Wish(ctx context.Context, sel ast.SelectionSet, obj
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Wish_gridWorker(ctx, field, obj)
+				})
+		case "visit":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Wish_visit(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -44506,6 +47531,30 @@ func (ec *executionContext) marshalNBuildingTurnout2ᚖlinliᚋdbᚐBuildingTurn
 	return ec._BuildingTurnout(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCareAssignment2ᚕᚖlinliᚋdbᚐCareAssignmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.CareAssignment) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCareAssignment2ᚖlinliᚋdbᚐCareAssignment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCareAssignment2ᚖlinliᚋdbᚐCareAssignment(ctx context.Context, sel ast.SelectionSet, v *db.CareAssignment) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CareAssignment!")
+		return graphql.Null
+	}
+	return ec._CareAssignment(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCommentOnTopicInput2linliᚋgraphᚋmodelᚐCommentOnTopicInput(ctx context.Context, v any) (model.CommentOnTopicInput, error) {
 	res, err := ec.unmarshalInputCommentOnTopicInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -45372,6 +48421,11 @@ func (ec *executionContext) unmarshalNRatioInput2ᚖlinliᚋgraphᚋmodelᚐRati
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNRecordVisitInput2linliᚋgraphᚋmodelᚐRecordVisitInput(ctx context.Context, v any) (model.RecordVisitInput, error) {
+	res, err := ec.unmarshalInputRecordVisitInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNRegisterInput2linliᚋgraphᚋmodelᚐRegisterInput(ctx context.Context, v any) (model.RegisterInput, error) {
 	res, err := ec.unmarshalInputRegisterInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -45489,6 +48543,36 @@ func (ec *executionContext) unmarshalNResidentTag2linliᚋdbᚐResidentTag(ctx c
 
 func (ec *executionContext) marshalNResidentTag2linliᚋdbᚐResidentTag(ctx context.Context, sel ast.SelectionSet, v db.ResidentTag) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNResidentTag2ᚕlinliᚋdbᚐResidentTagᚄ(ctx context.Context, v any) ([]db.ResidentTag, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]db.ResidentTag, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNResidentTag2linliᚋdbᚐResidentTag(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNResidentTag2ᚕlinliᚋdbᚐResidentTagᚄ(ctx context.Context, sel ast.SelectionSet, v []db.ResidentTag) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNResidentTag2linliᚋdbᚐResidentTag(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNResolution2ᚕᚖlinliᚋdbᚐResolutionᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Resolution) graphql.Marshaler {
@@ -46098,6 +49182,54 @@ func (ec *executionContext) marshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋg
 	return res
 }
 
+func (ec *executionContext) marshalNVisit2ᚕᚖlinliᚋdbᚐVisitᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Visit) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNVisit2ᚖlinliᚋdbᚐVisit(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNVisit2ᚖlinliᚋdbᚐVisit(ctx context.Context, sel ast.SelectionSet, v *db.Visit) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Visit!")
+		return graphql.Null
+	}
+	return ec._Visit(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNVisitDue2ᚕᚖlinliᚋdbᚐVisitDueᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.VisitDue) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNVisitDue2ᚖlinliᚋdbᚐVisitDue(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNVisitDue2ᚖlinliᚋdbᚐVisitDue(ctx context.Context, sel ast.SelectionSet, v *db.VisitDue) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "VisitDue!")
+		return graphql.Null
+	}
+	return ec._VisitDue(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNVisitNeeded2ᚕᚖlinliᚋdbᚐNotificationᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Notification) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -46152,6 +49284,30 @@ func (ec *executionContext) marshalNVisitNeededEdge2ᚖlinliᚋgraphᚋmodelᚐV
 		return graphql.Null
 	}
 	return ec._VisitNeededEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNVisitRhythm2ᚕᚖlinliᚋdbᚐVisitRhythmᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.VisitRhythm) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNVisitRhythm2ᚖlinliᚋdbᚐVisitRhythm(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNVisitRhythm2ᚖlinliᚋdbᚐVisitRhythm(ctx context.Context, sel ast.SelectionSet, v *db.VisitRhythm) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "VisitRhythm!")
+		return graphql.Null
+	}
+	return ec._VisitRhythm(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNVolunteerRecord2ᚖlinliᚋgraphᚋmodelᚐVolunteerRecord(ctx context.Context, sel ast.SelectionSet, v *model.VolunteerRecord) graphql.Marshaler {
@@ -47336,6 +50492,13 @@ func (ec *executionContext) marshalOTopicState2ᚖlinliᚋdbᚐTopicState(ctx co
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOVisit2ᚖlinliᚋdbᚐVisit(ctx context.Context, sel ast.SelectionSet, v *db.Visit) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Visit(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOVolunteerStatsFilter2ᚖlinliᚋgraphᚋmodelᚐVolunteerStatsFilter(ctx context.Context, v any) (*model.VolunteerStatsFilter, error) {

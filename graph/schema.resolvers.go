@@ -110,6 +110,21 @@ func (r *buildingTurnoutResolver) Building(ctx context.Context, obj *db.Building
 	return ifSet(ctx, obj.BuildingID, placeByID)
 }
 
+// ID is the resolver for the id field.
+func (r *careAssignmentResolver) ID(ctx context.Context, obj *db.CareAssignment) (string, error) {
+	return r.id(obj), nil
+}
+
+// Household is the resolver for the household field.
+func (r *careAssignmentResolver) Household(ctx context.Context, obj *db.CareAssignment) (*db.Place, error) {
+	return r.household(ctx, obj)
+}
+
+// Account is the resolver for the account field.
+func (r *careAssignmentResolver) Account(ctx context.Context, obj *db.CareAssignment) (*db.Account, error) {
+	return accountByID(ctx, obj.AccountID)
+}
+
 // Community is the resolver for the community field.
 func (r *communitySettingsResolver) Community(ctx context.Context, obj *db.Settings) (*db.Place, error) {
 	return placeByID(ctx, obj.CommunityID)
@@ -352,13 +367,8 @@ func (r *mutationResolver) RevokeRole(ctx context.Context, grantID string, reaso
 
 // SubmitWish is the resolver for the submitWish field.
 func (r *mutationResolver) SubmitWish(ctx context.Context, input model.SubmitWishInput) (*model.Wish, error) {
-	in := db.SubmitWish{Category: input.Category, Title: input.Title, Description: input.Description,
-		ValueFen: input.ValueFen, Deadline: input.Deadline, IdempotencyKey: input.IdempotencyKey}
-	var err error
-	if in.BeneficiaryID, err = optionalKey("beneficiaryId", "Resident", input.BeneficiaryID); err != nil {
-		return nil, err
-	}
-	if in.PlaceID, err = optionalKey("placeId", "Place", input.PlaceID); err != nil {
+	in, err := submitWishInput(input)
+	if err != nil {
 		return nil, err
 	}
 	v, err := signedIn(ctx)
@@ -443,19 +453,9 @@ func (r *mutationResolver) RaiseTopic(ctx context.Context, input model.RaiseTopi
 	if err != nil {
 		return nil, err
 	}
-	in := db.RaiseTopic{Title: input.Title, Description: input.Description}
-	if in.PlaceID, err = idOf("placeId", "Place", input.PlaceID); err != nil {
+	in, err := raiseTopicInput(input)
+	if err != nil {
 		return nil, err
-	}
-	if len(input.WishIds) > 10 {
-		return nil, db.Invalid("wishIds", "最多关联 10 个心愿")
-	}
-	for _, id := range input.WishIds {
-		wid, err := idOf("wishIds", "Wish", id)
-		if err != nil {
-			return nil, err
-		}
-		in.WishIDs = append(in.WishIDs, wid)
 	}
 	return r.Store.RaiseTopic(ctx, v, in)
 }
@@ -767,6 +767,36 @@ func (r *mutationResolver) MarkVisited(ctx context.Context, ids []string) ([]*db
 	return r.markVisited(ctx, ids)
 }
 
+// AssignCare is the resolver for the assignCare field.
+func (r *mutationResolver) AssignCare(ctx context.Context, householdID string, accountID string, since *time.Time) (*db.CareAssignment, error) {
+	return r.assignCare(ctx, householdID, accountID, since)
+}
+
+// EndCareAssignment is the resolver for the endCareAssignment field.
+func (r *mutationResolver) EndCareAssignment(ctx context.Context, id string) (*db.CareAssignment, error) {
+	return r.endCareAssignment(ctx, id)
+}
+
+// RecordVisit is the resolver for the recordVisit field.
+func (r *mutationResolver) RecordVisit(ctx context.Context, input model.RecordVisitInput) (*db.Visit, error) {
+	return r.recordVisit(ctx, input)
+}
+
+// SubmitWishFromVisit is the resolver for the submitWishFromVisit field.
+func (r *mutationResolver) SubmitWishFromVisit(ctx context.Context, visitID string, input model.SubmitWishInput) (*model.Wish, error) {
+	return r.submitWishFromVisit(ctx, visitID, input)
+}
+
+// RaiseTopicFromVisit is the resolver for the raiseTopicFromVisit field.
+func (r *mutationResolver) RaiseTopicFromVisit(ctx context.Context, visitID string, input model.RaiseTopicInput) (*db.Topic, error) {
+	return r.raiseTopicFromVisit(ctx, visitID, input)
+}
+
+// SetVisitRhythm is the resolver for the setVisitRhythm field.
+func (r *mutationResolver) SetVisitRhythm(ctx context.Context, communityID string, tag db.ResidentTag, everyDays int) ([]*db.VisitRhythm, error) {
+	return r.setVisitRhythm(ctx, communityID, tag, everyDays)
+}
+
 // ID is the resolver for the id field.
 func (r *notificationResolver) ID(ctx context.Context, obj *db.Notification) (string, error) {
 	return globalID("Notification", obj.ID), nil
@@ -800,6 +830,11 @@ func (r *notificationResolver) ResolutionID(ctx context.Context, obj *db.Notific
 // TaskID is the resolver for the taskId field.
 func (r *notificationResolver) TaskID(ctx context.Context, obj *db.Notification) (*string, error) {
 	return optionalGlobalID("ResolutionTask", obj.TaskID), nil
+}
+
+// HouseholdID is the resolver for the householdId field.
+func (r *notificationResolver) HouseholdID(ctx context.Context, obj *db.Notification) (*string, error) {
+	return notificationHousehold(obj), nil
 }
 
 // ID is the resolver for the id field.
@@ -877,6 +912,16 @@ func (r *placeResolver) Households(ctx context.Context, obj *db.Place, includeRe
 // Settings is the resolver for the settings field.
 func (r *placeResolver) Settings(ctx context.Context, obj *db.Place) (*db.Settings, error) {
 	return r.placeSettings(ctx, obj)
+}
+
+// CareAssignments is the resolver for the careAssignments field.
+func (r *placeResolver) CareAssignments(ctx context.Context, obj *db.Place) ([]*db.CareAssignment, error) {
+	return r.careAssignments(ctx, obj)
+}
+
+// Visits is the resolver for the visits field.
+func (r *placeResolver) Visits(ctx context.Context, obj *db.Place) ([]*db.Visit, error) {
+	return r.visits(ctx, obj)
 }
 
 // Node is the resolver for the node field.
@@ -1195,6 +1240,31 @@ func (r *queryResolver) VisitsNeeded(ctx context.Context, placeID string, first 
 // FailedDeliveries is the resolver for the failedDeliveries field.
 func (r *queryResolver) FailedDeliveries(ctx context.Context, placeID string, first *int, after *string) (*model.FailedDeliveryConnection, error) {
 	return r.failedList(ctx, placeID, first, after)
+}
+
+// MyCareAssignments is the resolver for the myCareAssignments field.
+func (r *queryResolver) MyCareAssignments(ctx context.Context) ([]*db.CareAssignment, error) {
+	return r.myCareAssignments(ctx)
+}
+
+// UnassignedVulnerableHouseholds is the resolver for the unassignedVulnerableHouseholds field.
+func (r *queryResolver) UnassignedVulnerableHouseholds(ctx context.Context, placeID string) ([]*db.Place, error) {
+	return r.unassignedVulnerableHouseholds(ctx, placeID)
+}
+
+// VisitsDue is the resolver for the visitsDue field.
+func (r *queryResolver) VisitsDue(ctx context.Context, placeID string) ([]*db.VisitDue, error) {
+	return r.visitsDue(ctx, placeID)
+}
+
+// MyVisits is the resolver for the myVisits field.
+func (r *queryResolver) MyVisits(ctx context.Context, first *int) ([]*db.Visit, error) {
+	return r.myVisits(ctx, first)
+}
+
+// VisitRhythms is the resolver for the visitRhythms field.
+func (r *queryResolver) VisitRhythms(ctx context.Context, communityID string) ([]*db.VisitRhythm, error) {
+	return r.visitRhythms(ctx, communityID)
 }
 
 // Average is the resolver for the average field.
@@ -1535,6 +1605,11 @@ func (r *topicResolver) Resolution(ctx context.Context, obj *db.Topic) (*db.Reso
 	return topicResolution(ctx, obj)
 }
 
+// Visit is the resolver for the visit field.
+func (r *topicResolver) Visit(ctx context.Context, obj *db.Topic) (*db.Visit, error) {
+	return visitOf(ctx, load(ctx).visits.visitOfTopic, obj.ID)
+}
+
 // ID is the resolver for the id field.
 func (r *topicCommentResolver) ID(ctx context.Context, obj *db.TopicComment) (string, error) {
 	return globalID("TopicComment", obj.ID), nil
@@ -1565,6 +1640,60 @@ func (r *topicEventResolver) Actor(ctx context.Context, obj *db.TopicEvent) (*db
 // ActorName is the resolver for the actorName field.
 func (r *topicEventResolver) ActorName(ctx context.Context, obj *db.TopicEvent) (string, error) {
 	return actorName(ctx, obj.ActorID)
+}
+
+// ID is the resolver for the id field.
+func (r *visitResolver) ID(ctx context.Context, obj *db.Visit) (string, error) {
+	return globalID("Visit", obj.ID), nil
+}
+
+// RecordedBy is the resolver for the recordedBy field.
+func (r *visitResolver) RecordedBy(ctx context.Context, obj *db.Visit) (*db.Account, error) {
+	return accountByID(ctx, obj.RecordedBy)
+}
+
+// Grid is the resolver for the grid field.
+func (r *visitResolver) Grid(ctx context.Context, obj *db.Visit) (*db.Place, error) {
+	return placeByID(ctx, obj.GridID)
+}
+
+// Households is the resolver for the households field.
+func (r *visitResolver) Households(ctx context.Context, obj *db.Visit) ([]*db.Place, error) {
+	return r.households(ctx, obj)
+}
+
+// ResidentsMet is the resolver for the residentsMet field.
+func (r *visitResolver) ResidentsMet(ctx context.Context, obj *db.Visit) ([]*db.Resident, error) {
+	return r.residentsMet(ctx, obj)
+}
+
+// Wishes is the resolver for the wishes field.
+func (r *visitResolver) Wishes(ctx context.Context, obj *db.Visit) ([]*model.Wish, error) {
+	return r.wishes(ctx, obj)
+}
+
+// Topics is the resolver for the topics field.
+func (r *visitResolver) Topics(ctx context.Context, obj *db.Visit) ([]*db.Topic, error) {
+	return r.topics(ctx, obj)
+}
+
+// Household is the resolver for the household field.
+func (r *visitDueResolver) Household(ctx context.Context, obj *db.VisitDue) (*db.Place, error) {
+	return placeByID(ctx, obj.HouseholdID)
+}
+
+// Tags is the resolver for the tags field.
+func (r *visitDueResolver) Tags(ctx context.Context, obj *db.VisitDue) ([]db.ResidentTag, error) {
+	return r.tags(obj), nil
+}
+
+// CareAssignments is the resolver for the careAssignments field.
+func (r *visitDueResolver) CareAssignments(ctx context.Context, obj *db.VisitDue) ([]*db.CareAssignment, error) {
+	as, _, err := load(ctx).visits.careOfHousehold.load(obj.HouseholdID)
+	if as == nil {
+		as = []*db.CareAssignment{}
+	}
+	return as, err
 }
 
 // ID is the resolver for the id field.
@@ -1717,6 +1846,11 @@ func (r *wishResolver) GridWorker(ctx context.Context, obj *model.Wish) (*db.Acc
 	return accountByID(ctx, id)
 }
 
+// Visit is the resolver for the visit field.
+func (r *wishResolver) Visit(ctx context.Context, obj *model.Wish) (*db.Visit, error) {
+	return visitOf(ctx, load(ctx).visits.visitOfWish, obj.Wish.ID)
+}
+
 // Claimer is the resolver for the claimer field.
 func (r *wishClaimResolver) Claimer(ctx context.Context, obj *db.Claim) (*db.Account, error) {
 	return accountByID(ctx, obj.ClaimerID)
@@ -1740,6 +1874,9 @@ func (r *Resolver) AuditEvent() AuditEventResolver { return &auditEventResolver{
 
 // BuildingTurnout returns BuildingTurnoutResolver implementation.
 func (r *Resolver) BuildingTurnout() BuildingTurnoutResolver { return &buildingTurnoutResolver{r} }
+
+// CareAssignment returns CareAssignmentResolver implementation.
+func (r *Resolver) CareAssignment() CareAssignmentResolver { return &careAssignmentResolver{r} }
 
 // CommunitySettings returns CommunitySettingsResolver implementation.
 func (r *Resolver) CommunitySettings() CommunitySettingsResolver {
@@ -1843,6 +1980,12 @@ func (r *Resolver) TopicComment() TopicCommentResolver { return &topicCommentRes
 // TopicEvent returns TopicEventResolver implementation.
 func (r *Resolver) TopicEvent() TopicEventResolver { return &topicEventResolver{r} }
 
+// Visit returns VisitResolver implementation.
+func (r *Resolver) Visit() VisitResolver { return &visitResolver{r} }
+
+// VisitDue returns VisitDueResolver implementation.
+func (r *Resolver) VisitDue() VisitDueResolver { return &visitDueResolver{r} }
+
 // VisitNeeded returns VisitNeededResolver implementation.
 func (r *Resolver) VisitNeeded() VisitNeededResolver { return &visitNeededResolver{r} }
 
@@ -1871,6 +2014,7 @@ type (
 	accountResolver                 struct{ *Resolver }
 	auditEventResolver              struct{ *Resolver }
 	buildingTurnoutResolver         struct{ *Resolver }
+	careAssignmentResolver          struct{ *Resolver }
 	communitySettingsResolver       struct{ *Resolver }
 	failedDeliveryResolver          struct{ *Resolver }
 	householdOwnerResolver          struct{ *Resolver }
@@ -1901,6 +2045,8 @@ type (
 	topicResolver                   struct{ *Resolver }
 	topicCommentResolver            struct{ *Resolver }
 	topicEventResolver              struct{ *Resolver }
+	visitResolver                   struct{ *Resolver }
+	visitDueResolver                struct{ *Resolver }
 	visitNeededResolver             struct{ *Resolver }
 	volunteerRecordResolver         struct{ *Resolver }
 	voteResolver                    struct{ *Resolver }

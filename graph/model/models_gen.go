@@ -353,6 +353,26 @@ type RatioInput struct {
 	Comparison db.Comparison `json:"comparison"`
 }
 
+// 记录一次走访。
+type RecordVisitInput struct {
+	// 走访的户（1–20 户，须在同一网格）。
+	HouseholdIds []string `json:"householdIds"`
+	// 见到的居民（须住在这些户里），可以不填。
+	ResidentIds []string `json:"residentIds,omitempty"`
+	// 走访时间，不能在将来，最早 90 天以前。
+	VisitedAt time.Time `json:"visitedAt"`
+	// 见到的其他人，最多 200 个字。
+	MetOthers *string `json:"metOthers,omitempty"`
+	// 发现的情况，1–2000 个字。
+	Findings string `json:"findings"`
+	// 是否需要跟进。
+	FollowUpNeeded bool `json:"followUpNeeded"`
+	// 要跟进什么（需要跟进时必填），最多 1000 个字。
+	FollowUp *string `json:"followUp,omitempty"`
+	// 发现的需求类别，没有发现需求不填。
+	NeedCategory *db.WishCategory `json:"needCategory,omitempty"`
+}
+
 // 注册信息。
 type RegisterInput struct {
 	// 中国大陆手机号，11 位，例如 13812345678。
