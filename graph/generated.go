@@ -35,6 +35,7 @@ type ResolverRoot interface {
 	BuildingTurnout() BuildingTurnoutResolver
 	CareAssignment() CareAssignmentResolver
 	CommunitySettings() CommunitySettingsResolver
+	Department() DepartmentResolver
 	FailedDelivery() FailedDeliveryResolver
 	HouseholdOwner() HouseholdOwnerResolver
 	LedgerEntry() LedgerEntryResolver
@@ -45,10 +46,14 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Notification() NotificationResolver
 	Objection() ObjectionResolver
+	OverdueReport() OverdueReportResolver
 	PendingRegistration() PendingRegistrationResolver
 	Place() PlaceResolver
 	Query() QueryResolver
 	RatingSummary() RatingSummaryResolver
+	Report() ReportResolver
+	ReportEvent() ReportEventResolver
+	ReportSettings() ReportSettingsResolver
 	Residency() ResidencyResolver
 	Resident() ResidentResolver
 	ResidentDuplicate() ResidentDuplicateResolver
@@ -140,6 +145,13 @@ type ComplexityRoot struct {
 		NoticeDays      func(childComplexity int) int
 		PointsPerHour   func(childComplexity int) int
 		WishValueCapFen func(childComplexity int) int
+	}
+
+	Department struct {
+		ID          func(childComplexity int) int
+		Kind        func(childComplexity int) int
+		Name        func(childComplexity int) int
+		Subdistrict func(childComplexity int) int
 	}
 
 	DurationFigures struct {
@@ -289,7 +301,10 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AcceptReport              func(childComplexity int, reportID string) int
 		AcceptTopic               func(childComplexity int, topicID string, note *string) int
+		AddDepartmentMember       func(childComplexity int, departmentID string, accountID string) int
+		AddReportProgress         func(childComplexity int, reportID string, note string) int
 		AddResident               func(childComplexity int, input model.AddResidentInput) int
 		AddTask                   func(childComplexity int, input model.AddTaskInput) int
 		AdmitRegistration         func(childComplexity int, accountID string, reason *string) int
@@ -310,10 +325,12 @@ type ComplexityRoot struct {
 		CorrectResident           func(childComplexity int, input model.CorrectResidentInput) int
 		CosignTopic               func(childComplexity int, topicID string) int
 		CreateAccount             func(childComplexity int, input model.CreateAccountInput) int
+		CreateDepartment          func(childComplexity int, subdistrictID string, name string, kind db.DepartmentKind) int
 		CreatePlace               func(childComplexity int, input model.CreatePlaceInput) int
 		DeclineTopic              func(childComplexity int, topicID string, reason string) int
 		DisputeWish               func(childComplexity int, wishID string, reason string) int
 		EndCareAssignment         func(childComplexity int, id string) int
+		EscalateReport            func(childComplexity int, reportID string, reason string) int
 		FulfilWish                func(childComplexity int, input model.FulfilWishInput) int
 		GrantRole                 func(childComplexity int, input model.GrantRoleInput) int
 		ImportRoster              func(childComplexity int, communityID string, file graphql.Upload, dryRun bool, planDigest *string) int
@@ -331,28 +348,36 @@ type ComplexityRoot struct {
 		PublishResult             func(childComplexity int, resolutionID string, result string) int
 		RaiseTopic                func(childComplexity int, input model.RaiseTopicInput) int
 		RaiseTopicFromVisit       func(childComplexity int, visitID string, input model.RaiseTopicInput) int
+		RateDepartment            func(childComplexity int, reportID string, rating int, comment *string) int
+		RateReport                func(childComplexity int, reportID string, rating int, comment *string) int
 		RateResult                func(childComplexity int, resolutionID string, score int, comment *string) int
 		RecordLeaving             func(childComplexity int, residentID string, leftReason model.LeftReason, on *time.Time, reason *string) int
 		RecordMinutes             func(childComplexity int, meetingID string, minutes string) int
 		RecordVisit               func(childComplexity int, input model.RecordVisitInput) int
 		Register                  func(childComplexity int, input model.RegisterInput) int
 		ReleaseWish               func(childComplexity int, wishID string, reason *string) int
+		ReportIn                  func(childComplexity int, reportID string, note *string) int
 		ReportProgress            func(childComplexity int, taskID string, body string, done bool) int
+		ResolveReport             func(childComplexity int, reportID string, note string) int
 		RetirePlace               func(childComplexity int, placeID string, reason string) int
 		ReviewWish                func(childComplexity int, wishID string, decision model.ReviewDecision, reason *string) int
 		RevokeRole                func(childComplexity int, grantID string, reason *string) int
 		ScheduleMeeting           func(childComplexity int, input model.ScheduleMeetingInput) int
 		SetHouseholdOwners        func(childComplexity int, input model.SetHouseholdOwnersInput) int
 		SetNotificationPreference func(childComplexity int, kind db.NotificationKind, channel db.NotificationChannel, enabled bool) int
+		SetReportSettings         func(childComplexity int, communityID string, acceptHours *int, settleDays *int, deadlines []*db.ReportDeadline) int
 		SetVisitRhythm            func(childComplexity int, communityID string, tag db.ResidentTag, everyDays int) int
+		SettleReport              func(childComplexity int, reportID string, note string) int
 		SettleWish                func(childComplexity int, wishID string, outcome model.SettleOutcome, note string) int
 		StartMeeting              func(childComplexity int, meetingID string) int
+		SubmitReport              func(childComplexity int, input model.SubmitReportInput) int
 		SubmitWish                func(childComplexity int, input model.SubmitWishInput) int
 		SubmitWishFromVisit       func(childComplexity int, visitID string, input model.SubmitWishInput) int
 		SuperviseTask             func(childComplexity int, taskID string, body string, concern bool) int
 		UpdateCommunitySettings   func(childComplexity int, communityID string, input model.CommunitySettingsInput, reason string) int
 		UpdatePlace               func(childComplexity int, placeID string, input model.UpdatePlaceInput) int
 		VerifyResident            func(childComplexity int, residentID string) int
+		WhistleReport             func(childComplexity int, reportID string, departmentID string, note *string) int
 		WithdrawTopic             func(childComplexity int, topicID string, reason *string) int
 	}
 
@@ -407,6 +432,12 @@ type ComplexityRoot struct {
 		AreaDm2 func(childComplexity int) int
 		Heads   func(childComplexity int) int
 		Option  func(childComplexity int) int
+	}
+
+	OverdueReport struct {
+		Reason func(childComplexity int) int
+		Report func(childComplexity int) int
+		Since  func(childComplexity int) int
 	}
 
 	OwnerHead struct {
@@ -493,6 +524,7 @@ type ComplexityRoot struct {
 		Account                        func(childComplexity int, phone string) int
 		AuditEvents                    func(childComplexity int, placeID string, first *int, after *string) int
 		CommunitySettings              func(childComplexity int, communityID string) int
+		Departments                    func(childComplexity int) int
 		FailedDeliveries               func(childComplexity int, placeID string, first *int, after *string) int
 		HouseholdAt                    func(childComplexity int, buildingID string, unit *string, room string) int
 		HouseholdOwners                func(childComplexity int, householdID string, on *time.Time) int
@@ -500,15 +532,20 @@ type ComplexityRoot struct {
 		Meetings                       func(childComplexity int, placeID *string, state []db.MeetingState, first *int, after *string) int
 		MyCareAssignments              func(childComplexity int) int
 		MyClaims                       func(childComplexity int, active *bool, first *int, after *string) int
+		MyDepartment                   func(childComplexity int) int
 		MyVisits                       func(childComplexity int, first *int) int
 		MyWishes                       func(childComplexity int, state []db.WishState, first *int, after *string) int
 		Node                           func(childComplexity int, id string) int
 		Nodes                          func(childComplexity int, ids []string) int
 		NotificationPreferences        func(childComplexity int) int
 		Notifications                  func(childComplexity int, unreadOnly *bool, first *int, after *string) int
+		OverdueReports                 func(childComplexity int, placeID *string) int
 		OwnersCount                    func(childComplexity int, compoundID string, on *time.Time) int
 		ParticipationStats             func(childComplexity int, filter *model.ParticipationStatsFilter, groupBy *model.StatsGrouping) int
 		PendingRegistrations           func(childComplexity int, placeID string) int
+		Report                         func(childComplexity int, id string) int
+		ReportSettings                 func(childComplexity int, communityID string) int
+		Reports                        func(childComplexity int, placeID *string, state []db.ReportState, mine *bool, first *int, after *string) int
 		ResidentDuplicates             func(childComplexity int, placeID string) int
 		Residents                      func(childComplexity int, placeID string, filter *model.ResidentFilter, first *int, after *string, last *int, before *string) int
 		Resolution                     func(childComplexity int, id string) int
@@ -542,6 +579,71 @@ type ComplexityRoot struct {
 		Comparison func(childComplexity int) int
 		Den        func(childComplexity int) int
 		Num        func(childComplexity int) int
+	}
+
+	Report struct {
+		AcceptedAt              func(childComplexity int) int
+		Category                func(childComplexity int) int
+		Community               func(childComplexity int) int
+		CreatedAt               func(childComplexity int) int
+		Department              func(childComplexity int) int
+		DepartmentOnTime        func(childComplexity int) int
+		DepartmentRatedAt       func(childComplexity int) int
+		DepartmentRating        func(childComplexity int) int
+		DepartmentRatingComment func(childComplexity int) int
+		Description             func(childComplexity int) int
+		DueAt                   func(childComplexity int) int
+		EscalatedAt             func(childComplexity int) int
+		Grid                    func(childComplexity int) int
+		HoursToAccept           func(childComplexity int) int
+		HoursToResolve          func(childComplexity int) int
+		ID                      func(childComplexity int) int
+		PhotoURLs               func(childComplexity int) int
+		Place                   func(childComplexity int) int
+		RatedAt                 func(childComplexity int) int
+		Rating                  func(childComplexity int) int
+		RatingComment           func(childComplexity int) int
+		ReportedInAt            func(childComplexity int) int
+		Reporter                func(childComplexity int) int
+		ResolvedAt              func(childComplexity int) int
+		SettledLevel            func(childComplexity int) int
+		State                   func(childComplexity int) int
+		Timeline                func(childComplexity int) int
+		Urgency                 func(childComplexity int) int
+		WhistledAt              func(childComplexity int) int
+	}
+
+	ReportConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ReportDeadline struct {
+		Category func(childComplexity int) int
+		Days     func(childComplexity int) int
+	}
+
+	ReportEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ReportEvent struct {
+		Action    func(childComplexity int) int
+		ActorName func(childComplexity int) int
+		At        func(childComplexity int) int
+		FromState func(childComplexity int) int
+		Reason    func(childComplexity int) int
+		ToState   func(childComplexity int) int
+	}
+
+	ReportSettings struct {
+		AcceptHours func(childComplexity int) int
+		Community   func(childComplexity int) int
+		Deadlines   func(childComplexity int) int
+		SettleDays  func(childComplexity int) int
 	}
 
 	Residency struct {
@@ -1137,6 +1239,11 @@ type CareAssignmentResolver interface {
 type CommunitySettingsResolver interface {
 	Community(ctx context.Context, obj *db.Settings) (*db.Place, error)
 }
+type DepartmentResolver interface {
+	ID(ctx context.Context, obj *db.Department) (string, error)
+
+	Subdistrict(ctx context.Context, obj *db.Department) (*db.Place, error)
+}
 type FailedDeliveryResolver interface {
 	ID(ctx context.Context, obj *db.OutboxDelivery) (string, error)
 
@@ -1255,6 +1362,19 @@ type MutationResolver interface {
 	SubmitWishFromVisit(ctx context.Context, visitID string, input model.SubmitWishInput) (*model.Wish, error)
 	RaiseTopicFromVisit(ctx context.Context, visitID string, input model.RaiseTopicInput) (*db.Topic, error)
 	SetVisitRhythm(ctx context.Context, communityID string, tag db.ResidentTag, everyDays int) ([]*db.VisitRhythm, error)
+	CreateDepartment(ctx context.Context, subdistrictID string, name string, kind db.DepartmentKind) (*db.Department, error)
+	AddDepartmentMember(ctx context.Context, departmentID string, accountID string) (*db.Department, error)
+	SetReportSettings(ctx context.Context, communityID string, acceptHours *int, settleDays *int, deadlines []*db.ReportDeadline) (*db.ReportSettings, error)
+	SubmitReport(ctx context.Context, input model.SubmitReportInput) (*db.Report, error)
+	AcceptReport(ctx context.Context, reportID string) (*db.Report, error)
+	SettleReport(ctx context.Context, reportID string, note string) (*db.Report, error)
+	EscalateReport(ctx context.Context, reportID string, reason string) (*db.Report, error)
+	WhistleReport(ctx context.Context, reportID string, departmentID string, note *string) (*db.Report, error)
+	ReportIn(ctx context.Context, reportID string, note *string) (*db.Report, error)
+	AddReportProgress(ctx context.Context, reportID string, note string) (*db.Report, error)
+	ResolveReport(ctx context.Context, reportID string, note string) (*db.Report, error)
+	RateReport(ctx context.Context, reportID string, rating int, comment *string) (*db.Report, error)
+	RateDepartment(ctx context.Context, reportID string, rating int, comment *string) (*db.Report, error)
 }
 type NotificationResolver interface {
 	ID(ctx context.Context, obj *db.Notification) (string, error)
@@ -1272,6 +1392,9 @@ type ObjectionResolver interface {
 	Author(ctx context.Context, obj *db.Objection) (*db.Account, error)
 
 	AnsweredBy(ctx context.Context, obj *db.Objection) (*db.Account, error)
+}
+type OverdueReportResolver interface {
+	Report(ctx context.Context, obj *db.OverdueReport) (*db.Report, error)
 }
 type PendingRegistrationResolver interface {
 	Account(ctx context.Context, obj *db.PendingRegistration) (*db.Account, error)
@@ -1333,9 +1456,40 @@ type QueryResolver interface {
 	VisitsDue(ctx context.Context, placeID string) ([]*db.VisitDue, error)
 	MyVisits(ctx context.Context, first *int) ([]*db.Visit, error)
 	VisitRhythms(ctx context.Context, communityID string) ([]*db.VisitRhythm, error)
+	Reports(ctx context.Context, placeID *string, state []db.ReportState, mine *bool, first *int, after *string) (*model.ReportConnection, error)
+	Report(ctx context.Context, id string) (*db.Report, error)
+	OverdueReports(ctx context.Context, placeID *string) ([]*db.OverdueReport, error)
+	Departments(ctx context.Context) ([]*db.Department, error)
+	MyDepartment(ctx context.Context) (*db.Department, error)
+	ReportSettings(ctx context.Context, communityID string) (*db.ReportSettings, error)
 }
 type RatingSummaryResolver interface {
 	Average(ctx context.Context, obj *db.RatingSummary) (*float64, error)
+}
+type ReportResolver interface {
+	ID(ctx context.Context, obj *db.Report) (string, error)
+
+	PhotoURLs(ctx context.Context, obj *db.Report) ([]string, error)
+
+	Place(ctx context.Context, obj *db.Report) (*db.Place, error)
+	Grid(ctx context.Context, obj *db.Report) (*db.Place, error)
+	Community(ctx context.Context, obj *db.Report) (*db.Place, error)
+	Reporter(ctx context.Context, obj *db.Report) (*db.Account, error)
+	Department(ctx context.Context, obj *db.Report) (*db.Department, error)
+
+	HoursToAccept(ctx context.Context, obj *db.Report) (*float64, error)
+	HoursToResolve(ctx context.Context, obj *db.Report) (*float64, error)
+	DepartmentOnTime(ctx context.Context, obj *db.Report) (*bool, error)
+
+	Timeline(ctx context.Context, obj *db.Report) ([]*db.ReportEvent, error)
+}
+type ReportEventResolver interface {
+	ActorName(ctx context.Context, obj *db.ReportEvent) (string, error)
+}
+type ReportSettingsResolver interface {
+	Community(ctx context.Context, obj *db.ReportSettings) (*db.Place, error)
+
+	Deadlines(ctx context.Context, obj *db.ReportSettings) ([]*db.ReportDeadline, error)
 }
 type ResidencyResolver interface {
 	Household(ctx context.Context, obj *db.Residency) (*db.Place, error)
@@ -1784,6 +1938,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CommunitySettings.WishValueCapFen(childComplexity), true
+
+	case "Department.id":
+		if e.ComplexityRoot.Department.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Department.ID(childComplexity), true
+	case "Department.kind":
+		if e.ComplexityRoot.Department.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Department.Kind(childComplexity), true
+	case "Department.name":
+		if e.ComplexityRoot.Department.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Department.Name(childComplexity), true
+	case "Department.subdistrict":
+		if e.ComplexityRoot.Department.Subdistrict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Department.Subdistrict(childComplexity), true
 
 	case "DurationFigures.count":
 		if e.ComplexityRoot.DurationFigures.Count == nil {
@@ -2372,6 +2551,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MeetingFigures.Suppressed(childComplexity), true
 
+	case "Mutation.acceptReport":
+		if e.ComplexityRoot.Mutation.AcceptReport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acceptReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcceptReport(childComplexity, args["reportId"].(string)), true
 	case "Mutation.acceptTopic":
 		if e.ComplexityRoot.Mutation.AcceptTopic == nil {
 			break
@@ -2383,6 +2573,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AcceptTopic(childComplexity, args["topicId"].(string), args["note"].(*string)), true
+	case "Mutation.addDepartmentMember":
+		if e.ComplexityRoot.Mutation.AddDepartmentMember == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addDepartmentMember_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddDepartmentMember(childComplexity, args["departmentId"].(string), args["accountId"].(string)), true
+	case "Mutation.addReportProgress":
+		if e.ComplexityRoot.Mutation.AddReportProgress == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addReportProgress_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddReportProgress(childComplexity, args["reportId"].(string), args["note"].(string)), true
 	case "Mutation.addResident":
 		if e.ComplexityRoot.Mutation.AddResident == nil {
 			break
@@ -2603,6 +2815,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAccount(childComplexity, args["input"].(model.CreateAccountInput)), true
+	case "Mutation.createDepartment":
+		if e.ComplexityRoot.Mutation.CreateDepartment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createDepartment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateDepartment(childComplexity, args["subdistrictId"].(string), args["name"].(string), args["kind"].(db.DepartmentKind)), true
 	case "Mutation.createPlace":
 		if e.ComplexityRoot.Mutation.CreatePlace == nil {
 			break
@@ -2647,6 +2870,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.EndCareAssignment(childComplexity, args["id"].(string)), true
+	case "Mutation.escalateReport":
+		if e.ComplexityRoot.Mutation.EscalateReport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_escalateReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EscalateReport(childComplexity, args["reportId"].(string), args["reason"].(string)), true
 	case "Mutation.fulfilWish":
 		if e.ComplexityRoot.Mutation.FulfilWish == nil {
 			break
@@ -2824,6 +3058,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RaiseTopicFromVisit(childComplexity, args["visitId"].(string), args["input"].(model.RaiseTopicInput)), true
+	case "Mutation.rateDepartment":
+		if e.ComplexityRoot.Mutation.RateDepartment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rateDepartment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RateDepartment(childComplexity, args["reportId"].(string), args["rating"].(int), args["comment"].(*string)), true
+	case "Mutation.rateReport":
+		if e.ComplexityRoot.Mutation.RateReport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rateReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RateReport(childComplexity, args["reportId"].(string), args["rating"].(int), args["comment"].(*string)), true
 	case "Mutation.rateResult":
 		if e.ComplexityRoot.Mutation.RateResult == nil {
 			break
@@ -2890,6 +3146,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReleaseWish(childComplexity, args["wishId"].(string), args["reason"].(*string)), true
+	case "Mutation.reportIn":
+		if e.ComplexityRoot.Mutation.ReportIn == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reportIn_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReportIn(childComplexity, args["reportId"].(string), args["note"].(*string)), true
 	case "Mutation.reportProgress":
 		if e.ComplexityRoot.Mutation.ReportProgress == nil {
 			break
@@ -2901,6 +3168,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReportProgress(childComplexity, args["taskId"].(string), args["body"].(string), args["done"].(bool)), true
+	case "Mutation.resolveReport":
+		if e.ComplexityRoot.Mutation.ResolveReport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resolveReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResolveReport(childComplexity, args["reportId"].(string), args["note"].(string)), true
 	case "Mutation.retirePlace":
 		if e.ComplexityRoot.Mutation.RetirePlace == nil {
 			break
@@ -2967,6 +3245,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetNotificationPreference(childComplexity, args["kind"].(db.NotificationKind), args["channel"].(db.NotificationChannel), args["enabled"].(bool)), true
+	case "Mutation.setReportSettings":
+		if e.ComplexityRoot.Mutation.SetReportSettings == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setReportSettings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetReportSettings(childComplexity, args["communityId"].(string), args["acceptHours"].(*int), args["settleDays"].(*int), args["deadlines"].([]*db.ReportDeadline)), true
 	case "Mutation.setVisitRhythm":
 		if e.ComplexityRoot.Mutation.SetVisitRhythm == nil {
 			break
@@ -2978,6 +3267,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetVisitRhythm(childComplexity, args["communityId"].(string), args["tag"].(db.ResidentTag), args["everyDays"].(int)), true
+	case "Mutation.settleReport":
+		if e.ComplexityRoot.Mutation.SettleReport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_settleReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SettleReport(childComplexity, args["reportId"].(string), args["note"].(string)), true
 	case "Mutation.settleWish":
 		if e.ComplexityRoot.Mutation.SettleWish == nil {
 			break
@@ -3000,6 +3300,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StartMeeting(childComplexity, args["meetingId"].(string)), true
+	case "Mutation.submitReport":
+		if e.ComplexityRoot.Mutation.SubmitReport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitReport(childComplexity, args["input"].(model.SubmitReportInput)), true
 	case "Mutation.submitWish":
 		if e.ComplexityRoot.Mutation.SubmitWish == nil {
 			break
@@ -3066,6 +3377,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.VerifyResident(childComplexity, args["residentId"].(string)), true
+	case "Mutation.whistleReport":
+		if e.ComplexityRoot.Mutation.WhistleReport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_whistleReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.WhistleReport(childComplexity, args["reportId"].(string), args["departmentId"].(string), args["note"].(*string)), true
 	case "Mutation.withdrawTopic":
 		if e.ComplexityRoot.Mutation.WithdrawTopic == nil {
 			break
@@ -3293,6 +3615,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OptionTally.Option(childComplexity), true
+
+	case "OverdueReport.reason":
+		if e.ComplexityRoot.OverdueReport.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OverdueReport.Reason(childComplexity), true
+	case "OverdueReport.report":
+		if e.ComplexityRoot.OverdueReport.Report == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OverdueReport.Report(childComplexity), true
+	case "OverdueReport.since":
+		if e.ComplexityRoot.OverdueReport.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OverdueReport.Since(childComplexity), true
 
 	case "OwnerHead.areaDm2":
 		if e.ComplexityRoot.OwnerHead.AreaDm2 == nil {
@@ -3669,6 +4010,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.CommunitySettings(childComplexity, args["communityId"].(string)), true
+	case "Query.departments":
+		if e.ComplexityRoot.Query.Departments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Departments(childComplexity), true
 	case "Query.failedDeliveries":
 		if e.ComplexityRoot.Query.FailedDeliveries == nil {
 			break
@@ -3737,6 +4084,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MyClaims(childComplexity, args["active"].(*bool), args["first"].(*int), args["after"].(*string)), true
+	case "Query.myDepartment":
+		if e.ComplexityRoot.Query.MyDepartment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MyDepartment(childComplexity), true
 	case "Query.myVisits":
 		if e.ComplexityRoot.Query.MyVisits == nil {
 			break
@@ -3798,6 +4151,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Notifications(childComplexity, args["unreadOnly"].(*bool), args["first"].(*int), args["after"].(*string)), true
+	case "Query.overdueReports":
+		if e.ComplexityRoot.Query.OverdueReports == nil {
+			break
+		}
+
+		args, err := ec.field_Query_overdueReports_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.OverdueReports(childComplexity, args["placeId"].(*string)), true
 	case "Query.ownersCount":
 		if e.ComplexityRoot.Query.OwnersCount == nil {
 			break
@@ -3831,6 +4195,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PendingRegistrations(childComplexity, args["placeId"].(string)), true
+	case "Query.report":
+		if e.ComplexityRoot.Query.Report == nil {
+			break
+		}
+
+		args, err := ec.field_Query_report_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Report(childComplexity, args["id"].(string)), true
+	case "Query.reportSettings":
+		if e.ComplexityRoot.Query.ReportSettings == nil {
+			break
+		}
+
+		args, err := ec.field_Query_reportSettings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ReportSettings(childComplexity, args["communityId"].(string)), true
+	case "Query.reports":
+		if e.ComplexityRoot.Query.Reports == nil {
+			break
+		}
+
+		args, err := ec.field_Query_reports_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Reports(childComplexity, args["placeId"].(*string), args["state"].([]db.ReportState), args["mine"].(*bool), args["first"].(*int), args["after"].(*string)), true
 	case "Query.residentDuplicates":
 		if e.ComplexityRoot.Query.ResidentDuplicates == nil {
 			break
@@ -4095,6 +4492,294 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Ratio.Num(childComplexity), true
+
+	case "Report.acceptedAt":
+		if e.ComplexityRoot.Report.AcceptedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.AcceptedAt(childComplexity), true
+	case "Report.category":
+		if e.ComplexityRoot.Report.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Category(childComplexity), true
+	case "Report.community":
+		if e.ComplexityRoot.Report.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Community(childComplexity), true
+	case "Report.createdAt":
+		if e.ComplexityRoot.Report.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.CreatedAt(childComplexity), true
+	case "Report.department":
+		if e.ComplexityRoot.Report.Department == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Department(childComplexity), true
+	case "Report.departmentOnTime":
+		if e.ComplexityRoot.Report.DepartmentOnTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.DepartmentOnTime(childComplexity), true
+	case "Report.departmentRatedAt":
+		if e.ComplexityRoot.Report.DepartmentRatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.DepartmentRatedAt(childComplexity), true
+	case "Report.departmentRating":
+		if e.ComplexityRoot.Report.DepartmentRating == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.DepartmentRating(childComplexity), true
+	case "Report.departmentRatingComment":
+		if e.ComplexityRoot.Report.DepartmentRatingComment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.DepartmentRatingComment(childComplexity), true
+	case "Report.description":
+		if e.ComplexityRoot.Report.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Description(childComplexity), true
+	case "Report.dueAt":
+		if e.ComplexityRoot.Report.DueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.DueAt(childComplexity), true
+	case "Report.escalatedAt":
+		if e.ComplexityRoot.Report.EscalatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.EscalatedAt(childComplexity), true
+	case "Report.grid":
+		if e.ComplexityRoot.Report.Grid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Grid(childComplexity), true
+	case "Report.hoursToAccept":
+		if e.ComplexityRoot.Report.HoursToAccept == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.HoursToAccept(childComplexity), true
+	case "Report.hoursToResolve":
+		if e.ComplexityRoot.Report.HoursToResolve == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.HoursToResolve(childComplexity), true
+	case "Report.id":
+		if e.ComplexityRoot.Report.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.ID(childComplexity), true
+	case "Report.photoUrls":
+		if e.ComplexityRoot.Report.PhotoURLs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.PhotoURLs(childComplexity), true
+	case "Report.place":
+		if e.ComplexityRoot.Report.Place == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Place(childComplexity), true
+	case "Report.ratedAt":
+		if e.ComplexityRoot.Report.RatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.RatedAt(childComplexity), true
+	case "Report.rating":
+		if e.ComplexityRoot.Report.Rating == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Rating(childComplexity), true
+	case "Report.ratingComment":
+		if e.ComplexityRoot.Report.RatingComment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.RatingComment(childComplexity), true
+	case "Report.reportedInAt":
+		if e.ComplexityRoot.Report.ReportedInAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.ReportedInAt(childComplexity), true
+	case "Report.reporter":
+		if e.ComplexityRoot.Report.Reporter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Reporter(childComplexity), true
+	case "Report.resolvedAt":
+		if e.ComplexityRoot.Report.ResolvedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.ResolvedAt(childComplexity), true
+	case "Report.settledLevel":
+		if e.ComplexityRoot.Report.SettledLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.SettledLevel(childComplexity), true
+	case "Report.state":
+		if e.ComplexityRoot.Report.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.State(childComplexity), true
+	case "Report.timeline":
+		if e.ComplexityRoot.Report.Timeline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Timeline(childComplexity), true
+	case "Report.urgency":
+		if e.ComplexityRoot.Report.Urgency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Urgency(childComplexity), true
+	case "Report.whistledAt":
+		if e.ComplexityRoot.Report.WhistledAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.WhistledAt(childComplexity), true
+
+	case "ReportConnection.edges":
+		if e.ComplexityRoot.ReportConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportConnection.Edges(childComplexity), true
+	case "ReportConnection.nodes":
+		if e.ComplexityRoot.ReportConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportConnection.Nodes(childComplexity), true
+	case "ReportConnection.pageInfo":
+		if e.ComplexityRoot.ReportConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportConnection.PageInfo(childComplexity), true
+	case "ReportConnection.totalCount":
+		if e.ComplexityRoot.ReportConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportConnection.TotalCount(childComplexity), true
+
+	case "ReportDeadline.category":
+		if e.ComplexityRoot.ReportDeadline.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportDeadline.Category(childComplexity), true
+	case "ReportDeadline.days":
+		if e.ComplexityRoot.ReportDeadline.Days == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportDeadline.Days(childComplexity), true
+
+	case "ReportEdge.cursor":
+		if e.ComplexityRoot.ReportEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportEdge.Cursor(childComplexity), true
+	case "ReportEdge.node":
+		if e.ComplexityRoot.ReportEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportEdge.Node(childComplexity), true
+
+	case "ReportEvent.action":
+		if e.ComplexityRoot.ReportEvent.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportEvent.Action(childComplexity), true
+	case "ReportEvent.actorName":
+		if e.ComplexityRoot.ReportEvent.ActorName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportEvent.ActorName(childComplexity), true
+	case "ReportEvent.at":
+		if e.ComplexityRoot.ReportEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportEvent.At(childComplexity), true
+	case "ReportEvent.fromState":
+		if e.ComplexityRoot.ReportEvent.FromState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportEvent.FromState(childComplexity), true
+	case "ReportEvent.note":
+		if e.ComplexityRoot.ReportEvent.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportEvent.Reason(childComplexity), true
+	case "ReportEvent.toState":
+		if e.ComplexityRoot.ReportEvent.ToState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportEvent.ToState(childComplexity), true
+
+	case "ReportSettings.acceptHours":
+		if e.ComplexityRoot.ReportSettings.AcceptHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSettings.AcceptHours(childComplexity), true
+	case "ReportSettings.community":
+		if e.ComplexityRoot.ReportSettings.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSettings.Community(childComplexity), true
+	case "ReportSettings.deadlines":
+		if e.ComplexityRoot.ReportSettings.Deadlines == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSettings.Deadlines(childComplexity), true
+	case "ReportSettings.settleDays":
+		if e.ComplexityRoot.ReportSettings.SettleDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSettings.SettleDays(childComplexity), true
 
 	case "Residency.household":
 		if e.ComplexityRoot.Residency.Household == nil {
@@ -6531,10 +7216,12 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RatioInput", ec.unmarshalInputRatioInput),
 			graphql.NewInputUnmarshaler("RecordVisitInput", ec.unmarshalInputRecordVisitInput),
 			graphql.NewInputUnmarshaler("RegisterInput", ec.unmarshalInputRegisterInput),
+			graphql.NewInputUnmarshaler("ReportDeadlineInput", ec.unmarshalInputReportDeadlineInput),
 			graphql.NewInputUnmarshaler("ResidentFilter", ec.unmarshalInputResidentFilter),
 			graphql.NewInputUnmarshaler("ScheduleMeetingInput", ec.unmarshalInputScheduleMeetingInput),
 			graphql.NewInputUnmarshaler("SetHouseholdOwnersInput", ec.unmarshalInputSetHouseholdOwnersInput),
 			graphql.NewInputUnmarshaler("StatsGrouping", ec.unmarshalInputStatsGrouping),
+			graphql.NewInputUnmarshaler("SubmitReportInput", ec.unmarshalInputSubmitReportInput),
 			graphql.NewInputUnmarshaler("SubmitWishInput", ec.unmarshalInputSubmitWishInput),
 			graphql.NewInputUnmarshaler("TimeCondition", ec.unmarshalInputTimeCondition),
 			graphql.NewInputUnmarshaler("UpdatePlaceInput", ec.unmarshalInputUpdatePlaceInput),
@@ -6921,6 +7608,10 @@ enum Role {
   ANALYST
   """管理员：管理地点和角色授予"""
   ADMIN
+  """流动网格员（快递员、外卖骑手等）：在社区或网格授予，可以上报所见的问题，只能看到自己的上报"""
+  MOBILE_GRID_MEMBER
+  """职能部门的账号：在街道授予，由 ` + "`" + `addDepartmentMember` + "`" + ` 随部门成员身份一起授予；只能看到吹哨给本部门的上报"""
+  DEPARTMENT
 }
 
 """一个账号：用手机号和密码登录的人。可能是居民，也可能是来服务的外来志愿者。"""
@@ -9687,6 +10378,311 @@ extend type Mutation {
   """设定社区对某类重点关怀对象的走访周期（1–365 天）。该社区的社区工作者可以设定。返回社区的全部走访周期。"""
   setVisitRhythm(communityId: ID!, tag: ResidentTag!, everyDays: Int!): [VisitRhythm!]!
 }
+
+# ---------------------------------------------------------------- reports (事件上报)
+# 居民、网格员、楼栋长和流动网格员上报看到的问题（路灯坏了、消防通道被堵、邻里纠纷……）。
+# 网格受理并办结（小事不出网格），办不了的提交社区；社区办结，或向街道的职能部门吹哨（街乡吹哨、部门报到），
+# 部门在期限内报到、办理、办结；上报人评价办理结果，社区为部门的办理打分（打分考评）。每一步都记入 ` + "`" + `timeline` + "`" + `（留痕）。
+# 谁能看到：上报人看到自己的；网格员看到本网格的；社区工作者看到本社区的（街道工作人员看到本街道的）；
+# 职能部门只看到吹哨给本部门的，看不到上报人是谁。
+
+"""事件类别。"""
+enum ReportCategory {
+  """市容环境（垃圾堆放、乱张贴、污水……）"""
+  ENVIRONMENT
+  """设施损坏（路灯、井盖、电梯、健身器材……）"""
+  FACILITY
+  """消防安全（消防通道堵塞、楼道堆物、电动车室内充电……）"""
+  FIRE_SAFETY
+  """邻里纠纷"""
+  DISPUTE
+  """治安隐患"""
+  PUBLIC_SECURITY
+  """违章搭建"""
+  ILLEGAL_BUILDING
+  """其他"""
+  OTHER
+}
+
+"""紧急程度。"""
+enum ReportUrgency {
+  """一般"""
+  NORMAL
+  """紧急"""
+  URGENT
+  """特别紧急（危及人身安全）"""
+  EMERGENCY
+}
+
+"""上报的状态。"""
+enum ReportState {
+  """已上报，等待网格受理"""
+  REPORTED
+  """网格已受理，正在网格办理"""
+  ACCEPTED
+  """网格已提交社区，正在社区办理"""
+  ESCALATED
+  """社区已向职能部门吹哨，等待部门报到"""
+  WHISTLED
+  """部门已报到，正在办理"""
+  HANDLING
+  """已办结（` + "`" + `settledLevel` + "`" + ` 说明由哪一级办结），等待上报人评价"""
+  RESOLVED
+  """上报人已评价"""
+  RATED
+}
+
+"""上报时间线上的一步。"""
+enum ReportAction {
+  """上报"""
+  REPORT
+  """网格受理"""
+  ACCEPT
+  """网格或社区办结"""
+  SETTLE
+  """网格提交社区"""
+  ESCALATE
+  """社区向职能部门吹哨"""
+  WHISTLE
+  """部门报到"""
+  REPORT_IN
+  """部门记录办理进展"""
+  PROGRESS
+  """部门办结"""
+  RESOLVE
+  """上报人评价"""
+  RATE
+  """社区为部门的办理打分"""
+  RATE_DEPARTMENT
+}
+
+"""办结上报的一级。"""
+enum ReportLevel {
+  """网格（小事不出网格）"""
+  GRID
+  """社区（大事不出社区）"""
+  COMMUNITY
+  """职能部门（吹哨报到）"""
+  DEPARTMENT
+}
+
+"""职能部门的类别。"""
+enum DepartmentKind {
+  """住建"""
+  HOUSING
+  """城管"""
+  URBAN_MANAGEMENT
+  """派出所"""
+  POLICE
+  """卫健"""
+  HEALTH
+  """市场监管"""
+  MARKET_SUPERVISION
+  """民政"""
+  CIVIL_AFFAIRS
+  """消防"""
+  FIRE
+  """其他"""
+  OTHER
+}
+
+"""街道的职能部门。"""
+type Department implements Node {
+  id: ID!
+  """名称，例如“幸福街道城管执法队”。"""
+  name: String!
+  kind: DepartmentKind!
+  """所属街道。"""
+  subdistrict: Place!
+}
+
+"""一条事件上报。"""
+type Report implements Node {
+  id: ID!
+  category: ReportCategory!
+  urgency: ReportUrgency!
+  """情况说明。"""
+  description: String!
+  """照片链接（最多 9 个）。"""
+  photoUrls: [String!]!
+  state: ReportState!
+  """问题所在的网格或楼栋（只有地点名称，不含住户）。"""
+  place: Place!
+  """所在网格。"""
+  grid: Place!
+  """所在社区。"""
+  community: Place!
+  """上报人；职能部门看到的为 null。按打码规则显示姓名和手机号。"""
+  reporter: Account @personal
+  """吹哨给的职能部门；没有吹哨为 null。"""
+  department: Department
+  """由哪一级办结；没有办结为 null。"""
+  settledLevel: ReportLevel
+  """上报时间。"""
+  createdAt: Time!
+  """网格受理时间。"""
+  acceptedAt: Time
+  """提交社区时间。"""
+  escalatedAt: Time
+  """吹哨时间。"""
+  whistledAt: Time
+  """部门办理期限（吹哨时按社区为该类别设置的天数确定）。"""
+  dueAt: Time
+  """部门报到时间。"""
+  reportedInAt: Time
+  """办结时间。"""
+  resolvedAt: Time
+  """从上报到受理用了多少小时；还没受理为 null。"""
+  hoursToAccept: Float
+  """从上报到办结用了多少小时；还没办结为 null。"""
+  hoursToResolve: Float
+  """部门是否在期限内办结：没有吹哨为 null；还没办结时，已过期限为 false，否则为 null。"""
+  departmentOnTime: Boolean
+  """上报人的评分（1–5）。"""
+  rating: Int
+  """上报人的评价。"""
+  ratingComment: String
+  ratedAt: Time
+  """社区为部门这次办理打的分（1–5）。"""
+  departmentRating: Int
+  departmentRatingComment: String
+  departmentRatedAt: Time
+  """每一步：谁、什么时候、从什么状态到什么状态、说明。"""
+  timeline: [ReportEvent!]!
+}
+
+"""上报时间线上的一步。"""
+type ReportEvent {
+  action: ReportAction!
+  at: Time!
+  fromState: ReportState
+  toState: ReportState!
+  """说明：办理结果、提交社区的原因、进展、评价等。"""
+  note: String
+  """谁做的（按打码规则显示姓名）。"""
+  actorName: String!
+}
+
+type ReportConnection {
+  edges: [ReportEdge!]!
+  nodes: [Report!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type ReportEdge {
+  cursor: String!
+  node: Report!
+}
+
+"""上报超时未办的原因（件件有着落：超时的上报由上一级看到）。"""
+enum OverdueReason {
+  """网格没有在受理时限内受理（社区看到）"""
+  NOT_ACCEPTED
+  """网格受理后没有在办理时限内办结或提交社区（社区看到）"""
+  GRID_LATE
+  """社区没有在办理时限内办结或吹哨（街道看到）"""
+  COMMUNITY_LATE
+  """职能部门超过期限还没有办结（街道看到）"""
+  DEPARTMENT_LATE
+}
+
+"""一条超时未办的上报。"""
+type OverdueReport {
+  report: Report!
+  reason: OverdueReason!
+  """从什么时候起超时（时限到期的时间）。"""
+  since: Time!
+}
+
+"""社区为事件上报设定的时限。"""
+type ReportSettings {
+  community: Place!
+  """网格需在上报后多少小时内受理（默认 24）。"""
+  acceptHours: Int!
+  """网格受理后、社区收到后，需在多少天内办结、提交社区或吹哨（默认 3）。"""
+  settleDays: Int!
+  """职能部门按类别的办理期限（天）。"""
+  deadlines: [ReportDeadline!]!
+}
+
+"""职能部门办理某类事件的期限。"""
+type ReportDeadline {
+  category: ReportCategory!
+  days: Int!
+}
+
+input ReportDeadlineInput {
+  category: ReportCategory!
+  """1 到 90 天。"""
+  days: Int!
+}
+
+input SubmitReportInput {
+  """问题所在的网格或楼栋。"""
+  placeId: ID!
+  category: ReportCategory!
+  urgency: ReportUrgency! = NORMAL
+  """情况说明，1 到 1000 个字。"""
+  description: String!
+  """照片链接，最多 9 个，http 或 https 开头，每个最多 500 个字符。"""
+  photoUrls: [String!]
+}
+
+extend type Query {
+  """
+  事件上报列表，最新的在前：自己的上报；网格员所管网格的；社区工作者所管社区（或街道）的；职能部门被吹哨的。
+  ` + "`" + `mine: true` + "`" + ` 只看自己上报的；` + "`" + `placeId` + "`" + ` 只看该地点及其下属地点的；` + "`" + `state` + "`" + ` 只看这些状态的。
+  """
+  reports(placeId: ID, state: [ReportState!], mine: Boolean = false, first: Int, after: String): ReportConnection!
+  """一条上报；看不到的为 ` + "`" + `NOT_FOUND` + "`" + `。"""
+  report(id: ID!): Report!
+  """
+  超时未办的上报（上一级的待办队列），超时最久的在前，最多 200 条：社区工作者看到本社区网格没有按时受理或办结的；
+  街道工作人员还看到社区没有按时办结或吹哨的、部门超过期限的。需要社区工作者角色。
+  """
+  overdueReports(placeId: ID): [OverdueReport!]!
+  """可以吹哨的职能部门（本人工作的街道及其社区的社区工作者、管理员），以及本人所属的部门。"""
+  departments: [Department!]!
+  """本人所属的职能部门；不是部门账号为 null。"""
+  myDepartment: Department
+  """社区为事件上报设定的时限（社区工作者、管理员）。"""
+  reportSettings(communityId: ID!): ReportSettings!
+}
+
+extend type Mutation {
+  """登记职能部门（街道的管理员或工作人员）。同一街道的部门名称不能重复（` + "`" + `CONFLICT` + "`" + `）。"""
+  createDepartment(subdistrictId: ID!, name: String!, kind: DepartmentKind!): Department!
+  """
+  把一个账号加入职能部门（街道管理员）：同时在街道授予 ` + "`" + `DEPARTMENT` + "`" + ` 角色（已有则沿用）。一个账号只能属于一个部门；
+  撤销这个角色（` + "`" + `revokeRole` + "`" + `）后，账号就看不到部门的上报了。
+  """
+  addDepartmentMember(departmentId: ID!, accountId: ID!): Department!
+  """设定社区的上报时限（社区工作者）；不传的项保持不变，` + "`" + `deadlines` + "`" + ` 覆盖所列类别的部门期限。"""
+  setReportSettings(communityId: ID!, acceptHours: Int, settleDays: Int, deadlines: [ReportDeadlineInput!]): ReportSettings!
+  """
+  上报事件：已核实身份的居民可以上报自己居住的社区里的网格或楼栋；网格员、楼栋长、流动网格员和社区工作者可以上报所服务的地点。
+  """
+  submitReport(input: SubmitReportInput!): Report!
+  """网格受理（所在网格的网格员，或社区工作者）。两人同时受理时只有一人成功，另一人得到 ` + "`" + `CONFLICT` + "`" + `。"""
+  acceptReport(reportId: ID!): Report!
+  """办结：网格员办结网格受理的上报，或社区工作者办结提交到社区的上报。` + "`" + `note` + "`" + ` 写办理结果，上报人能看到。"""
+  settleReport(reportId: ID!, note: String!): Report!
+  """网格办不了，提交社区（网格员），写明原因。"""
+  escalateReport(reportId: ID!, reason: String!): Report!
+  """向本街道的职能部门吹哨（社区工作者），部门的办理期限按社区为该类别设定的天数计算。"""
+  whistleReport(reportId: ID!, departmentId: ID!, note: String): Report!
+  """部门报到（被吹哨部门的账号）。"""
+  reportIn(reportId: ID!, note: String): Report!
+  """部门记录办理进展。"""
+  addReportProgress(reportId: ID!, note: String!): Report!
+  """部门办结，写明办理结果。"""
+  resolveReport(reportId: ID!, note: String!): Report!
+  """上报人评价办理结果（1–5 分）。"""
+  rateReport(reportId: ID!, rating: Int!, comment: String): Report!
+  """社区工作者为部门的这次办理打分（1–5 分，打分考评），每次办理只打一次。"""
+  rateDepartment(reportId: ID!, rating: Int!, comment: String): Report!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -9815,6 +10811,20 @@ func (ec *executionContext) childFields_CommunitySettings(ctx context.Context, f
 		return ec.fieldContext_CommunitySettings_noticeDays(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CommunitySettings", field.Name)
+}
+
+func (ec *executionContext) childFields_Department(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Department_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Department_name(ctx, field)
+	case "kind":
+		return ec.fieldContext_Department_kind(ctx, field)
+	case "subdistrict":
+		return ec.fieldContext_Department_subdistrict(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Department", field.Name)
 }
 
 func (ec *executionContext) childFields_DurationFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10215,6 +11225,18 @@ func (ec *executionContext) childFields_OptionTally(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type OptionTally", field.Name)
 }
 
+func (ec *executionContext) childFields_OverdueReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "report":
+		return ec.fieldContext_OverdueReport_report(ctx, field)
+	case "reason":
+		return ec.fieldContext_OverdueReport_reason(ctx, field)
+	case "since":
+		return ec.fieldContext_OverdueReport_since(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OverdueReport", field.Name)
+}
+
 func (ec *executionContext) childFields_OwnerHead(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "developer":
@@ -10397,6 +11419,136 @@ func (ec *executionContext) childFields_Ratio(ctx context.Context, field graphql
 		return ec.fieldContext_Ratio_comparison(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Ratio", field.Name)
+}
+
+func (ec *executionContext) childFields_Report(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Report_id(ctx, field)
+	case "category":
+		return ec.fieldContext_Report_category(ctx, field)
+	case "urgency":
+		return ec.fieldContext_Report_urgency(ctx, field)
+	case "description":
+		return ec.fieldContext_Report_description(ctx, field)
+	case "photoUrls":
+		return ec.fieldContext_Report_photoUrls(ctx, field)
+	case "state":
+		return ec.fieldContext_Report_state(ctx, field)
+	case "place":
+		return ec.fieldContext_Report_place(ctx, field)
+	case "grid":
+		return ec.fieldContext_Report_grid(ctx, field)
+	case "community":
+		return ec.fieldContext_Report_community(ctx, field)
+	case "reporter":
+		return ec.fieldContext_Report_reporter(ctx, field)
+	case "department":
+		return ec.fieldContext_Report_department(ctx, field)
+	case "settledLevel":
+		return ec.fieldContext_Report_settledLevel(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Report_createdAt(ctx, field)
+	case "acceptedAt":
+		return ec.fieldContext_Report_acceptedAt(ctx, field)
+	case "escalatedAt":
+		return ec.fieldContext_Report_escalatedAt(ctx, field)
+	case "whistledAt":
+		return ec.fieldContext_Report_whistledAt(ctx, field)
+	case "dueAt":
+		return ec.fieldContext_Report_dueAt(ctx, field)
+	case "reportedInAt":
+		return ec.fieldContext_Report_reportedInAt(ctx, field)
+	case "resolvedAt":
+		return ec.fieldContext_Report_resolvedAt(ctx, field)
+	case "hoursToAccept":
+		return ec.fieldContext_Report_hoursToAccept(ctx, field)
+	case "hoursToResolve":
+		return ec.fieldContext_Report_hoursToResolve(ctx, field)
+	case "departmentOnTime":
+		return ec.fieldContext_Report_departmentOnTime(ctx, field)
+	case "rating":
+		return ec.fieldContext_Report_rating(ctx, field)
+	case "ratingComment":
+		return ec.fieldContext_Report_ratingComment(ctx, field)
+	case "ratedAt":
+		return ec.fieldContext_Report_ratedAt(ctx, field)
+	case "departmentRating":
+		return ec.fieldContext_Report_departmentRating(ctx, field)
+	case "departmentRatingComment":
+		return ec.fieldContext_Report_departmentRatingComment(ctx, field)
+	case "departmentRatedAt":
+		return ec.fieldContext_Report_departmentRatedAt(ctx, field)
+	case "timeline":
+		return ec.fieldContext_Report_timeline(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Report", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ReportConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_ReportConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ReportConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ReportConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportDeadline(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "category":
+		return ec.fieldContext_ReportDeadline_category(ctx, field)
+	case "days":
+		return ec.fieldContext_ReportDeadline_days(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportDeadline", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ReportEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ReportEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "action":
+		return ec.fieldContext_ReportEvent_action(ctx, field)
+	case "at":
+		return ec.fieldContext_ReportEvent_at(ctx, field)
+	case "fromState":
+		return ec.fieldContext_ReportEvent_fromState(ctx, field)
+	case "toState":
+		return ec.fieldContext_ReportEvent_toState(ctx, field)
+	case "note":
+		return ec.fieldContext_ReportEvent_note(ctx, field)
+	case "actorName":
+		return ec.fieldContext_ReportEvent_actorName(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportSettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "community":
+		return ec.fieldContext_ReportSettings_community(ctx, field)
+	case "acceptHours":
+		return ec.fieldContext_ReportSettings_acceptHours(ctx, field)
+	case "settleDays":
+		return ec.fieldContext_ReportSettings_settleDays(ctx, field)
+	case "deadlines":
+		return ec.fieldContext_ReportSettings_deadlines(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportSettings", field.Name)
 }
 
 func (ec *executionContext) childFields_Residency(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -11619,6 +12771,20 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_Mutation_acceptReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reportId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reportId"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_acceptTopic_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11633,6 +12799,50 @@ func (ec *executionContext) field_Mutation_acceptTopic_args(ctx context.Context,
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "note",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["note"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_addDepartmentMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "departmentId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["departmentId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "accountId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["accountId"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_addReportProgress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reportId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reportId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "note",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -12033,6 +13243,36 @@ func (ec *executionContext) field_Mutation_createAccount_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createDepartment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "subdistrictId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["subdistrictId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "kind",
+		func(ctx context.Context, v any) (db.DepartmentKind, error) {
+			return ec.unmarshalNDepartmentKind2linliᚋdbᚐDepartmentKind(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kind"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createPlace_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -12102,6 +13342,28 @@ func (ec *executionContext) field_Mutation_endCareAssignment_args(ctx context.Co
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_escalateReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reportId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reportId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
 	return args, nil
 }
 
@@ -12427,6 +13689,66 @@ func (ec *executionContext) field_Mutation_raiseTopic_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_rateDepartment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reportId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reportId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "rating",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["rating"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "comment",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["comment"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_rateReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reportId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reportId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "rating",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["rating"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "comment",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["comment"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_rateResult_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -12567,6 +13889,28 @@ func (ec *executionContext) field_Mutation_releaseWish_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_reportIn_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reportId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reportId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "note",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["note"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_reportProgress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -12594,6 +13938,28 @@ func (ec *executionContext) field_Mutation_reportProgress_args(ctx context.Conte
 		return nil, err
 	}
 	args["done"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_resolveReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reportId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reportId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "note",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["note"] = arg1
 	return args, nil
 }
 
@@ -12729,6 +14095,44 @@ func (ec *executionContext) field_Mutation_setNotificationPreference_args(ctx co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setReportSettings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "acceptHours",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["acceptHours"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "settleDays",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["settleDays"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "deadlines",
+		func(ctx context.Context, v any) ([]*db.ReportDeadline, error) {
+			return ec.unmarshalOReportDeadlineInput2ᚕᚖlinliᚋdbᚐReportDeadlineᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["deadlines"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_setVisitRhythm_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -12756,6 +14160,28 @@ func (ec *executionContext) field_Mutation_setVisitRhythm_args(ctx context.Conte
 		return nil, err
 	}
 	args["everyDays"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_settleReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reportId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reportId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "note",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["note"] = arg1
 	return args, nil
 }
 
@@ -12800,6 +14226,20 @@ func (ec *executionContext) field_Mutation_startMeeting_args(ctx context.Context
 		return nil, err
 	}
 	args["meetingId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_submitReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SubmitReportInput, error) {
+			return ec.unmarshalNSubmitReportInput2linliᚋgraphᚋmodelᚐSubmitReportInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -12932,6 +14372,36 @@ func (ec *executionContext) field_Mutation_verifyResident_args(ctx context.Conte
 		return nil, err
 	}
 	args["residentId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_whistleReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reportId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reportId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "departmentId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["departmentId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "note",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["note"] = arg2
 	return args, nil
 }
 
@@ -13496,6 +14966,20 @@ func (ec *executionContext) field_Query_notifications_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_overdueReports_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "placeId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["placeId"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_ownersCount_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -13551,6 +15035,80 @@ func (ec *executionContext) field_Query_pendingRegistrations_args(ctx context.Co
 		return nil, err
 	}
 	args["placeId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_reportSettings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_report_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_reports_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "placeId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["placeId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "state",
+		func(ctx context.Context, v any) ([]db.ReportState, error) {
+			return ec.unmarshalOReportState2ᚕlinliᚋdbᚐReportStateᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["state"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "mine",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["mine"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg4
 	return args, nil
 }
 
@@ -15542,6 +17100,107 @@ func (ec *executionContext) _CommunitySettings_noticeDays(ctx context.Context, f
 }
 func (ec *executionContext) fieldContext_CommunitySettings_noticeDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CommunitySettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Department_id(ctx context.Context, field graphql.CollectedField, obj *db.Department) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Department_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Department().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Department_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Department", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Department_name(ctx context.Context, field graphql.CollectedField, obj *db.Department) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Department_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Department_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Department", field, false, false, "String")
+}
+
+func (ec *executionContext) _Department_kind(ctx context.Context, field graphql.CollectedField, obj *db.Department) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Department_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.DepartmentKind) graphql.Marshaler {
+			return ec.marshalNDepartmentKind2linliᚋdbᚐDepartmentKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Department_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Department", field, false, false, "DepartmentKind")
+}
+
+func (ec *executionContext) _Department_subdistrict(ctx context.Context, field graphql.CollectedField, obj *db.Department) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Department_subdistrict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Department().Subdistrict(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Department_subdistrict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Department",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _DurationFigures_count(ctx context.Context, field graphql.CollectedField, obj *model.DurationFigures) (ret graphql.Marshaler) {
@@ -20912,6 +22571,578 @@ func (ec *executionContext) fieldContext_Mutation_setVisitRhythm(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createDepartment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createDepartment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateDepartment(ctx, fc.Args["subdistrictId"].(string), fc.Args["name"].(string), fc.Args["kind"].(db.DepartmentKind))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Department) graphql.Marshaler {
+			return ec.marshalNDepartment2ᚖlinliᚋdbᚐDepartment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createDepartment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Department(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createDepartment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addDepartmentMember(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addDepartmentMember(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddDepartmentMember(ctx, fc.Args["departmentId"].(string), fc.Args["accountId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Department) graphql.Marshaler {
+			return ec.marshalNDepartment2ᚖlinliᚋdbᚐDepartment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addDepartmentMember(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Department(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addDepartmentMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setReportSettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setReportSettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetReportSettings(ctx, fc.Args["communityId"].(string), fc.Args["acceptHours"].(*int), fc.Args["settleDays"].(*int), fc.Args["deadlines"].([]*db.ReportDeadline))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.ReportSettings) graphql.Marshaler {
+			return ec.marshalNReportSettings2ᚖlinliᚋdbᚐReportSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setReportSettings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportSettings(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setReportSettings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_submitReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_submitReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SubmitReport(ctx, fc.Args["input"].(model.SubmitReportInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚖlinliᚋdbᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_submitReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_submitReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_acceptReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_acceptReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AcceptReport(ctx, fc.Args["reportId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚖlinliᚋdbᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_acceptReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_acceptReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_settleReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_settleReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SettleReport(ctx, fc.Args["reportId"].(string), fc.Args["note"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚖlinliᚋdbᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_settleReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_settleReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_escalateReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_escalateReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().EscalateReport(ctx, fc.Args["reportId"].(string), fc.Args["reason"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚖlinliᚋdbᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_escalateReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_escalateReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_whistleReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_whistleReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().WhistleReport(ctx, fc.Args["reportId"].(string), fc.Args["departmentId"].(string), fc.Args["note"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚖlinliᚋdbᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_whistleReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_whistleReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reportIn(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reportIn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReportIn(ctx, fc.Args["reportId"].(string), fc.Args["note"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚖlinliᚋdbᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reportIn(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reportIn_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addReportProgress(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addReportProgress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddReportProgress(ctx, fc.Args["reportId"].(string), fc.Args["note"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚖlinliᚋdbᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addReportProgress(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addReportProgress_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_resolveReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_resolveReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ResolveReport(ctx, fc.Args["reportId"].(string), fc.Args["note"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚖlinliᚋdbᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_resolveReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_resolveReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rateReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rateReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RateReport(ctx, fc.Args["reportId"].(string), fc.Args["rating"].(int), fc.Args["comment"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚖlinliᚋdbᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rateReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rateReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rateDepartment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rateDepartment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RateDepartment(ctx, fc.Args["reportId"].(string), fc.Args["rating"].(int), fc.Args["comment"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚖlinliᚋdbᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rateDepartment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rateDepartment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Notification_id(ctx context.Context, field graphql.CollectedField, obj *db.Notification) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21795,6 +24026,84 @@ func (ec *executionContext) _OptionTally_areaDm2(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_OptionTally_areaDm2(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OptionTally", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OverdueReport_report(ctx context.Context, field graphql.CollectedField, obj *db.OverdueReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OverdueReport_report(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.OverdueReport().Report(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚖlinliᚋdbᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OverdueReport_report(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OverdueReport",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OverdueReport_reason(ctx context.Context, field graphql.CollectedField, obj *db.OverdueReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OverdueReport_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.OverdueReason) graphql.Marshaler {
+			return ec.marshalNOverdueReason2linliᚋdbᚐOverdueReason(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OverdueReport_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OverdueReport", field, false, false, "OverdueReason")
+}
+
+func (ec *executionContext) _OverdueReport_since(ctx context.Context, field graphql.CollectedField, obj *db.OverdueReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OverdueReport_since(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Since, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OverdueReport_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OverdueReport", field, false, false, "Time")
 }
 
 func (ec *executionContext) _OwnerHead_developer(ctx context.Context, field graphql.CollectedField, obj *model.OwnerHead) (ret graphql.Marshaler) {
@@ -25202,6 +27511,246 @@ func (ec *executionContext) fieldContext_Query_visitRhythms(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_reports(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_reports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Reports(ctx, fc.Args["placeId"].(*string), fc.Args["state"].([]db.ReportState), fc.Args["mine"].(*bool), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReportConnection) graphql.Marshaler {
+			return ec.marshalNReportConnection2ᚖlinliᚋgraphᚋmodelᚐReportConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_reports(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_reports_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_report(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_report(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Report(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚖlinliᚋdbᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_report(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_report_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_overdueReports(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_overdueReports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().OverdueReports(ctx, fc.Args["placeId"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.OverdueReport) graphql.Marshaler {
+			return ec.marshalNOverdueReport2ᚕᚖlinliᚋdbᚐOverdueReportᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_overdueReports(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OverdueReport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_overdueReports_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_departments(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_departments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Departments(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Department) graphql.Marshaler {
+			return ec.marshalNDepartment2ᚕᚖlinliᚋdbᚐDepartmentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_departments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Department(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_myDepartment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_myDepartment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().MyDepartment(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Department) graphql.Marshaler {
+			return ec.marshalODepartment2ᚖlinliᚋdbᚐDepartment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_myDepartment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Department(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_reportSettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_reportSettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ReportSettings(ctx, fc.Args["communityId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.ReportSettings) graphql.Marshaler {
+			return ec.marshalNReportSettings2ᚖlinliᚋdbᚐReportSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_reportSettings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportSettings(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_reportSettings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -25414,6 +27963,1208 @@ func (ec *executionContext) _Ratio_comparison(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Ratio_comparison(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Ratio", field, false, false, "Comparison")
+}
+
+func (ec *executionContext) _Report_id(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Report().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Report_category(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.ReportCategory) graphql.Marshaler {
+			return ec.marshalNReportCategory2linliᚋdbᚐReportCategory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "ReportCategory")
+}
+
+func (ec *executionContext) _Report_urgency(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_urgency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Urgency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.ReportUrgency) graphql.Marshaler {
+			return ec.marshalNReportUrgency2linliᚋdbᚐReportUrgency(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_urgency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "ReportUrgency")
+}
+
+func (ec *executionContext) _Report_description(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "String")
+}
+
+func (ec *executionContext) _Report_photoUrls(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_photoUrls(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Report().PhotoURLs(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_photoUrls(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, true, true, "String")
+}
+
+func (ec *executionContext) _Report_state(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.ReportState) graphql.Marshaler {
+			return ec.marshalNReportState2linliᚋdbᚐReportState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "ReportState")
+}
+
+func (ec *executionContext) _Report_place(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_place(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Report().Place(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_place(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Report",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Report_grid(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_grid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Report().Grid(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_grid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Report",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Report_community(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_community(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Report().Community(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_community(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Report",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Report_reporter(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_reporter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Report().Reporter(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
+			return ec.marshalOAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_reporter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Report",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Report_department(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_department(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Report().Department(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Department) graphql.Marshaler {
+			return ec.marshalODepartment2ᚖlinliᚋdbᚐDepartment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_department(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Report",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Department(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Report_settledLevel(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_settledLevel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SettledLevel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.ReportLevel) graphql.Marshaler {
+			return ec.marshalOReportLevel2ᚖlinliᚋdbᚐReportLevel(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_settledLevel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "ReportLevel")
+}
+
+func (ec *executionContext) _Report_createdAt(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Report_acceptedAt(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_acceptedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AcceptedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_acceptedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Report_escalatedAt(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_escalatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EscalatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_escalatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Report_whistledAt(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_whistledAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WhistledAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_whistledAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Report_dueAt(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_dueAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DueAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_dueAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Report_reportedInAt(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_reportedInAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReportedInAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_reportedInAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Report_resolvedAt(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_resolvedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResolvedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_resolvedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Report_hoursToAccept(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_hoursToAccept(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Report().HoursToAccept(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_hoursToAccept(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, true, true, "Float")
+}
+
+func (ec *executionContext) _Report_hoursToResolve(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_hoursToResolve(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Report().HoursToResolve(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_hoursToResolve(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, true, true, "Float")
+}
+
+func (ec *executionContext) _Report_departmentOnTime(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_departmentOnTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Report().DepartmentOnTime(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_departmentOnTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Report_rating(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_rating(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rating, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_rating(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Report_ratingComment(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_ratingComment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RatingComment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_ratingComment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "String")
+}
+
+func (ec *executionContext) _Report_ratedAt(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_ratedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_ratedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Report_departmentRating(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_departmentRating(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DepartmentRating, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_departmentRating(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Report_departmentRatingComment(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_departmentRatingComment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DepartmentRatingComment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_departmentRatingComment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "String")
+}
+
+func (ec *executionContext) _Report_departmentRatedAt(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_departmentRatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DepartmentRatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_departmentRatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Report_timeline(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_timeline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Report().Timeline(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.ReportEvent) graphql.Marshaler {
+			return ec.marshalNReportEvent2ᚕᚖlinliᚋdbᚐReportEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_timeline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Report",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ReportConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ReportEdge) graphql.Marshaler {
+			return ec.marshalNReportEdge2ᚕᚖlinliᚋgraphᚋmodelᚐReportEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.ReportConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚕᚖlinliᚋdbᚐReportᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ReportConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖlinliᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ReportConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _ReportDeadline_category(ctx context.Context, field graphql.CollectedField, obj *db.ReportDeadline) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportDeadline_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.ReportCategory) graphql.Marshaler {
+			return ec.marshalNReportCategory2linliᚋdbᚐReportCategory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportDeadline_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportDeadline", field, false, false, "ReportCategory")
+}
+
+func (ec *executionContext) _ReportDeadline_days(ctx context.Context, field graphql.CollectedField, obj *db.ReportDeadline) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportDeadline_days(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Days, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportDeadline_days(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportDeadline", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReportEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ReportEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ReportEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚖlinliᚋdbᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportEvent_action(ctx context.Context, field graphql.CollectedField, obj *db.ReportEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportEvent_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.ReportAction) graphql.Marshaler {
+			return ec.marshalNReportAction2linliᚋdbᚐReportAction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportEvent_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportEvent", field, false, false, "ReportAction")
+}
+
+func (ec *executionContext) _ReportEvent_at(ctx context.Context, field graphql.CollectedField, obj *db.ReportEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportEvent", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ReportEvent_fromState(ctx context.Context, field graphql.CollectedField, obj *db.ReportEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportEvent_fromState(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromState, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.ReportState) graphql.Marshaler {
+			return ec.marshalOReportState2ᚖlinliᚋdbᚐReportState(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportEvent_fromState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportEvent", field, false, false, "ReportState")
+}
+
+func (ec *executionContext) _ReportEvent_toState(ctx context.Context, field graphql.CollectedField, obj *db.ReportEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportEvent_toState(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToState, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.ReportState) graphql.Marshaler {
+			return ec.marshalNReportState2linliᚋdbᚐReportState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportEvent_toState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportEvent", field, false, false, "ReportState")
+}
+
+func (ec *executionContext) _ReportEvent_note(ctx context.Context, field graphql.CollectedField, obj *db.ReportEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportEvent_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportEvent_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportEvent_actorName(ctx context.Context, field graphql.CollectedField, obj *db.ReportEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportEvent_actorName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReportEvent().ActorName(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportEvent_actorName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportEvent", field, true, true, "String")
+}
+
+func (ec *executionContext) _ReportSettings_community(ctx context.Context, field graphql.CollectedField, obj *db.ReportSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportSettings_community(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReportSettings().Community(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportSettings_community(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportSettings",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportSettings_acceptHours(ctx context.Context, field graphql.CollectedField, obj *db.ReportSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportSettings_acceptHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AcceptHours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportSettings_acceptHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportSettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReportSettings_settleDays(ctx context.Context, field graphql.CollectedField, obj *db.ReportSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportSettings_settleDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SettleDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportSettings_settleDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportSettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReportSettings_deadlines(ctx context.Context, field graphql.CollectedField, obj *db.ReportSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportSettings_deadlines(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReportSettings().Deadlines(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.ReportDeadline) graphql.Marshaler {
+			return ec.marshalNReportDeadline2ᚕᚖlinliᚋdbᚐReportDeadlineᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportSettings_deadlines(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportSettings",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportDeadline(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Residency_household(ctx context.Context, field graphql.CollectedField, obj *db.Residency) (ret graphql.Marshaler) {
@@ -39028,6 +42779,55 @@ func UnmarshalRegisterInput(ctx context.Context, raw any) (model.RegisterInput, 
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputReportDeadlineInput(ctx context.Context, obj any) (db.ReportDeadline, error) {
+	var it db.ReportDeadline
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"category", "days"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "category":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("category"))
+			data, err := ec.unmarshalNReportCategory2linliᚋdbᚐReportCategory(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Category = data
+		case "days":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("days"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Days = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReportDeadlineInput unmarshals raw into the ReportDeadlineInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReportDeadlineInput(ctx context.Context, raw any) (db.ReportDeadline, error) {
+	var out db.ReportDeadline
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReportDeadlineInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputResidentFilter(ctx context.Context, obj any) (model.ResidentFilter, error) {
 	var it model.ResidentFilter
 	if obj == nil {
@@ -39346,6 +43146,80 @@ func (ec *executionContext) unmarshalInputStatsGrouping(ctx context.Context, obj
 func UnmarshalStatsGrouping(ctx context.Context, raw any) (model.StatsGrouping, error) {
 	var out model.StatsGrouping
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "StatsGrouping", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSubmitReportInput(ctx context.Context, obj any) (model.SubmitReportInput, error) {
+	var it model.SubmitReportInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["urgency"]; !present {
+		asMap["urgency"] = "NORMAL"
+	}
+
+	fieldsInOrder := [...]string{"placeId", "category", "urgency", "description", "photoUrls"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "placeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("placeId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PlaceID = data
+		case "category":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("category"))
+			data, err := ec.unmarshalNReportCategory2linliᚋdbᚐReportCategory(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Category = data
+		case "urgency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("urgency"))
+			data, err := ec.unmarshalNReportUrgency2linliᚋdbᚐReportUrgency(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Urgency = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "photoUrls":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("photoUrls"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PhotoUrls = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSubmitReportInput unmarshals raw into the SubmitReportInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSubmitReportInput(ctx context.Context, raw any) (model.SubmitReportInput, error) {
+	var out model.SubmitReportInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SubmitReportInput", raw, &out)
 	return out, err
 }
 
@@ -40205,6 +44079,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Resident(ctx, sel, obj)
+	case db.Report:
+		return ec._Report(ctx, sel, &obj)
+	case *db.Report:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Report(ctx, sel, obj)
 	case db.Place:
 		return ec._Place(ctx, sel, &obj)
 	case *db.Place:
@@ -40226,6 +44107,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._LedgerEntry(ctx, sel, obj)
+	case db.Department:
+		return ec._Department(ctx, sel, &obj)
+	case *db.Department:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Department(ctx, sel, obj)
 	case db.AuditEvent:
 		return ec._AuditEvent(ctx, sel, &obj)
 	case *db.AuditEvent:
@@ -40650,6 +44538,56 @@ func (ec *executionContext) _CommunitySettings(ctx context.Context, sel ast.Sele
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var departmentImplementors = []string{"Department", "Node"}
+
+func (ec *executionContext) _Department(ctx context.Context, sel ast.SelectionSet, obj *db.Department) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, departmentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Department")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Department_id(ctx, field, obj)
+				})
+		case "name":
+			out.Values[i] = ec._Department_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._Department_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "subdistrict":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Department_subdistrict(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -42124,6 +46062,97 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createDepartment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createDepartment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addDepartmentMember":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addDepartmentMember(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setReportSettings":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setReportSettings(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "submitReport":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_submitReport(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "acceptReport":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_acceptReport(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "settleReport":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_settleReport(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "escalateReport":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_escalateReport(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "whistleReport":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_whistleReport(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reportIn":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reportIn(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addReportProgress":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addReportProgress(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resolveReport":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_resolveReport(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rateReport":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rateReport(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rateDepartment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rateDepartment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -42478,6 +46507,50 @@ func (ec *executionContext) _OptionTally(ctx context.Context, sel ast.SelectionS
 			out.Values[i] = ec._OptionTally_areaDm2(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var overdueReportImplementors = []string{"OverdueReport"}
+
+func (ec *executionContext) _OverdueReport(ctx context.Context, sel ast.SelectionSet, obj *db.OverdueReport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, overdueReportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OverdueReport")
+		case "report":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._OverdueReport_report(ctx, field, obj)
+				})
+		case "reason":
+			out.Values[i] = ec._OverdueReport_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "since":
+			out.Values[i] = ec._OverdueReport_since(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -43285,6 +47358,42 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_visitRhythms(ctx, field)
 				})
+		case "reports":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_reports(ctx, field)
+				})
+		case "report":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_report(ctx, field)
+				})
+		case "overdueReports":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_overdueReports(ctx, field)
+				})
+		case "departments":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_departments(ctx, field)
+				})
+		case "myDepartment":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_myDepartment(ctx, field)
+				})
+		case "reportSettings":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_reportSettings(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -43386,6 +47495,424 @@ func (ec *executionContext) _Ratio(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportImplementors = []string{"Report", "Node"}
+
+func (ec *executionContext) _Report(ctx context.Context, sel ast.SelectionSet, obj *db.Report) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Report")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Report_id(ctx, field, obj)
+				})
+		case "category":
+			out.Values[i] = ec._Report_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "urgency":
+			out.Values[i] = ec._Report_urgency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._Report_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "photoUrls":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Report_photoUrls(ctx, field, obj)
+				})
+		case "state":
+			out.Values[i] = ec._Report_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "place":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Report_place(ctx, field, obj)
+				})
+		case "grid":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Report_grid(ctx, field, obj)
+				})
+		case "community":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Report_community(ctx, field, obj)
+				})
+		case "reporter":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Report_reporter(ctx, field, obj)
+				})
+		case "department":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Report_department(ctx, field, obj)
+				})
+		case "settledLevel":
+			out.Values[i] = ec._Report_settledLevel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Report_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "acceptedAt":
+			out.Values[i] = ec._Report_acceptedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "escalatedAt":
+			out.Values[i] = ec._Report_escalatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "whistledAt":
+			out.Values[i] = ec._Report_whistledAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dueAt":
+			out.Values[i] = ec._Report_dueAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reportedInAt":
+			out.Values[i] = ec._Report_reportedInAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "resolvedAt":
+			out.Values[i] = ec._Report_resolvedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "hoursToAccept":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Report_hoursToAccept(ctx, field, obj)
+				})
+		case "hoursToResolve":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Report_hoursToResolve(ctx, field, obj)
+				})
+		case "departmentOnTime":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Report_departmentOnTime(ctx, field, obj)
+				})
+		case "rating":
+			out.Values[i] = ec._Report_rating(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ratingComment":
+			out.Values[i] = ec._Report_ratingComment(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ratedAt":
+			out.Values[i] = ec._Report_ratedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "departmentRating":
+			out.Values[i] = ec._Report_departmentRating(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "departmentRatingComment":
+			out.Values[i] = ec._Report_departmentRatingComment(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "departmentRatedAt":
+			out.Values[i] = ec._Report_departmentRatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "timeline":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Report_timeline(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportConnectionImplementors = []string{"ReportConnection"}
+
+func (ec *executionContext) _ReportConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ReportConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportConnection")
+		case "edges":
+			out.Values[i] = ec._ReportConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._ReportConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ReportConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReportConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportDeadlineImplementors = []string{"ReportDeadline"}
+
+func (ec *executionContext) _ReportDeadline(ctx context.Context, sel ast.SelectionSet, obj *db.ReportDeadline) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportDeadlineImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportDeadline")
+		case "category":
+			out.Values[i] = ec._ReportDeadline_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "days":
+			out.Values[i] = ec._ReportDeadline_days(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportEdgeImplementors = []string{"ReportEdge"}
+
+func (ec *executionContext) _ReportEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ReportEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportEdge")
+		case "cursor":
+			out.Values[i] = ec._ReportEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ReportEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportEventImplementors = []string{"ReportEvent"}
+
+func (ec *executionContext) _ReportEvent(ctx context.Context, sel ast.SelectionSet, obj *db.ReportEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportEvent")
+		case "action":
+			out.Values[i] = ec._ReportEvent_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "at":
+			out.Values[i] = ec._ReportEvent_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "fromState":
+			out.Values[i] = ec._ReportEvent_fromState(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "toState":
+			out.Values[i] = ec._ReportEvent_toState(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "note":
+			out.Values[i] = ec._ReportEvent_note(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actorName":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReportEvent_actorName(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportSettingsImplementors = []string{"ReportSettings"}
+
+func (ec *executionContext) _ReportSettings(ctx context.Context, sel ast.SelectionSet, obj *db.ReportSettings) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportSettingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportSettings")
+		case "community":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReportSettings_community(ctx, field, obj)
+				})
+		case "acceptHours":
+			out.Values[i] = ec._ReportSettings_acceptHours(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "settleDays":
+			out.Values[i] = ec._ReportSettings_settleDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "deadlines":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReportSettings_deadlines(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -47612,6 +52139,40 @@ func (ec *executionContext) marshalNDate2timeᚐTime(ctx context.Context, sel as
 	return res
 }
 
+func (ec *executionContext) marshalNDepartment2ᚕᚖlinliᚋdbᚐDepartmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Department) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDepartment2ᚖlinliᚋdbᚐDepartment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDepartment2ᚖlinliᚋdbᚐDepartment(ctx context.Context, sel ast.SelectionSet, v *db.Department) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Department!")
+		return graphql.Null
+	}
+	return ec._Department(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDepartmentKind2linliᚋdbᚐDepartmentKind(ctx context.Context, v any) (db.DepartmentKind, error) {
+	var res db.DepartmentKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDepartmentKind2linliᚋdbᚐDepartmentKind(ctx context.Context, sel ast.SelectionSet, v db.DepartmentKind) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNDuplicateReason2linliᚋgraphᚋmodelᚐDuplicateReason(ctx context.Context, v any) (model.DuplicateReason, error) {
 	var res model.DuplicateReason
 	err := res.UnmarshalGQL(v)
@@ -48223,6 +52784,40 @@ func (ec *executionContext) marshalNOptionTally2ᚖlinliᚋdbᚐOptionTally(ctx 
 	return ec._OptionTally(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNOverdueReason2linliᚋdbᚐOverdueReason(ctx context.Context, v any) (db.OverdueReason, error) {
+	var res db.OverdueReason
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOverdueReason2linliᚋdbᚐOverdueReason(ctx context.Context, sel ast.SelectionSet, v db.OverdueReason) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNOverdueReport2ᚕᚖlinliᚋdbᚐOverdueReportᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.OverdueReport) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOverdueReport2ᚖlinliᚋdbᚐOverdueReport(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOverdueReport2ᚖlinliᚋdbᚐOverdueReport(ctx context.Context, sel ast.SelectionSet, v *db.OverdueReport) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OverdueReport!")
+		return graphql.Null
+	}
+	return ec._OverdueReport(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNOwnerHead2ᚕᚖlinliᚋgraphᚋmodelᚐOwnerHeadᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OwnerHead) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -48429,6 +53024,163 @@ func (ec *executionContext) unmarshalNRecordVisitInput2linliᚋgraphᚋmodelᚐR
 func (ec *executionContext) unmarshalNRegisterInput2linliᚋgraphᚋmodelᚐRegisterInput(ctx context.Context, v any) (model.RegisterInput, error) {
 	res, err := ec.unmarshalInputRegisterInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReport2ᚕᚖlinliᚋdbᚐReportᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Report) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReport2ᚖlinliᚋdbᚐReport(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReport2ᚖlinliᚋdbᚐReport(ctx context.Context, sel ast.SelectionSet, v *db.Report) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Report!")
+		return graphql.Null
+	}
+	return ec._Report(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNReportAction2linliᚋdbᚐReportAction(ctx context.Context, v any) (db.ReportAction, error) {
+	var res db.ReportAction
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReportAction2linliᚋdbᚐReportAction(ctx context.Context, sel ast.SelectionSet, v db.ReportAction) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNReportCategory2linliᚋdbᚐReportCategory(ctx context.Context, v any) (db.ReportCategory, error) {
+	var res db.ReportCategory
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReportCategory2linliᚋdbᚐReportCategory(ctx context.Context, sel ast.SelectionSet, v db.ReportCategory) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNReportConnection2ᚖlinliᚋgraphᚋmodelᚐReportConnection(ctx context.Context, sel ast.SelectionSet, v *model.ReportConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportConnection!")
+		return graphql.Null
+	}
+	return ec._ReportConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReportDeadline2ᚕᚖlinliᚋdbᚐReportDeadlineᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.ReportDeadline) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReportDeadline2ᚖlinliᚋdbᚐReportDeadline(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReportDeadline2ᚖlinliᚋdbᚐReportDeadline(ctx context.Context, sel ast.SelectionSet, v *db.ReportDeadline) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportDeadline!")
+		return graphql.Null
+	}
+	return ec._ReportDeadline(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNReportDeadlineInput2ᚖlinliᚋdbᚐReportDeadline(ctx context.Context, v any) (*db.ReportDeadline, error) {
+	res, err := ec.unmarshalInputReportDeadlineInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReportEdge2ᚕᚖlinliᚋgraphᚋmodelᚐReportEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ReportEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReportEdge2ᚖlinliᚋgraphᚋmodelᚐReportEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReportEdge2ᚖlinliᚋgraphᚋmodelᚐReportEdge(ctx context.Context, sel ast.SelectionSet, v *model.ReportEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportEdge!")
+		return graphql.Null
+	}
+	return ec._ReportEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReportEvent2ᚕᚖlinliᚋdbᚐReportEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.ReportEvent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReportEvent2ᚖlinliᚋdbᚐReportEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReportEvent2ᚖlinliᚋdbᚐReportEvent(ctx context.Context, sel ast.SelectionSet, v *db.ReportEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportEvent!")
+		return graphql.Null
+	}
+	return ec._ReportEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReportSettings2ᚖlinliᚋdbᚐReportSettings(ctx context.Context, sel ast.SelectionSet, v *db.ReportSettings) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportSettings!")
+		return graphql.Null
+	}
+	return ec._ReportSettings(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNReportState2linliᚋdbᚐReportState(ctx context.Context, v any) (db.ReportState, error) {
+	var res db.ReportState
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReportState2linliᚋdbᚐReportState(ctx context.Context, sel ast.SelectionSet, v db.ReportState) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNReportUrgency2linliᚋdbᚐReportUrgency(ctx context.Context, v any) (db.ReportUrgency, error) {
+	var res db.ReportUrgency
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReportUrgency2linliᚋdbᚐReportUrgency(ctx context.Context, sel ast.SelectionSet, v db.ReportUrgency) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNResidency2ᚕᚖlinliᚋdbᚐResidencyᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Residency) graphql.Marshaler {
@@ -48920,6 +53672,11 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNSubmitReportInput2linliᚋgraphᚋmodelᚐSubmitReportInput(ctx context.Context, v any) (model.SubmitReportInput, error) {
+	res, err := ec.unmarshalInputSubmitReportInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNSubmitWishInput2linliᚋgraphᚋmodelᚐSubmitWishInput(ctx context.Context, v any) (model.SubmitWishInput, error) {
@@ -49832,6 +54589,13 @@ func (ec *executionContext) marshalODate2ᚖtimeᚐTime(ctx context.Context, sel
 	return res
 }
 
+func (ec *executionContext) marshalODepartment2ᚖlinliᚋdbᚐDepartment(ctx context.Context, sel ast.SelectionSet, v *db.Department) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Department(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalODurationFigures2ᚖlinliᚋgraphᚋmodelᚐDurationFigures(ctx context.Context, sel ast.SelectionSet, v *model.DurationFigures) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -50147,6 +54911,91 @@ func (ec *executionContext) unmarshalOPlaceLevel2ᚖlinliᚋdbᚐPlaceLevel(ctx 
 }
 
 func (ec *executionContext) marshalOPlaceLevel2ᚖlinliᚋdbᚐPlaceLevel(ctx context.Context, sel ast.SelectionSet, v *db.PlaceLevel) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOReportDeadlineInput2ᚕᚖlinliᚋdbᚐReportDeadlineᚄ(ctx context.Context, v any) ([]*db.ReportDeadline, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*db.ReportDeadline, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNReportDeadlineInput2ᚖlinliᚋdbᚐReportDeadline(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOReportLevel2ᚖlinliᚋdbᚐReportLevel(ctx context.Context, v any) (*db.ReportLevel, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(db.ReportLevel)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOReportLevel2ᚖlinliᚋdbᚐReportLevel(ctx context.Context, sel ast.SelectionSet, v *db.ReportLevel) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOReportState2ᚕlinliᚋdbᚐReportStateᚄ(ctx context.Context, v any) ([]db.ReportState, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]db.ReportState, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNReportState2linliᚋdbᚐReportState(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOReportState2ᚕlinliᚋdbᚐReportStateᚄ(ctx context.Context, sel ast.SelectionSet, v []db.ReportState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReportState2linliᚋdbᚐReportState(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOReportState2ᚖlinliᚋdbᚐReportState(ctx context.Context, v any) (*db.ReportState, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(db.ReportState)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOReportState2ᚖlinliᚋdbᚐReportState(ctx context.Context, sel ast.SelectionSet, v *db.ReportState) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -131,6 +131,16 @@ func (r *communitySettingsResolver) Community(ctx context.Context, obj *db.Setti
 }
 
 // ID is the resolver for the id field.
+func (r *departmentResolver) ID(ctx context.Context, obj *db.Department) (string, error) {
+	return globalID("Department", obj.ID), nil
+}
+
+// Subdistrict is the resolver for the subdistrict field.
+func (r *departmentResolver) Subdistrict(ctx context.Context, obj *db.Department) (*db.Place, error) {
+	return placeByID(ctx, obj.SubdistrictID)
+}
+
+// ID is the resolver for the id field.
 func (r *failedDeliveryResolver) ID(ctx context.Context, obj *db.OutboxDelivery) (string, error) {
 	return globalID("FailedDelivery", obj.ID), nil
 }
@@ -797,6 +807,112 @@ func (r *mutationResolver) SetVisitRhythm(ctx context.Context, communityID strin
 	return r.setVisitRhythm(ctx, communityID, tag, everyDays)
 }
 
+// CreateDepartment is the resolver for the createDepartment field.
+func (r *mutationResolver) CreateDepartment(ctx context.Context, subdistrictID string, name string, kind db.DepartmentKind) (*db.Department, error) {
+	key, err := idOf("subdistrictId", "Place", subdistrictID)
+	if err != nil {
+		return nil, err
+	}
+	v, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Store.CreateDepartment(ctx, v, key, name, kind)
+}
+
+// AddDepartmentMember is the resolver for the addDepartmentMember field.
+func (r *mutationResolver) AddDepartmentMember(ctx context.Context, departmentID string, accountID string) (*db.Department, error) {
+	account, err := idOf("accountId", "Account", accountID)
+	if err != nil {
+		return nil, err
+	}
+	return mutate(ctx, "departmentId", "Department", departmentID, func(v *db.Viewer, key int64) (*db.Department, error) {
+		return r.Store.AddDepartmentMember(ctx, v, key, account)
+	})
+}
+
+// SetReportSettings is the resolver for the setReportSettings field.
+func (r *mutationResolver) SetReportSettings(ctx context.Context, communityID string, acceptHours *int, settleDays *int, deadlines []*db.ReportDeadline) (*db.ReportSettings, error) {
+	return mutate(ctx, "communityId", "Place", communityID, func(v *db.Viewer, key int64) (*db.ReportSettings, error) {
+		return r.Store.SetReportSettings(ctx, v, key, acceptHours, settleDays, deadlinesIn(deadlines))
+	})
+}
+
+// SubmitReport is the resolver for the submitReport field.
+func (r *mutationResolver) SubmitReport(ctx context.Context, input model.SubmitReportInput) (*db.Report, error) {
+	return mutate(ctx, "placeId", "Place", input.PlaceID, func(v *db.Viewer, key int64) (*db.Report, error) {
+		return r.Store.SubmitReport(ctx, v, db.SubmitReport{PlaceID: key, Category: input.Category, Urgency: input.Urgency,
+			Description: input.Description, PhotoURLs: input.PhotoUrls})
+	})
+}
+
+// AcceptReport is the resolver for the acceptReport field.
+func (r *mutationResolver) AcceptReport(ctx context.Context, reportID string) (*db.Report, error) {
+	return r.writeReport(ctx, reportID, func(v *db.Viewer, key int64) (*db.Report, error) {
+		return r.Store.AcceptReport(ctx, v, key)
+	})
+}
+
+// SettleReport is the resolver for the settleReport field.
+func (r *mutationResolver) SettleReport(ctx context.Context, reportID string, note string) (*db.Report, error) {
+	return r.writeReport(ctx, reportID, func(v *db.Viewer, key int64) (*db.Report, error) {
+		return r.Store.SettleReport(ctx, v, key, note)
+	})
+}
+
+// EscalateReport is the resolver for the escalateReport field.
+func (r *mutationResolver) EscalateReport(ctx context.Context, reportID string, reason string) (*db.Report, error) {
+	return r.writeReport(ctx, reportID, func(v *db.Viewer, key int64) (*db.Report, error) {
+		return r.Store.EscalateReport(ctx, v, key, reason)
+	})
+}
+
+// WhistleReport is the resolver for the whistleReport field.
+func (r *mutationResolver) WhistleReport(ctx context.Context, reportID string, departmentID string, note *string) (*db.Report, error) {
+	department, err := idOf("departmentId", "Department", departmentID)
+	if err != nil {
+		return nil, err
+	}
+	return r.writeReport(ctx, reportID, func(v *db.Viewer, key int64) (*db.Report, error) {
+		return r.Store.WhistleReport(ctx, v, key, department, note)
+	})
+}
+
+// ReportIn is the resolver for the reportIn field.
+func (r *mutationResolver) ReportIn(ctx context.Context, reportID string, note *string) (*db.Report, error) {
+	return r.writeReport(ctx, reportID, func(v *db.Viewer, key int64) (*db.Report, error) {
+		return r.Store.ReportIn(ctx, v, key, note)
+	})
+}
+
+// AddReportProgress is the resolver for the addReportProgress field.
+func (r *mutationResolver) AddReportProgress(ctx context.Context, reportID string, note string) (*db.Report, error) {
+	return r.writeReport(ctx, reportID, func(v *db.Viewer, key int64) (*db.Report, error) {
+		return r.Store.AddReportProgress(ctx, v, key, note)
+	})
+}
+
+// ResolveReport is the resolver for the resolveReport field.
+func (r *mutationResolver) ResolveReport(ctx context.Context, reportID string, note string) (*db.Report, error) {
+	return r.writeReport(ctx, reportID, func(v *db.Viewer, key int64) (*db.Report, error) {
+		return r.Store.ResolveReport(ctx, v, key, note)
+	})
+}
+
+// RateReport is the resolver for the rateReport field.
+func (r *mutationResolver) RateReport(ctx context.Context, reportID string, rating int, comment *string) (*db.Report, error) {
+	return r.writeReport(ctx, reportID, func(v *db.Viewer, key int64) (*db.Report, error) {
+		return r.Store.RateReport(ctx, v, key, rating, comment)
+	})
+}
+
+// RateDepartment is the resolver for the rateDepartment field.
+func (r *mutationResolver) RateDepartment(ctx context.Context, reportID string, rating int, comment *string) (*db.Report, error) {
+	return r.writeReport(ctx, reportID, func(v *db.Viewer, key int64) (*db.Report, error) {
+		return r.Store.RateDepartment(ctx, v, key, rating, comment)
+	})
+}
+
 // ID is the resolver for the id field.
 func (r *notificationResolver) ID(ctx context.Context, obj *db.Notification) (string, error) {
 	return globalID("Notification", obj.ID), nil
@@ -850,6 +966,11 @@ func (r *objectionResolver) Author(ctx context.Context, obj *db.Objection) (*db.
 // AnsweredBy is the resolver for the answeredBy field.
 func (r *objectionResolver) AnsweredBy(ctx context.Context, obj *db.Objection) (*db.Account, error) {
 	return ifSet(ctx, obj.AnsweredBy, accountByID)
+}
+
+// Report is the resolver for the report field.
+func (r *overdueReportResolver) Report(ctx context.Context, obj *db.OverdueReport) (*db.Report, error) {
+	return &obj.Report, nil
 }
 
 // Account is the resolver for the account field.
@@ -1267,9 +1388,137 @@ func (r *queryResolver) VisitRhythms(ctx context.Context, communityID string) ([
 	return r.visitRhythms(ctx, communityID)
 }
 
+// Reports is the resolver for the reports field.
+func (r *queryResolver) Reports(ctx context.Context, placeID *string, state []db.ReportState, mine *bool, first *int, after *string) (*model.ReportConnection, error) {
+	return reportList(ctx, placeID, state, mine, first, after)
+}
+
+// Report is the resolver for the report field.
+func (r *queryResolver) Report(ctx context.Context, id string) (*db.Report, error) {
+	key, err := idOf("id", "Report", id)
+	if err != nil {
+		return nil, err
+	}
+	v, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Store.Report(ctx, v, key)
+}
+
+// OverdueReports is the resolver for the overdueReports field.
+func (r *queryResolver) OverdueReports(ctx context.Context, placeID *string) ([]*db.OverdueReport, error) {
+	place, err := optionalKey("placeId", "Place", placeID)
+	if err != nil {
+		return nil, err
+	}
+	v, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Store.OverdueReports(ctx, v, place)
+}
+
+// Departments is the resolver for the departments field.
+func (r *queryResolver) Departments(ctx context.Context) ([]*db.Department, error) {
+	return visibleDepartments(ctx)
+}
+
+// MyDepartment is the resolver for the myDepartment field.
+func (r *queryResolver) MyDepartment(ctx context.Context) (*db.Department, error) {
+	v, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Store.MyDepartment(ctx, v)
+}
+
+// ReportSettings is the resolver for the reportSettings field.
+func (r *queryResolver) ReportSettings(ctx context.Context, communityID string) (*db.ReportSettings, error) {
+	key, err := idOf("communityId", "Place", communityID)
+	if err != nil {
+		return nil, err
+	}
+	v, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Store.ReportSettingsOf(ctx, v, key)
+}
+
 // Average is the resolver for the average field.
 func (r *ratingSummaryResolver) Average(ctx context.Context, obj *db.RatingSummary) (*float64, error) {
 	return average(obj), nil
+}
+
+// ID is the resolver for the id field.
+func (r *reportResolver) ID(ctx context.Context, obj *db.Report) (string, error) {
+	return globalID("Report", obj.ID), nil
+}
+
+// PhotoURLs is the resolver for the photoUrls field.
+func (r *reportResolver) PhotoURLs(ctx context.Context, obj *db.Report) ([]string, error) {
+	return []string(obj.PhotoURLs), nil
+}
+
+// Place is the resolver for the place field.
+func (r *reportResolver) Place(ctx context.Context, obj *db.Report) (*db.Place, error) {
+	return placeByID(ctx, obj.PlaceID)
+}
+
+// Grid is the resolver for the grid field.
+func (r *reportResolver) Grid(ctx context.Context, obj *db.Report) (*db.Place, error) {
+	return placeByID(ctx, obj.GridID)
+}
+
+// Community is the resolver for the community field.
+func (r *reportResolver) Community(ctx context.Context, obj *db.Report) (*db.Place, error) {
+	return placeByID(ctx, obj.CommunityID)
+}
+
+// Reporter is the resolver for the reporter field.
+func (r *reportResolver) Reporter(ctx context.Context, obj *db.Report) (*db.Account, error) {
+	return reportReporter(ctx, obj)
+}
+
+// Department is the resolver for the department field.
+func (r *reportResolver) Department(ctx context.Context, obj *db.Report) (*db.Department, error) {
+	return reportDepartment(ctx, obj)
+}
+
+// HoursToAccept is the resolver for the hoursToAccept field.
+func (r *reportResolver) HoursToAccept(ctx context.Context, obj *db.Report) (*float64, error) {
+	return hoursBetween(obj.CreatedAt, obj.AcceptedAt), nil
+}
+
+// HoursToResolve is the resolver for the hoursToResolve field.
+func (r *reportResolver) HoursToResolve(ctx context.Context, obj *db.Report) (*float64, error) {
+	return hoursBetween(obj.CreatedAt, obj.ResolvedAt), nil
+}
+
+// DepartmentOnTime is the resolver for the departmentOnTime field.
+func (r *reportResolver) DepartmentOnTime(ctx context.Context, obj *db.Report) (*bool, error) {
+	return departmentOnTime(ctx, obj), nil
+}
+
+// Timeline is the resolver for the timeline field.
+func (r *reportResolver) Timeline(ctx context.Context, obj *db.Report) ([]*db.ReportEvent, error) {
+	return reportTimeline(ctx, obj)
+}
+
+// ActorName is the resolver for the actorName field.
+func (r *reportEventResolver) ActorName(ctx context.Context, obj *db.ReportEvent) (string, error) {
+	return reportActorName(ctx, obj)
+}
+
+// Community is the resolver for the community field.
+func (r *reportSettingsResolver) Community(ctx context.Context, obj *db.ReportSettings) (*db.Place, error) {
+	return placeByID(ctx, obj.CommunityID)
+}
+
+// Deadlines is the resolver for the deadlines field.
+func (r *reportSettingsResolver) Deadlines(ctx context.Context, obj *db.ReportSettings) ([]*db.ReportDeadline, error) {
+	return reportDeadlines(obj), nil
 }
 
 // Household is the resolver for the household field.
@@ -1883,6 +2132,9 @@ func (r *Resolver) CommunitySettings() CommunitySettingsResolver {
 	return &communitySettingsResolver{r}
 }
 
+// Department returns DepartmentResolver implementation.
+func (r *Resolver) Department() DepartmentResolver { return &departmentResolver{r} }
+
 // FailedDelivery returns FailedDeliveryResolver implementation.
 func (r *Resolver) FailedDelivery() FailedDeliveryResolver { return &failedDeliveryResolver{r} }
 
@@ -1917,6 +2169,9 @@ func (r *Resolver) Notification() NotificationResolver { return &notificationRes
 // Objection returns ObjectionResolver implementation.
 func (r *Resolver) Objection() ObjectionResolver { return &objectionResolver{r} }
 
+// OverdueReport returns OverdueReportResolver implementation.
+func (r *Resolver) OverdueReport() OverdueReportResolver { return &overdueReportResolver{r} }
+
 // PendingRegistration returns PendingRegistrationResolver implementation.
 func (r *Resolver) PendingRegistration() PendingRegistrationResolver {
 	return &pendingRegistrationResolver{r}
@@ -1930,6 +2185,15 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
 // RatingSummary returns RatingSummaryResolver implementation.
 func (r *Resolver) RatingSummary() RatingSummaryResolver { return &ratingSummaryResolver{r} }
+
+// Report returns ReportResolver implementation.
+func (r *Resolver) Report() ReportResolver { return &reportResolver{r} }
+
+// ReportEvent returns ReportEventResolver implementation.
+func (r *Resolver) ReportEvent() ReportEventResolver { return &reportEventResolver{r} }
+
+// ReportSettings returns ReportSettingsResolver implementation.
+func (r *Resolver) ReportSettings() ReportSettingsResolver { return &reportSettingsResolver{r} }
 
 // Residency returns ResidencyResolver implementation.
 func (r *Resolver) Residency() ResidencyResolver { return &residencyResolver{r} }
@@ -2016,6 +2280,7 @@ type (
 	buildingTurnoutResolver         struct{ *Resolver }
 	careAssignmentResolver          struct{ *Resolver }
 	communitySettingsResolver       struct{ *Resolver }
+	departmentResolver              struct{ *Resolver }
 	failedDeliveryResolver          struct{ *Resolver }
 	householdOwnerResolver          struct{ *Resolver }
 	ledgerEntryResolver             struct{ *Resolver }
@@ -2026,10 +2291,14 @@ type (
 	mutationResolver                struct{ *Resolver }
 	notificationResolver            struct{ *Resolver }
 	objectionResolver               struct{ *Resolver }
+	overdueReportResolver           struct{ *Resolver }
 	pendingRegistrationResolver     struct{ *Resolver }
 	placeResolver                   struct{ *Resolver }
 	queryResolver                   struct{ *Resolver }
 	ratingSummaryResolver           struct{ *Resolver }
+	reportResolver                  struct{ *Resolver }
+	reportEventResolver             struct{ *Resolver }
+	reportSettingsResolver          struct{ *Resolver }
 	residencyResolver               struct{ *Resolver }
 	residentResolver                struct{ *Resolver }
 	residentDuplicateResolver       struct{ *Resolver }

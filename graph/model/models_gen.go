@@ -389,6 +389,11 @@ type RegisterInput struct {
 	IsOwner *bool `json:"isOwner,omitempty"`
 }
 
+type ReportEdge struct {
+	Cursor string     `json:"cursor"`
+	Node   *db.Report `json:"node"`
+}
+
 type ResidentEdge struct {
 	Cursor string       `json:"cursor"`
 	Node   *db.Resident `json:"node"`
@@ -518,6 +523,17 @@ type SetHouseholdOwnersInput struct {
 type StatsGrouping struct {
 	PlaceLevel *db.PlaceLevel `json:"placeLevel,omitempty"`
 	Period     *db.Period     `json:"period,omitempty"`
+}
+
+type SubmitReportInput struct {
+	// 问题所在的网格或楼栋。
+	PlaceID  string            `json:"placeId"`
+	Category db.ReportCategory `json:"category"`
+	Urgency  db.ReportUrgency  `json:"urgency"`
+	// 情况说明，1 到 1000 个字。
+	Description string `json:"description"`
+	// 照片链接，最多 9 个，http 或 https 开头，每个最多 500 个字符。
+	PhotoUrls []string `json:"photoUrls,omitempty"`
 }
 
 // 提交心愿。
