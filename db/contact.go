@@ -20,10 +20,13 @@ func (c *Contacts) Of(accountID *int64, residentID int64) Contact {
 	return Contact{Served: c.Served[residentID], Helper: accountID != nil && c.Helpers[*accountID]}
 }
 
-// Contacts returns whom v is linked to by a wish: the beneficiaries of the wishes whose
-// active claim v holds or that v submitted for them, and the people who help v: the active
-// claimers of v's own wishes, and the grid workers over the homes of the beneficiaries v
-// holds an active claim for. A claim that ends ends the link.
+// Contacts returns whom v is linked to by a wish or a care assignment: the beneficiaries
+// of the wishes whose active claim v holds or that v submitted for them, the residents of
+// the households v looks after now (包联: names, phones and address, as for a claimer),
+// and the people who help v: the active claimers of v's own wishes, those who look after
+// v's household now, and the grid workers over the homes of the beneficiaries v holds an
+// active claim for. A claim or an
+// assignment that ends ends the link.
 func (s *Store) Contacts(ctx context.Context, v *Viewer) (*Contacts, error) {
 	c := &Contacts{Served: map[int64]bool{}, ServedHouseholds: map[int64]bool{}, Helpers: map[int64]bool{}}
 	if v == nil {
@@ -55,7 +58,15 @@ func (s *Store) Contacts(ctx context.Context, v *Viewer) (*Contacts, error) {
 		FROM wish_claims c JOIN wishes w ON w.id = c.wish_id AND w.claim_id = c.id
 		JOIN residents r ON r.id = w.beneficiary_id JOIN places h ON h.id = r.household_id
 		JOIN role_grants g ON g.place_id = ANY(h.path) AND g.role = 'grid_worker' AND g.revoked_at IS NULL
-		WHERE c.claimer_id = $1 AND c.ended_at IS NULL`, v.Account.ID, resident); err != nil {
+		WHERE c.claimer_id = $1 AND c.ended_at IS NULL
+		UNION
+		SELECT r.id, r.household_id, NULL
+		FROM care_assignments a JOIN residents r ON r.household_id = a.household_id AND r.left_on IS NULL
+		WHERE a.account_id = $1 AND a.ended_at IS NULL
+		UNION
+		SELECT NULL, NULL, a.account_id
+		FROM residents me JOIN care_assignments a ON a.household_id = me.household_id AND a.ended_at IS NULL
+		WHERE me.id = $2 AND me.left_on IS NULL`, v.Account.ID, resident); err != nil {
 		return nil, err
 	}
 	for _, r := range rows {

@@ -40,10 +40,14 @@ const (
 	RoleSupervisor     Role = "supervisor"
 	RoleAnalyst        Role = "analyst"
 	RoleAdmin          Role = "admin"
+	// Migration 0022: couriers and riders who report what they see (流动网格员), and the
+	// accounts of government departments (职能部门), which see only what was whistled to them.
+	RoleMobileGridMember Role = "mobile_grid_member"
+	RoleDepartment       Role = "department"
 )
 
 var roles = []Role{RoleVolunteer, RolePartyMember, RoleGridWorker, RoleBuildingLeader, RoleStaff,
-	RoleCouncilMember, RoleSupervisor, RoleAnalyst, RoleAdmin}
+	RoleCouncilMember, RoleSupervisor, RoleAnalyst, RoleAdmin, RoleMobileGridMember, RoleDepartment}
 
 // ResidentTag is a protected tag on a resident.
 type ResidentTag string
@@ -133,6 +137,7 @@ var roleNames = map[Role]string{
 	RoleVolunteer: "志愿者", RolePartyMember: "党员", RoleGridWorker: "网格员", RoleBuildingLeader: "楼栋长",
 	RoleStaff: "社区工作者", RoleCouncilMember: "议事会成员", RoleSupervisor: "监委会成员",
 	RoleAnalyst: "数据分析员", RoleAdmin: "管理员",
+	RoleMobileGridMember: "流动网格员", RoleDepartment: "职能部门",
 }
 
 // Name is the role's Chinese name.
@@ -149,13 +154,16 @@ func (l PlaceLevel) Name() string { return levelNames[l] }
 // grantLevels says at which levels each role may be granted: a grid worker serves a grid, a
 // building leader a building, and so on.
 var grantLevels = map[Role][]PlaceLevel{
-	RoleVolunteer:      {LevelSubdistrict, LevelCommunity, LevelCompound, LevelGrid},
-	RolePartyMember:    {LevelSubdistrict, LevelCommunity, LevelCompound, LevelGrid},
-	RoleGridWorker:     {LevelGrid},
-	RoleBuildingLeader: {LevelBuilding},
-	RoleStaff:          {LevelSubdistrict, LevelCommunity},
-	RoleCouncilMember:  {LevelCommunity},
-	RoleSupervisor:     {LevelCommunity},
-	RoleAnalyst:        {LevelSubdistrict, LevelCommunity},
-	RoleAdmin:          {LevelSubdistrict, LevelCommunity},
+	RoleVolunteer:        {LevelSubdistrict, LevelCommunity, LevelCompound, LevelGrid},
+	RolePartyMember:      {LevelSubdistrict, LevelCommunity, LevelCompound, LevelGrid},
+	RoleGridWorker:       {LevelGrid},
+	RoleBuildingLeader:   {LevelBuilding},
+	RoleStaff:            {LevelSubdistrict, LevelCommunity},
+	RoleCouncilMember:    {LevelCommunity},
+	RoleSupervisor:       {LevelCommunity},
+	RoleAnalyst:          {LevelSubdistrict, LevelCommunity},
+	RoleAdmin:            {LevelSubdistrict, LevelCommunity},
+	RoleMobileGridMember: {LevelCommunity, LevelGrid},
+	// Held at the subdistrict, and given with a department membership (addDepartmentMember).
+	RoleDepartment: {LevelSubdistrict},
 }

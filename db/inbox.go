@@ -30,13 +30,14 @@ const (
 	NotifyObjectionClosing    NotificationKind = "objection_closing"
 	NotifyTaskAssigned        NotificationKind = "task_assigned"
 	NotifyTaskConcernRaised   NotificationKind = "task_concern_raised"
+	NotifyVisitOverdue        NotificationKind = "visit_overdue"
 )
 
 // NotificationKinds are all the kinds, in the order preferences list them.
 var NotificationKinds = []NotificationKind{NotifyWishPublished, NotifyWishRejected, NotifyWishClaimed,
 	NotifyWishReleased, NotifyWishFulfilled, NotifyWishConfirmed, NotifyWishDisputed, NotifyClaimDueSoon,
 	NotifyClaimLapsed, NotifyVoteOpened, NotifyVoteClosing, NotifyMeetingTomorrow, NotifyMeetingOpened, NotifyResolutionPublished,
-	NotifyObjectionClosing, NotifyTaskAssigned, NotifyTaskConcernRaised}
+	NotifyObjectionClosing, NotifyTaskAssigned, NotifyTaskConcernRaised, NotifyVisitOverdue}
 
 // smsByDefault mirrors notification_sms_default in migration 0017: the kinds sent by text
 // message when the recipient has chosen nothing.
@@ -101,8 +102,10 @@ type subject struct {
 	NoticeEndsAt    *time.Time `db:"notice_ends_at"`
 	TaskTitle       *string    `db:"task_title"`
 	TaskDueAt       *time.Time `db:"task_due_at"`
-	// The household of a resident without an account, for the grid worker's visit.
-	HouseholdID *int64 `db:"household_id"`
+	// The household of a resident without an account, for the grid worker's visit; or the
+	// household whose visit is overdue (visit_overdue), due on VisitDueOn (nil: never visited).
+	HouseholdID *int64     `db:"household_id"`
+	VisitDueOn  *time.Time `db:"visit_due_on"`
 }
 
 // notificationSelect reads notifications (alias n) with their subjects; a statement adds
@@ -114,7 +117,7 @@ const notificationSelect = `SELECT n.id, n.kind, n.account_id, n.resident_id, n.
 		c.due_at AS claim_due_at, v.title AS vote_title, v.closes_at AS vote_closes_at,
 		m.title AS meeting_title, m.starts_at AS meeting_starts_at, m.location AS meeting_location,
 		res.title AS resolution_title, res.notice_ends_at, t.title AS task_title, t.due_at AS task_due_at,
-		nr.household_id
+		coalesce(n.household_id, nr.household_id) AS household_id, n.visit_due_on
 	FROM notifications n
 	LEFT JOIN wishes w ON w.id = n.wish_id LEFT JOIN residents br ON br.id = w.beneficiary_id
 	LEFT JOIN wish_claims c ON c.id = n.claim_id LEFT JOIN votes v ON v.id = n.vote_id

@@ -77,7 +77,8 @@ var meetingRoll = map[EntitlementBasis]string{
 }
 
 // SendReminders writes the reminders now due: claims due soon, votes closing with low
-// turnout to those who have not voted, meetings tomorrow, notice periods ending. Safe to
+// turnout to those who have not voted, meetings tomorrow, notice periods ending, visits to
+// vulnerable households overdue (grid_visits_due.go). Safe to
 // run from every process at once. It returns how many it wrote.
 func (s *Store) SendReminders(ctx context.Context, rs ReminderSettings) (int, error) {
 	now := s.Now().UTC()
@@ -98,7 +99,11 @@ func (s *Store) SendReminders(ctx context.Context, rs ReminderSettings) (int, er
 		total += int(n)
 	}
 	n, err := s.remindMeetings(ctx, now, now.Add(rs.MeetingWithin))
-	return total + n, err
+	if err != nil {
+		return total + n, err
+	}
+	m, err := s.remindVisits(ctx, now)
+	return total + n + m, err
 }
 
 // remindMeetings reminds those entitled to the scheduled meetings starting before until.

@@ -55,6 +55,8 @@ func (n *Notification) render() {
 		n.Title, n.Body = "新的实施任务", "您被指派负责任务“"+deref(n.TaskTitle)+"”，完成期限"+when(n.TaskDueAt)+"。"
 	case NotifyTaskConcernRaised:
 		n.Title, n.Body = "任务收到监督意见", "监委会对您负责的任务“"+deref(n.TaskTitle)+"”提出了关注意见，请及时答复。"
+	case NotifyVisitOverdue:
+		n.Title, n.Body = visitOverdueText(n.VisitDueOn)
 	}
 }
 

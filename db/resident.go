@@ -88,10 +88,11 @@ type Sight struct {
 // Contact is why a viewer may know someone they hold no role over: a wish between them.
 type Contact struct {
 	// Served: the viewer holds the active claim on a wish of theirs, or submitted one for
-	// them (代办). Shows name, phone and household (not the resident record), as the wish
+	// them (代办), or looks after their household now (包联). Shows name, phone and household (not the resident record), as the wish
 	// itself does.
 	Served bool
-	// Helper: they hold the active claim on the viewer's wish, or are the grid worker of
+	// Helper: they hold the active claim on the viewer's wish, or look after the viewer's
+	// household (包联), or are the grid worker of
 	// the beneficiary of a wish whose active claim the viewer holds (whom to ask). Shows
 	// name and phone.
 	Helper bool

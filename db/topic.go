@@ -272,6 +272,8 @@ type RaiseTopic struct {
 	Title       string
 	Description string
 	WishIDs     []int64
+	// VisitID links the topic to the visit it came of (RaiseTopicFromVisit); 0: none.
+	VisitID int64
 }
 
 // RaiseTopic records a topic about a community or compound, raised by a verified resident
@@ -334,6 +336,9 @@ func (s *Store) RaiseTopic(ctx context.Context, v *Viewer, in RaiseTopic) (*Topi
 		}
 	}
 	if err := tx.topicEvent(&t, TopicRaise, &v.Account.ID, nil, nil); err != nil {
+		return nil, err
+	}
+	if err := tx.linkVisit(in.VisitID, nil, &t.ID); err != nil {
 		return nil, err
 	}
 	return &t, tx.Commit()

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -256,6 +255,8 @@ type SubmitWish struct {
 	Deadline       time.Time
 	PlaceID        int64 // 0: the beneficiary's community
 	IdempotencyKey *string
+	// VisitID links the wish to the visit it came of (SubmitWishFromVisit); 0: none.
+	VisitID int64
 }
 
 // text trims s and checks its length in characters, for field.
@@ -391,6 +392,9 @@ func (s *Store) SubmitWish(ctx context.Context, v *Viewer, in SubmitWish) (*Wish
 		return nil, err
 	}
 	if err := tx.wishEvent(&w, "submit", &v.Account.ID, nil, nil); err != nil {
+		return nil, err
+	}
+	if err := tx.linkVisit(in.VisitID, &w.ID, nil); err != nil {
 		return nil, err
 	}
 	return &w, tx.Commit()
@@ -768,17 +772,9 @@ func (s *Store) FulfilWish(ctx context.Context, v *Viewer, id int64, f Fulfilmen
 		return nil, Invalid("hours", "服务时长需要在 0.25 到 24 小时之间")
 	}
 	minutes := int(math.Round(f.Hours * 60))
-	if f.PhotoURLs == nil {
-		f.PhotoURLs = []string{} // the column holds an empty list, never NULL
-	}
-	if len(f.PhotoURLs) > 9 {
-		return nil, Invalid("photoUrls", "最多附 9 张照片")
-	}
-	for _, p := range f.PhotoURLs {
-		u, err := url.Parse(p)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(p) > 500 {
-			return nil, Invalid("photoUrls", "照片链接需要是 http 或 https 开头的网址")
-		}
+	// The column holds an empty list, never NULL.
+	if f.PhotoURLs, err = photoURLs("photoUrls", f.PhotoURLs); err != nil {
+		return nil, err
 	}
 	return s.writeWish(ctx, v, id, func(tx *Tx, lw *lockedWish) error {
 		if err := requireClaimer(v, lw, "报告完成"); err != nil {

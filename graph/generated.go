@@ -33,7 +33,9 @@ type ResolverRoot interface {
 	Account() AccountResolver
 	AuditEvent() AuditEventResolver
 	BuildingTurnout() BuildingTurnoutResolver
+	CareAssignment() CareAssignmentResolver
 	CommunitySettings() CommunitySettingsResolver
+	Department() DepartmentResolver
 	FailedDelivery() FailedDeliveryResolver
 	HouseholdOwner() HouseholdOwnerResolver
 	LedgerEntry() LedgerEntryResolver
@@ -44,10 +46,14 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Notification() NotificationResolver
 	Objection() ObjectionResolver
+	OverdueReport() OverdueReportResolver
 	PendingRegistration() PendingRegistrationResolver
 	Place() PlaceResolver
 	Query() QueryResolver
 	RatingSummary() RatingSummaryResolver
+	Report() ReportResolver
+	ReportEvent() ReportEventResolver
+	ReportSettings() ReportSettingsResolver
 	Residency() ResidencyResolver
 	Resident() ResidentResolver
 	ResidentDuplicate() ResidentDuplicateResolver
@@ -63,6 +69,8 @@ type ResolverRoot interface {
 	Topic() TopicResolver
 	TopicComment() TopicCommentResolver
 	TopicEvent() TopicEventResolver
+	Visit() VisitResolver
+	VisitDue() VisitDueResolver
 	VisitNeeded() VisitNeededResolver
 	VolunteerRecord() VolunteerRecordResolver
 	Vote() VoteResolver
@@ -119,6 +127,16 @@ type ComplexityRoot struct {
 		ParticipatingHeads func(childComplexity int) int
 	}
 
+	CareAssignment struct {
+		Account    func(childComplexity int) int
+		AssignedAt func(childComplexity int) int
+		Household  func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Role       func(childComplexity int) int
+		Since      func(childComplexity int) int
+		Until      func(childComplexity int) int
+	}
+
 	CommunitySettings struct {
 		ClaimHours      func(childComplexity int) int
 		ClaimLimit      func(childComplexity int) int
@@ -127,6 +145,13 @@ type ComplexityRoot struct {
 		NoticeDays      func(childComplexity int) int
 		PointsPerHour   func(childComplexity int) int
 		WishValueCapFen func(childComplexity int) int
+	}
+
+	Department struct {
+		ID          func(childComplexity int) int
+		Kind        func(childComplexity int) int
+		Name        func(childComplexity int) int
+		Subdistrict func(childComplexity int) int
 	}
 
 	DurationFigures struct {
@@ -276,12 +301,16 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AcceptReport              func(childComplexity int, reportID string) int
 		AcceptTopic               func(childComplexity int, topicID string, note *string) int
+		AddDepartmentMember       func(childComplexity int, departmentID string, accountID string) int
+		AddReportProgress         func(childComplexity int, reportID string, note string) int
 		AddResident               func(childComplexity int, input model.AddResidentInput) int
 		AddTask                   func(childComplexity int, input model.AddTaskInput) int
 		AdmitRegistration         func(childComplexity int, accountID string, reason *string) int
 		AnswerConcern             func(childComplexity int, noteID string, answer string) int
 		AnswerObjection           func(childComplexity int, objectionID string, answer string, upheld bool) int
+		AssignCare                func(childComplexity int, householdID string, accountID string, since *time.Time) int
 		CancelMeeting             func(childComplexity int, meetingID string, reason string) int
 		CancelWish                func(childComplexity int, wishID string, reason *string) int
 		CastBallot                func(childComplexity int, voteID string, option string) int
@@ -296,9 +325,12 @@ type ComplexityRoot struct {
 		CorrectResident           func(childComplexity int, input model.CorrectResidentInput) int
 		CosignTopic               func(childComplexity int, topicID string) int
 		CreateAccount             func(childComplexity int, input model.CreateAccountInput) int
+		CreateDepartment          func(childComplexity int, subdistrictID string, name string, kind db.DepartmentKind) int
 		CreatePlace               func(childComplexity int, input model.CreatePlaceInput) int
 		DeclineTopic              func(childComplexity int, topicID string, reason string) int
 		DisputeWish               func(childComplexity int, wishID string, reason string) int
+		EndCareAssignment         func(childComplexity int, id string) int
+		EscalateReport            func(childComplexity int, reportID string, reason string) int
 		FulfilWish                func(childComplexity int, input model.FulfilWishInput) int
 		GrantRole                 func(childComplexity int, input model.GrantRoleInput) int
 		ImportRoster              func(childComplexity int, communityID string, file graphql.Upload, dryRun bool, planDigest *string) int
@@ -315,31 +347,44 @@ type ComplexityRoot struct {
 		OpenVote                  func(childComplexity int, input model.OpenVoteInput) int
 		PublishResult             func(childComplexity int, resolutionID string, result string) int
 		RaiseTopic                func(childComplexity int, input model.RaiseTopicInput) int
+		RaiseTopicFromVisit       func(childComplexity int, visitID string, input model.RaiseTopicInput) int
+		RateDepartment            func(childComplexity int, reportID string, rating int, comment *string) int
+		RateReport                func(childComplexity int, reportID string, rating int, comment *string) int
 		RateResult                func(childComplexity int, resolutionID string, score int, comment *string) int
 		RecordLeaving             func(childComplexity int, residentID string, leftReason model.LeftReason, on *time.Time, reason *string) int
 		RecordMinutes             func(childComplexity int, meetingID string, minutes string) int
+		RecordVisit               func(childComplexity int, input model.RecordVisitInput) int
 		Register                  func(childComplexity int, input model.RegisterInput) int
 		ReleaseWish               func(childComplexity int, wishID string, reason *string) int
+		ReportIn                  func(childComplexity int, reportID string, note *string) int
 		ReportProgress            func(childComplexity int, taskID string, body string, done bool) int
+		ResolveReport             func(childComplexity int, reportID string, note string) int
 		RetirePlace               func(childComplexity int, placeID string, reason string) int
 		ReviewWish                func(childComplexity int, wishID string, decision model.ReviewDecision, reason *string) int
 		RevokeRole                func(childComplexity int, grantID string, reason *string) int
 		ScheduleMeeting           func(childComplexity int, input model.ScheduleMeetingInput) int
 		SetHouseholdOwners        func(childComplexity int, input model.SetHouseholdOwnersInput) int
 		SetNotificationPreference func(childComplexity int, kind db.NotificationKind, channel db.NotificationChannel, enabled bool) int
+		SetReportSettings         func(childComplexity int, communityID string, acceptHours *int, settleDays *int, deadlines []*db.ReportDeadline) int
+		SetVisitRhythm            func(childComplexity int, communityID string, tag db.ResidentTag, everyDays int) int
+		SettleReport              func(childComplexity int, reportID string, note string) int
 		SettleWish                func(childComplexity int, wishID string, outcome model.SettleOutcome, note string) int
 		StartMeeting              func(childComplexity int, meetingID string) int
+		SubmitReport              func(childComplexity int, input model.SubmitReportInput) int
 		SubmitWish                func(childComplexity int, input model.SubmitWishInput) int
+		SubmitWishFromVisit       func(childComplexity int, visitID string, input model.SubmitWishInput) int
 		SuperviseTask             func(childComplexity int, taskID string, body string, concern bool) int
 		UpdateCommunitySettings   func(childComplexity int, communityID string, input model.CommunitySettingsInput, reason string) int
 		UpdatePlace               func(childComplexity int, placeID string, input model.UpdatePlaceInput) int
 		VerifyResident            func(childComplexity int, residentID string) int
+		WhistleReport             func(childComplexity int, reportID string, departmentID string, note *string) int
 		WithdrawTopic             func(childComplexity int, topicID string, reason *string) int
 	}
 
 	Notification struct {
 		Body         func(childComplexity int) int
 		CreatedAt    func(childComplexity int) int
+		HouseholdID  func(childComplexity int) int
 		ID           func(childComplexity int) int
 		Kind         func(childComplexity int) int
 		MeetingID    func(childComplexity int) int
@@ -348,6 +393,7 @@ type ComplexityRoot struct {
 		ResolutionID func(childComplexity int) int
 		TaskID       func(childComplexity int) int
 		Title        func(childComplexity int) int
+		VisitDueOn   func(childComplexity int) int
 		VoteID       func(childComplexity int) int
 		WishID       func(childComplexity int) int
 	}
@@ -386,6 +432,12 @@ type ComplexityRoot struct {
 		AreaDm2 func(childComplexity int) int
 		Heads   func(childComplexity int) int
 		Option  func(childComplexity int) int
+	}
+
+	OverdueReport struct {
+		Reason func(childComplexity int) int
+		Report func(childComplexity int) int
+		Since  func(childComplexity int) int
 	}
 
 	OwnerHead struct {
@@ -438,20 +490,22 @@ type ComplexityRoot struct {
 	}
 
 	Place struct {
-		Ancestors  func(childComplexity int) int
-		Buildings  func(childComplexity int, includeRetired *bool, first *int, after *string) int
-		Children   func(childComplexity int, first *int, after *string, last *int, before *string) int
-		FloorArea  func(childComplexity int) int
-		Households func(childComplexity int, includeRetired *bool, first *int, after *string) int
-		ID         func(childComplexity int) int
-		Level      func(childComplexity int) int
-		Name       func(childComplexity int) int
-		Parent     func(childComplexity int) int
-		RetiredAt  func(childComplexity int) int
-		Room       func(childComplexity int) int
-		Settings   func(childComplexity int) int
-		Unit       func(childComplexity int) int
-		Units      func(childComplexity int) int
+		Ancestors       func(childComplexity int) int
+		Buildings       func(childComplexity int, includeRetired *bool, first *int, after *string) int
+		CareAssignments func(childComplexity int) int
+		Children        func(childComplexity int, first *int, after *string, last *int, before *string) int
+		FloorArea       func(childComplexity int) int
+		Households      func(childComplexity int, includeRetired *bool, first *int, after *string) int
+		ID              func(childComplexity int) int
+		Level           func(childComplexity int) int
+		Name            func(childComplexity int) int
+		Parent          func(childComplexity int) int
+		RetiredAt       func(childComplexity int) int
+		Room            func(childComplexity int) int
+		Settings        func(childComplexity int) int
+		Unit            func(childComplexity int) int
+		Units           func(childComplexity int) int
+		Visits          func(childComplexity int) int
 	}
 
 	PlaceConnection struct {
@@ -467,41 +521,52 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Account                 func(childComplexity int, phone string) int
-		AuditEvents             func(childComplexity int, placeID string, first *int, after *string) int
-		CommunitySettings       func(childComplexity int, communityID string) int
-		FailedDeliveries        func(childComplexity int, placeID string, first *int, after *string) int
-		HouseholdAt             func(childComplexity int, buildingID string, unit *string, room string) int
-		HouseholdOwners         func(childComplexity int, householdID string, on *time.Time) int
-		Me                      func(childComplexity int) int
-		Meetings                func(childComplexity int, placeID *string, state []db.MeetingState, first *int, after *string) int
-		MyClaims                func(childComplexity int, active *bool, first *int, after *string) int
-		MyWishes                func(childComplexity int, state []db.WishState, first *int, after *string) int
-		Node                    func(childComplexity int, id string) int
-		Nodes                   func(childComplexity int, ids []string) int
-		NotificationPreferences func(childComplexity int) int
-		Notifications           func(childComplexity int, unreadOnly *bool, first *int, after *string) int
-		OwnersCount             func(childComplexity int, compoundID string, on *time.Time) int
-		ParticipationStats      func(childComplexity int, filter *model.ParticipationStatsFilter, groupBy *model.StatsGrouping) int
-		PendingRegistrations    func(childComplexity int, placeID string) int
-		ResidentDuplicates      func(childComplexity int, placeID string) int
-		Residents               func(childComplexity int, placeID string, filter *model.ResidentFilter, first *int, after *string, last *int, before *string) int
-		Resolution              func(childComplexity int, id string) int
-		Resolutions             func(childComplexity int, placeID *string, state []db.ResolutionState, first *int, after *string) int
-		Roster                  func(childComplexity int, placeID string, asOf *time.Time, first *int, after *string, last *int, before *string) int
-		RosterExport            func(childComplexity int, placeID string) int
-		Subdistricts            func(childComplexity int, first *int, after *string, last *int, before *string) int
-		Topics                  func(childComplexity int, placeID *string, state []db.TopicState, first *int, after *string) int
-		UnreadNotificationCount func(childComplexity int) int
-		VisitsNeeded            func(childComplexity int, placeID string, first *int, after *string) int
-		VolunteerRecord         func(childComplexity int, accountID *string) int
-		VolunteerStats          func(childComplexity int, filter *model.VolunteerStatsFilter, groupBy *model.StatsGrouping, leaderboard *int) int
-		Vote                    func(childComplexity int, id string) int
-		Votes                   func(childComplexity int, placeID *string, state []db.VoteState, first *int, after *string) int
-		WishFeed                func(childComplexity int, first *int, after *string) int
-		WishQueue               func(childComplexity int, kind model.WishQueueKind, placeID *string, withinHours *int, first *int, after *string) int
-		WishStats               func(childComplexity int, filter *model.WishStatsFilter, groupBy *model.WishStatsGrouping) int
-		Wishes                  func(childComplexity int, filter *model.WishFilter, orderBy *model.WishOrder, first *int, after *string) int
+		Account                        func(childComplexity int, phone string) int
+		AuditEvents                    func(childComplexity int, placeID string, first *int, after *string) int
+		CommunitySettings              func(childComplexity int, communityID string) int
+		Departments                    func(childComplexity int) int
+		FailedDeliveries               func(childComplexity int, placeID string, first *int, after *string) int
+		HouseholdAt                    func(childComplexity int, buildingID string, unit *string, room string) int
+		HouseholdOwners                func(childComplexity int, householdID string, on *time.Time) int
+		Me                             func(childComplexity int) int
+		Meetings                       func(childComplexity int, placeID *string, state []db.MeetingState, first *int, after *string) int
+		MyCareAssignments              func(childComplexity int) int
+		MyClaims                       func(childComplexity int, active *bool, first *int, after *string) int
+		MyDepartment                   func(childComplexity int) int
+		MyVisits                       func(childComplexity int, first *int) int
+		MyWishes                       func(childComplexity int, state []db.WishState, first *int, after *string) int
+		Node                           func(childComplexity int, id string) int
+		Nodes                          func(childComplexity int, ids []string) int
+		NotificationPreferences        func(childComplexity int) int
+		Notifications                  func(childComplexity int, unreadOnly *bool, first *int, after *string) int
+		OverdueReports                 func(childComplexity int, placeID *string) int
+		OwnersCount                    func(childComplexity int, compoundID string, on *time.Time) int
+		ParticipationStats             func(childComplexity int, filter *model.ParticipationStatsFilter, groupBy *model.StatsGrouping) int
+		PendingRegistrations           func(childComplexity int, placeID string) int
+		Report                         func(childComplexity int, id string) int
+		ReportSettings                 func(childComplexity int, communityID string) int
+		Reports                        func(childComplexity int, placeID *string, state []db.ReportState, mine *bool, first *int, after *string) int
+		ResidentDuplicates             func(childComplexity int, placeID string) int
+		Residents                      func(childComplexity int, placeID string, filter *model.ResidentFilter, first *int, after *string, last *int, before *string) int
+		Resolution                     func(childComplexity int, id string) int
+		Resolutions                    func(childComplexity int, placeID *string, state []db.ResolutionState, first *int, after *string) int
+		Roster                         func(childComplexity int, placeID string, asOf *time.Time, first *int, after *string, last *int, before *string) int
+		RosterExport                   func(childComplexity int, placeID string) int
+		Subdistricts                   func(childComplexity int, first *int, after *string, last *int, before *string) int
+		Topics                         func(childComplexity int, placeID *string, state []db.TopicState, first *int, after *string) int
+		UnassignedVulnerableHouseholds func(childComplexity int, placeID string) int
+		UnreadNotificationCount        func(childComplexity int) int
+		VisitRhythms                   func(childComplexity int, communityID string) int
+		VisitsDue                      func(childComplexity int, placeID string) int
+		VisitsNeeded                   func(childComplexity int, placeID string, first *int, after *string) int
+		VolunteerRecord                func(childComplexity int, accountID *string) int
+		VolunteerStats                 func(childComplexity int, filter *model.VolunteerStatsFilter, groupBy *model.StatsGrouping, leaderboard *int) int
+		Vote                           func(childComplexity int, id string) int
+		Votes                          func(childComplexity int, placeID *string, state []db.VoteState, first *int, after *string) int
+		WishFeed                       func(childComplexity int, first *int, after *string) int
+		WishQueue                      func(childComplexity int, kind model.WishQueueKind, placeID *string, withinHours *int, first *int, after *string) int
+		WishStats                      func(childComplexity int, filter *model.WishStatsFilter, groupBy *model.WishStatsGrouping) int
+		Wishes                         func(childComplexity int, filter *model.WishFilter, orderBy *model.WishOrder, first *int, after *string) int
 	}
 
 	RatingSummary struct {
@@ -514,6 +579,71 @@ type ComplexityRoot struct {
 		Comparison func(childComplexity int) int
 		Den        func(childComplexity int) int
 		Num        func(childComplexity int) int
+	}
+
+	Report struct {
+		AcceptedAt              func(childComplexity int) int
+		Category                func(childComplexity int) int
+		Community               func(childComplexity int) int
+		CreatedAt               func(childComplexity int) int
+		Department              func(childComplexity int) int
+		DepartmentOnTime        func(childComplexity int) int
+		DepartmentRatedAt       func(childComplexity int) int
+		DepartmentRating        func(childComplexity int) int
+		DepartmentRatingComment func(childComplexity int) int
+		Description             func(childComplexity int) int
+		DueAt                   func(childComplexity int) int
+		EscalatedAt             func(childComplexity int) int
+		Grid                    func(childComplexity int) int
+		HoursToAccept           func(childComplexity int) int
+		HoursToResolve          func(childComplexity int) int
+		ID                      func(childComplexity int) int
+		PhotoURLs               func(childComplexity int) int
+		Place                   func(childComplexity int) int
+		RatedAt                 func(childComplexity int) int
+		Rating                  func(childComplexity int) int
+		RatingComment           func(childComplexity int) int
+		ReportedInAt            func(childComplexity int) int
+		Reporter                func(childComplexity int) int
+		ResolvedAt              func(childComplexity int) int
+		SettledLevel            func(childComplexity int) int
+		State                   func(childComplexity int) int
+		Timeline                func(childComplexity int) int
+		Urgency                 func(childComplexity int) int
+		WhistledAt              func(childComplexity int) int
+	}
+
+	ReportConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ReportDeadline struct {
+		Category func(childComplexity int) int
+		Days     func(childComplexity int) int
+	}
+
+	ReportEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ReportEvent struct {
+		Action    func(childComplexity int) int
+		ActorName func(childComplexity int) int
+		At        func(childComplexity int) int
+		FromState func(childComplexity int) int
+		Reason    func(childComplexity int) int
+		ToState   func(childComplexity int) int
+	}
+
+	ReportSettings struct {
+		AcceptHours func(childComplexity int) int
+		Community   func(childComplexity int) int
+		Deadlines   func(childComplexity int) int
+		SettleDays  func(childComplexity int) int
 	}
 
 	Residency struct {
@@ -757,6 +887,7 @@ type ComplexityRoot struct {
 		Timeline        func(childComplexity int) int
 		Title           func(childComplexity int) int
 		UpdatedAt       func(childComplexity int) int
+		Visit           func(childComplexity int) int
 		Votes           func(childComplexity int) int
 	}
 
@@ -814,6 +945,33 @@ type ComplexityRoot struct {
 		Withdrawn   func(childComplexity int) int
 	}
 
+	Visit struct {
+		Findings       func(childComplexity int) int
+		FollowUp       func(childComplexity int) int
+		FollowUpNeeded func(childComplexity int) int
+		Grid           func(childComplexity int) int
+		Households     func(childComplexity int) int
+		ID             func(childComplexity int) int
+		MetOthers      func(childComplexity int) int
+		NeedCategory   func(childComplexity int) int
+		RecordedAt     func(childComplexity int) int
+		RecordedBy     func(childComplexity int) int
+		ResidentsMet   func(childComplexity int) int
+		Topics         func(childComplexity int) int
+		VisitedAt      func(childComplexity int) int
+		Wishes         func(childComplexity int) int
+	}
+
+	VisitDue struct {
+		CareAssignments func(childComplexity int) int
+		DaysOverdue     func(childComplexity int) int
+		DueOn           func(childComplexity int) int
+		EveryDays       func(childComplexity int) int
+		Household       func(childComplexity int) int
+		LastVisitedAt   func(childComplexity int) int
+		Tags            func(childComplexity int) int
+	}
+
 	VisitNeeded struct {
 		Body      func(childComplexity int) int
 		CreatedAt func(childComplexity int) int
@@ -834,6 +992,12 @@ type ComplexityRoot struct {
 	VisitNeededEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	VisitRhythm struct {
+		EveryDays func(childComplexity int) int
+		IsDefault func(childComplexity int) int
+		Tag       func(childComplexity int) int
 	}
 
 	VolunteerRecord struct {
@@ -964,6 +1128,7 @@ type ComplexityRoot struct {
 		Title               func(childComplexity int) int
 		UpdatedAt           func(childComplexity int) int
 		ValueFen            func(childComplexity int) int
+		Visit               func(childComplexity int) int
 	}
 
 	WishBoardEvent struct {
@@ -1066,8 +1231,18 @@ type AuditEventResolver interface {
 type BuildingTurnoutResolver interface {
 	Building(ctx context.Context, obj *db.BuildingTurnout) (*db.Place, error)
 }
+type CareAssignmentResolver interface {
+	ID(ctx context.Context, obj *db.CareAssignment) (string, error)
+	Household(ctx context.Context, obj *db.CareAssignment) (*db.Place, error)
+	Account(ctx context.Context, obj *db.CareAssignment) (*db.Account, error)
+}
 type CommunitySettingsResolver interface {
 	Community(ctx context.Context, obj *db.Settings) (*db.Place, error)
+}
+type DepartmentResolver interface {
+	ID(ctx context.Context, obj *db.Department) (string, error)
+
+	Subdistrict(ctx context.Context, obj *db.Department) (*db.Place, error)
 }
 type FailedDeliveryResolver interface {
 	ID(ctx context.Context, obj *db.OutboxDelivery) (string, error)
@@ -1181,6 +1356,25 @@ type MutationResolver interface {
 	MarkAllNotificationsRead(ctx context.Context) (int, error)
 	SetNotificationPreference(ctx context.Context, kind db.NotificationKind, channel db.NotificationChannel, enabled bool) (*db.NotificationPreference, error)
 	MarkVisited(ctx context.Context, ids []string) ([]*db.Notification, error)
+	AssignCare(ctx context.Context, householdID string, accountID string, since *time.Time) (*db.CareAssignment, error)
+	EndCareAssignment(ctx context.Context, id string) (*db.CareAssignment, error)
+	RecordVisit(ctx context.Context, input model.RecordVisitInput) (*db.Visit, error)
+	SubmitWishFromVisit(ctx context.Context, visitID string, input model.SubmitWishInput) (*model.Wish, error)
+	RaiseTopicFromVisit(ctx context.Context, visitID string, input model.RaiseTopicInput) (*db.Topic, error)
+	SetVisitRhythm(ctx context.Context, communityID string, tag db.ResidentTag, everyDays int) ([]*db.VisitRhythm, error)
+	CreateDepartment(ctx context.Context, subdistrictID string, name string, kind db.DepartmentKind) (*db.Department, error)
+	AddDepartmentMember(ctx context.Context, departmentID string, accountID string) (*db.Department, error)
+	SetReportSettings(ctx context.Context, communityID string, acceptHours *int, settleDays *int, deadlines []*db.ReportDeadline) (*db.ReportSettings, error)
+	SubmitReport(ctx context.Context, input model.SubmitReportInput) (*db.Report, error)
+	AcceptReport(ctx context.Context, reportID string) (*db.Report, error)
+	SettleReport(ctx context.Context, reportID string, note string) (*db.Report, error)
+	EscalateReport(ctx context.Context, reportID string, reason string) (*db.Report, error)
+	WhistleReport(ctx context.Context, reportID string, departmentID string, note *string) (*db.Report, error)
+	ReportIn(ctx context.Context, reportID string, note *string) (*db.Report, error)
+	AddReportProgress(ctx context.Context, reportID string, note string) (*db.Report, error)
+	ResolveReport(ctx context.Context, reportID string, note string) (*db.Report, error)
+	RateReport(ctx context.Context, reportID string, rating int, comment *string) (*db.Report, error)
+	RateDepartment(ctx context.Context, reportID string, rating int, comment *string) (*db.Report, error)
 }
 type NotificationResolver interface {
 	ID(ctx context.Context, obj *db.Notification) (string, error)
@@ -1191,12 +1385,16 @@ type NotificationResolver interface {
 	MeetingID(ctx context.Context, obj *db.Notification) (*string, error)
 	ResolutionID(ctx context.Context, obj *db.Notification) (*string, error)
 	TaskID(ctx context.Context, obj *db.Notification) (*string, error)
+	HouseholdID(ctx context.Context, obj *db.Notification) (*string, error)
 }
 type ObjectionResolver interface {
 	ID(ctx context.Context, obj *db.Objection) (string, error)
 	Author(ctx context.Context, obj *db.Objection) (*db.Account, error)
 
 	AnsweredBy(ctx context.Context, obj *db.Objection) (*db.Account, error)
+}
+type OverdueReportResolver interface {
+	Report(ctx context.Context, obj *db.OverdueReport) (*db.Report, error)
 }
 type PendingRegistrationResolver interface {
 	Account(ctx context.Context, obj *db.PendingRegistration) (*db.Account, error)
@@ -1214,6 +1412,8 @@ type PlaceResolver interface {
 	Buildings(ctx context.Context, obj *db.Place, includeRetired *bool, first *int, after *string) (*model.PlaceConnection, error)
 	Households(ctx context.Context, obj *db.Place, includeRetired *bool, first *int, after *string) (*model.PlaceConnection, error)
 	Settings(ctx context.Context, obj *db.Place) (*db.Settings, error)
+	CareAssignments(ctx context.Context, obj *db.Place) ([]*db.CareAssignment, error)
+	Visits(ctx context.Context, obj *db.Place) ([]*db.Visit, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (model.Node, error)
@@ -1251,9 +1451,45 @@ type QueryResolver interface {
 	NotificationPreferences(ctx context.Context) ([]*db.NotificationPreference, error)
 	VisitsNeeded(ctx context.Context, placeID string, first *int, after *string) (*model.VisitNeededConnection, error)
 	FailedDeliveries(ctx context.Context, placeID string, first *int, after *string) (*model.FailedDeliveryConnection, error)
+	MyCareAssignments(ctx context.Context) ([]*db.CareAssignment, error)
+	UnassignedVulnerableHouseholds(ctx context.Context, placeID string) ([]*db.Place, error)
+	VisitsDue(ctx context.Context, placeID string) ([]*db.VisitDue, error)
+	MyVisits(ctx context.Context, first *int) ([]*db.Visit, error)
+	VisitRhythms(ctx context.Context, communityID string) ([]*db.VisitRhythm, error)
+	Reports(ctx context.Context, placeID *string, state []db.ReportState, mine *bool, first *int, after *string) (*model.ReportConnection, error)
+	Report(ctx context.Context, id string) (*db.Report, error)
+	OverdueReports(ctx context.Context, placeID *string) ([]*db.OverdueReport, error)
+	Departments(ctx context.Context) ([]*db.Department, error)
+	MyDepartment(ctx context.Context) (*db.Department, error)
+	ReportSettings(ctx context.Context, communityID string) (*db.ReportSettings, error)
 }
 type RatingSummaryResolver interface {
 	Average(ctx context.Context, obj *db.RatingSummary) (*float64, error)
+}
+type ReportResolver interface {
+	ID(ctx context.Context, obj *db.Report) (string, error)
+
+	PhotoURLs(ctx context.Context, obj *db.Report) ([]string, error)
+
+	Place(ctx context.Context, obj *db.Report) (*db.Place, error)
+	Grid(ctx context.Context, obj *db.Report) (*db.Place, error)
+	Community(ctx context.Context, obj *db.Report) (*db.Place, error)
+	Reporter(ctx context.Context, obj *db.Report) (*db.Account, error)
+	Department(ctx context.Context, obj *db.Report) (*db.Department, error)
+
+	HoursToAccept(ctx context.Context, obj *db.Report) (*float64, error)
+	HoursToResolve(ctx context.Context, obj *db.Report) (*float64, error)
+	DepartmentOnTime(ctx context.Context, obj *db.Report) (*bool, error)
+
+	Timeline(ctx context.Context, obj *db.Report) ([]*db.ReportEvent, error)
+}
+type ReportEventResolver interface {
+	ActorName(ctx context.Context, obj *db.ReportEvent) (string, error)
+}
+type ReportSettingsResolver interface {
+	Community(ctx context.Context, obj *db.ReportSettings) (*db.Place, error)
+
+	Deadlines(ctx context.Context, obj *db.ReportSettings) ([]*db.ReportDeadline, error)
 }
 type ResidencyResolver interface {
 	Household(ctx context.Context, obj *db.Residency) (*db.Place, error)
@@ -1357,6 +1593,8 @@ type TopicResolver interface {
 	Timeline(ctx context.Context, obj *db.Topic) ([]*db.TopicEvent, error)
 	Votes(ctx context.Context, obj *db.Topic) ([]*db.Vote, error)
 	Resolution(ctx context.Context, obj *db.Topic) (*db.Resolution, error)
+
+	Visit(ctx context.Context, obj *db.Topic) (*db.Visit, error)
 }
 type TopicCommentResolver interface {
 	ID(ctx context.Context, obj *db.TopicComment) (string, error)
@@ -1367,6 +1605,23 @@ type TopicCommentResolver interface {
 type TopicEventResolver interface {
 	Actor(ctx context.Context, obj *db.TopicEvent) (*db.Account, error)
 	ActorName(ctx context.Context, obj *db.TopicEvent) (string, error)
+}
+type VisitResolver interface {
+	ID(ctx context.Context, obj *db.Visit) (string, error)
+
+	RecordedBy(ctx context.Context, obj *db.Visit) (*db.Account, error)
+	Grid(ctx context.Context, obj *db.Visit) (*db.Place, error)
+	Households(ctx context.Context, obj *db.Visit) ([]*db.Place, error)
+	ResidentsMet(ctx context.Context, obj *db.Visit) ([]*db.Resident, error)
+
+	Wishes(ctx context.Context, obj *db.Visit) ([]*model.Wish, error)
+	Topics(ctx context.Context, obj *db.Visit) ([]*db.Topic, error)
+}
+type VisitDueResolver interface {
+	Household(ctx context.Context, obj *db.VisitDue) (*db.Place, error)
+	Tags(ctx context.Context, obj *db.VisitDue) ([]db.ResidentTag, error)
+
+	CareAssignments(ctx context.Context, obj *db.VisitDue) ([]*db.CareAssignment, error)
 }
 type VisitNeededResolver interface {
 	ID(ctx context.Context, obj *db.Notification) (string, error)
@@ -1409,6 +1664,7 @@ type WishResolver interface {
 
 	Timeline(ctx context.Context, obj *model.Wish) ([]*db.WishEvent, error)
 	GridWorker(ctx context.Context, obj *model.Wish) (*db.Account, error)
+	Visit(ctx context.Context, obj *model.Wish) (*db.Visit, error)
 }
 type WishClaimResolver interface {
 	Claimer(ctx context.Context, obj *db.Claim) (*db.Account, error)
@@ -1597,6 +1853,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.BuildingTurnout.ParticipatingHeads(childComplexity), true
 
+	case "CareAssignment.account":
+		if e.ComplexityRoot.CareAssignment.Account == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CareAssignment.Account(childComplexity), true
+	case "CareAssignment.assignedAt":
+		if e.ComplexityRoot.CareAssignment.AssignedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CareAssignment.AssignedAt(childComplexity), true
+	case "CareAssignment.household":
+		if e.ComplexityRoot.CareAssignment.Household == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CareAssignment.Household(childComplexity), true
+	case "CareAssignment.id":
+		if e.ComplexityRoot.CareAssignment.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CareAssignment.ID(childComplexity), true
+	case "CareAssignment.role":
+		if e.ComplexityRoot.CareAssignment.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CareAssignment.Role(childComplexity), true
+	case "CareAssignment.since":
+		if e.ComplexityRoot.CareAssignment.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CareAssignment.Since(childComplexity), true
+	case "CareAssignment.until":
+		if e.ComplexityRoot.CareAssignment.Until == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CareAssignment.Until(childComplexity), true
+
 	case "CommunitySettings.claimHours":
 		if e.ComplexityRoot.CommunitySettings.ClaimHours == nil {
 			break
@@ -1639,6 +1938,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CommunitySettings.WishValueCapFen(childComplexity), true
+
+	case "Department.id":
+		if e.ComplexityRoot.Department.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Department.ID(childComplexity), true
+	case "Department.kind":
+		if e.ComplexityRoot.Department.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Department.Kind(childComplexity), true
+	case "Department.name":
+		if e.ComplexityRoot.Department.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Department.Name(childComplexity), true
+	case "Department.subdistrict":
+		if e.ComplexityRoot.Department.Subdistrict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Department.Subdistrict(childComplexity), true
 
 	case "DurationFigures.count":
 		if e.ComplexityRoot.DurationFigures.Count == nil {
@@ -2227,6 +2551,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MeetingFigures.Suppressed(childComplexity), true
 
+	case "Mutation.acceptReport":
+		if e.ComplexityRoot.Mutation.AcceptReport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acceptReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcceptReport(childComplexity, args["reportId"].(string)), true
 	case "Mutation.acceptTopic":
 		if e.ComplexityRoot.Mutation.AcceptTopic == nil {
 			break
@@ -2238,6 +2573,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AcceptTopic(childComplexity, args["topicId"].(string), args["note"].(*string)), true
+	case "Mutation.addDepartmentMember":
+		if e.ComplexityRoot.Mutation.AddDepartmentMember == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addDepartmentMember_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddDepartmentMember(childComplexity, args["departmentId"].(string), args["accountId"].(string)), true
+	case "Mutation.addReportProgress":
+		if e.ComplexityRoot.Mutation.AddReportProgress == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addReportProgress_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddReportProgress(childComplexity, args["reportId"].(string), args["note"].(string)), true
 	case "Mutation.addResident":
 		if e.ComplexityRoot.Mutation.AddResident == nil {
 			break
@@ -2293,6 +2650,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AnswerObjection(childComplexity, args["objectionId"].(string), args["answer"].(string), args["upheld"].(bool)), true
+	case "Mutation.assignCare":
+		if e.ComplexityRoot.Mutation.AssignCare == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_assignCare_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AssignCare(childComplexity, args["householdId"].(string), args["accountId"].(string), args["since"].(*time.Time)), true
 	case "Mutation.cancelMeeting":
 		if e.ComplexityRoot.Mutation.CancelMeeting == nil {
 			break
@@ -2447,6 +2815,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAccount(childComplexity, args["input"].(model.CreateAccountInput)), true
+	case "Mutation.createDepartment":
+		if e.ComplexityRoot.Mutation.CreateDepartment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createDepartment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateDepartment(childComplexity, args["subdistrictId"].(string), args["name"].(string), args["kind"].(db.DepartmentKind)), true
 	case "Mutation.createPlace":
 		if e.ComplexityRoot.Mutation.CreatePlace == nil {
 			break
@@ -2480,6 +2859,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DisputeWish(childComplexity, args["wishId"].(string), args["reason"].(string)), true
+	case "Mutation.endCareAssignment":
+		if e.ComplexityRoot.Mutation.EndCareAssignment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_endCareAssignment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EndCareAssignment(childComplexity, args["id"].(string)), true
+	case "Mutation.escalateReport":
+		if e.ComplexityRoot.Mutation.EscalateReport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_escalateReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EscalateReport(childComplexity, args["reportId"].(string), args["reason"].(string)), true
 	case "Mutation.fulfilWish":
 		if e.ComplexityRoot.Mutation.FulfilWish == nil {
 			break
@@ -2646,6 +3047,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RaiseTopic(childComplexity, args["input"].(model.RaiseTopicInput)), true
+	case "Mutation.raiseTopicFromVisit":
+		if e.ComplexityRoot.Mutation.RaiseTopicFromVisit == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_raiseTopicFromVisit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RaiseTopicFromVisit(childComplexity, args["visitId"].(string), args["input"].(model.RaiseTopicInput)), true
+	case "Mutation.rateDepartment":
+		if e.ComplexityRoot.Mutation.RateDepartment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rateDepartment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RateDepartment(childComplexity, args["reportId"].(string), args["rating"].(int), args["comment"].(*string)), true
+	case "Mutation.rateReport":
+		if e.ComplexityRoot.Mutation.RateReport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rateReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RateReport(childComplexity, args["reportId"].(string), args["rating"].(int), args["comment"].(*string)), true
 	case "Mutation.rateResult":
 		if e.ComplexityRoot.Mutation.RateResult == nil {
 			break
@@ -2679,6 +3113,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordMinutes(childComplexity, args["meetingId"].(string), args["minutes"].(string)), true
+	case "Mutation.recordVisit":
+		if e.ComplexityRoot.Mutation.RecordVisit == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordVisit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordVisit(childComplexity, args["input"].(model.RecordVisitInput)), true
 	case "Mutation.register":
 		if e.ComplexityRoot.Mutation.Register == nil {
 			break
@@ -2701,6 +3146,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReleaseWish(childComplexity, args["wishId"].(string), args["reason"].(*string)), true
+	case "Mutation.reportIn":
+		if e.ComplexityRoot.Mutation.ReportIn == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reportIn_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReportIn(childComplexity, args["reportId"].(string), args["note"].(*string)), true
 	case "Mutation.reportProgress":
 		if e.ComplexityRoot.Mutation.ReportProgress == nil {
 			break
@@ -2712,6 +3168,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReportProgress(childComplexity, args["taskId"].(string), args["body"].(string), args["done"].(bool)), true
+	case "Mutation.resolveReport":
+		if e.ComplexityRoot.Mutation.ResolveReport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resolveReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResolveReport(childComplexity, args["reportId"].(string), args["note"].(string)), true
 	case "Mutation.retirePlace":
 		if e.ComplexityRoot.Mutation.RetirePlace == nil {
 			break
@@ -2778,6 +3245,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetNotificationPreference(childComplexity, args["kind"].(db.NotificationKind), args["channel"].(db.NotificationChannel), args["enabled"].(bool)), true
+	case "Mutation.setReportSettings":
+		if e.ComplexityRoot.Mutation.SetReportSettings == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setReportSettings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetReportSettings(childComplexity, args["communityId"].(string), args["acceptHours"].(*int), args["settleDays"].(*int), args["deadlines"].([]*db.ReportDeadline)), true
+	case "Mutation.setVisitRhythm":
+		if e.ComplexityRoot.Mutation.SetVisitRhythm == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setVisitRhythm_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetVisitRhythm(childComplexity, args["communityId"].(string), args["tag"].(db.ResidentTag), args["everyDays"].(int)), true
+	case "Mutation.settleReport":
+		if e.ComplexityRoot.Mutation.SettleReport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_settleReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SettleReport(childComplexity, args["reportId"].(string), args["note"].(string)), true
 	case "Mutation.settleWish":
 		if e.ComplexityRoot.Mutation.SettleWish == nil {
 			break
@@ -2800,6 +3300,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StartMeeting(childComplexity, args["meetingId"].(string)), true
+	case "Mutation.submitReport":
+		if e.ComplexityRoot.Mutation.SubmitReport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitReport(childComplexity, args["input"].(model.SubmitReportInput)), true
 	case "Mutation.submitWish":
 		if e.ComplexityRoot.Mutation.SubmitWish == nil {
 			break
@@ -2811,6 +3322,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SubmitWish(childComplexity, args["input"].(model.SubmitWishInput)), true
+	case "Mutation.submitWishFromVisit":
+		if e.ComplexityRoot.Mutation.SubmitWishFromVisit == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitWishFromVisit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitWishFromVisit(childComplexity, args["visitId"].(string), args["input"].(model.SubmitWishInput)), true
 	case "Mutation.superviseTask":
 		if e.ComplexityRoot.Mutation.SuperviseTask == nil {
 			break
@@ -2855,6 +3377,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.VerifyResident(childComplexity, args["residentId"].(string)), true
+	case "Mutation.whistleReport":
+		if e.ComplexityRoot.Mutation.WhistleReport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_whistleReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.WhistleReport(childComplexity, args["reportId"].(string), args["departmentId"].(string), args["note"].(*string)), true
 	case "Mutation.withdrawTopic":
 		if e.ComplexityRoot.Mutation.WithdrawTopic == nil {
 			break
@@ -2879,6 +3412,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Notification.CreatedAt(childComplexity), true
+	case "Notification.householdId":
+		if e.ComplexityRoot.Notification.HouseholdID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.HouseholdID(childComplexity), true
 	case "Notification.id":
 		if e.ComplexityRoot.Notification.ID == nil {
 			break
@@ -2927,6 +3466,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Notification.Title(childComplexity), true
+	case "Notification.visitDueOn":
+		if e.ComplexityRoot.Notification.VisitDueOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.VisitDueOn(childComplexity), true
 	case "Notification.voteId":
 		if e.ComplexityRoot.Notification.VoteID == nil {
 			break
@@ -3070,6 +3615,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OptionTally.Option(childComplexity), true
+
+	case "OverdueReport.reason":
+		if e.ComplexityRoot.OverdueReport.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OverdueReport.Reason(childComplexity), true
+	case "OverdueReport.report":
+		if e.ComplexityRoot.OverdueReport.Report == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OverdueReport.Report(childComplexity), true
+	case "OverdueReport.since":
+		if e.ComplexityRoot.OverdueReport.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OverdueReport.Since(childComplexity), true
 
 	case "OwnerHead.areaDm2":
 		if e.ComplexityRoot.OwnerHead.AreaDm2 == nil {
@@ -3280,6 +3844,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Place.Buildings(childComplexity, args["includeRetired"].(*bool), args["first"].(*int), args["after"].(*string)), true
+	case "Place.careAssignments":
+		if e.ComplexityRoot.Place.CareAssignments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Place.CareAssignments(childComplexity), true
 	case "Place.children":
 		if e.ComplexityRoot.Place.Children == nil {
 			break
@@ -3362,6 +3932,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Place.Units(childComplexity), true
+	case "Place.visits":
+		if e.ComplexityRoot.Place.Visits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Place.Visits(childComplexity), true
 
 	case "PlaceConnection.edges":
 		if e.ComplexityRoot.PlaceConnection.Edges == nil {
@@ -3434,6 +4010,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.CommunitySettings(childComplexity, args["communityId"].(string)), true
+	case "Query.departments":
+		if e.ComplexityRoot.Query.Departments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Departments(childComplexity), true
 	case "Query.failedDeliveries":
 		if e.ComplexityRoot.Query.FailedDeliveries == nil {
 			break
@@ -3485,6 +4067,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Meetings(childComplexity, args["placeId"].(*string), args["state"].([]db.MeetingState), args["first"].(*int), args["after"].(*string)), true
+	case "Query.myCareAssignments":
+		if e.ComplexityRoot.Query.MyCareAssignments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MyCareAssignments(childComplexity), true
 	case "Query.myClaims":
 		if e.ComplexityRoot.Query.MyClaims == nil {
 			break
@@ -3496,6 +4084,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MyClaims(childComplexity, args["active"].(*bool), args["first"].(*int), args["after"].(*string)), true
+	case "Query.myDepartment":
+		if e.ComplexityRoot.Query.MyDepartment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MyDepartment(childComplexity), true
+	case "Query.myVisits":
+		if e.ComplexityRoot.Query.MyVisits == nil {
+			break
+		}
+
+		args, err := ec.field_Query_myVisits_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MyVisits(childComplexity, args["first"].(*int)), true
 	case "Query.myWishes":
 		if e.ComplexityRoot.Query.MyWishes == nil {
 			break
@@ -3546,6 +4151,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Notifications(childComplexity, args["unreadOnly"].(*bool), args["first"].(*int), args["after"].(*string)), true
+	case "Query.overdueReports":
+		if e.ComplexityRoot.Query.OverdueReports == nil {
+			break
+		}
+
+		args, err := ec.field_Query_overdueReports_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.OverdueReports(childComplexity, args["placeId"].(*string)), true
 	case "Query.ownersCount":
 		if e.ComplexityRoot.Query.OwnersCount == nil {
 			break
@@ -3579,6 +4195,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PendingRegistrations(childComplexity, args["placeId"].(string)), true
+	case "Query.report":
+		if e.ComplexityRoot.Query.Report == nil {
+			break
+		}
+
+		args, err := ec.field_Query_report_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Report(childComplexity, args["id"].(string)), true
+	case "Query.reportSettings":
+		if e.ComplexityRoot.Query.ReportSettings == nil {
+			break
+		}
+
+		args, err := ec.field_Query_reportSettings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ReportSettings(childComplexity, args["communityId"].(string)), true
+	case "Query.reports":
+		if e.ComplexityRoot.Query.Reports == nil {
+			break
+		}
+
+		args, err := ec.field_Query_reports_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Reports(childComplexity, args["placeId"].(*string), args["state"].([]db.ReportState), args["mine"].(*bool), args["first"].(*int), args["after"].(*string)), true
 	case "Query.residentDuplicates":
 		if e.ComplexityRoot.Query.ResidentDuplicates == nil {
 			break
@@ -3667,12 +4316,45 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Topics(childComplexity, args["placeId"].(*string), args["state"].([]db.TopicState), args["first"].(*int), args["after"].(*string)), true
+	case "Query.unassignedVulnerableHouseholds":
+		if e.ComplexityRoot.Query.UnassignedVulnerableHouseholds == nil {
+			break
+		}
+
+		args, err := ec.field_Query_unassignedVulnerableHouseholds_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.UnassignedVulnerableHouseholds(childComplexity, args["placeId"].(string)), true
 	case "Query.unreadNotificationCount":
 		if e.ComplexityRoot.Query.UnreadNotificationCount == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.UnreadNotificationCount(childComplexity), true
+	case "Query.visitRhythms":
+		if e.ComplexityRoot.Query.VisitRhythms == nil {
+			break
+		}
+
+		args, err := ec.field_Query_visitRhythms_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.VisitRhythms(childComplexity, args["communityId"].(string)), true
+	case "Query.visitsDue":
+		if e.ComplexityRoot.Query.VisitsDue == nil {
+			break
+		}
+
+		args, err := ec.field_Query_visitsDue_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.VisitsDue(childComplexity, args["placeId"].(string)), true
 	case "Query.visitsNeeded":
 		if e.ComplexityRoot.Query.VisitsNeeded == nil {
 			break
@@ -3810,6 +4492,294 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Ratio.Num(childComplexity), true
+
+	case "Report.acceptedAt":
+		if e.ComplexityRoot.Report.AcceptedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.AcceptedAt(childComplexity), true
+	case "Report.category":
+		if e.ComplexityRoot.Report.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Category(childComplexity), true
+	case "Report.community":
+		if e.ComplexityRoot.Report.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Community(childComplexity), true
+	case "Report.createdAt":
+		if e.ComplexityRoot.Report.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.CreatedAt(childComplexity), true
+	case "Report.department":
+		if e.ComplexityRoot.Report.Department == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Department(childComplexity), true
+	case "Report.departmentOnTime":
+		if e.ComplexityRoot.Report.DepartmentOnTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.DepartmentOnTime(childComplexity), true
+	case "Report.departmentRatedAt":
+		if e.ComplexityRoot.Report.DepartmentRatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.DepartmentRatedAt(childComplexity), true
+	case "Report.departmentRating":
+		if e.ComplexityRoot.Report.DepartmentRating == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.DepartmentRating(childComplexity), true
+	case "Report.departmentRatingComment":
+		if e.ComplexityRoot.Report.DepartmentRatingComment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.DepartmentRatingComment(childComplexity), true
+	case "Report.description":
+		if e.ComplexityRoot.Report.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Description(childComplexity), true
+	case "Report.dueAt":
+		if e.ComplexityRoot.Report.DueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.DueAt(childComplexity), true
+	case "Report.escalatedAt":
+		if e.ComplexityRoot.Report.EscalatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.EscalatedAt(childComplexity), true
+	case "Report.grid":
+		if e.ComplexityRoot.Report.Grid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Grid(childComplexity), true
+	case "Report.hoursToAccept":
+		if e.ComplexityRoot.Report.HoursToAccept == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.HoursToAccept(childComplexity), true
+	case "Report.hoursToResolve":
+		if e.ComplexityRoot.Report.HoursToResolve == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.HoursToResolve(childComplexity), true
+	case "Report.id":
+		if e.ComplexityRoot.Report.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.ID(childComplexity), true
+	case "Report.photoUrls":
+		if e.ComplexityRoot.Report.PhotoURLs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.PhotoURLs(childComplexity), true
+	case "Report.place":
+		if e.ComplexityRoot.Report.Place == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Place(childComplexity), true
+	case "Report.ratedAt":
+		if e.ComplexityRoot.Report.RatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.RatedAt(childComplexity), true
+	case "Report.rating":
+		if e.ComplexityRoot.Report.Rating == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Rating(childComplexity), true
+	case "Report.ratingComment":
+		if e.ComplexityRoot.Report.RatingComment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.RatingComment(childComplexity), true
+	case "Report.reportedInAt":
+		if e.ComplexityRoot.Report.ReportedInAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.ReportedInAt(childComplexity), true
+	case "Report.reporter":
+		if e.ComplexityRoot.Report.Reporter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Reporter(childComplexity), true
+	case "Report.resolvedAt":
+		if e.ComplexityRoot.Report.ResolvedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.ResolvedAt(childComplexity), true
+	case "Report.settledLevel":
+		if e.ComplexityRoot.Report.SettledLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.SettledLevel(childComplexity), true
+	case "Report.state":
+		if e.ComplexityRoot.Report.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.State(childComplexity), true
+	case "Report.timeline":
+		if e.ComplexityRoot.Report.Timeline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Timeline(childComplexity), true
+	case "Report.urgency":
+		if e.ComplexityRoot.Report.Urgency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Urgency(childComplexity), true
+	case "Report.whistledAt":
+		if e.ComplexityRoot.Report.WhistledAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.WhistledAt(childComplexity), true
+
+	case "ReportConnection.edges":
+		if e.ComplexityRoot.ReportConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportConnection.Edges(childComplexity), true
+	case "ReportConnection.nodes":
+		if e.ComplexityRoot.ReportConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportConnection.Nodes(childComplexity), true
+	case "ReportConnection.pageInfo":
+		if e.ComplexityRoot.ReportConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportConnection.PageInfo(childComplexity), true
+	case "ReportConnection.totalCount":
+		if e.ComplexityRoot.ReportConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportConnection.TotalCount(childComplexity), true
+
+	case "ReportDeadline.category":
+		if e.ComplexityRoot.ReportDeadline.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportDeadline.Category(childComplexity), true
+	case "ReportDeadline.days":
+		if e.ComplexityRoot.ReportDeadline.Days == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportDeadline.Days(childComplexity), true
+
+	case "ReportEdge.cursor":
+		if e.ComplexityRoot.ReportEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportEdge.Cursor(childComplexity), true
+	case "ReportEdge.node":
+		if e.ComplexityRoot.ReportEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportEdge.Node(childComplexity), true
+
+	case "ReportEvent.action":
+		if e.ComplexityRoot.ReportEvent.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportEvent.Action(childComplexity), true
+	case "ReportEvent.actorName":
+		if e.ComplexityRoot.ReportEvent.ActorName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportEvent.ActorName(childComplexity), true
+	case "ReportEvent.at":
+		if e.ComplexityRoot.ReportEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportEvent.At(childComplexity), true
+	case "ReportEvent.fromState":
+		if e.ComplexityRoot.ReportEvent.FromState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportEvent.FromState(childComplexity), true
+	case "ReportEvent.note":
+		if e.ComplexityRoot.ReportEvent.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportEvent.Reason(childComplexity), true
+	case "ReportEvent.toState":
+		if e.ComplexityRoot.ReportEvent.ToState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportEvent.ToState(childComplexity), true
+
+	case "ReportSettings.acceptHours":
+		if e.ComplexityRoot.ReportSettings.AcceptHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSettings.AcceptHours(childComplexity), true
+	case "ReportSettings.community":
+		if e.ComplexityRoot.ReportSettings.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSettings.Community(childComplexity), true
+	case "ReportSettings.deadlines":
+		if e.ComplexityRoot.ReportSettings.Deadlines == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSettings.Deadlines(childComplexity), true
+	case "ReportSettings.settleDays":
+		if e.ComplexityRoot.ReportSettings.SettleDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSettings.SettleDays(childComplexity), true
 
 	case "Residency.household":
 		if e.ComplexityRoot.Residency.Household == nil {
@@ -4873,6 +5843,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Topic.UpdatedAt(childComplexity), true
+	case "Topic.visit":
+		if e.ComplexityRoot.Topic.Visit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Topic.Visit(childComplexity), true
 	case "Topic.votes":
 		if e.ComplexityRoot.Topic.Votes == nil {
 			break
@@ -5085,6 +6061,134 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TopicFigures.Withdrawn(childComplexity), true
 
+	case "Visit.findings":
+		if e.ComplexityRoot.Visit.Findings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.Findings(childComplexity), true
+	case "Visit.followUp":
+		if e.ComplexityRoot.Visit.FollowUp == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.FollowUp(childComplexity), true
+	case "Visit.followUpNeeded":
+		if e.ComplexityRoot.Visit.FollowUpNeeded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.FollowUpNeeded(childComplexity), true
+	case "Visit.grid":
+		if e.ComplexityRoot.Visit.Grid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.Grid(childComplexity), true
+	case "Visit.households":
+		if e.ComplexityRoot.Visit.Households == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.Households(childComplexity), true
+	case "Visit.id":
+		if e.ComplexityRoot.Visit.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.ID(childComplexity), true
+	case "Visit.metOthers":
+		if e.ComplexityRoot.Visit.MetOthers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.MetOthers(childComplexity), true
+	case "Visit.needCategory":
+		if e.ComplexityRoot.Visit.NeedCategory == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.NeedCategory(childComplexity), true
+	case "Visit.recordedAt":
+		if e.ComplexityRoot.Visit.RecordedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.RecordedAt(childComplexity), true
+	case "Visit.recordedBy":
+		if e.ComplexityRoot.Visit.RecordedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.RecordedBy(childComplexity), true
+	case "Visit.residentsMet":
+		if e.ComplexityRoot.Visit.ResidentsMet == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.ResidentsMet(childComplexity), true
+	case "Visit.topics":
+		if e.ComplexityRoot.Visit.Topics == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.Topics(childComplexity), true
+	case "Visit.visitedAt":
+		if e.ComplexityRoot.Visit.VisitedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.VisitedAt(childComplexity), true
+	case "Visit.wishes":
+		if e.ComplexityRoot.Visit.Wishes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.Wishes(childComplexity), true
+
+	case "VisitDue.careAssignments":
+		if e.ComplexityRoot.VisitDue.CareAssignments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitDue.CareAssignments(childComplexity), true
+	case "VisitDue.daysOverdue":
+		if e.ComplexityRoot.VisitDue.DaysOverdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitDue.DaysOverdue(childComplexity), true
+	case "VisitDue.dueOn":
+		if e.ComplexityRoot.VisitDue.DueOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitDue.DueOn(childComplexity), true
+	case "VisitDue.everyDays":
+		if e.ComplexityRoot.VisitDue.EveryDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitDue.EveryDays(childComplexity), true
+	case "VisitDue.household":
+		if e.ComplexityRoot.VisitDue.Household == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitDue.Household(childComplexity), true
+	case "VisitDue.lastVisitedAt":
+		if e.ComplexityRoot.VisitDue.LastVisitedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitDue.LastVisitedAt(childComplexity), true
+	case "VisitDue.tags":
+		if e.ComplexityRoot.VisitDue.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitDue.Tags(childComplexity), true
+
 	case "VisitNeeded.body":
 		if e.ComplexityRoot.VisitNeeded.Body == nil {
 			break
@@ -5165,6 +6269,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.VisitNeededEdge.Node(childComplexity), true
+
+	case "VisitRhythm.everyDays":
+		if e.ComplexityRoot.VisitRhythm.EveryDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitRhythm.EveryDays(childComplexity), true
+	case "VisitRhythm.isDefault":
+		if e.ComplexityRoot.VisitRhythm.IsDefault == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitRhythm.IsDefault(childComplexity), true
+	case "VisitRhythm.tag":
+		if e.ComplexityRoot.VisitRhythm.Tag == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitRhythm.Tag(childComplexity), true
 
 	case "VolunteerRecord.account":
 		if e.ComplexityRoot.VolunteerRecord.Account == nil {
@@ -5763,6 +6886,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Wish.ValueFen(childComplexity), true
+	case "Wish.visit":
+		if e.ComplexityRoot.Wish.Visit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wish.Visit(childComplexity), true
 
 	case "WishBoardEvent.kind":
 		if e.ComplexityRoot.WishBoardEvent.Kind == nil {
@@ -6085,11 +7214,14 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ParticipationStatsFilter", ec.unmarshalInputParticipationStatsFilter),
 			graphql.NewInputUnmarshaler("RaiseTopicInput", ec.unmarshalInputRaiseTopicInput),
 			graphql.NewInputUnmarshaler("RatioInput", ec.unmarshalInputRatioInput),
+			graphql.NewInputUnmarshaler("RecordVisitInput", ec.unmarshalInputRecordVisitInput),
 			graphql.NewInputUnmarshaler("RegisterInput", ec.unmarshalInputRegisterInput),
+			graphql.NewInputUnmarshaler("ReportDeadlineInput", ec.unmarshalInputReportDeadlineInput),
 			graphql.NewInputUnmarshaler("ResidentFilter", ec.unmarshalInputResidentFilter),
 			graphql.NewInputUnmarshaler("ScheduleMeetingInput", ec.unmarshalInputScheduleMeetingInput),
 			graphql.NewInputUnmarshaler("SetHouseholdOwnersInput", ec.unmarshalInputSetHouseholdOwnersInput),
 			graphql.NewInputUnmarshaler("StatsGrouping", ec.unmarshalInputStatsGrouping),
+			graphql.NewInputUnmarshaler("SubmitReportInput", ec.unmarshalInputSubmitReportInput),
 			graphql.NewInputUnmarshaler("SubmitWishInput", ec.unmarshalInputSubmitWishInput),
 			graphql.NewInputUnmarshaler("TimeCondition", ec.unmarshalInputTimeCondition),
 			graphql.NewInputUnmarshaler("UpdatePlaceInput", ec.unmarshalInputUpdatePlaceInput),
@@ -6476,6 +7608,10 @@ enum Role {
   ANALYST
   """管理员：管理地点和角色授予"""
   ADMIN
+  """流动网格员（快递员、外卖骑手等）：在社区或网格授予，可以上报所见的问题，只能看到自己的上报"""
+  MOBILE_GRID_MEMBER
+  """职能部门的账号：在街道授予，由 ` + "`" + `addDepartmentMember` + "`" + ` 随部门成员身份一起授予；只能看到吹哨给本部门的上报"""
+  DEPARTMENT
 }
 
 """一个账号：用手机号和密码登录的人。可能是居民，也可能是来服务的外来志愿者。"""
@@ -9064,6 +10200,489 @@ type WishBoardEvent {
   """心愿的当前状态，按打码规则显示；` + "`" + `GONE` + "`" + ` 且当前用户已看不到时为 null。"""
   wish: Wish
 }
+
+# ---------------------------------------------------------------- grid work: care and visits (网格走访)
+
+"""
+包联：一位党员、议事会成员或志愿者负责看望、联系一户（尤其是独居老人、低保户和残疾人家庭）。由该户所在社区的社区工作者（或管理员）安排；结束后记录保留。
+
+谁能看到什么（按现有的打码规则）：包联期间，包联人能看到这一户的地址（户名）、户里居民的姓名和完整手机号（和认领心愿的志愿者一样），
+看不到出生日期、业主身份和受保护标签；结束包联后不再能看到。该户的居民能看到包联人的姓名和手机号。
+"""
+type CareAssignment {
+  """包联记录的 ID，用于 ` + "`" + `endCareAssignment` + "`" + `。"""
+  id: ID!
+  """所包联的户；看不到这一户的人为 null。"""
+  household: Place @personal
+  """包联人（按打码规则显示姓名和手机号）。"""
+  account: Account! @personal
+  """包联人据以包联的角色：党员、议事会成员或志愿者。"""
+  role: Role!
+  """开始日期。"""
+  since: Date!
+  """结束日期；仍在包联为 null。"""
+  until: Date
+  """安排的时间。"""
+  assignedAt: Time!
+}
+
+"""
+一次入户走访及其民情日记：网格员、社区工作者或包联人到一户或同一网格的几户，见到了谁、发现了什么、是否需要跟进。
+
+走访记录是个人信息：只有走访所在网格的网格员、该社区的社区工作者和记录人本人能看到；其他人（包括数据分析员、管理员、其他志愿者和包联人、楼栋长）
+无论从哪里（` + "`" + `node(id)` + "`" + `、户的 ` + "`" + `visits` + "`" + `、心愿或议题的 ` + "`" + `visit` + "`" + `）取到的都是 null 或空列表。
+"""
+type Visit implements Node {
+  id: ID!
+  """走访时间（不能在将来）。"""
+  visitedAt: Time!
+  """记录时间。"""
+  recordedAt: Time!
+  """记录人。"""
+  recordedBy: Account! @personal
+  """走访所在的网格。"""
+  grid: Place!
+  """走访的户（一次走访可以走访同一网格的几户）。"""
+  households: [Place!]! @personal
+  """见到的居民（按打码规则，看不到档案的居民不列出）。"""
+  residentsMet: [Resident!]! @personal
+  """见到的其他人，例如"邻居王阿姨"。"""
+  metOthers: String @personal
+  """发现的情况（民情日记），1–2000 个字。"""
+  findings: String! @personal
+  """是否需要跟进。"""
+  followUpNeeded: Boolean!
+  """要跟进什么；不需要跟进时为 null。"""
+  followUp: String @personal
+  """发现的需求类别（未诉先办：走访时发现、居民还没有提出的需求）；没有发现需求为 null。"""
+  needCategory: WishCategory
+  """由这次走访代办提交的心愿（按心愿的可见规则）。"""
+  wishes: [Wish!]!
+  """由这次走访提出的议题。"""
+  topics: [Topic!]!
+}
+
+"""记录一次走访。"""
+input RecordVisitInput {
+  """走访的户（1–20 户，须在同一网格）。"""
+  householdIds: [ID!]!
+  """见到的居民（须住在这些户里），可以不填。"""
+  residentIds: [ID!]
+  """走访时间，不能在将来，最早 90 天以前。"""
+  visitedAt: Time!
+  """见到的其他人，最多 200 个字。"""
+  metOthers: String
+  """发现的情况，1–2000 个字。"""
+  findings: String!
+  """是否需要跟进。"""
+  followUpNeeded: Boolean!
+  """要跟进什么（需要跟进时必填），最多 1000 个字。"""
+  followUp: String
+  """发现的需求类别，没有发现需求不填。"""
+  needCategory: WishCategory
+}
+
+"""社区为某类重点关怀对象设定的走访周期。"""
+type VisitRhythm {
+  """标签：独居老人、低保或残疾人。"""
+  tag: ResidentTag!
+  """最多隔多少天走访一次。"""
+  everyDays: Int!
+  """true：社区没有设定，用默认值（独居老人 7 天、残疾人 14 天、低保 30 天）。"""
+  isDefault: Boolean!
+}
+
+"""一户逾期未走访的重点关怀户。"""
+type VisitDue {
+  """这一户。"""
+  household: Place! @personal
+  """户里现住居民的重点关怀标签。"""
+  tags: [ResidentTag!]! @personal
+  """这一户的走访周期（天）：户里各标签周期中最短的。"""
+  everyDays: Int!
+  """最近一次走访的时间；从未走访为 null。"""
+  lastVisitedAt: Time
+  """最晚应走访的日期；从未走访为 null。"""
+  dueOn: Date
+  """已逾期的天数；从未走访为 null（排在最前）。"""
+  daysOverdue: Int
+  """现在包联这一户的人。"""
+  careAssignments: [CareAssignment!]!
+}
+
+extend enum NotificationKind {
+  """（提醒，给网格员和包联人）您负责的一户重点关怀户走访已逾期（或从未走访）；每户每个逾期周期只提醒一次。"""
+  VISIT_OVERDUE
+}
+
+extend type Notification {
+  """` + "`" + `VISIT_OVERDUE` + "`" + `：逾期未走访的户（用 ` + "`" + `node(id)` + "`" + ` 取回，按户的可见规则）；其他通知为 null。"""
+  householdId: ID
+  """` + "`" + `VISIT_OVERDUE` + "`" + `：最晚应走访的日期；从未走访为 null。"""
+  visitDueOn: Date
+}
+
+extend type Place {
+  """（仅户）现在包联这一户的人。该户的居民、上级的社区工作者、网格员、楼栋长、管理员和包联人可见；其他人为空列表。"""
+  careAssignments: [CareAssignment!]! @personal
+  """（仅户）这一户的走访记录，新的在前，最多 100 条；只列出我能看的（见 ` + "`" + `Visit` + "`" + `）。"""
+  visits: [Visit!]! @personal
+}
+
+extend type Wish {
+  """这个心愿来自哪次走访（代办）；不是来自走访、或我看不到那次走访时为 null。"""
+  visit: Visit
+}
+
+extend type Topic {
+  """这个议题来自哪次走访；不是来自走访、或我看不到那次走访时为 null。"""
+  visit: Visit
+}
+
+extend type Query {
+  """我现在包联的户。需要登录。"""
+  myCareAssignments: [CareAssignment!]!
+  """这个地点下有重点关怀对象（独居老人、低保、残疾人）但没有人包联的户，最多 500 户。社区工作者和网格员可以查看。"""
+  unassignedVulnerableHouseholds(placeId: ID!): [Place!]! @personal
+  """
+  网格员的待走访队列：这个地点下超过走访周期没有走访（或从未走访）的重点关怀户，从未走访的在前，然后逾期最久的在前，最多 500 户。
+  网格员和社区工作者可以查看。
+  """
+  visitsDue(placeId: ID!): [VisitDue!]! @personal
+  """我记录的走访，新的在前，最多 ` + "`" + `first` + "`" + ` 条（默认 20，最多 100）。"""
+  myVisits(first: Int): [Visit!]!
+  """社区的走访周期（每个重点关怀标签一项）。需要登录。"""
+  visitRhythms(communityId: ID!): [VisitRhythm!]!
+}
+
+extend type Mutation {
+  """
+  安排包联：让一位在本社区登记为党员、议事会成员或志愿者的人负责一户。该户所在社区的社区工作者或管理员可以安排。
+  ` + "`" + `since` + "`" + ` 不填为今天，不能在将来。同一人已在包联这一户时返回 ` + "`" + `CONFLICT` + "`" + `（两人同时安排也只产生一条）。
+  """
+  assignCare(householdId: ID!, accountId: ID!, since: Date): CareAssignment!
+  """结束包联（今天起）；记录保留。已结束的返回 ` + "`" + `INVALID_STATE` + "`" + `。"""
+  endCareAssignment(id: ID!): CareAssignment!
+  """
+  记录一次走访：走访所在网格的网格员、社区工作者，或包联每一户的人可以记录。
+  走访时间在将来、各户不在同一网格、见到的居民不住在这些户里，都返回 ` + "`" + `INVALID_INPUT` + "`" + `，什么也不记录。
+  """
+  recordVisit(input: RecordVisitInput!): Visit!
+  """
+  把走访发现的需求代办成心愿：与 ` + "`" + `submitWish` + "`" + ` 代办相同的规则（网格员或社区工作者），受益人须是这次走访的户里的居民；
+  心愿的 ` + "`" + `visit` + "`" + ` 和走访的 ` + "`" + `wishes` + "`" + ` 互相关联。看不到这次走访时返回 ` + "`" + `NOT_FOUND` + "`" + `。
+  """
+  submitWishFromVisit(visitId: ID!, input: SubmitWishInput!): Wish!
+  """把走访发现的问题提成议题：与 ` + "`" + `raiseTopic` + "`" + ` 相同的规则，地点须是这次走访所在的社区或其小区；议题与走访互相关联。"""
+  raiseTopicFromVisit(visitId: ID!, input: RaiseTopicInput!): Topic!
+  """设定社区对某类重点关怀对象的走访周期（1–365 天）。该社区的社区工作者可以设定。返回社区的全部走访周期。"""
+  setVisitRhythm(communityId: ID!, tag: ResidentTag!, everyDays: Int!): [VisitRhythm!]!
+}
+
+# ---------------------------------------------------------------- reports (事件上报)
+# 居民、网格员、楼栋长和流动网格员上报看到的问题（路灯坏了、消防通道被堵、邻里纠纷……）。
+# 网格受理并办结（小事不出网格），办不了的提交社区；社区办结，或向街道的职能部门吹哨（街乡吹哨、部门报到），
+# 部门在期限内报到、办理、办结；上报人评价办理结果，社区为部门的办理打分（打分考评）。每一步都记入 ` + "`" + `timeline` + "`" + `（留痕）。
+# 谁能看到：上报人看到自己的；网格员看到本网格的；社区工作者看到本社区的（街道工作人员看到本街道的）；
+# 职能部门只看到吹哨给本部门的，看不到上报人是谁。
+
+"""事件类别。"""
+enum ReportCategory {
+  """市容环境（垃圾堆放、乱张贴、污水……）"""
+  ENVIRONMENT
+  """设施损坏（路灯、井盖、电梯、健身器材……）"""
+  FACILITY
+  """消防安全（消防通道堵塞、楼道堆物、电动车室内充电……）"""
+  FIRE_SAFETY
+  """邻里纠纷"""
+  DISPUTE
+  """治安隐患"""
+  PUBLIC_SECURITY
+  """违章搭建"""
+  ILLEGAL_BUILDING
+  """其他"""
+  OTHER
+}
+
+"""紧急程度。"""
+enum ReportUrgency {
+  """一般"""
+  NORMAL
+  """紧急"""
+  URGENT
+  """特别紧急（危及人身安全）"""
+  EMERGENCY
+}
+
+"""上报的状态。"""
+enum ReportState {
+  """已上报，等待网格受理"""
+  REPORTED
+  """网格已受理，正在网格办理"""
+  ACCEPTED
+  """网格已提交社区，正在社区办理"""
+  ESCALATED
+  """社区已向职能部门吹哨，等待部门报到"""
+  WHISTLED
+  """部门已报到，正在办理"""
+  HANDLING
+  """已办结（` + "`" + `settledLevel` + "`" + ` 说明由哪一级办结），等待上报人评价"""
+  RESOLVED
+  """上报人已评价"""
+  RATED
+}
+
+"""上报时间线上的一步。"""
+enum ReportAction {
+  """上报"""
+  REPORT
+  """网格受理"""
+  ACCEPT
+  """网格或社区办结"""
+  SETTLE
+  """网格提交社区"""
+  ESCALATE
+  """社区向职能部门吹哨"""
+  WHISTLE
+  """部门报到"""
+  REPORT_IN
+  """部门记录办理进展"""
+  PROGRESS
+  """部门办结"""
+  RESOLVE
+  """上报人评价"""
+  RATE
+  """社区为部门的办理打分"""
+  RATE_DEPARTMENT
+}
+
+"""办结上报的一级。"""
+enum ReportLevel {
+  """网格（小事不出网格）"""
+  GRID
+  """社区（大事不出社区）"""
+  COMMUNITY
+  """职能部门（吹哨报到）"""
+  DEPARTMENT
+}
+
+"""职能部门的类别。"""
+enum DepartmentKind {
+  """住建"""
+  HOUSING
+  """城管"""
+  URBAN_MANAGEMENT
+  """派出所"""
+  POLICE
+  """卫健"""
+  HEALTH
+  """市场监管"""
+  MARKET_SUPERVISION
+  """民政"""
+  CIVIL_AFFAIRS
+  """消防"""
+  FIRE
+  """其他"""
+  OTHER
+}
+
+"""街道的职能部门。"""
+type Department implements Node {
+  id: ID!
+  """名称，例如“幸福街道城管执法队”。"""
+  name: String!
+  kind: DepartmentKind!
+  """所属街道。"""
+  subdistrict: Place!
+}
+
+"""一条事件上报。"""
+type Report implements Node {
+  id: ID!
+  category: ReportCategory!
+  urgency: ReportUrgency!
+  """情况说明。"""
+  description: String!
+  """照片链接（最多 9 个）。"""
+  photoUrls: [String!]!
+  state: ReportState!
+  """问题所在的网格或楼栋（只有地点名称，不含住户）。"""
+  place: Place!
+  """所在网格。"""
+  grid: Place!
+  """所在社区。"""
+  community: Place!
+  """上报人；职能部门看到的为 null。按打码规则显示姓名和手机号。"""
+  reporter: Account @personal
+  """吹哨给的职能部门；没有吹哨为 null。"""
+  department: Department
+  """由哪一级办结；没有办结为 null。"""
+  settledLevel: ReportLevel
+  """上报时间。"""
+  createdAt: Time!
+  """网格受理时间。"""
+  acceptedAt: Time
+  """提交社区时间。"""
+  escalatedAt: Time
+  """吹哨时间。"""
+  whistledAt: Time
+  """部门办理期限（吹哨时按社区为该类别设置的天数确定）。"""
+  dueAt: Time
+  """部门报到时间。"""
+  reportedInAt: Time
+  """办结时间。"""
+  resolvedAt: Time
+  """从上报到受理用了多少小时；还没受理为 null。"""
+  hoursToAccept: Float
+  """从上报到办结用了多少小时；还没办结为 null。"""
+  hoursToResolve: Float
+  """部门是否在期限内办结：没有吹哨为 null；还没办结时，已过期限为 false，否则为 null。"""
+  departmentOnTime: Boolean
+  """上报人的评分（1–5）。"""
+  rating: Int
+  """上报人的评价。"""
+  ratingComment: String
+  ratedAt: Time
+  """社区为部门这次办理打的分（1–5）。"""
+  departmentRating: Int
+  departmentRatingComment: String
+  departmentRatedAt: Time
+  """每一步：谁、什么时候、从什么状态到什么状态、说明。"""
+  timeline: [ReportEvent!]!
+}
+
+"""上报时间线上的一步。"""
+type ReportEvent {
+  action: ReportAction!
+  at: Time!
+  fromState: ReportState
+  toState: ReportState!
+  """说明：办理结果、提交社区的原因、进展、评价等。"""
+  note: String
+  """谁做的（按打码规则显示姓名）。"""
+  actorName: String!
+}
+
+type ReportConnection {
+  edges: [ReportEdge!]!
+  nodes: [Report!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type ReportEdge {
+  cursor: String!
+  node: Report!
+}
+
+"""上报超时未办的原因（件件有着落：超时的上报由上一级看到）。"""
+enum OverdueReason {
+  """网格没有在受理时限内受理（社区看到）"""
+  NOT_ACCEPTED
+  """网格受理后没有在办理时限内办结或提交社区（社区看到）"""
+  GRID_LATE
+  """社区没有在办理时限内办结或吹哨（街道看到）"""
+  COMMUNITY_LATE
+  """职能部门超过期限还没有办结（街道看到）"""
+  DEPARTMENT_LATE
+}
+
+"""一条超时未办的上报。"""
+type OverdueReport {
+  report: Report!
+  reason: OverdueReason!
+  """从什么时候起超时（时限到期的时间）。"""
+  since: Time!
+}
+
+"""社区为事件上报设定的时限。"""
+type ReportSettings {
+  community: Place!
+  """网格需在上报后多少小时内受理（默认 24）。"""
+  acceptHours: Int!
+  """网格受理后、社区收到后，需在多少天内办结、提交社区或吹哨（默认 3）。"""
+  settleDays: Int!
+  """职能部门按类别的办理期限（天）。"""
+  deadlines: [ReportDeadline!]!
+}
+
+"""职能部门办理某类事件的期限。"""
+type ReportDeadline {
+  category: ReportCategory!
+  days: Int!
+}
+
+input ReportDeadlineInput {
+  category: ReportCategory!
+  """1 到 90 天。"""
+  days: Int!
+}
+
+input SubmitReportInput {
+  """问题所在的网格或楼栋。"""
+  placeId: ID!
+  category: ReportCategory!
+  urgency: ReportUrgency! = NORMAL
+  """情况说明，1 到 1000 个字。"""
+  description: String!
+  """照片链接，最多 9 个，http 或 https 开头，每个最多 500 个字符。"""
+  photoUrls: [String!]
+}
+
+extend type Query {
+  """
+  事件上报列表，最新的在前：自己的上报；网格员所管网格的；社区工作者所管社区（或街道）的；职能部门被吹哨的。
+  ` + "`" + `mine: true` + "`" + ` 只看自己上报的；` + "`" + `placeId` + "`" + ` 只看该地点及其下属地点的；` + "`" + `state` + "`" + ` 只看这些状态的。
+  """
+  reports(placeId: ID, state: [ReportState!], mine: Boolean = false, first: Int, after: String): ReportConnection!
+  """一条上报；看不到的为 ` + "`" + `NOT_FOUND` + "`" + `。"""
+  report(id: ID!): Report!
+  """
+  超时未办的上报（上一级的待办队列），超时最久的在前，最多 200 条：社区工作者看到本社区网格没有按时受理或办结的；
+  街道工作人员还看到社区没有按时办结或吹哨的、部门超过期限的。需要社区工作者角色。
+  """
+  overdueReports(placeId: ID): [OverdueReport!]!
+  """可以吹哨的职能部门（本人工作的街道及其社区的社区工作者、管理员），以及本人所属的部门。"""
+  departments: [Department!]!
+  """本人所属的职能部门；不是部门账号为 null。"""
+  myDepartment: Department
+  """社区为事件上报设定的时限（社区工作者、管理员）。"""
+  reportSettings(communityId: ID!): ReportSettings!
+}
+
+extend type Mutation {
+  """登记职能部门（街道的管理员或工作人员）。同一街道的部门名称不能重复（` + "`" + `CONFLICT` + "`" + `）。"""
+  createDepartment(subdistrictId: ID!, name: String!, kind: DepartmentKind!): Department!
+  """
+  把一个账号加入职能部门（街道管理员）：同时在街道授予 ` + "`" + `DEPARTMENT` + "`" + ` 角色（已有则沿用）。一个账号只能属于一个部门；
+  撤销这个角色（` + "`" + `revokeRole` + "`" + `）后，账号就看不到部门的上报了。
+  """
+  addDepartmentMember(departmentId: ID!, accountId: ID!): Department!
+  """设定社区的上报时限（社区工作者）；不传的项保持不变，` + "`" + `deadlines` + "`" + ` 覆盖所列类别的部门期限。"""
+  setReportSettings(communityId: ID!, acceptHours: Int, settleDays: Int, deadlines: [ReportDeadlineInput!]): ReportSettings!
+  """
+  上报事件：已核实身份的居民可以上报自己居住的社区里的网格或楼栋；网格员、楼栋长、流动网格员和社区工作者可以上报所服务的地点。
+  """
+  submitReport(input: SubmitReportInput!): Report!
+  """网格受理（所在网格的网格员，或社区工作者）。两人同时受理时只有一人成功，另一人得到 ` + "`" + `CONFLICT` + "`" + `。"""
+  acceptReport(reportId: ID!): Report!
+  """办结：网格员办结网格受理的上报，或社区工作者办结提交到社区的上报。` + "`" + `note` + "`" + ` 写办理结果，上报人能看到。"""
+  settleReport(reportId: ID!, note: String!): Report!
+  """网格办不了，提交社区（网格员），写明原因。"""
+  escalateReport(reportId: ID!, reason: String!): Report!
+  """向本街道的职能部门吹哨（社区工作者），部门的办理期限按社区为该类别设定的天数计算。"""
+  whistleReport(reportId: ID!, departmentId: ID!, note: String): Report!
+  """部门报到（被吹哨部门的账号）。"""
+  reportIn(reportId: ID!, note: String): Report!
+  """部门记录办理进展。"""
+  addReportProgress(reportId: ID!, note: String!): Report!
+  """部门办结，写明办理结果。"""
+  resolveReport(reportId: ID!, note: String!): Report!
+  """上报人评价办理结果（1–5 分）。"""
+  rateReport(reportId: ID!, rating: Int!, comment: String): Report!
+  """社区工作者为部门的这次办理打分（1–5 分，打分考评），每次办理只打一次。"""
+  rateDepartment(reportId: ID!, rating: Int!, comment: String): Report!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -9154,6 +10773,26 @@ func (ec *executionContext) childFields_BuildingTurnout(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type BuildingTurnout", field.Name)
 }
 
+func (ec *executionContext) childFields_CareAssignment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CareAssignment_id(ctx, field)
+	case "household":
+		return ec.fieldContext_CareAssignment_household(ctx, field)
+	case "account":
+		return ec.fieldContext_CareAssignment_account(ctx, field)
+	case "role":
+		return ec.fieldContext_CareAssignment_role(ctx, field)
+	case "since":
+		return ec.fieldContext_CareAssignment_since(ctx, field)
+	case "until":
+		return ec.fieldContext_CareAssignment_until(ctx, field)
+	case "assignedAt":
+		return ec.fieldContext_CareAssignment_assignedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CareAssignment", field.Name)
+}
+
 func (ec *executionContext) childFields_CommunitySettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "community":
@@ -9172,6 +10811,20 @@ func (ec *executionContext) childFields_CommunitySettings(ctx context.Context, f
 		return ec.fieldContext_CommunitySettings_noticeDays(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CommunitySettings", field.Name)
+}
+
+func (ec *executionContext) childFields_Department(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Department_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Department_name(ctx, field)
+	case "kind":
+		return ec.fieldContext_Department_kind(ctx, field)
+	case "subdistrict":
+		return ec.fieldContext_Department_subdistrict(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Department", field.Name)
 }
 
 func (ec *executionContext) childFields_DurationFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9492,6 +11145,10 @@ func (ec *executionContext) childFields_Notification(ctx context.Context, field 
 		return ec.fieldContext_Notification_resolutionId(ctx, field)
 	case "taskId":
 		return ec.fieldContext_Notification_taskId(ctx, field)
+	case "householdId":
+		return ec.fieldContext_Notification_householdId(ctx, field)
+	case "visitDueOn":
+		return ec.fieldContext_Notification_visitDueOn(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Notification", field.Name)
 }
@@ -9566,6 +11223,18 @@ func (ec *executionContext) childFields_OptionTally(ctx context.Context, field g
 		return ec.fieldContext_OptionTally_areaDm2(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type OptionTally", field.Name)
+}
+
+func (ec *executionContext) childFields_OverdueReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "report":
+		return ec.fieldContext_OverdueReport_report(ctx, field)
+	case "reason":
+		return ec.fieldContext_OverdueReport_reason(ctx, field)
+	case "since":
+		return ec.fieldContext_OverdueReport_since(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OverdueReport", field.Name)
 }
 
 func (ec *executionContext) childFields_OwnerHead(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9696,6 +11365,10 @@ func (ec *executionContext) childFields_Place(ctx context.Context, field graphql
 		return ec.fieldContext_Place_households(ctx, field)
 	case "settings":
 		return ec.fieldContext_Place_settings(ctx, field)
+	case "careAssignments":
+		return ec.fieldContext_Place_careAssignments(ctx, field)
+	case "visits":
+		return ec.fieldContext_Place_visits(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Place", field.Name)
 }
@@ -9746,6 +11419,136 @@ func (ec *executionContext) childFields_Ratio(ctx context.Context, field graphql
 		return ec.fieldContext_Ratio_comparison(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Ratio", field.Name)
+}
+
+func (ec *executionContext) childFields_Report(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Report_id(ctx, field)
+	case "category":
+		return ec.fieldContext_Report_category(ctx, field)
+	case "urgency":
+		return ec.fieldContext_Report_urgency(ctx, field)
+	case "description":
+		return ec.fieldContext_Report_description(ctx, field)
+	case "photoUrls":
+		return ec.fieldContext_Report_photoUrls(ctx, field)
+	case "state":
+		return ec.fieldContext_Report_state(ctx, field)
+	case "place":
+		return ec.fieldContext_Report_place(ctx, field)
+	case "grid":
+		return ec.fieldContext_Report_grid(ctx, field)
+	case "community":
+		return ec.fieldContext_Report_community(ctx, field)
+	case "reporter":
+		return ec.fieldContext_Report_reporter(ctx, field)
+	case "department":
+		return ec.fieldContext_Report_department(ctx, field)
+	case "settledLevel":
+		return ec.fieldContext_Report_settledLevel(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Report_createdAt(ctx, field)
+	case "acceptedAt":
+		return ec.fieldContext_Report_acceptedAt(ctx, field)
+	case "escalatedAt":
+		return ec.fieldContext_Report_escalatedAt(ctx, field)
+	case "whistledAt":
+		return ec.fieldContext_Report_whistledAt(ctx, field)
+	case "dueAt":
+		return ec.fieldContext_Report_dueAt(ctx, field)
+	case "reportedInAt":
+		return ec.fieldContext_Report_reportedInAt(ctx, field)
+	case "resolvedAt":
+		return ec.fieldContext_Report_resolvedAt(ctx, field)
+	case "hoursToAccept":
+		return ec.fieldContext_Report_hoursToAccept(ctx, field)
+	case "hoursToResolve":
+		return ec.fieldContext_Report_hoursToResolve(ctx, field)
+	case "departmentOnTime":
+		return ec.fieldContext_Report_departmentOnTime(ctx, field)
+	case "rating":
+		return ec.fieldContext_Report_rating(ctx, field)
+	case "ratingComment":
+		return ec.fieldContext_Report_ratingComment(ctx, field)
+	case "ratedAt":
+		return ec.fieldContext_Report_ratedAt(ctx, field)
+	case "departmentRating":
+		return ec.fieldContext_Report_departmentRating(ctx, field)
+	case "departmentRatingComment":
+		return ec.fieldContext_Report_departmentRatingComment(ctx, field)
+	case "departmentRatedAt":
+		return ec.fieldContext_Report_departmentRatedAt(ctx, field)
+	case "timeline":
+		return ec.fieldContext_Report_timeline(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Report", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ReportConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_ReportConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ReportConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ReportConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportDeadline(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "category":
+		return ec.fieldContext_ReportDeadline_category(ctx, field)
+	case "days":
+		return ec.fieldContext_ReportDeadline_days(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportDeadline", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ReportEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ReportEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "action":
+		return ec.fieldContext_ReportEvent_action(ctx, field)
+	case "at":
+		return ec.fieldContext_ReportEvent_at(ctx, field)
+	case "fromState":
+		return ec.fieldContext_ReportEvent_fromState(ctx, field)
+	case "toState":
+		return ec.fieldContext_ReportEvent_toState(ctx, field)
+	case "note":
+		return ec.fieldContext_ReportEvent_note(ctx, field)
+	case "actorName":
+		return ec.fieldContext_ReportEvent_actorName(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportSettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "community":
+		return ec.fieldContext_ReportSettings_community(ctx, field)
+	case "acceptHours":
+		return ec.fieldContext_ReportSettings_acceptHours(ctx, field)
+	case "settleDays":
+		return ec.fieldContext_ReportSettings_settleDays(ctx, field)
+	case "deadlines":
+		return ec.fieldContext_ReportSettings_deadlines(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportSettings", field.Name)
 }
 
 func (ec *executionContext) childFields_Residency(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10216,6 +12019,8 @@ func (ec *executionContext) childFields_Topic(ctx context.Context, field graphql
 		return ec.fieldContext_Topic_createdAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Topic_updatedAt(ctx, field)
+	case "visit":
+		return ec.fieldContext_Topic_visit(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Topic", field.Name)
 }
@@ -10328,6 +12133,60 @@ func (ec *executionContext) childFields_TopicFigures(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type TopicFigures", field.Name)
 }
 
+func (ec *executionContext) childFields_Visit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Visit_id(ctx, field)
+	case "visitedAt":
+		return ec.fieldContext_Visit_visitedAt(ctx, field)
+	case "recordedAt":
+		return ec.fieldContext_Visit_recordedAt(ctx, field)
+	case "recordedBy":
+		return ec.fieldContext_Visit_recordedBy(ctx, field)
+	case "grid":
+		return ec.fieldContext_Visit_grid(ctx, field)
+	case "households":
+		return ec.fieldContext_Visit_households(ctx, field)
+	case "residentsMet":
+		return ec.fieldContext_Visit_residentsMet(ctx, field)
+	case "metOthers":
+		return ec.fieldContext_Visit_metOthers(ctx, field)
+	case "findings":
+		return ec.fieldContext_Visit_findings(ctx, field)
+	case "followUpNeeded":
+		return ec.fieldContext_Visit_followUpNeeded(ctx, field)
+	case "followUp":
+		return ec.fieldContext_Visit_followUp(ctx, field)
+	case "needCategory":
+		return ec.fieldContext_Visit_needCategory(ctx, field)
+	case "wishes":
+		return ec.fieldContext_Visit_wishes(ctx, field)
+	case "topics":
+		return ec.fieldContext_Visit_topics(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Visit", field.Name)
+}
+
+func (ec *executionContext) childFields_VisitDue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "household":
+		return ec.fieldContext_VisitDue_household(ctx, field)
+	case "tags":
+		return ec.fieldContext_VisitDue_tags(ctx, field)
+	case "everyDays":
+		return ec.fieldContext_VisitDue_everyDays(ctx, field)
+	case "lastVisitedAt":
+		return ec.fieldContext_VisitDue_lastVisitedAt(ctx, field)
+	case "dueOn":
+		return ec.fieldContext_VisitDue_dueOn(ctx, field)
+	case "daysOverdue":
+		return ec.fieldContext_VisitDue_daysOverdue(ctx, field)
+	case "careAssignments":
+		return ec.fieldContext_VisitDue_careAssignments(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VisitDue", field.Name)
+}
+
 func (ec *executionContext) childFields_VisitNeeded(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -10370,6 +12229,18 @@ func (ec *executionContext) childFields_VisitNeededEdge(ctx context.Context, fie
 		return ec.fieldContext_VisitNeededEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type VisitNeededEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_VisitRhythm(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "tag":
+		return ec.fieldContext_VisitRhythm_tag(ctx, field)
+	case "everyDays":
+		return ec.fieldContext_VisitRhythm_everyDays(ctx, field)
+	case "isDefault":
+		return ec.fieldContext_VisitRhythm_isDefault(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VisitRhythm", field.Name)
 }
 
 func (ec *executionContext) childFields_VolunteerRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10628,6 +12499,8 @@ func (ec *executionContext) childFields_Wish(ctx context.Context, field graphql.
 		return ec.fieldContext_Wish_timeline(ctx, field)
 	case "gridWorker":
 		return ec.fieldContext_Wish_gridWorker(ctx, field)
+	case "visit":
+		return ec.fieldContext_Wish_visit(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Wish", field.Name)
 }
@@ -10898,6 +12771,20 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_Mutation_acceptReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reportId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reportId"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_acceptTopic_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10912,6 +12799,50 @@ func (ec *executionContext) field_Mutation_acceptTopic_args(ctx context.Context,
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "note",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["note"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_addDepartmentMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "departmentId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["departmentId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "accountId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["accountId"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_addReportProgress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reportId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reportId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "note",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -11019,6 +12950,36 @@ func (ec *executionContext) field_Mutation_answerObjection_args(ctx context.Cont
 		return nil, err
 	}
 	args["upheld"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_assignCare_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "householdId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["householdId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "accountId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["accountId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "since",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["since"] = arg2
 	return args, nil
 }
 
@@ -11282,6 +13243,36 @@ func (ec *executionContext) field_Mutation_createAccount_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createDepartment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "subdistrictId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["subdistrictId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "kind",
+		func(ctx context.Context, v any) (db.DepartmentKind, error) {
+			return ec.unmarshalNDepartmentKind2linliᚋdbᚐDepartmentKind(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kind"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createPlace_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11329,6 +13320,42 @@ func (ec *executionContext) field_Mutation_disputeWish_args(ctx context.Context,
 		return nil, err
 	}
 	args["wishId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_endCareAssignment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_escalateReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reportId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reportId"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
 		func(ctx context.Context, v any) (string, error) {
 			return ec.unmarshalNString2string(ctx, v)
@@ -11626,6 +13653,28 @@ func (ec *executionContext) field_Mutation_publishResult_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_raiseTopicFromVisit_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "visitId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["visitId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RaiseTopicInput, error) {
+			return ec.unmarshalNRaiseTopicInput2linliᚋgraphᚋmodelᚐRaiseTopicInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_raiseTopic_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11637,6 +13686,66 @@ func (ec *executionContext) field_Mutation_raiseTopic_args(ctx context.Context, 
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_rateDepartment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reportId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reportId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "rating",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["rating"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "comment",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["comment"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_rateReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reportId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reportId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "rating",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["rating"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "comment",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["comment"] = arg2
 	return args, nil
 }
 
@@ -11730,6 +13839,20 @@ func (ec *executionContext) field_Mutation_recordMinutes_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_recordVisit_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RecordVisitInput, error) {
+			return ec.unmarshalNRecordVisitInput2linliᚋgraphᚋmodelᚐRecordVisitInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_register_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11766,6 +13889,28 @@ func (ec *executionContext) field_Mutation_releaseWish_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_reportIn_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reportId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reportId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "note",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["note"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_reportProgress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11793,6 +13938,28 @@ func (ec *executionContext) field_Mutation_reportProgress_args(ctx context.Conte
 		return nil, err
 	}
 	args["done"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_resolveReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reportId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reportId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "note",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["note"] = arg1
 	return args, nil
 }
 
@@ -11928,6 +14095,96 @@ func (ec *executionContext) field_Mutation_setNotificationPreference_args(ctx co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setReportSettings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "acceptHours",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["acceptHours"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "settleDays",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["settleDays"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "deadlines",
+		func(ctx context.Context, v any) ([]*db.ReportDeadline, error) {
+			return ec.unmarshalOReportDeadlineInput2ᚕᚖlinliᚋdbᚐReportDeadlineᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["deadlines"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setVisitRhythm_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "tag",
+		func(ctx context.Context, v any) (db.ResidentTag, error) {
+			return ec.unmarshalNResidentTag2linliᚋdbᚐResidentTag(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["tag"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "everyDays",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["everyDays"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_settleReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reportId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reportId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "note",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["note"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_settleWish_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11969,6 +14226,42 @@ func (ec *executionContext) field_Mutation_startMeeting_args(ctx context.Context
 		return nil, err
 	}
 	args["meetingId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_submitReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SubmitReportInput, error) {
+			return ec.unmarshalNSubmitReportInput2linliᚋgraphᚋmodelᚐSubmitReportInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_submitWishFromVisit_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "visitId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["visitId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SubmitWishInput, error) {
+			return ec.unmarshalNSubmitWishInput2linliᚋgraphᚋmodelᚐSubmitWishInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
 	return args, nil
 }
 
@@ -12079,6 +14372,36 @@ func (ec *executionContext) field_Mutation_verifyResident_args(ctx context.Conte
 		return nil, err
 	}
 	args["residentId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_whistleReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reportId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reportId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "departmentId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["departmentId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "note",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["note"] = arg2
 	return args, nil
 }
 
@@ -12541,6 +14864,20 @@ func (ec *executionContext) field_Query_myClaims_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_myVisits_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_myWishes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -12629,6 +14966,20 @@ func (ec *executionContext) field_Query_notifications_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_overdueReports_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "placeId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["placeId"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_ownersCount_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -12684,6 +15035,80 @@ func (ec *executionContext) field_Query_pendingRegistrations_args(ctx context.Co
 		return nil, err
 	}
 	args["placeId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_reportSettings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_report_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_reports_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "placeId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["placeId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "state",
+		func(ctx context.Context, v any) ([]db.ReportState, error) {
+			return ec.unmarshalOReportState2ᚕlinliᚋdbᚐReportStateᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["state"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "mine",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["mine"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg4
 	return args, nil
 }
 
@@ -12948,6 +15373,48 @@ func (ec *executionContext) field_Query_topics_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["after"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_unassignedVulnerableHouseholds_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "placeId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["placeId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_visitRhythms_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_visitsDue_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "placeId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["placeId"] = arg0
 	return args, nil
 }
 
@@ -14260,6 +16727,211 @@ func (ec *executionContext) fieldContext_BuildingTurnout_participatingAreaDm2(_ 
 	return graphql.NewScalarFieldContext("BuildingTurnout", field, false, false, "Int")
 }
 
+func (ec *executionContext) _CareAssignment_id(ctx context.Context, field graphql.CollectedField, obj *db.CareAssignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CareAssignment_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CareAssignment().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CareAssignment_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CareAssignment", field, true, true, "ID")
+}
+
+func (ec *executionContext) _CareAssignment_household(ctx context.Context, field graphql.CollectedField, obj *db.CareAssignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CareAssignment_household(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CareAssignment().Household(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Place
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalOPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CareAssignment_household(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CareAssignment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CareAssignment_account(ctx context.Context, field graphql.CollectedField, obj *db.CareAssignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CareAssignment_account(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CareAssignment().Account(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
+			return ec.marshalNAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CareAssignment_account(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CareAssignment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CareAssignment_role(ctx context.Context, field graphql.CollectedField, obj *db.CareAssignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CareAssignment_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.Role) graphql.Marshaler {
+			return ec.marshalNRole2linliᚋdbᚐRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CareAssignment_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CareAssignment", field, false, false, "Role")
+}
+
+func (ec *executionContext) _CareAssignment_since(ctx context.Context, field graphql.CollectedField, obj *db.CareAssignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CareAssignment_since(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Since, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CareAssignment_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CareAssignment", field, false, false, "Date")
+}
+
+func (ec *executionContext) _CareAssignment_until(ctx context.Context, field graphql.CollectedField, obj *db.CareAssignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CareAssignment_until(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Until, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CareAssignment_until(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CareAssignment", field, false, false, "Date")
+}
+
+func (ec *executionContext) _CareAssignment_assignedAt(ctx context.Context, field graphql.CollectedField, obj *db.CareAssignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CareAssignment_assignedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AssignedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CareAssignment_assignedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CareAssignment", field, false, false, "Time")
+}
+
 func (ec *executionContext) _CommunitySettings_community(ctx context.Context, field graphql.CollectedField, obj *db.Settings) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14428,6 +17100,107 @@ func (ec *executionContext) _CommunitySettings_noticeDays(ctx context.Context, f
 }
 func (ec *executionContext) fieldContext_CommunitySettings_noticeDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CommunitySettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Department_id(ctx context.Context, field graphql.CollectedField, obj *db.Department) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Department_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Department().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Department_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Department", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Department_name(ctx context.Context, field graphql.CollectedField, obj *db.Department) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Department_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Department_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Department", field, false, false, "String")
+}
+
+func (ec *executionContext) _Department_kind(ctx context.Context, field graphql.CollectedField, obj *db.Department) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Department_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.DepartmentKind) graphql.Marshaler {
+			return ec.marshalNDepartmentKind2linliᚋdbᚐDepartmentKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Department_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Department", field, false, false, "DepartmentKind")
+}
+
+func (ec *executionContext) _Department_subdistrict(ctx context.Context, field graphql.CollectedField, obj *db.Department) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Department_subdistrict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Department().Subdistrict(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Department_subdistrict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Department",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _DurationFigures_count(ctx context.Context, field graphql.CollectedField, obj *model.DurationFigures) (ret graphql.Marshaler) {
@@ -19534,6 +22307,842 @@ func (ec *executionContext) fieldContext_Mutation_markVisited(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_assignCare(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_assignCare(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AssignCare(ctx, fc.Args["householdId"].(string), fc.Args["accountId"].(string), fc.Args["since"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.CareAssignment) graphql.Marshaler {
+			return ec.marshalNCareAssignment2ᚖlinliᚋdbᚐCareAssignment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_assignCare(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CareAssignment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_assignCare_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_endCareAssignment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_endCareAssignment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().EndCareAssignment(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.CareAssignment) graphql.Marshaler {
+			return ec.marshalNCareAssignment2ᚖlinliᚋdbᚐCareAssignment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_endCareAssignment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CareAssignment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_endCareAssignment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_recordVisit(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordVisit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordVisit(ctx, fc.Args["input"].(model.RecordVisitInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Visit) graphql.Marshaler {
+			return ec.marshalNVisit2ᚖlinliᚋdbᚐVisit(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordVisit(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Visit(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordVisit_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_submitWishFromVisit(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_submitWishFromVisit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SubmitWishFromVisit(ctx, fc.Args["visitId"].(string), fc.Args["input"].(model.SubmitWishInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Wish) graphql.Marshaler {
+			return ec.marshalNWish2ᚖlinliᚋgraphᚋmodelᚐWish(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_submitWishFromVisit(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Wish(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_submitWishFromVisit_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_raiseTopicFromVisit(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_raiseTopicFromVisit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RaiseTopicFromVisit(ctx, fc.Args["visitId"].(string), fc.Args["input"].(model.RaiseTopicInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Topic) graphql.Marshaler {
+			return ec.marshalNTopic2ᚖlinliᚋdbᚐTopic(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_raiseTopicFromVisit(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Topic(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_raiseTopicFromVisit_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setVisitRhythm(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setVisitRhythm(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetVisitRhythm(ctx, fc.Args["communityId"].(string), fc.Args["tag"].(db.ResidentTag), fc.Args["everyDays"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.VisitRhythm) graphql.Marshaler {
+			return ec.marshalNVisitRhythm2ᚕᚖlinliᚋdbᚐVisitRhythmᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setVisitRhythm(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VisitRhythm(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setVisitRhythm_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createDepartment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createDepartment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateDepartment(ctx, fc.Args["subdistrictId"].(string), fc.Args["name"].(string), fc.Args["kind"].(db.DepartmentKind))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Department) graphql.Marshaler {
+			return ec.marshalNDepartment2ᚖlinliᚋdbᚐDepartment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createDepartment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Department(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createDepartment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addDepartmentMember(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addDepartmentMember(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddDepartmentMember(ctx, fc.Args["departmentId"].(string), fc.Args["accountId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Department) graphql.Marshaler {
+			return ec.marshalNDepartment2ᚖlinliᚋdbᚐDepartment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addDepartmentMember(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Department(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addDepartmentMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setReportSettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setReportSettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetReportSettings(ctx, fc.Args["communityId"].(string), fc.Args["acceptHours"].(*int), fc.Args["settleDays"].(*int), fc.Args["deadlines"].([]*db.ReportDeadline))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.ReportSettings) graphql.Marshaler {
+			return ec.marshalNReportSettings2ᚖlinliᚋdbᚐReportSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setReportSettings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportSettings(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setReportSettings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_submitReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_submitReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SubmitReport(ctx, fc.Args["input"].(model.SubmitReportInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚖlinliᚋdbᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_submitReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_submitReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_acceptReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_acceptReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AcceptReport(ctx, fc.Args["reportId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚖlinliᚋdbᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_acceptReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_acceptReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_settleReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_settleReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SettleReport(ctx, fc.Args["reportId"].(string), fc.Args["note"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚖlinliᚋdbᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_settleReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_settleReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_escalateReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_escalateReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().EscalateReport(ctx, fc.Args["reportId"].(string), fc.Args["reason"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚖlinliᚋdbᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_escalateReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_escalateReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_whistleReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_whistleReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().WhistleReport(ctx, fc.Args["reportId"].(string), fc.Args["departmentId"].(string), fc.Args["note"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚖlinliᚋdbᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_whistleReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_whistleReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reportIn(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reportIn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReportIn(ctx, fc.Args["reportId"].(string), fc.Args["note"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚖlinliᚋdbᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reportIn(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reportIn_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addReportProgress(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addReportProgress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddReportProgress(ctx, fc.Args["reportId"].(string), fc.Args["note"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚖlinliᚋdbᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addReportProgress(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addReportProgress_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_resolveReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_resolveReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ResolveReport(ctx, fc.Args["reportId"].(string), fc.Args["note"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚖlinliᚋdbᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_resolveReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_resolveReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rateReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rateReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RateReport(ctx, fc.Args["reportId"].(string), fc.Args["rating"].(int), fc.Args["comment"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚖlinliᚋdbᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rateReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rateReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rateDepartment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rateDepartment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RateDepartment(ctx, fc.Args["reportId"].(string), fc.Args["rating"].(int), fc.Args["comment"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚖlinliᚋdbᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rateDepartment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rateDepartment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Notification_id(ctx context.Context, field graphql.CollectedField, obj *db.Notification) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19808,6 +23417,52 @@ func (ec *executionContext) _Notification_taskId(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_Notification_taskId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Notification", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Notification_householdId(ctx context.Context, field graphql.CollectedField, obj *db.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_householdId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Notification().HouseholdID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_householdId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Notification_visitDueOn(ctx context.Context, field graphql.CollectedField, obj *db.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_visitDueOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VisitDueOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_visitDueOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "Date")
 }
 
 func (ec *executionContext) _NotificationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.NotificationConnection) (ret graphql.Marshaler) {
@@ -20371,6 +24026,84 @@ func (ec *executionContext) _OptionTally_areaDm2(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_OptionTally_areaDm2(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OptionTally", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OverdueReport_report(ctx context.Context, field graphql.CollectedField, obj *db.OverdueReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OverdueReport_report(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.OverdueReport().Report(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚖlinliᚋdbᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OverdueReport_report(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OverdueReport",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OverdueReport_reason(ctx context.Context, field graphql.CollectedField, obj *db.OverdueReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OverdueReport_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.OverdueReason) graphql.Marshaler {
+			return ec.marshalNOverdueReason2linliᚋdbᚐOverdueReason(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OverdueReport_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OverdueReport", field, false, false, "OverdueReason")
+}
+
+func (ec *executionContext) _OverdueReport_since(ctx context.Context, field graphql.CollectedField, obj *db.OverdueReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OverdueReport_since(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Since, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OverdueReport_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OverdueReport", field, false, false, "Time")
 }
 
 func (ec *executionContext) _OwnerHead_developer(ctx context.Context, field graphql.CollectedField, obj *model.OwnerHead) (ret graphql.Marshaler) {
@@ -21780,6 +25513,96 @@ func (ec *executionContext) fieldContext_Place_settings(_ context.Context, field
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CommunitySettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Place_careAssignments(ctx context.Context, field graphql.CollectedField, obj *db.Place) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Place_careAssignments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Place().CareAssignments(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal []*db.CareAssignment
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.CareAssignment) graphql.Marshaler {
+			return ec.marshalNCareAssignment2ᚕᚖlinliᚋdbᚐCareAssignmentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Place_careAssignments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Place",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CareAssignment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Place_visits(ctx context.Context, field graphql.CollectedField, obj *db.Place) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Place_visits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Place().Visits(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal []*db.Visit
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Visit) graphql.Marshaler {
+			return ec.marshalNVisit2ᚕᚖlinliᚋdbᚐVisitᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Place_visits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Place",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Visit(ctx, field)
 		},
 	}
 	return fc, nil
@@ -23454,6 +27277,480 @@ func (ec *executionContext) fieldContext_Query_failedDeliveries(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_myCareAssignments(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_myCareAssignments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().MyCareAssignments(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.CareAssignment) graphql.Marshaler {
+			return ec.marshalNCareAssignment2ᚕᚖlinliᚋdbᚐCareAssignmentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_myCareAssignments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CareAssignment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_unassignedVulnerableHouseholds(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_unassignedVulnerableHouseholds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().UnassignedVulnerableHouseholds(ctx, fc.Args["placeId"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal []*db.Place
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚕᚖlinliᚋdbᚐPlaceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_unassignedVulnerableHouseholds(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_unassignedVulnerableHouseholds_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_visitsDue(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_visitsDue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().VisitsDue(ctx, fc.Args["placeId"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal []*db.VisitDue
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.VisitDue) graphql.Marshaler {
+			return ec.marshalNVisitDue2ᚕᚖlinliᚋdbᚐVisitDueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_visitsDue(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VisitDue(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_visitsDue_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_myVisits(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_myVisits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MyVisits(ctx, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Visit) graphql.Marshaler {
+			return ec.marshalNVisit2ᚕᚖlinliᚋdbᚐVisitᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_myVisits(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Visit(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_myVisits_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_visitRhythms(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_visitRhythms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().VisitRhythms(ctx, fc.Args["communityId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.VisitRhythm) graphql.Marshaler {
+			return ec.marshalNVisitRhythm2ᚕᚖlinliᚋdbᚐVisitRhythmᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_visitRhythms(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VisitRhythm(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_visitRhythms_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_reports(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_reports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Reports(ctx, fc.Args["placeId"].(*string), fc.Args["state"].([]db.ReportState), fc.Args["mine"].(*bool), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReportConnection) graphql.Marshaler {
+			return ec.marshalNReportConnection2ᚖlinliᚋgraphᚋmodelᚐReportConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_reports(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_reports_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_report(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_report(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Report(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚖlinliᚋdbᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_report(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_report_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_overdueReports(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_overdueReports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().OverdueReports(ctx, fc.Args["placeId"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.OverdueReport) graphql.Marshaler {
+			return ec.marshalNOverdueReport2ᚕᚖlinliᚋdbᚐOverdueReportᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_overdueReports(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OverdueReport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_overdueReports_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_departments(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_departments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Departments(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Department) graphql.Marshaler {
+			return ec.marshalNDepartment2ᚕᚖlinliᚋdbᚐDepartmentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_departments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Department(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_myDepartment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_myDepartment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().MyDepartment(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Department) graphql.Marshaler {
+			return ec.marshalODepartment2ᚖlinliᚋdbᚐDepartment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_myDepartment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Department(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_reportSettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_reportSettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ReportSettings(ctx, fc.Args["communityId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.ReportSettings) graphql.Marshaler {
+			return ec.marshalNReportSettings2ᚖlinliᚋdbᚐReportSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_reportSettings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportSettings(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_reportSettings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23666,6 +27963,1208 @@ func (ec *executionContext) _Ratio_comparison(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Ratio_comparison(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Ratio", field, false, false, "Comparison")
+}
+
+func (ec *executionContext) _Report_id(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Report().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Report_category(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.ReportCategory) graphql.Marshaler {
+			return ec.marshalNReportCategory2linliᚋdbᚐReportCategory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "ReportCategory")
+}
+
+func (ec *executionContext) _Report_urgency(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_urgency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Urgency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.ReportUrgency) graphql.Marshaler {
+			return ec.marshalNReportUrgency2linliᚋdbᚐReportUrgency(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_urgency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "ReportUrgency")
+}
+
+func (ec *executionContext) _Report_description(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "String")
+}
+
+func (ec *executionContext) _Report_photoUrls(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_photoUrls(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Report().PhotoURLs(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_photoUrls(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, true, true, "String")
+}
+
+func (ec *executionContext) _Report_state(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.ReportState) graphql.Marshaler {
+			return ec.marshalNReportState2linliᚋdbᚐReportState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "ReportState")
+}
+
+func (ec *executionContext) _Report_place(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_place(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Report().Place(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_place(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Report",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Report_grid(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_grid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Report().Grid(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_grid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Report",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Report_community(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_community(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Report().Community(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_community(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Report",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Report_reporter(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_reporter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Report().Reporter(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
+			return ec.marshalOAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_reporter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Report",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Report_department(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_department(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Report().Department(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Department) graphql.Marshaler {
+			return ec.marshalODepartment2ᚖlinliᚋdbᚐDepartment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_department(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Report",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Department(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Report_settledLevel(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_settledLevel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SettledLevel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.ReportLevel) graphql.Marshaler {
+			return ec.marshalOReportLevel2ᚖlinliᚋdbᚐReportLevel(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_settledLevel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "ReportLevel")
+}
+
+func (ec *executionContext) _Report_createdAt(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Report_acceptedAt(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_acceptedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AcceptedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_acceptedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Report_escalatedAt(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_escalatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EscalatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_escalatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Report_whistledAt(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_whistledAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WhistledAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_whistledAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Report_dueAt(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_dueAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DueAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_dueAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Report_reportedInAt(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_reportedInAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReportedInAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_reportedInAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Report_resolvedAt(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_resolvedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResolvedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_resolvedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Report_hoursToAccept(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_hoursToAccept(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Report().HoursToAccept(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_hoursToAccept(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, true, true, "Float")
+}
+
+func (ec *executionContext) _Report_hoursToResolve(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_hoursToResolve(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Report().HoursToResolve(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_hoursToResolve(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, true, true, "Float")
+}
+
+func (ec *executionContext) _Report_departmentOnTime(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_departmentOnTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Report().DepartmentOnTime(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_departmentOnTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Report_rating(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_rating(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rating, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_rating(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Report_ratingComment(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_ratingComment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RatingComment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_ratingComment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "String")
+}
+
+func (ec *executionContext) _Report_ratedAt(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_ratedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_ratedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Report_departmentRating(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_departmentRating(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DepartmentRating, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_departmentRating(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Report_departmentRatingComment(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_departmentRatingComment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DepartmentRatingComment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_departmentRatingComment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "String")
+}
+
+func (ec *executionContext) _Report_departmentRatedAt(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_departmentRatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DepartmentRatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_departmentRatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Report_timeline(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_timeline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Report().Timeline(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.ReportEvent) graphql.Marshaler {
+			return ec.marshalNReportEvent2ᚕᚖlinliᚋdbᚐReportEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_timeline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Report",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ReportConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ReportEdge) graphql.Marshaler {
+			return ec.marshalNReportEdge2ᚕᚖlinliᚋgraphᚋmodelᚐReportEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.ReportConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚕᚖlinliᚋdbᚐReportᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ReportConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖlinliᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ReportConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _ReportDeadline_category(ctx context.Context, field graphql.CollectedField, obj *db.ReportDeadline) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportDeadline_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.ReportCategory) graphql.Marshaler {
+			return ec.marshalNReportCategory2linliᚋdbᚐReportCategory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportDeadline_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportDeadline", field, false, false, "ReportCategory")
+}
+
+func (ec *executionContext) _ReportDeadline_days(ctx context.Context, field graphql.CollectedField, obj *db.ReportDeadline) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportDeadline_days(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Days, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportDeadline_days(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportDeadline", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReportEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ReportEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ReportEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚖlinliᚋdbᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportEvent_action(ctx context.Context, field graphql.CollectedField, obj *db.ReportEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportEvent_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.ReportAction) graphql.Marshaler {
+			return ec.marshalNReportAction2linliᚋdbᚐReportAction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportEvent_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportEvent", field, false, false, "ReportAction")
+}
+
+func (ec *executionContext) _ReportEvent_at(ctx context.Context, field graphql.CollectedField, obj *db.ReportEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportEvent", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ReportEvent_fromState(ctx context.Context, field graphql.CollectedField, obj *db.ReportEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportEvent_fromState(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromState, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.ReportState) graphql.Marshaler {
+			return ec.marshalOReportState2ᚖlinliᚋdbᚐReportState(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportEvent_fromState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportEvent", field, false, false, "ReportState")
+}
+
+func (ec *executionContext) _ReportEvent_toState(ctx context.Context, field graphql.CollectedField, obj *db.ReportEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportEvent_toState(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToState, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.ReportState) graphql.Marshaler {
+			return ec.marshalNReportState2linliᚋdbᚐReportState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportEvent_toState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportEvent", field, false, false, "ReportState")
+}
+
+func (ec *executionContext) _ReportEvent_note(ctx context.Context, field graphql.CollectedField, obj *db.ReportEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportEvent_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportEvent_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportEvent_actorName(ctx context.Context, field graphql.CollectedField, obj *db.ReportEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportEvent_actorName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReportEvent().ActorName(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportEvent_actorName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportEvent", field, true, true, "String")
+}
+
+func (ec *executionContext) _ReportSettings_community(ctx context.Context, field graphql.CollectedField, obj *db.ReportSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportSettings_community(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReportSettings().Community(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportSettings_community(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportSettings",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportSettings_acceptHours(ctx context.Context, field graphql.CollectedField, obj *db.ReportSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportSettings_acceptHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AcceptHours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportSettings_acceptHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportSettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReportSettings_settleDays(ctx context.Context, field graphql.CollectedField, obj *db.ReportSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportSettings_settleDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SettleDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportSettings_settleDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportSettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReportSettings_deadlines(ctx context.Context, field graphql.CollectedField, obj *db.ReportSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportSettings_deadlines(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReportSettings().Deadlines(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.ReportDeadline) graphql.Marshaler {
+			return ec.marshalNReportDeadline2ᚕᚖlinliᚋdbᚐReportDeadlineᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportSettings_deadlines(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportSettings",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportDeadline(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Residency_household(ctx context.Context, field graphql.CollectedField, obj *db.Residency) (ret graphql.Marshaler) {
@@ -28629,6 +34128,38 @@ func (ec *executionContext) fieldContext_Topic_updatedAt(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Topic", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Topic_visit(ctx context.Context, field graphql.CollectedField, obj *db.Topic) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Topic_visit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Topic().Visit(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Visit) graphql.Marshaler {
+			return ec.marshalOVisit2ᚖlinliᚋdbᚐVisit(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Topic_visit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Topic",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Visit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _TopicComment_id(ctx context.Context, field graphql.CollectedField, obj *db.TopicComment) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -29526,6 +35057,665 @@ func (ec *executionContext) fieldContext_TopicFigures_byResidents(_ context.Cont
 	return graphql.NewScalarFieldContext("TopicFigures", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Visit_id(ctx context.Context, field graphql.CollectedField, obj *db.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Visit_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Visit().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Visit_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Visit", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Visit_visitedAt(ctx context.Context, field graphql.CollectedField, obj *db.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Visit_visitedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VisitedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Visit_visitedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Visit", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Visit_recordedAt(ctx context.Context, field graphql.CollectedField, obj *db.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Visit_recordedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecordedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Visit_recordedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Visit", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Visit_recordedBy(ctx context.Context, field graphql.CollectedField, obj *db.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Visit_recordedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Visit().RecordedBy(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
+			return ec.marshalNAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Visit_recordedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Visit",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Visit_grid(ctx context.Context, field graphql.CollectedField, obj *db.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Visit_grid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Visit().Grid(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Visit_grid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Visit",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Visit_households(ctx context.Context, field graphql.CollectedField, obj *db.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Visit_households(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Visit().Households(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal []*db.Place
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚕᚖlinliᚋdbᚐPlaceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Visit_households(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Visit",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Visit_residentsMet(ctx context.Context, field graphql.CollectedField, obj *db.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Visit_residentsMet(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Visit().ResidentsMet(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal []*db.Resident
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Resident) graphql.Marshaler {
+			return ec.marshalNResident2ᚕᚖlinliᚋdbᚐResidentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Visit_residentsMet(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Visit",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resident(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Visit_metOthers(ctx context.Context, field graphql.CollectedField, obj *db.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Visit_metOthers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MetOthers, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Visit_metOthers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Visit", field, false, false, "String")
+}
+
+func (ec *executionContext) _Visit_findings(ctx context.Context, field graphql.CollectedField, obj *db.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Visit_findings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Findings, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Visit_findings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Visit", field, false, false, "String")
+}
+
+func (ec *executionContext) _Visit_followUpNeeded(ctx context.Context, field graphql.CollectedField, obj *db.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Visit_followUpNeeded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FollowUpNeeded, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Visit_followUpNeeded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Visit", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Visit_followUp(ctx context.Context, field graphql.CollectedField, obj *db.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Visit_followUp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FollowUp, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Visit_followUp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Visit", field, false, false, "String")
+}
+
+func (ec *executionContext) _Visit_needCategory(ctx context.Context, field graphql.CollectedField, obj *db.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Visit_needCategory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NeedCategory, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.WishCategory) graphql.Marshaler {
+			return ec.marshalOWishCategory2ᚖlinliᚋdbᚐWishCategory(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Visit_needCategory(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Visit", field, false, false, "WishCategory")
+}
+
+func (ec *executionContext) _Visit_wishes(ctx context.Context, field graphql.CollectedField, obj *db.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Visit_wishes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Visit().Wishes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Wish) graphql.Marshaler {
+			return ec.marshalNWish2ᚕᚖlinliᚋgraphᚋmodelᚐWishᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Visit_wishes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Visit",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Wish(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Visit_topics(ctx context.Context, field graphql.CollectedField, obj *db.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Visit_topics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Visit().Topics(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Topic) graphql.Marshaler {
+			return ec.marshalNTopic2ᚕᚖlinliᚋdbᚐTopicᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Visit_topics(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Visit",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Topic(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VisitDue_household(ctx context.Context, field graphql.CollectedField, obj *db.VisitDue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitDue_household(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.VisitDue().Household(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Place
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitDue_household(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VisitDue",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VisitDue_tags(ctx context.Context, field graphql.CollectedField, obj *db.VisitDue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitDue_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.VisitDue().Tags(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal []db.ResidentTag
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []db.ResidentTag) graphql.Marshaler {
+			return ec.marshalNResidentTag2ᚕlinliᚋdbᚐResidentTagᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitDue_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitDue", field, true, true, "ResidentTag")
+}
+
+func (ec *executionContext) _VisitDue_everyDays(ctx context.Context, field graphql.CollectedField, obj *db.VisitDue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitDue_everyDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EveryDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitDue_everyDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitDue", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VisitDue_lastVisitedAt(ctx context.Context, field graphql.CollectedField, obj *db.VisitDue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitDue_lastVisitedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastVisitedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitDue_lastVisitedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitDue", field, false, false, "Time")
+}
+
+func (ec *executionContext) _VisitDue_dueOn(ctx context.Context, field graphql.CollectedField, obj *db.VisitDue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitDue_dueOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DueOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitDue_dueOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitDue", field, false, false, "Date")
+}
+
+func (ec *executionContext) _VisitDue_daysOverdue(ctx context.Context, field graphql.CollectedField, obj *db.VisitDue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitDue_daysOverdue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DaysOverdue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitDue_daysOverdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitDue", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VisitDue_careAssignments(ctx context.Context, field graphql.CollectedField, obj *db.VisitDue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitDue_careAssignments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.VisitDue().CareAssignments(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.CareAssignment) graphql.Marshaler {
+			return ec.marshalNCareAssignment2ᚕᚖlinliᚋdbᚐCareAssignmentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitDue_careAssignments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VisitDue",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CareAssignment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _VisitNeeded_id(ctx context.Context, field graphql.CollectedField, obj *db.Notification) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -29903,6 +36093,75 @@ func (ec *executionContext) fieldContext_VisitNeededEdge_node(_ context.Context,
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _VisitRhythm_tag(ctx context.Context, field graphql.CollectedField, obj *db.VisitRhythm) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitRhythm_tag(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tag, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.ResidentTag) graphql.Marshaler {
+			return ec.marshalNResidentTag2linliᚋdbᚐResidentTag(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitRhythm_tag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitRhythm", field, false, false, "ResidentTag")
+}
+
+func (ec *executionContext) _VisitRhythm_everyDays(ctx context.Context, field graphql.CollectedField, obj *db.VisitRhythm) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitRhythm_everyDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EveryDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitRhythm_everyDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitRhythm", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VisitRhythm_isDefault(ctx context.Context, field graphql.CollectedField, obj *db.VisitRhythm) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitRhythm_isDefault(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IsDefault, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitRhythm_isDefault(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitRhythm", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _VolunteerRecord_account(ctx context.Context, field graphql.CollectedField, obj *model.VolunteerRecord) (ret graphql.Marshaler) {
@@ -32526,6 +38785,38 @@ func (ec *executionContext) fieldContext_Wish_gridWorker(_ context.Context, fiel
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Wish_visit(ctx context.Context, field graphql.CollectedField, obj *model.Wish) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Wish_visit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Wish().Visit(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Visit) graphql.Marshaler {
+			return ec.marshalOVisit2ᚖlinliᚋdbᚐVisit(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Wish_visit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Wish",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Visit(ctx, field)
 		},
 	}
 	return fc, nil
@@ -36316,6 +42607,97 @@ func UnmarshalRatioInput(ctx context.Context, raw any) (model.RatioInput, error)
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRecordVisitInput(ctx context.Context, obj any) (model.RecordVisitInput, error) {
+	var it model.RecordVisitInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"householdIds", "residentIds", "visitedAt", "metOthers", "findings", "followUpNeeded", "followUp", "needCategory"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "householdIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("householdIds"))
+			data, err := ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HouseholdIds = data
+		case "residentIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("residentIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResidentIds = data
+		case "visitedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("visitedAt"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VisitedAt = data
+		case "metOthers":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("metOthers"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MetOthers = data
+		case "findings":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findings"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Findings = data
+		case "followUpNeeded":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("followUpNeeded"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FollowUpNeeded = data
+		case "followUp":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("followUp"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FollowUp = data
+		case "needCategory":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("needCategory"))
+			data, err := ec.unmarshalOWishCategory2ᚖlinliᚋdbᚐWishCategory(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NeedCategory = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRecordVisitInput unmarshals raw into the RecordVisitInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRecordVisitInput(ctx context.Context, raw any) (model.RecordVisitInput, error) {
+	var out model.RecordVisitInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RecordVisitInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRegisterInput(ctx context.Context, obj any) (model.RegisterInput, error) {
 	var it model.RegisterInput
 	if obj == nil {
@@ -36394,6 +42776,55 @@ func (ec *executionContext) unmarshalInputRegisterInput(ctx context.Context, obj
 func UnmarshalRegisterInput(ctx context.Context, raw any) (model.RegisterInput, error) {
 	var out model.RegisterInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RegisterInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputReportDeadlineInput(ctx context.Context, obj any) (db.ReportDeadline, error) {
+	var it db.ReportDeadline
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"category", "days"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "category":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("category"))
+			data, err := ec.unmarshalNReportCategory2linliᚋdbᚐReportCategory(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Category = data
+		case "days":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("days"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Days = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReportDeadlineInput unmarshals raw into the ReportDeadlineInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReportDeadlineInput(ctx context.Context, raw any) (db.ReportDeadline, error) {
+	var out db.ReportDeadline
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReportDeadlineInput", raw, &out)
 	return out, err
 }
 
@@ -36715,6 +43146,80 @@ func (ec *executionContext) unmarshalInputStatsGrouping(ctx context.Context, obj
 func UnmarshalStatsGrouping(ctx context.Context, raw any) (model.StatsGrouping, error) {
 	var out model.StatsGrouping
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "StatsGrouping", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSubmitReportInput(ctx context.Context, obj any) (model.SubmitReportInput, error) {
+	var it model.SubmitReportInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["urgency"]; !present {
+		asMap["urgency"] = "NORMAL"
+	}
+
+	fieldsInOrder := [...]string{"placeId", "category", "urgency", "description", "photoUrls"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "placeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("placeId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PlaceID = data
+		case "category":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("category"))
+			data, err := ec.unmarshalNReportCategory2linliᚋdbᚐReportCategory(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Category = data
+		case "urgency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("urgency"))
+			data, err := ec.unmarshalNReportUrgency2linliᚋdbᚐReportUrgency(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Urgency = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "photoUrls":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("photoUrls"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PhotoUrls = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSubmitReportInput unmarshals raw into the SubmitReportInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSubmitReportInput(ctx context.Context, raw any) (model.SubmitReportInput, error) {
+	var out model.SubmitReportInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SubmitReportInput", raw, &out)
 	return out, err
 }
 
@@ -37539,6 +44044,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Vote(ctx, sel, obj)
+	case db.Visit:
+		return ec._Visit(ctx, sel, &obj)
+	case *db.Visit:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Visit(ctx, sel, obj)
 	case db.Topic:
 		return ec._Topic(ctx, sel, &obj)
 	case *db.Topic:
@@ -37567,6 +44079,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Resident(ctx, sel, obj)
+	case db.Report:
+		return ec._Report(ctx, sel, &obj)
+	case *db.Report:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Report(ctx, sel, obj)
 	case db.Place:
 		return ec._Place(ctx, sel, &obj)
 	case *db.Place:
@@ -37588,6 +44107,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._LedgerEntry(ctx, sel, obj)
+	case db.Department:
+		return ec._Department(ctx, sel, &obj)
+	case *db.Department:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Department(ctx, sel, obj)
 	case db.AuditEvent:
 		return ec._AuditEvent(ctx, sel, &obj)
 	case *db.AuditEvent:
@@ -37899,6 +44425,72 @@ func (ec *executionContext) _BuildingTurnout(ctx context.Context, sel ast.Select
 	return out
 }
 
+var careAssignmentImplementors = []string{"CareAssignment"}
+
+func (ec *executionContext) _CareAssignment(ctx context.Context, sel ast.SelectionSet, obj *db.CareAssignment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, careAssignmentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CareAssignment")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CareAssignment_id(ctx, field, obj)
+				})
+		case "household":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CareAssignment_household(ctx, field, obj)
+				})
+		case "account":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CareAssignment_account(ctx, field, obj)
+				})
+		case "role":
+			out.Values[i] = ec._CareAssignment_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "since":
+			out.Values[i] = ec._CareAssignment_since(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "until":
+			out.Values[i] = ec._CareAssignment_until(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "assignedAt":
+			out.Values[i] = ec._CareAssignment_assignedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var communitySettingsImplementors = []string{"CommunitySettings"}
 
 func (ec *executionContext) _CommunitySettings(ctx context.Context, sel ast.SelectionSet, obj *db.Settings) graphql.Marshaler {
@@ -37946,6 +44538,56 @@ func (ec *executionContext) _CommunitySettings(ctx context.Context, sel ast.Sele
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var departmentImplementors = []string{"Department", "Node"}
+
+func (ec *executionContext) _Department(ctx context.Context, sel ast.SelectionSet, obj *db.Department) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, departmentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Department")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Department_id(ctx, field, obj)
+				})
+		case "name":
+			out.Values[i] = ec._Department_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._Department_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "subdistrict":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Department_subdistrict(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -39378,6 +46020,139 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "assignCare":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_assignCare(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "endCareAssignment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_endCareAssignment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordVisit":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordVisit(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "submitWishFromVisit":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_submitWishFromVisit(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "raiseTopicFromVisit":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_raiseTopicFromVisit(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setVisitRhythm":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setVisitRhythm(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createDepartment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createDepartment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addDepartmentMember":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addDepartmentMember(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setReportSettings":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setReportSettings(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "submitReport":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_submitReport(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "acceptReport":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_acceptReport(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "settleReport":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_settleReport(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "escalateReport":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_escalateReport(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "whistleReport":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_whistleReport(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reportIn":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reportIn(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addReportProgress":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addReportProgress(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resolveReport":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_resolveReport(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rateReport":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rateReport(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rateDepartment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rateDepartment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -39473,6 +46248,17 @@ func (ec *executionContext) _Notification(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Notification_taskId(ctx, field, obj)
 				})
+		case "householdId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Notification_householdId(ctx, field, obj)
+				})
+		case "visitDueOn":
+			out.Values[i] = ec._Notification_visitDueOn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -39721,6 +46507,50 @@ func (ec *executionContext) _OptionTally(ctx context.Context, sel ast.SelectionS
 			out.Values[i] = ec._OptionTally_areaDm2(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var overdueReportImplementors = []string{"OverdueReport"}
+
+func (ec *executionContext) _OverdueReport(ctx context.Context, sel ast.SelectionSet, obj *db.OverdueReport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, overdueReportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OverdueReport")
+		case "report":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._OverdueReport_report(ctx, field, obj)
+				})
+		case "reason":
+			out.Values[i] = ec._OverdueReport_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "since":
+			out.Values[i] = ec._OverdueReport_since(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -40153,6 +46983,18 @@ func (ec *executionContext) _Place(ctx context.Context, sel ast.SelectionSet, ob
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Place_settings(ctx, field, obj)
 				})
+		case "careAssignments":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Place_careAssignments(ctx, field, obj)
+				})
+		case "visits":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Place_visits(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -40486,6 +47328,72 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_failedDeliveries(ctx, field)
 				})
+		case "myCareAssignments":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_myCareAssignments(ctx, field)
+				})
+		case "unassignedVulnerableHouseholds":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_unassignedVulnerableHouseholds(ctx, field)
+				})
+		case "visitsDue":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_visitsDue(ctx, field)
+				})
+		case "myVisits":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_myVisits(ctx, field)
+				})
+		case "visitRhythms":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_visitRhythms(ctx, field)
+				})
+		case "reports":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_reports(ctx, field)
+				})
+		case "report":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_report(ctx, field)
+				})
+		case "overdueReports":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_overdueReports(ctx, field)
+				})
+		case "departments":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_departments(ctx, field)
+				})
+		case "myDepartment":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_myDepartment(ctx, field)
+				})
+		case "reportSettings":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_reportSettings(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -40587,6 +47495,424 @@ func (ec *executionContext) _Ratio(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportImplementors = []string{"Report", "Node"}
+
+func (ec *executionContext) _Report(ctx context.Context, sel ast.SelectionSet, obj *db.Report) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Report")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Report_id(ctx, field, obj)
+				})
+		case "category":
+			out.Values[i] = ec._Report_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "urgency":
+			out.Values[i] = ec._Report_urgency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._Report_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "photoUrls":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Report_photoUrls(ctx, field, obj)
+				})
+		case "state":
+			out.Values[i] = ec._Report_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "place":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Report_place(ctx, field, obj)
+				})
+		case "grid":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Report_grid(ctx, field, obj)
+				})
+		case "community":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Report_community(ctx, field, obj)
+				})
+		case "reporter":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Report_reporter(ctx, field, obj)
+				})
+		case "department":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Report_department(ctx, field, obj)
+				})
+		case "settledLevel":
+			out.Values[i] = ec._Report_settledLevel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Report_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "acceptedAt":
+			out.Values[i] = ec._Report_acceptedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "escalatedAt":
+			out.Values[i] = ec._Report_escalatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "whistledAt":
+			out.Values[i] = ec._Report_whistledAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dueAt":
+			out.Values[i] = ec._Report_dueAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reportedInAt":
+			out.Values[i] = ec._Report_reportedInAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "resolvedAt":
+			out.Values[i] = ec._Report_resolvedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "hoursToAccept":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Report_hoursToAccept(ctx, field, obj)
+				})
+		case "hoursToResolve":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Report_hoursToResolve(ctx, field, obj)
+				})
+		case "departmentOnTime":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Report_departmentOnTime(ctx, field, obj)
+				})
+		case "rating":
+			out.Values[i] = ec._Report_rating(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ratingComment":
+			out.Values[i] = ec._Report_ratingComment(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ratedAt":
+			out.Values[i] = ec._Report_ratedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "departmentRating":
+			out.Values[i] = ec._Report_departmentRating(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "departmentRatingComment":
+			out.Values[i] = ec._Report_departmentRatingComment(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "departmentRatedAt":
+			out.Values[i] = ec._Report_departmentRatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "timeline":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Report_timeline(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportConnectionImplementors = []string{"ReportConnection"}
+
+func (ec *executionContext) _ReportConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ReportConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportConnection")
+		case "edges":
+			out.Values[i] = ec._ReportConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._ReportConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ReportConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReportConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportDeadlineImplementors = []string{"ReportDeadline"}
+
+func (ec *executionContext) _ReportDeadline(ctx context.Context, sel ast.SelectionSet, obj *db.ReportDeadline) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportDeadlineImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportDeadline")
+		case "category":
+			out.Values[i] = ec._ReportDeadline_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "days":
+			out.Values[i] = ec._ReportDeadline_days(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportEdgeImplementors = []string{"ReportEdge"}
+
+func (ec *executionContext) _ReportEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ReportEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportEdge")
+		case "cursor":
+			out.Values[i] = ec._ReportEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ReportEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportEventImplementors = []string{"ReportEvent"}
+
+func (ec *executionContext) _ReportEvent(ctx context.Context, sel ast.SelectionSet, obj *db.ReportEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportEvent")
+		case "action":
+			out.Values[i] = ec._ReportEvent_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "at":
+			out.Values[i] = ec._ReportEvent_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "fromState":
+			out.Values[i] = ec._ReportEvent_fromState(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "toState":
+			out.Values[i] = ec._ReportEvent_toState(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "note":
+			out.Values[i] = ec._ReportEvent_note(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actorName":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReportEvent_actorName(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportSettingsImplementors = []string{"ReportSettings"}
+
+func (ec *executionContext) _ReportSettings(ctx context.Context, sel ast.SelectionSet, obj *db.ReportSettings) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportSettingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportSettings")
+		case "community":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReportSettings_community(ctx, field, obj)
+				})
+		case "acceptHours":
+			out.Values[i] = ec._ReportSettings_acceptHours(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "settleDays":
+			out.Values[i] = ec._ReportSettings_settleDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "deadlines":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReportSettings_deadlines(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -42164,6 +49490,12 @@ func (ec *executionContext) _Topic(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "visit":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Topic_visit(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -42549,6 +49881,177 @@ func (ec *executionContext) _TopicFigures(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var visitImplementors = []string{"Visit", "Node"}
+
+func (ec *executionContext) _Visit(ctx context.Context, sel ast.SelectionSet, obj *db.Visit) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, visitImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Visit")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Visit_id(ctx, field, obj)
+				})
+		case "visitedAt":
+			out.Values[i] = ec._Visit_visitedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "recordedAt":
+			out.Values[i] = ec._Visit_recordedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "recordedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Visit_recordedBy(ctx, field, obj)
+				})
+		case "grid":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Visit_grid(ctx, field, obj)
+				})
+		case "households":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Visit_households(ctx, field, obj)
+				})
+		case "residentsMet":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Visit_residentsMet(ctx, field, obj)
+				})
+		case "metOthers":
+			out.Values[i] = ec._Visit_metOthers(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "findings":
+			out.Values[i] = ec._Visit_findings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "followUpNeeded":
+			out.Values[i] = ec._Visit_followUpNeeded(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "followUp":
+			out.Values[i] = ec._Visit_followUp(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "needCategory":
+			out.Values[i] = ec._Visit_needCategory(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "wishes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Visit_wishes(ctx, field, obj)
+				})
+		case "topics":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Visit_topics(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var visitDueImplementors = []string{"VisitDue"}
+
+func (ec *executionContext) _VisitDue(ctx context.Context, sel ast.SelectionSet, obj *db.VisitDue) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, visitDueImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VisitDue")
+		case "household":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._VisitDue_household(ctx, field, obj)
+				})
+		case "tags":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._VisitDue_tags(ctx, field, obj)
+				})
+		case "everyDays":
+			out.Values[i] = ec._VisitDue_everyDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastVisitedAt":
+			out.Values[i] = ec._VisitDue_lastVisitedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dueOn":
+			out.Values[i] = ec._VisitDue_dueOn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "daysOverdue":
+			out.Values[i] = ec._VisitDue_daysOverdue(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "careAssignments":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._VisitDue_careAssignments(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var visitNeededImplementors = []string{"VisitNeeded"}
 
 func (ec *executionContext) _VisitNeeded(ctx context.Context, sel ast.SelectionSet, obj *db.Notification) graphql.Marshaler {
@@ -42682,6 +50185,49 @@ func (ec *executionContext) _VisitNeededEdge(ctx context.Context, sel ast.Select
 			}
 		case "node":
 			out.Values[i] = ec._VisitNeededEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var visitRhythmImplementors = []string{"VisitRhythm"}
+
+func (ec *executionContext) _VisitRhythm(ctx context.Context, sel ast.SelectionSet, obj *db.VisitRhythm) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, visitRhythmImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VisitRhythm")
+		case "tag":
+			out.Values[i] = ec._VisitRhythm_tag(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "everyDays":
+			out.Values[i] = ec._VisitRhythm_everyDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "isDefault":
+			out.Values[i] = ec._VisitRhythm_isDefault(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -43498,6 +51044,12 @@ func (ec *executionContext) _Wish(ctx context.Context, sel ast.SelectionSet, obj
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Wish_gridWorker(ctx, field, obj)
+				})
+		case "visit":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Wish_visit(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -44506,6 +52058,30 @@ func (ec *executionContext) marshalNBuildingTurnout2ᚖlinliᚋdbᚐBuildingTurn
 	return ec._BuildingTurnout(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCareAssignment2ᚕᚖlinliᚋdbᚐCareAssignmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.CareAssignment) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCareAssignment2ᚖlinliᚋdbᚐCareAssignment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCareAssignment2ᚖlinliᚋdbᚐCareAssignment(ctx context.Context, sel ast.SelectionSet, v *db.CareAssignment) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CareAssignment!")
+		return graphql.Null
+	}
+	return ec._CareAssignment(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCommentOnTopicInput2linliᚋgraphᚋmodelᚐCommentOnTopicInput(ctx context.Context, v any) (model.CommentOnTopicInput, error) {
 	res, err := ec.unmarshalInputCommentOnTopicInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -44561,6 +52137,40 @@ func (ec *executionContext) marshalNDate2timeᚐTime(ctx context.Context, sel as
 		graphql.AddInvalidNullFromMarshaler(ctx, "Date!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNDepartment2ᚕᚖlinliᚋdbᚐDepartmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Department) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDepartment2ᚖlinliᚋdbᚐDepartment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDepartment2ᚖlinliᚋdbᚐDepartment(ctx context.Context, sel ast.SelectionSet, v *db.Department) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Department!")
+		return graphql.Null
+	}
+	return ec._Department(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDepartmentKind2linliᚋdbᚐDepartmentKind(ctx context.Context, v any) (db.DepartmentKind, error) {
+	var res db.DepartmentKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDepartmentKind2linliᚋdbᚐDepartmentKind(ctx context.Context, sel ast.SelectionSet, v db.DepartmentKind) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNDuplicateReason2linliᚋgraphᚋmodelᚐDuplicateReason(ctx context.Context, v any) (model.DuplicateReason, error) {
@@ -45174,6 +52784,40 @@ func (ec *executionContext) marshalNOptionTally2ᚖlinliᚋdbᚐOptionTally(ctx 
 	return ec._OptionTally(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNOverdueReason2linliᚋdbᚐOverdueReason(ctx context.Context, v any) (db.OverdueReason, error) {
+	var res db.OverdueReason
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOverdueReason2linliᚋdbᚐOverdueReason(ctx context.Context, sel ast.SelectionSet, v db.OverdueReason) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNOverdueReport2ᚕᚖlinliᚋdbᚐOverdueReportᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.OverdueReport) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOverdueReport2ᚖlinliᚋdbᚐOverdueReport(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOverdueReport2ᚖlinliᚋdbᚐOverdueReport(ctx context.Context, sel ast.SelectionSet, v *db.OverdueReport) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OverdueReport!")
+		return graphql.Null
+	}
+	return ec._OverdueReport(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNOwnerHead2ᚕᚖlinliᚋgraphᚋmodelᚐOwnerHeadᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OwnerHead) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -45372,9 +53016,171 @@ func (ec *executionContext) unmarshalNRatioInput2ᚖlinliᚋgraphᚋmodelᚐRati
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNRecordVisitInput2linliᚋgraphᚋmodelᚐRecordVisitInput(ctx context.Context, v any) (model.RecordVisitInput, error) {
+	res, err := ec.unmarshalInputRecordVisitInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNRegisterInput2linliᚋgraphᚋmodelᚐRegisterInput(ctx context.Context, v any) (model.RegisterInput, error) {
 	res, err := ec.unmarshalInputRegisterInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReport2ᚕᚖlinliᚋdbᚐReportᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Report) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReport2ᚖlinliᚋdbᚐReport(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReport2ᚖlinliᚋdbᚐReport(ctx context.Context, sel ast.SelectionSet, v *db.Report) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Report!")
+		return graphql.Null
+	}
+	return ec._Report(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNReportAction2linliᚋdbᚐReportAction(ctx context.Context, v any) (db.ReportAction, error) {
+	var res db.ReportAction
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReportAction2linliᚋdbᚐReportAction(ctx context.Context, sel ast.SelectionSet, v db.ReportAction) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNReportCategory2linliᚋdbᚐReportCategory(ctx context.Context, v any) (db.ReportCategory, error) {
+	var res db.ReportCategory
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReportCategory2linliᚋdbᚐReportCategory(ctx context.Context, sel ast.SelectionSet, v db.ReportCategory) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNReportConnection2ᚖlinliᚋgraphᚋmodelᚐReportConnection(ctx context.Context, sel ast.SelectionSet, v *model.ReportConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportConnection!")
+		return graphql.Null
+	}
+	return ec._ReportConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReportDeadline2ᚕᚖlinliᚋdbᚐReportDeadlineᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.ReportDeadline) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReportDeadline2ᚖlinliᚋdbᚐReportDeadline(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReportDeadline2ᚖlinliᚋdbᚐReportDeadline(ctx context.Context, sel ast.SelectionSet, v *db.ReportDeadline) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportDeadline!")
+		return graphql.Null
+	}
+	return ec._ReportDeadline(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNReportDeadlineInput2ᚖlinliᚋdbᚐReportDeadline(ctx context.Context, v any) (*db.ReportDeadline, error) {
+	res, err := ec.unmarshalInputReportDeadlineInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReportEdge2ᚕᚖlinliᚋgraphᚋmodelᚐReportEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ReportEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReportEdge2ᚖlinliᚋgraphᚋmodelᚐReportEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReportEdge2ᚖlinliᚋgraphᚋmodelᚐReportEdge(ctx context.Context, sel ast.SelectionSet, v *model.ReportEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportEdge!")
+		return graphql.Null
+	}
+	return ec._ReportEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReportEvent2ᚕᚖlinliᚋdbᚐReportEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.ReportEvent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReportEvent2ᚖlinliᚋdbᚐReportEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReportEvent2ᚖlinliᚋdbᚐReportEvent(ctx context.Context, sel ast.SelectionSet, v *db.ReportEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportEvent!")
+		return graphql.Null
+	}
+	return ec._ReportEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReportSettings2ᚖlinliᚋdbᚐReportSettings(ctx context.Context, sel ast.SelectionSet, v *db.ReportSettings) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportSettings!")
+		return graphql.Null
+	}
+	return ec._ReportSettings(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNReportState2linliᚋdbᚐReportState(ctx context.Context, v any) (db.ReportState, error) {
+	var res db.ReportState
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReportState2linliᚋdbᚐReportState(ctx context.Context, sel ast.SelectionSet, v db.ReportState) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNReportUrgency2linliᚋdbᚐReportUrgency(ctx context.Context, v any) (db.ReportUrgency, error) {
+	var res db.ReportUrgency
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReportUrgency2linliᚋdbᚐReportUrgency(ctx context.Context, sel ast.SelectionSet, v db.ReportUrgency) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNResidency2ᚕᚖlinliᚋdbᚐResidencyᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Residency) graphql.Marshaler {
@@ -45489,6 +53295,36 @@ func (ec *executionContext) unmarshalNResidentTag2linliᚋdbᚐResidentTag(ctx c
 
 func (ec *executionContext) marshalNResidentTag2linliᚋdbᚐResidentTag(ctx context.Context, sel ast.SelectionSet, v db.ResidentTag) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNResidentTag2ᚕlinliᚋdbᚐResidentTagᚄ(ctx context.Context, v any) ([]db.ResidentTag, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]db.ResidentTag, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNResidentTag2linliᚋdbᚐResidentTag(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNResidentTag2ᚕlinliᚋdbᚐResidentTagᚄ(ctx context.Context, sel ast.SelectionSet, v []db.ResidentTag) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNResidentTag2linliᚋdbᚐResidentTag(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNResolution2ᚕᚖlinliᚋdbᚐResolutionᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Resolution) graphql.Marshaler {
@@ -45838,6 +53674,11 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	return ret
 }
 
+func (ec *executionContext) unmarshalNSubmitReportInput2linliᚋgraphᚋmodelᚐSubmitReportInput(ctx context.Context, v any) (model.SubmitReportInput, error) {
+	res, err := ec.unmarshalInputSubmitReportInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNSubmitWishInput2linliᚋgraphᚋmodelᚐSubmitWishInput(ctx context.Context, v any) (model.SubmitWishInput, error) {
 	res, err := ec.unmarshalInputSubmitWishInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -46098,6 +53939,54 @@ func (ec *executionContext) marshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋg
 	return res
 }
 
+func (ec *executionContext) marshalNVisit2ᚕᚖlinliᚋdbᚐVisitᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Visit) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNVisit2ᚖlinliᚋdbᚐVisit(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNVisit2ᚖlinliᚋdbᚐVisit(ctx context.Context, sel ast.SelectionSet, v *db.Visit) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Visit!")
+		return graphql.Null
+	}
+	return ec._Visit(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNVisitDue2ᚕᚖlinliᚋdbᚐVisitDueᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.VisitDue) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNVisitDue2ᚖlinliᚋdbᚐVisitDue(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNVisitDue2ᚖlinliᚋdbᚐVisitDue(ctx context.Context, sel ast.SelectionSet, v *db.VisitDue) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "VisitDue!")
+		return graphql.Null
+	}
+	return ec._VisitDue(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNVisitNeeded2ᚕᚖlinliᚋdbᚐNotificationᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Notification) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -46152,6 +54041,30 @@ func (ec *executionContext) marshalNVisitNeededEdge2ᚖlinliᚋgraphᚋmodelᚐV
 		return graphql.Null
 	}
 	return ec._VisitNeededEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNVisitRhythm2ᚕᚖlinliᚋdbᚐVisitRhythmᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.VisitRhythm) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNVisitRhythm2ᚖlinliᚋdbᚐVisitRhythm(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNVisitRhythm2ᚖlinliᚋdbᚐVisitRhythm(ctx context.Context, sel ast.SelectionSet, v *db.VisitRhythm) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "VisitRhythm!")
+		return graphql.Null
+	}
+	return ec._VisitRhythm(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNVolunteerRecord2ᚖlinliᚋgraphᚋmodelᚐVolunteerRecord(ctx context.Context, sel ast.SelectionSet, v *model.VolunteerRecord) graphql.Marshaler {
@@ -46676,6 +54589,13 @@ func (ec *executionContext) marshalODate2ᚖtimeᚐTime(ctx context.Context, sel
 	return res
 }
 
+func (ec *executionContext) marshalODepartment2ᚖlinliᚋdbᚐDepartment(ctx context.Context, sel ast.SelectionSet, v *db.Department) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Department(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalODurationFigures2ᚖlinliᚋgraphᚋmodelᚐDurationFigures(ctx context.Context, sel ast.SelectionSet, v *model.DurationFigures) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -46991,6 +54911,91 @@ func (ec *executionContext) unmarshalOPlaceLevel2ᚖlinliᚋdbᚐPlaceLevel(ctx 
 }
 
 func (ec *executionContext) marshalOPlaceLevel2ᚖlinliᚋdbᚐPlaceLevel(ctx context.Context, sel ast.SelectionSet, v *db.PlaceLevel) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOReportDeadlineInput2ᚕᚖlinliᚋdbᚐReportDeadlineᚄ(ctx context.Context, v any) ([]*db.ReportDeadline, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*db.ReportDeadline, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNReportDeadlineInput2ᚖlinliᚋdbᚐReportDeadline(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOReportLevel2ᚖlinliᚋdbᚐReportLevel(ctx context.Context, v any) (*db.ReportLevel, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(db.ReportLevel)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOReportLevel2ᚖlinliᚋdbᚐReportLevel(ctx context.Context, sel ast.SelectionSet, v *db.ReportLevel) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOReportState2ᚕlinliᚋdbᚐReportStateᚄ(ctx context.Context, v any) ([]db.ReportState, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]db.ReportState, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNReportState2linliᚋdbᚐReportState(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOReportState2ᚕlinliᚋdbᚐReportStateᚄ(ctx context.Context, sel ast.SelectionSet, v []db.ReportState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReportState2linliᚋdbᚐReportState(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOReportState2ᚖlinliᚋdbᚐReportState(ctx context.Context, v any) (*db.ReportState, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(db.ReportState)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOReportState2ᚖlinliᚋdbᚐReportState(ctx context.Context, sel ast.SelectionSet, v *db.ReportState) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -47336,6 +55341,13 @@ func (ec *executionContext) marshalOTopicState2ᚖlinliᚋdbᚐTopicState(ctx co
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOVisit2ᚖlinliᚋdbᚐVisit(ctx context.Context, sel ast.SelectionSet, v *db.Visit) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Visit(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOVolunteerStatsFilter2ᚖlinliᚋgraphᚋmodelᚐVolunteerStatsFilter(ctx context.Context, v any) (*model.VolunteerStatsFilter, error) {

@@ -285,6 +285,12 @@ func node(ctx context.Context, id string) (any, error) {
 			return nil, err
 		}
 		return r, nil
+	case "Visit":
+		return visitNode(ctx, key)
+	case "Report":
+		return reportNode(ctx, key)
+	case "Department":
+		return departmentNode(ctx, key)
 	case "AuditEvent", "LedgerEntry":
 		// Read through auditEvents(placeId:) and volunteerRecord, which check who asks.
 		return nil, nil

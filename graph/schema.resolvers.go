@@ -110,9 +110,34 @@ func (r *buildingTurnoutResolver) Building(ctx context.Context, obj *db.Building
 	return ifSet(ctx, obj.BuildingID, placeByID)
 }
 
+// ID is the resolver for the id field.
+func (r *careAssignmentResolver) ID(ctx context.Context, obj *db.CareAssignment) (string, error) {
+	return r.id(obj), nil
+}
+
+// Household is the resolver for the household field.
+func (r *careAssignmentResolver) Household(ctx context.Context, obj *db.CareAssignment) (*db.Place, error) {
+	return r.household(ctx, obj)
+}
+
+// Account is the resolver for the account field.
+func (r *careAssignmentResolver) Account(ctx context.Context, obj *db.CareAssignment) (*db.Account, error) {
+	return accountByID(ctx, obj.AccountID)
+}
+
 // Community is the resolver for the community field.
 func (r *communitySettingsResolver) Community(ctx context.Context, obj *db.Settings) (*db.Place, error) {
 	return placeByID(ctx, obj.CommunityID)
+}
+
+// ID is the resolver for the id field.
+func (r *departmentResolver) ID(ctx context.Context, obj *db.Department) (string, error) {
+	return globalID("Department", obj.ID), nil
+}
+
+// Subdistrict is the resolver for the subdistrict field.
+func (r *departmentResolver) Subdistrict(ctx context.Context, obj *db.Department) (*db.Place, error) {
+	return placeByID(ctx, obj.SubdistrictID)
 }
 
 // ID is the resolver for the id field.
@@ -352,13 +377,8 @@ func (r *mutationResolver) RevokeRole(ctx context.Context, grantID string, reaso
 
 // SubmitWish is the resolver for the submitWish field.
 func (r *mutationResolver) SubmitWish(ctx context.Context, input model.SubmitWishInput) (*model.Wish, error) {
-	in := db.SubmitWish{Category: input.Category, Title: input.Title, Description: input.Description,
-		ValueFen: input.ValueFen, Deadline: input.Deadline, IdempotencyKey: input.IdempotencyKey}
-	var err error
-	if in.BeneficiaryID, err = optionalKey("beneficiaryId", "Resident", input.BeneficiaryID); err != nil {
-		return nil, err
-	}
-	if in.PlaceID, err = optionalKey("placeId", "Place", input.PlaceID); err != nil {
+	in, err := submitWishInput(input)
+	if err != nil {
 		return nil, err
 	}
 	v, err := signedIn(ctx)
@@ -443,19 +463,9 @@ func (r *mutationResolver) RaiseTopic(ctx context.Context, input model.RaiseTopi
 	if err != nil {
 		return nil, err
 	}
-	in := db.RaiseTopic{Title: input.Title, Description: input.Description}
-	if in.PlaceID, err = idOf("placeId", "Place", input.PlaceID); err != nil {
+	in, err := raiseTopicInput(input)
+	if err != nil {
 		return nil, err
-	}
-	if len(input.WishIds) > 10 {
-		return nil, db.Invalid("wishIds", "最多关联 10 个心愿")
-	}
-	for _, id := range input.WishIds {
-		wid, err := idOf("wishIds", "Wish", id)
-		if err != nil {
-			return nil, err
-		}
-		in.WishIDs = append(in.WishIDs, wid)
 	}
 	return r.Store.RaiseTopic(ctx, v, in)
 }
@@ -767,6 +777,142 @@ func (r *mutationResolver) MarkVisited(ctx context.Context, ids []string) ([]*db
 	return r.markVisited(ctx, ids)
 }
 
+// AssignCare is the resolver for the assignCare field.
+func (r *mutationResolver) AssignCare(ctx context.Context, householdID string, accountID string, since *time.Time) (*db.CareAssignment, error) {
+	return r.assignCare(ctx, householdID, accountID, since)
+}
+
+// EndCareAssignment is the resolver for the endCareAssignment field.
+func (r *mutationResolver) EndCareAssignment(ctx context.Context, id string) (*db.CareAssignment, error) {
+	return r.endCareAssignment(ctx, id)
+}
+
+// RecordVisit is the resolver for the recordVisit field.
+func (r *mutationResolver) RecordVisit(ctx context.Context, input model.RecordVisitInput) (*db.Visit, error) {
+	return r.recordVisit(ctx, input)
+}
+
+// SubmitWishFromVisit is the resolver for the submitWishFromVisit field.
+func (r *mutationResolver) SubmitWishFromVisit(ctx context.Context, visitID string, input model.SubmitWishInput) (*model.Wish, error) {
+	return r.submitWishFromVisit(ctx, visitID, input)
+}
+
+// RaiseTopicFromVisit is the resolver for the raiseTopicFromVisit field.
+func (r *mutationResolver) RaiseTopicFromVisit(ctx context.Context, visitID string, input model.RaiseTopicInput) (*db.Topic, error) {
+	return r.raiseTopicFromVisit(ctx, visitID, input)
+}
+
+// SetVisitRhythm is the resolver for the setVisitRhythm field.
+func (r *mutationResolver) SetVisitRhythm(ctx context.Context, communityID string, tag db.ResidentTag, everyDays int) ([]*db.VisitRhythm, error) {
+	return r.setVisitRhythm(ctx, communityID, tag, everyDays)
+}
+
+// CreateDepartment is the resolver for the createDepartment field.
+func (r *mutationResolver) CreateDepartment(ctx context.Context, subdistrictID string, name string, kind db.DepartmentKind) (*db.Department, error) {
+	key, err := idOf("subdistrictId", "Place", subdistrictID)
+	if err != nil {
+		return nil, err
+	}
+	v, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Store.CreateDepartment(ctx, v, key, name, kind)
+}
+
+// AddDepartmentMember is the resolver for the addDepartmentMember field.
+func (r *mutationResolver) AddDepartmentMember(ctx context.Context, departmentID string, accountID string) (*db.Department, error) {
+	account, err := idOf("accountId", "Account", accountID)
+	if err != nil {
+		return nil, err
+	}
+	return mutate(ctx, "departmentId", "Department", departmentID, func(v *db.Viewer, key int64) (*db.Department, error) {
+		return r.Store.AddDepartmentMember(ctx, v, key, account)
+	})
+}
+
+// SetReportSettings is the resolver for the setReportSettings field.
+func (r *mutationResolver) SetReportSettings(ctx context.Context, communityID string, acceptHours *int, settleDays *int, deadlines []*db.ReportDeadline) (*db.ReportSettings, error) {
+	return mutate(ctx, "communityId", "Place", communityID, func(v *db.Viewer, key int64) (*db.ReportSettings, error) {
+		return r.Store.SetReportSettings(ctx, v, key, acceptHours, settleDays, deadlinesIn(deadlines))
+	})
+}
+
+// SubmitReport is the resolver for the submitReport field.
+func (r *mutationResolver) SubmitReport(ctx context.Context, input model.SubmitReportInput) (*db.Report, error) {
+	return mutate(ctx, "placeId", "Place", input.PlaceID, func(v *db.Viewer, key int64) (*db.Report, error) {
+		return r.Store.SubmitReport(ctx, v, db.SubmitReport{PlaceID: key, Category: input.Category, Urgency: input.Urgency,
+			Description: input.Description, PhotoURLs: input.PhotoUrls})
+	})
+}
+
+// AcceptReport is the resolver for the acceptReport field.
+func (r *mutationResolver) AcceptReport(ctx context.Context, reportID string) (*db.Report, error) {
+	return r.writeReport(ctx, reportID, func(v *db.Viewer, key int64) (*db.Report, error) {
+		return r.Store.AcceptReport(ctx, v, key)
+	})
+}
+
+// SettleReport is the resolver for the settleReport field.
+func (r *mutationResolver) SettleReport(ctx context.Context, reportID string, note string) (*db.Report, error) {
+	return r.writeReport(ctx, reportID, func(v *db.Viewer, key int64) (*db.Report, error) {
+		return r.Store.SettleReport(ctx, v, key, note)
+	})
+}
+
+// EscalateReport is the resolver for the escalateReport field.
+func (r *mutationResolver) EscalateReport(ctx context.Context, reportID string, reason string) (*db.Report, error) {
+	return r.writeReport(ctx, reportID, func(v *db.Viewer, key int64) (*db.Report, error) {
+		return r.Store.EscalateReport(ctx, v, key, reason)
+	})
+}
+
+// WhistleReport is the resolver for the whistleReport field.
+func (r *mutationResolver) WhistleReport(ctx context.Context, reportID string, departmentID string, note *string) (*db.Report, error) {
+	department, err := idOf("departmentId", "Department", departmentID)
+	if err != nil {
+		return nil, err
+	}
+	return r.writeReport(ctx, reportID, func(v *db.Viewer, key int64) (*db.Report, error) {
+		return r.Store.WhistleReport(ctx, v, key, department, note)
+	})
+}
+
+// ReportIn is the resolver for the reportIn field.
+func (r *mutationResolver) ReportIn(ctx context.Context, reportID string, note *string) (*db.Report, error) {
+	return r.writeReport(ctx, reportID, func(v *db.Viewer, key int64) (*db.Report, error) {
+		return r.Store.ReportIn(ctx, v, key, note)
+	})
+}
+
+// AddReportProgress is the resolver for the addReportProgress field.
+func (r *mutationResolver) AddReportProgress(ctx context.Context, reportID string, note string) (*db.Report, error) {
+	return r.writeReport(ctx, reportID, func(v *db.Viewer, key int64) (*db.Report, error) {
+		return r.Store.AddReportProgress(ctx, v, key, note)
+	})
+}
+
+// ResolveReport is the resolver for the resolveReport field.
+func (r *mutationResolver) ResolveReport(ctx context.Context, reportID string, note string) (*db.Report, error) {
+	return r.writeReport(ctx, reportID, func(v *db.Viewer, key int64) (*db.Report, error) {
+		return r.Store.ResolveReport(ctx, v, key, note)
+	})
+}
+
+// RateReport is the resolver for the rateReport field.
+func (r *mutationResolver) RateReport(ctx context.Context, reportID string, rating int, comment *string) (*db.Report, error) {
+	return r.writeReport(ctx, reportID, func(v *db.Viewer, key int64) (*db.Report, error) {
+		return r.Store.RateReport(ctx, v, key, rating, comment)
+	})
+}
+
+// RateDepartment is the resolver for the rateDepartment field.
+func (r *mutationResolver) RateDepartment(ctx context.Context, reportID string, rating int, comment *string) (*db.Report, error) {
+	return r.writeReport(ctx, reportID, func(v *db.Viewer, key int64) (*db.Report, error) {
+		return r.Store.RateDepartment(ctx, v, key, rating, comment)
+	})
+}
+
 // ID is the resolver for the id field.
 func (r *notificationResolver) ID(ctx context.Context, obj *db.Notification) (string, error) {
 	return globalID("Notification", obj.ID), nil
@@ -802,6 +948,11 @@ func (r *notificationResolver) TaskID(ctx context.Context, obj *db.Notification)
 	return optionalGlobalID("ResolutionTask", obj.TaskID), nil
 }
 
+// HouseholdID is the resolver for the householdId field.
+func (r *notificationResolver) HouseholdID(ctx context.Context, obj *db.Notification) (*string, error) {
+	return notificationHousehold(obj), nil
+}
+
 // ID is the resolver for the id field.
 func (r *objectionResolver) ID(ctx context.Context, obj *db.Objection) (string, error) {
 	return globalID("Objection", obj.ID), nil
@@ -815,6 +966,11 @@ func (r *objectionResolver) Author(ctx context.Context, obj *db.Objection) (*db.
 // AnsweredBy is the resolver for the answeredBy field.
 func (r *objectionResolver) AnsweredBy(ctx context.Context, obj *db.Objection) (*db.Account, error) {
 	return ifSet(ctx, obj.AnsweredBy, accountByID)
+}
+
+// Report is the resolver for the report field.
+func (r *overdueReportResolver) Report(ctx context.Context, obj *db.OverdueReport) (*db.Report, error) {
+	return &obj.Report, nil
 }
 
 // Account is the resolver for the account field.
@@ -877,6 +1033,16 @@ func (r *placeResolver) Households(ctx context.Context, obj *db.Place, includeRe
 // Settings is the resolver for the settings field.
 func (r *placeResolver) Settings(ctx context.Context, obj *db.Place) (*db.Settings, error) {
 	return r.placeSettings(ctx, obj)
+}
+
+// CareAssignments is the resolver for the careAssignments field.
+func (r *placeResolver) CareAssignments(ctx context.Context, obj *db.Place) ([]*db.CareAssignment, error) {
+	return r.careAssignments(ctx, obj)
+}
+
+// Visits is the resolver for the visits field.
+func (r *placeResolver) Visits(ctx context.Context, obj *db.Place) ([]*db.Visit, error) {
+	return r.visits(ctx, obj)
 }
 
 // Node is the resolver for the node field.
@@ -1197,9 +1363,162 @@ func (r *queryResolver) FailedDeliveries(ctx context.Context, placeID string, fi
 	return r.failedList(ctx, placeID, first, after)
 }
 
+// MyCareAssignments is the resolver for the myCareAssignments field.
+func (r *queryResolver) MyCareAssignments(ctx context.Context) ([]*db.CareAssignment, error) {
+	return r.myCareAssignments(ctx)
+}
+
+// UnassignedVulnerableHouseholds is the resolver for the unassignedVulnerableHouseholds field.
+func (r *queryResolver) UnassignedVulnerableHouseholds(ctx context.Context, placeID string) ([]*db.Place, error) {
+	return r.unassignedVulnerableHouseholds(ctx, placeID)
+}
+
+// VisitsDue is the resolver for the visitsDue field.
+func (r *queryResolver) VisitsDue(ctx context.Context, placeID string) ([]*db.VisitDue, error) {
+	return r.visitsDue(ctx, placeID)
+}
+
+// MyVisits is the resolver for the myVisits field.
+func (r *queryResolver) MyVisits(ctx context.Context, first *int) ([]*db.Visit, error) {
+	return r.myVisits(ctx, first)
+}
+
+// VisitRhythms is the resolver for the visitRhythms field.
+func (r *queryResolver) VisitRhythms(ctx context.Context, communityID string) ([]*db.VisitRhythm, error) {
+	return r.visitRhythms(ctx, communityID)
+}
+
+// Reports is the resolver for the reports field.
+func (r *queryResolver) Reports(ctx context.Context, placeID *string, state []db.ReportState, mine *bool, first *int, after *string) (*model.ReportConnection, error) {
+	return reportList(ctx, placeID, state, mine, first, after)
+}
+
+// Report is the resolver for the report field.
+func (r *queryResolver) Report(ctx context.Context, id string) (*db.Report, error) {
+	key, err := idOf("id", "Report", id)
+	if err != nil {
+		return nil, err
+	}
+	v, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Store.Report(ctx, v, key)
+}
+
+// OverdueReports is the resolver for the overdueReports field.
+func (r *queryResolver) OverdueReports(ctx context.Context, placeID *string) ([]*db.OverdueReport, error) {
+	place, err := optionalKey("placeId", "Place", placeID)
+	if err != nil {
+		return nil, err
+	}
+	v, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Store.OverdueReports(ctx, v, place)
+}
+
+// Departments is the resolver for the departments field.
+func (r *queryResolver) Departments(ctx context.Context) ([]*db.Department, error) {
+	return visibleDepartments(ctx)
+}
+
+// MyDepartment is the resolver for the myDepartment field.
+func (r *queryResolver) MyDepartment(ctx context.Context) (*db.Department, error) {
+	v, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Store.MyDepartment(ctx, v)
+}
+
+// ReportSettings is the resolver for the reportSettings field.
+func (r *queryResolver) ReportSettings(ctx context.Context, communityID string) (*db.ReportSettings, error) {
+	key, err := idOf("communityId", "Place", communityID)
+	if err != nil {
+		return nil, err
+	}
+	v, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Store.ReportSettingsOf(ctx, v, key)
+}
+
 // Average is the resolver for the average field.
 func (r *ratingSummaryResolver) Average(ctx context.Context, obj *db.RatingSummary) (*float64, error) {
 	return average(obj), nil
+}
+
+// ID is the resolver for the id field.
+func (r *reportResolver) ID(ctx context.Context, obj *db.Report) (string, error) {
+	return globalID("Report", obj.ID), nil
+}
+
+// PhotoURLs is the resolver for the photoUrls field.
+func (r *reportResolver) PhotoURLs(ctx context.Context, obj *db.Report) ([]string, error) {
+	return []string(obj.PhotoURLs), nil
+}
+
+// Place is the resolver for the place field.
+func (r *reportResolver) Place(ctx context.Context, obj *db.Report) (*db.Place, error) {
+	return placeByID(ctx, obj.PlaceID)
+}
+
+// Grid is the resolver for the grid field.
+func (r *reportResolver) Grid(ctx context.Context, obj *db.Report) (*db.Place, error) {
+	return placeByID(ctx, obj.GridID)
+}
+
+// Community is the resolver for the community field.
+func (r *reportResolver) Community(ctx context.Context, obj *db.Report) (*db.Place, error) {
+	return placeByID(ctx, obj.CommunityID)
+}
+
+// Reporter is the resolver for the reporter field.
+func (r *reportResolver) Reporter(ctx context.Context, obj *db.Report) (*db.Account, error) {
+	return reportReporter(ctx, obj)
+}
+
+// Department is the resolver for the department field.
+func (r *reportResolver) Department(ctx context.Context, obj *db.Report) (*db.Department, error) {
+	return reportDepartment(ctx, obj)
+}
+
+// HoursToAccept is the resolver for the hoursToAccept field.
+func (r *reportResolver) HoursToAccept(ctx context.Context, obj *db.Report) (*float64, error) {
+	return hoursBetween(obj.CreatedAt, obj.AcceptedAt), nil
+}
+
+// HoursToResolve is the resolver for the hoursToResolve field.
+func (r *reportResolver) HoursToResolve(ctx context.Context, obj *db.Report) (*float64, error) {
+	return hoursBetween(obj.CreatedAt, obj.ResolvedAt), nil
+}
+
+// DepartmentOnTime is the resolver for the departmentOnTime field.
+func (r *reportResolver) DepartmentOnTime(ctx context.Context, obj *db.Report) (*bool, error) {
+	return departmentOnTime(ctx, obj), nil
+}
+
+// Timeline is the resolver for the timeline field.
+func (r *reportResolver) Timeline(ctx context.Context, obj *db.Report) ([]*db.ReportEvent, error) {
+	return reportTimeline(ctx, obj)
+}
+
+// ActorName is the resolver for the actorName field.
+func (r *reportEventResolver) ActorName(ctx context.Context, obj *db.ReportEvent) (string, error) {
+	return reportActorName(ctx, obj)
+}
+
+// Community is the resolver for the community field.
+func (r *reportSettingsResolver) Community(ctx context.Context, obj *db.ReportSettings) (*db.Place, error) {
+	return placeByID(ctx, obj.CommunityID)
+}
+
+// Deadlines is the resolver for the deadlines field.
+func (r *reportSettingsResolver) Deadlines(ctx context.Context, obj *db.ReportSettings) ([]*db.ReportDeadline, error) {
+	return reportDeadlines(obj), nil
 }
 
 // Household is the resolver for the household field.
@@ -1535,6 +1854,11 @@ func (r *topicResolver) Resolution(ctx context.Context, obj *db.Topic) (*db.Reso
 	return topicResolution(ctx, obj)
 }
 
+// Visit is the resolver for the visit field.
+func (r *topicResolver) Visit(ctx context.Context, obj *db.Topic) (*db.Visit, error) {
+	return visitOf(ctx, load(ctx).visits.visitOfTopic, obj.ID)
+}
+
 // ID is the resolver for the id field.
 func (r *topicCommentResolver) ID(ctx context.Context, obj *db.TopicComment) (string, error) {
 	return globalID("TopicComment", obj.ID), nil
@@ -1565,6 +1889,60 @@ func (r *topicEventResolver) Actor(ctx context.Context, obj *db.TopicEvent) (*db
 // ActorName is the resolver for the actorName field.
 func (r *topicEventResolver) ActorName(ctx context.Context, obj *db.TopicEvent) (string, error) {
 	return actorName(ctx, obj.ActorID)
+}
+
+// ID is the resolver for the id field.
+func (r *visitResolver) ID(ctx context.Context, obj *db.Visit) (string, error) {
+	return globalID("Visit", obj.ID), nil
+}
+
+// RecordedBy is the resolver for the recordedBy field.
+func (r *visitResolver) RecordedBy(ctx context.Context, obj *db.Visit) (*db.Account, error) {
+	return accountByID(ctx, obj.RecordedBy)
+}
+
+// Grid is the resolver for the grid field.
+func (r *visitResolver) Grid(ctx context.Context, obj *db.Visit) (*db.Place, error) {
+	return placeByID(ctx, obj.GridID)
+}
+
+// Households is the resolver for the households field.
+func (r *visitResolver) Households(ctx context.Context, obj *db.Visit) ([]*db.Place, error) {
+	return r.households(ctx, obj)
+}
+
+// ResidentsMet is the resolver for the residentsMet field.
+func (r *visitResolver) ResidentsMet(ctx context.Context, obj *db.Visit) ([]*db.Resident, error) {
+	return r.residentsMet(ctx, obj)
+}
+
+// Wishes is the resolver for the wishes field.
+func (r *visitResolver) Wishes(ctx context.Context, obj *db.Visit) ([]*model.Wish, error) {
+	return r.wishes(ctx, obj)
+}
+
+// Topics is the resolver for the topics field.
+func (r *visitResolver) Topics(ctx context.Context, obj *db.Visit) ([]*db.Topic, error) {
+	return r.topics(ctx, obj)
+}
+
+// Household is the resolver for the household field.
+func (r *visitDueResolver) Household(ctx context.Context, obj *db.VisitDue) (*db.Place, error) {
+	return placeByID(ctx, obj.HouseholdID)
+}
+
+// Tags is the resolver for the tags field.
+func (r *visitDueResolver) Tags(ctx context.Context, obj *db.VisitDue) ([]db.ResidentTag, error) {
+	return r.tags(obj), nil
+}
+
+// CareAssignments is the resolver for the careAssignments field.
+func (r *visitDueResolver) CareAssignments(ctx context.Context, obj *db.VisitDue) ([]*db.CareAssignment, error) {
+	as, _, err := load(ctx).visits.careOfHousehold.load(obj.HouseholdID)
+	if as == nil {
+		as = []*db.CareAssignment{}
+	}
+	return as, err
 }
 
 // ID is the resolver for the id field.
@@ -1717,6 +2095,11 @@ func (r *wishResolver) GridWorker(ctx context.Context, obj *model.Wish) (*db.Acc
 	return accountByID(ctx, id)
 }
 
+// Visit is the resolver for the visit field.
+func (r *wishResolver) Visit(ctx context.Context, obj *model.Wish) (*db.Visit, error) {
+	return visitOf(ctx, load(ctx).visits.visitOfWish, obj.Wish.ID)
+}
+
 // Claimer is the resolver for the claimer field.
 func (r *wishClaimResolver) Claimer(ctx context.Context, obj *db.Claim) (*db.Account, error) {
 	return accountByID(ctx, obj.ClaimerID)
@@ -1741,10 +2124,16 @@ func (r *Resolver) AuditEvent() AuditEventResolver { return &auditEventResolver{
 // BuildingTurnout returns BuildingTurnoutResolver implementation.
 func (r *Resolver) BuildingTurnout() BuildingTurnoutResolver { return &buildingTurnoutResolver{r} }
 
+// CareAssignment returns CareAssignmentResolver implementation.
+func (r *Resolver) CareAssignment() CareAssignmentResolver { return &careAssignmentResolver{r} }
+
 // CommunitySettings returns CommunitySettingsResolver implementation.
 func (r *Resolver) CommunitySettings() CommunitySettingsResolver {
 	return &communitySettingsResolver{r}
 }
+
+// Department returns DepartmentResolver implementation.
+func (r *Resolver) Department() DepartmentResolver { return &departmentResolver{r} }
 
 // FailedDelivery returns FailedDeliveryResolver implementation.
 func (r *Resolver) FailedDelivery() FailedDeliveryResolver { return &failedDeliveryResolver{r} }
@@ -1780,6 +2169,9 @@ func (r *Resolver) Notification() NotificationResolver { return &notificationRes
 // Objection returns ObjectionResolver implementation.
 func (r *Resolver) Objection() ObjectionResolver { return &objectionResolver{r} }
 
+// OverdueReport returns OverdueReportResolver implementation.
+func (r *Resolver) OverdueReport() OverdueReportResolver { return &overdueReportResolver{r} }
+
 // PendingRegistration returns PendingRegistrationResolver implementation.
 func (r *Resolver) PendingRegistration() PendingRegistrationResolver {
 	return &pendingRegistrationResolver{r}
@@ -1793,6 +2185,15 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
 // RatingSummary returns RatingSummaryResolver implementation.
 func (r *Resolver) RatingSummary() RatingSummaryResolver { return &ratingSummaryResolver{r} }
+
+// Report returns ReportResolver implementation.
+func (r *Resolver) Report() ReportResolver { return &reportResolver{r} }
+
+// ReportEvent returns ReportEventResolver implementation.
+func (r *Resolver) ReportEvent() ReportEventResolver { return &reportEventResolver{r} }
+
+// ReportSettings returns ReportSettingsResolver implementation.
+func (r *Resolver) ReportSettings() ReportSettingsResolver { return &reportSettingsResolver{r} }
 
 // Residency returns ResidencyResolver implementation.
 func (r *Resolver) Residency() ResidencyResolver { return &residencyResolver{r} }
@@ -1843,6 +2244,12 @@ func (r *Resolver) TopicComment() TopicCommentResolver { return &topicCommentRes
 // TopicEvent returns TopicEventResolver implementation.
 func (r *Resolver) TopicEvent() TopicEventResolver { return &topicEventResolver{r} }
 
+// Visit returns VisitResolver implementation.
+func (r *Resolver) Visit() VisitResolver { return &visitResolver{r} }
+
+// VisitDue returns VisitDueResolver implementation.
+func (r *Resolver) VisitDue() VisitDueResolver { return &visitDueResolver{r} }
+
 // VisitNeeded returns VisitNeededResolver implementation.
 func (r *Resolver) VisitNeeded() VisitNeededResolver { return &visitNeededResolver{r} }
 
@@ -1871,7 +2278,9 @@ type (
 	accountResolver                 struct{ *Resolver }
 	auditEventResolver              struct{ *Resolver }
 	buildingTurnoutResolver         struct{ *Resolver }
+	careAssignmentResolver          struct{ *Resolver }
 	communitySettingsResolver       struct{ *Resolver }
+	departmentResolver              struct{ *Resolver }
 	failedDeliveryResolver          struct{ *Resolver }
 	householdOwnerResolver          struct{ *Resolver }
 	ledgerEntryResolver             struct{ *Resolver }
@@ -1882,10 +2291,14 @@ type (
 	mutationResolver                struct{ *Resolver }
 	notificationResolver            struct{ *Resolver }
 	objectionResolver               struct{ *Resolver }
+	overdueReportResolver           struct{ *Resolver }
 	pendingRegistrationResolver     struct{ *Resolver }
 	placeResolver                   struct{ *Resolver }
 	queryResolver                   struct{ *Resolver }
 	ratingSummaryResolver           struct{ *Resolver }
+	reportResolver                  struct{ *Resolver }
+	reportEventResolver             struct{ *Resolver }
+	reportSettingsResolver          struct{ *Resolver }
 	residencyResolver               struct{ *Resolver }
 	residentResolver                struct{ *Resolver }
 	residentDuplicateResolver       struct{ *Resolver }
@@ -1901,6 +2314,8 @@ type (
 	topicResolver                   struct{ *Resolver }
 	topicCommentResolver            struct{ *Resolver }
 	topicEventResolver              struct{ *Resolver }
+	visitResolver                   struct{ *Resolver }
+	visitDueResolver                struct{ *Resolver }
 	visitNeededResolver             struct{ *Resolver }
 	volunteerRecordResolver         struct{ *Resolver }
 	voteResolver                    struct{ *Resolver }

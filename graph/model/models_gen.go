@@ -353,6 +353,26 @@ type RatioInput struct {
 	Comparison db.Comparison `json:"comparison"`
 }
 
+// 记录一次走访。
+type RecordVisitInput struct {
+	// 走访的户（1–20 户，须在同一网格）。
+	HouseholdIds []string `json:"householdIds"`
+	// 见到的居民（须住在这些户里），可以不填。
+	ResidentIds []string `json:"residentIds,omitempty"`
+	// 走访时间，不能在将来，最早 90 天以前。
+	VisitedAt time.Time `json:"visitedAt"`
+	// 见到的其他人，最多 200 个字。
+	MetOthers *string `json:"metOthers,omitempty"`
+	// 发现的情况，1–2000 个字。
+	Findings string `json:"findings"`
+	// 是否需要跟进。
+	FollowUpNeeded bool `json:"followUpNeeded"`
+	// 要跟进什么（需要跟进时必填），最多 1000 个字。
+	FollowUp *string `json:"followUp,omitempty"`
+	// 发现的需求类别，没有发现需求不填。
+	NeedCategory *db.WishCategory `json:"needCategory,omitempty"`
+}
+
 // 注册信息。
 type RegisterInput struct {
 	// 中国大陆手机号，11 位，例如 13812345678。
@@ -367,6 +387,11 @@ type RegisterInput struct {
 	HouseholdID string `json:"householdId"`
 	// 是否是该户的业主。为 true 时自注册当天起登记为该户的共有人之一（见 HouseholdOwner）；社区核实身份前不能代表该户投票，登记有误由社区工作者用 setHouseholdOwners 更正。
 	IsOwner *bool `json:"isOwner,omitempty"`
+}
+
+type ReportEdge struct {
+	Cursor string     `json:"cursor"`
+	Node   *db.Report `json:"node"`
 }
 
 type ResidentEdge struct {
@@ -498,6 +523,17 @@ type SetHouseholdOwnersInput struct {
 type StatsGrouping struct {
 	PlaceLevel *db.PlaceLevel `json:"placeLevel,omitempty"`
 	Period     *db.Period     `json:"period,omitempty"`
+}
+
+type SubmitReportInput struct {
+	// 问题所在的网格或楼栋。
+	PlaceID  string            `json:"placeId"`
+	Category db.ReportCategory `json:"category"`
+	Urgency  db.ReportUrgency  `json:"urgency"`
+	// 情况说明，1 到 1000 个字。
+	Description string `json:"description"`
+	// 照片链接，最多 9 个，http 或 https 开头，每个最多 500 个字符。
+	PhotoUrls []string `json:"photoUrls,omitempty"`
 }
 
 // 提交心愿。
