@@ -512,6 +512,12 @@ func TestServiceSummaryForHomeUnitWithoutPersonalData(t *testing.T) {
 	if strings.Contains(string(r.Data), "2026-11") {
 		t.Fatalf("another unit's contact reads the summary: %s", r.Data)
 	}
+	// A plain member (刘洋 himself) sees his unit, but not its members or their records.
+	r = e.do(liu, `query($id: ID!) { organisation(id: $id) { name serviceSummary(year: 2026) { month } members { contact } } }`,
+		map[string]any{"id": unit.org})
+	if strings.Contains(string(r.Data), "2026-11") || strings.Contains(string(r.Data), "contact") || r.Code() != "FORBIDDEN" {
+		t.Fatalf("a plain member reads the unit's records: %s %+v", r.Data, r.Errors)
+	}
 	// Nor does the contact see who the community can call on.
 	var l struct {
 		MemberCheckIns struct{ Nodes []struct{ ID string } }
