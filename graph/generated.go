@@ -43,9 +43,14 @@ type ResolverRoot interface {
 	MeetingAttendance() MeetingAttendanceResolver
 	MeetingAttendanceCounts() MeetingAttendanceCountsResolver
 	MeetingEvent() MeetingEventResolver
+	MemberCheckIn() MemberCheckInResolver
+	MemberService() MemberServiceResolver
 	Mutation() MutationResolver
 	Notification() NotificationResolver
 	Objection() ObjectionResolver
+	Organisation() OrganisationResolver
+	OrganisationCheckIn() OrganisationCheckInResolver
+	OrganisationMember() OrganisationMemberResolver
 	OverdueReport() OverdueReportResolver
 	PendingRegistration() PendingRegistrationResolver
 	Place() PlaceResolver
@@ -59,10 +64,12 @@ type ResolverRoot interface {
 	ResidentDuplicate() ResidentDuplicateResolver
 	Resolution() ResolutionResolver
 	ResolutionTask() ResolutionTaskResolver
+	Resource() ResourceResolver
 	RoleGrant() RoleGrantResolver
 	RollCallEntry() RollCallEntryResolver
 	RosterImportReport() RosterImportReportResolver
 	RosterMatch() RosterMatchResolver
+	ServiceMonth() ServiceMonthResolver
 	Subscription() SubscriptionResolver
 	SupervisionNote() SupervisionNoteResolver
 	TaskReport() TaskReportResolver
@@ -300,6 +307,38 @@ type ComplexityRoot struct {
 		Suppressed     func(childComplexity int) int
 	}
 
+	MemberCheckIn struct {
+		Availability  func(childComplexity int) int
+		Community     func(childComplexity int) int
+		DecidedAt     func(childComplexity int) int
+		DeclineReason func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Member        func(childComplexity int) int
+		Organisation  func(childComplexity int) int
+		Skills        func(childComplexity int) int
+		State         func(childComplexity int) int
+		SubmittedAt   func(childComplexity int) int
+		WorkUnitName  func(childComplexity int) int
+	}
+
+	MemberCheckInConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	MemberCheckInEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	MemberService struct {
+		Credited func(childComplexity int) int
+		Member   func(childComplexity int) int
+		Minutes  func(childComplexity int) int
+		Points   func(childComplexity int) int
+	}
+
 	Mutation struct {
 		AcceptReport              func(childComplexity int, reportID string) int
 		AcceptTopic               func(childComplexity int, topicID string, note *string) int
@@ -316,6 +355,8 @@ type ComplexityRoot struct {
 		CastBallot                func(childComplexity int, voteID string, option string) int
 		ChangePassword            func(childComplexity int, oldPassword string, newPassword string) int
 		CheckIn                   func(childComplexity int, meetingID string, residentID string) int
+		CheckInMember             func(childComplexity int, input model.CheckInMemberInput) int
+		CheckInOrganisation       func(childComplexity int, organisationID string, communityID string, note *string) int
 		CheckInWithCode           func(childComplexity int, meetingID string, code string) int
 		ClaimWish                 func(childComplexity int, wishID string) int
 		CloseMeeting              func(childComplexity int, meetingID string) int
@@ -327,6 +368,8 @@ type ComplexityRoot struct {
 		CreateAccount             func(childComplexity int, input model.CreateAccountInput) int
 		CreateDepartment          func(childComplexity int, subdistrictID string, name string, kind db.DepartmentKind) int
 		CreatePlace               func(childComplexity int, input model.CreatePlaceInput) int
+		DecideMemberCheckIn       func(childComplexity int, checkInID string, accept bool, reason *string) int
+		DecideOrganisationCheckIn func(childComplexity int, checkInID string, accept bool, reason *string) int
 		DeclineTopic              func(childComplexity int, topicID string, reason string) int
 		DisputeWish               func(childComplexity int, wishID string, reason string) int
 		EndCareAssignment         func(childComplexity int, id string) int
@@ -344,7 +387,9 @@ type ComplexityRoot struct {
 		MoveResident              func(childComplexity int, residentID string, householdID string, on *time.Time, reason *string) int
 		NameVoter                 func(childComplexity int, input model.NameVoterInput) int
 		ObjectToResolution        func(childComplexity int, resolutionID string, reason string) int
+		OfferResource             func(childComplexity int, organisationID *string, input model.ResourceInput) int
 		OpenVote                  func(childComplexity int, input model.OpenVoteInput) int
+		PairOrganisation          func(childComplexity int, organisationID string, communityID string) int
 		PublishResult             func(childComplexity int, resolutionID string, result string) int
 		RaiseTopic                func(childComplexity int, input model.RaiseTopicInput) int
 		RaiseTopicFromVisit       func(childComplexity int, visitID string, input model.RaiseTopicInput) int
@@ -355,7 +400,9 @@ type ComplexityRoot struct {
 		RecordMinutes             func(childComplexity int, meetingID string, minutes string) int
 		RecordVisit               func(childComplexity int, input model.RecordVisitInput) int
 		Register                  func(childComplexity int, input model.RegisterInput) int
+		RegisterOrganisation      func(childComplexity int, input model.RegisterOrganisationInput) int
 		ReleaseWish               func(childComplexity int, wishID string, reason *string) int
+		RemoveOrganisationMember  func(childComplexity int, organisationID string, accountID string) int
 		ReportIn                  func(childComplexity int, reportID string, note *string) int
 		ReportProgress            func(childComplexity int, taskID string, body string, done bool) int
 		ResolveReport             func(childComplexity int, reportID string, note string) int
@@ -365,6 +412,7 @@ type ComplexityRoot struct {
 		ScheduleMeeting           func(childComplexity int, input model.ScheduleMeetingInput) int
 		SetHouseholdOwners        func(childComplexity int, input model.SetHouseholdOwnersInput) int
 		SetNotificationPreference func(childComplexity int, kind db.NotificationKind, channel db.NotificationChannel, enabled bool) int
+		SetOrganisationMember     func(childComplexity int, organisationID string, accountID string, contact *bool) int
 		SetReportSettings         func(childComplexity int, communityID string, acceptHours *int, settleDays *int, deadlines []*db.ReportDeadline) int
 		SetVisitRhythm            func(childComplexity int, communityID string, tag db.ResidentTag, everyDays int) int
 		SettleReport              func(childComplexity int, reportID string, note string) int
@@ -376,8 +424,11 @@ type ComplexityRoot struct {
 		SuperviseTask             func(childComplexity int, taskID string, body string, concern bool) int
 		UpdateCommunitySettings   func(childComplexity int, communityID string, input model.CommunitySettingsInput, reason string) int
 		UpdatePlace               func(childComplexity int, placeID string, input model.UpdatePlaceInput) int
+		UpdateResource            func(childComplexity int, resourceID string, input model.ResourceInput) int
 		VerifyResident            func(childComplexity int, residentID string) int
 		WhistleReport             func(childComplexity int, reportID string, departmentID string, note *string) int
+		WithdrawMemberCheckIn     func(childComplexity int, checkInID string) int
+		WithdrawResource          func(childComplexity int, resourceID string, reason *string) int
 		WithdrawTopic             func(childComplexity int, topicID string, reason *string) int
 	}
 
@@ -432,6 +483,60 @@ type ComplexityRoot struct {
 		AreaDm2 func(childComplexity int) int
 		Heads   func(childComplexity int) int
 		Option  func(childComplexity int) int
+	}
+
+	Organisation struct {
+		CheckIns        func(childComplexity int) int
+		Communities     func(childComplexity int) int
+		CreatedAt       func(childComplexity int) int
+		Description     func(childComplexity int) int
+		ID              func(childComplexity int) int
+		Kind            func(childComplexity int) int
+		Members         func(childComplexity int) int
+		Name            func(childComplexity int) int
+		RegisteredIn    func(childComplexity int) int
+		ServiceSummary  func(childComplexity int, year int) int
+		UpdatedAt       func(childComplexity int) int
+		ViewerIsContact func(childComplexity int) int
+	}
+
+	OrganisationCheckIn struct {
+		Community     func(childComplexity int) int
+		DecidedAt     func(childComplexity int) int
+		DeclineReason func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Note          func(childComplexity int) int
+		Organisation  func(childComplexity int) int
+		State         func(childComplexity int) int
+		SubmittedAt   func(childComplexity int) int
+	}
+
+	OrganisationCheckInConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	OrganisationCheckInEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	OrganisationConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	OrganisationEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	OrganisationMember struct {
+		Account func(childComplexity int) int
+		AddedAt func(childComplexity int) int
+		Contact func(childComplexity int) int
 	}
 
 	OverdueReport struct {
@@ -530,15 +635,20 @@ type ComplexityRoot struct {
 		HouseholdOwners                func(childComplexity int, householdID string, on *time.Time) int
 		Me                             func(childComplexity int) int
 		Meetings                       func(childComplexity int, placeID *string, state []db.MeetingState, first *int, after *string) int
+		MemberCheckIns                 func(childComplexity int, communityID *string, states []db.CheckInState, first *int, after *string) int
 		MyCareAssignments              func(childComplexity int) int
 		MyClaims                       func(childComplexity int, active *bool, first *int, after *string) int
 		MyDepartment                   func(childComplexity int) int
+		MyMemberCheckIns               func(childComplexity int) int
 		MyVisits                       func(childComplexity int, first *int) int
 		MyWishes                       func(childComplexity int, state []db.WishState, first *int, after *string) int
 		Node                           func(childComplexity int, id string) int
 		Nodes                          func(childComplexity int, ids []string) int
 		NotificationPreferences        func(childComplexity int) int
 		Notifications                  func(childComplexity int, unreadOnly *bool, first *int, after *string) int
+		Organisation                   func(childComplexity int, id string) int
+		OrganisationCheckIns           func(childComplexity int, communityID *string, states []db.CheckInState, first *int, after *string) int
+		Organisations                  func(childComplexity int, kinds []db.OrganisationKind, communityID *string, first *int, after *string) int
 		OverdueReports                 func(childComplexity int, placeID *string) int
 		OwnersCount                    func(childComplexity int, compoundID string, on *time.Time) int
 		ParticipationStats             func(childComplexity int, filter *model.ParticipationStatsFilter, groupBy *model.StatsGrouping) int
@@ -550,6 +660,7 @@ type ComplexityRoot struct {
 		Residents                      func(childComplexity int, placeID string, filter *model.ResidentFilter, first *int, after *string, last *int, before *string) int
 		Resolution                     func(childComplexity int, id string) int
 		Resolutions                    func(childComplexity int, placeID *string, state []db.ResolutionState, first *int, after *string) int
+		Resources                      func(childComplexity int, organisationID *string, communityID *string, kinds []db.ResourceKind, categories []db.ServiceCategory, includeWithdrawn *bool, first *int, after *string) int
 		Roster                         func(childComplexity int, placeID string, asOf *time.Time, first *int, after *string, last *int, before *string) int
 		RosterExport                   func(childComplexity int, placeID string) int
 		Subdistricts                   func(childComplexity int, first *int, after *string, last *int, before *string) int
@@ -751,6 +862,38 @@ type ComplexityRoot struct {
 		Title       func(childComplexity int) int
 	}
 
+	Resource struct {
+		Availability   func(childComplexity int) int
+		Capacity       func(childComplexity int) int
+		Category       func(childComplexity int) int
+		Communities    func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		Description    func(childComplexity int) int
+		HoursPerMonth  func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Kind           func(childComplexity int) int
+		MoneyLimitYuan func(childComplexity int) int
+		OpeningHours   func(childComplexity int) int
+		Organisation   func(childComplexity int) int
+		Owner          func(childComplexity int) int
+		Stale          func(childComplexity int) int
+		Title          func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+		WithdrawReason func(childComplexity int) int
+		WithdrawnAt    func(childComplexity int) int
+	}
+
+	ResourceConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	ResourceEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	RoleGrant struct {
 		Account      func(childComplexity int) int
 		GrantedAt    func(childComplexity int) int
@@ -840,6 +983,22 @@ type ComplexityRoot struct {
 		Average      func(childComplexity int) int
 		Count        func(childComplexity int) int
 		Distribution func(childComplexity int) int
+	}
+
+	ServiceCategoryCount struct {
+		Category func(childComplexity int) int
+		Credited func(childComplexity int) int
+		Minutes  func(childComplexity int) int
+	}
+
+	ServiceMonth struct {
+		Categories func(childComplexity int) int
+		Credited   func(childComplexity int) int
+		Members    func(childComplexity int) int
+		Minutes    func(childComplexity int) int
+		Month      func(childComplexity int) int
+		People     func(childComplexity int) int
+		Points     func(childComplexity int) int
 	}
 
 	Subscription struct {
@@ -1296,6 +1455,16 @@ type MeetingEventResolver interface {
 	Actor(ctx context.Context, obj *db.MeetingEvent) (*db.Account, error)
 	ActorName(ctx context.Context, obj *db.MeetingEvent) (string, error)
 }
+type MemberCheckInResolver interface {
+	ID(ctx context.Context, obj *db.MemberCheckIn) (string, error)
+	Member(ctx context.Context, obj *db.MemberCheckIn) (*db.Account, error)
+	Community(ctx context.Context, obj *db.MemberCheckIn) (*db.Place, error)
+	Organisation(ctx context.Context, obj *db.MemberCheckIn) (*db.Organisation, error)
+	WorkUnitName(ctx context.Context, obj *db.MemberCheckIn) (string, error)
+}
+type MemberServiceResolver interface {
+	Member(ctx context.Context, obj *db.MemberService) (*db.Account, error)
+}
 type MutationResolver interface {
 	Register(ctx context.Context, input model.RegisterInput) (*model.LoginPayload, error)
 	Login(ctx context.Context, phone string, password string) (*model.LoginPayload, error)
@@ -1375,6 +1544,18 @@ type MutationResolver interface {
 	ResolveReport(ctx context.Context, reportID string, note string) (*db.Report, error)
 	RateReport(ctx context.Context, reportID string, rating int, comment *string) (*db.Report, error)
 	RateDepartment(ctx context.Context, reportID string, rating int, comment *string) (*db.Report, error)
+	RegisterOrganisation(ctx context.Context, input model.RegisterOrganisationInput) (*db.Organisation, error)
+	PairOrganisation(ctx context.Context, organisationID string, communityID string) (*db.Organisation, error)
+	SetOrganisationMember(ctx context.Context, organisationID string, accountID string, contact *bool) (*db.OrganisationMember, error)
+	RemoveOrganisationMember(ctx context.Context, organisationID string, accountID string) (*db.Organisation, error)
+	CheckInOrganisation(ctx context.Context, organisationID string, communityID string, note *string) (*db.OrganisationCheckIn, error)
+	DecideOrganisationCheckIn(ctx context.Context, checkInID string, accept bool, reason *string) (*db.OrganisationCheckIn, error)
+	CheckInMember(ctx context.Context, input model.CheckInMemberInput) (*db.MemberCheckIn, error)
+	DecideMemberCheckIn(ctx context.Context, checkInID string, accept bool, reason *string) (*db.MemberCheckIn, error)
+	WithdrawMemberCheckIn(ctx context.Context, checkInID string) (*db.MemberCheckIn, error)
+	OfferResource(ctx context.Context, organisationID *string, input model.ResourceInput) (*db.Resource, error)
+	UpdateResource(ctx context.Context, resourceID string, input model.ResourceInput) (*db.Resource, error)
+	WithdrawResource(ctx context.Context, resourceID string, reason *string) (*db.Resource, error)
 }
 type NotificationResolver interface {
 	ID(ctx context.Context, obj *db.Notification) (string, error)
@@ -1392,6 +1573,25 @@ type ObjectionResolver interface {
 	Author(ctx context.Context, obj *db.Objection) (*db.Account, error)
 
 	AnsweredBy(ctx context.Context, obj *db.Objection) (*db.Account, error)
+}
+type OrganisationResolver interface {
+	ID(ctx context.Context, obj *db.Organisation) (string, error)
+
+	RegisteredIn(ctx context.Context, obj *db.Organisation) (*db.Place, error)
+	Communities(ctx context.Context, obj *db.Organisation) ([]*db.Place, error)
+
+	ViewerIsContact(ctx context.Context, obj *db.Organisation) (bool, error)
+	Members(ctx context.Context, obj *db.Organisation) ([]*db.OrganisationMember, error)
+	CheckIns(ctx context.Context, obj *db.Organisation) ([]*db.OrganisationCheckIn, error)
+	ServiceSummary(ctx context.Context, obj *db.Organisation, year int) ([]*db.ServiceMonth, error)
+}
+type OrganisationCheckInResolver interface {
+	ID(ctx context.Context, obj *db.OrganisationCheckIn) (string, error)
+	Organisation(ctx context.Context, obj *db.OrganisationCheckIn) (*db.Organisation, error)
+	Community(ctx context.Context, obj *db.OrganisationCheckIn) (*db.Place, error)
+}
+type OrganisationMemberResolver interface {
+	Account(ctx context.Context, obj *db.OrganisationMember) (*db.Account, error)
 }
 type OverdueReportResolver interface {
 	Report(ctx context.Context, obj *db.OverdueReport) (*db.Report, error)
@@ -1462,6 +1662,12 @@ type QueryResolver interface {
 	Departments(ctx context.Context) ([]*db.Department, error)
 	MyDepartment(ctx context.Context) (*db.Department, error)
 	ReportSettings(ctx context.Context, communityID string) (*db.ReportSettings, error)
+	Organisations(ctx context.Context, kinds []db.OrganisationKind, communityID *string, first *int, after *string) (*model.OrganisationConnection, error)
+	Organisation(ctx context.Context, id string) (*db.Organisation, error)
+	Resources(ctx context.Context, organisationID *string, communityID *string, kinds []db.ResourceKind, categories []db.ServiceCategory, includeWithdrawn *bool, first *int, after *string) (*model.ResourceConnection, error)
+	MemberCheckIns(ctx context.Context, communityID *string, states []db.CheckInState, first *int, after *string) (*model.MemberCheckInConnection, error)
+	OrganisationCheckIns(ctx context.Context, communityID *string, states []db.CheckInState, first *int, after *string) (*model.OrganisationCheckInConnection, error)
+	MyMemberCheckIns(ctx context.Context) ([]*db.MemberCheckIn, error)
 }
 type RatingSummaryResolver interface {
 	Average(ctx context.Context, obj *db.RatingSummary) (*float64, error)
@@ -1540,6 +1746,15 @@ type ResolutionTaskResolver interface {
 	Reports(ctx context.Context, obj *db.Task) ([]*db.TaskReport, error)
 	Supervision(ctx context.Context, obj *db.Task) ([]*db.SupervisionNote, error)
 }
+type ResourceResolver interface {
+	ID(ctx context.Context, obj *db.Resource) (string, error)
+
+	Organisation(ctx context.Context, obj *db.Resource) (*db.Organisation, error)
+	Owner(ctx context.Context, obj *db.Resource) (*db.Account, error)
+	Communities(ctx context.Context, obj *db.Resource) ([]*db.Place, error)
+
+	Stale(ctx context.Context, obj *db.Resource) (bool, error)
+}
 type RoleGrantResolver interface {
 	ID(ctx context.Context, obj *db.RoleGrant) (string, error)
 	Account(ctx context.Context, obj *db.RoleGrant) (*db.Account, error)
@@ -1560,6 +1775,9 @@ type RosterMatchResolver interface {
 	Resident(ctx context.Context, obj *db.RosterMatch) (*db.Resident, error)
 
 	Linked(ctx context.Context, obj *db.RosterMatch) (bool, error)
+}
+type ServiceMonthResolver interface {
+	Month(ctx context.Context, obj *db.ServiceMonth) (string, error)
 }
 type SubscriptionResolver interface {
 	WishBoard(ctx context.Context, placeID *string) (<-chan *model.WishBoardEvent, error)
@@ -2551,6 +2769,130 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MeetingFigures.Suppressed(childComplexity), true
 
+	case "MemberCheckIn.availability":
+		if e.ComplexityRoot.MemberCheckIn.Availability == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberCheckIn.Availability(childComplexity), true
+	case "MemberCheckIn.community":
+		if e.ComplexityRoot.MemberCheckIn.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberCheckIn.Community(childComplexity), true
+	case "MemberCheckIn.decidedAt":
+		if e.ComplexityRoot.MemberCheckIn.DecidedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberCheckIn.DecidedAt(childComplexity), true
+	case "MemberCheckIn.declineReason":
+		if e.ComplexityRoot.MemberCheckIn.DeclineReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberCheckIn.DeclineReason(childComplexity), true
+	case "MemberCheckIn.id":
+		if e.ComplexityRoot.MemberCheckIn.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberCheckIn.ID(childComplexity), true
+	case "MemberCheckIn.member":
+		if e.ComplexityRoot.MemberCheckIn.Member == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberCheckIn.Member(childComplexity), true
+	case "MemberCheckIn.organisation":
+		if e.ComplexityRoot.MemberCheckIn.Organisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberCheckIn.Organisation(childComplexity), true
+	case "MemberCheckIn.skills":
+		if e.ComplexityRoot.MemberCheckIn.Skills == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberCheckIn.Skills(childComplexity), true
+	case "MemberCheckIn.state":
+		if e.ComplexityRoot.MemberCheckIn.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberCheckIn.State(childComplexity), true
+	case "MemberCheckIn.submittedAt":
+		if e.ComplexityRoot.MemberCheckIn.SubmittedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberCheckIn.SubmittedAt(childComplexity), true
+	case "MemberCheckIn.workUnitName":
+		if e.ComplexityRoot.MemberCheckIn.WorkUnitName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberCheckIn.WorkUnitName(childComplexity), true
+
+	case "MemberCheckInConnection.edges":
+		if e.ComplexityRoot.MemberCheckInConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberCheckInConnection.Edges(childComplexity), true
+	case "MemberCheckInConnection.nodes":
+		if e.ComplexityRoot.MemberCheckInConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberCheckInConnection.Nodes(childComplexity), true
+	case "MemberCheckInConnection.pageInfo":
+		if e.ComplexityRoot.MemberCheckInConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberCheckInConnection.PageInfo(childComplexity), true
+
+	case "MemberCheckInEdge.cursor":
+		if e.ComplexityRoot.MemberCheckInEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberCheckInEdge.Cursor(childComplexity), true
+	case "MemberCheckInEdge.node":
+		if e.ComplexityRoot.MemberCheckInEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberCheckInEdge.Node(childComplexity), true
+
+	case "MemberService.wishesConfirmed":
+		if e.ComplexityRoot.MemberService.Credited == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberService.Credited(childComplexity), true
+	case "MemberService.member":
+		if e.ComplexityRoot.MemberService.Member == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberService.Member(childComplexity), true
+	case "MemberService.minutes":
+		if e.ComplexityRoot.MemberService.Minutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberService.Minutes(childComplexity), true
+	case "MemberService.points":
+		if e.ComplexityRoot.MemberService.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberService.Points(childComplexity), true
+
 	case "Mutation.acceptReport":
 		if e.ComplexityRoot.Mutation.AcceptReport == nil {
 			break
@@ -2716,6 +3058,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CheckIn(childComplexity, args["meetingId"].(string), args["residentId"].(string)), true
+	case "Mutation.checkInMember":
+		if e.ComplexityRoot.Mutation.CheckInMember == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_checkInMember_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CheckInMember(childComplexity, args["input"].(model.CheckInMemberInput)), true
+	case "Mutation.checkInOrganisation":
+		if e.ComplexityRoot.Mutation.CheckInOrganisation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_checkInOrganisation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CheckInOrganisation(childComplexity, args["organisationId"].(string), args["communityId"].(string), args["note"].(*string)), true
 	case "Mutation.checkInWithCode":
 		if e.ComplexityRoot.Mutation.CheckInWithCode == nil {
 			break
@@ -2837,6 +3201,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreatePlace(childComplexity, args["input"].(model.CreatePlaceInput)), true
+	case "Mutation.decideMemberCheckIn":
+		if e.ComplexityRoot.Mutation.DecideMemberCheckIn == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_decideMemberCheckIn_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DecideMemberCheckIn(childComplexity, args["checkInId"].(string), args["accept"].(bool), args["reason"].(*string)), true
+	case "Mutation.decideOrganisationCheckIn":
+		if e.ComplexityRoot.Mutation.DecideOrganisationCheckIn == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_decideOrganisationCheckIn_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DecideOrganisationCheckIn(childComplexity, args["checkInId"].(string), args["accept"].(bool), args["reason"].(*string)), true
 	case "Mutation.declineTopic":
 		if e.ComplexityRoot.Mutation.DeclineTopic == nil {
 			break
@@ -3014,6 +3400,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ObjectToResolution(childComplexity, args["resolutionId"].(string), args["reason"].(string)), true
+	case "Mutation.offerResource":
+		if e.ComplexityRoot.Mutation.OfferResource == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_offerResource_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.OfferResource(childComplexity, args["organisationId"].(*string), args["input"].(model.ResourceInput)), true
 	case "Mutation.openVote":
 		if e.ComplexityRoot.Mutation.OpenVote == nil {
 			break
@@ -3025,6 +3422,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.OpenVote(childComplexity, args["input"].(model.OpenVoteInput)), true
+	case "Mutation.pairOrganisation":
+		if e.ComplexityRoot.Mutation.PairOrganisation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_pairOrganisation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PairOrganisation(childComplexity, args["organisationId"].(string), args["communityId"].(string)), true
 	case "Mutation.publishResult":
 		if e.ComplexityRoot.Mutation.PublishResult == nil {
 			break
@@ -3135,6 +3543,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Register(childComplexity, args["input"].(model.RegisterInput)), true
+	case "Mutation.registerOrganisation":
+		if e.ComplexityRoot.Mutation.RegisterOrganisation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_registerOrganisation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RegisterOrganisation(childComplexity, args["input"].(model.RegisterOrganisationInput)), true
 	case "Mutation.releaseWish":
 		if e.ComplexityRoot.Mutation.ReleaseWish == nil {
 			break
@@ -3146,6 +3565,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReleaseWish(childComplexity, args["wishId"].(string), args["reason"].(*string)), true
+	case "Mutation.removeOrganisationMember":
+		if e.ComplexityRoot.Mutation.RemoveOrganisationMember == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeOrganisationMember_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveOrganisationMember(childComplexity, args["organisationId"].(string), args["accountId"].(string)), true
 	case "Mutation.reportIn":
 		if e.ComplexityRoot.Mutation.ReportIn == nil {
 			break
@@ -3245,6 +3675,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetNotificationPreference(childComplexity, args["kind"].(db.NotificationKind), args["channel"].(db.NotificationChannel), args["enabled"].(bool)), true
+	case "Mutation.setOrganisationMember":
+		if e.ComplexityRoot.Mutation.SetOrganisationMember == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setOrganisationMember_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetOrganisationMember(childComplexity, args["organisationId"].(string), args["accountId"].(string), args["contact"].(*bool)), true
 	case "Mutation.setReportSettings":
 		if e.ComplexityRoot.Mutation.SetReportSettings == nil {
 			break
@@ -3366,6 +3807,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdatePlace(childComplexity, args["placeId"].(string), args["input"].(model.UpdatePlaceInput)), true
+	case "Mutation.updateResource":
+		if e.ComplexityRoot.Mutation.UpdateResource == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateResource_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateResource(childComplexity, args["resourceId"].(string), args["input"].(model.ResourceInput)), true
 	case "Mutation.verifyResident":
 		if e.ComplexityRoot.Mutation.VerifyResident == nil {
 			break
@@ -3388,6 +3840,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.WhistleReport(childComplexity, args["reportId"].(string), args["departmentId"].(string), args["note"].(*string)), true
+	case "Mutation.withdrawMemberCheckIn":
+		if e.ComplexityRoot.Mutation.WithdrawMemberCheckIn == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_withdrawMemberCheckIn_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.WithdrawMemberCheckIn(childComplexity, args["checkInId"].(string)), true
+	case "Mutation.withdrawResource":
+		if e.ComplexityRoot.Mutation.WithdrawResource == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_withdrawResource_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.WithdrawResource(childComplexity, args["resourceId"].(string), args["reason"].(*string)), true
 	case "Mutation.withdrawTopic":
 		if e.ComplexityRoot.Mutation.WithdrawTopic == nil {
 			break
@@ -3615,6 +4089,216 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OptionTally.Option(childComplexity), true
+
+	case "Organisation.checkIns":
+		if e.ComplexityRoot.Organisation.CheckIns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.CheckIns(childComplexity), true
+	case "Organisation.communities":
+		if e.ComplexityRoot.Organisation.Communities == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.Communities(childComplexity), true
+	case "Organisation.createdAt":
+		if e.ComplexityRoot.Organisation.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.CreatedAt(childComplexity), true
+	case "Organisation.description":
+		if e.ComplexityRoot.Organisation.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.Description(childComplexity), true
+	case "Organisation.id":
+		if e.ComplexityRoot.Organisation.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.ID(childComplexity), true
+	case "Organisation.kind":
+		if e.ComplexityRoot.Organisation.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.Kind(childComplexity), true
+	case "Organisation.members":
+		if e.ComplexityRoot.Organisation.Members == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.Members(childComplexity), true
+	case "Organisation.name":
+		if e.ComplexityRoot.Organisation.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.Name(childComplexity), true
+	case "Organisation.registeredIn":
+		if e.ComplexityRoot.Organisation.RegisteredIn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.RegisteredIn(childComplexity), true
+	case "Organisation.serviceSummary":
+		if e.ComplexityRoot.Organisation.ServiceSummary == nil {
+			break
+		}
+
+		args, err := ec.field_Organisation_serviceSummary_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Organisation.ServiceSummary(childComplexity, args["year"].(int)), true
+	case "Organisation.updatedAt":
+		if e.ComplexityRoot.Organisation.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.UpdatedAt(childComplexity), true
+	case "Organisation.viewerIsContact":
+		if e.ComplexityRoot.Organisation.ViewerIsContact == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.ViewerIsContact(childComplexity), true
+
+	case "OrganisationCheckIn.community":
+		if e.ComplexityRoot.OrganisationCheckIn.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationCheckIn.Community(childComplexity), true
+	case "OrganisationCheckIn.decidedAt":
+		if e.ComplexityRoot.OrganisationCheckIn.DecidedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationCheckIn.DecidedAt(childComplexity), true
+	case "OrganisationCheckIn.declineReason":
+		if e.ComplexityRoot.OrganisationCheckIn.DeclineReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationCheckIn.DeclineReason(childComplexity), true
+	case "OrganisationCheckIn.id":
+		if e.ComplexityRoot.OrganisationCheckIn.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationCheckIn.ID(childComplexity), true
+	case "OrganisationCheckIn.note":
+		if e.ComplexityRoot.OrganisationCheckIn.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationCheckIn.Note(childComplexity), true
+	case "OrganisationCheckIn.organisation":
+		if e.ComplexityRoot.OrganisationCheckIn.Organisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationCheckIn.Organisation(childComplexity), true
+	case "OrganisationCheckIn.state":
+		if e.ComplexityRoot.OrganisationCheckIn.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationCheckIn.State(childComplexity), true
+	case "OrganisationCheckIn.submittedAt":
+		if e.ComplexityRoot.OrganisationCheckIn.SubmittedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationCheckIn.SubmittedAt(childComplexity), true
+
+	case "OrganisationCheckInConnection.edges":
+		if e.ComplexityRoot.OrganisationCheckInConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationCheckInConnection.Edges(childComplexity), true
+	case "OrganisationCheckInConnection.nodes":
+		if e.ComplexityRoot.OrganisationCheckInConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationCheckInConnection.Nodes(childComplexity), true
+	case "OrganisationCheckInConnection.pageInfo":
+		if e.ComplexityRoot.OrganisationCheckInConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationCheckInConnection.PageInfo(childComplexity), true
+
+	case "OrganisationCheckInEdge.cursor":
+		if e.ComplexityRoot.OrganisationCheckInEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationCheckInEdge.Cursor(childComplexity), true
+	case "OrganisationCheckInEdge.node":
+		if e.ComplexityRoot.OrganisationCheckInEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationCheckInEdge.Node(childComplexity), true
+
+	case "OrganisationConnection.edges":
+		if e.ComplexityRoot.OrganisationConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationConnection.Edges(childComplexity), true
+	case "OrganisationConnection.nodes":
+		if e.ComplexityRoot.OrganisationConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationConnection.Nodes(childComplexity), true
+	case "OrganisationConnection.pageInfo":
+		if e.ComplexityRoot.OrganisationConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationConnection.PageInfo(childComplexity), true
+
+	case "OrganisationEdge.cursor":
+		if e.ComplexityRoot.OrganisationEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationEdge.Cursor(childComplexity), true
+	case "OrganisationEdge.node":
+		if e.ComplexityRoot.OrganisationEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationEdge.Node(childComplexity), true
+
+	case "OrganisationMember.account":
+		if e.ComplexityRoot.OrganisationMember.Account == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationMember.Account(childComplexity), true
+	case "OrganisationMember.addedAt":
+		if e.ComplexityRoot.OrganisationMember.AddedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationMember.AddedAt(childComplexity), true
+	case "OrganisationMember.contact":
+		if e.ComplexityRoot.OrganisationMember.Contact == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationMember.Contact(childComplexity), true
 
 	case "OverdueReport.reason":
 		if e.ComplexityRoot.OverdueReport.Reason == nil {
@@ -4067,6 +4751,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Meetings(childComplexity, args["placeId"].(*string), args["state"].([]db.MeetingState), args["first"].(*int), args["after"].(*string)), true
+	case "Query.memberCheckIns":
+		if e.ComplexityRoot.Query.MemberCheckIns == nil {
+			break
+		}
+
+		args, err := ec.field_Query_memberCheckIns_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MemberCheckIns(childComplexity, args["communityId"].(*string), args["states"].([]db.CheckInState), args["first"].(*int), args["after"].(*string)), true
 	case "Query.myCareAssignments":
 		if e.ComplexityRoot.Query.MyCareAssignments == nil {
 			break
@@ -4090,6 +4785,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MyDepartment(childComplexity), true
+	case "Query.myMemberCheckIns":
+		if e.ComplexityRoot.Query.MyMemberCheckIns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MyMemberCheckIns(childComplexity), true
 	case "Query.myVisits":
 		if e.ComplexityRoot.Query.MyVisits == nil {
 			break
@@ -4151,6 +4852,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Notifications(childComplexity, args["unreadOnly"].(*bool), args["first"].(*int), args["after"].(*string)), true
+	case "Query.organisation":
+		if e.ComplexityRoot.Query.Organisation == nil {
+			break
+		}
+
+		args, err := ec.field_Query_organisation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Organisation(childComplexity, args["id"].(string)), true
+	case "Query.organisationCheckIns":
+		if e.ComplexityRoot.Query.OrganisationCheckIns == nil {
+			break
+		}
+
+		args, err := ec.field_Query_organisationCheckIns_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.OrganisationCheckIns(childComplexity, args["communityId"].(*string), args["states"].([]db.CheckInState), args["first"].(*int), args["after"].(*string)), true
+	case "Query.organisations":
+		if e.ComplexityRoot.Query.Organisations == nil {
+			break
+		}
+
+		args, err := ec.field_Query_organisations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Organisations(childComplexity, args["kinds"].([]db.OrganisationKind), args["communityId"].(*string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.overdueReports":
 		if e.ComplexityRoot.Query.OverdueReports == nil {
 			break
@@ -4272,6 +5006,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Resolutions(childComplexity, args["placeId"].(*string), args["state"].([]db.ResolutionState), args["first"].(*int), args["after"].(*string)), true
+	case "Query.resources":
+		if e.ComplexityRoot.Query.Resources == nil {
+			break
+		}
+
+		args, err := ec.field_Query_resources_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Resources(childComplexity, args["organisationId"].(*string), args["communityId"].(*string), args["kinds"].([]db.ResourceKind), args["categories"].([]db.ServiceCategory), args["includeWithdrawn"].(*bool), args["first"].(*int), args["after"].(*string)), true
 	case "Query.roster":
 		if e.ComplexityRoot.Query.Roster == nil {
 			break
@@ -5241,6 +5986,147 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ResolutionTask.Title(childComplexity), true
 
+	case "Resource.availability":
+		if e.ComplexityRoot.Resource.Availability == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.Availability(childComplexity), true
+	case "Resource.capacity":
+		if e.ComplexityRoot.Resource.Capacity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.Capacity(childComplexity), true
+	case "Resource.category":
+		if e.ComplexityRoot.Resource.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.Category(childComplexity), true
+	case "Resource.communities":
+		if e.ComplexityRoot.Resource.Communities == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.Communities(childComplexity), true
+	case "Resource.createdAt":
+		if e.ComplexityRoot.Resource.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.CreatedAt(childComplexity), true
+	case "Resource.description":
+		if e.ComplexityRoot.Resource.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.Description(childComplexity), true
+	case "Resource.hoursPerMonth":
+		if e.ComplexityRoot.Resource.HoursPerMonth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.HoursPerMonth(childComplexity), true
+	case "Resource.id":
+		if e.ComplexityRoot.Resource.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.ID(childComplexity), true
+	case "Resource.kind":
+		if e.ComplexityRoot.Resource.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.Kind(childComplexity), true
+	case "Resource.moneyLimitYuan":
+		if e.ComplexityRoot.Resource.MoneyLimitYuan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.MoneyLimitYuan(childComplexity), true
+	case "Resource.openingHours":
+		if e.ComplexityRoot.Resource.OpeningHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.OpeningHours(childComplexity), true
+	case "Resource.organisation":
+		if e.ComplexityRoot.Resource.Organisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.Organisation(childComplexity), true
+	case "Resource.owner":
+		if e.ComplexityRoot.Resource.Owner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.Owner(childComplexity), true
+	case "Resource.stale":
+		if e.ComplexityRoot.Resource.Stale == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.Stale(childComplexity), true
+	case "Resource.title":
+		if e.ComplexityRoot.Resource.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.Title(childComplexity), true
+	case "Resource.updatedAt":
+		if e.ComplexityRoot.Resource.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.UpdatedAt(childComplexity), true
+	case "Resource.withdrawReason":
+		if e.ComplexityRoot.Resource.WithdrawReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.WithdrawReason(childComplexity), true
+	case "Resource.withdrawnAt":
+		if e.ComplexityRoot.Resource.WithdrawnAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.WithdrawnAt(childComplexity), true
+
+	case "ResourceConnection.edges":
+		if e.ComplexityRoot.ResourceConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourceConnection.Edges(childComplexity), true
+	case "ResourceConnection.nodes":
+		if e.ComplexityRoot.ResourceConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourceConnection.Nodes(childComplexity), true
+	case "ResourceConnection.pageInfo":
+		if e.ComplexityRoot.ResourceConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourceConnection.PageInfo(childComplexity), true
+
+	case "ResourceEdge.cursor":
+		if e.ComplexityRoot.ResourceEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourceEdge.Cursor(childComplexity), true
+	case "ResourceEdge.node":
+		if e.ComplexityRoot.ResourceEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourceEdge.Node(childComplexity), true
+
 	case "RoleGrant.account":
 		if e.ComplexityRoot.RoleGrant.Account == nil {
 			break
@@ -5609,6 +6495,68 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SatisfactionFigures.Distribution(childComplexity), true
+
+	case "ServiceCategoryCount.category":
+		if e.ComplexityRoot.ServiceCategoryCount.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceCategoryCount.Category(childComplexity), true
+	case "ServiceCategoryCount.wishesConfirmed":
+		if e.ComplexityRoot.ServiceCategoryCount.Credited == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceCategoryCount.Credited(childComplexity), true
+	case "ServiceCategoryCount.minutes":
+		if e.ComplexityRoot.ServiceCategoryCount.Minutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceCategoryCount.Minutes(childComplexity), true
+
+	case "ServiceMonth.categories":
+		if e.ComplexityRoot.ServiceMonth.Categories == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceMonth.Categories(childComplexity), true
+	case "ServiceMonth.wishesConfirmed":
+		if e.ComplexityRoot.ServiceMonth.Credited == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceMonth.Credited(childComplexity), true
+	case "ServiceMonth.members":
+		if e.ComplexityRoot.ServiceMonth.Members == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceMonth.Members(childComplexity), true
+	case "ServiceMonth.minutes":
+		if e.ComplexityRoot.ServiceMonth.Minutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceMonth.Minutes(childComplexity), true
+	case "ServiceMonth.month":
+		if e.ComplexityRoot.ServiceMonth.Month == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceMonth.Month(childComplexity), true
+	case "ServiceMonth.people":
+		if e.ComplexityRoot.ServiceMonth.People == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceMonth.People(childComplexity), true
+	case "ServiceMonth.points":
+		if e.ComplexityRoot.ServiceMonth.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceMonth.Points(childComplexity), true
 
 	case "Subscription.meetingAttendance":
 		if e.ComplexityRoot.Subscription.MeetingAttendance == nil {
@@ -7201,6 +8149,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AddResidentInput", ec.unmarshalInputAddResidentInput),
 			graphql.NewInputUnmarshaler("AddTaskInput", ec.unmarshalInputAddTaskInput),
+			graphql.NewInputUnmarshaler("CheckInMemberInput", ec.unmarshalInputCheckInMemberInput),
 			graphql.NewInputUnmarshaler("CommentOnTopicInput", ec.unmarshalInputCommentOnTopicInput),
 			graphql.NewInputUnmarshaler("CommunitySettingsInput", ec.unmarshalInputCommunitySettingsInput),
 			graphql.NewInputUnmarshaler("CorrectResidentInput", ec.unmarshalInputCorrectResidentInput),
@@ -7216,8 +8165,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RatioInput", ec.unmarshalInputRatioInput),
 			graphql.NewInputUnmarshaler("RecordVisitInput", ec.unmarshalInputRecordVisitInput),
 			graphql.NewInputUnmarshaler("RegisterInput", ec.unmarshalInputRegisterInput),
+			graphql.NewInputUnmarshaler("RegisterOrganisationInput", ec.unmarshalInputRegisterOrganisationInput),
 			graphql.NewInputUnmarshaler("ReportDeadlineInput", ec.unmarshalInputReportDeadlineInput),
 			graphql.NewInputUnmarshaler("ResidentFilter", ec.unmarshalInputResidentFilter),
+			graphql.NewInputUnmarshaler("ResourceInput", ec.unmarshalInputResourceInput),
 			graphql.NewInputUnmarshaler("ScheduleMeetingInput", ec.unmarshalInputScheduleMeetingInput),
 			graphql.NewInputUnmarshaler("SetHouseholdOwnersInput", ec.unmarshalInputSetHouseholdOwnersInput),
 			graphql.NewInputUnmarshaler("StatsGrouping", ec.unmarshalInputStatsGrouping),
@@ -10683,6 +11634,374 @@ extend type Mutation {
   """社区工作者为部门的这次办理打分（1–5 分，打分考评），每次办理只打一次。"""
   rateDepartment(reportId: ID!, rating: Int!, comment: String): Report!
 }
+
+# ---- 双报到与资源清单（组织、联系人与成员、组织报到、个人报到、资源清单、服务记录）----
+
+extend type Query {
+  """
+  组织列表（共建单位、爱心商户、居民团队），按登记先后。能看到的组织：登记它的街道或社区、以及它服务的社区的
+  社区工作者和管理员能看到；组织的成员（含联系人）能看到自己所在的组织。` + "`" + `communityId` + "`" + ` 只看服务该社区的组织。
+  """
+  organisations(kinds: [OrganisationKind!], communityId: ID, first: Int, after: String): OrganisationConnection!
+  """按 ID 取一个组织；不存在或无权查看时为 null。"""
+  organisation(id: ID!): Organisation
+  """
+  资源清单，新登记的在前。能看到的资源：自己以个人名义登记的；自己担任联系人的组织的（商户只能看到自己的资源）；
+  以及服务于自己担任社区工作者或管理员的社区（或其上级街道）的全部资源。已撤下的资源默认不列出（` + "`" + `includeWithdrawn` + "`" + `）。
+  """
+  resources(organisationId: ID, communityId: ID, kinds: [ResourceKind!], categories: [ServiceCategory!],
+    includeWithdrawn: Boolean = false, first: Int, after: String): ResourceConnection!
+  """
+  个人报到列表，供社区工作者使用，最新的在前；只列出自己任职社区（或其下属社区）的报到。
+  ` + "`" + `states: [ACCEPTED]` + "`" + ` 即本社区可以调用的在职党员（派单、包联、项目配人时使用），附带他们填写的特长和可服务时间。
+  """
+  memberCheckIns(communityId: ID, states: [CheckInState!], first: Int, after: String): MemberCheckInConnection!
+  """组织报到列表，供社区工作者使用，最新的在前；只列出向自己任职社区的报到。"""
+  organisationCheckIns(communityId: ID, states: [CheckInState!], first: Int, after: String): OrganisationCheckInConnection!
+  """我自己的个人报到（各社区、各状态），最新的在前。需要登录。"""
+  myMemberCheckIns: [MemberCheckIn!]!
+}
+
+extend type Mutation {
+  """
+  登记组织。街道或社区（` + "`" + `registeredIn` + "`" + `）的社区工作者或管理员登记；` + "`" + `communityIds` + "`" + ` 是它服务（共建单位：结对）的社区，
+  须在登记地点之内。名称全局唯一，重名返回 ` + "`" + `CONFLICT` + "`" + `。登记后用 ` + "`" + `setOrganisationMember` + "`" + ` 指定联系人。
+  """
+  registerOrganisation(input: RegisterOrganisationInput!): Organisation!
+  """为组织增加一个服务（结对）社区：需要是登记该组织的单位、且是该社区的社区工作者或管理员。已在服务则返回 ` + "`" + `CONFLICT` + "`" + `。"""
+  pairOrganisation(organisationId: ID!, communityId: ID!): Organisation!
+  """
+  把一个账号加为组织成员，或改变其是否为联系人（` + "`" + `contact` + "`" + `）。联系人代表组织：维护资源、组织报到、查看服务记录。
+  登记组织的社区工作者或管理员可以加任何人、指定联系人；联系人可以加普通成员。
+  """
+  setOrganisationMember(organisationId: ID!, accountId: ID!, contact: Boolean = false): OrganisationMember!
+  """移出组织成员：登记组织的社区工作者或管理员、联系人（移出普通成员），或成员本人退出。"""
+  removeOrganisationMember(organisationId: ID!, accountId: ID!): Organisation!
+  """
+  组织报到：共建单位的联系人代表单位党组织向结对社区报到，等待该社区的社区工作者确认。
+  只有共建单位可以组织报到，且须已与该社区结对；同一社区已有待确认或已确认的报到时返回 ` + "`" + `CONFLICT` + "`" + `。
+  """
+  checkInOrganisation(organisationId: ID!, communityId: ID!, note: String): OrganisationCheckIn!
+  """社区工作者确认（` + "`" + `accept: true` + "`" + `）或不予确认（须写 ` + "`" + `reason` + "`" + `）一条待确认的组织报到。"""
+  decideOrganisationCheckIn(checkInId: ID!, accept: Boolean!, reason: String): OrganisationCheckIn!
+  """
+  个人报到：在职党员向自己居住的社区报到（需要是该社区已核实的居民，或在该社区登记的党员），写明工作单位
+  （已登记的共建单位填 ` + "`" + `organisationId` + "`" + `，否则填 ` + "`" + `workUnitName` + "`" + `，二者选一）、特长和可服务时间。
+  同一社区已有待确认或已确认的报到时返回 ` + "`" + `CONFLICT` + "`" + `（同时提交两次也只会留下一条）。
+  """
+  checkInMember(input: CheckInMemberInput!): MemberCheckIn!
+  """
+  社区工作者确认或不予确认（须写 ` + "`" + `reason` + "`" + `）一条待确认的个人报到。确认后，若工作单位是已登记的共建单位，
+  报到人成为该单位的成员，其在社区的服务计入单位的服务记录。
+  """
+  decideMemberCheckIn(checkInId: ID!, accept: Boolean!, reason: String): MemberCheckIn!
+  """撤回自己的个人报到（待确认或已确认的，例如搬走了）。"""
+  withdrawMemberCheckIn(checkInId: ID!): MemberCheckIn!
+  """
+  登记一项资源。填 ` + "`" + `organisationId` + "`" + ` 时代表该组织登记（须是其联系人，服务社区须是该组织服务的社区）；
+  不填则以个人名义登记（只能面向自己居住或任职的社区）。
+  """
+  offerResource(organisationId: ID, input: ResourceInput!): Resource!
+  """修改资源（只有资源的所有者：个人本人或组织的联系人）；修改即视为已更新，不再标为待更新。已撤下的不能修改。"""
+  updateResource(resourceId: ID!, input: ResourceInput!): Resource!
+  """撤下资源（只有所有者）；记录保留。"""
+  withdrawResource(resourceId: ID!, reason: String): Resource!
+}
+
+"""组织类型。"""
+enum OrganisationKind {
+  """共建单位：与社区结对的机关、企事业单位（其党组织向社区组织报到）"""
+  PAIRED_UNIT
+  """爱心商户（爱心商户联盟）"""
+  MERCHANT
+  """居民团队：社区达人、邻里互助团"""
+  RESIDENT_GROUP
+}
+
+"""报到的状态。"""
+enum CheckInState {
+  """待社区确认"""
+  PENDING
+  """已确认"""
+  ACCEPTED
+  """未予确认（见 ` + "`" + `declineReason` + "`" + `）"""
+  DECLINED
+  """报到人已撤回"""
+  WITHDRAWN
+}
+
+"""资源类型。"""
+enum ResourceKind {
+  """场地（填 ` + "`" + `openingHours` + "`" + ` 开放时间）"""
+  VENUE
+  """技能（理发、义诊、法律咨询等）"""
+  SKILL
+  """物资"""
+  GOODS
+  """资金（填 ` + "`" + `moneyLimitYuan` + "`" + ` 上限，单位元）"""
+  MONEY
+  """时间（填 ` + "`" + `hoursPerMonth` + "`" + ` 每月可提供的小时数）"""
+  HOURS
+}
+
+"""
+服务类别：资源清单和需求清单共用，便于按类别匹配。前六项与心愿类别（` + "`" + `WishCategory` + "`" + `）相同，
+其后是单个志愿者难以承担、需要组织或项目来做的类别。
+"""
+enum ServiceCategory {
+  """物品"""
+  GOODS
+  """维修"""
+  REPAIR
+  """陪伴"""
+  COMPANIONSHIP
+  """陪同出行、就医"""
+  ESCORT
+  """辅导功课"""
+  TUTORING
+  """代办手续"""
+  PAPERWORK
+  """医疗健康（义诊、健康讲座）"""
+  HEALTH
+  """养老助老（助餐、日间照料）"""
+  ELDERLY_CARE
+  """托育、儿童看护"""
+  CHILD_CARE
+  """文体活动"""
+  CULTURE
+  """环境整治、绿化"""
+  ENVIRONMENT
+  """法律咨询、调解"""
+  LEGAL
+  """就业帮扶"""
+  EMPLOYMENT
+  """其他"""
+  OTHER
+}
+
+"""
+组织：共建单位、爱心商户或居民团队。由街道或社区登记，服务一个或多个社区。
+账号以"成员"身份属于组织；其中标为联系人（` + "`" + `contact` + "`" + `）的成员代表组织办事：维护资源、组织报到、查看服务记录。
+"""
+type Organisation {
+  id: ID!
+  kind: OrganisationKind!
+  name: String!
+  description: String
+  """登记它的街道或社区；其社区工作者和管理员维护它（结对社区、联系人）。"""
+  registeredIn: Place!
+  """它服务的社区；共建单位即结对社区。"""
+  communities: [Place!]!
+  createdAt: Time!
+  updatedAt: Time!
+  """当前用户是否是它的联系人。"""
+  viewerIsContact: Boolean!
+  """成员（联系人在前）。只有它的联系人、登记它或它服务的社区的社区工作者和管理员可以查看，其他人得到 ` + "`" + `FORBIDDEN` + "`" + `。"""
+  members: [OrganisationMember!] @personal
+  """它的组织报到，最新的在前；查看权限同 ` + "`" + `members` + "`" + `。"""
+  checkIns: [OrganisationCheckIn!]
+  """
+  报到反馈：成员在社区的服务按月汇总（` + "`" + `year` + "`" + ` 年，中国时间），供单位查看；没有服务的月份不列出。
+  只含次数、时长、积分和类别，不含任何受助居民的信息。查看权限同 ` + "`" + `members` + "`" + `。
+  """
+  serviceSummary(year: Int!): [ServiceMonth!]
+}
+
+"""组织的一名成员。"""
+type OrganisationMember {
+  """成员的账号；按打码规则显示。"""
+  account: Account! @personal
+  """是否为联系人（代表组织办事）。"""
+  contact: Boolean!
+  addedAt: Time!
+}
+
+"""组织报到：共建单位党组织向结对社区报到的记录。"""
+type OrganisationCheckIn {
+  id: ID!
+  organisation: Organisation!
+  community: Place!
+  submittedAt: Time!
+  note: String
+  state: CheckInState!
+  decidedAt: Time
+  declineReason: String
+}
+
+"""个人报到：在职党员向居住社区报到的记录。"""
+type MemberCheckIn {
+  id: ID!
+  """报到的党员；按打码规则显示（本社区的社区工作者看到完整姓名和电话）。"""
+  member: Account! @personal
+  community: Place!
+  """工作单位：已登记的共建单位；未登记的为 null，见 ` + "`" + `workUnitName` + "`" + `。"""
+  organisation: Organisation
+  """工作单位名称（已登记的即其组织名称）。"""
+  workUnitName: String!
+  """自述特长。"""
+  skills: String
+  """可服务时间。"""
+  availability: String
+  submittedAt: Time!
+  state: CheckInState!
+  decidedAt: Time
+  declineReason: String
+}
+
+"""资源清单中的一项：组织或个人能提供的东西。"""
+type Resource {
+  id: ID!
+  kind: ResourceKind!
+  category: ServiceCategory!
+  title: String!
+  description: String!
+  """可提供的时间（例如"每周六上午"）。"""
+  availability: String
+  """场地的开放时间（仅 ` + "`" + `VENUE` + "`" + `）。"""
+  openingHours: String
+  """资金上限，单位元（仅 ` + "`" + `MONEY` + "`" + `）。"""
+  moneyLimitYuan: Int
+  """每月可提供的小时数（仅 ` + "`" + `HOURS` + "`" + `）。"""
+  hoursPerMonth: Int
+  """一次可服务的人数（或件数）。"""
+  capacity: Int
+  """提供它的组织；个人资源为 null。"""
+  organisation: Organisation
+  """以个人名义提供它的账号；组织资源为 null。按打码规则显示。"""
+  owner: Account @personal
+  """它面向的社区。"""
+  communities: [Place!]!
+  createdAt: Time!
+  """最近一次修改（或确认）的时间。"""
+  updatedAt: Time!
+  """是否超过 90 天未更新：请所有者确认或修改。已撤下的为 false。"""
+  stale: Boolean!
+  """撤下时间；仍有效为 null。"""
+  withdrawnAt: Time
+  withdrawReason: String
+}
+
+"""一个月的服务汇总（报到反馈）。以后会增加入户走访、项目等字段。"""
+type ServiceMonth {
+  """月份，YYYY-MM（中国时间）。"""
+  month: String!
+  """本月有服务计入的成员人数。"""
+  members: Int!
+  """本月完成并经确认的心愿数（扣除撤销的）。"""
+  wishesConfirmed: Int!
+  """服务时长（分钟）。"""
+  minutes: Int!
+  """积分。"""
+  points: Int!
+  """按心愿类别，确认数多的在前。"""
+  categories: [ServiceCategoryCount!]!
+  """按成员。"""
+  people: [MemberService!]!
+}
+
+"""一个类别的服务。"""
+type ServiceCategoryCount {
+  category: WishCategory!
+  wishesConfirmed: Int!
+  minutes: Int!
+}
+
+"""一名成员一个月的服务。"""
+type MemberService {
+  """成员的账号；按打码规则显示。"""
+  member: Account! @personal
+  wishesConfirmed: Int!
+  minutes: Int!
+  points: Int!
+}
+
+input RegisterOrganisationInput {
+  kind: OrganisationKind!
+  """名称，1 到 60 个字，全局唯一。"""
+  name: String!
+  description: String
+  """登记的街道或社区。"""
+  registeredIn: ID!
+  """服务（结对）的社区，1 到 20 个，须在登记地点之内。"""
+  communityIds: [ID!]!
+}
+
+input CheckInMemberInput {
+  """居住的社区。"""
+  communityId: ID!
+  """工作单位（已登记的共建单位）；与 ` + "`" + `workUnitName` + "`" + ` 二选一。"""
+  organisationId: ID
+  """工作单位名称（未登记的）；与 ` + "`" + `organisationId` + "`" + ` 二选一。"""
+  workUnitName: String
+  """特长，最多 500 字。"""
+  skills: String
+  """可服务时间，最多 200 字。"""
+  availability: String
+}
+
+"""资源的内容。修改时整体替换。"""
+input ResourceInput {
+  kind: ResourceKind!
+  category: ServiceCategory!
+  """标题，1 到 40 个字。"""
+  title: String!
+  """说明，1 到 1000 个字。"""
+  description: String!
+  availability: String
+  """场地必填，其他类型不填。"""
+  openingHours: String
+  """资金必填（元），其他类型不填。"""
+  moneyLimitYuan: Int
+  """时间必填（小时/月），其他类型不填。"""
+  hoursPerMonth: Int
+  capacity: Int
+  """面向的社区，至少一个。"""
+  communityIds: [ID!]!
+}
+
+type OrganisationConnection {
+  edges: [OrganisationEdge!]!
+  nodes: [Organisation!]!
+  pageInfo: PageInfo!
+}
+
+type OrganisationEdge {
+  cursor: String!
+  node: Organisation!
+}
+
+type ResourceConnection {
+  edges: [ResourceEdge!]!
+  nodes: [Resource!]!
+  pageInfo: PageInfo!
+}
+
+type ResourceEdge {
+  cursor: String!
+  node: Resource!
+}
+
+type MemberCheckInConnection {
+  edges: [MemberCheckInEdge!]!
+  nodes: [MemberCheckIn!]!
+  pageInfo: PageInfo!
+}
+
+type MemberCheckInEdge {
+  cursor: String!
+  node: MemberCheckIn!
+}
+
+type OrganisationCheckInConnection {
+  edges: [OrganisationCheckInEdge!]!
+  nodes: [OrganisationCheckIn!]!
+  pageInfo: PageInfo!
+}
+
+type OrganisationCheckInEdge {
+  cursor: String!
+  node: OrganisationCheckIn!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -11119,6 +12438,70 @@ func (ec *executionContext) childFields_MeetingFigures(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type MeetingFigures", field.Name)
 }
 
+func (ec *executionContext) childFields_MemberCheckIn(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_MemberCheckIn_id(ctx, field)
+	case "member":
+		return ec.fieldContext_MemberCheckIn_member(ctx, field)
+	case "community":
+		return ec.fieldContext_MemberCheckIn_community(ctx, field)
+	case "organisation":
+		return ec.fieldContext_MemberCheckIn_organisation(ctx, field)
+	case "workUnitName":
+		return ec.fieldContext_MemberCheckIn_workUnitName(ctx, field)
+	case "skills":
+		return ec.fieldContext_MemberCheckIn_skills(ctx, field)
+	case "availability":
+		return ec.fieldContext_MemberCheckIn_availability(ctx, field)
+	case "submittedAt":
+		return ec.fieldContext_MemberCheckIn_submittedAt(ctx, field)
+	case "state":
+		return ec.fieldContext_MemberCheckIn_state(ctx, field)
+	case "decidedAt":
+		return ec.fieldContext_MemberCheckIn_decidedAt(ctx, field)
+	case "declineReason":
+		return ec.fieldContext_MemberCheckIn_declineReason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MemberCheckIn", field.Name)
+}
+
+func (ec *executionContext) childFields_MemberCheckInConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_MemberCheckInConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_MemberCheckInConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_MemberCheckInConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MemberCheckInConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_MemberCheckInEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_MemberCheckInEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_MemberCheckInEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MemberCheckInEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_MemberService(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "member":
+		return ec.fieldContext_MemberService_member(ctx, field)
+	case "wishesConfirmed":
+		return ec.fieldContext_MemberService_wishesConfirmed(ctx, field)
+	case "minutes":
+		return ec.fieldContext_MemberService_minutes(ctx, field)
+	case "points":
+		return ec.fieldContext_MemberService_points(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MemberService", field.Name)
+}
+
 func (ec *executionContext) childFields_Notification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -11223,6 +12606,114 @@ func (ec *executionContext) childFields_OptionTally(ctx context.Context, field g
 		return ec.fieldContext_OptionTally_areaDm2(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type OptionTally", field.Name)
+}
+
+func (ec *executionContext) childFields_Organisation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Organisation_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_Organisation_kind(ctx, field)
+	case "name":
+		return ec.fieldContext_Organisation_name(ctx, field)
+	case "description":
+		return ec.fieldContext_Organisation_description(ctx, field)
+	case "registeredIn":
+		return ec.fieldContext_Organisation_registeredIn(ctx, field)
+	case "communities":
+		return ec.fieldContext_Organisation_communities(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Organisation_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Organisation_updatedAt(ctx, field)
+	case "viewerIsContact":
+		return ec.fieldContext_Organisation_viewerIsContact(ctx, field)
+	case "members":
+		return ec.fieldContext_Organisation_members(ctx, field)
+	case "checkIns":
+		return ec.fieldContext_Organisation_checkIns(ctx, field)
+	case "serviceSummary":
+		return ec.fieldContext_Organisation_serviceSummary(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Organisation", field.Name)
+}
+
+func (ec *executionContext) childFields_OrganisationCheckIn(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_OrganisationCheckIn_id(ctx, field)
+	case "organisation":
+		return ec.fieldContext_OrganisationCheckIn_organisation(ctx, field)
+	case "community":
+		return ec.fieldContext_OrganisationCheckIn_community(ctx, field)
+	case "submittedAt":
+		return ec.fieldContext_OrganisationCheckIn_submittedAt(ctx, field)
+	case "note":
+		return ec.fieldContext_OrganisationCheckIn_note(ctx, field)
+	case "state":
+		return ec.fieldContext_OrganisationCheckIn_state(ctx, field)
+	case "decidedAt":
+		return ec.fieldContext_OrganisationCheckIn_decidedAt(ctx, field)
+	case "declineReason":
+		return ec.fieldContext_OrganisationCheckIn_declineReason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrganisationCheckIn", field.Name)
+}
+
+func (ec *executionContext) childFields_OrganisationCheckInConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_OrganisationCheckInConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_OrganisationCheckInConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_OrganisationCheckInConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrganisationCheckInConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_OrganisationCheckInEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_OrganisationCheckInEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_OrganisationCheckInEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrganisationCheckInEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_OrganisationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_OrganisationConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_OrganisationConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_OrganisationConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrganisationConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_OrganisationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_OrganisationEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_OrganisationEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrganisationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_OrganisationMember(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "account":
+		return ec.fieldContext_OrganisationMember_account(ctx, field)
+	case "contact":
+		return ec.fieldContext_OrganisationMember_contact(ctx, field)
+	case "addedAt":
+		return ec.fieldContext_OrganisationMember_addedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrganisationMember", field.Name)
 }
 
 func (ec *executionContext) childFields_OverdueReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -11761,6 +13252,70 @@ func (ec *executionContext) childFields_ResolutionTask(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type ResolutionTask", field.Name)
 }
 
+func (ec *executionContext) childFields_Resource(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Resource_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_Resource_kind(ctx, field)
+	case "category":
+		return ec.fieldContext_Resource_category(ctx, field)
+	case "title":
+		return ec.fieldContext_Resource_title(ctx, field)
+	case "description":
+		return ec.fieldContext_Resource_description(ctx, field)
+	case "availability":
+		return ec.fieldContext_Resource_availability(ctx, field)
+	case "openingHours":
+		return ec.fieldContext_Resource_openingHours(ctx, field)
+	case "moneyLimitYuan":
+		return ec.fieldContext_Resource_moneyLimitYuan(ctx, field)
+	case "hoursPerMonth":
+		return ec.fieldContext_Resource_hoursPerMonth(ctx, field)
+	case "capacity":
+		return ec.fieldContext_Resource_capacity(ctx, field)
+	case "organisation":
+		return ec.fieldContext_Resource_organisation(ctx, field)
+	case "owner":
+		return ec.fieldContext_Resource_owner(ctx, field)
+	case "communities":
+		return ec.fieldContext_Resource_communities(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Resource_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Resource_updatedAt(ctx, field)
+	case "stale":
+		return ec.fieldContext_Resource_stale(ctx, field)
+	case "withdrawnAt":
+		return ec.fieldContext_Resource_withdrawnAt(ctx, field)
+	case "withdrawReason":
+		return ec.fieldContext_Resource_withdrawReason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Resource", field.Name)
+}
+
+func (ec *executionContext) childFields_ResourceConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ResourceConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_ResourceConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ResourceConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ResourceConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ResourceEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ResourceEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ResourceEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ResourceEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_RoleGrant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -11941,6 +13496,38 @@ func (ec *executionContext) childFields_SatisfactionFigures(ctx context.Context,
 		return ec.fieldContext_SatisfactionFigures_distribution(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SatisfactionFigures", field.Name)
+}
+
+func (ec *executionContext) childFields_ServiceCategoryCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "category":
+		return ec.fieldContext_ServiceCategoryCount_category(ctx, field)
+	case "wishesConfirmed":
+		return ec.fieldContext_ServiceCategoryCount_wishesConfirmed(ctx, field)
+	case "minutes":
+		return ec.fieldContext_ServiceCategoryCount_minutes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ServiceCategoryCount", field.Name)
+}
+
+func (ec *executionContext) childFields_ServiceMonth(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "month":
+		return ec.fieldContext_ServiceMonth_month(ctx, field)
+	case "members":
+		return ec.fieldContext_ServiceMonth_members(ctx, field)
+	case "wishesConfirmed":
+		return ec.fieldContext_ServiceMonth_wishesConfirmed(ctx, field)
+	case "minutes":
+		return ec.fieldContext_ServiceMonth_minutes(ctx, field)
+	case "points":
+		return ec.fieldContext_ServiceMonth_points(ctx, field)
+	case "categories":
+		return ec.fieldContext_ServiceMonth_categories(ctx, field)
+	case "people":
+		return ec.fieldContext_ServiceMonth_people(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ServiceMonth", field.Name)
 }
 
 func (ec *executionContext) childFields_SupervisionNote(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -13071,6 +14658,50 @@ func (ec *executionContext) field_Mutation_changePassword_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_checkInMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CheckInMemberInput, error) {
+			return ec.unmarshalNCheckInMemberInput2linliᚋgraphᚋmodelᚐCheckInMemberInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_checkInOrganisation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "organisationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["organisationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "note",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["note"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_checkInWithCode_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -13284,6 +14915,66 @@ func (ec *executionContext) field_Mutation_createPlace_args(ctx context.Context,
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_decideMemberCheckIn_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "checkInId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["checkInId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "accept",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["accept"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_decideOrganisationCheckIn_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "checkInId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["checkInId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "accept",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["accept"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg2
 	return args, nil
 }
 
@@ -13617,6 +15308,28 @@ func (ec *executionContext) field_Mutation_objectToResolution_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_offerResource_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "organisationId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["organisationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ResourceInput, error) {
+			return ec.unmarshalNResourceInput2linliᚋgraphᚋmodelᚐResourceInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_openVote_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -13628,6 +15341,28 @@ func (ec *executionContext) field_Mutation_openVote_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_pairOrganisation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "organisationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["organisationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg1
 	return args, nil
 }
 
@@ -13853,6 +15588,20 @@ func (ec *executionContext) field_Mutation_recordVisit_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_registerOrganisation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RegisterOrganisationInput, error) {
+			return ec.unmarshalNRegisterOrganisationInput2linliᚋgraphᚋmodelᚐRegisterOrganisationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_register_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -13886,6 +15635,28 @@ func (ec *executionContext) field_Mutation_releaseWish_args(ctx context.Context,
 		return nil, err
 	}
 	args["reason"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removeOrganisationMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "organisationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["organisationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "accountId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["accountId"] = arg1
 	return args, nil
 }
 
@@ -14092,6 +15863,36 @@ func (ec *executionContext) field_Mutation_setNotificationPreference_args(ctx co
 		return nil, err
 	}
 	args["enabled"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setOrganisationMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "organisationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["organisationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "accountId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["accountId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "contact",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["contact"] = arg2
 	return args, nil
 }
 
@@ -14361,6 +16162,28 @@ func (ec *executionContext) field_Mutation_updatePlace_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updateResource_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "resourceId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["resourceId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ResourceInput, error) {
+			return ec.unmarshalNResourceInput2linliᚋgraphᚋmodelᚐResourceInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_verifyResident_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -14405,6 +16228,42 @@ func (ec *executionContext) field_Mutation_whistleReport_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_withdrawMemberCheckIn_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "checkInId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["checkInId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_withdrawResource_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "resourceId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["resourceId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_withdrawTopic_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -14424,6 +16283,20 @@ func (ec *executionContext) field_Mutation_withdrawTopic_args(ctx context.Contex
 		return nil, err
 	}
 	args["reason"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Organisation_serviceSummary_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "year",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["year"] = arg0
 	return args, nil
 }
 
@@ -14834,6 +16707,44 @@ func (ec *executionContext) field_Query_meetings_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_memberCheckIns_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "states",
+		func(ctx context.Context, v any) ([]db.CheckInState, error) {
+			return ec.unmarshalOCheckInState2ᚕlinliᚋdbᚐCheckInStateᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["states"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_myClaims_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -14963,6 +16874,96 @@ func (ec *executionContext) field_Query_notifications_args(ctx context.Context, 
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_organisationCheckIns_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "states",
+		func(ctx context.Context, v any) ([]db.CheckInState, error) {
+			return ec.unmarshalOCheckInState2ᚕlinliᚋdbᚐCheckInStateᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["states"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_organisation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_organisations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "kinds",
+		func(ctx context.Context, v any) ([]db.OrganisationKind, error) {
+			return ec.unmarshalOOrganisationKind2ᚕlinliᚋdbᚐOrganisationKindᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kinds"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
 	return args, nil
 }
 
@@ -15229,6 +17230,68 @@ func (ec *executionContext) field_Query_resolutions_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["after"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_resources_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "organisationId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["organisationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "kinds",
+		func(ctx context.Context, v any) ([]db.ResourceKind, error) {
+			return ec.unmarshalOResourceKind2ᚕlinliᚋdbᚐResourceKindᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kinds"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "categories",
+		func(ctx context.Context, v any) ([]db.ServiceCategory, error) {
+			return ec.unmarshalOServiceCategory2ᚕlinliᚋdbᚐServiceCategoryᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["categories"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "includeWithdrawn",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["includeWithdrawn"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg6
 	return args, nil
 }
 
@@ -19753,6 +21816,564 @@ func (ec *executionContext) fieldContext_MeetingFigures_attendanceRate(_ context
 	return graphql.NewScalarFieldContext("MeetingFigures", field, false, false, "Float")
 }
 
+func (ec *executionContext) _MemberCheckIn_id(ctx context.Context, field graphql.CollectedField, obj *db.MemberCheckIn) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberCheckIn_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MemberCheckIn().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberCheckIn_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberCheckIn", field, true, true, "ID")
+}
+
+func (ec *executionContext) _MemberCheckIn_member(ctx context.Context, field graphql.CollectedField, obj *db.MemberCheckIn) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberCheckIn_member(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MemberCheckIn().Member(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
+			return ec.marshalNAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberCheckIn_member(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberCheckIn",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberCheckIn_community(ctx context.Context, field graphql.CollectedField, obj *db.MemberCheckIn) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberCheckIn_community(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MemberCheckIn().Community(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberCheckIn_community(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberCheckIn",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberCheckIn_organisation(ctx context.Context, field graphql.CollectedField, obj *db.MemberCheckIn) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberCheckIn_organisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MemberCheckIn().Organisation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Organisation) graphql.Marshaler {
+			return ec.marshalOOrganisation2ᚖlinliᚋdbᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MemberCheckIn_organisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberCheckIn",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberCheckIn_workUnitName(ctx context.Context, field graphql.CollectedField, obj *db.MemberCheckIn) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberCheckIn_workUnitName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MemberCheckIn().WorkUnitName(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberCheckIn_workUnitName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberCheckIn", field, true, true, "String")
+}
+
+func (ec *executionContext) _MemberCheckIn_skills(ctx context.Context, field graphql.CollectedField, obj *db.MemberCheckIn) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberCheckIn_skills(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Skills, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MemberCheckIn_skills(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberCheckIn", field, false, false, "String")
+}
+
+func (ec *executionContext) _MemberCheckIn_availability(ctx context.Context, field graphql.CollectedField, obj *db.MemberCheckIn) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberCheckIn_availability(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Availability, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MemberCheckIn_availability(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberCheckIn", field, false, false, "String")
+}
+
+func (ec *executionContext) _MemberCheckIn_submittedAt(ctx context.Context, field graphql.CollectedField, obj *db.MemberCheckIn) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberCheckIn_submittedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubmittedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberCheckIn_submittedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberCheckIn", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MemberCheckIn_state(ctx context.Context, field graphql.CollectedField, obj *db.MemberCheckIn) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberCheckIn_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.CheckInState) graphql.Marshaler {
+			return ec.marshalNCheckInState2linliᚋdbᚐCheckInState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberCheckIn_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberCheckIn", field, false, false, "CheckInState")
+}
+
+func (ec *executionContext) _MemberCheckIn_decidedAt(ctx context.Context, field graphql.CollectedField, obj *db.MemberCheckIn) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberCheckIn_decidedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecidedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MemberCheckIn_decidedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberCheckIn", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MemberCheckIn_declineReason(ctx context.Context, field graphql.CollectedField, obj *db.MemberCheckIn) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberCheckIn_declineReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeclineReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MemberCheckIn_declineReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberCheckIn", field, false, false, "String")
+}
+
+func (ec *executionContext) _MemberCheckInConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.MemberCheckInConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberCheckInConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.MemberCheckInEdge) graphql.Marshaler {
+			return ec.marshalNMemberCheckInEdge2ᚕᚖlinliᚋgraphᚋmodelᚐMemberCheckInEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberCheckInConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberCheckInConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberCheckInEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberCheckInConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.MemberCheckInConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberCheckInConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.MemberCheckIn) graphql.Marshaler {
+			return ec.marshalNMemberCheckIn2ᚕᚖlinliᚋdbᚐMemberCheckInᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberCheckInConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberCheckInConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberCheckIn(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberCheckInConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.MemberCheckInConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberCheckInConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖlinliᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberCheckInConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberCheckInConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberCheckInEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.MemberCheckInEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberCheckInEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberCheckInEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberCheckInEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _MemberCheckInEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.MemberCheckInEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberCheckInEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.MemberCheckIn) graphql.Marshaler {
+			return ec.marshalNMemberCheckIn2ᚖlinliᚋdbᚐMemberCheckIn(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberCheckInEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberCheckInEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberCheckIn(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberService_member(ctx context.Context, field graphql.CollectedField, obj *db.MemberService) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberService_member(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MemberService().Member(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
+			return ec.marshalNAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberService_member(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberService",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberService_wishesConfirmed(ctx context.Context, field graphql.CollectedField, obj *db.MemberService) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberService_wishesConfirmed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Credited, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberService_wishesConfirmed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberService", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MemberService_minutes(ctx context.Context, field graphql.CollectedField, obj *db.MemberService) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberService_minutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Minutes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberService_minutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberService", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MemberService_points(ctx context.Context, field graphql.CollectedField, obj *db.MemberService) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberService_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Points, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberService_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberService", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Mutation_register(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23143,6 +25764,534 @@ func (ec *executionContext) fieldContext_Mutation_rateDepartment(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_registerOrganisation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_registerOrganisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RegisterOrganisation(ctx, fc.Args["input"].(model.RegisterOrganisationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Organisation) graphql.Marshaler {
+			return ec.marshalNOrganisation2ᚖlinliᚋdbᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_registerOrganisation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_registerOrganisation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_pairOrganisation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_pairOrganisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PairOrganisation(ctx, fc.Args["organisationId"].(string), fc.Args["communityId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Organisation) graphql.Marshaler {
+			return ec.marshalNOrganisation2ᚖlinliᚋdbᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_pairOrganisation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_pairOrganisation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setOrganisationMember(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setOrganisationMember(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetOrganisationMember(ctx, fc.Args["organisationId"].(string), fc.Args["accountId"].(string), fc.Args["contact"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.OrganisationMember) graphql.Marshaler {
+			return ec.marshalNOrganisationMember2ᚖlinliᚋdbᚐOrganisationMember(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setOrganisationMember(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganisationMember(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setOrganisationMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeOrganisationMember(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeOrganisationMember(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveOrganisationMember(ctx, fc.Args["organisationId"].(string), fc.Args["accountId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Organisation) graphql.Marshaler {
+			return ec.marshalNOrganisation2ᚖlinliᚋdbᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeOrganisationMember(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeOrganisationMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_checkInOrganisation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_checkInOrganisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CheckInOrganisation(ctx, fc.Args["organisationId"].(string), fc.Args["communityId"].(string), fc.Args["note"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.OrganisationCheckIn) graphql.Marshaler {
+			return ec.marshalNOrganisationCheckIn2ᚖlinliᚋdbᚐOrganisationCheckIn(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_checkInOrganisation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganisationCheckIn(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_checkInOrganisation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_decideOrganisationCheckIn(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_decideOrganisationCheckIn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DecideOrganisationCheckIn(ctx, fc.Args["checkInId"].(string), fc.Args["accept"].(bool), fc.Args["reason"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.OrganisationCheckIn) graphql.Marshaler {
+			return ec.marshalNOrganisationCheckIn2ᚖlinliᚋdbᚐOrganisationCheckIn(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_decideOrganisationCheckIn(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganisationCheckIn(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_decideOrganisationCheckIn_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_checkInMember(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_checkInMember(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CheckInMember(ctx, fc.Args["input"].(model.CheckInMemberInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.MemberCheckIn) graphql.Marshaler {
+			return ec.marshalNMemberCheckIn2ᚖlinliᚋdbᚐMemberCheckIn(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_checkInMember(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberCheckIn(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_checkInMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_decideMemberCheckIn(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_decideMemberCheckIn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DecideMemberCheckIn(ctx, fc.Args["checkInId"].(string), fc.Args["accept"].(bool), fc.Args["reason"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.MemberCheckIn) graphql.Marshaler {
+			return ec.marshalNMemberCheckIn2ᚖlinliᚋdbᚐMemberCheckIn(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_decideMemberCheckIn(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberCheckIn(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_decideMemberCheckIn_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_withdrawMemberCheckIn(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_withdrawMemberCheckIn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().WithdrawMemberCheckIn(ctx, fc.Args["checkInId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.MemberCheckIn) graphql.Marshaler {
+			return ec.marshalNMemberCheckIn2ᚖlinliᚋdbᚐMemberCheckIn(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_withdrawMemberCheckIn(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberCheckIn(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_withdrawMemberCheckIn_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_offerResource(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_offerResource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().OfferResource(ctx, fc.Args["organisationId"].(*string), fc.Args["input"].(model.ResourceInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Resource) graphql.Marshaler {
+			return ec.marshalNResource2ᚖlinliᚋdbᚐResource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_offerResource(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resource(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_offerResource_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateResource(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateResource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateResource(ctx, fc.Args["resourceId"].(string), fc.Args["input"].(model.ResourceInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Resource) graphql.Marshaler {
+			return ec.marshalNResource2ᚖlinliᚋdbᚐResource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateResource(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resource(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateResource_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_withdrawResource(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_withdrawResource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().WithdrawResource(ctx, fc.Args["resourceId"].(string), fc.Args["reason"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Resource) graphql.Marshaler {
+			return ec.marshalNResource2ᚖlinliᚋdbᚐResource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_withdrawResource(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resource(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_withdrawResource_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Notification_id(ctx context.Context, field graphql.CollectedField, obj *db.Notification) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -24026,6 +27175,947 @@ func (ec *executionContext) _OptionTally_areaDm2(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_OptionTally_areaDm2(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OptionTally", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Organisation_id(ctx context.Context, field graphql.CollectedField, obj *db.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Organisation().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Organisation", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Organisation_kind(ctx context.Context, field graphql.CollectedField, obj *db.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.OrganisationKind) graphql.Marshaler {
+			return ec.marshalNOrganisationKind2linliᚋdbᚐOrganisationKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Organisation", field, false, false, "OrganisationKind")
+}
+
+func (ec *executionContext) _Organisation_name(ctx context.Context, field graphql.CollectedField, obj *db.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Organisation", field, false, false, "String")
+}
+
+func (ec *executionContext) _Organisation_description(ctx context.Context, field graphql.CollectedField, obj *db.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Organisation", field, false, false, "String")
+}
+
+func (ec *executionContext) _Organisation_registeredIn(ctx context.Context, field graphql.CollectedField, obj *db.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_registeredIn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Organisation().RegisteredIn(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_registeredIn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Organisation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Organisation_communities(ctx context.Context, field graphql.CollectedField, obj *db.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_communities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Organisation().Communities(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚕᚖlinliᚋdbᚐPlaceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_communities(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Organisation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Organisation_createdAt(ctx context.Context, field graphql.CollectedField, obj *db.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Organisation", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Organisation_updatedAt(ctx context.Context, field graphql.CollectedField, obj *db.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Organisation", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Organisation_viewerIsContact(ctx context.Context, field graphql.CollectedField, obj *db.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_viewerIsContact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Organisation().ViewerIsContact(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_viewerIsContact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Organisation", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Organisation_members(ctx context.Context, field graphql.CollectedField, obj *db.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_members(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Organisation().Members(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal []*db.OrganisationMember
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.OrganisationMember) graphql.Marshaler {
+			return ec.marshalOOrganisationMember2ᚕᚖlinliᚋdbᚐOrganisationMemberᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_members(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Organisation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganisationMember(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Organisation_checkIns(ctx context.Context, field graphql.CollectedField, obj *db.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_checkIns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Organisation().CheckIns(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.OrganisationCheckIn) graphql.Marshaler {
+			return ec.marshalOOrganisationCheckIn2ᚕᚖlinliᚋdbᚐOrganisationCheckInᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_checkIns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Organisation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganisationCheckIn(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Organisation_serviceSummary(ctx context.Context, field graphql.CollectedField, obj *db.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_serviceSummary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Organisation().ServiceSummary(ctx, obj, fc.Args["year"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.ServiceMonth) graphql.Marshaler {
+			return ec.marshalOServiceMonth2ᚕᚖlinliᚋdbᚐServiceMonthᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_serviceSummary(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Organisation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceMonth(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Organisation_serviceSummary_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganisationCheckIn_id(ctx context.Context, field graphql.CollectedField, obj *db.OrganisationCheckIn) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationCheckIn_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.OrganisationCheckIn().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationCheckIn_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganisationCheckIn", field, true, true, "ID")
+}
+
+func (ec *executionContext) _OrganisationCheckIn_organisation(ctx context.Context, field graphql.CollectedField, obj *db.OrganisationCheckIn) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationCheckIn_organisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.OrganisationCheckIn().Organisation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Organisation) graphql.Marshaler {
+			return ec.marshalNOrganisation2ᚖlinliᚋdbᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationCheckIn_organisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganisationCheckIn",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganisationCheckIn_community(ctx context.Context, field graphql.CollectedField, obj *db.OrganisationCheckIn) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationCheckIn_community(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.OrganisationCheckIn().Community(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationCheckIn_community(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganisationCheckIn",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganisationCheckIn_submittedAt(ctx context.Context, field graphql.CollectedField, obj *db.OrganisationCheckIn) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationCheckIn_submittedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubmittedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationCheckIn_submittedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganisationCheckIn", field, false, false, "Time")
+}
+
+func (ec *executionContext) _OrganisationCheckIn_note(ctx context.Context, field graphql.CollectedField, obj *db.OrganisationCheckIn) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationCheckIn_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationCheckIn_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganisationCheckIn", field, false, false, "String")
+}
+
+func (ec *executionContext) _OrganisationCheckIn_state(ctx context.Context, field graphql.CollectedField, obj *db.OrganisationCheckIn) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationCheckIn_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.CheckInState) graphql.Marshaler {
+			return ec.marshalNCheckInState2linliᚋdbᚐCheckInState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationCheckIn_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganisationCheckIn", field, false, false, "CheckInState")
+}
+
+func (ec *executionContext) _OrganisationCheckIn_decidedAt(ctx context.Context, field graphql.CollectedField, obj *db.OrganisationCheckIn) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationCheckIn_decidedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecidedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationCheckIn_decidedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganisationCheckIn", field, false, false, "Time")
+}
+
+func (ec *executionContext) _OrganisationCheckIn_declineReason(ctx context.Context, field graphql.CollectedField, obj *db.OrganisationCheckIn) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationCheckIn_declineReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeclineReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationCheckIn_declineReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganisationCheckIn", field, false, false, "String")
+}
+
+func (ec *executionContext) _OrganisationCheckInConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationCheckInConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationCheckInConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.OrganisationCheckInEdge) graphql.Marshaler {
+			return ec.marshalNOrganisationCheckInEdge2ᚕᚖlinliᚋgraphᚋmodelᚐOrganisationCheckInEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationCheckInConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganisationCheckInConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganisationCheckInEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganisationCheckInConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationCheckInConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationCheckInConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.OrganisationCheckIn) graphql.Marshaler {
+			return ec.marshalNOrganisationCheckIn2ᚕᚖlinliᚋdbᚐOrganisationCheckInᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationCheckInConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganisationCheckInConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganisationCheckIn(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganisationCheckInConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationCheckInConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationCheckInConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖlinliᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationCheckInConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganisationCheckInConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganisationCheckInEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationCheckInEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationCheckInEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationCheckInEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganisationCheckInEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _OrganisationCheckInEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationCheckInEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationCheckInEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.OrganisationCheckIn) graphql.Marshaler {
+			return ec.marshalNOrganisationCheckIn2ᚖlinliᚋdbᚐOrganisationCheckIn(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationCheckInEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganisationCheckInEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganisationCheckIn(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganisationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.OrganisationEdge) graphql.Marshaler {
+			return ec.marshalNOrganisationEdge2ᚕᚖlinliᚋgraphᚋmodelᚐOrganisationEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganisationConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganisationEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganisationConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Organisation) graphql.Marshaler {
+			return ec.marshalNOrganisation2ᚕᚖlinliᚋdbᚐOrganisationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganisationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganisationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖlinliᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganisationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganisationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganisationEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _OrganisationEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Organisation) graphql.Marshaler {
+			return ec.marshalNOrganisation2ᚖlinliᚋdbᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganisationEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganisationMember_account(ctx context.Context, field graphql.CollectedField, obj *db.OrganisationMember) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationMember_account(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.OrganisationMember().Account(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
+			return ec.marshalNAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationMember_account(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganisationMember",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganisationMember_contact(ctx context.Context, field graphql.CollectedField, obj *db.OrganisationMember) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationMember_contact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Contact, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationMember_contact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganisationMember", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _OrganisationMember_addedAt(ctx context.Context, field graphql.CollectedField, obj *db.OrganisationMember) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationMember_addedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AddedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationMember_addedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganisationMember", field, false, false, "Time")
 }
 
 func (ec *executionContext) _OverdueReport_report(ctx context.Context, field graphql.CollectedField, obj *db.OverdueReport) (ret graphql.Marshaler) {
@@ -27751,6 +31841,258 @@ func (ec *executionContext) fieldContext_Query_reportSettings(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_organisations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_organisations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Organisations(ctx, fc.Args["kinds"].([]db.OrganisationKind), fc.Args["communityId"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OrganisationConnection) graphql.Marshaler {
+			return ec.marshalNOrganisationConnection2ᚖlinliᚋgraphᚋmodelᚐOrganisationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_organisations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganisationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_organisations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_organisation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_organisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Organisation(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Organisation) graphql.Marshaler {
+			return ec.marshalOOrganisation2ᚖlinliᚋdbᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_organisation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_organisation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_resources(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_resources(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Resources(ctx, fc.Args["organisationId"].(*string), fc.Args["communityId"].(*string), fc.Args["kinds"].([]db.ResourceKind), fc.Args["categories"].([]db.ServiceCategory), fc.Args["includeWithdrawn"].(*bool), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResourceConnection) graphql.Marshaler {
+			return ec.marshalNResourceConnection2ᚖlinliᚋgraphᚋmodelᚐResourceConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_resources(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResourceConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_resources_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_memberCheckIns(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_memberCheckIns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MemberCheckIns(ctx, fc.Args["communityId"].(*string), fc.Args["states"].([]db.CheckInState), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MemberCheckInConnection) graphql.Marshaler {
+			return ec.marshalNMemberCheckInConnection2ᚖlinliᚋgraphᚋmodelᚐMemberCheckInConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_memberCheckIns(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberCheckInConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_memberCheckIns_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_organisationCheckIns(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_organisationCheckIns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().OrganisationCheckIns(ctx, fc.Args["communityId"].(*string), fc.Args["states"].([]db.CheckInState), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OrganisationCheckInConnection) graphql.Marshaler {
+			return ec.marshalNOrganisationCheckInConnection2ᚖlinliᚋgraphᚋmodelᚐOrganisationCheckInConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_organisationCheckIns(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganisationCheckInConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_organisationCheckIns_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_myMemberCheckIns(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_myMemberCheckIns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().MyMemberCheckIns(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.MemberCheckIn) graphql.Marshaler {
+			return ec.marshalNMemberCheckIn2ᚕᚖlinliᚋdbᚐMemberCheckInᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_myMemberCheckIns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberCheckIn(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -31324,6 +35666,611 @@ func (ec *executionContext) fieldContext_ResolutionTask_createdAt(_ context.Cont
 	return graphql.NewScalarFieldContext("ResolutionTask", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Resource_id(ctx context.Context, field graphql.CollectedField, obj *db.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Resource().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Resource_kind(ctx context.Context, field graphql.CollectedField, obj *db.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.ResourceKind) graphql.Marshaler {
+			return ec.marshalNResourceKind2linliᚋdbᚐResourceKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, false, false, "ResourceKind")
+}
+
+func (ec *executionContext) _Resource_category(ctx context.Context, field graphql.CollectedField, obj *db.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.ServiceCategory) graphql.Marshaler {
+			return ec.marshalNServiceCategory2linliᚋdbᚐServiceCategory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, false, false, "ServiceCategory")
+}
+
+func (ec *executionContext) _Resource_title(ctx context.Context, field graphql.CollectedField, obj *db.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, false, false, "String")
+}
+
+func (ec *executionContext) _Resource_description(ctx context.Context, field graphql.CollectedField, obj *db.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, false, false, "String")
+}
+
+func (ec *executionContext) _Resource_availability(ctx context.Context, field graphql.CollectedField, obj *db.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_availability(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Availability, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_availability(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, false, false, "String")
+}
+
+func (ec *executionContext) _Resource_openingHours(ctx context.Context, field graphql.CollectedField, obj *db.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_openingHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OpeningHours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_openingHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, false, false, "String")
+}
+
+func (ec *executionContext) _Resource_moneyLimitYuan(ctx context.Context, field graphql.CollectedField, obj *db.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_moneyLimitYuan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MoneyLimitYuan, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_moneyLimitYuan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Resource_hoursPerMonth(ctx context.Context, field graphql.CollectedField, obj *db.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_hoursPerMonth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HoursPerMonth, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_hoursPerMonth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Resource_capacity(ctx context.Context, field graphql.CollectedField, obj *db.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_capacity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Capacity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_capacity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Resource_organisation(ctx context.Context, field graphql.CollectedField, obj *db.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_organisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Resource().Organisation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Organisation) graphql.Marshaler {
+			return ec.marshalOOrganisation2ᚖlinliᚋdbᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_organisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Resource",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Resource_owner(ctx context.Context, field graphql.CollectedField, obj *db.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_owner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Resource().Owner(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
+			return ec.marshalOAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_owner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Resource",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Resource_communities(ctx context.Context, field graphql.CollectedField, obj *db.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_communities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Resource().Communities(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚕᚖlinliᚋdbᚐPlaceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_communities(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Resource",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Resource_createdAt(ctx context.Context, field graphql.CollectedField, obj *db.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Resource_updatedAt(ctx context.Context, field graphql.CollectedField, obj *db.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Resource_stale(ctx context.Context, field graphql.CollectedField, obj *db.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_stale(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Resource().Stale(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_stale(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Resource_withdrawnAt(ctx context.Context, field graphql.CollectedField, obj *db.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_withdrawnAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WithdrawnAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_withdrawnAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Resource_withdrawReason(ctx context.Context, field graphql.CollectedField, obj *db.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_withdrawReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WithdrawReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_withdrawReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, false, false, "String")
+}
+
+func (ec *executionContext) _ResourceConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ResourceConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourceConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ResourceEdge) graphql.Marshaler {
+			return ec.marshalNResourceEdge2ᚕᚖlinliᚋgraphᚋmodelᚐResourceEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResourceConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResourceConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResourceEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResourceConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.ResourceConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourceConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Resource) graphql.Marshaler {
+			return ec.marshalNResource2ᚕᚖlinliᚋdbᚐResourceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResourceConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResourceConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resource(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResourceConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ResourceConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourceConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖlinliᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResourceConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResourceConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResourceEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ResourceEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourceEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResourceEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResourceEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ResourceEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ResourceEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourceEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Resource) graphql.Marshaler {
+			return ec.marshalNResource2ᚖlinliᚋdbᚐResource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResourceEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResourceEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resource(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _RoleGrant_id(ctx context.Context, field graphql.CollectedField, obj *db.RoleGrant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -33054,6 +38001,254 @@ func (ec *executionContext) _SatisfactionFigures_distribution(ctx context.Contex
 }
 func (ec *executionContext) fieldContext_SatisfactionFigures_distribution(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SatisfactionFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ServiceCategoryCount_category(ctx context.Context, field graphql.CollectedField, obj *db.ServiceCategoryCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceCategoryCount_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.WishCategory) graphql.Marshaler {
+			return ec.marshalNWishCategory2linliᚋdbᚐWishCategory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceCategoryCount_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceCategoryCount", field, false, false, "WishCategory")
+}
+
+func (ec *executionContext) _ServiceCategoryCount_wishesConfirmed(ctx context.Context, field graphql.CollectedField, obj *db.ServiceCategoryCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceCategoryCount_wishesConfirmed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Credited, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceCategoryCount_wishesConfirmed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceCategoryCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ServiceCategoryCount_minutes(ctx context.Context, field graphql.CollectedField, obj *db.ServiceCategoryCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceCategoryCount_minutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Minutes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceCategoryCount_minutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceCategoryCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ServiceMonth_month(ctx context.Context, field graphql.CollectedField, obj *db.ServiceMonth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceMonth_month(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServiceMonth().Month(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceMonth_month(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceMonth", field, true, true, "String")
+}
+
+func (ec *executionContext) _ServiceMonth_members(ctx context.Context, field graphql.CollectedField, obj *db.ServiceMonth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceMonth_members(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Members, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceMonth_members(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceMonth", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ServiceMonth_wishesConfirmed(ctx context.Context, field graphql.CollectedField, obj *db.ServiceMonth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceMonth_wishesConfirmed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Credited, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceMonth_wishesConfirmed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceMonth", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ServiceMonth_minutes(ctx context.Context, field graphql.CollectedField, obj *db.ServiceMonth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceMonth_minutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Minutes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceMonth_minutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceMonth", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ServiceMonth_points(ctx context.Context, field graphql.CollectedField, obj *db.ServiceMonth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceMonth_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Points, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceMonth_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceMonth", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ServiceMonth_categories(ctx context.Context, field graphql.CollectedField, obj *db.ServiceMonth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceMonth_categories(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Categories, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.ServiceCategoryCount) graphql.Marshaler {
+			return ec.marshalNServiceCategoryCount2ᚕᚖlinliᚋdbᚐServiceCategoryCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceMonth_categories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceMonth",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceCategoryCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceMonth_people(ctx context.Context, field graphql.CollectedField, obj *db.ServiceMonth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceMonth_people(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.People, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.MemberService) graphql.Marshaler {
+			return ec.marshalNMemberService2ᚕᚖlinliᚋdbᚐMemberServiceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceMonth_people(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceMonth",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberService(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Subscription_wishBoard(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
@@ -41471,6 +46666,76 @@ func UnmarshalAddTaskInput(ctx context.Context, raw any) (model.AddTaskInput, er
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCheckInMemberInput(ctx context.Context, obj any) (model.CheckInMemberInput, error) {
+	var it model.CheckInMemberInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"communityId", "organisationId", "workUnitName", "skills", "availability"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "communityId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("communityId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommunityID = data
+		case "organisationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organisationId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrganisationID = data
+		case "workUnitName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("workUnitName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WorkUnitName = data
+		case "skills":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("skills"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Skills = data
+		case "availability":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("availability"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Availability = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCheckInMemberInput unmarshals raw into the CheckInMemberInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCheckInMemberInput(ctx context.Context, raw any) (model.CheckInMemberInput, error) {
+	var out model.CheckInMemberInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CheckInMemberInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCommentOnTopicInput(ctx context.Context, obj any) (model.CommentOnTopicInput, error) {
 	var it model.CommentOnTopicInput
 	if obj == nil {
@@ -42779,6 +48044,76 @@ func UnmarshalRegisterInput(ctx context.Context, raw any) (model.RegisterInput, 
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRegisterOrganisationInput(ctx context.Context, obj any) (model.RegisterOrganisationInput, error) {
+	var it model.RegisterOrganisationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"kind", "name", "description", "registeredIn", "communityIds"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNOrganisationKind2linliᚋdbᚐOrganisationKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "registeredIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("registeredIn"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RegisteredIn = data
+		case "communityIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("communityIds"))
+			data, err := ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommunityIds = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRegisterOrganisationInput unmarshals raw into the RegisterOrganisationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRegisterOrganisationInput(ctx context.Context, raw any) (model.RegisterOrganisationInput, error) {
+	var out model.RegisterOrganisationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RegisterOrganisationInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputReportDeadlineInput(ctx context.Context, obj any) (db.ReportDeadline, error) {
 	var it db.ReportDeadline
 	if obj == nil {
@@ -42915,6 +48250,111 @@ func (ec *executionContext) unmarshalInputResidentFilter(ctx context.Context, ob
 func UnmarshalResidentFilter(ctx context.Context, raw any) (model.ResidentFilter, error) {
 	var out model.ResidentFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ResidentFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputResourceInput(ctx context.Context, obj any) (model.ResourceInput, error) {
+	var it model.ResourceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"kind", "category", "title", "description", "availability", "openingHours", "moneyLimitYuan", "hoursPerMonth", "capacity", "communityIds"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNResourceKind2linliᚋdbᚐResourceKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "category":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("category"))
+			data, err := ec.unmarshalNServiceCategory2linliᚋdbᚐServiceCategory(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Category = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "availability":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("availability"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Availability = data
+		case "openingHours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("openingHours"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OpeningHours = data
+		case "moneyLimitYuan":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("moneyLimitYuan"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MoneyLimitYuan = data
+		case "hoursPerMonth":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hoursPerMonth"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HoursPerMonth = data
+		case "capacity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("capacity"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Capacity = data
+		case "communityIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("communityIds"))
+			data, err := ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommunityIds = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalResourceInput unmarshals raw into the ResourceInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalResourceInput(ctx context.Context, raw any) (model.ResourceInput, error) {
+	var out model.ResourceInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ResourceInput", raw, &out)
 	return out, err
 }
 
@@ -45588,6 +51028,224 @@ func (ec *executionContext) _MeetingFigures(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var memberCheckInImplementors = []string{"MemberCheckIn"}
+
+func (ec *executionContext) _MemberCheckIn(ctx context.Context, sel ast.SelectionSet, obj *db.MemberCheckIn) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, memberCheckInImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MemberCheckIn")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MemberCheckIn_id(ctx, field, obj)
+				})
+		case "member":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MemberCheckIn_member(ctx, field, obj)
+				})
+		case "community":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MemberCheckIn_community(ctx, field, obj)
+				})
+		case "organisation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MemberCheckIn_organisation(ctx, field, obj)
+				})
+		case "workUnitName":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MemberCheckIn_workUnitName(ctx, field, obj)
+				})
+		case "skills":
+			out.Values[i] = ec._MemberCheckIn_skills(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "availability":
+			out.Values[i] = ec._MemberCheckIn_availability(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "submittedAt":
+			out.Values[i] = ec._MemberCheckIn_submittedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "state":
+			out.Values[i] = ec._MemberCheckIn_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "decidedAt":
+			out.Values[i] = ec._MemberCheckIn_decidedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "declineReason":
+			out.Values[i] = ec._MemberCheckIn_declineReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var memberCheckInConnectionImplementors = []string{"MemberCheckInConnection"}
+
+func (ec *executionContext) _MemberCheckInConnection(ctx context.Context, sel ast.SelectionSet, obj *model.MemberCheckInConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, memberCheckInConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MemberCheckInConnection")
+		case "edges":
+			out.Values[i] = ec._MemberCheckInConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._MemberCheckInConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._MemberCheckInConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var memberCheckInEdgeImplementors = []string{"MemberCheckInEdge"}
+
+func (ec *executionContext) _MemberCheckInEdge(ctx context.Context, sel ast.SelectionSet, obj *model.MemberCheckInEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, memberCheckInEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MemberCheckInEdge")
+		case "cursor":
+			out.Values[i] = ec._MemberCheckInEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._MemberCheckInEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var memberServiceImplementors = []string{"MemberService"}
+
+func (ec *executionContext) _MemberService(ctx context.Context, sel ast.SelectionSet, obj *db.MemberService) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, memberServiceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MemberService")
+		case "member":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MemberService_member(ctx, field, obj)
+				})
+		case "wishesConfirmed":
+			out.Values[i] = ec._MemberService_wishesConfirmed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "minutes":
+			out.Values[i] = ec._MemberService_minutes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "points":
+			out.Values[i] = ec._MemberService_points(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -46153,6 +51811,90 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "registerOrganisation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_registerOrganisation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pairOrganisation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_pairOrganisation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setOrganisationMember":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setOrganisationMember(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeOrganisationMember":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeOrganisationMember(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "checkInOrganisation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_checkInOrganisation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "decideOrganisationCheckIn":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_decideOrganisationCheckIn(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "checkInMember":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_checkInMember(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "decideMemberCheckIn":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_decideMemberCheckIn(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "withdrawMemberCheckIn":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_withdrawMemberCheckIn(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "offerResource":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_offerResource(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateResource":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateResource(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "withdrawResource":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_withdrawResource(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -46507,6 +52249,378 @@ func (ec *executionContext) _OptionTally(ctx context.Context, sel ast.SelectionS
 			out.Values[i] = ec._OptionTally_areaDm2(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var organisationImplementors = []string{"Organisation"}
+
+func (ec *executionContext) _Organisation(ctx context.Context, sel ast.SelectionSet, obj *db.Organisation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, organisationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Organisation")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organisation_id(ctx, field, obj)
+				})
+		case "kind":
+			out.Values[i] = ec._Organisation_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._Organisation_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._Organisation_description(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "registeredIn":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organisation_registeredIn(ctx, field, obj)
+				})
+		case "communities":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organisation_communities(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._Organisation_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Organisation_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "viewerIsContact":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organisation_viewerIsContact(ctx, field, obj)
+				})
+		case "members":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organisation_members(ctx, field, obj)
+				})
+		case "checkIns":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organisation_checkIns(ctx, field, obj)
+				})
+		case "serviceSummary":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organisation_serviceSummary(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var organisationCheckInImplementors = []string{"OrganisationCheckIn"}
+
+func (ec *executionContext) _OrganisationCheckIn(ctx context.Context, sel ast.SelectionSet, obj *db.OrganisationCheckIn) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, organisationCheckInImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrganisationCheckIn")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._OrganisationCheckIn_id(ctx, field, obj)
+				})
+		case "organisation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._OrganisationCheckIn_organisation(ctx, field, obj)
+				})
+		case "community":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._OrganisationCheckIn_community(ctx, field, obj)
+				})
+		case "submittedAt":
+			out.Values[i] = ec._OrganisationCheckIn_submittedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "note":
+			out.Values[i] = ec._OrganisationCheckIn_note(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "state":
+			out.Values[i] = ec._OrganisationCheckIn_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "decidedAt":
+			out.Values[i] = ec._OrganisationCheckIn_decidedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "declineReason":
+			out.Values[i] = ec._OrganisationCheckIn_declineReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var organisationCheckInConnectionImplementors = []string{"OrganisationCheckInConnection"}
+
+func (ec *executionContext) _OrganisationCheckInConnection(ctx context.Context, sel ast.SelectionSet, obj *model.OrganisationCheckInConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, organisationCheckInConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrganisationCheckInConnection")
+		case "edges":
+			out.Values[i] = ec._OrganisationCheckInConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._OrganisationCheckInConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._OrganisationCheckInConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var organisationCheckInEdgeImplementors = []string{"OrganisationCheckInEdge"}
+
+func (ec *executionContext) _OrganisationCheckInEdge(ctx context.Context, sel ast.SelectionSet, obj *model.OrganisationCheckInEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, organisationCheckInEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrganisationCheckInEdge")
+		case "cursor":
+			out.Values[i] = ec._OrganisationCheckInEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._OrganisationCheckInEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var organisationConnectionImplementors = []string{"OrganisationConnection"}
+
+func (ec *executionContext) _OrganisationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.OrganisationConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, organisationConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrganisationConnection")
+		case "edges":
+			out.Values[i] = ec._OrganisationConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._OrganisationConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._OrganisationConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var organisationEdgeImplementors = []string{"OrganisationEdge"}
+
+func (ec *executionContext) _OrganisationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.OrganisationEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, organisationEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrganisationEdge")
+		case "cursor":
+			out.Values[i] = ec._OrganisationEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._OrganisationEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var organisationMemberImplementors = []string{"OrganisationMember"}
+
+func (ec *executionContext) _OrganisationMember(ctx context.Context, sel ast.SelectionSet, obj *db.OrganisationMember) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, organisationMemberImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrganisationMember")
+		case "account":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._OrganisationMember_account(ctx, field, obj)
+				})
+		case "contact":
+			out.Values[i] = ec._OrganisationMember_contact(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "addedAt":
+			out.Values[i] = ec._OrganisationMember_addedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -47393,6 +53507,42 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_reportSettings(ctx, field)
+				})
+		case "organisations":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_organisations(ctx, field)
+				})
+		case "organisation":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_organisation(ctx, field)
+				})
+		case "resources":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_resources(ctx, field)
+				})
+		case "memberCheckIns":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_memberCheckIns(ctx, field)
+				})
+		case "organisationCheckIns":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_organisationCheckIns(ctx, field)
+				})
+		case "myMemberCheckIns":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_myMemberCheckIns(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -48614,6 +54764,210 @@ func (ec *executionContext) _ResolutionTask(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var resourceImplementors = []string{"Resource"}
+
+func (ec *executionContext) _Resource(ctx context.Context, sel ast.SelectionSet, obj *db.Resource) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, resourceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Resource")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Resource_id(ctx, field, obj)
+				})
+		case "kind":
+			out.Values[i] = ec._Resource_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "category":
+			out.Values[i] = ec._Resource_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._Resource_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._Resource_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "availability":
+			out.Values[i] = ec._Resource_availability(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "openingHours":
+			out.Values[i] = ec._Resource_openingHours(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "moneyLimitYuan":
+			out.Values[i] = ec._Resource_moneyLimitYuan(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "hoursPerMonth":
+			out.Values[i] = ec._Resource_hoursPerMonth(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "capacity":
+			out.Values[i] = ec._Resource_capacity(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "organisation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Resource_organisation(ctx, field, obj)
+				})
+		case "owner":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Resource_owner(ctx, field, obj)
+				})
+		case "communities":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Resource_communities(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._Resource_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Resource_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "stale":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Resource_stale(ctx, field, obj)
+				})
+		case "withdrawnAt":
+			out.Values[i] = ec._Resource_withdrawnAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "withdrawReason":
+			out.Values[i] = ec._Resource_withdrawReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var resourceConnectionImplementors = []string{"ResourceConnection"}
+
+func (ec *executionContext) _ResourceConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ResourceConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, resourceConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ResourceConnection")
+		case "edges":
+			out.Values[i] = ec._ResourceConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._ResourceConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ResourceConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var resourceEdgeImplementors = []string{"ResourceEdge"}
+
+func (ec *executionContext) _ResourceEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ResourceEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, resourceEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ResourceEdge")
+		case "cursor":
+			out.Values[i] = ec._ResourceEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ResourceEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var roleGrantImplementors = []string{"RoleGrant", "Node"}
 
 func (ec *executionContext) _RoleGrant(ctx context.Context, sel ast.SelectionSet, obj *db.RoleGrant) graphql.Marshaler {
@@ -49205,6 +55559,113 @@ func (ec *executionContext) _SatisfactionFigures(ctx context.Context, sel ast.Se
 			out.Values[i] = ec._SatisfactionFigures_distribution(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var serviceCategoryCountImplementors = []string{"ServiceCategoryCount"}
+
+func (ec *executionContext) _ServiceCategoryCount(ctx context.Context, sel ast.SelectionSet, obj *db.ServiceCategoryCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, serviceCategoryCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ServiceCategoryCount")
+		case "category":
+			out.Values[i] = ec._ServiceCategoryCount_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "wishesConfirmed":
+			out.Values[i] = ec._ServiceCategoryCount_wishesConfirmed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "minutes":
+			out.Values[i] = ec._ServiceCategoryCount_minutes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var serviceMonthImplementors = []string{"ServiceMonth"}
+
+func (ec *executionContext) _ServiceMonth(ctx context.Context, sel ast.SelectionSet, obj *db.ServiceMonth) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, serviceMonthImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ServiceMonth")
+		case "month":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ServiceMonth_month(ctx, field, obj)
+				})
+		case "members":
+			out.Values[i] = ec._ServiceMonth_members(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "wishesConfirmed":
+			out.Values[i] = ec._ServiceMonth_wishesConfirmed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "minutes":
+			out.Values[i] = ec._ServiceMonth_minutes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "points":
+			out.Values[i] = ec._ServiceMonth_points(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "categories":
+			out.Values[i] = ec._ServiceMonth_categories(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "people":
+			out.Values[i] = ec._ServiceMonth_people(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -52082,6 +58543,21 @@ func (ec *executionContext) marshalNCareAssignment2ᚖlinliᚋdbᚐCareAssignmen
 	return ec._CareAssignment(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNCheckInMemberInput2linliᚋgraphᚋmodelᚐCheckInMemberInput(ctx context.Context, v any) (model.CheckInMemberInput, error) {
+	res, err := ec.unmarshalInputCheckInMemberInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCheckInState2linliᚋdbᚐCheckInState(ctx context.Context, v any) (db.CheckInState, error) {
+	var res db.CheckInState
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCheckInState2linliᚋdbᚐCheckInState(ctx context.Context, sel ast.SelectionSet, v db.CheckInState) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNCommentOnTopicInput2linliᚋgraphᚋmodelᚐCommentOnTopicInput(ctx context.Context, v any) (model.CommentOnTopicInput, error) {
 	res, err := ec.unmarshalInputCommentOnTopicInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -52632,6 +59108,86 @@ func (ec *executionContext) marshalNMeetingState2linliᚋdbᚐMeetingState(ctx c
 	return v
 }
 
+func (ec *executionContext) marshalNMemberCheckIn2ᚕᚖlinliᚋdbᚐMemberCheckInᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.MemberCheckIn) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMemberCheckIn2ᚖlinliᚋdbᚐMemberCheckIn(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMemberCheckIn2ᚖlinliᚋdbᚐMemberCheckIn(ctx context.Context, sel ast.SelectionSet, v *db.MemberCheckIn) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MemberCheckIn!")
+		return graphql.Null
+	}
+	return ec._MemberCheckIn(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMemberCheckInConnection2ᚖlinliᚋgraphᚋmodelᚐMemberCheckInConnection(ctx context.Context, sel ast.SelectionSet, v *model.MemberCheckInConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MemberCheckInConnection!")
+		return graphql.Null
+	}
+	return ec._MemberCheckInConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMemberCheckInEdge2ᚕᚖlinliᚋgraphᚋmodelᚐMemberCheckInEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MemberCheckInEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMemberCheckInEdge2ᚖlinliᚋgraphᚋmodelᚐMemberCheckInEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMemberCheckInEdge2ᚖlinliᚋgraphᚋmodelᚐMemberCheckInEdge(ctx context.Context, sel ast.SelectionSet, v *model.MemberCheckInEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MemberCheckInEdge!")
+		return graphql.Null
+	}
+	return ec._MemberCheckInEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMemberService2ᚕᚖlinliᚋdbᚐMemberServiceᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.MemberService) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMemberService2ᚖlinliᚋdbᚐMemberService(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMemberService2ᚖlinliᚋdbᚐMemberService(ctx context.Context, sel ast.SelectionSet, v *db.MemberService) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MemberService!")
+		return graphql.Null
+	}
+	return ec._MemberService(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNNameVoterInput2linliᚋgraphᚋmodelᚐNameVoterInput(ctx context.Context, v any) (model.NameVoterInput, error) {
 	res, err := ec.unmarshalInputNameVoterInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -52782,6 +59338,136 @@ func (ec *executionContext) marshalNOptionTally2ᚖlinliᚋdbᚐOptionTally(ctx 
 		return graphql.Null
 	}
 	return ec._OptionTally(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOrganisation2ᚕᚖlinliᚋdbᚐOrganisationᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Organisation) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrganisation2ᚖlinliᚋdbᚐOrganisation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOrganisation2ᚖlinliᚋdbᚐOrganisation(ctx context.Context, sel ast.SelectionSet, v *db.Organisation) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Organisation!")
+		return graphql.Null
+	}
+	return ec._Organisation(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOrganisationCheckIn2ᚕᚖlinliᚋdbᚐOrganisationCheckInᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.OrganisationCheckIn) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrganisationCheckIn2ᚖlinliᚋdbᚐOrganisationCheckIn(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOrganisationCheckIn2ᚖlinliᚋdbᚐOrganisationCheckIn(ctx context.Context, sel ast.SelectionSet, v *db.OrganisationCheckIn) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OrganisationCheckIn!")
+		return graphql.Null
+	}
+	return ec._OrganisationCheckIn(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOrganisationCheckInConnection2ᚖlinliᚋgraphᚋmodelᚐOrganisationCheckInConnection(ctx context.Context, sel ast.SelectionSet, v *model.OrganisationCheckInConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OrganisationCheckInConnection!")
+		return graphql.Null
+	}
+	return ec._OrganisationCheckInConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOrganisationCheckInEdge2ᚕᚖlinliᚋgraphᚋmodelᚐOrganisationCheckInEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OrganisationCheckInEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrganisationCheckInEdge2ᚖlinliᚋgraphᚋmodelᚐOrganisationCheckInEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOrganisationCheckInEdge2ᚖlinliᚋgraphᚋmodelᚐOrganisationCheckInEdge(ctx context.Context, sel ast.SelectionSet, v *model.OrganisationCheckInEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OrganisationCheckInEdge!")
+		return graphql.Null
+	}
+	return ec._OrganisationCheckInEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOrganisationConnection2ᚖlinliᚋgraphᚋmodelᚐOrganisationConnection(ctx context.Context, sel ast.SelectionSet, v *model.OrganisationConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OrganisationConnection!")
+		return graphql.Null
+	}
+	return ec._OrganisationConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOrganisationEdge2ᚕᚖlinliᚋgraphᚋmodelᚐOrganisationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OrganisationEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrganisationEdge2ᚖlinliᚋgraphᚋmodelᚐOrganisationEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOrganisationEdge2ᚖlinliᚋgraphᚋmodelᚐOrganisationEdge(ctx context.Context, sel ast.SelectionSet, v *model.OrganisationEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OrganisationEdge!")
+		return graphql.Null
+	}
+	return ec._OrganisationEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNOrganisationKind2linliᚋdbᚐOrganisationKind(ctx context.Context, v any) (db.OrganisationKind, error) {
+	var res db.OrganisationKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOrganisationKind2linliᚋdbᚐOrganisationKind(ctx context.Context, sel ast.SelectionSet, v db.OrganisationKind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNOrganisationMember2ᚖlinliᚋdbᚐOrganisationMember(ctx context.Context, sel ast.SelectionSet, v *db.OrganisationMember) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OrganisationMember!")
+		return graphql.Null
+	}
+	return ec._OrganisationMember(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNOverdueReason2linliᚋdbᚐOverdueReason(ctx context.Context, v any) (db.OverdueReason, error) {
@@ -53023,6 +59709,11 @@ func (ec *executionContext) unmarshalNRecordVisitInput2linliᚋgraphᚋmodelᚐR
 
 func (ec *executionContext) unmarshalNRegisterInput2linliᚋgraphᚋmodelᚐRegisterInput(ctx context.Context, v any) (model.RegisterInput, error) {
 	res, err := ec.unmarshalInputRegisterInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNRegisterOrganisationInput2linliᚋgraphᚋmodelᚐRegisterOrganisationInput(ctx context.Context, v any) (model.RegisterOrganisationInput, error) {
+	res, err := ec.unmarshalInputRegisterOrganisationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -53425,6 +60116,77 @@ func (ec *executionContext) marshalNResolutionTask2ᚖlinliᚋdbᚐTask(ctx cont
 	return ec._ResolutionTask(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNResource2ᚕᚖlinliᚋdbᚐResourceᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Resource) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNResource2ᚖlinliᚋdbᚐResource(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNResource2ᚖlinliᚋdbᚐResource(ctx context.Context, sel ast.SelectionSet, v *db.Resource) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Resource!")
+		return graphql.Null
+	}
+	return ec._Resource(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNResourceConnection2ᚖlinliᚋgraphᚋmodelᚐResourceConnection(ctx context.Context, sel ast.SelectionSet, v *model.ResourceConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ResourceConnection!")
+		return graphql.Null
+	}
+	return ec._ResourceConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNResourceEdge2ᚕᚖlinliᚋgraphᚋmodelᚐResourceEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ResourceEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNResourceEdge2ᚖlinliᚋgraphᚋmodelᚐResourceEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNResourceEdge2ᚖlinliᚋgraphᚋmodelᚐResourceEdge(ctx context.Context, sel ast.SelectionSet, v *model.ResourceEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ResourceEdge!")
+		return graphql.Null
+	}
+	return ec._ResourceEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNResourceInput2linliᚋgraphᚋmodelᚐResourceInput(ctx context.Context, v any) (model.ResourceInput, error) {
+	res, err := ec.unmarshalInputResourceInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNResourceKind2linliᚋdbᚐResourceKind(ctx context.Context, v any) (db.ResourceKind, error) {
+	var res db.ResourceKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNResourceKind2linliᚋdbᚐResourceKind(ctx context.Context, sel ast.SelectionSet, v db.ResourceKind) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNReviewDecision2linliᚋgraphᚋmodelᚐReviewDecision(ctx context.Context, v any) (model.ReviewDecision, error) {
 	var res model.ReviewDecision
 	err := res.UnmarshalGQL(v)
@@ -53614,6 +60376,48 @@ func (ec *executionContext) marshalNRosterRowAction2linliᚋdbᚐRosterRowAction
 func (ec *executionContext) unmarshalNScheduleMeetingInput2linliᚋgraphᚋmodelᚐScheduleMeetingInput(ctx context.Context, v any) (model.ScheduleMeetingInput, error) {
 	res, err := ec.unmarshalInputScheduleMeetingInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNServiceCategory2linliᚋdbᚐServiceCategory(ctx context.Context, v any) (db.ServiceCategory, error) {
+	var res db.ServiceCategory
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNServiceCategory2linliᚋdbᚐServiceCategory(ctx context.Context, sel ast.SelectionSet, v db.ServiceCategory) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNServiceCategoryCount2ᚕᚖlinliᚋdbᚐServiceCategoryCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.ServiceCategoryCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNServiceCategoryCount2ᚖlinliᚋdbᚐServiceCategoryCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNServiceCategoryCount2ᚖlinliᚋdbᚐServiceCategoryCount(ctx context.Context, sel ast.SelectionSet, v *db.ServiceCategoryCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ServiceCategoryCount!")
+		return graphql.Null
+	}
+	return ec._ServiceCategoryCount(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNServiceMonth2ᚖlinliᚋdbᚐServiceMonth(ctx context.Context, sel ast.SelectionSet, v *db.ServiceMonth) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ServiceMonth!")
+		return graphql.Null
+	}
+	return ec._ServiceMonth(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNSetHouseholdOwnersInput2linliᚋgraphᚋmodelᚐSetHouseholdOwnersInput(ctx context.Context, v any) (model.SetHouseholdOwnersInput, error) {
@@ -54564,6 +61368,42 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) unmarshalOCheckInState2ᚕlinliᚋdbᚐCheckInStateᚄ(ctx context.Context, v any) ([]db.CheckInState, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]db.CheckInState, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCheckInState2linliᚋdbᚐCheckInState(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOCheckInState2ᚕlinliᚋdbᚐCheckInStateᚄ(ctx context.Context, sel ast.SelectionSet, v []db.CheckInState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCheckInState2linliᚋdbᚐCheckInState(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalOCommunitySettings2ᚖlinliᚋdbᚐSettings(ctx context.Context, sel ast.SelectionSet, v *db.Settings) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -54886,6 +61726,87 @@ func (ec *executionContext) marshalOOptionTally2ᚕᚖlinliᚋdbᚐOptionTally�
 	return ret
 }
 
+func (ec *executionContext) marshalOOrganisation2ᚖlinliᚋdbᚐOrganisation(ctx context.Context, sel ast.SelectionSet, v *db.Organisation) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Organisation(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOOrganisationCheckIn2ᚕᚖlinliᚋdbᚐOrganisationCheckInᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.OrganisationCheckIn) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrganisationCheckIn2ᚖlinliᚋdbᚐOrganisationCheckIn(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOOrganisationKind2ᚕlinliᚋdbᚐOrganisationKindᚄ(ctx context.Context, v any) ([]db.OrganisationKind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]db.OrganisationKind, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNOrganisationKind2linliᚋdbᚐOrganisationKind(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOOrganisationKind2ᚕlinliᚋdbᚐOrganisationKindᚄ(ctx context.Context, sel ast.SelectionSet, v []db.OrganisationKind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrganisationKind2linliᚋdbᚐOrganisationKind(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOOrganisationMember2ᚕᚖlinliᚋdbᚐOrganisationMemberᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.OrganisationMember) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrganisationMember2ᚖlinliᚋdbᚐOrganisationMember(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOParticipationStatsFilter2ᚖlinliᚋgraphᚋmodelᚐParticipationStatsFilter(ctx context.Context, v any) (*model.ParticipationStatsFilter, error) {
 	if v == nil {
 		return nil, nil
@@ -55096,6 +62017,42 @@ func (ec *executionContext) marshalOResolutionState2ᚕlinliᚋdbᚐResolutionSt
 	return ret
 }
 
+func (ec *executionContext) unmarshalOResourceKind2ᚕlinliᚋdbᚐResourceKindᚄ(ctx context.Context, v any) ([]db.ResourceKind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]db.ResourceKind, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNResourceKind2linliᚋdbᚐResourceKind(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOResourceKind2ᚕlinliᚋdbᚐResourceKindᚄ(ctx context.Context, sel ast.SelectionSet, v []db.ResourceKind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNResourceKind2linliᚋdbᚐResourceKind(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalORoleGrant2ᚖlinliᚋdbᚐRoleGrant(ctx context.Context, sel ast.SelectionSet, v *db.RoleGrant) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -55163,6 +62120,61 @@ func (ec *executionContext) marshalOSatisfactionFigures2ᚖlinliᚋgraphᚋmodel
 		return graphql.Null
 	}
 	return ec._SatisfactionFigures(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOServiceCategory2ᚕlinliᚋdbᚐServiceCategoryᚄ(ctx context.Context, v any) ([]db.ServiceCategory, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]db.ServiceCategory, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNServiceCategory2linliᚋdbᚐServiceCategory(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOServiceCategory2ᚕlinliᚋdbᚐServiceCategoryᚄ(ctx context.Context, sel ast.SelectionSet, v []db.ServiceCategory) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNServiceCategory2linliᚋdbᚐServiceCategory(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOServiceMonth2ᚕᚖlinliᚋdbᚐServiceMonthᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.ServiceMonth) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNServiceMonth2ᚖlinliᚋdbᚐServiceMonth(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOStatsGrouping2ᚖlinliᚋgraphᚋmodelᚐStatsGrouping(ctx context.Context, v any) (*model.StatsGrouping, error) {

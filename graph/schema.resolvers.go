@@ -295,6 +295,36 @@ func (r *meetingEventResolver) ActorName(ctx context.Context, obj *db.MeetingEve
 	return actorName(ctx, obj.ActorID)
 }
 
+// ID is the resolver for the id field.
+func (r *memberCheckInResolver) ID(ctx context.Context, obj *db.MemberCheckIn) (string, error) {
+	return globalID("MemberCheckIn", obj.ID), nil
+}
+
+// Member is the resolver for the member field.
+func (r *memberCheckInResolver) Member(ctx context.Context, obj *db.MemberCheckIn) (*db.Account, error) {
+	return accountByID(ctx, obj.AccountID)
+}
+
+// Community is the resolver for the community field.
+func (r *memberCheckInResolver) Community(ctx context.Context, obj *db.MemberCheckIn) (*db.Place, error) {
+	return placeByID(ctx, obj.CommunityID)
+}
+
+// Organisation is the resolver for the organisation field.
+func (r *memberCheckInResolver) Organisation(ctx context.Context, obj *db.MemberCheckIn) (*db.Organisation, error) {
+	return r.organisationByID(ctx, obj.OrganisationID)
+}
+
+// WorkUnitName is the resolver for the workUnitName field.
+func (r *memberCheckInResolver) WorkUnitName(ctx context.Context, obj *db.MemberCheckIn) (string, error) {
+	return r.workUnitName(ctx, obj)
+}
+
+// Member is the resolver for the member field.
+func (r *memberServiceResolver) Member(ctx context.Context, obj *db.MemberService) (*db.Account, error) {
+	return accountByID(ctx, obj.AccountID)
+}
+
 // Register is the resolver for the register field.
 func (r *mutationResolver) Register(ctx context.Context, input model.RegisterInput) (*model.LoginPayload, error) {
 	household, err := idOf("householdId", "Place", input.HouseholdID)
@@ -913,6 +943,66 @@ func (r *mutationResolver) RateDepartment(ctx context.Context, reportID string, 
 	})
 }
 
+// RegisterOrganisation is the resolver for the registerOrganisation field.
+func (r *mutationResolver) RegisterOrganisation(ctx context.Context, input model.RegisterOrganisationInput) (*db.Organisation, error) {
+	return r.registerOrganisation(ctx, input)
+}
+
+// PairOrganisation is the resolver for the pairOrganisation field.
+func (r *mutationResolver) PairOrganisation(ctx context.Context, organisationID string, communityID string) (*db.Organisation, error) {
+	return r.pairOrganisation(ctx, organisationID, communityID)
+}
+
+// SetOrganisationMember is the resolver for the setOrganisationMember field.
+func (r *mutationResolver) SetOrganisationMember(ctx context.Context, organisationID string, accountID string, contact *bool) (*db.OrganisationMember, error) {
+	return r.setOrganisationMember(ctx, organisationID, accountID, contact)
+}
+
+// RemoveOrganisationMember is the resolver for the removeOrganisationMember field.
+func (r *mutationResolver) RemoveOrganisationMember(ctx context.Context, organisationID string, accountID string) (*db.Organisation, error) {
+	return r.removeOrganisationMember(ctx, organisationID, accountID)
+}
+
+// CheckInOrganisation is the resolver for the checkInOrganisation field.
+func (r *mutationResolver) CheckInOrganisation(ctx context.Context, organisationID string, communityID string, note *string) (*db.OrganisationCheckIn, error) {
+	return r.checkInOrganisation(ctx, organisationID, communityID, note)
+}
+
+// DecideOrganisationCheckIn is the resolver for the decideOrganisationCheckIn field.
+func (r *mutationResolver) DecideOrganisationCheckIn(ctx context.Context, checkInID string, accept bool, reason *string) (*db.OrganisationCheckIn, error) {
+	return r.decideOrganisationCheckIn(ctx, checkInID, accept, reason)
+}
+
+// CheckInMember is the resolver for the checkInMember field.
+func (r *mutationResolver) CheckInMember(ctx context.Context, input model.CheckInMemberInput) (*db.MemberCheckIn, error) {
+	return r.checkInMember(ctx, input)
+}
+
+// DecideMemberCheckIn is the resolver for the decideMemberCheckIn field.
+func (r *mutationResolver) DecideMemberCheckIn(ctx context.Context, checkInID string, accept bool, reason *string) (*db.MemberCheckIn, error) {
+	return r.decideMemberCheckIn(ctx, checkInID, accept, reason)
+}
+
+// WithdrawMemberCheckIn is the resolver for the withdrawMemberCheckIn field.
+func (r *mutationResolver) WithdrawMemberCheckIn(ctx context.Context, checkInID string) (*db.MemberCheckIn, error) {
+	return r.withdrawMemberCheckIn(ctx, checkInID)
+}
+
+// OfferResource is the resolver for the offerResource field.
+func (r *mutationResolver) OfferResource(ctx context.Context, organisationID *string, input model.ResourceInput) (*db.Resource, error) {
+	return r.offerResource(ctx, organisationID, input)
+}
+
+// UpdateResource is the resolver for the updateResource field.
+func (r *mutationResolver) UpdateResource(ctx context.Context, resourceID string, input model.ResourceInput) (*db.Resource, error) {
+	return r.updateResource(ctx, resourceID, input)
+}
+
+// WithdrawResource is the resolver for the withdrawResource field.
+func (r *mutationResolver) WithdrawResource(ctx context.Context, resourceID string, reason *string) (*db.Resource, error) {
+	return r.withdrawResource(ctx, resourceID, reason)
+}
+
 // ID is the resolver for the id field.
 func (r *notificationResolver) ID(ctx context.Context, obj *db.Notification) (string, error) {
 	return globalID("Notification", obj.ID), nil
@@ -966,6 +1056,61 @@ func (r *objectionResolver) Author(ctx context.Context, obj *db.Objection) (*db.
 // AnsweredBy is the resolver for the answeredBy field.
 func (r *objectionResolver) AnsweredBy(ctx context.Context, obj *db.Objection) (*db.Account, error) {
 	return ifSet(ctx, obj.AnsweredBy, accountByID)
+}
+
+// ID is the resolver for the id field.
+func (r *organisationResolver) ID(ctx context.Context, obj *db.Organisation) (string, error) {
+	return globalID("Organisation", obj.ID), nil
+}
+
+// RegisteredIn is the resolver for the registeredIn field.
+func (r *organisationResolver) RegisteredIn(ctx context.Context, obj *db.Organisation) (*db.Place, error) {
+	return placeByID(ctx, obj.RegisteredIn)
+}
+
+// Communities is the resolver for the communities field.
+func (r *organisationResolver) Communities(ctx context.Context, obj *db.Organisation) ([]*db.Place, error) {
+	return placesByID(ctx, obj.CommunityIDs)
+}
+
+// ViewerIsContact is the resolver for the viewerIsContact field.
+func (r *organisationResolver) ViewerIsContact(ctx context.Context, obj *db.Organisation) (bool, error) {
+	return r.viewerIsContact(ctx, obj)
+}
+
+// Members is the resolver for the members field.
+func (r *organisationResolver) Members(ctx context.Context, obj *db.Organisation) ([]*db.OrganisationMember, error) {
+	return r.organisationMembers(ctx, obj)
+}
+
+// CheckIns is the resolver for the checkIns field.
+func (r *organisationResolver) CheckIns(ctx context.Context, obj *db.Organisation) ([]*db.OrganisationCheckIn, error) {
+	return r.organisationCheckInsOf(ctx, obj)
+}
+
+// ServiceSummary is the resolver for the serviceSummary field.
+func (r *organisationResolver) ServiceSummary(ctx context.Context, obj *db.Organisation, year int) ([]*db.ServiceMonth, error) {
+	return r.serviceSummary(ctx, obj, year)
+}
+
+// ID is the resolver for the id field.
+func (r *organisationCheckInResolver) ID(ctx context.Context, obj *db.OrganisationCheckIn) (string, error) {
+	return globalID("OrganisationCheckIn", obj.ID), nil
+}
+
+// Organisation is the resolver for the organisation field.
+func (r *organisationCheckInResolver) Organisation(ctx context.Context, obj *db.OrganisationCheckIn) (*db.Organisation, error) {
+	return r.organisationByID(ctx, &obj.OrganisationID)
+}
+
+// Community is the resolver for the community field.
+func (r *organisationCheckInResolver) Community(ctx context.Context, obj *db.OrganisationCheckIn) (*db.Place, error) {
+	return placeByID(ctx, obj.CommunityID)
+}
+
+// Account is the resolver for the account field.
+func (r *organisationMemberResolver) Account(ctx context.Context, obj *db.OrganisationMember) (*db.Account, error) {
+	return accountByID(ctx, obj.AccountID)
 }
 
 // Report is the resolver for the report field.
@@ -1446,6 +1591,36 @@ func (r *queryResolver) ReportSettings(ctx context.Context, communityID string) 
 	return r.Store.ReportSettingsOf(ctx, v, key)
 }
 
+// Organisations is the resolver for the organisations field.
+func (r *queryResolver) Organisations(ctx context.Context, kinds []db.OrganisationKind, communityID *string, first *int, after *string) (*model.OrganisationConnection, error) {
+	return r.organisations(ctx, kinds, communityID, first, after)
+}
+
+// Organisation is the resolver for the organisation field.
+func (r *queryResolver) Organisation(ctx context.Context, id string) (*db.Organisation, error) {
+	return r.organisation(ctx, id)
+}
+
+// Resources is the resolver for the resources field.
+func (r *queryResolver) Resources(ctx context.Context, organisationID *string, communityID *string, kinds []db.ResourceKind, categories []db.ServiceCategory, includeWithdrawn *bool, first *int, after *string) (*model.ResourceConnection, error) {
+	return r.resources(ctx, organisationID, communityID, kinds, categories, includeWithdrawn, first, after)
+}
+
+// MemberCheckIns is the resolver for the memberCheckIns field.
+func (r *queryResolver) MemberCheckIns(ctx context.Context, communityID *string, states []db.CheckInState, first *int, after *string) (*model.MemberCheckInConnection, error) {
+	return r.memberCheckIns(ctx, communityID, states, first, after)
+}
+
+// OrganisationCheckIns is the resolver for the organisationCheckIns field.
+func (r *queryResolver) OrganisationCheckIns(ctx context.Context, communityID *string, states []db.CheckInState, first *int, after *string) (*model.OrganisationCheckInConnection, error) {
+	return r.organisationCheckIns(ctx, communityID, states, first, after)
+}
+
+// MyMemberCheckIns is the resolver for the myMemberCheckIns field.
+func (r *queryResolver) MyMemberCheckIns(ctx context.Context) ([]*db.MemberCheckIn, error) {
+	return r.myMemberCheckIns(ctx)
+}
+
 // Average is the resolver for the average field.
 func (r *ratingSummaryResolver) Average(ctx context.Context, obj *db.RatingSummary) (*float64, error) {
 	return average(obj), nil
@@ -1681,6 +1856,31 @@ func (r *resolutionTaskResolver) Supervision(ctx context.Context, obj *db.Task) 
 }
 
 // ID is the resolver for the id field.
+func (r *resourceResolver) ID(ctx context.Context, obj *db.Resource) (string, error) {
+	return globalID("Resource", obj.ID), nil
+}
+
+// Organisation is the resolver for the organisation field.
+func (r *resourceResolver) Organisation(ctx context.Context, obj *db.Resource) (*db.Organisation, error) {
+	return r.organisationByID(ctx, obj.OrganisationID)
+}
+
+// Owner is the resolver for the owner field.
+func (r *resourceResolver) Owner(ctx context.Context, obj *db.Resource) (*db.Account, error) {
+	return ifSet(ctx, obj.AccountID, accountByID)
+}
+
+// Communities is the resolver for the communities field.
+func (r *resourceResolver) Communities(ctx context.Context, obj *db.Resource) ([]*db.Place, error) {
+	return placesByID(ctx, obj.CommunityIDs)
+}
+
+// Stale is the resolver for the stale field.
+func (r *resourceResolver) Stale(ctx context.Context, obj *db.Resource) (bool, error) {
+	return r.resourceStale(obj), nil
+}
+
+// ID is the resolver for the id field.
 func (r *roleGrantResolver) ID(ctx context.Context, obj *db.RoleGrant) (string, error) {
 	return globalID("RoleGrant", obj.ID), nil
 }
@@ -1732,6 +1932,11 @@ func (r *rosterMatchResolver) Resident(ctx context.Context, obj *db.RosterMatch)
 // Linked is the resolver for the linked field.
 func (r *rosterMatchResolver) Linked(ctx context.Context, obj *db.RosterMatch) (bool, error) {
 	return obj.Resident.AccountID != nil, nil
+}
+
+// Month is the resolver for the month field.
+func (r *serviceMonthResolver) Month(ctx context.Context, obj *db.ServiceMonth) (string, error) {
+	return obj.Month.Format("2006-01"), nil
 }
 
 // WishBoard is the resolver for the wishBoard field.
@@ -2160,6 +2365,12 @@ func (r *Resolver) MeetingAttendanceCounts() MeetingAttendanceCountsResolver {
 // MeetingEvent returns MeetingEventResolver implementation.
 func (r *Resolver) MeetingEvent() MeetingEventResolver { return &meetingEventResolver{r} }
 
+// MemberCheckIn returns MemberCheckInResolver implementation.
+func (r *Resolver) MemberCheckIn() MemberCheckInResolver { return &memberCheckInResolver{r} }
+
+// MemberService returns MemberServiceResolver implementation.
+func (r *Resolver) MemberService() MemberServiceResolver { return &memberServiceResolver{r} }
+
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
@@ -2168,6 +2379,19 @@ func (r *Resolver) Notification() NotificationResolver { return &notificationRes
 
 // Objection returns ObjectionResolver implementation.
 func (r *Resolver) Objection() ObjectionResolver { return &objectionResolver{r} }
+
+// Organisation returns OrganisationResolver implementation.
+func (r *Resolver) Organisation() OrganisationResolver { return &organisationResolver{r} }
+
+// OrganisationCheckIn returns OrganisationCheckInResolver implementation.
+func (r *Resolver) OrganisationCheckIn() OrganisationCheckInResolver {
+	return &organisationCheckInResolver{r}
+}
+
+// OrganisationMember returns OrganisationMemberResolver implementation.
+func (r *Resolver) OrganisationMember() OrganisationMemberResolver {
+	return &organisationMemberResolver{r}
+}
 
 // OverdueReport returns OverdueReportResolver implementation.
 func (r *Resolver) OverdueReport() OverdueReportResolver { return &overdueReportResolver{r} }
@@ -2212,6 +2436,9 @@ func (r *Resolver) Resolution() ResolutionResolver { return &resolutionResolver{
 // ResolutionTask returns ResolutionTaskResolver implementation.
 func (r *Resolver) ResolutionTask() ResolutionTaskResolver { return &resolutionTaskResolver{r} }
 
+// Resource returns ResourceResolver implementation.
+func (r *Resolver) Resource() ResourceResolver { return &resourceResolver{r} }
+
 // RoleGrant returns RoleGrantResolver implementation.
 func (r *Resolver) RoleGrant() RoleGrantResolver { return &roleGrantResolver{r} }
 
@@ -2225,6 +2452,9 @@ func (r *Resolver) RosterImportReport() RosterImportReportResolver {
 
 // RosterMatch returns RosterMatchResolver implementation.
 func (r *Resolver) RosterMatch() RosterMatchResolver { return &rosterMatchResolver{r} }
+
+// ServiceMonth returns ServiceMonthResolver implementation.
+func (r *Resolver) ServiceMonth() ServiceMonthResolver { return &serviceMonthResolver{r} }
 
 // Subscription returns SubscriptionResolver implementation.
 func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
@@ -2288,9 +2518,14 @@ type (
 	meetingAttendanceResolver       struct{ *Resolver }
 	meetingAttendanceCountsResolver struct{ *Resolver }
 	meetingEventResolver            struct{ *Resolver }
+	memberCheckInResolver           struct{ *Resolver }
+	memberServiceResolver           struct{ *Resolver }
 	mutationResolver                struct{ *Resolver }
 	notificationResolver            struct{ *Resolver }
 	objectionResolver               struct{ *Resolver }
+	organisationResolver            struct{ *Resolver }
+	organisationCheckInResolver     struct{ *Resolver }
+	organisationMemberResolver      struct{ *Resolver }
 	overdueReportResolver           struct{ *Resolver }
 	pendingRegistrationResolver     struct{ *Resolver }
 	placeResolver                   struct{ *Resolver }
@@ -2304,10 +2539,12 @@ type (
 	residentDuplicateResolver       struct{ *Resolver }
 	resolutionResolver              struct{ *Resolver }
 	resolutionTaskResolver          struct{ *Resolver }
+	resourceResolver                struct{ *Resolver }
 	roleGrantResolver               struct{ *Resolver }
 	rollCallEntryResolver           struct{ *Resolver }
 	rosterImportReportResolver      struct{ *Resolver }
 	rosterMatchResolver             struct{ *Resolver }
+	serviceMonthResolver            struct{ *Resolver }
 	subscriptionResolver            struct{ *Resolver }
 	supervisionNoteResolver         struct{ *Resolver }
 	taskReportResolver              struct{ *Resolver }
