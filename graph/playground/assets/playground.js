@@ -263,6 +263,12 @@
   function onToggle(p) {
     guideShown = !!p && p.title === L.guidePlugin.title;
     document.body.classList.toggle('lg-guide-visible', guideShown);
+    // CodeMirror measures itself when shown; on a phone the editors were hidden under the guide.
+    setTimeout(function () {
+      ['queryEditor', 'variableEditor', 'headerEditor', 'responseEditor'].forEach(function (k) {
+        if (editors && editors[k] && editors[k].refresh) editors[k].refresh();
+      });
+    }, 0);
   }
 
   function App() {
