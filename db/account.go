@@ -319,6 +319,29 @@ func (s *Store) Logout(ctx context.Context, token string) (bool, error) {
 	return n > 0, err
 }
 
+// whyNoSession tells a token that has expired from one that was ended (signed out, password
+// changed) or never issued, so that a client can say which: a second statement, only on this
+// path, which valid tokens never take.
+func (s *Store) whyNoSession(ctx context.Context, token string) error {
+	var sess struct {
+		Expired bool `db:"expired"`
+		Revoked bool `db:"revoked"`
+	}
+	err := s.get(ctx, &sess, `SELECT expires_at <= $2 AS expired, revoked_at IS NOT NULL AS revoked
+		FROM sessions WHERE token_hash = $1`, tokenHash(token), s.Now().UTC())
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return &Error{Code: EUNAUTHENTICATED, Message: "登录已失效，请重新登录"}
+	case err != nil:
+		return err
+	case sess.Revoked:
+		return &Error{Code: EUNAUTHENTICATED, Message: "登录已失效（已退出登录或修改了密码），请重新登录"}
+	case sess.Expired:
+		return &Error{Code: EUNAUTHENTICATED, Message: "登录已过期，请重新登录"}
+	}
+	return &Error{Code: EUNAUTHENTICATED, Message: "登录已失效，请重新登录"}
+}
+
 // ViewerByToken returns who holds token, with their active role grants. Errors:
 // UNAUTHENTICATED for a token that is unknown, expired or revoked.
 func (s *Store) ViewerByToken(ctx context.Context, token string) (*Viewer, error) {
@@ -350,7 +373,7 @@ func (s *Store) ViewerByToken(ctx context.Context, token string) (*Viewer, error
 		return nil, err
 	}
 	if len(rows) == 0 {
-		return nil, &Error{Code: EUNAUTHENTICATED, Message: "登录已失效，请重新登录"}
+		return nil, s.whyNoSession(ctx, token)
 	}
 	row := rows[0]
 	a := row.Account

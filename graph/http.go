@@ -288,7 +288,7 @@ func (cfg Options) guard(schema *ast.Schema, next http.Handler) http.Handler {
 		if auth := r.Header.Get("Authorization"); auth != "" {
 			token, ok := strings.CutPrefix(auth, "Bearer ")
 			if !ok || strings.TrimSpace(token) == "" {
-				token = "\x00malformed" // matches no session: UNAUTHENTICATED wherever a viewer is needed
+				token = malformedToken // UNAUTHENTICATED wherever a viewer is needed
 			}
 			req.token = strings.TrimSpace(token)
 		}

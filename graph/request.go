@@ -56,12 +56,20 @@ func requestFrom(ctx context.Context) *request {
 	return r
 }
 
-// viewer returns who is asking: nil when nobody signed in, UNAUTHENTICATED for a token that
-// is unknown, expired or revoked.
+// malformedToken stands for an Authorization header that is not "Bearer <token>": it can
+// match no session, and viewer answers it with its own message.
+const malformedToken = "\x00malformed"
+
+// viewer returns who is asking: nil when nobody signed in, UNAUTHENTICATED for a malformed
+// header or a token that is unknown, expired or revoked, each with its own message so a
+// client can tell the person which (not signed in, header wrong, sign-in expired or ended).
 func viewer(ctx context.Context) (*db.Viewer, error) {
 	r := requestFrom(ctx)
 	if r == nil || r.token == "" {
 		return nil, nil
+	}
+	if r.token == malformedToken {
+		return nil, &db.Error{Code: db.EUNAUTHENTICATED, Message: `请求头格式不对：Authorization 应为 "Bearer " 加登录得到的令牌`}
 	}
 	r.once.Do(func() {
 		r.viewer, r.err = r.store.ViewerByToken(ctx, r.token)

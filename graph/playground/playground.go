@@ -3,7 +3,9 @@
 //
 // The browser bundles of GraphiQL and React come from their published packages, byte for byte
 // (versions and checksums in assets/VERSIONS.txt, licences beside them); update.sh fetches
-// them again. The page itself runs no inline script: assets/playground.js starts GraphiQL.
+// them again. The page itself runs no inline script: the playground's own scripts
+// (assets/playground-*.js, started by assets/playground.js) add the sign-in bar, the guided
+// tasks and the readable answer around GraphiQL.
 package playground
 
 import (
@@ -33,7 +35,8 @@ var embedded embed.FS
 // The page loads these, in this order.
 var (
 	stylesheets = []string{"graphiql.min.css", "playground.css"}
-	scripts     = []string{"react.production.min.js", "react-dom.production.min.js", "graphiql.min.js", "playground.js"}
+	scripts     = []string{"react.production.min.js", "react-dom.production.min.js", "graphiql.min.js",
+		"playground-core.js", "playground-i18n.js", "playground-guide.js", "playground-readable.js", "playground.js"}
 )
 
 // inlineStyle is the one stylesheet GraphiQL adds to the page itself: its menus and dialogs

@@ -1,29 +1,30 @@
-// Starts GraphiQL on the playground page. The page carries the endpoint in data-endpoint on
-// #graphiql; everything else lives here so the page needs no inline script.
+// Starts the playground: the sign-in bar above GraphiQL, GraphiQL with the guided tasks
+// plugin (playground-guide.js) and the readable answer under the result. The page carries the
+// endpoint in data-endpoint on #graphiql; everything else lives in these files so the page
+// needs no inline script.
 (function () {
   'use strict';
+
+  var root = document.getElementById('graphiql');
+  if (typeof window.GraphiQL !== 'function' || !window.React || !window.ReactDOM || !window.Linli || !window.Linli.guidePlugin) {
+    root.textContent = '调试台加载失败，请刷新页面重试。';
+    return;
+  }
+  var L = window.Linli;
+  var h = L.h;
+  var useState = React.useState, useEffect = React.useEffect, useMemo = React.useMemo;
 
   var DEFAULT_QUERY = [
     '# 欢迎使用 linli 邻里 GraphQL 调试台。',
     '#',
-    '# 第一步：登录。点右边的运行按钮（▶），选 Login。',
-    '#   演示志愿者账号：手机号 13800000002，密码 linli2026。',
+    '# 不会写 GraphQL 也没关系：左边“办事”面板里点按钮就能认领、完成、确认心愿，',
+    '#   每一步用到的 GraphQL 都会出现在这里，右边是服务器的回答。',
     '#',
-    '# 第二步：复制返回的 token，贴到下方 Headers（请求头）标签页',
-    '#   "Bearer " 的后面：{"Authorization": "Bearer <token>"}',
-    '#   请求头保存在本浏览器里，刷新页面后仍然有效。',
+    '# 登录：在页面最上方填手机号和密码（演示志愿者 13800000002，密码 linli2026）。',
+    '#   登录后这里运行的每个请求都自动带上令牌，不用改“请求头”。',
+    '#   （在“请求头”里自己写了 Authorization 的，以您写的为准。）',
     '#',
-    '# 第三步：再点运行按钮，选 Me，看看自己是谁、在哪里担任什么角色。',
-    '#',
-    '# 第四步（实时更新）：选 Board，订阅心愿广场；在另一个标签页里发布或认领心愿，',
-    '#   这里会即时出现变化。点停止按钮结束订阅。',
-    '',
-    'mutation Login {',
-    '  login(phone: "13800000002", password: "linli2026") {',
-    '    token',
-    '    expiresAt',
-    '  }',
-    '}',
+    '# 点运行按钮（▶），选 Me，看看自己是谁；选 Board，订阅心愿墙的实时变化。',
     '',
     'query Me {',
     '  me {',
@@ -34,6 +35,13 @@
     '        name',
     '      }',
     '    }',
+    '  }',
+    '}',
+    '',
+    'query Feed {',
+    '  wishFeed(first: 10) {',
+    '    totalCount',
+    '    nodes { id title category state deadline address canClaim }',
     '  }',
     '}',
     '',
@@ -51,16 +59,8 @@
     ''
   ].join('\n');
 
-  var DEFAULT_HEADERS = '{\n  "Authorization": "Bearer "\n}';
-
-  var root = document.getElementById('graphiql');
-  if (typeof window.GraphiQL !== 'function' || !window.React || !window.ReactDOM) {
-    root.textContent = '调试台加载失败，请刷新页面重试。';
-    return;
-  }
-
-  var endpoint = new URL(root.getAttribute('data-endpoint') || '/query', window.location.href).href;
-  var httpFetcher = GraphiQL.createFetcher({ url: endpoint });
+  var httpFetcher = GraphiQL.createFetcher({ url: L.endpoint, enableIncrementalDelivery: false });
+  var DEVELOPER_KEY = 'linli.developer';
 
   // isSubscription tells whether the operation to run is a subscription, from the document
   // GraphiQL parsed (or, failing that, from the text).
@@ -85,7 +85,7 @@
     var headers = Object.assign({ 'Content-Type': 'application/json', Accept: 'text/event-stream' },
       (opts && opts.headers) || {});
     try {
-      var res = await fetch(endpoint, {
+      var res = await fetch(L.endpoint, {
         method: 'POST', headers: headers, body: JSON.stringify(params), signal: controller.signal
       });
       if (!(res.headers.get('Content-Type') || '').startsWith('text/event-stream')) {
@@ -117,19 +117,195 @@
     }
   }
 
-  function fetcher(params, opts) {
-    return isSubscription(params, opts) ? subscribe(params, opts) : httpFetcher(params, opts);
+  // remember keeps an answer GraphiQL got for the readable view, and adopts a token from a
+  // `login` run by hand so the rest of the page is signed in too.
+  function remember(params, body) {
+    if (params.operationName === 'IntrospectionQuery') return;
+    L.set({ last: { query: params.query, operationName: params.operationName, variables: params.variables, result: body } });
+    var login = body && body.data && (body.data.login || body.data.register);
+    if (login && login.token) L.adopt(login.token);
+    else L.noticeAuth(body);
   }
 
-  ReactDOM.createRoot(root).render(
-    React.createElement(GraphiQL, {
-      fetcher: fetcher,
-      defaultQuery: DEFAULT_QUERY,
-      defaultHeaders: DEFAULT_HEADERS,
-      isHeadersEditorEnabled: true,
-      shouldPersistHeaders: true,
-      defaultEditorToolsVisibility: 'headers',
-      inputValueDeprecation: true
-    })
-  );
+  async function* recorded(params, it) {
+    for await (var body of it) {
+      remember(params, body);
+      yield body;
+    }
+  }
+
+  // fetcher adds the stored sign-in to GraphiQL's requests unless the Headers tab carries
+  // an Authorization of its own (see Linli.authHeaders).
+  function fetcher(params, opts) {
+    var o = Object.assign({}, opts, { headers: L.authHeaders(opts && opts.headers) });
+    if (params.operationName !== 'IntrospectionQuery') {
+      try { window.localStorage.setItem(DEVELOPER_KEY, '1'); } catch (e) { /* fine */ }
+    }
+    if (isSubscription(params, o)) return recorded(params, subscribe(params, o));
+    return Promise.resolve(httpFetcher(params, o)).then(function (body) {
+      remember(params, body);
+      return body;
+    });
+  }
+
+  // ---------------------------------------------------------------- editor bridge
+  // Linli.run is how the guided tasks act: the operation goes into the editor (query and
+  // variables), runs, and its answer shows in the result pane and the readable view.
+  var editors = null;
+  function EditorBridge() {
+    var ctx = GraphiQL.React.useEditorContext();
+    useEffect(function () { editors = ctx; });
+    return null;
+  }
+
+  L.run = async function (query, variables, okText) {
+    if (editors) {
+      if (editors.queryEditor) editors.queryEditor.setValue(query);
+      if (editors.variableEditor) editors.variableEditor.setValue(JSON.stringify(variables || {}, null, 2));
+    }
+    var body = await L.request(query, variables);
+    if (editors && editors.responseEditor) editors.responseEditor.setValue(JSON.stringify(body, null, 2));
+    L.set({ last: { query: query, variables: variables, result: body } });
+    if (body.errors && body.errors.length) L.toast(L.errorText(body), 'error');
+    else if (okText) L.toast(okText);
+    return body;
+  };
+
+  // ---------------------------------------------------------------- sign-in bar
+  var fill = null;
+  L.fillSignIn = function (phone, password) { if (fill) fill(phone, password); };
+
+  function Who(props) {
+    var me = props.me;
+    var roles = me.roles.map(function (g) { return L.enumLabel('Role', g.role) + '（' + g.place.name + '）'; });
+    if (me.resident) roles.unshift('居民（' + me.resident.household.name + '）');
+    return h('span', { className: 'lg-who', 'data-testid': 'whoami' },
+      h('b', null, me.name), ' ', roles.length ? roles.join('、') : '没有角色');
+  }
+
+  function SignIn() {
+    var phone = useState(''), password = useState(''), busy = useState(false);
+    var st = L.useStore();
+    fill = function (p, w) { phone[1](p); password[1](w); };
+    function submit(e) {
+      e.preventDefault();
+      if (busy[0]) return;
+      busy[1](true);
+      L.set({ signinError: '' });
+      L.request(L.LOGIN, { phone: phone[0].trim(), password: password[0] }).then(function (body) {
+        busy[1](false);
+        var login = body.data && body.data.login;
+        if (login && login.token) {
+          password[1]('');
+          L.adopt(login.token).then(function () { L.toast('登录成功'); });
+        } else {
+          L.set({ signinError: L.errorText(body) || '登录失败' });
+        }
+      });
+    }
+    return h('form', { className: 'lg-signin', onSubmit: submit },
+      h('input', { 'data-testid': 'signin-phone', type: 'tel', inputMode: 'numeric', autoComplete: 'username', placeholder: '手机号',
+        'aria-label': '手机号', value: phone[0], required: true, onChange: function (e) { phone[1](e.target.value); } }),
+      h('input', { 'data-testid': 'signin-password', type: 'password', autoComplete: 'current-password', placeholder: '密码',
+        'aria-label': '密码', value: password[0], required: true, onChange: function (e) { password[1](e.target.value); } }),
+      h('button', { type: 'submit', className: 'lg-btn lg-primary', 'data-testid': 'signin-submit', disabled: busy[0] }, '登录'),
+      st.signinError ? h('span', { className: 'lg-error', role: 'alert', 'data-testid': 'signin-error' }, st.signinError) : null);
+  }
+
+  function Bar() {
+    var st = L.useStore();
+    return h('header', { className: 'lg-bar' },
+      h('span', { className: 'lg-brand' }, '邻里'),
+      st.token && st.me ? h(Who, { me: st.me }) : st.token ? h('span', { className: 'lg-who' }, '正在确认登录…') : h(SignIn),
+      h('span', { className: 'lg-bar-tools' },
+        st.token ? h('button', { type: 'button', className: 'lg-btn', 'data-testid': 'signout', onClick: L.signOut }, '退出') : null,
+        h('button', { type: 'button', className: 'lg-btn', 'data-testid': 'text-size-down', 'aria-label': '字号变小',
+          disabled: st.textSize <= 0, onClick: function () { L.setTextSize(st.textSize - 1); } }, '字−'),
+        h('button', { type: 'button', className: 'lg-btn', 'data-testid': 'text-size-up', 'aria-label': '字号变大',
+          disabled: st.textSize >= 4, onClick: function () { L.setTextSize(st.textSize + 1); } }, '字＋'),
+        h('button', { type: 'button', className: 'lg-btn lg-primary', 'data-testid': 'guide-open', onClick: function () { L.showGuide(true); } }, '办事')));
+  }
+
+  function Toast() {
+    var st = L.useStore();
+    var t = st.toast;
+    var shown = useState(0);
+    useEffect(function () {
+      if (!t) return undefined;
+      shown[1](t.n);
+      var timer = setTimeout(function () { shown[1](0); }, t.kind === 'error' ? 10000 : 5000);
+      return function () { clearTimeout(timer); };
+    }, [t && t.n]);
+    if (!t) return h('div', { 'data-testid': 'toast', className: 'lg-toast lg-hidden', role: 'status' });
+    // The text stays in the element after it fades, so a test (or a slow reader) can find it.
+    return h('div', { 'data-testid': 'toast', role: t.kind === 'error' ? 'alert' : 'status',
+      className: 'lg-toast lg-' + t.kind + (shown[0] === t.n ? '' : ' lg-hidden') }, t.text);
+  }
+
+  // ---------------------------------------------------------------- the page
+  // GraphiQL 4 shows a plugin's pane only when its sidebar button is pressed (setting
+  // visiblePlugin from outside selects the plugin but leaves the pane folded away), so the
+  // page opens and closes the guide by pressing that button, and learns what is shown from
+  // onTogglePluginVisibility.
+  var guideShown = false;
+  function guideButton() {
+    var buttons = document.querySelectorAll('.graphiql-sidebar button[aria-label]');
+    for (var i = 0; i < buttons.length; i++) {
+      if (buttons[i].getAttribute('aria-label').indexOf(L.guidePlugin.title) >= 0) return buttons[i];
+    }
+    return null;
+  }
+  L.showGuide = function (open) {
+    if (open === guideShown) return;
+    var b = guideButton();
+    if (b) b.click();
+  };
+  function onToggle(p) {
+    guideShown = !!p && p.title === L.guidePlugin.title;
+    document.body.classList.toggle('lg-guide-visible', guideShown);
+  }
+
+  function App() {
+    var st = L.useStore();
+    var plugins = useMemo(function () { return [L.guidePlugin]; }, []);
+    useEffect(function () {
+      document.documentElement.className = 'lg-size-' + st.textSize;
+    }, [st.textSize]);
+    useEffect(function () {
+      // The guide opens by default for anyone signed out and for anyone who has not run
+      // GraphQL by hand here (a developer); after that it stays as the user leaves it.
+      var developer = false;
+      try { developer = !!window.localStorage.getItem(DEVELOPER_KEY); } catch (e) { /* fine */ }
+      if (!developer || !L.get().token) {
+        var tries = 0;
+        var timer = setInterval(function () {
+          if (guideButton() || ++tries > 50) {
+            clearInterval(timer);
+            L.showGuide(true);
+          }
+        }, 50);
+        return function () { clearInterval(timer); };
+      }
+      return undefined;
+    }, []);
+    return h('div', { className: 'lg-app' },
+      h(Bar),
+      h('div', { className: 'lg-graphiql' },
+        h(GraphiQL, {
+          fetcher: fetcher,
+          defaultQuery: DEFAULT_QUERY,
+          isHeadersEditorEnabled: true,
+          shouldPersistHeaders: true,
+          inputValueDeprecation: true,
+          plugins: plugins,
+          onTogglePluginVisibility: onToggle
+        },
+        h(GraphiQL.Footer, null, h(EditorBridge), h(L.Readable || 'span')))),
+      h(Toast));
+  }
+
+  ReactDOM.createRoot(root).render(h(App));
+  if (L.translateUI) L.translateUI(document.body);
+  L.loadSchema();
+  L.refreshMe();
 })();
