@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -18,6 +19,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // The browser tests drive Debian's chromium through the DevTools protocol (chromedp), against
@@ -27,7 +29,7 @@ import (
 
 // flowTimeout bounds one browser session (a flow at one width): waits are for outcomes, and
 // this is only how long a stuck one may take to fail on a busy machine.
-const flowTimeout = 3 * time.Minute
+const flowTimeout = 2 * time.Minute
 
 // findChromium returns the browser to drive, or skips the test (fails it when required).
 func findChromium(t *testing.T) string {
@@ -61,15 +63,22 @@ func screenshotDir(t *testing.T) string {
 // shotName matches the names the tests give screenshots: <width>-<nn>-<step>.png.
 var shotName = regexp.MustCompile(`^\d+-\d+-[a-z0-9-]+\.png$`)
 
+// clearOldShots runs once a test process: its tests' screenshots are numbered together.
+var clearOldShots sync.Once
+
+// shots counts the screenshots taken so far by width, for the <nn> of the next name: one
+// sequence for all the tests of the process, so that no name is used twice.
+var shots = struct {
+	sync.Mutex
+	n map[int]int
+}{n: map[int]int{}}
+
 // browser is one chromium process with the program it tests.
 type browser struct {
 	srv  *running
 	ctx  context.Context // the browser; each session opens its own browser context in it
 	host string          // 127.0.0.1:port of the program: the only host a page may reach
 	dir  string          // screenshots
-
-	mu    sync.Mutex
-	shots map[int]int // screenshots taken so far, by width: the <nn> of the next name
 }
 
 // startBrowser starts the program (with its demo data) and chromium.
@@ -81,15 +90,17 @@ func startBrowser(t *testing.T) *browser {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &browser{srv: srv, host: u.Host, dir: screenshotDir(t), shots: map[int]int{}}
-	// Screenshots of an earlier run would mix with this run's under the same names.
-	if old, err := os.ReadDir(b.dir); err == nil {
-		for _, e := range old {
-			if shotName.MatchString(e.Name()) {
-				os.Remove(filepath.Join(b.dir, e.Name()))
+	b := &browser{srv: srv, host: u.Host, dir: screenshotDir(t)}
+	clearOldShots.Do(func() {
+		// Screenshots of an earlier run would mix with this run's under the same names.
+		if old, err := os.ReadDir(b.dir); err == nil {
+			for _, e := range old {
+				if shotName.MatchString(e.Name()) {
+					os.Remove(filepath.Join(b.dir, e.Name()))
+				}
 			}
 		}
-	}
+	})
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe),
@@ -123,10 +134,10 @@ func startBrowser(t *testing.T) *browser {
 
 // nextShot returns the file for the next screenshot at width.
 func (b *browser) nextShot(width int, step string) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.shots[width]++
-	return filepath.Join(b.dir, fmt.Sprintf("%d-%02d-%s.png", width, b.shots[width], step))
+	shots.Lock()
+	defer shots.Unlock()
+	shots.n[width]++
+	return filepath.Join(b.dir, fmt.Sprintf("%d-%02d-%s.png", width, shots.n[width], step))
 }
 
 // watch collects what must not happen in a page: a request to another host, an error in the
@@ -345,10 +356,18 @@ func (s *session) press(step string, sel chromedp.CSS) {
 	s.do(step, chromedp.WaitEnabled(sel), act)
 }
 
-// fill types text into an input, as a person would (key events, so the page sees input).
+// fill replaces the text of an input or textarea, as a person would: select what is there,
+// delete it, type (key events, so the page sees each change).
 func (s *session) fill(step string, sel chromedp.CSS, text string) {
 	s.t.Helper()
-	s.do(step, chromedp.WaitVisible(sel), chromedp.Clear(sel), chromedp.SendKeys(sel, text))
+	s.do(step, chromedp.WaitVisible(sel), chromedp.Focus(sel),
+		chromedp.Evaluate[chromedp.Void](`document.activeElement.select()`),
+		chromedp.KeyEvent(kb.Backspace), chromedp.SendKeys(sel, text))
+	var got string
+	if err := json.Unmarshal([]byte(s.eval(step, `document.activeElement.value`)), &got); err != nil || got != text {
+		s.failShot(step)
+		s.t.Fatalf("%dpx, %s: the field holds %q after typing %q", s.width, step, got, text)
+	}
 }
 
 // text waits for sel to be visible and returns its text.
@@ -369,7 +388,158 @@ func (s *session) text(step string, sel chromedp.CSS) string {
 func (s *session) waitJS(step, expr string) {
 	s.t.Helper()
 	s.do(step, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		_, err := chromedp.PollFunction[bool]("() => !!("+expr+")", chromedp.WithPollingMutation())(ctx, t)
+		_, err := chromedp.PollFunction[bool]("() => !!("+expr+")", chromedp.WithPollingMutation(),
+			chromedp.WithPollingTimeout(0))(ctx, t) // bounded by the flow's deadline
 		return err
 	}))
+}
+
+// api is the program's GraphQL endpoint, for setting up and checking what the browser does,
+// failing the given test (the program's own helpers would fail the one that started it).
+func (b *browser) api(t *testing.T) *running {
+	r := *b.srv
+	r.t = t
+	return &r
+}
+
+// publishedWish has the resident (13800000001) submit a wish, due in a few hours so that it
+// is near the top of the board, and staff publish it: a wish that only this test touches.
+func (b *browser) publishedWish(t *testing.T, title string) string {
+	t.Helper()
+	api := b.api(t)
+	var sub struct{ SubmitWish struct{ ID string } }
+	api.must(api.login(residentPhone), `mutation Submit($input: SubmitWishInput!) { submitWish(input: $input) { id } }`,
+		map[string]any{"input": map[string]any{
+			"category":    "REPAIR",
+			"title":       title,
+			"description": "厨房的灯不亮了，想请人帮忙换个灯泡。",
+			"deadline":    time.Now().Add(3 * time.Hour).UTC().Format(time.RFC3339),
+		}}, &sub)
+	api.must(api.login(staffPhone), `mutation Publish($id: ID!) { reviewWish(wishId: $id, decision: PUBLISH) { state } }`,
+		map[string]any{"id": sub.SubmitWish.ID}, nil)
+	return sub.SubmitWish.ID
+}
+
+// The demo accounts the flows use (README, Demo sign-ins).
+const (
+	residentPhone  = "13800000001" // 张秀英, the beneficiary of the flows' wishes
+	volunteerPhone = "13800000002" // 李志强
+	partyPhone     = "13800000003" // 刘洋, whose password the bad sign-in gets wrong
+	staffPhone     = "13800000006" // 陈静, who publishes the wishes
+)
+
+// signIn signs in through the playground's panel and waits until it says who is signed in.
+func (s *session) signIn(phone, password, name string) {
+	s.t.Helper()
+	s.fill("phone", testID("signin-phone"), phone)
+	s.fill("password", testID("signin-password"), password)
+	s.press("sign in", testID("signin-submit"))
+	s.waitText("signed in as "+name, testID("whoami"), name)
+}
+
+// signOut signs out and waits for the panel to ask for a phone number again.
+func (s *session) signOut() {
+	s.t.Helper()
+	s.press("sign out", testID("signout"))
+	s.do("signed out", chromedp.WaitVisible(testID("signin-phone")))
+}
+
+// openGuide shows the guided tasks (on a phone they may start folded away) and one tab of them.
+func (s *session) openGuide(tab string) {
+	s.t.Helper()
+	if !s.visible(testID("guide")) {
+		s.press("open the guide", testID("guide-open"))
+	}
+	s.press("guide tab "+tab, testID("guide-tab-"+tab))
+}
+
+// visible tells whether sel is visible now, without waiting.
+func (s *session) visible(sel chromedp.CSS) bool {
+	s.t.Helper()
+	return s.eval("is it visible", fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.getClientRects().length > 0; })()`, string(sel))) == "true"
+}
+
+// eval returns the JSON of a JavaScript expression's value.
+func (s *session) eval(step, expr string) string {
+	s.t.Helper()
+	ctx, cancel := context.WithDeadline(s.ctx, s.deadline)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[[]byte](expr))
+	if err != nil {
+		s.failShot(step)
+		s.t.Fatalf("%dpx, %s: %v", s.width, step, err)
+	}
+	return string(v)
+}
+
+// waitText waits until sel is visible with text containing want.
+func (s *session) waitText(step string, sel chromedp.CSS, want string) {
+	s.t.Helper()
+	s.waitJS(step, fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.getClientRects().length > 0 && e.innerText.includes(%q); })()`, string(sel), want))
+}
+
+// card selects the wish card of one wish, and inside, the element with a data-testid.
+func card(wishID string, inside ...string) chromedp.CSS {
+	sel := fmt.Sprintf(`[data-testid="wish-card"][data-wish-id=%q]`, wishID)
+	for _, id := range inside {
+		sel += fmt.Sprintf(` [data-testid=%q]`, id)
+	}
+	return chromedp.CSS(sel)
+}
+
+// waitCardState waits until the wish's card is visible in the state (a WishState name).
+func (s *session) waitCardState(step, wishID, state string) {
+	s.t.Helper()
+	s.waitJS(step, fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.getClientRects().length > 0 && (e.getAttribute('data-state') || '').toUpperCase() === %q; })()`, string(card(wishID)), state))
+}
+
+// waitEditorHas waits until GraphiQL's editor holds text: a guided button shows there the
+// operation it ran.
+func (s *session) waitEditorHas(step, text string) {
+	s.t.Helper()
+	s.waitJS(step, fmt.Sprintf(`(() => { const cm = document.querySelector('.graphiql-query-editor .CodeMirror'); return !!cm && !!cm.CodeMirror && cm.CodeMirror.getValue().includes(%q); })()`, text))
+}
+
+// waitHours waits until my-hours shows hours (a page shows 0 until the record has come).
+func (s *session) waitHours(step string, hours float64) {
+	s.t.Helper()
+	s.waitJS(step, fmt.Sprintf(`(() => {
+		const e = document.querySelector('[data-testid="my-hours"]');
+		const m = e && e.getClientRects().length > 0 && e.innerText.match(/\d+(\.\d+)?/);
+		return !!m && Math.abs(parseFloat(m[0]) - %v) < 0.001;
+	})()`, hours))
+}
+
+// volunteerHours is the volunteer's service hours, as the API tells them.
+func (b *browser) volunteerHours(t *testing.T) float64 {
+	t.Helper()
+	api := b.api(t)
+	var got struct{ VolunteerRecord struct{ TotalHours float64 } }
+	api.must(api.login(volunteerPhone), `{ volunteerRecord { totalHours } }`, nil, &got)
+	return got.VolunteerRecord.TotalHours
+}
+
+// wishSeen is what the beneficiary sees of a wish.
+type wishSeen struct {
+	State  string
+	Rating int
+}
+
+// waitWishState waits (until deadline) for the wish to reach state, as its beneficiary sees it
+// through the API, and returns it.
+func (b *browser) waitWishState(t *testing.T, wishID, state string, deadline time.Time) wishSeen {
+	t.Helper()
+	api := b.api(t)
+	token := api.login(residentPhone)
+	for {
+		var got struct{ Node wishSeen }
+		api.must(token, `query W($id: ID!) { node(id: $id) { ... on Wish { state rating } } }`, map[string]any{"id": wishID}, &got)
+		if got.Node.State == state {
+			return got.Node
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the wish is %s, want %s", got.Node.State, state)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
