@@ -543,3 +543,9 @@ func (b *browser) waitWishState(t *testing.T, wishID, state string, deadline tim
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// waitReadable waits until the readable answer (beside the raw JSON) shows text.
+func (s *session) waitReadable(step, text string) {
+	s.t.Helper()
+	s.waitJS(step, fmt.Sprintf(`(() => { const e = document.querySelector('[data-testid="readable"]'); return !!e && e.innerText.includes(%q); })()`, text))
+}
