@@ -196,3 +196,94 @@ func TestAbsoluteEndpointIsAllowedToConnect(t *testing.T) {
 		t.Errorf("Content-Security-Policy %q does not allow the endpoint", csp)
 	}
 }
+
+// Every file in assets/ that the browser runs or styles with is on the page: a script or
+// stylesheet added to the folder but not to the page's lists would never load.
+func TestPageListsEveryAsset(t *testing.T) {
+	srv := server(t)
+	_, body := get(t, srv, "/", nil)
+	page := string(body)
+	entries, err := os.ReadDir("assets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasSuffix(name, ".js") && !strings.HasSuffix(name, ".css") {
+			continue
+		}
+		if !strings.Contains(page, `"`+playground.Prefix+name+"?v=") {
+			t.Errorf("assets/%s is not on the page", name)
+		}
+	}
+}
+
+// Nothing the page loads fetches from another host: the playground's own scripts and styles
+// name no URL at all, and no stylesheet (GraphiQL's included) loads anything but data: URLs.
+func TestAssetsStayOnThisHost(t *testing.T) {
+	entries, err := os.ReadDir("assets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	urlRe := regexp.MustCompile(`url\(\s*['"]?([^'")\s]*)`)
+	for _, e := range entries {
+		name := e.Name()
+		body, err := os.ReadFile("assets/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := string(body)
+		if strings.HasPrefix(name, "playground") && strings.Contains(text, "://") {
+			t.Errorf("assets/%s names a URL", name)
+		}
+		if strings.HasSuffix(name, ".css") {
+			if strings.Contains(text, "@import") {
+				t.Errorf("assets/%s imports another stylesheet", name)
+			}
+			for _, m := range urlRe.FindAllStringSubmatch(text, -1) {
+				if !strings.HasPrefix(m[1], "data:") {
+					t.Errorf("assets/%s loads %q", name, m[1])
+				}
+			}
+		}
+	}
+}
+
+// The browser tests (and people writing their own) find the playground's parts by these
+// data-testid names; renaming one breaks them, so the names are checked here.
+func TestBrowserContractNames(t *testing.T) {
+	var all strings.Builder
+	entries, err := os.ReadDir("assets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "playground") && strings.HasSuffix(e.Name(), ".js") {
+			b, err := os.ReadFile("assets/" + e.Name())
+			if err != nil {
+				t.Fatal(err)
+			}
+			all.Write(b)
+		}
+	}
+	js := all.String()
+	for _, id := range []string{
+		"signin-phone", "signin-password", "signin-submit", "signin-error", "whoami", "signout",
+		"guide", "guide-open", "wish-card", "claim", "release", "fulfil", "confirm",
+		"fulfil-note", "fulfil-hours", "fulfil-submit", "confirm-comment", "confirm-submit",
+		"wish-title", "wish-description", "wish-category", "wish-deadline", "wish-submit",
+		"my-hours", "my-points", "toast", "readable", "text-size-up", "text-size-down",
+	} {
+		if !strings.Contains(js, `'data-testid': '`+id+`'`) {
+			t.Errorf("no element has data-testid %q", id)
+		}
+	}
+	// Built from a prefix: guide-tab-<id> and rating-1..5.
+	for _, part := range []string{`'data-testid': 'guide-tab-' + t.id`, `'data-testid': 'rating-' + n`,
+		"id: 'board'", "id: 'mine'", "id: 'submit'", "id: 'confirm'", "id: 'proxy'", "id: 'review'",
+		"[1, 2, 3, 4, 5]", "'data-wish-id': w.id", "'data-state': w.state"} {
+		if !strings.Contains(js, part) {
+			t.Errorf("the scripts lack %q", part)
+		}
+	}
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Re-fetches the pinned GraphiQL and React browser bundles with `npm pack` and copies the
 # files the playground serves into assets/. Run it by hand after changing a version below;
-# CI does not run it. The playground's own files (playground.js, playground.css) are left alone.
+# CI does not run it. The playground's own files (playground*.js, playground.css) are left alone.
 #
 # GraphiQL 4.1.x is the last line whose package ships a browser (UMD) bundle that works with
 # plain <script> tags (5.x dropped it); React 18.x is the last that ships UMD builds

@@ -31,8 +31,7 @@
     last: null, // { query, variables, result }: the last answer, for the readable view
     types: null, // from introspection: name -> { kind, fields, values }
     roots: null,
-    textSize: parseInt(storageGet(SIZE_KEY), 10) || 0,
-    guideOpen: null // null until decided from who signed in
+    textSize: parseInt(storageGet(SIZE_KEY), 10) || 0
   };
   var listeners = new Set();
   L.get = function () { return state; };

@@ -226,7 +226,8 @@
       } }));
   }
 
-  function inThreeDays() { return L.beijingInput(new Date(Date.now() + 3 * 24 * 3600 * 1000)); }
+  // The form starts at 18:00 (Beijing) three days from now: a round time, well inside the 90 days.
+  function inThreeDays() { return L.beijingInput(new Date(Date.now() + 3 * 24 * 3600 * 1000)).slice(0, 11) + '18:00'; }
 
   function WishForm(props) {
     var title = useState(''), desc = useState(''), cat = useState('OTHER'), deadline = useState(inThreeDays());

@@ -78,7 +78,7 @@
       return h('ol', null, value.map(function (v, i) { return h('li', { key: i }, render(v, typeName, key)); }));
     }
     if (value && typeof value === 'object') {
-      var keys = Object.keys(value).filter(function (k) { return !SKIP[k] && !(k === 'nodes' && false); });
+      var keys = Object.keys(value).filter(function (k) { return !SKIP[k]; });
       // A person or a place reads as its name; with other fields, the name leads.
       if (NAMED[typeName] && typeof value.name === 'string') {
         keys = keys.filter(function (k) { return k !== 'name'; });

@@ -119,17 +119,19 @@
 
   // remember keeps an answer GraphiQL got for the readable view, and adopts a token from a
   // `login` run by hand so the rest of the page is signed in too.
-  function remember(params, body) {
+  // stored tells whether the request carried the stored token (not one typed in Headers):
+  // only then does a refusal of the sign-in sign the page out.
+  function remember(params, body, stored) {
     if (params.operationName === 'IntrospectionQuery') return;
     L.set({ last: { query: params.query, operationName: params.operationName, variables: params.variables, result: body } });
     var login = body && body.data && (body.data.login || body.data.register);
     if (login && login.token) L.adopt(login.token);
-    else L.noticeAuth(body);
+    else if (stored) L.noticeAuth(body);
   }
 
-  async function* recorded(params, it) {
+  async function* recorded(params, it, stored) {
     for await (var body of it) {
-      remember(params, body);
+      remember(params, body, stored);
       yield body;
     }
   }
@@ -138,12 +140,13 @@
   // an Authorization of its own (see Linli.authHeaders).
   function fetcher(params, opts) {
     var o = Object.assign({}, opts, { headers: L.authHeaders(opts && opts.headers) });
+    var stored = !!L.get().token && o.headers.Authorization === 'Bearer ' + L.get().token;
     if (params.operationName !== 'IntrospectionQuery') {
       try { window.localStorage.setItem(DEVELOPER_KEY, '1'); } catch (e) { /* fine */ }
     }
-    if (isSubscription(params, o)) return recorded(params, subscribe(params, o));
+    if (isSubscription(params, o)) return recorded(params, subscribe(params, o), stored);
     return Promise.resolve(httpFetcher(params, o)).then(function (body) {
-      remember(params, body);
+      remember(params, body, stored);
       return body;
     });
   }
@@ -263,6 +266,12 @@
   function onToggle(p) {
     guideShown = !!p && p.title === L.guidePlugin.title;
     document.body.classList.toggle('lg-guide-visible', guideShown);
+    // CodeMirror measures itself when shown; on a phone the editors were hidden under the guide.
+    setTimeout(function () {
+      ['queryEditor', 'variableEditor', 'headerEditor', 'responseEditor'].forEach(function (k) {
+        if (editors && editors[k] && editors[k].refresh) editors[k].refresh();
+      });
+    }, 0);
   }
 
   function App() {
