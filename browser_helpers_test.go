@@ -29,7 +29,7 @@ import (
 
 // flowTimeout bounds one browser session (a flow at one width): waits are for outcomes, and
 // this is only how long a stuck one may take to fail on a busy machine.
-const flowTimeout = 2 * time.Minute
+const flowTimeout = 5 * time.Minute
 
 // findChromium returns the browser to drive, or skips the test (fails it when required).
 func findChromium(t *testing.T) string {
