@@ -144,4 +144,3 @@ func (s *Store) ReportStats(ctx context.Context, v *Viewer, f ReportStatsFilter,
 	}
 	return groups, total, departments, nil
 }
-
