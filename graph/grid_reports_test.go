@@ -480,7 +480,15 @@ func TestReportConcurrentAccept(t *testing.T) {
 				map[string]any{"id": id}).Code()
 		}()
 	}
+	// Every accept queues behind a lock on the timeline: the first holds the report and
+	// waits to record its step, the others wait for the report. Released only once all are
+	// waiting, so that each one's check of the state races the others'.
+	hold := e.holdLock("report_events")
 	close(start)
+	for e.sqlInt(`SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`) < n {
+		time.Sleep(10 * time.Millisecond)
+	}
+	hold.Rollback()
 	wg.Wait()
 	ok, conflict := 0, 0
 	for _, c := range codes {
