@@ -25,6 +25,7 @@ func TestMain(m *testing.M) {
 	// The wish tests count the wishes they make themselves: start from an empty board.
 	demo.Wishes = false
 	demo.Deliberation = false
+	demo.Reports = false
 	dbtest.Main(m)
 }
 

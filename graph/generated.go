@@ -36,6 +36,7 @@ type ResolverRoot interface {
 	CareAssignment() CareAssignmentResolver
 	CommunitySettings() CommunitySettingsResolver
 	Department() DepartmentResolver
+	DepartmentFigures() DepartmentFiguresResolver
 	FailedDelivery() FailedDeliveryResolver
 	HouseholdOwner() HouseholdOwnerResolver
 	LedgerEntry() LedgerEntryResolver
@@ -159,6 +160,17 @@ type ComplexityRoot struct {
 		Kind        func(childComplexity int) int
 		Name        func(childComplexity int) int
 		Subdistrict func(childComplexity int) int
+	}
+
+	DepartmentFigures struct {
+		Department  func(childComplexity int) int
+		Late        func(childComplexity int) int
+		OnTime      func(childComplexity int) int
+		OnTimeShare func(childComplexity int) int
+		Overdue     func(childComplexity int) int
+		Rating      func(childComplexity int) int
+		Resolved    func(childComplexity int) int
+		Whistled    func(childComplexity int) int
 	}
 
 	DurationFigures struct {
@@ -655,6 +667,7 @@ type ComplexityRoot struct {
 		PendingRegistrations           func(childComplexity int, placeID string) int
 		Report                         func(childComplexity int, id string) int
 		ReportSettings                 func(childComplexity int, communityID string) int
+		ReportStats                    func(childComplexity int, filter *model.ReportStatsFilter, groupBy *model.StatsGrouping) int
 		Reports                        func(childComplexity int, placeID *string, state []db.ReportState, mine *bool, first *int, after *string) int
 		ResidentDuplicates             func(childComplexity int, placeID string) int
 		Residents                      func(childComplexity int, placeID string, filter *model.ResidentFilter, first *int, after *string, last *int, before *string) int
@@ -724,6 +737,11 @@ type ComplexityRoot struct {
 		WhistledAt              func(childComplexity int) int
 	}
 
+	ReportCategoryCount struct {
+		Category func(childComplexity int) int
+		Count    func(childComplexity int) int
+	}
+
 	ReportConnection struct {
 		Edges      func(childComplexity int) int
 		Nodes      func(childComplexity int) int
@@ -750,11 +768,42 @@ type ComplexityRoot struct {
 		ToState   func(childComplexity int) int
 	}
 
+	ReportLevelCount struct {
+		Count func(childComplexity int) int
+		Level func(childComplexity int) int
+	}
+
+	ReportRatingFigures struct {
+		Average func(childComplexity int) int
+		Count   func(childComplexity int) int
+	}
+
 	ReportSettings struct {
 		AcceptHours func(childComplexity int) int
 		Community   func(childComplexity int) int
 		Deadlines   func(childComplexity int) int
 		SettleDays  func(childComplexity int) int
+	}
+
+	ReportStats struct {
+		Departments  func(childComplexity int) int
+		Groups       func(childComplexity int) int
+		MinGroupSize func(childComplexity int) int
+		Total        func(childComplexity int) int
+	}
+
+	ReportStatsGroup struct {
+		ByCategory     func(childComplexity int) int
+		BySettledLevel func(childComplexity int) int
+		Open           func(childComplexity int) int
+		PeriodEnd      func(childComplexity int) int
+		PeriodStart    func(childComplexity int) int
+		Place          func(childComplexity int) int
+		Rating         func(childComplexity int) int
+		Reports        func(childComplexity int) int
+		Suppressed     func(childComplexity int) int
+		TimeToAccept   func(childComplexity int) int
+		TimeToResolve  func(childComplexity int) int
 	}
 
 	Residency struct {
@@ -1403,6 +1452,12 @@ type DepartmentResolver interface {
 
 	Subdistrict(ctx context.Context, obj *db.Department) (*db.Place, error)
 }
+type DepartmentFiguresResolver interface {
+	Department(ctx context.Context, obj *db.DepartmentFigures) (*db.Department, error)
+
+	OnTimeShare(ctx context.Context, obj *db.DepartmentFigures) (*float64, error)
+	Rating(ctx context.Context, obj *db.DepartmentFigures) (*model.ReportRatingFigures, error)
+}
 type FailedDeliveryResolver interface {
 	ID(ctx context.Context, obj *db.OutboxDelivery) (string, error)
 
@@ -1668,6 +1723,7 @@ type QueryResolver interface {
 	MemberCheckIns(ctx context.Context, communityID *string, states []db.CheckInState, first *int, after *string) (*model.MemberCheckInConnection, error)
 	OrganisationCheckIns(ctx context.Context, communityID *string, states []db.CheckInState, first *int, after *string) (*model.OrganisationCheckInConnection, error)
 	MyMemberCheckIns(ctx context.Context) ([]*db.MemberCheckIn, error)
+	ReportStats(ctx context.Context, filter *model.ReportStatsFilter, groupBy *model.StatsGrouping) (*model.ReportStats, error)
 }
 type RatingSummaryResolver interface {
 	Average(ctx context.Context, obj *db.RatingSummary) (*float64, error)
@@ -2181,6 +2237,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Department.Subdistrict(childComplexity), true
+
+	case "DepartmentFigures.department":
+		if e.ComplexityRoot.DepartmentFigures.Department == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DepartmentFigures.Department(childComplexity), true
+	case "DepartmentFigures.late":
+		if e.ComplexityRoot.DepartmentFigures.Late == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DepartmentFigures.Late(childComplexity), true
+	case "DepartmentFigures.onTime":
+		if e.ComplexityRoot.DepartmentFigures.OnTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DepartmentFigures.OnTime(childComplexity), true
+	case "DepartmentFigures.onTimeShare":
+		if e.ComplexityRoot.DepartmentFigures.OnTimeShare == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DepartmentFigures.OnTimeShare(childComplexity), true
+	case "DepartmentFigures.overdue":
+		if e.ComplexityRoot.DepartmentFigures.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DepartmentFigures.Overdue(childComplexity), true
+	case "DepartmentFigures.rating":
+		if e.ComplexityRoot.DepartmentFigures.Rating == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DepartmentFigures.Rating(childComplexity), true
+	case "DepartmentFigures.resolved":
+		if e.ComplexityRoot.DepartmentFigures.Resolved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DepartmentFigures.Resolved(childComplexity), true
+	case "DepartmentFigures.whistled":
+		if e.ComplexityRoot.DepartmentFigures.Whistled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DepartmentFigures.Whistled(childComplexity), true
 
 	case "DurationFigures.count":
 		if e.ComplexityRoot.DurationFigures.Count == nil {
@@ -4951,6 +5056,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ReportSettings(childComplexity, args["communityId"].(string)), true
+	case "Query.reportStats":
+		if e.ComplexityRoot.Query.ReportStats == nil {
+			break
+		}
+
+		args, err := ec.field_Query_reportStats_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ReportStats(childComplexity, args["filter"].(*model.ReportStatsFilter), args["groupBy"].(*model.StatsGrouping)), true
 	case "Query.reports":
 		if e.ComplexityRoot.Query.Reports == nil {
 			break
@@ -5413,6 +5529,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Report.WhistledAt(childComplexity), true
 
+	case "ReportCategoryCount.category":
+		if e.ComplexityRoot.ReportCategoryCount.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportCategoryCount.Category(childComplexity), true
+	case "ReportCategoryCount.count":
+		if e.ComplexityRoot.ReportCategoryCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportCategoryCount.Count(childComplexity), true
+
 	case "ReportConnection.edges":
 		if e.ComplexityRoot.ReportConnection.Edges == nil {
 			break
@@ -5501,6 +5630,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ReportEvent.ToState(childComplexity), true
 
+	case "ReportLevelCount.count":
+		if e.ComplexityRoot.ReportLevelCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportLevelCount.Count(childComplexity), true
+	case "ReportLevelCount.level":
+		if e.ComplexityRoot.ReportLevelCount.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportLevelCount.Level(childComplexity), true
+
+	case "ReportRatingFigures.average":
+		if e.ComplexityRoot.ReportRatingFigures.Average == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRatingFigures.Average(childComplexity), true
+	case "ReportRatingFigures.count":
+		if e.ComplexityRoot.ReportRatingFigures.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRatingFigures.Count(childComplexity), true
+
 	case "ReportSettings.acceptHours":
 		if e.ComplexityRoot.ReportSettings.AcceptHours == nil {
 			break
@@ -5525,6 +5680,98 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReportSettings.SettleDays(childComplexity), true
+
+	case "ReportStats.departments":
+		if e.ComplexityRoot.ReportStats.Departments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportStats.Departments(childComplexity), true
+	case "ReportStats.groups":
+		if e.ComplexityRoot.ReportStats.Groups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportStats.Groups(childComplexity), true
+	case "ReportStats.minGroupSize":
+		if e.ComplexityRoot.ReportStats.MinGroupSize == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportStats.MinGroupSize(childComplexity), true
+	case "ReportStats.total":
+		if e.ComplexityRoot.ReportStats.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportStats.Total(childComplexity), true
+
+	case "ReportStatsGroup.byCategory":
+		if e.ComplexityRoot.ReportStatsGroup.ByCategory == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportStatsGroup.ByCategory(childComplexity), true
+	case "ReportStatsGroup.bySettledLevel":
+		if e.ComplexityRoot.ReportStatsGroup.BySettledLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportStatsGroup.BySettledLevel(childComplexity), true
+	case "ReportStatsGroup.open":
+		if e.ComplexityRoot.ReportStatsGroup.Open == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportStatsGroup.Open(childComplexity), true
+	case "ReportStatsGroup.periodEnd":
+		if e.ComplexityRoot.ReportStatsGroup.PeriodEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportStatsGroup.PeriodEnd(childComplexity), true
+	case "ReportStatsGroup.periodStart":
+		if e.ComplexityRoot.ReportStatsGroup.PeriodStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportStatsGroup.PeriodStart(childComplexity), true
+	case "ReportStatsGroup.place":
+		if e.ComplexityRoot.ReportStatsGroup.Place == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportStatsGroup.Place(childComplexity), true
+	case "ReportStatsGroup.rating":
+		if e.ComplexityRoot.ReportStatsGroup.Rating == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportStatsGroup.Rating(childComplexity), true
+	case "ReportStatsGroup.reports":
+		if e.ComplexityRoot.ReportStatsGroup.Reports == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportStatsGroup.Reports(childComplexity), true
+	case "ReportStatsGroup.suppressed":
+		if e.ComplexityRoot.ReportStatsGroup.Suppressed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportStatsGroup.Suppressed(childComplexity), true
+	case "ReportStatsGroup.timeToAccept":
+		if e.ComplexityRoot.ReportStatsGroup.TimeToAccept == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportStatsGroup.TimeToAccept(childComplexity), true
+	case "ReportStatsGroup.timeToResolve":
+		if e.ComplexityRoot.ReportStatsGroup.TimeToResolve == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportStatsGroup.TimeToResolve(childComplexity), true
 
 	case "Residency.household":
 		if e.ComplexityRoot.Residency.Household == nil {
@@ -8167,6 +8414,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RegisterInput", ec.unmarshalInputRegisterInput),
 			graphql.NewInputUnmarshaler("RegisterOrganisationInput", ec.unmarshalInputRegisterOrganisationInput),
 			graphql.NewInputUnmarshaler("ReportDeadlineInput", ec.unmarshalInputReportDeadlineInput),
+			graphql.NewInputUnmarshaler("ReportStatsFilter", ec.unmarshalInputReportStatsFilter),
 			graphql.NewInputUnmarshaler("ResidentFilter", ec.unmarshalInputResidentFilter),
 			graphql.NewInputUnmarshaler("ResourceInput", ec.unmarshalInputResourceInput),
 			graphql.NewInputUnmarshaler("ScheduleMeetingInput", ec.unmarshalInputScheduleMeetingInput),
@@ -12002,6 +12250,99 @@ type OrganisationCheckInEdge {
   cursor: String!
   node: OrganisationCheckIn!
 }
+
+# ---------------------------------------------------------------- report figures (事件上报统计)
+
+"""事件上报统计的筛选条件，各项同时成立。"""
+input ReportStatsFilter {
+  """这个街道、社区或网格（及其下属地点）：最多一个，不设时为你任职的地点（在几个地点任职时必须选一个）。"""
+  placeIds: [ID!]
+  """上报时间：一个完整时间段（见 ` + "`" + `TimeCondition` + "`" + `）或不设。"""
+  at: TimeCondition
+}
+
+"""某一类别的上报数。"""
+type ReportCategoryCount {
+  category: ReportCategory!
+  count: Int!
+}
+
+"""由某一级办结的上报数。"""
+type ReportLevelCount {
+  level: ReportLevel!
+  count: Int!
+}
+
+"""一组上报的统计。不同上报人不足 ` + "`" + `minGroupSize` + "`" + ` 位时整组隐去（` + "`" + `suppressed` + "`" + `，数字为 null）。"""
+type ReportStatsGroup {
+  """分组的地点（按地点分组时）。"""
+  place: Place
+  """时间段的开始（按时间段分组时）。"""
+  periodStart: Time
+  """时间段的结束（不含）。"""
+  periodEnd: Time
+  suppressed: Boolean!
+  """上报数。"""
+  reports: Int
+  """还没有办结的上报数。"""
+  open: Int
+  """按类别（每个类别一项，含 0）。"""
+  byCategory: [ReportCategoryCount!]
+  """按办结的一级：网格、社区、职能部门（每级一项，含 0）。"""
+  bySettledLevel: [ReportLevelCount!]
+  """从上报到受理的时间（受理了的上报）。"""
+  timeToAccept: DurationFigures
+  """从上报到办结的时间（办结了的上报）。"""
+  timeToResolve: DurationFigures
+  """上报人的评分：不同评分人不足 ` + "`" + `minGroupSize` + "`" + ` 位时为 null。"""
+  rating: ReportRatingFigures
+}
+
+"""评分汇总。"""
+type ReportRatingFigures {
+  count: Int!
+  """平均分（1–5）；没有评分时为 null。"""
+  average: Float
+}
+
+"""一个职能部门对吹哨给它的上报的办理（筛选范围内的全部，不分组）。部门是公共机构，这是它的公务行为，始终显示，不含上报人。"""
+type DepartmentFigures {
+  department: Department!
+  """吹哨给它的上报数。"""
+  whistled: Int!
+  """已办结的。"""
+  resolved: Int!
+  """在期限内办结的。"""
+  onTime: Int!
+  """超过期限才办结的。"""
+  late: Int!
+  """已过期限还没有办结的。"""
+  overdue: Int!
+  """按时办结率：在期限内办结的 ÷（已办结的 + 已过期限未办结的）；都没有时为 null。"""
+  onTimeShare: Float
+  """社区为它的办理打的分。"""
+  rating: ReportRatingFigures!
+}
+
+"""事件上报统计的结果。"""
+type ReportStats {
+  """各组，按地点、时间段排序。没有分组时为空，数字见 ` + "`" + `total` + "`" + `。"""
+  groups: [ReportStatsGroup!]!
+  """所有组合计。只在查询这个字段时才计算。"""
+  total: ReportStatsGroup!
+  """各职能部门（筛选范围内吹哨过的）。"""
+  departments: [DepartmentFigures!]!
+  minGroupSize: Int!
+}
+
+extend type Query {
+  """
+  事件上报统计（数据分析员、社区工作者、管理员）：按地点（街道、社区、网格）和时间段分组的上报数、类别、办结的一级、
+  受理和办结用时（中位数、第 90 百分位）、上报人评分，以及各职能部门的按时办结率和社区评分。
+  筛选与 ` + "`" + `participationStats` + "`" + ` 相同（一个地点、一个完整时间段）；不同上报人不足 ` + "`" + `minGroupSize` + "`" + ` 位的组隐去。
+  """
+  reportStats(filter: ReportStatsFilter, groupBy: StatsGrouping): ReportStats!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -12144,6 +12485,28 @@ func (ec *executionContext) childFields_Department(ctx context.Context, field gr
 		return ec.fieldContext_Department_subdistrict(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Department", field.Name)
+}
+
+func (ec *executionContext) childFields_DepartmentFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "department":
+		return ec.fieldContext_DepartmentFigures_department(ctx, field)
+	case "whistled":
+		return ec.fieldContext_DepartmentFigures_whistled(ctx, field)
+	case "resolved":
+		return ec.fieldContext_DepartmentFigures_resolved(ctx, field)
+	case "onTime":
+		return ec.fieldContext_DepartmentFigures_onTime(ctx, field)
+	case "late":
+		return ec.fieldContext_DepartmentFigures_late(ctx, field)
+	case "overdue":
+		return ec.fieldContext_DepartmentFigures_overdue(ctx, field)
+	case "onTimeShare":
+		return ec.fieldContext_DepartmentFigures_onTimeShare(ctx, field)
+	case "rating":
+		return ec.fieldContext_DepartmentFigures_rating(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DepartmentFigures", field.Name)
 }
 
 func (ec *executionContext) childFields_DurationFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -12976,6 +13339,16 @@ func (ec *executionContext) childFields_Report(ctx context.Context, field graphq
 	return nil, fmt.Errorf("no field named %q was found under type Report", field.Name)
 }
 
+func (ec *executionContext) childFields_ReportCategoryCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "category":
+		return ec.fieldContext_ReportCategoryCount_category(ctx, field)
+	case "count":
+		return ec.fieldContext_ReportCategoryCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportCategoryCount", field.Name)
+}
+
 func (ec *executionContext) childFields_ReportConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "edges":
@@ -13028,6 +13401,26 @@ func (ec *executionContext) childFields_ReportEvent(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type ReportEvent", field.Name)
 }
 
+func (ec *executionContext) childFields_ReportLevelCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "level":
+		return ec.fieldContext_ReportLevelCount_level(ctx, field)
+	case "count":
+		return ec.fieldContext_ReportLevelCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportLevelCount", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportRatingFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "count":
+		return ec.fieldContext_ReportRatingFigures_count(ctx, field)
+	case "average":
+		return ec.fieldContext_ReportRatingFigures_average(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportRatingFigures", field.Name)
+}
+
 func (ec *executionContext) childFields_ReportSettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "community":
@@ -13040,6 +13433,48 @@ func (ec *executionContext) childFields_ReportSettings(ctx context.Context, fiel
 		return ec.fieldContext_ReportSettings_deadlines(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ReportSettings", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "groups":
+		return ec.fieldContext_ReportStats_groups(ctx, field)
+	case "total":
+		return ec.fieldContext_ReportStats_total(ctx, field)
+	case "departments":
+		return ec.fieldContext_ReportStats_departments(ctx, field)
+	case "minGroupSize":
+		return ec.fieldContext_ReportStats_minGroupSize(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportStats", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportStatsGroup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "place":
+		return ec.fieldContext_ReportStatsGroup_place(ctx, field)
+	case "periodStart":
+		return ec.fieldContext_ReportStatsGroup_periodStart(ctx, field)
+	case "periodEnd":
+		return ec.fieldContext_ReportStatsGroup_periodEnd(ctx, field)
+	case "suppressed":
+		return ec.fieldContext_ReportStatsGroup_suppressed(ctx, field)
+	case "reports":
+		return ec.fieldContext_ReportStatsGroup_reports(ctx, field)
+	case "open":
+		return ec.fieldContext_ReportStatsGroup_open(ctx, field)
+	case "byCategory":
+		return ec.fieldContext_ReportStatsGroup_byCategory(ctx, field)
+	case "bySettledLevel":
+		return ec.fieldContext_ReportStatsGroup_bySettledLevel(ctx, field)
+	case "timeToAccept":
+		return ec.fieldContext_ReportStatsGroup_timeToAccept(ctx, field)
+	case "timeToResolve":
+		return ec.fieldContext_ReportStatsGroup_timeToResolve(ctx, field)
+	case "rating":
+		return ec.fieldContext_ReportStatsGroup_rating(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportStatsGroup", field.Name)
 }
 
 func (ec *executionContext) childFields_Residency(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -17053,6 +17488,28 @@ func (ec *executionContext) field_Query_reportSettings_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_reportStats_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.ReportStatsFilter, error) {
+			return ec.unmarshalOReportStatsFilter2ᚖlinliᚋgraphᚋmodelᚐReportStatsFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "groupBy",
+		func(ctx context.Context, v any) (*model.StatsGrouping, error) {
+			return ec.unmarshalOStatsGrouping2ᚖlinliᚋgraphᚋmodelᚐStatsGrouping(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupBy"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_report_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -19261,6 +19718,208 @@ func (ec *executionContext) fieldContext_Department_subdistrict(_ context.Contex
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DepartmentFigures_department(ctx context.Context, field graphql.CollectedField, obj *db.DepartmentFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DepartmentFigures_department(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DepartmentFigures().Department(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Department) graphql.Marshaler {
+			return ec.marshalNDepartment2ᚖlinliᚋdbᚐDepartment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DepartmentFigures_department(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DepartmentFigures",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Department(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DepartmentFigures_whistled(ctx context.Context, field graphql.CollectedField, obj *db.DepartmentFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DepartmentFigures_whistled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Whistled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DepartmentFigures_whistled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DepartmentFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DepartmentFigures_resolved(ctx context.Context, field graphql.CollectedField, obj *db.DepartmentFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DepartmentFigures_resolved(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Resolved, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DepartmentFigures_resolved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DepartmentFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DepartmentFigures_onTime(ctx context.Context, field graphql.CollectedField, obj *db.DepartmentFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DepartmentFigures_onTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OnTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DepartmentFigures_onTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DepartmentFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DepartmentFigures_late(ctx context.Context, field graphql.CollectedField, obj *db.DepartmentFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DepartmentFigures_late(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Late, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DepartmentFigures_late(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DepartmentFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DepartmentFigures_overdue(ctx context.Context, field graphql.CollectedField, obj *db.DepartmentFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DepartmentFigures_overdue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Overdue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DepartmentFigures_overdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DepartmentFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DepartmentFigures_onTimeShare(ctx context.Context, field graphql.CollectedField, obj *db.DepartmentFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DepartmentFigures_onTimeShare(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DepartmentFigures().OnTimeShare(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DepartmentFigures_onTimeShare(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DepartmentFigures", field, true, true, "Float")
+}
+
+func (ec *executionContext) _DepartmentFigures_rating(ctx context.Context, field graphql.CollectedField, obj *db.DepartmentFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DepartmentFigures_rating(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DepartmentFigures().Rating(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReportRatingFigures) graphql.Marshaler {
+			return ec.marshalNReportRatingFigures2ᚖlinliᚋgraphᚋmodelᚐReportRatingFigures(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DepartmentFigures_rating(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DepartmentFigures",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportRatingFigures(ctx, field)
 		},
 	}
 	return fc, nil
@@ -32093,6 +32752,50 @@ func (ec *executionContext) fieldContext_Query_myMemberCheckIns(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_reportStats(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_reportStats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ReportStats(ctx, fc.Args["filter"].(*model.ReportStatsFilter), fc.Args["groupBy"].(*model.StatsGrouping))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReportStats) graphql.Marshaler {
+			return ec.marshalNReportStats2ᚖlinliᚋgraphᚋmodelᚐReportStats(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_reportStats(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportStats(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_reportStats_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -33041,6 +33744,52 @@ func (ec *executionContext) fieldContext_Report_timeline(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _ReportCategoryCount_category(ctx context.Context, field graphql.CollectedField, obj *model.ReportCategoryCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportCategoryCount_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.ReportCategory) graphql.Marshaler {
+			return ec.marshalNReportCategory2linliᚋdbᚐReportCategory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportCategoryCount_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportCategoryCount", field, false, false, "ReportCategory")
+}
+
+func (ec *executionContext) _ReportCategoryCount_count(ctx context.Context, field graphql.CollectedField, obj *model.ReportCategoryCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportCategoryCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportCategoryCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportCategoryCount", field, false, false, "Int")
+}
+
 func (ec *executionContext) _ReportConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ReportConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -33399,6 +34148,98 @@ func (ec *executionContext) fieldContext_ReportEvent_actorName(_ context.Context
 	return graphql.NewScalarFieldContext("ReportEvent", field, true, true, "String")
 }
 
+func (ec *executionContext) _ReportLevelCount_level(ctx context.Context, field graphql.CollectedField, obj *model.ReportLevelCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportLevelCount_level(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Level, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.ReportLevel) graphql.Marshaler {
+			return ec.marshalNReportLevel2linliᚋdbᚐReportLevel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportLevelCount_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportLevelCount", field, false, false, "ReportLevel")
+}
+
+func (ec *executionContext) _ReportLevelCount_count(ctx context.Context, field graphql.CollectedField, obj *model.ReportLevelCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportLevelCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportLevelCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportLevelCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReportRatingFigures_count(ctx context.Context, field graphql.CollectedField, obj *model.ReportRatingFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRatingFigures_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRatingFigures_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportRatingFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReportRatingFigures_average(ctx context.Context, field graphql.CollectedField, obj *model.ReportRatingFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRatingFigures_average(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Average, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRatingFigures_average(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportRatingFigures", field, false, false, "Float")
+}
+
 func (ec *executionContext) _ReportSettings_community(ctx context.Context, field graphql.CollectedField, obj *db.ReportSettings) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -33504,6 +34345,432 @@ func (ec *executionContext) fieldContext_ReportSettings_deadlines(_ context.Cont
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ReportDeadline(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportStats_groups(ctx context.Context, field graphql.CollectedField, obj *model.ReportStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportStats_groups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Groups, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ReportStatsGroup) graphql.Marshaler {
+			return ec.marshalNReportStatsGroup2ᚕᚖlinliᚋgraphᚋmodelᚐReportStatsGroupᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportStats_groups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportStatsGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportStats_total(ctx context.Context, field graphql.CollectedField, obj *model.ReportStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportStats_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReportStatsGroup) graphql.Marshaler {
+			return ec.marshalNReportStatsGroup2ᚖlinliᚋgraphᚋmodelᚐReportStatsGroup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportStats_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportStatsGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportStats_departments(ctx context.Context, field graphql.CollectedField, obj *model.ReportStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportStats_departments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Departments, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.DepartmentFigures) graphql.Marshaler {
+			return ec.marshalNDepartmentFigures2ᚕᚖlinliᚋdbᚐDepartmentFiguresᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportStats_departments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DepartmentFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportStats_minGroupSize(ctx context.Context, field graphql.CollectedField, obj *model.ReportStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportStats_minGroupSize(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinGroupSize, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportStats_minGroupSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReportStatsGroup_place(ctx context.Context, field graphql.CollectedField, obj *model.ReportStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportStatsGroup_place(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Place, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalOPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportStatsGroup_place(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportStatsGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportStatsGroup_periodStart(ctx context.Context, field graphql.CollectedField, obj *model.ReportStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportStatsGroup_periodStart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeriodStart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportStatsGroup_periodStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportStatsGroup", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ReportStatsGroup_periodEnd(ctx context.Context, field graphql.CollectedField, obj *model.ReportStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportStatsGroup_periodEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeriodEnd, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportStatsGroup_periodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportStatsGroup", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ReportStatsGroup_suppressed(ctx context.Context, field graphql.CollectedField, obj *model.ReportStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportStatsGroup_suppressed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Suppressed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportStatsGroup_suppressed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportStatsGroup", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ReportStatsGroup_reports(ctx context.Context, field graphql.CollectedField, obj *model.ReportStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportStatsGroup_reports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reports, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportStatsGroup_reports(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportStatsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReportStatsGroup_open(ctx context.Context, field graphql.CollectedField, obj *model.ReportStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportStatsGroup_open(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Open, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportStatsGroup_open(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportStatsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReportStatsGroup_byCategory(ctx context.Context, field graphql.CollectedField, obj *model.ReportStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportStatsGroup_byCategory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByCategory, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ReportCategoryCount) graphql.Marshaler {
+			return ec.marshalOReportCategoryCount2ᚕᚖlinliᚋgraphᚋmodelᚐReportCategoryCountᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportStatsGroup_byCategory(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportStatsGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportCategoryCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportStatsGroup_bySettledLevel(ctx context.Context, field graphql.CollectedField, obj *model.ReportStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportStatsGroup_bySettledLevel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BySettledLevel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ReportLevelCount) graphql.Marshaler {
+			return ec.marshalOReportLevelCount2ᚕᚖlinliᚋgraphᚋmodelᚐReportLevelCountᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportStatsGroup_bySettledLevel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportStatsGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportLevelCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportStatsGroup_timeToAccept(ctx context.Context, field graphql.CollectedField, obj *model.ReportStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportStatsGroup_timeToAccept(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TimeToAccept, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DurationFigures) graphql.Marshaler {
+			return ec.marshalODurationFigures2ᚖlinliᚋgraphᚋmodelᚐDurationFigures(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportStatsGroup_timeToAccept(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportStatsGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DurationFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportStatsGroup_timeToResolve(ctx context.Context, field graphql.CollectedField, obj *model.ReportStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportStatsGroup_timeToResolve(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TimeToResolve, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DurationFigures) graphql.Marshaler {
+			return ec.marshalODurationFigures2ᚖlinliᚋgraphᚋmodelᚐDurationFigures(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportStatsGroup_timeToResolve(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportStatsGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DurationFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportStatsGroup_rating(ctx context.Context, field graphql.CollectedField, obj *model.ReportStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportStatsGroup_rating(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rating, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReportRatingFigures) graphql.Marshaler {
+			return ec.marshalOReportRatingFigures2ᚖlinliᚋgraphᚋmodelᚐReportRatingFigures(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportStatsGroup_rating(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportStatsGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportRatingFigures(ctx, field)
 		},
 	}
 	return fc, nil
@@ -48163,6 +49430,55 @@ func UnmarshalReportDeadlineInput(ctx context.Context, raw any) (db.ReportDeadli
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputReportStatsFilter(ctx context.Context, obj any) (model.ReportStatsFilter, error) {
+	var it model.ReportStatsFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"placeIds", "at"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "placeIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("placeIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PlaceIds = data
+		case "at":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("at"))
+			data, err := ec.unmarshalOTimeCondition2ᚖlinliᚋdbᚐTimeCond(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.At = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReportStatsFilter unmarshals raw into the ReportStatsFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReportStatsFilter(ctx context.Context, raw any) (model.ReportStatsFilter, error) {
+	var out model.ReportStatsFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReportStatsFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputResidentFilter(ctx context.Context, obj any) (model.ResidentFilter, error) {
 	var it model.ResidentFilter
 	if obj == nil {
@@ -50027,6 +51343,77 @@ func (ec *executionContext) _Department(ctx context.Context, sel ast.SelectionSe
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Department_subdistrict(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var departmentFiguresImplementors = []string{"DepartmentFigures"}
+
+func (ec *executionContext) _DepartmentFigures(ctx context.Context, sel ast.SelectionSet, obj *db.DepartmentFigures) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, departmentFiguresImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DepartmentFigures")
+		case "department":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DepartmentFigures_department(ctx, field, obj)
+				})
+		case "whistled":
+			out.Values[i] = ec._DepartmentFigures_whistled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "resolved":
+			out.Values[i] = ec._DepartmentFigures_resolved(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "onTime":
+			out.Values[i] = ec._DepartmentFigures_onTime(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "late":
+			out.Values[i] = ec._DepartmentFigures_late(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "overdue":
+			out.Values[i] = ec._DepartmentFigures_overdue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "onTimeShare":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DepartmentFigures_onTimeShare(ctx, field, obj)
+				})
+		case "rating":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DepartmentFigures_rating(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -53544,6 +54931,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_myMemberCheckIns(ctx, field)
 				})
+		case "reportStats":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_reportStats(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -53846,6 +55239,44 @@ func (ec *executionContext) _Report(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
+var reportCategoryCountImplementors = []string{"ReportCategoryCount"}
+
+func (ec *executionContext) _ReportCategoryCount(ctx context.Context, sel ast.SelectionSet, obj *model.ReportCategoryCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportCategoryCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportCategoryCount")
+		case "category":
+			out.Values[i] = ec._ReportCategoryCount_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._ReportCategoryCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var reportConnectionImplementors = []string{"ReportConnection"}
 
 func (ec *executionContext) _ReportConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ReportConnection) graphql.Marshaler {
@@ -54030,6 +55461,82 @@ func (ec *executionContext) _ReportEvent(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var reportLevelCountImplementors = []string{"ReportLevelCount"}
+
+func (ec *executionContext) _ReportLevelCount(ctx context.Context, sel ast.SelectionSet, obj *model.ReportLevelCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportLevelCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportLevelCount")
+		case "level":
+			out.Values[i] = ec._ReportLevelCount_level(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._ReportLevelCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportRatingFiguresImplementors = []string{"ReportRatingFigures"}
+
+func (ec *executionContext) _ReportRatingFigures(ctx context.Context, sel ast.SelectionSet, obj *model.ReportRatingFigures) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportRatingFiguresImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportRatingFigures")
+		case "count":
+			out.Values[i] = ec._ReportRatingFigures_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "average":
+			out.Values[i] = ec._ReportRatingFigures_average(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var reportSettingsImplementors = []string{"ReportSettings"}
 
 func (ec *executionContext) _ReportSettings(ctx context.Context, sel ast.SelectionSet, obj *db.ReportSettings) graphql.Marshaler {
@@ -54063,6 +55570,137 @@ func (ec *executionContext) _ReportSettings(ctx context.Context, sel ast.Selecti
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ReportSettings_deadlines(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportStatsImplementors = []string{"ReportStats"}
+
+func (ec *executionContext) _ReportStats(ctx context.Context, sel ast.SelectionSet, obj *model.ReportStats) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportStatsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportStats")
+		case "groups":
+			out.Values[i] = ec._ReportStats_groups(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._ReportStats_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "departments":
+			out.Values[i] = ec._ReportStats_departments(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "minGroupSize":
+			out.Values[i] = ec._ReportStats_minGroupSize(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportStatsGroupImplementors = []string{"ReportStatsGroup"}
+
+func (ec *executionContext) _ReportStatsGroup(ctx context.Context, sel ast.SelectionSet, obj *model.ReportStatsGroup) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportStatsGroupImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportStatsGroup")
+		case "place":
+			out.Values[i] = ec._ReportStatsGroup_place(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "periodStart":
+			out.Values[i] = ec._ReportStatsGroup_periodStart(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "periodEnd":
+			out.Values[i] = ec._ReportStatsGroup_periodEnd(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "suppressed":
+			out.Values[i] = ec._ReportStatsGroup_suppressed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reports":
+			out.Values[i] = ec._ReportStatsGroup_reports(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "open":
+			out.Values[i] = ec._ReportStatsGroup_open(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "byCategory":
+			out.Values[i] = ec._ReportStatsGroup_byCategory(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "bySettledLevel":
+			out.Values[i] = ec._ReportStatsGroup_bySettledLevel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "timeToAccept":
+			out.Values[i] = ec._ReportStatsGroup_timeToAccept(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "timeToResolve":
+			out.Values[i] = ec._ReportStatsGroup_timeToResolve(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "rating":
+			out.Values[i] = ec._ReportStatsGroup_rating(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -58639,6 +60277,30 @@ func (ec *executionContext) marshalNDepartment2ᚖlinliᚋdbᚐDepartment(ctx co
 	return ec._Department(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNDepartmentFigures2ᚕᚖlinliᚋdbᚐDepartmentFiguresᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.DepartmentFigures) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDepartmentFigures2ᚖlinliᚋdbᚐDepartmentFigures(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDepartmentFigures2ᚖlinliᚋdbᚐDepartmentFigures(ctx context.Context, sel ast.SelectionSet, v *db.DepartmentFigures) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DepartmentFigures!")
+		return graphql.Null
+	}
+	return ec._DepartmentFigures(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNDepartmentKind2linliᚋdbᚐDepartmentKind(ctx context.Context, v any) (db.DepartmentKind, error) {
 	var res db.DepartmentKind
 	err := res.UnmarshalGQL(v)
@@ -59761,6 +61423,14 @@ func (ec *executionContext) marshalNReportCategory2linliᚋdbᚐReportCategory(c
 	return v
 }
 
+func (ec *executionContext) marshalNReportCategoryCount2ᚖlinliᚋgraphᚋmodelᚐReportCategoryCount(ctx context.Context, sel ast.SelectionSet, v *model.ReportCategoryCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportCategoryCount!")
+		return graphql.Null
+	}
+	return ec._ReportCategoryCount(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNReportConnection2ᚖlinliᚋgraphᚋmodelᚐReportConnection(ctx context.Context, sel ast.SelectionSet, v *model.ReportConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ReportConnection!")
@@ -59846,6 +61516,32 @@ func (ec *executionContext) marshalNReportEvent2ᚖlinliᚋdbᚐReportEvent(ctx 
 	return ec._ReportEvent(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNReportLevel2linliᚋdbᚐReportLevel(ctx context.Context, v any) (db.ReportLevel, error) {
+	var res db.ReportLevel
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReportLevel2linliᚋdbᚐReportLevel(ctx context.Context, sel ast.SelectionSet, v db.ReportLevel) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNReportLevelCount2ᚖlinliᚋgraphᚋmodelᚐReportLevelCount(ctx context.Context, sel ast.SelectionSet, v *model.ReportLevelCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportLevelCount!")
+		return graphql.Null
+	}
+	return ec._ReportLevelCount(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReportRatingFigures2ᚖlinliᚋgraphᚋmodelᚐReportRatingFigures(ctx context.Context, sel ast.SelectionSet, v *model.ReportRatingFigures) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportRatingFigures!")
+		return graphql.Null
+	}
+	return ec._ReportRatingFigures(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNReportSettings2ᚖlinliᚋdbᚐReportSettings(ctx context.Context, sel ast.SelectionSet, v *db.ReportSettings) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ReportSettings!")
@@ -59862,6 +61558,38 @@ func (ec *executionContext) unmarshalNReportState2linliᚋdbᚐReportState(ctx c
 
 func (ec *executionContext) marshalNReportState2linliᚋdbᚐReportState(ctx context.Context, sel ast.SelectionSet, v db.ReportState) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNReportStats2ᚖlinliᚋgraphᚋmodelᚐReportStats(ctx context.Context, sel ast.SelectionSet, v *model.ReportStats) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportStats!")
+		return graphql.Null
+	}
+	return ec._ReportStats(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReportStatsGroup2ᚕᚖlinliᚋgraphᚋmodelᚐReportStatsGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ReportStatsGroup) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReportStatsGroup2ᚖlinliᚋgraphᚋmodelᚐReportStatsGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReportStatsGroup2ᚖlinliᚋgraphᚋmodelᚐReportStatsGroup(ctx context.Context, sel ast.SelectionSet, v *model.ReportStatsGroup) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportStatsGroup!")
+		return graphql.Null
+	}
+	return ec._ReportStatsGroup(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNReportUrgency2linliᚋdbᚐReportUrgency(ctx context.Context, v any) (db.ReportUrgency, error) {
@@ -61838,6 +63566,25 @@ func (ec *executionContext) marshalOPlaceLevel2ᚖlinliᚋdbᚐPlaceLevel(ctx co
 	return v
 }
 
+func (ec *executionContext) marshalOReportCategoryCount2ᚕᚖlinliᚋgraphᚋmodelᚐReportCategoryCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ReportCategoryCount) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReportCategoryCount2ᚖlinliᚋgraphᚋmodelᚐReportCategoryCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOReportDeadlineInput2ᚕᚖlinliᚋdbᚐReportDeadlineᚄ(ctx context.Context, v any) ([]*db.ReportDeadline, error) {
 	if v == nil {
 		return nil, nil
@@ -61869,6 +63616,32 @@ func (ec *executionContext) marshalOReportLevel2ᚖlinliᚋdbᚐReportLevel(ctx 
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOReportLevelCount2ᚕᚖlinliᚋgraphᚋmodelᚐReportLevelCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ReportLevelCount) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReportLevelCount2ᚖlinliᚋgraphᚋmodelᚐReportLevelCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOReportRatingFigures2ᚖlinliᚋgraphᚋmodelᚐReportRatingFigures(ctx context.Context, sel ast.SelectionSet, v *model.ReportRatingFigures) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ReportRatingFigures(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOReportState2ᚕlinliᚋdbᚐReportStateᚄ(ctx context.Context, v any) ([]db.ReportState, error) {
@@ -61921,6 +63694,14 @@ func (ec *executionContext) marshalOReportState2ᚖlinliᚋdbᚐReportState(ctx 
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalOReportStatsFilter2ᚖlinliᚋgraphᚋmodelᚐReportStatsFilter(ctx context.Context, v any) (*model.ReportStatsFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputReportStatsFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOResident2ᚖlinliᚋdbᚐResident(ctx context.Context, sel ast.SelectionSet, v *db.Resident) graphql.Marshaler {

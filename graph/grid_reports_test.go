@@ -480,7 +480,15 @@ func TestReportConcurrentAccept(t *testing.T) {
 				map[string]any{"id": id}).Code()
 		}()
 	}
+	// Every accept queues behind a lock on the timeline: the first holds the report and
+	// waits to record its step, the others wait for the report. Released only once all are
+	// waiting, so that each one's check of the state races the others'.
+	hold := e.holdLock("report_events")
 	close(start)
+	for e.sqlInt(`SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`) < n {
+		time.Sleep(10 * time.Millisecond)
+	}
+	hold.Rollback()
 	wg.Wait()
 	ok, conflict := 0, 0
 	for _, c := range codes {
@@ -499,4 +507,108 @@ func TestReportConcurrentAccept(t *testing.T) {
 	if k := e.sqlInt(`SELECT count(*) FROM report_events WHERE action = 'accept'`); k != 1 {
 		t.Fatalf("%d accept steps recorded", k)
 	}
+}
+
+func TestReportStats(t *testing.T) {
+	e := newEnv(t)
+	e.store.Stats.MinGroup = 2
+	building := e.placeAt("和平花园小区", "第一网格", "1号楼")
+	courier := e.newAccountWithRole("13900000031", "快递员小马", "MOBILE_GRID_MEMBER", e.placeID("和平社区"))
+	urban, urbanToken := e.newDepartment("幸福街道城管执法队", "URBAN_MANAGEMENT", "13900000032", "城管李队")
+	grid, staff := e.login(phoneGridWorker), e.login(phoneStaff)
+
+	small := e.submitReport(e.login(phoneResident), building, "FACILITY", "楼道灯不亮")
+	big := e.submitReport(courier, building, "ILLEGAL_BUILDING", "楼顶有人搭建彩钢房")
+	// One report in 光明社区, by one person: a group of one is withheld.
+	e.submitReport(e.login(phoneStaffGuangming), e.placeAt("光明社区", "第一网格", "1号楼"), "OTHER", "路面有坑")
+	e.clock.Advance(time.Hour)
+	e.reportStep(grid, mAccept, map[string]any{"id": small})
+	e.reportStep(grid, mAccept, map[string]any{"id": big})
+	e.clock.Advance(2 * time.Hour)
+	e.reportStep(grid, mSettle, map[string]any{"id": small, "n": "已换灯泡"})
+	e.reportStep(grid, mEscalate, map[string]any{"id": big, "n": "需要执法"})
+	e.reportStep(staff, mWhistle, map[string]any{"id": big, "d": urban})
+	// Illegal building gives the department 15 days; it resolves on the 16th.
+	e.clock.Advance(16 * 24 * time.Hour)
+	e.reportStep(urbanToken, mReportIn, map[string]any{"id": big})
+	e.reportStep(urbanToken, mResolve, map[string]any{"id": big, "n": "已拆除"})
+	e.reportStep(staff, mRateDept, map[string]any{"id": big, "r": 2})
+
+	const q = `{ reportStats(groupBy: { placeLevel: COMMUNITY }) {
+		minGroupSize
+		groups { place { name } suppressed reports open byCategory { category count } bySettledLevel { level count }
+			timeToAccept { count medianHours p90Hours } timeToResolve { count medianHours p90Hours } rating { count average } }
+		departments { department { name } whistled resolved onTime late overdue onTimeShare rating { count average } } } }`
+	type counted struct {
+		Category, Level string
+		Count           int
+	}
+	type duration struct {
+		Count                 int
+		MedianHours, P90Hours *float64
+	}
+	var out struct {
+		ReportStats struct {
+			Groups []struct {
+				Place                      struct{ Name string }
+				Suppressed                 bool
+				Reports, Open              *int
+				ByCategory, BySettledLevel []counted
+				TimeToAccept               *duration
+				TimeToResolve              *duration
+			}
+			Departments []struct {
+				Department                                struct{ Name string }
+				Whistled, Resolved, OnTime, Late, Overdue int
+				OnTimeShare                               *float64
+				Rating                                    struct {
+					Count   int
+					Average *float64
+				}
+			}
+		}
+	}
+	e.do(e.login(phoneAnalyst), q, nil).Decode(t, &out)
+	gs := out.ReportStats.Groups
+	if len(gs) != 2 || gs[0].Place.Name != "和平社区" || gs[1].Place.Name != "光明社区" {
+		t.Fatalf("groups: %+v", gs)
+	}
+	heping, guangming := gs[0], gs[1]
+	if !guangming.Suppressed || guangming.Reports != nil {
+		t.Fatalf("a group of one reporter is shown: %+v", guangming)
+	}
+	if heping.Suppressed || *heping.Reports != 2 || *heping.Open != 0 {
+		t.Fatalf("和平社区: %+v", heping)
+	}
+	levels := map[string]int{}
+	for _, l := range heping.BySettledLevel {
+		levels[l.Level] = l.Count
+	}
+	if levels["GRID"] != 1 || levels["COMMUNITY"] != 0 || levels["DEPARTMENT"] != 1 {
+		t.Fatalf("by level: %+v", heping.BySettledLevel)
+	}
+	categories := map[string]int{}
+	for _, c := range heping.ByCategory {
+		categories[c.Category] = c.Count
+	}
+	if len(heping.ByCategory) != 7 || categories["FACILITY"] != 1 || categories["ILLEGAL_BUILDING"] != 1 {
+		t.Fatalf("by category: %+v", heping.ByCategory)
+	}
+	// Accepted after 1 hour both; resolved after 3 hours and after 3 hours + 16 days.
+	a, r := heping.TimeToAccept, heping.TimeToResolve
+	if a.Count != 2 || *a.MedianHours != 1 || *a.P90Hours != 1 {
+		t.Fatalf("time to accept: %+v", a)
+	}
+	long := 3 + 16*24.0
+	if r.Count != 2 || *r.MedianHours != (3+long)/2 || *r.P90Hours != 3+0.9*(long-3) {
+		t.Fatalf("time to resolve: %+v %v %v", r, *r.MedianHours, *r.P90Hours)
+	}
+	ds := out.ReportStats.Departments
+	if len(ds) != 1 || ds[0].Department.Name != "幸福街道城管执法队" || ds[0].Whistled != 1 || ds[0].Late != 1 ||
+		ds[0].OnTime != 0 || *ds[0].OnTimeShare != 0 || ds[0].Rating.Count != 1 || *ds[0].Rating.Average != 2 {
+		t.Fatalf("departments: %+v", ds)
+	}
+	// Departments and couriers read no figures.
+	e.do(urbanToken, q, nil).wantCode(t, "FORBIDDEN")
+	e.do(courier, q, nil).wantCode(t, "FORBIDDEN")
 }

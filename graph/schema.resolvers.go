@@ -140,6 +140,21 @@ func (r *departmentResolver) Subdistrict(ctx context.Context, obj *db.Department
 	return placeByID(ctx, obj.SubdistrictID)
 }
 
+// Department is the resolver for the department field.
+func (r *departmentFiguresResolver) Department(ctx context.Context, obj *db.DepartmentFigures) (*db.Department, error) {
+	return departmentByID(ctx, obj.DepartmentID)
+}
+
+// OnTimeShare is the resolver for the onTimeShare field.
+func (r *departmentFiguresResolver) OnTimeShare(ctx context.Context, obj *db.DepartmentFigures) (*float64, error) {
+	return departmentOnTimeShare(obj), nil
+}
+
+// Rating is the resolver for the rating field.
+func (r *departmentFiguresResolver) Rating(ctx context.Context, obj *db.DepartmentFigures) (*model.ReportRatingFigures, error) {
+	return ratingFigures(obj.Ratings, obj.RatingSum), nil
+}
+
 // ID is the resolver for the id field.
 func (r *failedDeliveryResolver) ID(ctx context.Context, obj *db.OutboxDelivery) (string, error) {
 	return globalID("FailedDelivery", obj.ID), nil
@@ -1621,6 +1636,11 @@ func (r *queryResolver) MyMemberCheckIns(ctx context.Context) ([]*db.MemberCheck
 	return r.myMemberCheckIns(ctx)
 }
 
+// ReportStats is the resolver for the reportStats field.
+func (r *queryResolver) ReportStats(ctx context.Context, filter *model.ReportStatsFilter, groupBy *model.StatsGrouping) (*model.ReportStats, error) {
+	return r.reportStats(ctx, filter, groupBy)
+}
+
 // Average is the resolver for the average field.
 func (r *ratingSummaryResolver) Average(ctx context.Context, obj *db.RatingSummary) (*float64, error) {
 	return average(obj), nil
@@ -2340,6 +2360,11 @@ func (r *Resolver) CommunitySettings() CommunitySettingsResolver {
 // Department returns DepartmentResolver implementation.
 func (r *Resolver) Department() DepartmentResolver { return &departmentResolver{r} }
 
+// DepartmentFigures returns DepartmentFiguresResolver implementation.
+func (r *Resolver) DepartmentFigures() DepartmentFiguresResolver {
+	return &departmentFiguresResolver{r}
+}
+
 // FailedDelivery returns FailedDeliveryResolver implementation.
 func (r *Resolver) FailedDelivery() FailedDeliveryResolver { return &failedDeliveryResolver{r} }
 
@@ -2511,6 +2536,7 @@ type (
 	careAssignmentResolver          struct{ *Resolver }
 	communitySettingsResolver       struct{ *Resolver }
 	departmentResolver              struct{ *Resolver }
+	departmentFiguresResolver       struct{ *Resolver }
 	failedDeliveryResolver          struct{ *Resolver }
 	householdOwnerResolver          struct{ *Resolver }
 	ledgerEntryResolver             struct{ *Resolver }

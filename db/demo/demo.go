@@ -894,6 +894,9 @@ func (w *demoWorld) insert(ctx context.Context, tx *db.Tx, passwordHash string, 
 	if err := w.insertOrgs(ctx, tx, passwordHash); err != nil {
 		return err
 	}
+	if err := w.insertReports(ctx, tx, passwordHash, accountIDs); err != nil {
+		return err
+	}
 	if !deliberation {
 		return nil
 	}

@@ -428,9 +428,72 @@ type RegisterOrganisationInput struct {
 	CommunityIds []string `json:"communityIds"`
 }
 
+// 某一类别的上报数。
+type ReportCategoryCount struct {
+	Category db.ReportCategory `json:"category"`
+	Count    int               `json:"count"`
+}
+
 type ReportEdge struct {
 	Cursor string     `json:"cursor"`
 	Node   *db.Report `json:"node"`
+}
+
+// 由某一级办结的上报数。
+type ReportLevelCount struct {
+	Level db.ReportLevel `json:"level"`
+	Count int            `json:"count"`
+}
+
+// 评分汇总。
+type ReportRatingFigures struct {
+	Count int `json:"count"`
+	// 平均分（1–5）；没有评分时为 null。
+	Average *float64 `json:"average,omitempty"`
+}
+
+// 事件上报统计的结果。
+type ReportStats struct {
+	// 各组，按地点、时间段排序。没有分组时为空，数字见 `total`。
+	Groups []*ReportStatsGroup `json:"groups"`
+	// 所有组合计。只在查询这个字段时才计算。
+	Total *ReportStatsGroup `json:"total"`
+	// 各职能部门（筛选范围内吹哨过的）。
+	Departments  []*db.DepartmentFigures `json:"departments"`
+	MinGroupSize int                     `json:"minGroupSize"`
+}
+
+// 事件上报统计的筛选条件，各项同时成立。
+type ReportStatsFilter struct {
+	// 这个街道、社区或网格（及其下属地点）：最多一个，不设时为你任职的地点（在几个地点任职时必须选一个）。
+	PlaceIds []string `json:"placeIds,omitempty"`
+	// 上报时间：一个完整时间段（见 `TimeCondition`）或不设。
+	At *db.TimeCond `json:"at,omitempty"`
+}
+
+// 一组上报的统计。不同上报人不足 `minGroupSize` 位时整组隐去（`suppressed`，数字为 null）。
+type ReportStatsGroup struct {
+	// 分组的地点（按地点分组时）。
+	Place *db.Place `json:"place,omitempty"`
+	// 时间段的开始（按时间段分组时）。
+	PeriodStart *time.Time `json:"periodStart,omitempty"`
+	// 时间段的结束（不含）。
+	PeriodEnd  *time.Time `json:"periodEnd,omitempty"`
+	Suppressed bool       `json:"suppressed"`
+	// 上报数。
+	Reports *int `json:"reports,omitempty"`
+	// 还没有办结的上报数。
+	Open *int `json:"open,omitempty"`
+	// 按类别（每个类别一项，含 0）。
+	ByCategory []*ReportCategoryCount `json:"byCategory,omitempty"`
+	// 按办结的一级：网格、社区、职能部门（每级一项，含 0）。
+	BySettledLevel []*ReportLevelCount `json:"bySettledLevel,omitempty"`
+	// 从上报到受理的时间（受理了的上报）。
+	TimeToAccept *DurationFigures `json:"timeToAccept,omitempty"`
+	// 从上报到办结的时间（办结了的上报）。
+	TimeToResolve *DurationFigures `json:"timeToResolve,omitempty"`
+	// 上报人的评分：不同评分人不足 `minGroupSize` 位时为 null。
+	Rating *ReportRatingFigures `json:"rating,omitempty"`
 }
 
 type ResidentEdge struct {
