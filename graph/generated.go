@@ -127,9 +127,16 @@ type ComplexityRoot struct {
 		AssignedAt func(childComplexity int) int
 		Household  func(childComplexity int) int
 		ID         func(childComplexity int) int
+		Residents  func(childComplexity int) int
 		Role       func(childComplexity int) int
 		Since      func(childComplexity int) int
 		Until      func(childComplexity int) int
+	}
+
+	CaredResident struct {
+		Name        func(childComplexity int) int
+		Phone       func(childComplexity int) int
+		PhoneMasked func(childComplexity int) int
 	}
 
 	CommunitySettings struct {
@@ -1133,6 +1140,8 @@ type CareAssignmentResolver interface {
 	ID(ctx context.Context, obj *db.CareAssignment) (string, error)
 	Household(ctx context.Context, obj *db.CareAssignment) (*db.Place, error)
 	Account(ctx context.Context, obj *db.CareAssignment) (*db.Account, error)
+
+	Residents(ctx context.Context, obj *db.CareAssignment) ([]*model.CaredResident, error)
 }
 type CommunitySettingsResolver interface {
 	Community(ctx context.Context, obj *db.Settings) (*db.Place, error)
@@ -1723,6 +1732,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CareAssignment.ID(childComplexity), true
+	case "CareAssignment.residents":
+		if e.ComplexityRoot.CareAssignment.Residents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CareAssignment.Residents(childComplexity), true
 	case "CareAssignment.role":
 		if e.ComplexityRoot.CareAssignment.Role == nil {
 			break
@@ -1741,6 +1756,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CareAssignment.Until(childComplexity), true
+
+	case "CaredResident.name":
+		if e.ComplexityRoot.CaredResident.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaredResident.Name(childComplexity), true
+	case "CaredResident.phone":
+		if e.ComplexityRoot.CaredResident.Phone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaredResident.Phone(childComplexity), true
+	case "CaredResident.phoneMasked":
+		if e.ComplexityRoot.CaredResident.PhoneMasked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaredResident.PhoneMasked(childComplexity), true
 
 	case "CommunitySettings.claimHours":
 		if e.ComplexityRoot.CommunitySettings.ClaimHours == nil {
@@ -9533,6 +9567,20 @@ type CareAssignment {
   until: Date
   """安排的时间。"""
   assignedAt: Time!
+  """
+  这一户现在住着的居民：包联期间包联人（和社区工作者）看到完整的姓名和手机号，其他能看到这条包联的人按打码规则（例如该户的网格员看到姓名、打码的手机号）。
+  """
+  residents: [CaredResident!]! @personal
+}
+
+"""包联户里的一位居民，按打码规则显示。"""
+type CaredResident {
+  """姓名（可能打码，例如"张**"）。"""
+  name: String! @personal
+  """手机号（可能打码）；没有登记为 null。"""
+  phone: String @personal
+  """手机号是否已打码。"""
+  phoneMasked: Boolean!
 }
 
 """
@@ -9793,8 +9841,22 @@ func (ec *executionContext) childFields_CareAssignment(ctx context.Context, fiel
 		return ec.fieldContext_CareAssignment_until(ctx, field)
 	case "assignedAt":
 		return ec.fieldContext_CareAssignment_assignedAt(ctx, field)
+	case "residents":
+		return ec.fieldContext_CareAssignment_residents(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CareAssignment", field.Name)
+}
+
+func (ec *executionContext) childFields_CaredResident(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_CaredResident_name(ctx, field)
+	case "phone":
+		return ec.fieldContext_CaredResident_phone(ctx, field)
+	case "phoneMasked":
+		return ec.fieldContext_CaredResident_phoneMasked(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CaredResident", field.Name)
 }
 
 func (ec *executionContext) childFields_CommunitySettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -15372,6 +15434,146 @@ func (ec *executionContext) _CareAssignment_assignedAt(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_CareAssignment_assignedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CareAssignment", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CareAssignment_residents(ctx context.Context, field graphql.CollectedField, obj *db.CareAssignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CareAssignment_residents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CareAssignment().Residents(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal []*model.CaredResident
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CaredResident) graphql.Marshaler {
+			return ec.marshalNCaredResident2ᚕᚖlinliᚋgraphᚋmodelᚐCaredResidentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CareAssignment_residents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CareAssignment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CaredResident(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CaredResident_name(ctx context.Context, field graphql.CollectedField, obj *model.CaredResident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaredResident_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaredResident_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaredResident", field, false, false, "String")
+}
+
+func (ec *executionContext) _CaredResident_phone(ctx context.Context, field graphql.CollectedField, obj *model.CaredResident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaredResident_phone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Phone, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CaredResident_phone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaredResident", field, false, false, "String")
+}
+
+func (ec *executionContext) _CaredResident_phoneMasked(ctx context.Context, field graphql.CollectedField, obj *model.CaredResident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaredResident_phoneMasked(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PhoneMasked, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaredResident_phoneMasked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaredResident", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _CommunitySettings_community(ctx context.Context, field graphql.CollectedField, obj *db.Settings) (ret graphql.Marshaler) {
@@ -40586,6 +40788,55 @@ func (ec *executionContext) _CareAssignment(ctx context.Context, sel ast.Selecti
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "residents":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CareAssignment_residents(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var caredResidentImplementors = []string{"CaredResident"}
+
+func (ec *executionContext) _CaredResident(ctx context.Context, sel ast.SelectionSet, obj *model.CaredResident) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, caredResidentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CaredResident")
+		case "name":
+			out.Values[i] = ec._CaredResident_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "phone":
+			out.Values[i] = ec._CaredResident_phone(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "phoneMasked":
+			out.Values[i] = ec._CaredResident_phoneMasked(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -47553,6 +47804,30 @@ func (ec *executionContext) marshalNCareAssignment2ᚖlinliᚋdbᚐCareAssignmen
 		return graphql.Null
 	}
 	return ec._CareAssignment(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCaredResident2ᚕᚖlinliᚋgraphᚋmodelᚐCaredResidentᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CaredResident) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCaredResident2ᚖlinliᚋgraphᚋmodelᚐCaredResident(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCaredResident2ᚖlinliᚋgraphᚋmodelᚐCaredResident(ctx context.Context, sel ast.SelectionSet, v *model.CaredResident) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CaredResident!")
+		return graphql.Null
+	}
+	return ec._CaredResident(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNCommentOnTopicInput2linliᚋgraphᚋmodelᚐCommentOnTopicInput(ctx context.Context, v any) (model.CommentOnTopicInput, error) {

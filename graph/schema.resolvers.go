@@ -125,6 +125,11 @@ func (r *careAssignmentResolver) Account(ctx context.Context, obj *db.CareAssign
 	return accountByID(ctx, obj.AccountID)
 }
 
+// Residents is the resolver for the residents field.
+func (r *careAssignmentResolver) Residents(ctx context.Context, obj *db.CareAssignment) ([]*model.CaredResident, error) {
+	return r.residents(ctx, obj)
+}
+
 // Community is the resolver for the community field.
 func (r *communitySettingsResolver) Community(ctx context.Context, obj *db.Settings) (*db.Place, error) {
 	return placeByID(ctx, obj.CommunityID)
