@@ -527,6 +527,7 @@ type ComplexityRoot struct {
 		UnassignedVulnerableHouseholds func(childComplexity int, placeID string) int
 		UnreadNotificationCount        func(childComplexity int) int
 		VisitRhythms                   func(childComplexity int, communityID string) int
+		VisitStats                     func(childComplexity int, filter *model.ParticipationStatsFilter, groupBy *model.StatsGrouping) int
 		VisitsDue                      func(childComplexity int, placeID string) int
 		VisitsNeeded                   func(childComplexity int, placeID string, first *int, after *string) int
 		VolunteerRecord                func(childComplexity int, accountID *string) int
@@ -903,6 +904,32 @@ type ComplexityRoot struct {
 		EveryDays func(childComplexity int) int
 		IsDefault func(childComplexity int) int
 		Tag       func(childComplexity int) int
+	}
+
+	VisitStats struct {
+		Groups       func(childComplexity int) int
+		MinGroupSize func(childComplexity int) int
+		Total        func(childComplexity int) int
+	}
+
+	VisitStatsGroup struct {
+		First                func(childComplexity int) int
+		FollowUpNeeded       func(childComplexity int) int
+		HouseholdVisits      func(childComplexity int) int
+		Households           func(childComplexity int) int
+		Late                 func(childComplexity int) int
+		LedToTopics          func(childComplexity int) int
+		LedToWishes          func(childComplexity int) int
+		NeedsFound           func(childComplexity int) int
+		OnTime               func(childComplexity int) int
+		OnTimeShare          func(childComplexity int) int
+		PeriodEnd            func(childComplexity int) int
+		PeriodStart          func(childComplexity int) int
+		Place                func(childComplexity int) int
+		Suppressed           func(childComplexity int) int
+		Visits               func(childComplexity int) int
+		VulnerableHouseholds func(childComplexity int) int
+		VulnerableVisits     func(childComplexity int) int
 	}
 
 	VolunteerRecord struct {
@@ -1342,6 +1369,7 @@ type QueryResolver interface {
 	VisitsDue(ctx context.Context, placeID string) ([]*db.VisitDue, error)
 	MyVisits(ctx context.Context, first *int) ([]*db.Visit, error)
 	VisitRhythms(ctx context.Context, communityID string) ([]*db.VisitRhythm, error)
+	VisitStats(ctx context.Context, filter *model.ParticipationStatsFilter, groupBy *model.StatsGrouping) (*model.VisitStats, error)
 }
 type RatingSummaryResolver interface {
 	Average(ctx context.Context, obj *db.RatingSummary) (*float64, error)
@@ -3981,6 +4009,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.VisitRhythms(childComplexity, args["communityId"].(string)), true
+	case "Query.visitStats":
+		if e.ComplexityRoot.Query.VisitStats == nil {
+			break
+		}
+
+		args, err := ec.field_Query_visitStats_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.VisitStats(childComplexity, args["filter"].(*model.ParticipationStatsFilter), args["groupBy"].(*model.StatsGrouping)), true
 	case "Query.visitsDue":
 		if e.ComplexityRoot.Query.VisitsDue == nil {
 			break
@@ -5637,6 +5676,128 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.VisitRhythm.Tag(childComplexity), true
+
+	case "VisitStats.groups":
+		if e.ComplexityRoot.VisitStats.Groups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStats.Groups(childComplexity), true
+	case "VisitStats.minGroupSize":
+		if e.ComplexityRoot.VisitStats.MinGroupSize == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStats.MinGroupSize(childComplexity), true
+	case "VisitStats.total":
+		if e.ComplexityRoot.VisitStats.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStats.Total(childComplexity), true
+
+	case "VisitStatsGroup.first":
+		if e.ComplexityRoot.VisitStatsGroup.First == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.First(childComplexity), true
+	case "VisitStatsGroup.followUpNeeded":
+		if e.ComplexityRoot.VisitStatsGroup.FollowUpNeeded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.FollowUpNeeded(childComplexity), true
+	case "VisitStatsGroup.householdVisits":
+		if e.ComplexityRoot.VisitStatsGroup.HouseholdVisits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.HouseholdVisits(childComplexity), true
+	case "VisitStatsGroup.households":
+		if e.ComplexityRoot.VisitStatsGroup.Households == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.Households(childComplexity), true
+	case "VisitStatsGroup.late":
+		if e.ComplexityRoot.VisitStatsGroup.Late == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.Late(childComplexity), true
+	case "VisitStatsGroup.ledToTopics":
+		if e.ComplexityRoot.VisitStatsGroup.LedToTopics == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.LedToTopics(childComplexity), true
+	case "VisitStatsGroup.ledToWishes":
+		if e.ComplexityRoot.VisitStatsGroup.LedToWishes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.LedToWishes(childComplexity), true
+	case "VisitStatsGroup.needsFound":
+		if e.ComplexityRoot.VisitStatsGroup.NeedsFound == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.NeedsFound(childComplexity), true
+	case "VisitStatsGroup.onTime":
+		if e.ComplexityRoot.VisitStatsGroup.OnTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.OnTime(childComplexity), true
+	case "VisitStatsGroup.onTimeShare":
+		if e.ComplexityRoot.VisitStatsGroup.OnTimeShare == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.OnTimeShare(childComplexity), true
+	case "VisitStatsGroup.periodEnd":
+		if e.ComplexityRoot.VisitStatsGroup.PeriodEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.PeriodEnd(childComplexity), true
+	case "VisitStatsGroup.periodStart":
+		if e.ComplexityRoot.VisitStatsGroup.PeriodStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.PeriodStart(childComplexity), true
+	case "VisitStatsGroup.place":
+		if e.ComplexityRoot.VisitStatsGroup.Place == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.Place(childComplexity), true
+	case "VisitStatsGroup.suppressed":
+		if e.ComplexityRoot.VisitStatsGroup.Suppressed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.Suppressed(childComplexity), true
+	case "VisitStatsGroup.visits":
+		if e.ComplexityRoot.VisitStatsGroup.Visits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.Visits(childComplexity), true
+	case "VisitStatsGroup.vulnerableHouseholds":
+		if e.ComplexityRoot.VisitStatsGroup.VulnerableHouseholds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.VulnerableHouseholds(childComplexity), true
+	case "VisitStatsGroup.vulnerableVisits":
+		if e.ComplexityRoot.VisitStatsGroup.VulnerableVisits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.VulnerableVisits(childComplexity), true
 
 	case "VolunteerRecord.account":
 		if e.ComplexityRoot.VolunteerRecord.Account == nil {
@@ -9735,6 +9896,58 @@ extend type Mutation {
   """设定社区对某类重点关怀对象的走访周期（1–365 天）。该社区的社区工作者可以设定。返回社区的全部走访周期。"""
   setVisitRhythm(communityId: ID!, tag: ResidentTag!, everyDays: Int!): [VisitRhythm!]!
 }
+
+"""走访数字（给数据分析员）：与 ` + "`" + `participationStats` + "`" + ` 同样的筛选（一个地点、一个完整时间段）和分组（最细到网格），按走访时间归入时间段。"""
+type VisitStats {
+  """各组，按地点、时间段排序。没有分组时为空，数字见 ` + "`" + `total` + "`" + `。"""
+  groups: [VisitStatsGroup!]!
+  """所有组合计。只在查询这个字段时才计算。"""
+  total: VisitStatsGroup!
+  minGroupSize: Int!
+}
+
+"""
+一组走访数字。走访的户少于 ` + "`" + `minGroupSize` + "`" + ` 户时隐去（` + "`" + `suppressed: true` + "`" + `，数字为 null）。
+一次走访几户：` + "`" + `visits` + "`" + ` 计一次，按户的数字每户计一次。重点关怀户按现在的标签和社区现在的走访周期判断（标签不保留历史）；
+一次对重点关怀户的走访，距这一户上一次走访不超过周期天数为按时，超过为逾期，此前从未走访为首次。
+"""
+type VisitStatsGroup {
+  place: Place
+  periodStart: Time
+  periodEnd: Time
+  suppressed: Boolean!
+  """走访次数。"""
+  visits: Int
+  """走访到的户数。"""
+  households: Int
+  """走访的户次（一次走访几户计几次）。"""
+  householdVisits: Int
+  """走访到的重点关怀户数。"""
+  vulnerableHouseholds: Int
+  """对重点关怀户的走访户次。"""
+  vulnerableVisits: Int
+  """其中按走访周期按时的。"""
+  onTime: Int
+  """其中超过走访周期的。"""
+  late: Int
+  """其中是这一户的首次走访的。"""
+  first: Int
+  """按时率：按时 ÷（按时 + 逾期）；没有可比较的走访为 null。"""
+  onTimeShare: Float
+  """需要跟进的走访次数。"""
+  followUpNeeded: Int
+  """记录了发现的需求的走访次数（未诉先办：居民提出之前由走访发现）。"""
+  needsFound: Int
+  """代办成心愿的走访次数。"""
+  ledToWishes: Int
+  """提成议题的走访次数。"""
+  ledToTopics: Int
+}
+
+extend type Query {
+  """走访数字，见 ` + "`" + `VisitStats` + "`" + `。数据分析员、社区工作者和管理员可以查看，范围与其他统计相同。"""
+  visitStats(filter: ParticipationStatsFilter, groupBy: StatsGrouping): VisitStats!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -11151,6 +11364,58 @@ func (ec *executionContext) childFields_VisitRhythm(ctx context.Context, field g
 		return ec.fieldContext_VisitRhythm_isDefault(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type VisitRhythm", field.Name)
+}
+
+func (ec *executionContext) childFields_VisitStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "groups":
+		return ec.fieldContext_VisitStats_groups(ctx, field)
+	case "total":
+		return ec.fieldContext_VisitStats_total(ctx, field)
+	case "minGroupSize":
+		return ec.fieldContext_VisitStats_minGroupSize(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VisitStats", field.Name)
+}
+
+func (ec *executionContext) childFields_VisitStatsGroup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "place":
+		return ec.fieldContext_VisitStatsGroup_place(ctx, field)
+	case "periodStart":
+		return ec.fieldContext_VisitStatsGroup_periodStart(ctx, field)
+	case "periodEnd":
+		return ec.fieldContext_VisitStatsGroup_periodEnd(ctx, field)
+	case "suppressed":
+		return ec.fieldContext_VisitStatsGroup_suppressed(ctx, field)
+	case "visits":
+		return ec.fieldContext_VisitStatsGroup_visits(ctx, field)
+	case "households":
+		return ec.fieldContext_VisitStatsGroup_households(ctx, field)
+	case "householdVisits":
+		return ec.fieldContext_VisitStatsGroup_householdVisits(ctx, field)
+	case "vulnerableHouseholds":
+		return ec.fieldContext_VisitStatsGroup_vulnerableHouseholds(ctx, field)
+	case "vulnerableVisits":
+		return ec.fieldContext_VisitStatsGroup_vulnerableVisits(ctx, field)
+	case "onTime":
+		return ec.fieldContext_VisitStatsGroup_onTime(ctx, field)
+	case "late":
+		return ec.fieldContext_VisitStatsGroup_late(ctx, field)
+	case "first":
+		return ec.fieldContext_VisitStatsGroup_first(ctx, field)
+	case "onTimeShare":
+		return ec.fieldContext_VisitStatsGroup_onTimeShare(ctx, field)
+	case "followUpNeeded":
+		return ec.fieldContext_VisitStatsGroup_followUpNeeded(ctx, field)
+	case "needsFound":
+		return ec.fieldContext_VisitStatsGroup_needsFound(ctx, field)
+	case "ledToWishes":
+		return ec.fieldContext_VisitStatsGroup_ledToWishes(ctx, field)
+	case "ledToTopics":
+		return ec.fieldContext_VisitStatsGroup_ledToTopics(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VisitStatsGroup", field.Name)
 }
 
 func (ec *executionContext) childFields_VolunteerRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -13905,6 +14170,28 @@ func (ec *executionContext) field_Query_visitRhythms_args(ctx context.Context, r
 		return nil, err
 	}
 	args["communityId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_visitStats_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.ParticipationStatsFilter, error) {
+			return ec.unmarshalOParticipationStatsFilter2ᚖlinliᚋgraphᚋmodelᚐParticipationStatsFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "groupBy",
+		func(ctx context.Context, v any) (*model.StatsGrouping, error) {
+			return ec.unmarshalOStatsGrouping2ᚖlinliᚋgraphᚋmodelᚐStatsGrouping(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupBy"] = arg1
 	return args, nil
 }
 
@@ -25404,6 +25691,50 @@ func (ec *executionContext) fieldContext_Query_visitRhythms(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_visitStats(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_visitStats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().VisitStats(ctx, fc.Args["filter"].(*model.ParticipationStatsFilter), fc.Args["groupBy"].(*model.StatsGrouping))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.VisitStats) graphql.Marshaler {
+			return ec.marshalNVisitStats2ᚖlinliᚋgraphᚋmodelᚐVisitStats(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_visitStats(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VisitStats(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_visitStats_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -32613,6 +32944,493 @@ func (ec *executionContext) _VisitRhythm_isDefault(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_VisitRhythm_isDefault(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("VisitRhythm", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _VisitStats_groups(ctx context.Context, field graphql.CollectedField, obj *model.VisitStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStats_groups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Groups, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.VisitStatsGroup) graphql.Marshaler {
+			return ec.marshalNVisitStatsGroup2ᚕᚖlinliᚋgraphᚋmodelᚐVisitStatsGroupᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStats_groups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VisitStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VisitStatsGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VisitStats_total(ctx context.Context, field graphql.CollectedField, obj *model.VisitStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStats_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.VisitStatsGroup) graphql.Marshaler {
+			return ec.marshalNVisitStatsGroup2ᚖlinliᚋgraphᚋmodelᚐVisitStatsGroup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStats_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VisitStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VisitStatsGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VisitStats_minGroupSize(ctx context.Context, field graphql.CollectedField, obj *model.VisitStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStats_minGroupSize(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinGroupSize, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStats_minGroupSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VisitStatsGroup_place(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_place(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Place, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalOPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_place(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VisitStatsGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VisitStatsGroup_periodStart(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_periodStart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeriodStart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_periodStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Time")
+}
+
+func (ec *executionContext) _VisitStatsGroup_periodEnd(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_periodEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeriodEnd, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_periodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Time")
+}
+
+func (ec *executionContext) _VisitStatsGroup_suppressed(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_suppressed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Suppressed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_suppressed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _VisitStatsGroup_visits(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_visits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Visits, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_visits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VisitStatsGroup_households(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_households(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Households, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_households(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VisitStatsGroup_householdVisits(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_householdVisits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HouseholdVisits, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_householdVisits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VisitStatsGroup_vulnerableHouseholds(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_vulnerableHouseholds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VulnerableHouseholds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_vulnerableHouseholds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VisitStatsGroup_vulnerableVisits(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_vulnerableVisits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VulnerableVisits, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_vulnerableVisits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VisitStatsGroup_onTime(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_onTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OnTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_onTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VisitStatsGroup_late(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_late(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Late, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_late(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VisitStatsGroup_first(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_first(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.First, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_first(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VisitStatsGroup_onTimeShare(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_onTimeShare(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OnTimeShare, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_onTimeShare(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Float")
+}
+
+func (ec *executionContext) _VisitStatsGroup_followUpNeeded(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_followUpNeeded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FollowUpNeeded, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_followUpNeeded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VisitStatsGroup_needsFound(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_needsFound(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NeedsFound, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_needsFound(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VisitStatsGroup_ledToWishes(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_ledToWishes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LedToWishes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_ledToWishes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VisitStatsGroup_ledToTopics(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_ledToTopics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LedToTopics, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_ledToTopics(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Int")
 }
 
 func (ec *executionContext) _VolunteerRecord_account(ctx context.Context, field graphql.CollectedField, obj *model.VolunteerRecord) (ret graphql.Marshaler) {
@@ -43536,6 +44354,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_visitRhythms(ctx, field)
 				})
+		case "visitStats":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_visitStats(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -45953,6 +46777,162 @@ func (ec *executionContext) _VisitRhythm(ctx context.Context, sel ast.SelectionS
 		case "isDefault":
 			out.Values[i] = ec._VisitRhythm_isDefault(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var visitStatsImplementors = []string{"VisitStats"}
+
+func (ec *executionContext) _VisitStats(ctx context.Context, sel ast.SelectionSet, obj *model.VisitStats) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, visitStatsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VisitStats")
+		case "groups":
+			out.Values[i] = ec._VisitStats_groups(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._VisitStats_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "minGroupSize":
+			out.Values[i] = ec._VisitStats_minGroupSize(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var visitStatsGroupImplementors = []string{"VisitStatsGroup"}
+
+func (ec *executionContext) _VisitStatsGroup(ctx context.Context, sel ast.SelectionSet, obj *model.VisitStatsGroup) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, visitStatsGroupImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VisitStatsGroup")
+		case "place":
+			out.Values[i] = ec._VisitStatsGroup_place(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "periodStart":
+			out.Values[i] = ec._VisitStatsGroup_periodStart(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "periodEnd":
+			out.Values[i] = ec._VisitStatsGroup_periodEnd(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "suppressed":
+			out.Values[i] = ec._VisitStatsGroup_suppressed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "visits":
+			out.Values[i] = ec._VisitStatsGroup_visits(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "households":
+			out.Values[i] = ec._VisitStatsGroup_households(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "householdVisits":
+			out.Values[i] = ec._VisitStatsGroup_householdVisits(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "vulnerableHouseholds":
+			out.Values[i] = ec._VisitStatsGroup_vulnerableHouseholds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "vulnerableVisits":
+			out.Values[i] = ec._VisitStatsGroup_vulnerableVisits(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "onTime":
+			out.Values[i] = ec._VisitStatsGroup_onTime(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "late":
+			out.Values[i] = ec._VisitStatsGroup_late(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "first":
+			out.Values[i] = ec._VisitStatsGroup_first(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "onTimeShare":
+			out.Values[i] = ec._VisitStatsGroup_onTimeShare(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "followUpNeeded":
+			out.Values[i] = ec._VisitStatsGroup_followUpNeeded(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "needsFound":
+			out.Values[i] = ec._VisitStatsGroup_needsFound(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ledToWishes":
+			out.Values[i] = ec._VisitStatsGroup_ledToWishes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ledToTopics":
+			out.Values[i] = ec._VisitStatsGroup_ledToTopics(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -49583,6 +50563,38 @@ func (ec *executionContext) marshalNVisitRhythm2ᚖlinliᚋdbᚐVisitRhythm(ctx 
 		return graphql.Null
 	}
 	return ec._VisitRhythm(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNVisitStats2ᚖlinliᚋgraphᚋmodelᚐVisitStats(ctx context.Context, sel ast.SelectionSet, v *model.VisitStats) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "VisitStats!")
+		return graphql.Null
+	}
+	return ec._VisitStats(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNVisitStatsGroup2ᚕᚖlinliᚋgraphᚋmodelᚐVisitStatsGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.VisitStatsGroup) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNVisitStatsGroup2ᚖlinliᚋgraphᚋmodelᚐVisitStatsGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNVisitStatsGroup2ᚖlinliᚋgraphᚋmodelᚐVisitStatsGroup(ctx context.Context, sel ast.SelectionSet, v *model.VisitStatsGroup) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "VisitStatsGroup!")
+		return graphql.Null
+	}
+	return ec._VisitStatsGroup(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNVolunteerRecord2ᚖlinliᚋgraphᚋmodelᚐVolunteerRecord(ctx context.Context, sel ast.SelectionSet, v *model.VolunteerRecord) graphql.Marshaler {

@@ -509,3 +509,91 @@ func TestRecordVisitRefusals(t *testing.T) {
 		t.Fatalf("refused wishes: got %d, want 0", n)
 	}
 }
+
+// Visit figures: on time against the rhythm, visits that led to wishes, needs found, and the
+// same suppression as the other figures.
+func TestVisitFigures(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	staff, grid, analyst := e.login(phoneStaff), e.login(phoneGridWorker), e.login(phoneAnalyst)
+	for _, tag := range []string{"ELDERLY_ALONE", "MINIMUM_INCOME", "DISABLED"} {
+		e.do(staff, `mutation($c: ID!, $t: ResidentTag!) { setVisitRhythm(communityId: $c, tag: $t, everyDays: 10) { tag } }`,
+			map[string]any{"c": e.placeID("和平社区"), "t": tag}).Decode(t, &struct{}{})
+	}
+	var rows []struct {
+		H int64 `db:"h"`
+		R int64 `db:"r"`
+	}
+	if err := e.db.Select(&rows, `SELECT h.id AS h, min(r.id) AS r FROM residents r JOIN places h ON h.id = r.household_id
+		WHERE h.path @> ARRAY[$1::bigint] AND r.tags && ARRAY['elderly_alone', 'minimum_income', 'disabled'] AND r.left_on IS NULL
+		GROUP BY h.id ORDER BY h.id LIMIT 5`, e.placeKey("和平花园小区", "第一网格")); err != nil || len(rows) < 5 {
+		t.Fatalf("five vulnerable households: got %d (%v)", len(rows), err)
+	}
+	var first visitOut
+	for i, row := range rows {
+		h := graph.GlobalID("Place", row.H)
+		x := e.recordVisit(grid, testNow.Add(-20*24*time.Hour), h) // first
+		e.recordVisit(grid, testNow.Add(-2*24*time.Hour), h)       // 18 days later: late
+		if i == 0 {
+			first = x
+			e.recordVisit(grid, testNow.Add(-time.Hour), h) // 2 days later: on time
+		}
+	}
+	e.do(grid, `mutation($v: ID!, $in: SubmitWishInput!) { submitWishFromVisit(visitId: $v, input: $in) { id } }`,
+		map[string]any{"v": first.ID, "in": map[string]any{"beneficiaryId": graph.GlobalID("Resident", rows[0].R), "category": "REPAIR",
+			"title": "修水龙头", "description": "走访发现厨房水龙头漏水。", "deadline": testNow.Add(7 * 24 * time.Hour)}}).Decode(t, &struct{}{})
+	// One visit in 第二网格: one household, too few to show.
+	var other int64
+	if err := e.db.Get(&other, `SELECT h.id FROM places h WHERE h.level = 'household' AND h.path @> ARRAY[$1::bigint] ORDER BY h.id LIMIT 1`,
+		e.placeKey("和平花园小区", "第二网格")); err != nil {
+		t.Fatal(err)
+	}
+	e.recordVisit(staff, testNow.Add(-time.Hour), graph.GlobalID("Place", other))
+
+	type group struct {
+		Place                                              *struct{ Name string }
+		Suppressed                                         bool
+		Visits, Households, VulnerableHouseholds           *int
+		VulnerableVisits, OnTime, Late, First, LedToWishes *int
+		NeedsFound, LedToTopics                            *int
+		OnTimeShare                                        *float64
+	}
+	var out struct {
+		VisitStats struct {
+			Groups []group
+			Total  group
+		}
+	}
+	const q = `query($p: [ID!]) { visitStats(filter: {placeIds: $p}, groupBy: {placeLevel: GRID}) { groups { place { name } suppressed visits
+		households vulnerableHouseholds vulnerableVisits onTime late first ledToWishes needsFound ledToTopics onTimeShare }
+		total { suppressed visits households } } }`
+	e.do(analyst, q, map[string]any{"p": []string{e.placeID("和平社区")}}).Decode(t, &out)
+	var one, two *group
+	for i, g := range out.VisitStats.Groups {
+		switch g.Place.Name {
+		case "第一网格":
+			one = &out.VisitStats.Groups[i]
+		case "第二网格":
+			two = &out.VisitStats.Groups[i]
+		}
+	}
+	n := func(p *int) int {
+		if p == nil {
+			return -1
+		}
+		return *p
+	}
+	if one == nil || one.Suppressed || n(one.Visits) != 11 || n(one.Households) != 5 || n(one.VulnerableHouseholds) != 5 ||
+		n(one.VulnerableVisits) != 11 || n(one.First) != 5 || n(one.Late) != 5 || n(one.OnTime) != 1 ||
+		n(one.LedToWishes) != 1 || n(one.NeedsFound) != 11 || n(one.LedToTopics) != 0 || one.OnTimeShare == nil || *one.OnTimeShare != 1.0/6 {
+		t.Fatalf("第一网格: got %+v, want 11 visits to 5 vulnerable households: 5 first, 5 late, 1 on time, 1 led to a wish", one)
+	}
+	if two == nil || !two.Suppressed || two.Visits != nil {
+		t.Fatalf("第二网格 (one household): got %+v, want suppressed", two)
+	}
+	if tot := out.VisitStats.Total; tot.Suppressed || n(tot.Visits) != 12 || n(tot.Households) != 6 {
+		t.Fatalf("total: got %+v, want 12 visits to 6 households", tot)
+	}
+	// Figures are for analysts, staff and admins; a grid worker is refused.
+	e.do(grid, q, map[string]any{"p": []string{e.placeID("和平社区")}}).wantCode(t, db.EFORBIDDEN)
+}

@@ -1272,6 +1272,11 @@ func (r *queryResolver) VisitRhythms(ctx context.Context, communityID string) ([
 	return r.visitRhythms(ctx, communityID)
 }
 
+// VisitStats is the resolver for the visitStats field.
+func (r *queryResolver) VisitStats(ctx context.Context, filter *model.ParticipationStatsFilter, groupBy *model.StatsGrouping) (*model.VisitStats, error) {
+	return r.visitStats(ctx, filter, groupBy)
+}
+
 // Average is the resolver for the average field.
 func (r *ratingSummaryResolver) Average(ctx context.Context, obj *db.RatingSummary) (*float64, error) {
 	return average(obj), nil
