@@ -479,9 +479,9 @@ func TestRecordVisitRefusals(t *testing.T) {
 		{"met someone living elsewhere", grid, map[string]any{"residentIds": []string{graph.GlobalID("Resident", elsewhere)}}, db.EINVALID},
 		{"empty findings", grid, map[string]any{"findings": "  "}, db.EINVALID},
 		{"follow-up without saying what", grid, map[string]any{"followUpNeeded": true}, db.EINVALID},
-		{"unassigned party member", party, nil, db.EFORBIDDEN},
-		{"building leader", e.login(phoneBuildingLeader), nil, db.EFORBIDDEN},
-		{"analyst", e.login(phoneAnalyst), nil, db.EFORBIDDEN},
+		{"unassigned party member (not there for them)", party, nil, db.ENOTFOUND},
+		{"building leader of another building", e.login(phoneBuildingLeader), nil, db.ENOTFOUND},
+		{"analyst", e.login(phoneAnalyst), nil, db.ENOTFOUND},
 		{"nobody", "", nil, db.EUNAUTHENTICATED},
 	} {
 		if res := e.do(c.token, qRecordVisit, base(c.set)); res.Code() != c.code {
