@@ -486,3 +486,10 @@ func (tx *Tx) linkVisit(visitID int64, wishID, topicID *int64) error {
 	}
 	return err
 }
+
+// CurrentResidentsOf returns the residents living in each household now, by id, with the
+// household's path (for deciding what a viewer sees of them).
+func (s *Store) CurrentResidentsOf(ctx context.Context, households []int64) (map[int64][]*Resident, error) {
+	return selectGrouped(ctx, s, `SELECT `+residentColumns+`, h.path AS household_path FROM residents r JOIN places h ON h.id = r.household_id
+		WHERE r.household_id = ANY($1) AND r.left_on IS NULL ORDER BY r.id`, households, func(r *Resident) int64 { return r.HouseholdID })
+}

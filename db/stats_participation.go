@@ -177,8 +177,14 @@ type participation struct {
 // participationPart reads one part: its figures over source, with a condition of its own
 // and the column that places its rows in time. args come first (the resolutions' $1 is now).
 func participationPart[T keyed](ctx context.Context, p participation, figures, source, cond, timeCol string, args ...any) ([]T, T, error) {
+	return participationPartAt[T](ctx, p, participationLevels, figures, source, cond, timeCol, args...)
+}
+
+// participationPartAt is participationPart over places at levels (visit figures go down
+// to the grid).
+func participationPartAt[T keyed](ctx context.Context, p participation, levels map[PlaceLevel]string, figures, source, cond, timeCol string, args ...any) ([]T, T, error) {
 	q := statsQuery{args: args}
-	where := []string{cond, q.placeCond("", []*Place{p.place}, participationLevels)}
+	where := []string{cond, q.placeCond("", []*Place{p.place}, levels)}
 	if p.kind != kindAll {
 		where = append(where, timeCol+` >= `+q.arg(p.from), timeCol+` < `+q.arg(p.to))
 	}

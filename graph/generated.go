@@ -140,9 +140,16 @@ type ComplexityRoot struct {
 		AssignedAt func(childComplexity int) int
 		Household  func(childComplexity int) int
 		ID         func(childComplexity int) int
+		Residents  func(childComplexity int) int
 		Role       func(childComplexity int) int
 		Since      func(childComplexity int) int
 		Until      func(childComplexity int) int
+	}
+
+	CaredResident struct {
+		Name        func(childComplexity int) int
+		Phone       func(childComplexity int) int
+		PhoneMasked func(childComplexity int) int
 	}
 
 	CommunitySettings struct {
@@ -681,6 +688,7 @@ type ComplexityRoot struct {
 		UnassignedVulnerableHouseholds func(childComplexity int, placeID string) int
 		UnreadNotificationCount        func(childComplexity int) int
 		VisitRhythms                   func(childComplexity int, communityID string) int
+		VisitStats                     func(childComplexity int, filter *model.ParticipationStatsFilter, groupBy *model.StatsGrouping) int
 		VisitsDue                      func(childComplexity int, placeID string) int
 		VisitsNeeded                   func(childComplexity int, placeID string, first *int, after *string) int
 		VolunteerRecord                func(childComplexity int, accountID *string) int
@@ -1208,6 +1216,32 @@ type ComplexityRoot struct {
 		Tag       func(childComplexity int) int
 	}
 
+	VisitStats struct {
+		Groups       func(childComplexity int) int
+		MinGroupSize func(childComplexity int) int
+		Total        func(childComplexity int) int
+	}
+
+	VisitStatsGroup struct {
+		First                func(childComplexity int) int
+		FollowUpNeeded       func(childComplexity int) int
+		HouseholdVisits      func(childComplexity int) int
+		Households           func(childComplexity int) int
+		Late                 func(childComplexity int) int
+		LedToTopics          func(childComplexity int) int
+		LedToWishes          func(childComplexity int) int
+		NeedsFound           func(childComplexity int) int
+		OnTime               func(childComplexity int) int
+		OnTimeShare          func(childComplexity int) int
+		PeriodEnd            func(childComplexity int) int
+		PeriodStart          func(childComplexity int) int
+		Place                func(childComplexity int) int
+		Suppressed           func(childComplexity int) int
+		Visits               func(childComplexity int) int
+		VulnerableHouseholds func(childComplexity int) int
+		VulnerableVisits     func(childComplexity int) int
+	}
+
 	VolunteerRecord struct {
 		Account         func(childComplexity int) int
 		Entries         func(childComplexity int, first *int, after *string) int
@@ -1443,6 +1477,8 @@ type CareAssignmentResolver interface {
 	ID(ctx context.Context, obj *db.CareAssignment) (string, error)
 	Household(ctx context.Context, obj *db.CareAssignment) (*db.Place, error)
 	Account(ctx context.Context, obj *db.CareAssignment) (*db.Account, error)
+
+	Residents(ctx context.Context, obj *db.CareAssignment) ([]*model.CaredResident, error)
 }
 type CommunitySettingsResolver interface {
 	Community(ctx context.Context, obj *db.Settings) (*db.Place, error)
@@ -1724,6 +1760,7 @@ type QueryResolver interface {
 	OrganisationCheckIns(ctx context.Context, communityID *string, states []db.CheckInState, first *int, after *string) (*model.OrganisationCheckInConnection, error)
 	MyMemberCheckIns(ctx context.Context) ([]*db.MemberCheckIn, error)
 	ReportStats(ctx context.Context, filter *model.ReportStatsFilter, groupBy *model.StatsGrouping) (*model.ReportStats, error)
+	VisitStats(ctx context.Context, filter *model.ParticipationStatsFilter, groupBy *model.StatsGrouping) (*model.VisitStats, error)
 }
 type RatingSummaryResolver interface {
 	Average(ctx context.Context, obj *db.RatingSummary) (*float64, error)
@@ -2151,6 +2188,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CareAssignment.ID(childComplexity), true
+	case "CareAssignment.residents":
+		if e.ComplexityRoot.CareAssignment.Residents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CareAssignment.Residents(childComplexity), true
 	case "CareAssignment.role":
 		if e.ComplexityRoot.CareAssignment.Role == nil {
 			break
@@ -2169,6 +2212,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CareAssignment.Until(childComplexity), true
+
+	case "CaredResident.name":
+		if e.ComplexityRoot.CaredResident.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaredResident.Name(childComplexity), true
+	case "CaredResident.phone":
+		if e.ComplexityRoot.CaredResident.Phone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaredResident.Phone(childComplexity), true
+	case "CaredResident.phoneMasked":
+		if e.ComplexityRoot.CaredResident.PhoneMasked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaredResident.PhoneMasked(childComplexity), true
 
 	case "CommunitySettings.claimHours":
 		if e.ComplexityRoot.CommunitySettings.ClaimHours == nil {
@@ -5205,6 +5267,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.VisitRhythms(childComplexity, args["communityId"].(string)), true
+	case "Query.visitStats":
+		if e.ComplexityRoot.Query.VisitStats == nil {
+			break
+		}
+
+		args, err := ec.field_Query_visitStats_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.VisitStats(childComplexity, args["filter"].(*model.ParticipationStatsFilter), args["groupBy"].(*model.StatsGrouping)), true
 	case "Query.visitsDue":
 		if e.ComplexityRoot.Query.VisitsDue == nil {
 			break
@@ -7483,6 +7556,128 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.VisitRhythm.Tag(childComplexity), true
+
+	case "VisitStats.groups":
+		if e.ComplexityRoot.VisitStats.Groups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStats.Groups(childComplexity), true
+	case "VisitStats.minGroupSize":
+		if e.ComplexityRoot.VisitStats.MinGroupSize == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStats.MinGroupSize(childComplexity), true
+	case "VisitStats.total":
+		if e.ComplexityRoot.VisitStats.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStats.Total(childComplexity), true
+
+	case "VisitStatsGroup.first":
+		if e.ComplexityRoot.VisitStatsGroup.First == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.First(childComplexity), true
+	case "VisitStatsGroup.followUpNeeded":
+		if e.ComplexityRoot.VisitStatsGroup.FollowUpNeeded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.FollowUpNeeded(childComplexity), true
+	case "VisitStatsGroup.householdVisits":
+		if e.ComplexityRoot.VisitStatsGroup.HouseholdVisits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.HouseholdVisits(childComplexity), true
+	case "VisitStatsGroup.households":
+		if e.ComplexityRoot.VisitStatsGroup.Households == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.Households(childComplexity), true
+	case "VisitStatsGroup.late":
+		if e.ComplexityRoot.VisitStatsGroup.Late == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.Late(childComplexity), true
+	case "VisitStatsGroup.ledToTopics":
+		if e.ComplexityRoot.VisitStatsGroup.LedToTopics == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.LedToTopics(childComplexity), true
+	case "VisitStatsGroup.ledToWishes":
+		if e.ComplexityRoot.VisitStatsGroup.LedToWishes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.LedToWishes(childComplexity), true
+	case "VisitStatsGroup.needsFound":
+		if e.ComplexityRoot.VisitStatsGroup.NeedsFound == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.NeedsFound(childComplexity), true
+	case "VisitStatsGroup.onTime":
+		if e.ComplexityRoot.VisitStatsGroup.OnTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.OnTime(childComplexity), true
+	case "VisitStatsGroup.onTimeShare":
+		if e.ComplexityRoot.VisitStatsGroup.OnTimeShare == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.OnTimeShare(childComplexity), true
+	case "VisitStatsGroup.periodEnd":
+		if e.ComplexityRoot.VisitStatsGroup.PeriodEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.PeriodEnd(childComplexity), true
+	case "VisitStatsGroup.periodStart":
+		if e.ComplexityRoot.VisitStatsGroup.PeriodStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.PeriodStart(childComplexity), true
+	case "VisitStatsGroup.place":
+		if e.ComplexityRoot.VisitStatsGroup.Place == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.Place(childComplexity), true
+	case "VisitStatsGroup.suppressed":
+		if e.ComplexityRoot.VisitStatsGroup.Suppressed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.Suppressed(childComplexity), true
+	case "VisitStatsGroup.visits":
+		if e.ComplexityRoot.VisitStatsGroup.Visits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.Visits(childComplexity), true
+	case "VisitStatsGroup.vulnerableHouseholds":
+		if e.ComplexityRoot.VisitStatsGroup.VulnerableHouseholds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.VulnerableHouseholds(childComplexity), true
+	case "VisitStatsGroup.vulnerableVisits":
+		if e.ComplexityRoot.VisitStatsGroup.VulnerableVisits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.VulnerableVisits(childComplexity), true
 
 	case "VolunteerRecord.account":
 		if e.ComplexityRoot.VolunteerRecord.Account == nil {
@@ -11423,6 +11618,20 @@ type CareAssignment {
   until: Date
   """安排的时间。"""
   assignedAt: Time!
+  """
+  这一户现在住着的居民：包联期间包联人（和社区工作者）看到完整的姓名和手机号，其他能看到这条包联的人按打码规则（例如该户的网格员看到姓名、打码的手机号）。
+  """
+  residents: [CaredResident!]! @personal
+}
+
+"""包联户里的一位居民，按打码规则显示。"""
+type CaredResident {
+  """姓名（可能打码，例如"张**"）。"""
+  name: String! @personal
+  """手机号（可能打码）；没有登记为 null。"""
+  phone: String @personal
+  """手机号是否已打码。"""
+  phoneMasked: Boolean!
 }
 
 """
@@ -12343,6 +12552,58 @@ extend type Query {
   """
   reportStats(filter: ReportStatsFilter, groupBy: StatsGrouping): ReportStats!
 }
+
+"""走访数字（给数据分析员）：与 ` + "`" + `participationStats` + "`" + ` 同样的筛选（一个地点、一个完整时间段）和分组（最细到网格），按走访时间归入时间段。"""
+type VisitStats {
+  """各组，按地点、时间段排序。没有分组时为空，数字见 ` + "`" + `total` + "`" + `。"""
+  groups: [VisitStatsGroup!]!
+  """所有组合计。只在查询这个字段时才计算。"""
+  total: VisitStatsGroup!
+  minGroupSize: Int!
+}
+
+"""
+一组走访数字。走访的户少于 ` + "`" + `minGroupSize` + "`" + ` 户时隐去（` + "`" + `suppressed: true` + "`" + `，数字为 null）。
+一次走访几户：` + "`" + `visits` + "`" + ` 计一次，按户的数字每户计一次。重点关怀户按现在的标签和社区现在的走访周期判断（标签不保留历史）；
+一次对重点关怀户的走访，距这一户上一次走访不超过周期天数为按时，超过为逾期，此前从未走访为首次。
+"""
+type VisitStatsGroup {
+  place: Place
+  periodStart: Time
+  periodEnd: Time
+  suppressed: Boolean!
+  """走访次数。"""
+  visits: Int
+  """走访到的户数。"""
+  households: Int
+  """走访的户次（一次走访几户计几次）。"""
+  householdVisits: Int
+  """走访到的重点关怀户数。"""
+  vulnerableHouseholds: Int
+  """对重点关怀户的走访户次。"""
+  vulnerableVisits: Int
+  """其中按走访周期按时的。"""
+  onTime: Int
+  """其中超过走访周期的。"""
+  late: Int
+  """其中是这一户的首次走访的。"""
+  first: Int
+  """按时率：按时 ÷（按时 + 逾期）；没有可比较的走访为 null。"""
+  onTimeShare: Float
+  """需要跟进的走访次数。"""
+  followUpNeeded: Int
+  """记录了发现的需求的走访次数（未诉先办：居民提出之前由走访发现）。"""
+  needsFound: Int
+  """代办成心愿的走访次数。"""
+  ledToWishes: Int
+  """提成议题的走访次数。"""
+  ledToTopics: Int
+}
+
+extend type Query {
+  """走访数字，见 ` + "`" + `VisitStats` + "`" + `。数据分析员、社区工作者和管理员可以查看，范围与其他统计相同。"""
+  visitStats(filter: ParticipationStatsFilter, groupBy: StatsGrouping): VisitStats!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -12449,8 +12710,22 @@ func (ec *executionContext) childFields_CareAssignment(ctx context.Context, fiel
 		return ec.fieldContext_CareAssignment_until(ctx, field)
 	case "assignedAt":
 		return ec.fieldContext_CareAssignment_assignedAt(ctx, field)
+	case "residents":
+		return ec.fieldContext_CareAssignment_residents(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CareAssignment", field.Name)
+}
+
+func (ec *executionContext) childFields_CaredResident(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_CaredResident_name(ctx, field)
+	case "phone":
+		return ec.fieldContext_CaredResident_phone(ctx, field)
+	case "phoneMasked":
+		return ec.fieldContext_CaredResident_phoneMasked(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CaredResident", field.Name)
 }
 
 func (ec *executionContext) childFields_CommunitySettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -14263,6 +14538,58 @@ func (ec *executionContext) childFields_VisitRhythm(ctx context.Context, field g
 		return ec.fieldContext_VisitRhythm_isDefault(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type VisitRhythm", field.Name)
+}
+
+func (ec *executionContext) childFields_VisitStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "groups":
+		return ec.fieldContext_VisitStats_groups(ctx, field)
+	case "total":
+		return ec.fieldContext_VisitStats_total(ctx, field)
+	case "minGroupSize":
+		return ec.fieldContext_VisitStats_minGroupSize(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VisitStats", field.Name)
+}
+
+func (ec *executionContext) childFields_VisitStatsGroup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "place":
+		return ec.fieldContext_VisitStatsGroup_place(ctx, field)
+	case "periodStart":
+		return ec.fieldContext_VisitStatsGroup_periodStart(ctx, field)
+	case "periodEnd":
+		return ec.fieldContext_VisitStatsGroup_periodEnd(ctx, field)
+	case "suppressed":
+		return ec.fieldContext_VisitStatsGroup_suppressed(ctx, field)
+	case "visits":
+		return ec.fieldContext_VisitStatsGroup_visits(ctx, field)
+	case "households":
+		return ec.fieldContext_VisitStatsGroup_households(ctx, field)
+	case "householdVisits":
+		return ec.fieldContext_VisitStatsGroup_householdVisits(ctx, field)
+	case "vulnerableHouseholds":
+		return ec.fieldContext_VisitStatsGroup_vulnerableHouseholds(ctx, field)
+	case "vulnerableVisits":
+		return ec.fieldContext_VisitStatsGroup_vulnerableVisits(ctx, field)
+	case "onTime":
+		return ec.fieldContext_VisitStatsGroup_onTime(ctx, field)
+	case "late":
+		return ec.fieldContext_VisitStatsGroup_late(ctx, field)
+	case "first":
+		return ec.fieldContext_VisitStatsGroup_first(ctx, field)
+	case "onTimeShare":
+		return ec.fieldContext_VisitStatsGroup_onTimeShare(ctx, field)
+	case "followUpNeeded":
+		return ec.fieldContext_VisitStatsGroup_followUpNeeded(ctx, field)
+	case "needsFound":
+		return ec.fieldContext_VisitStatsGroup_needsFound(ctx, field)
+	case "ledToWishes":
+		return ec.fieldContext_VisitStatsGroup_ledToWishes(ctx, field)
+	case "ledToTopics":
+		return ec.fieldContext_VisitStatsGroup_ledToTopics(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VisitStatsGroup", field.Name)
 }
 
 func (ec *executionContext) childFields_VolunteerRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -17924,6 +18251,28 @@ func (ec *executionContext) field_Query_visitRhythms_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_visitStats_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.ParticipationStatsFilter, error) {
+			return ec.unmarshalOParticipationStatsFilter2ᚖlinliᚋgraphᚋmodelᚐParticipationStatsFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "groupBy",
+		func(ctx context.Context, v any) (*model.StatsGrouping, error) {
+			return ec.unmarshalOStatsGrouping2ᚖlinliᚋgraphᚋmodelᚐStatsGrouping(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupBy"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_visitsDue_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -19450,6 +19799,146 @@ func (ec *executionContext) _CareAssignment_assignedAt(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_CareAssignment_assignedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CareAssignment", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CareAssignment_residents(ctx context.Context, field graphql.CollectedField, obj *db.CareAssignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CareAssignment_residents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CareAssignment().Residents(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal []*model.CaredResident
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CaredResident) graphql.Marshaler {
+			return ec.marshalNCaredResident2ᚕᚖlinliᚋgraphᚋmodelᚐCaredResidentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CareAssignment_residents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CareAssignment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CaredResident(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CaredResident_name(ctx context.Context, field graphql.CollectedField, obj *model.CaredResident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaredResident_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaredResident_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaredResident", field, false, false, "String")
+}
+
+func (ec *executionContext) _CaredResident_phone(ctx context.Context, field graphql.CollectedField, obj *model.CaredResident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaredResident_phone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Phone, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CaredResident_phone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaredResident", field, false, false, "String")
+}
+
+func (ec *executionContext) _CaredResident_phoneMasked(ctx context.Context, field graphql.CollectedField, obj *model.CaredResident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaredResident_phoneMasked(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PhoneMasked, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaredResident_phoneMasked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaredResident", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _CommunitySettings_community(ctx context.Context, field graphql.CollectedField, obj *db.Settings) (ret graphql.Marshaler) {
@@ -32796,6 +33285,50 @@ func (ec *executionContext) fieldContext_Query_reportStats(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_visitStats(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_visitStats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().VisitStats(ctx, fc.Args["filter"].(*model.ParticipationStatsFilter), fc.Args["groupBy"].(*model.StatsGrouping))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.VisitStats) graphql.Marshaler {
+			return ec.marshalNVisitStats2ᚖlinliᚋgraphᚋmodelᚐVisitStats(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_visitStats(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VisitStats(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_visitStats_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -42626,6 +43159,493 @@ func (ec *executionContext) fieldContext_VisitRhythm_isDefault(_ context.Context
 	return graphql.NewScalarFieldContext("VisitRhythm", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _VisitStats_groups(ctx context.Context, field graphql.CollectedField, obj *model.VisitStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStats_groups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Groups, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.VisitStatsGroup) graphql.Marshaler {
+			return ec.marshalNVisitStatsGroup2ᚕᚖlinliᚋgraphᚋmodelᚐVisitStatsGroupᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStats_groups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VisitStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VisitStatsGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VisitStats_total(ctx context.Context, field graphql.CollectedField, obj *model.VisitStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStats_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.VisitStatsGroup) graphql.Marshaler {
+			return ec.marshalNVisitStatsGroup2ᚖlinliᚋgraphᚋmodelᚐVisitStatsGroup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStats_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VisitStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VisitStatsGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VisitStats_minGroupSize(ctx context.Context, field graphql.CollectedField, obj *model.VisitStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStats_minGroupSize(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinGroupSize, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStats_minGroupSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VisitStatsGroup_place(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_place(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Place, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalOPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_place(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VisitStatsGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VisitStatsGroup_periodStart(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_periodStart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeriodStart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_periodStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Time")
+}
+
+func (ec *executionContext) _VisitStatsGroup_periodEnd(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_periodEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeriodEnd, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_periodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Time")
+}
+
+func (ec *executionContext) _VisitStatsGroup_suppressed(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_suppressed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Suppressed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_suppressed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _VisitStatsGroup_visits(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_visits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Visits, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_visits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VisitStatsGroup_households(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_households(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Households, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_households(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VisitStatsGroup_householdVisits(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_householdVisits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HouseholdVisits, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_householdVisits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VisitStatsGroup_vulnerableHouseholds(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_vulnerableHouseholds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VulnerableHouseholds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_vulnerableHouseholds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VisitStatsGroup_vulnerableVisits(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_vulnerableVisits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VulnerableVisits, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_vulnerableVisits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VisitStatsGroup_onTime(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_onTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OnTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_onTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VisitStatsGroup_late(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_late(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Late, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_late(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VisitStatsGroup_first(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_first(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.First, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_first(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VisitStatsGroup_onTimeShare(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_onTimeShare(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OnTimeShare, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_onTimeShare(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Float")
+}
+
+func (ec *executionContext) _VisitStatsGroup_followUpNeeded(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_followUpNeeded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FollowUpNeeded, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_followUpNeeded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VisitStatsGroup_needsFound(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_needsFound(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NeedsFound, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_needsFound(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VisitStatsGroup_ledToWishes(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_ledToWishes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LedToWishes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_ledToWishes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VisitStatsGroup_ledToTopics(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_ledToTopics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LedToTopics, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_ledToTopics(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Int")
+}
+
 func (ec *executionContext) _VolunteerRecord_account(ctx context.Context, field graphql.CollectedField, obj *model.VolunteerRecord) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -51230,6 +52250,55 @@ func (ec *executionContext) _CareAssignment(ctx context.Context, sel ast.Selecti
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "residents":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CareAssignment_residents(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var caredResidentImplementors = []string{"CaredResident"}
+
+func (ec *executionContext) _CaredResident(ctx context.Context, sel ast.SelectionSet, obj *model.CaredResident) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, caredResidentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CaredResident")
+		case "name":
+			out.Values[i] = ec._CaredResident_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "phone":
+			out.Values[i] = ec._CaredResident_phone(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "phoneMasked":
+			out.Values[i] = ec._CaredResident_phoneMasked(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -54937,6 +56006,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_reportStats(ctx, field)
 				})
+		case "visitStats":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_visitStats(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -58347,6 +59422,162 @@ func (ec *executionContext) _VisitRhythm(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var visitStatsImplementors = []string{"VisitStats"}
+
+func (ec *executionContext) _VisitStats(ctx context.Context, sel ast.SelectionSet, obj *model.VisitStats) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, visitStatsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VisitStats")
+		case "groups":
+			out.Values[i] = ec._VisitStats_groups(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._VisitStats_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "minGroupSize":
+			out.Values[i] = ec._VisitStats_minGroupSize(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var visitStatsGroupImplementors = []string{"VisitStatsGroup"}
+
+func (ec *executionContext) _VisitStatsGroup(ctx context.Context, sel ast.SelectionSet, obj *model.VisitStatsGroup) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, visitStatsGroupImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VisitStatsGroup")
+		case "place":
+			out.Values[i] = ec._VisitStatsGroup_place(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "periodStart":
+			out.Values[i] = ec._VisitStatsGroup_periodStart(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "periodEnd":
+			out.Values[i] = ec._VisitStatsGroup_periodEnd(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "suppressed":
+			out.Values[i] = ec._VisitStatsGroup_suppressed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "visits":
+			out.Values[i] = ec._VisitStatsGroup_visits(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "households":
+			out.Values[i] = ec._VisitStatsGroup_households(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "householdVisits":
+			out.Values[i] = ec._VisitStatsGroup_householdVisits(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "vulnerableHouseholds":
+			out.Values[i] = ec._VisitStatsGroup_vulnerableHouseholds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "vulnerableVisits":
+			out.Values[i] = ec._VisitStatsGroup_vulnerableVisits(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "onTime":
+			out.Values[i] = ec._VisitStatsGroup_onTime(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "late":
+			out.Values[i] = ec._VisitStatsGroup_late(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "first":
+			out.Values[i] = ec._VisitStatsGroup_first(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "onTimeShare":
+			out.Values[i] = ec._VisitStatsGroup_onTimeShare(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "followUpNeeded":
+			out.Values[i] = ec._VisitStatsGroup_followUpNeeded(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "needsFound":
+			out.Values[i] = ec._VisitStatsGroup_needsFound(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ledToWishes":
+			out.Values[i] = ec._VisitStatsGroup_ledToWishes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ledToTopics":
+			out.Values[i] = ec._VisitStatsGroup_ledToTopics(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var volunteerRecordImplementors = []string{"VolunteerRecord"}
 
 func (ec *executionContext) _VolunteerRecord(ctx context.Context, sel ast.SelectionSet, obj *model.VolunteerRecord) graphql.Marshaler {
@@ -60179,6 +61410,30 @@ func (ec *executionContext) marshalNCareAssignment2ᚖlinliᚋdbᚐCareAssignmen
 		return graphql.Null
 	}
 	return ec._CareAssignment(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCaredResident2ᚕᚖlinliᚋgraphᚋmodelᚐCaredResidentᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CaredResident) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCaredResident2ᚖlinliᚋgraphᚋmodelᚐCaredResident(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCaredResident2ᚖlinliᚋgraphᚋmodelᚐCaredResident(ctx context.Context, sel ast.SelectionSet, v *model.CaredResident) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CaredResident!")
+		return graphql.Null
+	}
+	return ec._CaredResident(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNCheckInMemberInput2linliᚋgraphᚋmodelᚐCheckInMemberInput(ctx context.Context, v any) (model.CheckInMemberInput, error) {
@@ -62597,6 +63852,38 @@ func (ec *executionContext) marshalNVisitRhythm2ᚖlinliᚋdbᚐVisitRhythm(ctx 
 		return graphql.Null
 	}
 	return ec._VisitRhythm(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNVisitStats2ᚖlinliᚋgraphᚋmodelᚐVisitStats(ctx context.Context, sel ast.SelectionSet, v *model.VisitStats) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "VisitStats!")
+		return graphql.Null
+	}
+	return ec._VisitStats(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNVisitStatsGroup2ᚕᚖlinliᚋgraphᚋmodelᚐVisitStatsGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.VisitStatsGroup) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNVisitStatsGroup2ᚖlinliᚋgraphᚋmodelᚐVisitStatsGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNVisitStatsGroup2ᚖlinliᚋgraphᚋmodelᚐVisitStatsGroup(ctx context.Context, sel ast.SelectionSet, v *model.VisitStatsGroup) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "VisitStatsGroup!")
+		return graphql.Null
+	}
+	return ec._VisitStatsGroup(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNVolunteerRecord2ᚖlinliᚋgraphᚋmodelᚐVolunteerRecord(ctx context.Context, sel ast.SelectionSet, v *model.VolunteerRecord) graphql.Marshaler {

@@ -17,6 +17,7 @@ type visitLoaders struct {
 	visit           *loader[*db.Visit]
 	visitsOf        *loader[[]int64]
 	careOfHousehold *loader[[]*db.CareAssignment]
+	residentsOf     *loader[[]*db.Resident]
 	outcomes        *loader[[]*db.VisitOutcome]
 	visitOfWish     *loader[int64]
 	visitOfTopic    *loader[int64]
@@ -27,6 +28,7 @@ func newVisitLoaders(ctx context.Context, s *db.Store, wait time.Duration) *visi
 		visit:           newLoader(ctx, wait, s.VisitsByID).as("visit"),
 		visitsOf:        newLoader(ctx, wait, s.VisitIDsOfHouseholds).as("visitsOf"),
 		careOfHousehold: newLoader(ctx, wait, s.CareAssignmentsOfHouseholds).as("careOfHousehold"),
+		residentsOf:     newLoader(ctx, wait, s.CurrentResidentsOf).as("residentsOf"),
 		outcomes:        newLoader(ctx, wait, s.OutcomesOfVisits).as("visitOutcomes"),
 		visitOfWish:     newLoader(ctx, wait, s.VisitOfWishes).as("visitOfWish"),
 		visitOfTopic:    newLoader(ctx, wait, s.VisitOfTopics).as("visitOfTopic"),
@@ -88,6 +90,23 @@ func (r *careAssignmentResolver) household(ctx context.Context, obj *db.CareAssi
 		return nil, err
 	}
 	return visiblePlace(ctx, p)
+}
+
+func (r *careAssignmentResolver) residents(ctx context.Context, obj *db.CareAssignment) ([]*model.CaredResident, error) {
+	out := []*model.CaredResident{}
+	rs, _, err := load(ctx).visits.residentsOf.load(obj.HouseholdID)
+	if err != nil {
+		return nil, err
+	}
+	for _, res := range rs {
+		s, err := residentSight(ctx, res)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, &model.CaredResident{Name: maskedName(s, res.Name), Phone: maskedPhone(s, res.Phone),
+			PhoneMasked: res.Phone != nil && !s.Phone})
+	}
+	return out, nil
 }
 
 func (r *placeResolver) careAssignments(ctx context.Context, obj *db.Place) ([]*db.CareAssignment, error) {

@@ -125,6 +125,11 @@ func (r *careAssignmentResolver) Account(ctx context.Context, obj *db.CareAssign
 	return accountByID(ctx, obj.AccountID)
 }
 
+// Residents is the resolver for the residents field.
+func (r *careAssignmentResolver) Residents(ctx context.Context, obj *db.CareAssignment) ([]*model.CaredResident, error) {
+	return r.residents(ctx, obj)
+}
+
 // Community is the resolver for the community field.
 func (r *communitySettingsResolver) Community(ctx context.Context, obj *db.Settings) (*db.Place, error) {
 	return placeByID(ctx, obj.CommunityID)
@@ -1639,6 +1644,11 @@ func (r *queryResolver) MyMemberCheckIns(ctx context.Context) ([]*db.MemberCheck
 // ReportStats is the resolver for the reportStats field.
 func (r *queryResolver) ReportStats(ctx context.Context, filter *model.ReportStatsFilter, groupBy *model.StatsGrouping) (*model.ReportStats, error) {
 	return r.reportStats(ctx, filter, groupBy)
+}
+
+// VisitStats is the resolver for the visitStats field.
+func (r *queryResolver) VisitStats(ctx context.Context, filter *model.ParticipationStatsFilter, groupBy *model.StatsGrouping) (*model.VisitStats, error) {
+	return r.visitStats(ctx, filter, groupBy)
 }
 
 // Average is the resolver for the average field.

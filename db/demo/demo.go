@@ -897,6 +897,9 @@ func (w *demoWorld) insert(ctx context.Context, tx *db.Tx, passwordHash string, 
 	if err := w.insertReports(ctx, tx, passwordHash, accountIDs); err != nil {
 		return err
 	}
+	if err := w.insertVisits(ctx, tx, accountIDs); err != nil {
+		return err
+	}
 	if !deliberation {
 		return nil
 	}

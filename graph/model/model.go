@@ -275,3 +275,11 @@ func NewResolutionConnection(p db.Paged[*db.Resolution], count Counter) *Resolut
 func (c *ResolutionConnection) Edges() []*ResolutionEdge {
 	return edges(c.Conn, func(cur string, n *db.Resolution) *ResolutionEdge { return &ResolutionEdge{Cursor: cur, Node: n} })
 }
+
+// CaredResident is a resident of a household someone looks after (包联), as the viewer
+// sees them.
+type CaredResident struct {
+	Name        string
+	Phone       *string
+	PhoneMasked bool
+}

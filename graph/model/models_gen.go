@@ -732,6 +732,51 @@ type VisitNeededEdge struct {
 	Node   *db.Notification `json:"node"`
 }
 
+// 走访数字（给数据分析员）：与 `participationStats` 同样的筛选（一个地点、一个完整时间段）和分组（最细到网格），按走访时间归入时间段。
+type VisitStats struct {
+	// 各组，按地点、时间段排序。没有分组时为空，数字见 `total`。
+	Groups []*VisitStatsGroup `json:"groups"`
+	// 所有组合计。只在查询这个字段时才计算。
+	Total        *VisitStatsGroup `json:"total"`
+	MinGroupSize int              `json:"minGroupSize"`
+}
+
+// 一组走访数字。走访的户少于 `minGroupSize` 户时隐去（`suppressed: true`，数字为 null）。
+// 一次走访几户：`visits` 计一次，按户的数字每户计一次。重点关怀户按现在的标签和社区现在的走访周期判断（标签不保留历史）；
+// 一次对重点关怀户的走访，距这一户上一次走访不超过周期天数为按时，超过为逾期，此前从未走访为首次。
+type VisitStatsGroup struct {
+	Place       *db.Place  `json:"place,omitempty"`
+	PeriodStart *time.Time `json:"periodStart,omitempty"`
+	PeriodEnd   *time.Time `json:"periodEnd,omitempty"`
+	Suppressed  bool       `json:"suppressed"`
+	// 走访次数。
+	Visits *int `json:"visits,omitempty"`
+	// 走访到的户数。
+	Households *int `json:"households,omitempty"`
+	// 走访的户次（一次走访几户计几次）。
+	HouseholdVisits *int `json:"householdVisits,omitempty"`
+	// 走访到的重点关怀户数。
+	VulnerableHouseholds *int `json:"vulnerableHouseholds,omitempty"`
+	// 对重点关怀户的走访户次。
+	VulnerableVisits *int `json:"vulnerableVisits,omitempty"`
+	// 其中按走访周期按时的。
+	OnTime *int `json:"onTime,omitempty"`
+	// 其中超过走访周期的。
+	Late *int `json:"late,omitempty"`
+	// 其中是这一户的首次走访的。
+	First *int `json:"first,omitempty"`
+	// 按时率：按时 ÷（按时 + 逾期）；没有可比较的走访为 null。
+	OnTimeShare *float64 `json:"onTimeShare,omitempty"`
+	// 需要跟进的走访次数。
+	FollowUpNeeded *int `json:"followUpNeeded,omitempty"`
+	// 记录了发现的需求的走访次数（未诉先办：居民提出之前由走访发现）。
+	NeedsFound *int `json:"needsFound,omitempty"`
+	// 代办成心愿的走访次数。
+	LedToWishes *int `json:"ledToWishes,omitempty"`
+	// 提成议题的走访次数。
+	LedToTopics *int `json:"ledToTopics,omitempty"`
+}
+
 // 志愿服务统计的结果。
 type VolunteerStats struct {
 	// 各组，按地点、时间段排序。没有分组时为空，数字见 `total`。

@@ -1,0 +1,100 @@
+package db
+
+import (
+	"context"
+	"time"
+)
+
+// Visit figures for analysts (issue 17), in the form of participation figures: one place and
+// one whole period (filter), groups by place (down to the grid) and period of the visit,
+// primary suppression below MinGroup distinct households visited.
+
+// visitLevels: visits belong to a grid of a community.
+var visitLevels = map[PlaceLevel]string{LevelSubdistrict: "c.path[1]", LevelCommunity: "x.community_id", LevelGrid: "x.grid_id"}
+
+// VisitFigures count the visits made in a group. A visit to several households counts once
+// in Visits and once per household in the household figures. A household is vulnerable
+// when it has a resident with a vulnerable tag now (tags keep no history), with the
+// rhythm its community sets now; a visit to it is on time when the one before it was no
+// more than the rhythm's days earlier (China calendar days), late when longer, and first
+// when there was none.
+type VisitFigures struct {
+	statsRow
+	Households           int `db:"households"`
+	Visits               int `db:"visits"`
+	HouseholdVisits      int `db:"household_visits"`
+	VulnerableHouseholds int `db:"vulnerable_households"`
+	VulnerableVisits     int `db:"vulnerable_visits"`
+	OnTime               int `db:"on_time"`
+	Late                 int `db:"late"`
+	First                int `db:"first"`
+	FollowUpNeeded       int `db:"follow_up_needed"`
+	// NeedsFound: visits that recorded a need (未诉先办: found before anyone asked).
+	NeedsFound  int `db:"needs_found"`
+	LedToWishes int `db:"led_to_wishes"`
+	LedToTopics int `db:"led_to_topics"`
+}
+
+const visitFigures = `count(DISTINCT x.household_id) AS households, count(DISTINCT x.id) AS visits, count(*) AS household_visits,
+	count(DISTINCT x.household_id) FILTER (WHERE x.every_days IS NOT NULL) AS vulnerable_households,
+	count(*) FILTER (WHERE x.every_days IS NOT NULL) AS vulnerable_visits,
+	count(*) FILTER (WHERE x.every_days IS NOT NULL AND x.gap_days <= x.every_days) AS on_time,
+	count(*) FILTER (WHERE x.every_days IS NOT NULL AND x.gap_days > x.every_days) AS late,
+	count(*) FILTER (WHERE x.every_days IS NOT NULL AND x.gap_days IS NULL) AS first,
+	count(DISTINCT x.id) FILTER (WHERE x.follow_up_needed) AS follow_up_needed,
+	count(DISTINCT x.id) FILTER (WHERE x.need_category IS NOT NULL) AS needs_found,
+	count(DISTINCT x.id) FILTER (WHERE x.to_wish) AS led_to_wishes,
+	count(DISTINCT x.id) FILTER (WHERE x.to_topic) AS led_to_topics`
+
+// visitSource is one row per visit and household, with the household's rhythm now (NULL:
+// not vulnerable) and the days since its visit before.
+const visitSource = ` FROM (SELECT v.id, v.grid_id, v.community_id, v.visited_at, v.follow_up_needed, v.need_category, vh.household_id,
+		EXISTS (SELECT 1 FROM visit_outcomes o WHERE o.visit_id = v.id AND o.wish_id IS NOT NULL) AS to_wish,
+		EXISTS (SELECT 1 FROM visit_outcomes o WHERE o.visit_id = v.id AND o.topic_id IS NOT NULL) AS to_topic,
+		rh.every_days,
+		(v.visited_at AT TIME ZONE 'Asia/Shanghai')::date - (prev.at AT TIME ZONE 'Asia/Shanghai')::date AS gap_days
+	FROM visits v JOIN visit_households vh ON vh.visit_id = v.id
+	CROSS JOIN LATERAL (SELECT min(coalesce(vr.every_days, visit_rhythm_default(t.tag))) AS every_days
+		FROM residents r CROSS JOIN LATERAL unnest(r.tags) t(tag)
+		LEFT JOIN visit_rhythms vr ON vr.community_id = v.community_id AND vr.tag = t.tag
+		WHERE r.household_id = vh.household_id AND r.left_on IS NULL AND t.tag IN ('elderly_alone', 'minimum_income', 'disabled')) rh
+	CROSS JOIN LATERAL (SELECT max(p.visited_at) AS at FROM visit_households pvh JOIN visits p ON p.id = pvh.visit_id
+		WHERE pvh.household_id = vh.household_id AND (p.visited_at, p.id) < (v.visited_at, v.id)) prev
+	) x JOIN places c ON c.id = x.community_id`
+
+// VisitStats computes visit figures for v: the groups, and with withTotal (or no grouping)
+// the figures over all of them. Errors: those of ParticipationStats.
+func (s *Store) VisitStats(ctx context.Context, v *Viewer, f ParticipationStatsFilter, by StatsGrouping, withTotal bool) ([]*VisitFigures, *VisitFigures, error) {
+	defer s.Metrics.StatsQuery("visits", time.Now())
+	sc, err := s.scopeOf(ctx, v, f.PlaceIDs, "placeIds", visitLevels)
+	if err != nil {
+		return nil, nil, err
+	}
+	place, err := sc.onePlace(f.PlaceIDs)
+	if err != nil {
+		return nil, nil, err
+	}
+	from, to, kind, err := wholePeriod(f.At, "at")
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := periodsNest(by, kind); err != nil {
+		return nil, nil, err
+	}
+	plan, err := s.plan(ctx, sc, StatsGrouping{PlaceLevel: by.PlaceLevel, Period: by.Period}, visitLevels,
+		s.earliest(ctx, `SELECT min(visited_at) FROM visits`), f.At)
+	if err != nil {
+		return nil, nil, err
+	}
+	p := participation{s: s, sc: sc, f: f, plan: plan, withTotal: withTotal, place: place, from: from, to: to, kind: kind}
+	groups, total, err := participationPartAt[*VisitFigures](ctx, p, visitLevels, visitFigures, visitSource, "true", "x.visited_at")
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, g := range append(groups, total) {
+		if g != nil {
+			g.Suppressed = s.suppressed(g.Households)
+		}
+	}
+	return groups, total, nil
+}
