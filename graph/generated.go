@@ -42,6 +42,8 @@ type ResolverRoot interface {
 	MeetingAttendanceCounts() MeetingAttendanceCountsResolver
 	MeetingEvent() MeetingEventResolver
 	Mutation() MutationResolver
+	Need() NeedResolver
+	NeedEvent() NeedEventResolver
 	Notification() NotificationResolver
 	Objection() ObjectionResolver
 	PendingRegistration() PendingRegistrationResolver
@@ -290,12 +292,14 @@ type ComplexityRoot struct {
 		CheckInWithCode           func(childComplexity int, meetingID string, code string) int
 		ClaimWish                 func(childComplexity int, wishID string) int
 		CloseMeeting              func(childComplexity int, meetingID string) int
+		CloseNeed                 func(childComplexity int, needID string, reason string) int
 		CloseVote                 func(childComplexity int, voteID string) int
 		CommentOnTopic            func(childComplexity int, input model.CommentOnTopicInput) int
 		ConfirmWish               func(childComplexity int, wishID string, rating int, comment *string) int
 		CorrectResident           func(childComplexity int, input model.CorrectResidentInput) int
 		CosignTopic               func(childComplexity int, topicID string) int
 		CreateAccount             func(childComplexity int, input model.CreateAccountInput) int
+		CreateNeed                func(childComplexity int, input model.CreateNeedInput) int
 		CreatePlace               func(childComplexity int, input model.CreatePlaceInput) int
 		DeclineTopic              func(childComplexity int, topicID string, reason string) int
 		DisputeWish               func(childComplexity int, wishID string, reason string) int
@@ -335,6 +339,49 @@ type ComplexityRoot struct {
 		UpdatePlace               func(childComplexity int, placeID string, input model.UpdatePlaceInput) int
 		VerifyResident            func(childComplexity int, residentID string) int
 		WithdrawTopic             func(childComplexity int, topicID string, reason *string) int
+	}
+
+	Need struct {
+		BudgetFen      func(childComplexity int) int
+		Category       func(childComplexity int) int
+		ClosingReason  func(childComplexity int) int
+		Community      func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		Description    func(childComplexity int) int
+		ID             func(childComplexity int) int
+		MatchedAt      func(childComplexity int) int
+		PeopleAffected func(childComplexity int) int
+		Place          func(childComplexity int) int
+		Source         func(childComplexity int) int
+		State          func(childComplexity int) int
+		Timeline       func(childComplexity int) int
+		Title          func(childComplexity int) int
+		Topic          func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+		Urgency        func(childComplexity int) int
+		Wish           func(childComplexity int) int
+	}
+
+	NeedConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	NeedEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	NeedEvent struct {
+		Action    func(childComplexity int) int
+		Actor     func(childComplexity int) int
+		ActorName func(childComplexity int) int
+		At        func(childComplexity int) int
+		FromState func(childComplexity int) int
+		Reason    func(childComplexity int) int
+		ToState   func(childComplexity int) int
 	}
 
 	Notification struct {
@@ -477,6 +524,7 @@ type ComplexityRoot struct {
 		Meetings                func(childComplexity int, placeID *string, state []db.MeetingState, first *int, after *string) int
 		MyClaims                func(childComplexity int, active *bool, first *int, after *string) int
 		MyWishes                func(childComplexity int, state []db.WishState, first *int, after *string) int
+		Needs                   func(childComplexity int, placeID *string, state []db.NeedState, category *db.ServiceCategory, first *int, after *string) int
 		Node                    func(childComplexity int, id string) int
 		Nodes                   func(childComplexity int, ids []string) int
 		NotificationPreferences func(childComplexity int) int
@@ -750,6 +798,7 @@ type ComplexityRoot struct {
 		Description     func(childComplexity int) int
 		ID              func(childComplexity int) int
 		LinkedWishes    func(childComplexity int) int
+		Need            func(childComplexity int) int
 		Place           func(childComplexity int) int
 		RaisedBy        func(childComplexity int) int
 		Resolution      func(childComplexity int) int
@@ -955,6 +1004,7 @@ type ComplexityRoot struct {
 		Fulfilment          func(childComplexity int) int
 		GridWorker          func(childComplexity int) int
 		ID                  func(childComplexity int) int
+		Need                func(childComplexity int) int
 		Place               func(childComplexity int) int
 		Rating              func(childComplexity int) int
 		RatingComment       func(childComplexity int) int
@@ -1181,6 +1231,24 @@ type MutationResolver interface {
 	MarkAllNotificationsRead(ctx context.Context) (int, error)
 	SetNotificationPreference(ctx context.Context, kind db.NotificationKind, channel db.NotificationChannel, enabled bool) (*db.NotificationPreference, error)
 	MarkVisited(ctx context.Context, ids []string) ([]*db.Notification, error)
+	CreateNeed(ctx context.Context, input model.CreateNeedInput) (*db.Need, error)
+	CloseNeed(ctx context.Context, needID string, reason string) (*db.Need, error)
+}
+type NeedResolver interface {
+	ID(ctx context.Context, obj *db.Need) (string, error)
+
+	Wish(ctx context.Context, obj *db.Need) (*model.Wish, error)
+	Topic(ctx context.Context, obj *db.Need) (*db.Topic, error)
+	Place(ctx context.Context, obj *db.Need) (*db.Place, error)
+	Community(ctx context.Context, obj *db.Need) (*db.Place, error)
+
+	BudgetFen(ctx context.Context, obj *db.Need) (*int, error)
+
+	Timeline(ctx context.Context, obj *db.Need) ([]*db.NeedEvent, error)
+}
+type NeedEventResolver interface {
+	Actor(ctx context.Context, obj *db.NeedEvent) (*db.Account, error)
+	ActorName(ctx context.Context, obj *db.NeedEvent) (string, error)
 }
 type NotificationResolver interface {
 	ID(ctx context.Context, obj *db.Notification) (string, error)
@@ -1251,6 +1319,7 @@ type QueryResolver interface {
 	NotificationPreferences(ctx context.Context) ([]*db.NotificationPreference, error)
 	VisitsNeeded(ctx context.Context, placeID string, first *int, after *string) (*model.VisitNeededConnection, error)
 	FailedDeliveries(ctx context.Context, placeID string, first *int, after *string) (*model.FailedDeliveryConnection, error)
+	Needs(ctx context.Context, placeID *string, state []db.NeedState, category *db.ServiceCategory, first *int, after *string) (*model.NeedConnection, error)
 }
 type RatingSummaryResolver interface {
 	Average(ctx context.Context, obj *db.RatingSummary) (*float64, error)
@@ -1357,6 +1426,8 @@ type TopicResolver interface {
 	Timeline(ctx context.Context, obj *db.Topic) ([]*db.TopicEvent, error)
 	Votes(ctx context.Context, obj *db.Topic) ([]*db.Vote, error)
 	Resolution(ctx context.Context, obj *db.Topic) (*db.Resolution, error)
+
+	Need(ctx context.Context, obj *db.Topic) (*db.Need, error)
 }
 type TopicCommentResolver interface {
 	ID(ctx context.Context, obj *db.TopicComment) (string, error)
@@ -1409,6 +1480,7 @@ type WishResolver interface {
 
 	Timeline(ctx context.Context, obj *model.Wish) ([]*db.WishEvent, error)
 	GridWorker(ctx context.Context, obj *model.Wish) (*db.Account, error)
+	Need(ctx context.Context, obj *model.Wish) (*db.Need, error)
 }
 type WishClaimResolver interface {
 	Claimer(ctx context.Context, obj *db.Claim) (*db.Account, error)
@@ -2381,6 +2453,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CloseMeeting(childComplexity, args["meetingId"].(string)), true
+	case "Mutation.closeNeed":
+		if e.ComplexityRoot.Mutation.CloseNeed == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_closeNeed_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CloseNeed(childComplexity, args["needId"].(string), args["reason"].(string)), true
 	case "Mutation.closeVote":
 		if e.ComplexityRoot.Mutation.CloseVote == nil {
 			break
@@ -2447,6 +2530,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAccount(childComplexity, args["input"].(model.CreateAccountInput)), true
+	case "Mutation.createNeed":
+		if e.ComplexityRoot.Mutation.CreateNeed == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createNeed_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateNeed(childComplexity, args["input"].(model.CreateNeedInput)), true
 	case "Mutation.createPlace":
 		if e.ComplexityRoot.Mutation.CreatePlace == nil {
 			break
@@ -2866,6 +2960,196 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.WithdrawTopic(childComplexity, args["topicId"].(string), args["reason"].(*string)), true
+
+	case "Need.budgetFen":
+		if e.ComplexityRoot.Need.BudgetFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.BudgetFen(childComplexity), true
+	case "Need.category":
+		if e.ComplexityRoot.Need.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.Category(childComplexity), true
+	case "Need.closingReason":
+		if e.ComplexityRoot.Need.ClosingReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.ClosingReason(childComplexity), true
+	case "Need.community":
+		if e.ComplexityRoot.Need.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.Community(childComplexity), true
+	case "Need.createdAt":
+		if e.ComplexityRoot.Need.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.CreatedAt(childComplexity), true
+	case "Need.description":
+		if e.ComplexityRoot.Need.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.Description(childComplexity), true
+	case "Need.id":
+		if e.ComplexityRoot.Need.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.ID(childComplexity), true
+	case "Need.matchedAt":
+		if e.ComplexityRoot.Need.MatchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.MatchedAt(childComplexity), true
+	case "Need.peopleAffected":
+		if e.ComplexityRoot.Need.PeopleAffected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.PeopleAffected(childComplexity), true
+	case "Need.place":
+		if e.ComplexityRoot.Need.Place == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.Place(childComplexity), true
+	case "Need.source":
+		if e.ComplexityRoot.Need.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.Source(childComplexity), true
+	case "Need.state":
+		if e.ComplexityRoot.Need.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.State(childComplexity), true
+	case "Need.timeline":
+		if e.ComplexityRoot.Need.Timeline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.Timeline(childComplexity), true
+	case "Need.title":
+		if e.ComplexityRoot.Need.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.Title(childComplexity), true
+	case "Need.topic":
+		if e.ComplexityRoot.Need.Topic == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.Topic(childComplexity), true
+	case "Need.updatedAt":
+		if e.ComplexityRoot.Need.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.UpdatedAt(childComplexity), true
+	case "Need.urgency":
+		if e.ComplexityRoot.Need.Urgency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.Urgency(childComplexity), true
+	case "Need.wish":
+		if e.ComplexityRoot.Need.Wish == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.Wish(childComplexity), true
+
+	case "NeedConnection.edges":
+		if e.ComplexityRoot.NeedConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedConnection.Edges(childComplexity), true
+	case "NeedConnection.nodes":
+		if e.ComplexityRoot.NeedConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedConnection.Nodes(childComplexity), true
+	case "NeedConnection.pageInfo":
+		if e.ComplexityRoot.NeedConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedConnection.PageInfo(childComplexity), true
+	case "NeedConnection.totalCount":
+		if e.ComplexityRoot.NeedConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedConnection.TotalCount(childComplexity), true
+
+	case "NeedEdge.cursor":
+		if e.ComplexityRoot.NeedEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedEdge.Cursor(childComplexity), true
+	case "NeedEdge.node":
+		if e.ComplexityRoot.NeedEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedEdge.Node(childComplexity), true
+
+	case "NeedEvent.action":
+		if e.ComplexityRoot.NeedEvent.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedEvent.Action(childComplexity), true
+	case "NeedEvent.actor":
+		if e.ComplexityRoot.NeedEvent.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedEvent.Actor(childComplexity), true
+	case "NeedEvent.actorName":
+		if e.ComplexityRoot.NeedEvent.ActorName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedEvent.ActorName(childComplexity), true
+	case "NeedEvent.at":
+		if e.ComplexityRoot.NeedEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedEvent.At(childComplexity), true
+	case "NeedEvent.fromState":
+		if e.ComplexityRoot.NeedEvent.FromState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedEvent.FromState(childComplexity), true
+	case "NeedEvent.reason":
+		if e.ComplexityRoot.NeedEvent.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedEvent.Reason(childComplexity), true
+	case "NeedEvent.toState":
+		if e.ComplexityRoot.NeedEvent.ToState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedEvent.ToState(childComplexity), true
 
 	case "Notification.body":
 		if e.ComplexityRoot.Notification.Body == nil {
@@ -3507,6 +3791,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MyWishes(childComplexity, args["state"].([]db.WishState), args["first"].(*int), args["after"].(*string)), true
+	case "Query.needs":
+		if e.ComplexityRoot.Query.Needs == nil {
+			break
+		}
+
+		args, err := ec.field_Query_needs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Needs(childComplexity, args["placeId"].(*string), args["state"].([]db.NeedState), args["category"].(*db.ServiceCategory), args["first"].(*int), args["after"].(*string)), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -4831,6 +5126,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Topic.LinkedWishes(childComplexity), true
+	case "Topic.need":
+		if e.ComplexityRoot.Topic.Need == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Topic.Need(childComplexity), true
 	case "Topic.place":
 		if e.ComplexityRoot.Topic.Place == nil {
 			break
@@ -5709,6 +6010,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Wish.ID(childComplexity), true
+	case "Wish.need":
+		if e.ComplexityRoot.Wish.Need == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wish.Need(childComplexity), true
 	case "Wish.place":
 		if e.ComplexityRoot.Wish.Place == nil {
 			break
@@ -6076,6 +6383,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CommunitySettingsInput", ec.unmarshalInputCommunitySettingsInput),
 			graphql.NewInputUnmarshaler("CorrectResidentInput", ec.unmarshalInputCorrectResidentInput),
 			graphql.NewInputUnmarshaler("CreateAccountInput", ec.unmarshalInputCreateAccountInput),
+			graphql.NewInputUnmarshaler("CreateNeedInput", ec.unmarshalInputCreateNeedInput),
 			graphql.NewInputUnmarshaler("CreatePlaceInput", ec.unmarshalInputCreatePlaceInput),
 			graphql.NewInputUnmarshaler("FulfilWishInput", ec.unmarshalInputFulfilWishInput),
 			graphql.NewInputUnmarshaler("GrantRoleInput", ec.unmarshalInputGrantRoleInput),
@@ -6768,6 +7076,8 @@ enum WishAction {
   CONFIRM
   DISPUTE
   SETTLE
+  """心愿超出一名志愿者的能力，社区工作者把它转为社区需求（见 ` + "`" + `Wish.need` + "`" + `）"""
+  TO_NEED
 }
 
 """心愿：某位居民（受益人）的一件具体的小需要。"""
@@ -9064,6 +9374,205 @@ type WishBoardEvent {
   """心愿的当前状态，按打码规则显示；` + "`" + `GONE` + "`" + ` 且当前用户已看不到时为 null。"""
   wish: Wish
 }
+
+# ---------------------------------------------------------------- needs and projects (需求清单·项目清单)
+# 双报到的"三张清单"中的需求清单和项目清单：居民需要、但一名志愿者办不了的事（需求），
+# 经社区工作者精准对接给共建单位、爱心商户或居民团体，立为项目实施，并由居民评议。
+
+"""需求的来源。"""
+enum NeedSource {
+  """心愿太大，由社区工作者转为需求"""
+  WISH
+  """议题，由社区工作者转为需求"""
+  TOPIC
+  """入户走访中发现"""
+  VISIT
+}
+
+"""需求的状态：待对接 → 对接中（已向组织提出）→ 已立项；或关闭（附原因）。"""
+enum NeedState {
+  """待对接"""
+  OPEN
+  """对接中：已向组织提出，等待答复"""
+  MATCHING
+  """已立项：有组织接下，项目已开始"""
+  PROJECT
+  """已关闭（见 ` + "`" + `closingReason` + "`" + `）"""
+  CLOSED
+}
+
+"""紧急程度。"""
+enum NeedUrgency {
+  """不急"""
+  LOW
+  """一般"""
+  NORMAL
+  """较急"""
+  HIGH
+  """紧急"""
+  URGENT
+}
+
+"""需求时间线上的操作。"""
+enum NeedAction {
+  """列入需求清单"""
+  CREATE
+  """向组织提出对接"""
+  PROPOSE
+  """组织婉拒"""
+  DECLINE
+  """组织接下，项目开始"""
+  ACCEPT
+  """关闭"""
+  CLOSE
+}
+
+"""
+需求清单中的一条需求：居民需要、但一名志愿者办不了的事。
+社区工作者、网格员、议事会成员和监委会成员可以看到本社区的需求清单。
+"""
+type Need implements Node {
+  id: ID!
+  source: NeedSource!
+  """来源心愿（来源为 ` + "`" + `WISH` + "`" + ` 时；看不到该心愿的人为 null）。"""
+  wish: Wish
+  """来源议题（来源为 ` + "`" + `TOPIC` + "`" + ` 时；看不到该议题的人为 null）。"""
+  topic: Topic
+  """需求所在地点：社区或社区以下的小区、网格、楼栋（不会是某一户）。"""
+  place: Place!
+  community: Place!
+  category: ServiceCategory!
+  title: String!
+  description: String!
+  """受益人数（估计）。"""
+  peopleAffected: Int!
+  """预算（估计，单位：分）；不清楚为 null。"""
+  budgetFen: Int
+  urgency: NeedUrgency!
+  state: NeedState!
+  """关闭原因。"""
+  closingReason: String
+  """第一次有组织接下的时间（对接成功的时间）。"""
+  matchedAt: Time
+  createdAt: Time!
+  updatedAt: Time!
+  """时间线：谁在何时做了什么、为什么，最早的在前。"""
+  timeline: [NeedEvent!]!
+}
+
+"""需求时间线上的一步。"""
+type NeedEvent {
+  at: Time!
+  action: NeedAction!
+  """操作人（姓名、电话按打码规则显示）。"""
+  actor: Account @personal
+  """操作人姓名，按打码规则显示；系统操作为"系统"。"""
+  actorName: String! @personal
+  fromState: NeedState
+  toState: NeedState!
+  """原因或说明。"""
+  reason: String
+}
+
+type NeedConnection {
+  edges: [NeedEdge!]!
+  nodes: [Need!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type NeedEdge {
+  cursor: String!
+  node: Need!
+}
+
+"""
+把一个候选事项审核为需求。来源为 ` + "`" + `WISH` + "`" + ` 时填 ` + "`" + `wishId` + "`" + `（待审核或已发布、尚未认领的心愿，转为需求后心愿结束，
+状态为 ` + "`" + `CLOSED` + "`" + `，时间线记一步 ` + "`" + `TO_NEED` + "`" + `）；来源为 ` + "`" + `TOPIC` + "`" + ` 时填 ` + "`" + `topicId` + "`" + `（已受理或讨论中的议题，议题状态不变）；
+来源为 ` + "`" + `VISIT` + "`" + ` 时填 ` + "`" + `placeId` + "`" + `。
+"""
+input CreateNeedInput {
+  source: NeedSource!
+  wishId: ID
+  topicId: ID
+  """需求所在地点，须在来源所在社区以内；不填则为来源所在的地点。来源为 ` + "`" + `VISIT` + "`" + ` 时必填。"""
+  placeId: ID
+  category: ServiceCategory!
+  """1–100 字。"""
+  title: String!
+  """1–2000 字。不要写居民的姓名、电话、门牌号：需求清单会给对接的组织看。"""
+  description: String!
+  """受益人数（估计），1–100000。"""
+  peopleAffected: Int!
+  """预算（估计，单位：分），0 到 2000 万元。"""
+  budgetFen: Int
+  urgency: NeedUrgency!
+}
+
+extend type Query {
+  """
+  需求清单，最新的在前：当前用户以社区工作者、网格员、议事会成员或监委会成员身份服务的社区的需求。
+  ` + "`" + `placeId` + "`" + ` 只看该地点及其下属地点的需求。
+  """
+  needs(placeId: ID, state: [NeedState!], category: ServiceCategory, first: Int, after: String): NeedConnection!
+}
+
+extend type Mutation {
+  """
+  把心愿、议题或走访发现的事项审核为需求（社区工作者）。心愿或议题已经转过需求时返回 ` + "`" + `CONFLICT` + "`" + `；
+  心愿或议题的状态不允许时返回 ` + "`" + `INVALID_STATE` + "`" + `。
+  """
+  createNeed(input: CreateNeedInput!): Need!
+  """关闭一条尚未立项的需求（社区工作者），须说明原因（1–500 字）。"""
+  closeNeed(needId: ID!, reason: String!): Need!
+}
+
+extend type Wish {
+  """心愿转为的社区需求（` + "`" + `state` + "`" + ` 为 ` + "`" + `CLOSED` + "`" + ` 且时间线有 ` + "`" + `TO_NEED` + "`" + ` 时）；看不到需求清单的人为 null。"""
+  need: Need
+}
+
+extend type Topic {
+  """议题转为的社区需求；看不到需求清单的人为 null。"""
+  need: Need
+}
+
+# ServiceCategory is branch orgs' (资源清单); copied here until orgs commits its schema, then merged from there.
+"""
+服务类别：资源清单和需求清单共用，便于按类别匹配。前六项与心愿类别（` + "`" + `WishCategory` + "`" + `）相同，
+其后是单个志愿者难以承担、需要组织或项目来做的类别。
+"""
+enum ServiceCategory {
+  """物品"""
+  GOODS
+  """维修"""
+  REPAIR
+  """陪伴"""
+  COMPANIONSHIP
+  """陪同出行、就医"""
+  ESCORT
+  """辅导功课"""
+  TUTORING
+  """代办手续"""
+  PAPERWORK
+  """医疗健康（义诊、健康讲座）"""
+  HEALTH
+  """养老助老（助餐、日间照料）"""
+  ELDERLY_CARE
+  """托育、儿童看护"""
+  CHILD_CARE
+  """文体活动"""
+  CULTURE
+  """环境整治、绿化"""
+  ENVIRONMENT
+  """法律咨询、调解"""
+  LEGAL
+  """就业帮扶"""
+  EMPLOYMENT
+  """其他"""
+  OTHER
+}
+
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -9464,6 +9973,92 @@ func (ec *executionContext) childFields_MeetingFigures(ctx context.Context, fiel
 		return ec.fieldContext_MeetingFigures_attendanceRate(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MeetingFigures", field.Name)
+}
+
+func (ec *executionContext) childFields_Need(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Need_id(ctx, field)
+	case "source":
+		return ec.fieldContext_Need_source(ctx, field)
+	case "wish":
+		return ec.fieldContext_Need_wish(ctx, field)
+	case "topic":
+		return ec.fieldContext_Need_topic(ctx, field)
+	case "place":
+		return ec.fieldContext_Need_place(ctx, field)
+	case "community":
+		return ec.fieldContext_Need_community(ctx, field)
+	case "category":
+		return ec.fieldContext_Need_category(ctx, field)
+	case "title":
+		return ec.fieldContext_Need_title(ctx, field)
+	case "description":
+		return ec.fieldContext_Need_description(ctx, field)
+	case "peopleAffected":
+		return ec.fieldContext_Need_peopleAffected(ctx, field)
+	case "budgetFen":
+		return ec.fieldContext_Need_budgetFen(ctx, field)
+	case "urgency":
+		return ec.fieldContext_Need_urgency(ctx, field)
+	case "state":
+		return ec.fieldContext_Need_state(ctx, field)
+	case "closingReason":
+		return ec.fieldContext_Need_closingReason(ctx, field)
+	case "matchedAt":
+		return ec.fieldContext_Need_matchedAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Need_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Need_updatedAt(ctx, field)
+	case "timeline":
+		return ec.fieldContext_Need_timeline(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Need", field.Name)
+}
+
+func (ec *executionContext) childFields_NeedConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_NeedConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_NeedConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_NeedConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_NeedConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NeedConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_NeedEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_NeedEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_NeedEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NeedEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_NeedEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "at":
+		return ec.fieldContext_NeedEvent_at(ctx, field)
+	case "action":
+		return ec.fieldContext_NeedEvent_action(ctx, field)
+	case "actor":
+		return ec.fieldContext_NeedEvent_actor(ctx, field)
+	case "actorName":
+		return ec.fieldContext_NeedEvent_actorName(ctx, field)
+	case "fromState":
+		return ec.fieldContext_NeedEvent_fromState(ctx, field)
+	case "toState":
+		return ec.fieldContext_NeedEvent_toState(ctx, field)
+	case "reason":
+		return ec.fieldContext_NeedEvent_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NeedEvent", field.Name)
 }
 
 func (ec *executionContext) childFields_Notification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10216,6 +10811,8 @@ func (ec *executionContext) childFields_Topic(ctx context.Context, field graphql
 		return ec.fieldContext_Topic_createdAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Topic_updatedAt(ctx, field)
+	case "need":
+		return ec.fieldContext_Topic_need(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Topic", field.Name)
 }
@@ -10628,6 +11225,8 @@ func (ec *executionContext) childFields_Wish(ctx context.Context, field graphql.
 		return ec.fieldContext_Wish_timeline(ctx, field)
 	case "gridWorker":
 		return ec.fieldContext_Wish_gridWorker(ctx, field)
+	case "need":
+		return ec.fieldContext_Wish_need(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Wish", field.Name)
 }
@@ -11182,6 +11781,28 @@ func (ec *executionContext) field_Mutation_closeMeeting_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_closeNeed_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "needId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["needId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_closeVote_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11274,6 +11895,20 @@ func (ec *executionContext) field_Mutation_createAccount_args(ctx context.Contex
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.CreateAccountInput, error) {
 			return ec.unmarshalNCreateAccountInput2linliᚋgraphᚋmodelᚐCreateAccountInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createNeed_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateNeedInput, error) {
+			return ec.unmarshalNCreateNeedInput2linliᚋgraphᚋmodelᚐCreateNeedInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -12568,6 +13203,52 @@ func (ec *executionContext) field_Query_myWishes_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_needs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "placeId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["placeId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "state",
+		func(ctx context.Context, v any) ([]db.NeedState, error) {
+			return ec.unmarshalONeedState2ᚕlinliᚋdbᚐNeedStateᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["state"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "category",
+		func(ctx context.Context, v any) (*db.ServiceCategory, error) {
+			return ec.unmarshalOServiceCategory2ᚖlinliᚋdbᚐServiceCategory(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["category"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg4
 	return args, nil
 }
 
@@ -19534,6 +20215,923 @@ func (ec *executionContext) fieldContext_Mutation_markVisited(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createNeed(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createNeed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateNeed(ctx, fc.Args["input"].(model.CreateNeedInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Need) graphql.Marshaler {
+			return ec.marshalNNeed2ᚖlinliᚋdbᚐNeed(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createNeed(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Need(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createNeed_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_closeNeed(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_closeNeed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CloseNeed(ctx, fc.Args["needId"].(string), fc.Args["reason"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Need) graphql.Marshaler {
+			return ec.marshalNNeed2ᚖlinliᚋdbᚐNeed(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_closeNeed(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Need(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_closeNeed_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Need_id(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Need().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Need_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Need", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Need_source(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.NeedSource) graphql.Marshaler {
+			return ec.marshalNNeedSource2linliᚋdbᚐNeedSource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Need_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Need", field, false, false, "NeedSource")
+}
+
+func (ec *executionContext) _Need_wish(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_wish(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Need().Wish(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Wish) graphql.Marshaler {
+			return ec.marshalOWish2ᚖlinliᚋgraphᚋmodelᚐWish(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Need_wish(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Need",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Wish(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Need_topic(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_topic(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Need().Topic(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Topic) graphql.Marshaler {
+			return ec.marshalOTopic2ᚖlinliᚋdbᚐTopic(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Need_topic(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Need",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Topic(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Need_place(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_place(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Need().Place(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Need_place(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Need",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Need_community(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_community(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Need().Community(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Need_community(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Need",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Need_category(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.ServiceCategory) graphql.Marshaler {
+			return ec.marshalNServiceCategory2linliᚋdbᚐServiceCategory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Need_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Need", field, false, false, "ServiceCategory")
+}
+
+func (ec *executionContext) _Need_title(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Need_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Need", field, false, false, "String")
+}
+
+func (ec *executionContext) _Need_description(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Need_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Need", field, false, false, "String")
+}
+
+func (ec *executionContext) _Need_peopleAffected(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_peopleAffected(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeopleAffected, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Need_peopleAffected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Need", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Need_budgetFen(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_budgetFen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Need().BudgetFen(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Need_budgetFen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Need", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Need_urgency(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_urgency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Urgency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.NeedUrgency) graphql.Marshaler {
+			return ec.marshalNNeedUrgency2linliᚋdbᚐNeedUrgency(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Need_urgency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Need", field, false, false, "NeedUrgency")
+}
+
+func (ec *executionContext) _Need_state(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.NeedState) graphql.Marshaler {
+			return ec.marshalNNeedState2linliᚋdbᚐNeedState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Need_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Need", field, false, false, "NeedState")
+}
+
+func (ec *executionContext) _Need_closingReason(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_closingReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClosingReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Need_closingReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Need", field, false, false, "String")
+}
+
+func (ec *executionContext) _Need_matchedAt(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_matchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MatchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Need_matchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Need", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Need_createdAt(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Need_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Need", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Need_updatedAt(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Need_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Need", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Need_timeline(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_timeline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Need().Timeline(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.NeedEvent) graphql.Marshaler {
+			return ec.marshalNNeedEvent2ᚕᚖlinliᚋdbᚐNeedEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Need_timeline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Need",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NeedEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NeedConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.NeedConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.NeedEdge) graphql.Marshaler {
+			return ec.marshalNNeedEdge2ᚕᚖlinliᚋgraphᚋmodelᚐNeedEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NeedConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NeedConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NeedEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NeedConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.NeedConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Need) graphql.Marshaler {
+			return ec.marshalNNeed2ᚕᚖlinliᚋdbᚐNeedᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NeedConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NeedConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Need(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NeedConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.NeedConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖlinliᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NeedConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NeedConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NeedConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.NeedConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NeedConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NeedConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _NeedEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.NeedEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NeedEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NeedEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _NeedEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.NeedEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Need) graphql.Marshaler {
+			return ec.marshalNNeed2ᚖlinliᚋdbᚐNeed(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NeedEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NeedEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Need(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NeedEvent_at(ctx context.Context, field graphql.CollectedField, obj *db.NeedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NeedEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NeedEvent", field, false, false, "Time")
+}
+
+func (ec *executionContext) _NeedEvent_action(ctx context.Context, field graphql.CollectedField, obj *db.NeedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedEvent_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.NeedAction) graphql.Marshaler {
+			return ec.marshalNNeedAction2linliᚋdbᚐNeedAction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NeedEvent_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NeedEvent", field, false, false, "NeedAction")
+}
+
+func (ec *executionContext) _NeedEvent_actor(ctx context.Context, field graphql.CollectedField, obj *db.NeedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedEvent_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.NeedEvent().Actor(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
+			return ec.marshalOAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NeedEvent_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NeedEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NeedEvent_actorName(ctx context.Context, field graphql.CollectedField, obj *db.NeedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedEvent_actorName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.NeedEvent().ActorName(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NeedEvent_actorName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NeedEvent", field, true, true, "String")
+}
+
+func (ec *executionContext) _NeedEvent_fromState(ctx context.Context, field graphql.CollectedField, obj *db.NeedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedEvent_fromState(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromState, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.NeedState) graphql.Marshaler {
+			return ec.marshalONeedState2ᚖlinliᚋdbᚐNeedState(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NeedEvent_fromState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NeedEvent", field, false, false, "NeedState")
+}
+
+func (ec *executionContext) _NeedEvent_toState(ctx context.Context, field graphql.CollectedField, obj *db.NeedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedEvent_toState(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToState, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.NeedState) graphql.Marshaler {
+			return ec.marshalNNeedState2linliᚋdbᚐNeedState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NeedEvent_toState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NeedEvent", field, false, false, "NeedState")
+}
+
+func (ec *executionContext) _NeedEvent_reason(ctx context.Context, field graphql.CollectedField, obj *db.NeedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedEvent_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NeedEvent_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NeedEvent", field, false, false, "String")
+}
+
 func (ec *executionContext) _Notification_id(ctx context.Context, field graphql.CollectedField, obj *db.Notification) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23448,6 +25046,50 @@ func (ec *executionContext) fieldContext_Query_failedDeliveries(ctx context.Cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_failedDeliveries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_needs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_needs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Needs(ctx, fc.Args["placeId"].(*string), fc.Args["state"].([]db.NeedState), fc.Args["category"].(*db.ServiceCategory), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.NeedConnection) graphql.Marshaler {
+			return ec.marshalNNeedConnection2ᚖlinliᚋgraphᚋmodelᚐNeedConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_needs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NeedConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_needs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -28629,6 +30271,38 @@ func (ec *executionContext) fieldContext_Topic_updatedAt(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Topic", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Topic_need(ctx context.Context, field graphql.CollectedField, obj *db.Topic) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Topic_need(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Topic().Need(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Need) graphql.Marshaler {
+			return ec.marshalONeed2ᚖlinliᚋdbᚐNeed(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Topic_need(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Topic",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Need(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _TopicComment_id(ctx context.Context, field graphql.CollectedField, obj *db.TopicComment) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -32531,6 +34205,38 @@ func (ec *executionContext) fieldContext_Wish_gridWorker(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Wish_need(ctx context.Context, field graphql.CollectedField, obj *model.Wish) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Wish_need(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Wish().Need(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Need) graphql.Marshaler {
+			return ec.marshalONeed2ᚖlinliᚋdbᚐNeed(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Wish_need(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Wish",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Need(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _WishBoardEvent_kind(ctx context.Context, field graphql.CollectedField, obj *model.WishBoardEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -35611,6 +37317,111 @@ func UnmarshalCreateAccountInput(ctx context.Context, raw any) (model.CreateAcco
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateNeedInput(ctx context.Context, obj any) (model.CreateNeedInput, error) {
+	var it model.CreateNeedInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"source", "wishId", "topicId", "placeId", "category", "title", "description", "peopleAffected", "budgetFen", "urgency"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalNNeedSource2linliᚋdbᚐNeedSource(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		case "wishId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("wishId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WishID = data
+		case "topicId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("topicId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TopicID = data
+		case "placeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("placeId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PlaceID = data
+		case "category":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("category"))
+			data, err := ec.unmarshalNServiceCategory2linliᚋdbᚐServiceCategory(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Category = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "peopleAffected":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("peopleAffected"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PeopleAffected = data
+		case "budgetFen":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("budgetFen"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BudgetFen = data
+		case "urgency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("urgency"))
+			data, err := ec.unmarshalNNeedUrgency2linliᚋdbᚐNeedUrgency(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Urgency = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateNeedInput unmarshals raw into the CreateNeedInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateNeedInput(ctx context.Context, raw any) (model.CreateNeedInput, error) {
+	var out model.CreateNeedInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateNeedInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreatePlaceInput(ctx context.Context, obj any) (model.CreatePlaceInput, error) {
 	var it model.CreatePlaceInput
 	if obj == nil {
@@ -37574,6 +39385,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Place(ctx, sel, obj)
+	case db.Need:
+		return ec._Need(ctx, sel, &obj)
+	case *db.Need:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Need(ctx, sel, obj)
 	case db.Meeting:
 		return ec._Meeting(ctx, sel, &obj)
 	case *db.Meeting:
@@ -39378,6 +41196,297 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createNeed":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createNeed(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "closeNeed":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_closeNeed(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var needImplementors = []string{"Need", "Node"}
+
+func (ec *executionContext) _Need(ctx context.Context, sel ast.SelectionSet, obj *db.Need) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, needImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Need")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Need_id(ctx, field, obj)
+				})
+		case "source":
+			out.Values[i] = ec._Need_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "wish":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Need_wish(ctx, field, obj)
+				})
+		case "topic":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Need_topic(ctx, field, obj)
+				})
+		case "place":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Need_place(ctx, field, obj)
+				})
+		case "community":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Need_community(ctx, field, obj)
+				})
+		case "category":
+			out.Values[i] = ec._Need_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._Need_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._Need_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "peopleAffected":
+			out.Values[i] = ec._Need_peopleAffected(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "budgetFen":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Need_budgetFen(ctx, field, obj)
+				})
+		case "urgency":
+			out.Values[i] = ec._Need_urgency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "state":
+			out.Values[i] = ec._Need_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "closingReason":
+			out.Values[i] = ec._Need_closingReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "matchedAt":
+			out.Values[i] = ec._Need_matchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Need_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Need_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "timeline":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Need_timeline(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var needConnectionImplementors = []string{"NeedConnection"}
+
+func (ec *executionContext) _NeedConnection(ctx context.Context, sel ast.SelectionSet, obj *model.NeedConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, needConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NeedConnection")
+		case "edges":
+			out.Values[i] = ec._NeedConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._NeedConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._NeedConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._NeedConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var needEdgeImplementors = []string{"NeedEdge"}
+
+func (ec *executionContext) _NeedEdge(ctx context.Context, sel ast.SelectionSet, obj *model.NeedEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, needEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NeedEdge")
+		case "cursor":
+			out.Values[i] = ec._NeedEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._NeedEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var needEventImplementors = []string{"NeedEvent"}
+
+func (ec *executionContext) _NeedEvent(ctx context.Context, sel ast.SelectionSet, obj *db.NeedEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, needEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NeedEvent")
+		case "at":
+			out.Values[i] = ec._NeedEvent_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "action":
+			out.Values[i] = ec._NeedEvent_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actor":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._NeedEvent_actor(ctx, field, obj)
+				})
+		case "actorName":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._NeedEvent_actorName(ctx, field, obj)
+				})
+		case "fromState":
+			out.Values[i] = ec._NeedEvent_fromState(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "toState":
+			out.Values[i] = ec._NeedEvent_toState(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reason":
+			out.Values[i] = ec._NeedEvent_reason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -40485,6 +42594,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_failedDeliveries(ctx, field)
+				})
+		case "needs":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_needs(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -42164,6 +44279,12 @@ func (ec *executionContext) _Topic(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "need":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Topic_need(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -43499,6 +45620,12 @@ func (ec *executionContext) _Wish(ctx context.Context, sel ast.SelectionSet, obj
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Wish_gridWorker(ctx, field, obj)
 				})
+		case "need":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Wish_need(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -44544,6 +46671,11 @@ func (ec *executionContext) unmarshalNCreateAccountInput2linliᚋgraphᚋmodel�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreateNeedInput2linliᚋgraphᚋmodelᚐCreateNeedInput(ctx context.Context, v any) (model.CreateNeedInput, error) {
+	res, err := ec.unmarshalInputCreateNeedInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreatePlaceInput2linliᚋgraphᚋmodelᚐCreatePlaceInput(ctx context.Context, v any) (model.CreatePlaceInput, error) {
 	res, err := ec.unmarshalInputCreatePlaceInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -45025,6 +47157,126 @@ func (ec *executionContext) marshalNMeetingState2linliᚋdbᚐMeetingState(ctx c
 func (ec *executionContext) unmarshalNNameVoterInput2linliᚋgraphᚋmodelᚐNameVoterInput(ctx context.Context, v any) (model.NameVoterInput, error) {
 	res, err := ec.unmarshalInputNameVoterInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNeed2ᚕᚖlinliᚋdbᚐNeedᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Need) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNeed2ᚖlinliᚋdbᚐNeed(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNNeed2ᚖlinliᚋdbᚐNeed(ctx context.Context, sel ast.SelectionSet, v *db.Need) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Need!")
+		return graphql.Null
+	}
+	return ec._Need(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNNeedAction2linliᚋdbᚐNeedAction(ctx context.Context, v any) (db.NeedAction, error) {
+	var res db.NeedAction
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNeedAction2linliᚋdbᚐNeedAction(ctx context.Context, sel ast.SelectionSet, v db.NeedAction) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNNeedConnection2ᚖlinliᚋgraphᚋmodelᚐNeedConnection(ctx context.Context, sel ast.SelectionSet, v *model.NeedConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NeedConnection!")
+		return graphql.Null
+	}
+	return ec._NeedConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNNeedEdge2ᚕᚖlinliᚋgraphᚋmodelᚐNeedEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.NeedEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNeedEdge2ᚖlinliᚋgraphᚋmodelᚐNeedEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNNeedEdge2ᚖlinliᚋgraphᚋmodelᚐNeedEdge(ctx context.Context, sel ast.SelectionSet, v *model.NeedEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NeedEdge!")
+		return graphql.Null
+	}
+	return ec._NeedEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNNeedEvent2ᚕᚖlinliᚋdbᚐNeedEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.NeedEvent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNeedEvent2ᚖlinliᚋdbᚐNeedEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNNeedEvent2ᚖlinliᚋdbᚐNeedEvent(ctx context.Context, sel ast.SelectionSet, v *db.NeedEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NeedEvent!")
+		return graphql.Null
+	}
+	return ec._NeedEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNNeedSource2linliᚋdbᚐNeedSource(ctx context.Context, v any) (db.NeedSource, error) {
+	var res db.NeedSource
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNeedSource2linliᚋdbᚐNeedSource(ctx context.Context, sel ast.SelectionSet, v db.NeedSource) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNNeedState2linliᚋdbᚐNeedState(ctx context.Context, v any) (db.NeedState, error) {
+	var res db.NeedState
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNeedState2linliᚋdbᚐNeedState(ctx context.Context, sel ast.SelectionSet, v db.NeedState) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNNeedUrgency2linliᚋdbᚐNeedUrgency(ctx context.Context, v any) (db.NeedUrgency, error) {
+	var res db.NeedUrgency
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNeedUrgency2linliᚋdbᚐNeedUrgency(ctx context.Context, sel ast.SelectionSet, v db.NeedUrgency) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNNode2ᚕlinliᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v []model.Node) graphql.Marshaler {
@@ -45778,6 +48030,16 @@ func (ec *executionContext) marshalNRosterRowAction2linliᚋdbᚐRosterRowAction
 func (ec *executionContext) unmarshalNScheduleMeetingInput2linliᚋgraphᚋmodelᚐScheduleMeetingInput(ctx context.Context, v any) (model.ScheduleMeetingInput, error) {
 	res, err := ec.unmarshalInputScheduleMeetingInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNServiceCategory2linliᚋdbᚐServiceCategory(ctx context.Context, v any) (db.ServiceCategory, error) {
+	var res db.ServiceCategory
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNServiceCategory2linliᚋdbᚐServiceCategory(ctx context.Context, sel ast.SelectionSet, v db.ServiceCategory) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNSetHouseholdOwnersInput2linliᚋgraphᚋmodelᚐSetHouseholdOwnersInput(ctx context.Context, v any) (model.SetHouseholdOwnersInput, error) {
@@ -46940,6 +49202,65 @@ func (ec *executionContext) marshalOMeetingState2ᚖlinliᚋdbᚐMeetingState(ct
 	return v
 }
 
+func (ec *executionContext) marshalONeed2ᚖlinliᚋdbᚐNeed(ctx context.Context, sel ast.SelectionSet, v *db.Need) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Need(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalONeedState2ᚕlinliᚋdbᚐNeedStateᚄ(ctx context.Context, v any) ([]db.NeedState, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]db.NeedState, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNNeedState2linliᚋdbᚐNeedState(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalONeedState2ᚕlinliᚋdbᚐNeedStateᚄ(ctx context.Context, sel ast.SelectionSet, v []db.NeedState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNeedState2linliᚋdbᚐNeedState(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalONeedState2ᚖlinliᚋdbᚐNeedState(ctx context.Context, v any) (*db.NeedState, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(db.NeedState)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalONeedState2ᚖlinliᚋdbᚐNeedState(ctx context.Context, sel ast.SelectionSet, v *db.NeedState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) marshalONode2linliᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v model.Node) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -47158,6 +49479,22 @@ func (ec *executionContext) marshalOSatisfactionFigures2ᚖlinliᚋgraphᚋmodel
 		return graphql.Null
 	}
 	return ec._SatisfactionFigures(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOServiceCategory2ᚖlinliᚋdbᚐServiceCategory(ctx context.Context, v any) (*db.ServiceCategory, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(db.ServiceCategory)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOServiceCategory2ᚖlinliᚋdbᚐServiceCategory(ctx context.Context, sel ast.SelectionSet, v *db.ServiceCategory) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOStatsGrouping2ᚖlinliᚋgraphᚋmodelᚐStatsGrouping(ctx context.Context, v any) (*model.StatsGrouping, error) {

@@ -224,6 +224,7 @@ type loaders struct {
 	myRating          *loader[int]
 	gridWorker        *loader[int64]
 	turnoutByBuilding *loader[[]*db.BuildingTurnout]
+	projects          *projectLoaders
 
 	// contacts: whom the viewer is linked to by a wish (db.Contacts), read once if needed.
 	contactsOnce sync.Once
@@ -294,6 +295,7 @@ func newLoaders(ctx context.Context, s *db.Store, wait time.Duration) *loaders {
 			return s.TurnoutByBuilding(ctx, ids)
 		}).as("turnoutByBuilding"),
 		gridWorker:   newLoader(ctx, wait, s.GridWorkersOf).as("gridWorker"),
+		projects:     newProjectLoaders(ctx, s, wait),
 		store:        s,
 		ctx:          ctx,
 		wait:         wait,

@@ -285,6 +285,12 @@ func node(ctx context.Context, id string) (any, error) {
 			return nil, err
 		}
 		return r, nil
+	case "Need":
+		n, err := needByID(ctx, key)
+		if err != nil || n == nil {
+			return nil, err
+		}
+		return n, nil
 	case "AuditEvent", "LedgerEntry":
 		// Read through auditEvents(placeId:) and volunteerRecord, which check who asks.
 		return nil, nil

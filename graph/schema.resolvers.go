@@ -767,6 +767,61 @@ func (r *mutationResolver) MarkVisited(ctx context.Context, ids []string) ([]*db
 	return r.markVisited(ctx, ids)
 }
 
+// CreateNeed is the resolver for the createNeed field.
+func (r *mutationResolver) CreateNeed(ctx context.Context, input model.CreateNeedInput) (*db.Need, error) {
+	return r.createNeed(ctx, input)
+}
+
+// CloseNeed is the resolver for the closeNeed field.
+func (r *mutationResolver) CloseNeed(ctx context.Context, needID string, reason string) (*db.Need, error) {
+	return r.closeNeed(ctx, needID, reason)
+}
+
+// ID is the resolver for the id field.
+func (r *needResolver) ID(ctx context.Context, obj *db.Need) (string, error) {
+	return globalID("Need", obj.ID), nil
+}
+
+// Wish is the resolver for the wish field.
+func (r *needResolver) Wish(ctx context.Context, obj *db.Need) (*model.Wish, error) {
+	return needWish(ctx, obj)
+}
+
+// Topic is the resolver for the topic field.
+func (r *needResolver) Topic(ctx context.Context, obj *db.Need) (*db.Topic, error) {
+	return needTopic(ctx, obj)
+}
+
+// Place is the resolver for the place field.
+func (r *needResolver) Place(ctx context.Context, obj *db.Need) (*db.Place, error) {
+	return placeByID(ctx, obj.PlaceID)
+}
+
+// Community is the resolver for the community field.
+func (r *needResolver) Community(ctx context.Context, obj *db.Need) (*db.Place, error) {
+	return placeByID(ctx, obj.CommunityID)
+}
+
+// BudgetFen is the resolver for the budgetFen field.
+func (r *needResolver) BudgetFen(ctx context.Context, obj *db.Need) (*int, error) {
+	return fenOf(obj.BudgetFen), nil
+}
+
+// Timeline is the resolver for the timeline field.
+func (r *needResolver) Timeline(ctx context.Context, obj *db.Need) ([]*db.NeedEvent, error) {
+	return needTimeline(ctx, obj)
+}
+
+// Actor is the resolver for the actor field.
+func (r *needEventResolver) Actor(ctx context.Context, obj *db.NeedEvent) (*db.Account, error) {
+	return ifSet(ctx, obj.ActorID, accountByID)
+}
+
+// ActorName is the resolver for the actorName field.
+func (r *needEventResolver) ActorName(ctx context.Context, obj *db.NeedEvent) (string, error) {
+	return actorName(ctx, obj.ActorID)
+}
+
 // ID is the resolver for the id field.
 func (r *notificationResolver) ID(ctx context.Context, obj *db.Notification) (string, error) {
 	return globalID("Notification", obj.ID), nil
@@ -1197,6 +1252,11 @@ func (r *queryResolver) FailedDeliveries(ctx context.Context, placeID string, fi
 	return r.failedList(ctx, placeID, first, after)
 }
 
+// Needs is the resolver for the needs field.
+func (r *queryResolver) Needs(ctx context.Context, placeID *string, state []db.NeedState, category *db.ServiceCategory, first *int, after *string) (*model.NeedConnection, error) {
+	return r.needList(ctx, placeID, state, category, first, after)
+}
+
 // Average is the resolver for the average field.
 func (r *ratingSummaryResolver) Average(ctx context.Context, obj *db.RatingSummary) (*float64, error) {
 	return average(obj), nil
@@ -1535,6 +1595,11 @@ func (r *topicResolver) Resolution(ctx context.Context, obj *db.Topic) (*db.Reso
 	return topicResolution(ctx, obj)
 }
 
+// Need is the resolver for the need field.
+func (r *topicResolver) Need(ctx context.Context, obj *db.Topic) (*db.Need, error) {
+	return topicNeed(ctx, obj)
+}
+
 // ID is the resolver for the id field.
 func (r *topicCommentResolver) ID(ctx context.Context, obj *db.TopicComment) (string, error) {
 	return globalID("TopicComment", obj.ID), nil
@@ -1717,6 +1782,11 @@ func (r *wishResolver) GridWorker(ctx context.Context, obj *model.Wish) (*db.Acc
 	return accountByID(ctx, id)
 }
 
+// Need is the resolver for the need field.
+func (r *wishResolver) Need(ctx context.Context, obj *model.Wish) (*db.Need, error) {
+	return wishNeed(ctx, obj)
+}
+
 // Claimer is the resolver for the claimer field.
 func (r *wishClaimResolver) Claimer(ctx context.Context, obj *db.Claim) (*db.Account, error) {
 	return accountByID(ctx, obj.ClaimerID)
@@ -1773,6 +1843,12 @@ func (r *Resolver) MeetingEvent() MeetingEventResolver { return &meetingEventRes
 
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
+
+// Need returns NeedResolver implementation.
+func (r *Resolver) Need() NeedResolver { return &needResolver{r} }
+
+// NeedEvent returns NeedEventResolver implementation.
+func (r *Resolver) NeedEvent() NeedEventResolver { return &needEventResolver{r} }
 
 // Notification returns NotificationResolver implementation.
 func (r *Resolver) Notification() NotificationResolver { return &notificationResolver{r} }
@@ -1880,6 +1956,8 @@ type (
 	meetingAttendanceCountsResolver struct{ *Resolver }
 	meetingEventResolver            struct{ *Resolver }
 	mutationResolver                struct{ *Resolver }
+	needResolver                    struct{ *Resolver }
+	needEventResolver               struct{ *Resolver }
 	notificationResolver            struct{ *Resolver }
 	objectionResolver               struct{ *Resolver }
 	pendingRegistrationResolver     struct{ *Resolver }
