@@ -424,3 +424,21 @@ func (s *Store) Organisations(ctx context.Context, v *Viewer, f OrganisationFilt
 		[]any{pq.Array(keeping), v.Account.ID, pq.Array(kinds), f.CommunityID}, byID.qualified("o"),
 		func(o *Organisation) Key { return idKey(o.ID) }, p)
 }
+
+// Organisation returns organisation id if v may see it. Errors: UNAUTHENTICATED; NOT_FOUND
+// (also for one v may not see).
+func (s *Store) Organisation(ctx context.Context, v *Viewer, id int64) (*Organisation, error) {
+	if v == nil {
+		return nil, needSignIn
+	}
+	tx, err := s.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	o, _, _, err := tx.organisationAccess(v, id, false)
+	if err != nil {
+		return nil, err
+	}
+	return o, tx.Commit()
+}

@@ -270,6 +270,36 @@ func (r *meetingEventResolver) ActorName(ctx context.Context, obj *db.MeetingEve
 	return actorName(ctx, obj.ActorID)
 }
 
+// ID is the resolver for the id field.
+func (r *memberCheckInResolver) ID(ctx context.Context, obj *db.MemberCheckIn) (string, error) {
+	return globalID("MemberCheckIn", obj.ID), nil
+}
+
+// Member is the resolver for the member field.
+func (r *memberCheckInResolver) Member(ctx context.Context, obj *db.MemberCheckIn) (*db.Account, error) {
+	return accountByID(ctx, obj.AccountID)
+}
+
+// Community is the resolver for the community field.
+func (r *memberCheckInResolver) Community(ctx context.Context, obj *db.MemberCheckIn) (*db.Place, error) {
+	return placeByID(ctx, obj.CommunityID)
+}
+
+// Organisation is the resolver for the organisation field.
+func (r *memberCheckInResolver) Organisation(ctx context.Context, obj *db.MemberCheckIn) (*db.Organisation, error) {
+	return r.organisationByID(ctx, obj.OrganisationID)
+}
+
+// WorkUnitName is the resolver for the workUnitName field.
+func (r *memberCheckInResolver) WorkUnitName(ctx context.Context, obj *db.MemberCheckIn) (string, error) {
+	return r.workUnitName(ctx, obj)
+}
+
+// Member is the resolver for the member field.
+func (r *memberServiceResolver) Member(ctx context.Context, obj *db.MemberService) (*db.Account, error) {
+	return accountByID(ctx, obj.AccountID)
+}
+
 // Register is the resolver for the register field.
 func (r *mutationResolver) Register(ctx context.Context, input model.RegisterInput) (*model.LoginPayload, error) {
 	household, err := idOf("householdId", "Place", input.HouseholdID)
@@ -767,6 +797,66 @@ func (r *mutationResolver) MarkVisited(ctx context.Context, ids []string) ([]*db
 	return r.markVisited(ctx, ids)
 }
 
+// RegisterOrganisation is the resolver for the registerOrganisation field.
+func (r *mutationResolver) RegisterOrganisation(ctx context.Context, input model.RegisterOrganisationInput) (*db.Organisation, error) {
+	return r.registerOrganisation(ctx, input)
+}
+
+// PairOrganisation is the resolver for the pairOrganisation field.
+func (r *mutationResolver) PairOrganisation(ctx context.Context, organisationID string, communityID string) (*db.Organisation, error) {
+	return r.pairOrganisation(ctx, organisationID, communityID)
+}
+
+// SetOrganisationMember is the resolver for the setOrganisationMember field.
+func (r *mutationResolver) SetOrganisationMember(ctx context.Context, organisationID string, accountID string, contact *bool) (*db.OrganisationMember, error) {
+	return r.setOrganisationMember(ctx, organisationID, accountID, contact)
+}
+
+// RemoveOrganisationMember is the resolver for the removeOrganisationMember field.
+func (r *mutationResolver) RemoveOrganisationMember(ctx context.Context, organisationID string, accountID string) (*db.Organisation, error) {
+	return r.removeOrganisationMember(ctx, organisationID, accountID)
+}
+
+// CheckInOrganisation is the resolver for the checkInOrganisation field.
+func (r *mutationResolver) CheckInOrganisation(ctx context.Context, organisationID string, communityID string, note *string) (*db.OrganisationCheckIn, error) {
+	return r.checkInOrganisation(ctx, organisationID, communityID, note)
+}
+
+// DecideOrganisationCheckIn is the resolver for the decideOrganisationCheckIn field.
+func (r *mutationResolver) DecideOrganisationCheckIn(ctx context.Context, checkInID string, accept bool, reason *string) (*db.OrganisationCheckIn, error) {
+	return r.decideOrganisationCheckIn(ctx, checkInID, accept, reason)
+}
+
+// CheckInMember is the resolver for the checkInMember field.
+func (r *mutationResolver) CheckInMember(ctx context.Context, input model.CheckInMemberInput) (*db.MemberCheckIn, error) {
+	return r.checkInMember(ctx, input)
+}
+
+// DecideMemberCheckIn is the resolver for the decideMemberCheckIn field.
+func (r *mutationResolver) DecideMemberCheckIn(ctx context.Context, checkInID string, accept bool, reason *string) (*db.MemberCheckIn, error) {
+	return r.decideMemberCheckIn(ctx, checkInID, accept, reason)
+}
+
+// WithdrawMemberCheckIn is the resolver for the withdrawMemberCheckIn field.
+func (r *mutationResolver) WithdrawMemberCheckIn(ctx context.Context, checkInID string) (*db.MemberCheckIn, error) {
+	return r.withdrawMemberCheckIn(ctx, checkInID)
+}
+
+// OfferResource is the resolver for the offerResource field.
+func (r *mutationResolver) OfferResource(ctx context.Context, organisationID *string, input model.ResourceInput) (*db.Resource, error) {
+	return r.offerResource(ctx, organisationID, input)
+}
+
+// UpdateResource is the resolver for the updateResource field.
+func (r *mutationResolver) UpdateResource(ctx context.Context, resourceID string, input model.ResourceInput) (*db.Resource, error) {
+	return r.updateResource(ctx, resourceID, input)
+}
+
+// WithdrawResource is the resolver for the withdrawResource field.
+func (r *mutationResolver) WithdrawResource(ctx context.Context, resourceID string, reason *string) (*db.Resource, error) {
+	return r.withdrawResource(ctx, resourceID, reason)
+}
+
 // CreateNeed is the resolver for the createNeed field.
 func (r *mutationResolver) CreateNeed(ctx context.Context, input model.CreateNeedInput) (*db.Need, error) {
 	return r.createNeed(ctx, input)
@@ -775,6 +865,57 @@ func (r *mutationResolver) CreateNeed(ctx context.Context, input model.CreateNee
 // CloseNeed is the resolver for the closeNeed field.
 func (r *mutationResolver) CloseNeed(ctx context.Context, needID string, reason string) (*db.Need, error) {
 	return r.closeNeed(ctx, needID, reason)
+}
+
+// ProposeNeed is the resolver for the proposeNeed field.
+func (r *mutationResolver) ProposeNeed(ctx context.Context, input model.ProposeNeedInput) (*db.Proposal, error) {
+	return r.proposeNeed(ctx, input)
+}
+
+// AcceptProposal is the resolver for the acceptProposal field.
+func (r *mutationResolver) AcceptProposal(ctx context.Context, proposalID string) (*db.Proposal, error) {
+	return r.writeProposal(ctx, proposalID, func(v *db.Viewer, id int64) (*db.Proposal, error) { return r.Store.AcceptProposal(ctx, v, id) })
+}
+
+// DeclineProposal is the resolver for the declineProposal field.
+func (r *mutationResolver) DeclineProposal(ctx context.Context, proposalID string, reason string) (*db.Proposal, error) {
+	return r.writeProposal(ctx, proposalID, func(v *db.Viewer, id int64) (*db.Proposal, error) { return r.Store.DeclineProposal(ctx, v, id, reason) })
+}
+
+// AddMilestone is the resolver for the addMilestone field.
+func (r *mutationResolver) AddMilestone(ctx context.Context, projectID string, title string, dueAt time.Time) (*db.Milestone, error) {
+	return writeProject(ctx, projectID, func(v *db.Viewer, id int64) (*db.Milestone, error) {
+		return r.Store.AddMilestone(ctx, v, id, title, dueAt)
+	})
+}
+
+// CompleteMilestone is the resolver for the completeMilestone field.
+func (r *mutationResolver) CompleteMilestone(ctx context.Context, milestoneID string, note string) (*db.Milestone, error) {
+	return mutate(ctx, "milestoneId", "ProjectMilestone", milestoneID, func(v *db.Viewer, id int64) (*db.Milestone, error) {
+		return r.Store.CompleteMilestone(ctx, v, id, note)
+	})
+}
+
+// AddProjectPerson is the resolver for the addProjectPerson field.
+func (r *mutationResolver) AddProjectPerson(ctx context.Context, projectID string, accountID string) (*db.Project, error) {
+	return r.addProjectPerson(ctx, projectID, accountID)
+}
+
+// ReportProject is the resolver for the reportProject field.
+func (r *mutationResolver) ReportProject(ctx context.Context, projectID string, body string, hours *float64) (*db.ProjectReport, error) {
+	return r.reportProject(ctx, projectID, body, hours)
+}
+
+// CompleteProject is the resolver for the completeProject field.
+func (r *mutationResolver) CompleteProject(ctx context.Context, projectID string, result string) (*db.Project, error) {
+	return writeProject(ctx, projectID, func(v *db.Viewer, id int64) (*db.Project, error) { return r.Store.CompleteProject(ctx, v, id, result) })
+}
+
+// RateProject is the resolver for the rateProject field.
+func (r *mutationResolver) RateProject(ctx context.Context, projectID string, score int, comment *string) (*db.Project, error) {
+	return writeProject(ctx, projectID, func(v *db.Viewer, id int64) (*db.Project, error) {
+		return r.Store.RateProject(ctx, v, id, score, comment)
+	})
 }
 
 // ID is the resolver for the id field.
@@ -810,6 +951,16 @@ func (r *needResolver) BudgetFen(ctx context.Context, obj *db.Need) (*int, error
 // Timeline is the resolver for the timeline field.
 func (r *needResolver) Timeline(ctx context.Context, obj *db.Need) ([]*db.NeedEvent, error) {
 	return needTimeline(ctx, obj)
+}
+
+// Proposals is the resolver for the proposals field.
+func (r *needResolver) Proposals(ctx context.Context, obj *db.Need) ([]*db.Proposal, error) {
+	return needProposals(ctx, obj)
+}
+
+// Project is the resolver for the project field.
+func (r *needResolver) Project(ctx context.Context, obj *db.Need) (*db.Project, error) {
+	return needProject(ctx, obj)
 }
 
 // Actor is the resolver for the actor field.
@@ -872,6 +1023,61 @@ func (r *objectionResolver) AnsweredBy(ctx context.Context, obj *db.Objection) (
 	return ifSet(ctx, obj.AnsweredBy, accountByID)
 }
 
+// ID is the resolver for the id field.
+func (r *organisationResolver) ID(ctx context.Context, obj *db.Organisation) (string, error) {
+	return globalID("Organisation", obj.ID), nil
+}
+
+// RegisteredIn is the resolver for the registeredIn field.
+func (r *organisationResolver) RegisteredIn(ctx context.Context, obj *db.Organisation) (*db.Place, error) {
+	return placeByID(ctx, obj.RegisteredIn)
+}
+
+// Communities is the resolver for the communities field.
+func (r *organisationResolver) Communities(ctx context.Context, obj *db.Organisation) ([]*db.Place, error) {
+	return placesByID(ctx, obj.CommunityIDs)
+}
+
+// ViewerIsContact is the resolver for the viewerIsContact field.
+func (r *organisationResolver) ViewerIsContact(ctx context.Context, obj *db.Organisation) (bool, error) {
+	return r.viewerIsContact(ctx, obj)
+}
+
+// Members is the resolver for the members field.
+func (r *organisationResolver) Members(ctx context.Context, obj *db.Organisation) ([]*db.OrganisationMember, error) {
+	return r.organisationMembers(ctx, obj)
+}
+
+// CheckIns is the resolver for the checkIns field.
+func (r *organisationResolver) CheckIns(ctx context.Context, obj *db.Organisation) ([]*db.OrganisationCheckIn, error) {
+	return r.organisationCheckInsOf(ctx, obj)
+}
+
+// ServiceSummary is the resolver for the serviceSummary field.
+func (r *organisationResolver) ServiceSummary(ctx context.Context, obj *db.Organisation, year int) ([]*db.ServiceMonth, error) {
+	return r.serviceSummary(ctx, obj, year)
+}
+
+// ID is the resolver for the id field.
+func (r *organisationCheckInResolver) ID(ctx context.Context, obj *db.OrganisationCheckIn) (string, error) {
+	return globalID("OrganisationCheckIn", obj.ID), nil
+}
+
+// Organisation is the resolver for the organisation field.
+func (r *organisationCheckInResolver) Organisation(ctx context.Context, obj *db.OrganisationCheckIn) (*db.Organisation, error) {
+	return r.organisationByID(ctx, &obj.OrganisationID)
+}
+
+// Community is the resolver for the community field.
+func (r *organisationCheckInResolver) Community(ctx context.Context, obj *db.OrganisationCheckIn) (*db.Place, error) {
+	return placeByID(ctx, obj.CommunityID)
+}
+
+// Account is the resolver for the account field.
+func (r *organisationMemberResolver) Account(ctx context.Context, obj *db.OrganisationMember) (*db.Account, error) {
+	return accountByID(ctx, obj.AccountID)
+}
+
 // Account is the resolver for the account field.
 func (r *pendingRegistrationResolver) Account(ctx context.Context, obj *db.PendingRegistration) (*db.Account, error) {
 	return accountByID(ctx, obj.AccountID)
@@ -932,6 +1138,131 @@ func (r *placeResolver) Households(ctx context.Context, obj *db.Place, includeRe
 // Settings is the resolver for the settings field.
 func (r *placeResolver) Settings(ctx context.Context, obj *db.Place) (*db.Settings, error) {
 	return r.placeSettings(ctx, obj)
+}
+
+// ID is the resolver for the id field.
+func (r *projectResolver) ID(ctx context.Context, obj *db.Project) (string, error) {
+	return globalID("Project", obj.ID), nil
+}
+
+// Need is the resolver for the need field.
+func (r *projectResolver) Need(ctx context.Context, obj *db.Project) (*db.Need, error) {
+	return projectNeed(ctx, obj)
+}
+
+// Place is the resolver for the place field.
+func (r *projectResolver) Place(ctx context.Context, obj *db.Project) (*db.Place, error) {
+	return placeByID(ctx, obj.PlaceID)
+}
+
+// Community is the resolver for the community field.
+func (r *projectResolver) Community(ctx context.Context, obj *db.Project) (*db.Place, error) {
+	return placeByID(ctx, obj.CommunityID)
+}
+
+// Organisations is the resolver for the organisations field.
+func (r *projectResolver) Organisations(ctx context.Context, obj *db.Project) ([]*db.Organisation, error) {
+	return projectOrganisations(ctx, obj)
+}
+
+// BudgetFen is the resolver for the budgetFen field.
+func (r *projectResolver) BudgetFen(ctx context.Context, obj *db.Project) (*int, error) {
+	return fenOf(obj.BudgetFen), nil
+}
+
+// Late is the resolver for the late field.
+func (r *projectResolver) Late(ctx context.Context, obj *db.Project) (bool, error) {
+	return lateBy(r.Store, obj.CompletedAt, obj.DueAt), nil
+}
+
+// Milestones is the resolver for the milestones field.
+func (r *projectResolver) Milestones(ctx context.Context, obj *db.Project) ([]*db.Milestone, error) {
+	return listed(load(ctx).projects.milestones, obj.ID)
+}
+
+// People is the resolver for the people field.
+func (r *projectResolver) People(ctx context.Context, obj *db.Project) ([]*db.Account, error) {
+	return projectPeople(ctx, obj)
+}
+
+// Reports is the resolver for the reports field.
+func (r *projectResolver) Reports(ctx context.Context, obj *db.Project) ([]*db.ProjectReport, error) {
+	return listed(load(ctx).projects.reports, obj.ID)
+}
+
+// Rating is the resolver for the rating field.
+func (r *projectResolver) Rating(ctx context.Context, obj *db.Project) (*db.RatingSummary, error) {
+	return projectRating(ctx, obj)
+}
+
+// MyRating is the resolver for the myRating field.
+func (r *projectResolver) MyRating(ctx context.Context, obj *db.Project) (*int, error) {
+	return projectMyRating(ctx, obj)
+}
+
+// ID is the resolver for the id field.
+func (r *projectMilestoneResolver) ID(ctx context.Context, obj *db.Milestone) (string, error) {
+	return globalID("ProjectMilestone", obj.ID), nil
+}
+
+// DoneBy is the resolver for the doneBy field.
+func (r *projectMilestoneResolver) DoneBy(ctx context.Context, obj *db.Milestone) (*db.Account, error) {
+	return ifSet(ctx, obj.DoneBy, accountByID)
+}
+
+// Late is the resolver for the late field.
+func (r *projectMilestoneResolver) Late(ctx context.Context, obj *db.Milestone) (bool, error) {
+	return lateBy(r.Store, obj.DoneAt, obj.DueAt), nil
+}
+
+// Author is the resolver for the author field.
+func (r *projectReportResolver) Author(ctx context.Context, obj *db.ProjectReport) (*db.Account, error) {
+	return accountByID(ctx, obj.AuthorID)
+}
+
+// Hours is the resolver for the hours field.
+func (r *projectReportResolver) Hours(ctx context.Context, obj *db.ProjectReport) (float64, error) {
+	return float64(obj.Minutes) / 60, nil
+}
+
+// ID is the resolver for the id field.
+func (r *proposalResolver) ID(ctx context.Context, obj *db.Proposal) (string, error) {
+	return globalID("Proposal", obj.ID), nil
+}
+
+// Need is the resolver for the need field.
+func (r *proposalResolver) Need(ctx context.Context, obj *db.Proposal) (*db.Need, error) {
+	return proposalNeed(ctx, obj)
+}
+
+// Organisation is the resolver for the organisation field.
+func (r *proposalResolver) Organisation(ctx context.Context, obj *db.Proposal) (*db.Organisation, error) {
+	return organisationOf(ctx, obj.OrganisationID)
+}
+
+// Resource is the resolver for the resource field.
+func (r *proposalResolver) Resource(ctx context.Context, obj *db.Proposal) (*db.Resource, error) {
+	return proposalResource(ctx, obj)
+}
+
+// BudgetFen is the resolver for the budgetFen field.
+func (r *proposalResolver) BudgetFen(ctx context.Context, obj *db.Proposal) (*int, error) {
+	return fenOf(obj.BudgetFen), nil
+}
+
+// ProposedBy is the resolver for the proposedBy field.
+func (r *proposalResolver) ProposedBy(ctx context.Context, obj *db.Proposal) (*db.Account, error) {
+	return accountByID(ctx, obj.ProposedBy)
+}
+
+// AnsweredBy is the resolver for the answeredBy field.
+func (r *proposalResolver) AnsweredBy(ctx context.Context, obj *db.Proposal) (*db.Account, error) {
+	return ifSet(ctx, obj.AnsweredBy, accountByID)
+}
+
+// Project is the resolver for the project field.
+func (r *proposalResolver) Project(ctx context.Context, obj *db.Proposal) (*db.Project, error) {
+	return proposalProject(ctx, obj)
 }
 
 // Node is the resolver for the node field.
@@ -1252,9 +1583,54 @@ func (r *queryResolver) FailedDeliveries(ctx context.Context, placeID string, fi
 	return r.failedList(ctx, placeID, first, after)
 }
 
+// Organisations is the resolver for the organisations field.
+func (r *queryResolver) Organisations(ctx context.Context, kinds []db.OrganisationKind, communityID *string, first *int, after *string) (*model.OrganisationConnection, error) {
+	return r.organisations(ctx, kinds, communityID, first, after)
+}
+
+// Organisation is the resolver for the organisation field.
+func (r *queryResolver) Organisation(ctx context.Context, id string) (*db.Organisation, error) {
+	return r.organisation(ctx, id)
+}
+
+// Resources is the resolver for the resources field.
+func (r *queryResolver) Resources(ctx context.Context, organisationID *string, communityID *string, kinds []db.ResourceKind, categories []db.ServiceCategory, includeWithdrawn *bool, first *int, after *string) (*model.ResourceConnection, error) {
+	return r.resources(ctx, organisationID, communityID, kinds, categories, includeWithdrawn, first, after)
+}
+
+// MemberCheckIns is the resolver for the memberCheckIns field.
+func (r *queryResolver) MemberCheckIns(ctx context.Context, communityID *string, states []db.CheckInState, first *int, after *string) (*model.MemberCheckInConnection, error) {
+	return r.memberCheckIns(ctx, communityID, states, first, after)
+}
+
+// OrganisationCheckIns is the resolver for the organisationCheckIns field.
+func (r *queryResolver) OrganisationCheckIns(ctx context.Context, communityID *string, states []db.CheckInState, first *int, after *string) (*model.OrganisationCheckInConnection, error) {
+	return r.organisationCheckIns(ctx, communityID, states, first, after)
+}
+
+// MyMemberCheckIns is the resolver for the myMemberCheckIns field.
+func (r *queryResolver) MyMemberCheckIns(ctx context.Context) ([]*db.MemberCheckIn, error) {
+	return r.myMemberCheckIns(ctx)
+}
+
 // Needs is the resolver for the needs field.
 func (r *queryResolver) Needs(ctx context.Context, placeID *string, state []db.NeedState, category *db.ServiceCategory, first *int, after *string) (*model.NeedConnection, error) {
 	return r.needList(ctx, placeID, state, category, first, after)
+}
+
+// NeedCandidates is the resolver for the needCandidates field.
+func (r *queryResolver) NeedCandidates(ctx context.Context, needID string) ([]*db.Candidate, error) {
+	return r.needCandidates(ctx, needID)
+}
+
+// MyProposals is the resolver for the myProposals field.
+func (r *queryResolver) MyProposals(ctx context.Context, pending *bool, first *int, after *string) (*model.ProposalConnection, error) {
+	return r.myProposals(ctx, pending, first, after)
+}
+
+// Projects is the resolver for the projects field.
+func (r *queryResolver) Projects(ctx context.Context, placeID *string, state []db.ProjectState, organisationID *string, first *int, after *string) (*model.ProjectConnection, error) {
+	return r.projectList(ctx, placeID, state, organisationID, first, after)
 }
 
 // Average is the resolver for the average field.
@@ -1422,6 +1798,31 @@ func (r *resolutionTaskResolver) Supervision(ctx context.Context, obj *db.Task) 
 }
 
 // ID is the resolver for the id field.
+func (r *resourceResolver) ID(ctx context.Context, obj *db.Resource) (string, error) {
+	return globalID("Resource", obj.ID), nil
+}
+
+// Organisation is the resolver for the organisation field.
+func (r *resourceResolver) Organisation(ctx context.Context, obj *db.Resource) (*db.Organisation, error) {
+	return r.organisationByID(ctx, obj.OrganisationID)
+}
+
+// Owner is the resolver for the owner field.
+func (r *resourceResolver) Owner(ctx context.Context, obj *db.Resource) (*db.Account, error) {
+	return ifSet(ctx, obj.AccountID, accountByID)
+}
+
+// Communities is the resolver for the communities field.
+func (r *resourceResolver) Communities(ctx context.Context, obj *db.Resource) ([]*db.Place, error) {
+	return placesByID(ctx, obj.CommunityIDs)
+}
+
+// Stale is the resolver for the stale field.
+func (r *resourceResolver) Stale(ctx context.Context, obj *db.Resource) (bool, error) {
+	return r.resourceStale(obj), nil
+}
+
+// ID is the resolver for the id field.
 func (r *roleGrantResolver) ID(ctx context.Context, obj *db.RoleGrant) (string, error) {
 	return globalID("RoleGrant", obj.ID), nil
 }
@@ -1473,6 +1874,11 @@ func (r *rosterMatchResolver) Resident(ctx context.Context, obj *db.RosterMatch)
 // Linked is the resolver for the linked field.
 func (r *rosterMatchResolver) Linked(ctx context.Context, obj *db.RosterMatch) (bool, error) {
 	return obj.Resident.AccountID != nil, nil
+}
+
+// Month is the resolver for the month field.
+func (r *serviceMonthResolver) Month(ctx context.Context, obj *db.ServiceMonth) (string, error) {
+	return obj.Month.Format("2006-01"), nil
 }
 
 // WishBoard is the resolver for the wishBoard field.
@@ -1841,6 +2247,12 @@ func (r *Resolver) MeetingAttendanceCounts() MeetingAttendanceCountsResolver {
 // MeetingEvent returns MeetingEventResolver implementation.
 func (r *Resolver) MeetingEvent() MeetingEventResolver { return &meetingEventResolver{r} }
 
+// MemberCheckIn returns MemberCheckInResolver implementation.
+func (r *Resolver) MemberCheckIn() MemberCheckInResolver { return &memberCheckInResolver{r} }
+
+// MemberService returns MemberServiceResolver implementation.
+func (r *Resolver) MemberService() MemberServiceResolver { return &memberServiceResolver{r} }
+
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
@@ -1856,6 +2268,19 @@ func (r *Resolver) Notification() NotificationResolver { return &notificationRes
 // Objection returns ObjectionResolver implementation.
 func (r *Resolver) Objection() ObjectionResolver { return &objectionResolver{r} }
 
+// Organisation returns OrganisationResolver implementation.
+func (r *Resolver) Organisation() OrganisationResolver { return &organisationResolver{r} }
+
+// OrganisationCheckIn returns OrganisationCheckInResolver implementation.
+func (r *Resolver) OrganisationCheckIn() OrganisationCheckInResolver {
+	return &organisationCheckInResolver{r}
+}
+
+// OrganisationMember returns OrganisationMemberResolver implementation.
+func (r *Resolver) OrganisationMember() OrganisationMemberResolver {
+	return &organisationMemberResolver{r}
+}
+
 // PendingRegistration returns PendingRegistrationResolver implementation.
 func (r *Resolver) PendingRegistration() PendingRegistrationResolver {
 	return &pendingRegistrationResolver{r}
@@ -1863,6 +2288,18 @@ func (r *Resolver) PendingRegistration() PendingRegistrationResolver {
 
 // Place returns PlaceResolver implementation.
 func (r *Resolver) Place() PlaceResolver { return &placeResolver{r} }
+
+// Project returns ProjectResolver implementation.
+func (r *Resolver) Project() ProjectResolver { return &projectResolver{r} }
+
+// ProjectMilestone returns ProjectMilestoneResolver implementation.
+func (r *Resolver) ProjectMilestone() ProjectMilestoneResolver { return &projectMilestoneResolver{r} }
+
+// ProjectReport returns ProjectReportResolver implementation.
+func (r *Resolver) ProjectReport() ProjectReportResolver { return &projectReportResolver{r} }
+
+// Proposal returns ProposalResolver implementation.
+func (r *Resolver) Proposal() ProposalResolver { return &proposalResolver{r} }
 
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
@@ -1887,6 +2324,9 @@ func (r *Resolver) Resolution() ResolutionResolver { return &resolutionResolver{
 // ResolutionTask returns ResolutionTaskResolver implementation.
 func (r *Resolver) ResolutionTask() ResolutionTaskResolver { return &resolutionTaskResolver{r} }
 
+// Resource returns ResourceResolver implementation.
+func (r *Resolver) Resource() ResourceResolver { return &resourceResolver{r} }
+
 // RoleGrant returns RoleGrantResolver implementation.
 func (r *Resolver) RoleGrant() RoleGrantResolver { return &roleGrantResolver{r} }
 
@@ -1900,6 +2340,9 @@ func (r *Resolver) RosterImportReport() RosterImportReportResolver {
 
 // RosterMatch returns RosterMatchResolver implementation.
 func (r *Resolver) RosterMatch() RosterMatchResolver { return &rosterMatchResolver{r} }
+
+// ServiceMonth returns ServiceMonthResolver implementation.
+func (r *Resolver) ServiceMonth() ServiceMonthResolver { return &serviceMonthResolver{r} }
 
 // Subscription returns SubscriptionResolver implementation.
 func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
@@ -1955,13 +2398,22 @@ type (
 	meetingAttendanceResolver       struct{ *Resolver }
 	meetingAttendanceCountsResolver struct{ *Resolver }
 	meetingEventResolver            struct{ *Resolver }
+	memberCheckInResolver           struct{ *Resolver }
+	memberServiceResolver           struct{ *Resolver }
 	mutationResolver                struct{ *Resolver }
 	needResolver                    struct{ *Resolver }
 	needEventResolver               struct{ *Resolver }
 	notificationResolver            struct{ *Resolver }
 	objectionResolver               struct{ *Resolver }
+	organisationResolver            struct{ *Resolver }
+	organisationCheckInResolver     struct{ *Resolver }
+	organisationMemberResolver      struct{ *Resolver }
 	pendingRegistrationResolver     struct{ *Resolver }
 	placeResolver                   struct{ *Resolver }
+	projectResolver                 struct{ *Resolver }
+	projectMilestoneResolver        struct{ *Resolver }
+	projectReportResolver           struct{ *Resolver }
+	proposalResolver                struct{ *Resolver }
 	queryResolver                   struct{ *Resolver }
 	ratingSummaryResolver           struct{ *Resolver }
 	residencyResolver               struct{ *Resolver }
@@ -1969,10 +2421,12 @@ type (
 	residentDuplicateResolver       struct{ *Resolver }
 	resolutionResolver              struct{ *Resolver }
 	resolutionTaskResolver          struct{ *Resolver }
+	resourceResolver                struct{ *Resolver }
 	roleGrantResolver               struct{ *Resolver }
 	rollCallEntryResolver           struct{ *Resolver }
 	rosterImportReportResolver      struct{ *Resolver }
 	rosterMatchResolver             struct{ *Resolver }
+	serviceMonthResolver            struct{ *Resolver }
 	subscriptionResolver            struct{ *Resolver }
 	supervisionNoteResolver         struct{ *Resolver }
 	taskReportResolver              struct{ *Resolver }

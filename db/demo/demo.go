@@ -891,6 +891,9 @@ func (w *demoWorld) insert(ctx context.Context, tx *db.Tx, passwordHash string, 
 	if err := w.insertWishes(ctx, tx, accountIDs); err != nil {
 		return err
 	}
+	if err := w.insertOrgs(ctx, tx, passwordHash); err != nil {
+		return err
+	}
 	if !deliberation {
 		return nil
 	}

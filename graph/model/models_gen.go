@@ -52,6 +52,19 @@ type AuditEventEdge struct {
 	Node   *db.AuditEvent `json:"node"`
 }
 
+type CheckInMemberInput struct {
+	// 居住的社区。
+	CommunityID string `json:"communityId"`
+	// 工作单位（已登记的共建单位）；与 `workUnitName` 二选一。
+	OrganisationID *string `json:"organisationId,omitempty"`
+	// 工作单位名称（未登记的）；与 `organisationId` 二选一。
+	WorkUnitName *string `json:"workUnitName,omitempty"`
+	// 特长，最多 500 字。
+	Skills *string `json:"skills,omitempty"`
+	// 可服务时间，最多 200 字。
+	Availability *string `json:"availability,omitempty"`
+}
+
 // 发表评论。
 type CommentOnTopicInput struct {
 	TopicID string `json:"topicId"`
@@ -229,6 +242,11 @@ type MeetingFigures struct {
 	AttendanceRate *float64 `json:"attendanceRate,omitempty"`
 }
 
+type MemberCheckInEdge struct {
+	Cursor string            `json:"cursor"`
+	Node   *db.MemberCheckIn `json:"node"`
+}
+
 type Mutation struct {
 }
 
@@ -272,6 +290,16 @@ type OpenVoteInput struct {
 	CustomRule *VoteRuleInput `json:"customRule,omitempty"`
 	// 网上表决的投票人范围；不填按规则默认（见 openVote）。
 	Basis *db.EntitlementBasis `json:"basis,omitempty"`
+}
+
+type OrganisationCheckInEdge struct {
+	Cursor string                  `json:"cursor"`
+	Node   *db.OrganisationCheckIn `json:"node"`
+}
+
+type OrganisationEdge struct {
+	Cursor string           `json:"cursor"`
+	Node   *db.Organisation `json:"node"`
 }
 
 // 业主人数中的"一人"（最高人民法院建筑物区分所有权司法解释第八、九条）：一个专有部分算一人，不论有几名共有人；
@@ -350,6 +378,35 @@ type PlaceEdge struct {
 	Node   *db.Place `json:"node"`
 }
 
+type ProjectEdge struct {
+	Cursor string      `json:"cursor"`
+	Node   *db.Project `json:"node"`
+}
+
+type ProposalEdge struct {
+	Cursor string       `json:"cursor"`
+	Node   *db.Proposal `json:"node"`
+}
+
+// 向组织提出对接。
+type ProposeNeedInput struct {
+	NeedID string `json:"needId"`
+	// 服务该需求所在社区的组织。
+	OrganisationID string `json:"organisationId"`
+	// 看中的资源（须是该组织资源清单中未撤下的）。
+	ResourceID *string `json:"resourceId,omitempty"`
+	// 说明，最多 500 字。
+	Note *string `json:"note,omitempty"`
+	// 项目目标，1–1000 字。
+	Goal string `json:"goal"`
+	// 计划完成时间，须晚于现在。
+	DueAt time.Time `json:"dueAt"`
+	// 预算（单位：分），0 到 2000 万元。
+	BudgetFen *int `json:"budgetFen,omitempty"`
+	// 需要的物资，最多 500 字。
+	Goods *string `json:"goods,omitempty"`
+}
+
 type Query struct {
 }
 
@@ -395,6 +452,17 @@ type RegisterInput struct {
 	IsOwner *bool `json:"isOwner,omitempty"`
 }
 
+type RegisterOrganisationInput struct {
+	Kind db.OrganisationKind `json:"kind"`
+	// 名称，1 到 60 个字，全局唯一。
+	Name        string  `json:"name"`
+	Description *string `json:"description,omitempty"`
+	// 登记的街道或社区。
+	RegisteredIn string `json:"registeredIn"`
+	// 服务（结对）的社区，1 到 20 个，须在登记地点之内。
+	CommunityIds []string `json:"communityIds"`
+}
+
 type ResidentEdge struct {
 	Cursor string       `json:"cursor"`
 	Node   *db.Resident `json:"node"`
@@ -436,6 +504,31 @@ type ResolutionFigures struct {
 	Ratings           *int `json:"ratings,omitempty"`
 	// 实施结果的平均评分（1–5）。
 	AverageRating *float64 `json:"averageRating,omitempty"`
+}
+
+type ResourceEdge struct {
+	Cursor string       `json:"cursor"`
+	Node   *db.Resource `json:"node"`
+}
+
+// 资源的内容。修改时整体替换。
+type ResourceInput struct {
+	Kind     db.ResourceKind    `json:"kind"`
+	Category db.ServiceCategory `json:"category"`
+	// 标题，1 到 40 个字。
+	Title string `json:"title"`
+	// 说明，1 到 1000 个字。
+	Description  string  `json:"description"`
+	Availability *string `json:"availability,omitempty"`
+	// 场地必填，其他类型不填。
+	OpeningHours *string `json:"openingHours,omitempty"`
+	// 资金必填（元），其他类型不填。
+	MoneyLimitYuan *int `json:"moneyLimitYuan,omitempty"`
+	// 时间必填（小时/月），其他类型不填。
+	HoursPerMonth *int `json:"hoursPerMonth,omitempty"`
+	Capacity      *int `json:"capacity,omitempty"`
+	// 面向的社区，至少一个。
+	CommunityIds []string `json:"communityIds"`
 }
 
 // 导出的花名册文件。
