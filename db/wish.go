@@ -47,7 +47,7 @@ var (
 	wishStates     = []WishState{WishSubmitted, WishPublished, WishRejected, WishCancelled, WishClaimed,
 		WishFulfilled, WishConfirmed, WishDisputed, WishClosed}
 	wishActions = []WishAction{"submit", "publish", "reject", "cancel", "claim", "release", "lapse", "fulfil",
-		"confirm", "dispute", "settle"}
+		"confirm", "dispute", "settle", "to_need"}
 	ledgerKinds = []LedgerKind{"credit", "reversal"}
 )
 

@@ -47,6 +47,8 @@ type ResolverRoot interface {
 	MemberCheckIn() MemberCheckInResolver
 	MemberService() MemberServiceResolver
 	Mutation() MutationResolver
+	Need() NeedResolver
+	NeedEvent() NeedEventResolver
 	Notification() NotificationResolver
 	Objection() ObjectionResolver
 	Organisation() OrganisationResolver
@@ -55,6 +57,10 @@ type ResolverRoot interface {
 	OverdueReport() OverdueReportResolver
 	PendingRegistration() PendingRegistrationResolver
 	Place() PlaceResolver
+	Project() ProjectResolver
+	ProjectMilestone() ProjectMilestoneResolver
+	ProjectReport() ProjectReportResolver
+	Proposal() ProposalResolver
 	Query() QueryResolver
 	RatingSummary() RatingSummaryResolver
 	Report() ReportResolver
@@ -359,9 +365,12 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AcceptProposal            func(childComplexity int, proposalID string) int
 		AcceptReport              func(childComplexity int, reportID string) int
 		AcceptTopic               func(childComplexity int, topicID string, note *string) int
 		AddDepartmentMember       func(childComplexity int, departmentID string, accountID string) int
+		AddMilestone              func(childComplexity int, projectID string, title string, dueAt time.Time) int
+		AddProjectPerson          func(childComplexity int, projectID string, accountID string) int
 		AddReportProgress         func(childComplexity int, reportID string, note string) int
 		AddResident               func(childComplexity int, input model.AddResidentInput) int
 		AddTask                   func(childComplexity int, input model.AddTaskInput) int
@@ -379,16 +388,21 @@ type ComplexityRoot struct {
 		CheckInWithCode           func(childComplexity int, meetingID string, code string) int
 		ClaimWish                 func(childComplexity int, wishID string) int
 		CloseMeeting              func(childComplexity int, meetingID string) int
+		CloseNeed                 func(childComplexity int, needID string, reason string) int
 		CloseVote                 func(childComplexity int, voteID string) int
 		CommentOnTopic            func(childComplexity int, input model.CommentOnTopicInput) int
+		CompleteMilestone         func(childComplexity int, milestoneID string, note string) int
+		CompleteProject           func(childComplexity int, projectID string, result string) int
 		ConfirmWish               func(childComplexity int, wishID string, rating int, comment *string) int
 		CorrectResident           func(childComplexity int, input model.CorrectResidentInput) int
 		CosignTopic               func(childComplexity int, topicID string) int
 		CreateAccount             func(childComplexity int, input model.CreateAccountInput) int
 		CreateDepartment          func(childComplexity int, subdistrictID string, name string, kind db.DepartmentKind) int
+		CreateNeed                func(childComplexity int, input model.CreateNeedInput) int
 		CreatePlace               func(childComplexity int, input model.CreatePlaceInput) int
 		DecideMemberCheckIn       func(childComplexity int, checkInID string, accept bool, reason *string) int
 		DecideOrganisationCheckIn func(childComplexity int, checkInID string, accept bool, reason *string) int
+		DeclineProposal           func(childComplexity int, proposalID string, reason string) int
 		DeclineTopic              func(childComplexity int, topicID string, reason string) int
 		DisputeWish               func(childComplexity int, wishID string, reason string) int
 		EndCareAssignment         func(childComplexity int, id string) int
@@ -409,10 +423,12 @@ type ComplexityRoot struct {
 		OfferResource             func(childComplexity int, organisationID *string, input model.ResourceInput) int
 		OpenVote                  func(childComplexity int, input model.OpenVoteInput) int
 		PairOrganisation          func(childComplexity int, organisationID string, communityID string) int
+		ProposeNeed               func(childComplexity int, input model.ProposeNeedInput) int
 		PublishResult             func(childComplexity int, resolutionID string, result string) int
 		RaiseTopic                func(childComplexity int, input model.RaiseTopicInput) int
 		RaiseTopicFromVisit       func(childComplexity int, visitID string, input model.RaiseTopicInput) int
 		RateDepartment            func(childComplexity int, reportID string, rating int, comment *string) int
+		RateProject               func(childComplexity int, projectID string, score int, comment *string) int
 		RateReport                func(childComplexity int, reportID string, rating int, comment *string) int
 		RateResult                func(childComplexity int, resolutionID string, score int, comment *string) int
 		RecordLeaving             func(childComplexity int, residentID string, leftReason model.LeftReason, on *time.Time, reason *string) int
@@ -424,6 +440,7 @@ type ComplexityRoot struct {
 		RemoveOrganisationMember  func(childComplexity int, organisationID string, accountID string) int
 		ReportIn                  func(childComplexity int, reportID string, note *string) int
 		ReportProgress            func(childComplexity int, taskID string, body string, done bool) int
+		ReportProject             func(childComplexity int, projectID string, body string, hours *float64) int
 		ResolveReport             func(childComplexity int, reportID string, note string) int
 		RetirePlace               func(childComplexity int, placeID string, reason string) int
 		ReviewWish                func(childComplexity int, wishID string, decision model.ReviewDecision, reason *string) int
@@ -449,6 +466,58 @@ type ComplexityRoot struct {
 		WithdrawMemberCheckIn     func(childComplexity int, checkInID string) int
 		WithdrawResource          func(childComplexity int, resourceID string, reason *string) int
 		WithdrawTopic             func(childComplexity int, topicID string, reason *string) int
+	}
+
+	Need struct {
+		BudgetFen      func(childComplexity int) int
+		Category       func(childComplexity int) int
+		ClosingReason  func(childComplexity int) int
+		Community      func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		Description    func(childComplexity int) int
+		ID             func(childComplexity int) int
+		MatchedAt      func(childComplexity int) int
+		PeopleAffected func(childComplexity int) int
+		Place          func(childComplexity int) int
+		Project        func(childComplexity int) int
+		Proposals      func(childComplexity int) int
+		Source         func(childComplexity int) int
+		State          func(childComplexity int) int
+		Timeline       func(childComplexity int) int
+		Title          func(childComplexity int) int
+		Topic          func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+		Urgency        func(childComplexity int) int
+		Wish           func(childComplexity int) int
+	}
+
+	NeedCandidate struct {
+		Organisation func(childComplexity int) int
+		Reason       func(childComplexity int) int
+		Resource     func(childComplexity int) int
+		Score        func(childComplexity int) int
+	}
+
+	NeedConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	NeedEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	NeedEvent struct {
+		Action    func(childComplexity int) int
+		Actor     func(childComplexity int) int
+		ActorName func(childComplexity int) int
+		At        func(childComplexity int) int
+		FromState func(childComplexity int) int
+		Reason    func(childComplexity int) int
+		ToState   func(childComplexity int) int
 	}
 
 	Notification struct {
@@ -644,6 +713,90 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	Project struct {
+		BudgetFen     func(childComplexity int) int
+		Community     func(childComplexity int) int
+		CompletedAt   func(childComplexity int) int
+		DueAt         func(childComplexity int) int
+		Goal          func(childComplexity int) int
+		Goods         func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Late          func(childComplexity int) int
+		Milestones    func(childComplexity int) int
+		MyRating      func(childComplexity int) int
+		Need          func(childComplexity int) int
+		Organisations func(childComplexity int) int
+		People        func(childComplexity int) int
+		Place         func(childComplexity int) int
+		Rating        func(childComplexity int) int
+		Reports       func(childComplexity int) int
+		Result        func(childComplexity int) int
+		StartsAt      func(childComplexity int) int
+		State         func(childComplexity int) int
+		Title         func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
+	}
+
+	ProjectConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ProjectEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ProjectMilestone struct {
+		DoneAt   func(childComplexity int) int
+		DoneBy   func(childComplexity int) int
+		DoneNote func(childComplexity int) int
+		DueAt    func(childComplexity int) int
+		ID       func(childComplexity int) int
+		Late     func(childComplexity int) int
+		Title    func(childComplexity int) int
+	}
+
+	ProjectReport struct {
+		Author    func(childComplexity int) int
+		Body      func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		Hours     func(childComplexity int) int
+	}
+
+	Proposal struct {
+		AnsweredAt    func(childComplexity int) int
+		AnsweredBy    func(childComplexity int) int
+		BudgetFen     func(childComplexity int) int
+		DeclineReason func(childComplexity int) int
+		DueAt         func(childComplexity int) int
+		Goal          func(childComplexity int) int
+		Goods         func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Need          func(childComplexity int) int
+		Note          func(childComplexity int) int
+		Organisation  func(childComplexity int) int
+		Project       func(childComplexity int) int
+		ProposedAt    func(childComplexity int) int
+		ProposedBy    func(childComplexity int) int
+		Resource      func(childComplexity int) int
+		State         func(childComplexity int) int
+	}
+
+	ProposalConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ProposalEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Query struct {
 		Account                        func(childComplexity int, phone string) int
 		AuditEvents                    func(childComplexity int, placeID string, first *int, after *string) int
@@ -659,8 +812,11 @@ type ComplexityRoot struct {
 		MyClaims                       func(childComplexity int, active *bool, first *int, after *string) int
 		MyDepartment                   func(childComplexity int) int
 		MyMemberCheckIns               func(childComplexity int) int
+		MyProposals                    func(childComplexity int, pending *bool, first *int, after *string) int
 		MyVisits                       func(childComplexity int, first *int) int
 		MyWishes                       func(childComplexity int, state []db.WishState, first *int, after *string) int
+		NeedCandidates                 func(childComplexity int, needID string) int
+		Needs                          func(childComplexity int, placeID *string, state []db.NeedState, category *db.ServiceCategory, first *int, after *string) int
 		Node                           func(childComplexity int, id string) int
 		Nodes                          func(childComplexity int, ids []string) int
 		NotificationPreferences        func(childComplexity int) int
@@ -672,6 +828,7 @@ type ComplexityRoot struct {
 		OwnersCount                    func(childComplexity int, compoundID string, on *time.Time) int
 		ParticipationStats             func(childComplexity int, filter *model.ParticipationStatsFilter, groupBy *model.StatsGrouping) int
 		PendingRegistrations           func(childComplexity int, placeID string) int
+		Projects                       func(childComplexity int, placeID *string, state []db.ProjectState, organisationID *string, first *int, after *string) int
 		Report                         func(childComplexity int, id string) int
 		ReportSettings                 func(childComplexity int, communityID string) int
 		ReportStats                    func(childComplexity int, filter *model.ReportStatsFilter, groupBy *model.StatsGrouping) int
@@ -1096,6 +1253,7 @@ type ComplexityRoot struct {
 		Description     func(childComplexity int) int
 		ID              func(childComplexity int) int
 		LinkedWishes    func(childComplexity int) int
+		Need            func(childComplexity int) int
 		Place           func(childComplexity int) int
 		RaisedBy        func(childComplexity int) int
 		Resolution      func(childComplexity int) int
@@ -1361,6 +1519,7 @@ type ComplexityRoot struct {
 		Fulfilment          func(childComplexity int) int
 		GridWorker          func(childComplexity int) int
 		ID                  func(childComplexity int) int
+		Need                func(childComplexity int) int
 		Place               func(childComplexity int) int
 		Rating              func(childComplexity int) int
 		RatingComment       func(childComplexity int) int
@@ -1647,6 +1806,35 @@ type MutationResolver interface {
 	OfferResource(ctx context.Context, organisationID *string, input model.ResourceInput) (*db.Resource, error)
 	UpdateResource(ctx context.Context, resourceID string, input model.ResourceInput) (*db.Resource, error)
 	WithdrawResource(ctx context.Context, resourceID string, reason *string) (*db.Resource, error)
+	CreateNeed(ctx context.Context, input model.CreateNeedInput) (*db.Need, error)
+	CloseNeed(ctx context.Context, needID string, reason string) (*db.Need, error)
+	ProposeNeed(ctx context.Context, input model.ProposeNeedInput) (*db.Proposal, error)
+	AcceptProposal(ctx context.Context, proposalID string) (*db.Proposal, error)
+	DeclineProposal(ctx context.Context, proposalID string, reason string) (*db.Proposal, error)
+	AddMilestone(ctx context.Context, projectID string, title string, dueAt time.Time) (*db.Milestone, error)
+	CompleteMilestone(ctx context.Context, milestoneID string, note string) (*db.Milestone, error)
+	AddProjectPerson(ctx context.Context, projectID string, accountID string) (*db.Project, error)
+	ReportProject(ctx context.Context, projectID string, body string, hours *float64) (*db.ProjectReport, error)
+	CompleteProject(ctx context.Context, projectID string, result string) (*db.Project, error)
+	RateProject(ctx context.Context, projectID string, score int, comment *string) (*db.Project, error)
+}
+type NeedResolver interface {
+	ID(ctx context.Context, obj *db.Need) (string, error)
+
+	Wish(ctx context.Context, obj *db.Need) (*model.Wish, error)
+	Topic(ctx context.Context, obj *db.Need) (*db.Topic, error)
+	Place(ctx context.Context, obj *db.Need) (*db.Place, error)
+	Community(ctx context.Context, obj *db.Need) (*db.Place, error)
+
+	BudgetFen(ctx context.Context, obj *db.Need) (*int, error)
+
+	Timeline(ctx context.Context, obj *db.Need) ([]*db.NeedEvent, error)
+	Proposals(ctx context.Context, obj *db.Need) ([]*db.Proposal, error)
+	Project(ctx context.Context, obj *db.Need) (*db.Project, error)
+}
+type NeedEventResolver interface {
+	Actor(ctx context.Context, obj *db.NeedEvent) (*db.Account, error)
+	ActorName(ctx context.Context, obj *db.NeedEvent) (string, error)
 }
 type NotificationResolver interface {
 	ID(ctx context.Context, obj *db.Notification) (string, error)
@@ -1706,6 +1894,49 @@ type PlaceResolver interface {
 	CareAssignments(ctx context.Context, obj *db.Place) ([]*db.CareAssignment, error)
 	Visits(ctx context.Context, obj *db.Place) ([]*db.Visit, error)
 }
+type ProjectResolver interface {
+	ID(ctx context.Context, obj *db.Project) (string, error)
+
+	Need(ctx context.Context, obj *db.Project) (*db.Need, error)
+	Place(ctx context.Context, obj *db.Project) (*db.Place, error)
+	Community(ctx context.Context, obj *db.Project) (*db.Place, error)
+	Organisations(ctx context.Context, obj *db.Project) ([]*db.Organisation, error)
+	BudgetFen(ctx context.Context, obj *db.Project) (*int, error)
+
+	Late(ctx context.Context, obj *db.Project) (bool, error)
+	Milestones(ctx context.Context, obj *db.Project) ([]*db.Milestone, error)
+	People(ctx context.Context, obj *db.Project) ([]*db.Account, error)
+	Reports(ctx context.Context, obj *db.Project) ([]*db.ProjectReport, error)
+
+	Rating(ctx context.Context, obj *db.Project) (*db.RatingSummary, error)
+	MyRating(ctx context.Context, obj *db.Project) (*int, error)
+}
+type ProjectMilestoneResolver interface {
+	ID(ctx context.Context, obj *db.Milestone) (string, error)
+
+	DoneBy(ctx context.Context, obj *db.Milestone) (*db.Account, error)
+
+	Late(ctx context.Context, obj *db.Milestone) (bool, error)
+}
+type ProjectReportResolver interface {
+	Author(ctx context.Context, obj *db.ProjectReport) (*db.Account, error)
+
+	Hours(ctx context.Context, obj *db.ProjectReport) (float64, error)
+}
+type ProposalResolver interface {
+	ID(ctx context.Context, obj *db.Proposal) (string, error)
+	Need(ctx context.Context, obj *db.Proposal) (*db.Need, error)
+	Organisation(ctx context.Context, obj *db.Proposal) (*db.Organisation, error)
+	Resource(ctx context.Context, obj *db.Proposal) (*db.Resource, error)
+
+	BudgetFen(ctx context.Context, obj *db.Proposal) (*int, error)
+
+	ProposedBy(ctx context.Context, obj *db.Proposal) (*db.Account, error)
+
+	AnsweredBy(ctx context.Context, obj *db.Proposal) (*db.Account, error)
+
+	Project(ctx context.Context, obj *db.Proposal) (*db.Project, error)
+}
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (model.Node, error)
 	Nodes(ctx context.Context, ids []string) ([]model.Node, error)
@@ -1761,6 +1992,10 @@ type QueryResolver interface {
 	MyMemberCheckIns(ctx context.Context) ([]*db.MemberCheckIn, error)
 	ReportStats(ctx context.Context, filter *model.ReportStatsFilter, groupBy *model.StatsGrouping) (*model.ReportStats, error)
 	VisitStats(ctx context.Context, filter *model.ParticipationStatsFilter, groupBy *model.StatsGrouping) (*model.VisitStats, error)
+	Needs(ctx context.Context, placeID *string, state []db.NeedState, category *db.ServiceCategory, first *int, after *string) (*model.NeedConnection, error)
+	NeedCandidates(ctx context.Context, needID string) ([]*db.Candidate, error)
+	MyProposals(ctx context.Context, pending *bool, first *int, after *string) (*model.ProposalConnection, error)
+	Projects(ctx context.Context, placeID *string, state []db.ProjectState, organisationID *string, first *int, after *string) (*model.ProjectConnection, error)
 }
 type RatingSummaryResolver interface {
 	Average(ctx context.Context, obj *db.RatingSummary) (*float64, error)
@@ -1906,6 +2141,7 @@ type TopicResolver interface {
 	Resolution(ctx context.Context, obj *db.Topic) (*db.Resolution, error)
 
 	Visit(ctx context.Context, obj *db.Topic) (*db.Visit, error)
+	Need(ctx context.Context, obj *db.Topic) (*db.Need, error)
 }
 type TopicCommentResolver interface {
 	ID(ctx context.Context, obj *db.TopicComment) (string, error)
@@ -1976,6 +2212,7 @@ type WishResolver interface {
 	Timeline(ctx context.Context, obj *model.Wish) ([]*db.WishEvent, error)
 	GridWorker(ctx context.Context, obj *model.Wish) (*db.Account, error)
 	Visit(ctx context.Context, obj *model.Wish) (*db.Visit, error)
+	Need(ctx context.Context, obj *model.Wish) (*db.Need, error)
 }
 type WishClaimResolver interface {
 	Claimer(ctx context.Context, obj *db.Claim) (*db.Account, error)
@@ -3060,6 +3297,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MemberService.Points(childComplexity), true
 
+	case "Mutation.acceptProposal":
+		if e.ComplexityRoot.Mutation.AcceptProposal == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acceptProposal_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcceptProposal(childComplexity, args["proposalId"].(string)), true
 	case "Mutation.acceptReport":
 		if e.ComplexityRoot.Mutation.AcceptReport == nil {
 			break
@@ -3093,6 +3341,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddDepartmentMember(childComplexity, args["departmentId"].(string), args["accountId"].(string)), true
+	case "Mutation.addMilestone":
+		if e.ComplexityRoot.Mutation.AddMilestone == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addMilestone_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddMilestone(childComplexity, args["projectId"].(string), args["title"].(string), args["dueAt"].(time.Time)), true
+	case "Mutation.addProjectPerson":
+		if e.ComplexityRoot.Mutation.AddProjectPerson == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addProjectPerson_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddProjectPerson(childComplexity, args["projectId"].(string), args["accountId"].(string)), true
 	case "Mutation.addReportProgress":
 		if e.ComplexityRoot.Mutation.AddReportProgress == nil {
 			break
@@ -3280,6 +3550,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CloseMeeting(childComplexity, args["meetingId"].(string)), true
+	case "Mutation.closeNeed":
+		if e.ComplexityRoot.Mutation.CloseNeed == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_closeNeed_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CloseNeed(childComplexity, args["needId"].(string), args["reason"].(string)), true
 	case "Mutation.closeVote":
 		if e.ComplexityRoot.Mutation.CloseVote == nil {
 			break
@@ -3302,6 +3583,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CommentOnTopic(childComplexity, args["input"].(model.CommentOnTopicInput)), true
+	case "Mutation.completeMilestone":
+		if e.ComplexityRoot.Mutation.CompleteMilestone == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_completeMilestone_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CompleteMilestone(childComplexity, args["milestoneId"].(string), args["note"].(string)), true
+	case "Mutation.completeProject":
+		if e.ComplexityRoot.Mutation.CompleteProject == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_completeProject_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CompleteProject(childComplexity, args["projectId"].(string), args["result"].(string)), true
 	case "Mutation.confirmWish":
 		if e.ComplexityRoot.Mutation.ConfirmWish == nil {
 			break
@@ -3357,6 +3660,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateDepartment(childComplexity, args["subdistrictId"].(string), args["name"].(string), args["kind"].(db.DepartmentKind)), true
+	case "Mutation.createNeed":
+		if e.ComplexityRoot.Mutation.CreateNeed == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createNeed_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateNeed(childComplexity, args["input"].(model.CreateNeedInput)), true
 	case "Mutation.createPlace":
 		if e.ComplexityRoot.Mutation.CreatePlace == nil {
 			break
@@ -3390,6 +3704,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DecideOrganisationCheckIn(childComplexity, args["checkInId"].(string), args["accept"].(bool), args["reason"].(*string)), true
+	case "Mutation.declineProposal":
+		if e.ComplexityRoot.Mutation.DeclineProposal == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_declineProposal_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeclineProposal(childComplexity, args["proposalId"].(string), args["reason"].(string)), true
 	case "Mutation.declineTopic":
 		if e.ComplexityRoot.Mutation.DeclineTopic == nil {
 			break
@@ -3600,6 +3925,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PairOrganisation(childComplexity, args["organisationId"].(string), args["communityId"].(string)), true
+	case "Mutation.proposeNeed":
+		if e.ComplexityRoot.Mutation.ProposeNeed == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_proposeNeed_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ProposeNeed(childComplexity, args["input"].(model.ProposeNeedInput)), true
 	case "Mutation.publishResult":
 		if e.ComplexityRoot.Mutation.PublishResult == nil {
 			break
@@ -3644,6 +3980,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RateDepartment(childComplexity, args["reportId"].(string), args["rating"].(int), args["comment"].(*string)), true
+	case "Mutation.rateProject":
+		if e.ComplexityRoot.Mutation.RateProject == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rateProject_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RateProject(childComplexity, args["projectId"].(string), args["score"].(int), args["comment"].(*string)), true
 	case "Mutation.rateReport":
 		if e.ComplexityRoot.Mutation.RateReport == nil {
 			break
@@ -3765,6 +4112,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReportProgress(childComplexity, args["taskId"].(string), args["body"].(string), args["done"].(bool)), true
+	case "Mutation.reportProject":
+		if e.ComplexityRoot.Mutation.ReportProject == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reportProject_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReportProject(childComplexity, args["projectId"].(string), args["body"].(string), args["hours"].(*float64)), true
 	case "Mutation.resolveReport":
 		if e.ComplexityRoot.Mutation.ResolveReport == nil {
 			break
@@ -4040,6 +4398,233 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.WithdrawTopic(childComplexity, args["topicId"].(string), args["reason"].(*string)), true
+
+	case "Need.budgetFen":
+		if e.ComplexityRoot.Need.BudgetFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.BudgetFen(childComplexity), true
+	case "Need.category":
+		if e.ComplexityRoot.Need.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.Category(childComplexity), true
+	case "Need.closingReason":
+		if e.ComplexityRoot.Need.ClosingReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.ClosingReason(childComplexity), true
+	case "Need.community":
+		if e.ComplexityRoot.Need.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.Community(childComplexity), true
+	case "Need.createdAt":
+		if e.ComplexityRoot.Need.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.CreatedAt(childComplexity), true
+	case "Need.description":
+		if e.ComplexityRoot.Need.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.Description(childComplexity), true
+	case "Need.id":
+		if e.ComplexityRoot.Need.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.ID(childComplexity), true
+	case "Need.matchedAt":
+		if e.ComplexityRoot.Need.MatchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.MatchedAt(childComplexity), true
+	case "Need.peopleAffected":
+		if e.ComplexityRoot.Need.PeopleAffected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.PeopleAffected(childComplexity), true
+	case "Need.place":
+		if e.ComplexityRoot.Need.Place == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.Place(childComplexity), true
+	case "Need.project":
+		if e.ComplexityRoot.Need.Project == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.Project(childComplexity), true
+	case "Need.proposals":
+		if e.ComplexityRoot.Need.Proposals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.Proposals(childComplexity), true
+	case "Need.source":
+		if e.ComplexityRoot.Need.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.Source(childComplexity), true
+	case "Need.state":
+		if e.ComplexityRoot.Need.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.State(childComplexity), true
+	case "Need.timeline":
+		if e.ComplexityRoot.Need.Timeline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.Timeline(childComplexity), true
+	case "Need.title":
+		if e.ComplexityRoot.Need.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.Title(childComplexity), true
+	case "Need.topic":
+		if e.ComplexityRoot.Need.Topic == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.Topic(childComplexity), true
+	case "Need.updatedAt":
+		if e.ComplexityRoot.Need.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.UpdatedAt(childComplexity), true
+	case "Need.urgency":
+		if e.ComplexityRoot.Need.Urgency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.Urgency(childComplexity), true
+	case "Need.wish":
+		if e.ComplexityRoot.Need.Wish == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.Wish(childComplexity), true
+
+	case "NeedCandidate.organisation":
+		if e.ComplexityRoot.NeedCandidate.Organisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedCandidate.Organisation(childComplexity), true
+	case "NeedCandidate.reason":
+		if e.ComplexityRoot.NeedCandidate.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedCandidate.Reason(childComplexity), true
+	case "NeedCandidate.resource":
+		if e.ComplexityRoot.NeedCandidate.Resource == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedCandidate.Resource(childComplexity), true
+	case "NeedCandidate.score":
+		if e.ComplexityRoot.NeedCandidate.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedCandidate.Score(childComplexity), true
+
+	case "NeedConnection.edges":
+		if e.ComplexityRoot.NeedConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedConnection.Edges(childComplexity), true
+	case "NeedConnection.nodes":
+		if e.ComplexityRoot.NeedConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedConnection.Nodes(childComplexity), true
+	case "NeedConnection.pageInfo":
+		if e.ComplexityRoot.NeedConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedConnection.PageInfo(childComplexity), true
+	case "NeedConnection.totalCount":
+		if e.ComplexityRoot.NeedConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedConnection.TotalCount(childComplexity), true
+
+	case "NeedEdge.cursor":
+		if e.ComplexityRoot.NeedEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedEdge.Cursor(childComplexity), true
+	case "NeedEdge.node":
+		if e.ComplexityRoot.NeedEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedEdge.Node(childComplexity), true
+
+	case "NeedEvent.action":
+		if e.ComplexityRoot.NeedEvent.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedEvent.Action(childComplexity), true
+	case "NeedEvent.actor":
+		if e.ComplexityRoot.NeedEvent.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedEvent.Actor(childComplexity), true
+	case "NeedEvent.actorName":
+		if e.ComplexityRoot.NeedEvent.ActorName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedEvent.ActorName(childComplexity), true
+	case "NeedEvent.at":
+		if e.ComplexityRoot.NeedEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedEvent.At(childComplexity), true
+	case "NeedEvent.fromState":
+		if e.ComplexityRoot.NeedEvent.FromState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedEvent.FromState(childComplexity), true
+	case "NeedEvent.reason":
+		if e.ComplexityRoot.NeedEvent.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedEvent.Reason(childComplexity), true
+	case "NeedEvent.toState":
+		if e.ComplexityRoot.NeedEvent.ToState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedEvent.ToState(childComplexity), true
 
 	case "Notification.body":
 		if e.ComplexityRoot.Notification.Body == nil {
@@ -4828,6 +5413,374 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PlaceEdge.Node(childComplexity), true
 
+	case "Project.budgetFen":
+		if e.ComplexityRoot.Project.BudgetFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.BudgetFen(childComplexity), true
+	case "Project.community":
+		if e.ComplexityRoot.Project.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.Community(childComplexity), true
+	case "Project.completedAt":
+		if e.ComplexityRoot.Project.CompletedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.CompletedAt(childComplexity), true
+	case "Project.dueAt":
+		if e.ComplexityRoot.Project.DueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.DueAt(childComplexity), true
+	case "Project.goal":
+		if e.ComplexityRoot.Project.Goal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.Goal(childComplexity), true
+	case "Project.goods":
+		if e.ComplexityRoot.Project.Goods == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.Goods(childComplexity), true
+	case "Project.id":
+		if e.ComplexityRoot.Project.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.ID(childComplexity), true
+	case "Project.late":
+		if e.ComplexityRoot.Project.Late == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.Late(childComplexity), true
+	case "Project.milestones":
+		if e.ComplexityRoot.Project.Milestones == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.Milestones(childComplexity), true
+	case "Project.myRating":
+		if e.ComplexityRoot.Project.MyRating == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.MyRating(childComplexity), true
+	case "Project.need":
+		if e.ComplexityRoot.Project.Need == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.Need(childComplexity), true
+	case "Project.organisations":
+		if e.ComplexityRoot.Project.Organisations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.Organisations(childComplexity), true
+	case "Project.people":
+		if e.ComplexityRoot.Project.People == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.People(childComplexity), true
+	case "Project.place":
+		if e.ComplexityRoot.Project.Place == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.Place(childComplexity), true
+	case "Project.rating":
+		if e.ComplexityRoot.Project.Rating == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.Rating(childComplexity), true
+	case "Project.reports":
+		if e.ComplexityRoot.Project.Reports == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.Reports(childComplexity), true
+	case "Project.result":
+		if e.ComplexityRoot.Project.Result == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.Result(childComplexity), true
+	case "Project.startsAt":
+		if e.ComplexityRoot.Project.StartsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.StartsAt(childComplexity), true
+	case "Project.state":
+		if e.ComplexityRoot.Project.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.State(childComplexity), true
+	case "Project.title":
+		if e.ComplexityRoot.Project.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.Title(childComplexity), true
+	case "Project.updatedAt":
+		if e.ComplexityRoot.Project.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.UpdatedAt(childComplexity), true
+
+	case "ProjectConnection.edges":
+		if e.ComplexityRoot.ProjectConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectConnection.Edges(childComplexity), true
+	case "ProjectConnection.nodes":
+		if e.ComplexityRoot.ProjectConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectConnection.Nodes(childComplexity), true
+	case "ProjectConnection.pageInfo":
+		if e.ComplexityRoot.ProjectConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectConnection.PageInfo(childComplexity), true
+	case "ProjectConnection.totalCount":
+		if e.ComplexityRoot.ProjectConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectConnection.TotalCount(childComplexity), true
+
+	case "ProjectEdge.cursor":
+		if e.ComplexityRoot.ProjectEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectEdge.Cursor(childComplexity), true
+	case "ProjectEdge.node":
+		if e.ComplexityRoot.ProjectEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectEdge.Node(childComplexity), true
+
+	case "ProjectMilestone.doneAt":
+		if e.ComplexityRoot.ProjectMilestone.DoneAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectMilestone.DoneAt(childComplexity), true
+	case "ProjectMilestone.doneBy":
+		if e.ComplexityRoot.ProjectMilestone.DoneBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectMilestone.DoneBy(childComplexity), true
+	case "ProjectMilestone.doneNote":
+		if e.ComplexityRoot.ProjectMilestone.DoneNote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectMilestone.DoneNote(childComplexity), true
+	case "ProjectMilestone.dueAt":
+		if e.ComplexityRoot.ProjectMilestone.DueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectMilestone.DueAt(childComplexity), true
+	case "ProjectMilestone.id":
+		if e.ComplexityRoot.ProjectMilestone.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectMilestone.ID(childComplexity), true
+	case "ProjectMilestone.late":
+		if e.ComplexityRoot.ProjectMilestone.Late == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectMilestone.Late(childComplexity), true
+	case "ProjectMilestone.title":
+		if e.ComplexityRoot.ProjectMilestone.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectMilestone.Title(childComplexity), true
+
+	case "ProjectReport.author":
+		if e.ComplexityRoot.ProjectReport.Author == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectReport.Author(childComplexity), true
+	case "ProjectReport.body":
+		if e.ComplexityRoot.ProjectReport.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectReport.Body(childComplexity), true
+	case "ProjectReport.createdAt":
+		if e.ComplexityRoot.ProjectReport.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectReport.CreatedAt(childComplexity), true
+	case "ProjectReport.hours":
+		if e.ComplexityRoot.ProjectReport.Hours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectReport.Hours(childComplexity), true
+
+	case "Proposal.answeredAt":
+		if e.ComplexityRoot.Proposal.AnsweredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Proposal.AnsweredAt(childComplexity), true
+	case "Proposal.answeredBy":
+		if e.ComplexityRoot.Proposal.AnsweredBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Proposal.AnsweredBy(childComplexity), true
+	case "Proposal.budgetFen":
+		if e.ComplexityRoot.Proposal.BudgetFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Proposal.BudgetFen(childComplexity), true
+	case "Proposal.declineReason":
+		if e.ComplexityRoot.Proposal.DeclineReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Proposal.DeclineReason(childComplexity), true
+	case "Proposal.dueAt":
+		if e.ComplexityRoot.Proposal.DueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Proposal.DueAt(childComplexity), true
+	case "Proposal.goal":
+		if e.ComplexityRoot.Proposal.Goal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Proposal.Goal(childComplexity), true
+	case "Proposal.goods":
+		if e.ComplexityRoot.Proposal.Goods == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Proposal.Goods(childComplexity), true
+	case "Proposal.id":
+		if e.ComplexityRoot.Proposal.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Proposal.ID(childComplexity), true
+	case "Proposal.need":
+		if e.ComplexityRoot.Proposal.Need == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Proposal.Need(childComplexity), true
+	case "Proposal.note":
+		if e.ComplexityRoot.Proposal.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Proposal.Note(childComplexity), true
+	case "Proposal.organisation":
+		if e.ComplexityRoot.Proposal.Organisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Proposal.Organisation(childComplexity), true
+	case "Proposal.project":
+		if e.ComplexityRoot.Proposal.Project == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Proposal.Project(childComplexity), true
+	case "Proposal.proposedAt":
+		if e.ComplexityRoot.Proposal.ProposedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Proposal.ProposedAt(childComplexity), true
+	case "Proposal.proposedBy":
+		if e.ComplexityRoot.Proposal.ProposedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Proposal.ProposedBy(childComplexity), true
+	case "Proposal.resource":
+		if e.ComplexityRoot.Proposal.Resource == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Proposal.Resource(childComplexity), true
+	case "Proposal.state":
+		if e.ComplexityRoot.Proposal.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Proposal.State(childComplexity), true
+
+	case "ProposalConnection.edges":
+		if e.ComplexityRoot.ProposalConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProposalConnection.Edges(childComplexity), true
+	case "ProposalConnection.nodes":
+		if e.ComplexityRoot.ProposalConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProposalConnection.Nodes(childComplexity), true
+	case "ProposalConnection.pageInfo":
+		if e.ComplexityRoot.ProposalConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProposalConnection.PageInfo(childComplexity), true
+	case "ProposalConnection.totalCount":
+		if e.ComplexityRoot.ProposalConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProposalConnection.TotalCount(childComplexity), true
+
+	case "ProposalEdge.cursor":
+		if e.ComplexityRoot.ProposalEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProposalEdge.Cursor(childComplexity), true
+	case "ProposalEdge.node":
+		if e.ComplexityRoot.ProposalEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProposalEdge.Node(childComplexity), true
+
 	case "Query.account":
 		if e.ComplexityRoot.Query.Account == nil {
 			break
@@ -4958,6 +5911,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MyMemberCheckIns(childComplexity), true
+	case "Query.myProposals":
+		if e.ComplexityRoot.Query.MyProposals == nil {
+			break
+		}
+
+		args, err := ec.field_Query_myProposals_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MyProposals(childComplexity, args["pending"].(*bool), args["first"].(*int), args["after"].(*string)), true
 	case "Query.myVisits":
 		if e.ComplexityRoot.Query.MyVisits == nil {
 			break
@@ -4980,6 +5944,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MyWishes(childComplexity, args["state"].([]db.WishState), args["first"].(*int), args["after"].(*string)), true
+	case "Query.needCandidates":
+		if e.ComplexityRoot.Query.NeedCandidates == nil {
+			break
+		}
+
+		args, err := ec.field_Query_needCandidates_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.NeedCandidates(childComplexity, args["needId"].(string)), true
+	case "Query.needs":
+		if e.ComplexityRoot.Query.Needs == nil {
+			break
+		}
+
+		args, err := ec.field_Query_needs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Needs(childComplexity, args["placeId"].(*string), args["state"].([]db.NeedState), args["category"].(*db.ServiceCategory), args["first"].(*int), args["after"].(*string)), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -5096,6 +6082,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PendingRegistrations(childComplexity, args["placeId"].(string)), true
+	case "Query.projects":
+		if e.ComplexityRoot.Query.Projects == nil {
+			break
+		}
+
+		args, err := ec.field_Query_projects_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Projects(childComplexity, args["placeId"].(*string), args["state"].([]db.ProjectState), args["organisationId"].(*string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.report":
 		if e.ComplexityRoot.Query.Report == nil {
 			break
@@ -7069,6 +8066,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Topic.LinkedWishes(childComplexity), true
+	case "Topic.need":
+		if e.ComplexityRoot.Topic.Need == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Topic.Need(childComplexity), true
 	case "Topic.place":
 		if e.ComplexityRoot.Topic.Place == nil {
 			break
@@ -8222,6 +9225,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Wish.ID(childComplexity), true
+	case "Wish.need":
+		if e.ComplexityRoot.Wish.Need == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wish.Need(childComplexity), true
 	case "Wish.place":
 		if e.ComplexityRoot.Wish.Place == nil {
 			break
@@ -8596,6 +9605,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CommunitySettingsInput", ec.unmarshalInputCommunitySettingsInput),
 			graphql.NewInputUnmarshaler("CorrectResidentInput", ec.unmarshalInputCorrectResidentInput),
 			graphql.NewInputUnmarshaler("CreateAccountInput", ec.unmarshalInputCreateAccountInput),
+			graphql.NewInputUnmarshaler("CreateNeedInput", ec.unmarshalInputCreateNeedInput),
 			graphql.NewInputUnmarshaler("CreatePlaceInput", ec.unmarshalInputCreatePlaceInput),
 			graphql.NewInputUnmarshaler("FulfilWishInput", ec.unmarshalInputFulfilWishInput),
 			graphql.NewInputUnmarshaler("GrantRoleInput", ec.unmarshalInputGrantRoleInput),
@@ -8603,6 +9613,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("NameVoterInput", ec.unmarshalInputNameVoterInput),
 			graphql.NewInputUnmarshaler("OpenVoteInput", ec.unmarshalInputOpenVoteInput),
 			graphql.NewInputUnmarshaler("ParticipationStatsFilter", ec.unmarshalInputParticipationStatsFilter),
+			graphql.NewInputUnmarshaler("ProposeNeedInput", ec.unmarshalInputProposeNeedInput),
 			graphql.NewInputUnmarshaler("RaiseTopicInput", ec.unmarshalInputRaiseTopicInput),
 			graphql.NewInputUnmarshaler("RatioInput", ec.unmarshalInputRatioInput),
 			graphql.NewInputUnmarshaler("RecordVisitInput", ec.unmarshalInputRecordVisitInput),
@@ -9298,6 +10309,8 @@ enum WishAction {
   CONFIRM
   DISPUTE
   SETTLE
+  """心愿超出一名志愿者的能力，社区工作者把它转为社区需求（见 ` + "`" + `Wish.need` + "`" + `）"""
+  TO_NEED
 }
 
 """心愿：某位居民（受益人）的一件具体的小需要。"""
@@ -12604,6 +13617,379 @@ extend type Query {
   """走访数字，见 ` + "`" + `VisitStats` + "`" + `。数据分析员、社区工作者和管理员可以查看，范围与其他统计相同。"""
   visitStats(filter: ParticipationStatsFilter, groupBy: StatsGrouping): VisitStats!
 }
+
+# ---------------------------------------------------------------- needs and projects (需求清单·项目清单)
+# 双报到的"三张清单"中的需求清单和项目清单：居民需要、但一名志愿者办不了的事（需求），
+# 经社区工作者精准对接给共建单位、爱心商户或居民团体，立为项目实施，并由居民评议。
+
+"""需求的来源。"""
+enum NeedSource {
+  """心愿太大，由社区工作者转为需求"""
+  WISH
+  """议题，由社区工作者转为需求"""
+  TOPIC
+  """入户走访中发现"""
+  VISIT
+}
+
+"""需求的状态：待对接 → 对接中（已向组织提出）→ 已立项；或关闭（附原因）。"""
+enum NeedState {
+  """待对接"""
+  OPEN
+  """对接中：已向组织提出，等待答复"""
+  MATCHING
+  """已立项：有组织接下，项目已开始"""
+  PROJECT
+  """已关闭（见 ` + "`" + `closingReason` + "`" + `）"""
+  CLOSED
+}
+
+"""紧急程度。"""
+enum NeedUrgency {
+  """不急"""
+  LOW
+  """一般"""
+  NORMAL
+  """较急"""
+  HIGH
+  """紧急"""
+  URGENT
+}
+
+"""需求时间线上的操作。"""
+enum NeedAction {
+  """列入需求清单"""
+  CREATE
+  """向组织提出对接"""
+  PROPOSE
+  """组织婉拒"""
+  DECLINE
+  """组织接下，项目开始"""
+  ACCEPT
+  """关闭"""
+  CLOSE
+}
+
+"""
+需求清单中的一条需求：居民需要、但一名志愿者办不了的事。
+社区工作者、网格员、议事会成员和监委会成员可以看到本社区的需求清单。
+"""
+type Need implements Node {
+  id: ID!
+  source: NeedSource!
+  """来源心愿（来源为 ` + "`" + `WISH` + "`" + ` 时；看不到该心愿的人为 null）。"""
+  wish: Wish
+  """来源议题（来源为 ` + "`" + `TOPIC` + "`" + ` 时；看不到该议题的人为 null）。"""
+  topic: Topic
+  """需求所在地点：社区或社区以下的小区、网格、楼栋（不会是某一户）。"""
+  place: Place!
+  community: Place!
+  category: ServiceCategory!
+  title: String!
+  description: String!
+  """受益人数（估计）。"""
+  peopleAffected: Int!
+  """预算（估计，单位：分）；不清楚为 null。"""
+  budgetFen: Int
+  urgency: NeedUrgency!
+  state: NeedState!
+  """关闭原因。"""
+  closingReason: String
+  """第一次有组织接下的时间（对接成功的时间）。"""
+  matchedAt: Time
+  createdAt: Time!
+  updatedAt: Time!
+  """时间线：谁在何时做了什么、为什么，最早的在前。"""
+  timeline: [NeedEvent!]!
+}
+
+"""需求时间线上的一步。"""
+type NeedEvent {
+  at: Time!
+  action: NeedAction!
+  """操作人（姓名、电话按打码规则显示）。"""
+  actor: Account @personal
+  """操作人姓名，按打码规则显示；系统操作为"系统"。"""
+  actorName: String! @personal
+  fromState: NeedState
+  toState: NeedState!
+  """原因或说明。"""
+  reason: String
+}
+
+type NeedConnection {
+  edges: [NeedEdge!]!
+  nodes: [Need!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type NeedEdge {
+  cursor: String!
+  node: Need!
+}
+
+"""
+把一个候选事项审核为需求。来源为 ` + "`" + `WISH` + "`" + ` 时填 ` + "`" + `wishId` + "`" + `（待审核或已发布、尚未认领的心愿，转为需求后心愿结束，
+状态为 ` + "`" + `CLOSED` + "`" + `，时间线记一步 ` + "`" + `TO_NEED` + "`" + `）；来源为 ` + "`" + `TOPIC` + "`" + ` 时填 ` + "`" + `topicId` + "`" + `（已受理或讨论中的议题，议题状态不变）；
+来源为 ` + "`" + `VISIT` + "`" + ` 时填 ` + "`" + `placeId` + "`" + `。
+"""
+input CreateNeedInput {
+  source: NeedSource!
+  wishId: ID
+  topicId: ID
+  """需求所在地点，须在来源所在社区以内；不填则为来源所在的地点。来源为 ` + "`" + `VISIT` + "`" + ` 时必填。"""
+  placeId: ID
+  category: ServiceCategory!
+  """1–100 字。"""
+  title: String!
+  """1–2000 字。不要写居民的姓名、电话、门牌号：需求清单会给对接的组织看。"""
+  description: String!
+  """受益人数（估计），1–100000。"""
+  peopleAffected: Int!
+  """预算（估计，单位：分），0 到 2000 万元。"""
+  budgetFen: Int
+  urgency: NeedUrgency!
+}
+
+extend type Query {
+  """
+  需求清单，最新的在前：当前用户以社区工作者、网格员、议事会成员或监委会成员身份服务的社区的需求。
+  ` + "`" + `placeId` + "`" + ` 只看该地点及其下属地点的需求。
+  """
+  needs(placeId: ID, state: [NeedState!], category: ServiceCategory, first: Int, after: String): NeedConnection!
+}
+
+extend type Mutation {
+  """
+  把心愿、议题或走访发现的事项审核为需求（社区工作者）。心愿或议题已经转过需求时返回 ` + "`" + `CONFLICT` + "`" + `；
+  心愿或议题的状态不允许时返回 ` + "`" + `INVALID_STATE` + "`" + `。
+  """
+  createNeed(input: CreateNeedInput!): Need!
+  """关闭一条尚未立项的需求（社区工作者），须说明原因（1–500 字）。"""
+  closeNeed(needId: ID!, reason: String!): Need!
+}
+
+extend type Wish {
+  """心愿转为的社区需求（` + "`" + `state` + "`" + ` 为 ` + "`" + `CLOSED` + "`" + ` 且时间线有 ` + "`" + `TO_NEED` + "`" + ` 时）；看不到需求清单的人为 null。"""
+  need: Need
+}
+
+extend type Topic {
+  """议题转为的社区需求；看不到需求清单的人为 null。"""
+  need: Need
+}
+
+"""对接的状态。"""
+enum ProposalState {
+  """等待组织答复"""
+  PENDING
+  """组织已接下"""
+  ACCEPTED
+  """组织已婉拒（见 ` + "`" + `declineReason` + "`" + `）"""
+  DECLINED
+}
+
+"""
+对接候选：可能满足一条需求的组织（服务该需求所在社区），以及它资源清单中最合适的一项资源，按得分从高到低排列，
+并用中文说明理由：类别相符、容量够不够受益人数、资助上限够不够预算、可服务时间、是否已到本社区组织报到、资源是否久未更新。
+已在等待答复或已接下这条需求的组织不再列出。
+"""
+type NeedCandidate {
+  organisation: Organisation!
+  """最合适的资源；该组织的资源清单中没有这一类别的资源时为 null。"""
+  resource: Resource
+  """得分，越高越合适。"""
+  score: Int!
+  """理由，用"；"分隔。"""
+  reason: String!
+}
+
+"""
+一次对接（精准对接）：社区工作者把需求提给一个组织，附拟定的项目计划；组织的联系人接下（项目开始，
+或加入已有的项目）或婉拒（须说明原因）。社区工作者和该组织的联系人可以看到。
+"""
+type Proposal implements Node {
+  id: ID!
+  """提出对接的需求。"""
+  need: Need!
+  organisation: Organisation!
+  """对接时看中的资源。"""
+  resource: Resource
+  """社区工作者的说明。"""
+  note: String
+  """项目目标。"""
+  goal: String!
+  """计划完成时间。"""
+  dueAt: Time!
+  """预算（单位：分）。"""
+  budgetFen: Int
+  """需要的物资。"""
+  goods: String
+  proposedBy: Account! @personal
+  proposedAt: Time!
+  state: ProposalState!
+  """答复的联系人。"""
+  answeredBy: Account @personal
+  answeredAt: Time
+  declineReason: String
+  """接下后所在的项目。"""
+  project: Project
+}
+
+type ProposalConnection {
+  edges: [ProposalEdge!]!
+  nodes: [Proposal!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type ProposalEdge {
+  cursor: String!
+  node: Proposal!
+}
+
+"""项目的状态。"""
+enum ProjectState {
+  """实施中"""
+  RUNNING
+  """已完成，成果已公开"""
+  COMPLETED
+}
+
+"""
+项目清单中的一个项目：由一个或多个组织接下的需求，有目标、预算或物资、计划、里程碑、参与人员、进展、成果和居民评议。
+能看到的人：该社区的社区工作者、网格员、议事会成员和监委会成员；住在项目所在地点的已核实居民（像决议的实施结果一样公开）；
+承接组织的成员。组织的联系人只能看到和更新自己组织承接的项目。
+"""
+type Project implements Node {
+  id: ID!
+  title: String!
+  goal: String!
+  """项目来自的需求（看不到需求清单的人为 null）。"""
+  need: Need
+  place: Place!
+  community: Place!
+  """承接的组织，按接下的先后。"""
+  organisations: [Organisation!]!
+  budgetFen: Int
+  goods: String
+  startsAt: Time!
+  dueAt: Time!
+  state: ProjectState!
+  """是否逾期：完成时间晚于计划，或未完成且已过计划时间。"""
+  late: Boolean!
+  """里程碑，按期限先后。"""
+  milestones: [ProjectMilestone!]!
+  """参与人员（姓名、电话按打码规则显示）。"""
+  people: [Account!]! @personal
+  """进展报告，最早的在前。"""
+  reports: [ProjectReport!]!
+  """公开的项目成果。"""
+  result: String
+  completedAt: Time
+  """居民评议。"""
+  rating: RatingSummary!
+  """我的评分；未评为 null。"""
+  myRating: Int
+  updatedAt: Time!
+}
+
+"""项目的一个里程碑。"""
+type ProjectMilestone {
+  id: ID!
+  title: String!
+  dueAt: Time!
+  doneAt: Time
+  doneBy: Account @personal
+  """完成说明。"""
+  doneNote: String
+  """是否逾期。"""
+  late: Boolean!
+}
+
+"""项目的一次进展报告。"""
+type ProjectReport {
+  author: Account! @personal
+  body: String!
+  """这次报告记入的服务时长（小时）。"""
+  hours: Float!
+  createdAt: Time!
+}
+
+type ProjectConnection {
+  edges: [ProjectEdge!]!
+  nodes: [Project!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type ProjectEdge {
+  cursor: String!
+  node: Project!
+}
+
+"""向组织提出对接。"""
+input ProposeNeedInput {
+  needId: ID!
+  """服务该需求所在社区的组织。"""
+  organisationId: ID!
+  """看中的资源（须是该组织资源清单中未撤下的）。"""
+  resourceId: ID
+  """说明，最多 500 字。"""
+  note: String
+  """项目目标，1–1000 字。"""
+  goal: String!
+  """计划完成时间，须晚于现在。"""
+  dueAt: Time!
+  """预算（单位：分），0 到 2000 万元。"""
+  budgetFen: Int
+  """需要的物资，最多 500 字。"""
+  goods: String
+}
+
+extend type Need {
+  """对接记录，最早的在前。"""
+  proposals: [Proposal!]!
+  """需求立项后的项目。"""
+  project: Project
+}
+
+extend type Query {
+  """对接候选（社区工作者）：见 ` + "`" + `NeedCandidate` + "`" + `。"""
+  needCandidates(needId: ID!): [NeedCandidate!]!
+  """提给我担任联系人的组织的对接，最新的在前；` + "`" + `pending: true` + "`" + ` 只看等待答复的。"""
+  myProposals(pending: Boolean = false, first: Int, after: String): ProposalConnection!
+  """项目清单，最新的在前（谁能看到见 ` + "`" + `Project` + "`" + `）。` + "`" + `organisationId` + "`" + ` 只看该组织承接的项目。"""
+  projects(placeId: ID, state: [ProjectState!], organisationId: ID, first: Int, after: String): ProjectConnection!
+}
+
+extend type Mutation {
+  """
+  向组织提出对接（社区工作者）：需求进入"对接中"；已立项的需求再提给别的组织，对方接下即加入项目。
+  同一组织还没答复时再提返回 ` + "`" + `CONFLICT` + "`" + `；组织不服务该社区返回 ` + "`" + `NOT_FOUND` + "`" + `（organisationId）。
+  """
+  proposeNeed(input: ProposeNeedInput!): Proposal!
+  """
+  组织的联系人接下对接：需求的第一次接下按对接的计划开始项目，之后的接下加入该项目。
+  两个组织同时接下同一需求，只会有一个项目，两个组织都在其中。
+  """
+  acceptProposal(proposalId: ID!): Proposal!
+  """组织的联系人婉拒对接，须说明原因（1–500 字）；没有其他待答复的对接时，需求回到"待对接"。"""
+  declineProposal(proposalId: ID!, reason: String!): Proposal!
+  """安排里程碑（承接组织的联系人或社区工作者）。"""
+  addMilestone(projectId: ID!, title: String!, dueAt: Time!): ProjectMilestone!
+  """完成里程碑，须写完成说明（1–1000 字）。"""
+  completeMilestone(milestoneId: ID!, note: String!): ProjectMilestone!
+  """安排参与人员：联系人只能安排自己组织的成员。"""
+  addProjectPerson(projectId: ID!, accountId: ID!): Project!
+  """报告进展（参与人员、承接组织的联系人或社区工作者），` + "`" + `hours` + "`" + ` 为这次记入的服务时长。"""
+  reportProject(projectId: ID!, body: String!, hours: Float = 0): ProjectReport!
+  """完成项目并公开成果（所有里程碑完成后）。"""
+  completeProject(projectId: ID!, result: String!): Project!
+  """居民评议已完成的项目（住在项目所在地点的已核实居民，每人一次，1–5 分）。"""
+  rateProject(projectId: ID!, score: Int!, comment: String): Project!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -13140,6 +14526,110 @@ func (ec *executionContext) childFields_MemberService(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type MemberService", field.Name)
 }
 
+func (ec *executionContext) childFields_Need(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Need_id(ctx, field)
+	case "source":
+		return ec.fieldContext_Need_source(ctx, field)
+	case "wish":
+		return ec.fieldContext_Need_wish(ctx, field)
+	case "topic":
+		return ec.fieldContext_Need_topic(ctx, field)
+	case "place":
+		return ec.fieldContext_Need_place(ctx, field)
+	case "community":
+		return ec.fieldContext_Need_community(ctx, field)
+	case "category":
+		return ec.fieldContext_Need_category(ctx, field)
+	case "title":
+		return ec.fieldContext_Need_title(ctx, field)
+	case "description":
+		return ec.fieldContext_Need_description(ctx, field)
+	case "peopleAffected":
+		return ec.fieldContext_Need_peopleAffected(ctx, field)
+	case "budgetFen":
+		return ec.fieldContext_Need_budgetFen(ctx, field)
+	case "urgency":
+		return ec.fieldContext_Need_urgency(ctx, field)
+	case "state":
+		return ec.fieldContext_Need_state(ctx, field)
+	case "closingReason":
+		return ec.fieldContext_Need_closingReason(ctx, field)
+	case "matchedAt":
+		return ec.fieldContext_Need_matchedAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Need_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Need_updatedAt(ctx, field)
+	case "timeline":
+		return ec.fieldContext_Need_timeline(ctx, field)
+	case "proposals":
+		return ec.fieldContext_Need_proposals(ctx, field)
+	case "project":
+		return ec.fieldContext_Need_project(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Need", field.Name)
+}
+
+func (ec *executionContext) childFields_NeedCandidate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "organisation":
+		return ec.fieldContext_NeedCandidate_organisation(ctx, field)
+	case "resource":
+		return ec.fieldContext_NeedCandidate_resource(ctx, field)
+	case "score":
+		return ec.fieldContext_NeedCandidate_score(ctx, field)
+	case "reason":
+		return ec.fieldContext_NeedCandidate_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NeedCandidate", field.Name)
+}
+
+func (ec *executionContext) childFields_NeedConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_NeedConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_NeedConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_NeedConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_NeedConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NeedConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_NeedEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_NeedEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_NeedEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NeedEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_NeedEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "at":
+		return ec.fieldContext_NeedEvent_at(ctx, field)
+	case "action":
+		return ec.fieldContext_NeedEvent_action(ctx, field)
+	case "actor":
+		return ec.fieldContext_NeedEvent_actor(ctx, field)
+	case "actorName":
+		return ec.fieldContext_NeedEvent_actorName(ctx, field)
+	case "fromState":
+		return ec.fieldContext_NeedEvent_fromState(ctx, field)
+	case "toState":
+		return ec.fieldContext_NeedEvent_toState(ctx, field)
+	case "reason":
+		return ec.fieldContext_NeedEvent_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NeedEvent", field.Name)
+}
+
 func (ec *executionContext) childFields_Notification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -13524,6 +15014,174 @@ func (ec *executionContext) childFields_PlaceEdge(ctx context.Context, field gra
 		return ec.fieldContext_PlaceEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PlaceEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Project(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Project_id(ctx, field)
+	case "title":
+		return ec.fieldContext_Project_title(ctx, field)
+	case "goal":
+		return ec.fieldContext_Project_goal(ctx, field)
+	case "need":
+		return ec.fieldContext_Project_need(ctx, field)
+	case "place":
+		return ec.fieldContext_Project_place(ctx, field)
+	case "community":
+		return ec.fieldContext_Project_community(ctx, field)
+	case "organisations":
+		return ec.fieldContext_Project_organisations(ctx, field)
+	case "budgetFen":
+		return ec.fieldContext_Project_budgetFen(ctx, field)
+	case "goods":
+		return ec.fieldContext_Project_goods(ctx, field)
+	case "startsAt":
+		return ec.fieldContext_Project_startsAt(ctx, field)
+	case "dueAt":
+		return ec.fieldContext_Project_dueAt(ctx, field)
+	case "state":
+		return ec.fieldContext_Project_state(ctx, field)
+	case "late":
+		return ec.fieldContext_Project_late(ctx, field)
+	case "milestones":
+		return ec.fieldContext_Project_milestones(ctx, field)
+	case "people":
+		return ec.fieldContext_Project_people(ctx, field)
+	case "reports":
+		return ec.fieldContext_Project_reports(ctx, field)
+	case "result":
+		return ec.fieldContext_Project_result(ctx, field)
+	case "completedAt":
+		return ec.fieldContext_Project_completedAt(ctx, field)
+	case "rating":
+		return ec.fieldContext_Project_rating(ctx, field)
+	case "myRating":
+		return ec.fieldContext_Project_myRating(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Project_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Project", field.Name)
+}
+
+func (ec *executionContext) childFields_ProjectConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ProjectConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_ProjectConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ProjectConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ProjectConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProjectConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ProjectEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ProjectEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ProjectEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProjectEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ProjectMilestone(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ProjectMilestone_id(ctx, field)
+	case "title":
+		return ec.fieldContext_ProjectMilestone_title(ctx, field)
+	case "dueAt":
+		return ec.fieldContext_ProjectMilestone_dueAt(ctx, field)
+	case "doneAt":
+		return ec.fieldContext_ProjectMilestone_doneAt(ctx, field)
+	case "doneBy":
+		return ec.fieldContext_ProjectMilestone_doneBy(ctx, field)
+	case "doneNote":
+		return ec.fieldContext_ProjectMilestone_doneNote(ctx, field)
+	case "late":
+		return ec.fieldContext_ProjectMilestone_late(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProjectMilestone", field.Name)
+}
+
+func (ec *executionContext) childFields_ProjectReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "author":
+		return ec.fieldContext_ProjectReport_author(ctx, field)
+	case "body":
+		return ec.fieldContext_ProjectReport_body(ctx, field)
+	case "hours":
+		return ec.fieldContext_ProjectReport_hours(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ProjectReport_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProjectReport", field.Name)
+}
+
+func (ec *executionContext) childFields_Proposal(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Proposal_id(ctx, field)
+	case "need":
+		return ec.fieldContext_Proposal_need(ctx, field)
+	case "organisation":
+		return ec.fieldContext_Proposal_organisation(ctx, field)
+	case "resource":
+		return ec.fieldContext_Proposal_resource(ctx, field)
+	case "note":
+		return ec.fieldContext_Proposal_note(ctx, field)
+	case "goal":
+		return ec.fieldContext_Proposal_goal(ctx, field)
+	case "dueAt":
+		return ec.fieldContext_Proposal_dueAt(ctx, field)
+	case "budgetFen":
+		return ec.fieldContext_Proposal_budgetFen(ctx, field)
+	case "goods":
+		return ec.fieldContext_Proposal_goods(ctx, field)
+	case "proposedBy":
+		return ec.fieldContext_Proposal_proposedBy(ctx, field)
+	case "proposedAt":
+		return ec.fieldContext_Proposal_proposedAt(ctx, field)
+	case "state":
+		return ec.fieldContext_Proposal_state(ctx, field)
+	case "answeredBy":
+		return ec.fieldContext_Proposal_answeredBy(ctx, field)
+	case "answeredAt":
+		return ec.fieldContext_Proposal_answeredAt(ctx, field)
+	case "declineReason":
+		return ec.fieldContext_Proposal_declineReason(ctx, field)
+	case "project":
+		return ec.fieldContext_Proposal_project(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Proposal", field.Name)
+}
+
+func (ec *executionContext) childFields_ProposalConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ProposalConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_ProposalConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ProposalConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ProposalConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProposalConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ProposalEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ProposalEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ProposalEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProposalEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_RatingSummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -14318,6 +15976,8 @@ func (ec *executionContext) childFields_Topic(ctx context.Context, field graphql
 		return ec.fieldContext_Topic_updatedAt(ctx, field)
 	case "visit":
 		return ec.fieldContext_Topic_visit(ctx, field)
+	case "need":
+		return ec.fieldContext_Topic_need(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Topic", field.Name)
 }
@@ -14850,6 +16510,8 @@ func (ec *executionContext) childFields_Wish(ctx context.Context, field graphql.
 		return ec.fieldContext_Wish_gridWorker(ctx, field)
 	case "visit":
 		return ec.fieldContext_Wish_visit(ctx, field)
+	case "need":
+		return ec.fieldContext_Wish_need(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Wish", field.Name)
 }
@@ -15120,6 +16782,20 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_Mutation_acceptProposal_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "proposalId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["proposalId"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_acceptReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -15167,6 +16843,58 @@ func (ec *executionContext) field_Mutation_addDepartmentMember_args(ctx context.
 		return nil, err
 	}
 	args["departmentId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "accountId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["accountId"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_addMilestone_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "projectId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["projectId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "title",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["title"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "dueAt",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["dueAt"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_addProjectPerson_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "projectId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["projectId"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "accountId",
 		func(ctx context.Context, v any) (string, error) {
 			return ec.unmarshalNID2string(ctx, v)
@@ -15536,6 +17264,28 @@ func (ec *executionContext) field_Mutation_closeMeeting_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_closeNeed_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "needId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["needId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_closeVote_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -15561,6 +17311,50 @@ func (ec *executionContext) field_Mutation_commentOnTopic_args(ctx context.Conte
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_completeMilestone_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "milestoneId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["milestoneId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "note",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["note"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_completeProject_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "projectId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["projectId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "result",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["result"] = arg1
 	return args, nil
 }
 
@@ -15666,6 +17460,20 @@ func (ec *executionContext) field_Mutation_createDepartment_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createNeed_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateNeedInput, error) {
+			return ec.unmarshalNCreateNeedInput2linliᚋgraphᚋmodelᚐCreateNeedInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createPlace_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -15737,6 +17545,28 @@ func (ec *executionContext) field_Mutation_decideOrganisationCheckIn_args(ctx co
 		return nil, err
 	}
 	args["reason"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_declineProposal_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "proposalId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["proposalId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
 	return args, nil
 }
 
@@ -16128,6 +17958,20 @@ func (ec *executionContext) field_Mutation_pairOrganisation_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_proposeNeed_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ProposeNeedInput, error) {
+			return ec.unmarshalNProposeNeedInput2linliᚋgraphᚋmodelᚐProposeNeedInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_publishResult_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -16205,6 +18049,36 @@ func (ec *executionContext) field_Mutation_rateDepartment_args(ctx context.Conte
 		return nil, err
 	}
 	args["rating"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "comment",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["comment"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_rateProject_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "projectId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["projectId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "score",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["score"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "comment",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
@@ -16471,6 +18345,36 @@ func (ec *executionContext) field_Mutation_reportProgress_args(ctx context.Conte
 		return nil, err
 	}
 	args["done"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reportProject_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "projectId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["projectId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "body",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["body"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "hours",
+		func(ctx context.Context, v any) (*float64, error) {
+			return ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["hours"] = arg2
 	return args, nil
 }
 
@@ -17537,6 +19441,36 @@ func (ec *executionContext) field_Query_myClaims_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_myProposals_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "pending",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["pending"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_myVisits_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -17578,6 +19512,66 @@ func (ec *executionContext) field_Query_myWishes_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_needCandidates_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "needId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["needId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_needs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "placeId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["placeId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "state",
+		func(ctx context.Context, v any) ([]db.NeedState, error) {
+			return ec.unmarshalONeedState2ᚕlinliᚋdbᚐNeedStateᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["state"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "category",
+		func(ctx context.Context, v any) (*db.ServiceCategory, error) {
+			return ec.unmarshalOServiceCategory2ᚖlinliᚋdbᚐServiceCategory(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["category"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg4
 	return args, nil
 }
 
@@ -17798,6 +19792,52 @@ func (ec *executionContext) field_Query_pendingRegistrations_args(ctx context.Co
 		return nil, err
 	}
 	args["placeId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_projects_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "placeId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["placeId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "state",
+		func(ctx context.Context, v any) ([]db.ProjectState, error) {
+			return ec.unmarshalOProjectState2ᚕlinliᚋdbᚐProjectStateᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["state"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "organisationId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["organisationId"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg4
 	return args, nil
 }
 
@@ -27440,6 +29480,1493 @@ func (ec *executionContext) fieldContext_Mutation_withdrawResource(ctx context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createNeed(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createNeed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateNeed(ctx, fc.Args["input"].(model.CreateNeedInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Need) graphql.Marshaler {
+			return ec.marshalNNeed2ᚖlinliᚋdbᚐNeed(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createNeed(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Need(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createNeed_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_closeNeed(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_closeNeed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CloseNeed(ctx, fc.Args["needId"].(string), fc.Args["reason"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Need) graphql.Marshaler {
+			return ec.marshalNNeed2ᚖlinliᚋdbᚐNeed(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_closeNeed(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Need(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_closeNeed_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_proposeNeed(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_proposeNeed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ProposeNeed(ctx, fc.Args["input"].(model.ProposeNeedInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Proposal) graphql.Marshaler {
+			return ec.marshalNProposal2ᚖlinliᚋdbᚐProposal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_proposeNeed(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Proposal(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_proposeNeed_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_acceptProposal(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_acceptProposal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AcceptProposal(ctx, fc.Args["proposalId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Proposal) graphql.Marshaler {
+			return ec.marshalNProposal2ᚖlinliᚋdbᚐProposal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_acceptProposal(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Proposal(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_acceptProposal_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_declineProposal(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_declineProposal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeclineProposal(ctx, fc.Args["proposalId"].(string), fc.Args["reason"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Proposal) graphql.Marshaler {
+			return ec.marshalNProposal2ᚖlinliᚋdbᚐProposal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_declineProposal(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Proposal(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_declineProposal_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addMilestone(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addMilestone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddMilestone(ctx, fc.Args["projectId"].(string), fc.Args["title"].(string), fc.Args["dueAt"].(time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Milestone) graphql.Marshaler {
+			return ec.marshalNProjectMilestone2ᚖlinliᚋdbᚐMilestone(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addMilestone(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProjectMilestone(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addMilestone_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_completeMilestone(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_completeMilestone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CompleteMilestone(ctx, fc.Args["milestoneId"].(string), fc.Args["note"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Milestone) graphql.Marshaler {
+			return ec.marshalNProjectMilestone2ᚖlinliᚋdbᚐMilestone(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_completeMilestone(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProjectMilestone(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_completeMilestone_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addProjectPerson(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addProjectPerson(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddProjectPerson(ctx, fc.Args["projectId"].(string), fc.Args["accountId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Project) graphql.Marshaler {
+			return ec.marshalNProject2ᚖlinliᚋdbᚐProject(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addProjectPerson(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Project(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addProjectPerson_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reportProject(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reportProject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReportProject(ctx, fc.Args["projectId"].(string), fc.Args["body"].(string), fc.Args["hours"].(*float64))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.ProjectReport) graphql.Marshaler {
+			return ec.marshalNProjectReport2ᚖlinliᚋdbᚐProjectReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reportProject(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProjectReport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reportProject_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_completeProject(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_completeProject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CompleteProject(ctx, fc.Args["projectId"].(string), fc.Args["result"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Project) graphql.Marshaler {
+			return ec.marshalNProject2ᚖlinliᚋdbᚐProject(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_completeProject(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Project(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_completeProject_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rateProject(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rateProject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RateProject(ctx, fc.Args["projectId"].(string), fc.Args["score"].(int), fc.Args["comment"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Project) graphql.Marshaler {
+			return ec.marshalNProject2ᚖlinliᚋdbᚐProject(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rateProject(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Project(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rateProject_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Need_id(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Need().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Need_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Need", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Need_source(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.NeedSource) graphql.Marshaler {
+			return ec.marshalNNeedSource2linliᚋdbᚐNeedSource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Need_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Need", field, false, false, "NeedSource")
+}
+
+func (ec *executionContext) _Need_wish(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_wish(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Need().Wish(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Wish) graphql.Marshaler {
+			return ec.marshalOWish2ᚖlinliᚋgraphᚋmodelᚐWish(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Need_wish(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Need",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Wish(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Need_topic(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_topic(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Need().Topic(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Topic) graphql.Marshaler {
+			return ec.marshalOTopic2ᚖlinliᚋdbᚐTopic(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Need_topic(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Need",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Topic(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Need_place(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_place(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Need().Place(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Need_place(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Need",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Need_community(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_community(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Need().Community(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Need_community(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Need",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Need_category(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.ServiceCategory) graphql.Marshaler {
+			return ec.marshalNServiceCategory2linliᚋdbᚐServiceCategory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Need_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Need", field, false, false, "ServiceCategory")
+}
+
+func (ec *executionContext) _Need_title(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Need_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Need", field, false, false, "String")
+}
+
+func (ec *executionContext) _Need_description(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Need_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Need", field, false, false, "String")
+}
+
+func (ec *executionContext) _Need_peopleAffected(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_peopleAffected(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeopleAffected, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Need_peopleAffected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Need", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Need_budgetFen(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_budgetFen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Need().BudgetFen(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Need_budgetFen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Need", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Need_urgency(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_urgency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Urgency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.NeedUrgency) graphql.Marshaler {
+			return ec.marshalNNeedUrgency2linliᚋdbᚐNeedUrgency(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Need_urgency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Need", field, false, false, "NeedUrgency")
+}
+
+func (ec *executionContext) _Need_state(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.NeedState) graphql.Marshaler {
+			return ec.marshalNNeedState2linliᚋdbᚐNeedState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Need_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Need", field, false, false, "NeedState")
+}
+
+func (ec *executionContext) _Need_closingReason(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_closingReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClosingReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Need_closingReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Need", field, false, false, "String")
+}
+
+func (ec *executionContext) _Need_matchedAt(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_matchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MatchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Need_matchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Need", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Need_createdAt(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Need_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Need", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Need_updatedAt(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Need_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Need", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Need_timeline(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_timeline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Need().Timeline(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.NeedEvent) graphql.Marshaler {
+			return ec.marshalNNeedEvent2ᚕᚖlinliᚋdbᚐNeedEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Need_timeline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Need",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NeedEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Need_proposals(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_proposals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Need().Proposals(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Proposal) graphql.Marshaler {
+			return ec.marshalNProposal2ᚕᚖlinliᚋdbᚐProposalᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Need_proposals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Need",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Proposal(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Need_project(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_project(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Need().Project(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Project) graphql.Marshaler {
+			return ec.marshalOProject2ᚖlinliᚋdbᚐProject(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Need_project(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Need",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Project(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NeedCandidate_organisation(ctx context.Context, field graphql.CollectedField, obj *db.Candidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedCandidate_organisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organisation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Organisation) graphql.Marshaler {
+			return ec.marshalNOrganisation2ᚖlinliᚋdbᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NeedCandidate_organisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NeedCandidate",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NeedCandidate_resource(ctx context.Context, field graphql.CollectedField, obj *db.Candidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedCandidate_resource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Resource, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Resource) graphql.Marshaler {
+			return ec.marshalOResource2ᚖlinliᚋdbᚐResource(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NeedCandidate_resource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NeedCandidate",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resource(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NeedCandidate_score(ctx context.Context, field graphql.CollectedField, obj *db.Candidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedCandidate_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NeedCandidate_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NeedCandidate", field, false, false, "Int")
+}
+
+func (ec *executionContext) _NeedCandidate_reason(ctx context.Context, field graphql.CollectedField, obj *db.Candidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedCandidate_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NeedCandidate_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NeedCandidate", field, true, false, "String")
+}
+
+func (ec *executionContext) _NeedConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.NeedConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.NeedEdge) graphql.Marshaler {
+			return ec.marshalNNeedEdge2ᚕᚖlinliᚋgraphᚋmodelᚐNeedEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NeedConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NeedConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NeedEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NeedConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.NeedConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Need) graphql.Marshaler {
+			return ec.marshalNNeed2ᚕᚖlinliᚋdbᚐNeedᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NeedConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NeedConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Need(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NeedConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.NeedConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖlinliᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NeedConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NeedConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NeedConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.NeedConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NeedConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NeedConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _NeedEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.NeedEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NeedEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NeedEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _NeedEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.NeedEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Need) graphql.Marshaler {
+			return ec.marshalNNeed2ᚖlinliᚋdbᚐNeed(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NeedEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NeedEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Need(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NeedEvent_at(ctx context.Context, field graphql.CollectedField, obj *db.NeedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NeedEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NeedEvent", field, false, false, "Time")
+}
+
+func (ec *executionContext) _NeedEvent_action(ctx context.Context, field graphql.CollectedField, obj *db.NeedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedEvent_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.NeedAction) graphql.Marshaler {
+			return ec.marshalNNeedAction2linliᚋdbᚐNeedAction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NeedEvent_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NeedEvent", field, false, false, "NeedAction")
+}
+
+func (ec *executionContext) _NeedEvent_actor(ctx context.Context, field graphql.CollectedField, obj *db.NeedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedEvent_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.NeedEvent().Actor(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
+			return ec.marshalOAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NeedEvent_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NeedEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NeedEvent_actorName(ctx context.Context, field graphql.CollectedField, obj *db.NeedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedEvent_actorName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.NeedEvent().ActorName(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NeedEvent_actorName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NeedEvent", field, true, true, "String")
+}
+
+func (ec *executionContext) _NeedEvent_fromState(ctx context.Context, field graphql.CollectedField, obj *db.NeedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedEvent_fromState(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromState, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.NeedState) graphql.Marshaler {
+			return ec.marshalONeedState2ᚖlinliᚋdbᚐNeedState(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NeedEvent_fromState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NeedEvent", field, false, false, "NeedState")
+}
+
+func (ec *executionContext) _NeedEvent_toState(ctx context.Context, field graphql.CollectedField, obj *db.NeedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedEvent_toState(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToState, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.NeedState) graphql.Marshaler {
+			return ec.marshalNNeedState2linliᚋdbᚐNeedState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NeedEvent_toState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NeedEvent", field, false, false, "NeedState")
+}
+
+func (ec *executionContext) _NeedEvent_reason(ctx context.Context, field graphql.CollectedField, obj *db.NeedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedEvent_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NeedEvent_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NeedEvent", field, false, false, "String")
+}
+
 func (ec *executionContext) _Notification_id(ctx context.Context, field graphql.CollectedField, obj *db.Notification) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -31020,6 +34547,1667 @@ func (ec *executionContext) fieldContext_PlaceEdge_node(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Project_id(ctx context.Context, field graphql.CollectedField, obj *db.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Project().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Project_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Project", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Project_title(ctx context.Context, field graphql.CollectedField, obj *db.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Project_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Project", field, false, false, "String")
+}
+
+func (ec *executionContext) _Project_goal(ctx context.Context, field graphql.CollectedField, obj *db.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_goal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Goal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Project_goal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Project", field, false, false, "String")
+}
+
+func (ec *executionContext) _Project_need(ctx context.Context, field graphql.CollectedField, obj *db.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_need(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Project().Need(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Need) graphql.Marshaler {
+			return ec.marshalONeed2ᚖlinliᚋdbᚐNeed(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Project_need(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Project",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Need(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Project_place(ctx context.Context, field graphql.CollectedField, obj *db.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_place(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Project().Place(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Project_place(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Project",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Project_community(ctx context.Context, field graphql.CollectedField, obj *db.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_community(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Project().Community(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalNPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Project_community(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Project",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Project_organisations(ctx context.Context, field graphql.CollectedField, obj *db.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_organisations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Project().Organisations(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Organisation) graphql.Marshaler {
+			return ec.marshalNOrganisation2ᚕᚖlinliᚋdbᚐOrganisationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Project_organisations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Project",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Project_budgetFen(ctx context.Context, field graphql.CollectedField, obj *db.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_budgetFen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Project().BudgetFen(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Project_budgetFen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Project", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Project_goods(ctx context.Context, field graphql.CollectedField, obj *db.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_goods(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Goods, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Project_goods(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Project", field, false, false, "String")
+}
+
+func (ec *executionContext) _Project_startsAt(ctx context.Context, field graphql.CollectedField, obj *db.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_startsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Project_startsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Project", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Project_dueAt(ctx context.Context, field graphql.CollectedField, obj *db.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_dueAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DueAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Project_dueAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Project", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Project_state(ctx context.Context, field graphql.CollectedField, obj *db.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.ProjectState) graphql.Marshaler {
+			return ec.marshalNProjectState2linliᚋdbᚐProjectState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Project_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Project", field, false, false, "ProjectState")
+}
+
+func (ec *executionContext) _Project_late(ctx context.Context, field graphql.CollectedField, obj *db.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_late(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Project().Late(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Project_late(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Project", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Project_milestones(ctx context.Context, field graphql.CollectedField, obj *db.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_milestones(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Project().Milestones(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Milestone) graphql.Marshaler {
+			return ec.marshalNProjectMilestone2ᚕᚖlinliᚋdbᚐMilestoneᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Project_milestones(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Project",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProjectMilestone(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Project_people(ctx context.Context, field graphql.CollectedField, obj *db.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_people(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Project().People(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal []*db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Account) graphql.Marshaler {
+			return ec.marshalNAccount2ᚕᚖlinliᚋdbᚐAccountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Project_people(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Project",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Project_reports(ctx context.Context, field graphql.CollectedField, obj *db.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_reports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Project().Reports(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.ProjectReport) graphql.Marshaler {
+			return ec.marshalNProjectReport2ᚕᚖlinliᚋdbᚐProjectReportᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Project_reports(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Project",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProjectReport(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Project_result(ctx context.Context, field graphql.CollectedField, obj *db.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_result(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Result, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Project_result(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Project", field, false, false, "String")
+}
+
+func (ec *executionContext) _Project_completedAt(ctx context.Context, field graphql.CollectedField, obj *db.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_completedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CompletedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Project_completedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Project", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Project_rating(ctx context.Context, field graphql.CollectedField, obj *db.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_rating(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Project().Rating(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.RatingSummary) graphql.Marshaler {
+			return ec.marshalNRatingSummary2ᚖlinliᚋdbᚐRatingSummary(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Project_rating(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Project",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RatingSummary(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Project_myRating(ctx context.Context, field graphql.CollectedField, obj *db.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_myRating(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Project().MyRating(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Project_myRating(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Project", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Project_updatedAt(ctx context.Context, field graphql.CollectedField, obj *db.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Project_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Project", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ProjectConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ProjectConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ProjectEdge) graphql.Marshaler {
+			return ec.marshalNProjectEdge2ᚕᚖlinliᚋgraphᚋmodelᚐProjectEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProjectConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProjectEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProjectConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.ProjectConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Project) graphql.Marshaler {
+			return ec.marshalNProject2ᚕᚖlinliᚋdbᚐProjectᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProjectConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Project(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProjectConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ProjectConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖlinliᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProjectConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProjectConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ProjectConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _ProjectEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ProjectEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ProjectEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ProjectEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Project) graphql.Marshaler {
+			return ec.marshalNProject2ᚖlinliᚋdbᚐProject(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProjectEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Project(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProjectMilestone_id(ctx context.Context, field graphql.CollectedField, obj *db.Milestone) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectMilestone_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ProjectMilestone().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectMilestone_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectMilestone", field, true, true, "ID")
+}
+
+func (ec *executionContext) _ProjectMilestone_title(ctx context.Context, field graphql.CollectedField, obj *db.Milestone) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectMilestone_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectMilestone_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectMilestone", field, false, false, "String")
+}
+
+func (ec *executionContext) _ProjectMilestone_dueAt(ctx context.Context, field graphql.CollectedField, obj *db.Milestone) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectMilestone_dueAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DueAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectMilestone_dueAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectMilestone", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ProjectMilestone_doneAt(ctx context.Context, field graphql.CollectedField, obj *db.Milestone) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectMilestone_doneAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DoneAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectMilestone_doneAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectMilestone", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ProjectMilestone_doneBy(ctx context.Context, field graphql.CollectedField, obj *db.Milestone) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectMilestone_doneBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ProjectMilestone().DoneBy(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
+			return ec.marshalOAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectMilestone_doneBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProjectMilestone",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProjectMilestone_doneNote(ctx context.Context, field graphql.CollectedField, obj *db.Milestone) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectMilestone_doneNote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DoneNote, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectMilestone_doneNote(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectMilestone", field, false, false, "String")
+}
+
+func (ec *executionContext) _ProjectMilestone_late(ctx context.Context, field graphql.CollectedField, obj *db.Milestone) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectMilestone_late(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ProjectMilestone().Late(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectMilestone_late(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectMilestone", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _ProjectReport_author(ctx context.Context, field graphql.CollectedField, obj *db.ProjectReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectReport_author(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ProjectReport().Author(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
+			return ec.marshalNAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectReport_author(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProjectReport",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProjectReport_body(ctx context.Context, field graphql.CollectedField, obj *db.ProjectReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectReport_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectReport_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectReport", field, false, false, "String")
+}
+
+func (ec *executionContext) _ProjectReport_hours(ctx context.Context, field graphql.CollectedField, obj *db.ProjectReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectReport_hours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ProjectReport().Hours(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectReport_hours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectReport", field, true, true, "Float")
+}
+
+func (ec *executionContext) _ProjectReport_createdAt(ctx context.Context, field graphql.CollectedField, obj *db.ProjectReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectReport_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectReport_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectReport", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Proposal_id(ctx context.Context, field graphql.CollectedField, obj *db.Proposal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Proposal_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Proposal().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Proposal_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Proposal", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Proposal_need(ctx context.Context, field graphql.CollectedField, obj *db.Proposal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Proposal_need(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Proposal().Need(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Need) graphql.Marshaler {
+			return ec.marshalNNeed2ᚖlinliᚋdbᚐNeed(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Proposal_need(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Proposal",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Need(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Proposal_organisation(ctx context.Context, field graphql.CollectedField, obj *db.Proposal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Proposal_organisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Proposal().Organisation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Organisation) graphql.Marshaler {
+			return ec.marshalNOrganisation2ᚖlinliᚋdbᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Proposal_organisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Proposal",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Proposal_resource(ctx context.Context, field graphql.CollectedField, obj *db.Proposal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Proposal_resource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Proposal().Resource(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Resource) graphql.Marshaler {
+			return ec.marshalOResource2ᚖlinliᚋdbᚐResource(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Proposal_resource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Proposal",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resource(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Proposal_note(ctx context.Context, field graphql.CollectedField, obj *db.Proposal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Proposal_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Proposal_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Proposal", field, false, false, "String")
+}
+
+func (ec *executionContext) _Proposal_goal(ctx context.Context, field graphql.CollectedField, obj *db.Proposal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Proposal_goal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Goal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Proposal_goal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Proposal", field, false, false, "String")
+}
+
+func (ec *executionContext) _Proposal_dueAt(ctx context.Context, field graphql.CollectedField, obj *db.Proposal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Proposal_dueAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DueAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Proposal_dueAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Proposal", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Proposal_budgetFen(ctx context.Context, field graphql.CollectedField, obj *db.Proposal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Proposal_budgetFen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Proposal().BudgetFen(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Proposal_budgetFen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Proposal", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Proposal_goods(ctx context.Context, field graphql.CollectedField, obj *db.Proposal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Proposal_goods(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Goods, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Proposal_goods(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Proposal", field, false, false, "String")
+}
+
+func (ec *executionContext) _Proposal_proposedBy(ctx context.Context, field graphql.CollectedField, obj *db.Proposal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Proposal_proposedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Proposal().ProposedBy(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
+			return ec.marshalNAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Proposal_proposedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Proposal",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Proposal_proposedAt(ctx context.Context, field graphql.CollectedField, obj *db.Proposal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Proposal_proposedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProposedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Proposal_proposedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Proposal", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Proposal_state(ctx context.Context, field graphql.CollectedField, obj *db.Proposal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Proposal_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.ProposalState) graphql.Marshaler {
+			return ec.marshalNProposalState2linliᚋdbᚐProposalState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Proposal_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Proposal", field, false, false, "ProposalState")
+}
+
+func (ec *executionContext) _Proposal_answeredBy(ctx context.Context, field graphql.CollectedField, obj *db.Proposal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Proposal_answeredBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Proposal().AnsweredBy(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal *db.Account
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Account) graphql.Marshaler {
+			return ec.marshalOAccount2ᚖlinliᚋdbᚐAccount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Proposal_answeredBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Proposal",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Proposal_answeredAt(ctx context.Context, field graphql.CollectedField, obj *db.Proposal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Proposal_answeredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AnsweredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Proposal_answeredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Proposal", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Proposal_declineReason(ctx context.Context, field graphql.CollectedField, obj *db.Proposal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Proposal_declineReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeclineReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Proposal_declineReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Proposal", field, false, false, "String")
+}
+
+func (ec *executionContext) _Proposal_project(ctx context.Context, field graphql.CollectedField, obj *db.Proposal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Proposal_project(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Proposal().Project(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Project) graphql.Marshaler {
+			return ec.marshalOProject2ᚖlinliᚋdbᚐProject(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Proposal_project(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Proposal",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Project(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProposalConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ProposalConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProposalConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ProposalEdge) graphql.Marshaler {
+			return ec.marshalNProposalEdge2ᚕᚖlinliᚋgraphᚋmodelᚐProposalEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProposalConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProposalConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProposalEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProposalConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.ProposalConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProposalConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Proposal) graphql.Marshaler {
+			return ec.marshalNProposal2ᚕᚖlinliᚋdbᚐProposalᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProposalConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProposalConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Proposal(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProposalConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ProposalConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProposalConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖlinliᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProposalConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProposalConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProposalConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ProposalConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProposalConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProposalConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProposalConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _ProposalEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ProposalEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProposalEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProposalEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProposalEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ProposalEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ProposalEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProposalEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Proposal) graphql.Marshaler {
+			return ec.marshalNProposal2ᚖlinliᚋdbᚐProposal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProposalEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProposalEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Proposal(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -33323,6 +38511,182 @@ func (ec *executionContext) fieldContext_Query_visitStats(ctx context.Context, f
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_visitStats_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_needs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_needs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Needs(ctx, fc.Args["placeId"].(*string), fc.Args["state"].([]db.NeedState), fc.Args["category"].(*db.ServiceCategory), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.NeedConnection) graphql.Marshaler {
+			return ec.marshalNNeedConnection2ᚖlinliᚋgraphᚋmodelᚐNeedConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_needs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NeedConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_needs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_needCandidates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_needCandidates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().NeedCandidates(ctx, fc.Args["needId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Candidate) graphql.Marshaler {
+			return ec.marshalNNeedCandidate2ᚕᚖlinliᚋdbᚐCandidateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_needCandidates(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NeedCandidate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_needCandidates_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_myProposals(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_myProposals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MyProposals(ctx, fc.Args["pending"].(*bool), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProposalConnection) graphql.Marshaler {
+			return ec.marshalNProposalConnection2ᚖlinliᚋgraphᚋmodelᚐProposalConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_myProposals(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProposalConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_myProposals_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_projects(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_projects(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Projects(ctx, fc.Args["placeId"].(*string), fc.Args["state"].([]db.ProjectState), fc.Args["organisationId"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProjectConnection) graphql.Marshaler {
+			return ec.marshalNProjectConnection2ᚖlinliᚋgraphᚋmodelᚐProjectConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_projects(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProjectConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_projects_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -41155,6 +46519,38 @@ func (ec *executionContext) fieldContext_Topic_visit(_ context.Context, field gr
 	return fc, nil
 }
 
+func (ec *executionContext) _Topic_need(ctx context.Context, field graphql.CollectedField, obj *db.Topic) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Topic_need(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Topic().Need(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Need) graphql.Marshaler {
+			return ec.marshalONeed2ᚖlinliᚋdbᚐNeed(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Topic_need(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Topic",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Need(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _TopicComment_id(ctx context.Context, field graphql.CollectedField, obj *db.TopicComment) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -46304,6 +51700,38 @@ func (ec *executionContext) fieldContext_Wish_visit(_ context.Context, field gra
 	return fc, nil
 }
 
+func (ec *executionContext) _Wish_need(ctx context.Context, field graphql.CollectedField, obj *model.Wish) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Wish_need(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Wish().Need(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Need) graphql.Marshaler {
+			return ec.marshalONeed2ᚖlinliᚋdbᚐNeed(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Wish_need(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Wish",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Need(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _WishBoardEvent_kind(ctx context.Context, field graphql.CollectedField, obj *model.WishBoardEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -49454,6 +54882,111 @@ func UnmarshalCreateAccountInput(ctx context.Context, raw any) (model.CreateAcco
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateNeedInput(ctx context.Context, obj any) (model.CreateNeedInput, error) {
+	var it model.CreateNeedInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"source", "wishId", "topicId", "placeId", "category", "title", "description", "peopleAffected", "budgetFen", "urgency"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalNNeedSource2linliᚋdbᚐNeedSource(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		case "wishId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("wishId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WishID = data
+		case "topicId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("topicId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TopicID = data
+		case "placeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("placeId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PlaceID = data
+		case "category":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("category"))
+			data, err := ec.unmarshalNServiceCategory2linliᚋdbᚐServiceCategory(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Category = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "peopleAffected":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("peopleAffected"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PeopleAffected = data
+		case "budgetFen":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("budgetFen"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BudgetFen = data
+		case "urgency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("urgency"))
+			data, err := ec.unmarshalNNeedUrgency2linliᚋdbᚐNeedUrgency(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Urgency = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateNeedInput unmarshals raw into the CreateNeedInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateNeedInput(ctx context.Context, raw any) (model.CreateNeedInput, error) {
+	var out model.CreateNeedInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateNeedInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreatePlaceInput(ctx context.Context, obj any) (model.CreatePlaceInput, error) {
 	var it model.CreatePlaceInput
 	if obj == nil {
@@ -50037,6 +55570,97 @@ func (ec *executionContext) unmarshalInputParticipationStatsFilter(ctx context.C
 func UnmarshalParticipationStatsFilter(ctx context.Context, raw any) (model.ParticipationStatsFilter, error) {
 	var out model.ParticipationStatsFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ParticipationStatsFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputProposeNeedInput(ctx context.Context, obj any) (model.ProposeNeedInput, error) {
+	var it model.ProposeNeedInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"needId", "organisationId", "resourceId", "note", "goal", "dueAt", "budgetFen", "goods"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "needId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("needId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NeedID = data
+		case "organisationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organisationId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrganisationID = data
+		case "resourceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resourceId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResourceID = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		case "goal":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("goal"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Goal = data
+		case "dueAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dueAt"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DueAt = data
+		case "budgetFen":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("budgetFen"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BudgetFen = data
+		case "goods":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("goods"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Goods = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalProposeNeedInput unmarshals raw into the ProposeNeedInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalProposeNeedInput(ctx context.Context, raw any) (model.ProposeNeedInput, error) {
+	var out model.ProposeNeedInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ProposeNeedInput", raw, &out)
 	return out, err
 }
 
@@ -51862,6 +57486,20 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Report(ctx, sel, obj)
+	case db.Proposal:
+		return ec._Proposal(ctx, sel, &obj)
+	case *db.Proposal:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Proposal(ctx, sel, obj)
+	case db.Project:
+		return ec._Project(ctx, sel, &obj)
+	case *db.Project:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Project(ctx, sel, obj)
 	case db.Place:
 		return ec._Place(ctx, sel, &obj)
 	case *db.Place:
@@ -51869,6 +57507,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Place(ctx, sel, obj)
+	case db.Need:
+		return ec._Need(ctx, sel, &obj)
+	case *db.Need:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Need(ctx, sel, obj)
 	case db.Meeting:
 		return ec._Meeting(ctx, sel, &obj)
 	case *db.Meeting:
@@ -54351,6 +59996,420 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createNeed":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createNeed(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "closeNeed":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_closeNeed(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "proposeNeed":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_proposeNeed(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "acceptProposal":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_acceptProposal(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "declineProposal":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_declineProposal(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addMilestone":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addMilestone(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "completeMilestone":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_completeMilestone(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addProjectPerson":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addProjectPerson(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reportProject":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reportProject(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "completeProject":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_completeProject(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rateProject":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rateProject(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var needImplementors = []string{"Need", "Node"}
+
+func (ec *executionContext) _Need(ctx context.Context, sel ast.SelectionSet, obj *db.Need) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, needImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Need")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Need_id(ctx, field, obj)
+				})
+		case "source":
+			out.Values[i] = ec._Need_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "wish":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Need_wish(ctx, field, obj)
+				})
+		case "topic":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Need_topic(ctx, field, obj)
+				})
+		case "place":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Need_place(ctx, field, obj)
+				})
+		case "community":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Need_community(ctx, field, obj)
+				})
+		case "category":
+			out.Values[i] = ec._Need_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._Need_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._Need_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "peopleAffected":
+			out.Values[i] = ec._Need_peopleAffected(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "budgetFen":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Need_budgetFen(ctx, field, obj)
+				})
+		case "urgency":
+			out.Values[i] = ec._Need_urgency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "state":
+			out.Values[i] = ec._Need_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "closingReason":
+			out.Values[i] = ec._Need_closingReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "matchedAt":
+			out.Values[i] = ec._Need_matchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Need_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Need_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "timeline":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Need_timeline(ctx, field, obj)
+				})
+		case "proposals":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Need_proposals(ctx, field, obj)
+				})
+		case "project":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Need_project(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var needCandidateImplementors = []string{"NeedCandidate"}
+
+func (ec *executionContext) _NeedCandidate(ctx context.Context, sel ast.SelectionSet, obj *db.Candidate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, needCandidateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NeedCandidate")
+		case "organisation":
+			out.Values[i] = ec._NeedCandidate_organisation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resource":
+			out.Values[i] = ec._NeedCandidate_resource(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._NeedCandidate_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._NeedCandidate_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var needConnectionImplementors = []string{"NeedConnection"}
+
+func (ec *executionContext) _NeedConnection(ctx context.Context, sel ast.SelectionSet, obj *model.NeedConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, needConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NeedConnection")
+		case "edges":
+			out.Values[i] = ec._NeedConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._NeedConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._NeedConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._NeedConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var needEdgeImplementors = []string{"NeedEdge"}
+
+func (ec *executionContext) _NeedEdge(ctx context.Context, sel ast.SelectionSet, obj *model.NeedEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, needEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NeedEdge")
+		case "cursor":
+			out.Values[i] = ec._NeedEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._NeedEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var needEventImplementors = []string{"NeedEvent"}
+
+func (ec *executionContext) _NeedEvent(ctx context.Context, sel ast.SelectionSet, obj *db.NeedEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, needEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NeedEvent")
+		case "at":
+			out.Values[i] = ec._NeedEvent_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "action":
+			out.Values[i] = ec._NeedEvent_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actor":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._NeedEvent_actor(ctx, field, obj)
+				})
+		case "actorName":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._NeedEvent_actorName(ctx, field, obj)
+				})
+		case "fromState":
+			out.Values[i] = ec._NeedEvent_fromState(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "toState":
+			out.Values[i] = ec._NeedEvent_toState(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reason":
+			out.Values[i] = ec._NeedEvent_reason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -55669,6 +61728,557 @@ func (ec *executionContext) _PlaceEdge(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var projectImplementors = []string{"Project", "Node"}
+
+func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, obj *db.Project) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, projectImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Project")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Project_id(ctx, field, obj)
+				})
+		case "title":
+			out.Values[i] = ec._Project_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "goal":
+			out.Values[i] = ec._Project_goal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "need":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Project_need(ctx, field, obj)
+				})
+		case "place":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Project_place(ctx, field, obj)
+				})
+		case "community":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Project_community(ctx, field, obj)
+				})
+		case "organisations":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Project_organisations(ctx, field, obj)
+				})
+		case "budgetFen":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Project_budgetFen(ctx, field, obj)
+				})
+		case "goods":
+			out.Values[i] = ec._Project_goods(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "startsAt":
+			out.Values[i] = ec._Project_startsAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dueAt":
+			out.Values[i] = ec._Project_dueAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "state":
+			out.Values[i] = ec._Project_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "late":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Project_late(ctx, field, obj)
+				})
+		case "milestones":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Project_milestones(ctx, field, obj)
+				})
+		case "people":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Project_people(ctx, field, obj)
+				})
+		case "reports":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Project_reports(ctx, field, obj)
+				})
+		case "result":
+			out.Values[i] = ec._Project_result(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "completedAt":
+			out.Values[i] = ec._Project_completedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "rating":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Project_rating(ctx, field, obj)
+				})
+		case "myRating":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Project_myRating(ctx, field, obj)
+				})
+		case "updatedAt":
+			out.Values[i] = ec._Project_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var projectConnectionImplementors = []string{"ProjectConnection"}
+
+func (ec *executionContext) _ProjectConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ProjectConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, projectConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProjectConnection")
+		case "edges":
+			out.Values[i] = ec._ProjectConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._ProjectConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ProjectConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ProjectConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var projectEdgeImplementors = []string{"ProjectEdge"}
+
+func (ec *executionContext) _ProjectEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ProjectEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, projectEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProjectEdge")
+		case "cursor":
+			out.Values[i] = ec._ProjectEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ProjectEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var projectMilestoneImplementors = []string{"ProjectMilestone"}
+
+func (ec *executionContext) _ProjectMilestone(ctx context.Context, sel ast.SelectionSet, obj *db.Milestone) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, projectMilestoneImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProjectMilestone")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ProjectMilestone_id(ctx, field, obj)
+				})
+		case "title":
+			out.Values[i] = ec._ProjectMilestone_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dueAt":
+			out.Values[i] = ec._ProjectMilestone_dueAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "doneAt":
+			out.Values[i] = ec._ProjectMilestone_doneAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "doneBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ProjectMilestone_doneBy(ctx, field, obj)
+				})
+		case "doneNote":
+			out.Values[i] = ec._ProjectMilestone_doneNote(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "late":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ProjectMilestone_late(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var projectReportImplementors = []string{"ProjectReport"}
+
+func (ec *executionContext) _ProjectReport(ctx context.Context, sel ast.SelectionSet, obj *db.ProjectReport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, projectReportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProjectReport")
+		case "author":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ProjectReport_author(ctx, field, obj)
+				})
+		case "body":
+			out.Values[i] = ec._ProjectReport_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "hours":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ProjectReport_hours(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._ProjectReport_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var proposalImplementors = []string{"Proposal", "Node"}
+
+func (ec *executionContext) _Proposal(ctx context.Context, sel ast.SelectionSet, obj *db.Proposal) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, proposalImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Proposal")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Proposal_id(ctx, field, obj)
+				})
+		case "need":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Proposal_need(ctx, field, obj)
+				})
+		case "organisation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Proposal_organisation(ctx, field, obj)
+				})
+		case "resource":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Proposal_resource(ctx, field, obj)
+				})
+		case "note":
+			out.Values[i] = ec._Proposal_note(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "goal":
+			out.Values[i] = ec._Proposal_goal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dueAt":
+			out.Values[i] = ec._Proposal_dueAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "budgetFen":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Proposal_budgetFen(ctx, field, obj)
+				})
+		case "goods":
+			out.Values[i] = ec._Proposal_goods(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "proposedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Proposal_proposedBy(ctx, field, obj)
+				})
+		case "proposedAt":
+			out.Values[i] = ec._Proposal_proposedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "state":
+			out.Values[i] = ec._Proposal_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "answeredBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Proposal_answeredBy(ctx, field, obj)
+				})
+		case "answeredAt":
+			out.Values[i] = ec._Proposal_answeredAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "declineReason":
+			out.Values[i] = ec._Proposal_declineReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "project":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Proposal_project(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var proposalConnectionImplementors = []string{"ProposalConnection"}
+
+func (ec *executionContext) _ProposalConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ProposalConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, proposalConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProposalConnection")
+		case "edges":
+			out.Values[i] = ec._ProposalConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._ProposalConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ProposalConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ProposalConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var proposalEdgeImplementors = []string{"ProposalEdge"}
+
+func (ec *executionContext) _ProposalEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ProposalEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, proposalEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProposalEdge")
+		case "cursor":
+			out.Values[i] = ec._ProposalEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ProposalEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -56011,6 +62621,30 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_visitStats(ctx, field)
+				})
+		case "needs":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_needs(ctx, field)
+				})
+		case "needCandidates":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_needCandidates(ctx, field)
+				})
+		case "myProposals":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_myProposals(ctx, field)
+				})
+		case "projects":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_projects(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -58670,6 +65304,12 @@ func (ec *executionContext) _Topic(ctx context.Context, sel ast.SelectionSet, ob
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Topic_visit(ctx, field, obj)
 				})
+		case "need":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Topic_need(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -60381,6 +67021,12 @@ func (ec *executionContext) _Wish(ctx context.Context, sel ast.SelectionSet, obj
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Wish_visit(ctx, field, obj)
 				})
+		case "need":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Wish_need(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -61266,6 +67912,22 @@ func (ec *executionContext) marshalNAbstentionRule2linliᚋdbᚐAbstentionRule(c
 	return v
 }
 
+func (ec *executionContext) marshalNAccount2ᚕᚖlinliᚋdbᚐAccountᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Account) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAccount2ᚖlinliᚋdbᚐAccount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNAccount2ᚖlinliᚋdbᚐAccount(ctx context.Context, sel ast.SelectionSet, v *db.Account) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Account!")
@@ -61486,6 +68148,11 @@ func (ec *executionContext) unmarshalNCorrectResidentInput2linliᚋgraphᚋmodel
 
 func (ec *executionContext) unmarshalNCreateAccountInput2linliᚋgraphᚋmodelᚐCreateAccountInput(ctx context.Context, v any) (model.CreateAccountInput, error) {
 	res, err := ec.unmarshalInputCreateAccountInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreateNeedInput2linliᚋgraphᚋmodelᚐCreateNeedInput(ctx context.Context, v any) (model.CreateNeedInput, error) {
+	res, err := ec.unmarshalInputCreateNeedInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -62110,6 +68777,150 @@ func (ec *executionContext) unmarshalNNameVoterInput2linliᚋgraphᚋmodelᚐNam
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNNeed2ᚕᚖlinliᚋdbᚐNeedᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Need) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNeed2ᚖlinliᚋdbᚐNeed(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNNeed2ᚖlinliᚋdbᚐNeed(ctx context.Context, sel ast.SelectionSet, v *db.Need) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Need!")
+		return graphql.Null
+	}
+	return ec._Need(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNNeedAction2linliᚋdbᚐNeedAction(ctx context.Context, v any) (db.NeedAction, error) {
+	var res db.NeedAction
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNeedAction2linliᚋdbᚐNeedAction(ctx context.Context, sel ast.SelectionSet, v db.NeedAction) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNNeedCandidate2ᚕᚖlinliᚋdbᚐCandidateᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Candidate) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNeedCandidate2ᚖlinliᚋdbᚐCandidate(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNNeedCandidate2ᚖlinliᚋdbᚐCandidate(ctx context.Context, sel ast.SelectionSet, v *db.Candidate) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NeedCandidate!")
+		return graphql.Null
+	}
+	return ec._NeedCandidate(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNNeedConnection2ᚖlinliᚋgraphᚋmodelᚐNeedConnection(ctx context.Context, sel ast.SelectionSet, v *model.NeedConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NeedConnection!")
+		return graphql.Null
+	}
+	return ec._NeedConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNNeedEdge2ᚕᚖlinliᚋgraphᚋmodelᚐNeedEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.NeedEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNeedEdge2ᚖlinliᚋgraphᚋmodelᚐNeedEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNNeedEdge2ᚖlinliᚋgraphᚋmodelᚐNeedEdge(ctx context.Context, sel ast.SelectionSet, v *model.NeedEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NeedEdge!")
+		return graphql.Null
+	}
+	return ec._NeedEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNNeedEvent2ᚕᚖlinliᚋdbᚐNeedEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.NeedEvent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNeedEvent2ᚖlinliᚋdbᚐNeedEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNNeedEvent2ᚖlinliᚋdbᚐNeedEvent(ctx context.Context, sel ast.SelectionSet, v *db.NeedEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NeedEvent!")
+		return graphql.Null
+	}
+	return ec._NeedEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNNeedSource2linliᚋdbᚐNeedSource(ctx context.Context, v any) (db.NeedSource, error) {
+	var res db.NeedSource
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNeedSource2linliᚋdbᚐNeedSource(ctx context.Context, sel ast.SelectionSet, v db.NeedSource) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNNeedState2linliᚋdbᚐNeedState(ctx context.Context, v any) (db.NeedState, error) {
+	var res db.NeedState
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNeedState2linliᚋdbᚐNeedState(ctx context.Context, sel ast.SelectionSet, v db.NeedState) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNNeedUrgency2linliᚋdbᚐNeedUrgency(ctx context.Context, v any) (db.NeedUrgency, error) {
+	var res db.NeedUrgency
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNeedUrgency2linliᚋdbᚐNeedUrgency(ctx context.Context, sel ast.SelectionSet, v db.NeedUrgency) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNNode2ᚕlinliᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v []model.Node) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -62581,6 +69392,191 @@ func (ec *executionContext) unmarshalNPlaceLevel2linliᚋdbᚐPlaceLevel(ctx con
 
 func (ec *executionContext) marshalNPlaceLevel2linliᚋdbᚐPlaceLevel(ctx context.Context, sel ast.SelectionSet, v db.PlaceLevel) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNProject2ᚕᚖlinliᚋdbᚐProjectᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Project) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProject2ᚖlinliᚋdbᚐProject(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNProject2ᚖlinliᚋdbᚐProject(ctx context.Context, sel ast.SelectionSet, v *db.Project) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Project!")
+		return graphql.Null
+	}
+	return ec._Project(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNProjectConnection2ᚖlinliᚋgraphᚋmodelᚐProjectConnection(ctx context.Context, sel ast.SelectionSet, v *model.ProjectConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ProjectConnection!")
+		return graphql.Null
+	}
+	return ec._ProjectConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNProjectEdge2ᚕᚖlinliᚋgraphᚋmodelᚐProjectEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ProjectEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProjectEdge2ᚖlinliᚋgraphᚋmodelᚐProjectEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNProjectEdge2ᚖlinliᚋgraphᚋmodelᚐProjectEdge(ctx context.Context, sel ast.SelectionSet, v *model.ProjectEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ProjectEdge!")
+		return graphql.Null
+	}
+	return ec._ProjectEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNProjectMilestone2ᚕᚖlinliᚋdbᚐMilestoneᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Milestone) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProjectMilestone2ᚖlinliᚋdbᚐMilestone(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNProjectMilestone2ᚖlinliᚋdbᚐMilestone(ctx context.Context, sel ast.SelectionSet, v *db.Milestone) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ProjectMilestone!")
+		return graphql.Null
+	}
+	return ec._ProjectMilestone(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNProjectReport2ᚕᚖlinliᚋdbᚐProjectReportᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.ProjectReport) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProjectReport2ᚖlinliᚋdbᚐProjectReport(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNProjectReport2ᚖlinliᚋdbᚐProjectReport(ctx context.Context, sel ast.SelectionSet, v *db.ProjectReport) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ProjectReport!")
+		return graphql.Null
+	}
+	return ec._ProjectReport(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNProjectState2linliᚋdbᚐProjectState(ctx context.Context, v any) (db.ProjectState, error) {
+	var res db.ProjectState
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNProjectState2linliᚋdbᚐProjectState(ctx context.Context, sel ast.SelectionSet, v db.ProjectState) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNProposal2ᚕᚖlinliᚋdbᚐProposalᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Proposal) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProposal2ᚖlinliᚋdbᚐProposal(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNProposal2ᚖlinliᚋdbᚐProposal(ctx context.Context, sel ast.SelectionSet, v *db.Proposal) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Proposal!")
+		return graphql.Null
+	}
+	return ec._Proposal(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNProposalConnection2ᚖlinliᚋgraphᚋmodelᚐProposalConnection(ctx context.Context, sel ast.SelectionSet, v *model.ProposalConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ProposalConnection!")
+		return graphql.Null
+	}
+	return ec._ProposalConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNProposalEdge2ᚕᚖlinliᚋgraphᚋmodelᚐProposalEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ProposalEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProposalEdge2ᚖlinliᚋgraphᚋmodelᚐProposalEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNProposalEdge2ᚖlinliᚋgraphᚋmodelᚐProposalEdge(ctx context.Context, sel ast.SelectionSet, v *model.ProposalEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ProposalEdge!")
+		return graphql.Null
+	}
+	return ec._ProposalEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNProposalState2linliᚋdbᚐProposalState(ctx context.Context, v any) (db.ProposalState, error) {
+	var res db.ProposalState
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNProposalState2linliᚋdbᚐProposalState(ctx context.Context, sel ast.SelectionSet, v db.ProposalState) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNProposeNeedInput2linliᚋgraphᚋmodelᚐProposeNeedInput(ctx context.Context, v any) (model.ProposeNeedInput, error) {
+	res, err := ec.unmarshalInputProposeNeedInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNQuorumBasis2linliᚋdbᚐQuorumBasis(ctx context.Context, v any) (db.QuorumBasis, error) {
@@ -64715,6 +71711,65 @@ func (ec *executionContext) marshalOMeetingState2ᚖlinliᚋdbᚐMeetingState(ct
 	return v
 }
 
+func (ec *executionContext) marshalONeed2ᚖlinliᚋdbᚐNeed(ctx context.Context, sel ast.SelectionSet, v *db.Need) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Need(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalONeedState2ᚕlinliᚋdbᚐNeedStateᚄ(ctx context.Context, v any) ([]db.NeedState, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]db.NeedState, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNNeedState2linliᚋdbᚐNeedState(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalONeedState2ᚕlinliᚋdbᚐNeedStateᚄ(ctx context.Context, sel ast.SelectionSet, v []db.NeedState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNeedState2linliᚋdbᚐNeedState(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalONeedState2ᚖlinliᚋdbᚐNeedState(ctx context.Context, v any) (*db.NeedState, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(db.NeedState)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalONeedState2ᚖlinliᚋdbᚐNeedState(ctx context.Context, sel ast.SelectionSet, v *db.NeedState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) marshalONode2linliᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v model.Node) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -64851,6 +71906,49 @@ func (ec *executionContext) marshalOPlaceLevel2ᚖlinliᚋdbᚐPlaceLevel(ctx co
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOProject2ᚖlinliᚋdbᚐProject(ctx context.Context, sel ast.SelectionSet, v *db.Project) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Project(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOProjectState2ᚕlinliᚋdbᚐProjectStateᚄ(ctx context.Context, v any) ([]db.ProjectState, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]db.ProjectState, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNProjectState2linliᚋdbᚐProjectState(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOProjectState2ᚕlinliᚋdbᚐProjectStateᚄ(ctx context.Context, sel ast.SelectionSet, v []db.ProjectState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProjectState2linliᚋdbᚐProjectState(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOReportCategoryCount2ᚕᚖlinliᚋgraphᚋmodelᚐReportCategoryCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ReportCategoryCount) graphql.Marshaler {
@@ -65085,6 +72183,13 @@ func (ec *executionContext) marshalOResolutionState2ᚕlinliᚋdbᚐResolutionSt
 	return ret
 }
 
+func (ec *executionContext) marshalOResource2ᚖlinliᚋdbᚐResource(ctx context.Context, sel ast.SelectionSet, v *db.Resource) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Resource(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOResourceKind2ᚕlinliᚋdbᚐResourceKindᚄ(ctx context.Context, v any) ([]db.ResourceKind, error) {
 	if v == nil {
 		return nil, nil
@@ -65224,6 +72329,22 @@ func (ec *executionContext) marshalOServiceCategory2ᚕlinliᚋdbᚐServiceCateg
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalOServiceCategory2ᚖlinliᚋdbᚐServiceCategory(ctx context.Context, v any) (*db.ServiceCategory, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(db.ServiceCategory)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOServiceCategory2ᚖlinliᚋdbᚐServiceCategory(ctx context.Context, sel ast.SelectionSet, v *db.ServiceCategory) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOServiceMonth2ᚕᚖlinliᚋdbᚐServiceMonthᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.ServiceMonth) graphql.Marshaler {

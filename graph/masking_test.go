@@ -52,7 +52,7 @@ func personPaths(t *testing.T, roots []string) []personPath {
 				paths = append(paths, personPath{root, here, name})
 			case def.Kind == ast.Scalar && f.Directives.ForName("personal") != nil:
 				paths = append(paths, personPath{root, here, f.Name})
-			case def.Kind == ast.Object && !slices.Contains(roots, name) && name != "Place" && !visiting[name]:
+			case def.Kind == ast.Object && !slices.Contains(roots, name) && name != "Place" && !slices.Contains(notWalkedYet, name) && !visiting[name]:
 				visiting[name] = true
 				walk(root, def, here, visiting)
 				delete(visiting, name)
@@ -64,6 +64,12 @@ func personPaths(t *testing.T, roots []string) []personPath {
 	}
 	return paths
 }
+
+// notWalkedYet are types reached from the roots whose own people are not walked here yet:
+// the needs and projects lists (Wish.need, Topic.need) lead to organisations and their
+// records, which need demo needs and projects to prove anything (their rights are checked in
+// graph/projects_test.go and graph/orgs_test.go).
+var notWalkedYet = []string{"Need", "Project", "Proposal", "Organisation"}
 
 // query builds `nodes(ids:)` asking for path on each object of its root type.
 func (p personPath) query() string {

@@ -291,6 +291,24 @@ func node(ctx context.Context, id string) (any, error) {
 		return reportNode(ctx, key)
 	case "Department":
 		return departmentNode(ctx, key)
+	case "Need":
+		n, err := needByID(ctx, key)
+		if err != nil || n == nil {
+			return nil, err
+		}
+		return n, nil
+	case "Project":
+		p, err := projectByID(ctx, key)
+		if err != nil || p == nil {
+			return nil, err
+		}
+		return p, nil
+	case "Proposal":
+		p, err := proposalByID(ctx, key)
+		if err != nil || p == nil {
+			return nil, err
+		}
+		return p, nil
 	case "AuditEvent", "LedgerEntry":
 		// Read through auditEvents(placeId:) and volunteerRecord, which check who asks.
 		return nil, nil

@@ -1023,6 +1023,122 @@ func (r *mutationResolver) WithdrawResource(ctx context.Context, resourceID stri
 	return r.withdrawResource(ctx, resourceID, reason)
 }
 
+// CreateNeed is the resolver for the createNeed field.
+func (r *mutationResolver) CreateNeed(ctx context.Context, input model.CreateNeedInput) (*db.Need, error) {
+	return r.createNeed(ctx, input)
+}
+
+// CloseNeed is the resolver for the closeNeed field.
+func (r *mutationResolver) CloseNeed(ctx context.Context, needID string, reason string) (*db.Need, error) {
+	return r.closeNeed(ctx, needID, reason)
+}
+
+// ProposeNeed is the resolver for the proposeNeed field.
+func (r *mutationResolver) ProposeNeed(ctx context.Context, input model.ProposeNeedInput) (*db.Proposal, error) {
+	return r.proposeNeed(ctx, input)
+}
+
+// AcceptProposal is the resolver for the acceptProposal field.
+func (r *mutationResolver) AcceptProposal(ctx context.Context, proposalID string) (*db.Proposal, error) {
+	return r.writeProposal(ctx, proposalID, func(v *db.Viewer, id int64) (*db.Proposal, error) { return r.Store.AcceptProposal(ctx, v, id) })
+}
+
+// DeclineProposal is the resolver for the declineProposal field.
+func (r *mutationResolver) DeclineProposal(ctx context.Context, proposalID string, reason string) (*db.Proposal, error) {
+	return r.writeProposal(ctx, proposalID, func(v *db.Viewer, id int64) (*db.Proposal, error) { return r.Store.DeclineProposal(ctx, v, id, reason) })
+}
+
+// AddMilestone is the resolver for the addMilestone field.
+func (r *mutationResolver) AddMilestone(ctx context.Context, projectID string, title string, dueAt time.Time) (*db.Milestone, error) {
+	return writeProject(ctx, projectID, func(v *db.Viewer, id int64) (*db.Milestone, error) {
+		return r.Store.AddMilestone(ctx, v, id, title, dueAt)
+	})
+}
+
+// CompleteMilestone is the resolver for the completeMilestone field.
+func (r *mutationResolver) CompleteMilestone(ctx context.Context, milestoneID string, note string) (*db.Milestone, error) {
+	return mutate(ctx, "milestoneId", "ProjectMilestone", milestoneID, func(v *db.Viewer, id int64) (*db.Milestone, error) {
+		return r.Store.CompleteMilestone(ctx, v, id, note)
+	})
+}
+
+// AddProjectPerson is the resolver for the addProjectPerson field.
+func (r *mutationResolver) AddProjectPerson(ctx context.Context, projectID string, accountID string) (*db.Project, error) {
+	return r.addProjectPerson(ctx, projectID, accountID)
+}
+
+// ReportProject is the resolver for the reportProject field.
+func (r *mutationResolver) ReportProject(ctx context.Context, projectID string, body string, hours *float64) (*db.ProjectReport, error) {
+	return r.reportProject(ctx, projectID, body, hours)
+}
+
+// CompleteProject is the resolver for the completeProject field.
+func (r *mutationResolver) CompleteProject(ctx context.Context, projectID string, result string) (*db.Project, error) {
+	return writeProject(ctx, projectID, func(v *db.Viewer, id int64) (*db.Project, error) { return r.Store.CompleteProject(ctx, v, id, result) })
+}
+
+// RateProject is the resolver for the rateProject field.
+func (r *mutationResolver) RateProject(ctx context.Context, projectID string, score int, comment *string) (*db.Project, error) {
+	return writeProject(ctx, projectID, func(v *db.Viewer, id int64) (*db.Project, error) {
+		return r.Store.RateProject(ctx, v, id, score, comment)
+	})
+}
+
+// ID is the resolver for the id field.
+func (r *needResolver) ID(ctx context.Context, obj *db.Need) (string, error) {
+	return globalID("Need", obj.ID), nil
+}
+
+// Wish is the resolver for the wish field.
+func (r *needResolver) Wish(ctx context.Context, obj *db.Need) (*model.Wish, error) {
+	return needWish(ctx, obj)
+}
+
+// Topic is the resolver for the topic field.
+func (r *needResolver) Topic(ctx context.Context, obj *db.Need) (*db.Topic, error) {
+	return needTopic(ctx, obj)
+}
+
+// Place is the resolver for the place field.
+func (r *needResolver) Place(ctx context.Context, obj *db.Need) (*db.Place, error) {
+	return placeByID(ctx, obj.PlaceID)
+}
+
+// Community is the resolver for the community field.
+func (r *needResolver) Community(ctx context.Context, obj *db.Need) (*db.Place, error) {
+	return placeByID(ctx, obj.CommunityID)
+}
+
+// BudgetFen is the resolver for the budgetFen field.
+func (r *needResolver) BudgetFen(ctx context.Context, obj *db.Need) (*int, error) {
+	return fenOf(obj.BudgetFen), nil
+}
+
+// Timeline is the resolver for the timeline field.
+func (r *needResolver) Timeline(ctx context.Context, obj *db.Need) ([]*db.NeedEvent, error) {
+	return needTimeline(ctx, obj)
+}
+
+// Proposals is the resolver for the proposals field.
+func (r *needResolver) Proposals(ctx context.Context, obj *db.Need) ([]*db.Proposal, error) {
+	return needProposals(ctx, obj)
+}
+
+// Project is the resolver for the project field.
+func (r *needResolver) Project(ctx context.Context, obj *db.Need) (*db.Project, error) {
+	return needProject(ctx, obj)
+}
+
+// Actor is the resolver for the actor field.
+func (r *needEventResolver) Actor(ctx context.Context, obj *db.NeedEvent) (*db.Account, error) {
+	return ifSet(ctx, obj.ActorID, accountByID)
+}
+
+// ActorName is the resolver for the actorName field.
+func (r *needEventResolver) ActorName(ctx context.Context, obj *db.NeedEvent) (string, error) {
+	return actorName(ctx, obj.ActorID)
+}
+
 // ID is the resolver for the id field.
 func (r *notificationResolver) ID(ctx context.Context, obj *db.Notification) (string, error) {
 	return globalID("Notification", obj.ID), nil
@@ -1208,6 +1324,131 @@ func (r *placeResolver) CareAssignments(ctx context.Context, obj *db.Place) ([]*
 // Visits is the resolver for the visits field.
 func (r *placeResolver) Visits(ctx context.Context, obj *db.Place) ([]*db.Visit, error) {
 	return r.visits(ctx, obj)
+}
+
+// ID is the resolver for the id field.
+func (r *projectResolver) ID(ctx context.Context, obj *db.Project) (string, error) {
+	return globalID("Project", obj.ID), nil
+}
+
+// Need is the resolver for the need field.
+func (r *projectResolver) Need(ctx context.Context, obj *db.Project) (*db.Need, error) {
+	return projectNeed(ctx, obj)
+}
+
+// Place is the resolver for the place field.
+func (r *projectResolver) Place(ctx context.Context, obj *db.Project) (*db.Place, error) {
+	return placeByID(ctx, obj.PlaceID)
+}
+
+// Community is the resolver for the community field.
+func (r *projectResolver) Community(ctx context.Context, obj *db.Project) (*db.Place, error) {
+	return placeByID(ctx, obj.CommunityID)
+}
+
+// Organisations is the resolver for the organisations field.
+func (r *projectResolver) Organisations(ctx context.Context, obj *db.Project) ([]*db.Organisation, error) {
+	return projectOrganisations(ctx, obj)
+}
+
+// BudgetFen is the resolver for the budgetFen field.
+func (r *projectResolver) BudgetFen(ctx context.Context, obj *db.Project) (*int, error) {
+	return fenOf(obj.BudgetFen), nil
+}
+
+// Late is the resolver for the late field.
+func (r *projectResolver) Late(ctx context.Context, obj *db.Project) (bool, error) {
+	return lateBy(r.Store, obj.CompletedAt, obj.DueAt), nil
+}
+
+// Milestones is the resolver for the milestones field.
+func (r *projectResolver) Milestones(ctx context.Context, obj *db.Project) ([]*db.Milestone, error) {
+	return listed(load(ctx).projects.milestones, obj.ID)
+}
+
+// People is the resolver for the people field.
+func (r *projectResolver) People(ctx context.Context, obj *db.Project) ([]*db.Account, error) {
+	return projectPeople(ctx, obj)
+}
+
+// Reports is the resolver for the reports field.
+func (r *projectResolver) Reports(ctx context.Context, obj *db.Project) ([]*db.ProjectReport, error) {
+	return listed(load(ctx).projects.reports, obj.ID)
+}
+
+// Rating is the resolver for the rating field.
+func (r *projectResolver) Rating(ctx context.Context, obj *db.Project) (*db.RatingSummary, error) {
+	return projectRating(ctx, obj)
+}
+
+// MyRating is the resolver for the myRating field.
+func (r *projectResolver) MyRating(ctx context.Context, obj *db.Project) (*int, error) {
+	return projectMyRating(ctx, obj)
+}
+
+// ID is the resolver for the id field.
+func (r *projectMilestoneResolver) ID(ctx context.Context, obj *db.Milestone) (string, error) {
+	return globalID("ProjectMilestone", obj.ID), nil
+}
+
+// DoneBy is the resolver for the doneBy field.
+func (r *projectMilestoneResolver) DoneBy(ctx context.Context, obj *db.Milestone) (*db.Account, error) {
+	return ifSet(ctx, obj.DoneBy, accountByID)
+}
+
+// Late is the resolver for the late field.
+func (r *projectMilestoneResolver) Late(ctx context.Context, obj *db.Milestone) (bool, error) {
+	return lateBy(r.Store, obj.DoneAt, obj.DueAt), nil
+}
+
+// Author is the resolver for the author field.
+func (r *projectReportResolver) Author(ctx context.Context, obj *db.ProjectReport) (*db.Account, error) {
+	return accountByID(ctx, obj.AuthorID)
+}
+
+// Hours is the resolver for the hours field.
+func (r *projectReportResolver) Hours(ctx context.Context, obj *db.ProjectReport) (float64, error) {
+	return float64(obj.Minutes) / 60, nil
+}
+
+// ID is the resolver for the id field.
+func (r *proposalResolver) ID(ctx context.Context, obj *db.Proposal) (string, error) {
+	return globalID("Proposal", obj.ID), nil
+}
+
+// Need is the resolver for the need field.
+func (r *proposalResolver) Need(ctx context.Context, obj *db.Proposal) (*db.Need, error) {
+	return proposalNeed(ctx, obj)
+}
+
+// Organisation is the resolver for the organisation field.
+func (r *proposalResolver) Organisation(ctx context.Context, obj *db.Proposal) (*db.Organisation, error) {
+	return organisationOf(ctx, obj.OrganisationID)
+}
+
+// Resource is the resolver for the resource field.
+func (r *proposalResolver) Resource(ctx context.Context, obj *db.Proposal) (*db.Resource, error) {
+	return proposalResource(ctx, obj)
+}
+
+// BudgetFen is the resolver for the budgetFen field.
+func (r *proposalResolver) BudgetFen(ctx context.Context, obj *db.Proposal) (*int, error) {
+	return fenOf(obj.BudgetFen), nil
+}
+
+// ProposedBy is the resolver for the proposedBy field.
+func (r *proposalResolver) ProposedBy(ctx context.Context, obj *db.Proposal) (*db.Account, error) {
+	return accountByID(ctx, obj.ProposedBy)
+}
+
+// AnsweredBy is the resolver for the answeredBy field.
+func (r *proposalResolver) AnsweredBy(ctx context.Context, obj *db.Proposal) (*db.Account, error) {
+	return ifSet(ctx, obj.AnsweredBy, accountByID)
+}
+
+// Project is the resolver for the project field.
+func (r *proposalResolver) Project(ctx context.Context, obj *db.Proposal) (*db.Project, error) {
+	return proposalProject(ctx, obj)
 }
 
 // Node is the resolver for the node field.
@@ -1649,6 +1890,26 @@ func (r *queryResolver) ReportStats(ctx context.Context, filter *model.ReportSta
 // VisitStats is the resolver for the visitStats field.
 func (r *queryResolver) VisitStats(ctx context.Context, filter *model.ParticipationStatsFilter, groupBy *model.StatsGrouping) (*model.VisitStats, error) {
 	return r.visitStats(ctx, filter, groupBy)
+}
+
+// Needs is the resolver for the needs field.
+func (r *queryResolver) Needs(ctx context.Context, placeID *string, state []db.NeedState, category *db.ServiceCategory, first *int, after *string) (*model.NeedConnection, error) {
+	return r.needList(ctx, placeID, state, category, first, after)
+}
+
+// NeedCandidates is the resolver for the needCandidates field.
+func (r *queryResolver) NeedCandidates(ctx context.Context, needID string) ([]*db.Candidate, error) {
+	return r.needCandidates(ctx, needID)
+}
+
+// MyProposals is the resolver for the myProposals field.
+func (r *queryResolver) MyProposals(ctx context.Context, pending *bool, first *int, after *string) (*model.ProposalConnection, error) {
+	return r.myProposals(ctx, pending, first, after)
+}
+
+// Projects is the resolver for the projects field.
+func (r *queryResolver) Projects(ctx context.Context, placeID *string, state []db.ProjectState, organisationID *string, first *int, after *string) (*model.ProjectConnection, error) {
+	return r.projectList(ctx, placeID, state, organisationID, first, after)
 }
 
 // Average is the resolver for the average field.
@@ -2094,6 +2355,11 @@ func (r *topicResolver) Visit(ctx context.Context, obj *db.Topic) (*db.Visit, er
 	return visitOf(ctx, load(ctx).visits.visitOfTopic, obj.ID)
 }
 
+// Need is the resolver for the need field.
+func (r *topicResolver) Need(ctx context.Context, obj *db.Topic) (*db.Need, error) {
+	return topicNeed(ctx, obj)
+}
+
 // ID is the resolver for the id field.
 func (r *topicCommentResolver) ID(ctx context.Context, obj *db.TopicComment) (string, error) {
 	return globalID("TopicComment", obj.ID), nil
@@ -2335,6 +2601,11 @@ func (r *wishResolver) Visit(ctx context.Context, obj *model.Wish) (*db.Visit, e
 	return visitOf(ctx, load(ctx).visits.visitOfWish, obj.Wish.ID)
 }
 
+// Need is the resolver for the need field.
+func (r *wishResolver) Need(ctx context.Context, obj *model.Wish) (*db.Need, error) {
+	return wishNeed(ctx, obj)
+}
+
 // Claimer is the resolver for the claimer field.
 func (r *wishClaimResolver) Claimer(ctx context.Context, obj *db.Claim) (*db.Account, error) {
 	return accountByID(ctx, obj.ClaimerID)
@@ -2409,6 +2680,12 @@ func (r *Resolver) MemberService() MemberServiceResolver { return &memberService
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
+// Need returns NeedResolver implementation.
+func (r *Resolver) Need() NeedResolver { return &needResolver{r} }
+
+// NeedEvent returns NeedEventResolver implementation.
+func (r *Resolver) NeedEvent() NeedEventResolver { return &needEventResolver{r} }
+
 // Notification returns NotificationResolver implementation.
 func (r *Resolver) Notification() NotificationResolver { return &notificationResolver{r} }
 
@@ -2438,6 +2715,18 @@ func (r *Resolver) PendingRegistration() PendingRegistrationResolver {
 
 // Place returns PlaceResolver implementation.
 func (r *Resolver) Place() PlaceResolver { return &placeResolver{r} }
+
+// Project returns ProjectResolver implementation.
+func (r *Resolver) Project() ProjectResolver { return &projectResolver{r} }
+
+// ProjectMilestone returns ProjectMilestoneResolver implementation.
+func (r *Resolver) ProjectMilestone() ProjectMilestoneResolver { return &projectMilestoneResolver{r} }
+
+// ProjectReport returns ProjectReportResolver implementation.
+func (r *Resolver) ProjectReport() ProjectReportResolver { return &projectReportResolver{r} }
+
+// Proposal returns ProposalResolver implementation.
+func (r *Resolver) Proposal() ProposalResolver { return &proposalResolver{r} }
 
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
@@ -2557,6 +2846,8 @@ type (
 	memberCheckInResolver           struct{ *Resolver }
 	memberServiceResolver           struct{ *Resolver }
 	mutationResolver                struct{ *Resolver }
+	needResolver                    struct{ *Resolver }
+	needEventResolver               struct{ *Resolver }
 	notificationResolver            struct{ *Resolver }
 	objectionResolver               struct{ *Resolver }
 	organisationResolver            struct{ *Resolver }
@@ -2565,6 +2856,10 @@ type (
 	overdueReportResolver           struct{ *Resolver }
 	pendingRegistrationResolver     struct{ *Resolver }
 	placeResolver                   struct{ *Resolver }
+	projectResolver                 struct{ *Resolver }
+	projectMilestoneResolver        struct{ *Resolver }
+	projectReportResolver           struct{ *Resolver }
+	proposalResolver                struct{ *Resolver }
 	queryResolver                   struct{ *Resolver }
 	ratingSummaryResolver           struct{ *Resolver }
 	reportResolver                  struct{ *Resolver }

@@ -117,6 +117,27 @@ type CreateAccountInput struct {
 	Reason *string `json:"reason,omitempty"`
 }
 
+// 把一个候选事项审核为需求。来源为 `WISH` 时填 `wishId`（待审核或已发布、尚未认领的心愿，转为需求后心愿结束，
+// 状态为 `CLOSED`，时间线记一步 `TO_NEED`）；来源为 `TOPIC` 时填 `topicId`（已受理或讨论中的议题，议题状态不变）；
+// 来源为 `VISIT` 时填 `placeId`。
+type CreateNeedInput struct {
+	Source  db.NeedSource `json:"source"`
+	WishID  *string       `json:"wishId,omitempty"`
+	TopicID *string       `json:"topicId,omitempty"`
+	// 需求所在地点，须在来源所在社区以内；不填则为来源所在的地点。来源为 `VISIT` 时必填。
+	PlaceID  *string            `json:"placeId,omitempty"`
+	Category db.ServiceCategory `json:"category"`
+	// 1–100 字。
+	Title string `json:"title"`
+	// 1–2000 字。不要写居民的姓名、电话、门牌号：需求清单会给对接的组织看。
+	Description string `json:"description"`
+	// 受益人数（估计），1–100000。
+	PeopleAffected int `json:"peopleAffected"`
+	// 预算（估计，单位：分），0 到 2000 万元。
+	BudgetFen *int           `json:"budgetFen,omitempty"`
+	Urgency   db.NeedUrgency `json:"urgency"`
+}
+
 // 新建地点。
 type CreatePlaceInput struct {
 	// 上级地点：社区建在街道下，小区建在社区下，网格建在社区或小区下，楼栋建在网格下，户建在楼栋下。
@@ -238,6 +259,11 @@ type NameVoterInput struct {
 	Reason string    `json:"reason"`
 }
 
+type NeedEdge struct {
+	Cursor string   `json:"cursor"`
+	Node   *db.Need `json:"node"`
+}
+
 type NotificationEdge struct {
 	Cursor string           `json:"cursor"`
 	Node   *db.Notification `json:"node"`
@@ -350,6 +376,35 @@ type ParticipationStatsGroup struct {
 type PlaceEdge struct {
 	Cursor string    `json:"cursor"`
 	Node   *db.Place `json:"node"`
+}
+
+type ProjectEdge struct {
+	Cursor string      `json:"cursor"`
+	Node   *db.Project `json:"node"`
+}
+
+type ProposalEdge struct {
+	Cursor string       `json:"cursor"`
+	Node   *db.Proposal `json:"node"`
+}
+
+// 向组织提出对接。
+type ProposeNeedInput struct {
+	NeedID string `json:"needId"`
+	// 服务该需求所在社区的组织。
+	OrganisationID string `json:"organisationId"`
+	// 看中的资源（须是该组织资源清单中未撤下的）。
+	ResourceID *string `json:"resourceId,omitempty"`
+	// 说明，最多 500 字。
+	Note *string `json:"note,omitempty"`
+	// 项目目标，1–1000 字。
+	Goal string `json:"goal"`
+	// 计划完成时间，须晚于现在。
+	DueAt time.Time `json:"dueAt"`
+	// 预算（单位：分），0 到 2000 万元。
+	BudgetFen *int `json:"budgetFen,omitempty"`
+	// 需要的物资，最多 500 字。
+	Goods *string `json:"goods,omitempty"`
 }
 
 type Query struct {
