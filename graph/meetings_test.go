@@ -141,6 +141,8 @@ func (e *env) newVerifiedResident(phone string) string {
 		WHERE h.level = 'household' AND c.name = '和平花园小区'
 		-- a second 新搬来的 in one flat would be held as maybe the same person (holdForMatch)
 		AND NOT EXISTS (SELECT 1 FROM residents r WHERE r.household_id = h.id AND r.name = '新搬来的')
+		-- nor one someone looks after (包联): its residents see their carer's name and phone
+		AND NOT EXISTS (SELECT 1 FROM care_assignments ca WHERE ca.household_id = h.id AND ca.ended_at IS NULL)
 		ORDER BY h.id LIMIT 1`); err != nil {
 		e.t.Fatal(err)
 	}
