@@ -438,6 +438,7 @@ type ComplexityRoot struct {
 		RegisterOrganisation      func(childComplexity int, input model.RegisterOrganisationInput) int
 		ReleaseWish               func(childComplexity int, wishID string, reason *string) int
 		RemoveOrganisationMember  func(childComplexity int, organisationID string, accountID string) int
+		ReportFromVisit           func(childComplexity int, visitID string, input model.SubmitReportInput) int
 		ReportIn                  func(childComplexity int, reportID string, note *string) int
 		ReportProgress            func(childComplexity int, taskID string, body string, done bool) int
 		ReportProject             func(childComplexity int, projectID string, body string, hours *float64) int
@@ -899,6 +900,7 @@ type ComplexityRoot struct {
 		State                   func(childComplexity int) int
 		Timeline                func(childComplexity int) int
 		Urgency                 func(childComplexity int) int
+		Visit                   func(childComplexity int) int
 		WhistledAt              func(childComplexity int) int
 	}
 
@@ -1330,6 +1332,7 @@ type ComplexityRoot struct {
 		NeedCategory   func(childComplexity int) int
 		RecordedAt     func(childComplexity int) int
 		RecordedBy     func(childComplexity int) int
+		Reports        func(childComplexity int) int
 		ResidentsMet   func(childComplexity int) int
 		Topics         func(childComplexity int) int
 		VisitedAt      func(childComplexity int) int
@@ -1817,6 +1820,7 @@ type MutationResolver interface {
 	ReportProject(ctx context.Context, projectID string, body string, hours *float64) (*db.ProjectReport, error)
 	CompleteProject(ctx context.Context, projectID string, result string) (*db.Project, error)
 	RateProject(ctx context.Context, projectID string, score int, comment *string) (*db.Project, error)
+	ReportFromVisit(ctx context.Context, visitID string, input model.SubmitReportInput) (*db.Report, error)
 }
 type NeedResolver interface {
 	ID(ctx context.Context, obj *db.Need) (string, error)
@@ -2016,6 +2020,7 @@ type ReportResolver interface {
 	DepartmentOnTime(ctx context.Context, obj *db.Report) (*bool, error)
 
 	Timeline(ctx context.Context, obj *db.Report) ([]*db.ReportEvent, error)
+	Visit(ctx context.Context, obj *db.Report) (*db.Visit, error)
 }
 type ReportEventResolver interface {
 	ActorName(ctx context.Context, obj *db.ReportEvent) (string, error)
@@ -2163,6 +2168,7 @@ type VisitResolver interface {
 
 	Wishes(ctx context.Context, obj *db.Visit) ([]*model.Wish, error)
 	Topics(ctx context.Context, obj *db.Visit) ([]*db.Topic, error)
+	Reports(ctx context.Context, obj *db.Visit) ([]*db.Report, error)
 }
 type VisitDueResolver interface {
 	Household(ctx context.Context, obj *db.VisitDue) (*db.Place, error)
@@ -4090,6 +4096,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveOrganisationMember(childComplexity, args["organisationId"].(string), args["accountId"].(string)), true
+	case "Mutation.reportFromVisit":
+		if e.ComplexityRoot.Mutation.ReportFromVisit == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reportFromVisit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReportFromVisit(childComplexity, args["visitId"].(string), args["input"].(model.SubmitReportInput)), true
 	case "Mutation.reportIn":
 		if e.ComplexityRoot.Mutation.ReportIn == nil {
 			break
@@ -6592,6 +6609,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Report.Urgency(childComplexity), true
+	case "Report.visit":
+		if e.ComplexityRoot.Report.Visit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Visit(childComplexity), true
 	case "Report.whistledAt":
 		if e.ComplexityRoot.Report.WhistledAt == nil {
 			break
@@ -8392,6 +8415,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Visit.RecordedBy(childComplexity), true
+	case "Visit.reports":
+		if e.ComplexityRoot.Visit.Reports == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.Reports(childComplexity), true
 	case "Visit.residentsMet":
 		if e.ComplexityRoot.Visit.ResidentsMet == nil {
 			break
@@ -13990,6 +14019,27 @@ extend type Mutation {
   """居民评议已完成的项目（住在项目所在地点的已核实居民，每人一次，1–5 分）。"""
   rateProject(projectId: ID!, score: Int!, comment: String): Project!
 }
+
+# ---------------------------------------------------------------- grid work, second round (issue 17)
+# A visit turned into a report, linked both ways.
+
+extend type Report {
+  """这条上报由哪次走访发现（` + "`" + `reportFromVisit` + "`" + `）；不是由走访发现，或我看不到那次走访（见 ` + "`" + `Visit` + "`" + `）时为 null。"""
+  visit: Visit
+}
+
+extend type Visit {
+  """由这次走访发现并上报的事件（按上报的可见规则）。"""
+  reports: [Report!]!
+}
+
+extend type Mutation {
+  """
+  把走访中发现的问题上报为事件，与这次走访互相关联。能看这次走访的人才能用（否则为 ` + "`" + `NOT_FOUND` + "`" + `）；
+  上报的地点须是这次走访所在的网格或其中的楼栋；其余与 ` + "`" + `submitReport` + "`" + ` 相同（谁能上报、字段的限制）。
+  """
+  reportFromVisit(visitId: ID!, input: SubmitReportInput!): Report!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -15268,6 +15318,8 @@ func (ec *executionContext) childFields_Report(ctx context.Context, field graphq
 		return ec.fieldContext_Report_departmentRatedAt(ctx, field)
 	case "timeline":
 		return ec.fieldContext_Report_timeline(ctx, field)
+	case "visit":
+		return ec.fieldContext_Report_visit(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Report", field.Name)
 }
@@ -16120,6 +16172,8 @@ func (ec *executionContext) childFields_Visit(ctx context.Context, field graphql
 		return ec.fieldContext_Visit_wishes(ctx, field)
 	case "topics":
 		return ec.fieldContext_Visit_topics(ctx, field)
+	case "reports":
+		return ec.fieldContext_Visit_reports(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Visit", field.Name)
 }
@@ -18293,6 +18347,28 @@ func (ec *executionContext) field_Mutation_removeOrganisationMember_args(ctx con
 		return nil, err
 	}
 	args["accountId"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reportFromVisit_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "visitId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["visitId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SubmitReportInput, error) {
+			return ec.unmarshalNSubmitReportInput2linliᚋgraphᚋmodelᚐSubmitReportInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
 	return args, nil
 }
 
@@ -29964,6 +30040,50 @@ func (ec *executionContext) fieldContext_Mutation_rateProject(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_reportFromVisit(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reportFromVisit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReportFromVisit(ctx, fc.Args["visitId"].(string), fc.Args["input"].(model.SubmitReportInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚖlinliᚋdbᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reportFromVisit(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reportFromVisit_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Need_id(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -39641,6 +39761,38 @@ func (ec *executionContext) fieldContext_Report_timeline(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Report_visit(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_visit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Report().Visit(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Visit) graphql.Marshaler {
+			return ec.marshalOVisit2ᚖlinliᚋdbᚐVisit(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_visit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Report",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Visit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ReportCategoryCount_category(ctx context.Context, field graphql.CollectedField, obj *model.ReportCategoryCount) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -47897,6 +48049,38 @@ func (ec *executionContext) fieldContext_Visit_topics(_ context.Context, field g
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Topic(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Visit_reports(ctx context.Context, field graphql.CollectedField, obj *db.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Visit_reports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Visit().Reports(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚕᚖlinliᚋdbᚐReportᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Visit_reports(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Visit",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
 		},
 	}
 	return fc, nil
@@ -60073,6 +60257,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "reportFromVisit":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reportFromVisit(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -62931,6 +63122,12 @@ func (ec *executionContext) _Report(ctx context.Context, sel ast.SelectionSet, o
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Report_timeline(ctx, field, obj)
 				})
+		case "visit":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Report_visit(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -65782,6 +65979,12 @@ func (ec *executionContext) _Visit(ctx context.Context, sel ast.SelectionSet, ob
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Visit_topics(ctx, field, obj)
+				})
+		case "reports":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Visit_reports(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
