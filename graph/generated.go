@@ -1386,12 +1386,15 @@ type ComplexityRoot struct {
 	VisitStatsGroup struct {
 		First                func(childComplexity int) int
 		FollowUpNeeded       func(childComplexity int) int
+		FoundFirstShare      func(childComplexity int) int
 		HouseholdVisits      func(childComplexity int) int
 		Households           func(childComplexity int) int
 		Late                 func(childComplexity int) int
 		LedToTopics          func(childComplexity int) int
 		LedToWishes          func(childComplexity int) int
+		NeedsAsked           func(childComplexity int) int
 		NeedsFound           func(childComplexity int) int
+		NeedsFoundFirst      func(childComplexity int) int
 		OnTime               func(childComplexity int) int
 		OnTimeShare          func(childComplexity int) int
 		PeriodEnd            func(childComplexity int) int
@@ -8620,6 +8623,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.VisitStatsGroup.FollowUpNeeded(childComplexity), true
+	case "VisitStatsGroup.foundFirstShare":
+		if e.ComplexityRoot.VisitStatsGroup.FoundFirstShare == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.FoundFirstShare(childComplexity), true
 	case "VisitStatsGroup.householdVisits":
 		if e.ComplexityRoot.VisitStatsGroup.HouseholdVisits == nil {
 			break
@@ -8650,12 +8659,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.VisitStatsGroup.LedToWishes(childComplexity), true
+	case "VisitStatsGroup.needsAsked":
+		if e.ComplexityRoot.VisitStatsGroup.NeedsAsked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.NeedsAsked(childComplexity), true
 	case "VisitStatsGroup.needsFound":
 		if e.ComplexityRoot.VisitStatsGroup.NeedsFound == nil {
 			break
 		}
 
 		return e.ComplexityRoot.VisitStatsGroup.NeedsFound(childComplexity), true
+	case "VisitStatsGroup.needsFoundFirst":
+		if e.ComplexityRoot.VisitStatsGroup.NeedsFoundFirst == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.NeedsFoundFirst(childComplexity), true
 	case "VisitStatsGroup.onTime":
 		if e.ComplexityRoot.VisitStatsGroup.OnTime == nil {
 			break
@@ -14040,6 +14061,22 @@ extend type Mutation {
   """
   reportFromVisit(visitId: ID!, input: SubmitReportInput!): Report!
 }
+
+# 未诉先办: needs found on visits before residents asked, against those residents asked for.
+extend type VisitStatsGroup {
+  """
+  走访先发现的需求（未诉先办）：记录了发现的需求、且走访到的户（至少一户）在走访前 90 天内没有自己提出过的走访次数。
+  "自己提出"指：这户的居民为自己提交的同类别心愿（网格员代办的不算），或这户的居民提交的任何事件上报。
+  """
+  needsFoundFirst: Int
+  """居民自己提出的需求：居民为自己提交的心愿，加上住在所在网格的居民提交的事件上报，按提交时间归入时间段、按所在网格归组。"""
+  needsAsked: Int
+  """
+  未诉先办率：needsFoundFirst ÷（needsFoundFirst + needsAsked）；两者都为 0 时为 null。
+  只有走访过的组才列出（没有走访的地点不列出，其比例为 0）；与其他数字一样，走访的户少于 ` + "`" + `minGroupSize` + "`" + ` 户的组隐去。
+  """
+  foundFirstShare: Float
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -16302,6 +16339,12 @@ func (ec *executionContext) childFields_VisitStatsGroup(ctx context.Context, fie
 		return ec.fieldContext_VisitStatsGroup_ledToWishes(ctx, field)
 	case "ledToTopics":
 		return ec.fieldContext_VisitStatsGroup_ledToTopics(ctx, field)
+	case "needsFoundFirst":
+		return ec.fieldContext_VisitStatsGroup_needsFoundFirst(ctx, field)
+	case "needsAsked":
+		return ec.fieldContext_VisitStatsGroup_needsAsked(ctx, field)
+	case "foundFirstShare":
+		return ec.fieldContext_VisitStatsGroup_foundFirstShare(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type VisitStatsGroup", field.Name)
 }
@@ -49226,6 +49269,75 @@ func (ec *executionContext) fieldContext_VisitStatsGroup_ledToTopics(_ context.C
 	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Int")
 }
 
+func (ec *executionContext) _VisitStatsGroup_needsFoundFirst(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_needsFoundFirst(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NeedsFoundFirst, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_needsFoundFirst(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VisitStatsGroup_needsAsked(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_needsAsked(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NeedsAsked, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_needsAsked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VisitStatsGroup_foundFirstShare(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_foundFirstShare(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FoundFirstShare, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_foundFirstShare(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Float")
+}
+
 func (ec *executionContext) _VolunteerRecord_account(ctx context.Context, field graphql.CollectedField, obj *model.VolunteerRecord) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -66401,6 +66513,21 @@ func (ec *executionContext) _VisitStatsGroup(ctx context.Context, sel ast.Select
 			}
 		case "ledToTopics":
 			out.Values[i] = ec._VisitStatsGroup_ledToTopics(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "needsFoundFirst":
+			out.Values[i] = ec._VisitStatsGroup_needsFoundFirst(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "needsAsked":
+			out.Values[i] = ec._VisitStatsGroup_needsAsked(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "foundFirstShare":
+			out.Values[i] = ec._VisitStatsGroup_foundFirstShare(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
