@@ -49,6 +49,8 @@ type SubmitReport struct {
 	Urgency     ReportUrgency
 	Description string
 	PhotoURLs   []string
+	// VisitID links the report to the visit it came of (ReportFromVisit); 0: none.
+	VisitID int64
 }
 
 // SubmitReport records a report by v about a grid or a building: v lives in its community
@@ -115,6 +117,9 @@ func (s *Store) SubmitReport(ctx context.Context, v *Viewer, in SubmitReport) (*
 		return nil, err
 	}
 	if err := tx.record(reportTables, r.ID, ReportAction("report"), &v.Account.ID, nil, r.State, nil); err != nil {
+		return nil, err
+	}
+	if err := tx.linkVisitReport(in.VisitID, r.ID); err != nil {
 		return nil, err
 	}
 	return &r, tx.Commit()

@@ -375,30 +375,33 @@ func (s *Store) MyVisits(ctx context.Context, v *Viewer, limit int) ([]*Visit, e
 	return out, err
 }
 
-// VisitOutcome is what came of a visit: a wish or a topic (branch reports adds reports).
+// VisitOutcome is what came of a visit: a wish, a topic or a report.
 type VisitOutcome struct {
-	ID      int64  `db:"id"`
-	VisitID int64  `db:"visit_id"`
-	WishID  *int64 `db:"wish_id"`
-	TopicID *int64 `db:"topic_id"`
+	ID       int64  `db:"id"`
+	VisitID  int64  `db:"visit_id"`
+	WishID   *int64 `db:"wish_id"`
+	TopicID  *int64 `db:"topic_id"`
+	ReportID *int64 `db:"report_id"`
 }
+
+const visitOutcomeColumns = `id, visit_id, wish_id, topic_id, report_id`
 
 // OutcomesOfVisits returns what came of each visit, in the order it came.
 func (s *Store) OutcomesOfVisits(ctx context.Context, visits []int64) (map[int64][]*VisitOutcome, error) {
-	return selectGrouped(ctx, s, `SELECT id, visit_id, wish_id, topic_id FROM visit_outcomes WHERE visit_id = ANY($1) ORDER BY id`,
+	return selectGrouped(ctx, s, `SELECT `+visitOutcomeColumns+` FROM visit_outcomes WHERE visit_id = ANY($1) ORDER BY id`,
 		visits, func(o *VisitOutcome) int64 { return o.VisitID })
 }
 
 // VisitOfWishes returns the visit each wish came of, for those that came of one.
 func (s *Store) VisitOfWishes(ctx context.Context, wishes []int64) (map[int64]int64, error) {
-	m, err := selectByKey(ctx, s, `SELECT id, visit_id, wish_id, topic_id FROM visit_outcomes WHERE wish_id = ANY($1)`,
+	m, err := selectByKey(ctx, s, `SELECT `+visitOutcomeColumns+` FROM visit_outcomes WHERE wish_id = ANY($1)`,
 		wishes, func(o *VisitOutcome) int64 { return *o.WishID })
 	return outcomeVisits(m, err)
 }
 
 // VisitOfTopics returns the visit each topic came of, for those that came of one.
 func (s *Store) VisitOfTopics(ctx context.Context, topics []int64) (map[int64]int64, error) {
-	m, err := selectByKey(ctx, s, `SELECT id, visit_id, wish_id, topic_id FROM visit_outcomes WHERE topic_id = ANY($1)`,
+	m, err := selectByKey(ctx, s, `SELECT `+visitOutcomeColumns+` FROM visit_outcomes WHERE topic_id = ANY($1)`,
 		topics, func(o *VisitOutcome) int64 { return *o.TopicID })
 	return outcomeVisits(m, err)
 }

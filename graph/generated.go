@@ -438,6 +438,7 @@ type ComplexityRoot struct {
 		RegisterOrganisation      func(childComplexity int, input model.RegisterOrganisationInput) int
 		ReleaseWish               func(childComplexity int, wishID string, reason *string) int
 		RemoveOrganisationMember  func(childComplexity int, organisationID string, accountID string) int
+		ReportFromVisit           func(childComplexity int, visitID string, input model.SubmitReportInput) int
 		ReportIn                  func(childComplexity int, reportID string, note *string) int
 		ReportProgress            func(childComplexity int, taskID string, body string, done bool) int
 		ReportProject             func(childComplexity int, projectID string, body string, hours *float64) int
@@ -899,6 +900,7 @@ type ComplexityRoot struct {
 		State                   func(childComplexity int) int
 		Timeline                func(childComplexity int) int
 		Urgency                 func(childComplexity int) int
+		Visit                   func(childComplexity int) int
 		WhistledAt              func(childComplexity int) int
 	}
 
@@ -1330,6 +1332,7 @@ type ComplexityRoot struct {
 		NeedCategory   func(childComplexity int) int
 		RecordedAt     func(childComplexity int) int
 		RecordedBy     func(childComplexity int) int
+		Reports        func(childComplexity int) int
 		ResidentsMet   func(childComplexity int) int
 		Topics         func(childComplexity int) int
 		VisitedAt      func(childComplexity int) int
@@ -1383,12 +1386,15 @@ type ComplexityRoot struct {
 	VisitStatsGroup struct {
 		First                func(childComplexity int) int
 		FollowUpNeeded       func(childComplexity int) int
+		FoundFirstShare      func(childComplexity int) int
 		HouseholdVisits      func(childComplexity int) int
 		Households           func(childComplexity int) int
 		Late                 func(childComplexity int) int
 		LedToTopics          func(childComplexity int) int
 		LedToWishes          func(childComplexity int) int
+		NeedsAsked           func(childComplexity int) int
 		NeedsFound           func(childComplexity int) int
+		NeedsFoundFirst      func(childComplexity int) int
 		OnTime               func(childComplexity int) int
 		OnTimeShare          func(childComplexity int) int
 		PeriodEnd            func(childComplexity int) int
@@ -1817,6 +1823,7 @@ type MutationResolver interface {
 	ReportProject(ctx context.Context, projectID string, body string, hours *float64) (*db.ProjectReport, error)
 	CompleteProject(ctx context.Context, projectID string, result string) (*db.Project, error)
 	RateProject(ctx context.Context, projectID string, score int, comment *string) (*db.Project, error)
+	ReportFromVisit(ctx context.Context, visitID string, input model.SubmitReportInput) (*db.Report, error)
 }
 type NeedResolver interface {
 	ID(ctx context.Context, obj *db.Need) (string, error)
@@ -2016,6 +2023,7 @@ type ReportResolver interface {
 	DepartmentOnTime(ctx context.Context, obj *db.Report) (*bool, error)
 
 	Timeline(ctx context.Context, obj *db.Report) ([]*db.ReportEvent, error)
+	Visit(ctx context.Context, obj *db.Report) (*db.Visit, error)
 }
 type ReportEventResolver interface {
 	ActorName(ctx context.Context, obj *db.ReportEvent) (string, error)
@@ -2163,6 +2171,7 @@ type VisitResolver interface {
 
 	Wishes(ctx context.Context, obj *db.Visit) ([]*model.Wish, error)
 	Topics(ctx context.Context, obj *db.Visit) ([]*db.Topic, error)
+	Reports(ctx context.Context, obj *db.Visit) ([]*db.Report, error)
 }
 type VisitDueResolver interface {
 	Household(ctx context.Context, obj *db.VisitDue) (*db.Place, error)
@@ -4090,6 +4099,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveOrganisationMember(childComplexity, args["organisationId"].(string), args["accountId"].(string)), true
+	case "Mutation.reportFromVisit":
+		if e.ComplexityRoot.Mutation.ReportFromVisit == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reportFromVisit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReportFromVisit(childComplexity, args["visitId"].(string), args["input"].(model.SubmitReportInput)), true
 	case "Mutation.reportIn":
 		if e.ComplexityRoot.Mutation.ReportIn == nil {
 			break
@@ -6592,6 +6612,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Report.Urgency(childComplexity), true
+	case "Report.visit":
+		if e.ComplexityRoot.Report.Visit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Visit(childComplexity), true
 	case "Report.whistledAt":
 		if e.ComplexityRoot.Report.WhistledAt == nil {
 			break
@@ -8392,6 +8418,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Visit.RecordedBy(childComplexity), true
+	case "Visit.reports":
+		if e.ComplexityRoot.Visit.Reports == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.Reports(childComplexity), true
 	case "Visit.residentsMet":
 		if e.ComplexityRoot.Visit.ResidentsMet == nil {
 			break
@@ -8591,6 +8623,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.VisitStatsGroup.FollowUpNeeded(childComplexity), true
+	case "VisitStatsGroup.foundFirstShare":
+		if e.ComplexityRoot.VisitStatsGroup.FoundFirstShare == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.FoundFirstShare(childComplexity), true
 	case "VisitStatsGroup.householdVisits":
 		if e.ComplexityRoot.VisitStatsGroup.HouseholdVisits == nil {
 			break
@@ -8621,12 +8659,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.VisitStatsGroup.LedToWishes(childComplexity), true
+	case "VisitStatsGroup.needsAsked":
+		if e.ComplexityRoot.VisitStatsGroup.NeedsAsked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.NeedsAsked(childComplexity), true
 	case "VisitStatsGroup.needsFound":
 		if e.ComplexityRoot.VisitStatsGroup.NeedsFound == nil {
 			break
 		}
 
 		return e.ComplexityRoot.VisitStatsGroup.NeedsFound(childComplexity), true
+	case "VisitStatsGroup.needsFoundFirst":
+		if e.ComplexityRoot.VisitStatsGroup.NeedsFoundFirst == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitStatsGroup.NeedsFoundFirst(childComplexity), true
 	case "VisitStatsGroup.onTime":
 		if e.ComplexityRoot.VisitStatsGroup.OnTime == nil {
 			break
@@ -13990,6 +14040,43 @@ extend type Mutation {
   """居民评议已完成的项目（住在项目所在地点的已核实居民，每人一次，1–5 分）。"""
   rateProject(projectId: ID!, score: Int!, comment: String): Project!
 }
+
+# ---------------------------------------------------------------- grid work, second round (issue 17)
+# A visit turned into a report, linked both ways.
+
+extend type Report {
+  """这条上报由哪次走访发现（` + "`" + `reportFromVisit` + "`" + `）；不是由走访发现，或我看不到那次走访（见 ` + "`" + `Visit` + "`" + `）时为 null。"""
+  visit: Visit
+}
+
+extend type Visit {
+  """由这次走访发现并上报的事件（按上报的可见规则）。"""
+  reports: [Report!]!
+}
+
+extend type Mutation {
+  """
+  把走访中发现的问题上报为事件，与这次走访互相关联。能看这次走访的人才能用（否则为 ` + "`" + `NOT_FOUND` + "`" + `）；
+  上报的地点须是这次走访所在的网格或其中的楼栋；其余与 ` + "`" + `submitReport` + "`" + ` 相同（谁能上报、字段的限制）。
+  """
+  reportFromVisit(visitId: ID!, input: SubmitReportInput!): Report!
+}
+
+# 未诉先办: needs found on visits before residents asked, against those residents asked for.
+extend type VisitStatsGroup {
+  """
+  走访先发现的需求（未诉先办）：记录了发现的需求、且走访到的户（至少一户）在走访前 90 天内没有自己提出过的走访次数。
+  "自己提出"指：这户的居民为自己提交的同类别心愿（网格员代办的不算），或这户的居民提交的任何事件上报。
+  """
+  needsFoundFirst: Int
+  """居民自己提出的需求：居民为自己提交的心愿，加上住在所在网格的居民提交的事件上报，按提交时间归入时间段、按所在网格归组。"""
+  needsAsked: Int
+  """
+  未诉先办率：needsFoundFirst ÷（needsFoundFirst + needsAsked）；两者都为 0 时为 null。
+  只有走访过的组才列出（没有走访的地点不列出，其比例为 0）；与其他数字一样，走访的户少于 ` + "`" + `minGroupSize` + "`" + ` 户的组隐去。
+  """
+  foundFirstShare: Float
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -15268,6 +15355,8 @@ func (ec *executionContext) childFields_Report(ctx context.Context, field graphq
 		return ec.fieldContext_Report_departmentRatedAt(ctx, field)
 	case "timeline":
 		return ec.fieldContext_Report_timeline(ctx, field)
+	case "visit":
+		return ec.fieldContext_Report_visit(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Report", field.Name)
 }
@@ -16120,6 +16209,8 @@ func (ec *executionContext) childFields_Visit(ctx context.Context, field graphql
 		return ec.fieldContext_Visit_wishes(ctx, field)
 	case "topics":
 		return ec.fieldContext_Visit_topics(ctx, field)
+	case "reports":
+		return ec.fieldContext_Visit_reports(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Visit", field.Name)
 }
@@ -16248,6 +16339,12 @@ func (ec *executionContext) childFields_VisitStatsGroup(ctx context.Context, fie
 		return ec.fieldContext_VisitStatsGroup_ledToWishes(ctx, field)
 	case "ledToTopics":
 		return ec.fieldContext_VisitStatsGroup_ledToTopics(ctx, field)
+	case "needsFoundFirst":
+		return ec.fieldContext_VisitStatsGroup_needsFoundFirst(ctx, field)
+	case "needsAsked":
+		return ec.fieldContext_VisitStatsGroup_needsAsked(ctx, field)
+	case "foundFirstShare":
+		return ec.fieldContext_VisitStatsGroup_foundFirstShare(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type VisitStatsGroup", field.Name)
 }
@@ -18293,6 +18390,28 @@ func (ec *executionContext) field_Mutation_removeOrganisationMember_args(ctx con
 		return nil, err
 	}
 	args["accountId"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reportFromVisit_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "visitId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["visitId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SubmitReportInput, error) {
+			return ec.unmarshalNSubmitReportInput2linliᚋgraphᚋmodelᚐSubmitReportInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
 	return args, nil
 }
 
@@ -29964,6 +30083,50 @@ func (ec *executionContext) fieldContext_Mutation_rateProject(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_reportFromVisit(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reportFromVisit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReportFromVisit(ctx, fc.Args["visitId"].(string), fc.Args["input"].(model.SubmitReportInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚖlinliᚋdbᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reportFromVisit(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reportFromVisit_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Need_id(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -39641,6 +39804,38 @@ func (ec *executionContext) fieldContext_Report_timeline(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Report_visit(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_visit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Report().Visit(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Visit) graphql.Marshaler {
+			return ec.marshalOVisit2ᚖlinliᚋdbᚐVisit(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_visit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Report",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Visit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ReportCategoryCount_category(ctx context.Context, field graphql.CollectedField, obj *model.ReportCategoryCount) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -47902,6 +48097,38 @@ func (ec *executionContext) fieldContext_Visit_topics(_ context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Visit_reports(ctx context.Context, field graphql.CollectedField, obj *db.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Visit_reports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Visit().Reports(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚕᚖlinliᚋdbᚐReportᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Visit_reports(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Visit",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _VisitDue_household(ctx context.Context, field graphql.CollectedField, obj *db.VisitDue) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -49040,6 +49267,75 @@ func (ec *executionContext) _VisitStatsGroup_ledToTopics(ctx context.Context, fi
 }
 func (ec *executionContext) fieldContext_VisitStatsGroup_ledToTopics(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VisitStatsGroup_needsFoundFirst(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_needsFoundFirst(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NeedsFoundFirst, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_needsFoundFirst(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VisitStatsGroup_needsAsked(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_needsAsked(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NeedsAsked, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_needsAsked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VisitStatsGroup_foundFirstShare(ctx context.Context, field graphql.CollectedField, obj *model.VisitStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitStatsGroup_foundFirstShare(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FoundFirstShare, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitStatsGroup_foundFirstShare(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitStatsGroup", field, false, false, "Float")
 }
 
 func (ec *executionContext) _VolunteerRecord_account(ctx context.Context, field graphql.CollectedField, obj *model.VolunteerRecord) (ret graphql.Marshaler) {
@@ -60073,6 +60369,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "reportFromVisit":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reportFromVisit(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -62931,6 +63234,12 @@ func (ec *executionContext) _Report(ctx context.Context, sel ast.SelectionSet, o
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Report_timeline(ctx, field, obj)
 				})
+		case "visit":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Report_visit(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -65783,6 +66092,12 @@ func (ec *executionContext) _Visit(ctx context.Context, sel ast.SelectionSet, ob
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Visit_topics(ctx, field, obj)
 				})
+		case "reports":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Visit_reports(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -66198,6 +66513,21 @@ func (ec *executionContext) _VisitStatsGroup(ctx context.Context, sel ast.Select
 			}
 		case "ledToTopics":
 			out.Values[i] = ec._VisitStatsGroup_ledToTopics(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "needsFoundFirst":
+			out.Values[i] = ec._VisitStatsGroup_needsFoundFirst(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "needsAsked":
+			out.Values[i] = ec._VisitStatsGroup_needsAsked(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "foundFirstShare":
+			out.Values[i] = ec._VisitStatsGroup_foundFirstShare(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}

@@ -21,6 +21,7 @@ type visitLoaders struct {
 	outcomes        *loader[[]*db.VisitOutcome]
 	visitOfWish     *loader[int64]
 	visitOfTopic    *loader[int64]
+	visitOfReport   *loader[int64]
 }
 
 func newVisitLoaders(ctx context.Context, s *db.Store, wait time.Duration) *visitLoaders {
@@ -32,6 +33,7 @@ func newVisitLoaders(ctx context.Context, s *db.Store, wait time.Duration) *visi
 		outcomes:        newLoader(ctx, wait, s.OutcomesOfVisits).as("visitOutcomes"),
 		visitOfWish:     newLoader(ctx, wait, s.VisitOfWishes).as("visitOfWish"),
 		visitOfTopic:    newLoader(ctx, wait, s.VisitOfTopics).as("visitOfTopic"),
+		visitOfReport:   newLoader(ctx, wait, s.VisitOfReports).as("visitOfReport"),
 	}
 }
 

@@ -57,5 +57,7 @@ func visitFigures(g *db.VisitFigures) *model.VisitStatsGroup {
 	return &model.VisitStatsGroup{Visits: ptr(g.Visits), Households: ptr(g.Households), HouseholdVisits: ptr(g.HouseholdVisits),
 		VulnerableHouseholds: ptr(g.VulnerableHouseholds), VulnerableVisits: ptr(g.VulnerableVisits), OnTime: ptr(g.OnTime),
 		Late: ptr(g.Late), First: ptr(g.First), OnTimeShare: share(g.OnTime, g.OnTime+g.Late), FollowUpNeeded: ptr(g.FollowUpNeeded),
-		NeedsFound: ptr(g.NeedsFound), LedToWishes: ptr(g.LedToWishes), LedToTopics: ptr(g.LedToTopics)}
+		NeedsFound: ptr(g.NeedsFound), LedToWishes: ptr(g.LedToWishes), LedToTopics: ptr(g.LedToTopics),
+		NeedsFoundFirst: ptr(g.NeedsFoundFirst), NeedsAsked: ptr(g.NeedsAsked),
+		FoundFirstShare: share(g.NeedsFoundFirst, g.NeedsFoundFirst+g.NeedsAsked)}
 }

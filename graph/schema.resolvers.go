@@ -1084,6 +1084,11 @@ func (r *mutationResolver) RateProject(ctx context.Context, projectID string, sc
 	})
 }
 
+// ReportFromVisit is the resolver for the reportFromVisit field.
+func (r *mutationResolver) ReportFromVisit(ctx context.Context, visitID string, input model.SubmitReportInput) (*db.Report, error) {
+	return r.reportFromVisit(ctx, visitID, input)
+}
+
 // ID is the resolver for the id field.
 func (r *needResolver) ID(ctx context.Context, obj *db.Need) (string, error) {
 	return globalID("Need", obj.ID), nil
@@ -1972,6 +1977,11 @@ func (r *reportResolver) Timeline(ctx context.Context, obj *db.Report) ([]*db.Re
 	return reportTimeline(ctx, obj)
 }
 
+// Visit is the resolver for the visit field.
+func (r *reportResolver) Visit(ctx context.Context, obj *db.Report) (*db.Visit, error) {
+	return r.visit(ctx, obj)
+}
+
 // ActorName is the resolver for the actorName field.
 func (r *reportEventResolver) ActorName(ctx context.Context, obj *db.ReportEvent) (string, error) {
 	return reportActorName(ctx, obj)
@@ -2425,6 +2435,11 @@ func (r *visitResolver) Wishes(ctx context.Context, obj *db.Visit) ([]*model.Wis
 // Topics is the resolver for the topics field.
 func (r *visitResolver) Topics(ctx context.Context, obj *db.Visit) ([]*db.Topic, error) {
 	return r.topics(ctx, obj)
+}
+
+// Reports is the resolver for the reports field.
+func (r *visitResolver) Reports(ctx context.Context, obj *db.Visit) ([]*db.Report, error) {
+	return r.reports(ctx, obj)
 }
 
 // Household is the resolver for the household field.

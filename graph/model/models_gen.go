@@ -830,6 +830,14 @@ type VisitStatsGroup struct {
 	LedToWishes *int `json:"ledToWishes,omitempty"`
 	// 提成议题的走访次数。
 	LedToTopics *int `json:"ledToTopics,omitempty"`
+	// 走访先发现的需求（未诉先办）：记录了发现的需求、且走访到的户（至少一户）在走访前 90 天内没有自己提出过的走访次数。
+	// "自己提出"指：这户的居民为自己提交的同类别心愿（网格员代办的不算），或这户的居民提交的任何事件上报。
+	NeedsFoundFirst *int `json:"needsFoundFirst,omitempty"`
+	// 居民自己提出的需求：居民为自己提交的心愿，加上住在所在网格的居民提交的事件上报，按提交时间归入时间段、按所在网格归组。
+	NeedsAsked *int `json:"needsAsked,omitempty"`
+	// 未诉先办率：needsFoundFirst ÷（needsFoundFirst + needsAsked）；两者都为 0 时为 null。
+	// 只有走访过的组才列出（没有走访的地点不列出，其比例为 0）；与其他数字一样，走访的户少于 `minGroupSize` 户的组隐去。
+	FoundFirstShare *float64 `json:"foundFirstShare,omitempty"`
 }
 
 // 志愿服务统计的结果。

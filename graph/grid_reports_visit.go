@@ -1,0 +1,48 @@
+package graph
+
+import (
+	"context"
+
+	"linli/db"
+	"linli/graph/model"
+)
+
+// A visit turned into a report, linked both ways: Report.visit is read only by those who
+// may read the visit (db.Viewer.ReadsVisit, through visitOf); Visit.reports lists only the
+// reports the viewer may see.
+
+func (r *reportResolver) visit(ctx context.Context, obj *db.Report) (*db.Visit, error) {
+	return visitOf(ctx, load(ctx).visits.visitOfReport, obj.ID)
+}
+
+func (r *visitResolver) reports(ctx context.Context, obj *db.Visit) ([]*db.Report, error) {
+	os, _, err := load(ctx).visits.outcomes.load(obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := []*db.Report{}
+	for _, o := range os {
+		if o.ReportID == nil {
+			continue
+		}
+		rep, err := reportNode(ctx, *o.ReportID)
+		if err != nil {
+			return nil, err
+		}
+		if rep, ok := rep.(*db.Report); ok {
+			out = append(out, rep)
+		}
+	}
+	return out, nil
+}
+
+func (r *mutationResolver) reportFromVisit(ctx context.Context, visitID string, input model.SubmitReportInput) (*db.Report, error) {
+	key, err := idOf("visitId", "Visit", visitID)
+	if err != nil {
+		return nil, err
+	}
+	return mutate(ctx, "placeId", "Place", input.PlaceID, func(v *db.Viewer, place int64) (*db.Report, error) {
+		return r.Store.ReportFromVisit(ctx, v, key, db.SubmitReport{PlaceID: place, Category: input.Category,
+			Urgency: input.Urgency, Description: input.Description, PhotoURLs: input.PhotoUrls})
+	})
+}
