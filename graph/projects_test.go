@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -265,6 +266,10 @@ func TestProjectPath(t *testing.T) {
 		t.Fatalf("need timeline: got %v, want %v", steps, want)
 	}
 
+	// The unit's contact reads its members' project work in the unit's service records
+	// (报到反馈): the project, the report and its hours, and nothing about the residents.
+	e.projectServiceReadable(unit, e.orgID(orgUnit), 1, 1, 210)
+
 	// The topic's need, proposed to the merchant and declined, goes back to OPEN.
 	pr := mustProposal(t, e.propose(staff, fromTopic.ID, e.orgID(orgMarket)))
 	mustProposal(t, e.do(market, qDeclineP, map[string]any{"id": pr.ID, "r": "超市不做绿化"}))
@@ -315,5 +320,66 @@ func TestProjectAcceptRace(t *testing.T) {
 	}
 	if n := e.count(`SELECT count(*) FROM needs WHERE state = 'project' AND matched_at IS NOT NULL`); n != needs {
 		t.Fatalf("needs matched: got %d, want %d", n, needs)
+	}
+}
+
+// projectServiceReadable checks that token, a contact of org, reads this month's project
+// service in org's serviceSummary (projects, reports, minutes, by the one member who
+// reported) and that the answer has no resident's name, phone or home in it.
+func (e *env) projectServiceReadable(token, org string, projects, reports, minutes int) {
+	e.t.Helper()
+	const q = `query($id: ID!, $y: Int!) { organisation(id: $id) { serviceSummary(year: $y) {
+		month members projects projectReports projectMinutes
+		people { projectReports projectMinutes member { name phone } } } } }`
+	now := e.clock.Now().In(time.FixedZone("CST", 8*3600))
+	r := e.do(token, q, map[string]any{"id": org, "y": now.Year()})
+	var out struct {
+		Organisation struct {
+			ServiceSummary []struct {
+				Month                                             string
+				Members, Projects, ProjectReports, ProjectMinutes int
+				People                                            []struct {
+					ProjectReports, ProjectMinutes int
+					Member                         struct{ Name string }
+				}
+			}
+		}
+	}
+	r.Decode(e.t, &out)
+	sum := out.Organisation.ServiceSummary
+	if len(sum) != 1 {
+		e.t.Fatalf("service months: got %d, want 1 (%s)", len(sum), r.Data)
+	}
+	m := sum[0]
+	if m.Month != now.Format("2006-01") || m.Members != len(m.People) || m.Projects != projects || m.ProjectReports != reports ||
+		m.ProjectMinutes != minutes {
+		e.t.Fatalf("service month: got %+v, want %s with every member listed, %d projects, %d reports, %d minutes",
+			m, now.Format("2006-01"), projects, reports, minutes)
+	}
+	// The demo's wish service of the unit's other members is in the month too.
+	var reported []string
+	for _, p := range m.People {
+		if p.ProjectReports > 0 {
+			reported = append(reported, p.Member.Name)
+			if p.ProjectReports != reports || p.ProjectMinutes != minutes {
+				e.t.Fatalf("%s's project service: got %+v, want %d reports, %d minutes", p.Member.Name, p, reports, minutes)
+			}
+		}
+	}
+	if len(reported) != 1 {
+		e.t.Fatalf("members with project reports: got %v, want the one who reported", reported)
+	}
+	var who struct {
+		Name, Phone, Building, Room string
+	}
+	if err := e.db.Get(&who, `SELECT r.name AS name, r.phone AS phone, b.name AS building, h.room AS room FROM residents r
+		JOIN accounts a ON a.id = r.account_id JOIN places h ON h.id = r.household_id JOIN places b ON b.id = h.parent_id
+		WHERE a.phone = $1`, phoneResident); err != nil {
+		e.t.Fatal(err)
+	}
+	for _, secret := range []string{who.Name, who.Phone, phoneResident, who.Building, who.Room} {
+		if strings.Contains(string(r.Data), secret) {
+			e.t.Errorf("the contact reads %q in %s", secret, r.Data)
+		}
 	}
 }
