@@ -358,10 +358,12 @@ type ComplexityRoot struct {
 	}
 
 	MemberService struct {
-		Credited func(childComplexity int) int
-		Member   func(childComplexity int) int
-		Minutes  func(childComplexity int) int
-		Points   func(childComplexity int) int
+		Credited       func(childComplexity int) int
+		Member         func(childComplexity int) int
+		Minutes        func(childComplexity int) int
+		Points         func(childComplexity int) int
+		ProjectMinutes func(childComplexity int) int
+		ProjectReports func(childComplexity int) int
 	}
 
 	Mutation struct {
@@ -1208,13 +1210,16 @@ type ComplexityRoot struct {
 	}
 
 	ServiceMonth struct {
-		Categories func(childComplexity int) int
-		Credited   func(childComplexity int) int
-		Members    func(childComplexity int) int
-		Minutes    func(childComplexity int) int
-		Month      func(childComplexity int) int
-		People     func(childComplexity int) int
-		Points     func(childComplexity int) int
+		Categories     func(childComplexity int) int
+		Credited       func(childComplexity int) int
+		Members        func(childComplexity int) int
+		Minutes        func(childComplexity int) int
+		Month          func(childComplexity int) int
+		People         func(childComplexity int) int
+		Points         func(childComplexity int) int
+		ProjectMinutes func(childComplexity int) int
+		ProjectReports func(childComplexity int) int
+		Projects       func(childComplexity int) int
 	}
 
 	Subscription struct {
@@ -3305,6 +3310,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MemberService.Points(childComplexity), true
+	case "MemberService.projectMinutes":
+		if e.ComplexityRoot.MemberService.ProjectMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberService.ProjectMinutes(childComplexity), true
+	case "MemberService.projectReports":
+		if e.ComplexityRoot.MemberService.ProjectReports == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberService.ProjectReports(childComplexity), true
 
 	case "Mutation.acceptProposal":
 		if e.ComplexityRoot.Mutation.AcceptProposal == nil {
@@ -7900,6 +7917,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ServiceMonth.Points(childComplexity), true
+	case "ServiceMonth.projectMinutes":
+		if e.ComplexityRoot.ServiceMonth.ProjectMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceMonth.ProjectMinutes(childComplexity), true
+	case "ServiceMonth.projectReports":
+		if e.ComplexityRoot.ServiceMonth.ProjectReports == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceMonth.ProjectReports(childComplexity), true
+	case "ServiceMonth.projects":
+		if e.ComplexityRoot.ServiceMonth.Projects == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceMonth.Projects(childComplexity), true
 
 	case "Subscription.meetingAttendance":
 		if e.ComplexityRoot.Subscription.MeetingAttendance == nil {
@@ -14077,6 +14112,22 @@ extend type VisitStatsGroup {
   """
   foundFirstShare: Float
 }
+
+extend type ServiceMonth {
+  """本月成员报告过进展的本组织承接项目数。"""
+  projects: Int!
+  """本月成员报告项目进展的次数。"""
+  projectReports: Int!
+  """这些进展报告记入的服务时长（分钟）。"""
+  projectMinutes: Int!
+}
+
+extend type MemberService {
+  """本月报告项目进展的次数。"""
+  projectReports: Int!
+  """这些进展报告记入的服务时长（分钟）。"""
+  projectMinutes: Int!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -14609,6 +14660,10 @@ func (ec *executionContext) childFields_MemberService(ctx context.Context, field
 		return ec.fieldContext_MemberService_minutes(ctx, field)
 	case "points":
 		return ec.fieldContext_MemberService_points(ctx, field)
+	case "projectReports":
+		return ec.fieldContext_MemberService_projectReports(ctx, field)
+	case "projectMinutes":
+		return ec.fieldContext_MemberService_projectMinutes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MemberService", field.Name)
 }
@@ -15983,6 +16038,12 @@ func (ec *executionContext) childFields_ServiceMonth(ctx context.Context, field 
 		return ec.fieldContext_ServiceMonth_categories(ctx, field)
 	case "people":
 		return ec.fieldContext_ServiceMonth_people(ctx, field)
+	case "projects":
+		return ec.fieldContext_ServiceMonth_projects(ctx, field)
+	case "projectReports":
+		return ec.fieldContext_ServiceMonth_projectReports(ctx, field)
+	case "projectMinutes":
+		return ec.fieldContext_ServiceMonth_projectMinutes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ServiceMonth", field.Name)
 }
@@ -25678,6 +25739,52 @@ func (ec *executionContext) _MemberService_points(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_MemberService_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberService", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MemberService_projectReports(ctx context.Context, field graphql.CollectedField, obj *db.MemberService) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberService_projectReports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProjectReports, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberService_projectReports(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberService", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MemberService_projectMinutes(ctx context.Context, field graphql.CollectedField, obj *db.MemberService) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberService_projectMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProjectMinutes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberService_projectMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("MemberService", field, false, false, "Int")
 }
 
@@ -45610,6 +45717,75 @@ func (ec *executionContext) fieldContext_ServiceMonth_people(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _ServiceMonth_projects(ctx context.Context, field graphql.CollectedField, obj *db.ServiceMonth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceMonth_projects(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Projects, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceMonth_projects(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceMonth", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ServiceMonth_projectReports(ctx context.Context, field graphql.CollectedField, obj *db.ServiceMonth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceMonth_projectReports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProjectReports, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceMonth_projectReports(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceMonth", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ServiceMonth_projectMinutes(ctx context.Context, field graphql.CollectedField, obj *db.ServiceMonth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceMonth_projectMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProjectMinutes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceMonth_projectMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceMonth", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Subscription_wishBoard(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
 	return graphql.ResolveFieldStream(
 		ctx,
@@ -59626,6 +59802,16 @@ func (ec *executionContext) _MemberService(ctx context.Context, sel ast.Selectio
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "projectReports":
+			out.Values[i] = ec._MemberService_projectReports(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "projectMinutes":
+			out.Values[i] = ec._MemberService_projectMinutes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -65320,6 +65506,21 @@ func (ec *executionContext) _ServiceMonth(ctx context.Context, sel ast.Selection
 			}
 		case "people":
 			out.Values[i] = ec._ServiceMonth_people(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "projects":
+			out.Values[i] = ec._ServiceMonth_projects(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "projectReports":
+			out.Values[i] = ec._ServiceMonth_projectReports(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "projectMinutes":
+			out.Values[i] = ec._ServiceMonth_projectMinutes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -27,7 +28,7 @@ const (
 	qPropose    = `mutation($in: ProposeNeedInput!) { p: proposeNeed(input: $in) { id state organisation { name } need { id state } } }`
 	qAcceptP    = `mutation($id: ID!) { p: acceptProposal(proposalId: $id) { id state project { id state organisations { name } } } }`
 	qDeclineP   = `mutation($id: ID!, $r: String!) { p: declineProposal(proposalId: $id, reason: $r) { id state declineReason } }`
-	qMyP        = `query { myProposals { totalCount nodes { id state goal organisation { name } need { title } } } }`
+	qMyP        = `query { myProposals(pending: true) { totalCount nodes { id state goal organisation { name } need { title } } } }`
 	qProjects   = `query { projects { totalCount nodes { id title state organisations { name } } } }`
 	qProject    = `query($id: ID!) { p: node(id: $id) { ... on Project { id title goal state late result
 		organisations { name } milestones { id title doneNote late } people { name } reports { body hours }
@@ -167,7 +168,8 @@ func TestProjectPath(t *testing.T) {
 	e.propose(staff, need.ID, e.orgID(orgBarber)).wantCode(t, db.ECONFLICT)
 	toUnit := mustProposal(t, e.propose(staff, need.ID, e.orgID(orgUnit)))
 
-	// A merchant sees only what was put to it.
+	// A merchant sees only what was put to it (and waits for its answer: the demo's
+	// declined proposal is answered).
 	var mine struct {
 		MyProposals struct {
 			TotalCount int
@@ -265,6 +267,10 @@ func TestProjectPath(t *testing.T) {
 		t.Fatalf("need timeline: got %v, want %v", steps, want)
 	}
 
+	// The unit's contact reads its members' project work in the unit's service records
+	// (报到反馈): the project, the report and its hours, and nothing about the residents.
+	e.projectServiceReadable(unit, e.orgID(orgUnit), "孟建国", 1, 210)
+
 	// The topic's need, proposed to the merchant and declined, goes back to OPEN.
 	pr := mustProposal(t, e.propose(staff, fromTopic.ID, e.orgID(orgMarket)))
 	mustProposal(t, e.do(market, qDeclineP, map[string]any{"id": pr.ID, "r": "超市不做绿化"}))
@@ -282,6 +288,9 @@ func TestProjectAcceptRace(t *testing.T) {
 	contacts := []string{e.login(phoneUnitContact), e.login(phoneBarberContact), e.login(phoneMarketContact), e.login(phoneHelpersContact)}
 	orgs := []string{e.orgID(orgUnit), e.orgID(orgBarber), e.orgID(orgMarket), e.orgID(orgHelper)}
 	const needs = 4
+	// The demo has a project of its own, with its organisation.
+	projects0, organisations0 := e.count(`SELECT count(*) FROM projects`), e.count(`SELECT count(*) FROM project_organisations`)
+	matched0 := e.count(`SELECT count(*) FROM needs WHERE state = 'project' AND matched_at IS NOT NULL`)
 	var proposals [needs][]string
 	for i := range needs {
 		n, _ := e.needFromWish("楼道改造" + string(rune('A'+i)))
@@ -307,13 +316,73 @@ func TestProjectAcceptRace(t *testing.T) {
 			t.Fatalf("an acceptance failed with %s, want every one to succeed", c)
 		}
 	}
-	if n := e.count(`SELECT count(*) FROM projects`); n != needs {
+	if n := e.count(`SELECT count(*) FROM projects`) - projects0; n != needs {
 		t.Fatalf("projects: got %d, want %d (one per need)", n, needs)
 	}
-	if n := e.count(`SELECT count(*) FROM project_organisations`); n != needs*len(orgs) {
+	if n := e.count(`SELECT count(*) FROM project_organisations`) - organisations0; n != needs*len(orgs) {
 		t.Fatalf("organisations on projects: got %d, want %d", n, needs*len(orgs))
 	}
-	if n := e.count(`SELECT count(*) FROM needs WHERE state = 'project' AND matched_at IS NOT NULL`); n != needs {
+	if n := e.count(`SELECT count(*) FROM needs WHERE state = 'project' AND matched_at IS NOT NULL`) - matched0; n != needs {
 		t.Fatalf("needs matched: got %d, want %d", n, needs)
+	}
+}
+
+// projectServiceReadable checks that token, a contact of org, reads this month's project
+// service in org's serviceSummary: reporter's reports and minutes, the month's totals
+// adding up over its members (the demo's project has a report of its own), and no
+// resident's name, phone or home in the answer.
+func (e *env) projectServiceReadable(token, org, reporter string, reports, minutes int) {
+	e.t.Helper()
+	const q = `query($id: ID!, $y: Int!) { organisation(id: $id) { serviceSummary(year: $y) {
+		month members projects projectReports projectMinutes
+		people { projectReports projectMinutes member { name phone } } } } }`
+	now := e.clock.Now().In(time.FixedZone("CST", 8*3600))
+	r := e.do(token, q, map[string]any{"id": org, "y": now.Year()})
+	var out struct {
+		Organisation struct {
+			ServiceSummary []struct {
+				Month                                             string
+				Members, Projects, ProjectReports, ProjectMinutes int
+				People                                            []struct {
+					ProjectReports, ProjectMinutes int
+					Member                         struct{ Name string }
+				}
+			}
+		}
+	}
+	r.Decode(e.t, &out)
+	i := -1
+	for j, m := range out.Organisation.ServiceSummary {
+		if m.Month == now.Format("2006-01") {
+			i = j
+		}
+	}
+	m := out.Organisation.ServiceSummary[i]
+	var found bool
+	var sumReports, sumMinutes int
+	for _, p := range m.People {
+		sumReports, sumMinutes = sumReports+p.ProjectReports, sumMinutes+p.ProjectMinutes
+		if p.Member.Name == reporter {
+			found = true
+			if p.ProjectReports != reports || p.ProjectMinutes != minutes {
+				e.t.Fatalf("%s's project service: got %+v, want %d reports, %d minutes", reporter, p, reports, minutes)
+			}
+		}
+	}
+	if !found || m.Members != len(m.People) || m.Projects < 1 || m.ProjectReports != sumReports || m.ProjectMinutes != sumMinutes {
+		e.t.Fatalf("service month: got %+v, want %s among its members, every member listed, the totals their sums", m, reporter)
+	}
+	var who struct {
+		Name, Phone, Building, Room string
+	}
+	if err := e.db.Get(&who, `SELECT r.name AS name, r.phone AS phone, b.name AS building, h.room AS room FROM residents r
+		JOIN accounts a ON a.id = r.account_id JOIN places h ON h.id = r.household_id JOIN places b ON b.id = h.parent_id
+		WHERE a.phone = $1`, phoneResident); err != nil {
+		e.t.Fatal(err)
+	}
+	for _, secret := range []string{who.Name, who.Phone, phoneResident, who.Building, who.Room} {
+		if strings.Contains(string(r.Data), secret) {
+			e.t.Errorf("the contact reads %q in %s", secret, r.Data)
+		}
 	}
 }

@@ -900,6 +900,9 @@ func (w *demoWorld) insert(ctx context.Context, tx *db.Tx, passwordHash string, 
 	if err := w.insertVisits(ctx, tx, accountIDs); err != nil {
 		return err
 	}
+	if err := w.insertProjects(ctx, tx); err != nil {
+		return err
+	}
 	if !deliberation {
 		return nil
 	}

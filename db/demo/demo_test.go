@@ -530,8 +530,8 @@ func TestLoadDemo_Statements(t *testing.T) {
 	s, d := newDemoStore(t, cheapPassword)
 	statements := dbtest.Statements(t, d)
 	loadDemo(t, s)
-	if n := statements(); n > 27 {
-		t.Errorf("statements: got %d, want at most 27", n)
+	if n := statements(); n > 28 {
+		t.Errorf("statements: got %d, want at most 28", n)
 	} else {
 		t.Logf("Load ran %d statements", n)
 	}
