@@ -54,6 +54,7 @@ type ResolverRoot interface {
 	Organisation() OrganisationResolver
 	OrganisationCheckIn() OrganisationCheckInResolver
 	OrganisationMember() OrganisationMemberResolver
+	OrganisationServiceFigures() OrganisationServiceFiguresResolver
 	OverdueReport() OverdueReportResolver
 	PendingRegistration() PendingRegistrationResolver
 	Place() PlaceResolver
@@ -501,6 +502,11 @@ type ComplexityRoot struct {
 		Score        func(childComplexity int) int
 	}
 
+	NeedCategoryCount struct {
+		Category func(childComplexity int) int
+		Count    func(childComplexity int) int
+	}
+
 	NeedConnection struct {
 		Edges      func(childComplexity int) int
 		Nodes      func(childComplexity int) int
@@ -521,6 +527,33 @@ type ComplexityRoot struct {
 		FromState func(childComplexity int) int
 		Reason    func(childComplexity int) int
 		ToState   func(childComplexity int) int
+	}
+
+	NeedSourceCount struct {
+		Count  func(childComplexity int) int
+		Source func(childComplexity int) int
+	}
+
+	NeedStats struct {
+		Groups        func(childComplexity int) int
+		MinGroupSize  func(childComplexity int) int
+		Organisations func(childComplexity int) int
+		Total         func(childComplexity int) int
+	}
+
+	NeedStatsGroup struct {
+		ByCategory     func(childComplexity int) int
+		BySource       func(childComplexity int) int
+		MatchedShare   func(childComplexity int) int
+		Needs          func(childComplexity int) int
+		PeriodEnd      func(childComplexity int) int
+		PeriodStart    func(childComplexity int) int
+		Place          func(childComplexity int) int
+		ProjectsLate   func(childComplexity int) int
+		ProjectsOnTime func(childComplexity int) int
+		ResourcesUsed  func(childComplexity int) int
+		Suppressed     func(childComplexity int) int
+		TimeToMatch    func(childComplexity int) int
 	}
 
 	Notification struct {
@@ -628,6 +661,13 @@ type ComplexityRoot struct {
 		Account func(childComplexity int) int
 		AddedAt func(childComplexity int) int
 		Contact func(childComplexity int) int
+	}
+
+	OrganisationServiceFigures struct {
+		Minutes      func(childComplexity int) int
+		Organisation func(childComplexity int) int
+		Projects     func(childComplexity int) int
+		Reports      func(childComplexity int) int
 	}
 
 	OverdueReport struct {
@@ -819,6 +859,7 @@ type ComplexityRoot struct {
 		MyVisits                       func(childComplexity int, first *int) int
 		MyWishes                       func(childComplexity int, state []db.WishState, first *int, after *string) int
 		NeedCandidates                 func(childComplexity int, needID string) int
+		NeedStats                      func(childComplexity int, filter *model.NeedStatsFilter, groupBy *model.StatsGrouping) int
 		Needs                          func(childComplexity int, placeID *string, state []db.NeedState, category *db.ServiceCategory, first *int, after *string) int
 		Node                           func(childComplexity int, id string) int
 		Nodes                          func(childComplexity int, ids []string) int
@@ -1884,6 +1925,9 @@ type OrganisationCheckInResolver interface {
 type OrganisationMemberResolver interface {
 	Account(ctx context.Context, obj *db.OrganisationMember) (*db.Account, error)
 }
+type OrganisationServiceFiguresResolver interface {
+	Organisation(ctx context.Context, obj *db.OrganisationService) (*db.Organisation, error)
+}
 type OverdueReportResolver interface {
 	Report(ctx context.Context, obj *db.OverdueReport) (*db.Report, error)
 }
@@ -2008,6 +2052,7 @@ type QueryResolver interface {
 	NeedCandidates(ctx context.Context, needID string) ([]*db.Candidate, error)
 	MyProposals(ctx context.Context, pending *bool, first *int, after *string) (*model.ProposalConnection, error)
 	Projects(ctx context.Context, placeID *string, state []db.ProjectState, organisationID *string, first *int, after *string) (*model.ProjectConnection, error)
+	NeedStats(ctx context.Context, filter *model.NeedStatsFilter, groupBy *model.StatsGrouping) (*model.NeedStats, error)
 }
 type RatingSummaryResolver interface {
 	Average(ctx context.Context, obj *db.RatingSummary) (*float64, error)
@@ -4582,6 +4627,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.NeedCandidate.Score(childComplexity), true
 
+	case "NeedCategoryCount.category":
+		if e.ComplexityRoot.NeedCategoryCount.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedCategoryCount.Category(childComplexity), true
+	case "NeedCategoryCount.count":
+		if e.ComplexityRoot.NeedCategoryCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedCategoryCount.Count(childComplexity), true
+
 	case "NeedConnection.edges":
 		if e.ComplexityRoot.NeedConnection.Edges == nil {
 			break
@@ -4662,6 +4720,117 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.NeedEvent.ToState(childComplexity), true
+
+	case "NeedSourceCount.count":
+		if e.ComplexityRoot.NeedSourceCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedSourceCount.Count(childComplexity), true
+	case "NeedSourceCount.source":
+		if e.ComplexityRoot.NeedSourceCount.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedSourceCount.Source(childComplexity), true
+
+	case "NeedStats.groups":
+		if e.ComplexityRoot.NeedStats.Groups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedStats.Groups(childComplexity), true
+	case "NeedStats.minGroupSize":
+		if e.ComplexityRoot.NeedStats.MinGroupSize == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedStats.MinGroupSize(childComplexity), true
+	case "NeedStats.organisations":
+		if e.ComplexityRoot.NeedStats.Organisations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedStats.Organisations(childComplexity), true
+	case "NeedStats.total":
+		if e.ComplexityRoot.NeedStats.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedStats.Total(childComplexity), true
+
+	case "NeedStatsGroup.byCategory":
+		if e.ComplexityRoot.NeedStatsGroup.ByCategory == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedStatsGroup.ByCategory(childComplexity), true
+	case "NeedStatsGroup.bySource":
+		if e.ComplexityRoot.NeedStatsGroup.BySource == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedStatsGroup.BySource(childComplexity), true
+	case "NeedStatsGroup.matchedShare":
+		if e.ComplexityRoot.NeedStatsGroup.MatchedShare == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedStatsGroup.MatchedShare(childComplexity), true
+	case "NeedStatsGroup.needs":
+		if e.ComplexityRoot.NeedStatsGroup.Needs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedStatsGroup.Needs(childComplexity), true
+	case "NeedStatsGroup.periodEnd":
+		if e.ComplexityRoot.NeedStatsGroup.PeriodEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedStatsGroup.PeriodEnd(childComplexity), true
+	case "NeedStatsGroup.periodStart":
+		if e.ComplexityRoot.NeedStatsGroup.PeriodStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedStatsGroup.PeriodStart(childComplexity), true
+	case "NeedStatsGroup.place":
+		if e.ComplexityRoot.NeedStatsGroup.Place == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedStatsGroup.Place(childComplexity), true
+	case "NeedStatsGroup.projectsLate":
+		if e.ComplexityRoot.NeedStatsGroup.ProjectsLate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedStatsGroup.ProjectsLate(childComplexity), true
+	case "NeedStatsGroup.projectsOnTime":
+		if e.ComplexityRoot.NeedStatsGroup.ProjectsOnTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedStatsGroup.ProjectsOnTime(childComplexity), true
+	case "NeedStatsGroup.resourcesUsed":
+		if e.ComplexityRoot.NeedStatsGroup.ResourcesUsed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedStatsGroup.ResourcesUsed(childComplexity), true
+	case "NeedStatsGroup.suppressed":
+		if e.ComplexityRoot.NeedStatsGroup.Suppressed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedStatsGroup.Suppressed(childComplexity), true
+	case "NeedStatsGroup.timeToMatch":
+		if e.ComplexityRoot.NeedStatsGroup.TimeToMatch == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedStatsGroup.TimeToMatch(childComplexity), true
 
 	case "Notification.body":
 		if e.ComplexityRoot.Notification.Body == nil {
@@ -5088,6 +5257,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OrganisationMember.Contact(childComplexity), true
+
+	case "OrganisationServiceFigures.minutes":
+		if e.ComplexityRoot.OrganisationServiceFigures.Minutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationServiceFigures.Minutes(childComplexity), true
+	case "OrganisationServiceFigures.organisation":
+		if e.ComplexityRoot.OrganisationServiceFigures.Organisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationServiceFigures.Organisation(childComplexity), true
+	case "OrganisationServiceFigures.projects":
+		if e.ComplexityRoot.OrganisationServiceFigures.Projects == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationServiceFigures.Projects(childComplexity), true
+	case "OrganisationServiceFigures.reports":
+		if e.ComplexityRoot.OrganisationServiceFigures.Reports == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationServiceFigures.Reports(childComplexity), true
 
 	case "OverdueReport.reason":
 		if e.ComplexityRoot.OverdueReport.Reason == nil {
@@ -5992,6 +6186,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.NeedCandidates(childComplexity, args["needId"].(string)), true
+	case "Query.needStats":
+		if e.ComplexityRoot.Query.NeedStats == nil {
+			break
+		}
+
+		args, err := ec.field_Query_needStats_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.NeedStats(childComplexity, args["filter"].(*model.NeedStatsFilter), args["groupBy"].(*model.StatsGrouping)), true
 	case "Query.needs":
 		if e.ComplexityRoot.Query.Needs == nil {
 			break
@@ -9696,6 +9901,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("GrantRoleInput", ec.unmarshalInputGrantRoleInput),
 			graphql.NewInputUnmarshaler("IntCondition", ec.unmarshalInputIntCondition),
 			graphql.NewInputUnmarshaler("NameVoterInput", ec.unmarshalInputNameVoterInput),
+			graphql.NewInputUnmarshaler("NeedStatsFilter", ec.unmarshalInputNeedStatsFilter),
 			graphql.NewInputUnmarshaler("OpenVoteInput", ec.unmarshalInputOpenVoteInput),
 			graphql.NewInputUnmarshaler("ParticipationStatsFilter", ec.unmarshalInputParticipationStatsFilter),
 			graphql.NewInputUnmarshaler("ProposeNeedInput", ec.unmarshalInputProposeNeedInput),
@@ -14128,6 +14334,84 @@ extend type MemberService {
   """这些进展报告记入的服务时长（分钟）。"""
   projectMinutes: Int!
 }
+
+"""需求与项目统计的筛选条件，各项同时成立。"""
+input NeedStatsFilter {
+  """这个街道或社区（及其下属地点）：最多一个，不设时为你任职的地点（在几个地点任职时必须选一个）。"""
+  placeIds: [ID!]
+  """需求的创建时间：一个完整时间段（见 ` + "`" + `TimeCondition` + "`" + `）或不设。"""
+  at: TimeCondition
+}
+
+"""某一类别的需求数。"""
+type NeedCategoryCount {
+  category: ServiceCategory!
+  count: Int!
+}
+
+"""某一来源的需求数。"""
+type NeedSourceCount {
+  source: NeedSource!
+  count: Int!
+}
+
+"""一组需求的统计。需求不足 ` + "`" + `minGroupSize` + "`" + ` 个时整组隐去（` + "`" + `suppressed` + "`" + `，数字为 null）。"""
+type NeedStatsGroup {
+  """分组的地点（按地点分组时）。"""
+  place: Place
+  """时间段的开始（按时间段分组时）。"""
+  periodStart: Time
+  """时间段的结束（不含）。"""
+  periodEnd: Time
+  suppressed: Boolean!
+  """需求数。"""
+  needs: Int
+  """按类别（每个类别一项，含 0）。"""
+  byCategory: [NeedCategoryCount!]
+  """按来源：心愿、议题、走访（每个来源一项，含 0）。"""
+  bySource: [NeedSourceCount!]
+  """已对接成功（有组织接下）的比例：已对接的 ÷ 需求数。"""
+  matchedShare: Float
+  """从创建需求到第一个组织接下的时间（已对接的需求）。"""
+  timeToMatch: DurationFigures
+  """在计划完成时间前完成的项目数。"""
+  projectsOnTime: Int
+  """超过计划完成时间才完成的项目数。"""
+  projectsLate: Int
+  """被用上的资源数：接下的对接中写明的资源清单条目（不同条目计一次）。"""
+  resourcesUsed: Int
+}
+
+"""一个组织在筛选范围内需求的项目中的服务（不分组）。组织是公开的共建伙伴，这是它的公开行为，始终显示，不含居民。"""
+type OrganisationServiceFigures {
+  organisation: Organisation!
+  """承接的项目数。"""
+  projects: Int!
+  """成员报告进展的次数。"""
+  reports: Int!
+  """这些报告记入的服务时长（分钟）。"""
+  minutes: Int!
+}
+
+"""需求与项目统计的结果。"""
+type NeedStats {
+  """各组，按地点、时间段排序。没有分组时为空，数字见 ` + "`" + `total` + "`" + `。"""
+  groups: [NeedStatsGroup!]!
+  """所有组合计。只在查询这个字段时才计算。"""
+  total: NeedStatsGroup!
+  """各承接组织。"""
+  organisations: [OrganisationServiceFigures!]!
+  minGroupSize: Int!
+}
+
+extend type Query {
+  """
+  需求与项目统计（数据分析员、社区工作者、管理员）：按地点（街道、社区）和时间段分组的需求数、类别、来源、
+  对接成功率和对接用时（中位数、第 90 百分位）、按时和超期完成的项目、被用上的资源，以及各组织承接的项目和服务时长。
+  筛选与 ` + "`" + `participationStats` + "`" + ` 相同（一个地点、一个完整时间段）；需求不足 ` + "`" + `minGroupSize` + "`" + ` 个的组隐去。
+  """
+  needStats(filter: NeedStatsFilter, groupBy: StatsGrouping): NeedStats!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -14728,6 +15012,16 @@ func (ec *executionContext) childFields_NeedCandidate(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type NeedCandidate", field.Name)
 }
 
+func (ec *executionContext) childFields_NeedCategoryCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "category":
+		return ec.fieldContext_NeedCategoryCount_category(ctx, field)
+	case "count":
+		return ec.fieldContext_NeedCategoryCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NeedCategoryCount", field.Name)
+}
+
 func (ec *executionContext) childFields_NeedConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "edges":
@@ -14770,6 +15064,60 @@ func (ec *executionContext) childFields_NeedEvent(ctx context.Context, field gra
 		return ec.fieldContext_NeedEvent_reason(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type NeedEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_NeedSourceCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "source":
+		return ec.fieldContext_NeedSourceCount_source(ctx, field)
+	case "count":
+		return ec.fieldContext_NeedSourceCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NeedSourceCount", field.Name)
+}
+
+func (ec *executionContext) childFields_NeedStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "groups":
+		return ec.fieldContext_NeedStats_groups(ctx, field)
+	case "total":
+		return ec.fieldContext_NeedStats_total(ctx, field)
+	case "organisations":
+		return ec.fieldContext_NeedStats_organisations(ctx, field)
+	case "minGroupSize":
+		return ec.fieldContext_NeedStats_minGroupSize(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NeedStats", field.Name)
+}
+
+func (ec *executionContext) childFields_NeedStatsGroup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "place":
+		return ec.fieldContext_NeedStatsGroup_place(ctx, field)
+	case "periodStart":
+		return ec.fieldContext_NeedStatsGroup_periodStart(ctx, field)
+	case "periodEnd":
+		return ec.fieldContext_NeedStatsGroup_periodEnd(ctx, field)
+	case "suppressed":
+		return ec.fieldContext_NeedStatsGroup_suppressed(ctx, field)
+	case "needs":
+		return ec.fieldContext_NeedStatsGroup_needs(ctx, field)
+	case "byCategory":
+		return ec.fieldContext_NeedStatsGroup_byCategory(ctx, field)
+	case "bySource":
+		return ec.fieldContext_NeedStatsGroup_bySource(ctx, field)
+	case "matchedShare":
+		return ec.fieldContext_NeedStatsGroup_matchedShare(ctx, field)
+	case "timeToMatch":
+		return ec.fieldContext_NeedStatsGroup_timeToMatch(ctx, field)
+	case "projectsOnTime":
+		return ec.fieldContext_NeedStatsGroup_projectsOnTime(ctx, field)
+	case "projectsLate":
+		return ec.fieldContext_NeedStatsGroup_projectsLate(ctx, field)
+	case "resourcesUsed":
+		return ec.fieldContext_NeedStatsGroup_resourcesUsed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NeedStatsGroup", field.Name)
 }
 
 func (ec *executionContext) childFields_Notification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -14984,6 +15332,20 @@ func (ec *executionContext) childFields_OrganisationMember(ctx context.Context, 
 		return ec.fieldContext_OrganisationMember_addedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type OrganisationMember", field.Name)
+}
+
+func (ec *executionContext) childFields_OrganisationServiceFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "organisation":
+		return ec.fieldContext_OrganisationServiceFigures_organisation(ctx, field)
+	case "projects":
+		return ec.fieldContext_OrganisationServiceFigures_projects(ctx, field)
+	case "reports":
+		return ec.fieldContext_OrganisationServiceFigures_reports(ctx, field)
+	case "minutes":
+		return ec.fieldContext_OrganisationServiceFigures_minutes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrganisationServiceFigures", field.Name)
 }
 
 func (ec *executionContext) childFields_OverdueReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -19706,6 +20068,28 @@ func (ec *executionContext) field_Query_needCandidates_args(ctx context.Context,
 		return nil, err
 	}
 	args["needId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_needStats_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.NeedStatsFilter, error) {
+			return ec.unmarshalONeedStatsFilter2ᚖlinliᚋgraphᚋmodelᚐNeedStatsFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "groupBy",
+		func(ctx context.Context, v any) (*model.StatsGrouping, error) {
+			return ec.unmarshalOStatsGrouping2ᚖlinliᚋgraphᚋmodelᚐStatsGrouping(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupBy"] = arg1
 	return args, nil
 }
 
@@ -30867,6 +31251,52 @@ func (ec *executionContext) fieldContext_NeedCandidate_reason(_ context.Context,
 	return graphql.NewScalarFieldContext("NeedCandidate", field, true, false, "String")
 }
 
+func (ec *executionContext) _NeedCategoryCount_category(ctx context.Context, field graphql.CollectedField, obj *model.NeedCategoryCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedCategoryCount_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.ServiceCategory) graphql.Marshaler {
+			return ec.marshalNServiceCategory2linliᚋdbᚐServiceCategory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NeedCategoryCount_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NeedCategoryCount", field, false, false, "ServiceCategory")
+}
+
+func (ec *executionContext) _NeedCategoryCount_count(ctx context.Context, field graphql.CollectedField, obj *model.NeedCategoryCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedCategoryCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NeedCategoryCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NeedCategoryCount", field, false, false, "Int")
+}
+
 func (ec *executionContext) _NeedConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.NeedConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -31235,6 +31665,483 @@ func (ec *executionContext) _NeedEvent_reason(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_NeedEvent_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("NeedEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _NeedSourceCount_source(ctx context.Context, field graphql.CollectedField, obj *model.NeedSourceCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedSourceCount_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.NeedSource) graphql.Marshaler {
+			return ec.marshalNNeedSource2linliᚋdbᚐNeedSource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NeedSourceCount_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NeedSourceCount", field, false, false, "NeedSource")
+}
+
+func (ec *executionContext) _NeedSourceCount_count(ctx context.Context, field graphql.CollectedField, obj *model.NeedSourceCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedSourceCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NeedSourceCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NeedSourceCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _NeedStats_groups(ctx context.Context, field graphql.CollectedField, obj *model.NeedStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedStats_groups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Groups, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.NeedStatsGroup) graphql.Marshaler {
+			return ec.marshalNNeedStatsGroup2ᚕᚖlinliᚋgraphᚋmodelᚐNeedStatsGroupᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NeedStats_groups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NeedStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NeedStatsGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NeedStats_total(ctx context.Context, field graphql.CollectedField, obj *model.NeedStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedStats_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.NeedStatsGroup) graphql.Marshaler {
+			return ec.marshalNNeedStatsGroup2ᚖlinliᚋgraphᚋmodelᚐNeedStatsGroup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NeedStats_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NeedStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NeedStatsGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NeedStats_organisations(ctx context.Context, field graphql.CollectedField, obj *model.NeedStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedStats_organisations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organisations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.OrganisationService) graphql.Marshaler {
+			return ec.marshalNOrganisationServiceFigures2ᚕᚖlinliᚋdbᚐOrganisationServiceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NeedStats_organisations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NeedStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganisationServiceFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NeedStats_minGroupSize(ctx context.Context, field graphql.CollectedField, obj *model.NeedStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedStats_minGroupSize(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinGroupSize, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NeedStats_minGroupSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NeedStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _NeedStatsGroup_place(ctx context.Context, field graphql.CollectedField, obj *model.NeedStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedStatsGroup_place(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Place, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Place) graphql.Marshaler {
+			return ec.marshalOPlace2ᚖlinliᚋdbᚐPlace(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NeedStatsGroup_place(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NeedStatsGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NeedStatsGroup_periodStart(ctx context.Context, field graphql.CollectedField, obj *model.NeedStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedStatsGroup_periodStart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeriodStart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NeedStatsGroup_periodStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NeedStatsGroup", field, false, false, "Time")
+}
+
+func (ec *executionContext) _NeedStatsGroup_periodEnd(ctx context.Context, field graphql.CollectedField, obj *model.NeedStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedStatsGroup_periodEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeriodEnd, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NeedStatsGroup_periodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NeedStatsGroup", field, false, false, "Time")
+}
+
+func (ec *executionContext) _NeedStatsGroup_suppressed(ctx context.Context, field graphql.CollectedField, obj *model.NeedStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedStatsGroup_suppressed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Suppressed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NeedStatsGroup_suppressed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NeedStatsGroup", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _NeedStatsGroup_needs(ctx context.Context, field graphql.CollectedField, obj *model.NeedStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedStatsGroup_needs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Needs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NeedStatsGroup_needs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NeedStatsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _NeedStatsGroup_byCategory(ctx context.Context, field graphql.CollectedField, obj *model.NeedStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedStatsGroup_byCategory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByCategory, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.NeedCategoryCount) graphql.Marshaler {
+			return ec.marshalONeedCategoryCount2ᚕᚖlinliᚋgraphᚋmodelᚐNeedCategoryCountᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NeedStatsGroup_byCategory(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NeedStatsGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NeedCategoryCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NeedStatsGroup_bySource(ctx context.Context, field graphql.CollectedField, obj *model.NeedStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedStatsGroup_bySource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BySource, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.NeedSourceCount) graphql.Marshaler {
+			return ec.marshalONeedSourceCount2ᚕᚖlinliᚋgraphᚋmodelᚐNeedSourceCountᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NeedStatsGroup_bySource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NeedStatsGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NeedSourceCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NeedStatsGroup_matchedShare(ctx context.Context, field graphql.CollectedField, obj *model.NeedStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedStatsGroup_matchedShare(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MatchedShare, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NeedStatsGroup_matchedShare(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NeedStatsGroup", field, false, false, "Float")
+}
+
+func (ec *executionContext) _NeedStatsGroup_timeToMatch(ctx context.Context, field graphql.CollectedField, obj *model.NeedStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedStatsGroup_timeToMatch(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TimeToMatch, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DurationFigures) graphql.Marshaler {
+			return ec.marshalODurationFigures2ᚖlinliᚋgraphᚋmodelᚐDurationFigures(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NeedStatsGroup_timeToMatch(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NeedStatsGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DurationFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NeedStatsGroup_projectsOnTime(ctx context.Context, field graphql.CollectedField, obj *model.NeedStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedStatsGroup_projectsOnTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProjectsOnTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NeedStatsGroup_projectsOnTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NeedStatsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _NeedStatsGroup_projectsLate(ctx context.Context, field graphql.CollectedField, obj *model.NeedStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedStatsGroup_projectsLate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProjectsLate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NeedStatsGroup_projectsLate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NeedStatsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _NeedStatsGroup_resourcesUsed(ctx context.Context, field graphql.CollectedField, obj *model.NeedStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedStatsGroup_resourcesUsed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResourcesUsed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NeedStatsGroup_resourcesUsed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NeedStatsGroup", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Notification_id(ctx context.Context, field graphql.CollectedField, obj *db.Notification) (ret graphql.Marshaler) {
@@ -33061,6 +33968,107 @@ func (ec *executionContext) _OrganisationMember_addedAt(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_OrganisationMember_addedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OrganisationMember", field, false, false, "Time")
+}
+
+func (ec *executionContext) _OrganisationServiceFigures_organisation(ctx context.Context, field graphql.CollectedField, obj *db.OrganisationService) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationServiceFigures_organisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.OrganisationServiceFigures().Organisation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Organisation) graphql.Marshaler {
+			return ec.marshalNOrganisation2ᚖlinliᚋdbᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationServiceFigures_organisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganisationServiceFigures",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganisationServiceFigures_projects(ctx context.Context, field graphql.CollectedField, obj *db.OrganisationService) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationServiceFigures_projects(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Projects, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationServiceFigures_projects(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganisationServiceFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OrganisationServiceFigures_reports(ctx context.Context, field graphql.CollectedField, obj *db.OrganisationService) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationServiceFigures_reports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reports, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationServiceFigures_reports(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganisationServiceFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OrganisationServiceFigures_minutes(ctx context.Context, field graphql.CollectedField, obj *db.OrganisationService) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationServiceFigures_minutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Minutes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationServiceFigures_minutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganisationServiceFigures", field, false, false, "Int")
 }
 
 func (ec *executionContext) _OverdueReport_report(ctx context.Context, field graphql.CollectedField, obj *db.OverdueReport) (ret graphql.Marshaler) {
@@ -38957,6 +39965,50 @@ func (ec *executionContext) fieldContext_Query_projects(ctx context.Context, fie
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_projects_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_needStats(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_needStats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().NeedStats(ctx, fc.Args["filter"].(*model.NeedStatsFilter), fc.Args["groupBy"].(*model.StatsGrouping))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.NeedStats) graphql.Marshaler {
+			return ec.marshalNNeedStats2ᚖlinliᚋgraphᚋmodelᚐNeedStats(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_needStats(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NeedStats(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_needStats_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -55877,6 +56929,55 @@ func UnmarshalNameVoterInput(ctx context.Context, raw any) (model.NameVoterInput
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputNeedStatsFilter(ctx context.Context, obj any) (model.NeedStatsFilter, error) {
+	var it model.NeedStatsFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"placeIds", "at"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "placeIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("placeIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PlaceIds = data
+		case "at":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("at"))
+			data, err := ec.unmarshalOTimeCondition2ᚖlinliᚋdbᚐTimeCond(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.At = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalNeedStatsFilter unmarshals raw into the NeedStatsFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalNeedStatsFilter(ctx context.Context, raw any) (model.NeedStatsFilter, error) {
+	var out model.NeedStatsFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "NeedStatsFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputOpenVoteInput(ctx context.Context, obj any) (model.OpenVoteInput, error) {
 	var it model.OpenVoteInput
 	if obj == nil {
@@ -60764,6 +61865,44 @@ func (ec *executionContext) _NeedCandidate(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var needCategoryCountImplementors = []string{"NeedCategoryCount"}
+
+func (ec *executionContext) _NeedCategoryCount(ctx context.Context, sel ast.SelectionSet, obj *model.NeedCategoryCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, needCategoryCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NeedCategoryCount")
+		case "category":
+			out.Values[i] = ec._NeedCategoryCount_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._NeedCategoryCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var needConnectionImplementors = []string{"NeedConnection"}
 
 func (ec *executionContext) _NeedConnection(ctx context.Context, sel ast.SelectionSet, obj *model.NeedConnection) graphql.Marshaler {
@@ -60898,6 +62037,180 @@ func (ec *executionContext) _NeedEvent(ctx context.Context, sel ast.SelectionSet
 			out.Values[i] = ec._NeedEvent_reason(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var needSourceCountImplementors = []string{"NeedSourceCount"}
+
+func (ec *executionContext) _NeedSourceCount(ctx context.Context, sel ast.SelectionSet, obj *model.NeedSourceCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, needSourceCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NeedSourceCount")
+		case "source":
+			out.Values[i] = ec._NeedSourceCount_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._NeedSourceCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var needStatsImplementors = []string{"NeedStats"}
+
+func (ec *executionContext) _NeedStats(ctx context.Context, sel ast.SelectionSet, obj *model.NeedStats) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, needStatsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NeedStats")
+		case "groups":
+			out.Values[i] = ec._NeedStats_groups(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._NeedStats_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organisations":
+			out.Values[i] = ec._NeedStats_organisations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "minGroupSize":
+			out.Values[i] = ec._NeedStats_minGroupSize(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var needStatsGroupImplementors = []string{"NeedStatsGroup"}
+
+func (ec *executionContext) _NeedStatsGroup(ctx context.Context, sel ast.SelectionSet, obj *model.NeedStatsGroup) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, needStatsGroupImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NeedStatsGroup")
+		case "place":
+			out.Values[i] = ec._NeedStatsGroup_place(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "periodStart":
+			out.Values[i] = ec._NeedStatsGroup_periodStart(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "periodEnd":
+			out.Values[i] = ec._NeedStatsGroup_periodEnd(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "suppressed":
+			out.Values[i] = ec._NeedStatsGroup_suppressed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "needs":
+			out.Values[i] = ec._NeedStatsGroup_needs(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "byCategory":
+			out.Values[i] = ec._NeedStatsGroup_byCategory(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "bySource":
+			out.Values[i] = ec._NeedStatsGroup_bySource(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "matchedShare":
+			out.Values[i] = ec._NeedStatsGroup_matchedShare(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "timeToMatch":
+			out.Values[i] = ec._NeedStatsGroup_timeToMatch(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "projectsOnTime":
+			out.Values[i] = ec._NeedStatsGroup_projectsOnTime(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "projectsLate":
+			out.Values[i] = ec._NeedStatsGroup_projectsLate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "resourcesUsed":
+			out.Values[i] = ec._NeedStatsGroup_resourcesUsed(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -61623,6 +62936,55 @@ func (ec *executionContext) _OrganisationMember(ctx context.Context, sel ast.Sel
 			}
 		case "addedAt":
 			out.Values[i] = ec._OrganisationMember_addedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var organisationServiceFiguresImplementors = []string{"OrganisationServiceFigures"}
+
+func (ec *executionContext) _OrganisationServiceFigures(ctx context.Context, sel ast.SelectionSet, obj *db.OrganisationService) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, organisationServiceFiguresImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrganisationServiceFigures")
+		case "organisation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._OrganisationServiceFigures_organisation(ctx, field, obj)
+				})
+		case "projects":
+			out.Values[i] = ec._OrganisationServiceFigures_projects(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reports":
+			out.Values[i] = ec._OrganisationServiceFigures_reports(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "minutes":
+			out.Values[i] = ec._OrganisationServiceFigures_minutes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -63134,6 +64496,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_projects(ctx, field)
+				})
+		case "needStats":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_needStats(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -69366,6 +70734,14 @@ func (ec *executionContext) marshalNNeedCandidate2ᚖlinliᚋdbᚐCandidate(ctx 
 	return ec._NeedCandidate(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNNeedCategoryCount2ᚖlinliᚋgraphᚋmodelᚐNeedCategoryCount(ctx context.Context, sel ast.SelectionSet, v *model.NeedCategoryCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NeedCategoryCount!")
+		return graphql.Null
+	}
+	return ec._NeedCategoryCount(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNNeedConnection2ᚖlinliᚋgraphᚋmodelᚐNeedConnection(ctx context.Context, sel ast.SelectionSet, v *model.NeedConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "NeedConnection!")
@@ -69432,6 +70808,14 @@ func (ec *executionContext) marshalNNeedSource2linliᚋdbᚐNeedSource(ctx conte
 	return v
 }
 
+func (ec *executionContext) marshalNNeedSourceCount2ᚖlinliᚋgraphᚋmodelᚐNeedSourceCount(ctx context.Context, sel ast.SelectionSet, v *model.NeedSourceCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NeedSourceCount!")
+		return graphql.Null
+	}
+	return ec._NeedSourceCount(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNNeedState2linliᚋdbᚐNeedState(ctx context.Context, v any) (db.NeedState, error) {
 	var res db.NeedState
 	err := res.UnmarshalGQL(v)
@@ -69440,6 +70824,38 @@ func (ec *executionContext) unmarshalNNeedState2linliᚋdbᚐNeedState(ctx conte
 
 func (ec *executionContext) marshalNNeedState2linliᚋdbᚐNeedState(ctx context.Context, sel ast.SelectionSet, v db.NeedState) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNNeedStats2ᚖlinliᚋgraphᚋmodelᚐNeedStats(ctx context.Context, sel ast.SelectionSet, v *model.NeedStats) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NeedStats!")
+		return graphql.Null
+	}
+	return ec._NeedStats(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNNeedStatsGroup2ᚕᚖlinliᚋgraphᚋmodelᚐNeedStatsGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.NeedStatsGroup) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNeedStatsGroup2ᚖlinliᚋgraphᚋmodelᚐNeedStatsGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNNeedStatsGroup2ᚖlinliᚋgraphᚋmodelᚐNeedStatsGroup(ctx context.Context, sel ast.SelectionSet, v *model.NeedStatsGroup) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NeedStatsGroup!")
+		return graphql.Null
+	}
+	return ec._NeedStatsGroup(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNNeedUrgency2linliᚋdbᚐNeedUrgency(ctx context.Context, v any) (db.NeedUrgency, error) {
@@ -69727,6 +71143,30 @@ func (ec *executionContext) marshalNOrganisationMember2ᚖlinliᚋdbᚐOrganisat
 		return graphql.Null
 	}
 	return ec._OrganisationMember(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOrganisationServiceFigures2ᚕᚖlinliᚋdbᚐOrganisationServiceᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.OrganisationService) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrganisationServiceFigures2ᚖlinliᚋdbᚐOrganisationService(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOrganisationServiceFigures2ᚖlinliᚋdbᚐOrganisationService(ctx context.Context, sel ast.SelectionSet, v *db.OrganisationService) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OrganisationServiceFigures!")
+		return graphql.Null
+	}
+	return ec._OrganisationServiceFigures(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNOverdueReason2linliᚋdbᚐOverdueReason(ctx context.Context, v any) (db.OverdueReason, error) {
@@ -72249,6 +73689,44 @@ func (ec *executionContext) marshalONeed2ᚖlinliᚋdbᚐNeed(ctx context.Contex
 	return ec._Need(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalONeedCategoryCount2ᚕᚖlinliᚋgraphᚋmodelᚐNeedCategoryCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.NeedCategoryCount) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNeedCategoryCount2ᚖlinliᚋgraphᚋmodelᚐNeedCategoryCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalONeedSourceCount2ᚕᚖlinliᚋgraphᚋmodelᚐNeedSourceCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.NeedSourceCount) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNeedSourceCount2ᚖlinliᚋgraphᚋmodelᚐNeedSourceCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalONeedState2ᚕlinliᚋdbᚐNeedStateᚄ(ctx context.Context, v any) ([]db.NeedState, error) {
 	if v == nil {
 		return nil, nil
@@ -72299,6 +73777,14 @@ func (ec *executionContext) marshalONeedState2ᚖlinliᚋdbᚐNeedState(ctx cont
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalONeedStatsFilter2ᚖlinliᚋgraphᚋmodelᚐNeedStatsFilter(ctx context.Context, v any) (*model.NeedStatsFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputNeedStatsFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalONode2linliᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v model.Node) graphql.Marshaler {

@@ -1254,6 +1254,11 @@ func (r *organisationMemberResolver) Account(ctx context.Context, obj *db.Organi
 	return accountByID(ctx, obj.AccountID)
 }
 
+// Organisation is the resolver for the organisation field.
+func (r *organisationServiceFiguresResolver) Organisation(ctx context.Context, obj *db.OrganisationService) (*db.Organisation, error) {
+	return r.organisationByID(ctx, &obj.OrganisationID)
+}
+
 // Report is the resolver for the report field.
 func (r *overdueReportResolver) Report(ctx context.Context, obj *db.OverdueReport) (*db.Report, error) {
 	return &obj.Report, nil
@@ -1915,6 +1920,11 @@ func (r *queryResolver) MyProposals(ctx context.Context, pending *bool, first *i
 // Projects is the resolver for the projects field.
 func (r *queryResolver) Projects(ctx context.Context, placeID *string, state []db.ProjectState, organisationID *string, first *int, after *string) (*model.ProjectConnection, error) {
 	return r.projectList(ctx, placeID, state, organisationID, first, after)
+}
+
+// NeedStats is the resolver for the needStats field.
+func (r *queryResolver) NeedStats(ctx context.Context, filter *model.NeedStatsFilter, groupBy *model.StatsGrouping) (*model.NeedStats, error) {
+	return r.needStats(ctx, filter, groupBy)
 }
 
 // Average is the resolver for the average field.
@@ -2720,6 +2730,11 @@ func (r *Resolver) OrganisationMember() OrganisationMemberResolver {
 	return &organisationMemberResolver{r}
 }
 
+// OrganisationServiceFigures returns OrganisationServiceFiguresResolver implementation.
+func (r *Resolver) OrganisationServiceFigures() OrganisationServiceFiguresResolver {
+	return &organisationServiceFiguresResolver{r}
+}
+
 // OverdueReport returns OverdueReportResolver implementation.
 func (r *Resolver) OverdueReport() OverdueReportResolver { return &overdueReportResolver{r} }
 
@@ -2844,67 +2859,68 @@ func (r *Resolver) WishClaim() WishClaimResolver { return &wishClaimResolver{r} 
 func (r *Resolver) WishEvent() WishEventResolver { return &wishEventResolver{r} }
 
 type (
-	accountResolver                 struct{ *Resolver }
-	auditEventResolver              struct{ *Resolver }
-	buildingTurnoutResolver         struct{ *Resolver }
-	careAssignmentResolver          struct{ *Resolver }
-	communitySettingsResolver       struct{ *Resolver }
-	departmentResolver              struct{ *Resolver }
-	departmentFiguresResolver       struct{ *Resolver }
-	failedDeliveryResolver          struct{ *Resolver }
-	householdOwnerResolver          struct{ *Resolver }
-	ledgerEntryResolver             struct{ *Resolver }
-	meetingResolver                 struct{ *Resolver }
-	meetingAttendanceResolver       struct{ *Resolver }
-	meetingAttendanceCountsResolver struct{ *Resolver }
-	meetingEventResolver            struct{ *Resolver }
-	memberCheckInResolver           struct{ *Resolver }
-	memberServiceResolver           struct{ *Resolver }
-	mutationResolver                struct{ *Resolver }
-	needResolver                    struct{ *Resolver }
-	needEventResolver               struct{ *Resolver }
-	notificationResolver            struct{ *Resolver }
-	objectionResolver               struct{ *Resolver }
-	organisationResolver            struct{ *Resolver }
-	organisationCheckInResolver     struct{ *Resolver }
-	organisationMemberResolver      struct{ *Resolver }
-	overdueReportResolver           struct{ *Resolver }
-	pendingRegistrationResolver     struct{ *Resolver }
-	placeResolver                   struct{ *Resolver }
-	projectResolver                 struct{ *Resolver }
-	projectMilestoneResolver        struct{ *Resolver }
-	projectReportResolver           struct{ *Resolver }
-	proposalResolver                struct{ *Resolver }
-	queryResolver                   struct{ *Resolver }
-	ratingSummaryResolver           struct{ *Resolver }
-	reportResolver                  struct{ *Resolver }
-	reportEventResolver             struct{ *Resolver }
-	reportSettingsResolver          struct{ *Resolver }
-	residencyResolver               struct{ *Resolver }
-	residentResolver                struct{ *Resolver }
-	residentDuplicateResolver       struct{ *Resolver }
-	resolutionResolver              struct{ *Resolver }
-	resolutionTaskResolver          struct{ *Resolver }
-	resourceResolver                struct{ *Resolver }
-	roleGrantResolver               struct{ *Resolver }
-	rollCallEntryResolver           struct{ *Resolver }
-	rosterImportReportResolver      struct{ *Resolver }
-	rosterMatchResolver             struct{ *Resolver }
-	serviceMonthResolver            struct{ *Resolver }
-	subscriptionResolver            struct{ *Resolver }
-	supervisionNoteResolver         struct{ *Resolver }
-	taskReportResolver              struct{ *Resolver }
-	topicResolver                   struct{ *Resolver }
-	topicCommentResolver            struct{ *Resolver }
-	topicEventResolver              struct{ *Resolver }
-	visitResolver                   struct{ *Resolver }
-	visitDueResolver                struct{ *Resolver }
-	visitNeededResolver             struct{ *Resolver }
-	volunteerRecordResolver         struct{ *Resolver }
-	voteResolver                    struct{ *Resolver }
-	voteResultResolver              struct{ *Resolver }
-	voteRuleResolver                struct{ *Resolver }
-	wishResolver                    struct{ *Resolver }
-	wishClaimResolver               struct{ *Resolver }
-	wishEventResolver               struct{ *Resolver }
+	accountResolver                    struct{ *Resolver }
+	auditEventResolver                 struct{ *Resolver }
+	buildingTurnoutResolver            struct{ *Resolver }
+	careAssignmentResolver             struct{ *Resolver }
+	communitySettingsResolver          struct{ *Resolver }
+	departmentResolver                 struct{ *Resolver }
+	departmentFiguresResolver          struct{ *Resolver }
+	failedDeliveryResolver             struct{ *Resolver }
+	householdOwnerResolver             struct{ *Resolver }
+	ledgerEntryResolver                struct{ *Resolver }
+	meetingResolver                    struct{ *Resolver }
+	meetingAttendanceResolver          struct{ *Resolver }
+	meetingAttendanceCountsResolver    struct{ *Resolver }
+	meetingEventResolver               struct{ *Resolver }
+	memberCheckInResolver              struct{ *Resolver }
+	memberServiceResolver              struct{ *Resolver }
+	mutationResolver                   struct{ *Resolver }
+	needResolver                       struct{ *Resolver }
+	needEventResolver                  struct{ *Resolver }
+	notificationResolver               struct{ *Resolver }
+	objectionResolver                  struct{ *Resolver }
+	organisationResolver               struct{ *Resolver }
+	organisationCheckInResolver        struct{ *Resolver }
+	organisationMemberResolver         struct{ *Resolver }
+	organisationServiceFiguresResolver struct{ *Resolver }
+	overdueReportResolver              struct{ *Resolver }
+	pendingRegistrationResolver        struct{ *Resolver }
+	placeResolver                      struct{ *Resolver }
+	projectResolver                    struct{ *Resolver }
+	projectMilestoneResolver           struct{ *Resolver }
+	projectReportResolver              struct{ *Resolver }
+	proposalResolver                   struct{ *Resolver }
+	queryResolver                      struct{ *Resolver }
+	ratingSummaryResolver              struct{ *Resolver }
+	reportResolver                     struct{ *Resolver }
+	reportEventResolver                struct{ *Resolver }
+	reportSettingsResolver             struct{ *Resolver }
+	residencyResolver                  struct{ *Resolver }
+	residentResolver                   struct{ *Resolver }
+	residentDuplicateResolver          struct{ *Resolver }
+	resolutionResolver                 struct{ *Resolver }
+	resolutionTaskResolver             struct{ *Resolver }
+	resourceResolver                   struct{ *Resolver }
+	roleGrantResolver                  struct{ *Resolver }
+	rollCallEntryResolver              struct{ *Resolver }
+	rosterImportReportResolver         struct{ *Resolver }
+	rosterMatchResolver                struct{ *Resolver }
+	serviceMonthResolver               struct{ *Resolver }
+	subscriptionResolver               struct{ *Resolver }
+	supervisionNoteResolver            struct{ *Resolver }
+	taskReportResolver                 struct{ *Resolver }
+	topicResolver                      struct{ *Resolver }
+	topicCommentResolver               struct{ *Resolver }
+	topicEventResolver                 struct{ *Resolver }
+	visitResolver                      struct{ *Resolver }
+	visitDueResolver                   struct{ *Resolver }
+	visitNeededResolver                struct{ *Resolver }
+	volunteerRecordResolver            struct{ *Resolver }
+	voteResolver                       struct{ *Resolver }
+	voteResultResolver                 struct{ *Resolver }
+	voteRuleResolver                   struct{ *Resolver }
+	wishResolver                       struct{ *Resolver }
+	wishClaimResolver                  struct{ *Resolver }
+	wishEventResolver                  struct{ *Resolver }
 )

@@ -259,9 +259,67 @@ type NameVoterInput struct {
 	Reason string    `json:"reason"`
 }
 
+// 某一类别的需求数。
+type NeedCategoryCount struct {
+	Category db.ServiceCategory `json:"category"`
+	Count    int                `json:"count"`
+}
+
 type NeedEdge struct {
 	Cursor string   `json:"cursor"`
 	Node   *db.Need `json:"node"`
+}
+
+// 某一来源的需求数。
+type NeedSourceCount struct {
+	Source db.NeedSource `json:"source"`
+	Count  int           `json:"count"`
+}
+
+// 需求与项目统计的结果。
+type NeedStats struct {
+	// 各组，按地点、时间段排序。没有分组时为空，数字见 `total`。
+	Groups []*NeedStatsGroup `json:"groups"`
+	// 所有组合计。只在查询这个字段时才计算。
+	Total *NeedStatsGroup `json:"total"`
+	// 各承接组织。
+	Organisations []*db.OrganisationService `json:"organisations"`
+	MinGroupSize  int                       `json:"minGroupSize"`
+}
+
+// 需求与项目统计的筛选条件，各项同时成立。
+type NeedStatsFilter struct {
+	// 这个街道或社区（及其下属地点）：最多一个，不设时为你任职的地点（在几个地点任职时必须选一个）。
+	PlaceIds []string `json:"placeIds,omitempty"`
+	// 需求的创建时间：一个完整时间段（见 `TimeCondition`）或不设。
+	At *db.TimeCond `json:"at,omitempty"`
+}
+
+// 一组需求的统计。需求不足 `minGroupSize` 个时整组隐去（`suppressed`，数字为 null）。
+type NeedStatsGroup struct {
+	// 分组的地点（按地点分组时）。
+	Place *db.Place `json:"place,omitempty"`
+	// 时间段的开始（按时间段分组时）。
+	PeriodStart *time.Time `json:"periodStart,omitempty"`
+	// 时间段的结束（不含）。
+	PeriodEnd  *time.Time `json:"periodEnd,omitempty"`
+	Suppressed bool       `json:"suppressed"`
+	// 需求数。
+	Needs *int `json:"needs,omitempty"`
+	// 按类别（每个类别一项，含 0）。
+	ByCategory []*NeedCategoryCount `json:"byCategory,omitempty"`
+	// 按来源：心愿、议题、走访（每个来源一项，含 0）。
+	BySource []*NeedSourceCount `json:"bySource,omitempty"`
+	// 已对接成功（有组织接下）的比例：已对接的 ÷ 需求数。
+	MatchedShare *float64 `json:"matchedShare,omitempty"`
+	// 从创建需求到第一个组织接下的时间（已对接的需求）。
+	TimeToMatch *DurationFigures `json:"timeToMatch,omitempty"`
+	// 在计划完成时间前完成的项目数。
+	ProjectsOnTime *int `json:"projectsOnTime,omitempty"`
+	// 超过计划完成时间才完成的项目数。
+	ProjectsLate *int `json:"projectsLate,omitempty"`
+	// 被用上的资源数：接下的对接中写明的资源清单条目（不同条目计一次）。
+	ResourcesUsed *int `json:"resourcesUsed,omitempty"`
 }
 
 type NotificationEdge struct {
