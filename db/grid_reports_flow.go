@@ -122,6 +122,9 @@ func (s *Store) SubmitReport(ctx context.Context, v *Viewer, in SubmitReport) (*
 	if err := tx.linkVisitReport(in.VisitID, r.ID); err != nil {
 		return nil, err
 	}
+	if err := tx.notifyNextHandler(&r, v.Account.ID); err != nil {
+		return nil, err
+	}
 	return &r, tx.Commit()
 }
 
@@ -169,7 +172,13 @@ func (s *Store) writeReport(ctx context.Context, v *Viewer, id int64, f func(*Tx
 // from $4), and records it with note.
 func (tx *Tx) step(lr *lockedReport, to ReportState, action ReportAction, actor int64, note *string, set string, args ...any) error {
 	from := lr.State
-	return tx.move(reportTables, lr.Report, lr.ID, &from, to, action, &actor, note, set, args...)
+	if err := tx.move(reportTables, lr.Report, lr.ID, &from, to, action, &actor, note, set, args...); err != nil {
+		return err
+	}
+	if from == to {
+		return nil
+	}
+	return tx.notifyNextHandler(lr.Report, actor)
 }
 
 func wrongReportState(r *Report, doing string) error {

@@ -31,13 +31,18 @@ const (
 	NotifyTaskAssigned        NotificationKind = "task_assigned"
 	NotifyTaskConcernRaised   NotificationKind = "task_concern_raised"
 	NotifyVisitOverdue        NotificationKind = "visit_overdue"
+	NotifyReportSubmitted     NotificationKind = "report_submitted"
+	NotifyReportEscalated     NotificationKind = "report_escalated"
+	NotifyReportWhistled      NotificationKind = "report_whistled"
+	NotifyReportResolved      NotificationKind = "report_resolved"
 )
 
 // NotificationKinds are all the kinds, in the order preferences list them.
 var NotificationKinds = []NotificationKind{NotifyWishPublished, NotifyWishRejected, NotifyWishClaimed,
 	NotifyWishReleased, NotifyWishFulfilled, NotifyWishConfirmed, NotifyWishDisputed, NotifyClaimDueSoon,
 	NotifyClaimLapsed, NotifyVoteOpened, NotifyVoteClosing, NotifyMeetingTomorrow, NotifyMeetingOpened, NotifyResolutionPublished,
-	NotifyObjectionClosing, NotifyTaskAssigned, NotifyTaskConcernRaised, NotifyVisitOverdue}
+	NotifyObjectionClosing, NotifyTaskAssigned, NotifyTaskConcernRaised, NotifyVisitOverdue,
+	NotifyReportSubmitted, NotifyReportEscalated, NotifyReportWhistled, NotifyReportResolved}
 
 // smsByDefault mirrors notification_sms_default in migration 0017: the kinds sent by text
 // message when the recipient has chosen nothing.
@@ -106,6 +111,8 @@ type subject struct {
 	// household whose visit is overdue (visit_overdue), due on VisitDueOn (nil: never visited).
 	HouseholdID *int64     `db:"household_id"`
 	VisitDueOn  *time.Time `db:"visit_due_on"`
+	// ReportID is the report a report_* notification is about.
+	ReportID *int64 `db:"report_id"`
 }
 
 // notificationSelect reads notifications (alias n) with their subjects; a statement adds
@@ -117,7 +124,7 @@ const notificationSelect = `SELECT n.id, n.kind, n.account_id, n.resident_id, n.
 		c.due_at AS claim_due_at, v.title AS vote_title, v.closes_at AS vote_closes_at,
 		m.title AS meeting_title, m.starts_at AS meeting_starts_at, m.location AS meeting_location,
 		res.title AS resolution_title, res.notice_ends_at, t.title AS task_title, t.due_at AS task_due_at,
-		coalesce(n.household_id, nr.household_id) AS household_id, n.visit_due_on
+		coalesce(n.household_id, nr.household_id) AS household_id, n.visit_due_on, n.report_id
 	FROM notifications n
 	LEFT JOIN wishes w ON w.id = n.wish_id LEFT JOIN residents br ON br.id = w.beneficiary_id
 	LEFT JOIN wish_claims c ON c.id = n.claim_id LEFT JOIN votes v ON v.id = n.vote_id

@@ -57,6 +57,14 @@ func (n *Notification) render() {
 		n.Title, n.Body = "任务收到监督意见", "监委会对您负责的任务“"+deref(n.TaskTitle)+"”提出了关注意见，请及时答复。"
 	case NotifyVisitOverdue:
 		n.Title, n.Body = visitOverdueText(n.VisitDueOn)
+	case NotifyReportSubmitted:
+		n.Title, n.Body = "新的事件上报", "您负责的网格有一条新的事件上报，请在时限内受理。"
+	case NotifyReportEscalated:
+		n.Title, n.Body = "网格提交了一条事件上报", "网格处理不了一条事件上报，已提交社区，请办结或吹哨给职能部门。"
+	case NotifyReportWhistled:
+		n.Title, n.Body = "街乡吹哨，请报到", "社区把一条事件上报吹哨给了您的部门，请报到并在期限内办结。"
+	case NotifyReportResolved:
+		n.Title, n.Body = "您的上报已办结，请评价", "您上报的事件已办结，请查看办理结果并评价。"
 	}
 }
 

@@ -565,6 +565,7 @@ type ComplexityRoot struct {
 		MeetingID    func(childComplexity int) int
 		Read         func(childComplexity int) int
 		ReadAt       func(childComplexity int) int
+		ReportID     func(childComplexity int) int
 		ResolutionID func(childComplexity int) int
 		TaskID       func(childComplexity int) int
 		Title        func(childComplexity int) int
@@ -1899,6 +1900,8 @@ type NotificationResolver interface {
 	ResolutionID(ctx context.Context, obj *db.Notification) (*string, error)
 	TaskID(ctx context.Context, obj *db.Notification) (*string, error)
 	HouseholdID(ctx context.Context, obj *db.Notification) (*string, error)
+
+	ReportID(ctx context.Context, obj *db.Notification) (*string, error)
 }
 type ObjectionResolver interface {
 	ID(ctx context.Context, obj *db.Objection) (string, error)
@@ -4880,6 +4883,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Notification.ReadAt(childComplexity), true
+	case "Notification.reportId":
+		if e.ComplexityRoot.Notification.ReportID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.ReportID(childComplexity), true
 	case "Notification.resolutionId":
 		if e.ComplexityRoot.Notification.ResolutionID == nil {
 			break
@@ -14412,6 +14421,23 @@ extend type Query {
   """
   needStats(filter: NeedStatsFilter, groupBy: StatsGrouping): NeedStats!
 }
+
+# Notifications to a report's next handler.
+extend enum NotificationKind {
+  """（给网格员）您负责的网格有一条新的事件上报，请在时限内受理。"""
+  REPORT_SUBMITTED
+  """（给社区工作者）网格把一条事件上报提交了社区，请办结或吹哨。"""
+  REPORT_ESCALATED
+  """（给职能部门的账号）社区把一条事件上报吹哨给了您的部门，请报到并在期限内办结。"""
+  REPORT_WHISTLED
+  """（给上报人）您的上报已办结，请评价。"""
+  REPORT_RESOLVED
+}
+
+extend type Notification {
+  """` + "`" + `REPORT_*` + "`" + `：所涉的事件上报（用 ` + "`" + `report(id)` + "`" + ` 取回，按上报的可见规则）；其他通知为 null。"""
+  reportId: ID
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -15150,6 +15176,8 @@ func (ec *executionContext) childFields_Notification(ctx context.Context, field 
 		return ec.fieldContext_Notification_householdId(ctx, field)
 	case "visitDueOn":
 		return ec.fieldContext_Notification_visitDueOn(ctx, field)
+	case "reportId":
+		return ec.fieldContext_Notification_reportId(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Notification", field.Name)
 }
@@ -32464,6 +32492,29 @@ func (ec *executionContext) _Notification_visitDueOn(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_Notification_visitDueOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Notification", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Notification_reportId(ctx context.Context, field graphql.CollectedField, obj *db.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_reportId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Notification().ReportID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_reportId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, true, true, "ID")
 }
 
 func (ec *executionContext) _NotificationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.NotificationConnection) (ret graphql.Marshaler) {
@@ -62318,6 +62369,12 @@ func (ec *executionContext) _Notification(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "reportId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Notification_reportId(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

@@ -46,3 +46,12 @@ func (r *mutationResolver) reportFromVisit(ctx context.Context, visitID string, 
 			Urgency: input.Urgency, Description: input.Description, PhotoURLs: input.PhotoUrls})
 	})
 }
+
+// notificationReport is a REPORT_* notification's report, as a global ID.
+func notificationReport(obj *db.Notification) *string {
+	if obj.ReportID == nil {
+		return nil
+	}
+	id := globalID("Report", *obj.ReportID)
+	return &id
+}

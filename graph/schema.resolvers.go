@@ -1184,6 +1184,11 @@ func (r *notificationResolver) HouseholdID(ctx context.Context, obj *db.Notifica
 	return notificationHousehold(obj), nil
 }
 
+// ReportID is the resolver for the reportId field.
+func (r *notificationResolver) ReportID(ctx context.Context, obj *db.Notification) (*string, error) {
+	return notificationReport(obj), nil
+}
+
 // ID is the resolver for the id field.
 func (r *objectionResolver) ID(ctx context.Context, obj *db.Objection) (string, error) {
 	return globalID("Objection", obj.ID), nil
