@@ -13281,7 +13281,7 @@ type ReportEvent {
   """说明：办理结果、提交社区的原因、进展、评价等。"""
   note: String
   """谁做的（按打码规则显示姓名）。"""
-  actorName: String!
+  actorName: String! @personal
 }
 
 type ReportConnection {
@@ -41438,7 +41438,20 @@ func (ec *executionContext) _ReportEvent_actorName(ctx context.Context, field gr
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.ReportEvent().ActorName(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Personal == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive personal is not implemented")
+				}
+				return ec.Directives.Personal(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
 			return ec.marshalNString2string(ctx, selections, v)
 		},
