@@ -20,16 +20,14 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"linli/db/dbtest"
 )
 
 // The browser tests drive Debian's chromium through the DevTools protocol (chromedp), against
 // the real program started by startRun: the playground, /query and the demo data, as a
 // volunteer would use them. Without chromium they skip, unless LINLI_BROWSER_TESTS=required
 // (as .ci/run sets it), when they fail.
-
-// flowTimeout bounds one browser session (a flow at one width): waits are for outcomes, and
-// this is only how long a stuck one may take to fail on a busy machine.
-const flowTimeout = 5 * time.Minute
 
 // findChromium returns the browser to drive, or skips the test (fails it when required).
 func findChromium(t *testing.T) string {
@@ -241,7 +239,7 @@ type session struct {
 	t        *testing.T
 	b        *browser
 	ctx      context.Context // the tab, with no deadline: a tab whose context ends closes
-	deadline time.Time       // the bound of every step of the flow
+	deadline time.Time       // the bound of every step: the test binary's time, as for every wait (dbtest.TimeLeft)
 	width    int
 	height   int
 	mobile   bool
@@ -255,7 +253,7 @@ func (b *browser) newSession(t *testing.T, width, height int, mobile bool) *sess
 	t.Helper()
 	w := &watch{host: b.host}
 	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext(), chromedp.WithListener(w.listen))
-	s := &session{t: t, b: b, ctx: ctx, deadline: time.Now().Add(flowTimeout), width: width, height: height, mobile: mobile, w: w}
+	s := &session{t: t, b: b, ctx: ctx, deadline: time.Now().Add(dbtest.TimeLeft(t)), width: width, height: height, mobile: mobile, w: w}
 	t.Cleanup(cancel)
 	s.emulate()
 	t.Cleanup(func() {
@@ -299,7 +297,7 @@ func (s *session) do(step string, actions ...chromedp.Action[chromedp.Void]) {
 	if err := chromedp.Do(ctx, actions...); err != nil {
 		s.failShot(step)
 		if errors.Is(err, context.DeadlineExceeded) {
-			err = fmt.Errorf("%w (the flow's %v ran out: the page never got there)", err, flowTimeout)
+			err = fmt.Errorf("%w (the test's time ran out: the page never got there)", err)
 		}
 		s.t.Fatalf("%dpx, %s: %v", s.width, step, err)
 	}

@@ -258,6 +258,24 @@ func (e *env) holdLock(table string) *sqlx.Tx {
 	return tx
 }
 
+// waitLockWaiters polls until done holds for the number of other statements of this database
+// waiting on a lock, or the test's time runs out; it returns the last count.
+func (e *env) waitLockWaiters(done func(waiting int) bool) int {
+	e.t.Helper()
+	deadline := time.Now().Add(dbtest.TimeLeft(e.t))
+	for {
+		var waiting int
+		if err := e.db.Get(&waiting, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+			AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`); err != nil {
+			e.t.Fatal(err)
+		}
+		if done(waiting) || time.Now().After(deadline) {
+			return waiting
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // Demo sign-ins (demo.Accounts).

@@ -485,8 +485,9 @@ func TestReportConcurrentAccept(t *testing.T) {
 	// waiting, so that each one's check of the state races the others'.
 	hold := e.holdLock("report_events")
 	close(start)
-	for e.sqlInt(`SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`) < n {
-		time.Sleep(10 * time.Millisecond)
+	if got := e.waitLockWaiters(func(w int) bool { return w >= n }); got < n {
+		hold.Rollback()
+		t.Fatalf("%d of %d accepts waiting on the lock when the test's time ran out", got, n)
 	}
 	hold.Rollback()
 	wg.Wait()

@@ -179,19 +179,7 @@ func TestRequestTimeout(t *testing.T) {
 		t.Fatalf("message: got %q, want it to say the request timed out", r.Errors[0].Message)
 	}
 	// Nothing is left waiting on the lock (PostgreSQL takes the cancel in its own time).
-	var waiting int
-	deadline := time.Now().Add(dbtest.TimeLeft(t))
-	for {
-		if err := tx.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
-			AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`).Scan(&waiting); err != nil {
-			t.Fatal(err)
-		}
-		if waiting == 0 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if waiting != 0 {
+	if waiting := e.waitLockWaiters(func(w int) bool { return w == 0 }); waiting != 0 {
 		t.Fatalf("%d statements still waiting after the request ended, want 0", waiting)
 	}
 }
