@@ -8,3 +8,6 @@ var ParseGlobalID = parseGlobalID
 
 // ClientAddress is clientAddress, for the table of forwarded addresses.
 var ClientAddress = clientAddress
+
+// TypeNames are the Chinese names errors give the types of global IDs.
+var TypeNames = typeNames

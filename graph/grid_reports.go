@@ -11,11 +11,6 @@ import (
 
 // Reports (事件上报) and departments: the resolvers in schema.resolvers.go call these.
 
-func init() {
-	typeNames["Report"] = "事件上报"
-	typeNames["Department"] = "职能部门"
-}
-
 // writeReport runs a report step on the report with global ID id.
 func (r *Resolver) writeReport(ctx context.Context, id string, f func(*db.Viewer, int64) (*db.Report, error)) (*db.Report, error) {
 	return mutate(ctx, "reportId", "Report", id, f)

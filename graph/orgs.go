@@ -11,13 +11,6 @@ import (
 // Dual reporting and the resources list: organisations, their members, check-ins (报到),
 // offers and service records (db/orgs*.go). The resolvers in schema.resolvers.go call these.
 
-func init() {
-	typeNames["Organisation"] = "组织"
-	typeNames["OrganisationCheckIn"] = "组织报到"
-	typeNames["MemberCheckIn"] = "个人报到"
-	typeNames["Resource"] = "资源"
-}
-
 // organisationByID loads an organisation named by something the viewer already sees (a
 // check-in, an offer): its name and communities are not personal, and what is (members,
 // records) checks the viewer's rights again.

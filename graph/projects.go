@@ -11,14 +11,6 @@ import (
 	"linli/graph/model"
 )
 
-func init() {
-	typeNames["Proposal"] = "对接"
-	typeNames["Project"] = "项目"
-	typeNames["ProjectMilestone"] = "里程碑"
-	typeNames["Organisation"] = "组织"
-	typeNames["Resource"] = "资源"
-}
-
 // projectLoaders are one request's loaders for the needs and projects lists, and the
 // viewer's memberships of organisations, read once per request.
 type projectLoaders struct {

@@ -7,10 +7,6 @@ import (
 	"linli/graph/model"
 )
 
-func init() {
-	typeNames["Need"] = "需求"
-}
-
 // visibleNeed returns n if the viewer sees its community's needs list, nil if not.
 func visibleNeed(ctx context.Context, n *db.Need) (*db.Need, error) {
 	v, err := viewer(ctx)

@@ -175,12 +175,17 @@ func optionalKey(field, typ string, id *string) (int64, error) {
 	return *key, nil
 }
 
+// typeNames are the Chinese names of the types a global ID can name, for the error that says
+// an ID names the wrong type. Every object with an `id` is here (TestEveryIDTypeHasAName).
 var typeNames = map[string]string{
 	"Place": "地点", "Resident": "居民", "Account": "账号", "RoleGrant": "角色授予", "AuditEvent": "操作记录",
 	"Wish": "心愿", "LedgerEntry": "服务记录", "Topic": "议题", "TopicComment": "议题评论",
 	"Meeting": "会议", "Vote": "表决", "Resolution": "决议", "Objection": "异议", "ResolutionTask": "实施任务",
 	"SupervisionNote": "监督意见",
 	"Notification":    "通知", "VisitNeeded": "上门告知", "FailedDelivery": "发送失败的通知",
+	"CareAssignment": "包联", "Visit": "走访", "Report": "事件上报", "Department": "职能部门",
+	"Organisation": "组织", "OrganisationCheckIn": "组织报到", "MemberCheckIn": "个人报到", "Resource": "资源",
+	"Need": "需求", "Proposal": "对接", "Project": "项目", "ProjectMilestone": "里程碑",
 }
 
 // Page sizes: a list gives defaultPage items unless asked, and never more than maxPage.
