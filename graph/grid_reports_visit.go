@@ -16,24 +16,11 @@ func (r *reportResolver) visit(ctx context.Context, obj *db.Report) (*db.Visit, 
 }
 
 func (r *visitResolver) reports(ctx context.Context, obj *db.Visit) ([]*db.Report, error) {
-	os, _, err := load(ctx).visits.outcomes.load(obj.ID)
-	if err != nil {
-		return nil, err
-	}
-	out := []*db.Report{}
-	for _, o := range os {
-		if o.ReportID == nil {
-			continue
-		}
-		rep, err := reportNode(ctx, *o.ReportID)
-		if err != nil {
-			return nil, err
-		}
-		if rep, ok := rep.(*db.Report); ok {
-			out = append(out, rep)
-		}
-	}
-	return out, nil
+	return visitOutcomes(ctx, obj.ID, func(o *db.VisitOutcome) *int64 { return o.ReportID }, func(id int64) (*db.Report, bool, error) {
+		n, err := reportNode(ctx, id)
+		rep, ok := n.(*db.Report)
+		return rep, ok, err
+	})
 }
 
 func (r *mutationResolver) reportFromVisit(ctx context.Context, visitID string, input model.SubmitReportInput) (*db.Report, error) {

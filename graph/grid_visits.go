@@ -176,52 +176,52 @@ func (r *visitResolver) residentsMet(ctx context.Context, obj *db.Visit) ([]*db.
 	return out, nil
 }
 
-func (r *visitResolver) wishes(ctx context.Context, obj *db.Visit) ([]*model.Wish, error) {
-	os, _, err := load(ctx).visits.outcomes.load(obj.ID)
+// visitOutcomes lists what came of a visit of one kind (pick names its id in an outcome, nil
+// for another kind), each as show gives it, leaving out what the viewer may not see (show
+// answers false).
+func visitOutcomes[T any](ctx context.Context, visit int64, pick func(*db.VisitOutcome) *int64,
+	show func(id int64) (T, bool, error)) ([]T, error) {
+	os, _, err := load(ctx).visits.outcomes.load(visit)
 	if err != nil {
 		return nil, err
 	}
-	out := []*model.Wish{}
+	out := []T{}
 	for _, o := range os {
-		if o.WishID == nil {
+		id := pick(o)
+		if id == nil {
 			continue
 		}
-		w, ok, err := load(ctx).wish.load(*o.WishID)
-		if err != nil || !ok {
-			return nil, err
-		}
-		shown, err := visibleWish(ctx, w)
+		t, ok, err := show(*id)
 		if err != nil {
 			return nil, err
 		}
-		if shown != nil {
-			out = append(out, shown)
+		if ok {
+			out = append(out, t)
 		}
 	}
 	return out, nil
 }
 
-func (r *visitResolver) topics(ctx context.Context, obj *db.Visit) ([]*db.Topic, error) {
-	os, _, err := load(ctx).visits.outcomes.load(obj.ID)
-	if err != nil {
-		return nil, err
-	}
-	out := []*db.Topic{}
-	for _, o := range os {
-		if o.TopicID == nil {
-			continue
-		}
-		t, ok, err := load(ctx).topic.load(*o.TopicID)
+func (r *visitResolver) wishes(ctx context.Context, obj *db.Visit) ([]*model.Wish, error) {
+	return visitOutcomes(ctx, obj.ID, func(o *db.VisitOutcome) *int64 { return o.WishID }, func(id int64) (*model.Wish, bool, error) {
+		w, ok, err := load(ctx).wish.load(id)
 		if err != nil || !ok {
-			return nil, err
+			return nil, false, err
 		}
-		if t, err = visibleTopic(ctx, t); err != nil {
-			return nil, err
-		} else if t != nil {
-			out = append(out, t)
+		shown, err := visibleWish(ctx, w)
+		return shown, shown != nil, err
+	})
+}
+
+func (r *visitResolver) topics(ctx context.Context, obj *db.Visit) ([]*db.Topic, error) {
+	return visitOutcomes(ctx, obj.ID, func(o *db.VisitOutcome) *int64 { return o.TopicID }, func(id int64) (*db.Topic, bool, error) {
+		t, ok, err := load(ctx).topic.load(id)
+		if err != nil || !ok {
+			return nil, false, err
 		}
-	}
-	return out, nil
+		shown, err := visibleTopic(ctx, t)
+		return shown, shown != nil, err
+	})
 }
 
 func (r *visitDueResolver) tags(obj *db.VisitDue) []db.ResidentTag {
@@ -273,19 +273,11 @@ func (r *mutationResolver) recordVisit(ctx context.Context, input model.RecordVi
 	if len(input.ResidentIds) > 50 {
 		return nil, db.Invalid("residentIds", "见到的居民最多 50 位")
 	}
-	for _, id := range input.HouseholdIds {
-		h, err := idOf("householdIds", "Place", id)
-		if err != nil {
-			return nil, err
-		}
-		in.HouseholdIDs = append(in.HouseholdIDs, h)
+	if in.HouseholdIDs, err = idsOf("householdIds", "Place", input.HouseholdIds); err != nil {
+		return nil, err
 	}
-	for _, id := range input.ResidentIds {
-		res, err := idOf("residentIds", "Resident", id)
-		if err != nil {
-			return nil, err
-		}
-		in.ResidentIDs = append(in.ResidentIDs, res)
+	if in.ResidentIDs, err = idsOf("residentIds", "Resident", input.ResidentIds); err != nil {
+		return nil, err
 	}
 	return r.Store.RecordVisit(ctx, v, in)
 }
