@@ -7,20 +7,6 @@ import (
 	"linli/graph/model"
 )
 
-// notificationIDs reads the global IDs of notifications (or visits, which are
-// notifications too) for field.
-func notificationIDs(field string, typ string, ids []string) ([]int64, error) {
-	out := make([]int64, len(ids))
-	for i, id := range ids {
-		n, err := idOf(field, typ, id)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = n
-	}
-	return out, nil
-}
-
 // optionalGlobalID is the global ID of an optional reference, nil when it is not set.
 func optionalGlobalID(typ string, id *int64) *string {
 	if id == nil {
@@ -70,7 +56,7 @@ func placeList[T, C any](ctx context.Context, placeID string, first *int, after 
 
 // markRead answers markNotificationsRead.
 func (r *Resolver) markRead(ctx context.Context, ids []string) ([]*db.Notification, error) {
-	keys, err := notificationIDs("ids", "Notification", ids)
+	keys, err := idsOf("ids", "Notification", ids)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +69,7 @@ func (r *Resolver) markRead(ctx context.Context, ids []string) ([]*db.Notificati
 
 // markVisited answers markVisited.
 func (r *Resolver) markVisited(ctx context.Context, ids []string) ([]*db.Notification, error) {
-	keys, err := notificationIDs("ids", "VisitNeeded", ids)
+	keys, err := idsOf("ids", "VisitNeeded", ids)
 	if err != nil {
 		return nil, err
 	}

@@ -225,6 +225,7 @@ type loaders struct {
 	gridWorker        *loader[int64]
 	turnoutByBuilding *loader[[]*db.BuildingTurnout]
 	visits            *visitLoaders // grid work (grid_visits.go)
+	orgs              *orgLoaders
 	projects          *projectLoaders
 
 	// contacts: whom the viewer is linked to by a wish (db.Contacts), read once if needed.
@@ -297,6 +298,7 @@ func newLoaders(ctx context.Context, s *db.Store, wait time.Duration) *loaders {
 		}).as("turnoutByBuilding"),
 		gridWorker:   newLoader(ctx, wait, s.GridWorkersOf).as("gridWorker"),
 		visits:       newVisitLoaders(ctx, s, wait),
+		orgs:         newOrgLoaders(ctx, s, wait),
 		projects:     newProjectLoaders(ctx, s, wait),
 		store:        s,
 		ctx:          ctx,

@@ -13,6 +13,11 @@ func placeByID(ctx context.Context, id int64) (*db.Place, error) {
 	return mustLoad(load(ctx).place, id, "地点")
 }
 
+// places loads places in ids' order, in one batch.
+func places(ctx context.Context, ids []int64) ([]*db.Place, error) {
+	return loadAll(load(ctx).place, ids, "地点")
+}
+
 func accountByID(ctx context.Context, id int64) (*db.Account, error) {
 	return mustLoad(load(ctx).account, id, "账号")
 }
@@ -32,6 +37,22 @@ func mustLoad[V any](l *loader[V], id int64, what string) (V, error) {
 		err = hidden(what)
 	}
 	return v, err
+}
+
+// loadAll loads ids in their order through l, in one batch; each must exist (what names it).
+func loadAll[V any](l *loader[V], ids []int64, what string) ([]V, error) {
+	if err := l.warm(ids); err != nil {
+		return nil, err
+	}
+	out := make([]V, 0, len(ids))
+	for _, id := range ids {
+		v, err := mustLoad(l, id, what)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 // residentByID returns the resident if the viewer may see their record, nil if not.

@@ -3,6 +3,8 @@ package graph
 import (
 	"context"
 	"slices"
+	"sync"
+	"time"
 
 	"linli/db"
 	"linli/graph/model"
@@ -11,44 +13,52 @@ import (
 // Dual reporting and the resources list: organisations, their members, check-ins (报到),
 // offers and service records (db/orgs*.go). The resolvers in schema.resolvers.go call these.
 
+// orgLoaders are one request's loaders for organisations and their offers, and the
+// viewer's memberships of organisations, read once per request.
+type orgLoaders struct {
+	organisation   *loader[*db.Organisation]
+	resource       *loader[*db.Resource]
+	membershipOnce sync.Once
+	memberships    map[int64]*db.OrganisationMember
+	membershipErr  error
+}
+
+func newOrgLoaders(ctx context.Context, s *db.Store, wait time.Duration) *orgLoaders {
+	return &orgLoaders{
+		organisation: newLoader(ctx, wait, s.OrganisationsByID).as("organisation"),
+		resource:     newLoader(ctx, wait, s.ResourcesByID).as("resource"),
+	}
+}
+
 // organisationByID loads an organisation named by something the viewer already sees (a
 // check-in, an offer): its name and communities are not personal, and what is (members,
-// records) checks the viewer's rights again.
-func (r *Resolver) organisationByID(ctx context.Context, id *int64) (*db.Organisation, error) {
+// records) checks the viewer's rights again. nil for none.
+func organisationByID(ctx context.Context, id *int64) (*db.Organisation, error) {
 	if id == nil {
 		return nil, nil
 	}
-	m, err := r.Store.OrganisationsByID(ctx, []int64{*id})
-	if err != nil {
-		return nil, err
-	}
-	return m[*id], nil
+	o, _, err := load(ctx).orgs.organisation.load(*id)
+	return o, err
 }
 
-// placesByID loads places in ids' order.
-func placesByID(ctx context.Context, ids []int64) ([]*db.Place, error) {
-	out := make([]*db.Place, 0, len(ids))
-	for _, id := range ids {
-		p, err := placeByID(ctx, id)
-		if err != nil {
-			return nil, err
+// memberships returns the viewer's memberships of organisations, by organisation.
+func memberships(ctx context.Context) (map[int64]*db.OrganisationMember, error) {
+	l := load(ctx).orgs
+	l.membershipOnce.Do(func() {
+		v, err := viewer(ctx)
+		if err != nil || v == nil {
+			l.membershipErr = err
+			return
 		}
-		out = append(out, p)
-	}
-	return out, nil
+		l.memberships, l.membershipErr = requestFrom(ctx).store.MembershipsOf(ctx, v.Account.ID)
+	})
+	return l.memberships, l.membershipErr
 }
 
-// idsOf decodes a list of global IDs of type typ for field.
-func idsOf(field, typ string, ids []string) ([]int64, error) {
-	out := make([]int64, len(ids))
-	for i, id := range ids {
-		n, err := idOf(field, typ, id)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = n
-	}
-	return out, nil
+// isContact reports whether the viewer is a contact of organisation id.
+func isContact(ctx context.Context, id int64) (bool, error) {
+	ms, err := memberships(ctx)
+	return ms[id] != nil && ms[id].Contact, err
 }
 
 func (r *Resolver) organisation(ctx context.Context, id string) (*db.Organisation, error) {
@@ -134,19 +144,6 @@ func (r *Resolver) removeOrganisationMember(ctx context.Context, orgID, accountI
 	})
 }
 
-func (r *Resolver) viewerIsContact(ctx context.Context, o *db.Organisation) (bool, error) {
-	v, err := viewer(ctx)
-	if err != nil || v == nil {
-		return false, err
-	}
-	ms, err := r.Store.MembershipsOf(ctx, v.Account.ID)
-	if err != nil {
-		return false, err
-	}
-	m := ms[o.ID]
-	return m != nil && m.Contact, nil
-}
-
 func (r *Resolver) organisationMembers(ctx context.Context, o *db.Organisation) ([]*db.OrganisationMember, error) {
 	v, err := signedIn(ctx)
 	if err != nil {
@@ -222,7 +219,7 @@ func (r *Resolver) workUnitName(ctx context.Context, m *db.MemberCheckIn) (strin
 	if m.WorkUnitName != nil {
 		return *m.WorkUnitName, nil
 	}
-	o, err := r.organisationByID(ctx, m.OrganisationID)
+	o, err := organisationByID(ctx, m.OrganisationID)
 	if err != nil || o == nil {
 		return "", err
 	}

@@ -4,34 +4,27 @@ import (
 	"context"
 	"math"
 	"slices"
-	"sync"
 	"time"
 
 	"linli/db"
 	"linli/graph/model"
 )
 
-// projectLoaders are one request's loaders for the needs and projects lists, and the
-// viewer's memberships of organisations, read once per request.
+// projectLoaders are one request's loaders for the needs and projects lists.
 type projectLoaders struct {
-	need           *loader[*db.Need]
-	needByWish     *loader[*db.Need]
-	needByTopic    *loader[*db.Need]
-	needEvents     *loader[[]*db.NeedEvent]
-	proposal       *loader[*db.Proposal]
-	proposals      *loader[[]*db.Proposal]
-	project        *loader[*db.Project]
-	projectByNeed  *loader[*db.Project]
-	milestones     *loader[[]*db.Milestone]
-	people         *loader[[]*db.ProjectPerson]
-	reports        *loader[[]*db.ProjectReport]
-	ratings        *loader[*db.RatingSummary]
-	myRating       *loader[int]
-	organisation   *loader[*db.Organisation]
-	resource       *loader[*db.Resource]
-	membershipOnce sync.Once
-	memberships    map[int64]*db.OrganisationMember
-	membershipErr  error
+	need          *loader[*db.Need]
+	needByWish    *loader[*db.Need]
+	needByTopic   *loader[*db.Need]
+	needEvents    *loader[[]*db.NeedEvent]
+	proposal      *loader[*db.Proposal]
+	proposals     *loader[[]*db.Proposal]
+	project       *loader[*db.Project]
+	projectByNeed *loader[*db.Project]
+	milestones    *loader[[]*db.Milestone]
+	people        *loader[[]*db.ProjectPerson]
+	reports       *loader[[]*db.ProjectReport]
+	ratings       *loader[*db.RatingSummary]
+	myRating      *loader[int]
 }
 
 func newProjectLoaders(ctx context.Context, s *db.Store, wait time.Duration) *projectLoaders {
@@ -51,29 +44,7 @@ func newProjectLoaders(ctx context.Context, s *db.Store, wait time.Duration) *pr
 		myRating: viewerLoader(ctx, wait, true, func(ctx context.Context, v *db.Viewer, ids []int64) (map[int64]int, error) {
 			return s.MyProjectRatings(ctx, v.Resident.ID, ids)
 		}).as("myProjectRating"),
-		organisation: newLoader(ctx, wait, s.OrganisationsByID).as("projectOrganisation"),
-		resource:     newLoader(ctx, wait, s.ResourcesByID).as("projectResource"),
 	}
-}
-
-// memberships returns the viewer's memberships of organisations, by organisation.
-func memberships(ctx context.Context) (map[int64]*db.OrganisationMember, error) {
-	l := load(ctx).projects
-	l.membershipOnce.Do(func() {
-		v, err := viewer(ctx)
-		if err != nil || v == nil {
-			l.membershipErr = err
-			return
-		}
-		l.memberships, l.membershipErr = requestFrom(ctx).store.MembershipsOf(ctx, v.Account.ID)
-	})
-	return l.memberships, l.membershipErr
-}
-
-// isContact reports whether the viewer is a contact of organisation id.
-func isContact(ctx context.Context, id int64) (bool, error) {
-	ms, err := memberships(ctx)
-	return ms[id] != nil && ms[id].Contact, err
 }
 
 // visibleProposal returns p if the viewer sees it: staff and the like of the need's
@@ -186,24 +157,12 @@ func projectNeed(ctx context.Context, p *db.Project) (*db.Need, error) {
 
 // organisationOf loads an organisation a project or proposal names.
 func organisationOf(ctx context.Context, id int64) (*db.Organisation, error) {
-	return mustLoad(load(ctx).projects.organisation, id, "组织")
+	return mustLoad(load(ctx).orgs.organisation, id, "组织")
 }
 
 // projectOrganisations answers Project.organisations.
 func projectOrganisations(ctx context.Context, p *db.Project) ([]*db.Organisation, error) {
-	l := load(ctx).projects.organisation
-	if err := l.warm(p.OrganisationIDs); err != nil {
-		return nil, err
-	}
-	out := make([]*db.Organisation, 0, len(p.OrganisationIDs))
-	for _, id := range p.OrganisationIDs {
-		o, err := mustLoad(l, id, "组织")
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, o)
-	}
-	return out, nil
+	return loadAll(load(ctx).orgs.organisation, p.OrganisationIDs, "组织")
 }
 
 // proposalResource answers Proposal.resource.
@@ -211,7 +170,7 @@ func proposalResource(ctx context.Context, p *db.Proposal) (*db.Resource, error)
 	if p.ResourceID == nil {
 		return nil, nil
 	}
-	return mustLoad(load(ctx).projects.resource, *p.ResourceID, "资源")
+	return mustLoad(load(ctx).orgs.resource, *p.ResourceID, "资源")
 }
 
 // projectPeople answers Project.people.

@@ -175,6 +175,19 @@ func optionalKey(field, typ string, id *string) (int64, error) {
 	return *key, nil
 }
 
+// idsOf decodes a list of global IDs of type typ for field.
+func idsOf(field, typ string, ids []string) ([]int64, error) {
+	out := make([]int64, len(ids))
+	for i, id := range ids {
+		n, err := idOf(field, typ, id)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = n
+	}
+	return out, nil
+}
+
 // typeNames are the Chinese names of the types a global ID can name, for the error that says
 // an ID names the wrong type. Every object with an `id` is here (TestEveryIDTypeHasAName).
 var typeNames = map[string]string{

@@ -12,18 +12,6 @@ import (
 // Ownership and the owners' count (db/roster_owners.go) as the schema shows them: people
 // through residentByID, so a resident the viewer may not see is left out (or null).
 
-func places(ctx context.Context, ids []int64) ([]*db.Place, error) {
-	out := make([]*db.Place, 0, len(ids))
-	for _, id := range ids {
-		p, err := placeByID(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, nil
-}
-
 func ownersCount(ctx context.Context, s *db.Store, compoundID string, on *time.Time) (*model.OwnersCount, error) {
 	id, err := idOf("compoundId", "Place", compoundID)
 	if err != nil {

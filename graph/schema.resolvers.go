@@ -332,7 +332,7 @@ func (r *memberCheckInResolver) Community(ctx context.Context, obj *db.MemberChe
 
 // Organisation is the resolver for the organisation field.
 func (r *memberCheckInResolver) Organisation(ctx context.Context, obj *db.MemberCheckIn) (*db.Organisation, error) {
-	return r.organisationByID(ctx, obj.OrganisationID)
+	return organisationByID(ctx, obj.OrganisationID)
 }
 
 // WorkUnitName is the resolver for the workUnitName field.
@@ -1216,12 +1216,12 @@ func (r *organisationResolver) RegisteredIn(ctx context.Context, obj *db.Organis
 
 // Communities is the resolver for the communities field.
 func (r *organisationResolver) Communities(ctx context.Context, obj *db.Organisation) ([]*db.Place, error) {
-	return placesByID(ctx, obj.CommunityIDs)
+	return places(ctx, obj.CommunityIDs)
 }
 
 // ViewerIsContact is the resolver for the viewerIsContact field.
 func (r *organisationResolver) ViewerIsContact(ctx context.Context, obj *db.Organisation) (bool, error) {
-	return r.viewerIsContact(ctx, obj)
+	return isContact(ctx, obj.ID)
 }
 
 // Members is the resolver for the members field.
@@ -1246,7 +1246,7 @@ func (r *organisationCheckInResolver) ID(ctx context.Context, obj *db.Organisati
 
 // Organisation is the resolver for the organisation field.
 func (r *organisationCheckInResolver) Organisation(ctx context.Context, obj *db.OrganisationCheckIn) (*db.Organisation, error) {
-	return r.organisationByID(ctx, &obj.OrganisationID)
+	return organisationByID(ctx, &obj.OrganisationID)
 }
 
 // Community is the resolver for the community field.
@@ -1261,7 +1261,7 @@ func (r *organisationMemberResolver) Account(ctx context.Context, obj *db.Organi
 
 // Organisation is the resolver for the organisation field.
 func (r *organisationServiceFiguresResolver) Organisation(ctx context.Context, obj *db.OrganisationService) (*db.Organisation, error) {
-	return r.organisationByID(ctx, &obj.OrganisationID)
+	return organisationByID(ctx, &obj.OrganisationID)
 }
 
 // Report is the resolver for the report field.
@@ -2178,7 +2178,7 @@ func (r *resourceResolver) ID(ctx context.Context, obj *db.Resource) (string, er
 
 // Organisation is the resolver for the organisation field.
 func (r *resourceResolver) Organisation(ctx context.Context, obj *db.Resource) (*db.Organisation, error) {
-	return r.organisationByID(ctx, obj.OrganisationID)
+	return organisationByID(ctx, obj.OrganisationID)
 }
 
 // Owner is the resolver for the owner field.
@@ -2188,7 +2188,7 @@ func (r *resourceResolver) Owner(ctx context.Context, obj *db.Resource) (*db.Acc
 
 // Communities is the resolver for the communities field.
 func (r *resourceResolver) Communities(ctx context.Context, obj *db.Resource) ([]*db.Place, error) {
-	return placesByID(ctx, obj.CommunityIDs)
+	return places(ctx, obj.CommunityIDs)
 }
 
 // Stale is the resolver for the stale field.

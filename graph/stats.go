@@ -22,15 +22,7 @@ func placeIDs(ids []string) ([]int64, error) {
 	if len(ids) > 100 {
 		return nil, db.Invalid("placeIds", "最多列出 100 个地点")
 	}
-	out := make([]int64, len(ids))
-	for i, id := range ids {
-		key, err := idOf("placeIds", "Place", id)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = key
-	}
-	return out, nil
+	return idsOf("placeIds", "Place", ids)
 }
 
 func enumCond[T ~string](eq *T, in, notIn []T) *db.EnumCond[T] {
