@@ -12,12 +12,6 @@ import (
 // period, a group withheld below MinGroup distinct reporters (primary suppression, as for
 // volunteer and participation figures).
 
-// ReportStatsFilter picks the reports figures count: every part set must hold.
-type ReportStatsFilter struct {
-	PlaceIDs []int64   // at most one
-	At       *TimeCond // when reported: one whole period
-}
-
 // reportStatsLevels: a report is about a grid (or a building in it).
 var reportStatsLevels = map[PlaceLevel]string{LevelSubdistrict: "c.path[1]", LevelCommunity: "x.community_id", LevelGrid: "x.grid_id"}
 
@@ -93,34 +87,14 @@ type DepartmentFigures struct {
 
 // ReportStats computes report figures for v: the groups, with withTotal (or no grouping)
 // the figures over all of them, and each department's figures over the whole filter.
-func (s *Store) ReportStats(ctx context.Context, v *Viewer, f ReportStatsFilter, by StatsGrouping, withTotal bool) ([]*ReportFigures, *ReportFigures, []*DepartmentFigures, error) {
+func (s *Store) ReportStats(ctx context.Context, v *Viewer, f PlacePeriodFilter, by StatsGrouping, withTotal bool) ([]*ReportFigures, *ReportFigures, []*DepartmentFigures, error) {
 	defer s.Metrics.StatsQuery("report", time.Now())
-	sc, err := s.scopeOf(ctx, v, f.PlaceIDs, "placeIds", reportStatsLevels)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	place, err := sc.onePlace(f.PlaceIDs)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	from, to, kind, err := wholePeriod(f.At, "at")
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if err := periodsNest(by, kind); err != nil {
-		return nil, nil, nil, err
-	}
-	plan, err := s.plan(ctx, sc, StatsGrouping{PlaceLevel: by.PlaceLevel, Period: by.Period}, reportStatsLevels,
-		s.earliest(ctx, `SELECT min(created_at) FROM reports`), f.At)
+	p, err := s.placePeriodOf(ctx, v, f, by, reportStatsLevels, `SELECT min(created_at) FROM reports`, withTotal)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	q := statsQuery{}
-	where := []string{q.placeCond("", []*Place{place}, reportStatsLevels)}
-	if kind != kindAll {
-		where = append(where, `x.created_at >= `+q.arg(from), `x.created_at < `+q.arg(to))
-	}
-	cond := joinConds(where, " AND ")
+	cond := p.where(&q, reportStatsLevels, "", "x.created_at")
 	var departments []*DepartmentFigures
 	// The departments' part reads beside the groups, on the same snapshot, overdue as of now.
 	deptArgs := append(slices.Clone(q.args), s.Now())
@@ -131,7 +105,7 @@ func (s *Store) ReportStats(ctx context.Context, v *Viewer, f ReportStatsFilter,
 			count(*) FILTER (WHERE x.resolved_at IS NULL AND x.due_at < ` + now + `) AS overdue,
 			count(x.department_rating) AS ratings, coalesce(sum(x.department_rating), 0) AS rating_sum` +
 		reportSource + ` WHERE x.department_id IS NOT NULL AND ` + cond + ` GROUP BY x.department_id ORDER BY x.department_id`, deptArgs}
-	g := plan.grouping(&q, "", periodOf("x.created_at"))
+	g := p.plan.grouping(&q, "", periodOf("x.created_at"))
 	groups, total, err := readGroups[*ReportFigures](ctx, s, g, reportFigures, reportSource+` WHERE `+cond, q.args, withTotal, deptPart)
 	if err != nil {
 		return nil, nil, nil, err

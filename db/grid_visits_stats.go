@@ -98,34 +98,17 @@ const visitSource = ` FROM (SELECT v.id, v.grid_id, v.community_id, v.visited_at
 
 // VisitStats computes visit figures for v: the groups, and with withTotal (or no grouping)
 // the figures over all of them. Errors: those of ParticipationStats.
-func (s *Store) VisitStats(ctx context.Context, v *Viewer, f ParticipationStatsFilter, by StatsGrouping, withTotal bool) ([]*VisitFigures, *VisitFigures, error) {
+func (s *Store) VisitStats(ctx context.Context, v *Viewer, f PlacePeriodFilter, by StatsGrouping, withTotal bool) ([]*VisitFigures, *VisitFigures, error) {
 	defer s.Metrics.StatsQuery("visits", time.Now())
-	sc, err := s.scopeOf(ctx, v, f.PlaceIDs, "placeIds", visitLevels)
+	p, err := s.placePeriodOf(ctx, v, f, by, visitLevels, `SELECT min(visited_at) FROM visits`, withTotal)
 	if err != nil {
 		return nil, nil, err
 	}
-	place, err := sc.onePlace(f.PlaceIDs)
+	groups, total, err := placePeriodPart[*VisitFigures](ctx, p, visitLevels, visitFigures, visitSource, "", "x.visited_at", nil)
 	if err != nil {
 		return nil, nil, err
 	}
-	from, to, kind, err := wholePeriod(f.At, "at")
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := periodsNest(by, kind); err != nil {
-		return nil, nil, err
-	}
-	plan, err := s.plan(ctx, sc, StatsGrouping{PlaceLevel: by.PlaceLevel, Period: by.Period}, visitLevels,
-		s.earliest(ctx, `SELECT min(visited_at) FROM visits`), f.At)
-	if err != nil {
-		return nil, nil, err
-	}
-	p := participation{s: s, sc: sc, f: f, plan: plan, withTotal: withTotal, place: place, from: from, to: to, kind: kind}
-	groups, total, err := participationPartAt[*VisitFigures](ctx, p, visitLevels, visitFigures, visitSource, "true", "x.visited_at")
-	if err != nil {
-		return nil, nil, err
-	}
-	asked, askedTotal, err := participationPartAt[*askedFigures](ctx, p, visitLevels, `count(*) AS needs_asked`, needsAskedSource, "true", "x.at")
+	asked, askedTotal, err := placePeriodPart[*askedFigures](ctx, p, visitLevels, `count(*) AS needs_asked`, needsAskedSource, "", "x.at", nil)
 	if err != nil {
 		return nil, nil, err
 	}

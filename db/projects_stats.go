@@ -17,12 +17,6 @@ import (
 // hours each organisation took on) is shown whatever the counts: organisations are public
 // partners and these are their acts, as departments' are in reportStats.
 
-// NeedStatsFilter picks the needs figures count: every part set must hold.
-type NeedStatsFilter struct {
-	PlaceIDs []int64   // at most one
-	At       *TimeCond // when the need was created: one whole period
-}
-
 // needStatsLevels: a need is in a community or a place below it (never a household).
 var needStatsLevels = map[PlaceLevel]string{LevelSubdistrict: "c.path[1]", LevelCommunity: "x.community_id"}
 
@@ -83,34 +77,14 @@ const needSource = ` FROM needs x JOIN places c ON c.id = x.community_id LEFT JO
 
 // NeedStats computes needs figures for v: the groups, with withTotal (or no grouping) the
 // figures over all of them, and each organisation's service over the whole filter.
-func (s *Store) NeedStats(ctx context.Context, v *Viewer, f NeedStatsFilter, by StatsGrouping, withTotal bool) ([]*NeedFigures, *NeedFigures, []*OrganisationService, error) {
+func (s *Store) NeedStats(ctx context.Context, v *Viewer, f PlacePeriodFilter, by StatsGrouping, withTotal bool) ([]*NeedFigures, *NeedFigures, []*OrganisationService, error) {
 	defer s.Metrics.StatsQuery("need", time.Now())
-	sc, err := s.scopeOf(ctx, v, f.PlaceIDs, "placeIds", needStatsLevels)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	place, err := sc.onePlace(f.PlaceIDs)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	from, to, kind, err := wholePeriod(f.At, "at")
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if err := periodsNest(by, kind); err != nil {
-		return nil, nil, nil, err
-	}
-	plan, err := s.plan(ctx, sc, StatsGrouping{PlaceLevel: by.PlaceLevel, Period: by.Period}, needStatsLevels,
-		s.earliest(ctx, `SELECT min(created_at) FROM needs`), f.At)
+	p, err := s.placePeriodOf(ctx, v, f, by, needStatsLevels, `SELECT min(created_at) FROM needs`, withTotal)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	q := statsQuery{}
-	where := []string{q.placeCond("", []*Place{place}, needStatsLevels)}
-	if kind != kindAll {
-		where = append(where, `x.created_at >= `+q.arg(from), `x.created_at < `+q.arg(to))
-	}
-	cond := joinConds(where, " AND ")
+	cond := p.where(&q, needStatsLevels, "", "x.created_at")
 	var orgs []*OrganisationService
 	orgPart := statsPart{&orgs, `SELECT po.organisation_id, count(DISTINCT po.project_id) AS projects,
 			count(r.id) AS reports, coalesce(sum(r.minutes), 0) AS minutes` + needSource + `
@@ -118,7 +92,7 @@ func (s *Store) NeedStats(ctx context.Context, v *Viewer, f NeedStatsFilter, by 
 		LEFT JOIN project_reports r ON r.project_id = p.id
 			AND EXISTS (SELECT 1 FROM organisation_members m WHERE m.organisation_id = po.organisation_id AND m.account_id = r.author_id)
 		WHERE ` + cond + ` GROUP BY po.organisation_id ORDER BY po.organisation_id`, slices.Clone(q.args)}
-	g := plan.grouping(&q, "", periodOf("x.created_at"))
+	g := p.plan.grouping(&q, "", periodOf("x.created_at"))
 	groups, total, err := readGroups[*NeedFigures](ctx, s, g, needFigures, needSource+` WHERE `+cond, q.args, withTotal, orgPart)
 	if err != nil {
 		return nil, nil, nil, err

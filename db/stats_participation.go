@@ -6,10 +6,10 @@ import (
 	"time"
 )
 
-// ParticipationStatsFilter picks what participation figures count: every part set must
+// PlacePeriodFilter picks what participation, visit, report and need figures count: every part set must
 // hold. At is when each thing happened: a topic raised, a meeting held, a vote closed, a
 // resolution published.
-type ParticipationStatsFilter struct {
+type PlacePeriodFilter struct {
 	PlaceIDs []int64   // at most one
 	At       *TimeCond // one whole period
 }
@@ -88,6 +88,12 @@ type statsRow struct {
 	Suppressed  bool       `db:"-"`
 }
 
+// GroupKey is the place and the period start that name the group (nil for none).
+func (r *statsRow) GroupKey() (*int64, *time.Time) { return r.PlaceID, r.PeriodStart }
+
+// GroupKey is the place and the period start that name the group (nil for none).
+func (g *ParticipationStatsGroup) GroupKey() (*int64, *time.Time) { return g.PlaceID, g.PeriodStart }
+
 // ParticipationStatsGroup is one group's figures, each part possibly absent (nothing of
 // that kind happened in the group).
 type ParticipationStatsGroup struct {
@@ -161,12 +167,12 @@ const resolutionSource = ` FROM resolutions x JOIN places c ON c.id = x.communit
 		FROM result_ratings r WHERE r.resolution_id = x.id) rr ON true
 	CROSS JOIN LATERAL (SELECT rr.n IS NULL OR rr.n = 1 AS once) one`
 
-// participation is what every part of participation figures shares.
-type participation struct {
+// placePeriod is what every part of figures over one place and one whole period shares
+// (participation, visits, reports, needs): the lattice wish figures use, one place and one
+// whole period, and one plan priced for all the parts.
+type placePeriod struct {
 	s         *Store
-	sc        *statsScope
-	f         ParticipationStatsFilter
-	plan      statsPlan // priced once for all four parts
+	plan      statsPlan
 	withTotal bool
 	// The one place and the one whole period (kind) figures are about.
 	place    *Place
@@ -174,56 +180,76 @@ type participation struct {
 	kind     int8
 }
 
-// participationPart reads one part: its figures over source, with a condition of its own
-// and the column that places its rows in time. args come first (the resolutions' $1 is now).
-func participationPart[T keyed](ctx context.Context, p participation, figures, source, cond, timeCol string, args ...any) ([]T, T, error) {
-	return participationPartAt[T](ctx, p, participationLevels, figures, source, cond, timeCol, args...)
+// placePeriodOf checks f and by for v over places at levels and prices the plan; earliest
+// is a query for the first time anything was counted. Errors: those of ParticipationStats.
+func (s *Store) placePeriodOf(ctx context.Context, v *Viewer, f PlacePeriodFilter, by StatsGrouping,
+	levels map[PlaceLevel]string, earliest string, withTotal bool) (placePeriod, error) {
+	sc, err := s.scopeOf(ctx, v, f.PlaceIDs, "placeIds", levels)
+	if err != nil {
+		return placePeriod{}, err
+	}
+	place, err := sc.onePlace(f.PlaceIDs)
+	if err != nil {
+		return placePeriod{}, err
+	}
+	from, to, kind, err := wholePeriod(f.At, "at")
+	if err != nil {
+		return placePeriod{}, err
+	}
+	if err := periodsNest(by, kind); err != nil {
+		return placePeriod{}, err
+	}
+	plan, err := s.plan(ctx, sc, StatsGrouping{PlaceLevel: by.PlaceLevel, Period: by.Period}, levels, s.earliest(ctx, earliest), f.At)
+	if err != nil {
+		return placePeriod{}, err
+	}
+	return placePeriod{s: s, plan: plan, withTotal: withTotal, place: place, from: from, to: to, kind: kind}, nil
 }
 
-// participationPartAt is participationPart over places at levels (visit figures go down
-// to the grid).
-func participationPartAt[T keyed](ctx context.Context, p participation, levels map[PlaceLevel]string, figures, source, cond, timeCol string, args ...any) ([]T, T, error) {
-	q := statsQuery{args: args}
-	where := []string{cond, q.placeCond("", []*Place{p.place}, levels)}
+// where is the condition of a part: cond (if any), the place at levels, and timeCol within
+// the period.
+func (p placePeriod) where(q *statsQuery, levels map[PlaceLevel]string, cond, timeCol string) string {
+	var where []string
+	if cond != "" {
+		where = append(where, cond)
+	}
+	where = append(where, q.placeCond("", []*Place{p.place}, levels))
 	if p.kind != kindAll {
 		where = append(where, timeCol+` >= `+q.arg(p.from), timeCol+` < `+q.arg(p.to))
 	}
+	return joinConds(where, " AND ")
+}
+
+// placePeriodPart reads one part: its figures over source, with a condition of its own (or
+// none) and the column that places its rows in time, over places at levels; extra parts
+// read beside it on the same snapshot. args come first (the resolutions' $1 is now).
+func placePeriodPart[T keyed](ctx context.Context, p placePeriod, levels map[PlaceLevel]string, figures, source, cond, timeCol string,
+	args []any, extra ...statsPart) ([]T, T, error) {
+	q := statsQuery{args: args}
+	where := p.where(&q, levels, cond, timeCol)
 	g := p.plan.grouping(&q, "", periodOf(timeCol))
-	return readGroups[T](ctx, p.s, g, figures, source+` WHERE `+joinConds(where, " AND "), q.args, p.withTotal)
+	return readGroups[T](ctx, p.s, g, figures, source+` WHERE `+where, q.args, p.withTotal, extra...)
+}
+
+// participationPart is placePeriodPart over participation's places.
+func participationPart[T keyed](ctx context.Context, p placePeriod, figures, source, cond, timeCol string, args ...any) ([]T, T, error) {
+	return placePeriodPart[T](ctx, p, participationLevels, figures, source, cond, timeCol, args)
 }
 
 // ParticipationStats computes participation figures for v: the groups, and with withTotal
 // (or no grouping) the figures over all of them.
-func (s *Store) ParticipationStats(ctx context.Context, v *Viewer, f ParticipationStatsFilter, by StatsGrouping, withTotal bool) ([]*ParticipationStatsGroup, *ParticipationStatsGroup, error) {
+func (s *Store) ParticipationStats(ctx context.Context, v *Viewer, f PlacePeriodFilter, by StatsGrouping, withTotal bool) ([]*ParticipationStatsGroup, *ParticipationStatsGroup, error) {
 	defer s.Metrics.StatsQuery("participation", time.Now())
-	sc, err := s.scopeOf(ctx, v, f.PlaceIDs, "placeIds", participationLevels)
+	p, err := s.placePeriodOf(ctx, v, f, by, participationLevels, `SELECT least((SELECT min(created_at) FROM topics),
+		(SELECT min(starts_at) FROM meetings), (SELECT min(closed_at) FROM votes), (SELECT min(published_at) FROM resolutions))`, withTotal)
 	if err != nil {
 		return nil, nil, err
 	}
-	// The same lattice as wishes': one place, one whole period.
-	place, err := sc.onePlace(f.PlaceIDs)
+	topics, topicTotal, err := participationPart[*TopicFigures](ctx, p, topicFigures, topicSource, "", "x.created_at")
 	if err != nil {
 		return nil, nil, err
 	}
-	from, to, kind, err := wholePeriod(f.At, "at")
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := periodsNest(by, kind); err != nil {
-		return nil, nil, err
-	}
-	first := s.earliest(ctx, `SELECT least((SELECT min(created_at) FROM topics), (SELECT min(starts_at) FROM meetings),
-		(SELECT min(closed_at) FROM votes), (SELECT min(published_at) FROM resolutions))`)
-	plan, err := s.plan(ctx, sc, StatsGrouping{PlaceLevel: by.PlaceLevel, Period: by.Period}, participationLevels, first, f.At)
-	if err != nil {
-		return nil, nil, err
-	}
-	p := participation{s: s, sc: sc, f: f, plan: plan, withTotal: withTotal, place: place, from: from, to: to, kind: kind}
-	topics, topicTotal, err := participationPart[*TopicFigures](ctx, p, topicFigures, topicSource, "true", "x.created_at")
-	if err != nil {
-		return nil, nil, err
-	}
-	meetings, meetingTotal, err := participationPart[*MeetingFigures](ctx, p, meetingFigures, meetingSource, "true", "x.starts_at")
+	meetings, meetingTotal, err := participationPart[*MeetingFigures](ctx, p, meetingFigures, meetingSource, "", "x.starts_at")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -231,7 +257,7 @@ func (s *Store) ParticipationStats(ctx context.Context, v *Viewer, f Participati
 	if err != nil {
 		return nil, nil, err
 	}
-	resolutions, resolutionTotal, err := participationPart[*ResolutionFigures](ctx, p, resolutionFigures, resolutionSource, "true", "x.published_at", s.Now())
+	resolutions, resolutionTotal, err := participationPart[*ResolutionFigures](ctx, p, resolutionFigures, resolutionSource, "", "x.published_at", s.Now())
 	if err != nil {
 		return nil, nil, err
 	}

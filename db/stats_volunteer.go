@@ -21,6 +21,9 @@ type VolunteerStatsFilter struct {
 	Category *EnumCond[WishCategory]
 }
 
+// GroupKey is the place and the period start that name the group (nil for none).
+func (g *VolunteerStatsGroup) GroupKey() (*int64, *time.Time) { return g.PlaceID, g.PeriodStart }
+
 // VolunteerStatsGroup is one group's volunteer figures.
 type VolunteerStatsGroup struct {
 	PlaceID     *int64     `db:"place_id"`

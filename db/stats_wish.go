@@ -35,6 +35,9 @@ type DurationFigures struct {
 	Median, P90 *float64
 }
 
+// GroupKey is the place and the period start that name the group (nil for none).
+func (g *WishStatsGroup) GroupKey() (*int64, *time.Time) { return g.PlaceID, g.PeriodStart }
+
 // WishStatsGroup is one group's figures. Its key fields are set for the dimensions grouped
 // by.
 type WishStatsGroup struct {

@@ -860,7 +860,7 @@ type ComplexityRoot struct {
 		MyVisits                       func(childComplexity int, first *int) int
 		MyWishes                       func(childComplexity int, state []db.WishState, first *int, after *string) int
 		NeedCandidates                 func(childComplexity int, needID string) int
-		NeedStats                      func(childComplexity int, filter *model.NeedStatsFilter, groupBy *model.StatsGrouping) int
+		NeedStats                      func(childComplexity int, filter *model.PlacePeriodFilter, groupBy *model.StatsGrouping) int
 		Needs                          func(childComplexity int, placeID *string, state []db.NeedState, category *db.ServiceCategory, first *int, after *string) int
 		Node                           func(childComplexity int, id string) int
 		Nodes                          func(childComplexity int, ids []string) int
@@ -871,12 +871,12 @@ type ComplexityRoot struct {
 		Organisations                  func(childComplexity int, kinds []db.OrganisationKind, communityID *string, first *int, after *string) int
 		OverdueReports                 func(childComplexity int, placeID *string) int
 		OwnersCount                    func(childComplexity int, compoundID string, on *time.Time) int
-		ParticipationStats             func(childComplexity int, filter *model.ParticipationStatsFilter, groupBy *model.StatsGrouping) int
+		ParticipationStats             func(childComplexity int, filter *model.PlacePeriodFilter, groupBy *model.StatsGrouping) int
 		PendingRegistrations           func(childComplexity int, placeID string) int
 		Projects                       func(childComplexity int, placeID *string, state []db.ProjectState, organisationID *string, first *int, after *string) int
 		Report                         func(childComplexity int, id string) int
 		ReportSettings                 func(childComplexity int, communityID string) int
-		ReportStats                    func(childComplexity int, filter *model.ReportStatsFilter, groupBy *model.StatsGrouping) int
+		ReportStats                    func(childComplexity int, filter *model.PlacePeriodFilter, groupBy *model.StatsGrouping) int
 		Reports                        func(childComplexity int, placeID *string, state []db.ReportState, mine *bool, first *int, after *string) int
 		ResidentDuplicates             func(childComplexity int, placeID string) int
 		Residents                      func(childComplexity int, placeID string, filter *model.ResidentFilter, first *int, after *string, last *int, before *string) int
@@ -890,7 +890,7 @@ type ComplexityRoot struct {
 		UnassignedVulnerableHouseholds func(childComplexity int, placeID string) int
 		UnreadNotificationCount        func(childComplexity int) int
 		VisitRhythms                   func(childComplexity int, communityID string) int
-		VisitStats                     func(childComplexity int, filter *model.ParticipationStatsFilter, groupBy *model.StatsGrouping) int
+		VisitStats                     func(childComplexity int, filter *model.PlacePeriodFilter, groupBy *model.StatsGrouping) int
 		VisitsDue                      func(childComplexity int, placeID string) int
 		VisitsNeeded                   func(childComplexity int, placeID string, first *int, after *string) int
 		VolunteerRecord                func(childComplexity int, accountID *string) int
@@ -2019,7 +2019,7 @@ type QueryResolver interface {
 	Resolutions(ctx context.Context, placeID *string, state []db.ResolutionState, first *int, after *string) (*model.ResolutionConnection, error)
 	WishStats(ctx context.Context, filter *model.WishStatsFilter, groupBy *model.WishStatsGrouping) (*model.WishStats, error)
 	VolunteerStats(ctx context.Context, filter *model.VolunteerStatsFilter, groupBy *model.StatsGrouping, leaderboard *int) (*model.VolunteerStats, error)
-	ParticipationStats(ctx context.Context, filter *model.ParticipationStatsFilter, groupBy *model.StatsGrouping) (*model.ParticipationStats, error)
+	ParticipationStats(ctx context.Context, filter *model.PlacePeriodFilter, groupBy *model.StatsGrouping) (*model.ParticipationStats, error)
 	CommunitySettings(ctx context.Context, communityID string) (*db.Settings, error)
 	Roster(ctx context.Context, placeID string, asOf *time.Time, first *int, after *string, last *int, before *string) (*model.RosterHouseholdConnection, error)
 	PendingRegistrations(ctx context.Context, placeID string) ([]*db.PendingRegistration, error)
@@ -2049,13 +2049,13 @@ type QueryResolver interface {
 	MemberCheckIns(ctx context.Context, communityID *string, states []db.CheckInState, first *int, after *string) (*model.MemberCheckInConnection, error)
 	OrganisationCheckIns(ctx context.Context, communityID *string, states []db.CheckInState, first *int, after *string) (*model.OrganisationCheckInConnection, error)
 	MyMemberCheckIns(ctx context.Context) ([]*db.MemberCheckIn, error)
-	ReportStats(ctx context.Context, filter *model.ReportStatsFilter, groupBy *model.StatsGrouping) (*model.ReportStats, error)
-	VisitStats(ctx context.Context, filter *model.ParticipationStatsFilter, groupBy *model.StatsGrouping) (*model.VisitStats, error)
+	ReportStats(ctx context.Context, filter *model.PlacePeriodFilter, groupBy *model.StatsGrouping) (*model.ReportStats, error)
+	VisitStats(ctx context.Context, filter *model.PlacePeriodFilter, groupBy *model.StatsGrouping) (*model.VisitStats, error)
 	Needs(ctx context.Context, placeID *string, state []db.NeedState, category *db.ServiceCategory, first *int, after *string) (*model.NeedConnection, error)
 	NeedCandidates(ctx context.Context, needID string) ([]*db.Candidate, error)
 	MyProposals(ctx context.Context, pending *bool, first *int, after *string) (*model.ProposalConnection, error)
 	Projects(ctx context.Context, placeID *string, state []db.ProjectState, organisationID *string, first *int, after *string) (*model.ProjectConnection, error)
-	NeedStats(ctx context.Context, filter *model.NeedStatsFilter, groupBy *model.StatsGrouping) (*model.NeedStats, error)
+	NeedStats(ctx context.Context, filter *model.PlacePeriodFilter, groupBy *model.StatsGrouping) (*model.NeedStats, error)
 }
 type RatingSummaryResolver interface {
 	Average(ctx context.Context, obj *db.RatingSummary) (*float64, error)
@@ -6205,7 +6205,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.NeedStats(childComplexity, args["filter"].(*model.NeedStatsFilter), args["groupBy"].(*model.StatsGrouping)), true
+		return e.ComplexityRoot.Query.NeedStats(childComplexity, args["filter"].(*model.PlacePeriodFilter), args["groupBy"].(*model.StatsGrouping)), true
 	case "Query.needs":
 		if e.ComplexityRoot.Query.Needs == nil {
 			break
@@ -6321,7 +6321,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.ParticipationStats(childComplexity, args["filter"].(*model.ParticipationStatsFilter), args["groupBy"].(*model.StatsGrouping)), true
+		return e.ComplexityRoot.Query.ParticipationStats(childComplexity, args["filter"].(*model.PlacePeriodFilter), args["groupBy"].(*model.StatsGrouping)), true
 	case "Query.pendingRegistrations":
 		if e.ComplexityRoot.Query.PendingRegistrations == nil {
 			break
@@ -6376,7 +6376,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.ReportStats(childComplexity, args["filter"].(*model.ReportStatsFilter), args["groupBy"].(*model.StatsGrouping)), true
+		return e.ComplexityRoot.Query.ReportStats(childComplexity, args["filter"].(*model.PlacePeriodFilter), args["groupBy"].(*model.StatsGrouping)), true
 	case "Query.reports":
 		if e.ComplexityRoot.Query.Reports == nil {
 			break
@@ -6525,7 +6525,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.VisitStats(childComplexity, args["filter"].(*model.ParticipationStatsFilter), args["groupBy"].(*model.StatsGrouping)), true
+		return e.ComplexityRoot.Query.VisitStats(childComplexity, args["filter"].(*model.PlacePeriodFilter), args["groupBy"].(*model.StatsGrouping)), true
 	case "Query.visitsDue":
 		if e.ComplexityRoot.Query.VisitsDue == nil {
 			break
@@ -20103,8 +20103,8 @@ func (ec *executionContext) field_Query_needStats_args(ctx context.Context, rawA
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
-		func(ctx context.Context, v any) (*model.NeedStatsFilter, error) {
-			return ec.unmarshalONeedStatsFilter2ᚖlinliᚋgraphᚋmodelᚐNeedStatsFilter(ctx, v)
+		func(ctx context.Context, v any) (*model.PlacePeriodFilter, error) {
+			return ec.unmarshalONeedStatsFilter2ᚖlinliᚋgraphᚋmodelᚐPlacePeriodFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -20355,8 +20355,8 @@ func (ec *executionContext) field_Query_participationStats_args(ctx context.Cont
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
-		func(ctx context.Context, v any) (*model.ParticipationStatsFilter, error) {
-			return ec.unmarshalOParticipationStatsFilter2ᚖlinliᚋgraphᚋmodelᚐParticipationStatsFilter(ctx, v)
+		func(ctx context.Context, v any) (*model.PlacePeriodFilter, error) {
+			return ec.unmarshalOParticipationStatsFilter2ᚖlinliᚋgraphᚋmodelᚐPlacePeriodFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -20451,8 +20451,8 @@ func (ec *executionContext) field_Query_reportStats_args(ctx context.Context, ra
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
-		func(ctx context.Context, v any) (*model.ReportStatsFilter, error) {
-			return ec.unmarshalOReportStatsFilter2ᚖlinliᚋgraphᚋmodelᚐReportStatsFilter(ctx, v)
+		func(ctx context.Context, v any) (*model.PlacePeriodFilter, error) {
+			return ec.unmarshalOReportStatsFilter2ᚖlinliᚋgraphᚋmodelᚐPlacePeriodFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -20887,8 +20887,8 @@ func (ec *executionContext) field_Query_visitStats_args(ctx context.Context, raw
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
-		func(ctx context.Context, v any) (*model.ParticipationStatsFilter, error) {
-			return ec.unmarshalOParticipationStatsFilter2ᚖlinliᚋgraphᚋmodelᚐParticipationStatsFilter(ctx, v)
+		func(ctx context.Context, v any) (*model.PlacePeriodFilter, error) {
+			return ec.unmarshalOParticipationStatsFilter2ᚖlinliᚋgraphᚋmodelᚐPlacePeriodFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -38503,7 +38503,7 @@ func (ec *executionContext) _Query_participationStats(ctx context.Context, field
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().ParticipationStats(ctx, fc.Args["filter"].(*model.ParticipationStatsFilter), fc.Args["groupBy"].(*model.StatsGrouping))
+			return ec.Resolvers.Query().ParticipationStats(ctx, fc.Args["filter"].(*model.PlacePeriodFilter), fc.Args["groupBy"].(*model.StatsGrouping))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ParticipationStats) graphql.Marshaler {
@@ -39768,7 +39768,7 @@ func (ec *executionContext) _Query_reportStats(ctx context.Context, field graphq
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().ReportStats(ctx, fc.Args["filter"].(*model.ReportStatsFilter), fc.Args["groupBy"].(*model.StatsGrouping))
+			return ec.Resolvers.Query().ReportStats(ctx, fc.Args["filter"].(*model.PlacePeriodFilter), fc.Args["groupBy"].(*model.StatsGrouping))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ReportStats) graphql.Marshaler {
@@ -39812,7 +39812,7 @@ func (ec *executionContext) _Query_visitStats(ctx context.Context, field graphql
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().VisitStats(ctx, fc.Args["filter"].(*model.ParticipationStatsFilter), fc.Args["groupBy"].(*model.StatsGrouping))
+			return ec.Resolvers.Query().VisitStats(ctx, fc.Args["filter"].(*model.PlacePeriodFilter), fc.Args["groupBy"].(*model.StatsGrouping))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.VisitStats) graphql.Marshaler {
@@ -40032,7 +40032,7 @@ func (ec *executionContext) _Query_needStats(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().NeedStats(ctx, fc.Args["filter"].(*model.NeedStatsFilter), fc.Args["groupBy"].(*model.StatsGrouping))
+			return ec.Resolvers.Query().NeedStats(ctx, fc.Args["filter"].(*model.PlacePeriodFilter), fc.Args["groupBy"].(*model.StatsGrouping))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.NeedStats) graphql.Marshaler {
@@ -56993,8 +56993,8 @@ func UnmarshalNameVoterInput(ctx context.Context, raw any) (model.NameVoterInput
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputNeedStatsFilter(ctx context.Context, obj any) (model.NeedStatsFilter, error) {
-	var it model.NeedStatsFilter
+func (ec *executionContext) unmarshalInputNeedStatsFilter(ctx context.Context, obj any) (model.PlacePeriodFilter, error) {
+	var it model.PlacePeriodFilter
 	if obj == nil {
 		return it, nil
 	}
@@ -57036,8 +57036,8 @@ func (ec *executionContext) unmarshalInputNeedStatsFilter(ctx context.Context, o
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalNeedStatsFilter(ctx context.Context, raw any) (model.NeedStatsFilter, error) {
-	var out model.NeedStatsFilter
+func UnmarshalNeedStatsFilter(ctx context.Context, raw any) (model.PlacePeriodFilter, error) {
+	var out model.PlacePeriodFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "NeedStatsFilter", raw, &out)
 	return out, err
 }
@@ -57161,8 +57161,8 @@ func UnmarshalOpenVoteInput(ctx context.Context, raw any) (model.OpenVoteInput, 
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputParticipationStatsFilter(ctx context.Context, obj any) (model.ParticipationStatsFilter, error) {
-	var it model.ParticipationStatsFilter
+func (ec *executionContext) unmarshalInputParticipationStatsFilter(ctx context.Context, obj any) (model.PlacePeriodFilter, error) {
+	var it model.PlacePeriodFilter
 	if obj == nil {
 		return it, nil
 	}
@@ -57204,8 +57204,8 @@ func (ec *executionContext) unmarshalInputParticipationStatsFilter(ctx context.C
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalParticipationStatsFilter(ctx context.Context, raw any) (model.ParticipationStatsFilter, error) {
-	var out model.ParticipationStatsFilter
+func UnmarshalParticipationStatsFilter(ctx context.Context, raw any) (model.PlacePeriodFilter, error) {
+	var out model.PlacePeriodFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ParticipationStatsFilter", raw, &out)
 	return out, err
 }
@@ -57711,8 +57711,8 @@ func UnmarshalReportDeadlineInput(ctx context.Context, raw any) (db.ReportDeadli
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputReportStatsFilter(ctx context.Context, obj any) (model.ReportStatsFilter, error) {
-	var it model.ReportStatsFilter
+func (ec *executionContext) unmarshalInputReportStatsFilter(ctx context.Context, obj any) (model.PlacePeriodFilter, error) {
+	var it model.PlacePeriodFilter
 	if obj == nil {
 		return it, nil
 	}
@@ -57754,8 +57754,8 @@ func (ec *executionContext) unmarshalInputReportStatsFilter(ctx context.Context,
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalReportStatsFilter(ctx context.Context, raw any) (model.ReportStatsFilter, error) {
-	var out model.ReportStatsFilter
+func UnmarshalReportStatsFilter(ctx context.Context, raw any) (model.PlacePeriodFilter, error) {
+	var out model.PlacePeriodFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReportStatsFilter", raw, &out)
 	return out, err
 }
@@ -73849,7 +73849,7 @@ func (ec *executionContext) marshalONeedState2ᚖlinliᚋdbᚐNeedState(ctx cont
 	return v
 }
 
-func (ec *executionContext) unmarshalONeedStatsFilter2ᚖlinliᚋgraphᚋmodelᚐNeedStatsFilter(ctx context.Context, v any) (*model.NeedStatsFilter, error) {
+func (ec *executionContext) unmarshalONeedStatsFilter2ᚖlinliᚋgraphᚋmodelᚐPlacePeriodFilter(ctx context.Context, v any) (*model.PlacePeriodFilter, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -73964,7 +73964,7 @@ func (ec *executionContext) marshalOOrganisationMember2ᚕᚖlinliᚋdbᚐOrgani
 	return ret
 }
 
-func (ec *executionContext) unmarshalOParticipationStatsFilter2ᚖlinliᚋgraphᚋmodelᚐParticipationStatsFilter(ctx context.Context, v any) (*model.ParticipationStatsFilter, error) {
+func (ec *executionContext) unmarshalOParticipationStatsFilter2ᚖlinliᚋgraphᚋmodelᚐPlacePeriodFilter(ctx context.Context, v any) (*model.PlacePeriodFilter, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -74168,7 +74168,7 @@ func (ec *executionContext) marshalOReportState2ᚖlinliᚋdbᚐReportState(ctx 
 	return v
 }
 
-func (ec *executionContext) unmarshalOReportStatsFilter2ᚖlinliᚋgraphᚋmodelᚐReportStatsFilter(ctx context.Context, v any) (*model.ReportStatsFilter, error) {
+func (ec *executionContext) unmarshalOReportStatsFilter2ᚖlinliᚋgraphᚋmodelᚐPlacePeriodFilter(ctx context.Context, v any) (*model.PlacePeriodFilter, error) {
 	if v == nil {
 		return nil, nil
 	}

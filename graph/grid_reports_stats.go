@@ -9,34 +9,27 @@ import (
 
 // reportStats answers reportStats: groups by place and period, each withheld below the
 // minimum group size, and every department's handling over the whole filter.
-func (r *queryResolver) reportStats(ctx context.Context, filter *model.ReportStatsFilter, groupBy *model.StatsGrouping) (*model.ReportStats, error) {
+func (r *queryResolver) reportStats(ctx context.Context, filter *model.PlacePeriodFilter, groupBy *model.StatsGrouping) (*model.ReportStats, error) {
 	v, err := viewer(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var f db.ReportStatsFilter
-	if filter != nil {
-		if f.PlaceIDs, err = placeIDs(filter.PlaceIds); err != nil {
-			return nil, err
-		}
-		f.At = filter.At
+	f, err := placePeriodFilter(filter)
+	if err != nil {
+		return nil, err
 	}
 	by := statsGrouping(groupBy)
 	groups, total, departments, err := r.Store.ReportStats(ctx, v, f, by, selected(ctx, "total"))
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]*int64, len(groups))
-	for i, g := range groups {
-		ids[i] = g.PlaceID
-	}
-	keys, err := loadGroupKeys(ctx, r.Store, by.Period, ids)
+	keys, err := loadGroupKeys(ctx, r.Store, by.Period, groups)
 	if err != nil {
 		return nil, err
 	}
 	group := func(g *db.ReportFigures) *model.ReportStatsGroup {
 		m := reportFigures(g)
-		m.Place, m.PeriodStart, m.PeriodEnd = keys.of(g.PlaceID, g.PeriodStart)
+		m.Place, m.PeriodStart, m.PeriodEnd = keys.of(g)
 		return m
 	}
 	out := &model.ReportStats{MinGroupSize: r.Store.Stats.MinGroup, Groups: []*model.ReportStatsGroup{}, Departments: departments}

@@ -9,35 +9,28 @@ import (
 
 // visitStats answers visitStats as participationStats answers its own: the same filter, the
 // same group keys.
-func (r *queryResolver) visitStats(ctx context.Context, filter *model.ParticipationStatsFilter, groupBy *model.StatsGrouping) (*model.VisitStats, error) {
+func (r *queryResolver) visitStats(ctx context.Context, filter *model.PlacePeriodFilter, groupBy *model.StatsGrouping) (*model.VisitStats, error) {
 	v, err := viewer(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var f db.ParticipationStatsFilter
-	if filter != nil {
-		if f.PlaceIDs, err = placeIDs(filter.PlaceIds); err != nil {
-			return nil, err
-		}
-		f.At = filter.At
+	f, err := placePeriodFilter(filter)
+	if err != nil {
+		return nil, err
 	}
 	by := statsGrouping(groupBy)
 	groups, total, err := r.Store.VisitStats(ctx, v, f, by, selected(ctx, "total"))
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]*int64, len(groups))
-	for i, g := range groups {
-		ids[i] = g.PlaceID
-	}
-	keys, err := loadGroupKeys(ctx, r.Store, by.Period, ids)
+	keys, err := loadGroupKeys(ctx, r.Store, by.Period, groups)
 	if err != nil {
 		return nil, err
 	}
 	out := &model.VisitStats{MinGroupSize: r.Store.Stats.MinGroup, Groups: []*model.VisitStatsGroup{}}
 	for _, g := range groups {
 		m := visitFigures(g)
-		m.Place, m.PeriodStart, m.PeriodEnd = keys.of(g.PlaceID, g.PeriodStart)
+		m.Place, m.PeriodStart, m.PeriodEnd = keys.of(g)
 		out.Groups = append(out.Groups, m)
 	}
 	if total != nil {

@@ -9,34 +9,27 @@ import (
 
 // needStats answers needStats: groups by place and period, each withheld below the minimum
 // group size, and every organisation's service over the whole filter.
-func (r *queryResolver) needStats(ctx context.Context, filter *model.NeedStatsFilter, groupBy *model.StatsGrouping) (*model.NeedStats, error) {
+func (r *queryResolver) needStats(ctx context.Context, filter *model.PlacePeriodFilter, groupBy *model.StatsGrouping) (*model.NeedStats, error) {
 	v, err := viewer(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var f db.NeedStatsFilter
-	if filter != nil {
-		if f.PlaceIDs, err = placeIDs(filter.PlaceIds); err != nil {
-			return nil, err
-		}
-		f.At = filter.At
+	f, err := placePeriodFilter(filter)
+	if err != nil {
+		return nil, err
 	}
 	by := statsGrouping(groupBy)
 	groups, total, orgs, err := r.Store.NeedStats(ctx, v, f, by, selected(ctx, "total"))
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]*int64, len(groups))
-	for i, g := range groups {
-		ids[i] = g.PlaceID
-	}
-	keys, err := loadGroupKeys(ctx, r.Store, by.Period, ids)
+	keys, err := loadGroupKeys(ctx, r.Store, by.Period, groups)
 	if err != nil {
 		return nil, err
 	}
 	group := func(g *db.NeedFigures) *model.NeedStatsGroup {
 		m := needFigures(g)
-		m.Place, m.PeriodStart, m.PeriodEnd = keys.of(g.PlaceID, g.PeriodStart)
+		m.Place, m.PeriodStart, m.PeriodEnd = keys.of(g)
 		return m
 	}
 	out := &model.NeedStats{MinGroupSize: r.Store.Stats.MinGroup, Groups: []*model.NeedStatsGroup{}, Organisations: orgs}

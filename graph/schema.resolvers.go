@@ -1712,7 +1712,7 @@ func (r *queryResolver) VolunteerStats(ctx context.Context, filter *model.Volunt
 }
 
 // ParticipationStats is the resolver for the participationStats field.
-func (r *queryResolver) ParticipationStats(ctx context.Context, filter *model.ParticipationStatsFilter, groupBy *model.StatsGrouping) (*model.ParticipationStats, error) {
+func (r *queryResolver) ParticipationStats(ctx context.Context, filter *model.PlacePeriodFilter, groupBy *model.StatsGrouping) (*model.ParticipationStats, error) {
 	return r.participationStats(ctx, filter, groupBy)
 }
 
@@ -1898,12 +1898,12 @@ func (r *queryResolver) MyMemberCheckIns(ctx context.Context) ([]*db.MemberCheck
 }
 
 // ReportStats is the resolver for the reportStats field.
-func (r *queryResolver) ReportStats(ctx context.Context, filter *model.ReportStatsFilter, groupBy *model.StatsGrouping) (*model.ReportStats, error) {
+func (r *queryResolver) ReportStats(ctx context.Context, filter *model.PlacePeriodFilter, groupBy *model.StatsGrouping) (*model.ReportStats, error) {
 	return r.reportStats(ctx, filter, groupBy)
 }
 
 // VisitStats is the resolver for the visitStats field.
-func (r *queryResolver) VisitStats(ctx context.Context, filter *model.ParticipationStatsFilter, groupBy *model.StatsGrouping) (*model.VisitStats, error) {
+func (r *queryResolver) VisitStats(ctx context.Context, filter *model.PlacePeriodFilter, groupBy *model.StatsGrouping) (*model.VisitStats, error) {
 	return r.visitStats(ctx, filter, groupBy)
 }
 
@@ -1928,7 +1928,7 @@ func (r *queryResolver) Projects(ctx context.Context, placeID *string, state []d
 }
 
 // NeedStats is the resolver for the needStats field.
-func (r *queryResolver) NeedStats(ctx context.Context, filter *model.NeedStatsFilter, groupBy *model.StatsGrouping) (*model.NeedStats, error) {
+func (r *queryResolver) NeedStats(ctx context.Context, filter *model.PlacePeriodFilter, groupBy *model.StatsGrouping) (*model.NeedStats, error) {
 	return r.needStats(ctx, filter, groupBy)
 }
 

@@ -14,6 +14,15 @@ import (
 // Figures for analysts: the GraphQL inputs become the store's filters, and each group's
 // figures become null when the group is suppressed.
 
+// placePeriodFilter decodes the one-place, one-whole-period filter of the figures.
+func placePeriodFilter(f *model.PlacePeriodFilter) (db.PlacePeriodFilter, error) {
+	if f == nil {
+		return db.PlacePeriodFilter{}, nil
+	}
+	ids, err := placeIDs(f.PlaceIds)
+	return db.PlacePeriodFilter{PlaceIDs: ids, At: f.At}, err
+}
+
 // placeIDs decodes a list of place IDs from a filter.
 func placeIDs(ids []string) ([]int64, error) {
 	if ids == nil {
@@ -58,10 +67,11 @@ type groupKeys struct {
 	period *db.Period
 }
 
-func loadGroupKeys(ctx context.Context, store *db.Store, period *db.Period, placeIDs []*int64) (groupKeys, error) {
+// loadGroupKeys loads the places of groups in one statement.
+func loadGroupKeys[G statsGroup](ctx context.Context, store *db.Store, period *db.Period, groups []G) (groupKeys, error) {
 	var ids []int64
-	for _, id := range placeIDs {
-		if id != nil {
+	for _, g := range groups {
+		if id, _ := g.GroupKey(); id != nil {
 			ids = append(ids, *id)
 		}
 	}
@@ -74,8 +84,14 @@ func loadGroupKeys(ctx context.Context, store *db.Store, period *db.Period, plac
 	return k, err
 }
 
-// of is the place and period of a group keyed by place and start.
-func (k groupKeys) of(place *int64, start *time.Time) (*db.Place, *time.Time, *time.Time) {
+// statsGroup is a group of figures, named by its place and period (db's GroupKey).
+type statsGroup interface {
+	GroupKey() (place *int64, periodStart *time.Time)
+}
+
+// of is the place and period of a group.
+func (k groupKeys) of(g statsGroup) (*db.Place, *time.Time, *time.Time) {
+	place, start := g.GroupKey()
 	var p *db.Place
 	if place != nil {
 		p = k.places[*place]
@@ -139,11 +155,7 @@ func (r *queryResolver) wishStats(ctx context.Context, filter *model.WishStatsFi
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]*int64, len(groups))
-	for i, g := range groups {
-		ids[i] = g.PlaceID
-	}
-	keys, err := loadGroupKeys(ctx, r.Store, by.Period, ids)
+	keys, err := loadGroupKeys(ctx, r.Store, by.Period, groups)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +174,7 @@ func (r *queryResolver) wishStats(ctx context.Context, filter *model.WishStatsFi
 
 func wishGroup(g *db.WishStatsGroup, keys groupKeys) *model.WishStatsGroup {
 	m := &model.WishStatsGroup{Category: g.Category, State: g.State, Suppressed: g.Suppressed}
-	m.Place, m.PeriodStart, m.PeriodEnd = keys.of(g.PlaceID, g.PeriodStart)
+	m.Place, m.PeriodStart, m.PeriodEnd = keys.of(g)
 	if g.Suppressed {
 		return m
 	}
@@ -246,17 +258,15 @@ func (r *queryResolver) volunteerStats(ctx context.Context, filter *model.Volunt
 	if total != nil {
 		all = append(slices.Clone(groups), total)
 	}
-	ids := make([]*int64, len(all))
 	var accounts []int64
-	for i, g := range all {
-		ids[i] = g.PlaceID
+	for _, g := range all {
 		for _, e := range g.Leaderboard {
 			if e.AccountID != nil {
 				accounts = append(accounts, *e.AccountID)
 			}
 		}
 	}
-	keys, err := loadGroupKeys(ctx, r.Store, by.Period, ids)
+	keys, err := loadGroupKeys(ctx, r.Store, by.Period, all)
 	if err != nil {
 		return nil, err
 	}
@@ -266,7 +276,7 @@ func (r *queryResolver) volunteerStats(ctx context.Context, filter *model.Volunt
 	}
 	group := func(g *db.VolunteerStatsGroup) *model.VolunteerStatsGroup {
 		m := &model.VolunteerStatsGroup{Suppressed: g.Suppressed}
-		m.Place, m.PeriodStart, m.PeriodEnd = keys.of(g.PlaceID, g.PeriodStart)
+		m.Place, m.PeriodStart, m.PeriodEnd = keys.of(g)
 		if g.Suppressed {
 			return m
 		}
@@ -297,35 +307,28 @@ func (r *queryResolver) volunteerStats(ctx context.Context, filter *model.Volunt
 	return out, nil
 }
 
-func (r *queryResolver) participationStats(ctx context.Context, filter *model.ParticipationStatsFilter, groupBy *model.StatsGrouping) (*model.ParticipationStats, error) {
+func (r *queryResolver) participationStats(ctx context.Context, filter *model.PlacePeriodFilter, groupBy *model.StatsGrouping) (*model.ParticipationStats, error) {
 	v, err := viewer(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var f db.ParticipationStatsFilter
-	if filter != nil {
-		if f.PlaceIDs, err = placeIDs(filter.PlaceIds); err != nil {
-			return nil, err
-		}
-		f.At = filter.At
+	f, err := placePeriodFilter(filter)
+	if err != nil {
+		return nil, err
 	}
 	by := statsGrouping(groupBy)
 	groups, total, err := r.Store.ParticipationStats(ctx, v, f, by, selected(ctx, "total"))
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]*int64, len(groups))
-	for i, g := range groups {
-		ids[i] = g.PlaceID
-	}
-	keys, err := loadGroupKeys(ctx, r.Store, by.Period, ids)
+	keys, err := loadGroupKeys(ctx, r.Store, by.Period, groups)
 	if err != nil {
 		return nil, err
 	}
 	group := func(g *db.ParticipationStatsGroup) *model.ParticipationStatsGroup {
 		m := &model.ParticipationStatsGroup{Topics: topicFigures(g.Topics), Meetings: meetingFigures(g.Meetings),
 			Votes: voteFigures(g.Votes), Resolutions: resolutionFigures(g.Resolutions)}
-		m.Place, m.PeriodStart, m.PeriodEnd = keys.of(g.PlaceID, g.PeriodStart)
+		m.Place, m.PeriodStart, m.PeriodEnd = keys.of(g)
 		return m
 	}
 	out := &model.ParticipationStats{MinGroupSize: r.Store.Stats.MinGroup, Groups: []*model.ParticipationStatsGroup{}}

@@ -15,6 +15,14 @@ import (
 	"linli/db"
 )
 
+// PlacePeriodFilter is the one-place, one-whole-period filter of participationStats,
+// visitStats (both ParticipationStatsFilter), reportStats (ReportStatsFilter) and needStats
+// (NeedStatsFilter): the schema's inputs differ only in what their period counts.
+type PlacePeriodFilter struct {
+	PlaceIds []string     `json:"placeIds,omitempty"`
+	At       *db.TimeCond `json:"at,omitempty"`
+}
+
 // Node is anything with a global ID; the generated code switches on the concrete type.
 type Node interface{}
 

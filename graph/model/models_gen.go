@@ -287,14 +287,6 @@ type NeedStats struct {
 	MinGroupSize  int                       `json:"minGroupSize"`
 }
 
-// 需求与项目统计的筛选条件，各项同时成立。
-type NeedStatsFilter struct {
-	// 这个街道或社区（及其下属地点）：最多一个，不设时为你任职的地点（在几个地点任职时必须选一个）。
-	PlaceIds []string `json:"placeIds,omitempty"`
-	// 需求的创建时间：一个完整时间段（见 `TimeCondition`）或不设。
-	At *db.TimeCond `json:"at,omitempty"`
-}
-
 // 一组需求的统计。需求不足 `minGroupSize` 个时整组隐去（`suppressed`，数字为 null）。
 type NeedStatsGroup struct {
 	// 分组的地点（按地点分组时）。
@@ -410,14 +402,6 @@ type ParticipationStats struct {
 	// 所有组合计。只在查询这个字段时才计算。
 	Total        *ParticipationStatsGroup `json:"total"`
 	MinGroupSize int                      `json:"minGroupSize"`
-}
-
-// 参与统计的筛选条件，各项同时成立。
-type ParticipationStatsFilter struct {
-	// 这个街道或社区或其下属地点：最多一个，不设时为你任职的地点（在几个地点任职时必须选一个）。
-	PlaceIds []string `json:"placeIds,omitempty"`
-	// 发生时间（议题提出、会议开始、表决结束、决议公示的时间）：一个完整时间段（见 `TimeCondition`）或不设。
-	At *db.TimeCond `json:"at,omitempty"`
 }
 
 // 一组参与数字。
@@ -574,14 +558,6 @@ type ReportStats struct {
 	// 各职能部门（筛选范围内吹哨过的）。
 	Departments  []*db.DepartmentFigures `json:"departments"`
 	MinGroupSize int                     `json:"minGroupSize"`
-}
-
-// 事件上报统计的筛选条件，各项同时成立。
-type ReportStatsFilter struct {
-	// 这个街道、社区或网格（及其下属地点）：最多一个，不设时为你任职的地点（在几个地点任职时必须选一个）。
-	PlaceIds []string `json:"placeIds,omitempty"`
-	// 上报时间：一个完整时间段（见 `TimeCondition`）或不设。
-	At *db.TimeCond `json:"at,omitempty"`
 }
 
 // 一组上报的统计。不同上报人不足 `minGroupSize` 位时整组隐去（`suppressed`，数字为 null）。
