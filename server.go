@@ -141,7 +141,7 @@ func readSettings(getenv func(string) string) (settings, error) {
 	} else {
 		s.listen = listen
 	}
-	s.dbMaxConns = num("LINLI_DB_MAX_CONNS", 20)
+	s.dbMaxConns = num("LINLI_DB_MAX_CONNS", db.DefaultMaxConns())
 	_, publicPort, _ := net.SplitHostPort(s.listen)
 	if a, err := adminListen(getenv, publicPort); err != nil {
 		errs = append(errs, err)

@@ -414,8 +414,10 @@ func (s *Store) statsRead(ctx context.Context, parts ...statsPart) error {
 		}
 		return tx, snapshot, nil
 	}
+	s.statsBegin.Lock()
 	first, snapshot, err := begin("")
 	if err != nil {
+		s.statsBegin.Unlock()
 		if unreachable(err) && parent.Err() == nil {
 			return errStatsUnavailable
 		}
@@ -426,11 +428,13 @@ func (s *Store) statsRead(ctx context.Context, parts ...statsPart) error {
 	for range parts[1:] {
 		tx, _, err := begin(snapshot)
 		if err != nil {
+			s.statsBegin.Unlock()
 			return err
 		}
 		defer tx.Rollback()
 		txs = append(txs, tx)
 	}
+	s.statsBegin.Unlock()
 	// The first part to fail stops the others: the answer needs them all.
 	var (
 		wg       sync.WaitGroup

@@ -60,6 +60,7 @@ func newBenchEnv(b *testing.B) *benchEnv {
 
 // serveBench serves database d over real HTTP, as it is.
 func serveBench(b *testing.B, d *sqlx.DB, configure ...func(*graph.Options)) *benchEnv {
+	d.SetMaxOpenConns(db.DefaultMaxConns()) // the server's pool, not the tests' larger one
 	e := &benchEnv{b: b, db: d, store: db.NewStore(d)}
 	e.store.Password = testPassword
 	e.store.BallotKey = testBallotKey // secret votes are sealed under it
