@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math/big"
 	"slices"
 
@@ -155,17 +156,19 @@ func (s *Store) ballotSealer() (*ballotSealer, []byte, error) {
 }
 
 // castSecret adds resident's ballot for the option at pos, with their area on the roll, to
-// the locked open secret vote's sealed sums (options: how many it has); in a changeable vote
-// it first takes their previous choice, if any, back out. Whatever the choice, and whether
-// it is a first ballot or a change, the same rows are written in the same way.
-func (tx *Tx) castSecret(lv *lockedVote, resident int64, options, pos int, area int64) error {
-	sealer, key, err := tx.store.ballotSealer()
+// the stripe the cast holds of the locked open secret vote's sealed sums (options: how many
+// it has); in a changeable vote it first takes their previous choice, if any, back out.
+// Whatever the choice, and whether it is a first ballot or a change, the same rows are
+// written in the same way. It returns the vote's turnout with this ballot: an open secret
+// vote's answer shows no tallies and no roll call.
+func (tx *Tx) castSecret(lv *lockedVote, sealer *ballotSealer, held *sumsStripe, resident int64, options, pos int, area int64) (VoteCount, error) {
+	key, err := tx.store.ballotKeyBytes()
 	if err != nil {
-		return err
+		return VoteCount{}, err
 	}
 	delta := make([]positionCount, options)
 	if err := tx.sealUnsealed(lv, sealer, delta); err != nil {
-		return err
+		return VoteCount{}, err
 	}
 	delta[pos].Heads++
 	delta[pos].Area += area
@@ -174,29 +177,51 @@ func (tx *Tx) castSecret(lv *lockedVote, resident int64, options, pos int, area 
 		var before [][]byte
 		if err := tx.selectRows(&before, `SELECT sealed FROM ballot_choices WHERE vote_id = $1 AND replace_key = $2 FOR UPDATE`,
 			lv.ID, rk); err != nil {
-			return err
+			return VoteCount{}, err
 		}
 		if len(before) > 0 {
 			old, err := sealer.openChoice(lv.ID, rk, before[0])
 			if err != nil {
-				return err
+				return VoteCount{}, err
 			}
 			if old < 0 || old >= options {
-				return errBallotSeal
+				return VoteCount{}, errBallotSeal
 			}
 			delta[old].Heads--
 			delta[old].Area -= area
 		}
 		choice, err := sealer.sealChoice(lv.ID, rk, pos)
 		if err != nil {
-			return err
+			return VoteCount{}, err
 		}
 		if _, err := tx.exec(`INSERT INTO ballot_choices (vote_id, replace_key, sealed) VALUES ($1, $2, $3)
 			ON CONFLICT (vote_id, replace_key) DO UPDATE SET sealed = EXCLUDED.sealed`, lv.ID, rk, choice); err != nil {
-			return err
+			return VoteCount{}, err
 		}
 	}
-	return tx.addToStripe(lv.ID, sealer, delta)
+	sums := slices.Clone(delta)
+	if err := sealer.openSums(lv.ID, *held.Stripe, held.Sealed, sums); err != nil {
+		return VoteCount{}, err
+	}
+	sealed, err := sealer.sealSums(lv.ID, *held.Stripe, sums)
+	if err != nil {
+		return VoteCount{}, err
+	}
+	// The stripe written and the turnout read in one statement; the turnout stripes already
+	// hold this ballot's participation.
+	var t struct {
+		Written int `db:"written"`
+		VoteCount
+	}
+	if err := tx.get(&t, `WITH w AS (UPDATE ballot_sums SET sealed = $3 WHERE vote_id = $1 AND stripe = $2 RETURNING 1)
+		SELECT (SELECT count(*) FROM w) AS written, `+turnoutColumns+` FROM votes v WHERE v.id = $1`,
+		lv.ID, *held.Stripe, sealed); err != nil {
+		return VoteCount{}, err
+	}
+	if t.Written != 1 {
+		return VoteCount{}, fmt.Errorf("vote %d: sealed sums stripe %d not written", lv.ID, *held.Stripe)
+	}
+	return t.VoteCount, nil
 }
 
 // makeStripes makes every stripe of a new secret vote's sums (options: how many it has),
@@ -220,48 +245,37 @@ func (tx *Tx) makeStripes(vote int64, options int) error {
 	return err
 }
 
-// addToStripe adds delta (one per option) to a stripe of the vote's sums: one no other cast
-// holds, in random order, else (all held, or not all made yet) one chosen at random, made
-// if it is the first cast there.
-func (tx *Tx) addToStripe(vote int64, sealer *ballotSealer, delta []positionCount) error {
-	var free []struct {
-		Stripe int    `db:"stripe"`
-		Sealed []byte `db:"sealed"`
+// sumsStripe is the stripe of a secret vote's sealed sums that a cast holds, as last
+// committed; Stripe is nil until it holds one.
+type sumsStripe struct {
+	Stripe *int   `db:"stripe"`
+	Sealed []byte `db:"sealed"`
+}
+
+// sumsStripe returns the sealer of the vote's sums, and makes sure the cast holds a stripe:
+// castQuery took one that no other cast held, if there was one; else (all held, or not all
+// made yet) it takes one chosen at random, made if missing, and waits for it if held. It is
+// taken before the cast's participation, as castQuery's is.
+func (tx *Tx) sumsStripe(vote int64, options int, held *sumsStripe) (*ballotSealer, error) {
+	sealer, _, err := tx.store.ballotSealer()
+	if err != nil || held.Stripe != nil {
+		return sealer, err
 	}
-	// FOR UPDATE reads the last committed version of the row it locks.
-	if err := tx.selectRows(&free, `SELECT stripe, sealed FROM ballot_sums WHERE vote_id = $1
-		ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED`, vote); err != nil {
-		return err
-	}
-	var stripe int
-	var sealed []byte
-	if len(free) == 1 {
-		stripe, sealed = free[0].Stripe, free[0].Sealed
-	} else {
-		var err error
-		if stripe, err = randomStripe(); err != nil {
-			return err
-		}
-		zero, err := sealer.sealSums(vote, stripe, make([]positionCount, len(delta)))
-		if err != nil {
-			return err
-		}
-		// Made if missing, else locked and read as last committed (casts to the stripe queue here).
-		if err := tx.get(&sealed, `INSERT INTO ballot_sums (vote_id, stripe, sealed) VALUES ($1, $2, $3)
-			ON CONFLICT (vote_id, stripe) DO UPDATE SET sealed = ballot_sums.sealed RETURNING sealed`, vote, stripe, zero); err != nil {
-			return err
-		}
-	}
-	sums := slices.Clone(delta)
-	if err := sealer.openSums(vote, stripe, sealed, sums); err != nil {
-		return err
-	}
-	sealed, err := sealer.sealSums(vote, stripe, sums)
+	stripe, err := randomStripe()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = tx.exec(`UPDATE ballot_sums SET sealed = $3 WHERE vote_id = $1 AND stripe = $2`, vote, stripe, sealed)
-	return err
+	zero, err := sealer.sealSums(vote, stripe, make([]positionCount, options))
+	if err != nil {
+		return nil, err
+	}
+	// Made if missing, else locked and read as last committed (casts to the stripe queue here).
+	if err := tx.get(&held.Sealed, `INSERT INTO ballot_sums (vote_id, stripe, sealed) VALUES ($1, $2, $3)
+		ON CONFLICT (vote_id, stripe) DO UPDATE SET sealed = ballot_sums.sealed RETURNING sealed`, vote, stripe, zero); err != nil {
+		return nil, err
+	}
+	held.Stripe = &stripe
+	return sealer, nil
 }
 
 // sealUnsealed moves the ballots a vote had before sealed sums (ballots_unsealed, left by

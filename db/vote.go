@@ -415,12 +415,17 @@ func (s *Store) OpenVoteIn(ctx context.Context, v *Viewer, in OpenVote) (*Vote, 
 			return nil, err
 		}
 	}
-	res, err := tx.exec(`INSERT INTO vote_entitled (vote_id, head, resident_id, household_id, building_id, area_dm2)
-		SELECT $1, r.head, r.resident_id, r.household_id, `+buildingOf+`, r.area_dm2 FROM (`+roll+`) r`, append([]any{id}, rollArgs...)...)
-	if err != nil {
+	// The roll is fixed now, and so are its totals: the vote keeps them, so that a cast's
+	// answer need not count the roll again (the close counts it once more and stores the same).
+	var heads int64
+	if err := tx.get(&heads, `WITH e AS (INSERT INTO vote_entitled (vote_id, head, resident_id, household_id, building_id, area_dm2)
+			SELECT $1, r.head, r.resident_id, r.household_id, `+buildingOf+`, r.area_dm2 FROM (`+roll+`) r RETURNING head, area_dm2)
+		UPDATE votes SET entitled_heads = (SELECT count(DISTINCT head) FROM e),
+			entitled_area = (SELECT coalesce(sum(area_dm2), 0) FROM e)
+		WHERE id = $1 RETURNING entitled_heads`, append([]any{id}, rollArgs...)...); err != nil {
 		return nil, err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if heads == 0 {
 		return nil, Errorf(EINVALIDSTATE, "按「%s」没有一个有权投票的人，不能发起表决", basis.Name())
 	}
 	if err := tx.Commit(); err != nil {
@@ -449,12 +454,18 @@ func (s *Store) ballotKeyBytes() ([]byte, error) {
 
 // castQuery locks vote $1 to cast (FOR SHARE, as lockVote) and reads, in the same statement,
 // its community, the head of resident $2 on its roll with the head's area (the sum of its
-// rows; NULL when not on the roll) and its options in order.
+// rows; NULL when not on the roll), its options in order and, for an open secret vote, a
+// stripe of its sealed sums that no other cast holds (NULL when all are held). Every cast
+// takes its stripe before its participation, whose trigger locks a turnout stripe: one order
+// for all, so that two casts never wait on each other's.
 var castQuery = `SELECT ` + voteColumns + `, ` + prefixed("c", "community", placeColumns) + `,
 		e.head, (SELECT sum(x.area_dm2) FROM vote_entitled x WHERE x.vote_id = e.vote_id AND x.head = e.head)::bigint AS area,
-		ARRAY(SELECT o.label FROM vote_options o WHERE o.vote_id = v.id ORDER BY o.position) AS labels
+		ARRAY(SELECT o.label FROM vote_options o WHERE o.vote_id = v.id ORDER BY o.position) AS labels,
+		s.stripe, s.sealed
 	FROM votes v JOIN places c ON c.id = v.community_id
 	LEFT JOIN vote_entitled e ON e.vote_id = v.id AND e.resident_id = $2
+	LEFT JOIN LATERAL (SELECT b.stripe, b.sealed FROM ballot_sums b WHERE b.vote_id = v.id AND v.secret AND v.state = 'open'
+		ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED) s ON true
 	WHERE v.id = $1 FOR SHARE OF v`
 
 // CastBallot casts (or, in a changeable vote, replaces) the viewer's ballot. Errors:
@@ -479,6 +490,7 @@ func (s *Store) CastBallot(ctx context.Context, v *Viewer, voteID int64, option 
 		Head      *int64         `db:"head"`
 		Area      *int64         `db:"area"`
 		Labels    pq.StringArray `db:"labels"`
+		sumsStripe
 	}
 	if err := tx.get(&r, castQuery, voteID, resident); err != nil {
 		return nil, notFound(err, "找不到这次表决")
@@ -511,6 +523,12 @@ func (s *Store) CastBallot(ctx context.Context, v *Viewer, voteID int64, option 
 	if pos < 0 {
 		return nil, Invalid("option", "没有这个选项，可选：%s", strings.Join(labels, "、"))
 	}
+	var sealer *ballotSealer
+	if lv.Secret {
+		if sealer, err = tx.sumsStripe(lv.ID, len(labels), &r.sumsStripe); err != nil {
+			return nil, err
+		}
+	}
 	// One ballot per head: the first of its co-owners to get here holds it (a second waits
 	// on the unique index until the first commits or rolls back); in a changeable vote only
 	// they may change it.
@@ -537,7 +555,11 @@ func (s *Store) CastBallot(ctx context.Context, v *Viewer, voteID int64, option 
 	}
 	already := Errorf(ECONFLICT, "你已经投过票，本次表决不能改票")
 	if lv.Secret {
-		err = tx.castSecret(lv, v.Resident.ID, len(labels), pos, area)
+		out := newVote(&lv.voteRow, labels)
+		out.HasVoted = true
+		if out.Turnout, err = tx.castSecret(lv, sealer, &r.sumsStripe, v.Resident.ID, len(labels), pos, area); err == nil {
+			return out, tx.Commit()
+		}
 	} else {
 		q := `INSERT INTO open_ballots (vote_id, resident_id, position, area_dm2, cast_at) VALUES ($1, $2, $3, $4, $5)`
 		if lv.Changeable {
@@ -550,23 +572,21 @@ func (s *Store) CastBallot(ctx context.Context, v *Viewer, voteID int64, option 
 	} else if err != nil {
 		return nil, err
 	}
-	if !lv.Secret {
-		if err := tx.Commit(); err != nil {
-			return nil, err
-		}
-		return s.VoteByID(ctx, v, voteID) // its tallies and roll call are read afresh
-	}
-	// An open secret vote shows no tallies and no roll call: the answer is the vote as the
-	// cast read it, with the turnout as it is with this ballot.
-	out := newVote(&lv.voteRow, labels)
-	out.HasVoted = true
-	counts, err := tx.turnouts([]int64{lv.ID})
-	if err != nil {
+	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
-	out.Turnout = counts[lv.ID]
-	return out, tx.Commit()
+	return s.VoteByID(ctx, v, voteID) // its tallies and roll call are read afresh
 }
+
+// turnoutColumns are the turnout of vote v: the roll counted by head (stored when the vote
+// opened; counted here for open votes loaded in bulk, which have it only from their close),
+// and who took part, from the turnout stripes while it is open and as stored once it closed.
+const turnoutColumns = `coalesce(v.entitled_heads, (SELECT count(DISTINCT x.head) FROM vote_entitled x WHERE x.vote_id = v.id)) AS entitledheads,
+	coalesce(v.entitled_area, (SELECT coalesce(sum(x.area_dm2), 0) FROM vote_entitled x WHERE x.vote_id = v.id))::bigint AS entitledareadm2,
+	CASE WHEN v.state = 'closed' THEN v.participating_heads
+		ELSE (SELECT coalesce(sum(t.heads), 0) FROM vote_turnout t WHERE t.vote_id = v.id) END::bigint AS participatingheads,
+	CASE WHEN v.state = 'closed' THEN v.participating_area
+		ELSE (SELECT coalesce(sum(t.area_dm2), 0) FROM vote_turnout t WHERE t.vote_id = v.id) END::bigint AS participatingdm2`
 
 // turnouts returns the turnout of each of the votes: the roll counted by head, and who took
 // part, from the turnout stripes while a vote is open and as stored once it closed.
@@ -575,15 +595,7 @@ func (tx *Tx) turnouts(ids []int64) (map[int64]VoteCount, error) {
 		VoteID int64 `db:"vote_id"`
 		VoteCount
 	}
-	if err := tx.selectRows(&rows, `SELECT v.id AS vote_id, e.heads AS entitledheads, e.area AS entitledareadm2,
-			CASE WHEN v.state = 'closed' THEN v.participating_heads ELSE t.heads END AS participatingheads,
-			CASE WHEN v.state = 'closed' THEN v.participating_area ELSE t.area END AS participatingdm2
-		FROM votes v
-		CROSS JOIN LATERAL (SELECT count(DISTINCT x.head) AS heads, coalesce(sum(x.area_dm2), 0)::bigint AS area
-			FROM vote_entitled x WHERE x.vote_id = v.id) e
-		CROSS JOIN LATERAL (SELECT coalesce(sum(t.heads), 0)::bigint AS heads, coalesce(sum(t.area_dm2), 0)::bigint AS area
-			FROM vote_turnout t WHERE t.vote_id = v.id) t
-		WHERE v.id = ANY($1)`, pq.Array(ids)); err != nil {
+	if err := tx.selectRows(&rows, `SELECT v.id AS vote_id, `+turnoutColumns+` FROM votes v WHERE v.id = ANY($1)`, pq.Array(ids)); err != nil {
 		return nil, err
 	}
 	m := make(map[int64]VoteCount, len(rows))

@@ -59,10 +59,10 @@ func TestClaimStatementCount(t *testing.T) {
 }
 
 // A secret ballot is a fixed number of statements, whatever the size of the roll: sign-in,
-// then BEGIN, the vote locked and read with its community, the voter's head on the roll and
-// the options, the participation, a free stripe of the sealed sums taken, the stripe and
-// the turnout written, the turnout read for the answer, COMMIT. The answer (an open secret
-// vote shows no tallies and no roll call) needs nothing more.
+// then BEGIN, the vote locked and read with its community, the voter's head on the roll, the
+// options and a free stripe of the sealed sums; the participation (its trigger adds it to the
+// turnout); the stripe written and the turnout read for the answer; COMMIT. The answer (an
+// open secret vote shows no tallies and no roll call) needs nothing more.
 func TestCastStatementCount(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -79,7 +79,7 @@ func TestCastStatementCount(t *testing.T) {
 		got.Turnout.ParticipatingAreaDm2 != int(s.areas[0]+s.areas[1]) || got.Tallies != nil {
 		t.Fatalf("cast: got %+v, want voted, 2 of 3 heads with their area taking part, no tallies", got)
 	}
-	if want := signIn + 7; n != want {
-		t.Fatalf("statements of one ballot: got %d, want %d (sign-in %d, then 7)", n, want, signIn)
+	if want := signIn + 5; n != want {
+		t.Fatalf("statements of one ballot: got %d, want %d (sign-in %d, then 5)", n, want, signIn)
 	}
 }
