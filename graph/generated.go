@@ -102,8 +102,8 @@ type DirectiveRoot struct {
 
 type ComplexityRoot struct {
 	Account struct {
-		ID       func(childComplexity int) int
 		Name     func(childComplexity int) int
+		NodeID   func(childComplexity int) int
 		Phone    func(childComplexity int) int
 		Resident func(childComplexity int) int
 		Roles    func(childComplexity int) int
@@ -114,7 +114,7 @@ type ComplexityRoot struct {
 		Action    func(childComplexity int) int
 		Actor     func(childComplexity int) int
 		At        func(childComplexity int) int
-		ID        func(childComplexity int) int
+		NodeID    func(childComplexity int) int
 		Note      func(childComplexity int) int
 		Phone     func(childComplexity int) int
 		Place     func(childComplexity int) int
@@ -170,9 +170,9 @@ type ComplexityRoot struct {
 	}
 
 	Department struct {
-		ID          func(childComplexity int) int
 		Kind        func(childComplexity int) int
 		Name        func(childComplexity int) int
+		NodeID      func(childComplexity int) int
 		Subdistrict func(childComplexity int) int
 	}
 
@@ -197,8 +197,8 @@ type ComplexityRoot struct {
 		Attempts     func(childComplexity int) int
 		Channel      func(childComplexity int) int
 		CreatedAt    func(childComplexity int) int
-		ID           func(childComplexity int) int
 		LastError    func(childComplexity int) int
+		NodeID       func(childComplexity int) int
 		Notification func(childComplexity int) int
 		Resident     func(childComplexity int) int
 	}
@@ -234,8 +234,8 @@ type ComplexityRoot struct {
 	LedgerEntry struct {
 		At     func(childComplexity int) int
 		Hours  func(childComplexity int) int
-		ID     func(childComplexity int) int
 		Kind   func(childComplexity int) int
+		NodeID func(childComplexity int) int
 		Note   func(childComplexity int) int
 		Points func(childComplexity int) int
 		Wish   func(childComplexity int) int
@@ -270,10 +270,10 @@ type ComplexityRoot struct {
 		Community    func(childComplexity int) int
 		CreatedAt    func(childComplexity int) int
 		EndsAt       func(childComplexity int) int
-		ID           func(childComplexity int) int
 		Kind         func(childComplexity int) int
 		Location     func(childComplexity int) int
 		Minutes      func(childComplexity int) int
+		NodeID       func(childComplexity int) int
 		Organiser    func(childComplexity int) int
 		Place        func(childComplexity int) int
 		StartsAt     func(childComplexity int) int
@@ -338,8 +338,8 @@ type ComplexityRoot struct {
 		Community     func(childComplexity int) int
 		DecidedAt     func(childComplexity int) int
 		DeclineReason func(childComplexity int) int
-		ID            func(childComplexity int) int
 		Member        func(childComplexity int) int
+		NodeID        func(childComplexity int) int
 		Organisation  func(childComplexity int) int
 		Skills        func(childComplexity int) int
 		State         func(childComplexity int) int
@@ -479,8 +479,8 @@ type ComplexityRoot struct {
 		Community      func(childComplexity int) int
 		CreatedAt      func(childComplexity int) int
 		Description    func(childComplexity int) int
-		ID             func(childComplexity int) int
 		MatchedAt      func(childComplexity int) int
+		NodeID         func(childComplexity int) int
 		PeopleAffected func(childComplexity int) int
 		Place          func(childComplexity int) int
 		Project        func(childComplexity int) int
@@ -599,7 +599,7 @@ type ComplexityRoot struct {
 		AnsweredBy func(childComplexity int) int
 		Author     func(childComplexity int) int
 		CreatedAt  func(childComplexity int) int
-		ID         func(childComplexity int) int
+		NodeID     func(childComplexity int) int
 		Reason     func(childComplexity int) int
 		Upheld     func(childComplexity int) int
 	}
@@ -615,10 +615,10 @@ type ComplexityRoot struct {
 		Communities     func(childComplexity int) int
 		CreatedAt       func(childComplexity int) int
 		Description     func(childComplexity int) int
-		ID              func(childComplexity int) int
 		Kind            func(childComplexity int) int
 		Members         func(childComplexity int) int
 		Name            func(childComplexity int) int
+		NodeID          func(childComplexity int) int
 		RegisteredIn    func(childComplexity int) int
 		ServiceSummary  func(childComplexity int, year int) int
 		UpdatedAt       func(childComplexity int) int
@@ -629,7 +629,7 @@ type ComplexityRoot struct {
 		Community     func(childComplexity int) int
 		DecidedAt     func(childComplexity int) int
 		DeclineReason func(childComplexity int) int
-		ID            func(childComplexity int) int
+		NodeID        func(childComplexity int) int
 		Note          func(childComplexity int) int
 		Organisation  func(childComplexity int) int
 		State         func(childComplexity int) int
@@ -733,9 +733,9 @@ type ComplexityRoot struct {
 		Children        func(childComplexity int, first *int, after *string, last *int, before *string) int
 		FloorArea       func(childComplexity int) int
 		Households      func(childComplexity int, includeRetired *bool, first *int, after *string) int
-		ID              func(childComplexity int) int
 		Level           func(childComplexity int) int
 		Name            func(childComplexity int) int
+		NodeID          func(childComplexity int) int
 		Parent          func(childComplexity int) int
 		RetiredAt       func(childComplexity int) int
 		Room            func(childComplexity int) int
@@ -764,11 +764,11 @@ type ComplexityRoot struct {
 		DueAt         func(childComplexity int) int
 		Goal          func(childComplexity int) int
 		Goods         func(childComplexity int) int
-		ID            func(childComplexity int) int
 		Late          func(childComplexity int) int
 		Milestones    func(childComplexity int) int
 		MyRating      func(childComplexity int) int
 		Need          func(childComplexity int) int
+		NodeID        func(childComplexity int) int
 		Organisations func(childComplexity int) int
 		People        func(childComplexity int) int
 		Place         func(childComplexity int) int
@@ -798,8 +798,8 @@ type ComplexityRoot struct {
 		DoneBy   func(childComplexity int) int
 		DoneNote func(childComplexity int) int
 		DueAt    func(childComplexity int) int
-		ID       func(childComplexity int) int
 		Late     func(childComplexity int) int
+		NodeID   func(childComplexity int) int
 		Title    func(childComplexity int) int
 	}
 
@@ -818,8 +818,8 @@ type ComplexityRoot struct {
 		DueAt         func(childComplexity int) int
 		Goal          func(childComplexity int) int
 		Goods         func(childComplexity int) int
-		ID            func(childComplexity int) int
 		Need          func(childComplexity int) int
+		NodeID        func(childComplexity int) int
 		Note          func(childComplexity int) int
 		Organisation  func(childComplexity int) int
 		Project       func(childComplexity int) int
@@ -931,7 +931,7 @@ type ComplexityRoot struct {
 		Grid                    func(childComplexity int) int
 		HoursToAccept           func(childComplexity int) int
 		HoursToResolve          func(childComplexity int) int
-		ID                      func(childComplexity int) int
+		NodeID                  func(childComplexity int) int
 		PhotoURLs               func(childComplexity int) int
 		Place                   func(childComplexity int) int
 		RatedAt                 func(childComplexity int) int
@@ -1029,11 +1029,11 @@ type ComplexityRoot struct {
 		BirthDate    func(childComplexity int) int
 		Gender       func(childComplexity int) int
 		Household    func(childComplexity int) int
-		ID           func(childComplexity int) int
 		IsOwner      func(childComplexity int) int
 		LeftOn       func(childComplexity int) int
 		LeftReason   func(childComplexity int) int
 		Name         func(childComplexity int) int
+		NodeID       func(childComplexity int) int
 		Phone        func(childComplexity int) int
 		PhoneMasked  func(childComplexity int) int
 		Relationship func(childComplexity int) int
@@ -1063,8 +1063,8 @@ type ComplexityRoot struct {
 	Resolution struct {
 		CarriedOutFrom    func(childComplexity int) int
 		Community         func(childComplexity int) int
-		ID                func(childComplexity int) int
 		MyRating          func(childComplexity int) int
+		NodeID            func(childComplexity int) int
 		NoticeEndsAt      func(childComplexity int) int
 		Objections        func(childComplexity int) int
 		PublishedAt       func(childComplexity int) int
@@ -1114,8 +1114,8 @@ type ComplexityRoot struct {
 		CreatedAt   func(childComplexity int) int
 		DoneAt      func(childComplexity int) int
 		DueAt       func(childComplexity int) int
-		ID          func(childComplexity int) int
 		Late        func(childComplexity int) int
+		NodeID      func(childComplexity int) int
 		Reports     func(childComplexity int) int
 		State       func(childComplexity int) int
 		Supervision func(childComplexity int) int
@@ -1130,9 +1130,9 @@ type ComplexityRoot struct {
 		CreatedAt      func(childComplexity int) int
 		Description    func(childComplexity int) int
 		HoursPerMonth  func(childComplexity int) int
-		ID             func(childComplexity int) int
 		Kind           func(childComplexity int) int
 		MoneyLimitYuan func(childComplexity int) int
+		NodeID         func(childComplexity int) int
 		OpeningHours   func(childComplexity int) int
 		Organisation   func(childComplexity int) int
 		Owner          func(childComplexity int) int
@@ -1158,7 +1158,7 @@ type ComplexityRoot struct {
 		Account      func(childComplexity int) int
 		GrantedAt    func(childComplexity int) int
 		GrantedBy    func(childComplexity int) int
-		ID           func(childComplexity int) int
+		NodeID       func(childComplexity int) int
 		Place        func(childComplexity int) int
 		RevokeReason func(childComplexity int) int
 		RevokedAt    func(childComplexity int) int
@@ -1280,7 +1280,7 @@ type ComplexityRoot struct {
 		Body       func(childComplexity int) int
 		Concern    func(childComplexity int) int
 		CreatedAt  func(childComplexity int) int
-		ID         func(childComplexity int) int
+		NodeID     func(childComplexity int) int
 	}
 
 	TaskReport struct {
@@ -1300,9 +1300,9 @@ type ComplexityRoot struct {
 		CosignedByMe    func(childComplexity int) int
 		CreatedAt       func(childComplexity int) int
 		Description     func(childComplexity int) int
-		ID              func(childComplexity int) int
 		LinkedWishes    func(childComplexity int) int
 		Need            func(childComplexity int) int
+		NodeID          func(childComplexity int) int
 		Place           func(childComplexity int) int
 		RaisedBy        func(childComplexity int) int
 		Resolution      func(childComplexity int) int
@@ -1318,7 +1318,7 @@ type ComplexityRoot struct {
 		Author    func(childComplexity int) int
 		Body      func(childComplexity int) int
 		CreatedAt func(childComplexity int) int
-		ID        func(childComplexity int) int
+		NodeID    func(childComplexity int) int
 		Replies   func(childComplexity int) int
 		Stance    func(childComplexity int) int
 	}
@@ -1374,9 +1374,9 @@ type ComplexityRoot struct {
 		FollowUpNeeded func(childComplexity int) int
 		Grid           func(childComplexity int) int
 		Households     func(childComplexity int) int
-		ID             func(childComplexity int) int
 		MetOthers      func(childComplexity int) int
 		NeedCategory   func(childComplexity int) int
+		NodeID         func(childComplexity int) int
 		RecordedAt     func(childComplexity int) int
 		RecordedBy     func(childComplexity int) int
 		Reports        func(childComplexity int) int
@@ -1487,9 +1487,9 @@ type ComplexityRoot struct {
 		ClosesAt          func(childComplexity int) int
 		Community         func(childComplexity int) int
 		HasVoted          func(childComplexity int) int
-		ID                func(childComplexity int) int
 		Meeting           func(childComplexity int) int
 		MyChoice          func(childComplexity int) int
+		NodeID            func(childComplexity int) int
 		OpensAt           func(childComplexity int) int
 		Options           func(childComplexity int) int
 		Place             func(childComplexity int) int
@@ -1666,15 +1666,12 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type AccountResolver interface {
-	ID(ctx context.Context, obj *db.Account) (string, error)
 	Name(ctx context.Context, obj *db.Account) (string, error)
 	Phone(ctx context.Context, obj *db.Account) (string, error)
 	Resident(ctx context.Context, obj *db.Account) (*db.Resident, error)
 	Roles(ctx context.Context, obj *db.Account) ([]*db.RoleGrant, error)
 }
 type AuditEventResolver interface {
-	ID(ctx context.Context, obj *db.AuditEvent) (string, error)
-
 	Actor(ctx context.Context, obj *db.AuditEvent) (*db.Account, error)
 	Place(ctx context.Context, obj *db.AuditEvent) (*db.Place, error)
 	Account(ctx context.Context, obj *db.AuditEvent) (*db.Account, error)
@@ -1696,8 +1693,6 @@ type CommunitySettingsResolver interface {
 	Community(ctx context.Context, obj *db.Settings) (*db.Place, error)
 }
 type DepartmentResolver interface {
-	ID(ctx context.Context, obj *db.Department) (string, error)
-
 	Subdistrict(ctx context.Context, obj *db.Department) (*db.Place, error)
 }
 type DepartmentFiguresResolver interface {
@@ -1707,8 +1702,6 @@ type DepartmentFiguresResolver interface {
 	Rating(ctx context.Context, obj *db.DepartmentFigures) (*model.ReportRatingFigures, error)
 }
 type FailedDeliveryResolver interface {
-	ID(ctx context.Context, obj *db.OutboxDelivery) (string, error)
-
 	Notification(ctx context.Context, obj *db.OutboxDelivery) (*db.Notification, error)
 	Resident(ctx context.Context, obj *db.OutboxDelivery) (*db.Resident, error)
 }
@@ -1717,15 +1710,11 @@ type HouseholdOwnerResolver interface {
 	Developer(ctx context.Context, obj *db.HouseholdOwner) (bool, error)
 }
 type LedgerEntryResolver interface {
-	ID(ctx context.Context, obj *db.LedgerEntry) (string, error)
-
 	Hours(ctx context.Context, obj *db.LedgerEntry) (float64, error)
 
 	Wish(ctx context.Context, obj *db.LedgerEntry) (*model.Wish, error)
 }
 type MeetingResolver interface {
-	ID(ctx context.Context, obj *db.Meeting) (string, error)
-
 	Place(ctx context.Context, obj *db.Meeting) (*db.Place, error)
 	Community(ctx context.Context, obj *db.Meeting) (*db.Place, error)
 
@@ -1759,7 +1748,6 @@ type MeetingEventResolver interface {
 	ActorName(ctx context.Context, obj *db.MeetingEvent) (string, error)
 }
 type MemberCheckInResolver interface {
-	ID(ctx context.Context, obj *db.MemberCheckIn) (string, error)
 	Member(ctx context.Context, obj *db.MemberCheckIn) (*db.Account, error)
 	Community(ctx context.Context, obj *db.MemberCheckIn) (*db.Place, error)
 	Organisation(ctx context.Context, obj *db.MemberCheckIn) (*db.Organisation, error)
@@ -1873,8 +1861,6 @@ type MutationResolver interface {
 	ReportFromVisit(ctx context.Context, visitID string, input model.SubmitReportInput) (*db.Report, error)
 }
 type NeedResolver interface {
-	ID(ctx context.Context, obj *db.Need) (string, error)
-
 	Wish(ctx context.Context, obj *db.Need) (*model.Wish, error)
 	Topic(ctx context.Context, obj *db.Need) (*db.Topic, error)
 	Place(ctx context.Context, obj *db.Need) (*db.Place, error)
@@ -1904,14 +1890,11 @@ type NotificationResolver interface {
 	ReportID(ctx context.Context, obj *db.Notification) (*string, error)
 }
 type ObjectionResolver interface {
-	ID(ctx context.Context, obj *db.Objection) (string, error)
 	Author(ctx context.Context, obj *db.Objection) (*db.Account, error)
 
 	AnsweredBy(ctx context.Context, obj *db.Objection) (*db.Account, error)
 }
 type OrganisationResolver interface {
-	ID(ctx context.Context, obj *db.Organisation) (string, error)
-
 	RegisteredIn(ctx context.Context, obj *db.Organisation) (*db.Place, error)
 	Communities(ctx context.Context, obj *db.Organisation) ([]*db.Place, error)
 
@@ -1921,7 +1904,6 @@ type OrganisationResolver interface {
 	ServiceSummary(ctx context.Context, obj *db.Organisation, year int) ([]*db.ServiceMonth, error)
 }
 type OrganisationCheckInResolver interface {
-	ID(ctx context.Context, obj *db.OrganisationCheckIn) (string, error)
 	Organisation(ctx context.Context, obj *db.OrganisationCheckIn) (*db.Organisation, error)
 	Community(ctx context.Context, obj *db.OrganisationCheckIn) (*db.Place, error)
 }
@@ -1939,8 +1921,6 @@ type PendingRegistrationResolver interface {
 	Household(ctx context.Context, obj *db.PendingRegistration) (*db.Place, error)
 }
 type PlaceResolver interface {
-	ID(ctx context.Context, obj *db.Place) (string, error)
-
 	Parent(ctx context.Context, obj *db.Place) (*db.Place, error)
 	Ancestors(ctx context.Context, obj *db.Place) ([]*db.Place, error)
 	Children(ctx context.Context, obj *db.Place, first *int, after *string, last *int, before *string) (*model.PlaceConnection, error)
@@ -1954,8 +1934,6 @@ type PlaceResolver interface {
 	Visits(ctx context.Context, obj *db.Place) ([]*db.Visit, error)
 }
 type ProjectResolver interface {
-	ID(ctx context.Context, obj *db.Project) (string, error)
-
 	Need(ctx context.Context, obj *db.Project) (*db.Need, error)
 	Place(ctx context.Context, obj *db.Project) (*db.Place, error)
 	Community(ctx context.Context, obj *db.Project) (*db.Place, error)
@@ -1971,8 +1949,6 @@ type ProjectResolver interface {
 	MyRating(ctx context.Context, obj *db.Project) (*int, error)
 }
 type ProjectMilestoneResolver interface {
-	ID(ctx context.Context, obj *db.Milestone) (string, error)
-
 	DoneBy(ctx context.Context, obj *db.Milestone) (*db.Account, error)
 
 	Late(ctx context.Context, obj *db.Milestone) (bool, error)
@@ -1983,7 +1959,6 @@ type ProjectReportResolver interface {
 	Hours(ctx context.Context, obj *db.ProjectReport) (float64, error)
 }
 type ProposalResolver interface {
-	ID(ctx context.Context, obj *db.Proposal) (string, error)
 	Need(ctx context.Context, obj *db.Proposal) (*db.Need, error)
 	Organisation(ctx context.Context, obj *db.Proposal) (*db.Organisation, error)
 	Resource(ctx context.Context, obj *db.Proposal) (*db.Resource, error)
@@ -2061,8 +2036,6 @@ type RatingSummaryResolver interface {
 	Average(ctx context.Context, obj *db.RatingSummary) (*float64, error)
 }
 type ReportResolver interface {
-	ID(ctx context.Context, obj *db.Report) (string, error)
-
 	PhotoURLs(ctx context.Context, obj *db.Report) ([]string, error)
 
 	Place(ctx context.Context, obj *db.Report) (*db.Place, error)
@@ -2092,8 +2065,6 @@ type ResidencyResolver interface {
 	Resident(ctx context.Context, obj *db.Residency) (*db.Resident, error)
 }
 type ResidentResolver interface {
-	ID(ctx context.Context, obj *db.Resident) (string, error)
-
 	Phone(ctx context.Context, obj *db.Resident) (*string, error)
 	PhoneMasked(ctx context.Context, obj *db.Resident) (bool, error)
 
@@ -2113,8 +2084,6 @@ type ResidentDuplicateResolver interface {
 	Residents(ctx context.Context, obj *db.Duplicate) ([]*db.Resident, error)
 }
 type ResolutionResolver interface {
-	ID(ctx context.Context, obj *db.Resolution) (string, error)
-
 	Topic(ctx context.Context, obj *db.Resolution) (*db.Topic, error)
 	Vote(ctx context.Context, obj *db.Resolution) (*db.Vote, error)
 	Community(ctx context.Context, obj *db.Resolution) (*db.Place, error)
@@ -2127,8 +2096,6 @@ type ResolutionResolver interface {
 	MyRating(ctx context.Context, obj *db.Resolution) (*int, error)
 }
 type ResolutionTaskResolver interface {
-	ID(ctx context.Context, obj *db.Task) (string, error)
-
 	Assignee(ctx context.Context, obj *db.Task) (*db.Account, error)
 
 	Late(ctx context.Context, obj *db.Task) (bool, error)
@@ -2136,8 +2103,6 @@ type ResolutionTaskResolver interface {
 	Supervision(ctx context.Context, obj *db.Task) ([]*db.SupervisionNote, error)
 }
 type ResourceResolver interface {
-	ID(ctx context.Context, obj *db.Resource) (string, error)
-
 	Organisation(ctx context.Context, obj *db.Resource) (*db.Organisation, error)
 	Owner(ctx context.Context, obj *db.Resource) (*db.Account, error)
 	Communities(ctx context.Context, obj *db.Resource) ([]*db.Place, error)
@@ -2145,7 +2110,6 @@ type ResourceResolver interface {
 	Stale(ctx context.Context, obj *db.Resource) (bool, error)
 }
 type RoleGrantResolver interface {
-	ID(ctx context.Context, obj *db.RoleGrant) (string, error)
 	Account(ctx context.Context, obj *db.RoleGrant) (*db.Account, error)
 
 	Place(ctx context.Context, obj *db.RoleGrant) (*db.Place, error)
@@ -2176,7 +2140,6 @@ type SubscriptionResolver interface {
 	NotificationAdded(ctx context.Context) (<-chan *db.Notification, error)
 }
 type SupervisionNoteResolver interface {
-	ID(ctx context.Context, obj *db.SupervisionNote) (string, error)
 	Author(ctx context.Context, obj *db.SupervisionNote) (*db.Account, error)
 
 	AnsweredBy(ctx context.Context, obj *db.SupervisionNote) (*db.Account, error)
@@ -2185,8 +2148,6 @@ type TaskReportResolver interface {
 	Author(ctx context.Context, obj *db.TaskReport) (*db.Account, error)
 }
 type TopicResolver interface {
-	ID(ctx context.Context, obj *db.Topic) (string, error)
-
 	Place(ctx context.Context, obj *db.Topic) (*db.Place, error)
 	Community(ctx context.Context, obj *db.Topic) (*db.Place, error)
 	RaisedBy(ctx context.Context, obj *db.Topic) (*db.Account, error)
@@ -2205,7 +2166,6 @@ type TopicResolver interface {
 	Need(ctx context.Context, obj *db.Topic) (*db.Need, error)
 }
 type TopicCommentResolver interface {
-	ID(ctx context.Context, obj *db.TopicComment) (string, error)
 	Author(ctx context.Context, obj *db.TopicComment) (*db.Account, error)
 
 	Replies(ctx context.Context, obj *db.TopicComment) ([]*db.TopicComment, error)
@@ -2215,8 +2175,6 @@ type TopicEventResolver interface {
 	ActorName(ctx context.Context, obj *db.TopicEvent) (string, error)
 }
 type VisitResolver interface {
-	ID(ctx context.Context, obj *db.Visit) (string, error)
-
 	RecordedBy(ctx context.Context, obj *db.Visit) (*db.Account, error)
 	Grid(ctx context.Context, obj *db.Visit) (*db.Place, error)
 	Households(ctx context.Context, obj *db.Visit) ([]*db.Place, error)
@@ -2244,7 +2202,6 @@ type VolunteerRecordResolver interface {
 	Entries(ctx context.Context, obj *model.VolunteerRecord, first *int, after *string) (*model.LedgerEntryConnection, error)
 }
 type VoteResolver interface {
-	ID(ctx context.Context, obj *db.Vote) (string, error)
 	Meeting(ctx context.Context, obj *db.Vote) (*db.Meeting, error)
 	Topic(ctx context.Context, obj *db.Vote) (*db.Topic, error)
 	Place(ctx context.Context, obj *db.Vote) (*db.Place, error)
@@ -2302,18 +2259,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	_ = ec
 	switch typeName + "." + field {
 
-	case "Account.id":
-		if e.ComplexityRoot.Account.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Account.ID(childComplexity), true
 	case "Account.name":
 		if e.ComplexityRoot.Account.Name == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Account.Name(childComplexity), true
+	case "Account.id":
+		if e.ComplexityRoot.Account.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Account.NodeID(childComplexity), true
 	case "Account.phone":
 		if e.ComplexityRoot.Account.Phone == nil {
 			break
@@ -2358,11 +2315,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuditEvent.At(childComplexity), true
 	case "AuditEvent.id":
-		if e.ComplexityRoot.AuditEvent.ID == nil {
+		if e.ComplexityRoot.AuditEvent.NodeID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.AuditEvent.ID(childComplexity), true
+		return e.ComplexityRoot.AuditEvent.NodeID(childComplexity), true
 	case "AuditEvent.note":
 		if e.ComplexityRoot.AuditEvent.Note == nil {
 			break
@@ -2574,12 +2531,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CommunitySettings.WishValueCapFen(childComplexity), true
 
-	case "Department.id":
-		if e.ComplexityRoot.Department.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Department.ID(childComplexity), true
 	case "Department.kind":
 		if e.ComplexityRoot.Department.Kind == nil {
 			break
@@ -2592,6 +2543,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Department.Name(childComplexity), true
+	case "Department.id":
+		if e.ComplexityRoot.Department.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Department.NodeID(childComplexity), true
 	case "Department.subdistrict":
 		if e.ComplexityRoot.Department.Subdistrict == nil {
 			break
@@ -2685,18 +2642,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FailedDelivery.CreatedAt(childComplexity), true
-	case "FailedDelivery.id":
-		if e.ComplexityRoot.FailedDelivery.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.FailedDelivery.ID(childComplexity), true
 	case "FailedDelivery.lastError":
 		if e.ComplexityRoot.FailedDelivery.LastError == nil {
 			break
 		}
 
 		return e.ComplexityRoot.FailedDelivery.LastError(childComplexity), true
+	case "FailedDelivery.id":
+		if e.ComplexityRoot.FailedDelivery.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FailedDelivery.NodeID(childComplexity), true
 	case "FailedDelivery.notification":
 		if e.ComplexityRoot.FailedDelivery.Notification == nil {
 			break
@@ -2822,18 +2779,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LedgerEntry.Hours(childComplexity), true
-	case "LedgerEntry.id":
-		if e.ComplexityRoot.LedgerEntry.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.LedgerEntry.ID(childComplexity), true
 	case "LedgerEntry.kind":
 		if e.ComplexityRoot.LedgerEntry.Kind == nil {
 			break
 		}
 
 		return e.ComplexityRoot.LedgerEntry.Kind(childComplexity), true
+	case "LedgerEntry.id":
+		if e.ComplexityRoot.LedgerEntry.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntry.NodeID(childComplexity), true
 	case "LedgerEntry.note":
 		if e.ComplexityRoot.LedgerEntry.Note == nil {
 			break
@@ -2970,12 +2927,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Meeting.EndsAt(childComplexity), true
-	case "Meeting.id":
-		if e.ComplexityRoot.Meeting.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Meeting.ID(childComplexity), true
 	case "Meeting.kind":
 		if e.ComplexityRoot.Meeting.Kind == nil {
 			break
@@ -2994,6 +2945,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Meeting.Minutes(childComplexity), true
+	case "Meeting.id":
+		if e.ComplexityRoot.Meeting.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.NodeID(childComplexity), true
 	case "Meeting.organiser":
 		if e.ComplexityRoot.Meeting.Organiser == nil {
 			break
@@ -3259,18 +3216,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MemberCheckIn.DeclineReason(childComplexity), true
-	case "MemberCheckIn.id":
-		if e.ComplexityRoot.MemberCheckIn.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.MemberCheckIn.ID(childComplexity), true
 	case "MemberCheckIn.member":
 		if e.ComplexityRoot.MemberCheckIn.Member == nil {
 			break
 		}
 
 		return e.ComplexityRoot.MemberCheckIn.Member(childComplexity), true
+	case "MemberCheckIn.id":
+		if e.ComplexityRoot.MemberCheckIn.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberCheckIn.NodeID(childComplexity), true
 	case "MemberCheckIn.organisation":
 		if e.ComplexityRoot.MemberCheckIn.Organisation == nil {
 			break
@@ -4520,18 +4477,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Need.Description(childComplexity), true
-	case "Need.id":
-		if e.ComplexityRoot.Need.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Need.ID(childComplexity), true
 	case "Need.matchedAt":
 		if e.ComplexityRoot.Need.MatchedAt == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Need.MatchedAt(childComplexity), true
+	case "Need.id":
+		if e.ComplexityRoot.Need.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.NodeID(childComplexity), true
 	case "Need.peopleAffected":
 		if e.ComplexityRoot.Need.PeopleAffected == nil {
 			break
@@ -5020,11 +4977,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Objection.CreatedAt(childComplexity), true
 	case "Objection.id":
-		if e.ComplexityRoot.Objection.ID == nil {
+		if e.ComplexityRoot.Objection.NodeID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Objection.ID(childComplexity), true
+		return e.ComplexityRoot.Objection.NodeID(childComplexity), true
 	case "Objection.reason":
 		if e.ComplexityRoot.Objection.Reason == nil {
 			break
@@ -5081,12 +5038,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Organisation.Description(childComplexity), true
-	case "Organisation.id":
-		if e.ComplexityRoot.Organisation.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Organisation.ID(childComplexity), true
 	case "Organisation.kind":
 		if e.ComplexityRoot.Organisation.Kind == nil {
 			break
@@ -5105,6 +5056,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Organisation.Name(childComplexity), true
+	case "Organisation.id":
+		if e.ComplexityRoot.Organisation.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.NodeID(childComplexity), true
 	case "Organisation.registeredIn":
 		if e.ComplexityRoot.Organisation.RegisteredIn == nil {
 			break
@@ -5154,11 +5111,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.OrganisationCheckIn.DeclineReason(childComplexity), true
 	case "OrganisationCheckIn.id":
-		if e.ComplexityRoot.OrganisationCheckIn.ID == nil {
+		if e.ComplexityRoot.OrganisationCheckIn.NodeID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.OrganisationCheckIn.ID(childComplexity), true
+		return e.ComplexityRoot.OrganisationCheckIn.NodeID(childComplexity), true
 	case "OrganisationCheckIn.note":
 		if e.ComplexityRoot.OrganisationCheckIn.Note == nil {
 			break
@@ -5554,12 +5511,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Place.Households(childComplexity, args["includeRetired"].(*bool), args["first"].(*int), args["after"].(*string)), true
-	case "Place.id":
-		if e.ComplexityRoot.Place.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Place.ID(childComplexity), true
 	case "Place.level":
 		if e.ComplexityRoot.Place.Level == nil {
 			break
@@ -5572,6 +5523,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Place.Name(childComplexity), true
+	case "Place.id":
+		if e.ComplexityRoot.Place.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Place.NodeID(childComplexity), true
 	case "Place.parent":
 		if e.ComplexityRoot.Place.Parent == nil {
 			break
@@ -5689,12 +5646,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Project.Goods(childComplexity), true
-	case "Project.id":
-		if e.ComplexityRoot.Project.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Project.ID(childComplexity), true
 	case "Project.late":
 		if e.ComplexityRoot.Project.Late == nil {
 			break
@@ -5719,6 +5670,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Project.Need(childComplexity), true
+	case "Project.id":
+		if e.ComplexityRoot.Project.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.NodeID(childComplexity), true
 	case "Project.organisations":
 		if e.ComplexityRoot.Project.Organisations == nil {
 			break
@@ -5842,18 +5799,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProjectMilestone.DueAt(childComplexity), true
-	case "ProjectMilestone.id":
-		if e.ComplexityRoot.ProjectMilestone.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.ProjectMilestone.ID(childComplexity), true
 	case "ProjectMilestone.late":
 		if e.ComplexityRoot.ProjectMilestone.Late == nil {
 			break
 		}
 
 		return e.ComplexityRoot.ProjectMilestone.Late(childComplexity), true
+	case "ProjectMilestone.id":
+		if e.ComplexityRoot.ProjectMilestone.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectMilestone.NodeID(childComplexity), true
 	case "ProjectMilestone.title":
 		if e.ComplexityRoot.ProjectMilestone.Title == nil {
 			break
@@ -5928,18 +5885,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Proposal.Goods(childComplexity), true
-	case "Proposal.id":
-		if e.ComplexityRoot.Proposal.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Proposal.ID(childComplexity), true
 	case "Proposal.need":
 		if e.ComplexityRoot.Proposal.Need == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Proposal.Need(childComplexity), true
+	case "Proposal.id":
+		if e.ComplexityRoot.Proposal.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Proposal.NodeID(childComplexity), true
 	case "Proposal.note":
 		if e.ComplexityRoot.Proposal.Note == nil {
 			break
@@ -6766,11 +6723,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Report.HoursToResolve(childComplexity), true
 	case "Report.id":
-		if e.ComplexityRoot.Report.ID == nil {
+		if e.ComplexityRoot.Report.NodeID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Report.ID(childComplexity), true
+		return e.ComplexityRoot.Report.NodeID(childComplexity), true
 	case "Report.photoUrls":
 		if e.ComplexityRoot.Report.PhotoURLs == nil {
 			break
@@ -7149,12 +7106,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Resident.Household(childComplexity), true
-	case "Resident.id":
-		if e.ComplexityRoot.Resident.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Resident.ID(childComplexity), true
 	case "Resident.isOwner":
 		if e.ComplexityRoot.Resident.IsOwner == nil {
 			break
@@ -7179,6 +7130,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Resident.Name(childComplexity), true
+	case "Resident.id":
+		if e.ComplexityRoot.Resident.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resident.NodeID(childComplexity), true
 	case "Resident.phone":
 		if e.ComplexityRoot.Resident.Phone == nil {
 			break
@@ -7285,18 +7242,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Resolution.Community(childComplexity), true
-	case "Resolution.id":
-		if e.ComplexityRoot.Resolution.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Resolution.ID(childComplexity), true
 	case "Resolution.myRating":
 		if e.ComplexityRoot.Resolution.MyRating == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Resolution.MyRating(childComplexity), true
+	case "Resolution.id":
+		if e.ComplexityRoot.Resolution.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resolution.NodeID(childComplexity), true
 	case "Resolution.noticeEndsAt":
 		if e.ComplexityRoot.Resolution.NoticeEndsAt == nil {
 			break
@@ -7523,18 +7480,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ResolutionTask.DueAt(childComplexity), true
-	case "ResolutionTask.id":
-		if e.ComplexityRoot.ResolutionTask.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.ResolutionTask.ID(childComplexity), true
 	case "ResolutionTask.late":
 		if e.ComplexityRoot.ResolutionTask.Late == nil {
 			break
 		}
 
 		return e.ComplexityRoot.ResolutionTask.Late(childComplexity), true
+	case "ResolutionTask.id":
+		if e.ComplexityRoot.ResolutionTask.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionTask.NodeID(childComplexity), true
 	case "ResolutionTask.reports":
 		if e.ComplexityRoot.ResolutionTask.Reports == nil {
 			break
@@ -7602,12 +7559,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Resource.HoursPerMonth(childComplexity), true
-	case "Resource.id":
-		if e.ComplexityRoot.Resource.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Resource.ID(childComplexity), true
 	case "Resource.kind":
 		if e.ComplexityRoot.Resource.Kind == nil {
 			break
@@ -7620,6 +7571,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Resource.MoneyLimitYuan(childComplexity), true
+	case "Resource.id":
+		if e.ComplexityRoot.Resource.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.NodeID(childComplexity), true
 	case "Resource.openingHours":
 		if e.ComplexityRoot.Resource.OpeningHours == nil {
 			break
@@ -7720,11 +7677,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RoleGrant.GrantedBy(childComplexity), true
 	case "RoleGrant.id":
-		if e.ComplexityRoot.RoleGrant.ID == nil {
+		if e.ComplexityRoot.RoleGrant.NodeID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.RoleGrant.ID(childComplexity), true
+		return e.ComplexityRoot.RoleGrant.NodeID(childComplexity), true
 	case "RoleGrant.place":
 		if e.ComplexityRoot.RoleGrant.Place == nil {
 			break
@@ -8239,11 +8196,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SupervisionNote.CreatedAt(childComplexity), true
 	case "SupervisionNote.id":
-		if e.ComplexityRoot.SupervisionNote.ID == nil {
+		if e.ComplexityRoot.SupervisionNote.NodeID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.SupervisionNote.ID(childComplexity), true
+		return e.ComplexityRoot.SupervisionNote.NodeID(childComplexity), true
 
 	case "TaskReport.author":
 		if e.ComplexityRoot.TaskReport.Author == nil {
@@ -8329,12 +8286,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Topic.Description(childComplexity), true
-	case "Topic.id":
-		if e.ComplexityRoot.Topic.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Topic.ID(childComplexity), true
 	case "Topic.linkedWishes":
 		if e.ComplexityRoot.Topic.LinkedWishes == nil {
 			break
@@ -8347,6 +8298,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Topic.Need(childComplexity), true
+	case "Topic.id":
+		if e.ComplexityRoot.Topic.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Topic.NodeID(childComplexity), true
 	case "Topic.place":
 		if e.ComplexityRoot.Topic.Place == nil {
 			break
@@ -8421,11 +8378,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TopicComment.CreatedAt(childComplexity), true
 	case "TopicComment.id":
-		if e.ComplexityRoot.TopicComment.ID == nil {
+		if e.ComplexityRoot.TopicComment.NodeID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.TopicComment.ID(childComplexity), true
+		return e.ComplexityRoot.TopicComment.NodeID(childComplexity), true
 	case "TopicComment.replies":
 		if e.ComplexityRoot.TopicComment.Replies == nil {
 			break
@@ -8637,12 +8594,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Visit.Households(childComplexity), true
-	case "Visit.id":
-		if e.ComplexityRoot.Visit.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Visit.ID(childComplexity), true
 	case "Visit.metOthers":
 		if e.ComplexityRoot.Visit.MetOthers == nil {
 			break
@@ -8655,6 +8606,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Visit.NeedCategory(childComplexity), true
+	case "Visit.id":
+		if e.ComplexityRoot.Visit.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.NodeID(childComplexity), true
 	case "Visit.recordedAt":
 		if e.ComplexityRoot.Visit.RecordedAt == nil {
 			break
@@ -9133,12 +9090,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Vote.HasVoted(childComplexity), true
-	case "Vote.id":
-		if e.ComplexityRoot.Vote.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Vote.ID(childComplexity), true
 	case "Vote.meeting":
 		if e.ComplexityRoot.Vote.Meeting == nil {
 			break
@@ -9151,6 +9102,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Vote.MyChoice(childComplexity), true
+	case "Vote.id":
+		if e.ComplexityRoot.Vote.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.NodeID(childComplexity), true
 	case "Vote.opensAt":
 		if e.ComplexityRoot.Vote.OpensAt == nil {
 			break
@@ -21427,7 +21384,7 @@ func (ec *executionContext) _Account_id(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Account_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Account().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -21438,7 +21395,7 @@ func (ec *executionContext) _Account_id(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Account_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Account", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Account", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Account_name(ctx context.Context, field graphql.CollectedField, obj *db.Account) (ret graphql.Marshaler) {
@@ -21612,7 +21569,7 @@ func (ec *executionContext) _AuditEvent_id(ctx context.Context, field graphql.Co
 			return ec.fieldContext_AuditEvent_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.AuditEvent().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -21623,7 +21580,7 @@ func (ec *executionContext) _AuditEvent_id(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_AuditEvent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEvent", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("AuditEvent", field, true, false, "ID")
 }
 
 func (ec *executionContext) _AuditEvent_at(ctx context.Context, field graphql.CollectedField, obj *db.AuditEvent) (ret graphql.Marshaler) {
@@ -22752,7 +22709,7 @@ func (ec *executionContext) _Department_id(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Department_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Department().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -22763,7 +22720,7 @@ func (ec *executionContext) _Department_id(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Department_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Department", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Department", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Department_name(ctx context.Context, field graphql.CollectedField, obj *db.Department) (ret graphql.Marshaler) {
@@ -23124,7 +23081,7 @@ func (ec *executionContext) _FailedDelivery_id(ctx context.Context, field graphq
 			return ec.fieldContext_FailedDelivery_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.FailedDelivery().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -23135,7 +23092,7 @@ func (ec *executionContext) _FailedDelivery_id(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_FailedDelivery_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FailedDelivery", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("FailedDelivery", field, true, false, "ID")
 }
 
 func (ec *executionContext) _FailedDelivery_channel(ctx context.Context, field graphql.CollectedField, obj *db.OutboxDelivery) (ret graphql.Marshaler) {
@@ -23764,7 +23721,7 @@ func (ec *executionContext) _LedgerEntry_id(ctx context.Context, field graphql.C
 			return ec.fieldContext_LedgerEntry_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.LedgerEntry().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -23775,7 +23732,7 @@ func (ec *executionContext) _LedgerEntry_id(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_LedgerEntry_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("LedgerEntry", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("LedgerEntry", field, true, false, "ID")
 }
 
 func (ec *executionContext) _LedgerEntry_at(ctx context.Context, field graphql.CollectedField, obj *db.LedgerEntry) (ret graphql.Marshaler) {
@@ -24186,7 +24143,7 @@ func (ec *executionContext) _Meeting_id(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Meeting_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Meeting().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -24197,7 +24154,7 @@ func (ec *executionContext) _Meeting_id(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Meeting_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Meeting", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Meeting", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Meeting_kind(ctx context.Context, field graphql.CollectedField, obj *db.Meeting) (ret graphql.Marshaler) {
@@ -25605,7 +25562,7 @@ func (ec *executionContext) _MemberCheckIn_id(ctx context.Context, field graphql
 			return ec.fieldContext_MemberCheckIn_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.MemberCheckIn().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -25616,7 +25573,7 @@ func (ec *executionContext) _MemberCheckIn_id(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_MemberCheckIn_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberCheckIn", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("MemberCheckIn", field, true, false, "ID")
 }
 
 func (ec *executionContext) _MemberCheckIn_member(ctx context.Context, field graphql.CollectedField, obj *db.MemberCheckIn) (ret graphql.Marshaler) {
@@ -30655,7 +30612,7 @@ func (ec *executionContext) _Need_id(ctx context.Context, field graphql.Collecte
 			return ec.fieldContext_Need_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Need().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -30666,7 +30623,7 @@ func (ec *executionContext) _Need_id(ctx context.Context, field graphql.Collecte
 	)
 }
 func (ec *executionContext) fieldContext_Need_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Need", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Need", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Need_source(ctx context.Context, field graphql.CollectedField, obj *db.Need) (ret graphql.Marshaler) {
@@ -32792,7 +32749,7 @@ func (ec *executionContext) _Objection_id(ctx context.Context, field graphql.Col
 			return ec.fieldContext_Objection_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Objection().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -32803,7 +32760,7 @@ func (ec *executionContext) _Objection_id(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Objection_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Objection", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Objection", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Objection_author(ctx context.Context, field graphql.CollectedField, obj *db.Objection) (ret graphql.Marshaler) {
@@ -33089,7 +33046,7 @@ func (ec *executionContext) _Organisation_id(ctx context.Context, field graphql.
 			return ec.fieldContext_Organisation_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Organisation().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -33100,7 +33057,7 @@ func (ec *executionContext) _Organisation_id(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Organisation_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Organisation", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Organisation", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Organisation_kind(ctx context.Context, field graphql.CollectedField, obj *db.Organisation) (ret graphql.Marshaler) {
@@ -33435,7 +33392,7 @@ func (ec *executionContext) _OrganisationCheckIn_id(ctx context.Context, field g
 			return ec.fieldContext_OrganisationCheckIn_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.OrganisationCheckIn().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -33446,7 +33403,7 @@ func (ec *executionContext) _OrganisationCheckIn_id(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_OrganisationCheckIn_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OrganisationCheckIn", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("OrganisationCheckIn", field, true, false, "ID")
 }
 
 func (ec *executionContext) _OrganisationCheckIn_organisation(ctx context.Context, field graphql.CollectedField, obj *db.OrganisationCheckIn) (ret graphql.Marshaler) {
@@ -35157,7 +35114,7 @@ func (ec *executionContext) _Place_id(ctx context.Context, field graphql.Collect
 			return ec.fieldContext_Place_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Place().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -35168,7 +35125,7 @@ func (ec *executionContext) _Place_id(ctx context.Context, field graphql.Collect
 	)
 }
 func (ec *executionContext) fieldContext_Place_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Place", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Place", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Place_name(ctx context.Context, field graphql.CollectedField, obj *db.Place) (ret graphql.Marshaler) {
@@ -35885,7 +35842,7 @@ func (ec *executionContext) _Project_id(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Project_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Project().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -35896,7 +35853,7 @@ func (ec *executionContext) _Project_id(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Project_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Project", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Project", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Project_title(ctx context.Context, field graphql.CollectedField, obj *db.Project) (ret graphql.Marshaler) {
@@ -36627,7 +36584,7 @@ func (ec *executionContext) _ProjectMilestone_id(ctx context.Context, field grap
 			return ec.fieldContext_ProjectMilestone_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.ProjectMilestone().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -36638,7 +36595,7 @@ func (ec *executionContext) _ProjectMilestone_id(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_ProjectMilestone_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProjectMilestone", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("ProjectMilestone", field, true, false, "ID")
 }
 
 func (ec *executionContext) _ProjectMilestone_title(ctx context.Context, field graphql.CollectedField, obj *db.Milestone) (ret graphql.Marshaler) {
@@ -36924,7 +36881,7 @@ func (ec *executionContext) _Proposal_id(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Proposal_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Proposal().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -36935,7 +36892,7 @@ func (ec *executionContext) _Proposal_id(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Proposal_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Proposal", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Proposal", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Proposal_need(ctx context.Context, field graphql.CollectedField, obj *db.Proposal) (ret graphql.Marshaler) {
@@ -40289,7 +40246,7 @@ func (ec *executionContext) _Report_id(ctx context.Context, field graphql.Collec
 			return ec.fieldContext_Report_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Report().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -40300,7 +40257,7 @@ func (ec *executionContext) _Report_id(ctx context.Context, field graphql.Collec
 	)
 }
 func (ec *executionContext) fieldContext_Report_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Report", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Report", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Report_category(ctx context.Context, field graphql.CollectedField, obj *db.Report) (ret graphql.Marshaler) {
@@ -42236,7 +42193,7 @@ func (ec *executionContext) _Resident_id(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Resident_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Resident().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -42247,7 +42204,7 @@ func (ec *executionContext) _Resident_id(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Resident_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Resident", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Resident", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Resident_name(ctx context.Context, field graphql.CollectedField, obj *db.Resident) (ret graphql.Marshaler) {
@@ -43046,7 +43003,7 @@ func (ec *executionContext) _Resolution_id(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Resolution_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Resolution().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -43057,7 +43014,7 @@ func (ec *executionContext) _Resolution_id(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Resolution_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Resolution", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Resolution", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Resolution_title(ctx context.Context, field graphql.CollectedField, obj *db.Resolution) (ret graphql.Marshaler) {
@@ -43987,7 +43944,7 @@ func (ec *executionContext) _ResolutionTask_id(ctx context.Context, field graphq
 			return ec.fieldContext_ResolutionTask_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.ResolutionTask().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -43998,7 +43955,7 @@ func (ec *executionContext) _ResolutionTask_id(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_ResolutionTask_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ResolutionTask", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("ResolutionTask", field, true, false, "ID")
 }
 
 func (ec *executionContext) _ResolutionTask_title(ctx context.Context, field graphql.CollectedField, obj *db.Task) (ret graphql.Marshaler) {
@@ -44257,7 +44214,7 @@ func (ec *executionContext) _Resource_id(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Resource_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Resource().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -44268,7 +44225,7 @@ func (ec *executionContext) _Resource_id(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Resource_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Resource", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Resource", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Resource_kind(ctx context.Context, field graphql.CollectedField, obj *db.Resource) (ret graphql.Marshaler) {
@@ -44862,7 +44819,7 @@ func (ec *executionContext) _RoleGrant_id(ctx context.Context, field graphql.Col
 			return ec.fieldContext_RoleGrant_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.RoleGrant().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -44873,7 +44830,7 @@ func (ec *executionContext) _RoleGrant_id(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_RoleGrant_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RoleGrant", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("RoleGrant", field, true, false, "ID")
 }
 
 func (ec *executionContext) _RoleGrant_account(ctx context.Context, field graphql.CollectedField, obj *db.RoleGrant) (ret graphql.Marshaler) {
@@ -47107,7 +47064,7 @@ func (ec *executionContext) _SupervisionNote_id(ctx context.Context, field graph
 			return ec.fieldContext_SupervisionNote_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.SupervisionNote().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -47118,7 +47075,7 @@ func (ec *executionContext) _SupervisionNote_id(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_SupervisionNote_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SupervisionNote", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("SupervisionNote", field, true, false, "ID")
 }
 
 func (ec *executionContext) _SupervisionNote_author(ctx context.Context, field graphql.CollectedField, obj *db.SupervisionNote) (ret graphql.Marshaler) {
@@ -47449,7 +47406,7 @@ func (ec *executionContext) _Topic_id(ctx context.Context, field graphql.Collect
 			return ec.fieldContext_Topic_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Topic().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -47460,7 +47417,7 @@ func (ec *executionContext) _Topic_id(ctx context.Context, field graphql.Collect
 	)
 }
 func (ec *executionContext) fieldContext_Topic_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Topic", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Topic", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Topic_title(ctx context.Context, field graphql.CollectedField, obj *db.Topic) (ret graphql.Marshaler) {
@@ -48047,7 +48004,7 @@ func (ec *executionContext) _TopicComment_id(ctx context.Context, field graphql.
 			return ec.fieldContext_TopicComment_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.TopicComment().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -48058,7 +48015,7 @@ func (ec *executionContext) _TopicComment_id(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_TopicComment_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TopicComment", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("TopicComment", field, true, false, "ID")
 }
 
 func (ec *executionContext) _TopicComment_author(ctx context.Context, field graphql.CollectedField, obj *db.TopicComment) (ret graphql.Marshaler) {
@@ -48944,7 +48901,7 @@ func (ec *executionContext) _Visit_id(ctx context.Context, field graphql.Collect
 			return ec.fieldContext_Visit_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Visit().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -48955,7 +48912,7 @@ func (ec *executionContext) _Visit_id(ctx context.Context, field graphql.Collect
 	)
 }
 func (ec *executionContext) fieldContext_Visit_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Visit", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Visit", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Visit_visitedAt(ctx context.Context, field graphql.CollectedField, obj *db.Visit) (ret graphql.Marshaler) {
@@ -51132,7 +51089,7 @@ func (ec *executionContext) _Vote_id(ctx context.Context, field graphql.Collecte
 			return ec.fieldContext_Vote_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Vote().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -51143,7 +51100,7 @@ func (ec *executionContext) _Vote_id(ctx context.Context, field graphql.Collecte
 	)
 }
 func (ec *executionContext) fieldContext_Vote_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Vote", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Vote", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Vote_meeting(ctx context.Context, field graphql.CollectedField, obj *db.Vote) (ret graphql.Marshaler) {
@@ -59211,11 +59168,10 @@ func (ec *executionContext) _Account(ctx context.Context, sel ast.SelectionSet, 
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Account")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Account_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Account_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "name":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -59269,11 +59225,10 @@ func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSe
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("AuditEvent")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._AuditEvent_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._AuditEvent_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "at":
 			out.Values[i] = ec._AuditEvent_at(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -59674,11 +59629,10 @@ func (ec *executionContext) _Department(ctx context.Context, sel ast.SelectionSe
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Department")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Department_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Department_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "name":
 			out.Values[i] = ec._Department_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -59838,11 +59792,10 @@ func (ec *executionContext) _FailedDelivery(ctx context.Context, sel ast.Selecti
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("FailedDelivery")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._FailedDelivery_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._FailedDelivery_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "channel":
 			out.Values[i] = ec._FailedDelivery_channel(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -60099,11 +60052,10 @@ func (ec *executionContext) _LedgerEntry(ctx context.Context, sel ast.SelectionS
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("LedgerEntry")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._LedgerEntry_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._LedgerEntry_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "at":
 			out.Values[i] = ec._LedgerEntry_at(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -60295,11 +60247,10 @@ func (ec *executionContext) _Meeting(ctx context.Context, sel ast.SelectionSet, 
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Meeting")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Meeting_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Meeting_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "kind":
 			out.Values[i] = ec._Meeting_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -60778,11 +60729,10 @@ func (ec *executionContext) _MemberCheckIn(ctx context.Context, sel ast.Selectio
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("MemberCheckIn")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._MemberCheckIn_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._MemberCheckIn_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "member":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -61756,11 +61706,10 @@ func (ec *executionContext) _Need(ctx context.Context, sel ast.SelectionSet, obj
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Need")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Need_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Need_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "source":
 			out.Values[i] = ec._Need_source(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -62552,11 +62501,10 @@ func (ec *executionContext) _Objection(ctx context.Context, sel ast.SelectionSet
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Objection")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Objection_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Objection_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "author":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -62666,11 +62614,10 @@ func (ec *executionContext) _Organisation(ctx context.Context, sel ast.Selection
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Organisation")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Organisation_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Organisation_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "kind":
 			out.Values[i] = ec._Organisation_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -62761,11 +62708,10 @@ func (ec *executionContext) _OrganisationCheckIn(ctx context.Context, sel ast.Se
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("OrganisationCheckIn")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._OrganisationCheckIn_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._OrganisationCheckIn_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "organisation":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -63456,11 +63402,10 @@ func (ec *executionContext) _Place(ctx context.Context, sel ast.SelectionSet, ob
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Place")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Place_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Place_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "name":
 			out.Values[i] = ec._Place_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -63661,11 +63606,10 @@ func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, 
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Project")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Project_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Project_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "title":
 			out.Values[i] = ec._Project_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -63893,11 +63837,10 @@ func (ec *executionContext) _ProjectMilestone(ctx context.Context, sel ast.Selec
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ProjectMilestone")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ProjectMilestone_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._ProjectMilestone_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "title":
 			out.Values[i] = ec._ProjectMilestone_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -64009,11 +63952,10 @@ func (ec *executionContext) _Proposal(ctx context.Context, sel ast.SelectionSet,
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Proposal")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Proposal_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Proposal_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "need":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -64703,11 +64645,10 @@ func (ec *executionContext) _Report(ctx context.Context, sel ast.SelectionSet, o
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Report")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Report_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Report_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "category":
 			out.Values[i] = ec._Report_category(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -65422,11 +65363,10 @@ func (ec *executionContext) _Resident(ctx context.Context, sel ast.SelectionSet,
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Resident")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Resident_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Resident_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "name":
 			out.Values[i] = ec._Resident_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -65667,11 +65607,10 @@ func (ec *executionContext) _Resolution(ctx context.Context, sel ast.SelectionSe
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Resolution")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Resolution_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Resolution_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "title":
 			out.Values[i] = ec._Resolution_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -65973,11 +65912,10 @@ func (ec *executionContext) _ResolutionTask(ctx context.Context, sel ast.Selecti
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ResolutionTask")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ResolutionTask_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._ResolutionTask_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "title":
 			out.Values[i] = ec._ResolutionTask_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -66056,11 +65994,10 @@ func (ec *executionContext) _Resource(ctx context.Context, sel ast.SelectionSet,
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Resource")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Resource_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Resource_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "kind":
 			out.Values[i] = ec._Resource_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -66260,11 +66197,10 @@ func (ec *executionContext) _RoleGrant(ctx context.Context, sel ast.SelectionSet
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("RoleGrant")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._RoleGrant_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._RoleGrant_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "account":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -67019,11 +66955,10 @@ func (ec *executionContext) _SupervisionNote(ctx context.Context, sel ast.Select
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("SupervisionNote")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._SupervisionNote_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._SupervisionNote_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "author":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -67139,11 +67074,10 @@ func (ec *executionContext) _Topic(ctx context.Context, sel ast.SelectionSet, ob
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Topic")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Topic_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Topic_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "title":
 			out.Values[i] = ec._Topic_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -67287,11 +67221,10 @@ func (ec *executionContext) _TopicComment(ctx context.Context, sel ast.Selection
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("TopicComment")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._TopicComment_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._TopicComment_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "author":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -67655,11 +67588,10 @@ func (ec *executionContext) _Visit(ctx context.Context, sel ast.SelectionSet, ob
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Visit")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Visit_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Visit_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "visitedAt":
 			out.Values[i] = ec._Visit_visitedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -68375,11 +68307,10 @@ func (ec *executionContext) _Vote(ctx context.Context, sel ast.SelectionSet, obj
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Vote")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Vote_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Vote_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "meeting":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,

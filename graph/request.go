@@ -118,9 +118,7 @@ func forgetLoaded(ctx context.Context) {
 
 // Global IDs are "Type:id" in unpadded base64url: opaque to clients, and they say what they
 // point at, so node(id:) knows where to look.
-func globalID(typ string, id int64) string {
-	return encodeID(typ + ":" + strconv.FormatInt(id, 10))
-}
+func globalID(typ string, id int64) string { return db.GlobalID(typ, id) }
 
 func encodeID(s string) string { return b64.EncodeToString([]byte(s)) }
 

@@ -14,11 +14,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 )
 
-// ID is the resolver for the id field.
-func (r *accountResolver) ID(ctx context.Context, obj *db.Account) (string, error) {
-	return globalID("Account", obj.ID), nil
-}
-
 // Name is the resolver for the name field.
 func (r *accountResolver) Name(ctx context.Context, obj *db.Account) (string, error) {
 	return accountName(ctx, obj)
@@ -57,11 +52,6 @@ func (r *accountResolver) Roles(ctx context.Context, obj *db.Account) ([]*db.Rol
 		}
 	}
 	return out, nil
-}
-
-// ID is the resolver for the id field.
-func (r *auditEventResolver) ID(ctx context.Context, obj *db.AuditEvent) (string, error) {
-	return globalID("AuditEvent", obj.ID), nil
 }
 
 // Actor is the resolver for the actor field.
@@ -135,11 +125,6 @@ func (r *communitySettingsResolver) Community(ctx context.Context, obj *db.Setti
 	return placeByID(ctx, obj.CommunityID)
 }
 
-// ID is the resolver for the id field.
-func (r *departmentResolver) ID(ctx context.Context, obj *db.Department) (string, error) {
-	return globalID("Department", obj.ID), nil
-}
-
 // Subdistrict is the resolver for the subdistrict field.
 func (r *departmentResolver) Subdistrict(ctx context.Context, obj *db.Department) (*db.Place, error) {
 	return placeByID(ctx, obj.SubdistrictID)
@@ -158,11 +143,6 @@ func (r *departmentFiguresResolver) OnTimeShare(ctx context.Context, obj *db.Dep
 // Rating is the resolver for the rating field.
 func (r *departmentFiguresResolver) Rating(ctx context.Context, obj *db.DepartmentFigures) (*model.ReportRatingFigures, error) {
 	return ratingFigures(obj.Ratings, obj.RatingSum), nil
-}
-
-// ID is the resolver for the id field.
-func (r *failedDeliveryResolver) ID(ctx context.Context, obj *db.OutboxDelivery) (string, error) {
-	return globalID("FailedDelivery", obj.ID), nil
 }
 
 // Notification is the resolver for the notification field.
@@ -185,11 +165,6 @@ func (r *householdOwnerResolver) Developer(ctx context.Context, obj *db.Househol
 	return obj.ResidentID == nil, nil
 }
 
-// ID is the resolver for the id field.
-func (r *ledgerEntryResolver) ID(ctx context.Context, obj *db.LedgerEntry) (string, error) {
-	return globalID("LedgerEntry", obj.ID), nil
-}
-
 // Hours is the resolver for the hours field.
 func (r *ledgerEntryResolver) Hours(ctx context.Context, obj *db.LedgerEntry) (float64, error) {
 	return float64(obj.Minutes) / 60, nil
@@ -202,11 +177,6 @@ func (r *ledgerEntryResolver) Wish(ctx context.Context, obj *db.LedgerEntry) (*m
 		return nil, err
 	}
 	return visibleWish(ctx, w)
-}
-
-// ID is the resolver for the id field.
-func (r *meetingResolver) ID(ctx context.Context, obj *db.Meeting) (string, error) {
-	return globalID("Meeting", obj.ID), nil
 }
 
 // Place is the resolver for the place field.
@@ -313,11 +283,6 @@ func (r *meetingEventResolver) Actor(ctx context.Context, obj *db.MeetingEvent) 
 // ActorName is the resolver for the actorName field.
 func (r *meetingEventResolver) ActorName(ctx context.Context, obj *db.MeetingEvent) (string, error) {
 	return actorName(ctx, obj.ActorID)
-}
-
-// ID is the resolver for the id field.
-func (r *memberCheckInResolver) ID(ctx context.Context, obj *db.MemberCheckIn) (string, error) {
-	return globalID("MemberCheckIn", obj.ID), nil
 }
 
 // Member is the resolver for the member field.
@@ -1089,11 +1054,6 @@ func (r *mutationResolver) ReportFromVisit(ctx context.Context, visitID string, 
 	return r.reportFromVisit(ctx, visitID, input)
 }
 
-// ID is the resolver for the id field.
-func (r *needResolver) ID(ctx context.Context, obj *db.Need) (string, error) {
-	return globalID("Need", obj.ID), nil
-}
-
 // Wish is the resolver for the wish field.
 func (r *needResolver) Wish(ctx context.Context, obj *db.Need) (*model.Wish, error) {
 	return needWish(ctx, obj)
@@ -1189,11 +1149,6 @@ func (r *notificationResolver) ReportID(ctx context.Context, obj *db.Notificatio
 	return notificationReport(obj), nil
 }
 
-// ID is the resolver for the id field.
-func (r *objectionResolver) ID(ctx context.Context, obj *db.Objection) (string, error) {
-	return globalID("Objection", obj.ID), nil
-}
-
 // Author is the resolver for the author field.
 func (r *objectionResolver) Author(ctx context.Context, obj *db.Objection) (*db.Account, error) {
 	return accountByID(ctx, obj.AuthorID)
@@ -1202,11 +1157,6 @@ func (r *objectionResolver) Author(ctx context.Context, obj *db.Objection) (*db.
 // AnsweredBy is the resolver for the answeredBy field.
 func (r *objectionResolver) AnsweredBy(ctx context.Context, obj *db.Objection) (*db.Account, error) {
 	return ifSet(ctx, obj.AnsweredBy, accountByID)
-}
-
-// ID is the resolver for the id field.
-func (r *organisationResolver) ID(ctx context.Context, obj *db.Organisation) (string, error) {
-	return globalID("Organisation", obj.ID), nil
 }
 
 // RegisteredIn is the resolver for the registeredIn field.
@@ -1237,11 +1187,6 @@ func (r *organisationResolver) CheckIns(ctx context.Context, obj *db.Organisatio
 // ServiceSummary is the resolver for the serviceSummary field.
 func (r *organisationResolver) ServiceSummary(ctx context.Context, obj *db.Organisation, year int) ([]*db.ServiceMonth, error) {
 	return r.serviceSummary(ctx, obj, year)
-}
-
-// ID is the resolver for the id field.
-func (r *organisationCheckInResolver) ID(ctx context.Context, obj *db.OrganisationCheckIn) (string, error) {
-	return globalID("OrganisationCheckIn", obj.ID), nil
 }
 
 // Organisation is the resolver for the organisation field.
@@ -1277,11 +1222,6 @@ func (r *pendingRegistrationResolver) Account(ctx context.Context, obj *db.Pendi
 // Household is the resolver for the household field.
 func (r *pendingRegistrationResolver) Household(ctx context.Context, obj *db.PendingRegistration) (*db.Place, error) {
 	return placeByID(ctx, obj.HouseholdID)
-}
-
-// ID is the resolver for the id field.
-func (r *placeResolver) ID(ctx context.Context, obj *db.Place) (string, error) {
-	return globalID("Place", obj.ID), nil
 }
 
 // Parent is the resolver for the parent field.
@@ -1341,11 +1281,6 @@ func (r *placeResolver) Visits(ctx context.Context, obj *db.Place) ([]*db.Visit,
 	return r.visits(ctx, obj)
 }
 
-// ID is the resolver for the id field.
-func (r *projectResolver) ID(ctx context.Context, obj *db.Project) (string, error) {
-	return globalID("Project", obj.ID), nil
-}
-
 // Need is the resolver for the need field.
 func (r *projectResolver) Need(ctx context.Context, obj *db.Project) (*db.Need, error) {
 	return projectNeed(ctx, obj)
@@ -1401,11 +1336,6 @@ func (r *projectResolver) MyRating(ctx context.Context, obj *db.Project) (*int, 
 	return projectMyRating(ctx, obj)
 }
 
-// ID is the resolver for the id field.
-func (r *projectMilestoneResolver) ID(ctx context.Context, obj *db.Milestone) (string, error) {
-	return globalID("ProjectMilestone", obj.ID), nil
-}
-
 // DoneBy is the resolver for the doneBy field.
 func (r *projectMilestoneResolver) DoneBy(ctx context.Context, obj *db.Milestone) (*db.Account, error) {
 	return ifSet(ctx, obj.DoneBy, accountByID)
@@ -1424,11 +1354,6 @@ func (r *projectReportResolver) Author(ctx context.Context, obj *db.ProjectRepor
 // Hours is the resolver for the hours field.
 func (r *projectReportResolver) Hours(ctx context.Context, obj *db.ProjectReport) (float64, error) {
 	return float64(obj.Minutes) / 60, nil
-}
-
-// ID is the resolver for the id field.
-func (r *proposalResolver) ID(ctx context.Context, obj *db.Proposal) (string, error) {
-	return globalID("Proposal", obj.ID), nil
 }
 
 // Need is the resolver for the need field.
@@ -1937,11 +1862,6 @@ func (r *ratingSummaryResolver) Average(ctx context.Context, obj *db.RatingSumma
 	return average(obj), nil
 }
 
-// ID is the resolver for the id field.
-func (r *reportResolver) ID(ctx context.Context, obj *db.Report) (string, error) {
-	return globalID("Report", obj.ID), nil
-}
-
 // PhotoURLs is the resolver for the photoUrls field.
 func (r *reportResolver) PhotoURLs(ctx context.Context, obj *db.Report) ([]string, error) {
 	return []string(obj.PhotoURLs), nil
@@ -2022,11 +1942,6 @@ func (r *residencyResolver) Resident(ctx context.Context, obj *db.Residency) (*d
 	return residentByID(ctx, obj.ResidentID)
 }
 
-// ID is the resolver for the id field.
-func (r *residentResolver) ID(ctx context.Context, obj *db.Resident) (string, error) {
-	return globalID("Resident", obj.ID), nil
-}
-
 // Phone is the resolver for the phone field.
 func (r *residentResolver) Phone(ctx context.Context, obj *db.Resident) (*string, error) {
 	if obj.Phone == nil {
@@ -2103,11 +2018,6 @@ func (r *residentDuplicateResolver) Residents(ctx context.Context, obj *db.Dupli
 	return visibleResidents(ctx, obj.ResidentIDs)
 }
 
-// ID is the resolver for the id field.
-func (r *resolutionResolver) ID(ctx context.Context, obj *db.Resolution) (string, error) {
-	return globalID("Resolution", obj.ID), nil
-}
-
 // Topic is the resolver for the topic field.
 func (r *resolutionResolver) Topic(ctx context.Context, obj *db.Resolution) (*db.Topic, error) {
 	return mustLoad(load(ctx).topic, obj.TopicID, "议题")
@@ -2143,11 +2053,6 @@ func (r *resolutionResolver) MyRating(ctx context.Context, obj *db.Resolution) (
 	return myRating(ctx, obj)
 }
 
-// ID is the resolver for the id field.
-func (r *resolutionTaskResolver) ID(ctx context.Context, obj *db.Task) (string, error) {
-	return globalID("ResolutionTask", obj.ID), nil
-}
-
 // Assignee is the resolver for the assignee field.
 func (r *resolutionTaskResolver) Assignee(ctx context.Context, obj *db.Task) (*db.Account, error) {
 	return accountByID(ctx, obj.AssigneeID)
@@ -2171,11 +2076,6 @@ func (r *resolutionTaskResolver) Supervision(ctx context.Context, obj *db.Task) 
 	return listed(load(ctx).supervision, obj.ID)
 }
 
-// ID is the resolver for the id field.
-func (r *resourceResolver) ID(ctx context.Context, obj *db.Resource) (string, error) {
-	return globalID("Resource", obj.ID), nil
-}
-
 // Organisation is the resolver for the organisation field.
 func (r *resourceResolver) Organisation(ctx context.Context, obj *db.Resource) (*db.Organisation, error) {
 	return organisationByID(ctx, obj.OrganisationID)
@@ -2194,11 +2094,6 @@ func (r *resourceResolver) Communities(ctx context.Context, obj *db.Resource) ([
 // Stale is the resolver for the stale field.
 func (r *resourceResolver) Stale(ctx context.Context, obj *db.Resource) (bool, error) {
 	return r.resourceStale(obj), nil
-}
-
-// ID is the resolver for the id field.
-func (r *roleGrantResolver) ID(ctx context.Context, obj *db.RoleGrant) (string, error) {
-	return globalID("RoleGrant", obj.ID), nil
 }
 
 // Account is the resolver for the account field.
@@ -2280,11 +2175,6 @@ func (r *subscriptionResolver) NotificationAdded(ctx context.Context) (<-chan *d
 	return r.notificationAdded(ctx)
 }
 
-// ID is the resolver for the id field.
-func (r *supervisionNoteResolver) ID(ctx context.Context, obj *db.SupervisionNote) (string, error) {
-	return globalID("SupervisionNote", obj.ID), nil
-}
-
 // Author is the resolver for the author field.
 func (r *supervisionNoteResolver) Author(ctx context.Context, obj *db.SupervisionNote) (*db.Account, error) {
 	return accountByID(ctx, obj.AuthorID)
@@ -2298,11 +2188,6 @@ func (r *supervisionNoteResolver) AnsweredBy(ctx context.Context, obj *db.Superv
 // Author is the resolver for the author field.
 func (r *taskReportResolver) Author(ctx context.Context, obj *db.TaskReport) (*db.Account, error) {
 	return accountByID(ctx, obj.AuthorID)
-}
-
-// ID is the resolver for the id field.
-func (r *topicResolver) ID(ctx context.Context, obj *db.Topic) (string, error) {
-	return globalID("Topic", obj.ID), nil
 }
 
 // Place is the resolver for the place field.
@@ -2385,11 +2270,6 @@ func (r *topicResolver) Need(ctx context.Context, obj *db.Topic) (*db.Need, erro
 	return topicNeed(ctx, obj)
 }
 
-// ID is the resolver for the id field.
-func (r *topicCommentResolver) ID(ctx context.Context, obj *db.TopicComment) (string, error) {
-	return globalID("TopicComment", obj.ID), nil
-}
-
 // Author is the resolver for the author field.
 func (r *topicCommentResolver) Author(ctx context.Context, obj *db.TopicComment) (*db.Account, error) {
 	return accountByID(ctx, obj.AuthorID)
@@ -2415,11 +2295,6 @@ func (r *topicEventResolver) Actor(ctx context.Context, obj *db.TopicEvent) (*db
 // ActorName is the resolver for the actorName field.
 func (r *topicEventResolver) ActorName(ctx context.Context, obj *db.TopicEvent) (string, error) {
 	return actorName(ctx, obj.ActorID)
-}
-
-// ID is the resolver for the id field.
-func (r *visitResolver) ID(ctx context.Context, obj *db.Visit) (string, error) {
-	return globalID("Visit", obj.ID), nil
 }
 
 // RecordedBy is the resolver for the recordedBy field.
@@ -2511,11 +2386,6 @@ func (r *volunteerRecordResolver) Entries(ctx context.Context, obj *model.Volunt
 		return nil, err
 	}
 	return model.NewLedgerEntryConnection(res, count), nil
-}
-
-// ID is the resolver for the id field.
-func (r *voteResolver) ID(ctx context.Context, obj *db.Vote) (string, error) {
-	return globalID("Vote", obj.ID), nil
 }
 
 // Meeting is the resolver for the meeting field.
