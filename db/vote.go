@@ -455,18 +455,19 @@ func (s *Store) ballotKeyBytes() ([]byte, error) {
 // castQuery locks vote $1 to cast (FOR SHARE, as lockVote) and reads, in the same statement,
 // its community, the head of resident $2 on its roll with the head's area (the sum of its
 // rows; NULL when not on the roll), its options in order and, for an open secret vote, a
-// stripe of its sealed sums that no other cast holds (NULL when all are held). Every cast
-// takes its stripe before its participation, whose trigger locks a turnout stripe: one order
-// for all, so that two casts never wait on each other's.
-var castQuery = `SELECT ` + voteColumns + `, ` + prefixed("c", "community", placeColumns) + `,
+// stripe of its sealed sums that no other cast holds (NULL when all are held). The vote is
+// locked first (in its own step, so before the stripe: closing locks the vote, then the
+// stripes), and every cast takes its stripe before its participation, whose trigger locks
+// a turnout stripe: one order for all, so that nobody waits on a lock its waiter holds.
+var castQuery = `WITH v AS MATERIALIZED (SELECT * FROM votes WHERE id = $1 FOR SHARE)
+	SELECT ` + voteColumns + `, ` + prefixed("c", "community", placeColumns) + `,
 		e.head, (SELECT sum(x.area_dm2) FROM vote_entitled x WHERE x.vote_id = e.vote_id AND x.head = e.head)::bigint AS area,
 		ARRAY(SELECT o.label FROM vote_options o WHERE o.vote_id = v.id ORDER BY o.position) AS labels,
 		s.stripe, s.sealed
-	FROM votes v JOIN places c ON c.id = v.community_id
+	FROM v JOIN places c ON c.id = v.community_id
 	LEFT JOIN vote_entitled e ON e.vote_id = v.id AND e.resident_id = $2
 	LEFT JOIN LATERAL (SELECT b.stripe, b.sealed FROM ballot_sums b WHERE b.vote_id = v.id AND v.secret AND v.state = 'open'
-		ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED) s ON true
-	WHERE v.id = $1 FOR SHARE OF v`
+		ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED) s ON true`
 
 // CastBallot casts (or, in a changeable vote, replaces) the viewer's ballot. Errors:
 // UNAUTHENTICATED, NOT_FOUND, FORBIDDEN (not on the roll), INVALID_STATE (closed or past
