@@ -129,7 +129,7 @@ func (s *Store) selectRows(ctx context.Context, dest any, q string, args ...any)
 	if err != nil {
 		return err
 	}
-	return st.SelectContext(ctx, dest, args...)
+	return selectStmt(ctx, st, q, dest, args...)
 }
 
 // selectByKey runs a prepared query that takes an array of keys as $1, and returns the rows
@@ -236,7 +236,7 @@ func (tx *Tx) selectRows(dest any, q string, args ...any) error {
 	if err != nil {
 		return err
 	}
-	return st.SelectContext(tx.ctx, dest, args...)
+	return selectStmt(tx.ctx, st, q, dest, args...)
 }
 
 // exec runs a prepared statement in the transaction.

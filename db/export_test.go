@@ -72,3 +72,8 @@ func WishFiguresTwice(ctx context.Context, s *Store, table string, place *Place,
 	slices.SortFunc(groups, func(a, b *WishStatsGroup) int { return a.groupKey().compare(b.groupKey()) })
 	return inGo, append(groups, total), nil
 }
+
+// SelectRows is Store.selectRows, for the scanning tests.
+func SelectRows(ctx context.Context, s *Store, dest any, q string, args ...any) error {
+	return s.selectRows(ctx, dest, q, args...)
+}
