@@ -120,8 +120,6 @@ func forgetLoaded(ctx context.Context) {
 // point at, so node(id:) knows where to look.
 func globalID(typ string, id int64) string { return db.GlobalID(typ, id) }
 
-func encodeID(s string) string { return b64.EncodeToString([]byte(s)) }
-
 // parseGlobalID splits a global ID into its type and key.
 func parseGlobalID(id string) (string, int64, bool) {
 	raw, err := b64.DecodeString(strings.TrimSpace(id))
