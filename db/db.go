@@ -70,11 +70,13 @@ func NewStore(d *sqlx.DB) *Store {
 }
 
 // DefaultMaxConns is the pool size when none is configured: four connections per core the
-// process may use, at least 8. PostgreSQL's own work on a connection is CPU, so more
-// connections than that only queue in PostgreSQL instead of in the pool, with a process and
-// its context switches each: 1,000 voters casting at once on 2 cores went from 389 to 581
-// ballots/s when the pool went from 50 to 10 (BenchmarkBallots).
-func DefaultMaxConns() int { return max(8, 4*runtime.GOMAXPROCS(0)) }
+// process may use, at least 16. PostgreSQL's work on a connection is CPU, so many more only
+// queue inside PostgreSQL, with a process and its context switches each: 1,000 voters
+// casting at once on 2 cores got 389 ballots/s through 50 connections, 498 through 20 and
+// 581 through 10 (BenchmarkBallots). Fewer than 16 starved requests that run statements
+// side by side: the feed at 8 clients ran 0.87 of PostGraphile's rate through 8, 1.01
+// through 20 (bench/run, first: 10).
+func DefaultMaxConns() int { return max(16, 4*runtime.GOMAXPROCS(0)) }
 
 // Open connects to PostgreSQL at dsn and checks that it answers.
 func Open(ctx context.Context, dsn string, maxConns int) (*sqlx.DB, error) {
