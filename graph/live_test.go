@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -407,11 +408,13 @@ func TestLiveRightsEndSubscriptions(t *testing.T) {
 	if ev.WishBoard.Kind != "APPEARED" || ev.WishBoard.WishID != w.ID {
 		t.Fatalf("probe: got %+v", ev.WishBoard)
 	}
+	// One event for the submission and one for the publication, each showing the wish as
+	// it is when delivered: the first may already show it published.
 	var own struct{ MyWishes struct{ ID, State string } }
-	for _, want := range []string{"SUBMITTED", "PUBLISHED"} {
+	for i, want := range [][]string{{"SUBMITTED", "PUBLISHED"}, {"PUBLISHED"}} {
 		mine.data(&own)
-		if own.MyWishes.ID != w.ID || own.MyWishes.State != want {
-			t.Fatalf("myWishes: got %+v, want %s", own.MyWishes, want)
+		if own.MyWishes.ID != w.ID || !slices.Contains(want, own.MyWishes.State) {
+			t.Fatalf("myWishes, event %d: got %+v, want one of %v", i+1, own.MyWishes, want)
 		}
 	}
 	select {
