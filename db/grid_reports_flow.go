@@ -119,7 +119,7 @@ func (s *Store) SubmitReport(ctx context.Context, v *Viewer, in SubmitReport) (*
 	if err := tx.record(reportTables, r.ID, ReportAction("report"), &v.Account.ID, nil, r.State, nil); err != nil {
 		return nil, err
 	}
-	if err := tx.linkVisitReport(in.VisitID, r.ID); err != nil {
+	if err := tx.linkVisit(VisitOutcome{VisitID: in.VisitID, ReportID: &r.ID}); err != nil {
 		return nil, err
 	}
 	if err := tx.notifyNextHandler(&r, v.Account.ID); err != nil {

@@ -10,19 +10,12 @@ import "context"
 // or a building in it, linked to the visit. Errors: those of SubmitReport, and NOT_FOUND
 // (visitId: a visit v may not read), INVALID_INPUT (placeId outside the visit's grid).
 func (s *Store) ReportFromVisit(ctx context.Context, v *Viewer, visitID int64, in SubmitReport) (*Report, error) {
-	if v == nil {
-		return nil, needSignIn
-	}
-	x, err := s.readableVisit(ctx, v, visitID, "visitId")
+	x, err := s.outcomeVisit(ctx, v, visitID)
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.Place(ctx, in.PlaceID)
-	if err != nil {
-		return nil, withField(err, "placeId")
-	}
-	if !p.Within(x.GridID) {
-		return nil, Invalid("placeId", "上报需要针对这次走访所在的网格或其中的楼栋")
+	if err := s.placeWithin(ctx, in.PlaceID, x.GridID, "上报需要针对这次走访所在的网格或其中的楼栋"); err != nil {
+		return nil, err
 	}
 	in.VisitID = x.ID
 	return s.SubmitReport(ctx, v, in)
@@ -33,13 +26,4 @@ func (s *Store) VisitOfReports(ctx context.Context, reports []int64) (map[int64]
 	m, err := selectByKey(ctx, s, `SELECT `+visitOutcomeColumns+` FROM visit_outcomes WHERE report_id = ANY($1)`,
 		reports, func(o *VisitOutcome) int64 { return *o.ReportID })
 	return outcomeVisits(m, err)
-}
-
-// linkVisitReport records that report came of a visit, in the transaction creating it.
-func (tx *Tx) linkVisitReport(visitID, reportID int64) error {
-	if visitID == 0 {
-		return nil
-	}
-	_, err := tx.exec(`INSERT INTO visit_outcomes (visit_id, report_id) VALUES ($1, $2)`, visitID, reportID)
-	return err
 }

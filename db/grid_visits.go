@@ -417,27 +417,11 @@ func outcomeVisits(m map[int64]*VisitOutcome, err error) (map[int64]int64, error
 	return out, nil
 }
 
-// readableVisit loads a visit v may read, or NOT_FOUND for field: a visit v may not read is
-// not there for them.
-func (s *Store) readableVisit(ctx context.Context, v *Viewer, id int64, field string) (*Visit, error) {
-	m, err := s.VisitsByID(ctx, []int64{id})
-	if err != nil {
-		return nil, err
-	}
-	if x := m[id]; x != nil && v.ReadsVisit(x) {
-		return x, nil
-	}
-	return nil, &Error{Code: ENOTFOUND, Field: field, Message: "找不到这次走访"}
-}
-
 // SubmitWishFromVisit submits a wish (代办, by the existing path and its rules) for a
 // resident of one of the visit's households, linked to the visit. Errors: those of
 // SubmitWish, and NOT_FOUND (visitId), INVALID_INPUT (beneficiaryId not of the visit).
 func (s *Store) SubmitWishFromVisit(ctx context.Context, v *Viewer, visitID int64, in SubmitWish) (*Wish, error) {
-	if v == nil {
-		return nil, needSignIn
-	}
-	x, err := s.readableVisit(ctx, v, visitID, "visitId")
+	x, err := s.outcomeVisit(ctx, v, visitID)
 	if err != nil {
 		return nil, err
 	}
@@ -460,32 +444,56 @@ func (s *Store) SubmitWishFromVisit(ctx context.Context, v *Viewer, visitID int6
 // community, linked to the visit. Errors: those of RaiseTopic, and NOT_FOUND (visitId),
 // INVALID_INPUT (placeId outside the visit's community).
 func (s *Store) RaiseTopicFromVisit(ctx context.Context, v *Viewer, visitID int64, in RaiseTopic) (*Topic, error) {
-	if v == nil {
-		return nil, needSignIn
-	}
-	x, err := s.readableVisit(ctx, v, visitID, "visitId")
+	x, err := s.outcomeVisit(ctx, v, visitID)
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.Place(ctx, in.PlaceID)
-	if err != nil {
-		return nil, withField(err, "placeId")
-	}
-	if !p.Within(x.CommunityID) {
-		return nil, Invalid("placeId", "议题需要针对这次走访所在的社区或其小区")
+	if err := s.placeWithin(ctx, in.PlaceID, x.CommunityID, "议题需要针对这次走访所在的社区或其小区"); err != nil {
+		return nil, err
 	}
 	in.VisitID = x.ID
 	return s.RaiseTopic(ctx, v, in)
 }
 
-// linkVisit records that a wish or topic came of a visit, in the transaction creating it.
-func (tx *Tx) linkVisit(visitID int64, wishID, topicID *int64) error {
-	if visitID == 0 {
+// outcomeVisit reads the visit a wish, topic or report is to come of, for a signed-in v:
+// NOT_FOUND on visitId for a visit v may not read, as if it were not there.
+func (s *Store) outcomeVisit(ctx context.Context, v *Viewer, visitID int64) (*Visit, error) {
+	if v == nil {
+		return nil, needSignIn
+	}
+	m, err := s.VisitsByID(ctx, []int64{visitID})
+	if err != nil {
+		return nil, err
+	}
+	if x := m[visitID]; x != nil && v.ReadsVisit(x) {
+		return x, nil
+	}
+	return nil, &Error{Code: ENOTFOUND, Field: "visitId", Message: "找不到这次走访"}
+}
+
+// placeWithin checks that placeID names area or a place in it, with msg as the
+// INVALID_INPUT on placeId otherwise.
+func (s *Store) placeWithin(ctx context.Context, placeID, area int64, msg string) error {
+	p, err := s.Place(ctx, placeID)
+	if err != nil {
+		return withField(err, "placeId")
+	}
+	if !p.Within(area) {
+		return &Error{Code: EINVALID, Field: "placeId", Message: msg}
+	}
+	return nil
+}
+
+// linkVisit records that a wish, topic or report (o's one id) came of o.VisitID, in the
+// transaction creating it; a zero VisitID means it came of none.
+func (tx *Tx) linkVisit(o VisitOutcome) error {
+	if o.VisitID == 0 {
 		return nil
 	}
-	_, err := tx.exec(`INSERT INTO visit_outcomes (visit_id, wish_id, topic_id) VALUES ($1, $2, $3)`, visitID, wishID, topicID)
+	_, err := tx.exec(`INSERT INTO visit_outcomes (visit_id, wish_id, topic_id, report_id) VALUES ($1, $2, $3, $4)`,
+		o.VisitID, o.WishID, o.TopicID, o.ReportID)
 	if sqlState(err) == uniqueViolation {
-		return errors.New("a wish or topic came of two visits")
+		return errors.New("a wish, topic or report came of two visits")
 	}
 	return err
 }

@@ -338,7 +338,7 @@ func (s *Store) RaiseTopic(ctx context.Context, v *Viewer, in RaiseTopic) (*Topi
 	if err := tx.topicEvent(&t, TopicRaise, &v.Account.ID, nil, nil); err != nil {
 		return nil, err
 	}
-	if err := tx.linkVisit(in.VisitID, nil, &t.ID); err != nil {
+	if err := tx.linkVisit(VisitOutcome{VisitID: in.VisitID, TopicID: &t.ID}); err != nil {
 		return nil, err
 	}
 	return &t, tx.Commit()

@@ -394,7 +394,7 @@ func (s *Store) SubmitWish(ctx context.Context, v *Viewer, in SubmitWish) (*Wish
 	if err := tx.wishEvent(&w, "submit", &v.Account.ID, nil, nil); err != nil {
 		return nil, err
 	}
-	if err := tx.linkVisit(in.VisitID, &w.ID, nil); err != nil {
+	if err := tx.linkVisit(VisitOutcome{VisitID: in.VisitID, WishID: &w.ID}); err != nil {
 		return nil, err
 	}
 	return &w, tx.Commit()
