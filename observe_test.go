@@ -462,3 +462,32 @@ func TestTraces(t *testing.T) {
 	}
 	t.Logf("trace of one claim, as the receiver got it:\n%s", b.String())
 }
+
+// With both background intervals off a process only serves requests: no sweep, reminder
+// or outbox run is ever counted. A bad interval is refused, naming the setting.
+func TestBackgroundWorkOff(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ sweep, notify, want string }{
+		{"off", "OFF", ""},
+		{"never", "", "LINLI_SWEEP_INTERVAL"},
+		{"", "0", "LINLI_NOTIFY_INTERVAL"},
+	} {
+		s, err := readSettings(func(k string) string {
+			return map[string]string{"LINLI_SWEEP_INTERVAL": tc.sweep, "LINLI_NOTIFY_INTERVAL": tc.notify}[k]
+		})
+		if tc.want == "" && (err != nil || s.sweepEvery != 0 || s.notify.Every != 0) {
+			t.Errorf("%+v: got %v, %v, %v, want both off", tc, err, s.sweepEvery, s.notify.Every)
+		} else if tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%+v: got %v, want an error naming %s", tc, err, tc.want)
+		}
+	}
+	r := startRun(t, map[string]string{"LINLI_ADMIN_LISTEN": "127.0.0.1:0", "LINLI_NOTIFY_INTERVAL": "off", "LINLI_SWEEP_INTERVAL": "off"})
+	r.feedAndClaim(r.login("13800000002"))
+	code, text := get(t, r.admin+"/metrics")
+	if code != http.StatusOK || !strings.Contains(text, `linli_graphql_requests_total{operation="Claim",outcome="ok"}`) {
+		t.Fatalf("metrics: got %d without request counts", code)
+	}
+	if strings.Contains(text, "linli_sweep_runs_total{") {
+		t.Fatalf("background work ran with both intervals off:\n%s", text)
+	}
+}

@@ -112,6 +112,14 @@ func readSettings(getenv func(string) string) (settings, error) {
 		}
 		return d
 	}
+	// A background interval may be off: that process then only serves requests, and
+	// another process on the database must run the work.
+	every := func(name string, def time.Duration) time.Duration {
+		if strings.EqualFold(strings.TrimSpace(getenv(name)), "off") {
+			return 0
+		}
+		return dur(name, def)
+	}
 	onOff := func(name string) bool {
 		switch v := strings.ToLower(getenv(name)); v {
 		case "", "off", "false", "0":
@@ -148,9 +156,9 @@ func readSettings(getenv func(string) string) (settings, error) {
 	} else {
 		s.adminListen = a
 	}
-	s.sweepEvery = dur("LINLI_SWEEP_INTERVAL", time.Minute)
+	s.sweepEvery = every("LINLI_SWEEP_INTERVAL", time.Minute)
 	var err error
-	if s.notify, s.notifyHook, err = readNotify(getenv, num, dur); err != nil {
+	if s.notify, s.notifyHook, err = readNotify(getenv, num, dur, every); err != nil {
 		errs = append(errs, err)
 	}
 	tokenTTL := dur("LINLI_TOKEN_TTL", 30*24*time.Hour)
@@ -357,10 +365,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// each overdue claim to exactly one of them.
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	defer stopSweep()
-	go graph.RunSweeps(sweepCtx, store, cfg.sweepEvery, func(msg string, args ...any) { logger.Info(msg, args...) })
+	if cfg.sweepEvery > 0 {
+		go graph.RunSweeps(sweepCtx, store, cfg.sweepEvery, func(msg string, args ...any) { logger.Info(msg, args...) })
+	}
 	// Reminders and the outbox, the same way: every process runs them (README: Notifications).
 	cfg.notify.Sender = notifySender(cfg.notifyHook, func() graph.LogSender { return graph.LogSender{Logger: logger} })
-	go graph.RunNotifications(sweepCtx, store, cfg.notify, func(msg string, args ...any) { logger.Info(msg, args...) })
+	if cfg.notify.Every > 0 {
+		go graph.RunNotifications(sweepCtx, store, cfg.notify, func(msg string, args ...any) { logger.Info(msg, args...) })
+	}
 
 	// Live updates: one listening connection, whatever process made a change.
 	hub := db.NewHub(dsn, func(msg string, args ...any) { logger.Info(msg, args...) })

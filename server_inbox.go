@@ -13,7 +13,7 @@ import (
 // readNotify reads the notification worker's settings (README: Notifications). The
 // sender is chosen in run, once the logger exists: a webhook when LINLI_NOTIFY_WEBHOOK is
 // set, the log otherwise.
-func readNotify(getenv func(string) string, num func(string, int) int, dur func(string, time.Duration) time.Duration) (graph.NotifySettings, string, error) {
+func readNotify(getenv func(string) string, num func(string, int) int, dur, every func(string, time.Duration) time.Duration) (graph.NotifySettings, string, error) {
 	o, r := db.DefaultOutboxSettings, db.DefaultReminderSettings
 	o.MaxAttempts = num("LINLI_NOTIFY_MAX_ATTEMPTS", o.MaxAttempts)
 	o.RetryAfter = dur("LINLI_NOTIFY_RETRY_AFTER", o.RetryAfter)
@@ -22,7 +22,7 @@ func readNotify(getenv func(string) string, num func(string, int) int, dur func(
 	r.VoteClosingWithin = dur("LINLI_REMIND_VOTE_WITHIN", r.VoteClosingWithin)
 	r.MeetingWithin = dur("LINLI_REMIND_MEETING_WITHIN", r.MeetingWithin)
 	r.ObjectionClosingWithin = dur("LINLI_REMIND_OBJECTION_WITHIN", r.ObjectionClosingWithin)
-	ns := graph.NotifySettings{Every: dur("LINLI_NOTIFY_INTERVAL", 10*time.Second), Outbox: o, Reminders: r}
+	ns := graph.NotifySettings{Every: every("LINLI_NOTIFY_INTERVAL", 10*time.Second), Outbox: o, Reminders: r}
 	hook := getenv("LINLI_NOTIFY_WEBHOOK")
 	if hook != "" {
 		u, err := url.Parse(hook)

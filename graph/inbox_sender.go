@@ -64,7 +64,8 @@ func (s WebhookSender) Send(ctx context.Context, m db.Message) error {
 
 // NotifySettings drive the notification worker every process runs.
 type NotifySettings struct {
-	// Every is how often the worker writes due reminders and sends what the outbox holds.
+	// Every is how often the worker writes due reminders and sends what the outbox holds;
+	// zero runs no worker in this process.
 	Every     time.Duration
 	Sender    db.Sender
 	Outbox    db.OutboxSettings
