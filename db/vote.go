@@ -398,8 +398,8 @@ func (s *Store) OpenVoteIn(ctx context.Context, v *Viewer, in OpenVote) (*Vote, 
 	var id int64
 	if err := tx.get(&id, `INSERT INTO votes (meeting_id, topic_id, place_id, community_id, basis, title, secret, changeable,
 			motion, opened_by, opens_at, closes_at, rule, quorum_num, quorum_den, quorum_strict, pass_num, pass_den, pass_strict,
-			by_area, quorum_basis, abstentions)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) RETURNING id`,
+			by_area, quorum_basis, abstentions, entitled_heads, entitled_area)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, 0, 0) RETURNING id`,
 		in.MeetingID, in.TopicID, place.ID, community.ID, basis, title, in.Secret, in.Changeable, motion, v.Account.ID,
 		opens, in.ClosesAt.UTC(), rule.Preset, rule.Quorum.Num, rule.Quorum.Den, rule.Quorum.Strict, rule.Pass.Num,
 		rule.Pass.Den, rule.Pass.Strict, rule.ByArea, rule.QuorumBasis, rule.Abstentions); err != nil {
@@ -415,8 +415,9 @@ func (s *Store) OpenVoteIn(ctx context.Context, v *Viewer, in OpenVote) (*Vote, 
 			return nil, err
 		}
 	}
-	// The roll is fixed now, and so are its totals: the vote keeps them, so that a cast's
-	// answer need not count the roll again (the close counts it once more and stores the same).
+	// The roll is fixed now, and so are its totals (0 until this statement): the vote keeps
+	// them, so that a cast's answer need not count the roll again (the close counts it once
+	// more and stores the same).
 	var heads int64
 	if err := tx.get(&heads, `WITH e AS (INSERT INTO vote_entitled (vote_id, head, resident_id, household_id, building_id, area_dm2)
 			SELECT $1, r.head, r.resident_id, r.household_id, `+buildingOf+`, r.area_dm2 FROM (`+roll+`) r RETURNING head, area_dm2)
@@ -580,10 +581,9 @@ func (s *Store) CastBallot(ctx context.Context, v *Viewer, voteID int64, option 
 }
 
 // turnoutColumns are the turnout of vote v: the roll counted by head (stored when the vote
-// opened; counted here for open votes loaded in bulk, which have it only from their close),
-// and who took part, from the turnout stripes while it is open and as stored once it closed.
-const turnoutColumns = `coalesce(v.entitled_heads, (SELECT count(DISTINCT x.head) FROM vote_entitled x WHERE x.vote_id = v.id)) AS entitledheads,
-	coalesce(v.entitled_area, (SELECT coalesce(sum(x.area_dm2), 0) FROM vote_entitled x WHERE x.vote_id = v.id))::bigint AS entitledareadm2,
+// opened), and who took part, from the turnout stripes while it is open and as stored once
+// it closed.
+const turnoutColumns = `v.entitled_heads AS entitledheads, v.entitled_area AS entitledareadm2,
 	CASE WHEN v.state = 'closed' THEN v.participating_heads
 		ELSE (SELECT coalesce(sum(t.heads), 0) FROM vote_turnout t WHERE t.vote_id = v.id) END::bigint AS participatingheads,
 	CASE WHEN v.state = 'closed' THEN v.participating_area

@@ -70,15 +70,12 @@ func newSecretVotes(t *testing.T, e *env, n int) *secretVoteSetup {
 		if _, err := e.db.Exec(`DELETE FROM vote_entitled WHERE vote_id = $1`, id); err != nil {
 			t.Fatal(err)
 		}
-		// The roll's totals as the vote stored them at its opening go with it (counted again).
-		if _, err := e.db.Exec(`UPDATE votes SET entitled_heads = NULL, entitled_area = NULL WHERE id = $1`, id); err != nil {
-			t.Fatal(err)
-		}
 		if _, err := e.db.Exec(`INSERT INTO vote_entitled (vote_id, resident_id, household_id, area_dm2)
 			SELECT $1, r.id, r.household_id, a.area FROM unnest($2::bigint[], $3::bigint[]) a(resident, area)
 			JOIN residents r ON r.id = a.resident`, id, pq.Array(s.residents), pq.Array(s.areas)); err != nil {
 			t.Fatal(err)
 		}
+		e.storeRollTotals(id)
 		s.votes, s.voteIDs = append(s.votes, v.ID), append(s.voteIDs, id)
 	}
 	return s

@@ -132,6 +132,16 @@ func (e *env) sqlInt(q string, args ...any) int64 {
 	return n
 }
 
+// storeRollTotals stores vote id's roll totals as openVote does, for a test that wrote the
+// roll itself.
+func (e *env) storeRollTotals(id int64) {
+	e.t.Helper()
+	if _, err := e.db.Exec(`UPDATE votes SET entitled_heads = (SELECT count(DISTINCT head) FROM vote_entitled WHERE vote_id = $1),
+		entitled_area = (SELECT coalesce(sum(area_dm2), 0) FROM vote_entitled WHERE vote_id = $1) WHERE id = $1`, id); err != nil {
+		e.t.Fatalf("the roll's totals of vote %d: %v", id, err)
+	}
+}
+
 // newVerifiedResident registers an adult in a household of 和平花园小区, has staff verify
 // them, and returns their token.
 func (e *env) newVerifiedResident(phone string) string {

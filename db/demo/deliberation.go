@@ -573,6 +573,12 @@ func (d *demoDeliberation) vote(t *dTopic, m *dMeeting, place *demoPlace, basis 
 		d.voteEntitled = append(d.voteEntitled, dVoteEntitled{VoteID: v.ID, Head: e.head, Resident: e.id(), Household: e.household,
 			Building: e.building, Area: e.area})
 	}
+	// The roll's totals from the opening, as openVote writes them (closeVote counts them again).
+	var entitled db.Count
+	for _, h := range heads(roll) {
+		entitled = addCounts(entitled, db.Count{Heads: 1, Area: h.area})
+	}
+	v.EntHeads, v.EntArea = &entitled.Heads, &entitled.Area
 	return v
 }
 

@@ -1053,6 +1053,10 @@ func checkDeliberation(t *testing.T, s *db.Store, d *sqlx.DB, now time.Time) {
 			t.Errorf("open vote's topic: got %s, want under_discussion", v.Topic)
 		}
 		roll := queryInt(t, d, `SELECT count(*) FROM vote_entitled WHERE vote_id = $1`, v.ID)
+		if n := queryInt(t, d, `SELECT count(*) FROM votes v WHERE (v.entitled_heads, v.entitled_area)
+			<> (SELECT count(DISTINCT e.head), coalesce(sum(e.area_dm2), 0) FROM vote_entitled e WHERE e.vote_id = v.id)`); n != 0 {
+			t.Errorf("%d votes whose stored roll totals are not their roll's", n)
+		}
 		voted := queryInt(t, d, `SELECT count(*) FROM vote_participation WHERE vote_id = $1`, v.ID)
 		if voted == 0 || voted*4 < roll || voted*2 > roll {
 			t.Errorf("open vote: %d of %d voted, want about a third", voted, roll)

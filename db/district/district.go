@@ -2164,8 +2164,14 @@ func (g *generator) vote(d *delib, r *rand.Rand, k int, cm *gComm, kind, compoun
 		meeting = meetingID
 	}
 	if fate == fateOpen {
+		// An open vote keeps its roll's totals from its opening, as openVote writes them.
+		var entitled db.Count
+		for _, e := range roll {
+			entitled.Heads++
+			entitled.Area += e.area
+		}
 		d.add("votes", voteID, meeting, tid, spec.title, string(preset), secret, changeable, true, organiser, opens, closes, "open",
-			nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, place, cm.id, string(basis), rule.Quorum.Num, rule.Quorum.Den,
+			nil, nil, entitled.Heads, entitled.Area, nil, nil, nil, nil, nil, nil, place, cm.id, string(basis), rule.Quorum.Num, rule.Quorum.Den,
 			rule.Quorum.Strict, rule.Pass.Num, rule.Pass.Den, rule.Pass.Strict, rule.ByArea, string(rule.QuorumBasis),
 			string(rule.Abstentions))
 		finishTopic(d, tid, *tstate, "", *tupd)
