@@ -145,14 +145,17 @@ func replaceKey(key []byte, vote, resident int64) []byte {
 	return h.Sum(nil)
 }
 
-// ballotSealer returns the sealer under the server's ballot key.
-func (s *Store) ballotSealer() (*ballotSealer, []byte, error) {
-	key, err := s.ballotKeyBytes()
-	if err != nil {
-		return nil, nil, err
-	}
-	b, err := newBallotSealer(key)
-	return b, key, err
+// ballotSealer returns the sealer under the server's ballot key, derived once.
+func (s *Store) ballotSealer() (*ballotSealer, error) {
+	s.sealerOnce.Do(func() {
+		key, err := s.ballotKeyBytes()
+		if err != nil {
+			s.sealerErr = err
+			return
+		}
+		s.sealer, s.sealerErr = newBallotSealer(key)
+	})
+	return s.sealer, s.sealerErr
 }
 
 // castSecret adds resident's ballot for the option at pos, with their area on the roll, to
@@ -229,7 +232,7 @@ func (tx *Tx) castSecret(lv *lockedVote, sealer *ballotSealer, held *sumsStripe,
 // the first casts at once would queue on the few made so far. Without the ballot key it makes
 // none, and casts make them on demand (and report the missing key).
 func (tx *Tx) makeStripes(vote int64, options int) error {
-	sealer, _, err := tx.store.ballotSealer()
+	sealer, err := tx.store.ballotSealer()
 	if err != nil {
 		return nil
 	}
@@ -257,7 +260,7 @@ type sumsStripe struct {
 // made yet) it takes one chosen at random, made if missing, and waits for it if held. It is
 // taken before the cast's participation, as castQuery's is.
 func (tx *Tx) sumsStripe(vote int64, options int, held *sumsStripe) (*ballotSealer, error) {
-	sealer, _, err := tx.store.ballotSealer()
+	sealer, err := tx.store.ballotSealer()
 	if err != nil || held.Stripe != nil {
 		return sealer, err
 	}
@@ -338,7 +341,7 @@ func (tx *Tx) secretTallies(lv *lockedVote) ([]positionCount, error) {
 	if len(stripes) == 0 {
 		return counts, nil
 	}
-	sealer, _, err := tx.store.ballotSealer()
+	sealer, err := tx.store.ballotSealer()
 	if err != nil {
 		return nil, err
 	}

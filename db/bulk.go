@@ -45,7 +45,7 @@ func NewBallotSealer(ballotKey []byte) (*BallotSealer, error) {
 
 // BallotSealer returns the sealer under the server's ballot key.
 func (tx *Tx) BallotSealer() (*BallotSealer, error) {
-	s, _, err := tx.store.ballotSealer()
+	s, err := tx.store.ballotSealer()
 	if err != nil {
 		return nil, err
 	}

@@ -45,6 +45,9 @@ type Store struct {
 	ballotKeyOnce sync.Once
 	ballotKey     []byte
 	ballotKeyErr  error
+	sealerOnce    sync.Once // the sealer is derived from the key once, not per cast
+	sealer        *ballotSealer
+	sealerErr     error
 	// sealedVotes are the votes known to have no ballots left from before migration 0008.
 	sealedVotes sync.Map // vote id -> struct{}
 
