@@ -395,13 +395,15 @@ func (s *Store) statsRead(ctx context.Context, parts ...statsPart) error {
 		}
 		// Sorts for medians stay in memory, and a one-off query is not worth compiling.
 		// Parts side by side already use the cores; workers of their own would only queue.
+		// The plan suits the period and place asked about (the pool's connections keep
+		// generic plans otherwise: genericPlans).
 		workers := "2"
 		if len(parts) > 1 {
 			workers = "0"
 		}
 		if _, err := tx.ExecContext(ctx, `SELECT set_config('statement_timeout', $1, true),
 			set_config('work_mem', '64MB', true), set_config('jit', 'off', true),
-			set_config('max_parallel_workers_per_gather', $2, true)`,
+			set_config('max_parallel_workers_per_gather', $2, true), set_config('plan_cache_mode', 'auto', true)`,
 			strconv.FormatInt(s.Stats.Timeout.Milliseconds(), 10), workers); err != nil {
 			tx.Rollback()
 			return nil, "", err

@@ -39,7 +39,7 @@ func OpenWatched(ctx context.Context, dsn string, maxConns int, w Watch) (*sqlx.
 	if err != nil {
 		return nil, err
 	}
-	return configure(ctx, sqlx.NewDb(sql.OpenDB(&watchedConnector{Connector: c, w: &w}), "postgres"), maxConns)
+	return configure(ctx, sqlx.NewDb(sql.OpenDB(&watchedConnector{Connector: genericPlans{c}, w: &w}), "postgres"), maxConns)
 }
 
 // start begins observing statement q.
@@ -91,7 +91,7 @@ func spanName(q string) string {
 
 // watchedConnector hands out lib/pq connections wrapped in watchedConn.
 type watchedConnector struct {
-	*pq.Connector
+	driver.Connector
 	w *Watch
 }
 
