@@ -1177,8 +1177,10 @@ func (s *Store) WishFeed(ctx context.Context, v *Viewer, p Page) (Paged[*Wish], 
 		return Paged[*Wish]{}, nil, forbidden("心愿广场是志愿者和党员认领心愿的地方；请先在社区登记为志愿者")
 	}
 	serve, serveUp := v.placesHolding(rolesServing...)
+	// Only the wish's place decides what the feed holds: wishFrom's join with the
+	// beneficiary's household would run for every published wish, counted or not.
 	var q wishQuery
-	q.b.WriteString(wishFrom)
+	q.b.WriteString(` FROM wishes w JOIN places wp ON wp.id = w.place_id WHERE true`)
 	q.and(`w.state = 'published' AND w.deadline > ` + q.arg(s.Now().UTC()))
 	q.and(`(wp.path && ` + q.arg(pq.Array(serve)) + ` OR w.place_id = ANY(` + q.arg(pq.Array(serveUp)) + `))`)
 	if v.Resident != nil {
