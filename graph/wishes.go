@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
+
 	"linli/db"
 	"linli/graph/model"
 )
@@ -12,7 +14,6 @@ import (
 // wishView is what the resolvers of one wish need to apply the privacy rules.
 type wishView struct {
 	access      db.WishAccess
-	sight       db.Sight // of the beneficiary
 	beneficiary *db.Resident
 	household   *db.Place
 	claim       *db.Claim
@@ -68,9 +69,6 @@ func decideWishView(ctx context.Context, w *db.Wish) (*wishView, error) {
 		}
 	}
 	wv.access = v.Access(w, place, household, wv.claim)
-	if wv.sight, err = residentSight(ctx, b); err != nil {
-		return nil, err
-	}
 	return wv, nil
 }
 
@@ -164,11 +162,18 @@ func showWish(ctx context.Context, w *db.Wish) (*model.Wish, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &model.Wish{Wish: w, ID: globalID("Wish", w.ID), Place: place, Community: community, Claim: wv.claim,
-		BeneficiaryName: maskedName(wv.sight, wv.beneficiary.Name), BeneficiaryPhone: maskedPhone(wv.sight, wv.beneficiary.Phone),
-		Address: building.Name}
-	if wv.sight.Household {
-		out.Address = building.Name + " " + wv.household.Name
+	out := &model.Wish{Wish: w, ID: globalID("Wish", w.ID), Place: place, Community: community, Claim: wv.claim}
+	if sightWanted(ctx) {
+		// What the viewer sees of the beneficiary may take their contacts: a statement.
+		sight, err := residentSight(ctx, wv.beneficiary)
+		if err != nil {
+			return nil, err
+		}
+		out.BeneficiaryName, out.BeneficiaryPhone = maskedName(sight, wv.beneficiary.Name), maskedPhone(sight, wv.beneficiary.Phone)
+		out.Address = building.Name
+		if sight.Household {
+			out.Address = building.Name + " " + wv.household.Name
+		}
 	}
 	if w.FulfilNote != nil && w.FulfilMinutes != nil && w.FulfilledAt != nil {
 		photos := []string(w.FulfilPhotos)
@@ -184,6 +189,23 @@ func showWish(ctx context.Context, w *db.Wish) (*model.Wish, error) {
 		out.CanClaim = !own && v.Serves(place, db.RoleVolunteer, db.RolePartyMember)
 	}
 	return out, nil
+}
+
+// sightWanted reports whether the wish answered for the field in ctx may show the fields
+// masked by the viewer's sight of the beneficiary: false only when that field is a Wish
+// whose selection names none of them (a claim answered with its state, say).
+func sightWanted(ctx context.Context) bool {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || fc.Field.Field == nil || fc.Field.Definition == nil || fc.Field.Definition.Type.Name() != "Wish" {
+		return true
+	}
+	for _, f := range graphql.CollectAllFields(ctx) {
+		switch f {
+		case "beneficiaryName", "beneficiaryPhone", "address":
+			return true
+		}
+	}
+	return false
 }
 
 // primeWishes stores a page of wishes in the loader, so node lookups and mutations later in

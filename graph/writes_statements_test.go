@@ -22,7 +22,8 @@ func (e *env) signInStatements(token string) int {
 // own, the community, the beneficiary's household and building), the beneficiary, the
 // viewer's active claims and the community's rules, the claim written with the wish's move
 // and its timeline step, COMMIT; then, for the answer, only the viewer's contacts, which the
-// claim has just changed (everything else comes from the write).
+// claim has just changed (everything else comes from the write). Answered with what the
+// claim did alone (its state and times, as the harness's claims are), not even those.
 // A mutation waits on no loader batch, so one run is exact.
 func TestClaimStatementCount(t *testing.T) {
 	t.Parallel()
@@ -55,6 +56,24 @@ func TestClaimStatementCount(t *testing.T) {
 	}
 	if want := signIn + 6; got != want {
 		t.Fatalf("statements of one claim: got %d, want %d (sign-in %d, then 6)", got, want, signIn)
+	}
+
+	w2 := e.published(resident, staff, "想要一副老花镜")
+	count = dbtest.Statements(t, e.db)
+	var short struct {
+		ClaimWish struct {
+			State string
+			Claim struct{ ClaimedAt, DueAt string }
+		}
+	}
+	e.do(volunteer, `mutation($id: ID!) { claimWish(wishId: $id) { id state ...Times } }
+		fragment Times on Wish { claim { claimedAt dueAt } }`, map[string]any{"id": w2.ID}).Decode(t, &short)
+	got = count()
+	if c := short.ClaimWish; c.State != "CLAIMED" || c.Claim.ClaimedAt == "" || c.Claim.DueAt == "" {
+		t.Fatalf("short claim: got %+v, want CLAIMED with its times", c)
+	}
+	if want := signIn + 5; got != want {
+		t.Fatalf("statements of a claim answered with its state and times: got %d, want %d (sign-in %d, then 5)", got, want, signIn)
 	}
 }
 
