@@ -136,7 +136,7 @@ func newGraphQL(store *db.Store, cfg Options) (*ast.Schema, *handler.Server) {
 	// request spec); guard has checked the size and the operation of an upload already.
 	// Files up to 8 MB stay in memory, larger ones go to a temporary file.
 	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(rawPOST{})
 	srv.AddTransport(transport.MultipartForm{MaxUploadSize: cfg.MaxUploadBytes, MaxMemory: 8 << 20})
 	// guard has parsed and validated the document: gqlgen takes it from the request.
 	srv.SetQueryCache(checkedDocument{})

@@ -297,3 +297,50 @@ func TestETag(t *testing.T) {
 		t.Fatalf("after a change: %d, ETag %q (was %q)", res.StatusCode, res.Header.Get("ETag"), tag)
 	}
 }
+
+// An answer of data alone is written as the executor made it ({"data":…}, rawPOST), and
+// still reads back exactly: text with markup, quotes, newlines and Chinese, in either media
+// type. An answer with errors is gqlgen's as before.
+func TestAnswerOfDataAlone(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	resident, staff := e.login(phoneResident), e.login(phoneStaff)
+	title := `<b>轮椅</b> & "拐杖"` + "\n第二行\t\\"
+	w := e.published(resident, staff, title)
+	q, _ := json.Marshal(map[string]any{"query": `query($id: ID!) { node(id: $id) { ... on Wish { title } } }`,
+		"variables": map[string]any{"id": w.ID}})
+	for _, accept := range []string{"", "application/graphql-response+json"} {
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/query", bytes.NewReader(q))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+resident)
+		if accept != "" {
+			req.Header.Set("Accept", accept)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		var out struct {
+			Data struct{ Node struct{ Title string } }
+		}
+		if err := json.Unmarshal(b, &out); err != nil || !bytes.HasPrefix(b, []byte(`{"data":{"node":{"title":`)) || !bytes.HasSuffix(b, []byte("}}}")) {
+			t.Fatalf("Accept %q: got %s (%v), want {\"data\":…} alone", accept, b, err)
+		}
+		if out.Data.Node.Title != title || res.StatusCode != http.StatusOK {
+			t.Fatalf("Accept %q: got %d %q, want 200 %q", accept, res.StatusCode, out.Data.Node.Title, title)
+		}
+		if want := map[string]string{"": "application/json", "application/graphql-response+json": "application/graphql-response+json"}[accept]; res.Header.Get("Content-Type") != want {
+			t.Fatalf("Accept %q: Content-Type %q, want %q", accept, res.Header.Get("Content-Type"), want)
+		}
+	}
+	_, _, b := e.postAccept("", queryBody(`{ __typename wishFeed(first: 1) { totalCount } }`))
+	var out struct {
+		Data   *struct{}
+		Errors []struct{ Extensions struct{ Code string } }
+	}
+	if err := json.Unmarshal(b, &out); err != nil || !bytes.Contains(b, []byte(`"data":null`)) || len(out.Errors) != 1 || out.Errors[0].Extensions.Code != "UNAUTHENTICATED" {
+		t.Fatalf("got %s (%v), want one UNAUTHENTICATED error and null data", b, err)
+	}
+}
