@@ -206,6 +206,7 @@ func (cfg Options) guard(schema *ast.Schema, next http.Handler) http.Handler {
 	limits := docLimits{tokens: cfg.MaxTokens, fields: cfg.MaxFields, setFields: cfg.MaxSetFields,
 		depth: cfg.MaxDepth, aliases: cfg.MaxAliases, directives: cfg.MaxDirectives}
 	present := presentError(cfg.Logger)
+	checked := newCheckedDocs()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req := requestFrom(r.Context())
 		// gqlgen writes through out; its multipart transport answers 422 for a malformed
@@ -296,7 +297,11 @@ func (cfg Options) guard(schema *ast.Schema, next http.Handler) http.Handler {
 			return
 		}
 
-		doc, op, gerr := limits.parseChecked(p.Query, p.OperationName)
+		doc, op, known := checked.get(p.Query, p.OperationName)
+		var gerr *gqlerror.Error
+		if !known {
+			doc, op, gerr = limits.parseChecked(p.Query, p.OperationName)
+		}
 		if op != nil {
 			req.operation, req.kind = op.Name, string(op.Operation)
 		}
@@ -318,7 +323,11 @@ func (cfg Options) guard(schema *ast.Schema, next http.Handler) http.Handler {
 			writeErrors(w, statusRefusedDocument, present(ctx, gerr))
 			return
 		}
-		errs, err := validate(ctx, schema, doc)
+		var errs gqlerror.List
+		var err error
+		if !known {
+			errs, err = validate(ctx, schema, doc)
+		}
 		if err != nil {
 			if r.Context().Err() != nil {
 				return // the client has gone: nobody reads an answer
@@ -335,6 +344,9 @@ func (cfg Options) guard(schema *ast.Schema, next http.Handler) http.Handler {
 			}
 			writeErrors(w, statusRefusedDocument, out...)
 			return
+		}
+		if !known {
+			checked.add(p.Query, p.OperationName, doc, op)
 		}
 		req.query, req.doc, req.persisted = p.Query, doc, p.persisted
 		cfg.rememberPersisted(ctx, p)

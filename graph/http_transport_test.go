@@ -344,3 +344,26 @@ func TestAnswerOfDataAlone(t *testing.T) {
 		t.Fatalf("got %s (%v), want one UNAUTHENTICATED error and null data", b, err)
 	}
 }
+
+// A document that passed its checks is remembered (checkedDocs) by its text and the
+// operation asked for: the same text run as each of its operations in turn answers each,
+// and a document refused is refused every time it comes.
+func TestCheckedDocumentsRemembered(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	const doc = `query A { __typename } query B { me { id } }`
+	for _, op := range []string{"A", "B", "A", "B"} {
+		b, _ := json.Marshal(map[string]any{"query": doc, "operationName": op})
+		_, _, body := e.postAccept("", string(b))
+		want := map[string]string{"A": `{"data":{"__typename":"Query"}}`, "B": `{"data":{"me":null}}`}[op]
+		if string(body) != want {
+			t.Fatalf("operation %s: got %s, want %s", op, body, want)
+		}
+	}
+	for range 2 {
+		_, _, body := e.postAccept("", queryBody(`{ wishFeed(first: 1) { nope } }`))
+		if !bytes.Contains(body, []byte("GRAPHQL_VALIDATION_FAILED")) {
+			t.Fatalf("got %s, want GRAPHQL_VALIDATION_FAILED each time", body)
+		}
+	}
+}
