@@ -1525,28 +1525,28 @@ func (r *queryResolver) Wishes(ctx context.Context, filter *model.WishFilter, or
 	}
 	return wishList(ctx, func(v *db.Viewer, p db.Page) (db.Paged[*db.Wish], func(context.Context) (int, error), error) {
 		return r.Store.Wishes(ctx, v, f, order, p)
-	}, first, after)
+	}, first, after, false)
 }
 
 // WishFeed is the resolver for the wishFeed field.
 func (r *queryResolver) WishFeed(ctx context.Context, first *int, after *string) (*model.WishConnection, error) {
 	return wishList(ctx, func(v *db.Viewer, p db.Page) (db.Paged[*db.Wish], func(context.Context) (int, error), error) {
 		return r.Store.WishFeed(ctx, v, p)
-	}, first, after)
+	}, first, after, true)
 }
 
 // MyWishes is the resolver for the myWishes field.
 func (r *queryResolver) MyWishes(ctx context.Context, state []db.WishState, first *int, after *string) (*model.WishConnection, error) {
 	return wishList(ctx, func(v *db.Viewer, p db.Page) (db.Paged[*db.Wish], func(context.Context) (int, error), error) {
 		return r.Store.MyWishes(ctx, v, state, p)
-	}, first, after)
+	}, first, after, false)
 }
 
 // MyClaims is the resolver for the myClaims field.
 func (r *queryResolver) MyClaims(ctx context.Context, active *bool, first *int, after *string) (*model.WishConnection, error) {
 	return wishList(ctx, func(v *db.Viewer, p db.Page) (db.Paged[*db.Wish], func(context.Context) (int, error), error) {
 		return r.Store.MyClaims(ctx, v, active, p)
-	}, first, after)
+	}, first, after, false)
 }
 
 // WishQueue is the resolver for the wishQueue field.
@@ -1567,7 +1567,7 @@ func (r *queryResolver) WishQueue(ctx context.Context, kind model.WishQueueKind,
 	}[kind]
 	return wishList(ctx, func(v *db.Viewer, p db.Page) (db.Paged[*db.Wish], func(context.Context) (int, error), error) {
 		return r.Store.WishQueue(ctx, v, queue, place, time.Duration(hours)*time.Hour, p)
-	}, first, after)
+	}, first, after, false)
 }
 
 // VolunteerRecord is the resolver for the volunteerRecord field.
