@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -489,5 +490,64 @@ func TestAnalystTurnoutByBuilding(t *testing.T) {
 	tot.Building = nil
 	if merged != 1 || len(out.Vote.TurnoutByBuilding) >= staffRows || sum != tot {
 		t.Fatalf("analyst rows %+v (merged %d of %d) add up to %+v, want %+v", out.Vote.TurnoutByBuilding, merged, staffRows, sum, tot)
+	}
+}
+
+// wishStatsDiffer counts the wishes whose kept figures (wish_stats) differ from a recount
+// over all their steps (wish_stats_source), either way.
+func (e *env) wishStatsDiffer() int {
+	e.t.Helper()
+	return e.count(`SELECT count(*) FROM ((SELECT * FROM wish_stats EXCEPT SELECT * FROM wish_stats_source)
+		UNION ALL (SELECT * FROM wish_stats_source EXCEPT SELECT * FROM wish_stats)) d`)
+}
+
+// A wish's figures are brought up to date from each new step alone (migration 0027); after
+// every kind of step, and several of one kind, they equal a recount of all its steps: the
+// first time of each step, the releases and lapses counted, the state and rating now.
+func TestWishStatsKeptEqualToRecount(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	resident, staff, volunteer := e.login(phoneResident), e.login(phoneStaff), e.login(phoneVolunteer)
+	check := func(step string) {
+		t.Helper()
+		if n := e.wishStatsDiffer(); n != 0 {
+			t.Fatalf("after %s: %d wishes' figures differ from a recount", step, n)
+		}
+	}
+	check("the demo's load")
+	w := e.submit(resident, e.wishInput("想请人帮忙换灯泡"))
+	check("submit")
+	mustWish(t, e.review(staff, w.ID, "PUBLISH", nil))
+	check("publish")
+	for i := range 2 {
+		e.clock.Advance(time.Hour)
+		mustWish(t, e.claim(volunteer, w.ID))
+		check("claim")
+		e.clock.Advance(time.Hour)
+		mustWish(t, e.do(volunteer, qRelease, map[string]any{"id": w.ID}))
+		check(fmt.Sprintf("release %d", i+1))
+	}
+	mustWish(t, e.claim(volunteer, w.ID))
+	e.clock.Advance(80 * time.Hour)
+	if n, err := e.store.LapseOverdueClaims(context.Background()); err != nil || n == 0 {
+		t.Fatalf("lapse: %d, %v", n, err)
+	}
+	check("lapse")
+	mustWish(t, e.claim(volunteer, w.ID))
+	e.clock.Advance(2 * time.Hour)
+	mustWish(t, e.fulfil(volunteer, w.ID, 1.5))
+	check("fulfil")
+	mustWish(t, e.confirm(resident, w.ID, 5))
+	check("confirm")
+	var kept struct {
+		Released, Lapsed int
+		Rating           *int
+		State            string
+	}
+	if err := e.db.Get(&kept, `SELECT released, lapsed, rating, state::text AS state FROM wish_stats WHERE wish_id = $1`, e.key(w.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if kept.Released != 2 || kept.Lapsed != 1 || kept.Rating == nil || *kept.Rating != 5 || kept.State != "confirmed" {
+		t.Fatalf("kept figures: %+v, want 2 releases, 1 lapse, rating 5, confirmed", kept)
 	}
 }

@@ -125,6 +125,8 @@ func checkDistrict(t *testing.T, d *sqlx.DB, cfg district.Config) {
 		{"closed votes whose results disagree with the ballots", `SELECT count(*) FROM votes v WHERE v.state = 'closed' AND
 			v.participating_heads <> (SELECT count(*) FROM vote_participation p WHERE p.vote_id = v.id)
 			OR v.state = 'closed' AND v.participating_heads <> (SELECT sum(heads) FROM vote_results x WHERE x.vote_id = v.id)`, 0},
+		{"wishes whose kept figures differ from a recount of their steps", `SELECT count(*) FROM
+			((SELECT * FROM wish_stats EXCEPT SELECT * FROM wish_stats_source) UNION ALL (SELECT * FROM wish_stats_source EXCEPT SELECT * FROM wish_stats)) d`, 0},
 		{"votes whose stored roll totals are not their roll's", `SELECT count(*) FROM votes v WHERE (v.entitled_heads, v.entitled_area)
 			<> (SELECT count(DISTINCT e.head), coalesce(sum(e.area_dm2), 0) FROM vote_entitled e WHERE e.vote_id = v.id)`, 0},
 		{"resolutions of votes that failed", `SELECT count(*) FROM resolutions r JOIN votes v ON v.id = r.vote_id WHERE NOT v.passed`, 0},
