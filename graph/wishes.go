@@ -274,20 +274,9 @@ func wishList(ctx context.Context, list func(*db.Viewer, db.Page) (db.Paged[*db.
 
 // countAhead starts count now and answers with its result when asked.
 func countAhead(ctx context.Context, count func(context.Context) (int, error)) func(context.Context) (int, error) {
-	type counted struct {
-		n   int
-		err error
-	}
-	done := make(chan counted, 1)
-	go func() {
-		n, err := count(ctx)
-		done <- counted{n, err}
-	}()
-	return func(context.Context) (int, error) {
-		c := <-done
-		done <- c // a second ask gets the same
-		return c.n, c.err
-	}
+	counted := sync.OnceValues(func() (int, error) { return count(ctx) })
+	go counted()
+	return func(context.Context) (int, error) { return counted() }
 }
 
 // wishFilter turns the GraphQL filter into the store's.
