@@ -202,6 +202,12 @@ func (tx *Tx) castSecret(lv *lockedVote, sealer *ballotSealer, held *sumsStripe,
 			return VoteCount{}, err
 		}
 	}
+	return tx.addToSums(lv, sealer, held, delta)
+}
+
+// addToSums adds delta to the stripe the casts hold of the locked open secret vote's sealed
+// sums, and returns the vote's turnout with them.
+func (tx *Tx) addToSums(lv *lockedVote, sealer *ballotSealer, held *sumsStripe, delta []positionCount) (VoteCount, error) {
 	sums := slices.Clone(delta)
 	if err := sealer.openSums(lv.ID, *held.Stripe, held.Sealed, sums); err != nil {
 		return VoteCount{}, err
@@ -211,7 +217,7 @@ func (tx *Tx) castSecret(lv *lockedVote, sealer *ballotSealer, held *sumsStripe,
 		return VoteCount{}, err
 	}
 	// The stripe written and the turnout read in one statement; the turnout stripes already
-	// hold this ballot's participation.
+	// hold these ballots' participations.
 	var t struct {
 		Written int `db:"written"`
 		VoteCount

@@ -51,6 +51,10 @@ type Store struct {
 	sealerErr     error
 	// sealedVotes are the votes known to have no ballots left from before migration 0008.
 	sealedVotes sync.Map // vote id -> struct{}
+	// boxedVotes say of each vote a cast has read whether its casts are written in batches
+	// (secret and not changeable); ballotBoxes are those votes' boxes.
+	boxedVotes  sync.Map // vote id -> bool
+	ballotBoxes sync.Map // vote id -> *ballotBox
 
 	// statsBegin is held while an answer of figures takes its connections, one per part:
 	// two answers taking theirs in turn could otherwise each hold some and wait for the

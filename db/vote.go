@@ -432,6 +432,7 @@ func (s *Store) OpenVoteIn(ctx context.Context, v *Viewer, in OpenVote) (*Vote, 
 	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
+	s.boxedVotes.Store(id, in.Secret && !in.Changeable)
 	return s.VoteByID(ctx, v, id)
 }
 
@@ -454,77 +455,162 @@ func (s *Store) ballotKeyBytes() ([]byte, error) {
 }
 
 // castQuery locks vote $1 to cast (FOR SHARE, as lockVote) and reads, in the same statement,
-// its community, the head of resident $2 on its roll with the head's area (the sum of its
-// rows; NULL when not on the roll), its options in order and, for an open secret vote, a
-// stripe of its sealed sums that no other cast holds (NULL when all are held). The vote is
-// locked first (in its own step, so before the stripe: closing locks the vote, then the
-// stripes), and every cast takes its stripe before its participation, whose trigger locks
-// a turnout stripe: one order for all, so that nobody waits on a lock its waiter holds.
+// its community, the heads on its roll of residents $2 with each head's area (the sum of its
+// rows), its options in order and, for an open secret vote, a stripe of its sealed sums that
+// no other cast holds (NULL when all are held). The vote is locked first (in its own step,
+// so before the stripe: closing locks the vote, then the stripes), and every cast takes its
+// stripe before its participation, whose trigger locks a turnout stripe: one order for all,
+// so that nobody waits on a lock its waiter holds.
 var castQuery = `WITH v AS MATERIALIZED (SELECT * FROM votes WHERE id = $1 FOR SHARE)
 	SELECT ` + voteColumns + `, ` + prefixed("c", "community", placeColumns) + `,
-		e.head, (SELECT sum(x.area_dm2) FROM vote_entitled x WHERE x.vote_id = e.vote_id AND x.head = e.head)::bigint AS area,
+		roll.residents, roll.heads, roll.areas,
 		ARRAY(SELECT o.label FROM vote_options o WHERE o.vote_id = v.id ORDER BY o.position) AS labels,
 		s.stripe, s.sealed
 	FROM v JOIN places c ON c.id = v.community_id
-	LEFT JOIN vote_entitled e ON e.vote_id = v.id AND e.resident_id = $2
+	LEFT JOIN LATERAL (SELECT array_agg(e.resident_id) AS residents, array_agg(e.head) AS heads,
+			array_agg((SELECT sum(x.area_dm2) FROM vote_entitled x WHERE x.vote_id = e.vote_id AND x.head = e.head)::bigint) AS areas
+		FROM vote_entitled e WHERE e.vote_id = v.id AND e.resident_id = ANY($2::bigint[])) roll ON true
 	LEFT JOIN LATERAL (SELECT b.stripe, b.sealed FROM ballot_sums b WHERE b.vote_id = v.id AND v.secret AND v.state = 'open'
 		ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED) s ON true`
+
+// castRow is a vote locked to cast, as castQuery reads it.
+type castRow struct {
+	voteRow
+	Community Place          `db:"community"`
+	Residents pq.Int64Array  `db:"residents"` // of those asked about, the ones on the roll
+	Heads     pq.Int64Array  `db:"heads"`     // their heads, in the same order
+	Areas     pq.Int64Array  `db:"areas"`     // and their heads' areas
+	Labels    pq.StringArray `db:"labels"`
+	sumsStripe
+}
+
+// readCast locks vote id to cast in it the ballots of residents (0 for none). NOT_FOUND if
+// there is no such vote.
+func (tx *Tx) readCast(id int64, residents []int64) (*castRow, error) {
+	r := new(castRow)
+	if err := tx.get(r, castQuery, id, pq.Array(residents)); err != nil {
+		return nil, notFound(err, "找不到这次表决")
+	}
+	return r, nil
+}
+
+// castEntry is a ballot that may be cast: the voter's head on the roll, the head's area,
+// and the chosen option's position.
+type castEntry struct {
+	resident, head, area int64
+	pos                  int
+}
+
+// castAllowed says whether v may cast option in vote r, and if so with which head and area.
+// The refusals come in the order a voter is told them: a vote they may not see, one not
+// open, their place on the roll, the option.
+func (tx *Tx) castAllowed(v *Viewer, r *castRow, option string) (castEntry, error) {
+	if !v.SeesMeetings(&r.Community) {
+		return castEntry{}, &Error{Code: ENOTFOUND, Message: "找不到这次表决"}
+	}
+	if r.State != VoteOpen || !tx.now.Before(r.ClosesAt) {
+		return castEntry{}, Errorf(EINVALIDSTATE, "表决已经结束，不能再投票")
+	}
+	if tx.now.Before(r.OpensAt) {
+		return castEntry{}, Errorf(EINVALIDSTATE, "表决还没有开始，%s开始投票", r.OpensAt.In(china).Format("1月2日15:04"))
+	}
+	notOnRoll := forbidden("你不在本次表决的投票人名单中（名单在发起表决时确定），不能投票")
+	if v.Resident == nil {
+		return castEntry{}, notOnRoll
+	}
+	i := slices.Index(r.Residents, v.Resident.ID)
+	if i < 0 || i >= len(r.Heads) || i >= len(r.Areas) {
+		why, err := tx.coOwnerRefusal(r.ID, v.Resident.ID)
+		if err != nil {
+			return castEntry{}, err
+		} else if why != "" {
+			return castEntry{}, forbidden("%s", why)
+		}
+		return castEntry{}, notOnRoll
+	}
+	pos := slices.Index(r.Labels, strings.TrimSpace(option))
+	if pos < 0 {
+		return castEntry{}, Invalid("option", "没有这个选项，可选：%s", strings.Join(r.Labels, "、"))
+	}
+	return castEntry{resident: v.Resident.ID, head: r.Heads[i], area: r.Areas[i], pos: pos}, nil
+}
+
+// headHolders returns who holds the ballot of each of the heads of vote that has one.
+func (tx *Tx) headHolders(vote int64, heads []int64) (map[int64]headHolder, error) {
+	var rows []struct {
+		Head int64 `db:"head"`
+		headHolder
+	}
+	if err := tx.selectRows(&rows, `SELECT p.head, r.id, r.name FROM vote_participation p JOIN residents r ON r.id = p.resident_id
+		WHERE p.vote_id = $1 AND p.head = ANY($2)`, vote, pq.Array(heads)); err != nil {
+		return nil, err
+	}
+	m := make(map[int64]headHolder, len(rows))
+	for _, r := range rows {
+		m[r.Head] = r.headHolder
+	}
+	return m, nil
+}
+
+// headHolder is the resident who holds a head's ballot.
+type headHolder struct {
+	ID   int64  `db:"id"`
+	Name string `db:"name"`
+}
+
+// refusal is why resident may not cast again for a head that holder holds, in a vote that
+// can be changeable; nil if they may (they hold it, and may change it).
+func (h headHolder) refusal(resident int64, changeable bool) error {
+	switch {
+	case h.ID != resident:
+		return Errorf(ECONFLICT, "本户已由共有人%s投票，一个专有部分只有一票", h.Name)
+	case !changeable:
+		return votedAlready()
+	}
+	return nil
+}
+
+func votedAlready() error { return Errorf(ECONFLICT, "你已经投过票，本次表决不能改票") }
 
 // CastBallot casts (or, in a changeable vote, replaces) the viewer's ballot. Errors:
 // UNAUTHENTICATED, NOT_FOUND, FORBIDDEN (not on the roll), INVALID_STATE (closed or past
 // its closing time), INVALID_INPUT (option), CONFLICT (already voted, not changeable).
+//
+// In a secret vote that cannot be changed, casts that arrive together are written together
+// (castInBox); the first cast of a vote that this process sees is written alone, and tells
+// it which kind the vote is.
 func (s *Store) CastBallot(ctx context.Context, v *Viewer, voteID int64, option string) (*Vote, error) {
 	if v == nil {
 		return nil, needSignIn
 	}
+	if boxed, ok := s.boxedVotes.Load(voteID); ok && boxed.(bool) && v.Resident != nil {
+		return s.castInBox(ctx, v, voteID, option)
+	}
+	return s.castAlone(ctx, v, voteID, option)
+}
+
+// castAlone casts the viewer's ballot in a transaction of its own.
+func (s *Store) castAlone(ctx context.Context, v *Viewer, voteID int64, option string) (*Vote, error) {
 	tx, err := s.Begin(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
-	var resident int64
+	var residents []int64
 	if v.Resident != nil {
-		resident = v.Resident.ID
+		residents = []int64{v.Resident.ID}
 	}
-	var r struct {
-		voteRow
-		Community Place          `db:"community"`
-		Head      *int64         `db:"head"`
-		Area      *int64         `db:"area"`
-		Labels    pq.StringArray `db:"labels"`
-		sumsStripe
+	r, err := tx.readCast(voteID, residents)
+	if err != nil {
+		return nil, err
 	}
-	if err := tx.get(&r, castQuery, voteID, resident); err != nil {
-		return nil, notFound(err, "找不到这次表决")
-	}
-	if !v.SeesMeetings(&r.Community) {
-		return nil, &Error{Code: ENOTFOUND, Message: "找不到这次表决"}
+	s.boxedVotes.Store(voteID, r.Secret && !r.Changeable)
+	c, err := tx.castAllowed(v, r, option)
+	if err != nil {
+		return nil, err
 	}
 	lv := &lockedVote{voteRow: r.voteRow, community: &r.Community}
-	if lv.State != VoteOpen || !tx.now.Before(lv.ClosesAt) {
-		return nil, Errorf(EINVALIDSTATE, "表决已经结束，不能再投票")
-	}
-	if tx.now.Before(lv.OpensAt) {
-		return nil, Errorf(EINVALIDSTATE, "表决还没有开始，%s开始投票", lv.OpensAt.In(china).Format("1月2日15:04"))
-	}
-	notOnRoll := forbidden("你不在本次表决的投票人名单中（名单在发起表决时确定），不能投票")
-	if v.Resident == nil {
-		return nil, notOnRoll
-	}
-	if r.Head == nil {
-		why, err := tx.coOwnerRefusal(lv.ID, v.Resident.ID)
-		if err != nil {
-			return nil, err
-		} else if why != "" {
-			return nil, forbidden("%s", why)
-		}
-		return nil, notOnRoll
-	}
-	head, area, labels := *r.Head, *r.Area, []string(r.Labels)
-	pos := slices.Index(labels, strings.TrimSpace(option))
-	if pos < 0 {
-		return nil, Invalid("option", "没有这个选项，可选：%s", strings.Join(labels, "、"))
-	}
+	labels := []string(r.Labels)
 	var sealer *ballotSealer
 	if lv.Secret {
 		if sealer, err = tx.sumsStripe(lv.ID, len(labels), &r.sumsStripe); err != nil {
@@ -536,30 +622,22 @@ func (s *Store) CastBallot(ctx context.Context, v *Viewer, voteID int64, option 
 	// they may change it.
 	var took []int64
 	if err := tx.selectRows(&took, `INSERT INTO vote_participation (vote_id, resident_id, head) VALUES ($1, $2, $3)
-		ON CONFLICT DO NOTHING RETURNING resident_id`, voteID, v.Resident.ID, head); err != nil {
+		ON CONFLICT DO NOTHING RETURNING resident_id`, voteID, c.resident, c.head); err != nil {
 		return nil, err
 	}
 	if len(took) == 0 {
-		var holder struct {
-			ID   int64  `db:"id"`
-			Name string `db:"name"`
-		}
-		if err := tx.get(&holder, `SELECT r.id, r.name FROM vote_participation p JOIN residents r ON r.id = p.resident_id
-			WHERE p.vote_id = $1 AND p.head = $2`, voteID, head); err != nil {
+		holders, err := tx.headHolders(voteID, []int64{c.head})
+		if err != nil {
 			return nil, err
 		}
-		switch {
-		case holder.ID != v.Resident.ID:
-			return nil, Errorf(ECONFLICT, "本户已由共有人%s投票，一个专有部分只有一票", holder.Name)
-		case !lv.Changeable:
-			return nil, Errorf(ECONFLICT, "你已经投过票，本次表决不能改票")
+		if err := holders[c.head].refusal(c.resident, lv.Changeable); err != nil {
+			return nil, err
 		}
 	}
-	already := Errorf(ECONFLICT, "你已经投过票，本次表决不能改票")
 	if lv.Secret {
 		out := newVote(&lv.voteRow, labels)
 		out.HasVoted = true
-		if out.Turnout, err = tx.castSecret(lv, sealer, &r.sumsStripe, v.Resident.ID, len(labels), pos, area); err == nil {
+		if out.Turnout, err = tx.castSecret(lv, sealer, &r.sumsStripe, c.resident, len(labels), c.pos, c.area); err == nil {
 			return out, tx.Commit()
 		}
 	} else {
@@ -567,10 +645,10 @@ func (s *Store) CastBallot(ctx context.Context, v *Viewer, voteID int64, option 
 		if lv.Changeable {
 			q += ` ON CONFLICT (vote_id, resident_id) DO UPDATE SET position = EXCLUDED.position, cast_at = EXCLUDED.cast_at`
 		}
-		_, err = tx.exec(q, voteID, v.Resident.ID, pos, area, tx.now)
+		_, err = tx.exec(q, voteID, c.resident, c.pos, c.area, tx.now)
 	}
 	if sqlState(err) == uniqueViolation {
-		return nil, already
+		return nil, votedAlready()
 	} else if err != nil {
 		return nil, err
 	}

@@ -413,9 +413,15 @@ func TestOwnersCoOwnersRaceForOneBallot(t *testing.T) {
 			for i := range opts {
 				opts[i] = db.DefaultVoteOptions[i%2]
 			}
-			codes := countCodes(e.castAll(tokens, v.ID, opts, 0, nil))
-			if codes[""] != 1 || codes[db.ECONFLICT] != n-1 {
+			each := e.castAll(tokens, v.ID, opts, 0, nil)
+			if codes := countCodes(each); codes[""] != 1 || codes[db.ECONFLICT] != n-1 {
 				t.Fatalf("secret %v changeable %v: got %v, want 1 success and %d CONFLICT", secret, changeable, codes, n-1)
+			}
+			// The co-owner told they voted is the one the vote says has voted.
+			for i, tok := range tokens {
+				if got := mustVote(t, e.do(tok, qVote, map[string]any{"id": v.ID})).HasVoted; got != (each[i] == "") {
+					t.Fatalf("secret %v changeable %v: %s was answered %q, and hasVoted is %v", secret, changeable, names[i], each[i], got)
+				}
 			}
 			// The refusal names who voted for the flat.
 			var holder string

@@ -21,6 +21,7 @@ import (
 	"github.com/lib/pq"
 
 	"linli/db"
+	"linli/db/dbtest"
 	"linli/graph"
 )
 
@@ -267,18 +268,21 @@ func BenchmarkBallots(b *testing.B) {
 
 	l := newLatencies(1 << 17)
 	var (
-		casting time.Duration
-		ballots int
+		casting    time.Duration
+		ballots    int
+		statements int
 	)
 	for b.Loop() {
 		b.StopTimer()
 		v := e.openVote(staff, meeting, topic)
+		count := dbtest.Statements(b, e.db)
 		b.StartTimer()
 		took, err := e.castRound(tokens, v.ID, option, l)
 		b.StopTimer()
 		if err != nil {
 			b.Fatal(err)
 		}
+		statements += count()
 		casting += took
 		ballots += n
 		// Every ballot counted once: the round is what it claims to be.
@@ -290,6 +294,7 @@ func BenchmarkBallots(b *testing.B) {
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(ballots)/casting.Seconds(), "ballots/s")
+	b.ReportMetric(float64(statements)/float64(ballots), "statements/ballot") // sign-in included
 	l.report(b)
 }
 
