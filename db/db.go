@@ -52,7 +52,8 @@ type Store struct {
 	// sealedVotes are the votes known to have no ballots left from before migration 0008.
 	sealedVotes sync.Map // vote id -> struct{}
 	// boxedVotes say of each vote a cast has read whether its casts are written in batches
-	// (secret and not changeable); ballotBoxes are those votes' boxes.
+	// (secret and not changeable); ballotBoxes are those votes' boxes. One small entry per
+	// vote this process has cast in, kept for its life: a community holds a few votes a month.
 	boxedVotes  sync.Map // vote id -> bool
 	ballotBoxes sync.Map // vote id -> *ballotBox
 
