@@ -355,7 +355,7 @@ func (cfg Options) guard(schema *ast.Schema, next http.Handler) http.Handler {
 			ctx = r.Context() // over SSE: it lasts as long as the client listens
 		}
 		req.wait = cfg.LoaderWait
-		req.loaders.Store(newLoaders(ctx, req.store, cfg.LoaderWait))
+		req.freshLoaders(ctx)
 		if r.Method == http.MethodGet {
 			etag := newETagWriter(out, r)
 			defer etag.finish()

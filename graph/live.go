@@ -66,7 +66,7 @@ func isWebSocket(r *http.Request) bool {
 // one (wsLimits) and sign in with connection_init's payload (initLive).
 func (cfg Options) serveWebSocket(w http.ResponseWriter, r *http.Request, req *request, next http.Handler) {
 	req.ws, req.kind, req.wait = true, "websocket", cfg.LoaderWait
-	req.loaders.Store(newLoaders(r.Context(), req.store, cfg.LoaderWait))
+	req.freshLoaders(r.Context())
 	next.ServeHTTP(w, r)
 }
 
@@ -163,7 +163,7 @@ func (cfg Options) liveOperation(ctx context.Context, next graphql.OperationHand
 	}
 	op := &request{id: conn.id, token: conn.token, store: conn.store, address: conn.address, wait: conn.wait, ws: conn.ws,
 		operation: oc.OperationName, kind: string(oc.Operation.Operation)}
-	op.loaders.Store(newLoaders(ctx, op.store, op.wait))
+	op.freshLoaders(ctx)
 	if oc.Operation.Operation == ast.Subscription {
 		op.live = &liveOp{marshaled: make(chan struct{}, 1), present: presentError(cfg.Logger)}
 	}
@@ -213,7 +213,7 @@ type liveOp struct {
 // renew starts an event: fresh loaders, and the viewer as the subscription knows it (read
 // again whenever the account changes).
 func (r *request) renew(ctx context.Context, v *db.Viewer) {
-	r.loaders.Store(newLoaders(ctx, r.store, r.wait))
+	r.freshLoaders(ctx)
 	r.once = sync.Once{}
 	r.once.Do(func() { r.viewer, r.err = v, nil })
 }

@@ -30,7 +30,7 @@ type request struct {
 	query     string
 	doc       *ast.QueryDocument
 	persisted persistedParams // how the document was sent, if by id
-	loaders   atomic.Pointer[loaders]
+	loaders   atomic.Pointer[lazyLoaders]
 	wait      time.Duration
 
 	// ws marks a WebSocket connection and its operations; live, a subscription (graph/live.go).
@@ -86,7 +86,27 @@ func signedIn(ctx context.Context) (*db.Viewer, error) {
 	return v, err
 }
 
-func load(ctx context.Context) *loaders { return requestFrom(ctx).loaders.Load() }
+func load(ctx context.Context) *loaders { return requestFrom(ctx).loaders.Load().get() }
+
+// lazyLoaders are a request's loaders, made when first used: a request with no loader to
+// ask (a ballot, whose answer the cast builds; a sign-in) does not build some sixty of them.
+type lazyLoaders struct {
+	once  sync.Once
+	ctx   context.Context
+	store *db.Store
+	wait  time.Duration
+	l     *loaders
+}
+
+func (z *lazyLoaders) get() *loaders {
+	z.once.Do(func() { z.l = newLoaders(z.ctx, z.store, z.wait) })
+	return z.l
+}
+
+// freshLoaders gives r loaders that remember nothing yet, to be made under ctx when first used.
+func (r *request) freshLoaders(ctx context.Context) {
+	r.loaders.Store(&lazyLoaders{ctx: ctx, store: r.store, wait: r.wait})
+}
 
 // mutate runs a mutation on the object of type typ whose global ID the argument field holds.
 // Afterwards the request's loaders start afresh: what they remember may have just changed.
@@ -113,7 +133,7 @@ func mutate[T any](ctx context.Context, field, typ, id string, f func(*db.Viewer
 // loaders after this.
 func forgetLoaded(ctx context.Context) {
 	r := requestFrom(ctx)
-	r.loaders.Store(newLoaders(ctx, r.store, r.wait))
+	r.freshLoaders(ctx)
 }
 
 // Global IDs are "Type:id" in unpadded base64url: opaque to clients, and they say what they
