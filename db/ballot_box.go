@@ -139,8 +139,7 @@ func (s *Store) castBatch(ctx context.Context, voteID int64, batch []*boxedCast)
 	}
 	r, err := tx.readCast(voteID, residents)
 	if err != nil {
-		var e *Error
-		if !errors.As(err, &e) {
+		if ErrorCode(err) == EINTERNAL {
 			return err
 		}
 		for _, c := range batch {
@@ -154,21 +153,18 @@ func (s *Store) castBatch(ctx context.Context, voteID int64, batch []*boxedCast)
 	lv := &lockedVote{voteRow: r.voteRow, community: &r.Community}
 
 	// Each cast judged alone; of those allowed, the first for each head is written.
-	entries := make([]castEntry, len(batch))
-	allowed := make([]bool, len(batch))
-	first := make(map[int64]int, len(batch)) // head -> the cast that takes it
+	entries := make([]*castEntry, len(batch)) // nil: refused
+	first := make(map[int64]int, len(batch))  // head -> the cast that takes it
 	var heads, ballotResidents []int64
 	for i, c := range batch {
 		e, err := tx.castAllowed(c.v, r, c.option)
-		if err != nil {
-			var de *Error
-			if !errors.As(err, &de) {
-				return err
-			}
+		if ErrorCode(err) == EINTERNAL {
+			return err
+		} else if err != nil {
 			c.err = err
 			continue
 		}
-		entries[i], allowed[i] = e, true
+		entries[i] = &e
 		if _, taken := first[e.head]; !taken {
 			first[e.head] = i
 			heads = append(heads, e.head)
@@ -196,15 +192,16 @@ func (s *Store) castBatch(ctx context.Context, voteID int64, batch []*boxedCast)
 	if err := tx.sealUnsealed(lv, sealer, delta); err != nil {
 		return err
 	}
-	var held []int64 // heads someone else already holds
+	counted := make([]bool, len(batch)) // this cast's ballot is the one written for its head
+	var held []int64                    // heads someone else already holds
 	for i, e := range entries {
-		if !allowed[i] {
-			continue
-		}
-		if first[e.head] == i && written[e.head] {
+		switch {
+		case e == nil:
+		case first[e.head] == i && written[e.head]:
+			counted[i] = true
 			delta[e.pos].Heads++
 			delta[e.pos].Area += e.area
-		} else {
+		default:
 			held = append(held, e.head)
 		}
 	}
@@ -220,7 +217,7 @@ func (s *Store) castBatch(ctx context.Context, voteID int64, batch []*boxedCast)
 	}
 	// A co-owner earlier in this batch holds the head as if they had committed first.
 	for i, e := range entries {
-		if !allowed[i] || (first[e.head] == i && written[e.head]) {
+		if e == nil || counted[i] {
 			continue
 		}
 		h, ok := holders[e.head]
@@ -232,8 +229,8 @@ func (s *Store) castBatch(ctx context.Context, voteID int64, batch []*boxedCast)
 	if err := tx.Commit(); err != nil {
 		return err
 	}
-	for i, e := range entries {
-		if allowed[i] && first[e.head] == i && written[e.head] {
+	for i := range batch {
+		if counted[i] {
 			out := newVote(&lv.voteRow, r.Labels)
 			out.HasVoted = true
 			out.Turnout = turnout
