@@ -11,3 +11,11 @@ var ClientAddress = clientAddress
 
 // TypeNames are the Chinese names errors give the types of global IDs.
 var TypeNames = typeNames
+
+// OrdinaryLists has every list marshalled by gqlgen, for comparing plainLists with it.
+func OrdinaryLists(o *Options) { o.ordinaryLists = true }
+
+// SeePlainLists has seen told, for each list of wishes, whether plainLists wrote it.
+func SeePlainLists(seen func(plain bool)) func(*Options) {
+	return func(o *Options) { o.plainListSeen = seen }
+}

@@ -65,6 +65,10 @@ type Options struct {
 	TrustedDocuments, TrustedDocumentsDevelopers bool
 
 	persisted *persisted
+	// ordinaryLists turns plainLists off, and plainListSeen hears what it did with each
+	// list, for the test that compares the two.
+	ordinaryLists bool
+	plainListSeen func(plain bool)
 }
 
 // DefaultOptions are the options with no settings given.
@@ -144,6 +148,9 @@ func newGraphQL(store *db.Store, cfg Options) (*ast.Schema, *handler.Server) {
 	usePersisted(srv, cfg.persisted)
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.FixedComplexityLimit(cfg.MaxComplexity))
+	if !cfg.ordinaryLists {
+		srv.AroundFields(plainLists(cfg.plainListSeen))
+	}
 	srv.SetErrorPresenter(presentError(cfg.Logger))
 	srv.SetRecoverFunc(recoverPanic(cfg.Logger))
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
