@@ -1005,14 +1005,20 @@ func (q *wishQuery) filter(f WishFilter) error {
 	if len(words) > 5 {
 		return Invalid("text", "最多用 5 个词查找")
 	}
-	for _, word := range words {
+	if len(words) == 0 {
+		return nil
+	}
+	// A substring match: Chinese has no spaces between words, so 轮椅 must be found inside
+	// 想要一台轮椅. wish_texts holds each wish's title and description, and its trigram index
+	// serves the match for longer words.
+	match := make([]string, len(words))
+	for i, word := range words {
 		if utf8.RuneCountInString(word) > 40 {
 			return Invalid("text", "查找的词太长")
 		}
-		// A substring match: Chinese has no spaces between words, so 轮椅 must be found
-		// inside 想要一台轮椅. The trigram index serves it for longer words.
-		q.and(`(w.title || ' ' || w.description) ILIKE ` + q.arg("%"+likeEscaper.Replace(word)+"%"))
+		match[i] = `t.text ILIKE ` + q.arg("%"+likeEscaper.Replace(word)+"%")
 	}
+	q.and(`w.id IN (SELECT t.wish_id FROM wish_texts t WHERE ` + strings.Join(match, " AND ") + `)`)
 	return nil
 }
 
