@@ -432,7 +432,6 @@ type lockedWish struct {
 	access              WishAccess
 	// claiming: the viewer's active claims and the community's rules for claims, read
 	// only when the viewer is claiming (lockWish's claiming).
-	activeClaims           int
 	claimLimit, claimHours int
 }
 
@@ -460,7 +459,6 @@ type lockedWishRow struct {
 	Building      Place     `db:"building"`
 	Beneficiary   Resident  `db:"br"`
 	Claim         nullClaim `db:"claim"`
-	ActiveClaims  *int      `db:"active_claims"`
 	ClaimLimit    *int      `db:"claim_limit"`
 	ClaimHours    *int      `db:"claim_hours"`
 }
@@ -479,9 +477,15 @@ func prefixed(a, prefix, cols string) string {
 	return b.String()
 }
 
-// lockWishQuery locks a wish ($1) and reads, in the same statement, its current claim, its
-// place and the beneficiary's household.
-var lockWishQuery = `SELECT ` + wishColumns + `, w.xmin::text AS locked_version,
+// lockWishQuery locks the viewer's account ($2) and then a wish ($1), and reads, in the
+// same statement, the wish's current claim, its place and the beneficiary's household.
+// The account is locked in a step of its own, which runs before the wish's row is locked
+// whatever order the plan joins them in: every transition takes the two in that order.
+// What the statement read beside the wish may be older than a wait for either lock; the
+// versions tell (lockWish), and whatever must be as of the locks (a claimer's open
+// claims) is read by the write that follows.
+var lockWishQuery = `WITH viewer_account AS MATERIALIZED (SELECT id FROM accounts WHERE id = $2 FOR NO KEY UPDATE)
+	SELECT ` + wishColumns + `, w.xmin::text AS locked_version,
 		(SELECT s.xmin::text FROM wishes s WHERE s.id = w.id) AS seen_version,
 		` + prefixed("p", "place", placeColumns) + `, ` + prefixed("h", "household", placeColumns) + `,
 		` + prefixed("wc", "community", placeColumns) + `, ` + prefixed("bb", "building", placeColumns) + `,
@@ -490,30 +494,28 @@ var lockWishQuery = `SELECT ` + wishColumns + `, w.xmin::text AS locked_version,
 		` + prefixed("c", "claim", claimColumns) + `%s
 	FROM wishes w JOIN places p ON p.id = w.place_id JOIN residents br ON br.id = w.beneficiary_id
 	JOIN places h ON h.id = br.household_id JOIN places wc ON wc.id = w.community_id JOIN places bb ON bb.id = h.parent_id
-	LEFT JOIN wish_claims c ON c.id = w.claim_id%s
+	LEFT JOIN wish_claims c ON c.id = w.claim_id%s CROSS JOIN viewer_account
 	WHERE w.id = $1 FOR UPDATE OF w`
 
 var (
-	lockWishPlain = fmt.Sprintf(lockWishQuery, ", NULL::int AS active_claims, NULL::int AS claim_limit, NULL::int AS claim_hours", "")
-	// lockWishClaiming also counts the viewer's ($2) active claims and reads the community's
-	// rules for claims (NULL: the defaults).
-	lockWishClaiming = fmt.Sprintf(lockWishQuery, `,
-		(SELECT count(*) FROM wish_claims a WHERE a.claimer_id = $2 AND a.ended_at IS NULL)::int AS active_claims,
-		cs.claim_limit, cs.claim_hours`, ` LEFT JOIN community_settings cs ON cs.community_id = w.community_id`)
+	lockWishPlain = fmt.Sprintf(lockWishQuery, ", NULL::int AS claim_limit, NULL::int AS claim_hours", "")
+	// lockWishClaiming also reads the community's rules for claims (NULL: the defaults).
+	lockWishClaiming = fmt.Sprintf(lockWishQuery, `, cs.claim_limit, cs.claim_hours`,
+		` LEFT JOIN community_settings cs ON cs.community_id = w.community_id`)
 )
 
 // lockWish locks wish id in tx and works out what v may do with it, in one statement (two
 // when another transition of the wish committed while it waited). A wish v may not see is
 // NOT_FOUND, so ids cannot be probed. claiming also reads what a claim decides on.
 func (tx *Tx) lockWish(v *Viewer, id int64, claiming bool) (*lockedWish, error) {
-	q, args := lockWishPlain, []any{id}
+	q := lockWishPlain
 	if claiming {
-		q, args = lockWishClaiming, []any{id, v.Account.ID}
+		q = lockWishClaiming
 	}
 	var r lockedWishRow
 	for range 2 {
 		r = lockedWishRow{}
-		if err := tx.get(&r, q, args...); err != nil {
+		if err := tx.get(&r, q, id, v.Account.ID); err != nil {
 			return nil, notFound(err, "找不到这个心愿")
 		}
 		if r.LockedVersion == r.SeenVersion {
@@ -527,7 +529,6 @@ func (tx *Tx) lockWish(v *Viewer, id int64, claiming bool) (*lockedWish, error) 
 		beneficiary: &r.Beneficiary}
 	lw.claim = r.Claim.claim(w.ID)
 	if claiming {
-		lw.activeClaims = *r.ActiveClaims
 		lw.claimLimit, lw.claimHours = defaultSettings.ClaimLimit, defaultSettings.ClaimHours
 		if r.ClaimLimit != nil {
 			lw.claimLimit, lw.claimHours = *r.ClaimLimit, *r.ClaimHours
@@ -564,16 +565,11 @@ func (s *Store) writeWishAs(ctx context.Context, v *Viewer, id int64, claiming b
 	if v == nil {
 		return nil, needSignIn
 	}
-	lw, err := inLockedTx(ctx, s, func(tx *Tx) (*lockedWish, error) {
-		// FOR NO KEY UPDATE: it queues this person's transitions as FOR UPDATE did, but does not
-		// hold back a transaction that only references the account (a notification to it,
-		// written by a trigger while that transaction holds another wish), which would
-		// otherwise deadlock with this one.
-		if _, err := tx.exec(`SELECT 1 FROM accounts WHERE id = $1 FOR NO KEY UPDATE`, v.Account.ID); err != nil {
-			return nil, err
-		}
-		return tx.lockWish(v, id, claiming)
-	}, f)
+	// The account is locked FOR NO KEY UPDATE: it queues this person's transitions as FOR
+	// UPDATE did, but does not hold back a transaction that only references the account (a
+	// notification to it, written by a trigger while that transaction holds another wish),
+	// which would otherwise deadlock with this one.
+	lw, err := inLockedTx(ctx, s, func(tx *Tx) (*lockedWish, error) { return tx.lockWish(v, id, claiming) }, f)
 	if err != nil {
 		return nil, err
 	}
@@ -626,14 +622,22 @@ func (s *Store) ReviewWish(ctx context.Context, v *Viewer, id int64, publish boo
 	})
 }
 
-// claimWish inserts the claim ($2 claims wish $1 at $3, due at $4), moves the wish to
-// claimed and records the step, in one statement; it returns the wish and the claim.
-var claimWish = `WITH c AS (
-		INSERT INTO wish_claims (wish_id, claimer_id, claimed_at, due_at) VALUES ($1, $2, $3, $4) RETURNING ` + claimColumns + `
+// claimWish inserts the claim ($2 claims wish $1 at $3, due at $4) unless $2 already holds
+// $5 open claims, moves the wish to claimed and records the step, in one statement; it
+// returns the wish and the claim, or no row when the cap refused it. The statement runs
+// after the claimer's account is locked, so its count sees every claim of theirs that
+// committed before, however many they press at once.
+var claimWish = `WITH open AS (
+		SELECT count(*) AS claims FROM wish_claims WHERE claimer_id = $2 AND ended_at IS NULL
+	), c AS (
+		INSERT INTO wish_claims (wish_id, claimer_id, claimed_at, due_at)
+		SELECT $1::bigint, $2::bigint, $3::timestamptz, $4::timestamptz FROM open WHERE open.claims < $5
+		RETURNING ` + claimColumns + `
 	), w AS (
 		UPDATE wishes w SET state = 'claimed', updated_at = $3, claim_id = c.id FROM c WHERE w.id = $1 RETURNING ` + wishColumns + `
 	), e AS (
-		INSERT INTO wish_events (wish_id, at, action, actor_id, from_state, to_state) VALUES ($1, $3, 'claim', $2, 'published', 'claimed')
+		INSERT INTO wish_events (wish_id, at, action, actor_id, from_state, to_state)
+		SELECT $1, $3, 'claim', $2, 'published', 'claimed' FROM c
 	)
 	SELECT w.*, ` + prefixed("c", "claim", claimColumns) + ` FROM w, c`
 
@@ -659,9 +663,6 @@ func (s *Store) ClaimWish(ctx context.Context, v *Viewer, id int64) (*HeldWish, 
 		if !lw.Deadline.After(tx.now) {
 			return Errorf(EINVALIDSTATE, "这个心愿已过截止时间，不能再认领")
 		}
-		if lw.activeClaims >= lw.claimLimit {
-			return Errorf(ECONFLICT, "你已有 %d 个正在办理的心愿（上限 %d 个）。请先完成或放弃其中一个，再认领新的", lw.activeClaims, lw.claimLimit)
-		}
 		due := tx.now.Add(time.Duration(lw.claimHours) * time.Hour)
 		if lw.Deadline.Before(due) {
 			due = lw.Deadline
@@ -670,8 +671,14 @@ func (s *Store) ClaimWish(ctx context.Context, v *Viewer, id int64) (*HeldWish, 
 			Wish
 			Claim Claim `db:"claim"`
 		}
-		err := tx.get(&row, claimWish, lw.ID, v.Account.ID, tx.now, due)
-		if sqlState(err) == uniqueViolation {
+		err := tx.get(&row, claimWish, lw.ID, v.Account.ID, tx.now, due, lw.claimLimit)
+		if errors.Is(err, sql.ErrNoRows) { // the cap: say how many they hold (staff may have given them more)
+			open := lw.claimLimit
+			if err := tx.get(&open, `SELECT count(*) FROM wish_claims WHERE claimer_id = $1 AND ended_at IS NULL`, v.Account.ID); err != nil {
+				return err
+			}
+			return Errorf(ECONFLICT, "你已有 %d 个正在办理的心愿（上限 %d 个）。请先完成或放弃其中一个，再认领新的", open, lw.claimLimit)
+		} else if sqlState(err) == uniqueViolation {
 			return Errorf(ECONFLICT, "这个心愿刚刚被其他志愿者认领了")
 		} else if err != nil {
 			return err

@@ -706,6 +706,11 @@ func TestClaimCap(t *testing.T) {
 	if got := e.count(`SELECT count(*) FROM wish_claims WHERE claimer_id = $1 AND ended_at IS NULL`, account); got != 3 {
 		t.Fatalf("active claim rows: got %d, want 3", got)
 	}
+	// One more, alone: the refusal says how many they hold and the cap.
+	spare := e.publishedFor(staff, beneficiaries[0], "再来一个心愿")
+	if r := e.claim(volunteer, spare.ID); r.Code() != db.ECONFLICT || !strings.Contains(r.Errors[0].Message, "你已有 3 个正在办理的心愿（上限 3 个）") {
+		t.Fatalf("a fourth claim: got %+v, want CONFLICT saying 你已有 3 个正在办理的心愿（上限 3 个）", r.Errors)
+	}
 }
 
 func TestClaimRetryHarmless(t *testing.T) {
