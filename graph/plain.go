@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"slices"
 	"sync"
 	"time"
 
@@ -20,9 +21,10 @@ import (
 // starts a goroutine per wish: most of a feed request's CPU, for values that are already in
 // hand. So a list of wishes whose selection asks only for plain data is written straight to
 // JSON once it is resolved, in the same bytes gqlgen writes (TestPlainListsMatchGqlgen).
-// Anything else goes the ordinary way, whole: a field with a resolver (a claim's claimer,
-// a timeline), a deferred fragment, or an analyst as viewer, for whom @personal fields
-// answer FORBIDDEN.
+// A claim's claimer, the one object with a resolver that a board shows, is resolved first
+// by the resolvers' own functions. Anything else goes the ordinary way, whole: another
+// field with a resolver (a timeline, a claimer's phone), a deferred fragment, or an analyst
+// as viewer, for whom @personal fields answer FORBIDDEN.
 
 // plainLists is the field middleware that takes the lists it can write; seen, when not
 // nil, hears of each list of wishes whether it was written so (for the tests).
@@ -58,12 +60,11 @@ func writePlainWishes(ctx context.Context, fc *graphql.FieldContext, res any) (p
 	}
 	p := &plainPlan{oc: graphql.GetOperationContext(ctx)}
 	plan, ok := planFields(p, fc.Field.Selections, "Wish", wishImplementors, wishPlain)
-	claimers := p.claimers
 	if !ok {
 		return nil, false
 	}
 	b := &plainWriter{}
-	if claimers {
+	if p.claimers {
 		if b.claimers, ok = resolveClaimers(ctx, wishes); !ok {
 			return nil, false
 		}
@@ -99,29 +100,34 @@ type claimer struct {
 // masking as WishClaim.claimer and Account.name, all at once (so the loaders batch them),
 // or reports that one of them failed: the ordinary way then answers with its error.
 func resolveClaimers(ctx context.Context, wishes []*model.Wish) (map[int64]*claimer, bool) {
-	out := map[int64]*claimer{}
+	var ids []int64
 	for _, w := range wishes {
-		if w != nil && w.Claim != nil {
-			out[w.Claim.ClaimerID] = nil
+		if w != nil && w.Claim != nil && !slices.Contains(ids, w.Claim.ClaimerID) {
+			ids = append(ids, w.Claim.ClaimerID)
 		}
 	}
-	var mu sync.Mutex
+	found := make([]*claimer, len(ids))
+	failed := make([]bool, len(ids))
 	var wg sync.WaitGroup
-	failed := false
-	for id := range out {
+	for i, id := range ids {
 		wg.Go(func() {
 			a, err := accountByID(ctx, id)
 			var name string
 			if err == nil {
 				name, err = accountName(ctx, a)
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			out[id], failed = &claimer{a, name}, failed || err != nil
+			found[i], failed[i] = &claimer{a, name}, err != nil
 		})
 	}
 	wg.Wait()
-	return out, !failed
+	out := make(map[int64]*claimer, len(ids))
+	for i, id := range ids {
+		if failed[i] {
+			return nil, false
+		}
+		out[id] = found[i]
+	}
+	return out, true
 }
 
 // plainJSON is a value written already.
@@ -158,7 +164,7 @@ func planFields[T any](p *plainPlan, sel ast.SelectionSet, typeName string, impl
 		if f.IsDeferred() || seenAlias(collected[:i], f.Alias) {
 			return nil, false
 		}
-		var key plainWriter
+		var key bytes.Buffer
 		graphql.MarshalString(f.Alias).MarshalGQL(&key)
 		key.WriteByte(':')
 		if f.Name == "__typename" {
