@@ -15,6 +15,9 @@ type Page struct {
 	First, Last int
 	// After and Before are the keys at the cursors; nil means none.
 	After, Before Key
+	// WithTotal says the total will be asked for too: a list that can starts counting
+	// beside the page rather than after it, one round trip sooner.
+	WithTotal bool
 }
 
 // Key is the position of an item in its list: the values of the list order's columns, as

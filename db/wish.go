@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -1064,6 +1065,11 @@ func (s *Store) Wishes(ctx context.Context, v *Viewer, f WishFilter, o WishOrder
 func (s *Store) wishList(ctx context.Context, q wishQuery, o WishOrder, p Page) (Paged[*Wish], func(context.Context) (int, error), error) {
 	from, args := q.b.String(), q.args
 	count := func(ctx context.Context) (int, error) { return s.count(ctx, from, args...) }
+	if p.WithTotal {
+		counted := sync.OnceValues(func() (int, error) { return s.count(ctx, from, args...) })
+		go counted()
+		count = func(context.Context) (int, error) { return counted() }
+	}
 	ord, key := byIDDesc.qualified("w"), wishKey
 	if o == WishDeadline {
 		ord, key = byDeadline, deadlineKey

@@ -257,12 +257,14 @@ func wishList(ctx context.Context, list func(*db.Viewer, db.Page) (db.Paged[*db.
 		// Read beside the page rather than after it: one round trip less to wait for.
 		go contacts(ctx)
 	}
+	page.WithTotal = slices.Contains(graphql.CollectAllFields(ctx), "totalCount")
 	res, count, err := list(v, page)
 	if err != nil {
 		return nil, err
 	}
-	if slices.Contains(graphql.CollectAllFields(ctx), "totalCount") {
-		count = countAhead(ctx, count) // beside the page's answer being written
+	if page.WithTotal {
+		// Lists that do not count beside their page count beside its answer being written.
+		count = countAhead(ctx, count)
 	}
 	primeWishes(ctx, res.Items)
 	nodes, err := showWishes(ctx, res.Items)
