@@ -470,8 +470,7 @@ func (s *Store) Reports(ctx context.Context, v *Viewer, f ReportFilter, p Page) 
 	args := []any{v.Account.ID, pq.Array(grid), pq.Array(staff), dept, f.PlaceID, pq.Array(states), f.Mine}
 	res, err := listQuery(ctx, s, `SELECT `+reportColumns+from, args, byIDDesc.qualified("r"),
 		func(r *Report) Key { return idKey(r.ID) }, p)
-	count := func(ctx context.Context) (int, error) { return s.count(ctx, from, args...) }
-	return res, count, err
+	return res, s.counter(ctx, p, from, args), err
 }
 
 // OverdueReason says which answer a report is waiting for past its time.

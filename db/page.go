@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -170,6 +171,17 @@ func listQueryAround[T any](ctx context.Context, s *Store, from string, args []a
 }
 
 // count runs `SELECT count(*) FROM …` for a list's totalCount.
+// counter is the total of a list read from from with args: counted when asked, or started
+// now, beside the page, when p says the total will be asked for.
+func (s *Store) counter(ctx context.Context, p Page, from string, args []any) func(context.Context) (int, error) {
+	if !p.WithTotal {
+		return func(ctx context.Context) (int, error) { return s.count(ctx, from, args...) }
+	}
+	counted := sync.OnceValues(func() (int, error) { return s.count(ctx, from, args...) })
+	go counted()
+	return func(context.Context) (int, error) { return counted() }
+}
+
 func (s *Store) count(ctx context.Context, from string, args ...any) (int, error) {
 	var n int
 	err := s.get(ctx, &n, "SELECT count(*) "+from, args...)

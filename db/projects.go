@@ -469,7 +469,7 @@ func (s *Store) Projects(ctx context.Context, v *Viewer, f ProjectFilter, p Page
 		AND ($7::bigint = 0 OR EXISTS (SELECT 1 FROM project_organisations po WHERE po.project_id = pr.id AND po.organisation_id = $7))`
 	args := []any{pq.Array(places), pq.Array(ancestors), pq.Array(home), v.Account.ID, f.Place, pq.Array(f.States), f.Organisation}
 	res, err := listQuery(ctx, s, `SELECT `+projectColumns+from, args, byIDDesc.qualified("pr"), func(x *Project) Key { return idKey(x.ID) }, p)
-	return res, func(ctx context.Context) (int, error) { return s.count(ctx, from, args...) }, err
+	return res, s.counter(ctx, p, from, args), err
 }
 
 // MyProjectRatings returns resident's score for each of the projects they rated.

@@ -400,7 +400,7 @@ func (s *Store) MyProposals(ctx context.Context, v *Viewer, pending bool, p Page
 		WHERE m.account_id = $1 AND (NOT $2 OR p.state = 'pending')`
 	args := []any{v.Account.ID, pending}
 	res, err := listQuery(ctx, s, `SELECT `+proposalColumns+from, args, byIDDesc.qualified("p"), func(x *Proposal) Key { return idKey(x.ID) }, p)
-	return res, func(ctx context.Context) (int, error) { return s.count(ctx, from, args...) }, err
+	return res, s.counter(ctx, p, from, args), err
 }
 
 // ContactOf reports, for each organisation, whether v is its contact.

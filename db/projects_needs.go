@@ -394,5 +394,5 @@ func (s *Store) Needs(ctx context.Context, v *Viewer, f NeedFilter, p Page) (Pag
 		AND ($5::service_category IS NULL OR n.category = $5)`
 	args := []any{pq.Array(places), pq.Array(ancestors), f.Place, pq.Array(f.States), f.Category}
 	res, err := listQuery(ctx, s, `SELECT `+needColumns+from, args, byIDDesc.qualified("n"), func(n *Need) Key { return idKey(n.ID) }, p)
-	return res, func(ctx context.Context) (int, error) { return s.count(ctx, from, args...) }, err
+	return res, s.counter(ctx, p, from, args), err
 }

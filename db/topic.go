@@ -610,5 +610,5 @@ func communityList[T any](ctx context.Context, s *Store, v *Viewer, columns, tab
 		AND (coalesce(cardinality($4::` + stateType + `[]), 0) = 0 OR ` + alias + `.state = ANY($4::` + stateType + `[]))`
 	args := []any{pq.Array(places), pq.Array(ancestors), place, states}
 	res, err := listQuery(ctx, s, `SELECT `+columns+from, args, byIDDesc.qualified(alias), key, p)
-	return res, func(ctx context.Context) (int, error) { return s.count(ctx, from, args...) }, err
+	return res, s.counter(ctx, p, from, args), err
 }

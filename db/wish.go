@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -1064,12 +1063,7 @@ func (s *Store) Wishes(ctx context.Context, v *Viewer, f WishFilter, o WishOrder
 
 func (s *Store) wishList(ctx context.Context, q wishQuery, o WishOrder, p Page) (Paged[*Wish], func(context.Context) (int, error), error) {
 	from, args := q.b.String(), q.args
-	count := func(ctx context.Context) (int, error) { return s.count(ctx, from, args...) }
-	if p.WithTotal {
-		counted := sync.OnceValues(func() (int, error) { return s.count(ctx, from, args...) })
-		go counted()
-		count = func(context.Context) (int, error) { return counted() }
-	}
+	count := s.counter(ctx, p, from, args)
 	ord, key := byIDDesc.qualified("w"), wishKey
 	if o == WishDeadline {
 		ord, key = byDeadline, deadlineKey
@@ -1249,6 +1243,7 @@ func (s *Store) MyClaims(ctx context.Context, v *Viewer, active *bool, p Page) (
 		from += ` AND c.ended_at IS NOT NULL`
 	}
 	args := []any{v.Account.ID}
+	count := s.counter(ctx, p, from, args)
 	res, err := listQuery(ctx, s, `SELECT `+wishColumns+`, mc.claim_id AS latest_claim`+from, args, claimOrder,
 		func(w *claimedWish) Key { return idKey(w.LatestClaim) }, p)
 	if err != nil {
@@ -1258,7 +1253,7 @@ func (s *Store) MyClaims(ctx context.Context, v *Viewer, active *bool, p Page) (
 	for _, cw := range res.Items {
 		out.Items = append(out.Items, &cw.Wish)
 	}
-	return out, func(ctx context.Context) (int, error) { return s.count(ctx, from, args...) }, nil
+	return out, count, nil
 }
 
 // QueueKind is a staff work queue.
@@ -1315,6 +1310,7 @@ func (s *Store) WishQueue(ctx context.Context, v *Viewer, kind QueueKind, place 
 	case QueueLapsing:
 		q.and(`w.state = 'claimed' AND c.ended_at IS NULL AND c.due_at <= ` + q.arg(s.Now().UTC().Add(within)))
 		from, args := q.b.String(), q.args
+		count := s.counter(ctx, p, from, args)
 		res, err := listQuery(ctx, s, `SELECT `+wishColumns+`, c.due_at`+from, args, byDueAt,
 			func(w *lapsingWish) Key { return timeKey(w.DueAt, w.ID) }, p)
 		if err != nil {
@@ -1324,11 +1320,12 @@ func (s *Store) WishQueue(ctx context.Context, v *Viewer, kind QueueKind, place 
 		for _, lw := range res.Items {
 			out.Items = append(out.Items, &lw.Wish)
 		}
-		return out, func(ctx context.Context) (int, error) { return s.count(ctx, from, args...) }, nil
+		return out, count, nil
 	}
 	from, args := q.b.String(), q.args
+	count := s.counter(ctx, p, from, args)
 	res, err := listQuery(ctx, s, `SELECT `+wishColumns+from, args, byID.qualified("w"), wishKey, p)
-	return res, func(ctx context.Context) (int, error) { return s.count(ctx, from, args...) }, err
+	return res, count, err
 }
 
 // VolunteerTotals are sums over a volunteer's ledger.

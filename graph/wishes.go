@@ -262,23 +262,12 @@ func wishList(ctx context.Context, list func(*db.Viewer, db.Page) (db.Paged[*db.
 	if err != nil {
 		return nil, err
 	}
-	if page.WithTotal {
-		// Lists that do not count beside their page count beside its answer being written.
-		count = countAhead(ctx, count)
-	}
 	primeWishes(ctx, res.Items)
 	nodes, err := showWishes(ctx, res.Items)
 	if err != nil {
 		return nil, err
 	}
 	return model.NewWishConnection(res, nodes, count), nil
-}
-
-// countAhead starts count now and answers with its result when asked.
-func countAhead(ctx context.Context, count func(context.Context) (int, error)) func(context.Context) (int, error) {
-	counted := sync.OnceValues(func() (int, error) { return count(ctx) })
-	go counted()
-	return func(context.Context) (int, error) { return counted() }
 }
 
 // wishFilter turns the GraphQL filter into the store's.
