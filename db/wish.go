@@ -430,8 +430,8 @@ type lockedWish struct {
 	community, building *Place
 	beneficiary         *Resident
 	access              WishAccess
-	// claiming: the viewer's active claims and the community's rules for claims, read
-	// only when the viewer is claiming (lockWish's claiming).
+	// The community's rules for claims, read only when the viewer is claiming (lockWish's
+	// claiming); the claimer's open claims are counted by the claim's write.
 	claimLimit, claimHours int
 }
 
@@ -481,6 +481,9 @@ func prefixed(a, prefix, cols string) string {
 // same statement, the wish's current claim, its place and the beneficiary's household.
 // The account is locked in a step of its own, which runs before the wish's row is locked
 // whatever order the plan joins them in: every transition takes the two in that order.
+// FOR NO KEY UPDATE queues this person's transitions as FOR UPDATE would, but does not hold
+// back a transaction that only references the account (a notification to it, written by a
+// trigger while that transaction holds another wish), which would deadlock with this one.
 // What the statement read beside the wish may be older than a wait for either lock; the
 // versions tell (lockWish), and whatever must be as of the locks (a claimer's open
 // claims) is read by the write that follows.
@@ -565,10 +568,6 @@ func (s *Store) writeWishAs(ctx context.Context, v *Viewer, id int64, claiming b
 	if v == nil {
 		return nil, needSignIn
 	}
-	// The account is locked FOR NO KEY UPDATE: it queues this person's transitions as FOR
-	// UPDATE did, but does not hold back a transaction that only references the account (a
-	// notification to it, written by a trigger while that transaction holds another wish),
-	// which would otherwise deadlock with this one.
 	lw, err := inLockedTx(ctx, s, func(tx *Tx) (*lockedWish, error) { return tx.lockWish(v, id, claiming) }, f)
 	if err != nil {
 		return nil, err
