@@ -6,7 +6,6 @@ import (
 	"io"
 	"slices"
 	"sync"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -106,23 +105,21 @@ func resolveClaimers(ctx context.Context, wishes []*model.Wish) (map[int64]*clai
 			ids = append(ids, w.Claim.ClaimerID)
 		}
 	}
-	found := make([]*claimer, len(ids))
-	failed := make([]bool, len(ids))
+	found := make([]*claimer, len(ids)) // nil: that one failed
 	var wg sync.WaitGroup
 	for i, id := range ids {
 		wg.Go(func() {
-			a, err := accountByID(ctx, id)
-			var name string
-			if err == nil {
-				name, err = accountName(ctx, a)
+			if a, err := accountByID(ctx, id); err == nil {
+				if name, err := accountName(ctx, a); err == nil {
+					found[i] = &claimer{a, name}
+				}
 			}
-			found[i], failed[i] = &claimer{a, name}, err != nil
 		})
 	}
 	wg.Wait()
 	out := make(map[int64]*claimer, len(ids))
 	for i, id := range ids {
-		if failed[i] {
+		if found[i] == nil {
 			return nil, false
 		}
 		out[id] = found[i]
@@ -161,17 +158,16 @@ func planFields[T any](p *plainPlan, sel ast.SelectionSet, typeName string, impl
 	collected := graphql.CollectFields(p.oc, sel, implementors)
 	steps := make([]plainStep[T], 0, len(collected))
 	for i, f := range collected {
-		if f.IsDeferred() || seenAlias(collected[:i], f.Alias) {
+		if f.IsDeferred() || slices.ContainsFunc(collected[:i], func(c graphql.CollectedField) bool { return c.Alias == f.Alias }) {
 			return nil, false
 		}
 		var key bytes.Buffer
 		graphql.MarshalString(f.Alias).MarshalGQL(&key)
 		key.WriteByte(':')
-		if f.Name == "__typename" {
-			steps = append(steps, plainStep[T]{key.Bytes(), func(b *plainWriter, _ T) bool { writeString(b, typeName); return true }})
-			continue
-		}
 		field, ok := fields[f.Name]
+		if f.Name == "__typename" {
+			field, ok = value(true, func(T) graphql.Marshaler { return graphql.MarshalString(typeName) }), true
+		}
 		if !ok {
 			return nil, false
 		}
@@ -182,15 +178,6 @@ func planFields[T any](p *plainPlan, sel ast.SelectionSet, typeName string, impl
 		steps = append(steps, plainStep[T]{key.Bytes(), write})
 	}
 	return steps, true
-}
-
-func seenAlias(fields []graphql.CollectedField, alias string) bool {
-	for _, f := range fields {
-		if f.Alias == alias {
-			return true
-		}
-	}
-	return false
 }
 
 func writeObject[T any](b *plainWriter, steps []plainStep[T], o T) bool {
@@ -208,11 +195,27 @@ func writeObject[T any](b *plainWriter, steps []plainStep[T], o T) bool {
 	return true
 }
 
-// leaf is a plain field whose value is written by write.
-func leaf[T any](write func(*plainWriter, T) bool) plainField[T] {
-	return func(*plainPlan, graphql.CollectedField) (func(*plainWriter, T) bool, bool) {
-		return write, true
+// value is a plain leaf: get gives its value as gqlgen marshals it. A non-null field whose
+// value marshals to null (a zero time) sends the list the ordinary way, where gqlgen
+// answers it with its error.
+func value[T any](nonNull bool, get func(T) graphql.Marshaler) plainField[T] {
+	write := func(b *plainWriter, o T) bool {
+		m := get(o)
+		if nonNull && m == graphql.Null {
+			return false
+		}
+		m.MarshalGQL(b)
+		return true
 	}
+	return func(*plainPlan, graphql.CollectedField) (func(*plainWriter, T) bool, bool) { return write, true }
+}
+
+// optional is *v marshalled by m, or null.
+func optional[V any](v *V, m func(V) graphql.Marshaler) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return m(*v)
 }
 
 // object is a field holding an object of type typeName: get gives it (nil for null),
@@ -248,83 +251,46 @@ func claimerField(p *plainPlan, f graphql.CollectedField) (func(*plainWriter, *d
 	}, true
 }
 
-func writeString(b *plainWriter, s string) { graphql.MarshalString(s).MarshalGQL(b) }
-
-func writeOptString(b *plainWriter, s *string) {
-	if s == nil {
-		b.WriteString("null")
-		return
-	}
-	writeString(b, *s)
-}
-
-func writeOptInt(b *plainWriter, n *int) {
-	if n == nil {
-		b.WriteString("null")
-		return
-	}
-	graphql.MarshalInt(*n).MarshalGQL(b)
-}
-
-func writeBool(b *plainWriter, v bool) { graphql.MarshalBoolean(v).MarshalGQL(b) }
-
-// writeTime writes a Time!: the zero time is null, which a non-null field may not be.
-func writeTime(b *plainWriter, t time.Time) bool {
-	if t.IsZero() {
-		return false
-	}
-	model.MarshalTime(t).MarshalGQL(b)
-	return true
-}
-
-func writeOptTime(b *plainWriter, t *time.Time) {
-	if t == nil || t.IsZero() {
-		b.WriteString("null")
-		return
-	}
-	model.MarshalTime(*t).MarshalGQL(b)
-}
-
 // The plain fields of each type, by GraphQL name; TestPlainListsMatchGqlgen asks for each.
+// marshaler shortens the tables below.
+type marshaler = graphql.Marshaler
+
 var (
 	placePlain = map[string]plainField[*db.Place]{
-		"id":    leaf(func(b *plainWriter, p *db.Place) bool { writeString(b, p.NodeID()); return true }),
-		"name":  leaf(func(b *plainWriter, p *db.Place) bool { writeString(b, p.Name); return true }),
-		"level": leaf(func(b *plainWriter, p *db.Place) bool { p.Level.MarshalGQL(b); return true }),
+		"id":    value(true, func(p *db.Place) marshaler { return graphql.MarshalID(p.NodeID()) }),
+		"name":  value(true, func(p *db.Place) marshaler { return graphql.MarshalString(p.Name) }),
+		"level": value(true, func(p *db.Place) marshaler { return p.Level }),
 	}
 	claimPlain = map[string]plainField[*db.Claim]{
-		"claimedAt": leaf(func(b *plainWriter, c *db.Claim) bool { return writeTime(b, c.ClaimedAt) }),
-		"dueAt":     leaf(func(b *plainWriter, c *db.Claim) bool { return writeTime(b, c.DueAt) }),
-		"active":    leaf(func(b *plainWriter, c *db.Claim) bool { writeBool(b, c.Active()); return true }),
-		"endedAt":   leaf(func(b *plainWriter, c *db.Claim) bool { writeOptTime(b, c.EndedAt); return true }),
+		"claimedAt": value(true, func(c *db.Claim) marshaler { return model.MarshalTime(c.ClaimedAt) }),
+		"dueAt":     value(true, func(c *db.Claim) marshaler { return model.MarshalTime(c.DueAt) }),
+		"active":    value(true, func(c *db.Claim) marshaler { return graphql.MarshalBoolean(c.Active()) }),
+		"endedAt":   value(false, func(c *db.Claim) marshaler { return optional(c.EndedAt, model.MarshalTime) }),
 		"claimer":   claimerField,
 	}
 	accountPlain = map[string]plainField[*claimer]{
-		"id":   leaf(func(b *plainWriter, c *claimer) bool { writeString(b, c.NodeID()); return true }),
-		"name": leaf(func(b *plainWriter, c *claimer) bool { writeString(b, c.name); return true }),
+		"id":   value(true, func(c *claimer) marshaler { return graphql.MarshalID(c.NodeID()) }),
+		"name": value(true, func(c *claimer) marshaler { return graphql.MarshalString(c.name) }),
 	}
 	wishPlain = map[string]plainField[*model.Wish]{
-		"id":          leaf(func(b *plainWriter, w *model.Wish) bool { writeString(b, w.ID); return true }),
-		"category":    leaf(func(b *plainWriter, w *model.Wish) bool { w.Category.MarshalGQL(b); return true }),
-		"title":       leaf(func(b *plainWriter, w *model.Wish) bool { writeString(b, w.Title); return true }),
-		"description": leaf(func(b *plainWriter, w *model.Wish) bool { writeString(b, w.Description); return true }),
-		"valueFen":    leaf(func(b *plainWriter, w *model.Wish) bool { writeOptInt(b, w.ValueFen); return true }),
-		"deadline":    leaf(func(b *plainWriter, w *model.Wish) bool { return writeTime(b, w.Deadline) }),
-		"state":       leaf(func(b *plainWriter, w *model.Wish) bool { w.State.MarshalGQL(b); return true }),
-		"place": object("Place", placeImplementors, placePlain, true,
-			func(w *model.Wish) *db.Place { return w.Place }),
-		"community": object("Place", placeImplementors, placePlain, true,
-			func(w *model.Wish) *db.Place { return w.Community }),
-		"beneficiaryName":  leaf(func(b *plainWriter, w *model.Wish) bool { writeString(b, w.BeneficiaryName); return true }),
-		"beneficiaryPhone": leaf(func(b *plainWriter, w *model.Wish) bool { writeOptString(b, w.BeneficiaryPhone); return true }),
-		"address":          leaf(func(b *plainWriter, w *model.Wish) bool { writeString(b, w.Address); return true }),
-		"claim": object("WishClaim", wishClaimImplementors, claimPlain, false,
-			func(w *model.Wish) *db.Claim { return w.Claim }),
-		"rating":        leaf(func(b *plainWriter, w *model.Wish) bool { writeOptInt(b, w.Rating); return true }),
-		"ratingComment": leaf(func(b *plainWriter, w *model.Wish) bool { writeOptString(b, w.RatingComment); return true }),
-		"closingReason": leaf(func(b *plainWriter, w *model.Wish) bool { writeOptString(b, w.ClosingReason); return true }),
-		"canClaim":      leaf(func(b *plainWriter, w *model.Wish) bool { writeBool(b, w.CanClaim); return true }),
-		"createdAt":     leaf(func(b *plainWriter, w *model.Wish) bool { return writeTime(b, w.CreatedAt) }),
-		"updatedAt":     leaf(func(b *plainWriter, w *model.Wish) bool { return writeTime(b, w.UpdatedAt) }),
+		"id":               value(true, func(w *model.Wish) marshaler { return graphql.MarshalID(w.ID) }),
+		"category":         value(true, func(w *model.Wish) marshaler { return w.Category }),
+		"title":            value(true, func(w *model.Wish) marshaler { return graphql.MarshalString(w.Title) }),
+		"description":      value(true, func(w *model.Wish) marshaler { return graphql.MarshalString(w.Description) }),
+		"valueFen":         value(false, func(w *model.Wish) marshaler { return optional(w.ValueFen, graphql.MarshalInt) }),
+		"deadline":         value(true, func(w *model.Wish) marshaler { return model.MarshalTime(w.Deadline) }),
+		"state":            value(true, func(w *model.Wish) marshaler { return w.State }),
+		"place":            object("Place", placeImplementors, placePlain, true, func(w *model.Wish) *db.Place { return w.Place }),
+		"community":        object("Place", placeImplementors, placePlain, true, func(w *model.Wish) *db.Place { return w.Community }),
+		"beneficiaryName":  value(true, func(w *model.Wish) marshaler { return graphql.MarshalString(w.BeneficiaryName) }),
+		"beneficiaryPhone": value(false, func(w *model.Wish) marshaler { return optional(w.BeneficiaryPhone, graphql.MarshalString) }),
+		"address":          value(true, func(w *model.Wish) marshaler { return graphql.MarshalString(w.Address) }),
+		"claim":            object("WishClaim", wishClaimImplementors, claimPlain, false, func(w *model.Wish) *db.Claim { return w.Claim }),
+		"rating":           value(false, func(w *model.Wish) marshaler { return optional(w.Rating, graphql.MarshalInt) }),
+		"ratingComment":    value(false, func(w *model.Wish) marshaler { return optional(w.RatingComment, graphql.MarshalString) }),
+		"closingReason":    value(false, func(w *model.Wish) marshaler { return optional(w.ClosingReason, graphql.MarshalString) }),
+		"canClaim":         value(true, func(w *model.Wish) marshaler { return graphql.MarshalBoolean(w.CanClaim) }),
+		"createdAt":        value(true, func(w *model.Wish) marshaler { return model.MarshalTime(w.CreatedAt) }),
+		"updatedAt":        value(true, func(w *model.Wish) marshaler { return model.MarshalTime(w.UpdatedAt) }),
 	}
 )
